@@ -1,0 +1,67 @@
+"""Composition root: ``create_app`` builds the web application from configuration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from cert import web
+from cert.clock import Clock, SystemClock
+from cert.config import Config, load_config
+from cert.db import SessionFactory, make_engine, make_session_factory
+
+
+def create_app(
+    config: Config | Mapping[str, Any] | None = None,
+    *,
+    session_factory: SessionFactory | None = None,
+    clock: Clock | None = None,
+) -> Flask:
+    """Build the app. ``config`` is a :class:`Config` or a mapping of overrides (tests).
+
+    Never migrates, seeds, touches the network or prompts: those are CLI commands.
+    """
+    settings = config if isinstance(config, Config) else load_config(config)
+    app = Flask("cert", instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_NAME="vigie_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        PREFERRED_URL_SCHEME="https" if settings.session_cookie_secure else "http",
+        JSON_SORT_KEYS=False,
+    )
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    web.init_app(app, web.WebContext(session_factory, clock or SystemClock(), settings))
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/readyz", "readyz", readyz)
+    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
+    return app
+
+
+def healthz() -> Response:
+    """The process is up and serving requests."""
+    return Response('{"status": "ok"}', mimetype="application/json")
+
+
+def readyz() -> tuple[Response, int]:
+    """The database answers; 503 otherwise."""
+    try:
+        web.get_session().execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return Response(
+            '{"status": "unavailable", "database": "unreachable"}', mimetype="application/json"
+        ), 503
+    return Response('{"status": "ok", "database": "ok"}', mimetype="application/json"), 200

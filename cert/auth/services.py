@@ -1,0 +1,319 @@
+"""Accounts use cases (kernel): organisations, users, passwords and API tokens.
+
+Plain functions taking a ``Session``; they validate, change state, flush and audit. The caller
+commits. Passwords are Argon2id hashes; API tokens are stored as SHA-256 digests only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cert import audit
+from cert.auth.authz import Actor, require
+from cert.auth.models import ApiToken, Organisation, OrganisationKind, Role, User
+from cert.clock import Clock
+from cert.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+
+LOCALES = ("fr", "en", "ar")
+TOKEN_PREFIX = "vig_"  # noqa: S105 (a marker, not a secret)
+MIN_PASSWORD_LENGTH = 12
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_hasher = PasswordHasher()
+# verified against when the e-mail is unknown, so that timing does not reveal which accounts exist
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+# ---------------------------------------------------------------- organisations
+def create_organisation(
+    session: Session,
+    actor: Actor,
+    *,
+    slug: str,
+    name: str,
+    kind: str = OrganisationKind.MINISTRY,
+    sector: str | None = None,
+    name_ar: str | None = None,
+    contact_emails: Sequence[str] = (),
+    clock: Clock,
+) -> Organisation:
+    require(actor, Role.ADMIN, "creating an organisation")
+    errors: dict[str, str] = {}
+    slug = slug.strip().lower()
+    if not _SLUG.match(slug):
+        errors["slug"] = "lower-case letters, digits and dashes, 1 to 64 characters"
+    if not name.strip():
+        errors["name"] = "must not be empty"
+    if kind not in set(OrganisationKind):
+        errors["kind"] = f"must be one of {', '.join(OrganisationKind)}"
+    emails = []
+    for address in contact_emails:
+        try:
+            emails.append(normalise_email(address))
+        except ValidationFailed:
+            errors["contact_emails"] = f"invalid e-mail address {address!r}"
+    if errors:
+        raise ValidationFailed("invalid organisation", fields=errors)
+    if session.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
+        raise Conflict(
+            f"an organisation with slug {slug!r} already exists", fields={"slug": "taken"}
+        )
+    now = clock.now()
+    org = Organisation(
+        slug=slug,
+        name=name.strip(),
+        name_ar=(name_ar or "").strip() or None,
+        kind=OrganisationKind(kind),
+        sector=(sector or "").strip() or None,
+        contact_emails=emails,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(org)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "organisation.create",
+        "organisation",
+        org.id,
+        clock=clock,
+        after={"slug": org.slug, "name": org.name, "kind": org.kind, "sector": org.sector},
+    )
+    return org
+
+
+def get_organisation_by_slug(session: Session, slug: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.slug == slug.strip().lower()))
+    if org is None:
+        raise NotFound(f"no organisation with slug {slug!r}", fields={"org": "unknown"})
+    return org
+
+
+# ---------------------------------------------------------------- users
+def normalise_email(address: str) -> str:
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationFailed("invalid e-mail address", fields={"email": str(exc)}) from None
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "password too short",
+            fields={"password": f"at least {MIN_PASSWORD_LENGTH} characters"},
+        )
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    organisation: Organisation,
+    password: str | None,
+    locale: str = "fr",
+    clock: Clock,
+) -> User:
+    require(actor, Role.ADMIN, "creating a user")
+    errors: dict[str, str] = {}
+    try:
+        email = normalise_email(email)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if not name.strip():
+        errors["name"] = "must not be empty"
+    if role not in set(Role):
+        errors["role"] = f"must be one of {', '.join(Role)}"
+    elif role != Role.REPORTER and organisation.kind != OrganisationKind.CERT:
+        errors["role"] = f"{role} accounts belong to the CERT, not to {organisation.slug}"
+    if locale not in LOCALES:
+        errors["locale"] = f"must be one of {', '.join(LOCALES)}"
+    if password is not None:
+        try:
+            check_password_strength(password)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed("invalid user", fields=errors)
+    if find_user(session, email) is not None:
+        raise Conflict(f"a user with e-mail {email} already exists", fields={"email": "taken"})
+    now = clock.now()
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=Role(role),
+        organisation_id=organisation.id,
+        organisation=organisation,
+        password_hash=_hasher.hash(password) if password else None,
+        locale=locale,
+        is_active=True,
+        session_nonce=secrets.token_hex(16),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        clock=clock,
+        after={"email": email, "role": role, "organisation": organisation.slug},
+    )
+    return user
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def get_user_by_email(session: Session, email: str) -> User:
+    user = find_user(session, email)
+    if user is None:
+        raise NotFound(f"no user with e-mail {email!r}", fields={"email": "unknown user"})
+    return user
+
+
+def set_password(
+    session: Session, actor: Actor, user: User, password: str, *, clock: Clock
+) -> None:
+    """Change a password; every open web session of the user ends."""
+    if actor.user_id != user.id:
+        require(actor, Role.ADMIN, "changing another user's password")
+    check_password_strength(password)
+    user.password_hash = _hasher.hash(password)
+    user.session_nonce = secrets.token_hex(16)
+    user.updated_at = clock.now()
+    audit.record(session, actor, "user.password", "user", user.id, clock=clock)
+
+
+def set_active(session: Session, actor: Actor, user: User, active: bool, *, clock: Clock) -> None:
+    require(actor, Role.ADMIN, "activating or deactivating a user")
+    before = user.is_active
+    user.is_active = active
+    user.session_nonce = secrets.token_hex(16)
+    user.updated_at = clock.now()
+    audit.record(
+        session,
+        actor,
+        "user.activate" if active else "user.deactivate",
+        "user",
+        user.id,
+        clock=clock,
+        before={"is_active": before},
+        after={"is_active": active},
+    )
+
+
+def authenticate(
+    session: Session, email: str, password: str, *, ip: str | None, clock: Clock
+) -> User:
+    """Check a login. Failures are audited and indistinguishable to the caller."""
+    user = find_user(session, email)
+    ok = False
+    try:
+        ok = _hasher.verify(
+            user.password_hash if user and user.password_hash else _DUMMY_HASH, password
+        )
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if user is None or not user.is_active or not user.password_hash or not ok:
+        audit.record(
+            session,
+            Actor(None, email.strip().lower()[:254], None, None, ip),
+            "auth.login_failed",
+            "user",
+            user.id if user else "-",
+            clock=clock,
+        )
+        raise AuthenticationFailed("invalid e-mail or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = clock.now()
+    audit.record(session, Actor.for_user(user, ip=ip), "auth.login", "user", user.id, clock=clock)
+    return user
+
+
+# ---------------------------------------------------------------- API tokens
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    session: Session, actor: Actor, user: User, *, label: str, clock: Clock
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the token, which is never stored."""
+    if actor.user_id != user.id:
+        require(actor, Role.ADMIN, "creating a token for another user")
+    label = label.strip() or "api"
+    if len(label) > 100:
+        raise ValidationFailed("label too long", fields={"label": "at most 100 characters"})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        user=user,
+        label=label,
+        token_hash=_digest(secret),
+        prefix=secret[:12],
+        created_at=clock.now(),
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        "api_token",
+        token.id,
+        clock=clock,
+        after={"user": user.email, "label": label, "prefix": token.prefix},
+    )
+    return token, secret
+
+
+def revoke_token(session: Session, actor: Actor, token: ApiToken, *, clock: Clock) -> None:
+    if actor.user_id != token.user_id:
+        require(actor, Role.ADMIN, "revoking another user's token")
+    if token.revoked_at is not None:
+        return
+    token.revoked_at = clock.now()
+    audit.record(
+        session,
+        actor,
+        "token.revoke",
+        "api_token",
+        token.id,
+        clock=clock,
+        after={"user": token.user.email, "prefix": token.prefix},
+    )
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+    )
+
+
+def authenticate_token(session: Session, presented: str, *, clock: Clock) -> User:
+    """Resolve a bearer token to its active user and stamp ``last_used_at``."""
+    digest = _digest(presented.strip())
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    if token is None or not hmac.compare_digest(token.token_hash, digest) or not token.is_active:
+        raise AuthenticationFailed("invalid or revoked API token")
+    token.last_used_at = clock.now()
+    return token.user

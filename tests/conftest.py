@@ -1,0 +1,94 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+* ``database`` (session, parametrised by backend): a migrated database for the whole run.
+* ``db_session``: a session inside a transaction rolled back after the test; code under test may
+  commit freely (SQLAlchemy's "join an external transaction" recipe).
+* ``app`` / ``client``: the real application bound to that same transaction.
+* ``fresh_database``: an empty migrated database of its own, for tests whose subprocesses or
+  threads need committed data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+from cert.app import create_app
+from cert.clock import FrozenClock
+from tests.dbs import BACKENDS, TestDatabase, create_database
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestDatabase]:
+    db = create_database(request.param, tmp_path_factory.mktemp(request.param))
+    yield db
+    db.drop()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestDatabase]:
+    db = create_database(request.param, tmp_path)
+    yield db
+    db.drop()
+
+
+@pytest.fixture
+def connection(database: TestDatabase) -> Iterator[Connection]:
+    conn = database.engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def settings(database: TestDatabase, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "testing": True,
+        "instance_dir": tmp_path / "instance",
+        "upload_dir": tmp_path / "uploads",
+        "database_url": database.url,
+        "secret_key": "test-secret-key-" + "x" * 32,
+        "smtp_url": "smtp://127.0.0.1:2525",
+        "mail_from": "Vigie <cert@example.test>",
+    }
+
+
+@pytest.fixture
+def app(
+    settings: dict[str, Any], session_factory: sessionmaker[Session], clock: FrozenClock
+) -> Flask:
+    return create_app(settings, session_factory=session_factory, clock=clock)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
