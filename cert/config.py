@@ -96,8 +96,10 @@ def _database_url(name: str, raw: str) -> str:
         raise ConfigError(
             f"{name}: only sqlite and postgresql are supported, got {url.drivername!r}"
         )
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+    if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
+    if url.drivername not in {"sqlite", "postgresql+psycopg"}:
+        raise ConfigError(f"{name}: use sqlite:// or postgresql+psycopg://, got {url.drivername!r}")
     return url.render_as_string(hide_password=False)
 
 

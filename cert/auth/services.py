@@ -6,11 +6,10 @@ commits. Passwords are Argon2id hashes; API tokens are stored as SHA-256 digests
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
-import re
 import secrets
-from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,83 +19,26 @@ from sqlalchemy.orm import Session
 
 from cert import audit
 from cert.auth.authz import Actor, require
-from cert.auth.models import ApiToken, Organisation, OrganisationKind, Role, User
+from cert.auth.models import (
+    ApiToken,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 from cert.clock import Clock
 from cert.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 
 LOCALES = ("fr", "en", "ar")
 TOKEN_PREFIX = "vig_"  # noqa: S105 (a marker, not a secret)
 MIN_PASSWORD_LENGTH = 12
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _hasher = PasswordHasher()
-# verified against when the e-mail is unknown, so that timing does not reveal which accounts exist
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-# ---------------------------------------------------------------- organisations
-def create_organisation(
-    session: Session,
-    actor: Actor,
-    *,
-    slug: str,
-    name: str,
-    kind: str = OrganisationKind.MINISTRY,
-    sector: str | None = None,
-    name_ar: str | None = None,
-    contact_emails: Sequence[str] = (),
-    clock: Clock,
-) -> Organisation:
-    require(actor, Role.ADMIN, "creating an organisation")
-    errors: dict[str, str] = {}
-    slug = slug.strip().lower()
-    if not _SLUG.match(slug):
-        errors["slug"] = "lower-case letters, digits and dashes, 1 to 64 characters"
-    if not name.strip():
-        errors["name"] = "must not be empty"
-    if kind not in set(OrganisationKind):
-        errors["kind"] = f"must be one of {', '.join(OrganisationKind)}"
-    emails = []
-    for address in contact_emails:
-        try:
-            emails.append(normalise_email(address))
-        except ValidationFailed:
-            errors["contact_emails"] = f"invalid e-mail address {address!r}"
-    if errors:
-        raise ValidationFailed("invalid organisation", fields=errors)
-    if session.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
-        raise Conflict(
-            f"an organisation with slug {slug!r} already exists", fields={"slug": "taken"}
-        )
-    now = clock.now()
-    org = Organisation(
-        slug=slug,
-        name=name.strip(),
-        name_ar=(name_ar or "").strip() or None,
-        kind=OrganisationKind(kind),
-        sector=(sector or "").strip() or None,
-        contact_emails=emails,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(org)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "organisation.create",
-        "organisation",
-        org.id,
-        clock=clock,
-        after={"slug": org.slug, "name": org.name, "kind": org.kind, "sector": org.sector},
-    )
-    return org
-
-
-def get_organisation_by_slug(session: Session, slug: str) -> Organisation:
-    org = session.scalar(select(Organisation).where(Organisation.slug == slug.strip().lower()))
-    if org is None:
-        raise NotFound(f"no organisation with slug {slug!r}", fields={"org": "unknown"})
-    return org
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the e-mail is unknown, so timing does not reveal which accounts exist."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 # ---------------------------------------------------------------- users
@@ -228,7 +170,7 @@ def authenticate(
     ok = False
     try:
         ok = _hasher.verify(
-            user.password_hash if user and user.password_hash else _DUMMY_HASH, password
+            user.password_hash if user and user.password_hash else _dummy_hash(), password
         )
     except (VerificationError, InvalidHashError):
         ok = False

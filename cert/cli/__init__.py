@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ParamSpec, TypeVar
 
 import click
 from sqlalchemy import Engine
@@ -12,6 +16,7 @@ from sqlalchemy import Engine
 from cert.clock import Clock, SystemClock
 from cert.config import Config, ConfigError, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
+from cert.errors import DomainError
 
 
 @dataclass
@@ -32,20 +37,51 @@ class CliContext:
     def session_factory(self) -> SessionFactory:
         return make_session_factory(self.engine)
 
+    def close(self) -> None:
+        """Release pooled connections when the command ends."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
 
 pass_ctx = click.make_pass_decorator(CliContext, ensure=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail_on_domain_error(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a DomainError into a one-line message and exit status 1 (nothing is written)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+            message = exc.message + (f" ({details})" if details else "")
+            raise click.ClickException(message) from None
+
+    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Vigie: incident-response coordination for a national CERT."""
-    ctx.ensure_object(CliContext)
+    ctx.call_on_close(ctx.ensure_object(CliContext).close)
+
+
+# Modules under cert.cli that register commands on ``cli`` when imported.
+COMMAND_MODULES = (
+    "db",
+    "accounts",
+    "demo",
+    "serve",
+)
 
 
 def main() -> None:
-    from cert.cli import db  # noqa: F401  (registers commands)
-
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"cert.cli.{name}")
     try:
         cli(standalone_mode=True)
     except ConfigError as exc:

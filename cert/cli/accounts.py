@@ -1,0 +1,289 @@
+"""``cert orgs …``, ``cert users …``, ``cert tokens …``, ``cert audit``: accounts from the shell.
+
+Every change is made as the system actor ``cli:<login>`` and lands in the audit log.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from sqlalchemy import select
+
+from cert import audit
+from cert.auth import organisations as orgs
+from cert.auth import services as accounts
+from cert.auth.authz import Actor
+from cert.auth.models import ApiToken, AssetKind, OrganisationKind, Role, User
+from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
+from cert.db import session_scope
+
+
+def cli_actor() -> Actor:
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return Actor.system(f"cli:{login}")
+
+
+# ------------------------------------------------------------------ orgs
+@cli.group("orgs")
+def orgs_group() -> None:
+    """Organisations: the CERT and its constituents (ministries, agencies, establishments)."""
+
+
+@orgs_group.command("create")
+@click.option("--slug", required=True, help="Short identifier, e.g. min-interieur.")
+@click.option("--name", required=True, help="Official (French) name.")
+@click.option("--name-ar", help="Arabic name.")
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in OrganisationKind]),
+    default="ministry",
+    show_default=True,
+)
+@click.option("--sector", help="Sector, e.g. government, health, finance, energy.")
+@click.option(
+    "--contact-email", "contact_emails", multiple=True, help="Contact address (repeatable)."
+)
+@pass_ctx
+@fail_on_domain_error
+def orgs_create(
+    ctx: CliContext,
+    slug: str,
+    name: str,
+    name_ar: str | None,
+    kind: str,
+    sector: str | None,
+    contact_emails: tuple[str, ...],
+) -> None:
+    """Create an organisation."""
+    with session_scope(ctx.session_factory) as session:
+        org = orgs.create_organisation(
+            session,
+            cli_actor(),
+            slug=slug,
+            name=name,
+            name_ar=name_ar,
+            kind=kind,
+            sector=sector,
+            contact_emails=contact_emails,
+            clock=ctx.clock,
+        )
+        click.echo(f"created organisation {org.slug} (id {org.id})")
+
+
+@orgs_group.command("list")
+@pass_ctx
+def orgs_list(ctx: CliContext) -> None:
+    """List organisations with their kind, sector and registered assets."""
+    with session_scope(ctx.session_factory) as session:
+        for org in orgs.list_organisations(session):
+            assets = ", ".join(a.value for a in org.assets) or "-"
+            click.echo(f"{org.slug:24} {org.kind:13} {org.sector or '-':14} {org.name}  [{assets}]")
+
+
+@orgs_group.command("add-asset")
+@click.option("--org", "slug", required=True, help="Organisation slug.")
+@click.option("--domain", help="A domain name the organisation owns.")
+@click.option("--ip-range", help="An IP address or CIDR range the organisation owns.")
+@click.option("--note", help="Free text, e.g. 'mail gateway'.")
+@pass_ctx
+@fail_on_domain_error
+def orgs_add_asset(
+    ctx: CliContext, slug: str, domain: str | None, ip_range: str | None, note: str | None
+) -> None:
+    """Register a domain or an IP range to an organisation (used for exposure checks)."""
+    if bool(domain) == bool(ip_range):
+        raise click.UsageError("give exactly one of --domain and --ip-range")
+    kind, value = (AssetKind.DOMAIN, domain) if domain else (AssetKind.IP_RANGE, ip_range)
+    with session_scope(ctx.session_factory) as session:
+        org = orgs.get_organisation_by_slug(session, slug)
+        asset = orgs.add_asset(
+            session, cli_actor(), org, kind=kind, value=value or "", note=note, clock=ctx.clock
+        )
+        click.echo(f"registered {asset.kind} {asset.value} to {org.slug}")
+
+
+# ------------------------------------------------------------------ users
+@cli.group("users")
+def users_group() -> None:
+    """User accounts (roles: reporter, analyst, lead, admin)."""
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="Full name.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--org", "slug", required=True, help="Organisation slug.")
+@click.option("--locale", type=click.Choice(accounts.LOCALES), default="fr", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_ctx
+@fail_on_domain_error
+def users_create(
+    ctx: CliContext, email: str, name: str, role: str, slug: str, locale: str, password_stdin: bool
+) -> None:
+    """Create a user (the password is prompted for, or read with --password-stdin)."""
+    password = _read_password(password_stdin)
+    with session_scope(ctx.session_factory) as session:
+        org = orgs.get_organisation_by_slug(session, slug)
+        user = accounts.create_user(
+            session,
+            cli_actor(),
+            email=email,
+            name=name,
+            role=role,
+            organisation=org,
+            password=password,
+            locale=locale,
+            clock=ctx.clock,
+        )
+        click.echo(f"created {user.role} {user.email} in {org.slug} (id {user.id})")
+
+
+@users_group.command("list")
+@click.option("--org", "slug", help="Only this organisation's users.")
+@pass_ctx
+@fail_on_domain_error
+def users_list(ctx: CliContext, slug: str | None) -> None:
+    """List users."""
+    with session_scope(ctx.session_factory) as session:
+        query = select(User).order_by(User.organisation_id, User.email)
+        if slug:
+            query = query.where(
+                User.organisation_id == orgs.get_organisation_by_slug(session, slug).id
+            )
+        for user in session.scalars(query):
+            state = "active" if user.is_active else "inactive"
+            click.echo(f"{user.email:36} {user.role:9} {user.organisation.slug:20} {state}")
+
+
+@users_group.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_ctx
+@fail_on_domain_error
+def users_set_password(ctx: CliContext, email: str, password_stdin: bool) -> None:
+    """Set a user's password; their open web sessions end."""
+    password = _read_password(password_stdin)
+    with session_scope(ctx.session_factory) as session:
+        user = accounts.get_user_by_email(session, email)
+        accounts.set_password(session, cli_actor(), user, password, clock=ctx.clock)
+        click.echo(f"password changed for {user.email}")
+
+
+@users_group.command("deactivate")
+@click.option("--email", required=True)
+@pass_ctx
+@fail_on_domain_error
+def users_deactivate(ctx: CliContext, email: str) -> None:
+    """Deactivate a user: no login, no API access, open sessions end."""
+    with session_scope(ctx.session_factory) as session:
+        user = accounts.get_user_by_email(session, email)
+        accounts.set_active(session, cli_actor(), user, False, clock=ctx.clock)
+        click.echo(f"deactivated {user.email}")
+
+
+@users_group.command("activate")
+@click.option("--email", required=True)
+@pass_ctx
+@fail_on_domain_error
+def users_activate(ctx: CliContext, email: str) -> None:
+    """Re-activate a user."""
+    with session_scope(ctx.session_factory) as session:
+        user = accounts.get_user_by_email(session, email)
+        accounts.set_active(session, cli_actor(), user, True, clock=ctx.clock)
+        click.echo(f"activated {user.email}")
+
+
+# ------------------------------------------------------------------ tokens
+@cli.group("tokens")
+def tokens_group() -> None:
+    """API tokens (``Authorization: Bearer <token>``), stored hashed."""
+
+
+@tokens_group.command("create")
+@click.option("--email", required=True, help="The user the token acts as.")
+@click.option("--label", default="api", show_default=True, help="What the token is for.")
+@pass_ctx
+@fail_on_domain_error
+def tokens_create(ctx: CliContext, email: str, label: str) -> None:
+    """Create a token; it is printed once, alone on the last line, and never stored."""
+    with session_scope(ctx.session_factory) as session:
+        user = accounts.get_user_by_email(session, email)
+        token, secret = accounts.create_token(
+            session, cli_actor(), user, label=label, clock=ctx.clock
+        )
+        click.echo(
+            f"token {token.id} ({token.prefix}…) for {user.email}, label {token.label!r}; "
+            "copy it now, it will not be shown again:"
+        )
+    click.echo(secret)
+
+
+@tokens_group.command("list")
+@click.option("--email", required=True)
+@pass_ctx
+@fail_on_domain_error
+def tokens_list(ctx: CliContext, email: str) -> None:
+    """List a user's tokens (prefix, label, last use, revocation)."""
+    with session_scope(ctx.session_factory) as session:
+        user = accounts.get_user_by_email(session, email)
+        for token in accounts.list_tokens(session, user):
+            used = (
+                token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never"
+            )
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+            click.echo(f"{token.id:5} {token.prefix}…  {token.label:20} last used {used}  {state}")
+
+
+@tokens_group.command("revoke")
+@click.option("--id", "token_id", type=int, help="Token id (from `cert tokens list`).")
+@click.option("--prefix", help="The token's first characters, as shown by `cert tokens list`.")
+@pass_ctx
+@fail_on_domain_error
+def tokens_revoke(ctx: CliContext, token_id: int | None, prefix: str | None) -> None:
+    """Revoke a token; it stops working at once."""
+    if (token_id is None) == (prefix is None):
+        raise click.UsageError("give exactly one of --id and --prefix")
+    with session_scope(ctx.session_factory) as session:
+        query = select(ApiToken).where(
+            ApiToken.id == token_id if token_id is not None else ApiToken.prefix == prefix
+        )
+        tokens = list(session.scalars(query))
+        if len(tokens) != 1:
+            raise click.ClickException("no such token" if not tokens else "prefix is ambiguous")
+        accounts.revoke_token(session, cli_actor(), tokens[0], clock=ctx.clock)
+        click.echo(f"revoked token {tokens[0].id} ({tokens[0].prefix}…)")
+
+
+# ------------------------------------------------------------------ audit
+@cli.command("audit")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--action", help="Only this action, e.g. user.create.")
+@click.option("--object-type", help="Only this kind of object, e.g. user, incident.")
+@click.option("--object-id", help="Only this object.")
+@pass_ctx
+def audit_command(
+    ctx: CliContext, limit: int, action: str | None, object_type: str | None, object_id: str | None
+) -> None:
+    """Print the audit log, newest first."""
+    with session_scope(ctx.session_factory) as session:
+        entries = audit.list_entries(
+            session, limit=limit, action=action, object_type=object_type, object_id=object_id
+        )
+        for e in entries:
+            change = f" {e.before} -> {e.after}" if e.before else (f" {e.after}" if e.after else "")
+            click.echo(
+                f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor_label:28} {e.action:24} "
+                f"{e.object_type}:{e.object_id}{change}{' from ' + e.ip if e.ip else ''}"
+            )

@@ -1,0 +1,208 @@
+"""``cert demo``: idempotent, realistic demo data for a Moroccan government CERT.
+
+Organisations and users are created when absent and left alone when present. Demo passwords are
+generated on first creation, kept in ``instance/demo-credentials.json`` (mode 0600) and printed on
+every run, so that a fresh ``make run`` always shows working logins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from cert.auth import organisations as orgs
+from cert.auth import services as accounts
+from cert.auth.authz import Actor
+from cert.auth.models import AssetKind, Organisation
+from cert.cli import CliContext, cli, pass_ctx
+from cert.clock import Clock
+from cert.db import session_scope
+from cert.errors import NotFound
+
+
+@dataclass(frozen=True)
+class DemoOrg:
+    slug: str
+    name: str
+    name_ar: str
+    kind: str
+    sector: str
+    domain: str
+    ip_range: str
+
+
+DEMO_ORGS = (
+    DemoOrg(
+        "macert",
+        "Centre Marocain d'Alerte et de Gestion des Incidents Informatiques (maCERT)",
+        "المركز المغربي لليقظة والرصد والتصدي للهجمات المعلوماتية",
+        "cert",
+        "government",
+        "macert.gov.ma",
+        "192.0.2.0/28",
+    ),
+    DemoOrg(
+        "min-interieur",
+        "Ministère de l'Intérieur",
+        "وزارة الداخلية",
+        "ministry",
+        "government",
+        "interieur.gov.ma",
+        "198.51.100.0/26",
+    ),
+    DemoOrg(
+        "min-finances",
+        "Ministère de l'Économie et des Finances",
+        "وزارة الاقتصاد والمالية",
+        "ministry",
+        "finance",
+        "finances.gov.ma",
+        "198.51.100.64/26",
+    ),
+    DemoOrg(
+        "min-sante",
+        "Ministère de la Santé et de la Protection sociale",
+        "وزارة الصحة والحماية الاجتماعية",
+        "ministry",
+        "health",
+        "sante.gov.ma",
+        "198.51.100.128/26",
+    ),
+    DemoOrg(
+        "min-education",
+        "Ministère de l'Éducation nationale, du Préscolaire et des Sports",
+        "وزارة التربية الوطنية والتعليم الأولي والرياضة",
+        "ministry",
+        "education",
+        "men.gov.ma",
+        "198.51.100.192/26",
+    ),
+    DemoOrg(
+        "min-justice",
+        "Ministère de la Justice",
+        "وزارة العدل",
+        "ministry",
+        "justice",
+        "justice.gov.ma",
+        "203.0.113.0/27",
+    ),
+    DemoOrg(
+        "anrt",
+        "Agence Nationale de Réglementation des Télécommunications",
+        "الوكالة الوطنية لتقنين المواصلات",
+        "agency",
+        "telecommunications",
+        "anrt.ma",
+        "203.0.113.32/27",
+    ),
+    DemoOrg(
+        "cnss",
+        "Caisse Nationale de Sécurité Sociale",
+        "الصندوق الوطني للضمان الاجتماعي",
+        "establishment",
+        "social-security",
+        "cnss.ma",
+        "203.0.113.64/27",
+    ),
+)
+
+# (e-mail, name, role, organisation slug, locale)
+DEMO_USERS = (
+    ("admin@macert.gov.ma", "Nadia Benali", "admin", "macert", "fr"),
+    ("coordinateur@macert.gov.ma", "Youssef El Amrani", "lead", "macert", "fr"),
+    ("analyste@macert.gov.ma", "Salma Idrissi", "analyst", "macert", "fr"),
+    ("analyste2@macert.gov.ma", "Karim Tazi", "analyst", "macert", "en"),
+    ("rssi@interieur.gov.ma", "Hicham Ouazzani", "reporter", "min-interieur", "fr"),
+    ("rssi@finances.gov.ma", "Leila Berrada", "reporter", "min-finances", "fr"),
+    ("rssi@sante.gov.ma", "Omar Chraibi", "reporter", "min-sante", "ar"),
+    ("dsi@cnss.ma", "Imane Alaoui", "reporter", "cnss", "fr"),
+)
+
+# Later slices add their own sample data here: fn(session, actor, clock) -> one-line summary.
+DEMO_STEPS: list[Callable[[Session, Actor, Clock], str]] = []
+
+
+def _credentials(path: Path) -> dict[str, str]:
+    try:
+        loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return loaded
+    except FileNotFoundError:
+        return {}
+
+
+def _save_credentials(path: Path, creds: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(creds, handle, indent=2)
+
+
+def _ensure_org(session: Session, actor: Actor, spec: DemoOrg, clock: Clock) -> Organisation:
+    try:
+        return orgs.get_organisation_by_slug(session, spec.slug)
+    except NotFound:
+        pass
+    org = orgs.create_organisation(
+        session,
+        actor,
+        slug=spec.slug,
+        name=spec.name,
+        name_ar=spec.name_ar,
+        kind=spec.kind,
+        sector=spec.sector,
+        contact_emails=[f"securite@{spec.domain}"],
+        clock=clock,
+    )
+    orgs.add_asset(session, actor, org, kind=AssetKind.DOMAIN, value=spec.domain, clock=clock)
+    orgs.add_asset(session, actor, org, kind=AssetKind.IP_RANGE, value=spec.ip_range, clock=clock)
+    return org
+
+
+def seed_accounts(session: Session, actor: Actor, clock: Clock, creds: dict[str, str]) -> int:
+    """Create missing demo organisations and users; returns how many users were created."""
+    by_slug = {spec.slug: _ensure_org(session, actor, spec, clock) for spec in DEMO_ORGS}
+    created = 0
+    for email, name, role, slug, locale in DEMO_USERS:
+        if accounts.find_user(session, email) is not None:
+            continue
+        password = creds.setdefault(email, f"Demo-{role}-{secrets.token_urlsafe(9)}")
+        accounts.create_user(
+            session,
+            actor,
+            email=email,
+            name=name,
+            role=role,
+            organisation=by_slug[slug],
+            password=password,
+            locale=locale,
+            clock=clock,
+        )
+        created += 1
+    return created
+
+
+@cli.command("demo")
+@pass_ctx
+def demo(ctx: CliContext) -> None:
+    """Create realistic demo data if absent (idempotent) and print the demo logins."""
+    path = ctx.config.instance_dir / "demo-credentials.json"
+    creds = _credentials(path)
+    actor = Actor.system("cli:demo")
+    with session_scope(ctx.session_factory) as session:
+        created = seed_accounts(session, actor, ctx.clock, creds)
+        summaries = [step(session, actor, ctx.clock) for step in DEMO_STEPS]
+    _save_credentials(path, creds)
+    click.echo(f"demo data ready ({created} user(s) created)")
+    for line in summaries:
+        click.echo(f"  {line}")
+    click.echo(f"demo logins (also in {path}):")
+    for email, _name, role, slug, _locale in DEMO_USERS:
+        password = creds.get(email, "(created before; password not known to this instance)")
+        click.echo(f"  {role:9} {email:30} {password}   [{slug}]")

@@ -1,0 +1,96 @@
+"""``cert run`` (development: web + scheduler) and ``cert web`` (production server, gunicorn)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import click
+
+from cert import schema
+from cert.cli import CliContext, cli, pass_ctx
+
+
+def _warn_if_not_migrated(ctx: CliContext) -> None:
+    current, head = schema.current_revision(ctx.engine), schema.head_revision()
+    if current != head:
+        click.echo(
+            f"warning: database at revision {current}, code expects {head}; run `cert db upgrade`",
+            err=True,
+        )
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-scheduler", is_flag=True, help="Serve the web UI only.")
+@pass_ctx
+def run(ctx: CliContext, host: str, port: int, no_scheduler: bool) -> None:
+    """Development server: the web UI and, in a child process, the scheduler."""
+    from werkzeug.serving import run_simple
+
+    from cert.app import create_app
+
+    _warn_if_not_migrated(ctx)
+    app = create_app(ctx.config)
+    scheduler = None
+    if not no_scheduler:
+        scheduler = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-c", "from cert.cli import main; main()", "scheduler"],
+            env=os.environ.copy(),
+        )
+    click.echo(f"Vigie on http://{host}:{port}/ (Ctrl-C to stop)")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+            try:
+                scheduler.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                scheduler.kill()
+
+
+@cli.command("web")
+@click.option(
+    "--bind",
+    default=lambda: os.environ.get("CERT_BIND", "0.0.0.0:8000"),
+    show_default="CERT_BIND or 0.0.0.0:8000",
+    help="Address:port to listen on.",
+)
+@click.option(
+    "--workers",
+    default=lambda: int(os.environ.get("CERT_WEB_WORKERS", "4")),
+    show_default="CERT_WEB_WORKERS or 4",
+    type=click.IntRange(1, 64),
+)
+@click.option("--timeout", default=60, show_default=True, type=int, help="Worker timeout (s).")
+@pass_ctx
+def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
+    """Production web server (gunicorn). The scheduler runs separately: `cert scheduler`."""
+    from gunicorn.app.base import BaseApplication
+
+    from cert.app import create_app
+
+    config = ctx.config  # validated once, before forking workers
+    _warn_if_not_migrated(ctx)
+
+    class VigieServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": bind,
+                "workers": workers,
+                "timeout": timeout,
+                "accesslog": "-",
+                "errorlog": "-",
+                "forwarded_allow_ips": "127.0.0.1",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return create_app(config)
+
+    VigieServer().run()
