@@ -76,6 +76,7 @@ COMMAND_MODULES = (
     "accounts",
     "demo",
     "serve",
+    "mail",
 )
 
 

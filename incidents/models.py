@@ -1,0 +1,216 @@
+"""Incidents, their observables, attachments and timeline (typed ORM, Flask-free)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from cert.auth.models import Organisation, User
+from cert.db import Base
+
+
+class IncidentStatus(enum.StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+# Allowed workflow transitions; enforced by the service layer.
+TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    IncidentStatus.NEW: frozenset(
+        {IncidentStatus.TRIAGED, IncidentStatus.REJECTED, IncidentStatus.DUPLICATE}
+    ),
+    IncidentStatus.TRIAGED: frozenset(
+        {
+            IncidentStatus.IN_PROGRESS,
+            IncidentStatus.RESOLVED,
+            IncidentStatus.REJECTED,
+            IncidentStatus.DUPLICATE,
+        }
+    ),
+    IncidentStatus.IN_PROGRESS: frozenset({IncidentStatus.RESOLVED, IncidentStatus.DUPLICATE}),
+    IncidentStatus.RESOLVED: frozenset({IncidentStatus.CLOSED, IncidentStatus.IN_PROGRESS}),
+    IncidentStatus.CLOSED: frozenset({IncidentStatus.IN_PROGRESS}),  # reopen
+    IncidentStatus.REJECTED: frozenset({IncidentStatus.TRIAGED}),
+    IncidentStatus.DUPLICATE: frozenset(),
+}
+OPEN_STATUSES = frozenset({IncidentStatus.NEW, IncidentStatus.TRIAGED, IncidentStatus.IN_PROGRESS})
+
+
+class ReporterState(enum.StrEnum):
+    """The situation on the reporter's side when reporting."""
+
+    ONGOING = "ongoing"
+    CONTAINED = "contained"
+    RESOLVED = "resolved"
+
+
+class ReferenceCounter(Base):
+    """Last reference number used per year; incremented inside the submitting transaction."""
+
+    __tablename__ = "incident_reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int]
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_org_received", "organisation_id", "received_at"),
+        Index("ix_incidents_status_priority", "status", "priority"),
+        Index("ix_incidents_received_at", "received_at"),
+        Index("ix_incidents_assignee", "assignee_id"),
+        Index(
+            "ix_incidents_org_source_ref",
+            "organisation_id",
+            "source_ref",
+            sqlite_where=text("source_ref IS NOT NULL"),
+            postgresql_where=text("source_ref IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    detected_at: Mapped[dt.datetime | None]
+    reported_at: Mapped[dt.datetime]  # when the reporter says they reported it
+    received_at: Mapped[dt.datetime]  # when Vigie received it (SLA clock start)
+    affected_assets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    users_affected: Mapped[int | None]
+    systems_affected: Mapped[int | None]
+    reporter_state: Mapped[ReporterState | None] = mapped_column(String(16))
+    actions_taken: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64))  # RSIT class id
+    type: Mapped[str | None] = mapped_column(String(64))  # RSIT type id
+    tlp: Mapped[str] = mapped_column(String(20))
+    pap: Mapped[str] = mapped_column(String(12))
+    impact: Mapped[str] = mapped_column(String(10))
+    urgency: Mapped[str] = mapped_column(String(10))
+    priority: Mapped[str] = mapped_column(String(2))
+    priority_reason: Mapped[str | None] = mapped_column(Text)  # set when an analyst overrides
+    significant: Mapped[bool] = mapped_column(default=False)
+    ack_due_at: Mapped[dt.datetime]
+    resolve_due_at: Mapped[dt.datetime]
+    early_warning_due_at: Mapped[dt.datetime | None]
+    notification_due_at: Mapped[dt.datetime | None]
+    final_report_due_at: Mapped[dt.datetime | None]
+    acknowledged_at: Mapped[dt.datetime | None]
+    resolved_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    status: Mapped[IncidentStatus] = mapped_column(String(16), default=IncidentStatus.NEW)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source_ref: Mapped[str | None] = mapped_column(String(200))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    possible_duplicates: Mapped[list[str]] = mapped_column(JSON, default=list)  # references
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    observables: Mapped[list[IncidentObservable]] = relationship(
+        back_populates="incident", order_by="IncidentObservable.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="incident", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+    events: WriteOnlyMapped[IncidentEvent] = relationship(
+        back_populates="incident",
+        order_by="IncidentEvent.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    def __repr__(self) -> str:
+        return f"<Incident {self.reference}>"
+
+
+class IncidentObservable(Base):
+    """An indicator found in (or given with) an incident; stored once per (type, value)."""
+
+    __tablename__ = "incident_observables"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "type", "value"),
+        Index("ix_incident_observables_value", "value", "type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(2048))
+    sources: Mapped[list[str]] = mapped_column(
+        JSON, default=list
+    )  # title, description, api, attachment:…
+    tlp: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime]
+
+    incident: Mapped[Incident] = relationship(back_populates="observables")
+
+
+class Attachment(Base):
+    """A file sent with an incident, stored by SHA-256 outside the web root."""
+
+    __tablename__ = "incident_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))  # sniffed, not trusted from the client
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime]
+
+    incident: Mapped[Incident] = relationship(back_populates="attachments")
+
+
+class IncidentEvent(Base):
+    """One line of an incident's timeline. ``public`` events are shown to the reporter."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (Index("ix_incident_events_incident_id_id", "incident_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(
+        String(40)
+    )  # created, status, priority, comment, reply, mail…
+    public: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    incident: Mapped[Incident] = relationship(back_populates="events")
+
+
+class IdempotencyKey(Base):
+    """``Idempotency-Key`` of an API submission: same key + same body → same incident."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime]
