@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev lint typecheck contracts pytest clean
+.PHONY: run test install install-dev assets translations messages lint typecheck contracts pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,35 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed assets translations
+install-dev: $(VENV)/.installed-dev assets translations
+
+## make assets: Bootstrap from the npm registry (package-lock.json) into cert/static/vendor (no CDN)
+VENDOR := cert/static/vendor
+VENDOR_FILES := css/bootstrap.min.css css/bootstrap.rtl.min.css js/bootstrap.bundle.min.js
+
+assets: $(VENDOR)/.stamp
+
+$(VENDOR)/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	mkdir -p $(VENDOR)
+	cp $(addprefix node_modules/bootstrap/dist/,$(VENDOR_FILES)) $(VENDOR)/
+	touch $@
+
+## make translations: compile the Babel catalogues (*.po → *.mo; the .mo files are not committed)
+CATALOGUES := $(wildcard cert/translations/*/LC_MESSAGES/messages.po)
+
+translations: $(CATALOGUES:.po=.mo)
+
+cert/translations/%/LC_MESSAGES/messages.mo: cert/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel -q compile -l $* -i $< -o $@
+
+## make messages: re-extract the UI strings and merge them into every catalogue (then translate)
+BABEL_KEYWORDS := -k _l -k lazy_gettext
+messages: | $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --no-wrap --sort-output \
+		--project Vigie -o cert/translations/messages.pot cert incidents feeds bulletins playbooks
+	$(BIN)/pybabel -q update -N --no-wrap -i cert/translations/messages.pot -d cert/translations
 
 ## make run: install into .venv, create the SQLite database and demo data if absent, serve UI + scheduler
 run: install
@@ -49,4 +76,4 @@ pytest:
 	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Flask, Response
+from flask import Blueprint, Flask, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from cert import web
+from cert import api, web
+from cert.auth import decorators, views
 from cert.clock import Clock, SystemClock
 from cert.config import Config, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
@@ -21,8 +22,10 @@ def create_app(
     *,
     session_factory: SessionFactory | None = None,
     clock: Clock | None = None,
+    api_blueprints: Sequence[Blueprint] = (),
 ) -> Flask:
-    """Build the app. ``config`` is a :class:`Config` or a mapping of overrides (tests).
+    """Build the app. ``config`` is a :class:`Config` or a mapping of overrides (tests);
+    ``api_blueprints`` are nested under ``/api/v1`` besides the domain ones (plug-ins, tests).
 
     Never migrates, seeds, touches the network or prompts: those are CLI commands.
     """
@@ -45,6 +48,9 @@ def create_app(
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
     web.init_app(app, web.WebContext(session_factory, clock or SystemClock(), settings))
+    decorators.init_app(app)
+    api.register(app, *api_blueprints)
+    views.init_app(app, login_rate_limit=settings.login_rate_limit)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)

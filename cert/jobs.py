@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
+import traceback
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -22,10 +25,13 @@ from sqlalchemy import (
     Text,
     Unicode,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from cert.db import Base
+from cert.clock import Clock
+from cert.db import Base, SessionFactory, session_scope
 
 
 class JobStatus(enum.StrEnum):
@@ -51,6 +57,10 @@ class JobRun(Base):
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     runner: Mapped[str | None] = mapped_column(String(200))  # host:pid of the scheduler that ran it
 
+    @property
+    def duration(self) -> dt.timedelta | None:
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
 
 # APScheduler 3's SQLAlchemyJobStore table, declared here so that Alembic owns it like every other
 # table (the job store's own ``create(checkfirst=True)`` then finds it and does nothing).
@@ -61,3 +71,111 @@ apscheduler_jobs = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+# ------------------------------------------------------------------ slots and the run guard
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_ERROR_LENGTH = 4000
+log = logging.getLogger(__name__)
+
+
+def slot_for(now: dt.datetime, interval_seconds: int) -> dt.datetime:
+    """The start of the interval that contains ``now``, on a grid aligned to the Unix epoch.
+
+    Every process computes the same slot for the same instant, so the slot identifies one run of
+    a job whichever scheduler runs it.
+    """
+    if now.tzinfo is None:
+        raise ValueError("slot_for needs an aware datetime")
+    if interval_seconds <= 0:
+        raise ValueError(f"interval must be positive, got {interval_seconds}")
+    step = dt.timedelta(seconds=interval_seconds)
+    return EPOCH + ((now - EPOCH) // step) * step
+
+
+def run_slot(
+    session_factory: SessionFactory,
+    job_id: str,
+    scheduled_for: dt.datetime,
+    fn: Callable[[], Mapping[str, int]],
+    *,
+    clock: Clock,
+    runner: str,
+) -> JobRun | None:
+    """Run ``fn`` once for the slot ``(job_id, scheduled_for)``; None when the slot is taken.
+
+    The ``running`` row is committed *before* ``fn`` runs: the unique constraint then makes a
+    second attempt at the same slot (another thread, or a new leader after a fail-over) fail
+    here and do nothing. The outcome (status, counts or error) is recorded in a second
+    transaction. A process killed while ``fn`` runs leaves its row ``running``: that slot is
+    never re-run (at most once per slot; jobs catch up through their own watermarks).
+    """
+    claimed = _claim(session_factory, job_id, scheduled_for, clock, runner)
+    if claimed is None:
+        log.debug("job %s: slot %s already taken", job_id, scheduled_for.isoformat())
+        return None
+    try:
+        counts = dict(fn())
+    except BaseException as exc:
+        log.exception("job %s (slot %s) failed", job_id, scheduled_for.isoformat())
+        finished = _finish(session_factory, claimed, clock, JobStatus.FAILED, error=_summary(exc))
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: recorded, not eaten
+            raise
+        return finished
+    return _finish(session_factory, claimed, clock, JobStatus.SUCCESS, counts=counts)
+
+
+def _claim(
+    session_factory: SessionFactory,
+    job_id: str,
+    scheduled_for: dt.datetime,
+    clock: Clock,
+    runner: str,
+) -> JobRun | None:
+    run = JobRun(
+        job_id=job_id,
+        scheduled_for=scheduled_for,
+        started_at=clock.now(),
+        status=JobStatus.RUNNING,
+        runner=runner[:200],
+    )
+    try:
+        with session_scope(session_factory) as session:
+            session.add(run)
+    except IntegrityError:
+        return None
+    return run
+
+
+def _finish(
+    session_factory: SessionFactory,
+    claimed: JobRun,
+    clock: Clock,
+    status: JobStatus,
+    *,
+    counts: dict[str, int] | None = None,
+    error: str | None = None,
+) -> JobRun:
+    with session_scope(session_factory) as session:
+        run = session.get_one(JobRun, claimed.id)
+        run.finished_at = clock.now()
+        run.status = status
+        run.counts = counts
+        run.error = error
+    return run
+
+
+def _summary(exc: BaseException) -> str:
+    """``Type: message`` and the innermost frames, cut to :data:`MAX_ERROR_LENGTH`."""
+    head = "".join(traceback.format_exception_only(exc)).strip()
+    frames = "".join(traceback.format_tb(exc.__traceback__, limit=-5))
+    text = f"{head}\n{frames}".strip()
+    return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+def list_job_runs(session: Session, *, job_id: str | None = None, limit: int = 50) -> list[JobRun]:
+    """The latest runs, newest first (optionally of one job)."""
+    query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
+    if job_id is not None:
+        query = query.where(JobRun.job_id == job_id)
+    return list(session.scalars(query))

@@ -1,4 +1,5 @@
-"""Web kit: per-request database session, error pages, DomainError → HTTP, security headers.
+"""Web kit: per-request database session, error pages, DomainError → HTTP, security headers,
+CSRF, languages (Flask-Babel), rate limits and list pagination.
 
 Adapters (views, API blueprints) use these helpers; this module never imports domain packages.
 """
@@ -6,18 +7,37 @@ Adapters (views, API blueprints) use these helpers; this module never imports do
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
+from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import current_user  # type: ignore[import-untyped]
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from limits import parse_many
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from cert.clock import Clock
 from cert.db import SessionFactory
 from cert.errors import DomainError
+from cert.i18n import DEFAULT_LOCALE, LOCALES, RTL_LOCALES
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+csrf = CSRFProtect()
+babel = Babel()
+LANGUAGE_NAMES = {"fr": "Français", "en": "English", "ar": "العربية"}  # each in its own language
+TIMEZONE = "Africa/Casablanca"
+CSRF_TIME_LIMIT = 4 * 3600  # a form stays valid for half a working day
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,7 @@ def close_session(_exc: BaseException | None = None) -> None:
         session.close()  # rolls back anything the view did not commit
 
 
+# ---------------------------------------------------------------- security headers
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -67,6 +88,26 @@ def security_headers(response: Response) -> Response:
     return response
 
 
+# ---------------------------------------------------------------- errors
+ERROR_TEXTS = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    401: (_l("Authentication required"), _l("Sign in to continue.")),
+    403: (_l("Access denied"), _l("You do not have permission to see this page.")),
+    404: (_l("Page not found"), _l("This page does not exist or is no longer available.")),
+    405: (_l("Method not allowed"), _l("This address does not accept this kind of request.")),
+    409: (_l("Conflict"), _l("This change conflicts with the current state of the data.")),
+    413: (_l("Request too large"), _l("The data sent is larger than the allowed size.")),
+    415: (_l("Unsupported format"), _l("The data sent is not in a format this address accepts.")),
+    422: (_l("Invalid data"), _l("Some of the data sent is invalid.")),
+    429: (
+        _l("Too many attempts"),
+        _l("Too many requests came from your address. Wait a minute, then try again."),
+    ),
+    500: (_l("Internal error"), _l("Something went wrong on our side. The error has been logged.")),
+}
+CSRF_TEXT = _l("This form has expired or is invalid. Go back, reload the page and try again.")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
@@ -74,19 +115,29 @@ def wants_json() -> bool:
 
 
 def error_response(
-    status: int, code: str, message: str, fields: dict[str, str] | None = None
-) -> Any:
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    *,
+    explanation: object | None = None,
+) -> tuple[Response, int]:
+    """The JSON envelope under /api (or when JSON is preferred), else a translated HTML page."""
     if wants_json():
         body = {"error": {"code": code, "message": message, "fields": fields or {}}}
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, message=message), status
+    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500 if status >= 500 else 400])
+    page = render_template(
+        "errors/error.html", status=status, title=title, explanation=explanation or text
+    )
+    return Response(page, status, mimetype="text/html"), status
 
 
-def _domain_error(exc: DomainError) -> Any:
+def _domain_error(exc: DomainError) -> tuple[Response, int]:
     return error_response(exc.status, exc.code, exc.message, exc.fields)
 
 
-def _http_error(exc: HTTPException) -> Any:
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
     code = (exc.name or "error").lower().replace(" ", "_")
     response = error_response(exc.code or 500, code, exc.description or exc.name)
     if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
@@ -94,15 +145,137 @@ def _http_error(exc: HTTPException) -> Any:
     return response
 
 
-def _unexpected(exc: Exception) -> Any:
+def _csrf_error(exc: CSRFError) -> tuple[Response, int]:
+    return error_response(400, "csrf_failed", exc.description or "", explanation=CSRF_TEXT)
+
+
+def _unexpected(exc: Exception) -> tuple[Response, int]:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return error_response(500, "internal_error", "Internal error; it has been logged.")
+    if "db_session" in g:
+        g.db_session.rollback()  # the error page may need the database (current user)
+    try:
+        return error_response(500, "internal_error", "Internal error; it has been logged.")
+    except Exception:  # the error page itself failed: answer without templates
+        log.exception("the error page failed too")
+        return Response("Internal error", 500, mimetype="text/plain"), 500
 
 
+# ---------------------------------------------------------------- languages
+def select_locale() -> str:
+    """``?lang=`` choice kept in the session → the user's preference → Accept-Language → fr."""
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return str(chosen)
+    preferred = getattr(current_user, "locale", None)  # a signed-in user's preference
+    if preferred in LOCALES:
+        return str(preferred)
+    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+
+
+def remember_language() -> None:
+    """A ``?lang=xx`` query on any page switches the interface language for the session."""
+    lang = request.args.get("lang")
+    if lang in LOCALES:
+        session["lang"] = lang
+
+
+def language_url(code: str) -> str:
+    """The current page in language ``code`` (other query arguments kept)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
+
+
+def _template_globals() -> dict[str, Any]:
+    locale = str(get_locale() or DEFAULT_LOCALE)
+    return {
+        "locale": locale,
+        "rtl": locale in RTL_LOCALES,
+        "languages": [(code, LANGUAGE_NAMES[code], language_url(code)) for code in LOCALES],
+    }
+
+
+# ---------------------------------------------------------------- rate limits
+def rate_limit(app: Flask, endpoint: str, limit: str, *, methods: Sequence[str]) -> None:
+    """Limit ``endpoint`` to ``limit`` (e.g. "10 per minute") per client address.
+
+    Each app has its own limiter (storage ``settings.ratelimit_storage_url``); an invalid limit
+    stops start-up instead of silently disabling the limit.
+    """
+    try:
+        parse_many(limit)
+    except ValueError:
+        raise ValueError(f"invalid rate limit {limit!r} for {endpoint}") from None
+    limiter: Limiter = app.extensions["vigie_limiter"]
+    view = cast(Callable[..., ResponseReturnValue], app.view_functions[endpoint])
+    app.view_functions[endpoint] = limiter.limit(limit, methods=list(methods))(view)
+
+
+# ---------------------------------------------------------------- pagination
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list filtered and sorted in SQL."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.limit < self.total
+
+    @property
+    def number(self) -> int:
+        return self.offset // self.limit + 1
+
+
+def fetch_page(query: Select[T], *, limit: int, offset: int) -> Page[T]:
+    """Count the whole query, then fetch ``limit`` rows from ``offset`` (query must be ordered)."""
+    session = get_session()
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = list(session.scalars(query.limit(limit).offset(offset)))
+    return Page(items, total or 0, limit, offset)
+
+
+def page_number() -> int:
+    """``?page=N`` of an HTML list (1 when absent or invalid)."""
+    number = request.args.get("page", 1, type=int)
+    return max(number or 1, 1)
+
+
+# ---------------------------------------------------------------- set-up
 def init_app(app: Flask, ctx: WebContext) -> None:
+    """Session, errors, security headers, CSRF, languages and the rate limiter of ``app``."""
     app.extensions["vigie"] = ctx
     app.teardown_appcontext(close_session)
     app.after_request(security_headers)
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+    app.config.update(
+        WTF_CSRF_ENABLED=True,  # always, tests included: they fetch and send the token
+        WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT,
+        BABEL_DEFAULT_LOCALE=DEFAULT_LOCALE,
+        BABEL_DEFAULT_TIMEZONE=TIMEZONE,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(remember_language)
+    app.context_processor(_template_globals)
+    app.jinja_env.globals["page_url"] = page_url
+    limiter = Limiter(
+        get_remote_address,
+        storage_uri=ctx.settings.ratelimit_storage_url,
+        headers_enabled=True,
+        key_prefix="vigie",
+    )
+    limiter.init_app(app)
+    app.extensions["vigie_limiter"] = limiter
+
+
+def page_url(**changes: object) -> str:
+    """The current list URL with some query arguments changed (``None`` removes one)."""
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in changes}
+    args.update({k: v for k, v in changes.items() if v is not None})
+    return f"{request.path}?{urlencode(args)}" if args else request.path

@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
 from cert.clock import FrozenClock
+from tests.catalogues import compile_stale
 from tests.dbs import BACKENDS, TestDatabase, create_database
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues() -> None:
+    """`make translations` for direct pytest runs: the UI and e-mails need the .mo files."""
+    compile_stale()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

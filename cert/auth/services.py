@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cert import audit
-from cert.auth.authz import Actor, require
+from cert.auth.authz import Actor, at_least, require
 from cert.auth.models import (
     ApiToken,
     Organisation,
@@ -162,6 +162,31 @@ def set_active(session: Session, actor: Actor, user: User, active: bool, *, cloc
     )
 
 
+def set_locale(session: Session, actor: Actor, user: User, locale: str, *, clock: Clock) -> None:
+    """Change a user's interface and e-mail language (fr, en or ar)."""
+    if actor.user_id != user.id:
+        require(actor, Role.ADMIN, "changing another user's language")
+    if locale not in LOCALES:
+        raise ValidationFailed(
+            "invalid locale", fields={"locale": f"must be one of {', '.join(LOCALES)}"}
+        )
+    if locale == user.locale:
+        return
+    before = user.locale
+    user.locale = locale
+    user.updated_at = clock.now()
+    audit.record(
+        session,
+        actor,
+        "user.locale",
+        "user",
+        user.id,
+        clock=clock,
+        before={"locale": before},
+        after={"locale": locale},
+    )
+
+
 def authenticate(
     session: Session, email: str, password: str, *, ip: str | None, clock: Clock
 ) -> User:
@@ -243,6 +268,14 @@ def revoke_token(session: Session, actor: Actor, token: ApiToken, *, clock: Cloc
         clock=clock,
         after={"user": token.user.email, "prefix": token.prefix},
     )
+
+
+def access_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    """A token of the actor's own (any token for admins); ``NotFound`` otherwise."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.user_id and not at_least(actor, Role.ADMIN)):
+        raise NotFound("token not found")
+    return token
 
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:

@@ -60,7 +60,11 @@ def test_values_are_parsed(tmp_path: Path) -> None:
     [
         ("CERT_DATABASE_URL", "mysql://x/y", "only sqlite and postgresql"),
         ("CERT_DATABASE_URL", "::nonsense::", "not a database URL"),
-        ("CERT_DATABASE_URL", "postgresql+psycopg2://x/y", "use sqlite:// or postgresql+psycopg://"),
+        (
+            "CERT_DATABASE_URL",
+            "postgresql+psycopg2://x/y",
+            "use sqlite:// or postgresql+psycopg://",
+        ),
         ("CERT_SECRET_KEY", "short", "at least 32 characters"),
         ("CERT_BASE_URL", "cert.gov.ma", "expected an http:// or https:// URL"),
         ("CERT_SMTP_URL", "http://mail", "expected smtp://"),

@@ -1,0 +1,49 @@
+"""Web forms of the accounts pages (Flask-WTF: every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Length
+
+from cert.i18n import LOCALES
+from cert.web import LANGUAGE_NAMES
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"dir": "ltr"},
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Sign in"))
+
+
+class LocaleForm(FlaskForm):  # type: ignore[misc]
+    locale = SelectField(
+        _l("Language"),
+        choices=[SelectChoice(code, LANGUAGE_NAMES[code], {"lang": code}) for code in LOCALES],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class TokenForm(FlaskForm):  # type: ignore[misc]
+    label = StringField(
+        _l("Label"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("What the token is for, e.g. the name of a script."),
+    )
+    submit = SubmitField(_l("Create a token"))
+
+
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    """A button alone (logout, revoke): only the CSRF token is checked."""

@@ -1,0 +1,96 @@
+"""Refanging: undo the defanging analysts apply to indicators before sharing them.
+
+Pure module (no DB, no HTTP). One compiled alternation is applied in a single left-to-right pass,
+so the cost is linear in the length of the text; every quantifier in it is bounded, so no input
+makes it backtrack.
+
+What is undone:
+
+* bracketed separators, with ``[]``, ``()`` or ``{}`` in any combination and up to two spaces
+  inside or around them: ``[.]``, ``(.)``, ``{.}``, ``[dot]``, ``(dot)`` → ``.``; ``[@]``,
+  ``[at]``, ``(at)`` → ``@``; ``[:]`` → ``:``; ``[://]``, ``[//]``, ``[/]``;
+* defanged schemes when a colon (or a bracketed one) follows: ``hxxp``, ``hXXps``, ``h**p``,
+  ``h[tt]p``, ``hxtp`` → ``http``/``https``; ``fxp`` → ``ftp``;
+* backslash escapes ``\\.`` (regex style) and ``\\/`` (JSON style);
+* zero-width characters and soft hyphens are removed; full-width and ideographic full stops
+  (``．``, ``。``, ``｡``), the full-width ``＠``, ``：`` and ``／`` become their ASCII forms.
+
+Bare words are never touched: ``evil dot com`` or ``contact at ministere`` stay prose.
+The result is meant for extraction, not for display (zero-width joiners are dropped).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["refang", "refang_marked"]
+
+_SP = "[ \t]{0,2}"
+_OPEN = r"[\[({]"
+_CLOSE = r"[\])}]"
+
+_DEFANG = re.compile(
+    "|".join(
+        (
+            r"(?P<invisible>[\u200b\u200c\u200d\u2060\ufeff\u00ad])",
+            r"(?P<wide>[\uff0e\u3002\uff61\uff20\uff1a\uff0f])",
+            rf"(?P<dot>{_SP}{_OPEN}{_SP}(?:\.|dot){_SP}{_CLOSE}{_SP})",
+            rf"(?P<at>{_SP}{_OPEN}{_SP}(?:@|at){_SP}{_CLOSE}{_SP})",
+            rf"{_OPEN}(?P<sep>:|://|//|/){_CLOSE}",
+            r"(?P<escaped>\\[./])",
+            r"(?<![\w])(?P<scheme>h(?:[x*][x*t]|t[x*]|\[tt\])p|fxp)(?P<secure>s?)(?=[\[({]?:)",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+_WIDE = {"\uff0e": ".", "\u3002": ".", "\uff61": ".", "\uff20": "@", "\uff1a": ":", "\uff0f": "/"}
+
+
+def _replacement(match: re.Match[str]) -> tuple[str, bool]:
+    """The text replacing ``match`` and whether it is evidence of deliberate defanging."""
+    kind = match.lastgroup
+    if kind == "invisible":
+        return "", False
+    if kind == "wide":
+        return _WIDE[match.group()], False
+    if kind == "dot":
+        return ".", True
+    if kind == "at":
+        return "@", True
+    if kind == "sep":
+        return match.group("sep"), True
+    if kind == "escaped":
+        return match.group()[1], match.group()[1] == "."
+    # the only other alternative is a scheme; ``secure`` is its last group
+    base = "ftp" if match.group("scheme").lower() == "fxp" else "http"
+    return base + match.group("secure").lower(), True
+
+
+def refang_marked(text: str) -> tuple[str, list[int]]:
+    """Refang ``text``; also return the offsets (in the result) of deliberate refangs.
+
+    The offsets let extraction treat a defanged candidate as an indicator even where its
+    undefanged spelling would look like prose or a file name (``update[.]zip``).
+    """
+    parts: list[str] = []
+    marks: list[int] = []
+    last = 0
+    length = 0
+    for match in _DEFANG.finditer(text):
+        kept = text[last : match.start()]
+        parts.append(kept)
+        length += len(kept)
+        replacement, evidence = _replacement(match)
+        if evidence:
+            marks.append(length)
+        parts.append(replacement)
+        length += len(replacement)
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts), marks
+
+
+def refang(text: str) -> str:
+    """Undo common defanging (``hxxps[:]//evil[.]example``, ``user[at]evil(dot)example``)."""
+    return refang_marked(text)[0]

@@ -1,0 +1,315 @@
+"""Incident intake use cases: the web form and ``POST /api/v1/incidents`` both call these.
+
+Services validate, change state and flush; the adapter commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cert import audit
+from cert.auth.authz import Actor, check_organisation
+from cert.auth.models import Organisation, User
+from cert.clock import Clock
+from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
+from incidents.notifications import queue_acknowledgement
+from incidents.observables import Observable, ObservableType, canonicalise, extract
+from incidents.references import next_reference
+from incidents.schemas import IncidentSubmission, ObservableIn
+from incidents.signals import incident_submitted
+from incidents.taxonomy import UnknownClassification, validate_classification
+from incidents.triage import DEFAULT_SLA, Priority, SlaTarget, deadlines, priority_for
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    reference_prefix: str = "MACERT"
+    base_url: str = "http://127.0.0.1:5000"
+    mail_domain: str = "localhost"
+    timezone: str = "Africa/Casablanca"
+    sla_policy: Mapping[Priority, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
+    duplicate_window: dt.timedelta = dt.timedelta(days=30)
+
+
+def submit_incident(
+    session: Session,
+    actor: Actor,
+    data: IncidentSubmission,
+    *,
+    clock: Clock,
+    settings: IntakeSettings,
+) -> Incident:
+    """Record a reported incident: reference, classification, priority, SLA, observables."""
+    organisation = _reporting_organisation(session, actor, data.organisation)
+    category, rsit_type = _classification(data)
+    explicit = _explicit_observables(data.observables)
+    now = clock.now()
+    _refuse_duplicate_source_ref(
+        session, organisation, data.source_ref, now - settings.duplicate_window
+    )
+    priority = priority_for(data.impact, data.urgency)
+    due = deadlines(
+        priority,
+        now,
+        significant=data.significant,
+        aware_at=data.detected_at,
+        policy=settings.sla_policy,
+    )
+    contact = data.contact
+    incident = Incident(
+        reference=next_reference(session, settings.reference_prefix, now.year),
+        title=data.title,
+        description=data.description,
+        organisation_id=organisation.id,
+        organisation=organisation,
+        reporter_id=actor.user_id,
+        contact_name=contact.name if contact else None,
+        contact_phone=contact.phone if contact else None,
+        contact_email=str(contact.email) if contact and contact.email else None,
+        detected_at=data.detected_at,
+        reported_at=data.reported_at or now,
+        received_at=now,
+        affected_assets=list(data.affected_assets),
+        users_affected=data.users_affected,
+        systems_affected=data.systems_affected,
+        reporter_state=data.reporter_state,
+        actions_taken=data.actions_taken,
+        category=category,
+        type=rsit_type,
+        tlp=data.tlp,
+        pap=data.pap,
+        impact=data.impact,
+        urgency=data.urgency,
+        priority=priority,
+        significant=data.significant,
+        ack_due_at=due.acknowledge_by,
+        resolve_due_at=due.resolve_by,
+        early_warning_due_at=due.early_warning_by,
+        notification_due_at=due.notification_by,
+        final_report_due_at=due.final_report_by,
+        status=IncidentStatus.NEW,
+        source_ref=data.source_ref,
+        possible_duplicates=[],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(incident)
+    session.flush()
+    found = [(o, "title") for o in extract(data.title)]
+    found += [(o, "description") for o in extract(data.description)]
+    found += [(o, "api") for o in explicit]
+    add_observables(session, incident, found, clock=clock)
+    incident.possible_duplicates = likely_duplicates(
+        session, incident, since=now - settings.duplicate_window
+    )
+    add_event(
+        session,
+        incident,
+        actor,
+        "created",
+        clock=clock,
+        public=True,
+        data={"priority": priority, "category": category, "type": rsit_type},
+    )
+    audit.record(
+        session,
+        actor,
+        "incident.submit",
+        "incident",
+        incident.reference,
+        clock=clock,
+        after={"organisation": organisation.slug, "priority": priority, "tlp": data.tlp},
+    )
+    _acknowledge(session, incident, clock=clock, settings=settings)
+    incident_submitted.send(incident, session=session, actor=actor)
+    return incident
+
+
+def _acknowledge(
+    session: Session, incident: Incident, *, clock: Clock, settings: IntakeSettings
+) -> None:
+    """Queue the acknowledgement to the reporting user, else to the contact address given."""
+    reporter = reporter_of(session, incident)
+    if reporter is not None and not reporter.is_cert_staff:
+        to, name, locale = reporter.email, reporter.name, reporter.locale
+    elif incident.contact_email:
+        to, name, locale = incident.contact_email, incident.contact_name or "", "fr"
+    else:
+        return
+    queue_acknowledgement(
+        session,
+        incident,
+        to=to,
+        name=name,
+        locale=locale,
+        base_url=settings.base_url,
+        mail_domain=settings.mail_domain,
+        timezone=settings.timezone,
+        clock=clock,
+    )
+
+
+def _reporting_organisation(session: Session, actor: Actor, slug: str | None) -> Organisation:
+    if actor.is_cert_staff:
+        if slug is None:
+            raise ValidationFailed(
+                "organisation required",
+                fields={"organisation": "CERT staff must name the organisation"},
+            )
+        org = session.scalar(select(Organisation).where(Organisation.slug == slug.strip().lower()))
+        if org is None:
+            raise ValidationFailed(
+                "unknown organisation", fields={"organisation": f"no organisation {slug!r}"}
+            )
+        return org
+    if actor.organisation_id is None:
+        raise PermissionDenied("reporting needs an organisation")
+    own = session.get(Organisation, actor.organisation_id)
+    if slug is not None and (own is None or slug.strip().lower() != own.slug):
+        raise ValidationFailed(
+            "organisation not allowed",
+            fields={"organisation": "reporters report for their own organisation only"},
+        )
+    return check_organisation(actor, own)
+
+
+def _classification(data: IncidentSubmission) -> tuple[str, str | None]:
+    try:
+        return validate_classification(data.category, data.type)
+    except UnknownClassification as exc:
+        raise ValidationFailed("invalid classification", fields={exc.field: str(exc)}) from None
+
+
+def _explicit_observables(items: Iterable[ObservableIn]) -> list[Observable]:
+    errors: dict[str, str] = {}
+    result: list[Observable] = []
+    for index, item in enumerate(items):
+        try:
+            result.append(canonicalise_observable(item.type, item.value))
+        except ValueError as exc:
+            errors[f"observables[{index}]"] = str(exc)
+    if errors:
+        raise ValidationFailed("invalid observables", fields=errors)
+    return result
+
+
+def canonicalise_observable(kind: str, value: str) -> Observable:
+    """An explicit observable in canonical form; ``ValueError`` naming the problem."""
+    kind = kind.strip().lower()
+    value = canonicalise(kind, value)  # rejects unknown types too
+    return Observable(ObservableType(kind), value)
+
+
+def _refuse_duplicate_source_ref(
+    session: Session, organisation: Organisation, source_ref: str | None, since: dt.datetime
+) -> None:
+    if source_ref is None:
+        return
+    existing = session.scalar(
+        select(Incident.reference).where(
+            Incident.organisation_id == organisation.id,
+            Incident.source_ref == source_ref,
+            Incident.received_at >= since,
+        )
+    )
+    if existing is not None:
+        raise Conflict(
+            f"source_ref {source_ref!r} was already reported as {existing}",
+            fields={"source_ref": f"duplicate of {existing}"},
+        )
+
+
+def add_observables(
+    session: Session, incident: Incident, found: Iterable[tuple[Observable, str]], *, clock: Clock
+) -> list[IncidentObservable]:
+    """Store each (type, value) once per incident, remembering every place it was found."""
+    existing = {(o.type, o.value): o for o in incident.observables}
+    added: list[IncidentObservable] = []
+    for observable, source in found:
+        key = (observable.type.value, observable.value)
+        row = existing.get(key)
+        if row is None:
+            row = IncidentObservable(
+                type=key[0],
+                value=key[1],
+                sources=[source],
+                tlp=incident.tlp,
+                created_at=clock.now(),
+            )
+            incident.observables.append(row)
+            existing[key] = row
+            added.append(row)
+        elif source not in row.sources:
+            row.sources = [*row.sources, source]
+    session.flush()
+    return added
+
+
+def likely_duplicates(session: Session, incident: Incident, *, since: dt.datetime) -> list[str]:
+    """Other recent incidents of the same organisation sharing an observable (newest first)."""
+    values = [o.value for o in incident.observables]
+    if not values:
+        return []
+    query = (
+        select(Incident.reference)
+        .join(IncidentObservable, IncidentObservable.incident_id == Incident.id)
+        .where(
+            Incident.organisation_id == incident.organisation_id,
+            Incident.id != incident.id,
+            Incident.received_at >= since,
+            IncidentObservable.value.in_(values[:500]),
+        )
+        .distinct()
+        .order_by(Incident.reference.desc())
+        .limit(10)
+    )
+    return list(session.scalars(query))
+
+
+def add_event(
+    session: Session,
+    incident: Incident,
+    actor: Actor,
+    kind: str,
+    *,
+    clock: Clock,
+    public: bool = False,
+    data: Mapping[str, object] | None = None,
+) -> IncidentEvent:
+    event = IncidentEvent(
+        incident_id=incident.id,
+        at=clock.now(),
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        kind=kind,
+        public=public,
+        data=dict(data or {}),
+    )
+    session.add(event)
+    return event
+
+
+def get_incident(session: Session, actor: Actor, reference: str) -> Incident:
+    """The incident if the actor may see it, else ``NotFound`` (existence is never revealed)."""
+    incident = session.scalar(
+        select(Incident).where(Incident.reference == reference.strip().upper())
+    )
+    if incident is None or not can_see(actor, incident):
+        raise NotFound(f"no incident {reference}")
+    return incident
+
+
+def can_see(actor: Actor, incident: Incident) -> bool:
+    if not actor.is_cert_staff:
+        return incident.organisation_id == actor.organisation_id
+    return True
+
+
+def reporter_of(session: Session, incident: Incident) -> User | None:
+    return session.get(User, incident.reporter_id) if incident.reporter_id else None
