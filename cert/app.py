@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,6 +16,9 @@ from cert.auth import decorators, views
 from cert.clock import Clock, SystemClock
 from cert.config import Config, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
+from cert.mail import domain_of
+from incidents.services import IntakeSettings
+from incidents.triage import parse_sla_policy
 
 
 def create_app(
@@ -51,10 +55,25 @@ def create_app(
     decorators.init_app(app)
     api.register(app, *api_blueprints)
     views.init_app(app, login_rate_limit=settings.login_rate_limit)
+    app.extensions["incidents"] = intake_settings(settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
     return app
+
+
+def intake_settings(settings: Config) -> IntakeSettings:
+    """What incident intake needs from configuration (adapters read app.extensions["incidents"])."""
+    return IntakeSettings(
+        reference_prefix=settings.reference_prefix,
+        base_url=settings.base_url,
+        mail_domain=domain_of(settings.mail_from),
+        timezone=settings.timezone,
+        sla_policy=parse_sla_policy(settings.sla_policy),
+        duplicate_window=dt.timedelta(days=settings.duplicate_window_days),
+        upload_dir=settings.upload_dir,
+        max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+    )
 
 
 def healthz() -> Response:

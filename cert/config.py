@@ -8,12 +8,14 @@ one-line :class:`ConfigError` that names the variable.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -58,6 +60,9 @@ class Config:
     outbox_max_attempts: int = 8
     scheduler_poll_seconds: float = 1.0
     scheduler_lock_key: int = 0x56494749  # "VIGI"
+    timezone: str = "Africa/Casablanca"
+    sla_policy: str = ""  # e.g. "P1=1h/24h,P2=4h/3d" (unset priorities keep the defaults)
+    duplicate_window_days: int = 30
     testing: bool = False
     debug: bool = False
 
@@ -171,6 +176,26 @@ def _text(name: str, raw: str) -> str:
     return raw
 
 
+def _timezone(name: str, raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}: unknown time zone {raw!r} (e.g. Africa/Casablanca)") from None
+    return raw
+
+
+def _sla(name: str, raw: str) -> str:
+    # the grammar lives with the rule (incidents.triage); checked here so start-up fails early
+    entries = [part.strip() for part in raw.split(",") if part.strip()]
+    shape = re.compile(r"^P[1-4]=[1-9][0-9]*[mhd]/[1-9][0-9]*[mhd]$", re.IGNORECASE)
+    bad = [entry for entry in entries if not shape.match(entry)]
+    if bad or not entries:
+        raise ConfigError(
+            f"{name}: expected e.g. P1=1h/24h,P2=4h/3d; bad entry {bad[0] if bad else raw!r}"
+        )
+    return raw
+
+
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_INSTANCE_DIR": ("instance_dir", _path),
     "CERT_DATABASE_URL": ("database_url", _database_url),
@@ -187,6 +212,9 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_OUTBOX_MAX_ATTEMPTS": ("outbox_max_attempts", _positive_int),
     "CERT_SCHEDULER_POLL_SECONDS": ("scheduler_poll_seconds", _positive_float),
     "CERT_SCHEDULER_LOCK_KEY": ("scheduler_lock_key", _positive_int),
+    "CERT_TIMEZONE": ("timezone", _timezone),
+    "CERT_SLA_POLICY": ("sla_policy", _sla),
+    "CERT_DUPLICATE_WINDOW_DAYS": ("duplicate_window_days", _positive_int),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,8 @@ class IntakeSettings:
     timezone: str = "Africa/Casablanca"
     sla_policy: Mapping[Priority, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
     duplicate_window: dt.timedelta = dt.timedelta(days=30)
+    upload_dir: Path = Path("instance/uploads")
+    max_upload_bytes: int = 20 * 1024 * 1024
 
 
 def submit_incident(

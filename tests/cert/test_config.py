@@ -77,6 +77,9 @@ def test_values_are_parsed(tmp_path: Path) -> None:
         ("CERT_MAX_UPLOAD_MB", "ten", "whole number"),
         ("CERT_OUTBOX_INTERVAL", "-5", "greater than zero"),
         ("CERT_SCHEDULER_POLL_SECONDS", "soon", "expected a number"),
+        ("CERT_TIMEZONE", "Mars/Olympus", "unknown time zone"),
+        ("CERT_SLA_POLICY", "P1=1h", "bad entry 'P1=1h'"),
+        ("CERT_SLA_POLICY", "P9=1h/2h", "bad entry 'P9=1h/2h'"),
     ],
 )
 def test_invalid_values_name_the_variable(
