@@ -12,7 +12,7 @@ import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Tlp(enum.StrEnum):
@@ -75,34 +75,33 @@ def tlp_table() -> dict[Tlp, TlpInfo]:
     }
 
 
+E = TypeVar("E", Tlp, Pap)
+
+
+def _parse(kind: type[E], prefix: str, legacy: dict[str, E], value: str) -> E:
+    text = value.strip().upper().replace(" ", "")
+    if text and not text.startswith(prefix):
+        text = prefix + text
+    if text in legacy:
+        return legacy[text]
+    try:
+        return kind(text)
+    except ValueError:
+        valid = ", ".join(label.value for label in kind)
+        raise ValueError(f"unknown {prefix[:-1]} label {value!r}; valid labels: {valid}") from None
+
+
 def parse_tlp(value: str) -> Tlp:
     """``TLP:AMBER``, ``tlp:amber``, ``amber`` or legacy ``TLP:WHITE`` → :class:`Tlp`.
 
     Raises ``ValueError`` listing the valid labels.
     """
-    text = value.strip().upper().replace(" ", "")
-    if text and not text.startswith("TLP:"):
-        text = "TLP:" + text
-    if text in LEGACY_TLP:
-        return LEGACY_TLP[text]
-    try:
-        return Tlp(text)
-    except ValueError:
-        valid = ", ".join(t.value for t in Tlp)
-        raise ValueError(f"unknown TLP label {value!r}; valid labels: {valid}") from None
+    return _parse(Tlp, "TLP:", LEGACY_TLP, value)
 
 
 def parse_pap(value: str) -> Pap:
-    text = value.strip().upper().replace(" ", "")
-    if text and not text.startswith("PAP:"):
-        text = "PAP:" + text
-    if text in LEGACY_PAP:
-        return LEGACY_PAP[text]
-    try:
-        return Pap(text)
-    except ValueError:
-        valid = ", ".join(p.value for p in Pap)
-        raise ValueError(f"unknown PAP label {value!r}; valid labels: {valid}") from None
+    """``PAP:RED``, ``red`` or legacy ``PAP:WHITE`` → :class:`Pap` (``ValueError`` otherwise)."""
+    return _parse(Pap, "PAP:", LEGACY_PAP, value)
 
 
 def strictest(*labels: Tlp) -> Tlp:

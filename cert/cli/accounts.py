@@ -181,16 +181,20 @@ def users_set_password(ctx: CliContext, email: str, password_stdin: bool) -> Non
         click.echo(f"password changed for {user.email}")
 
 
+def _set_active(ctx: CliContext, email: str, active: bool) -> None:
+    with session_scope(ctx.session_factory) as session:
+        user = accounts.get_user_by_email(session, email)
+        accounts.set_active(session, cli_actor(), user, active, clock=ctx.clock)
+        click.echo(f"{'activated' if active else 'deactivated'} {user.email}")
+
+
 @users_group.command("deactivate")
 @click.option("--email", required=True)
 @pass_ctx
 @fail_on_domain_error
 def users_deactivate(ctx: CliContext, email: str) -> None:
     """Deactivate a user: no login, no API access, open sessions end."""
-    with session_scope(ctx.session_factory) as session:
-        user = accounts.get_user_by_email(session, email)
-        accounts.set_active(session, cli_actor(), user, False, clock=ctx.clock)
-        click.echo(f"deactivated {user.email}")
+    _set_active(ctx, email, False)
 
 
 @users_group.command("activate")
@@ -199,10 +203,7 @@ def users_deactivate(ctx: CliContext, email: str) -> None:
 @fail_on_domain_error
 def users_activate(ctx: CliContext, email: str) -> None:
     """Re-activate a user."""
-    with session_scope(ctx.session_factory) as session:
-        user = accounts.get_user_by_email(session, email)
-        accounts.set_active(session, cli_actor(), user, True, clock=ctx.clock)
-        click.echo(f"activated {user.email}")
+    _set_active(ctx, email, True)
 
 
 # ------------------------------------------------------------------ tokens

@@ -187,3 +187,28 @@ def test_demo_is_idempotent_and_prints_working_logins(
         for email, password in creds.items():
             assert services.authenticate(session, email, password, ip=None, clock=SystemClock())
             assert password in second.output
+
+
+def test_deactivate_and_activate(invoke, fresh_database: TestDatabase) -> None:  # type: ignore[no-untyped-def]
+    invoke("orgs", "create", "--slug", "min-a", "--name", "A")
+    invoke(
+        "users",
+        "create",
+        "--email",
+        "x@a.ma",
+        "--name",
+        "X",
+        "--role",
+        "reporter",
+        "--org",
+        "min-a",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert invoke("users", "deactivate", "--email", "x@a.ma").output.strip() == "deactivated x@a.ma"
+    with _session(fresh_database) as session:
+        assert session.scalars(select(User.is_active)).one() is False
+    assert invoke("users", "activate", "--email", "x@a.ma").output.strip() == "activated x@a.ma"
+    with _session(fresh_database) as session:
+        assert session.scalars(select(User.is_active)).one() is True
+    assert "user.deactivate" in invoke("audit").output
