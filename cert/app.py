@@ -17,6 +17,8 @@ from cert.clock import Clock, SystemClock
 from cert.config import Config, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
 from cert.mail import domain_of
+from incidents import api as incidents_api
+from incidents import views as incidents_views
 from incidents.services import IntakeSettings
 from incidents.triage import parse_sla_policy
 
@@ -53,8 +55,9 @@ def create_app(
         session_factory = make_session_factory(make_engine(settings.database_url))
     web.init_app(app, web.WebContext(session_factory, clock or SystemClock(), settings))
     decorators.init_app(app)
-    api.register(app, *api_blueprints)
+    api.register(app, incidents_api.bp, *api_blueprints)
     views.init_app(app, login_rate_limit=settings.login_rate_limit)
+    app.register_blueprint(incidents_views.bp)
     app.extensions["incidents"] = intake_settings(settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)

@@ -1,5 +1,5 @@
-"""Web kit: per-request database session, error pages, DomainError → HTTP, security headers,
-CSRF, languages (Flask-Babel), rate limits and list pagination.
+"""Web kit: per-request database session, error pages, DomainError → HTTP, an unreachable
+database → 503, security headers, CSRF, languages (Flask-Babel), rate limits and list pagination.
 
 Adapters (views, API blueprints) use these helpers; this module never imports domain packages.
 """
@@ -22,6 +22,8 @@ from flask_login import current_user  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import parse_many
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -38,6 +40,7 @@ babel = Babel()
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "ar": "العربية"}  # each in its own language
 TIMEZONE = "Africa/Casablanca"
 CSRF_TIME_LIMIT = 4 * 3600  # a form stays valid for half a working day
+RETRY_AFTER_SECONDS = 30  # advertised with 503 when the database is unreachable
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,34 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
         return Response("Internal error", 500, mimetype="text/plain"), 500
 
 
+def _database_unavailable(exc: Exception) -> tuple[Response, int]:
+    """Lost or refused database connections (and pool time-outs) → 503 with ``Retry-After``.
+
+    The request's transaction is rolled back first, so a request that fails half-way leaves
+    nothing behind. Other driver errors (integrity, programming) are bugs: 500.
+    """
+    if isinstance(exc, DBAPIError) and not (
+        isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+    ):
+        return _unexpected(exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.rollback()
+            session.close()
+        except SQLAlchemyError:  # the connection is gone: nothing was committed anyway
+            log.warning("rollback after a database failure failed too", exc_info=True)
+    try:
+        response, status = error_response(
+            503, "database_unavailable", "The database is unavailable; retry later."
+        )
+    except Exception:  # an HTML error page may itself need the database
+        response, status = Response("Service unavailable", 503, mimetype="text/plain"), 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status
+
+
 # ---------------------------------------------------------------- languages
 def select_locale() -> str:
     """``?lang=`` choice kept in the session → the user's preference → Accept-Language → fr."""
@@ -195,8 +226,16 @@ def _template_globals() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- rate limits
-def rate_limit(app: Flask, endpoint: str, limit: str, *, methods: Sequence[str]) -> None:
-    """Limit ``endpoint`` to ``limit`` (e.g. "10 per minute") per client address.
+def rate_limit(
+    app: Flask,
+    endpoint: str,
+    limit: str,
+    *,
+    methods: Sequence[str],
+    key: Callable[[], str] | None = None,
+) -> None:
+    """Limit ``endpoint`` to ``limit`` (e.g. "10 per minute") per client address, or per
+    ``key()`` when given (the API limits per bearer token).
 
     Each app has its own limiter (storage ``settings.ratelimit_storage_url``); an invalid limit
     stops start-up instead of silently disabling the limit.
@@ -207,7 +246,7 @@ def rate_limit(app: Flask, endpoint: str, limit: str, *, methods: Sequence[str])
         raise ValueError(f"invalid rate limit {limit!r} for {endpoint}") from None
     limiter: Limiter = app.extensions["vigie_limiter"]
     view = cast(Callable[..., ResponseReturnValue], app.view_functions[endpoint])
-    app.view_functions[endpoint] = limiter.limit(limit, methods=list(methods))(view)
+    app.view_functions[endpoint] = limiter.limit(limit, methods=list(methods), key_func=key)(view)
 
 
 # ---------------------------------------------------------------- pagination
@@ -252,6 +291,8 @@ def init_app(app: Flask, ctx: WebContext) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DBAPIError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)
     app.config.update(
         WTF_CSRF_ENABLED=True,  # always, tests included: they fetch and send the token

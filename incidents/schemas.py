@@ -15,12 +15,14 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
 from cert.markings import DEFAULT_PAP, DEFAULT_TLP, parse_pap, parse_tlp
-from incidents.models import ReporterState
-from incidents.triage import Level
+from incidents.models import IncidentStatus, ReporterState
+from incidents.taxonomy import rsit_classes
+from incidents.triage import Level, Priority
 
 Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
@@ -96,25 +98,115 @@ class IncidentSubmission(BaseModel):
 
 
 class ObservableOut(BaseModel):
-    type: str
-    value: str
+    type: str = Field(description="ipv4, ipv6, domain, url, email, md5, sha1, sha256 or cve")
+    value: str = Field(description="Canonical (refanged) value")
 
 
 class IncidentOut(BaseModel):
-    reference: str
+    """An incident as the API returns it."""
+
+    reference: str = Field(description="<PREFIX>-<YYYY>-<NNNNNN>, e.g. MACERT-2026-000042")
     title: str
-    status: str
-    priority: str
-    category: str
-    type: str | None
+    status: str = Field(description="new, triaged, in_progress, resolved, closed, rejected, …")
+    priority: str = Field(description="P1 (highest) to P4, from impact × urgency")
+    category: str = Field(description="RSIT class id")
+    type: str | None = Field(description="RSIT type id")
     tlp: str
     pap: str
     impact: str
     urgency: str
-    organisation: str
+    organisation: str = Field(description="Slug of the reporting organisation")
     received_at: dt.datetime
-    acknowledge_by: dt.datetime
-    resolve_by: dt.datetime
+    acknowledge_by: dt.datetime = Field(description="SLA: acknowledgement due")
+    resolve_by: dt.datetime = Field(description="SLA: resolution due")
     observables: list[ObservableOut]
-    possible_duplicates: list[str]
-    links: dict[str, str]
+    possible_duplicates: list[str] = Field(
+        description="References of recent incidents of the same organisation sharing observables"
+    )
+    links: dict[str, str] = Field(description="self, track (reporter page), attachments")
+    significant: bool = False
+    early_warning_by: dt.datetime | None = Field(
+        default=None, description="Significant incidents: NIS2 early warning due"
+    )
+    notification_by: dt.datetime | None = Field(
+        default=None, description="Significant incidents: NIS2 incident notification due"
+    )
+    final_report_by: dt.datetime | None = Field(
+        default=None, description="Significant incidents: NIS2 final report due"
+    )
+    detected_at: dt.datetime | None = None
+    reported_at: dt.datetime | None = None
+    source_ref: str | None = Field(default=None, description="The reporter's own reference")
+
+
+class AttachmentOut(BaseModel):
+    """A file attached to an incident (stored by SHA-256, type sniffed from the content)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    filename: str
+    sha256: str
+    size: int = Field(description="Bytes")
+    content_type: str = Field(description="Sniffed from the bytes, not taken from the client")
+
+
+class IncidentFilters(BaseModel):
+    """Query parameters of ``GET /api/v1/incidents``: all optional, combined with AND."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: IncidentStatus | None = None
+    category: str | None = Field(default=None, description="RSIT class id")
+    type: str | None = Field(default=None, description="RSIT type id")
+    priority: Priority | None = None
+    tlp: str | None = Field(default=None, description="TLP 2.0 label, e.g. TLP:AMBER")
+    organisation: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Organisation slug (CERT staff; reporters only ever see their own)",
+    )
+    received_after: AwareDateTime | None = Field(default=None, description="Inclusive")
+    received_before: AwareDateTime | None = Field(default=None, description="Exclusive")
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Start of a reference, or part of the title",
+    )
+
+    @field_validator("category")
+    @classmethod
+    def _known_class(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.lower()
+        if value not in rsit_classes():
+            raise ValueError(
+                f"unknown RSIT class {value!r}; valid classes: {', '.join(rsit_classes())}"
+            )
+        return value
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.lower()
+        known = [t.id for c in rsit_classes().values() for t in c.types]
+        if value not in known:
+            raise ValueError(f"unknown RSIT type {value!r}; valid types: {', '.join(known)}")
+        return value
+
+    @field_validator("tlp")
+    @classmethod
+    def _tlp(cls, value: str | None) -> str | None:
+        return parse_tlp(value).value if value is not None else None
+
+    @field_validator("received_before")
+    @classmethod
+    def _after_before(cls, value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+        after = info.data.get("received_after")
+        if value is not None and after is not None and value <= after:
+            raise ValueError("must be later than received_after")
+        return value

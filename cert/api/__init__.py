@@ -5,8 +5,12 @@
 * One JSON error envelope, ``{"error": {"code", "message", "fields"}}``, for every error under
   ``/api`` (``cert.web`` renders it).
 * :func:`parse_json` validates a request body with a pydantic model (400 malformed, 415 wrong
-  Content-Type, 422 naming every invalid field); :func:`paginate` answers
-  ``{"items", "total", "next"}`` with ``limit`` ≤ 100.
+  Content-Type, 422 naming every invalid field), :func:`parse_query` the query string;
+  :func:`paginate` answers ``{"items", "total", "next"}`` with ``limit`` ≤ 100.
+* Views declare their contract with :func:`cert.api.openapi.operation`; the OpenAPI 3.1 document
+  (``/api/v1/openapi.json``) and its rendered reference (``/api/v1/docs``) are built from those
+  declarations and their pydantic models. Operations declared ``public`` need no token; a
+  declared ``rate_limit`` applies per bearer token.
 
 ``create_app`` calls :func:`register` with the domain API blueprints, nested under ``/api/v1``.
 """
@@ -14,23 +18,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy import Select
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from cert.api import docs
+from cert.api.openapi import Operation, Reply, document, operation, spec_of
 from cert.auth import services as accounts
 from cert.auth.decorators import current_account, use_api_user
 from cert.auth.models import User
+from cert.db import is_postgres
 from cert.errors import AuthenticationFailed, ValidationFailed
-from cert.web import context, csrf, error_response, fetch_page, get_session, page_url
+from cert.web import context, csrf, error_response, fetch_page, get_session, page_url, rate_limit
 
 PREFIX = "/api/v1"
+TITLE = "Vigie API"
+VERSION = "1"
+DESCRIPTION = (
+    "Incident reporting and follow-up for the national CERT. Authenticate with an API token "
+    "(`Authorization: Bearer <token>`); every error is a JSON envelope "
+    '`{"error": {"code", "message", "fields"}}`; lists are paginated with `limit` and `offset`.'
+)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+PAGE_PARAMS = ("limit", "offset")
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
@@ -41,10 +58,18 @@ class MissingToken(AuthenticationFailed):
 
 # ---------------------------------------------------------------- authentication
 def _authenticate() -> None:
+    spec = spec_of(current_app.view_functions.get(request.endpoint or ""))
+    if spec is not None and spec.public:
+        return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingToken("a bearer token is required (Authorization: Bearer <token>)")
     session = get_session()
+    if not is_postgres(session) and not session.in_transaction():
+        # SQLite-specific: reading the token then stamping it in a deferred transaction fails
+        # ("database is locked") when another request committed in between; take the write
+        # lock at BEGIN so that concurrent requests queue instead.
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     user = accounts.authenticate_token(session, token, clock=context().clock)
     session.commit()  # last_used_at
     use_api_user(user)
@@ -81,13 +106,43 @@ def parse_json(model: type[M]) -> M:
         raise ValidationFailed("invalid request body", fields=field_errors(errors)) from None
 
 
-def field_errors(errors: list[ErrorDetails]) -> dict[str, str]:
-    """pydantic errors → ``{"dotted.field.path": "what is wrong"}`` (``body`` for the whole)."""
+def field_errors(errors: list[ErrorDetails], whole: str = "body") -> dict[str, str]:
+    """pydantic errors → ``{"contact.email": …, "observables[2].value": …}`` (``whole`` for the
+    body itself)."""
     fields: dict[str, str] = {}
     for error in errors:
-        name = ".".join(str(part) for part in error["loc"]) or "body"
+        name = ""
+        for part in error["loc"]:
+            name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+        name = name or whole
         fields[name] = f"{fields[name]}; {error['msg']}" if name in fields else error["msg"]
     return fields
+
+
+def parse_query(model: type[M], *, paginated: bool = False) -> M:
+    """The query string validated by ``model``; 422 naming every invalid or unknown parameter.
+
+    ``paginated``: ``limit`` and ``offset`` are allowed (and checked) besides the model's fields.
+    """
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for name in request.args:
+        given = [value for value in request.args.getlist(name) if value.strip()]
+        if not given or (paginated and name in PAGE_PARAMS):
+            continue  # an empty value means "no filter" (HTML forms send them)
+        if len(given) > 1:
+            errors[name] = "give this parameter once"
+        values[name] = given[0]
+    if paginated:
+        _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
+        _int_arg("offset", 0, 0, None, errors)
+    try:
+        result = model.model_validate(values)
+    except ValidationError as exc:
+        errors = field_errors(exc.errors(include_url=False), "query") | errors
+    if errors:
+        raise ValidationFailed("invalid query parameters", fields=errors)
+    return result
 
 
 # ---------------------------------------------------------------- pagination
@@ -111,12 +166,23 @@ def page_params() -> tuple[int, int]:
     return limit, offset
 
 
-def paginate(query: Select[T], schema: type[BaseModel]) -> Response:
-    """``{"items": [...], "total": n, "next": url | null}`` for an ordered query."""
+def paginate(
+    query: Select[T],
+    schema: type[BaseModel],
+    *,
+    render: Callable[[T], BaseModel] | None = None,
+) -> Response:
+    """``{"items": [...], "total": n, "next": url | null}`` for an ordered query.
+
+    Rows become ``schema`` by attribute, or through ``render(row)`` when the API shape differs
+    from the row's (renamed fields, links).
+    """
     limit, offset = page_params()
     page = fetch_page(query, limit=limit, offset=offset)
     items = [
-        schema.model_validate(item, from_attributes=True).model_dump(mode="json")
+        (render(item) if render else schema.model_validate(item, from_attributes=True)).model_dump(
+            mode="json"
+        )
         for item in page.items
     ]
     next_url = page_url(limit=limit, offset=offset + limit) if page.has_next else None
@@ -148,21 +214,89 @@ class UserOut(BaseModel):
     organisation: OrganisationOut
 
 
+@operation(
+    summary="The caller's profile and organisation",
+    tag="account",
+    replies={200: Reply("The token's user", UserOut)},
+)
 def me() -> Any:
     """The caller's profile and organisation."""
     return jsonify(UserOut.model_validate(api_user()).model_dump(mode="json"))
 
 
+# ---------------------------------------------------------------- documentation
+def api_document() -> dict[str, Any]:
+    """This app's OpenAPI document (built once per app)."""
+    cached: dict[str, Any] | None = current_app.extensions.get("api_openapi")
+    if cached is None:
+        cached = document(
+            current_app, PREFIX, title=TITLE, version=VERSION, description=DESCRIPTION
+        )
+        current_app.extensions["api_openapi"] = cached
+    return cached
+
+
+@operation(
+    summary="This document (OpenAPI 3.1)",
+    tag="documentation",
+    public=True,
+    replies={200: Reply("The OpenAPI 3.1 document of every /api/v1 route")},
+)
+def openapi_json() -> Any:
+    return jsonify(api_document())
+
+
+@operation(
+    summary="The API reference as a web page",
+    tag="documentation",
+    public=True,
+    replies={
+        200: Reply("Operations, parameters and schemas of the OpenAPI document", media="text/html")
+    },
+)
+def docs_page() -> str:
+    doc = api_document()
+    return render_template(
+        "api/docs.html",
+        document=doc,
+        description=docs.inline_code(doc["info"]["description"]),
+        operations=docs.operations(doc),
+        schemas=docs.schemas(doc),
+    )
+
+
 # ---------------------------------------------------------------- set-up
+def token_rate_key() -> str:
+    """Rate-limit key of an API request: a hash of its bearer token (never the token itself)."""
+    token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def _apply_rate_limits(app: Flask) -> None:
+    """Wrap each API view that declares a ``rate_limit`` (once per endpoint)."""
+    methods: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            methods.setdefault(rule.endpoint, set()).update(rule.methods or ())
+    for endpoint, allowed in methods.items():
+        spec: Operation | None = spec_of(app.view_functions[endpoint])
+        if spec is not None and spec.rate_limit:
+            limited = sorted(allowed - {"HEAD", "OPTIONS"})
+            rate_limit(app, endpoint, spec.rate_limit, methods=limited, key=token_rate_key)
+
+
 def register(app: Flask, *children: Blueprint) -> Blueprint:
     """Build this app's ``/api/v1`` blueprint, nest ``children`` in it and register it."""
     bp = Blueprint("api", __name__, url_prefix=PREFIX)
     bp.before_request(_authenticate)
     bp.register_error_handler(AuthenticationFailed, _unauthorized)
     bp.add_url_rule("/me", "me", me)
+    bp.add_url_rule("/openapi.json", "openapi", openapi_json)
+    bp.add_url_rule("/docs", "docs", docs_page)
     for child in children:
         bp.register_blueprint(child)
     app.register_blueprint(bp)
+    _apply_rate_limits(app)
     for name, blueprint in app.blueprints.items():
         if name == "api" or name.startswith("api."):
             csrf.exempt(blueprint)  # token-authenticated: no cookie, nothing to forge

@@ -2,7 +2,9 @@
 
 Organisations and users are created when absent and left alone when present. Demo passwords are
 generated on first creation, kept in ``instance/demo-credentials.json`` (mode 0600) and printed on
-every run, so that a fresh ``make run`` always shows working logins.
+every run, so that a fresh ``make run`` always shows working logins. Demo incident reports come
+from :mod:`incidents.demo`; ``--incidents N`` adds N synthetic incidents in bulk
+(:mod:`incidents.synthetic`) for load and benchmark work.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +20,18 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from cert.app import intake_settings
 from cert.auth import organisations as orgs
 from cert.auth import services as accounts
 from cert.auth.authz import Actor
 from cert.auth.models import AssetKind, Organisation
-from cert.cli import CliContext, cli, pass_ctx
+from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
 from cert.clock import Clock
 from cert.db import session_scope
 from cert.errors import NotFound
+from incidents.demo import seed_demo_incidents
+from incidents.services import IntakeSettings
+from incidents.synthetic import generate_incidents, iter_years
 
 
 @dataclass(frozen=True)
@@ -188,9 +195,46 @@ def seed_accounts(session: Session, actor: Actor, clock: Clock, creds: dict[str,
     return created
 
 
+def demo_intake_settings(ctx: CliContext) -> IntakeSettings:
+    """Intake settings from the configuration, as the web application builds them."""
+    return intake_settings(ctx.config)
+
+
+def _demo_incidents(session: Session, actor: Actor, clock: Clock) -> str:
+    ctx = click.get_current_context().ensure_object(CliContext)
+    return seed_demo_incidents(session, actor, clock, settings=demo_intake_settings(ctx))
+
+
+DEMO_STEPS.append(_demo_incidents)
+
+
+def _bulk_incidents(ctx: CliContext, actor: Actor, count: int, seed: int) -> None:
+    started = time.perf_counter()
+    with session_scope(ctx.session_factory) as session:
+        result = generate_incidents(
+            session, actor, count, clock=ctx.clock, settings=demo_intake_settings(ctx), seed=seed
+        )
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"generated {result.incidents} synthetic incident(s) and {result.observables} "
+        f"observable(s) in {elapsed:.1f} s ({result.incidents / elapsed:,.0f} incidents/s)"
+    )
+    for line in iter_years(result):
+        click.echo(f"  {line}")
+
+
 @cli.command("demo")
+@click.option(
+    "--incidents",
+    "bulk",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Also bulk-generate this many synthetic incidents (load and benchmark work).",
+)
+@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of --incidents.")
 @pass_ctx
-def demo(ctx: CliContext) -> None:
+@fail_on_domain_error
+def demo(ctx: CliContext, bulk: int | None, seed: int) -> None:
     """Create realistic demo data if absent (idempotent) and print the demo logins."""
     path = ctx.config.instance_dir / "demo-credentials.json"
     creds = _credentials(path)
@@ -202,6 +246,8 @@ def demo(ctx: CliContext) -> None:
     click.echo(f"demo data ready ({created} user(s) created)")
     for line in summaries:
         click.echo(f"  {line}")
+    if bulk is not None:
+        _bulk_incidents(ctx, actor, bulk, seed)
     click.echo(f"demo logins (also in {path}):")
     for email, _name, role, slug, _locale in DEMO_USERS:
         password = creds.get(email, "(created before; password not known to this instance)")
