@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -69,8 +68,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
-        if ":memory:" not in url and make_url(url).database:
-            kwargs.setdefault("poolclass", NullPool)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; issue it ourselves so that

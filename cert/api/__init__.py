@@ -65,13 +65,14 @@ def _authenticate() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingToken("a bearer token is required (Authorization: Bearer <token>)")
     session = get_session()
-    if not is_postgres(session) and not session.in_transaction():
-        # SQLite-specific: reading the token then stamping it in a deferred transaction fails
-        # ("database is locked") when another request committed in between; take the write
-        # lock at BEGIN so that concurrent requests queue instead.
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     user = accounts.authenticate_token(session, token, clock=context().clock)
-    session.commit()  # last_used_at
+    if session.dirty and not is_postgres(session):
+        # SQLite-specific: a deferred transaction that read, then writes fails ("database is
+        # locked") when another request committed in between; redo the stamp as a writer.
+        session.rollback()
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        user = accounts.authenticate_token(session, token, clock=context().clock)
+    session.commit()  # last_used_at when it changed; otherwise just ends the read
     use_api_user(user)
 
 

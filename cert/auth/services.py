@@ -6,6 +6,7 @@ commits. Passwords are Argon2id hashes; API tokens are stored as SHA-256 digests
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -284,11 +285,20 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
     )
 
 
+TOKEN_TOUCH_INTERVAL = dt.timedelta(seconds=60)
+
+
 def authenticate_token(session: Session, presented: str, *, clock: Clock) -> User:
-    """Resolve a bearer token to its active user and stamp ``last_used_at``."""
+    """Resolve a bearer token to its active user and stamp ``last_used_at``.
+
+    The stamp is refreshed at most once a minute, so that a busy client does not turn every
+    request into a write (the session is only dirty when it changed).
+    """
     digest = _digest(presented.strip())
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
     if token is None or not hmac.compare_digest(token.token_hash, digest) or not token.is_active:
         raise AuthenticationFailed("invalid or revoked API token")
-    token.last_used_at = clock.now()
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
     return token.user

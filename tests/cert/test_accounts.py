@@ -238,3 +238,19 @@ def test_every_change_is_audited_with_actor_and_summary(
     assert entries[1].actor_label == "test"
     assert entries[1].after == {"email": "a@min.ma", "role": "reporter", "organisation": "min-test"}
     assert entries[1].at == clock.now()
+
+
+def test_token_use_is_stamped_at_most_once_a_minute(
+    db_session: Session, clock: FrozenClock
+) -> None:
+    user = _user(db_session, clock, _org(db_session, clock), "a@min.ma")
+    token, secret = accounts.create_token(db_session, SYSTEM, user, label="siem", clock=clock)
+    accounts.authenticate_token(db_session, secret, clock=clock)
+    first = token.last_used_at
+    db_session.commit()
+    clock.advance(seconds=30)
+    accounts.authenticate_token(db_session, secret, clock=clock)
+    assert token.last_used_at == first and not db_session.dirty  # a read, not a write
+    clock.advance(seconds=30)
+    accounts.authenticate_token(db_session, secret, clock=clock)
+    assert token.last_used_at == clock.now()
