@@ -13,7 +13,11 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -113,3 +117,30 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
         else session_or_engine
     )
     return bind.dialect.name == "postgresql"
+
+
+class unindexed(ColumnElement[Any]):  # noqa: N801 - used like a SQL function
+    """``column`` in a condition that must not pick the index of a query (SQLite-specific).
+
+    SQLite has no planner statistics unless ``ANALYZE`` ran, so it may prefer a wide index
+    (e.g. organisation + date) over a selective one; ``+column`` (a no-op for SQLite) keeps that
+    term from using an index. Other backends get the plain column.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: QueryableAttribute[Any] | ColumnElement[Any]) -> None:
+        element = column.__clause_element__() if isinstance(column, QueryableAttribute) else column
+        self.column = element
+        self.type = element.type
+
+
+@compiles(unindexed)
+def _unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)

@@ -12,15 +12,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-import smtplib
-import ssl
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import TYPE_CHECKING, Protocol
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, func, or_, select
@@ -29,90 +27,11 @@ from sqlalchemy.orm import Session
 from cert.clock import Clock
 from cert.db import SessionFactory, is_postgres, session_scope
 from cert.errors import ValidationFailed
+from cert.mailers import Mailer, is_permanent
 from cert.outbox import OutboxAttempt, OutboxMessage, OutboxStatus
-
-if TYPE_CHECKING:
-    from cert.config import SmtpSettings
 
 MAX_ERROR_LENGTH = 2000
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
-
-
-# ------------------------------------------------------------------ mailers
-class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None:
-        """Deliver ``message`` or raise; :func:`is_permanent` decides whether to retry."""
-
-
-class PermanentFailure(Exception):
-    """Raised by a mailer when retrying the same message can never succeed."""
-
-
-class SmtpMailer:
-    """Delivers each message over its own SMTP connection (``smtplib``)."""
-
-    def __init__(
-        self, settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None
-    ) -> None:
-        self.settings = settings
-        self.ssl_context = ssl_context or ssl.create_default_context()
-
-    def connect(self) -> smtplib.SMTP:
-        """An open, greeted (and, when configured, encrypted and authenticated) SMTP client."""
-        s = self.settings
-        client: smtplib.SMTP
-        if s.ssl:  # smtps://: TLS from the first byte
-            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self.ssl_context)
-        else:
-            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        try:
-            if s.starttls:
-                client.ehlo()
-                client.starttls(context=self.ssl_context)
-                client.ehlo()
-            if s.username:
-                client.login(s.username, s.password or "")
-        except BaseException:
-            client.close()
-            raise
-        return client
-
-    def send(self, message: EmailMessage) -> None:
-        client = self.connect()
-        try:
-            client.send_message(message)
-        finally:
-            # once the message is accepted, a failed QUIT must not turn into a re-send
-            with suppress(smtplib.SMTPException, OSError):
-                client.quit()
-            client.close()
-
-
-class MemoryMailer:
-    """Keeps messages in :attr:`sent` instead of sending them; raises ``fail_with`` when set."""
-
-    def __init__(self, *, fail_with: Exception | None = None) -> None:
-        self.sent: list[EmailMessage] = []
-        self.fail_with = fail_with
-
-    def send(self, message: EmailMessage) -> None:
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.sent.append(message)
-
-
-def is_permanent(exc: BaseException) -> bool:
-    """True for refusals that a retry cannot fix: recipient or content refused with a 5xx code.
-
-    Authentication and sender refusals are configuration problems: they stay retryable so that
-    the queue resumes once an operator has fixed the settings.
-    """
-    if isinstance(exc, PermanentFailure):
-        return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return bool(codes) and all(code >= 500 for code in codes)
-    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
 
 
 # ------------------------------------------------------------------ queueing
@@ -169,11 +88,9 @@ def _check_message(
 ) -> str:
     """Validate the fields of a message; return the normalised address or raise ValidationFailed."""
     problems: dict[str, str] = {}
-    address = ""
-    try:
-        address = validate_email(to.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        problems["to"] = str(exc)
+    address, problem = _normalised_address(to.strip())
+    if problem is not None:
+        problems["to"] = problem
     if not subject.strip() or len(subject) > 500 or _has_line_break(subject):
         problems["subject"] = "one line of 1 to 500 characters"
     if not text.strip():
@@ -187,6 +104,15 @@ def _check_message(
     if problems:
         raise ValidationFailed("invalid e-mail message", fields=problems)
     return address
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalised_address(to: str) -> tuple[str, str | None]:
+    """(normalised address, None) or ("", why it is invalid); no DNS, so safe to cache."""
+    try:
+        return validate_email(to, check_deliverability=False).normalized, None
+    except EmailNotValidError as exc:
+        return "", str(exc)
 
 
 def _has_line_break(value: str) -> bool:

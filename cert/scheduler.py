@@ -43,7 +43,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy import Engine, delete
 from sqlalchemy.engine import make_url
 
-from cert import mail
+from cert import mail, mailers
 from cert.clock import Clock, SystemClock
 from cert.config import Config, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
@@ -155,7 +155,7 @@ def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:
     config = context.config
     return mail.drain_outbox(
         context.session_factory,
-        mail.SmtpMailer(config.smtp),
+        mailers.SmtpMailer(config.smtp),
         clock=context.clock,
         mail_from=config.mail_from,
         max_attempts=config.outbox_max_attempts,

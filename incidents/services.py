@@ -17,6 +17,7 @@ from cert import audit
 from cert.auth.authz import Actor, check_organisation
 from cert.auth.models import Organisation, User
 from cert.clock import Clock
+from cert.db import unindexed
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
 from incidents.notifications import queue_acknowledgement
@@ -64,6 +65,17 @@ def submit_incident(
         aware_at=data.detected_at,
         policy=settings.sla_policy,
     )
+    found = [(o, "title") for o in extract(data.title)]
+    found += [(o, "description") for o in extract(data.description)]
+    found += [(o, "api") for o in explicit]
+    # Looked up before the new incident is added, so that it cannot find itself; the incident,
+    # its observables and event are then written in one flush (no UPDATE afterwards).
+    duplicates = _shared_observable_incidents(
+        session,
+        organisation.id,
+        list({(o.type.value, o.value): o.value for o, _ in found}.values()),
+        since=now - settings.duplicate_window,
+    )
     contact = data.contact
     incident = Incident(
         reference=next_reference(session, settings.reference_prefix, now.year),
@@ -98,19 +110,13 @@ def submit_incident(
         final_report_due_at=due.final_report_by,
         status=IncidentStatus.NEW,
         source_ref=data.source_ref,
-        possible_duplicates=[],
+        possible_duplicates=duplicates,
+        observables=[],  # new: nothing to load
         created_at=now,
         updated_at=now,
     )
     session.add(incident)
-    session.flush()
-    found = [(o, "title") for o in extract(data.title)]
-    found += [(o, "description") for o in extract(data.description)]
-    found += [(o, "api") for o in explicit]
-    add_observables(session, incident, found, clock=clock)
-    incident.possible_duplicates = likely_duplicates(
-        session, incident, since=now - settings.duplicate_window
-    )
+    _merge_observables(incident, found, clock=clock)
     add_event(
         session,
         incident,
@@ -120,6 +126,7 @@ def submit_incident(
         public=True,
         data={"priority": priority, "category": category, "type": rsit_type},
     )
+    session.flush()  # the incident, its observables and its event
     audit.record(
         session,
         actor,
@@ -130,6 +137,7 @@ def submit_incident(
         after={"organisation": organisation.slug, "priority": priority, "tlp": data.tlp},
     )
     _acknowledge(session, incident, clock=clock, settings=settings)
+    session.flush()  # usually done by the acknowledgement already; a no-op then
     incident_submitted.send(incident, session=session, actor=actor)
     return incident
 
@@ -218,7 +226,7 @@ def _refuse_duplicate_source_ref(
         select(Incident.reference).where(
             Incident.organisation_id == organisation.id,
             Incident.source_ref == source_ref,
-            Incident.received_at >= since,
+            unindexed(Incident.received_at) >= since,  # SQLite: use ix_incidents_org_source_ref
         )
     )
     if existing is not None:
@@ -232,6 +240,14 @@ def add_observables(
     session: Session, incident: Incident, found: Iterable[tuple[Observable, str]], *, clock: Clock
 ) -> list[IncidentObservable]:
     """Store each (type, value) once per incident, remembering every place it was found."""
+    added = _merge_observables(incident, found, clock=clock)
+    session.flush()
+    return added
+
+
+def _merge_observables(
+    incident: Incident, found: Iterable[tuple[Observable, str]], *, clock: Clock
+) -> list[IncidentObservable]:
     existing = {(o.type, o.value): o for o in incident.observables}
     added: list[IncidentObservable] = []
     for observable, source in found:
@@ -250,28 +266,42 @@ def add_observables(
             added.append(row)
         elif source not in row.sources:
             row.sources = [*row.sources, source]
-    session.flush()
     return added
 
 
 def likely_duplicates(session: Session, incident: Incident, *, since: dt.datetime) -> list[str]:
     """Other recent incidents of the same organisation sharing an observable (newest first)."""
     values = [o.value for o in incident.observables]
+    return _shared_observable_incidents(
+        session, incident.organisation_id, values, since=since, exclude_id=incident.id
+    )
+
+
+def _shared_observable_incidents(
+    session: Session,
+    organisation_id: int,
+    values: list[str],
+    *,
+    since: dt.datetime,
+    exclude_id: int | None = None,
+) -> list[str]:
     if not values:
         return []
     query = (
         select(Incident.reference)
         .join(IncidentObservable, IncidentObservable.incident_id == Incident.id)
         .where(
-            Incident.organisation_id == incident.organisation_id,
-            Incident.id != incident.id,
-            Incident.received_at >= since,
+            # SQLite: start from ix_incident_observables_value, not every recent incident
+            unindexed(Incident.organisation_id) == organisation_id,
+            unindexed(Incident.received_at) >= since,
             IncidentObservable.value.in_(values[:500]),
         )
         .distinct()
         .order_by(Incident.reference.desc())
         .limit(10)
     )
+    if exclude_id is not None:
+        query = query.where(Incident.id != exclude_id)
     return list(session.scalars(query))
 
 
@@ -286,7 +316,7 @@ def add_event(
     data: Mapping[str, object] | None = None,
 ) -> IncidentEvent:
     event = IncidentEvent(
-        incident_id=incident.id,
+        incident=incident,  # its id is set at flush time when the incident is new
         at=clock.now(),
         actor_id=actor.user_id,
         actor_label=actor.label,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cert import mail
+from cert import mail, mailers
 from cert.cli import CliContext, cli, pass_ctx
 from cert.db import session_scope
 
@@ -28,7 +28,7 @@ def send_pending(ctx: CliContext, batch_size: int) -> None:
     config = ctx.config
     counts = mail.drain_outbox(
         ctx.session_factory,
-        mail.SmtpMailer(config.smtp),
+        mailers.SmtpMailer(config.smtp),
         clock=ctx.clock,
         mail_from=config.mail_from,
         max_attempts=config.outbox_max_attempts,

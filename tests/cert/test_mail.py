@@ -18,11 +18,8 @@ import cert.cli.mail  # noqa: F401  (registers ``cert mail``)
 from cert.clock import FrozenClock
 from cert.config import SmtpSettings
 from cert.db import SessionFactory, session_scope
-from cert.mail import (
-    MemoryMailer,
-    SmtpMailer,
-    enqueue_mail,
-)
+from cert.mail import enqueue_mail
+from cert.mailers import MemoryMailer, SmtpMailer
 from cert.outbox import OutboxMessage, OutboxStatus
 from tests.cert.outbox_helpers import DOMAIN, MAIL_FROM, all_rows, drain, mailer_for, queue
 from tests.cert.smtp_server import SmtpServer, free_port, smtp_server
