@@ -31,9 +31,10 @@ from cert import audit
 from cert.auth.authz import Actor
 from cert.clock import Clock
 from cert.errors import DomainError, NotFound, ValidationFailed
+from incidents.access import can_see
 from incidents.models import Attachment, Incident
 from incidents.observables import extract
-from incidents.services import add_event, add_observables, can_see
+from incidents.services import add_event, add_observables
 
 CHUNK_BYTES = 64 * 1024
 HEAD_BYTES = 8 * 1024  # what sniffing looks at

@@ -25,9 +25,10 @@ from cert.auth.authz import Actor
 from cert.clock import Clock
 from cert.db import is_postgres
 from cert.errors import Conflict, NotFound
+from incidents.access import can_see
 from incidents.models import IdempotencyKey, Incident
 from incidents.schemas import IncidentSubmission
-from incidents.services import IntakeSettings, can_see, submit_incident
+from incidents.services import IntakeSettings, submit_incident
 
 MAX_KEY_LENGTH = 200
 

@@ -130,6 +130,9 @@ class Incident(Base):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="incident", order_by="Attachment.id", cascade="all, delete-orphan"
     )
+    participants: Mapped[list[IncidentParticipant]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", lazy="select"
+    )
     events: WriteOnlyMapped[IncidentEvent] = relationship(
         back_populates="incident",
         order_by="IncidentEvent.id",
@@ -139,6 +142,22 @@ class Incident(Base):
 
     def __repr__(self) -> str:
         return f"<Incident {self.reference}>"
+
+
+class IncidentParticipant(Base):
+    """A CERT user named on an incident: with the assignee and leads, the only analysts who
+    see a ``TLP:RED`` incident (see :mod:`incidents.access`)."""
+
+    __tablename__ = "incident_participants"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[dt.datetime]
+
+    incident: Mapped[Incident] = relationship(back_populates="participants")
 
 
 class IncidentObservable(Base):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from cert.auth.authz import Actor
 from cert.auth.models import Organisation
+from incidents.access import visible
 from incidents.models import Incident
 from incidents.schemas import IncidentFilters
 
@@ -23,8 +24,7 @@ def incident_list(actor: Actor, filters: IncidentFilters) -> Select[Incident]:
     loaded in one extra ``IN`` query per page, the organisation by a join.
     """
     query = select(Incident).options(selectinload(Incident.observables))
-    if not actor.is_cert_staff:
-        query = query.where(Incident.organisation_id == actor.organisation_id)
+    query = query.where(visible(actor))
     if filters.organisation is not None:
         org_id = select(Organisation.id).where(Organisation.slug == filters.organisation)
         query = query.where(Incident.organisation_id == org_id.scalar_subquery())

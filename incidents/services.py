@@ -19,6 +19,7 @@ from cert.auth.models import Organisation, User
 from cert.clock import Clock
 from cert.db import unindexed
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from incidents.access import can_see
 from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
 from incidents.notifications import queue_acknowledgement
 from incidents.observables import Observable, ObservableType, canonicalise, extract
@@ -336,12 +337,6 @@ def get_incident(session: Session, actor: Actor, reference: str) -> Incident:
     if incident is None or not can_see(actor, incident):
         raise NotFound(f"no incident {reference}")
     return incident
-
-
-def can_see(actor: Actor, incident: Incident) -> bool:
-    if not actor.is_cert_staff:
-        return incident.organisation_id == actor.organisation_id
-    return True
 
 
 def reporter_of(session: Session, incident: Incident) -> User | None:

@@ -30,6 +30,7 @@ from cert.errors import AuthenticationFailed, NotFound, ValidationFailed
 from cert.markings import Pap, Tlp, css_class
 from cert.web import context, fetch_page, get_session, page_number
 from incidents import labels
+from incidents.access import visible
 from incidents.attachments import TooLarge, add_attachment, open_attachment
 from incidents.forms import IncidentForm
 from incidents.models import Incident, IncidentEvent, IncidentStatus
@@ -169,10 +170,9 @@ def mine() -> ResponseReturnValue:
     """The organisation's reports, newest first (staff: the reports they recorded)."""
     actor = current_actor()
     query = select(Incident).order_by(Incident.received_at.desc(), Incident.id.desc())
+    query = query.where(visible(actor))
     if actor.is_cert_staff:
         query = query.where(Incident.reporter_id == actor.user_id)
-    else:
-        query = query.where(Incident.organisation_id == actor.organisation_id)
     page = fetch_page(query, limit=PAGE_SIZE, offset=(page_number() - 1) * PAGE_SIZE)
     return render_template("incidents/mine.html", page=page, staff=actor.is_cert_staff)
 

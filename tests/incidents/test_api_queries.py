@@ -59,6 +59,11 @@ def analyst(db_session: Session, clock: FrozenClock) -> str:
     return api_user(db_session, clock, role=Role.ANALYST)[1]
 
 
+@pytest.fixture
+def lead(db_session: Session, clock: FrozenClock) -> str:
+    return api_user(db_session, clock, role=Role.LEAD)[1]
+
+
 # ---------------------------------------------------------------- list
 def test_the_list_is_newest_first_in_the_envelope(
     client: FlaskClient,
@@ -173,16 +178,21 @@ def test_reporters_filter_their_own_incidents(
 
 
 def test_received_after_and_before_bound_the_dates(
-    client: FlaskClient, analyst: str, mixed: dict[str, str], clock: FrozenClock
+    client: FlaskClient, lead: str, analyst: str, mixed: dict[str, str], clock: FrozenClock
 ) -> None:
     end = clock.now()  # the four incidents came in at end - 4, 3, 2 and 1 minutes
     query = {
         "received_after": (end - dt.timedelta(minutes=3)).isoformat(),  # inclusive
         "received_before": (end - dt.timedelta(minutes=1)).isoformat(),  # exclusive
     }
-    response = client.get(URL, query_string=query, headers=bearer(analyst))
+    response = client.get(URL, query_string=query, headers=bearer(lead))
     got = [item["reference"] for item in response.get_json()["items"]]
     assert got == [mixed["scan"], mixed["ransomware"]]
+    # the ransomware report is TLP:RED: an analyst who is neither assignee nor participant
+    # does not get it, in the list or in its count
+    response = client.get(URL, query_string=query, headers=bearer(analyst))
+    assert [item["reference"] for item in response.get_json()["items"]] == [mixed["scan"]]
+    assert response.get_json()["total"] == 1
 
 
 def test_the_reference_prefix_finds_an_incident(
@@ -192,9 +202,11 @@ def test_the_reference_prefix_finds_an_incident(
 
 
 def test_cert_staff_see_every_organisation_and_may_filter_on_one(
-    client: FlaskClient, analyst: str, mixed: dict[str, str]
+    client: FlaskClient, lead: str, analyst: str, mixed: dict[str, str]
 ) -> None:
-    assert set(references(client, analyst)) == set(mixed.values())
+    assert set(references(client, lead)) == set(mixed.values())
+    # analysts see everything but the TLP:RED ransomware report they are not named on
+    assert set(references(client, analyst)) == set(mixed.values()) - {mixed["ransomware"]}
     assert references(client, analyst, "organisation=min-sante") == [mixed["sante"]]
     assert references(client, analyst, "organisation=min-nulle-part") == []
 
@@ -268,10 +280,12 @@ def test_a_page_costs_the_same_queries_whatever_its_size(
 
 # ---------------------------------------------------------------- detail and isolation
 def test_the_detail_of_an_own_incident(
-    client: FlaskClient, reporter: str, analyst: str, mixed: dict[str, str]
+    client: FlaskClient, reporter: str, lead: str, analyst: str, mixed: dict[str, str]
 ) -> None:
     reference = mixed["ransomware"]
-    for secret in (reporter, analyst):
+    # TLP:RED: an analyst not named on it gets the same 404 as for a missing incident
+    assert client.get(f"{URL}/{reference}", headers=bearer(analyst)).status_code == 404
+    for secret in (reporter, lead):
         response = client.get(f"{URL}/{reference}", headers=bearer(secret))
         assert response.status_code == 200
         body = response.get_json()

@@ -1,0 +1,28 @@
+"""workspace: tasks, links and the analyst workspace (filled by the workspace work)
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23 13:10:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import cert.db
+
+revision: str = '0005'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
