@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev assets translations messages lint typecheck contracts pytest clean
+.PHONY: run test install install-dev system-test-deps assets translations messages lint typecheck contracts pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,9 +57,45 @@ run: install
 	$(BIN)/cert demo
 	$(BIN)/cert run --host $(HOST) --port $(PORT)
 
-## make test: dev dependencies, then lint, types, import contracts and the whole suite
-test: install-dev
+## make test: dev dependencies and the system packages of the suite, then lint, types, import
+## contracts and the whole suite
+test: install-dev system-test-deps
 	$(MAKE) lint typecheck contracts pytest
+
+## make system-test-deps: the Debian packages the suite needs, installed only when one is missing
+## (as root, no sudo: CI runs as root). Chromium for the browser tests (Playwright drives
+## /usr/bin/chromium; it never downloads a browser of its own), pdftoppm to look at PDF reports,
+## fonts with Arabic glyphs, and the libraries WeasyPrint loads. `make run` needs none of them.
+## Try it without installing anything: make system-test-deps APT_GET="echo apt-get"
+TEST_DEB_PACKAGES ?= chromium poppler-utils fonts-dejavu-core fonts-noto-core \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+TEST_COMMANDS ?= chromium pdftoppm
+APT_GET ?= apt-get
+
+system-test-deps:
+	@if ! command -v dpkg-query >/dev/null; then \
+		echo "system-test-deps: not a Debian system; install these yourself: $(TEST_DEB_PACKAGES)"; \
+		exit 0; \
+	fi; \
+	missing=""; \
+	for pkg in $(TEST_DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q "ok installed" \
+			|| missing="$$missing $$pkg"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+		for cmd in $(TEST_COMMANDS); do \
+			command -v "$$cmd" >/dev/null || missing=" $(TEST_DEB_PACKAGES)"; \
+		done; \
+	fi; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "system-test-deps: installing$$missing"; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "system-test-deps: run as root (or install them first): apt-get install$$missing" >&2; \
+		exit 1; \
+	fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$(APT_GET) install -y -q --no-install-recommends $$missing \
+		|| { $(APT_GET) update -q && $(APT_GET) install -y -q --no-install-recommends $$missing; }
 
 lint:
 	$(BIN)/ruff check .

@@ -11,7 +11,8 @@ test client (no network, no server: what is measured is the application's own co
   any validation, authentication or side effect.
 
 Rounds alternate between the two; the median rate of each is reported with their ratio
-(target: ≥ 0.5). See ``bench/README.md``.
+(target: ≥ 0.5). With ``--http`` both are served by gunicorn instead and POSTed to over loopback
+HTTP by the same client threads. See ``bench/README.md``.
 
     .venv/bin/python bench/intake.py --count 500 --rounds 3
     .venv/bin/python bench/intake.py --database-url postgresql+psycopg://postgres@127.0.0.1/test
@@ -19,34 +20,48 @@ Rounds alternate between the two; the median rate of each is reported with their
 
 from __future__ import annotations
 
-import argparse
-import cProfile
-import datetime as dt
-import hashlib
-import pstats
-import statistics
 import sys
-import tempfile
-import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from flask import Flask, Response, jsonify, request
-from flask.testing import FlaskClient
-from sqlalchemy import JSON, DateTime, Engine, Index, String, Text, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+# Run as a script, this directory comes first on the import path, where a sibling script would
+# shadow a standard module imported later (bench/queue.py hides ``queue``, which thread pools,
+# psycopg and gunicorn import): keep it out.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 
-from cert import schema
-from cert.app import create_app
-from cert.auth import organisations
-from cert.auth import services as accounts
-from cert.auth.authz import Actor
-from cert.clock import SystemClock
-from cert.db import make_engine, make_session_factory, session_scope
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import datetime as dt  # noqa: E402
+import hashlib  # noqa: E402
+import http.client  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import pstats  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator, Sequence  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
+from typing import Any  # noqa: E402
+
+from flask import Flask, Response, jsonify, request  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import JSON, DateTime, Engine, Index, String, Text, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker  # noqa: E402
+
+from cert import schema  # noqa: E402
+from cert.app import create_app  # noqa: E402
+from cert.auth import organisations  # noqa: E402
+from cert.auth import services as accounts  # noqa: E402
+from cert.auth.authz import Actor  # noqa: E402
+from cert.clock import SystemClock  # noqa: E402
+from cert.db import make_engine, make_session_factory, session_scope  # noqa: E402
 
 API_PATH = "/api/v1/incidents"
 TARGET_RATIO = 0.5
@@ -86,6 +101,20 @@ def bench_database(database_url: str | None) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
+
+
+def analyse(engine: Engine) -> None:
+    """PostgreSQL-specific: statistics on the bench schema's tables, as autovacuum keeps them on
+    a live database. A table created a moment ago has none, and the planner's defaults for them
+    (any ``organisation_id = …`` keeps 0.5 % of the rows) make it answer the duplicate look-up
+    by scanning every incident of the organisation, a cost that grows with every POST."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        tables = conn.scalars(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        ).all()
+        conn.exec_driver_sql("ANALYZE " + ", ".join(f'"{name}"' for name in tables))
 
 
 def _migrate(url: str) -> None:
@@ -252,6 +281,103 @@ class Poster:
         return count / (time.perf_counter() - started)
 
 
+# --------------------------------------------------------------------------- over HTTP
+
+
+SERVE = "VIGIE_BENCH_SERVE"  # set: this script runs as the gunicorn server of one app
+
+
+def served_app() -> Flask:
+    """The app a gunicorn worker serves with ``--http`` (named by the environment)."""
+    url = os.environ["VIGIE_BENCH_URL"]
+    if os.environ[SERVE] == "vigie":
+        return vigie_app(url, Path(os.environ["VIGIE_BENCH_INSTANCE"]))
+    return baseline_app(make_engine(url))
+
+
+def serve() -> None:
+    """Run gunicorn (sync workers, as ``cert web``) on the app and address in the environment;
+    each worker builds its own app (its own connection pool)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", os.environ["VIGIE_BENCH_BIND"])
+            self.cfg.set("workers", int(os.environ["VIGIE_BENCH_WORKERS"]))
+            self.cfg.set("loglevel", "warning")
+
+        def load(self) -> Flask:
+            return served_app()
+
+    Server().run()
+
+
+@contextmanager
+def http_server(which: str, url: str, instance: Path, workers: int) -> Iterator[int]:
+    """``which`` app served by gunicorn (sync workers, as ``cert web``) on a loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = {
+        **os.environ,
+        SERVE: which,
+        "VIGIE_BENCH_URL": url,
+        "VIGIE_BENCH_INSTANCE": str(instance),
+        "VIGIE_BENCH_BIND": f"127.0.0.1:{port}",
+        "VIGIE_BENCH_WORKERS": str(workers),
+    }
+    server = subprocess.Popen([sys.executable, __file__], env=env)  # noqa: S603 (this script)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the {which} server did not start") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+class HttpPoster(Poster):
+    """POSTs over loopback HTTP from ``clients`` threads (one connection per request: gunicorn's
+    sync workers close it after each answer)."""
+
+    def __init__(self, port: int, path: str, tokens: Sequence[str], clients: int) -> None:
+        self.port, self.path, self.tokens, self.clients, self.sent = port, path, tokens, clients, 0
+
+    def post(self, payload: dict[str, Any]) -> None:
+        self._send([(self.sent, json.dumps(payload).encode())])
+        self.sent += 1
+
+    def _send(self, items: Sequence[tuple[int, bytes]]) -> None:
+        for number, data in items:
+            headers = {"Content-Type": "application/json"}
+            if self.tokens:
+                headers["Authorization"] = f"Bearer {self.tokens[number // PER_TOKEN]}"
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                connection.request("POST", self.path, body=data, headers=headers)
+                response = connection.getresponse()
+                answer = response.read()
+            finally:
+                connection.close()
+            if response.status != 201:
+                raise SystemExit(f"POST {self.path} answered {response.status}: {answer[:500]!r}")
+
+    def rate(self, run: str, count: int) -> float:
+        items = [(self.sent + i, json.dumps(body(run, i)).encode()) for i in range(count)]
+        self.sent += count
+        with ThreadPoolExecutor(self.clients) as pool:
+            started = time.perf_counter()
+            list(pool.map(self._send, [items[k :: self.clients] for k in range(self.clients)]))
+            return count / (time.perf_counter() - started)
+
+
 def has_intake_route(app: Flask) -> bool:
     return any(
         rule.rule == API_PATH and "POST" in (rule.methods or set())
@@ -272,7 +398,11 @@ def vigie_app(url: str, instance_dir: Path) -> Flask:
 
 
 def run(args: argparse.Namespace) -> int:
-    with bench_database(args.database_url) as url, tempfile.TemporaryDirectory() as instance:
+    with (
+        bench_database(args.database_url) as url,
+        tempfile.TemporaryDirectory() as instance,
+        ExitStack() as servers,
+    ):
         app = vigie_app(url, Path(instance))
         if not has_intake_route(app):
             print(f"SKIPPED: the application has no POST {API_PATH} route yet; run again later.")
@@ -282,9 +412,17 @@ def run(args: argparse.Namespace) -> int:
         engine = make_engine(url)
         vigie = Poster(app.test_client(), API_PATH, tokens)
         bare = Poster(baseline_app(engine).test_client(), "/incidents")
+        if args.http:
+            ports = [
+                servers.enter_context(http_server(which, url, Path(instance), args.workers))
+                for which in ("vigie", "baseline")
+            ]
+            vigie = HttpPoster(ports[0], API_PATH, tokens, args.clients)
+            bare = HttpPoster(ports[1], "/incidents", (), args.clients)
         for i in range(WARM_UP):
             vigie.post(body("warm", i))
             bare.post(body("warm", i))
+        analyse(engine)
         vigie_rates, bare_rates = [], []
         for r in range(args.rounds):
             bare_rates.append(bare.rate(f"r{r}", args.count))
@@ -311,7 +449,10 @@ def report(
     vigie, bare = statistics.median(vigie_rates), statistics.median(bare_rates)
     ratio = vigie / bare
     verdict = "OK" if ratio >= TARGET_RATIO else "BELOW TARGET"
-    print(f"backend {backend}: {args.rounds} round(s) of {args.count} POSTs each (median)")
+    how = "Flask test client"
+    if args.http:
+        how = f"HTTP, gunicorn {args.workers} worker(s), {args.clients} client thread(s)"
+    print(f"backend {backend}, {how}: {args.rounds} round(s) of {args.count} POSTs (median)")
     print(f"  baseline (bare Flask + SQLAlchemy insert): {bare:8.1f} req/s  {_all(bare_rates)}")
     print(f"  Vigie    POST {API_PATH}:          {vigie:8.1f} req/s  {_all(vigie_rates)}")
     print(f"  ratio {ratio:.2f} (target ≥ {TARGET_RATIO}): {verdict}")
@@ -335,13 +476,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile", action="store_true", help="profile one more round of Vigie POSTs"
     )
     parser.add_argument(
+        "--http",
+        action="store_true",
+        help="serve both apps with gunicorn and POST over loopback HTTP instead of the test client",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers with --http")
+    parser.add_argument("--clients", type=int, default=4, help="client threads with --http")
+    parser.add_argument(
         "--strict", action="store_true", help=f"exit 1 when the ratio is below {TARGET_RATIO}"
     )
     args = parser.parse_args(argv)
-    if args.count < 1 or args.rounds < 1:
-        parser.error("--count and --rounds must be at least 1")
+    if min(args.count, args.rounds, args.workers, args.clients) < 1:
+        parser.error("--count, --rounds, --workers and --clients must be at least 1")
+    if args.http and args.profile:
+        parser.error("--profile measures in-process: not with --http")
     return args
 
 
 if __name__ == "__main__":
-    sys.exit(run(parse_args(None)))
+    if SERVE in os.environ:
+        serve()
+    else:
+        sys.exit(run(parse_args(None)))

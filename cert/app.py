@@ -18,6 +18,7 @@ from cert.config import Config, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
 from cert.mail import domain_of
 from incidents import api as incidents_api
+from incidents import dashboard_views, file_views, queue_views
 from incidents import views as incidents_views
 from incidents.services import IntakeSettings
 from incidents.triage import parse_sla_policy
@@ -58,6 +59,9 @@ def create_app(
     api.register(app, incidents_api.bp, *api_blueprints)
     views.init_app(app, login_rate_limit=settings.login_rate_limit)
     app.register_blueprint(incidents_views.bp)
+    app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(file_views.bp)
+    app.register_blueprint(queue_views.bp)
     app.extensions["incidents"] = intake_settings(settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)

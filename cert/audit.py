@@ -10,7 +10,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, select
+from sqlalchemy import JSON, ForeignKey, Index, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cert.auth.authz import Actor
@@ -62,6 +62,33 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def insert_entry(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object,
+    *,
+    clock: Clock,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """:func:`record` as one INSERT on the session's connection (hot paths: no object, no
+    flush); the same row in the same transaction."""
+    values = {
+        "at": clock.now(),
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "ip": actor.ip,
+    }
+    session.connection().execute(insert(AuditEntry.metadata.tables["audit_log"]), values)
 
 
 def list_entries(

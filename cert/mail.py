@@ -1,7 +1,8 @@
 """Outgoing mail (kernel): mailers, the outbox queue and its sender.
 
 * :func:`enqueue_mail` adds an :class:`~cert.outbox.OutboxMessage` to the caller's transaction, so a
-  rollback drops the mail with the business change that caused it.
+  rollback drops the mail with the business change that caused it (:func:`insert_mail`: the
+  same as a single INSERT, for hot paths).
 * :func:`drain_outbox` (scheduler job, ``cert mail send-pending``) delivers due messages through a
   :class:`Mailer`, at least once: a row is claimed with a lease in one short transaction, sent
   outside any transaction, then its outcome is recorded in another. A sender that dies mid-send
@@ -21,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cert.clock import Clock
@@ -56,26 +57,71 @@ def enqueue_mail(
     mail_domain: str,
 ) -> OutboxMessage:
     """Queue one message in the caller's transaction (flushes, never commits)."""
-    address = _check_message(to, subject, text, language, tlp, related)
-    now = clock.now()
     row = OutboxMessage(
-        message_id=make_msgid(domain=mail_domain),
-        to_addr=address,
-        subject=subject,
-        text_body=text,
-        html_body=html,
-        language=language,
-        tlp=tlp,
-        related_type=related[0] if related else None,
-        related_id=str(related[1]) if related else None,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+        **_outbox_values(to, subject, text, html, language, tlp, related, clock, mail_domain)
     )
     session.add(row)
     session.flush()
     return row
+
+
+_INSERT_MESSAGE = insert(OutboxMessage.metadata.tables["outbox_messages"]).returning(
+    OutboxMessage.id
+)
+
+
+def insert_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    language: str = "fr",
+    tlp: str | None = None,
+    related: tuple[str, object] | None = None,
+    clock: Clock,
+    mail_domain: str,
+) -> int:
+    """:func:`enqueue_mail` as one INSERT on the session's connection, for hot paths that need
+    no :class:`OutboxMessage` object (same checks, same row); returns the row's id."""
+    values = _outbox_values(to, subject, text, html, language, tlp, related, clock, mail_domain)
+    row_id: int = session.connection().execute(_INSERT_MESSAGE, values).scalar_one()
+    return row_id
+
+
+def _outbox_values(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    language: str,
+    tlp: str | None,
+    related: tuple[str, object] | None,
+    clock: Clock,
+    mail_domain: str,
+) -> dict[str, object]:
+    """The columns of a new pending message, once its fields are checked."""
+    address = _check_message(to, subject, text, language, tlp, related)
+    now = clock.now()
+    return {
+        "message_id": make_msgid(domain=mail_domain),
+        "to_addr": address,
+        "subject": subject,
+        "text_body": text,
+        "html_body": html,
+        "language": language,
+        "tlp": tlp,
+        "related_type": related[0] if related else None,
+        "related_id": str(related[1]) if related else None,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_until": None,
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+    }
 
 
 def _check_message(

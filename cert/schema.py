@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "cert.outbox",
     "cert.jobs",
     "incidents.models",
+    "incidents.saved_filters",
 )
 
 

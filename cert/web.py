@@ -7,6 +7,8 @@ Adapters (views, API blueprints) use these helpers; this module never imports do
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -21,6 +23,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import parse_many
+from limits.storage import Storage
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -226,6 +229,75 @@ def _template_globals() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- rate limits
+class LocalStorage(Storage):
+    """In-process fixed-window counters for Flask-Limiter (``memory://`` in the settings).
+
+    Same counting as limits' ``MemoryStorage`` for the fixed-window strategy (Flask-Limiter's
+    default), without its timer thread: that one is started again on most hits, which costs
+    more than the whole check. Expired keys are dropped when read, and swept at most every
+    ``SWEEP_SECONDS`` by the hit that comes due. Other strategies need another storage.
+    """
+
+    STORAGE_SCHEME = ["vigie-memory"]
+    SWEEP_SECONDS = 10.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str):
+        self._counts: dict[str, int] = {}
+        self._expiries: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return ValueError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        with self._lock:
+            if now >= self._next_sweep:
+                self._sweep(now)
+            if self._expiries.get(key, 0.0) <= now:
+                self._counts[key], self._expiries[key] = 0, now + expiry
+            self._counts[key] += amount
+            return self._counts[key]
+
+    def get(self, key: str) -> int:
+        with self._lock:
+            return self._counts.get(key, 0) if self._expiries.get(key, 0.0) > time.time() else 0
+
+    def get_expiry(self, key: str) -> float:
+        now = time.time()
+        with self._lock:
+            expiry = self._expiries.get(key, now)
+        return expiry if expiry > now else now
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        with self._lock:
+            count = len(self._counts)
+            self._counts.clear()
+            self._expiries.clear()
+        return count
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._counts.pop(key, None)
+            self._expiries.pop(key, None)
+
+    def _sweep(self, now: float) -> None:
+        for key in [key for key, expiry in self._expiries.items() if expiry <= now]:
+            del self._counts[key], self._expiries[key]
+        self._next_sweep = now + self.SWEEP_SECONDS
+
+
+def limiter_storage_uri(url: str) -> str:
+    """The in-process storage for ``memory://``; any other storage URL unchanged."""
+    return "vigie-memory://" if url == "memory://" else url
+
+
 def rate_limit(
     app: Flask,
     endpoint: str,
@@ -237,7 +309,8 @@ def rate_limit(
     """Limit ``endpoint`` to ``limit`` (e.g. "10 per minute") per client address, or per
     ``key()`` when given (the API limits per bearer token).
 
-    Each app has its own limiter (storage ``settings.ratelimit_storage_url``); an invalid limit
+    Each app has its own limiter (storage ``settings.ratelimit_storage_url``, ``memory://``
+    meaning :class:`LocalStorage`); an invalid limit
     stops start-up instead of silently disabling the limit.
     """
     try:
@@ -307,7 +380,7 @@ def init_app(app: Flask, ctx: WebContext) -> None:
     app.jinja_env.globals["page_url"] = page_url
     limiter = Limiter(
         get_remote_address,
-        storage_uri=ctx.settings.ratelimit_storage_url,
+        storage_uri=limiter_storage_uri(ctx.settings.ratelimit_storage_url),
         headers_enabled=True,
         key_prefix="vigie",
     )

@@ -203,3 +203,7 @@ def attach(reference: str) -> ResponseReturnValue:
     )
     session.commit()
     return jsonify(AttachmentOut.model_validate(attachment).model_dump(mode="json")), 201
+
+
+# The workspace routes live in their own modules, on this blueprint (imported last: they use it).
+from incidents import api_workspace, api_workspace_tasks  # noqa: E402, F401

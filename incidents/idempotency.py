@@ -26,6 +26,7 @@ from cert.clock import Clock
 from cert.db import is_postgres
 from cert.errors import Conflict, NotFound
 from incidents.access import can_see
+from incidents.intake_rows import forget
 from incidents.models import IdempotencyKey, Incident
 from incidents.schemas import IncidentSubmission
 from incidents.services import IntakeSettings, submit_incident
@@ -85,9 +86,11 @@ def submit_once(
     earlier = replay(session, actor, key, digest)
     if earlier is not None:
         return Submitted(earlier, False)
+    written: list[Incident] = []
     try:
         with session.begin_nested():
             incident = submit_incident(session, actor, data, clock=clock, settings=settings)
+            written.append(incident)
             session.add(
                 IdempotencyKey(
                     user_id=actor.user_id,
@@ -99,6 +102,8 @@ def submit_once(
             )
             session.flush()
     except IntegrityError:
+        for row in written:
+            forget(session, row)  # its rows went with the savepoint
         earlier = replay(session, actor, key, digest)  # a concurrent request won the key
         if earlier is None:
             raise

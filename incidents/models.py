@@ -66,9 +66,25 @@ class Incident(Base):
     __tablename__ = "incidents"
     __table_args__ = (
         Index("ix_incidents_org_received", "organisation_id", "received_at"),
-        Index("ix_incidents_status_priority", "status", "priority"),
+        # queue (migration 0004): each filter column leads, then the sort, then the columns
+        # incidents.access.visible() reads (tlp, assignee_id), so that a page's count is an
+        # index-only scan
+        Index("ix_incidents_status_priority", "status", "priority", "tlp", "assignee_id"),
         Index("ix_incidents_received_at", "received_at"),
-        Index("ix_incidents_assignee", "assignee_id"),
+        Index("ix_incidents_assignee", "assignee_id", "status", "received_at", "tlp"),
+        Index("ix_incidents_status_received", "status", "received_at", "tlp", "assignee_id"),
+        Index(
+            "ix_incidents_status_sla",
+            "status",
+            "resolve_due_at",
+            "ack_due_at",
+            "acknowledged_at",
+            "tlp",
+            "assignee_id",
+        ),
+        Index("ix_incidents_priority_received", "priority", "received_at", "tlp", "assignee_id"),
+        Index("ix_incidents_category_received", "category", "received_at", "tlp", "assignee_id"),
+        Index("ix_incidents_tlp_received", "tlp", "received_at", "assignee_id"),
         Index(
             "ix_incidents_org_source_ref",
             "organisation_id",
@@ -233,3 +249,48 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime]
+
+
+class IncidentTask(Base):
+    """A response task of an incident (from a template of its RSIT class, or added by hand)."""
+
+    __tablename__ = "incident_tasks"
+    __table_args__ = (Index("ix_incident_tasks_incident_position", "incident_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    template: Mapped[str | None] = mapped_column(String(64))  # template id, when from one
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    due_at: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime]
+    position: Mapped[int] = mapped_column(default=0)
+
+    incident: Mapped[Incident] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+
+class IncidentLink(Base):
+    """Two incidents an analyst linked ("related"); stored once per direction so that each
+    incident's links are one indexed lookup."""
+
+    __tablename__ = "incident_links"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    linked_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="related")
+    created_at: Mapped[dt.datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    linked: Mapped[Incident] = relationship(foreign_keys=[linked_id])

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from cert.clock import Clock
 from cert.i18n import normalise_locale, render_mail, translations
-from cert.mail import enqueue_mail
-from cert.outbox import OutboxMessage
+from cert.mail import insert_mail
 from incidents.models import Incident
 from incidents.taxonomy import rsit_classes
 
@@ -40,8 +39,9 @@ def queue_acknowledgement(
     mail_domain: str,
     timezone: str,
     clock: Clock,
-) -> OutboxMessage:
-    """The acknowledgement of a new report: reference, summary, TLP and the tracking link."""
+) -> int:
+    """Queue the acknowledgement of a new report (reference, summary, TLP and the tracking
+    link) in the outbox; returns the message's id."""
     locale = normalise_locale(locale)
     subject, text, html = render_mail(
         "incidents",
@@ -53,7 +53,7 @@ def queue_acknowledgement(
         acknowledge_by=local_datetime(incident.ack_due_at, locale, timezone),
         track_url=f"{base_url}/track/{incident.reference}",
     )
-    return enqueue_mail(
+    return insert_mail(
         session,
         to=to,
         subject=subject,

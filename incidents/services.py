@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from cert import audit
@@ -20,6 +20,7 @@ from cert.clock import Clock
 from cert.db import unindexed
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents.access import can_see
+from incidents.intake_rows import insert_event, insert_incident, insert_observables
 from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
 from incidents.notifications import queue_acknowledgement
 from incidents.observables import Observable, ObservableType, canonicalise, extract
@@ -55,9 +56,6 @@ def submit_incident(
     category, rsit_type = _classification(data)
     explicit = _explicit_observables(data.observables)
     now = clock.now()
-    _refuse_duplicate_source_ref(
-        session, organisation, data.source_ref, now - settings.duplicate_window
-    )
     priority = priority_for(data.impact, data.urgency)
     due = deadlines(
         priority,
@@ -70,20 +68,22 @@ def submit_incident(
     found += [(o, "description") for o in extract(data.description)]
     found += [(o, "api") for o in explicit]
     # Looked up before the new incident is added, so that it cannot find itself; the incident,
-    # its observables and event are then written in one flush (no UPDATE afterwards).
-    duplicates = _shared_observable_incidents(
+    # its observables, event, audit row and acknowledgement are then INSERTed directly.
+    duplicates = _earlier_reports(
         session,
         organisation.id,
+        data.source_ref,
         list({(o.type.value, o.value): o.value for o, _ in found}.values()),
         since=now - settings.duplicate_window,
     )
     contact = data.contact
-    incident = Incident(
+    incident = insert_incident(
+        session,
+        organisation,
         reference=next_reference(session, settings.reference_prefix, now.year),
         title=data.title,
         description=data.description,
         organisation_id=organisation.id,
-        organisation=organisation,
         reporter_id=actor.user_id,
         contact_name=contact.name if contact else None,
         contact_phone=contact.phone if contact else None,
@@ -103,22 +103,27 @@ def submit_incident(
         impact=data.impact,
         urgency=data.urgency,
         priority=priority,
+        priority_reason=None,
         significant=data.significant,
         ack_due_at=due.acknowledge_by,
         resolve_due_at=due.resolve_by,
         early_warning_due_at=due.early_warning_by,
         notification_due_at=due.notification_by,
         final_report_due_at=due.final_report_by,
+        acknowledged_at=None,
+        resolved_at=None,
+        closed_at=None,
         status=IncidentStatus.NEW,
+        resolution=None,
+        assignee_id=None,
         source_ref=data.source_ref,
+        duplicate_of_id=None,
         possible_duplicates=duplicates,
-        observables=[],  # new: nothing to load
         created_at=now,
         updated_at=now,
     )
-    session.add(incident)
-    _merge_observables(incident, found, clock=clock)
-    add_event(
+    insert_observables(session, incident, found, clock=clock)
+    insert_event(
         session,
         incident,
         actor,
@@ -127,8 +132,7 @@ def submit_incident(
         public=True,
         data={"priority": priority, "category": category, "type": rsit_type},
     )
-    session.flush()  # the incident, its observables and its event
-    audit.record(
+    audit.insert_entry(
         session,
         actor,
         "incident.submit",
@@ -138,9 +142,36 @@ def submit_incident(
         after={"organisation": organisation.slug, "priority": priority, "tlp": data.tlp},
     )
     _acknowledge(session, incident, clock=clock, settings=settings)
-    session.flush()  # usually done by the acknowledgement already; a no-op then
+    session.flush()  # whatever the caller left pending (the rows above are written already)
     incident_submitted.send(incident, session=session, actor=actor)
     return incident
+
+
+# Duplicate look-ups, built once (Core: no ORM entities to load, only references).
+_INCIDENTS, _OBSERVABLES = Incident.__table__, IncidentObservable.__table__
+_SAME_SOURCE_REF = select(_INCIDENTS.c.reference).where(
+    _INCIDENTS.c.organisation_id == bindparam("organisation_id"),
+    _INCIDENTS.c.source_ref == bindparam("source_ref"),
+    unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),  # SQLite: use ix_…_org_source_ref
+)
+_SHARED_OBSERVABLES = (
+    select(_INCIDENTS.c.reference)
+    .join(_OBSERVABLES, _OBSERVABLES.c.incident_id == _INCIDENTS.c.id)
+    .where(
+        # SQLite: start from ix_incident_observables_value, not every recent incident
+        unindexed(_INCIDENTS.c.organisation_id) == bindparam("organisation_id"),
+        unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),
+        _OBSERVABLES.c.value.in_(bindparam("values", expanding=True)),
+    )
+    .distinct()
+    .order_by(_INCIDENTS.c.reference.desc())
+    .limit(10)
+)
+_SHARED_OBSERVABLES_BUT = _SHARED_OBSERVABLES.where(_INCIDENTS.c.id != bindparam("exclude_id"))
+_EARLIER_REPORTS = union_all(
+    select(literal_column("'source_ref'"), _SAME_SOURCE_REF.limit(1).subquery().c.reference),
+    select(literal_column("'observable'"), _SHARED_OBSERVABLES.subquery().c.reference),
+)
 
 
 def _acknowledge(
@@ -218,23 +249,30 @@ def canonicalise_observable(kind: str, value: str) -> Observable:
     return Observable(ObservableType(kind), value)
 
 
-def _refuse_duplicate_source_ref(
-    session: Session, organisation: Organisation, source_ref: str | None, since: dt.datetime
-) -> None:
-    if source_ref is None:
-        return
-    existing = session.scalar(
-        select(Incident.reference).where(
-            Incident.organisation_id == organisation.id,
-            Incident.source_ref == source_ref,
-            unindexed(Incident.received_at) >= since,  # SQLite: use ix_incidents_org_source_ref
-        )
-    )
-    if existing is not None:
-        raise Conflict(
-            f"source_ref {source_ref!r} was already reported as {existing}",
-            fields={"source_ref": f"duplicate of {existing}"},
-        )
+def _earlier_reports(
+    session: Session,
+    organisation_id: int,
+    source_ref: str | None,
+    values: list[str],
+    *,
+    since: dt.datetime,
+) -> list[str]:
+    """Recent incidents of the organisation sharing an observable (newest first), after
+    refusing a ``source_ref`` it already reported (``Conflict``): one round trip for both."""
+    params = {
+        "organisation_id": organisation_id,
+        "source_ref": source_ref,
+        "since": since,
+        "values": values[:500],
+    }
+    found = session.execute(_EARLIER_REPORTS, params).all()
+    for why, existing in found:
+        if why == "source_ref":
+            raise Conflict(
+                f"source_ref {source_ref!r} was already reported as {existing}",
+                fields={"source_ref": f"duplicate of {existing}"},
+            )
+    return sorted((reference for _, reference in found), reverse=True)
 
 
 def add_observables(
@@ -288,22 +326,10 @@ def _shared_observable_incidents(
 ) -> list[str]:
     if not values:
         return []
-    query = (
-        select(Incident.reference)
-        .join(IncidentObservable, IncidentObservable.incident_id == Incident.id)
-        .where(
-            # SQLite: start from ix_incident_observables_value, not every recent incident
-            unindexed(Incident.organisation_id) == organisation_id,
-            unindexed(Incident.received_at) >= since,
-            IncidentObservable.value.in_(values[:500]),
-        )
-        .distinct()
-        .order_by(Incident.reference.desc())
-        .limit(10)
-    )
-    if exclude_id is not None:
-        query = query.where(Incident.id != exclude_id)
-    return list(session.scalars(query))
+    params = {"organisation_id": organisation_id, "since": since, "values": values[:500]}
+    if exclude_id is None:
+        return list(session.scalars(_SHARED_OBSERVABLES, params))
+    return list(session.scalars(_SHARED_OBSERVABLES_BUT, {**params, "exclude_id": exclude_id}))
 
 
 def add_event(

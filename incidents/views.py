@@ -26,14 +26,16 @@ from werkzeug.datastructures import FileStorage
 from cert.auth.authz import Actor
 from cert.auth.decorators import current_account, current_actor, login_required
 from cert.auth.models import Organisation, User
-from cert.errors import AuthenticationFailed, NotFound, ValidationFailed
+from cert.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from cert.markings import Pap, Tlp, css_class
 from cert.web import context, fetch_page, get_session, page_number
 from incidents import labels
 from incidents.access import visible
 from incidents.attachments import TooLarge, add_attachment, open_attachment
+from incidents.conversation import reporter_answer, timeline
+from incidents.file_forms import BodyForm
 from incidents.forms import IncidentForm
-from incidents.models import Incident, IncidentEvent, IncidentStatus
+from incidents.models import Incident, IncidentStatus
 from incidents.services import IntakeSettings, get_incident, submit_incident
 
 bp = Blueprint("incidents", __name__, template_folder="templates")
@@ -148,20 +150,42 @@ def submitted(reference: str) -> ResponseReturnValue:
 @bp.route("/track/<reference>")
 @login_required
 def track(reference: str) -> ResponseReturnValue:
-    """Status page of the reporting organisation (and CERT staff): public information only."""
-    session = get_session()
-    incident = get_incident(session, current_actor(), reference)
-    events = session.scalars(
-        incident.events.select()
-        .where(IncidentEvent.public.is_(True))
-        .order_by(None)  # newest first, instead of the relationship's order
-        .order_by(IncidentEvent.id.desc())
-        .limit(MAX_EVENTS)
-    ).all()
-    now = context().clock.now()
+    """Status page of the reporting organisation (and CERT staff): public information only,
+    the conversation with the CERT included."""
+    incident = get_incident(get_session(), current_actor(), reference)
+    return _track_page(incident, BodyForm(prefix="answer", formdata=None))
+
+
+@bp.post("/track/<reference>/answer")
+@login_required
+def answer(reference: str) -> ResponseReturnValue:
+    """The reporter answers the CERT from the status page."""
+    session, actor = get_session(), current_actor()
+    incident = get_incident(session, actor, reference)
+    form = BodyForm(prefix="answer")
+    if form.validate_on_submit():
+        try:
+            reporter_answer(session, actor, incident, form.body.data, clock=context().clock)
+        except (ValidationFailed, Conflict) as exc:
+            session.rollback()
+            form.show_errors(exc.fields or {"": exc.message})
+        else:
+            session.commit()
+            return redirect(url_for(".track", reference=incident.reference, _anchor="conversation"))
+    return _track_page(incident, form, status=422)
+
+
+def _track_page(incident: Incident, form: BodyForm, *, status: int = 200) -> ResponseReturnValue:
+    session, actor = get_session(), current_actor()
+    events = timeline(session, actor, incident, public_only=True, limit=MAX_EVENTS)
     return render_template(
-        "incidents/track.html", incident=incident, events=events, deadlines=deadlines(incident, now)
-    )
+        "incidents/track.html",
+        incident=incident,
+        events=events,
+        deadlines=deadlines(incident, context().clock.now()),
+        form=form,
+        can_answer=not actor.is_cert_staff and incident.status != IncidentStatus.DUPLICATE,
+    ), status
 
 
 @bp.route("/incidents/mine")

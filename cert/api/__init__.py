@@ -48,6 +48,7 @@ DESCRIPTION = (
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 PAGE_PARAMS = ("limit", "offset")
+SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # methods that change nothing
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
@@ -65,14 +66,22 @@ def _authenticate() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingToken("a bearer token is required (Authorization: Bearer <token>)")
     session = get_session()
+    # A write (other than a file upload, read before any lock is taken) is one transaction from
+    # the token check to the view's commit. SQLite-specific: it starts as a writer (BEGIN
+    # IMMEDIATE), so that the read of the token cannot make the write fail ("database is
+    # locked") when another request commits in between; the view's begin_write is then a no-op.
+    one_transaction = spec is not None and spec.upload is None and request.method not in SAFE
+    if one_transaction and not is_postgres(session):
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     user = accounts.authenticate_token(session, token, clock=context().clock)
-    if session.dirty and not is_postgres(session):
-        # SQLite-specific: a deferred transaction that read, then writes fails ("database is
-        # locked") when another request committed in between; redo the stamp as a writer.
+    if session.dirty and not one_transaction and not is_postgres(session):
+        # SQLite-specific: the same for a deferred transaction that read: redo the stamp as a
+        # writer.
         session.rollback()
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         user = accounts.authenticate_token(session, token, clock=context().clock)
-    session.commit()  # last_used_at when it changed; otherwise just ends the read
+    if session.dirty or not one_transaction:
+        session.commit()  # last_used_at when it changed, whatever the view does; or ends a read
     use_api_user(user)
 
 

@@ -78,6 +78,7 @@ COMMAND_MODULES = (
     "serve",
     "mail",
     "scheduler",
+    "stats",
 )
 
 

@@ -95,10 +95,16 @@ def test_dates_follow_the_language(
 def test_every_source_string_is_translated(locale: str) -> None:
     """`make messages` then translate: no UI string may fall back to English in fr or ar."""
     messages = {message.id: message for message in catalogue(locale) if message.id}
-    missing = sorted(source_messages() - set(messages))
+    # a plural entry is keyed by its (singular, plural) pair; the sources list each msgid
+    known = {i for key in messages for i in (key if isinstance(key, tuple) else (key,))}
+    missing = sorted(source_messages() - known)
     assert not missing, f"not in the {locale} catalogue (run `make messages`): {missing}"
     for msgid, message in messages.items():
         assert message.string, f"{locale}: untranslated {msgid!r}"
         assert not message.fuzzy, f"{locale}: fuzzy {msgid!r}"
-        assert set(PLACEHOLDER.findall(str(msgid))) == set(PLACEHOLDER.findall(str(message.string)))
-        assert "<" not in str(message.string), "translations are trusted HTML: no markup"
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        ids = msgid if isinstance(msgid, tuple) else (msgid,)
+        for form in forms:
+            assert form, f"{locale}: untranslated plural form of {msgid!r}"
+            assert set(PLACEHOLDER.findall(str(form))) == set(PLACEHOLDER.findall(str(ids[-1])))
+            assert "<" not in str(form), "translations are trusted HTML: no markup"

@@ -1,0 +1,265 @@
+"""Triage-queue latency: ``GET /queue`` pages (with their count) on 100,000 incidents.
+
+Builds a throw-away database as ``cert demo --incidents 100000`` does (the demo organisations
+and users, then :func:`incidents.synthetic.generate_incidents`, the function that command
+calls), on a temporary SQLite file or in a temporary schema of the PostgreSQL database given.
+Then, through the real application's test client, signed in as a demo analyst, it requests
+several realistic filtered and sorted queue pages, each with its total, and prints the p50/p95
+server time of each next to the raw SQL time of the **same statements** (captured from the
+request and replayed on the same database in the same run). Target: p95 ≤ 150 ms.
+
+    .venv/bin/python bench/queue.py
+    .venv/bin/python bench/queue.py --database-url postgresql+psycopg://postgres@127.0.0.1/test
+    .venv/bin/python bench/queue.py --incidents 20000 --repeat 50 --strict
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named like the standard library's ``queue`` module, which psycopg and others
+# import: keep its directory out of the import path.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import argparse  # noqa: E402
+import html  # noqa: E402
+import importlib.util  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator, Sequence  # noqa: E402
+from contextlib import AbstractContextManager, contextmanager  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any, cast  # noqa: E402
+
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import Engine, event, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from cert.app import create_app, intake_settings  # noqa: E402
+from cert.auth.authz import Actor  # noqa: E402
+from cert.cli.demo import seed_accounts  # noqa: E402
+from cert.clock import SystemClock  # noqa: E402
+from cert.config import load_config  # noqa: E402
+from cert.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from incidents.models import Incident, IncidentObservable  # noqa: E402
+from incidents.synthetic import generate_incidents  # noqa: E402
+
+TARGET_MS = 150.0
+ANALYST = "analyste@macert.gov.ma"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_NEXT = re.compile(r'rel="next" href="([^"]+)"')
+
+
+def bench_database(database_url: str | None) -> AbstractContextManager[str]:
+    """The throw-away migrated database of ``bench/intake.py`` (shared, not copied)."""
+    spec = importlib.util.spec_from_file_location("vigie_bench_intake", HERE / "intake.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its models resolve their annotations through it
+    spec.loader.exec_module(module)
+    return cast(AbstractContextManager[str], module.bench_database(database_url))
+
+
+# --------------------------------------------------------------------------- data
+def populate(url: str, count: int, seed: int) -> tuple[str, float]:
+    """Demo accounts and ``count`` synthetic incidents; the analyst's password and seconds."""
+    config = load_config({"database_url": url, "secret_key": "bench-" + "k" * 40})
+    engine = make_engine(url)
+    clock, actor = SystemClock(), Actor.system("cli:demo")
+    creds: dict[str, str] = {}
+    try:
+        factory = make_session_factory(engine)
+        with session_scope(factory) as session:
+            seed_accounts(session, actor, clock, creds)
+        started = time.perf_counter()
+        with session_scope(factory) as session:
+            generate_incidents(
+                session, actor, count, clock=clock, settings=intake_settings(config), seed=seed
+            )
+        elapsed = time.perf_counter() - started
+        if engine.dialect.name == "postgresql":  # what autovacuum does after a bulk load
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        # SQLite: no ANALYZE (nothing runs it in production); the plans do not need it
+    finally:
+        engine.dispose()
+    return creds[ANALYST], elapsed
+
+
+def samples(url: str) -> dict[str, str]:
+    """Real values to search and filter on, taken from the generated data."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            ip = conn.scalar(
+                select(IncidentObservable.value)
+                .where(IncidentObservable.type == "ipv4")
+                .order_by(IncidentObservable.id.desc())
+                .limit(1)
+            )
+            slug = conn.scalar(text("SELECT slug FROM organisations WHERE slug = 'min-sante'"))
+            reference = conn.scalar(select(Incident.reference).order_by(Incident.id).limit(1))
+    finally:
+        engine.dispose()
+    return {"ip": str(ip), "org": str(slug or "min-interieur"), "reference": str(reference)}
+
+
+# --------------------------------------------------------------------------- measuring
+@dataclass
+class Result:
+    name: str
+    path: str
+    app_ms: list[float]
+    sql_ms: list[float]
+    statements: int
+    rows: int
+
+
+class Recorder:
+    """The SQL statements a request sends (to replay them without the application)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.seen: list[tuple[str, Any]] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        if self.on:
+            self.seen.append((statement, params))
+
+    @contextmanager
+    def recording(self) -> Iterator[list[tuple[str, Any]]]:
+        self.seen, self.on = [], True
+        try:
+            yield self.seen
+        finally:
+            self.on = False
+
+
+def sign_in(client: FlaskClient, password: str) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    token = _CSRF.search(page)
+    assert token, "no login form"
+    data = {"csrf_token": token.group(1), "email": ANALYST, "password": password}
+    response = client.post("/login", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def measure(
+    client: FlaskClient, engine: Engine, recorder: Recorder, name: str, path: str, repeat: int
+) -> Result:
+    for _ in range(3):  # warm caches (templates, statements, pages)
+        client.get(path)
+    with recorder.recording() as seen:
+        response = client.get(path)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200, f"{path}: {response.status_code}\n{body[:800]}"
+    # every query of the request (session user, lists, page, count, observables) and the
+    # queue's planner setting (incidents.queue._custom_plans)
+    statements = [(q, p) for q, p in seen if q.lstrip()[:6].upper() in ("SELECT", "SET LO")]
+    app_ms, sql_ms = [], []
+    with engine.connect() as conn:  # the replay's own connection, same driver settings
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for _ in range(repeat):  # interleaved: a load spike hits both series alike
+            started = time.perf_counter()
+            client.get(path)
+            app_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            for statement, params in statements:
+                cursor.execute(statement, params)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            sql_ms.append((time.perf_counter() - started) * 1000)
+        cursor.close()
+        conn.rollback()
+    rows = len(re.findall(r'name="incident" value=', body))
+    return Result(name, path, app_ms, sql_ms, len(statements), rows)
+
+
+def next_page(client: FlaskClient, path: str) -> str:
+    found = _NEXT.search(client.get(path).get_data(as_text=True))
+    assert found, f"{path}: no next page"
+    return html.unescape(found.group(1))
+
+
+def scenarios(client: FlaskClient, s: dict[str, str]) -> list[tuple[str, str]]:
+    urgent = "/queue?status=open&priority=P1&priority=P2&sort=sla"
+    return [
+        ("open, newest first (default page)", "/queue?status=open"),
+        ("open P1+P2 by SLA due", urgent),
+        ("open P1+P2 by SLA due, page 2", next_page(client, urgent)),
+        ("all statuses, newest first, page 2", next_page(client, "/queue?sort=-received")),
+        (f"q = observable {s['ip']}", f"/queue?q={s['ip']}"),
+        ("q = word 'rançongiciel'", "/queue?q=ran%C3%A7ongiciel"),
+        ("q = two words, open only", "/queue?q=force+brute&status=open"),
+        (f"q = reference {s['reference']}", f"/queue?q={s['reference']}"),
+        ("organisation + status", f"/queue?organisation={s['org']}&status=in_progress"),
+        ("assignee = me, open", "/queue?assignee=me&status=open"),
+        ("SLA breached by due date", "/queue?sla=breached&sort=sla"),
+        ("TLP:RED by priority", "/queue?tlp=red&sort=priority"),
+    ]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# --------------------------------------------------------------------------- main
+def run(args: argparse.Namespace) -> int:
+    with bench_database(args.database_url) as url, tempfile.TemporaryDirectory() as instance:
+        backend = make_url(url).get_backend_name()
+        password, seconds = populate(url, args.incidents, args.seed)
+        print(f"backend {backend}: {args.incidents:,} incidents generated in {seconds:.1f} s")
+        app: Flask = create_app(
+            {"database_url": url, "instance_dir": Path(instance), "secret_key": "b" * 40}
+        )
+        recorder = Recorder()
+        event.listen(Engine, "before_cursor_execute", recorder)
+        client = app.test_client()
+        sign_in(client, password)
+        engine = make_engine(url)
+        results = [
+            measure(client, engine, recorder, name, path, args.repeat)
+            for name, path in scenarios(client, samples(url))
+        ]
+        engine.dispose()
+        return report(backend, args, results)
+
+
+def report(backend: str, args: argparse.Namespace, results: list[Result]) -> int:
+    print(f"{args.repeat} requests each; server time through the test client vs raw SQL replay")
+    print(f"{'page (with its count)':44} {'rows':>4} {'app p50':>8} {'app p95':>8}"
+          f" {'SQL p50':>8} {'SQL p95':>8}  queries")  # fmt: skip
+    worst = 0.0
+    for r in results:
+        p95 = percentile(r.app_ms, 0.95)
+        worst = max(worst, p95)
+        print(
+            f"{r.name[:44]:44} {r.rows:>4} {statistics.median(r.app_ms):>6.1f}ms {p95:>6.1f}ms"
+            f" {statistics.median(r.sql_ms):>6.1f}ms {percentile(r.sql_ms, 0.95):>6.1f}ms"
+            f"  {r.statements}"
+        )
+    verdict = "OK" if worst <= TARGET_MS else "ABOVE TARGET"
+    print(f"worst p95 {worst:.1f} ms (target ≤ {TARGET_MS:.0f} ms): {verdict}")
+    return 1 if args.strict and worst > TARGET_MS else 0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--incidents", type=int, default=100_000, help="default 100,000")
+    parser.add_argument("--repeat", type=int, default=30, help="requests per page (default 30)")
+    parser.add_argument("--seed", type=int, default=2026, help="generator seed (default 2026)")
+    parser.add_argument(
+        "--database-url", help="postgresql+psycopg:// URL (a temporary schema is used)"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 above the target")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(run(parse_args(None)))

@@ -1,0 +1,46 @@
+"""``cert stats``: the periodic statistics of the national report, as CSV or JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from cert.auth.authz import Actor
+from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
+from cert.db import session_scope
+from incidents.dashboard import parse_period
+from incidents.stats import as_csv, as_json, statistics
+
+
+@cli.command("stats")
+@click.option("--from", "first", required=True, help="First day, YYYY-MM-DD (local time).")
+@click.option("--to", "last", required=True, help="Last day included, YYYY-MM-DD.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@pass_ctx
+@fail_on_domain_error
+def stats(ctx: CliContext, first: str, last: str, fmt: str, output: Path | None) -> None:
+    """Counts by RSIT class, sector, priority and month with MTTA and MTTR, over every
+    incident received between --from and --to (days in CERT_TIMEZONE)."""
+    period = parse_period(first, last, zone=ctx.config.timezone)
+    with session_scope(ctx.session_factory) as session:
+        figures = statistics(session, Actor.system("cli:stats"), period, now=ctx.clock.now())
+    body = as_csv(figures) if fmt == "csv" else json.dumps(as_json(figures), indent=2) + "\n"
+    if output is None:
+        click.echo(body, nl=False)
+    else:
+        output.write_text(body, encoding="utf-8", newline="")
+        click.echo(f"wrote {output}", err=True)

@@ -1,0 +1,125 @@
+"""Full-text search over incidents: the SQL clause of the queue's ``q`` (Flask-free).
+
+The index is built by migration 0004 and kept in sync by the database itself:
+
+* SQLite: ``fts_incidents``, an FTS5 external-content table over ``incidents`` (reference, title,
+  description; ``unicode61`` tokenizer, diacritics folded) and ``fts_incident_observables``, an
+  FTS5 ``trigram`` table over ``incident_observables.value`` (substring search); triggers on both
+  base tables keep them current.
+* PostgreSQL: a GIN index on ``to_tsvector('simple', …)`` of the same three columns (``simple``:
+  no stemming, so French, Arabic and indicators are indexed as written) and a ``pg_trgm`` GIN
+  index on ``incident_observables.value`` for substring search.
+
+A query is split into terms (at most :data:`MAX_TERMS`); an incident matches when **every** term
+matches it somewhere: a word (or word prefix) of its reference, title or description, a
+substring of one of its observables' values (terms of 3 characters or more), or the start of its
+reference (``MACERT-2026-0004``). Terms are passed as bound parameters, quoted for each engine's
+query syntax, so no user text ever becomes query syntax. Accents: SQLite folds them
+(``securite`` finds ``sécurité``), PostgreSQL's ``simple`` configuration does not (no
+``unaccent`` extension is assumed).
+
+Every object the migration creates for search is named ``fts_…``: Alembic's comparison skips
+them (``cert/migrations/env.py``), since the ORM cannot describe them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    column,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+
+from incidents.models import Incident, IncidentObservable
+
+OBJECT_PREFIX = "fts_"
+MAX_TERMS = 8
+MAX_TERM = 100
+TRIGRAM = 3
+_REFERENCE = re.compile(r"^[A-Za-z]+-\d{4}(-\d{0,9})?$")
+
+_fts_incidents = table("fts_incidents", column("rowid"))
+_fts_observables = table("fts_incident_observables", column("rowid"))
+
+
+def pg_document(table_name: str) -> str:
+    """PostgreSQL: the indexed expression (the GIN index serves only this exact expression)."""
+    return (
+        f"to_tsvector('simple'::regconfig, replace({table_name}.reference, '-', ' ') || ' ' || "
+        f"{table_name}.title || ' ' || {table_name}.description)"
+    )
+
+
+def terms_of(q: str) -> list[str]:
+    """The search terms of ``q`` (whitespace-separated, deduplicated, bounded)."""
+    return list(dict.fromkeys(t[:MAX_TERM] for t in q.split()))[:MAX_TERMS]
+
+
+def matches(q: str, dialect: str) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`Incident`: every term of ``q`` matches the incident."""
+    terms = terms_of(q)
+    if not terms:
+        return false()
+    return and_(*(_term(term, dialect) for term in terms))
+
+
+def _term(term: str, dialect: str) -> ColumnElement[bool]:
+    """One term, as an ``OR`` of conditions each served by an index of ``incidents``: the
+    engines combine them (SQLite "MULTI-INDEX OR", PostgreSQL ``BitmapOr``) and read only the
+    matching rows."""
+    options = [_document(term, dialect)]
+    if len(term) >= TRIGRAM:
+        options.append(_observables(term, dialect))
+    if _REFERENCE.match(term):
+        start = term.upper()
+        # a range on the unique index: LIKE 'X%' is not index-served on either engine here
+        options.append(and_(Incident.reference >= start, Incident.reference < start + "\uffff"))
+    return or_(*options)
+
+
+def _document(term: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        # dialect-specific: the term as one quoted tsquery phrase, each of its words a prefix
+        cleaned = " ".join(re.sub(r"['\\]", " ", term).split())
+        if not cleaned:
+            return false()
+        query = func.to_tsquery(literal_column("'simple'::regconfig"), f"'{cleaned}':*")
+        return literal_column(pg_document("incidents")).bool_op("@@")(query)
+    # SQLite FTS5: the term as one phrase (quotes doubled), its last token a prefix
+    phrase = '"' + term.replace('"', '""') + '"*'
+    rowids = select(_fts_incidents.c.rowid).where(
+        literal_column("fts_incidents").op("MATCH")(phrase)
+    )
+    return Incident.id.in_(rowids)
+
+
+def _observables(term: str, dialect: str) -> ColumnElement[bool]:
+    """Incidents with an observable whose value contains ``term`` (trigram-served)."""
+    if dialect == "postgresql":
+        # dialect-specific: ``id = ANY(ARRAY(…))`` is a primary-key index condition, so it joins
+        # the tsvector condition in one BitmapOr (``id IN (…)`` would be a join instead)
+        # the trigram index is on lower(value), not value: an index on the bare column would be
+        # chosen for the intake's equality look-ups too, and is far slower than the b-tree there
+        pattern = f"%{_like_escape(term.lower())}%"
+        ids = select(IncidentObservable.incident_id).where(
+            func.lower(IncidentObservable.value).like(pattern, escape="\\")
+        )
+        return Incident.id == func.any(func.array(ids.scalar_subquery()))
+    phrase = '"' + term.replace('"', '""') + '"'
+    rowids = select(_fts_observables.c.rowid).where(
+        literal_column("fts_incident_observables").op("MATCH")(phrase)
+    )
+    ids = select(IncidentObservable.incident_id).where(IncidentObservable.id.in_(rowids))
+    return Incident.id.in_(ids)
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
