@@ -76,7 +76,8 @@ class StatusForm(FileForm):
     )
 
     def prepare(self, *, status: str, staff: Sequence[User]) -> None:
-        allowed = sorted(TRANSITIONS.get(IncidentStatus(status), frozenset()))
+        # workflow order, so that the next usual step (e.g. triaged after new) comes first
+        allowed = [s for s in IncidentStatus if s in TRANSITIONS.get(IncidentStatus(status), ())]
         self.to.choices = [SelectChoice(s.value, _(labels.STATUSES[s])) for s in allowed]
 
 
