@@ -99,8 +99,9 @@ def _event_reply(event: IncidentEvent, actor: Actor) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def change_status(reference: str) -> ResponseReturnValue:
+    incident, actor = incident_for_write(reference)  # 404 before any validation
+    workflow.require_staff(actor, "changing the status")  # 403 before validation
     data = parse_json(StatusChange)
-    incident, actor = incident_for_write(reference)
     workflow.change_status(
         get_session(), actor, incident, data.status, clock=context().clock,
         settings=settings(), resolution=data.resolution, reason=data.reason,
@@ -120,9 +121,9 @@ def change_status(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def assign(reference: str) -> ResponseReturnValue:
-    data = parse_json(Assignment)
-    incident, actor = incident_for_write(reference)
+    incident, actor = incident_for_write(reference)  # 404 before any validation
     workflow.require_staff(actor, "assigning incidents")  # before revealing which users exist
+    data = parse_json(Assignment)
     assignee = workflow.user_by_email(get_session(), data.assignee)
     workflow.assign(get_session(), actor, incident, assignee, clock=context().clock)
     return _incident_reply(incident)
@@ -140,8 +141,9 @@ def assign(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def set_priority(reference: str) -> ResponseReturnValue:
+    incident, actor = incident_for_write(reference)  # 404 before any validation
+    workflow.require_staff(actor, "overriding the priority")  # 403 before validation
     data = parse_json(PriorityChange)
-    incident, actor = incident_for_write(reference)
     workflow.set_priority(
         get_session(), actor, incident, data.priority, data.reason,
         clock=context().clock, settings=settings(),
@@ -161,8 +163,9 @@ def set_priority(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def comment(reference: str) -> ResponseReturnValue:
+    incident, actor = incident_for_write(reference)  # 404 before any validation
+    workflow.require_staff(actor, "internal comments")  # 403 before validation
     data = parse_json(MessageIn)
-    incident, actor = incident_for_write(reference)
     event = conversation.add_comment(
         get_session(), actor, incident, data.body, clock=context().clock
     )
@@ -183,8 +186,8 @@ def comment(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def reply(reference: str) -> ResponseReturnValue:
+    incident, actor = incident_for_write(reference)  # 404 before any validation
     data = parse_json(MessageIn)
-    incident, actor = incident_for_write(reference)
     session, clock = get_session(), context().clock
     if actor.is_cert_staff:
         event = conversation.reply_to_reporter(

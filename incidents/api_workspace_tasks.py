@@ -78,9 +78,9 @@ def task_index(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def task_create(reference: str) -> ResponseReturnValue:
-    data = parse_json(TaskIn)
-    incident, actor = incident_for_write(reference)
+    incident, actor = incident_for_write(reference)  # 404 before any validation
     workflow.require_staff(actor, "adding tasks")
+    data = parse_json(TaskIn)
     session = get_session()
     assignee = workflow.user_by_email(session, data.assignee)
     task = tasks.add_task(
@@ -104,8 +104,8 @@ def task_create(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def task_templates(reference: str) -> ResponseReturnValue:
+    incident, actor = incident_for_write(reference)  # 404 before any validation
     data = parse_json(TemplatesIn)
-    incident, actor = incident_for_write(reference)
     added = tasks.apply_templates(
         get_session(), actor, incident, clock=context().clock, locale=data.locale
     )
@@ -125,8 +125,9 @@ def task_templates(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def task_update(reference: str, task_id: int) -> ResponseReturnValue:
+    incident, actor = incident_for_write(reference)  # 404 before any validation
+    workflow.require_staff(actor, "updating tasks")  # 403 before validation
     data = parse_json(TaskUpdate)
-    incident, actor = incident_for_write(reference)
     session = get_session()
     task = tasks.get_task(session, actor, incident, task_id)
     tasks.complete_task(session, actor, task, clock=context().clock, done=data.done)
@@ -147,9 +148,9 @@ def task_update(reference: str, task_id: int) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def merge_into(reference: str) -> ResponseReturnValue:
-    data = parse_json(MergeIn)
-    other, actor = incident_for_write(reference)
+    other, actor = incident_for_write(reference)  # 404 before any validation
     workflow.require_staff(actor, "merging incidents")
+    data = parse_json(MergeIn)
     session = get_session()
     survivor = get_incident(session, actor, data.into)
     merge.merge(session, actor, survivor, other, clock=context().clock, settings=settings())
@@ -185,9 +186,9 @@ def link_index(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def link_create(reference: str) -> ResponseReturnValue:
-    data = parse_json(LinkIn)
-    incident, actor = incident_for_write(reference)
+    incident, actor = incident_for_write(reference)  # 404 before any validation
     workflow.require_staff(actor, "linking incidents")
+    data = parse_json(LinkIn)
     session = get_session()
     other = get_incident(session, actor, data.reference)
     merge.link(session, actor, incident, other, clock=context().clock)
