@@ -52,11 +52,19 @@ def settings() -> IntakeSettings:
     return result
 
 
-def incident_for_write(reference: str) -> tuple[Incident, Actor]:
-    """The incident (404 rule) in a transaction that holds the write lock (SQLite)."""
+def incident_for_write(reference: str, *, staff_only: str | None = None) -> tuple[Incident, Actor]:
+    """The incident (404 rule) in a transaction that holds the write lock (SQLite).
+
+    Routes call this before parsing the body, so that a 422 never tells a caller that an
+    incident it may not see exists; ``staff_only`` (what the caller attempts) also refuses
+    reporters with 403 before validation.
+    """
     session, actor = get_session(), current_actor()
     begin_write(session)
-    return get_incident(session, actor, reference), actor
+    incident = get_incident(session, actor, reference)
+    if staff_only is not None:
+        workflow.require_staff(actor, staff_only)
+    return incident, actor
 
 
 def event_renderer(actor: Actor) -> Callable[[IncidentEvent], EventOut]:
@@ -99,8 +107,7 @@ def _event_reply(event: IncidentEvent, actor: Actor) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def change_status(reference: str) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)  # 404 before any validation
-    workflow.require_staff(actor, "changing the status")  # 403 before validation
+    incident, actor = incident_for_write(reference, staff_only="changing the status")
     data = parse_json(StatusChange)
     workflow.change_status(
         get_session(), actor, incident, data.status, clock=context().clock,
@@ -121,8 +128,7 @@ def change_status(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def assign(reference: str) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)  # 404 before any validation
-    workflow.require_staff(actor, "assigning incidents")  # before revealing which users exist
+    incident, actor = incident_for_write(reference, staff_only="assigning incidents")
     data = parse_json(Assignment)
     assignee = workflow.user_by_email(get_session(), data.assignee)
     workflow.assign(get_session(), actor, incident, assignee, clock=context().clock)
@@ -141,8 +147,7 @@ def assign(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def set_priority(reference: str) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)  # 404 before any validation
-    workflow.require_staff(actor, "overriding the priority")  # 403 before validation
+    incident, actor = incident_for_write(reference, staff_only="overriding the priority")
     data = parse_json(PriorityChange)
     workflow.set_priority(
         get_session(), actor, incident, data.priority, data.reason,
@@ -163,8 +168,7 @@ def set_priority(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def comment(reference: str) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)  # 404 before any validation
-    workflow.require_staff(actor, "internal comments")  # 403 before validation
+    incident, actor = incident_for_write(reference, staff_only="internal comments")
     data = parse_json(MessageIn)
     event = conversation.add_comment(
         get_session(), actor, incident, data.body, clock=context().clock
@@ -186,7 +190,7 @@ def comment(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def reply(reference: str) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)  # 404 before any validation
+    incident, actor = incident_for_write(reference)
     data = parse_json(MessageIn)
     session, clock = get_session(), context().clock
     if actor.is_cert_staff:

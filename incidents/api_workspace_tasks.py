@@ -78,8 +78,7 @@ def task_index(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def task_create(reference: str) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)  # 404 before any validation
-    workflow.require_staff(actor, "adding tasks")
+    incident, actor = incident_for_write(reference, staff_only="adding tasks")
     data = parse_json(TaskIn)
     session = get_session()
     assignee = workflow.user_by_email(session, data.assignee)
@@ -104,7 +103,7 @@ def task_create(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def task_templates(reference: str) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)  # 404 before any validation
+    incident, actor = incident_for_write(reference)
     data = parse_json(TemplatesIn)
     added = tasks.apply_templates(
         get_session(), actor, incident, clock=context().clock, locale=data.locale
@@ -125,8 +124,7 @@ def task_templates(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def task_update(reference: str, task_id: int) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)  # 404 before any validation
-    workflow.require_staff(actor, "updating tasks")  # 403 before validation
+    incident, actor = incident_for_write(reference, staff_only="updating tasks")
     data = parse_json(TaskUpdate)
     session = get_session()
     task = tasks.get_task(session, actor, incident, task_id)
@@ -148,8 +146,7 @@ def task_update(reference: str, task_id: int) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def merge_into(reference: str) -> ResponseReturnValue:
-    other, actor = incident_for_write(reference)  # 404 before any validation
-    workflow.require_staff(actor, "merging incidents")
+    other, actor = incident_for_write(reference, staff_only="merging incidents")
     data = parse_json(MergeIn)
     session = get_session()
     survivor = get_incident(session, actor, data.into)
@@ -186,8 +183,7 @@ def link_index(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def link_create(reference: str) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)  # 404 before any validation
-    workflow.require_staff(actor, "linking incidents")
+    incident, actor = incident_for_write(reference, staff_only="linking incidents")
     data = parse_json(LinkIn)
     session = get_session()
     other = get_incident(session, actor, data.reference)
