@@ -78,6 +78,7 @@ def intake_settings(settings: Config) -> IntakeSettings:
         timezone=settings.timezone,
         sla_policy=parse_sla_policy(settings.sla_policy),
         duplicate_window=dt.timedelta(days=settings.duplicate_window_days),
+        idempotency_ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
         upload_dir=settings.upload_dir,
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
     )

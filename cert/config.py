@@ -63,6 +63,8 @@ class Config:
     timezone: str = "Africa/Casablanca"
     sla_policy: str = ""  # e.g. "P1=1h/24h,P2=4h/3d" (unset priorities keep the defaults)
     duplicate_window_days: int = 30
+    idempotency_ttl_hours: int = 24  # an Idempotency-Key replays for this long, then is purged
+    idempotency_purge_interval_seconds: int = 3600
     testing: bool = False
     debug: bool = False
 
@@ -215,6 +217,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_TIMEZONE": ("timezone", _timezone),
     "CERT_SLA_POLICY": ("sla_policy", _sla),
     "CERT_DUPLICATE_WINDOW_DAYS": ("duplicate_window_days", _positive_int),
+    "CERT_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl_hours", _positive_int),
+    "CERT_IDEMPOTENCY_PURGE_INTERVAL": ("idempotency_purge_interval_seconds", _positive_int),
 }
 
 

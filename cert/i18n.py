@@ -3,10 +3,13 @@ language from the same Babel catalogues as the web UI (``cert/translations``).""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import jinja2
+from babel.dates import format_datetime
 from babel.support import NullTranslations, Translations
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -40,7 +43,16 @@ def mail_environment(package: str, locale: str) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["datetime"] = functools.partial(local_datetime, locale=locale)
     return env
+
+
+def local_datetime(value: dt.datetime | str, timezone: str, *, locale: str) -> str:
+    """A date and time (or its ISO 8601 text, as a template context in JSON keeps it) in
+    ``locale``'s medium format and ``timezone``: the ``datetime`` filter of mail templates,
+    ``{{ acknowledge_by|datetime(timezone) }}``."""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_datetime(moment, "medium", tzinfo=ZoneInfo(timezone), locale=locale)
 
 
 def render_mail(package: str, name: str, locale: str, **context: object) -> tuple[str, str, str]:

@@ -2,7 +2,8 @@
 
 * :func:`enqueue_mail` adds an :class:`~cert.outbox.OutboxMessage` to the caller's transaction, so a
   rollback drops the mail with the business change that caused it (:func:`insert_mail`: the
-  same as a single INSERT, for hot paths).
+  same as a single INSERT; :func:`insert_template_mail`: a template and its JSON context,
+  rendered in the recipient's language when the message is first claimed — for hot paths).
 * :func:`drain_outbox` (scheduler job, ``cert mail send-pending``) delivers due messages through a
   :class:`Mailer`, at least once: a row is claimed with a lease in one short transaction, sent
   outside any transaction, then its outcome is recorded in another. A sender that dies mid-send
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, func, insert, or_, select
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session
 from cert.clock import Clock
 from cert.db import SessionFactory, is_postgres, session_scope
 from cert.errors import ValidationFailed
+from cert.i18n import render_mail
 from cert.mailers import Mailer, is_permanent
 from cert.outbox import OutboxAttempt, OutboxMessage, OutboxStatus
 
@@ -90,6 +93,46 @@ def insert_mail(
     return row_id
 
 
+def insert_template_mail(
+    session: Session,
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    language: str = "fr",
+    tlp: str | None = None,
+    related: tuple[str, object] | None = None,
+    clock: Clock,
+    mail_domain: str,
+) -> int:
+    """Queue a message as ``template`` (``"package:name"``, see :func:`cert.i18n.render_mail`)
+    and its ``context`` (JSON values), rendered in ``language`` when a sender first claims it;
+    one INSERT, returns the row's id. The address and labels are checked now, as for
+    :func:`insert_mail`."""
+    package, _, name = template.partition(":")
+    problems = {} if package and name and len(template) <= 200 else {"template": "package:name"}
+    if problems:
+        raise ValidationFailed("invalid e-mail template", fields=problems)
+    values = _outbox_values(to, "-", "-", None, language, tlp, related, clock, mail_domain)
+    values.update(subject=None, text_body=None, template=template, template_context=context)
+    row_id: int = session.connection().execute(_INSERT_MESSAGE, values).scalar_one()
+    return row_id
+
+
+def rendered(row: OutboxMessage) -> tuple[str, str, str | None]:
+    """(subject, text, html) of a message: its stored content, else its template rendered in
+    its language (``ValueError`` when there is neither or the template cannot be rendered)."""
+    if row.subject is not None and row.text_body is not None:
+        return row.subject, row.text_body, row.html_body
+    if row.template is None:
+        raise ValueError("message without content")
+    package, _, name = row.template.partition(":")
+    try:
+        return render_mail(package, name, row.language, **(row.template_context or {}))
+    except Exception as exc:  # a missing template or a bad context: the row cannot be sent
+        raise ValueError(f"template {row.template} cannot be rendered: {_describe(exc)}") from exc
+
+
 def _outbox_values(
     to: str,
     subject: str,
@@ -121,6 +164,8 @@ def _outbox_values(
         "last_error": None,
         "created_at": now,
         "sent_at": None,
+        "template": None,
+        "template_context": None,
     }
 
 
@@ -167,8 +212,9 @@ def _has_line_break(value: str) -> bool:
 
 def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     """The message for ``row``; identical on every attempt (same Message-ID and Date)."""
+    subject, text, html = rendered(row)
     message = EmailMessage()
-    message["Subject"] = row.subject
+    message["Subject"] = subject
     message["From"] = mail_from
     message["To"] = row.to_addr
     message["Date"] = format_datetime(row.created_at)
@@ -176,9 +222,9 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     if row.tlp:
         message["X-TLP"] = row.tlp
-    message.set_content(row.text_body)
-    if row.html_body:
-        message.add_alternative(row.html_body, subtype="html")
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
     # after the body: making the message multipart moves Content-* headers into the first part
     message["Content-Language"] = row.language
     return message
@@ -302,6 +348,8 @@ def _prepare(row: OutboxMessage, policy: _Policy) -> EmailMessage | str:
         reason = f"gave up after {row.attempts} attempts{lost}; {row.last_error or 'no error'}"
         return reason[:MAX_ERROR_LENGTH]
     try:
+        # a template is rendered once, when first claimed, and kept: every attempt sends the same
+        row.subject, row.text_body, row.html_body = rendered(row)
         return build_message(row, policy.mail_from)
     except (ValueError, TypeError) as exc:  # malformed row, e.g. written without enqueue_mail
         return _describe(exc)

@@ -1,14 +1,20 @@
 """Mail outbox (kernel): messages are queued in the business transaction and sent later.
 
 This module holds the table. Queuing and draining live in ``cert.mail``.
+
+A message is stored either rendered (``subject``, ``text_body``, ``html_body``) or as a template
+to render when it is first claimed for sending (``template`` and ``template_context``: hot paths
+such as incident intake queue the context only); the rendered content is then kept in the row,
+so every attempt sends the same message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cert.db import Base
@@ -23,14 +29,23 @@ class OutboxStatus(enum.StrEnum):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
+        CheckConstraint(
+            "template IS NOT NULL OR (subject IS NOT NULL AND text_body IS NOT NULL)",
+            name="content",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)  # stable RFC 5322 Message-ID
     to_addr: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(500))
-    text_body: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(500))  # None until a template is rendered
+    text_body: Mapped[str | None] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
+    # "package:name" of a mail template (cert.i18n.render_mail) and its JSON context
+    template: Mapped[str | None] = mapped_column(String(200))
+    template_context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     language: Mapped[str] = mapped_column(String(8), default="fr")
     tlp: Mapped[str | None] = mapped_column(String(20))
     # what caused the message, e.g. ("incident", "MACERT-2026-000042")

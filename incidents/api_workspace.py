@@ -72,12 +72,19 @@ def event_renderer(actor: Actor) -> Callable[[IncidentEvent], EventOut]:
 
     def render(event: IncidentEvent) -> EventOut:
         if actor.is_cert_staff:
-            label, data = event.actor_label, event.data
+            label, name, data = event.actor_label, event.actor_name, event.data
         else:
-            label = event.actor_label if event.kind in REPORTER_SIDE else "CERT"
+            shown = event.kind in REPORTER_SIDE
+            label, name = (event.actor_label, event.actor_name) if shown else ("CERT", "CERT")
             data = {k: event.data[k] for k in PUBLIC_DATA.get(event.kind, ()) if k in event.data}
         return EventOut(
-            id=event.id, at=event.at, kind=event.kind, actor=label, public=event.public, data=data
+            id=event.id,
+            at=event.at,
+            kind=event.kind,
+            actor=label,
+            actor_name=name,
+            public=event.public,
+            data=data,
         )
 
     return render

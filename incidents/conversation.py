@@ -19,7 +19,7 @@ from typing import Any
 
 import nh3
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from cert import audit
 from cert.auth.authz import Actor
@@ -101,14 +101,21 @@ def reply_to_reporter(
     return event
 
 
+def check_may_answer(actor: Actor, incident: Incident) -> None:
+    """Only the reporting organisation answers on the status page (``NotFound`` for anyone
+    else, so that another organisation's reference is not revealed); CERT staff write to the
+    reporter with a reply instead (``PermissionDenied``)."""
+    if not can_see(actor, incident):
+        raise NotFound(f"no incident {incident.reference}")
+    if actor.is_cert_staff:
+        raise PermissionDenied("CERT staff write to the reporter with a reply")
+
+
 def reporter_answer(
     session: Session, actor: Actor, incident: Incident, body: str, *, clock: Clock
 ) -> IncidentEvent:
     """The reporter's answer from the status page (see the module docstring for the rules)."""
-    if actor.is_cert_staff:
-        raise PermissionDenied("CERT staff write to the reporter with a reply")
-    if not can_see(actor, incident):
-        raise NotFound(f"no incident {incident.reference}")
+    check_may_answer(actor, incident)
     if incident.status == IncidentStatus.DUPLICATE:
         survivor = (
             session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None
@@ -178,6 +185,7 @@ def timeline_query(
         raise NotFound(f"no incident {incident.reference}")
     query = (
         select(IncidentEvent)
+        .options(joinedload(IncidentEvent.actor))  # names without a query per event
         .where(IncidentEvent.incident_id == incident.id)
         .order_by(IncidentEvent.id.desc())
     )

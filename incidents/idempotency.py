@@ -5,6 +5,10 @@ the same key with another body is a :class:`~cert.errors.Conflict`. "Same body" 
 SHA-256 of the canonical JSON of the *validated* submission (defaults filled in, labels
 normalised), so ``"tlp": "amber"`` and ``"tlp": "TLP:AMBER"`` are the same request.
 
+A key expires ``settings.idempotency_ttl`` after it was created (``CERT_IDEMPOTENCY_TTL_HOURS``):
+from then on it is treated as absent and its row is replaced, even before the scheduler's
+``incidents.purge_idempotency_keys`` job deletes it.
+
 Races: the incident and its key row are written inside a SAVEPOINT. When two requests with the
 same key run at once, the second one's key INSERT violates ``uq_idempotency_keys_user_id``; its
 savepoint (incident, reference number, acknowledgement) is rolled back and the winner's row is
@@ -13,11 +17,12 @@ answered instead — no duplicate incident, no gap in the references.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,7 +88,8 @@ def submit_once(
             submit_incident(session, actor, data, clock=clock, settings=settings), True
         )
     digest = request_hash(data)
-    earlier = replay(session, actor, key, digest)
+    not_before = clock.now() - settings.idempotency_ttl
+    earlier = replay(session, actor, key, digest, not_before=not_before)
     if earlier is not None:
         return Submitted(earlier, False)
     written: list[Incident] = []
@@ -111,14 +117,31 @@ def submit_once(
     return Submitted(incident, True)
 
 
-def replay(session: Session, actor: Actor, key: str, digest: str) -> Incident | None:
-    """The incident an earlier request with this key created; ``Conflict`` if its body differed."""
+def replay(
+    session: Session,
+    actor: Actor,
+    key: str,
+    digest: str,
+    *,
+    not_before: dt.datetime | None = None,
+) -> Incident | None:
+    """The incident an earlier request with this key created; ``Conflict`` if its body differed.
+
+    A key created before ``not_before`` has expired: it is deleted at once (so that this
+    request's key row can take its place) and ``None`` is returned, as for an unknown key.
+    """
     row = session.scalar(
         select(IdempotencyKey).where(
             IdempotencyKey.user_id == actor.user_id, IdempotencyKey.key == key
         )
     )
     if row is None:
+        return None
+    if not_before is not None and row.created_at < not_before:
+        # Core: a concurrent request that deleted it first (0 rows here) is no error
+        session.expunge(row)
+        keys = IdempotencyKey.metadata.tables["idempotency_keys"]
+        session.connection().execute(delete(keys).where(keys.c.id == row.id))
         return None
     if row.request_hash != digest:
         raise Conflict(
@@ -129,3 +152,15 @@ def replay(session: Session, actor: Actor, key: str, digest: str) -> Incident | 
     if incident is None or not can_see(actor, incident):
         raise NotFound("the incident of this Idempotency-Key no longer exists")
     return incident
+
+
+def purge_expired_keys(session: Session, *, older_than: dt.datetime) -> int:
+    """Delete the keys created before ``older_than``; how many went. One ``DELETE`` (Core, no
+    rows loaded) in the caller's transaction; never commits.
+
+    Once its key is gone, a retry with the same key is a new request: it creates a new incident,
+    whatever its body.
+    """
+    keys = IdempotencyKey.metadata.tables["idempotency_keys"]
+    result = session.connection().execute(delete(keys).where(keys.c.created_at < older_than))
+    return result.rowcount

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from cert.auth.authz import Actor
 from cert.auth.models import Organisation
@@ -35,11 +35,10 @@ def insert_incident(session: Session, organisation: Organisation, **values: obje
     """INSERT the incident (every column but ``id`` given); it comes back persistent, with its
     organisation and empty collections loaded."""
     incident_id = session.connection().execute(_INSERT_INCIDENT, values).scalar_one()
-    incident = Incident(id=incident_id, **values)
-    set_committed_value(incident, "organisation", organisation)
-    for name in ("observables", "attachments", "participants"):
-        set_committed_value(incident, name, [])  # new: nothing to load
-    return _attach(session, incident)
+    # new: its organisation is known and its collections are empty, nothing to load
+    related: dict[str, object] = {"organisation": organisation}
+    related |= {name: [] for name in ("observables", "attachments", "participants")}
+    return _loaded(session, Incident, {"id": incident_id, **values}, related)
 
 
 def insert_observables(
@@ -70,9 +69,12 @@ def insert_observables(
         (kind, value): row_id
         for row_id, kind, value in session.connection().execute(_INSERT_OBSERVABLES, rows)
     }
-    loaded = [IncidentObservable(id=ids[row["type"], row["value"]], **row) for row in rows]
-    loaded.sort(key=lambda row: row.id)  # the relationship's order
-    set_committed_value(incident, "observables", [_attach(session, row) for row in loaded])
+    rows.sort(key=lambda row: ids[row["type"], row["value"]])  # the relationship's order
+    observables = [
+        _loaded(session, IncidentObservable, {"id": ids[row["type"], row["value"]], **row})
+        for row in rows
+    ]
+    set_committed_value(incident, "observables", observables)
 
 
 def insert_event(
@@ -106,8 +108,19 @@ def forget(session: Session, incident: Incident) -> None:
             session.expunge(row)
 
 
-def _attach(session: Session, row: _Row) -> _Row:
-    """A row just INSERTed becomes persistent in ``session`` with nothing pending."""
-    make_transient_to_detached(row)
+def _loaded(
+    session: Session,
+    cls: type[_Row],
+    values: dict[str, object],
+    related: Mapping[str, object] | None = None,
+) -> _Row:
+    """The object of a row just INSERTed, persistent in ``session`` with nothing pending, built
+    as a query loads one: column values put in place without the events of ``cls(**values)``,
+    ``related`` objects and collections set as loaded."""
+    row: _Row = inspect(cls).class_manager.new_instance()
+    instance_state(row).dict.update(values)
+    for name, value in (related or {}).items():
+        set_committed_value(row, name, value)
+    make_transient_to_detached(row)  # identity from the primary key; the values as committed
     session.add(row)
     return row

@@ -235,6 +235,12 @@ class IncidentEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     incident: Mapped[Incident] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()  # the timeline loads it with the events
+
+    @property
+    def actor_name(self) -> str:
+        """Who acted, as people read it: the user's name, else the label (e-mail or system)."""
+        return self.actor.name if self.actor is not None and self.actor.name else self.actor_label
 
 
 class IdempotencyKey(Base):

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from sqlalchemy.orm import Session
 
+from cert import i18n
 from cert.clock import Clock
-from cert.i18n import normalise_locale, render_mail, translations
-from cert.mail import insert_mail
+from cert.i18n import normalise_locale, translations
+from cert.mail import insert_template_mail
 from incidents.models import Incident
 from incidents.taxonomy import rsit_classes
 
+ACKNOWLEDGEMENT = "incidents:incidents/email/acknowledgement"
+
 
 def local_datetime(value: dt.datetime, locale: str, timezone: str) -> str:
-    return format_datetime(value, "medium", tzinfo=ZoneInfo(timezone), locale=locale)
+    return i18n.local_datetime(value, timezone, locale=locale)
+
+
+def classification_names(category: str, rsit_type: str | None) -> list[str]:
+    """The English names of an RSIT class and type (the catalogues' message ids)."""
+    rsit = rsit_classes()[category]
+    names = [rsit.name]
+    if rsit_type and (found := rsit.type(rsit_type)):
+        names.append(found.name)
+    return names
 
 
 def category_label(incident: Incident, locale: str) -> str:
     gettext = translations(locale).gettext
-    rsit = rsit_classes()[incident.category]
-    label = gettext(rsit.name)
-    if incident.type and (rsit_type := rsit.type(incident.type)):
-        label += f" / {gettext(rsit_type.name)}"
-    return label
+    names = classification_names(incident.category, incident.type)
+    return " / ".join(gettext(name) for name in names)
 
 
 def queue_acknowledgement(
@@ -41,25 +48,31 @@ def queue_acknowledgement(
     clock: Clock,
 ) -> int:
     """Queue the acknowledgement of a new report (reference, summary, TLP and the tracking
-    link) in the outbox; returns the message's id."""
-    locale = normalise_locale(locale)
-    subject, text, html = render_mail(
-        "incidents",
-        "incidents/email/acknowledgement",
-        locale,
-        incident=incident,
-        recipient_name=name,
-        category_label=category_label(incident, locale),
-        acknowledge_by=local_datetime(incident.ack_due_at, locale, timezone),
-        track_url=f"{base_url}/track/{incident.reference}",
-    )
-    return insert_mail(
+    link) in the outbox; returns the message's id.
+
+    Queued as its template and context: the sender renders it in the recipient's language when
+    it first claims it (intake is a hot path; the content is the same as rendering it now).
+    """
+    context = {
+        "incident": {
+            "reference": incident.reference,
+            "title": incident.title,
+            "priority": incident.priority,
+            "tlp": incident.tlp,
+            "pap": incident.pap,
+        },
+        "recipient_name": name,
+        "classification": classification_names(incident.category, incident.type),
+        "acknowledge_by": incident.ack_due_at.isoformat(),
+        "timezone": timezone,
+        "track_url": f"{base_url}/track/{incident.reference}",
+    }
+    return insert_template_mail(
         session,
         to=to,
-        subject=subject,
-        text=text,
-        html=html,
-        language=locale,
+        template=ACKNOWLEDGEMENT,
+        context=context,
+        language=normalise_locale(locale),
         tlp=incident.tlp,
         related=("incident", incident.reference),
         clock=clock,

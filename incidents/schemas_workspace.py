@@ -53,6 +53,7 @@ class EventOut(BaseModel):
     at: dt.datetime
     kind: str = Field(description="created, status, assignment, priority, comment, reply, …")
     actor: str = Field(description="Who acted (e-mail, system label, or CERT for reporters)")
+    actor_name: str = Field(description="Their name (the label when they have none)")
     public: bool = Field(description="Shown to the reporter")
     data: dict[str, Any]
 

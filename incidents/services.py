@@ -10,14 +10,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import bindparam, literal_column, select, union_all
+from sqlalchemy import bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from cert import audit
 from cert.auth.authz import Actor, check_organisation
 from cert.auth.models import Organisation, User
 from cert.clock import Clock
-from cert.db import unindexed
+from cert.db import is_postgres, unindexed
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents.access import can_see
 from incidents.intake_rows import insert_event, insert_incident, insert_observables
@@ -39,6 +39,7 @@ class IntakeSettings:
     timezone: str = "Africa/Casablanca"
     sla_policy: Mapping[Priority, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
     duplicate_window: dt.timedelta = dt.timedelta(days=30)
+    idempotency_ttl: dt.timedelta = dt.timedelta(hours=24)
     upload_dir: Path = Path("instance/uploads")
     max_upload_bytes: int = 20 * 1024 * 1024
 
@@ -69,6 +70,7 @@ def submit_incident(
     found += [(o, "api") for o in explicit]
     # Looked up before the new incident is added, so that it cannot find itself; the incident,
     # its observables, event, audit row and acknowledgement are then INSERTed directly.
+    _serialise_source_ref(session, organisation.id, data.source_ref)
     duplicates = _earlier_reports(
         session,
         organisation.id,
@@ -247,6 +249,18 @@ def canonicalise_observable(kind: str, value: str) -> Observable:
     kind = kind.strip().lower()
     value = canonicalise(kind, value)  # rejects unknown types too
     return Observable(ObservableType(kind), value)
+
+
+_SOURCE_REF_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
+
+
+def _serialise_source_ref(session: Session, organisation_id: int, source_ref: str | None) -> None:
+    """PostgreSQL-specific: submissions of one organisation with the same ``source_ref`` take
+    turns (a transaction-level advisory lock on the pair), so that the look-up that follows sees
+    a racing twin once it has committed and refuses it (409) instead of recording a second
+    incident. SQLite needs nothing: a submission holds the database's write lock throughout."""
+    if source_ref is not None and is_postgres(session):
+        session.execute(_SOURCE_REF_LOCK, {"key": f"source_ref:{organisation_id}:{source_ref}"})
 
 
 def _earlier_reports(

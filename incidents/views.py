@@ -32,7 +32,7 @@ from cert.web import context, fetch_page, get_session, page_number
 from incidents import labels
 from incidents.access import visible
 from incidents.attachments import TooLarge, add_attachment, open_attachment
-from incidents.conversation import reporter_answer, timeline
+from incidents.conversation import check_may_answer, reporter_answer, timeline
 from incidents.file_forms import BodyForm
 from incidents.forms import IncidentForm
 from incidents.models import Incident, IncidentStatus
@@ -162,6 +162,7 @@ def answer(reference: str) -> ResponseReturnValue:
     """The reporter answers the CERT from the status page."""
     session, actor = get_session(), current_actor()
     incident = get_incident(session, actor, reference)
+    check_may_answer(actor, incident)  # before the form: its errors would answer anyone
     form = BodyForm(prefix="answer")
     if form.validate_on_submit():
         try:

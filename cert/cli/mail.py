@@ -55,6 +55,7 @@ def status(ctx: CliContext, failed_limit: int) -> None:
     click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
     for row in failed:
         click.echo(
-            f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M}Z\t{row.to_addr}\t{row.subject}\t"
+            f"{row.id}\t{row.created_at:%Y-%m-%d %H:%M}Z\t{row.to_addr}\t"
+            f"{row.subject or row.template}\t"
             f"attempts={row.attempts}\t{row.last_error or ''}"
         )

@@ -80,6 +80,9 @@ def test_values_are_parsed(tmp_path: Path) -> None:
         ("CERT_TIMEZONE", "Mars/Olympus", "unknown time zone"),
         ("CERT_SLA_POLICY", "P1=1h", "bad entry 'P1=1h'"),
         ("CERT_SLA_POLICY", "P9=1h/2h", "bad entry 'P9=1h/2h'"),
+        ("CERT_IDEMPOTENCY_TTL_HOURS", "0", "greater than zero"),
+        ("CERT_IDEMPOTENCY_TTL_HOURS", "1.5", "whole number"),
+        ("CERT_IDEMPOTENCY_PURGE_INTERVAL", "-60", "greater than zero"),
     ],
 )
 def test_invalid_values_name_the_variable(

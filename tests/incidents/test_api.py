@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 from cert.app import create_app
 from cert.auth.models import Organisation, Role, User
 from cert.clock import FrozenClock
+from cert.mail import rendered
 from cert.outbox import OutboxMessage
 from incidents.models import Incident
 from tests.factories import make_org, make_token, make_user
@@ -131,7 +132,7 @@ def test_a_submission_is_created_classified_and_acknowledged(
     assert dt.datetime.fromisoformat(body["resolve_by"]) == received + dt.timedelta(days=3)
     assert body["possible_duplicates"] == [] and body["early_warning_by"] is None
     mail = db_session.scalars(select(OutboxMessage)).one()
-    assert mail.to_addr == "rssi@interieur.gov.ma" and reference in mail.subject
+    assert mail.to_addr == "rssi@interieur.gov.ma" and reference in rendered(mail)[0]
     assert (mail.related_type, mail.related_id) == ("incident", reference)
     assert incident_count(db_session) == 1
 

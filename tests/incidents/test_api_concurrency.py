@@ -142,8 +142,8 @@ def miss_first_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
     real = idempotency.replay
     misses = iter([True])
 
-    def replay(*args: Any) -> Incident | None:
-        return None if next(misses, False) else real(*args)
+    def replay(*args: Any, **kwargs: Any) -> Incident | None:
+        return None if next(misses, False) else real(*args, **kwargs)
 
     monkeypatch.setattr(idempotency, "replay", replay)
 
@@ -182,3 +182,29 @@ def test_losing_the_key_race_answers_the_winners_incident_without_a_gap(
     miss_first_lookup(monkeypatch)
     with pytest.raises(Conflict):
         _submit(factory, user, clock, {**PHISHING, "impact": "low"})
+
+
+def test_racing_requests_with_one_source_ref_create_one_incident(
+    live_app: Flask, factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    """No Idempotency-Key: the organisation's ``source_ref`` alone keeps racing retries of one
+    SIEM alert from becoming several incidents (the others are 409 naming the first)."""
+    [secret] = reporters(factory, clock, 1)
+    body = {**PHISHING, "source_ref": "SIEM-ALERT-4242"}
+
+    def work(index: int) -> tuple[int, dict[str, Any]]:
+        # each body differs (its title), so that only the source_ref makes them duplicates
+        sent = {**body, "title": f"{PHISHING['title']} ({index})"}
+        response = live_app.test_client().post(URL, json=sent, headers=bearer(secret))
+        return response.status_code, response.get_json()
+
+    answers = in_parallel(THREADS, work)
+    assert sorted(status for status, _ in answers) == [201] + [409] * (THREADS - 1)
+    [created] = [answer for status, answer in answers if status == 201]
+    for status, answer in answers:
+        if status == 409:
+            duplicate = f"duplicate of {created['reference']}"
+            assert answer["error"]["fields"] == {"source_ref": duplicate}
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        assert session.scalar(select(ReferenceCounter.last)) == 1  # the 409s left no gap

@@ -169,6 +169,21 @@ def test_a_reporter_sees_replies_and_answers_but_no_comment_in_the_timeline(
     staff_page = client.get(f"{base}/timeline?limit=2", headers=staff).get_json()
     assert staff_page["total"] == 4 and staff_page["next"].endswith("limit=2&offset=2")
     assert staff_page["items"][1]["data"] == {"body": "Hello", "to": "amal@interieur.gov.ma"}
+    w.reporter.name, w.analyst.name = "Amal Rapporteuse", "Amine Analyste"
+    db_session.flush()
+    page = client.get(f"{base}/timeline", headers=reporter).get_json()
+    assert [e["actor_name"] for e in page["items"]] == [
+        "Amal Rapporteuse",
+        "CERT",
+        "Amal Rapporteuse",
+    ]
+    staff_page = client.get(f"{base}/timeline", headers=staff).get_json()
+    assert [(e["kind"], e["actor_name"]) for e in staff_page["items"]] == [
+        ("reporter_reply", "Amal Rapporteuse"),
+        ("reply", "Amine Analyste"),
+        ("comment", "Amine Analyste"),
+        ("created", "Amal Rapporteuse"),
+    ]
 
 
 def test_tasks_links_and_merge_through_the_api(

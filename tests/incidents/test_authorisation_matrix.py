@@ -122,14 +122,6 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"POST {A}/tasks/<int:task_id>": A_STAFF,
 }
 
-# Cases where the product disagrees with the table (see the xfail test at the end).
-_BODY_FIRST = "the API validates the JSON body (422) before loading the incident (404/403)"
-VIOLATIONS: dict[tuple[str, str], str] = {
-    **{
-        ("POST /track/<reference>/answer", role): "CERT staff may post a reporter's answer"
-        for role in (AMBER, ASSIGNEE, LEAD)
-    },
-}
 
 BLUEPRINTS = {"incidents", "incident_file", "queue", "dashboard"}
 STATS = {"/stats.csv", "/stats.json"}
@@ -305,26 +297,8 @@ def test_matrix(
     column = ROLES.index(role)
     wrong = {}
     for route in sorted(r for r in TABLE if FAMILIES[family](r)):
-        if (route, role) in VIOLATIONS:
-            continue
         response = caller.send(route, _path(route, scene, role))
         actual, expected = _classify(response), TABLE[route][column]
         if not _matches(expected, actual):
             wrong[route] = f"expected {expected}, got {actual} ({response.status_code})"
     assert wrong == {}
-
-
-@pytest.mark.parametrize(
-    ("route", "role"),
-    [
-        pytest.param(route, role, marks=pytest.mark.xfail(strict=True, reason=reason))
-        for (route, role), reason in VIOLATIONS.items()
-    ],
-)
-def test_known_violation(
-    route: str, role: str, scene: Scene, client: FlaskClient, db_session: Session,
-    clock: FrozenClock,
-) -> None:  # fmt: skip
-    caller = Caller(client, db_session, clock, _user(scene, role))
-    actual = _classify(caller.send(route, _path(route, scene, role)))
-    assert _matches(TABLE[route][ROLES.index(role)], actual)

@@ -217,12 +217,14 @@ def grow(session: Session, clock: FrozenClock, incident: Incident, me: Actor, n:
     session.flush()
 
 
-def test_the_file_costs_the_same_queries_with_1_or_20_items(
+def test_the_file_costs_the_same_queries_with_20_or_40_items(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User, staff: User
 ) -> None:
+    """Both timelines are longer than a page (the users met on it differ the same way: the
+    reporter is not among its events, so the page fetches it in both)."""
     me = Actor.for_user(staff)
     counts = []
-    for n in (1, 20):
+    for n in (20, 40):
         incident = reported(
             db_session, reporter, clock, title=f"Incident {n}", description="Sans indicateur."
         )
@@ -237,6 +239,6 @@ def test_the_file_costs_the_same_queries_with_1_or_20_items(
             html = page(client, incident)
         assert html.count("vigie-task-title") == n
         assert html.count('class="vigie-observable"') == n
-        assert ("before=" in html) == (n == 20)  # 60 events: the timeline paginates
+        assert "before=" in html  # 60 or 120 events: the timeline paginates
         counts.append(len(statements))
     assert counts[0] == counts[1], counts

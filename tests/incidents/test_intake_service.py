@@ -14,6 +14,7 @@ from cert.auth.authz import Actor
 from cert.auth.models import Role
 from cert.clock import FrozenClock
 from cert.errors import Conflict, NotFound, ValidationFailed
+from cert.mail import rendered
 from cert.outbox import OutboxMessage
 from incidents.models import IncidentEvent
 from incidents.schemas import IncidentSubmission
@@ -76,9 +77,12 @@ def test_submission_is_classified_prioritised_and_acknowledged(
     assert all(o.tlp == "TLP:AMBER" and o.sources == ["description"] for o in incident.observables)
     mail = db_session.scalars(select(OutboxMessage)).one()
     assert mail.to_addr == "rssi@interieur.gov.ma" and mail.language == "fr"
-    assert incident.reference in mail.subject and "[TLP:AMBER]" in mail.subject
-    assert "Hameçonnage" in mail.text_body or "Phishing" in mail.text_body
-    assert f"https://cert.example.ma/track/{incident.reference}" in mail.text_body
+    assert mail.subject is None and mail.template is not None  # rendered when sent
+    subject, text, html = rendered(mail)
+    assert incident.reference in subject and "[TLP:AMBER]" in subject
+    assert ("Hameçonnage" in text or "Phishing" in text) and "P2" in text
+    assert f"https://cert.example.ma/track/{incident.reference}" in text
+    assert html is not None and f'href="https://cert.example.ma/track/{incident.reference}"' in html
     events = db_session.scalars(select(IncidentEvent)).all()
     assert [(e.kind, e.public) for e in events] == [("created", True)]
 

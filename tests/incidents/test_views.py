@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 from cert.auth.authz import Actor
 from cert.auth.models import Role, User
 from cert.clock import FrozenClock
+from cert.mail import rendered
 from cert.outbox import OutboxMessage
 from incidents.models import Attachment, Incident
 from incidents.schemas import IncidentSubmission
@@ -111,7 +112,7 @@ def test_reporter_submits_the_form_and_sees_the_reference(
     }
     mail = db_session.scalars(select(OutboxMessage)).one()
     assert mail.to_addr == "rssi@finances.gov.ma" and mail.language == "fr"
-    assert reference in mail.subject
+    assert reference in rendered(mail)[0]
 
 
 def test_the_acknowledgement_is_in_the_reporters_language(
@@ -121,7 +122,7 @@ def test_the_acknowledgement_is_in_the_reporters_language(
     login(client, user.email, PASSWORD)
     assert post_form(client, FORM).status_code == 302
     mail = db_session.scalars(select(OutboxMessage)).one()
-    assert mail.language == "ar" and "التصيد" in mail.text_body  # the RSIT type, translated
+    assert mail.language == "ar" and "التصيد" in rendered(mail)[1]  # the RSIT type, translated
 
 
 def test_invalid_input_is_shown_next_to_each_field_and_kept(

@@ -1,0 +1,44 @@
+"""The recurring jobs: one small adapter per domain job, building what the job needs (mailer,
+settings, a transaction) from the :class:`~cert.scheduler.registry.JobContext`, and its
+registration in :data:`~cert.scheduler.registry.JOBS` with the setting holding its interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from cert import mail, mailers
+from cert.db import session_scope
+from cert.scheduler.registry import JobContext, register_job
+from incidents.idempotency import purge_expired_keys
+
+
+def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:
+    config = context.config
+    return mail.drain_outbox(
+        context.session_factory,
+        mailers.SmtpMailer(config.smtp),
+        clock=context.clock,
+        mail_from=config.mail_from,
+        max_attempts=config.outbox_max_attempts,
+    )
+
+
+def purge_idempotency_keys(context: JobContext) -> Mapping[str, int]:
+    """Forget the ``Idempotency-Key`` rows older than ``CERT_IDEMPOTENCY_TTL_HOURS``, in one
+    transaction. Housekeeping, like the outbox drain: counted in ``job_runs``, not audited."""
+    cutoff = context.clock.now() - dt.timedelta(hours=context.config.idempotency_ttl_hours)
+    with session_scope(context.session_factory) as session:
+        deleted = purge_expired_keys(session, older_than=cutoff)
+    return {"deleted": deleted}
+
+
+register_job(
+    "mail.drain_outbox", "cert.scheduler.adapters:drain_mail_outbox", "outbox_interval_seconds"
+)
+register_job(
+    "incidents.purge_idempotency_keys",
+    "cert.scheduler.adapters:purge_idempotency_keys",
+    "idempotency_purge_interval_seconds",
+)

@@ -1,0 +1,126 @@
+"""The job registry and what a job run gets: :data:`JOBS`, the per-process :class:`JobContext`
+and :func:`run_job`, the one function APScheduler calls (stored by reference in its job store).
+
+The jobs themselves are registered by :mod:`cert.scheduler.adapters`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Engine
+
+from cert.clock import Clock, SystemClock
+from cert.config import Config, load_config
+from cert.db import SessionFactory, make_engine, make_session_factory
+from cert.jobs import run_slot, slot_for
+
+# ------------------------------------------------------------------ job registry
+JobBody = Callable[["JobContext"], Mapping[str, int]]
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One recurring job: ``target`` ("module:function") takes a :class:`JobContext` and returns
+    counts; ``interval`` is a number of seconds or the name of the :class:`Config` field holding it.
+    """
+
+    job_id: str
+    target: str
+    interval: int | str
+
+    def interval_seconds(self, config: Config) -> int:
+        value = getattr(config, self.interval) if isinstance(self.interval, str) else self.interval
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"job {self.job_id}: interval must be a positive int, got {value!r}")
+        return value
+
+    def resolve(self) -> JobBody:
+        module, _, name = self.target.partition(":")
+        return cast(JobBody, getattr(importlib.import_module(module), name))
+
+
+JOBS: dict[str, ScheduledJob] = {}
+
+
+def register_job(job_id: str, target: str, interval: int | str) -> ScheduledJob:
+    """Add a job to :data:`JOBS`. Domain jobs get a small adapter (:mod:`cert.scheduler.adapters`)
+    that builds their dependencies (mailer, HTTP clients, settings) from the :class:`JobContext`."""
+    if ":" not in target:
+        raise ValueError(f"job {job_id}: target must be 'module:function', got {target!r}")
+    if job_id in JOBS:
+        raise ValueError(f"job {job_id} is already registered")
+    JOBS[job_id] = spec = ScheduledJob(job_id, target, interval)
+    return spec
+
+
+# ------------------------------------------------------------------ per-process job context
+@dataclass(frozen=True)
+class JobContext:
+    """What job bodies get: built once per process from configuration."""
+
+    config: Config
+    engine: Engine
+    session_factory: SessionFactory
+    clock: Clock
+    runner: str  # host:pid, recorded in job_runs
+
+
+_PROCESS: dict[str, JobContext] = {}  # this process's context, under the key "context"
+
+
+def open_context(config: Config) -> JobContext:
+    """Build this process's context (engine, session factory, clock) and cache it."""
+    engine = make_engine(config.database_url)
+    context = JobContext(
+        config=config,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        clock=SystemClock(),
+        runner=f"{socket.gethostname()}:{os.getpid()}",
+    )
+    close_context()
+    _PROCESS["context"] = context
+    return context
+
+
+def close_context() -> None:
+    context = _PROCESS.pop("context", None)
+    if context is not None:
+        context.engine.dispose()
+
+
+def job_context() -> JobContext:
+    """The cached context; built from the ``CERT_*`` environment if the process has none yet."""
+    return _PROCESS.get("context") or open_context(load_config())
+
+
+def run_job(job_id: str, interval_seconds: int) -> None:
+    """APScheduler's entry point for every registered job (stored by reference; plain args)."""
+    context = job_context()
+    body = JOBS[job_id].resolve()
+    run_slot(
+        _writer_sessions(context.engine),
+        job_id,
+        slot_for(context.clock.now(), interval_seconds),
+        lambda: body(context),
+        clock=context.clock,
+        runner=context.runner,
+    )
+
+
+def _writer_sessions(engine: Engine) -> SessionFactory:
+    """Sessions whose transactions take the write lock at once (SQLite-specific: ``BEGIN
+    IMMEDIATE``; PostgreSQL ignores the option) for the ``job_runs`` bookkeeping.
+
+    ``run_slot`` records a run's outcome by reading its row, then updating it. Jobs run in
+    parallel threads: in a deferred SQLite transaction that upgrade from reader to writer fails
+    at once ("database is locked", no busy wait) when another job committed in between, and the
+    run would stay ``running``.
+    """
+    return make_session_factory(engine.execution_options(sqlite_begin="IMMEDIATE"))
