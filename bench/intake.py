@@ -116,10 +116,11 @@ def print_floor(
         scratch,
     )
     print("SQL floor (one more round of each, its statements replayed with bare sqlite3):")
-    for name, (rate, replayed, statements) in results.items():
+    for name, (rate, replayed, without_fts, statements) in results.items():
         print(
             f"  {name:8} {rate:8.1f} req/s in the app; its SQL alone {replayed:8.1f} req/s "
-            f"({statements} statements per POST)"
+            f"({statements} statements per POST), {without_fts:8.1f} req/s without the "
+            "full-text triggers"
         )
     best = results["baseline"][0] / results["Vigie"][1]
     print(f"  baseline request rate / Vigie's SQL floor: {best:.2f} (no code can beat it)")
