@@ -34,6 +34,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
+import functools  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
 import statistics  # noqa: E402
@@ -56,9 +57,9 @@ from bench.intake_setup import (  # noqa: E402
     body,
     create_reporter_tokens,
     has_intake_route,
-    make_engine,
     vigie_app,
 )
+from cert.db import make_engine  # noqa: E402
 
 TARGET_RATIO = 0.5
 WARM_UP = 20
@@ -111,7 +112,7 @@ def print_floor(
     results = floor(
         database,
         engine,
-        {k: lambda p=p: p.rate("floor", count) for k, p in rounds.items()},
+        {k: functools.partial(p.rate, "floor", count) for k, p in rounds.items()},
         count,
         scratch,
     )

@@ -41,9 +41,9 @@ from bench.intake_setup import (  # noqa: E402
     bench_database,
     body,
     create_reporter_tokens,
-    make_engine,
 )
 from cert.auth.models import ApiToken, User  # noqa: E402
+from cert.db import make_engine  # noqa: E402
 from incidents.models import Incident  # noqa: E402
 from incidents.observables import extract  # noqa: E402
 from incidents.references import _NEXT, format_reference  # noqa: E402
@@ -94,7 +94,9 @@ def write(conn: Any, user: Any, data: IncidentSubmission) -> dict[str, Any]:
     duplicates = conn.execute(_EARLIER_REPORTS, {**params, "since": since, "values": values})
     number = conn.execute(_NEXT, {"year": now.year}).scalar_one()
     reference = format_reference("MACERT", now.year, number)
-    incident = {column.name: None for column in TABLES["incidents"].columns if column.name != "id"}
+    incident: dict[str, Any] = {
+        column.name: None for column in TABLES["incidents"].columns if column.name != "id"
+    }
     incident.update(
         reference=reference, title=data.title, description=data.description,
         organisation_id=user.organisation_id, reporter_id=user.id, reported_at=now,
