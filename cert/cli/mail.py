@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cert import mail, mailers
+from cert import mail_sender, mailers
 from cert.cli import CliContext, cli, pass_ctx
 from cert.db import session_scope
 
@@ -26,7 +26,7 @@ def mail_group() -> None:
 def send_pending(ctx: CliContext, batch_size: int) -> None:
     """Send the messages that are due once, then print how many were sent, retried or failed."""
     config = ctx.config
-    counts = mail.drain_outbox(
+    counts = mail_sender.drain_outbox(
         ctx.session_factory,
         mailers.SmtpMailer(config.smtp),
         clock=ctx.clock,
@@ -50,8 +50,8 @@ def send_pending(ctx: CliContext, batch_size: int) -> None:
 def status(ctx: CliContext, failed_limit: int) -> None:
     """Print the number of messages per status and the latest failures with their errors."""
     with session_scope(ctx.session_factory) as session:
-        counts = mail.count_by_status(session)
-        failed = mail.list_failed(session, limit=failed_limit) if failed_limit else []
+        counts = mail_sender.count_by_status(session)
+        failed = mail_sender.list_failed(session, limit=failed_limit) if failed_limit else []
     click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
     for row in failed:
         click.echo(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from cert import mail, mailers
+from cert import mail_sender, mailers
 from cert.db import session_scope
 from cert.scheduler.registry import JobContext, register_job
 from incidents.idempotency import purge_expired_keys
@@ -16,7 +16,7 @@ from incidents.idempotency import purge_expired_keys
 
 def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:
     config = context.config
-    return mail.drain_outbox(
+    return mail_sender.drain_outbox(
         context.session_factory,
         mailers.SmtpMailer(config.smtp),
         clock=context.clock,

@@ -9,7 +9,8 @@ import cert.cli.mail  # noqa: F401  (registers ``cert mail``)
 from cert.clock import FrozenClock, SystemClock
 from cert.config import SmtpSettings
 from cert.db import SessionFactory, session_scope
-from cert.mail import drain_outbox, enqueue_mail
+from cert.mail import enqueue_mail
+from cert.mail_sender import drain_outbox
 from cert.mailers import Mailer, SmtpMailer
 from cert.outbox import OutboxMessage
 from tests.cert.smtp_server import SmtpServer

@@ -18,7 +18,8 @@ from cert.clock import FrozenClock, SystemClock
 from cert.config import parse_smtp_url
 from cert.db import SessionFactory, session_scope
 from cert.errors import ValidationFailed
-from cert.mail import build_message, domain_of, enqueue_mail, exponential_backoff
+from cert.mail import domain_of, enqueue_mail
+from cert.mail_sender import build_message, exponential_backoff
 from cert.mailers import SmtpMailer, is_permanent
 from cert.outbox import OutboxMessage, OutboxStatus
 from tests.cert.outbox_helpers import DOMAIN, MAIL_FROM, queue

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from cert.clock import FrozenClock
 from cert.db import SessionFactory, session_scope
 from cert.errors import ValidationFailed
-from cert.mail import insert_template_mail, rendered
+from cert.mail import insert_template_mail
+from cert.mail_sender import rendered
 from cert.mailers import MemoryMailer
 from cert.outbox import OutboxMessage, OutboxStatus
 from tests.cert.outbox_helpers import DOMAIN, all_rows, drain

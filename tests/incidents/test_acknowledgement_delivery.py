@@ -15,7 +15,7 @@ from cert.auth.services import create_token
 from cert.clock import SystemClock
 from cert.config import SmtpSettings
 from cert.db import session_scope
-from cert.mail import drain_outbox
+from cert.mail_sender import drain_outbox
 from cert.mailers import SmtpMailer
 from tests.cert.smtp_server import smtp_server
 from tests.dbs import TestDatabase

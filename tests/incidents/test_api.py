@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 from cert.app import create_app
 from cert.auth.models import Organisation, Role, User
 from cert.clock import FrozenClock
-from cert.mail import rendered
+from cert.mail_sender import rendered
 from cert.outbox import OutboxMessage
 from incidents.models import Incident
 from tests.factories import make_org, make_token, make_user

@@ -14,7 +14,7 @@ from cert.auth.authz import Actor
 from cert.auth.models import Role
 from cert.clock import FrozenClock
 from cert.errors import Conflict, NotFound, ValidationFailed
-from cert.mail import rendered
+from cert.mail_sender import rendered
 from cert.outbox import OutboxMessage
 from incidents.models import IncidentEvent
 from incidents.schemas import IncidentSubmission

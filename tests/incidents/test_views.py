@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 from cert.auth.authz import Actor
 from cert.auth.models import Role, User
 from cert.clock import FrozenClock
-from cert.mail import rendered
+from cert.mail_sender import rendered
 from cert.outbox import OutboxMessage
 from incidents.models import Attachment, Incident
 from incidents.schemas import IncidentSubmission
