@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cert import api, web
 from cert.auth import decorators, views
 from cert.clock import Clock, SystemClock
-from cert.config import Config, load_config
+from cert.config import Config, ConfigError, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
 from cert.mail import domain_of
 from incidents import api as incidents_api
@@ -71,12 +71,16 @@ def create_app(
 
 def intake_settings(settings: Config) -> IntakeSettings:
     """What incident intake needs from configuration (adapters read app.extensions["incidents"])."""
+    try:
+        sla_policy = parse_sla_policy(settings.sla_policy)
+    except ValueError as exc:
+        raise ConfigError(f"CERT_SLA_POLICY: {exc}") from None
     return IntakeSettings(
         reference_prefix=settings.reference_prefix,
         base_url=settings.base_url,
         mail_domain=domain_of(settings.mail_from),
         timezone=settings.timezone,
-        sla_policy=parse_sla_policy(settings.sla_policy),
+        sla_policy=sla_policy,
         duplicate_window=dt.timedelta(days=settings.duplicate_window_days),
         idempotency_ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
         upload_dir=settings.upload_dir,

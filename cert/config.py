@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,19 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
+def _int_up_to(maximum: int) -> Callable[[str, str], int]:
+    """A whole number from 1 to ``maximum``: larger values are mistakes (and some would overflow
+    a date computation at request time instead of failing at start-up)."""
+
+    def parse(name: str, raw: str) -> int:
+        value = _positive_int(name, raw)
+        if value > maximum:
+            raise ConfigError(f"{name}: must be at most {maximum}, got {value}")
+        return value
+
+    return parse
+
+
 def _positive_float(name: str, raw: str) -> float:
     try:
         value = float(raw)
@@ -91,6 +104,8 @@ def _positive_float(name: str, raw: str) -> float:
         raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name}: must be greater than zero, got {value}")
+    if value > 3600:
+        raise ConfigError(f"{name}: must be at most 3600, got {value}")
     return value
 
 
@@ -189,7 +204,7 @@ def _timezone(name: str, raw: str) -> str:
 def _sla(name: str, raw: str) -> str:
     # the grammar lives with the rule (incidents.triage); checked here so start-up fails early
     entries = [part.strip() for part in raw.split(",") if part.strip()]
-    shape = re.compile(r"^P[1-4]=[1-9][0-9]*[mhd]/[1-9][0-9]*[mhd]$", re.IGNORECASE)
+    shape = re.compile(r"^P[1-4]=[1-9][0-9]{0,5}[mhd]/[1-9][0-9]{0,5}[mhd]$", re.IGNORECASE)
     bad = [entry for entry in entries if not shape.match(entry)]
     if bad or not entries:
         raise ConfigError(
@@ -197,6 +212,8 @@ def _sla(name: str, raw: str) -> str:
         )
     return raw
 
+
+DAY = 24 * 3600  # seconds
 
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_INSTANCE_DIR": ("instance_dir", _path),
@@ -207,18 +224,18 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_MAIL_FROM": ("mail_from", _mail_from),
     "CERT_REFERENCE_PREFIX": ("reference_prefix", _prefix),
     "CERT_UPLOAD_DIR": ("upload_dir", _path),
-    "CERT_MAX_UPLOAD_MB": ("max_upload_mb", _positive_int),
+    "CERT_MAX_UPLOAD_MB": ("max_upload_mb", _int_up_to(2048)),
     "CERT_RATELIMIT_STORAGE_URL": ("ratelimit_storage_url", _text),
     "CERT_LOGIN_RATE_LIMIT": ("login_rate_limit", _text),
-    "CERT_OUTBOX_INTERVAL": ("outbox_interval_seconds", _positive_int),
-    "CERT_OUTBOX_MAX_ATTEMPTS": ("outbox_max_attempts", _positive_int),
+    "CERT_OUTBOX_INTERVAL": ("outbox_interval_seconds", _int_up_to(DAY)),
+    "CERT_OUTBOX_MAX_ATTEMPTS": ("outbox_max_attempts", _int_up_to(100)),
     "CERT_SCHEDULER_POLL_SECONDS": ("scheduler_poll_seconds", _positive_float),
-    "CERT_SCHEDULER_LOCK_KEY": ("scheduler_lock_key", _positive_int),
+    "CERT_SCHEDULER_LOCK_KEY": ("scheduler_lock_key", _int_up_to(2**63 - 1)),
     "CERT_TIMEZONE": ("timezone", _timezone),
     "CERT_SLA_POLICY": ("sla_policy", _sla),
-    "CERT_DUPLICATE_WINDOW_DAYS": ("duplicate_window_days", _positive_int),
-    "CERT_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl_hours", _positive_int),
-    "CERT_IDEMPOTENCY_PURGE_INTERVAL": ("idempotency_purge_interval_seconds", _positive_int),
+    "CERT_DUPLICATE_WINDOW_DAYS": ("duplicate_window_days", _int_up_to(3650)),
+    "CERT_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl_hours", _int_up_to(366 * 24)),
+    "CERT_IDEMPOTENCY_PURGE_INTERVAL": ("idempotency_purge_interval_seconds", _int_up_to(DAY)),
 }
 
 

@@ -93,6 +93,9 @@ class Deadlines:
     final_report_by: dt.datetime | None = None
 
 
+MAX_SLA = dt.timedelta(days=366)  # no SLA target is longer than a year
+
+
 def parse_sla_policy(text: str) -> dict[Priority, SlaTarget]:
     """``P1=1h/24h,P2=4h/3d,P3=24h/10d,P4=72h/30d`` → policy; ``ValueError`` names the bad part."""
     policy = dict(DEFAULT_SLA)
@@ -102,7 +105,9 @@ def parse_sla_policy(text: str) -> dict[Priority, SlaTarget]:
             ack, resolve = (_duration(v) for v in targets.split("/", 1))
             policy[Priority(name.strip().upper())] = SlaTarget(ack, resolve)
         except (ValueError, KeyError):
-            raise ValueError(f"invalid SLA entry {part!r}; expected e.g. P1=1h/24h") from None
+            raise ValueError(
+                f"invalid SLA entry {part!r}; expected e.g. P1=1h/24h, each at most 366d"
+            ) from None
         if resolve < ack:
             raise ValueError(f"invalid SLA entry {part!r}: resolve time before acknowledge time")
     return policy
@@ -113,7 +118,12 @@ def _duration(text: str) -> dt.timedelta:
     units = {"m": "minutes", "h": "hours", "d": "days"}
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
         raise ValueError(text)
-    return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
+    if len(text) > 7:  # 999999m is under two years; longer is a typo (and could overflow)
+        raise ValueError(text)
+    duration = dt.timedelta(**{units[text[-1]]: int(text[:-1])})
+    if duration > MAX_SLA:
+        raise ValueError(text)
+    return duration
 
 
 def deadlines(

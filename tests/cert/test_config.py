@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cert.app import create_app
 from cert.config import ConfigError, load_config
 
 
@@ -83,6 +84,14 @@ def test_values_are_parsed(tmp_path: Path) -> None:
         ("CERT_IDEMPOTENCY_TTL_HOURS", "0", "greater than zero"),
         ("CERT_IDEMPOTENCY_TTL_HOURS", "1.5", "whole number"),
         ("CERT_IDEMPOTENCY_PURGE_INTERVAL", "-60", "greater than zero"),
+        # bounded: an absurd value fails at start-up, not as an overflow in a request
+        ("CERT_IDEMPOTENCY_TTL_HOURS", "99999999999999", "at most 8784"),
+        ("CERT_DUPLICATE_WINDOW_DAYS", "1000000000", "at most 3650"),
+        ("CERT_MAX_UPLOAD_MB", "4096", "at most 2048"),
+        ("CERT_OUTBOX_MAX_ATTEMPTS", "1000", "at most 100"),
+        ("CERT_SCHEDULER_LOCK_KEY", str(2**63), "at most 9223372036854775807"),
+        ("CERT_SCHEDULER_POLL_SECONDS", "1e9", "at most 3600"),
+        ("CERT_SLA_POLICY", "P1=99999999999d/1d", "bad entry 'P1=99999999999d/1d'"),
     ],
 )
 def test_invalid_values_name_the_variable(
@@ -97,3 +106,11 @@ def test_invalid_values_name_the_variable(
 def test_unknown_override_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):
         load_config({"colour": "blue"}, environ=env(tmp_path))
+
+
+def test_an_sla_policy_that_resolves_before_acknowledging_stops_start_up(tmp_path: Path) -> None:
+    # the shape is checked when the configuration loads; the rule (resolve ≥ acknowledge) when the
+    # application is built: both fail before the first request, naming the variable
+    config = load_config(environ=env(tmp_path, CERT_SLA_POLICY="P1=48h/24h"))
+    with pytest.raises(ConfigError, match="^CERT_SLA_POLICY: .*resolve time before acknowledge"):
+        create_app(config)

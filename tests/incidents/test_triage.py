@@ -86,7 +86,13 @@ def test_policy_parsing() -> None:
     assert policy[Priority.P2] == DEFAULT_SLA[Priority.P2]
 
 
-@pytest.mark.parametrize("text", ["P5=1h/2h", "P1=1h", "P1=2h/1h", "P1=xh/2h", "P1=0h/1h", "P1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("P5=1h/2h", "P1=1h", "P1=2h/1h", "P1=xh/2h", "P1=0h/1h", "P1"),
+        *("P1=1h/367d", "P1=9000h/9000h", "P1=1h/99999999999999999999d"),  # over a year
+    ],
+)
 def test_bad_policy_names_the_entry(text: str) -> None:
     with pytest.raises(ValueError, match="invalid SLA entry"):
         parse_sla_policy(text)
