@@ -247,7 +247,10 @@ class IdempotencyKey(Base):
     """``Idempotency-Key`` of an API submission: same key + same body → same incident."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "key"),
+        Index("ix_idempotency_keys_created_at", "created_at"),  # the hourly purge of expired keys
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
