@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cert import api, web
 from cert.auth import decorators, views
@@ -38,6 +39,12 @@ def create_app(
     """
     settings = config if isinstance(config, Config) else load_config(config)
     app = Flask("cert", instance_path=str(settings.instance_dir))
+    if settings.proxy_count:
+        # behind N reverse proxies, the client is the address the outermost one saw: rate limits,
+        # the audit log and sign-in records then see people, not the proxy. With 0 (default) the
+        # X-Forwarded-* headers are ignored, so a client cannot forge its address.
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,

@@ -56,6 +56,9 @@ class Config:
     max_upload_mb: int = 20
     ratelimit_storage_url: str = "memory://"
     login_rate_limit: str = "10 per minute"
+    proxy_count: int = (
+        0  # reverse proxies in front of Vigie whose X-Forwarded-* headers are trusted
+    )
     outbox_interval_seconds: int = 30
     outbox_max_attempts: int = 8
     scheduler_poll_seconds: float = 1.0
@@ -95,6 +98,16 @@ def _int_up_to(maximum: int) -> Callable[[str, str], int]:
         return value
 
     return parse
+
+
+def _proxy_count(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if not 0 <= value <= 5:
+        raise ConfigError(f"{name}: the number of reverse proxies, 0 to 5, got {value}")
+    return value
 
 
 def _positive_float(name: str, raw: str) -> float:
@@ -227,6 +240,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_MAX_UPLOAD_MB": ("max_upload_mb", _int_up_to(2048)),
     "CERT_RATELIMIT_STORAGE_URL": ("ratelimit_storage_url", _text),
     "CERT_LOGIN_RATE_LIMIT": ("login_rate_limit", _text),
+    "CERT_PROXY_COUNT": ("proxy_count", _proxy_count),
     "CERT_OUTBOX_INTERVAL": ("outbox_interval_seconds", _int_up_to(DAY)),
     "CERT_OUTBOX_MAX_ATTEMPTS": ("outbox_max_attempts", _int_up_to(100)),
     "CERT_SCHEDULER_POLL_SECONDS": ("scheduler_poll_seconds", _positive_float),

@@ -15,6 +15,7 @@ from cert.audit import AuditEntry
 from cert.auth import services as accounts
 from cert.auth.decorators import safe_next
 from cert.clock import FrozenClock
+from cert.config import ConfigError, load_config
 from tests.factories import PASSWORD, SYSTEM, make_user
 from tests.webclient import csrf_token, login, logout, text
 
@@ -151,6 +152,47 @@ def test_login_attempts_are_rate_limited(
     assert "Trop de tentatives" in text(blocked)
     assert int(blocked.headers["Retry-After"]) > 0
     assert client.get("/login").status_code == 200  # reading the form is not an attempt
+
+
+def _attempts(client: FlaskClient, forwarded_for: str, count: int) -> list[int]:
+    headers = {"X-Forwarded-For": forwarded_for}
+    token = csrf_token(text(client.get("/login", headers=headers)))
+    attempt = {"csrf_token": token, "email": "x@example.gov.ma", "password": "wrong password"}
+    return [client.post("/login", data=attempt, headers=headers).status_code for _ in range(count)]
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_a_reverse_proxy_the_limit_and_the_audit_see_the_client(
+    settings: dict[str, Any],
+    session_factory: sessionmaker[Session],
+    db_session: Session,
+    clock: FrozenClock,
+    proxies: int,
+) -> None:
+    app = create_app(
+        {**settings, "login_rate_limit": "2 per minute", "proxy_count": proxies},
+        session_factory=session_factory,
+        clock=clock,
+    )
+    client = app.test_client()  # every request comes from 127.0.0.1, like a local proxy's
+    assert _attempts(client, "198.51.100.7", 3) == [200, 200, 429]
+    other_client = _attempts(client, "203.0.113.9", 1)
+    ips = set(
+        db_session.scalars(select(AuditEntry.ip).where(AuditEntry.action == "auth.login_failed"))
+    )
+    if proxies:  # one trusted proxy: each client has its own budget and is audited as itself
+        assert other_client == [200]
+        assert ips == {"198.51.100.7", "203.0.113.9"}
+    else:  # no trusted proxy: the header is the client's word, ignored (no forged reset)
+        assert other_client == [429]
+        assert ips == {"127.0.0.1"}
+
+
+def test_an_invalid_proxy_count_stops_start_up(settings: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match="CERT_PROXY_COUNT: the number of reverse proxies"):
+        load_config(
+            environ={"CERT_INSTANCE_DIR": str(settings["instance_dir"]), "CERT_PROXY_COUNT": "9"}
+        )
 
 
 def test_an_invalid_rate_limit_stops_start_up(
