@@ -25,7 +25,9 @@ from sqlalchemy import (
     Text,
     Unicode,
     UniqueConstraint,
+    or_,
     select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -38,6 +40,7 @@ class JobStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCESS = "success"
     FAILED = "failed"
+    ABANDONED = "abandoned"  # its scheduler stopped before recording an outcome
 
 
 class JobRun(Base):
@@ -108,7 +111,8 @@ def run_slot(
     second attempt at the same slot (another thread, or a new leader after a fail-over) fail
     here and do nothing. The outcome (status, counts or error) is recorded in a second
     transaction. A process killed while ``fn`` runs leaves its row ``running``: that slot is
-    never re-run (at most once per slot; jobs catch up through their own watermarks).
+    never re-run (at most once per slot; jobs catch up through their own watermarks), and the
+    next leader marks the row ``abandoned`` (:func:`abandon_orphaned_runs`).
     """
     claimed = _claim(session_factory, job_id, scheduled_for, clock, runner)
     if claimed is None:
@@ -163,6 +167,26 @@ def _finish(
         run.counts = counts
         run.error = error
     return run
+
+
+def abandon_orphaned_runs(session_factory: SessionFactory, *, clock: Clock, runner: str) -> int:
+    """Mark ``abandoned`` the runs still ``running`` under another runner; how many.
+
+    Called by a scheduler when it becomes leader: only the leader runs jobs, so such a row was left
+    by an earlier leader that died or lost its lock mid-run. Should that leader still be finishing
+    (a lost lock is noticed within seconds), its own outcome overwrites this one.
+    """
+    now = clock.now()
+    note = f"abandoned: its scheduler stopped before recording an outcome (noticed by {runner})"
+    with session_scope(session_factory) as session:
+        result = session.execute(
+            update(JobRun)
+            .where(JobRun.status == JobStatus.RUNNING)
+            .where(or_(JobRun.runner.is_(None), JobRun.runner != runner))
+            .values(status=JobStatus.ABANDONED, finished_at=now, error=note[:MAX_ERROR_LENGTH])
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _summary(exc: BaseException) -> str:

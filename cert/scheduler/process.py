@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, delete
 
 from cert.config import Config
-from cert.jobs import apscheduler_jobs, slot_for
+from cert.jobs import abandon_orphaned_runs, apscheduler_jobs, slot_for
 from cert.scheduler.leader import LeaderLock, check_leader_lock, leader_lock
 from cert.scheduler.registry import JOBS, JobContext, close_context, open_context, run_job
 
@@ -79,6 +79,7 @@ def _lead(config: Config, lock: LeaderLock, stop: Event) -> None:
     scheduler = build_scheduler(context.engine)
     watcher = threading.Thread(target=_shutdown_when_set, args=(scheduler, stop, finished))
     try:
+        _abandon_orphans(context)
         _add_jobs(scheduler, context)
         scheduler.add_job(
             check_leader_lock,
@@ -97,6 +98,14 @@ def _lead(config: Config, lock: LeaderLock, stop: Event) -> None:
         if watcher.ident is not None:
             watcher.join()  # shutdown(wait=True) may outlast the main loop: running jobs end first
         close_context()
+
+
+def _abandon_orphans(context: JobContext) -> None:
+    orphans = abandon_orphaned_runs(
+        context.session_factory, clock=context.clock, runner=context.runner
+    )
+    if orphans:
+        log.warning("scheduler: %d run(s) left running by an earlier leader: abandoned", orphans)
 
 
 def build_scheduler(engine: Engine) -> BlockingScheduler:

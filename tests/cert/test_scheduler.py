@@ -21,7 +21,15 @@ from cert.cli import cli
 from cert.clock import FrozenClock, SystemClock
 from cert.config import Config, load_config
 from cert.db import SessionFactory, make_session_factory
-from cert.jobs import JobRun, JobStatus, apscheduler_jobs, list_job_runs, run_slot, slot_for
+from cert.jobs import (
+    JobRun,
+    JobStatus,
+    abandon_orphaned_runs,
+    apscheduler_jobs,
+    list_job_runs,
+    run_slot,
+    slot_for,
+)
 from tests.cert.scheduler_processes import (
     SchedulerProcess,
     assert_slots_continue,
@@ -131,6 +139,64 @@ def test_run_slot_from_two_threads_runs_once(factory: SessionFactory) -> None:
 
 
 # ------------------------------------------------------------------ leader locks
+def _left_running(factory: SessionFactory, job_id: str, runner: str | None) -> int:
+    with factory() as session, session.begin():
+        run = JobRun(
+            job_id=job_id,
+            scheduled_for=SLOT,
+            started_at=SLOT,
+            status=JobStatus.RUNNING,
+            runner=runner,
+        )
+        session.add(run)
+    return run.id
+
+
+def test_a_new_leader_marks_runs_left_running_by_another_abandoned(factory: SessionFactory) -> None:
+    clock = FrozenClock(SLOT + dt.timedelta(minutes=5))
+    dead, unknown = (
+        _left_running(factory, "a.job", "old-host:41"),
+        _left_running(factory, "b", None),
+    )
+    mine = _left_running(factory, "c.job", "new-host:7")  # this very process, still running it
+    done = run_slot(factory, "d.job", SLOT, lambda: {"sent": 1}, clock=clock, runner="old-host:41")
+    assert abandon_orphaned_runs(factory, clock=clock, runner="new-host:7") == 2
+    with factory() as session:
+        status = {r.id: (r.status, r.finished_at) for r in session.scalars(select(JobRun))}
+        error = session.get_one(JobRun, dead).error or ""
+    assert done is not None and status[done.id][0] == JobStatus.SUCCESS
+    assert status[dead] == status[unknown] == (JobStatus.ABANDONED, clock.now())
+    assert status[mine] == (JobStatus.RUNNING, None)
+    assert "noticed by new-host:7" in error
+    assert abandon_orphaned_runs(factory, clock=clock, runner="new-host:7") == 0
+
+
+def test_a_late_outcome_of_the_old_leader_overwrites_abandoned(factory: SessionFactory) -> None:
+    # an old leader that lost its lock may still be finishing its run when the new one takes over
+    clock = FrozenClock()
+    release, started = threading.Event(), threading.Event()
+
+    def slow() -> Mapping[str, int]:
+        started.set()
+        assert release.wait(10)
+        return {"sent": 4}
+
+    result: list[JobRun | None] = []
+    old = threading.Thread(
+        target=lambda: result.append(
+            run_slot(factory, "a.job", SLOT, slow, clock=clock, runner="old:1")
+        )
+    )
+    old.start()
+    assert started.wait(10)
+    assert abandon_orphaned_runs(factory, clock=clock, runner="new:2") == 1
+    release.set()
+    old.join(10)
+    with factory() as session:
+        run = session.scalars(select(JobRun)).one()
+    assert (run.status, run.counts, run.error) == (JobStatus.SUCCESS, {"sent": 4}, None)
+
+
 def test_libpq_uri_keeps_credentials_and_options() -> None:
     url = "postgresql+psycopg://vi%40gie:p%2Fw%3A@db.example:6543/vigie?options=-csearch_path%3Dt1"
     assert conninfo_to_dict(scheduler.libpq_uri(url)) == {
@@ -224,15 +290,19 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     config = _config(fresh_database, tmp_path)
     with fresh_database.engine.begin() as conn:  # a job left over from an older release
         conn.execute(insert(apscheduler_jobs).values(id="gone.job", job_state=b"x"))
+    orphan = _left_running(make_session_factory(fresh_database.engine), "gone.job", "dead:1")
     stop = _start(config, in_thread)
     try:
-        wait_until(lambda: at_least(3, job_runs(fresh_database.engine)), 20, "3 runs")
+        wait_until(lambda: at_least(4, job_runs(fresh_database.engine)), 20, "3 runs")
         with fresh_database.engine.connect() as conn:
             assert set(conn.scalars(select(apscheduler_jobs.c.id))) == set(scheduler.JOBS)
     finally:
         stop.set()
     in_thread[0].join(timeout=30)
     runs = job_runs(fresh_database.engine)  # stopping lets the last run finish
+    abandoned = [run for run in runs if run.id == orphan]
+    assert [run.status for run in abandoned] == [JobStatus.ABANDONED]  # by the new leader
+    runs = [run for run in runs if run.id != orphan]
     assert {run.job_id for run in runs} == {"mail.drain_outbox", PURGE} == set(scheduler.JOBS)
     assert all(run.status == JobStatus.SUCCESS for run in runs), [(r.status, r.error) for r in runs]
     assert all(run.scheduled_for == slot_for(run.scheduled_for, 1) for run in runs)
