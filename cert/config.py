@@ -68,6 +68,7 @@ class Config:
     duplicate_window_days: int = 30
     idempotency_ttl_hours: int = 24  # an Idempotency-Key replays for this long, then is purged
     idempotency_purge_interval_seconds: int = 3600
+    job_runs_retention_days: int = 30  # `cert jobs list` history; older finished runs are purged
     testing: bool = False
     debug: bool = False
 
@@ -250,6 +251,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_DUPLICATE_WINDOW_DAYS": ("duplicate_window_days", _int_up_to(3650)),
     "CERT_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl_hours", _int_up_to(366 * 24)),
     "CERT_IDEMPOTENCY_PURGE_INTERVAL": ("idempotency_purge_interval_seconds", _int_up_to(DAY)),
+    "CERT_JOB_RUNS_RETENTION_DAYS": ("job_runs_retention_days", _int_up_to(3650)),
 }
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     Unicode,
     UniqueConstraint,
+    delete,
     or_,
     select,
     update,
@@ -187,6 +188,17 @@ def abandon_orphaned_runs(session_factory: SessionFactory, *, clock: Clock, runn
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge_job_runs(session: Session, *, older_than: dt.datetime) -> int:
+    """Delete the finished runs started before ``older_than`` (index ``ix_job_runs_started_at``);
+    how many went. Runs still ``running`` stay whatever their age. Never commits."""
+    result = session.execute(
+        delete(JobRun)
+        .where(JobRun.started_at < older_than, JobRun.status != JobStatus.RUNNING)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _summary(exc: BaseException) -> str:

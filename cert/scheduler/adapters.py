@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from cert import mail_sender, mailers
+from cert import jobs, mail_sender, mailers
 from cert.db import session_scope
 from cert.scheduler.registry import JobContext, register_job
 from incidents.idempotency import purge_expired_keys
@@ -34,6 +34,15 @@ def purge_idempotency_keys(context: JobContext) -> Mapping[str, int]:
     return {"deleted": deleted}
 
 
+def purge_job_runs(context: JobContext) -> Mapping[str, int]:
+    """Forget the finished runs older than ``CERT_JOB_RUNS_RETENTION_DAYS``: the outbox drain
+    alone records 2,880 runs a day."""
+    cutoff = context.clock.now() - dt.timedelta(days=context.config.job_runs_retention_days)
+    with session_scope(context.session_factory) as session:
+        deleted = jobs.purge_job_runs(session, older_than=cutoff)
+    return {"deleted": deleted}
+
+
 register_job(
     "mail.drain_outbox", "cert.scheduler.adapters:drain_mail_outbox", "outbox_interval_seconds"
 )
@@ -42,3 +51,4 @@ register_job(
     "cert.scheduler.adapters:purge_idempotency_keys",
     "idempotency_purge_interval_seconds",
 )
+register_job("scheduler.purge_job_runs", "cert.scheduler.adapters:purge_job_runs", 3600)

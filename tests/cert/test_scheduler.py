@@ -27,6 +27,7 @@ from cert.jobs import (
     abandon_orphaned_runs,
     apscheduler_jobs,
     list_job_runs,
+    purge_job_runs,
     run_slot,
     slot_for,
 )
@@ -46,6 +47,7 @@ from tests.dbs import TestDatabase, create_database
 
 SLOT = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)
 PURGE = "incidents.purge_idempotency_keys"  # hourly: its current slot runs once at start-up
+RUNS = "scheduler.purge_job_runs"  # hourly too
 
 
 @pytest.fixture
@@ -139,12 +141,14 @@ def test_run_slot_from_two_threads_runs_once(factory: SessionFactory) -> None:
 
 
 # ------------------------------------------------------------------ leader locks
-def _left_running(factory: SessionFactory, job_id: str, runner: str | None) -> int:
+def _left_running(
+    factory: SessionFactory, job_id: str, runner: str | None, at: dt.datetime = SLOT
+) -> int:
     with factory() as session, session.begin():
         run = JobRun(
             job_id=job_id,
-            scheduled_for=SLOT,
-            started_at=SLOT,
+            scheduled_for=at,
+            started_at=at,
             status=JobStatus.RUNNING,
             runner=runner,
         )
@@ -195,6 +199,27 @@ def test_a_late_outcome_of_the_old_leader_overwrites_abandoned(factory: SessionF
     with factory() as session:
         run = session.scalars(select(JobRun)).one()
     assert (run.status, run.counts, run.error) == (JobStatus.SUCCESS, {"sent": 4}, None)
+
+
+def test_finished_runs_older_than_the_retention_are_purged(factory: SessionFactory) -> None:
+    clock = FrozenClock(SLOT)
+    old_ok = run_slot(factory, "a.job", SLOT, lambda: {"sent": 1}, clock=clock, runner="h:1")
+    old_failed = run_slot(factory, "b.job", SLOT, _fail, clock=clock, runner="h:1")
+    old_running = _left_running(factory, "c.job", "h:1")  # never purged: it is not over
+    clock.advance(days=31)
+    recent = run_slot(factory, "a.job", clock.now(), lambda: {}, clock=clock, runner="h:1")
+    assert old_ok and old_failed and recent
+    with factory() as session, session.begin():
+        assert purge_job_runs(session, older_than=clock.now() - dt.timedelta(days=30)) == 2
+    with factory() as session:
+        assert set(session.scalars(select(JobRun.id))) == {old_running, recent.id}
+
+
+def test_the_job_runs_retention_comes_from_the_configuration(tmp_path: Path) -> None:
+    environ = {"CERT_INSTANCE_DIR": str(tmp_path), "CERT_JOB_RUNS_RETENTION_DAYS": "7"}
+    assert load_config(environ=environ).job_runs_retention_days == 7
+    assert load_config(environ={"CERT_INSTANCE_DIR": str(tmp_path)}).job_runs_retention_days == 30
+    assert scheduler.JOBS[RUNS].interval_seconds(load_config(environ=environ)) == 3600
 
 
 def test_libpq_uri_keeps_credentials_and_options() -> None:
@@ -290,7 +315,8 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     config = _config(fresh_database, tmp_path)
     with fresh_database.engine.begin() as conn:  # a job left over from an older release
         conn.execute(insert(apscheduler_jobs).values(id="gone.job", job_state=b"x"))
-    orphan = _left_running(make_session_factory(fresh_database.engine), "gone.job", "dead:1")
+    factory = make_session_factory(fresh_database.engine)
+    orphan = _left_running(factory, "gone.job", "dead:1", SystemClock().now())
     stop = _start(config, in_thread)
     try:
         wait_until(lambda: at_least(4, job_runs(fresh_database.engine)), 20, "3 runs")
@@ -303,10 +329,14 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     abandoned = [run for run in runs if run.id == orphan]
     assert [run.status for run in abandoned] == [JobStatus.ABANDONED]  # by the new leader
     runs = [run for run in runs if run.id != orphan]
-    assert {run.job_id for run in runs} == {"mail.drain_outbox", PURGE} == set(scheduler.JOBS)
+    assert {run.job_id for run in runs} == {"mail.drain_outbox", PURGE, RUNS} == set(scheduler.JOBS)
     assert all(run.status == JobStatus.SUCCESS for run in runs), [(r.status, r.error) for r in runs]
     assert all(run.scheduled_for == slot_for(run.scheduled_for, 1) for run in runs)
-    expected = {"mail.drain_outbox": {"sent": 0, "retried": 0, "failed": 0}, PURGE: {"deleted": 0}}
+    expected = {
+        "mail.drain_outbox": {"sent": 0, "retried": 0, "failed": 0},
+        PURGE: {"deleted": 0},
+        RUNS: {"deleted": 0},
+    }
     assert all(run.counts == expected[run.job_id] for run in runs), [r.counts for r in runs]
     lock = scheduler.leader_lock(config)  # released on the way out
     try:
