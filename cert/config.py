@@ -79,36 +79,30 @@ class Config:
 
 # name of the environment variable → (field, parser)
 def _positive_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    value = _whole(name, raw)
     if value <= 0:
         raise ConfigError(f"{name}: must be greater than zero, got {value}")
     return value
 
 
-def _int_up_to(maximum: int) -> Callable[[str, str], int]:
-    """A whole number from 1 to ``maximum``: larger values are mistakes (and some would overflow
-    a date computation at request time instead of failing at start-up)."""
+def _int_up_to(maximum: int, minimum: int = 1) -> Callable[[str, str], int]:
+    """A whole number from ``minimum`` to ``maximum``: larger values are mistakes (and some would
+    overflow a date computation at request time instead of failing at start-up)."""
 
     def parse(name: str, raw: str) -> int:
-        value = _positive_int(name, raw)
-        if value > maximum:
-            raise ConfigError(f"{name}: must be at most {maximum}, got {value}")
+        value = _positive_int(name, raw) if minimum > 0 else _whole(name, raw)
+        if not minimum <= value <= maximum:
+            raise ConfigError(f"{name}: must be from {minimum} to {maximum}, got {value}")
         return value
 
     return parse
 
 
-def _proxy_count(name: str, raw: str) -> int:
+def _whole(name: str, raw: str) -> int:
     try:
-        value = int(raw)
+        return int(raw)
     except ValueError:
         raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
-    if not 0 <= value <= 5:
-        raise ConfigError(f"{name}: the number of reverse proxies, 0 to 5, got {value}")
-    return value
 
 
 def _positive_float(name: str, raw: str) -> float:
@@ -241,7 +235,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_MAX_UPLOAD_MB": ("max_upload_mb", _int_up_to(2048)),
     "CERT_RATELIMIT_STORAGE_URL": ("ratelimit_storage_url", _text),
     "CERT_LOGIN_RATE_LIMIT": ("login_rate_limit", _text),
-    "CERT_PROXY_COUNT": ("proxy_count", _proxy_count),
+    "CERT_PROXY_COUNT": ("proxy_count", _int_up_to(5, minimum=0)),
     "CERT_OUTBOX_INTERVAL": ("outbox_interval_seconds", _int_up_to(DAY)),
     "CERT_OUTBOX_MAX_ATTEMPTS": ("outbox_max_attempts", _int_up_to(100)),
     "CERT_SCHEDULER_POLL_SECONDS": ("scheduler_poll_seconds", _positive_float),
