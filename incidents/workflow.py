@@ -168,7 +168,8 @@ def assign(
     incident.assignee = assignee
     incident.updated_at = clock.now()
     data = {"assignee": assignee.email if assignee else None}
-    event = add_event(session, incident, actor, "assignment", clock=clock, data=data)
+    shown = {**data, "name": assignee.name} if assignee and assignee.name else data  # timeline
+    event = add_event(session, incident, actor, "assignment", clock=clock, data=shown)
     session.flush()
     audit.record(
         session,

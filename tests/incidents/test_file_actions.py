@@ -142,6 +142,8 @@ def test_assign_to_me_and_participants(
     db_session.expire_all()
     assert incident.assignee_id == staff.id
     assert db_session.scalars(select(IncidentParticipant)).all() == []
+    timeline = text(client.get(f"/incidents/{ref}?lang=en"))
+    assert f"Assigned to {staff.name}" in timeline and f"Assigned to {staff.email}" not in timeline
 
 
 def test_comment_and_reply(

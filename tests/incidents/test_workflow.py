@@ -189,7 +189,7 @@ def test_assignment_to_staff_is_internal_and_audited(
     event = workflow.assign(db_session, w.actor(w.lead), incident, w.analyst, clock=clock)
     assert incident.assignee_id == w.analyst.id
     assert event.kind == "assignment" and not event.public
-    assert event.data == {"assignee": "analyst@cert.ma"}
+    assert event.data == {"assignee": "analyst@cert.ma", "name": "Test User"}  # name: timeline
     workflow.assign(db_session, w.actor(w.lead), incident, None, clock=clock)
     assert incident.assignee_id is None
     assert audit_actions(db_session, incident).count("incident.assign") == 2
