@@ -143,7 +143,8 @@ def test_assign_to_me_and_participants(
     assert incident.assignee_id == staff.id
     assert db_session.scalars(select(IncidentParticipant)).all() == []
     timeline = text(client.get(f"/incidents/{ref}?lang=en"))
-    assert f"Assigned to {staff.name}" in timeline and f"Assigned to {staff.email}" not in timeline
+    assert f"Assigned to <bdi>{staff.name}</bdi>" in timeline
+    assert f"Assigned to <bdi>{staff.email}" not in timeline
 
 
 def test_comment_and_reply(
