@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from sqlalchemy import text
+
 from cert import jobs, mail_sender, mailers
 from cert.db import session_scope
 from cert.scheduler.registry import JobContext, register_job
@@ -43,6 +45,17 @@ def purge_job_runs(context: JobContext) -> Mapping[str, int]:
     return {"deleted": deleted}
 
 
+def refresh_statistics(context: JobContext) -> Mapping[str, int]:
+    """SQLite: ``ANALYZE``, the planner's statistics (PostgreSQL's autovacuum keeps its own).
+    Without them the default queue page scans by date instead of using the status index: 45 ms
+    against 17 ms at 100,000 incidents (bench/queue.py, --no-analyze). 0.25 s at 200,000."""
+    if context.engine.dialect.name != "sqlite":
+        return {"analysed": 0}
+    with context.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return {"analysed": 1}
+
+
 register_job(
     "mail.drain_outbox", "cert.scheduler.adapters:drain_mail_outbox", "outbox_interval_seconds"
 )
@@ -52,3 +65,4 @@ register_job(
     "idempotency_purge_interval_seconds",
 )
 register_job("scheduler.purge_job_runs", "cert.scheduler.adapters:purge_job_runs", 3600)
+register_job("db.refresh_statistics", "cert.scheduler.adapters:refresh_statistics", 24 * 3600)

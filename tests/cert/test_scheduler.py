@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from psycopg.conninfo import conninfo_to_dict
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 import cert.cli.scheduler  # noqa: F401 (registers `cert scheduler` and `cert jobs`)
 from cert import scheduler
@@ -44,10 +44,12 @@ from tests.cert.scheduler_processes import (
     wait_until,
 )
 from tests.dbs import TestDatabase, create_database
+from tests.factories import make_org, make_user
 
 SLOT = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)
 PURGE = "incidents.purge_idempotency_keys"  # hourly: its current slot runs once at start-up
 RUNS = "scheduler.purge_job_runs"  # hourly too
+STATS = "db.refresh_statistics"  # daily
 
 
 @pytest.fixture
@@ -319,7 +321,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     orphan = _left_running(factory, "gone.job", "dead:1", SystemClock().now())
     stop = _start(config, in_thread)
     try:
-        wait_until(lambda: at_least(4, job_runs(fresh_database.engine)), 20, "3 runs")
+        wait_until(lambda: at_least(5, job_runs(fresh_database.engine)), 20, "4 runs")
         with fresh_database.engine.connect() as conn:
             assert set(conn.scalars(select(apscheduler_jobs.c.id))) == set(scheduler.JOBS)
     finally:
@@ -329,13 +331,15 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     abandoned = [run for run in runs if run.id == orphan]
     assert [run.status for run in abandoned] == [JobStatus.ABANDONED]  # by the new leader
     runs = [run for run in runs if run.id != orphan]
-    assert {run.job_id for run in runs} == {"mail.drain_outbox", PURGE, RUNS} == set(scheduler.JOBS)
+    assert {run.job_id for run in runs} == {"mail.drain_outbox", PURGE, RUNS, STATS}
+    assert {run.job_id for run in runs} == set(scheduler.JOBS)
     assert all(run.status == JobStatus.SUCCESS for run in runs), [(r.status, r.error) for r in runs]
     assert all(run.scheduled_for == slot_for(run.scheduled_for, 1) for run in runs)
     expected = {
         "mail.drain_outbox": {"sent": 0, "retried": 0, "failed": 0},
         PURGE: {"deleted": 0},
         RUNS: {"deleted": 0},
+        STATS: {"analysed": int(fresh_database.engine.dialect.name == "sqlite")},
     }
     assert all(run.counts == expected[run.job_id] for run in runs), [r.counts for r in runs]
     lock = scheduler.leader_lock(config)  # released on the way out
@@ -475,3 +479,21 @@ def test_postgres_leader_exits_when_its_lock_session_dies(
         for process in processes:
             process.close()
         db.drop()
+
+
+def test_the_statistics_job_gives_sqlite_planner_statistics(
+    fresh_database: TestDatabase, tmp_path: Path
+) -> None:
+    context = scheduler.open_context(_config(fresh_database, tmp_path))
+    with context.session_factory() as session, session.begin():  # ANALYZE skips empty tables
+        make_user(session, FrozenClock(), org=make_org(session, FrozenClock()))
+    try:
+        counts = scheduler.JOBS[STATS].resolve()(context)
+        sqlite = context.engine.dialect.name == "sqlite"
+        assert counts == {"analysed": int(sqlite)}
+        if sqlite:  # ANALYZE wrote a row per index of the tables that have rows
+            with context.engine.connect() as conn:
+                indexes = set(conn.scalars(text("SELECT idx FROM sqlite_stat1")))
+            assert "ix_users_organisation_id" in indexes
+    finally:
+        scheduler.close_context()
