@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cert.app import intake_settings
@@ -221,6 +222,9 @@ def _bulk_incidents(ctx: CliContext, actor: Actor, count: int, seed: int) -> Non
     )
     for line in iter_years(result):
         click.echo(f"  {line}")
+    with session_scope(ctx.session_factory) as session:  # the planner must know the new volume
+        session.execute(text("ANALYZE"))
+    click.echo("planner statistics refreshed (ANALYZE)")
 
 
 @cli.command("demo")

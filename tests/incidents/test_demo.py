@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from cert.audit import AuditEntry
@@ -177,6 +177,11 @@ def test_cli_demo_with_bulk_incidents(fresh_database: TestDatabase, tmp_path: Pa
     output = run("demo", "--incidents", "300")
     assert f"demo incidents: {len(demo_reports())} reported" in output
     assert re.search(r"generated 300 synthetic incident\(s\) and 600 observable\(s\) in ", output)
+    assert "planner statistics refreshed (ANALYZE)" in output
+    if fresh_database.engine.dialect.name == "sqlite":  # ANALYZE wrote the planner's statistics
+        with fresh_database.engine.connect() as conn:
+            stats = set(conn.scalars(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'incidents'")))
+        assert "ix_incidents_status_received" in stats
     output = run("demo", "--incidents", "200", "--seed", "9")
     assert "demo incidents: 0 reported" in output and "generated 200 synthetic" in output
     with Session(fresh_database.engine) as session:
