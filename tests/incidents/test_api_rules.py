@@ -17,16 +17,6 @@ from tests.incidents.test_api import PHISHING, URL, api_user, envelope, incident
 
 
 @pytest.fixture
-def interieur(db_session: Session, clock: FrozenClock) -> Organisation:
-    return make_org(db_session, clock, slug="min-interieur", name="Ministère de l'Intérieur")
-
-
-@pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock, interieur: Organisation) -> str:
-    return api_user(db_session, clock, interieur, email="rssi@interieur.gov.ma")[1]
-
-
-@pytest.fixture
 def analyst(db_session: Session, clock: FrozenClock) -> str:
     return api_user(db_session, clock, role=Role.ANALYST, email="analyste@cert.gov.ma")[1]
 

@@ -31,7 +31,7 @@ from incidents.schemas import IncidentSubmission
 from incidents.services import IntakeSettings
 from tests.cert.scheduler_processes import closed_port, job_runs, wait_until
 from tests.dbs import TestDatabase
-from tests.factories import make_org, make_user
+from tests.factories import make_user
 from tests.incidents.test_api import PHISHING, api_user, envelope, incident_count, submit
 
 JOB_ID = "incidents.purge_idempotency_keys"
@@ -44,16 +44,6 @@ def keys(session: Session) -> list[str]:
 
 def header(key: str) -> dict[str, str]:
     return {"Idempotency-Key": key}
-
-
-@pytest.fixture
-def interieur(db_session: Session, clock: FrozenClock) -> Organisation:
-    return make_org(db_session, clock, slug="min-interieur", name="Ministère de l'Intérieur")
-
-
-@pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock, interieur: Organisation) -> str:
-    return api_user(db_session, clock, interieur, email="rssi@interieur.gov.ma")[1]
 
 
 # ---------------------------------------------------------------- purge_expired_keys
