@@ -56,9 +56,7 @@ class Config:
     max_upload_mb: int = 20
     ratelimit_storage_url: str = "memory://"
     login_rate_limit: str = "10 per minute"
-    proxy_count: int = (
-        0  # reverse proxies in front of Vigie whose X-Forwarded-* headers are trusted
-    )
+    proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are trusted
     outbox_interval_seconds: int = 30
     outbox_max_attempts: int = 8
     scheduler_poll_seconds: float = 1.0
@@ -105,7 +103,8 @@ def _whole(name: str, raw: str) -> int:
         raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
 
 
-def _positive_float(name: str, raw: str) -> float:
+def _seconds(name: str, raw: str) -> float:
+    """A positive number of seconds, at most an hour (a poll period, a network timeout)."""
     try:
         value = float(raw)
     except ValueError:
@@ -159,7 +158,7 @@ def parse_smtp_url(name: str, raw: str) -> SmtpSettings:
         port = parts.port or (465 if ssl else 25)
     except ValueError:
         raise ConfigError(f"{name}: invalid port in {raw!r}") from None
-    timeout = _positive_float(name, query["timeout"]) if "timeout" in query else 10.0
+    timeout = _seconds(name, query["timeout"]) if "timeout" in query else 10.0
     return SmtpSettings(
         host=parts.hostname,
         port=port,
@@ -238,7 +237,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_PROXY_COUNT": ("proxy_count", _int_up_to(5, minimum=0)),
     "CERT_OUTBOX_INTERVAL": ("outbox_interval_seconds", _int_up_to(DAY)),
     "CERT_OUTBOX_MAX_ATTEMPTS": ("outbox_max_attempts", _int_up_to(100)),
-    "CERT_SCHEDULER_POLL_SECONDS": ("scheduler_poll_seconds", _positive_float),
+    "CERT_SCHEDULER_POLL_SECONDS": ("scheduler_poll_seconds", _seconds),
     "CERT_SCHEDULER_LOCK_KEY": ("scheduler_lock_key", _int_up_to(2**63 - 1)),
     "CERT_TIMEZONE": ("timezone", _timezone),
     "CERT_SLA_POLICY": ("sla_policy", _sla),

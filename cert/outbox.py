@@ -1,6 +1,7 @@
 """Mail outbox (kernel): messages are queued in the business transaction and sent later.
 
-This module holds the table. Queuing and draining live in ``cert.mail``.
+This module holds the table. Queuing lives in ``cert.mail``, rendering and sending in
+``cert.mail_sender``.
 
 A message is stored either rendered (``subject``, ``text_body``, ``html_body``) or as a template
 to render when it is first claimed for sending (``template`` and ``template_context``: hot paths

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy.orm import Session
 
-from cert import i18n
 from cert.clock import Clock
 from cert.i18n import normalise_locale, translations
 from cert.mail import insert_template_mail
@@ -14,10 +11,6 @@ from incidents.models import Incident
 from incidents.taxonomy import rsit_classes
 
 ACKNOWLEDGEMENT = "incidents:incidents/email/acknowledgement"
-
-
-def local_datetime(value: dt.datetime, locale: str, timezone: str) -> str:
-    return i18n.local_datetime(value, timezone, locale=locale)
 
 
 def classification_names(category: str, rsit_type: str | None) -> list[str]:
