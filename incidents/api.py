@@ -22,12 +22,15 @@ from incidents.attachments import add_attachment
 from incidents.checks import rule_errors
 from incidents.idempotency import MAX_KEY_LENGTH, begin_write, check_key, submit_once
 from incidents.models import Incident
+from incidents.named import References
+from incidents.origins import followed, observables_for
 from incidents.queries import incident_list
 from incidents.schemas import (
     AttachmentOut,
     IncidentFilters,
     IncidentOut,
     IncidentSubmission,
+    MergedInto,
     ObservableOut,
 )
 from incidents.services import IntakeSettings, get_incident
@@ -58,8 +61,14 @@ def links(reference: str) -> dict[str, str]:
     }
 
 
-def incident_out(incident: Incident) -> IncidentOut:
-    """The API view of an incident (observables as ``{type, value}``, SLA dates, links)."""
+def incident_out(incident: Incident, references: References | None = None) -> IncidentOut:
+    """The API view of an incident for the caller (observables as ``{type, value}``, SLA dates,
+    links): a reporter reads only their organisation's observables, and nobody the reference of
+    an incident they may not see (pass one ``references`` for a whole page)."""
+    session, actor = get_session(), current_actor()
+    references = references or References(session, actor)
+    observables = observables_for(session, actor, incident)
+    merged = followed(session, actor, incident)
     return IncidentOut(
         reference=incident.reference,
         title=incident.title,
@@ -75,8 +84,8 @@ def incident_out(incident: Incident) -> IncidentOut:
         received_at=incident.received_at,
         acknowledge_by=incident.ack_due_at,
         resolve_by=incident.resolve_due_at,
-        observables=[ObservableOut(type=o.type, value=o.value) for o in incident.observables],
-        possible_duplicates=list(incident.possible_duplicates),
+        observables=[ObservableOut(type=o.type, value=o.value) for o in observables],
+        possible_duplicates=references.visible(incident.possible_duplicates),
         links=links(incident.reference),
         significant=incident.significant,
         early_warning_by=incident.early_warning_due_at,
@@ -85,6 +94,14 @@ def incident_out(incident: Incident) -> IncidentOut:
         detected_at=incident.detected_at,
         reported_at=incident.reported_at,
         source_ref=incident.source_ref,
+        merged_into=MergedInto(
+            reference=merged.reference,
+            status=merged.status,
+            resolved_at=merged.resolved_at,
+            closed_at=merged.closed_at,
+        )
+        if merged
+        else None,
     )
 
 
@@ -157,7 +174,12 @@ def create() -> ResponseReturnValue:
 )
 def index() -> ResponseReturnValue:
     filters = parse_query(IncidentFilters, paginated=True)
-    return paginate(incident_list(current_actor(), filters), IncidentOut, render=incident_out)
+    references = References(get_session(), current_actor())
+    return paginate(
+        incident_list(current_actor(), filters),
+        IncidentOut,
+        render=lambda incident: incident_out(incident, references),
+    )
 
 
 @bp.get("/incidents/<reference>")

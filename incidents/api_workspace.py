@@ -23,6 +23,7 @@ from incidents import conversation, workflow
 from incidents.api import REFERENCE, WRITE_RATE_LIMIT, bp, incident_out
 from incidents.idempotency import begin_write
 from incidents.models import Incident, IncidentEvent
+from incidents.named import References, event_data
 from incidents.schemas import IncidentOut
 from incidents.schemas_workspace import (
     Assignment,
@@ -68,15 +69,19 @@ def incident_for_write(reference: str, *, staff_only: str | None = None) -> tupl
 
 
 def event_renderer(actor: Actor) -> Callable[[IncidentEvent], EventOut]:
-    """Staff see events as stored; reporters the public part only."""
+    """Staff see events as stored; reporters the public part only; nobody the reference of an
+    incident they may not see (replaced by ``"hidden": [key]``, see :mod:`incidents.named`)."""
+    references = References(get_session(), actor)
 
     def render(event: IncidentEvent) -> EventOut:
+        data = event_data(references, event)
         if actor.is_cert_staff:
-            label, name, data = event.actor_label, event.actor_name, event.data
+            label, name = event.actor_label, event.actor_name
         else:
             shown = event.kind in REPORTER_SIDE
             label, name = (event.actor_label, event.actor_name) if shown else ("CERT", "CERT")
-            data = {k: event.data[k] for k in PUBLIC_DATA.get(event.kind, ()) if k in event.data}
+            keys = (*PUBLIC_DATA.get(event.kind, ()), "hidden")
+            data = {k: data[k] for k in keys if k in data}
         return EventOut(
             id=event.id,
             at=event.at,

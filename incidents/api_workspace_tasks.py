@@ -137,7 +137,10 @@ def task_update(reference: str, task_id: int) -> ResponseReturnValue:
 @operation(
     summary="Merge this incident into another",
     description="Observables, tasks and timeline move to the incident named by `into`; this "
-    "one becomes `duplicate`. Refused when the survivor's TLP is less strict. CERT staff only.",
+    "one becomes `duplicate`. Refused when the survivor's TLP is less strict. Incidents of "
+    "different organisations: leads only (403 to analysts), naming both organisations in "
+    "`confirm_organisations` (422 otherwise); each observable keeps its origin, and reporters "
+    "read only their own organisation's. CERT staff only.",
     tag=TAG,
     body=MergeIn,
     path_params=REFERENCE,
@@ -150,7 +153,10 @@ def merge_into(reference: str) -> ResponseReturnValue:
     data = parse_json(MergeIn)
     session = get_session()
     survivor = get_incident(session, actor, data.into)
-    merge.merge(session, actor, survivor, other, clock=context().clock, settings=settings())
+    merge.merge(
+        session, actor, survivor, other, clock=context().clock, settings=settings(),
+        confirm_organisations=data.confirm_organisations,
+    )  # fmt: skip
     session.commit()
     return jsonify(incident_out(survivor).model_dump(mode="json"))
 

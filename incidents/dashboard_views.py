@@ -28,6 +28,8 @@ from incidents import dashboard as figures
 from incidents.charts import dashboard_charts
 from incidents.conversation import timeline
 from incidents.dashboard import GRANULARITIES, Granularity, Period, parse_period
+from incidents.named import event_views
+from incidents.origins import origins_of, reported_observables
 from incidents.report_pdf import render_report
 from incidents.services import get_incident
 from incidents.stats import as_csv, as_json, statistics
@@ -138,7 +140,9 @@ def report(reference: str) -> Response:
     tasks = list(session.scalars(task_list(incident))) if staff else []
     pdf = render_report(
         incident,
-        events=events,
+        events=event_views(session, actor, events),
+        observables=incident.observables if staff else reported_observables(session, incident),
+        origins=origins_of(session, actor, incident) if staff else {},
         tasks=tasks,
         staff=staff,
         locale=str(get_locale()),

@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from cert.auth.models import User
+from cert.auth.models import Organisation, User
 from cert.markings import Pap, Tlp
 from incidents import labels
 from incidents.models import TRANSITIONS, IncidentStatus
@@ -190,3 +190,19 @@ class ReferenceForm(FileForm):
         validators=[DataRequired(), Length(max=32)],
         render_kw={"required": True, "maxlength": 32, "dir": "ltr", "placeholder": "MACERT-…"},
     )
+
+
+class MergeForm(ReferenceForm):
+    """The incident to merge this one into; across organisations, the lead ticks a box naming
+    both (its value, the two slugs, becomes ``confirm_organisations``)."""
+
+    FIELDS: ClassVar[Mapping[str, str]] = {
+        **ReferenceForm.FIELDS,
+        "confirm_organisations": "confirm",
+    }
+    organisations: tuple[Organisation, Organisation] | None = None  # (this one's, the survivor's)
+
+    confirm = StringField(_l("Confirmation"), validators=[Optional(), Length(max=200)])
+
+    def confirmed(self) -> list[str] | None:
+        return (self.confirm.data or "").split() or None

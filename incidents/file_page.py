@@ -21,10 +21,11 @@ from incidents.access import visible
 from incidents.models import (
     OPEN_STATUSES,
     Incident,
-    IncidentEvent,
     IncidentParticipant,
     IncidentTask,
 )
+from incidents.named import EventView, event_views
+from incidents.origins import Origin, origins_of
 from incidents.views import Deadline, deadline, deadlines
 
 TIMELINE_PAGE = 50
@@ -35,7 +36,7 @@ MAX_RELATED = 50
 @dataclass(frozen=True)
 class FilePage:
     incident: Incident
-    events: list[IncidentEvent]
+    events: list[EventView]  # references the viewer may not see left out
     older: int | None  # ``before`` of the next timeline page, if any
     tasks: list[IncidentTask]
     links: list[Incident]
@@ -45,6 +46,7 @@ class FilePage:
     staff: list[User]
     reporter: User | None
     deadlines: list[Deadline]
+    origins: dict[int, Origin]  # observable id → the incident a merge brought it from
 
 
 def load(
@@ -56,7 +58,7 @@ def load(
     older = events[TIMELINE_PAGE - 1].id if len(events) > TIMELINE_PAGE else None
     return FilePage(
         incident=incident,
-        events=events[:TIMELINE_PAGE],
+        events=event_views(session, actor, events[:TIMELINE_PAGE]),
         older=older,
         tasks=tasks_of(session, incident),
         links=merge.linked_incidents(session, actor, incident),
@@ -66,6 +68,7 @@ def load(
         staff=active_staff(session),
         reporter=session.get(User, incident.reporter_id) if incident.reporter_id else None,
         deadlines=sla(incident, now),
+        origins=origins_of(session, actor, incident),
     )
 
 

@@ -34,6 +34,7 @@ from incidents.file_forms import (
     ClassificationForm,
     FileForm,
     MarkingsForm,
+    MergeForm,
     ObservableForm,
     ParticipantForm,
     PriorityForm,
@@ -67,7 +68,7 @@ FORMS: dict[str, tuple[type[FileForm], str]] = {
     "observable": (ObservableForm, "observable"),
     "task": (TaskForm, "task"),
     "link": (ReferenceForm, "link"),
-    "merge": (ReferenceForm, "merge"),
+    "merge": (MergeForm, "merge"),
 }
 
 
@@ -259,9 +260,14 @@ def unlink(reference: str, other: str) -> ResponseReturnValue:
 def merge_into(reference: str) -> ResponseReturnValue:
     """Merge this incident into another one, whose file is shown next."""
 
-    def call(s: Session, a: Actor, i: Incident, f: ReferenceForm) -> Incident:
+    def call(s: Session, a: Actor, i: Incident, f: MergeForm) -> Incident:
         survivor = _other(s, a, i, f.reference.data)
-        merge.merge(s, a, survivor, i, clock=_clock(), settings=intake())
+        if survivor.organisation_id != i.organisation_id:  # the page asks to confirm both
+            f.organisations = (i.organisation, survivor.organisation)
+        merge.merge(
+            s, a, survivor, i, clock=_clock(), settings=intake(),
+            confirm_organisations=f.confirmed(),
+        )  # fmt: skip
         return survivor
 
     return _act(reference, "merge", call, anchor="related")

@@ -61,6 +61,7 @@ def insert_observables(
             "sources": places,
             "tlp": incident.tlp,
             "created_at": clock.now(),
+            "origin_incident_id": None,  # its own (a merge sets the origin)
         }
         for (kind, value), places in sources.items()
     ]

@@ -2,24 +2,40 @@
 
 * :func:`link` / :func:`unlink`: two incidents an analyst relates ("related"), one row per
   direction.
-* :func:`merge`: ``other`` is a duplicate of ``survivor``. Its observables (deduplicated, sources
-  joined), tasks and timeline move to the survivor; it becomes ``duplicate`` with
-  ``duplicate_of_id`` set; both timelines get a "merged" event. Rules: both must be visible to
-  the analyst; ``other`` must be allowed to become ``duplicate`` (not resolved or closed); an
-  incident cannot be merged into one with a less strict TLP (its data would reach a wider
-  audience); events of another organisation's incident become internal on the survivor, so that
-  no reporter ever reads another organisation's correspondence.
+* :func:`merge`: ``other`` is a duplicate of ``survivor``. Its observables, tasks and timeline
+  move to the survivor; it becomes ``duplicate`` with ``duplicate_of_id`` set; both timelines
+  get a "merged" event. Rules:
+
+  - both must be visible to the analyst; ``other`` must be allowed to become ``duplicate`` (not
+    resolved or closed);
+  - an incident is never merged into one with a less strict TLP (its data would reach a wider
+    audience), whoever asks: raise the survivor's TLP first;
+  - incidents of **different organisations** are merged by a lead only, who confirms by naming
+    both organisations (``confirm_organisations``, their slugs); analysts cannot;
+  - each moved observable keeps its origin incident (``origin_incident_id``), so reporters read
+    only their own organisation's (:mod:`incidents.origins`); an observable both reports hold is
+    joined (sources merged) only when both come from the same organisation, otherwise the
+    duplicate keeps its own row;
+  - events of another organisation's incident become internal on the survivor, and the
+    duplicate's public "merged" event names the survivor only within one organisation, so that
+    no reporter ever reads another organisation's reference or correspondence.
+
+  Attachments stay with the incident they were sent with (its reporter and the CERT download
+  them there).
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from cert import audit
-from cert.auth.authz import Actor
+from cert.auth.authz import Actor, at_least
+from cert.auth.models import Role
 from cert.clock import Clock
-from cert.errors import NotFound, ValidationFailed
+from cert.errors import NotFound, PermissionDenied, ValidationFailed
 from cert.markings import Tlp
 from incidents.access import can_see, visible
 from incidents.models import (
@@ -27,9 +43,11 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     IncidentLink,
+    IncidentObservable,
     IncidentStatus,
     IncidentTask,
 )
+from incidents.origins import origin_organisation
 from incidents.services import IntakeSettings, add_event
 from incidents.signals import incident_merged
 from incidents.workflow import record_change, require_staff
@@ -101,10 +119,14 @@ def merge(
     *,
     clock: Clock,
     settings: IntakeSettings,
+    confirm_organisations: Collection[str] | None = None,
 ) -> None:
     """Fold ``other`` into ``survivor`` (see the module docstring)."""
     require_staff(actor, "merging incidents")
     _check_pair(actor, survivor, other, "into")
+    same_organisation = survivor.organisation_id == other.organisation_id
+    if not same_organisation:
+        _check_across(actor, survivor, other, confirm_organisations)
     if IncidentStatus.DUPLICATE not in TRANSITIONS[IncidentStatus(other.status)]:
         raise ValidationFailed(
             "cannot merge", fields={"status": f"a {other.status} incident cannot be merged"}
@@ -120,8 +142,7 @@ def merge(
                 "into": f"{survivor.reference} is {survivor.tlp}, less strict than {other.tlp}"
             },
         )
-    moved = _move_observables(survivor, other)
-    same_organisation = survivor.organisation_id == other.organisation_id
+    moved, kept = _move_observables(session, survivor, other)
     session.flush()
     tasks = session.execute(
         update(IncidentTask)
@@ -140,7 +161,7 @@ def merge(
         survivor.id,
         now,
     )
-    summary = {"observables": moved, "tasks": tasks, "events": events}
+    summary = {"observables": moved, "kept": kept, "tasks": tasks, "events": events}
     add_event(
         session,
         other,
@@ -161,7 +182,7 @@ def merge(
         other.reference,
         clock=clock,
         before={"status": IncidentStatus(other.status)},
-        after={"into": survivor.reference, **summary},
+        after={"into": survivor.reference, **summary, **_organisations(survivor, other)},
     )
     incident_merged.send(survivor, session=session, actor=actor, duplicate=other)
 
@@ -173,20 +194,61 @@ def _check_pair(actor: Actor, incident: Incident, other: Incident, field: str) -
         raise ValidationFailed("same incident", fields={field: "an incident cannot be its own"})
 
 
-def _move_observables(survivor: Incident, other: Incident) -> int:
-    """Re-point ``other``'s observables to the survivor; those it has already are merged
-    (sources joined) and deleted. Returns how many moved."""
+def _check_across(
+    actor: Actor, survivor: Incident, other: Incident, confirm: Collection[str] | None
+) -> None:
+    """Merging across organisations: a lead's decision, naming both organisations."""
+    if not at_least(actor, Role.LEAD):
+        raise PermissionDenied("only a lead merges incidents of different organisations")
+    expected = [other.organisation.slug, survivor.organisation.slug]
+    given = {str(slug).strip().lower() for slug in confirm or ()}
+    if given != set(expected):
+        raise ValidationFailed(
+            "merge across organisations not confirmed",
+            fields={
+                "confirm_organisations": f"{other.reference} ({expected[0]}) and "
+                f"{survivor.reference} ({expected[1]}) belong to different organisations: "
+                f"name both to confirm, {expected}"
+            },
+        )
+
+
+def _organisations(survivor: Incident, other: Incident) -> dict[str, object]:
+    if survivor.organisation_id == other.organisation_id:
+        return {}
+    return {"organisations": [other.organisation.slug, survivor.organisation.slug]}
+
+
+def _move_observables(session: Session, survivor: Incident, other: Incident) -> tuple[int, int]:
+    """Re-point ``other``'s observables to the survivor, each keeping its origin. One the
+    survivor holds already is joined (sources merged, the duplicate's row deleted) when both come
+    from the same organisation; otherwise the duplicate keeps it. Returns (moved, kept)."""
     existing = {(o.type, o.value): o for o in survivor.observables}
-    moved = 0
+    moved = kept = 0
     for observable in list(other.observables):
         twin = existing.get((observable.type, observable.value))
         if twin is None:
+            observable.origin_incident_id = observable.origin_incident_id or other.id
             observable.incident = survivor
             moved += 1
-        else:
+        elif _same_origin(session, twin, survivor, observable, other):
             twin.sources = [
                 *twin.sources,
                 *(s for s in observable.sources if s not in twin.sources),
             ]
             other.observables.remove(observable)  # delete-orphan
-    return moved
+        else:
+            kept += 1
+    return moved, kept
+
+
+def _same_origin(
+    session: Session,
+    twin: IncidentObservable,
+    survivor: Incident,
+    observable: IncidentObservable,
+    other: Incident,
+) -> bool:
+    return origin_organisation(session, twin, survivor) == origin_organisation(
+        session, observable, other
+    )

@@ -141,7 +141,10 @@ class Incident(Base):
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     observables: Mapped[list[IncidentObservable]] = relationship(
-        back_populates="incident", order_by="IncidentObservable.id", cascade="all, delete-orphan"
+        back_populates="incident",
+        order_by="IncidentObservable.id",
+        cascade="all, delete-orphan",
+        foreign_keys="IncidentObservable.incident_id",
     )
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="incident", order_by="Attachment.id", cascade="all, delete-orphan"
@@ -177,7 +180,12 @@ class IncidentParticipant(Base):
 
 
 class IncidentObservable(Base):
-    """An indicator found in (or given with) an incident; stored once per (type, value)."""
+    """An indicator found in (or given with) an incident; stored once per (type, value).
+
+    ``origin_incident_id`` is the incident whose report it came from when a merge moved it here
+    (``None``: this incident's own). Its organisation and TLP are the origin's: reporter-facing
+    views show only observables whose origin is their organisation (:mod:`incidents.origins`).
+    """
 
     __tablename__ = "incident_observables"
     __table_args__ = (
@@ -187,6 +195,9 @@ class IncidentObservable(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    origin_incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True, default=None
+    )
     type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(2048))
     sources: Mapped[list[str]] = mapped_column(
@@ -195,7 +206,10 @@ class IncidentObservable(Base):
     tlp: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime]
 
-    incident: Mapped[Incident] = relationship(back_populates="observables")
+    incident: Mapped[Incident] = relationship(
+        back_populates="observables", foreign_keys=[incident_id]
+    )
+    origin: Mapped[Incident | None] = relationship(foreign_keys=[origin_incident_id])
 
 
 class Attachment(Base):

@@ -1,9 +1,13 @@
 """PDF incident report through WeasyPrint (Flask-free): French, English or Arabic (right to left).
 
 Two versions from one template:
-* **staff**: every field, the full timeline (internal comments included), tasks, assignee;
+* **staff**: every field, the full timeline (internal comments included), tasks, assignee, every
+  observable with the incident a merge brought it from;
 * **reporter**: what the status page shows — public timeline only, no assignee, no internal
-  priority reason, no tasks.
+  priority reason, no tasks, only the observables of the reporting organisation
+  (:func:`incidents.origins.reported_observables`).
+
+Events come as :class:`incidents.named.EventView` (references the reader may not see left out).
 
 The TLP label sits at the top right of every page in the official TLP 2.0 colours (coloured text
 on black, ``cert/data/tlp.json``). The page renders offline: WeasyPrint may fetch nothing
@@ -14,7 +18,7 @@ the Arabic text).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -25,7 +29,9 @@ from weasyprint import HTML  # type: ignore[import-untyped]
 from cert.i18n import RTL_LOCALES, mail_environment, normalise_locale
 from cert.markings import Tlp, tlp_table
 from incidents import labels
-from incidents.models import Incident, IncidentEvent, IncidentTask
+from incidents.models import Incident, IncidentObservable, IncidentTask
+from incidents.named import EventView
+from incidents.origins import Origin
 
 TEMPLATE = "incidents/report/report.html"
 
@@ -42,7 +48,9 @@ def plain_text(html: str) -> str:
 def report_html(
     incident: Incident,
     *,
-    events: Sequence[IncidentEvent],
+    events: Sequence[EventView],
+    observables: Sequence[IncidentObservable],
+    origins: Mapping[int, Origin],
     tasks: Sequence[IncidentTask],
     staff: bool,
     locale: str,
@@ -65,6 +73,8 @@ def report_html(
         .render(
             incident=incident,
             events=list(reversed(events)),  # oldest first in a report
+            observables=observables,
+            origins=origins if staff else {},
             tasks=tasks if staff else [],
             staff=staff,
             locale=locale,
@@ -83,7 +93,9 @@ def report_html(
 def render_report(
     incident: Incident,
     *,
-    events: Sequence[IncidentEvent],
+    events: Sequence[EventView],
+    observables: Sequence[IncidentObservable],
+    origins: Mapping[int, Origin],
     tasks: Sequence[IncidentTask],
     staff: bool,
     locale: str,
@@ -92,7 +104,8 @@ def render_report(
 ) -> bytes:
     """The PDF bytes of the incident report."""
     html = report_html(
-        incident, events=events, tasks=tasks, staff=staff, locale=locale, zone=zone, now=now
-    )
+        incident, events=events, observables=observables, origins=origins, tasks=tasks,
+        staff=staff, locale=locale, zone=zone, now=now,
+    )  # fmt: skip
     pdf: bytes = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
     return pdf

@@ -102,6 +102,17 @@ class ObservableOut(BaseModel):
     value: str = Field(description="Canonical (refanged) value")
 
 
+class MergedInto(BaseModel):
+    """The incident a duplicate is followed under, as its reader may see it."""
+
+    reference: str | None = Field(
+        description="Its reference; null when it belongs to another organisation"
+    )
+    status: str = Field(description="Its status: the CERT's handling of the merged report")
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
 class IncidentOut(BaseModel):
     """An incident as the API returns it."""
 
@@ -137,6 +148,11 @@ class IncidentOut(BaseModel):
     detected_at: dt.datetime | None = None
     reported_at: dt.datetime | None = None
     source_ref: str | None = Field(default=None, description="The reporter's own reference")
+    merged_into: MergedInto | None = Field(
+        default=None,
+        description="A duplicate merged into another incident: that incident's status (and "
+        "reference, within one organisation)",
+    )
 
 
 class AttachmentOut(BaseModel):

@@ -90,6 +90,14 @@ class TemplatesIn(_In):
 
 class MergeIn(_In):
     into: Reference = Field(description="Reference of the surviving incident")
+    confirm_organisations: (
+        list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]] | None
+    ) = Field(
+        default=None,
+        max_length=2,
+        description="Required when the two incidents belong to different organisations (leads "
+        'only): the slugs of both organisations, e.g. ["min-sante", "min-interieur"]',
+    )
 
 
 class LinkIn(_In):

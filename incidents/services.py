@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import bindparam, func, literal_column, select, union_all
+from sqlalchemy import bindparam, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from cert import audit
@@ -156,6 +156,7 @@ _SAME_SOURCE_REF = select(_INCIDENTS.c.reference).where(
     _INCIDENTS.c.source_ref == bindparam("source_ref"),
     unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),  # SQLite: use ix_…_org_source_ref
 )
+_ORIGINS = _INCIDENTS.alias("origins")
 _SHARED_OBSERVABLES = (
     select(_INCIDENTS.c.reference)
     .join(_OBSERVABLES, _OBSERVABLES.c.incident_id == _INCIDENTS.c.id)
@@ -164,6 +165,14 @@ _SHARED_OBSERVABLES = (
         unindexed(_INCIDENTS.c.organisation_id) == bindparam("organisation_id"),
         unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),
         _OBSERVABLES.c.value.in_(bindparam("values", expanding=True)),
+        # only what the organisation reported: not a value merged in from another one's report
+        or_(
+            _OBSERVABLES.c.origin_incident_id.is_(None),
+            exists().where(
+                _ORIGINS.c.id == _OBSERVABLES.c.origin_incident_id,
+                _ORIGINS.c.organisation_id == bindparam("organisation_id"),
+            ),
+        ),
     )
     .distinct()
     .order_by(_INCIDENTS.c.reference.desc())

@@ -36,6 +36,8 @@ from incidents.conversation import check_may_answer, reporter_answer, timeline
 from incidents.file_forms import BodyForm
 from incidents.forms import IncidentForm
 from incidents.models import Incident, IncidentStatus
+from incidents.named import event_views
+from incidents.origins import followed, reported_observables
 from incidents.services import IntakeSettings, get_incident, submit_incident
 
 bp = Blueprint("incidents", __name__, template_folder="templates")
@@ -177,12 +179,16 @@ def answer(reference: str) -> ResponseReturnValue:
 
 
 def _track_page(incident: Incident, form: BodyForm, *, status: int = 200) -> ResponseReturnValue:
+    """What the reporting organisation reads (staff see the same page): public events, its own
+    observables only, and for a merged report the status of the incident it is followed under."""
     session, actor = get_session(), current_actor()
     events = timeline(session, actor, incident, public_only=True, limit=MAX_EVENTS)
     return render_template(
         "incidents/track.html",
         incident=incident,
-        events=events,
+        events=event_views(session, actor, events),
+        observables=reported_observables(session, incident),
+        merged=followed(session, actor, incident),
         deadlines=deadlines(incident, context().clock.now()),
         form=form,
         can_answer=not actor.is_cert_staff and incident.status != IncidentStatus.DUPLICATE,

@@ -67,7 +67,11 @@ def test_events_of_another_organisation_become_internal(
     survivor = report(db_session, clock, w.reporter)
     other = report(db_session, clock, w.other_reporter)
     conversation.reporter_answer(db_session, w.actor(w.other_reporter), other, "hi", clock=clock)
-    fold(db_session, w, survivor, other, clock)
+    merge.merge(
+        db_session, w.actor(w.lead), survivor, other, clock=clock, settings=SETTINGS,
+        confirm_organisations=["min-sante", "min-interieur"],
+    )  # fmt: skip
+    db_session.flush()
     reporter_view = conversation.timeline(
         db_session, w.actor(w.reporter), survivor, public_only=True
     )
