@@ -3,8 +3,8 @@ incident's reference — link, unlink and merge events, possible duplicates — 
 those who may see it (``incidents.access.visible``).
 
 * :class:`References` answers "may this actor see the incident with this reference?" for many
-  references at once (one query for those not asked yet; reporters, analysts outside a TLP:RED
-  incident).
+  references at once: from the incidents already loaded when that is enough, else one query for
+  those not asked yet (``incidents.access.visible``).
 * :func:`event_data` is an event's data without the references its reader may not see; the keys
   removed are listed under ``hidden`` so that pages can say "an incident you cannot see".
 * :func:`event_views` gives the timeline pages and the PDF report such redacted events.
@@ -17,11 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from cert.auth.authz import Actor
-from incidents.access import sees_all_red, visible
+from incidents.access import RED, can_see, sees_all_red, visible
 from incidents.models import Incident, IncidentEvent
 
 # event kind → the keys of its data that hold another incident's reference
@@ -42,7 +42,10 @@ class References:
         self._known: dict[str, bool] = {}
 
     def _learn(self, references: Iterable[str]) -> None:
-        unknown = sorted({r for r in references if r not in self._known})
+        unknown = {r for r in references if r not in self._known}
+        if unknown:
+            self._decide_loaded(unknown)
+        unknown = sorted(r for r in unknown if r not in self._known)
         for start in range(0, len(unknown), BATCH):
             chunk = unknown[start : start + BATCH]
             query = select(Incident.reference).where(
@@ -50,6 +53,22 @@ class References:
             )
             seen = set(self.session.scalars(query))
             self._known.update((r, r in seen) for r in chunk)
+
+    def _decide_loaded(self, unknown: set[str]) -> None:
+        """Decide without a query for incidents already in the session (a page of a list names
+        incidents of the same page), when what :func:`can_see` reads is loaded."""
+        for row in list(self.session.identity_map.values()):
+            if not isinstance(row, Incident):
+                continue
+            state, values = inspect(row), row.__dict__
+            if values.get("reference") not in unknown or state.expired:
+                continue
+            if not {"organisation_id", "tlp", "assignee_id"} <= values.keys():
+                continue
+            participants_known = "participants" not in state.unloaded
+            if self.actor.is_cert_staff and row.tlp == RED and not participants_known:
+                continue  # would load them: the query below decides
+            self._known[row.reference] = can_see(self.actor, row)
 
     def visible(self, references: Iterable[str]) -> list[str]:
         """``references`` (in their order) without those the actor may not see."""

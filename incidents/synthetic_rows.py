@@ -220,6 +220,7 @@ class RowFactory:
                 "sources": ["description"],
                 "tlp": row["tlp"],
                 "created_at": row["received_at"],
+                "origin_incident_id": None,
             }
             for kind, value in self._pending.pop(row["id"])
         ]

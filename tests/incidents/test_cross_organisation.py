@@ -206,7 +206,7 @@ def test_the_file_says_linked_to_an_incident_you_cannot_see(
 ) -> None:
     cross = build(db_session, clock, settings["upload_dir"], login=True)
     login(client, cross.world.analyst.email, PASSWORD)
-    html = text(client.get(f"/incidents/{cross.survivor.reference}"))
+    html = text(client.get(f"/incidents/{cross.survivor.reference}?lang=en"))
     assert "Linked to an incident you cannot see" in html
     assert cross.red.reference not in html
 

@@ -157,7 +157,7 @@ def test_bulk_generated_incidents_are_searchable(
     generate_incidents(db_session, Actor.system("test"), 20, clock=clock, settings=SETTINGS)
     value, reference = db_session.execute(
         select(IncidentObservable.value, Incident.reference)
-        .join(Incident)
+        .join(IncidentObservable.incident)
         .where(Incident.tlp != "TLP:RED")
         .order_by(IncidentObservable.id.desc())
         .limit(1)
