@@ -264,10 +264,14 @@ def merge_into(reference: str) -> ResponseReturnValue:
         survivor = _other(s, a, i, f.reference.data)
         if survivor.organisation_id != i.organisation_id:  # the page asks to confirm both
             f.organisations = (i.organisation, survivor.organisation)
-        merge.merge(
-            s, a, survivor, i, clock=_clock(), settings=intake(),
-            confirm_organisations=f.confirmed(),
-        )  # fmt: skip
+        try:
+            merge.merge(
+                s, a, survivor, i, clock=_clock(), settings=intake(),
+                confirm_organisations=f.confirmed(),
+            )  # fmt: skip
+        except PermissionDenied as exc:  # an analyst, across organisations: said on the form
+            f.organisations = None
+            raise ValidationFailed(exc.message, fields={"reference": exc.message}) from None
         return survivor
 
     return _act(reference, "merge", call, anchor="related")

@@ -91,10 +91,27 @@ def test_the_web_form_asks_the_lead_to_confirm_both_organisations(
     html = text(asked)
     assert 'name="merge-confirm"' in html
     assert w.interieur.name in html and w.sante.name in html
+    refused = client.post(f"{page}/merge", data={**form, "merge-confirm": "min-interieur"})
+    assert refused.status_code == 422 and unchanged(db_session, survivor, other)
     done = client.post(f"{page}/merge", data={**form, "merge-confirm": "min-sante min-interieur"})
     assert done.status_code == 302 and survivor.reference in done.headers["Location"]
     db_session.refresh(other)
     assert other.status == IncidentStatus.DUPLICATE
+
+
+def test_the_web_form_tells_an_analyst_only_a_lead_merges_across_organisations(
+    client: FlaskClient, db_session: Session, clock: FrozenClock
+) -> None:
+    w = make_world(db_session, clock, login=True)
+    survivor = report(db_session, clock, w.reporter, **SURVIVOR)
+    other = report(db_session, clock, w.other_reporter, **DUPLICATE)
+    login(client, w.analyst.email, PASSWORD)
+    page = f"/incidents/{other.reference}"
+    form = {"csrf_token": csrf_token(text(client.get(page))), "merge-reference": survivor.reference}
+    confirmed = {**form, "merge-confirm": "min-sante min-interieur"}
+    refused = client.post(f"{page}/merge", data=confirmed)
+    assert refused.status_code == 422 and unchanged(db_session, survivor, other)
+    assert "only a lead merges" in text(refused) and 'name="merge-confirm"' not in text(refused)
 
 
 def test_an_analyst_still_merges_within_one_organisation(
