@@ -42,10 +42,10 @@ class References:
         self._known: dict[str, bool] = {}
 
     def _learn(self, references: Iterable[str]) -> None:
-        unknown = {r for r in references if r not in self._known}
-        if unknown:
-            self._decide_loaded(unknown)
-        unknown = sorted(r for r in unknown if r not in self._known)
+        asked = {r for r in references if r not in self._known}
+        if asked:
+            self._decide_loaded(asked)
+        unknown = sorted(r for r in asked if r not in self._known)
         for start in range(0, len(unknown), BATCH):
             chunk = unknown[start : start + BATCH]
             query = select(Incident.reference).where(
