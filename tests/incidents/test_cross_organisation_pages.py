@@ -55,6 +55,9 @@ def test_the_staff_file_names_the_origin_it_may_see(
     login(client, cross.world.lead.email, PASSWORD)
     page = text(client.get(f"/incidents/{cross.survivor.reference}?lang=en"))
     assert f"Merged from {cross.duplicate.reference} (min-sante)" in page
+    data = client.get(f"/incidents/{cross.survivor.reference}/report.pdf?lang=en").get_data()
+    pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert "Merged from" in pdf and f"{cross.duplicate.reference} (min-sante)" in pdf
     logout(client)
     login(client, cross.assignee.email, PASSWORD)
     page = text(client.get(f"/incidents/{cross.red.reference}?lang=en"))
