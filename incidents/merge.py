@@ -155,7 +155,7 @@ def merge(
     events = session.execute(
         update(IncidentEvent).where(IncidentEvent.incident_id == other.id).values(**values)
     ).rowcount  # type: ignore[attr-defined]
-    now = clock.now()
+    now, was = clock.now(), IncidentStatus(other.status)
     other.status, other.duplicate_of_id, other.updated_at = (
         IncidentStatus.DUPLICATE,
         survivor.id,
@@ -181,7 +181,7 @@ def merge(
         "incident",
         other.reference,
         clock=clock,
-        before={"status": IncidentStatus(other.status)},
+        before={"status": was},
         after={"into": survivor.reference, **summary, **_organisations(survivor, other)},
     )
     incident_merged.send(survivor, session=session, actor=actor, duplicate=other)
