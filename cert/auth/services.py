@@ -209,6 +209,15 @@ def set_active(session: Session, actor: Actor, user: User, active: bool, *, cloc
         )
 
 
+def end_all_sessions(session: Session, actor: Actor, user: User, *, clock: Clock) -> int:
+    """An administrator ends every open web session of ``user`` (audited); the count."""
+    require(actor, Role.ADMIN, "ending another user's sessions")
+    user.session_nonce = secrets.token_hex(16)
+    return sessions.end_user_sessions(
+        session, actor, user, reason=sessions.EndReason.ENDED_BY_ADMIN, clock=clock
+    )
+
+
 def set_locale(session: Session, actor: Actor, user: User, locale: str, *, clock: Clock) -> None:
     """Change a user's interface and e-mail language (fr, en or ar)."""
     if actor.user_id != user.id:

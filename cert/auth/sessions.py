@@ -158,11 +158,12 @@ def end_user_sessions(
     if keep is not None:
         query = query.where(UserSession.id != keep.id)
     now = clock.now()
-    ended = db.execute(
+    result = db.execute(
         query.values(ended_at=now, ended_reason=reason).execution_options(
             synchronize_session="fetch"
         )
-    ).rowcount
+    )
+    ended = int(getattr(result, "rowcount", 0) or 0)
     if ended:
         audit.record(
             db,
@@ -173,7 +174,7 @@ def end_user_sessions(
             clock=clock,
             after={"sessions": ended, "reason": reason, "kept": keep.id if keep else None},
         )
-    return int(ended or 0)
+    return ended
 
 
 def access_own_session(db: Session, user: User, session_id: int) -> UserSession:
@@ -187,7 +188,7 @@ def access_own_session(db: Session, user: User, session_id: int) -> UserSession:
 def purge_sessions(db: Session, *, policy: SessionPolicy, now: dt.datetime) -> int:
     """Delete the sessions that can no longer be used (ended, idle or past their lifetime); their
     history stays in the audit log."""
-    dead = db.execute(
+    result = db.execute(
         delete(UserSession)
         .where(
             or_(
@@ -197,5 +198,5 @@ def purge_sessions(db: Session, *, policy: SessionPolicy, now: dt.datetime) -> i
             )
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
-    return int(dead or 0)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

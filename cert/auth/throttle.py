@@ -53,7 +53,7 @@ def delay_after(failures: int) -> dt.timedelta | None:
     if failures < THRESHOLD:
         return None
     doublings = min(failures - THRESHOLD, 10)  # 2**10 minutes is past the cap already
-    return min(FIRST_DELAY * 2**doublings, MAX_DELAY)
+    return min(FIRST_DELAY * (1 << doublings), MAX_DELAY)
 
 
 def record_failure(db: Session, email: str, *, now: dt.datetime) -> dt.timedelta | None:
@@ -89,14 +89,12 @@ def clear(db: Session, email: str) -> None:
 
 def purge(db: Session, *, now: dt.datetime) -> int:
     """Forget the counts that no longer matter (an hour without failure, no wait running)."""
-    return int(
-        db.execute(
-            delete(LoginThrottle)
-            .where(
-                LoginThrottle.last_failure_at <= now - WINDOW,
-                or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until <= now),
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+    result = db.execute(
+        delete(LoginThrottle)
+        .where(
+            LoginThrottle.last_failure_at <= now - WINDOW,
+            or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until <= now),
+        )
+        .execution_options(synchronize_session=False)
     )
+    return int(getattr(result, "rowcount", 0) or 0)

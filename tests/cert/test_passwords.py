@@ -3,6 +3,7 @@ everywhere a password is set, and changing one's own password from the account p
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +19,10 @@ from cert.audit import AuditEntry
 from cert.auth import passwords
 from cert.auth import services as accounts
 from cert.auth.models import UserSession
+from cert.auth.sessions import start_session
 from cert.cli import COMMAND_MODULES, cli
 from cert.clock import FrozenClock
+from cert.db import make_session_factory, session_scope
 from cert.errors import ValidationFailed
 from tests.dbs import TestDatabase
 from tests.factories import PASSWORD, SYSTEM, make_org, make_user
@@ -208,3 +211,90 @@ def test_cli_refuses_weak_passwords_and_writes_nothing(invoke: Callable[..., Res
     )
     assert refused.exit_code == 1 and "password: must not contain your" in refused.output
     assert "user.password" not in invoke("audit").output
+
+
+# ---------------------------------------------------------------- the administration pages
+def _admin_sets(admin: FlaskClient, user_id: int, new: str) -> tuple[int, str]:
+    url = f"/admin/users/{user_id}/password"
+    page = text(admin.get(url))
+    response = admin.post(
+        url,
+        data={"csrf_token": csrf_token(page), "new_password": new, "confirm_password": new},
+    )
+    if response.status_code == 302:
+        return 302, text(admin.get(response.headers["Location"]))
+    return response.status_code, text(response)
+
+
+def test_the_admin_page_applies_the_policy_and_ends_the_users_sessions(
+    app: Flask, db_session: Session, clock: FrozenClock
+) -> None:
+    admin_user = make_user(db_session, clock, role="admin")
+    user = make_user(db_session, clock, email=EMAIL, name=NAME)
+    admin, victim = app.test_client(), app.test_client()
+    login(admin, admin_user.email, PASSWORD)
+    login(victim, EMAIL, PASSWORD)
+    assert f'href="/admin/users/{user.id}/password"' in text(admin.get("/admin/users"))
+    for weak, reason in [
+        ("password123456", "trop courant"),
+        ("amina.tazi-2026!", "ne doit pas contenir votre adresse e-mail"),
+        ("Tazi and the sea", "ne doit pas contenir votre nom"),
+        ("short one", "au moins 12 caractères"),
+    ]:
+        status, page = _admin_sets(admin, user.id, weak)
+        assert (status, reason in page) == (422, True), weak
+    assert victim.get("/account").status_code == 200  # nothing changed
+    status, page = _admin_sets(admin, user.id, "Tea-kettle 4 moonlit dunes")
+    assert status == 302 and "a été modifié" in page
+    assert victim.get("/account").status_code == 302
+    assert admin.get("/account").status_code == 200
+    assert login(app.test_client(), EMAIL, "Tea-kettle 4 moonlit dunes").status_code == 302
+
+
+def test_only_admins_set_passwords(app: Flask, db_session: Session, clock: FrozenClock) -> None:
+    lead = make_user(db_session, clock, role="lead")
+    user = make_user(db_session, clock)
+    client = app.test_client()
+    login(client, lead.email, PASSWORD)
+    assert client.get(f"/admin/users/{user.id}/password").status_code == 403
+    page = text(client.get("/account"))
+    response = client.post(
+        f"/admin/users/{user.id}/password",
+        data={
+            "csrf_token": csrf_token(page),
+            "new_password": "x" * 20,
+            "confirm_password": "x" * 20,
+        },
+    )
+    assert response.status_code == 403
+
+
+def test_cli_set_password_and_end_sessions_end_the_users_sessions(
+    invoke: Callable[..., Result], fresh_database: TestDatabase
+) -> None:
+    invoke("orgs", "create", "--slug", "min-a", "--name", "A")
+    base = ["users", "create", "--email", EMAIL, "--name", NAME, "--role", "reporter"]
+    assert invoke(*base, "--org", "min-a", "--password-stdin", stdin=PASSWORD + "\n").exit_code == 0
+    factory = make_session_factory(fresh_database.engine)
+    clock = FrozenClock(dt.datetime.now(dt.UTC))
+
+    def open_two() -> None:
+        with session_scope(factory) as db:
+            user = accounts.get_user_by_email(db, EMAIL)
+            for _ in range(2):
+                start_session(db, user, ip="192.0.2.1", user_agent="x", clock=clock)
+
+    def reasons() -> list[str | None]:
+        with factory() as db:
+            return sorted(str(r) for r in db.scalars(select(UserSession.ended_reason)))
+
+    open_two()
+    result = invoke("users", "end-sessions", "--email", EMAIL)
+    assert result.output.strip() == f"ended 2 session(s) of {EMAIL}"
+    assert reasons() == ["ended_by_admin"] * 2
+    open_two()
+    changed = invoke(
+        "users", "set-password", "--email", EMAIL, "--password-stdin", stdin="Tea-kettle 4 dunes\n"
+    )
+    assert changed.exit_code == 0, changed.output
+    assert reasons() == ["ended_by_admin"] * 2 + ["password"] * 2

@@ -4,6 +4,7 @@ lists the open sessions and ends them, a password change keeps only the current 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,13 +13,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cert import scheduler
 from cert.app import create_app
 from cert.audit import AuditEntry
 from cert.auth import services as accounts
 from cert.auth import sessions as web_sessions
-from cert.auth.models import UserSession
+from cert.auth import throttle
+from cert.auth.models import LoginThrottle, User, UserSession
 from cert.clock import FrozenClock
 from cert.config import ConfigError, load_config
+from cert.db import make_session_factory, session_scope
+from tests.dbs import TestDatabase
 from tests.factories import PASSWORD, SYSTEM, make_user
 from tests.webclient import csrf_token, login, logout, text
 
@@ -278,3 +283,60 @@ def test_purge_forgets_ended_and_expired_sessions(
     left = db_session.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
     assert len(left) == 1 and left[0].client_address == "192.0.2.10"
     assert laptop.get("/account").status_code == 200
+
+
+def test_the_scheduler_job_purges_sessions_and_spent_throttles(
+    fresh_database: TestDatabase, tmp_path: Path
+) -> None:
+    factory = make_session_factory(fresh_database.engine)
+    clock = FrozenClock()
+    with session_scope(factory) as db:
+        user = make_user(db, clock)
+        web_sessions.start_session(db, user, ip="192.0.2.1", user_agent="old", clock=clock)
+        throttle.record_failure(db, "someone@example.gov.ma", now=clock.now())
+    clock.advance(hours=2)
+    with session_scope(factory) as db:
+        user = db.get(User, user.id)
+        assert user is not None
+        web_sessions.start_session(db, user, ip="192.0.2.2", user_agent="new", clock=clock)
+    config = load_config(
+        {"database_url": fresh_database.url, "instance_dir": tmp_path, "secret_key": "s" * 40},
+        environ={},
+    )
+    context = scheduler.JobContext(config, fresh_database.engine, factory, clock, "test:1")
+    spec = scheduler.JOBS["auth.purge_sessions"]
+    assert spec.interval == 3600
+    assert spec.resolve()(context) == {"sessions": 1, "throttles": 1}
+    with factory() as db:
+        assert db.scalars(select(UserSession.user_agent)).all() == ["new"]
+        assert db.scalars(select(LoginThrottle)).all() == []
+
+
+def test_an_admin_ends_every_session_of_a_user(
+    app: Flask, db_session: Session, clock: FrozenClock
+) -> None:
+    laptop, phone, user = _open_two_sessions(app, db_session, clock)
+    admin_user = make_user(db_session, clock, role="admin")
+    admin = app.test_client()
+    login(admin, admin_user.email, PASSWORD)
+    page = text(admin.get("/admin/users"))
+    response = admin.post(
+        f"/admin/users/{user.id}/end-sessions", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 302
+    assert f"Sessions de {user.email} fermées : 2." in text(admin.get("/admin/users"))
+    assert laptop.get("/account").status_code == 302 and phone.get("/account").status_code == 302
+    assert admin.get("/account").status_code == 200
+    entry = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "auth.sessions_end")
+    ).one()
+    assert entry.actor_id == admin_user.id and entry.after is not None
+    assert entry.after["reason"] == "ended_by_admin" and entry.after["sessions"] == 2
+    reporter = app.test_client()
+    login(reporter, make_user(db_session, clock).email, PASSWORD)
+    page = text(reporter.get("/account"))
+    forbidden = reporter.post(
+        f"/admin/users/{admin_user.id}/end-sessions", data={"csrf_token": csrf_token(page)}
+    )
+    assert forbidden.status_code == 403
+    assert admin.get("/account").status_code == 200

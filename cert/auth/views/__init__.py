@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, render_template
 
 from cert.auth.decorators import login_required
-from cert.auth.views import account, admin, signin
+from cert.auth.views import account, admin, admin_users, signin
 from cert.web import rate_limit
 
 bp = Blueprint("auth", __name__)
@@ -30,6 +30,16 @@ bp.add_url_rule(
 bp.add_url_rule("/admin/audit", view_func=admin.audit_log)
 bp.add_url_rule("/admin/users", view_func=admin.users)
 bp.add_url_rule("/admin/organisations", view_func=admin.organisations)
+bp.add_url_rule(
+    "/admin/users/<int:user_id>/password",
+    view_func=admin_users.set_password,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(
+    "/admin/users/<int:user_id>/end-sessions",
+    view_func=admin_users.end_sessions,
+    methods=["POST"],
+)
 
 
 @login_required

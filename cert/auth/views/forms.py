@@ -69,5 +69,26 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField(_l("Change my password"))
 
 
+class AdminPasswordForm(FlaskForm):  # type: ignore[misc]
+    """An administrator sets another user's password (the same policy)."""
+
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=_l(
+            "At least 12 characters; not a common password, nor the user's name or e-mail "
+            "address. Every session of the user ends."
+        ),
+    )
+    confirm_password = PasswordField(
+        _l("New password, again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two new passwords do not match.")),
+        ],
+    )
+    submit = SubmitField(_l("Set the password"))
+
+
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A button alone (logout, revoke): only the CSRF token is checked."""
