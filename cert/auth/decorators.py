@@ -88,12 +88,13 @@ def load_session_user(key: str) -> SessionUser | None:
     (it runs first thing in the request, see :func:`_load_user_first`)."""
     user_id, _, rest = key.partition(":")
     nonce, _, token = rest.partition(":")
-    if not user_id.isdigit() or not nonce or not token:
+    if not user_id.isdigit() or not nonce or not token or _is_api():
         return None
     db = get_session()
     row = sessions.resolve_session(db, token, policy=session_policy(), clock=context().clock)
-    if db.dirty:
-        db.commit()
+    touched = db.dirty
+    if touched and not (db.new or db.deleted) and all(isinstance(o, UserSession) for o in touched):
+        db.commit()  # the stamp or the expiry alone, never anything of the view's
     if row is None or row.user_id != int(user_id):
         return None
     user = row.user
@@ -104,12 +105,15 @@ def load_session_user(key: str) -> SessionUser | None:
     return SessionUser(user, row, token)
 
 
+def _is_api() -> bool:
+    blueprint = request.blueprint
+    return blueprint is not None and blueprint.split(".")[0] == "api"
+
+
 def _load_user_first() -> None:
     """Load the signed-in user before the view runs, so that the loader's commit (the session
     stamp) never carries anything of the view's. API requests never use the session."""
-    if request.blueprint and request.blueprint.split(".")[0] == "api":
-        return
-    if request.endpoint == "static":
+    if _is_api() or request.endpoint == "static":
         return
     _ = current_user.is_authenticated
 
@@ -141,7 +145,7 @@ def current_account() -> User | None:
     api_user: User | None = g.get("api_user")
     if api_user is not None:
         return api_user
-    if request.blueprint and request.blueprint.split(".")[0] == "api":
+    if _is_api():
         return None  # the API never accepts session cookies (it is not CSRF-protected)
     if current_user.is_authenticated:
         account: User = current_user.account

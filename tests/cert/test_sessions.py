@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_login.utils import encode_cookie  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -340,3 +341,24 @@ def test_an_admin_ends_every_session_of_a_user(
     )
     assert forbidden.status_code == 403
     assert admin.get("/account").status_code == 200
+
+
+def test_a_remember_me_cookie_goes_through_the_same_check(
+    app: Flask, client: FlaskClient, db_session: Session, clock: FrozenClock
+) -> None:
+    """None is ever set; a forged or stolen one names a session, which logout ends as well."""
+    user = make_user(db_session, clock)
+    login(client, user.email, PASSWORD)
+    with client.session_transaction() as cookie_session:
+        key = cookie_session["_user_id"]
+    with app.test_request_context():
+        remember = encode_cookie(key)
+    assert _remembered(app, remember).get("/account").status_code == 200  # a live session
+    logout(client)
+    assert _remembered(app, remember).get("/account").status_code == 302
+
+
+def _remembered(app: Flask, remember: str) -> FlaskClient:
+    holder = app.test_client()
+    holder.set_cookie("remember_token", remember)
+    return holder
