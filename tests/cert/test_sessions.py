@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_login.utils import encode_cookie  # type: ignore[import-untyped]
-from sqlalchemy import select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert import scheduler
@@ -362,3 +362,29 @@ def _remembered(app: Flask, remember: str) -> FlaskClient:
     holder = app.test_client()
     holder.set_cookie("remember_token", remember)
     return holder
+
+
+def test_reading_pages_writes_nothing_but_the_stamp_once_a_minute(
+    client: FlaskClient, db_session: Session, clock: FrozenClock, connection: Connection
+) -> None:
+    user = make_user(db_session, clock)
+    login(client, user.email, PASSWORD)
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        clock.advance(seconds=59)
+        assert client.get("/account").status_code == 200
+        assert [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))] == []
+        reads = [s for s in statements if "FROM user_sessions" in s]
+        assert len(reads) == 2  # the loader, and the page's list of open sessions
+        statements.clear()
+        clock.advance(seconds=2)
+        assert client.get("/").status_code == 200
+        writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+        assert len(writes) == 1 and writes[0].startswith("UPDATE user_sessions SET last_seen_at")
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
