@@ -175,12 +175,6 @@ def log_in(user: User) -> None:
     login_user(SessionUser(user, row, token), remember=False)
 
 
-def renew_session_key(user: User) -> None:
-    """Keep this session after the user's key changed (their own password change)."""
-    current: SessionUser = current_user._get_current_object()
-    login_user(SessionUser(user, current.web_session, current.token), remember=False)
-
-
 def log_out() -> None:
     """End this session on the server (audited), then forget the cookie's content."""
     row = current_web_session()
@@ -299,7 +293,6 @@ __all__ = [
     "init_app",
     "log_in",
     "log_out",
-    "renew_session_key",
     "login_required",
     "require",
     "require_at_least",

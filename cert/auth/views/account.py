@@ -16,7 +16,6 @@ from cert.auth.decorators import (
     current_web_session,
     log_out,
     login_required,
-    renew_session_key,
     session_policy,
 )
 from cert.auth.models import User, UserSession
@@ -132,8 +131,7 @@ def change_password() -> ResponseReturnValue:
         for name, reason in exc.fields.items():
             getattr(form, name).errors.append(_(reason))
         return _page(user, password_form=form), 422
-    db.commit()
-    renew_session_key(user)
+    db.commit()  # this session's key is unchanged: only the other sessions' rows ended
     flash(
         _("Your password has been changed. Your other sessions have been ended."),
         "success",

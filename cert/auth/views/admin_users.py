@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from cert.auth import services as accounts
 from cert.auth.authz import can_manage_users
-from cert.auth.decorators import current_actor, require
+from cert.auth.decorators import current_actor, current_web_session, require
 from cert.auth.models import User
 from cert.auth.views.forms import AdminPasswordForm
 from cert.errors import NotFound, ValidationFailed
@@ -31,13 +31,15 @@ def set_password(user_id: int) -> ResponseReturnValue:
         status = 422 if form.is_submitted() else 200
         return render_template("auth/user_password.html", user=user, form=form), status
     try:
+        actor = current_actor()
         accounts.set_password(
             db,
-            current_actor(),
+            actor,
             user,
             form.new_password.data,
             clock=context().clock,
             field="new_password",
+            keep=current_web_session() if actor.user_id == user.id else None,
         )
     except ValidationFailed as exc:
         db.rollback()
