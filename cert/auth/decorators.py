@@ -1,9 +1,13 @@
 """Web kit for authentication: sessions (Flask-Login), the current actor and role decorators.
 
-A web session is keyed on ``"<user id>:<session nonce>"``: changing a password or deactivating a
-user changes the nonce, which ends every open session of that user. API requests carry no session;
-``cert.api`` authenticates their bearer token and registers the user with :func:`use_api_user`.
-This module never imports domain packages.
+Web sessions live on the server (:mod:`cert.auth.sessions`, table ``user_sessions``). The signed
+cookie carries ``"<user id>:<session nonce>:<session id>"``; a request is signed in while the
+session's row is open (not ended, not idle for ``CERT_SESSION_IDLE_MINUTES``, younger than
+``CERT_SESSION_MAX_HOURS``) and the user's nonce still matches. Logout ends the row, so a copy of
+the cookie is worthless afterwards; a password change or a deactivation ends every row (and
+changes the nonce). No "remember me" cookie is ever set; one presented anyway goes through the
+same loader. API requests carry no session; ``cert.api`` authenticates their bearer token and
+registers the user with :func:`use_api_user`. This module never imports domain packages.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from flask_login import (  # type: ignore[import-untyped]
     logout_user,
 )
 
+from cert.auth import sessions
 from cert.auth.authz import Actor, at_least, can_manage_users, can_read_audit
-from cert.auth.models import OrganisationKind, Role, User
+from cert.auth.models import OrganisationKind, Role, User, UserSession
 from cert.errors import AuthenticationFailed, PermissionDenied
-from cert.web import error_response, get_session, wants_json
+from cert.web import context, error_response, get_session, wants_json
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,13 +55,16 @@ ORGANISATION_KIND_LABELS = {
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
-    """What Flask-Login keeps for a signed-in user: the account and its session nonce."""
+    """What Flask-Login keeps for a signed-in user: the account, its open session and the session
+    id (from the cookie; the database has only its hash)."""
 
-    def __init__(self, account: User) -> None:
+    def __init__(self, account: User, web_session: UserSession, token: str) -> None:
         self.account = account
+        self.web_session = web_session
+        self.token = token
 
     def get_id(self) -> str:
-        return f"{self.account.id}:{self.account.session_nonce}"
+        return f"{self.account.id}:{self.account.session_nonce}:{self.token}"
 
     @property
     def is_active(self) -> bool:
@@ -67,17 +75,55 @@ class SessionUser(UserMixin):  # type: ignore[misc]
         return self.account.locale
 
 
+def session_policy() -> sessions.SessionPolicy:
+    settings = context().settings
+    return sessions.SessionPolicy.of(
+        idle_minutes=settings.session_idle_minutes, max_hours=settings.session_max_hours
+    )
+
+
 def load_session_user(key: str) -> SessionUser | None:
-    """Flask-Login's user loader: the user while the nonce matches and the account is active."""
-    user_id, _, nonce = key.partition(":")
-    if not user_id.isdigit() or not nonce:
+    """Flask-Login's user loader: the user while the session is open, the nonce matches and the
+    account is active. Commits the once-a-minute ``last_seen_at`` stamp or the expiry it finds
+    (it runs first thing in the request, see :func:`_load_user_first`)."""
+    user_id, _, rest = key.partition(":")
+    nonce, _, token = rest.partition(":")
+    if not user_id.isdigit() or not nonce or not token or _is_api():
         return None
-    user = get_session().get(User, int(user_id))
-    if user is None or not user.is_active:
+    db = get_session()
+    row = sessions.resolve_session(db, token, policy=session_policy(), clock=context().clock)
+    touched = db.dirty
+    if touched and not (db.new or db.deleted) and all(isinstance(o, UserSession) for o in touched):
+        db.commit()  # the stamp or the expiry alone, never anything of the view's
+    if row is None or row.user_id != int(user_id):
+        return None
+    user = row.user
+    if not user.is_active:
         return None
     if not hmac.compare_digest(user.session_nonce.encode(), nonce.encode()):
         return None
-    return SessionUser(user)
+    return SessionUser(user, row, token)
+
+
+def _is_api() -> bool:
+    blueprint = request.blueprint
+    return blueprint is not None and blueprint.split(".")[0] == "api"
+
+
+def _load_user_first() -> None:
+    """Load the signed-in user before the view runs, so that the loader's commit (the session
+    stamp) never carries anything of the view's. API requests never use the session."""
+    if _is_api() or request.endpoint == "static":
+        return
+    _ = current_user.is_authenticated
+
+
+def current_web_session() -> UserSession | None:
+    """The open session of this request (web pages only)."""
+    if current_account() is None or g.get("api_user") is not None:
+        return None
+    row: UserSession = current_user.web_session
+    return row
 
 
 def _unauthorized() -> Any:
@@ -99,7 +145,7 @@ def current_account() -> User | None:
     api_user: User | None = g.get("api_user")
     if api_user is not None:
         return api_user
-    if request.blueprint and request.blueprint.split(".")[0] == "api":
+    if _is_api():
         return None  # the API never accepts session cookies (it is not CSRF-protected)
     if current_user.is_authenticated:
         account: User = current_user.account
@@ -116,12 +162,32 @@ def current_actor() -> Actor:
 
 
 def log_in(user: User) -> None:
-    """Start a web session for ``user`` (the previous session's content is dropped)."""
+    """Start a web session for ``user`` (the previous session's content is dropped); the caller
+    commits."""
     _reset_session()
-    login_user(SessionUser(user))
+    row, token = sessions.start_session(
+        get_session(),
+        user,
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+        clock=context().clock,
+    )
+    login_user(SessionUser(user, row, token), remember=False)
 
 
 def log_out() -> None:
+    """End this session on the server (audited), then forget the cookie's content."""
+    row = current_web_session()
+    account = current_account()
+    if row is not None and account is not None:
+        sessions.end_session(
+            get_session(),
+            Actor.for_user(account, ip=request.remote_addr),
+            row,
+            reason=sessions.EndReason.LOGOUT,
+            clock=context().clock,
+        )
+        get_session().commit()
     logout_user()
     _reset_session()
 
@@ -208,11 +274,12 @@ def _kind_label(kind: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Flask-Login with nonce-keyed sessions, and what templates need to know about the user."""
+    """Flask-Login with server-side sessions, and what templates need to know about the user."""
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_session_user)
     login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_load_user_first)
     app.context_processor(_template_context)
     app.jinja_env.filters["role_label"] = _role_label
     app.jinja_env.filters["kind_label"] = _kind_label
@@ -222,6 +289,7 @@ __all__ = [
     "SessionUser",
     "current_account",
     "current_actor",
+    "current_web_session",
     "init_app",
     "log_in",
     "log_out",

@@ -120,3 +120,36 @@ class ApiToken(Base):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.user.is_active
+
+
+class UserSession(Base):
+    """A web session, server side. The browser's signed cookie carries a random session id; only
+    its SHA-256 is stored. Logout, a password change, a deactivation or the user (account page)
+    end it; so do the idle timeout and the absolute lifetime (``CERT_SESSION_*``)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]  # refreshed at most once a minute
+    client_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))  # truncated
+    ended_at: Mapped[dt.datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(32))  # logout, idle, expired, …
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per submitted e-mail address (known or not, so that the throttle does not
+    tell which accounts exist); keyed on the SHA-256 of the normalised address."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[dt.datetime] = mapped_column(index=True)
+    blocked_until: Mapped[dt.datetime | None]

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from cert import audit
+from cert.auth import sessions, throttle
 from cert.auth.authz import Actor, at_least, require
 from cert.auth.models import (
     ApiToken,
@@ -26,13 +27,21 @@ from cert.auth.models import (
     OrganisationKind,
     Role,
     User,
+    UserSession,
 )
+from cert.auth.passwords import MIN_LENGTH, WRONG_CURRENT, check_password
 from cert.clock import Clock
-from cert.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from cert.errors import (
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 
 LOCALES = ("fr", "en", "ar")
 TOKEN_PREFIX = "vig_"  # noqa: S105 (a marker, not a secret)
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = MIN_LENGTH
 _hasher = PasswordHasher()
 
 
@@ -50,12 +59,11 @@ def normalise_email(address: str) -> str:
         raise ValidationFailed("invalid e-mail address", fields={"email": str(exc)}) from None
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            "password too short",
-            fields={"password": f"at least {MIN_PASSWORD_LENGTH} characters"},
-        )
+def check_password_strength(
+    password: str, *, email: str | None = None, name: str | None = None, field: str = "password"
+) -> None:
+    """The password policy (:mod:`cert.auth.passwords`): ``ValidationFailed`` naming ``field``."""
+    check_password(password, email=email, name=name, field=field)
 
 
 def create_user(
@@ -86,7 +94,7 @@ def create_user(
         errors["locale"] = f"must be one of {', '.join(LOCALES)}"
     if password is not None:
         try:
-            check_password_strength(password)
+            check_password_strength(password, email=email, name=name)
         except ValidationFailed as exc:
             errors.update(exc.fields)
     if errors:
@@ -133,16 +141,50 @@ def get_user_by_email(session: Session, email: str) -> User:
 
 
 def set_password(
-    session: Session, actor: Actor, user: User, password: str, *, clock: Clock
+    session: Session,
+    actor: Actor,
+    user: User,
+    password: str,
+    *,
+    clock: Clock,
+    keep: UserSession | None = None,
+    field: str = "password",
 ) -> None:
-    """Change a password; every open web session of the user ends."""
+    """Change a password; every open web session of the user ends, but ``keep`` (the session of
+    a user changing their own password)."""
     if actor.user_id != user.id:
         require(actor, Role.ADMIN, "changing another user's password")
-    check_password_strength(password)
+    check_password_strength(password, email=user.email, name=user.name, field=field)
     user.password_hash = _hasher.hash(password)
-    user.session_nonce = secrets.token_hex(16)
+    if keep is None:  # the nonce is in every session's key: rotating it ends them all
+        user.session_nonce = secrets.token_hex(16)
     user.updated_at = clock.now()
     audit.record(session, actor, "user.password", "user", user.id, clock=clock)
+    sessions.end_user_sessions(
+        session, actor, user, reason=sessions.EndReason.PASSWORD, clock=clock, keep=keep
+    )
+
+
+def change_own_password(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    current: str,
+    new: str,
+    keep: UserSession | None,
+    clock: Clock,
+) -> None:
+    """The user's own change: the current password first (a failure is audited), then the
+    policy; the user's other sessions end, ``keep`` (this one) stays open."""
+    if actor.user_id != user.id:
+        raise PermissionDenied("only the user changes their own password this way")
+    if not _verify(user, current):
+        audit.record(session, actor, "user.password_failed", "user", user.id, clock=clock)
+        raise ValidationFailed(
+            "current password incorrect", fields={"current_password": WRONG_CURRENT}
+        )
+    set_password(session, actor, user, new, clock=clock, keep=keep, field="new_password")
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool, *, clock: Clock) -> None:
@@ -160,6 +202,19 @@ def set_active(session: Session, actor: Actor, user: User, active: bool, *, cloc
         clock=clock,
         before={"is_active": before},
         after={"is_active": active},
+    )
+    if not active:
+        sessions.end_user_sessions(
+            session, actor, user, reason=sessions.EndReason.DEACTIVATED, clock=clock
+        )
+
+
+def end_all_sessions(session: Session, actor: Actor, user: User, *, clock: Clock) -> int:
+    """An administrator ends every open web session of ``user`` (audited); the count."""
+    require(actor, Role.ADMIN, "ending another user's sessions")
+    user.session_nonce = secrets.token_hex(16)
+    return sessions.end_user_sessions(
+        session, actor, user, reason=sessions.EndReason.ENDED_BY_ADMIN, clock=clock
     )
 
 
@@ -188,31 +243,64 @@ def set_locale(session: Session, actor: Actor, user: User, locale: str, *, clock
     )
 
 
+def _verify(user: User | None, password: str) -> bool:
+    """Argon2 check; an unknown user is checked against a dummy hash (the same time)."""
+    try:
+        return bool(
+            _hasher.verify(
+                user.password_hash if user and user.password_hash else _dummy_hash(), password
+            )
+        )
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(
     session: Session, email: str, password: str, *, ip: str | None, clock: Clock
 ) -> User:
-    """Check a login. Failures are audited and indistinguishable to the caller."""
+    """Check a login. Failures are audited and indistinguishable to the caller.
+
+    The per-account throttle (:mod:`cert.auth.throttle`) is keyed on the submitted address,
+    known or not; while it runs, even the right password is refused. The password is checked
+    in every case, so that the answer takes the same time.
+    """
     user = find_user(session, email)
-    ok = False
-    try:
-        ok = _hasher.verify(
-            user.password_hash if user and user.password_hash else _dummy_hash(), password
-        )
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if user is None or not user.is_active or not user.password_hash or not ok:
+    ok = _verify(user, password)
+    now = clock.now()
+    label = email.strip().lower()[:254]
+    failed_actor = Actor(None, label, None, None, ip)
+    object_id = user.id if user else "-"
+    waiting = throttle.blocked_until(session, email, now=now)
+    if waiting is not None:
         audit.record(
             session,
-            Actor(None, email.strip().lower()[:254], None, None, ip),
-            "auth.login_failed",
+            failed_actor,
+            "auth.login_throttled",
             "user",
-            user.id if user else "-",
+            object_id,
             clock=clock,
+            after={"until": waiting.isoformat()},
         )
         raise AuthenticationFailed("invalid e-mail or password")
+    if user is None or not user.is_active or not user.password_hash or not ok:
+        audit.record(session, failed_actor, "auth.login_failed", "user", object_id, clock=clock)
+        delay = throttle.record_failure(session, email, now=now)
+        if delay is not None:
+            failures = throttle.failures(session, email)
+            audit.record(
+                session,
+                failed_actor,
+                "auth.login_throttle",
+                "user",
+                object_id,
+                clock=clock,
+                after={"failures": failures, "delay_seconds": int(delay.total_seconds())},
+            )
+        raise AuthenticationFailed("invalid e-mail or password")
+    throttle.clear(session, email)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.last_login_at = clock.now()
+    user.last_login_at = now
     audit.record(session, Actor.for_user(user, ip=ip), "auth.login", "user", user.id, clock=clock)
     return user
 

@@ -181,6 +181,18 @@ def users_set_password(ctx: CliContext, email: str, password_stdin: bool) -> Non
         click.echo(f"password changed for {user.email}")
 
 
+@users_group.command("end-sessions")
+@click.option("--email", required=True)
+@pass_ctx
+@fail_on_domain_error
+def users_end_sessions(ctx: CliContext, email: str) -> None:
+    """End every open web session of a user (their API tokens stay valid)."""
+    with session_scope(ctx.session_factory) as session:
+        user = accounts.get_user_by_email(session, email)
+        ended = accounts.end_all_sessions(session, cli_actor(), user, clock=ctx.clock)
+        click.echo(f"ended {ended} session(s) of {user.email}")
+
+
 def _set_active(ctx: CliContext, email: str, active: bool) -> None:
     with session_scope(ctx.session_factory) as session:
         user = accounts.get_user_by_email(session, email)

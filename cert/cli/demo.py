@@ -26,6 +26,7 @@ from cert.auth import organisations as orgs
 from cert.auth import services as accounts
 from cert.auth.authz import Actor
 from cert.auth.models import AssetKind, Organisation
+from cert.auth.passwords import password_problem
 from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
 from cert.clock import Clock
 from cert.db import session_scope
@@ -173,6 +174,19 @@ def _ensure_org(session: Session, actor: Actor, spec: DemoOrg, clock: Clock) -> 
     return org
 
 
+def _demo_password(creds: dict[str, str], email: str, name: str) -> str:
+    """The kept password of ``email`` while it passes the password policy, else a new random one
+    (which passes it, barring a random run of the user's name)."""
+    kept = creds.get(email)
+    if kept and not password_problem(kept, email=email, name=name):
+        return kept
+    password = ""
+    while not password or password_problem(password, email=email, name=name):
+        password = f"Demo-{secrets.token_urlsafe(12)}"
+    creds[email] = password
+    return password
+
+
 def seed_accounts(session: Session, actor: Actor, clock: Clock, creds: dict[str, str]) -> int:
     """Create missing demo organisations and users; returns how many users were created."""
     by_slug = {spec.slug: _ensure_org(session, actor, spec, clock) for spec in DEMO_ORGS}
@@ -180,7 +194,7 @@ def seed_accounts(session: Session, actor: Actor, clock: Clock, creds: dict[str,
     for email, name, role, slug, locale in DEMO_USERS:
         if accounts.find_user(session, email) is not None:
             continue
-        password = creds.setdefault(email, f"Demo-{role}-{secrets.token_urlsafe(9)}")
+        password = _demo_password(creds, email, name)
         accounts.create_user(
             session,
             actor,

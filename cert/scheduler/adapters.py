@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from sqlalchemy import text
 
 from cert import jobs, mail_sender, mailers
+from cert.auth import sessions, throttle
 from cert.db import is_postgres, session_scope
 from cert.scheduler.registry import JobContext, register_job
 from incidents.idempotency import purge_expired_keys
@@ -45,6 +46,21 @@ def purge_job_runs(context: JobContext) -> Mapping[str, int]:
     return {"deleted": deleted}
 
 
+def purge_sessions(context: JobContext) -> Mapping[str, int]:
+    """Forget the web sessions that can no longer be used (ended, idle past
+    ``CERT_SESSION_IDLE_MINUTES``, older than ``CERT_SESSION_MAX_HOURS``) and the sign-in throttle
+    counts that ran out; the audit log keeps their history."""
+    config = context.config
+    policy = sessions.SessionPolicy.of(
+        idle_minutes=config.session_idle_minutes, max_hours=config.session_max_hours
+    )
+    now = context.clock.now()
+    with session_scope(context.session_factory) as session:
+        ended = sessions.purge_sessions(session, policy=policy, now=now)
+        counts = throttle.purge(session, now=now)
+    return {"sessions": ended, "throttles": counts}
+
+
 def refresh_statistics(context: JobContext) -> Mapping[str, int]:
     """SQLite: ``ANALYZE``, the planner's statistics (PostgreSQL's autovacuum keeps its own).
     Without them the default queue page scans by date instead of using the status index: 45 ms
@@ -65,4 +81,5 @@ register_job(
     "idempotency_purge_interval_seconds",
 )
 register_job("scheduler.purge_job_runs", "cert.scheduler.adapters:purge_job_runs", 3600)
+register_job("auth.purge_sessions", "cert.scheduler.adapters:purge_sessions", 3600)
 register_job("db.refresh_statistics", "cert.scheduler.adapters:refresh_statistics", 24 * 3600)

@@ -44,6 +44,7 @@ from tests.factories import make_org, make_user
 PURGE = "incidents.purge_idempotency_keys"  # hourly: its current slot runs once at start-up
 RUNS = "scheduler.purge_job_runs"  # hourly too
 STATS = "db.refresh_statistics"  # daily
+SESSIONS = "auth.purge_sessions"  # hourly
 
 
 # ------------------------------------------------------------------ leader locks
@@ -144,7 +145,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     orphan = left_running(factory, "gone.job", "dead:1", SystemClock().now())
     stop = _start(config, in_thread)
     try:
-        wait_until(lambda: at_least(5, job_runs(fresh_database.engine)), 20, "4 runs")
+        wait_until(lambda: at_least(6, job_runs(fresh_database.engine)), 20, "5 runs")
         with fresh_database.engine.connect() as conn:
             assert set(conn.scalars(select(apscheduler_jobs.c.id))) == set(scheduler.JOBS)
     finally:
@@ -154,7 +155,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     abandoned = [run for run in runs if run.id == orphan]
     assert [run.status for run in abandoned] == [JobStatus.ABANDONED]  # by the new leader
     runs = [run for run in runs if run.id != orphan]
-    assert {run.job_id for run in runs} == {"mail.drain_outbox", PURGE, RUNS, STATS}
+    assert {run.job_id for run in runs} == {"mail.drain_outbox", PURGE, RUNS, STATS, SESSIONS}
     assert {run.job_id for run in runs} == set(scheduler.JOBS)
     assert all(run.status == JobStatus.SUCCESS for run in runs), [(r.status, r.error) for r in runs]
     assert all(run.scheduled_for == slot_for(run.scheduled_for, 1) for run in runs)
@@ -163,6 +164,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         PURGE: {"deleted": 0},
         RUNS: {"deleted": 0},
         STATS: {"analysed": int(fresh_database.engine.dialect.name == "sqlite")},
+        SESSIONS: {"sessions": 0, "throttles": 0},
     }
     assert all(run.counts == expected[run.job_id] for run in runs), [r.counts for r in runs]
     lock = scheduler.leader_lock(config)  # released on the way out

@@ -293,6 +293,7 @@ def test_the_status_page_shows_public_information_only(
         data={"message": "Bien reçu"},
     )
     db_session.flush()
+    login(client, reporter.email, PASSWORD)  # a day later: the session of yesterday has expired
     page = text(client.get(f"/track/{incident.reference.lower()}"))
     assert incident.reference in page and "Reçu" in page and "Bien reçu" in page
     assert "Piste interne" not in page  # internal comments never reach the reporter
@@ -337,6 +338,7 @@ def test_my_organisations_reports_newest_first_by_page(
         clock.advance(minutes=5)
     stranger = make_user(db_session, clock, org=make_org(db_session, clock))
     reported(db_session, stranger, clock, title="Incident d'un autre ministère")
+    login(client, reporter.email, PASSWORD)  # 2 h 15 later: the first session went idle
     first = text(client.get("/incidents/mine"))
     assert first.count('href="/track/') == 25 and "Total\u00a0: 27" in first
     assert first.index("Incident n°26") < first.index("Incident n°25")

@@ -1,4 +1,5 @@
-"""The signed-in user's own page: profile, language preference and API tokens."""
+"""The signed-in user's own page: profile, language preference, password, open sessions and API
+tokens."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 
 from cert.auth import services as accounts
-from cert.auth.decorators import current_account, current_actor, login_required
-from cert.auth.models import User
-from cert.auth.views.forms import ConfirmForm, LocaleForm, TokenForm
-from cert.errors import AuthenticationFailed
+from cert.auth import sessions
+from cert.auth.decorators import (
+    current_account,
+    current_actor,
+    current_web_session,
+    log_out,
+    login_required,
+    session_policy,
+)
+from cert.auth.models import User, UserSession
+from cert.auth.views.forms import ConfirmForm, LocaleForm, PasswordForm, TokenForm
+from cert.errors import AuthenticationFailed, ValidationFailed
 from cert.web import context, get_session
 
 
@@ -22,15 +31,32 @@ def _me() -> User:
     return user
 
 
+def _this_session() -> UserSession:
+    row = current_web_session()
+    if row is None:  # login_required ran first
+        raise AuthenticationFailed("authentication required")
+    return row
+
+
 def _page(
-    user: User, *, locale_form: LocaleForm | None = None, token_form: TokenForm | None = None
+    user: User,
+    *,
+    locale_form: LocaleForm | None = None,
+    token_form: TokenForm | None = None,
+    password_form: PasswordForm | None = None,
 ) -> str:
+    db = get_session()
     return render_template(
         "auth/account.html",
         user=user,
-        tokens=accounts.list_tokens(get_session(), user),
+        tokens=accounts.list_tokens(db, user),
+        web_sessions=sessions.open_sessions(
+            db, user, policy=session_policy(), clock=context().clock
+        ),
+        this_session=_this_session(),
         locale_form=locale_form or LocaleForm(locale=user.locale),
         token_form=token_form or TokenForm(),
+        password_form=password_form or PasswordForm(formdata=None),
         confirm=ConfirmForm(),
     )
 
@@ -78,4 +104,69 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     accounts.revoke_token(db, actor, token, clock=context().clock)
     db.commit()
     flash(_("The token %(prefix)s… has been revoked.", prefix=token.prefix), "success")
+    return redirect(url_for("auth.account"))
+
+
+@login_required
+def change_password() -> ResponseReturnValue:
+    """Current password, then the new one twice; the other sessions end, this one stays."""
+    user, form, db = _me(), PasswordForm(), get_session()
+    if not form.validate_on_submit():
+        return _page(user, password_form=form), 422
+    try:
+        accounts.change_own_password(
+            db,
+            current_actor(),
+            user,
+            current=form.current_password.data,
+            new=form.new_password.data,
+            keep=_this_session(),
+            clock=context().clock,
+        )
+    except ValidationFailed as exc:
+        if "current_password" in exc.fields:
+            db.commit()  # the wrong current password is audited
+        else:
+            db.rollback()
+        for name, reason in exc.fields.items():
+            getattr(form, name).errors.append(_(reason))
+        return _page(user, password_form=form), 422
+    db.commit()  # this session's key is unchanged: only the other sessions' rows ended
+    flash(
+        _("Your password has been changed. Your other sessions have been ended."),
+        "success",
+    )
+    return redirect(url_for("auth.account"))
+
+
+@login_required
+def end_session(session_id: int) -> ResponseReturnValue:
+    """End one of the user's sessions (another device); ending this one signs out."""
+    db, user = get_session(), _me()
+    row = sessions.access_own_session(db, user, session_id)
+    if row.id == _this_session().id:
+        log_out()
+        flash(_("You have been signed out."), "info")
+        return redirect(url_for("auth.login"))
+    sessions.end_session(
+        db, current_actor(), row, reason=sessions.EndReason.ENDED_BY_USER, clock=context().clock
+    )
+    db.commit()
+    flash(_("The session has been ended."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@login_required
+def end_other_sessions() -> ResponseReturnValue:
+    db, user = get_session(), _me()
+    sessions.end_user_sessions(
+        db,
+        current_actor(),
+        user,
+        reason=sessions.EndReason.ENDED_BY_USER,
+        clock=context().clock,
+        keep=_this_session(),
+    )
+    db.commit()
+    flash(_("Your other sessions have been ended."), "success")
     return redirect(url_for("auth.account"))

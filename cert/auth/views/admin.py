@@ -1,4 +1,5 @@
-"""Administration pages (admins only): the audit log, users and organisations, read-only."""
+"""Administration pages (admins only): the audit log, users and organisations (read-only; the
+actions on a user are in :mod:`cert.auth.views.admin_users`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from cert import audit
 from cert.auth.authz import at_least, can_manage_users, can_read_audit
 from cert.auth.decorators import require
 from cert.auth.models import Organisation, Role, User
+from cert.auth.views.forms import ConfirmForm
 from cert.web import fetch_page, get_session, page_number
 
 PAGE_SIZE = 50
@@ -43,7 +45,7 @@ def audit_log() -> str:
 def users() -> str:
     query = select(User).order_by(User.email)
     page = fetch_page(query, limit=PAGE_SIZE, offset=(page_number() - 1) * PAGE_SIZE)
-    return render_template("auth/users.html", page=page)
+    return render_template("auth/users.html", page=page, confirm=ConfirmForm())
 
 
 @require(lambda actor: at_least(actor, Role.ADMIN), "the organisation list")

@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from cert.i18n import LOCALES
 from cert.web import LANGUAGE_NAMES
@@ -43,6 +43,51 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
         description=_l("What the token is for, e.g. the name of a script."),
     )
     submit = SubmitField(_l("Create a token"))
+
+
+class PasswordForm(FlaskForm):  # type: ignore[misc]
+    """The user's own password change; the new one passes :mod:`cert.auth.passwords`."""
+
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=1024)]
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=_l(
+            "At least 12 characters; not a common password, nor your name or e-mail address. "
+            "A few unrelated words make a good one."
+        ),
+    )
+    confirm_password = PasswordField(
+        _l("New password, again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two new passwords do not match.")),
+        ],
+    )
+    submit = SubmitField(_l("Change my password"))
+
+
+class AdminPasswordForm(FlaskForm):  # type: ignore[misc]
+    """An administrator sets another user's password (the same policy)."""
+
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=_l(
+            "At least 12 characters; not a common password, nor the user's name or e-mail "
+            "address. Every session of the user ends."
+        ),
+    )
+    confirm_password = PasswordField(
+        _l("New password, again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two new passwords do not match.")),
+        ],
+    )
+    submit = SubmitField(_l("Set the password"))
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]

@@ -26,6 +26,7 @@ def login() -> ResponseReturnValue:
         user = _check_credentials(form.email.data, form.password.data)
         if user is not None:
             log_in(user)
+            get_session().commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(target)
         failed = True
@@ -48,6 +49,6 @@ def _check_credentials(email: str, password: str) -> User | None:
 def logout() -> ResponseReturnValue:
     """POST only, with the CSRF token (checked for every form by ``cert.web``)."""
     if current_account() is not None:
-        log_out()
+        log_out()  # ends the session on the server: a copy of the cookie no longer works
         flash(_("You have been signed out."), "info")
     return redirect(url_for("auth.login"))
