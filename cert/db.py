@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
@@ -108,6 +108,36 @@ def session_scope(factory: SessionFactory) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_WAIT_LIMITS = "pg_wait_limits"  # Session.info key: (lock, statement) timeouts in milliseconds
+_SET_WAIT_LIMITS = text(
+    "SELECT set_config('lock_timeout', :lock, true), "
+    "set_config('statement_timeout', :statement, true)"
+)
+
+
+def limit_waits(session: Session, *, lock_seconds: float, statement_seconds: float) -> None:
+    """PostgreSQL: each transaction of ``session`` gives up waiting for a lock (row, table or
+    advisory) after ``lock_seconds`` and cancels any statement running longer than
+    ``statement_seconds`` — ``SET LOCAL``, so the pooled connection keeps the server's defaults for
+    the CLI and the scheduler. The driver raises ``LockNotAvailable`` / ``QueryCanceled``
+    (``OperationalError``); the transaction is then aborted and must be rolled back.
+
+    SQLite needs nothing: its busy timeout already bounds the wait for the write lock.
+    """
+    session.info[_WAIT_LIMITS] = (
+        str(max(1, round(lock_seconds * 1000))),
+        str(max(1, round(statement_seconds * 1000))),
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _set_wait_limits(session: Session, _transaction: Any, connection: Connection) -> None:
+    limits = session.info.get(_WAIT_LIMITS)
+    if limits is not None and connection.dialect.name == "postgresql":
+        lock, statement = limits
+        connection.execute(_SET_WAIT_LIMITS, {"lock": lock, "statement": statement})
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

@@ -7,6 +7,7 @@ Adapters (views, API blueprints) use these helpers; this module never imports do
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
-from flask_limiter import Limiter
+from flask_limiter import HeaderNames, Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from cert.clock import Clock
-from cert.db import SessionFactory
+from cert.db import SessionFactory, limit_waits
 from cert.errors import DomainError
 from cert.i18n import DEFAULT_LOCALE, LOCALES, RTL_LOCALES
 
@@ -63,7 +64,13 @@ def context() -> WebContext:
 def get_session() -> Session:
     """The request's session, opened on first use and closed at teardown."""
     if "db_session" not in g:
-        g.db_session = context().session_factory()
+        ctx = context()
+        g.db_session = ctx.session_factory()
+        limit_waits(  # PostgreSQL: a locked table answers 503 instead of hanging the worker
+            g.db_session,
+            lock_seconds=ctx.settings.db_lock_timeout_seconds,
+            statement_seconds=ctx.settings.db_statement_timeout_seconds,
+        )
     session: Session = g.db_session
     return session
 
@@ -166,17 +173,30 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
         return Response("Internal error", 500, mimetype="text/plain"), 500
 
 
+# PostgreSQL SQLSTATEs of a request that ran out of time: lock_timeout, statement_timeout
+TIMED_OUT = frozenset({"55P03", "57014"})
+
+
+def _timed_out(exc: Exception) -> bool:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in TIMED_OUT
+
+
 def _database_unavailable(exc: Exception) -> tuple[Response, int]:
-    """Lost or refused database connections (and pool time-outs) → 503 with ``Retry-After``.
+    """Lost or refused database connections, pool time-outs and PostgreSQL lock waits or
+    statements that ran out of time (``CERT_DB_LOCK_TIMEOUT_SECONDS``,
+    ``CERT_DB_STATEMENT_TIMEOUT_SECONDS``) → 503 with ``Retry-After``.
 
     The request's transaction is rolled back first, so a request that fails half-way leaves
     nothing behind. Other driver errors (integrity, programming) are bugs: 500.
     """
-    if isinstance(exc, DBAPIError) and not (
+    if _timed_out(exc):  # explicit: the driver may not always class them as operational
+        log.warning("database busy on %s %s: %s", request.method, request.path, exc)
+    elif isinstance(exc, DBAPIError) and not (
         isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
     ):
         return _unexpected(exc)
-    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    else:
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
     session: Session | None = g.pop("db_session", None)
     if session is not None:
         try:
@@ -293,6 +313,25 @@ class LocalStorage(Storage):
         self._next_sweep = now + self.SWEEP_SECONDS
 
 
+# The limiter's own Retry-After goes under this name (dropped before the answer leaves): it would
+# put one on every limited answer, 201 and 302 included, and overwrite the 503's back-off.
+LIMITER_RETRY_AFTER = "X-Vigie-Limiter-Retry-After"
+
+
+def retry_after_on_refusals(response: Response) -> Response:
+    """Only a refusal carries ``Retry-After``: a 429 the whole seconds until its rate-limit
+    window resets, a 503 its own back-off (set by :func:`_database_unavailable`). The
+    ``X-RateLimit-Limit/-Remaining/-Reset`` headers stay on every rate-limited answer."""
+    response.headers.pop(LIMITER_RETRY_AFTER, None)
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        limiter: Limiter = current_app.extensions["vigie_limiter"]
+        breached = limiter.current_limit
+        if breached is not None:
+            seconds = math.ceil(breached.window.reset_time - time.time())
+            response.headers["Retry-After"] = str(max(1, seconds))
+    return response
+
+
 def limiter_storage_uri(url: str) -> str:
     """The in-process storage for ``memory://``; any other storage URL unchanged."""
     return "vigie-memory://" if url == "memory://" else url
@@ -378,10 +417,12 @@ def init_app(app: Flask, ctx: WebContext) -> None:
     app.before_request(remember_language)
     app.context_processor(_template_globals)
     app.jinja_env.globals["page_url"] = page_url
+    app.after_request(retry_after_on_refusals)  # registered first: runs after the limiter's
     limiter = Limiter(
         get_remote_address,
         storage_uri=limiter_storage_uri(ctx.settings.ratelimit_storage_url),
         headers_enabled=True,
+        header_name_mapping={HeaderNames.RETRY_AFTER: LIMITER_RETRY_AFTER},
         key_prefix="vigie",
     )
     limiter.init_app(app)
