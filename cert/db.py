@@ -17,6 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Join
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
@@ -218,3 +219,29 @@ def _unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(unindexed, "sqlite")
 def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     return "+" + compiler.process(element.column, **kw)
+
+
+class outer_first(Join):  # noqa: N801 - used like a SQL function
+    """``left JOIN right ON onclause`` with a plan fixed on SQLite whatever its statistics say:
+    ``left`` is read first, through ``index`` when given (``left INDEXED BY index CROSS JOIN
+    right``: SQLite's planner never reorders a ``CROSS JOIN``), then ``right`` for each of its
+    rows. Other backends get the plain inner join."""
+
+    inherit_cache = True
+    _traverse_internals = [*Join._traverse_internals, ("index", InternalTraversal.dp_string)]
+
+    def __init__(
+        self, left: Any, right: Any, onclause: ColumnElement[bool], *, index: str | None = None
+    ) -> None:
+        super().__init__(left, right, onclause)
+        self.index = index
+
+
+@compiles(outer_first, "sqlite")
+def _outer_first_sqlite(element: outer_first, compiler: SQLCompiler, **kw: Any) -> str:
+    kw["asfrom"] = True
+    left = element.left._compiler_dispatch(compiler, **kw)
+    if element.index:
+        left += f" INDEXED BY {compiler.preparer.quote(element.index)}"
+    right = element.right._compiler_dispatch(compiler, **kw)
+    return f"{left} CROSS JOIN {right} ON {element.onclause._compiler_dispatch(compiler, **kw)}"

@@ -100,12 +100,17 @@ _numbers = itertools.count(1)
 
 
 def report(client: FlaskClient, secret: str) -> None:
-    """One API submission with indicators of its own (no duplicate of an earlier one)."""
+    """One API submission with six indicators of its own (no duplicate of an earlier one)."""
     n = next(_numbers)
+    site = f"webmail-{n}[.]ma"
     body = {
         **PHISHING,
-        "title": f"Hameçonnage {n}",
-        "description": f"Lien hxxps://portail-{n}[.]example/login depuis 10.{n // 250}.{n % 250}.7",
+        "title": f"Hameçonnage ciblant la messagerie ({n})",
+        "description": (
+            f"Courriel de support[@]{site} menant à hxxps://{site}/login.php ; connexions "
+            f"depuis 185.220.{n // 250}[.]{n % 250 + 1}. Pièce jointe SHA-256 {n:064x}."
+        ),
+        "observables": [{"type": "ipv4", "value": f"45.95.{n // 250}.{n % 250 + 1}"}],
         "source_ref": f"SIEM-{n}",
     }
     response = client.post(URL, json=body, headers=bearer(secret, **{"Idempotency-Key": f"k{n}"}))
@@ -120,13 +125,21 @@ def read_back(client: FlaskClient, secret: str) -> str:
     return reference
 
 
-def analyse_nearly_empty(db: TestDatabase, client: FlaskClient, secret: str) -> None:
-    """A dozen reports, then ``ANALYZE`` — what the statistics job does at scheduler start."""
-    for _ in range(12):
-        report(client, secret)
+def analyse_nearly_empty(db: TestDatabase, clock: FrozenClock) -> None:
+    """A dozen incidents, then ``ANALYZE`` — what the statistics job did at scheduler start."""
+    with Session(db.engine) as session:
+        bulk_load(session, clock, 12)
     with db.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
         assert conn.scalar(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'incidents'"))
+
+
+def bulk_load(session: Session, clock: FrozenClock, count: int) -> None:
+    """As ``cert demo --incidents`` does, 1,000 rows a batch."""
+    settings = IntakeSettings()
+    actor = Actor.system("cli:demo")
+    generate_incidents(session, actor, count, clock=clock, settings=settings, batch_size=1000)
+    session.commit()
 
 
 def per_intake(cost: Cost, client: FlaskClient, secret: str, count: int = 10) -> float:
@@ -182,21 +195,13 @@ def test_bulk_load_and_api_intake_cost_stays_flat_on_stale_statistics(
     sqlite: TestDatabase, tmp_path: Path, clock: FrozenClock
 ) -> None:
     client, secret = api_client(sqlite, tmp_path, clock)
-    analyse_nearly_empty(sqlite, client, secret)
+    analyse_nearly_empty(sqlite, clock)
     cost = Cost(sqlite.engine)
     first_intake = per_intake(cost, client, secret)
 
     cost.reset()
-    with Session(sqlite.engine) as session:  # as `cert demo --incidents`, 1,000 rows a batch
-        generate_incidents(
-            session,
-            Actor.system("cli:demo"),
-            HISTORY,
-            clock=clock,
-            settings=IntakeSettings(),
-            batch_size=1000,
-        )
-        session.commit()
+    with Session(sqlite.engine) as session:
+        bulk_load(session, clock, HISTORY)
     inserts = ("INSERT INTO incidents ", "INSERT INTO incident_observables ")
     batches = [steps for sql, _, steps in cost.by_statement if sql.startswith(inserts)]
     assert len(batches) == 2 * HISTORY // 1000  # incidents, then their observables, per batch
