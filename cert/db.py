@@ -244,4 +244,6 @@ def _outer_first_sqlite(element: outer_first, compiler: SQLCompiler, **kw: Any) 
     if element.index:
         left += f" INDEXED BY {compiler.preparer.quote(element.index)}"
     right = element.right._compiler_dispatch(compiler, **kw)
+    if element.onclause is None:  # always given (__init__)
+        raise ValueError("outer_first needs an ON clause")
     return f"{left} CROSS JOIN {right} ON {element.onclause._compiler_dispatch(compiler, **kw)}"
