@@ -68,9 +68,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Engine for ``url`` with Vigie's per-backend settings."""
-    backend = make_url(url).get_backend_name()
+def make_engine(
+    url: str, *, wait_limits: tuple[float, float] | None = None, **kwargs: Any
+) -> Engine:
+    """Engine for ``url`` with Vigie's per-backend settings.
+
+    ``wait_limits`` (PostgreSQL): seconds after which a statement stops waiting for a lock (row,
+    table or advisory) and after which a statement is cancelled — ``lock_timeout`` and
+    ``statement_timeout`` of each connection, set when it opens (no cost per request); the
+    driver then raises ``LockNotAvailable`` / ``QueryCanceled``. The web application's engine
+    has them; the CLI's and the scheduler's keep the server's settings (a bulk load must not be
+    cancelled). SQLite's busy timeout already bounds the wait for its write lock.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
     if backend == "sqlite":
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
@@ -81,6 +92,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if wait_limits is not None:
+        lock, statement = (max(1, round(seconds * 1000)) for seconds in wait_limits)
+        given = parsed.query.get("options")  # e.g. -csearch_path=…: connect_args replace it
+        options = [given] if isinstance(given, str) else list(given or ())
+        options.append(f"-c lock_timeout={lock} -c statement_timeout={statement}")
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "options": " ".join(options)}
     return create_engine(url, **kwargs)
 
 
@@ -109,36 +126,6 @@ def session_scope(factory: SessionFactory) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-_WAIT_LIMITS = "pg_wait_limits"  # Session.info key: (lock, statement) timeouts in milliseconds
-_SET_WAIT_LIMITS = text(
-    "SELECT set_config('lock_timeout', :lock, true), "
-    "set_config('statement_timeout', :statement, true)"
-)
-
-
-def limit_waits(session: Session, *, lock_seconds: float, statement_seconds: float) -> None:
-    """PostgreSQL: each transaction of ``session`` gives up waiting for a lock (row, table or
-    advisory) after ``lock_seconds`` and cancels any statement running longer than
-    ``statement_seconds`` — ``SET LOCAL``, so the pooled connection keeps the server's defaults for
-    the CLI and the scheduler. The driver raises ``LockNotAvailable`` / ``QueryCanceled``
-    (``OperationalError``); the transaction is then aborted and must be rolled back.
-
-    SQLite needs nothing: its busy timeout already bounds the wait for the write lock.
-    """
-    session.info[_WAIT_LIMITS] = (
-        str(max(1, round(lock_seconds * 1000))),
-        str(max(1, round(statement_seconds * 1000))),
-    )
-
-
-@event.listens_for(Session, "after_begin")
-def _set_wait_limits(session: Session, _transaction: Any, connection: Connection) -> None:
-    limits = session.info.get(_WAIT_LIMITS)
-    if limits is not None and connection.dialect.name == "postgresql":
-        lock, statement = limits
-        connection.execute(_SET_WAIT_LIMITS, {"lock": lock, "statement": statement})
 
 
 # SQLite planner statistics: a table's are refreshed once its row count has moved by this factor

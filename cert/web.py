@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from cert.clock import Clock
-from cert.db import SessionFactory, limit_waits
+from cert.db import SessionFactory
 from cert.errors import DomainError
 from cert.i18n import DEFAULT_LOCALE, LOCALES, RTL_LOCALES
 from cert.web_limits import LocalStorage as LocalStorage  # re-exported: the web kit's names
@@ -59,13 +59,7 @@ def context() -> WebContext:
 def get_session() -> Session:
     """The request's session, opened on first use and closed at teardown."""
     if "db_session" not in g:
-        ctx = context()
-        g.db_session = ctx.session_factory()
-        limit_waits(  # PostgreSQL: a locked table answers 503 instead of hanging the worker
-            g.db_session,
-            lock_seconds=ctx.settings.db_lock_timeout_seconds,
-            statement_seconds=ctx.settings.db_statement_timeout_seconds,
-        )
+        g.db_session = context().session_factory()
     session: Session = g.db_session
     return session
 

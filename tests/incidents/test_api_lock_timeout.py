@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from cert.app import create_app
 from cert.clock import FrozenClock
@@ -61,18 +61,28 @@ class TableLock:
         self._thread.join()
 
 
-def app_with(db: TestDatabase, tmp_path: Path, clock: FrozenClock, **timeouts: float) -> Flask:
-    config = {
-        "testing": True,
-        "instance_dir": tmp_path / "instance",
-        "upload_dir": tmp_path / "uploads",
-        "database_url": db.url,
-        "secret_key": "test-secret-key-" + "x" * 32,
-        "mail_from": "Vigie <cert@example.test>",
-        **timeouts,
-    }
-    factory = sessionmaker(bind=db.engine, expire_on_commit=False)
-    return create_app(config, session_factory=factory, clock=clock)
+@pytest.fixture
+def app_with(postgres: TestDatabase, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Builds the application on its own engine, as in production (the timeouts are that
+    engine's); the engines are disposed of afterwards."""
+    built: list[Flask] = []
+
+    def build(clock: FrozenClock, **timeouts: float) -> Flask:
+        config = {
+            "testing": True,
+            "instance_dir": tmp_path / "instance",
+            "upload_dir": tmp_path / "uploads",
+            "database_url": postgres.url,
+            "secret_key": "test-secret-key-" + "x" * 32,
+            "mail_from": "Vigie <cert@example.test>",
+            **timeouts,
+        }
+        built.append(create_app(config, clock=clock))
+        return built[-1]
+
+    yield build
+    for app in built:
+        app.extensions["vigie"].session_factory.kw["bind"].dispose()
 
 
 def reporter_secret(db: TestDatabase, clock: FrozenClock) -> str:
@@ -92,10 +102,10 @@ def reporter_secret(db: TestDatabase, clock: FrozenClock) -> str:
     ids=["lock-timeout", "statement-timeout"],
 )
 def test_a_locked_table_is_503_with_retry_after_and_nothing_written(
-    postgres: TestDatabase, tmp_path: Path, timeouts: dict[str, float]
+    postgres: TestDatabase, app_with: Callable[..., Flask], timeouts: dict[str, float]
 ) -> None:
     clock = FrozenClock()
-    client = app_with(postgres, tmp_path, clock, **timeouts).test_client()
+    client = app_with(clock, **timeouts).test_client()
     headers = bearer(reporter_secret(postgres, clock), **{"Idempotency-Key": "locked-out"})
     lock = TableLock(postgres, "incidents")
     try:
@@ -112,7 +122,7 @@ def test_a_locked_table_is_503_with_retry_after_and_nothing_written(
     with Session(postgres.engine) as session:  # the transaction was rolled back as a whole
         for table in (Incident, ReferenceCounter, IdempotencyKey, OutboxMessage):
             assert session.scalar(select(func.count()).select_from(table)) == 0, table
-        # the timeouts were local to the request's transaction: this connection has none
+        # the timeouts are the web application's: other connections (CLI, scheduler) have none
         assert session.scalar(text("SHOW lock_timeout")) == "0"
         assert session.scalar(text("SHOW statement_timeout")) == "0"
     retry = client.post(URL, json=PHISHING, headers=headers)  # the lock is gone
@@ -120,12 +130,9 @@ def test_a_locked_table_is_503_with_retry_after_and_nothing_written(
     assert retry.get_json()["reference"] == f"MACERT-{clock.now().year}-000001"
 
 
-def test_web_requests_run_under_the_configured_timeouts(
-    postgres: TestDatabase, tmp_path: Path
-) -> None:
-    """What the server applies to a request's transaction (the defaults: 5 s and 30 s)."""
-    clock = FrozenClock()
-    app = app_with(postgres, tmp_path, clock)
+def test_web_requests_run_under_the_configured_timeouts(app_with: Callable[..., Flask]) -> None:
+    """What the server applies to a web request (the defaults: 5 s and 30 s)."""
+    app = app_with(FrozenClock())
     with app.test_request_context("/"):
         session = get_session()
         assert session.scalar(text("SHOW lock_timeout")) == "5s"
