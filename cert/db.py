@@ -140,7 +140,8 @@ def stale_statistics(conn: Connection) -> list[str]:
     ``STATISTICS_DRIFT`` since. Statistics taken on a nearly empty table and never refreshed
     describe a dozen rows when there are a hundred thousand, and the planner then prefers a
     full scan to an index; with no statistics at all it assumes large tables and uses indexes.
-    One ``count(*)`` per table (the smallest index, read whole: ~10 ms for a million rows)."""
+    One ``count(*)`` per table (its smallest index, read whole): 80 ms for all of them at
+    30,000 incidents with a cold cache, 2 ms for the 60,000 observables once cached."""
     analysed: dict[str, int] = {}
     if conn.scalar(text("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'")):
         for table, stat in conn.execute(text("SELECT tbl, stat FROM sqlite_stat1")):

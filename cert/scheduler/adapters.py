@@ -53,7 +53,7 @@ def refresh_statistics(context: JobContext) -> Mapping[str, int]:
     started on a nearly empty database would otherwise make the planner scan whole tables
     (bench/queue.py --stale-statistics). Without statistics the default queue page scans by
     date instead of using the status index: 45 ms against 17 ms at 100,000 incidents
-    (--no-analyze). ANALYZE of a table takes ~0.1 s at 200,000 rows."""
+    (--no-analyze). ANALYZE of the incidents table took 80 ms at 30,000 rows."""
     if is_postgres(context.engine):
         return {"analysed": 0}
     with context.engine.begin() as conn:
