@@ -66,8 +66,12 @@ def bench_database(database_url: str | None) -> AbstractContextManager[str]:
 
 
 # --------------------------------------------------------------------------- data
-def populate(url: str, count: int, seed: int, analyze: bool = True) -> tuple[str, float]:
-    """Demo accounts and ``count`` synthetic incidents; the analyst's password and seconds."""
+def populate(
+    url: str, count: int, seed: int, analyze: bool = True, stale: bool = False
+) -> tuple[str, float]:
+    """Demo accounts and ``count`` synthetic incidents; the analyst's password and seconds.
+    ``stale``: SQLite statistics taken on a dozen incidents before the load, none after (what
+    the scheduler's job leaves when it starts on a nearly empty database)."""
     config = load_config({"database_url": url, "secret_key": "bench-" + "k" * 40})
     engine = make_engine(url)
     clock, actor = SystemClock(), Actor.system("cli:demo")
@@ -76,6 +80,14 @@ def populate(url: str, count: int, seed: int, analyze: bool = True) -> tuple[str
         factory = make_session_factory(engine)
         with session_scope(factory) as session:
             seed_accounts(session, actor, clock, creds)
+        if stale:
+            with session_scope(factory) as session:
+                generate_incidents(
+                    session, actor, 12, clock=clock, settings=intake_settings(config), seed=seed
+                )
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+            analyze = False
         started = time.perf_counter()
         with session_scope(factory) as session:
             generate_incidents(
@@ -215,7 +227,9 @@ def percentile(values: Sequence[float], q: float) -> float:
 def run(args: argparse.Namespace) -> int:
     with bench_database(args.database_url) as url, tempfile.TemporaryDirectory() as instance:
         backend = make_url(url).get_backend_name()
-        password, seconds = populate(url, args.incidents, args.seed, not args.no_analyze)
+        password, seconds = populate(
+            url, args.incidents, args.seed, not args.no_analyze, args.stale_statistics
+        )
         print(f"backend {backend}: {args.incidents:,} incidents generated in {seconds:.1f} s")
         app: Flask = create_app(
             {"database_url": url, "instance_dir": Path(instance), "secret_key": "b" * 40}
@@ -260,6 +274,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--database-url", help="postgresql+psycopg:// URL (a temporary schema is used)"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 above the target")
+    parser.add_argument(
+        "--stale-statistics",
+        action="store_true",
+        help="SQLite: statistics taken on 12 incidents before the load, none after (compare)",
+    )
     parser.add_argument(
         "--no-analyze", action="store_true", help="SQLite: no ANALYZE after the load (compare)"
     )

@@ -60,7 +60,10 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url))
+        # PostgreSQL: a locked table answers 503 instead of hanging the worker until killed
+        limits = (settings.db_lock_timeout_seconds, settings.db_statement_timeout_seconds)
+        engine = make_engine(settings.database_url, wait_limits=limits)
+        session_factory = make_session_factory(engine)
     web.init_app(app, web.WebContext(session_factory, clock or SystemClock(), settings))
     decorators.init_app(app)
     api.register(app, incidents_api.bp, *api_blueprints)

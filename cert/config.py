@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -69,6 +70,9 @@ class Config:
     idempotency_ttl_hours: int = 24  # an Idempotency-Key replays for this long, then is purged
     idempotency_purge_interval_seconds: int = 3600
     job_runs_retention_days: int = 30  # `cert jobs list` history; older finished runs are purged
+    api_write_rate_limit: str = "60 per minute"  # per bearer token, on each API POST route
+    db_lock_timeout_seconds: float = 5.0  # PostgreSQL: a web request waits this long for a lock
+    db_statement_timeout_seconds: float = 30.0  # PostgreSQL: a web request's statement at most
     testing: bool = False
     debug: bool = False
 
@@ -116,6 +120,29 @@ def _seconds(name: str, raw: str) -> float:
     if value > 3600:
         raise ConfigError(f"{name}: must be at most 3600, got {value}")
     return value
+
+
+def _seconds_between(minimum: float, maximum: float) -> Callable[[str, str], float]:
+    """A number of seconds from ``minimum`` to ``maximum`` (0 — "wait forever" — is refused)."""
+
+    def parse(name: str, raw: str) -> float:
+        value = _seconds(name, raw)
+        if not minimum <= value <= maximum:
+            raise ConfigError(f"{name}: must be from {minimum:g} to {maximum:g}, got {value:g}")
+        return value
+
+    return parse
+
+
+def _rate_limit(name: str, raw: str) -> str:
+    """A Flask-Limiter limit such as ``60 per minute`` or ``1000/hour``."""
+    try:
+        limits = parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected e.g. '60 per minute', got {raw!r}") from None
+    if any(limit.amount < 1 for limit in limits):
+        raise ConfigError(f"{name}: a limit of 0 would refuse every request, got {raw!r}")
+    return raw
 
 
 def _database_url(name: str, raw: str) -> str:
@@ -249,6 +276,12 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl_hours", _int_up_to(366 * 24)),
     "CERT_IDEMPOTENCY_PURGE_INTERVAL": ("idempotency_purge_interval_seconds", _int_up_to(DAY)),
     "CERT_JOB_RUNS_RETENTION_DAYS": ("job_runs_retention_days", _int_up_to(3650)),
+    "CERT_API_WRITE_RATE_LIMIT": ("api_write_rate_limit", _rate_limit),
+    "CERT_DB_LOCK_TIMEOUT_SECONDS": ("db_lock_timeout_seconds", _seconds_between(0.1, 600)),
+    "CERT_DB_STATEMENT_TIMEOUT_SECONDS": (
+        "db_statement_timeout_seconds",
+        _seconds_between(1, 3600),
+    ),
 }
 
 

@@ -7,23 +7,15 @@ Adapters (views, API blueprints) use these helpers; this module never imports do
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
-from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import current_user  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from limits import parse_many
-from limits.storage import Storage
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -34,6 +26,10 @@ from cert.clock import Clock
 from cert.db import SessionFactory
 from cert.errors import DomainError
 from cert.i18n import DEFAULT_LOCALE, LOCALES, RTL_LOCALES
+from cert.web_limits import LocalStorage as LocalStorage  # re-exported: the web kit's names
+from cert.web_limits import init_limiter
+from cert.web_limits import limiter_storage_uri as limiter_storage_uri
+from cert.web_limits import rate_limit as rate_limit
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -166,17 +162,30 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
         return Response("Internal error", 500, mimetype="text/plain"), 500
 
 
+# PostgreSQL SQLSTATEs of a request that ran out of time: lock_timeout, statement_timeout
+TIMED_OUT = frozenset({"55P03", "57014"})
+
+
+def _timed_out(exc: Exception) -> bool:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in TIMED_OUT
+
+
 def _database_unavailable(exc: Exception) -> tuple[Response, int]:
-    """Lost or refused database connections (and pool time-outs) → 503 with ``Retry-After``.
+    """Lost or refused database connections, pool time-outs and PostgreSQL lock waits or
+    statements that ran out of time (``CERT_DB_LOCK_TIMEOUT_SECONDS``,
+    ``CERT_DB_STATEMENT_TIMEOUT_SECONDS``) → 503 with ``Retry-After``.
 
     The request's transaction is rolled back first, so a request that fails half-way leaves
     nothing behind. Other driver errors (integrity, programming) are bugs: 500.
     """
-    if isinstance(exc, DBAPIError) and not (
+    if _timed_out(exc):  # explicit: the driver may not always class them as operational
+        log.warning("database busy on %s %s: %s", request.method, request.path, exc)
+    elif isinstance(exc, DBAPIError) and not (
         isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
     ):
         return _unexpected(exc)
-    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    else:
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
     session: Session | None = g.pop("db_session", None)
     if session is not None:
         try:
@@ -226,100 +235,6 @@ def _template_globals() -> dict[str, Any]:
         "rtl": locale in RTL_LOCALES,
         "languages": [(code, LANGUAGE_NAMES[code], language_url(code)) for code in LOCALES],
     }
-
-
-# ---------------------------------------------------------------- rate limits
-class LocalStorage(Storage):
-    """In-process fixed-window counters for Flask-Limiter (``memory://`` in the settings).
-
-    Same counting as limits' ``MemoryStorage`` for the fixed-window strategy (Flask-Limiter's
-    default), without its timer thread: that one is started again on most hits, which costs
-    more than the whole check. Expired keys are dropped when read, and swept at most every
-    ``SWEEP_SECONDS`` by the hit that comes due. Other strategies need another storage.
-    """
-
-    STORAGE_SCHEME = ["vigie-memory"]
-    SWEEP_SECONDS = 10.0
-
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str):
-        self._counts: dict[str, int] = {}
-        self._expiries: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._next_sweep = time.time() + self.SWEEP_SECONDS
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-
-    @property
-    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
-        return ValueError
-
-    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        now = time.time()
-        with self._lock:
-            if now >= self._next_sweep:
-                self._sweep(now)
-            if self._expiries.get(key, 0.0) <= now:
-                self._counts[key], self._expiries[key] = 0, now + expiry
-            self._counts[key] += amount
-            return self._counts[key]
-
-    def get(self, key: str) -> int:
-        with self._lock:
-            return self._counts.get(key, 0) if self._expiries.get(key, 0.0) > time.time() else 0
-
-    def get_expiry(self, key: str) -> float:
-        now = time.time()
-        with self._lock:
-            expiry = self._expiries.get(key, now)
-        return expiry if expiry > now else now
-
-    def check(self) -> bool:
-        return True
-
-    def reset(self) -> int | None:
-        with self._lock:
-            count = len(self._counts)
-            self._counts.clear()
-            self._expiries.clear()
-        return count
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._counts.pop(key, None)
-            self._expiries.pop(key, None)
-
-    def _sweep(self, now: float) -> None:
-        for key in [key for key, expiry in self._expiries.items() if expiry <= now]:
-            del self._counts[key], self._expiries[key]
-        self._next_sweep = now + self.SWEEP_SECONDS
-
-
-def limiter_storage_uri(url: str) -> str:
-    """The in-process storage for ``memory://``; any other storage URL unchanged."""
-    return "vigie-memory://" if url == "memory://" else url
-
-
-def rate_limit(
-    app: Flask,
-    endpoint: str,
-    limit: str,
-    *,
-    methods: Sequence[str],
-    key: Callable[[], str] | None = None,
-) -> None:
-    """Limit ``endpoint`` to ``limit`` (e.g. "10 per minute") per client address, or per
-    ``key()`` when given (the API limits per bearer token).
-
-    Each app has its own limiter (storage ``settings.ratelimit_storage_url``, ``memory://``
-    meaning :class:`LocalStorage`); an invalid limit
-    stops start-up instead of silently disabling the limit.
-    """
-    try:
-        parse_many(limit)
-    except ValueError:
-        raise ValueError(f"invalid rate limit {limit!r} for {endpoint}") from None
-    limiter: Limiter = app.extensions["vigie_limiter"]
-    view = cast(Callable[..., ResponseReturnValue], app.view_functions[endpoint])
-    app.view_functions[endpoint] = limiter.limit(limit, methods=list(methods), key_func=key)(view)
 
 
 # ---------------------------------------------------------------- pagination
@@ -378,14 +293,7 @@ def init_app(app: Flask, ctx: WebContext) -> None:
     app.before_request(remember_language)
     app.context_processor(_template_globals)
     app.jinja_env.globals["page_url"] = page_url
-    limiter = Limiter(
-        get_remote_address,
-        storage_uri=limiter_storage_uri(ctx.settings.ratelimit_storage_url),
-        headers_enabled=True,
-        key_prefix="vigie",
-    )
-    limiter.init_app(app)
-    app.extensions["vigie_limiter"] = limiter
+    init_limiter(app, ctx.settings.ratelimit_storage_url)
 
 
 def page_url(**changes: object) -> str:

@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import UnsupportedMediaType
 
 from cert.api import paginate, parse_json, parse_query
-from cert.api.openapi import Header, Reply, operation
+from cert.api.openapi import API_WRITES, Header, Reply, operation
 from cert.auth.decorators import current_actor
 from cert.errors import ValidationFailed
 from cert.web import context, get_session
@@ -37,7 +37,7 @@ from incidents.services import IntakeSettings, get_incident
 
 bp = Blueprint("incidents_api", __name__)
 
-WRITE_RATE_LIMIT = "60 per minute"  # per bearer token, on each POST route
+WRITE_RATE_LIMIT = API_WRITES  # per bearer token, on each POST route: CERT_API_WRITE_RATE_LIMIT
 IDEMPOTENCY_KEY = Header(
     "Idempotency-Key",
     "Retry-safe submission: the same key and body return the incident created the first time "

@@ -9,10 +9,15 @@ A key expires ``settings.idempotency_ttl`` after it was created (``CERT_IDEMPOTE
 from then on it is treated as absent and its row is replaced, even before the scheduler's
 ``incidents.purge_idempotency_keys`` job deletes it.
 
-Races: the incident and its key row are written inside a SAVEPOINT. When two requests with the
-same key run at once, the second one's key INSERT violates ``uq_idempotency_keys_user_id``; its
-savepoint (incident, reference number, acknowledgement) is rolled back and the winner's row is
-answered instead — no duplicate incident, no gap in the references.
+Races: requests with the same (user, key) take turns before the key is even looked up — on
+PostgreSQL a transaction-level advisory lock on the pair, on SQLite the write lock that
+:func:`begin_write` takes — so a retry racing its first attempt waits for it, then replays its
+incident (200). Without that turn a retry carrying a ``source_ref`` would miss the key, wait
+for the ``source_ref`` lock instead and be refused as "already reported" (409).
+As a last guard the incident and its key row are written inside a SAVEPOINT: should the key
+INSERT still violate ``uq_idempotency_keys_user_id``, the savepoint (incident, reference number,
+acknowledgement) is rolled back and the winner's row is answered instead — no duplicate
+incident, no gap in the references.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,6 +93,7 @@ def submit_once(
             submit_incident(session, actor, data, clock=clock, settings=settings), True
         )
     digest = request_hash(data)
+    _serialise_key(session, actor.user_id, key)
     not_before = clock.now() - settings.idempotency_ttl
     earlier = replay(session, actor, key, digest, not_before=not_before)
     if earlier is not None:
@@ -115,6 +121,17 @@ def submit_once(
             raise
         return Submitted(earlier, False)
     return Submitted(incident, True)
+
+
+_KEY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
+
+
+def _serialise_key(session: Session, user_id: int, key: str) -> None:
+    """PostgreSQL-specific: requests of one user with the same key take turns until commit (a
+    transaction-level advisory lock, taken before the ``source_ref`` one, always in that order).
+    The look-up that follows then sees the key of a twin that committed meanwhile."""
+    if is_postgres(session):
+        session.execute(_KEY_LOCK, {"key": f"idempotency:{user_id}:{key}"})
 
 
 def replay(

@@ -17,7 +17,7 @@ from cert import audit
 from cert.auth.authz import Actor, check_organisation
 from cert.auth.models import Organisation, User
 from cert.clock import Clock
-from cert.db import is_postgres, unindexed
+from cert.db import is_postgres, outer_first, unindexed
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents.access import can_see
 from incidents.intake_rows import insert_event, insert_incident, insert_observables
@@ -157,11 +157,22 @@ _SAME_SOURCE_REF = select(_INCIDENTS.c.reference).where(
     unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),  # SQLite: use ix_…_org_source_ref
 )
 _ORIGINS = _INCIDENTS.alias("origins")
+# SQLite: the plan is pinned, so that its cost stays flat whatever the planner's statistics say
+# (ones taken on a nearly empty database made it walk every incident in reference order to
+# spare the sort of ten rows): it starts from ix_incident_observables_value, the only loop order
+# a CROSS JOIN allows, and reaches each incident by its primary key; the ORDER BY cannot use an
+# index (+reference).
 _SHARED_OBSERVABLES = (
     select(_INCIDENTS.c.reference)
-    .join(_OBSERVABLES, _OBSERVABLES.c.incident_id == _INCIDENTS.c.id)
+    .select_from(
+        outer_first(
+            _OBSERVABLES,
+            _INCIDENTS,
+            _OBSERVABLES.c.incident_id == _INCIDENTS.c.id,
+            index="ix_incident_observables_value",
+        )
+    )
     .where(
-        # SQLite: start from ix_incident_observables_value, not every recent incident
         unindexed(_INCIDENTS.c.organisation_id) == bindparam("organisation_id"),
         unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),
         _OBSERVABLES.c.value.in_(bindparam("values", expanding=True)),
@@ -175,7 +186,7 @@ _SHARED_OBSERVABLES = (
         ),
     )
     .distinct()
-    .order_by(_INCIDENTS.c.reference.desc())
+    .order_by(unindexed(_INCIDENTS.c.reference).desc())
     .limit(10)
 )
 _SHARED_OBSERVABLES_BUT = _SHARED_OBSERVABLES.where(_INCIDENTS.c.id != bindparam("exclude_id"))

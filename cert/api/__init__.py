@@ -29,7 +29,7 @@ from sqlalchemy import Select
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from cert.api import docs
-from cert.api.openapi import Operation, Reply, document, operation, spec_of
+from cert.api.openapi import API_WRITES, Operation, Reply, document, operation, spec_of
 from cert.auth import services as accounts
 from cert.auth.decorators import current_account, use_api_user
 from cert.auth.models import User
@@ -292,7 +292,10 @@ def _apply_rate_limits(app: Flask) -> None:
         spec: Operation | None = spec_of(app.view_functions[endpoint])
         if spec is not None and spec.rate_limit:
             limited = sorted(allowed - {"HEAD", "OPTIONS"})
-            rate_limit(app, endpoint, spec.rate_limit, methods=limited, key=token_rate_key)
+            limit = spec.rate_limit
+            if limit == API_WRITES:  # the deployment's setting (a ministry's SOC may need more)
+                limit = app.extensions["vigie"].settings.api_write_rate_limit
+            rate_limit(app, endpoint, limit, methods=limited, key=token_rate_key)
 
 
 def register(app: Flask, *children: Blueprint) -> Blueprint:

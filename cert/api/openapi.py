@@ -24,6 +24,7 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 SPEC_ATTRIBUTE = "api_operation"
 IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
 F = TypeVar("F", bound=Callable[..., Any])
+API_WRITES = "api-writes"  # Operation.rate_limit: the configured CERT_API_WRITE_RATE_LIMIT
 
 ERRORS: dict[int, str] = {
     400: "Malformed request (e.g. a JSON body that does not parse)",
@@ -86,7 +87,8 @@ class Operation:
     path_params: Mapping[str, str] = field(default_factory=dict)  # name → description
     errors: tuple[int, ...] = ()
     public: bool = False  # no bearer token needed
-    rate_limit: str | None = None  # per token, e.g. "60 per minute" (applied by register())
+    # per token, e.g. "60 per minute", or API_WRITES (CERT_API_WRITE_RATE_LIMIT); see register()
+    rate_limit: str | None = None
 
     @property
     def statuses(self) -> list[int]:

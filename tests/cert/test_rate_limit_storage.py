@@ -1,5 +1,5 @@
-"""``memory://`` rate limits use ``cert.web.LocalStorage``: limits' fixed-window counting without
-a timer thread per hit; expired windows restart and are swept."""
+"""``memory://`` rate limits use ``cert.web_limits.LocalStorage``: limits' fixed-window counting
+without a timer thread per hit; expired windows restart and are swept."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask_limiter import Limiter
 
-from cert import web
+from cert import web_limits
 from cert.app import create_app
 from cert.web import LocalStorage, limiter_storage_uri
 
@@ -25,7 +25,7 @@ class FakeTime:
 @pytest.fixture
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
-    monkeypatch.setattr(web, "time", fake)
+    monkeypatch.setattr(web_limits, "time", fake)
     return fake
 
 

@@ -137,6 +137,31 @@ def test_racing_requests_with_one_idempotency_key_create_one_incident(
         assert session.scalar(select(ReferenceCounter.last)) == 1
 
 
+def test_racing_retries_with_one_key_and_a_source_ref_all_replay_the_incident(
+    live_app: Flask, factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    """A retry storm of one request with an ``Idempotency-Key`` and a ``source_ref``: each retry
+    gets 200 and the incident the first one created (201), never 409 "already reported" (the
+    retry waits for the key before the ``source_ref`` look-up can see its own first attempt)."""
+    [secret] = reporters(factory, clock, 1)
+    headers = bearer(secret, **{"Idempotency-Key": "siem-retry-storm"})
+    body = {**PHISHING, "source_ref": "SIEM-ALERT-777"}
+
+    def work(_index: int) -> tuple[int, str]:
+        response = live_app.test_client().post(URL, json=body, headers=headers)
+        return response.status_code, response.get_json().get("reference", "")
+
+    answers = in_parallel(20, work)
+    assert sorted(status for status, _ in answers) == [200] * 19 + [201], answers
+    assert {reference for _, reference in answers} == {
+        format_reference("MACERT", clock.now().year, 1)
+    }
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
+        assert session.scalar(select(ReferenceCounter.last)) == 1
+
+
 def miss_first_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next key lookup misses, as when another request commits the key right after it."""
     real = idempotency.replay
