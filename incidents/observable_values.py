@@ -12,7 +12,9 @@ import ipaddress
 import json
 import re
 from importlib import resources
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
+
+from cert.inputs import BIDI_CONTROLS
 
 __all__ = [
     "URL_SCHEMES",
@@ -225,7 +227,9 @@ def url(value: str) -> tuple[str, str]:
         canonical += f"?{parts.query}"
     if parts.fragment:
         canonical += f"#{parts.fragment}"
-    return canonical, host
+    # bidirectional controls would reorder what an analyst reads: percent-encoded, as a browser
+    # sends them, so that the URL stays the same resource and shows what it holds
+    return "".join(quote(c) if c in BIDI_CONTROLS else c for c in canonical), host
 
 
 def url_host(parts: SplitResult) -> str:
