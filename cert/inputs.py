@@ -6,7 +6,8 @@ the standard library:
 
 * **Whole numbers** (:func:`whole_number`): ASCII digits only (``str.isdigit`` accepts ``²`` and
   ``١٠``), bounded before they reach SQL. Offsets stop at :data:`MAX_OFFSET`, row ids at
-  :data:`MAX_ID` (the 64-bit range PostgreSQL's ``bigint`` holds), HTML page numbers at
+  :data:`MAX_ID` (PostgreSQL's ``integer``, the type of every id column: SQLAlchemy casts the
+  bound value to it, so a larger one is an "out of range" error), HTML page numbers at
   :data:`MAX_PAGE`.
 * **Instants** (:func:`instant`, :func:`day`): an offset is required, the value is converted to
   UTC (``0001-01-01T00:00:00+14:00`` has no UTC form: a clear error, not an ``OverflowError``)
@@ -25,9 +26,9 @@ import datetime as dt
 from collections.abc import Mapping
 
 MAX_OFFSET = 1_000_000_000  # list offsets (far above any real list; far below bigint)
-MAX_ID = 2**63 - 1  # row ids, audit ``before`` cursors: PostgreSQL bigint
+MAX_ID = 2**31 - 1  # row ids, ``before`` cursors: every id column is a PostgreSQL integer
 MAX_PAGE = 1_000_000  # ?page= of an HTML list
-MAX_DIGITS = 19  # len(str(MAX_ID)): longer strings are refused before int() runs
+MAX_DIGITS = 19  # longer strings are refused before int() runs
 
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # any instant given to Vigie
 LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)  # exclusive

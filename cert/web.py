@@ -382,7 +382,7 @@ def int_arg(name: str, *, low: int, high: int) -> int | None:
 
 class RowId(IntegerConverter):
     """``<int:…>`` of every route: ASCII digits only (Werkzeug's ``\\d`` also matches ``١٠``),
-    at most :data:`cert.inputs.MAX_ID` (PostgreSQL's bigint); anything else is a 404."""
+    at most :data:`cert.inputs.MAX_ID` (PostgreSQL's integer); anything else is a 404."""
 
     regex = r"[0-9]+"
 
@@ -398,11 +398,11 @@ def refuse_nul() -> None:
     both databases answer alike. JSON bodies are checked by the API kit's ``parse_json``."""
     if inputs.NUL in request.path:
         raise NotFound()
-    bad = [name for name, value in request.args.items(multi=True) if inputs.NUL in name + value]
+    pairs = list(request.args.items(multi=True))
     if request.method not in {"GET", "HEAD", "OPTIONS"} and request.mimetype in FORM_TYPES:
-        bad += [k for k, v in request.form.items(multi=True) if inputs.NUL in k + v]
-        files = request.files.items(multi=True)
-        bad += [k for k, f in files if inputs.NUL in k + (f.filename or "")]
+        pairs += request.form.items(multi=True)
+        pairs += [(name, file.filename) for name, file in request.files.items(multi=True)]
+    bad = [str(name) for name, value in pairs if inputs.NUL in f"{name}{value}"]
     if bad:
         fields = {name.replace(inputs.NUL, "\\u0000"): inputs.NUL_MESSAGE for name in bad}
         raise ValidationFailed("NUL characters are not accepted", fields=fields)
