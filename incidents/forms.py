@@ -126,7 +126,7 @@ class IncidentForm(FlaskForm):  # type: ignore[misc]
         """The validated submission, or ``None`` with the errors attached to the fields."""
         data, errors = self._data(ZoneInfo(timezone), now)
         try:
-            submission = IncidentSubmission.model_validate(data)
+            submission = IncidentSubmission.model_validate(data, context={"now": now})
         except ValidationError as exc:
             errors.update(pydantic_errors(exc))
             submission = None
