@@ -398,7 +398,7 @@ def refuse_nul() -> None:
     both databases answer alike. JSON bodies are checked by the API kit's ``parse_json``."""
     if inputs.NUL in request.path:
         raise NotFound()
-    pairs = list(request.args.items(multi=True))
+    pairs: list[tuple[object, object]] = list(request.args.items(multi=True))
     if request.method not in {"GET", "HEAD", "OPTIONS"} and request.mimetype in FORM_TYPES:
         pairs += request.form.items(multi=True)
         pairs += [(name, file.filename) for name, file in request.files.items(multi=True)]
