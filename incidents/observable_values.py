@@ -11,10 +11,9 @@ import functools
 import ipaddress
 import json
 import re
+import unicodedata
 from importlib import resources
 from urllib.parse import SplitResult, quote, urlsplit
-
-from cert.inputs import BIDI_CONTROLS
 
 __all__ = [
     "URL_SCHEMES",
@@ -227,9 +226,10 @@ def url(value: str) -> tuple[str, str]:
         canonical += f"?{parts.query}"
     if parts.fragment:
         canonical += f"#{parts.fragment}"
-    # bidirectional controls would reorder what an analyst reads: percent-encoded, as a browser
-    # sends them, so that the URL stays the same resource and shows what it holds
-    return "".join(quote(c) if c in BIDI_CONTROLS else c for c in canonical), host
+    # invisible format characters (bidirectional controls such as U+202E, zero-width ones) would
+    # disguise what an analyst reads: percent-encoded, as a browser sends them, so that the URL
+    # stays the same resource and shows what it holds
+    return "".join(quote(c) if unicodedata.category(c) == "Cf" else c for c in canonical), host
 
 
 def url_host(parts: SplitResult) -> str:
