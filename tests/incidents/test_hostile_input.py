@@ -8,7 +8,9 @@ The rules live in ``cert.inputs`` (README, "Input limits").
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -146,9 +148,11 @@ def test_the_largest_offset_is_an_empty_page(
         "/queue?assignee=%C2%B2",
         "/queue?assignee=99999999999999999999",
         "/queue?due_within=%D9%A1%D9%A0&sla=due_soon",
+        "/dashboard?period=custom&from=9999-12-25&to=9999-12-31",  # no next midnight (500)
+        "/stats.csv?from=9999-12-25&to=9999-12-31",
     ],
 )
-def test_html_lists_refuse_numbers_out_of_range_with_422(
+def test_html_pages_refuse_numbers_and_days_out_of_range_with_422(
     admin: FlaskClient, db_session: Session, ref: str, url: str
 ) -> None:
     with nothing_written(db_session):
@@ -169,6 +173,31 @@ def test_row_ids_in_paths_are_ascii_and_bounded(
     with nothing_written(db_session):
         response = client.post(f"{API}/{ref}/tasks/{task}", json={"done": True}, headers=lead)
     envelope(response, 404)
+
+
+def _cursor(sort: str, value: Any, id_: int) -> str:
+    raw = json.dumps({"s": sort, "v": value, "i": id_}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _cursor("-received", "2026-01-01T00:00:00+00:00", 2**40),  # PostgreSQL integer (500)
+        _cursor("-received", "0001-01-01T00:00:00+14:00", 1),  # no UTC form
+        _cursor("reference", "MACERT\u0000", 1),  # NUL hidden in base64 (500 on PostgreSQL)
+        _cursor("status", 10**30, 1),
+    ],
+    ids=["huge-id", "no-utc-form", "nul", "huge-rank"],
+)
+def test_crafted_queue_cursors_are_422(
+    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World, cursor: str
+) -> None:
+    signed_in(client, db_session, clock, Role.ANALYST)
+    sort = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["s"]
+    for direction in ("after", "before"):
+        response = client.get("/queue", query_string={"sort": sort, direction: cursor})
+        assert response.status_code == 422, cursor
 
 
 # ---------------------------------------------------------------- dates
