@@ -321,6 +321,24 @@ def test_nul_in_workspace_bodies_and_file_names_is_422(
     _named(upload, 422, "file")
 
 
+def test_a_nul_in_an_attached_text_file_is_kept_out_of_observables(
+    client: FlaskClient, db_session: Session, lead: dict[str, str], ref: str
+) -> None:
+    """Files are bytes and may hold anything: a text file is sniffed on its first 8 KiB, then
+    mined whole. The URLs found are percent-encoded (PostgreSQL cannot store a NUL: the upload
+    was a 500 there)."""
+    text = "journal\n" * 2000 + "beacon http://c2.evil.example/a\x00b\u202ec\n"
+    response = client.post(
+        f"{API}/{ref}/attachments",
+        data=multipart(text.encode(), "log.txt"),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        headers=lead,
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    values = db_session.scalars(select(IncidentObservable.value)).all()
+    assert "http://c2.evil.example/a%00b%E2%80%AEc" in values
+
+
 def test_nul_in_the_web_report_form_is_422_and_writes_nothing(
     client: FlaskClient, db_session: Session, clock: FrozenClock, w: World
 ) -> None:
