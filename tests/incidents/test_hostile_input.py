@@ -108,6 +108,7 @@ def _named(response: Any, status: int, field: str) -> None:
         ("limit=%D9%A1%D9%A0", "limit"),  # "١٠" was taken as 10
         ("offset=%EF%BC%91", "offset"),  # fullwidth "１"
         ("limit=1&limit=2", "limit"),
+        ("limit=101", "limit"),  # a huge page
     ],
 )
 @pytest.mark.parametrize("path", ["", "/{ref}/timeline", "/{ref}/tasks"])
