@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import re
-from email.utils import make_msgid, parseaddr
+import secrets
+from email.utils import parseaddr
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -121,7 +122,9 @@ def _outbox_values(
     address = _check_message(to, subject, text, language, tlp, related)
     now = clock.now()
     return {
-        "message_id": make_msgid(domain=mail_domain),
+        # 128 random bits from the OS: make_msgid draws from the `random` module, whose state
+        # a library may seed (Hypothesis does), and two equal ids break the unique constraint
+        "message_id": f"<{secrets.token_hex(16)}@{mail_domain}>",
         "to_addr": address,
         "subject": subject,
         "text_body": text,

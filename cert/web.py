@@ -20,11 +20,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import IntegerConverter, Map
 
+from cert import inputs
 from cert.clock import Clock
 from cert.db import SessionFactory
-from cert.errors import DomainError
+from cert.errors import DomainError, ValidationFailed
 from cert.i18n import DEFAULT_LOCALE, LOCALES, RTL_LOCALES
 from cert.web_limits import LocalStorage as LocalStorage  # re-exported: the web kit's names
 from cert.web_limits import init_limiter
@@ -38,8 +40,10 @@ csrf = CSRFProtect()
 babel = Babel()
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "ar": "العربية"}  # each in its own language
 TIMEZONE = "Africa/Casablanca"
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 CSRF_TIME_LIMIT = 4 * 3600  # a form stays valid for half a working day
 RETRY_AFTER_SECONDS = 30  # advertised with 503 when the database is unreachable
+FTS_ERRORS = ("fts5:", "unterminated string")  # SQLite's full-text search refusing a query
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,15 @@ def _database_unavailable(exc: Exception) -> tuple[Response, int]:
         isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
     ):
         return _unexpected(exc)
+    elif isinstance(exc, OperationalError) and str(exc.orig).startswith(FTS_ERRORS):
+        # SQLite-specific: the search engine refused a query; the database is fine
+        log.warning("search syntax refused on %s %s: %s", request.method, request.path, exc.orig)
+        if "db_session" in g:
+            g.db_session.rollback()
+        return error_response(
+            422, "invalid_search", "The search text could not be understood.",
+            {"q": "not a search this engine understands; try plain words"},
+        )  # fmt: skip
     else:
         log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
     session: Session | None = g.pop("db_session", None)
@@ -265,15 +278,56 @@ def fetch_page(query: Select[T], *, limit: int, offset: int) -> Page[T]:
 
 
 def page_number() -> int:
-    """``?page=N`` of an HTML list (1 when absent or invalid)."""
-    number = request.args.get("page", 1, type=int)
-    return max(number or 1, 1)
+    """``?page=N`` of an HTML list: 1 when absent or empty, 422 when not a page number."""
+    return int_arg("page", low=1, high=inputs.MAX_PAGE) or 1
+
+
+def int_arg(name: str, *, low: int, high: int) -> int | None:
+    """The query argument ``name`` as a bounded whole number (:func:`cert.inputs.whole_number`;
+    ``None`` when absent or empty), or 422 naming it. Every ``?page=``, ``?before=`` and
+    ``?offset=`` goes through here or through the API kit's ``page_params``."""
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        return None
+    try:
+        return inputs.whole_number(raw, low, high)
+    except ValueError as exc:
+        raise ValidationFailed(f"invalid {name}", fields={name: str(exc)}) from None
+
+
+class RowId(IntegerConverter):
+    """``<int:…>`` of every route: ASCII digits only (Werkzeug's ``\\d`` also matches ``١٠``),
+    at most :data:`cert.inputs.MAX_ID` (PostgreSQL's integer); anything else is a 404."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", inputs.MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+# ---------------------------------------------------------------- untrusted text
+def refuse_nul() -> None:
+    """No NUL character in the path (404), query arguments, form fields or uploaded file names
+    (422 naming the field): PostgreSQL cannot store one and SQLite would store it as it is, so
+    both databases answer alike. JSON bodies are checked by the API kit's ``parse_json``."""
+    if inputs.NUL in request.path:
+        raise NotFound()
+    pairs: list[tuple[object, object]] = list(request.args.items(multi=True))
+    if request.method not in {"GET", "HEAD", "OPTIONS"} and request.mimetype in FORM_TYPES:
+        pairs += request.form.items(multi=True)
+        pairs += [(name, file.filename) for name, file in request.files.items(multi=True)]
+    bad = [str(name) for name, value in pairs if inputs.NUL in f"{name}{value}"]
+    if bad:
+        fields = {name.replace(inputs.NUL, "\\u0000"): inputs.NUL_MESSAGE for name in bad}
+        raise ValidationFailed("NUL characters are not accepted", fields=fields)
 
 
 # ---------------------------------------------------------------- set-up
 def init_app(app: Flask, ctx: WebContext) -> None:
     """Session, errors, security headers, CSRF, languages and the rate limiter of ``app``."""
     app.extensions["vigie"] = ctx
+    app.url_map.converters["int"] = RowId  # before any route is added
     app.teardown_appcontext(close_session)
     app.after_request(security_headers)
     app.register_error_handler(DomainError, _domain_error)
@@ -290,6 +344,7 @@ def init_app(app: Flask, ctx: WebContext) -> None:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(refuse_nul)
     app.before_request(remember_language)
     app.context_processor(_template_globals)
     app.jinja_env.globals["page_url"] = page_url

@@ -54,10 +54,10 @@ def _settings() -> IntakeSettings:
 
 
 def links(reference: str) -> dict[str, str]:
+    """URLs a client may GET (an upload goes to ``POST …/attachments``, which has no GET)."""
     return {
         "self": url_for(".detail", reference=reference),
         "track": f"/track/{reference}",
-        "attachments": url_for(".attach", reference=reference),
     }
 
 

@@ -110,4 +110,4 @@ def _submission(report: DemoReport, clock: Clock, *, staff: bool) -> IncidentSub
     }
     if staff:
         data["organisation"] = report.organisation
-    return IncidentSubmission.model_validate(data)
+    return IncidentSubmission.model_validate(data, context={"now": clock.now()})

@@ -20,12 +20,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from cert import inputs
 from cert.auth.authz import Actor
 from cert.auth.decorators import current_actor, login_required
 from cert.auth.models import User
 from cert.clock import Clock
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from cert.web import context, get_session
+from cert.web import context, get_session, int_arg
 from incidents import conversation, file_page, labels, merge, observables_admin, tasks, workflow
 from incidents.access import can_see
 from incidents.file_forms import (
@@ -326,7 +327,7 @@ def _page(
     incident: Incident, failed: dict[str, FileForm] | None = None, *, status: int = 200
 ) -> ResponseReturnValue:
     session, actor = get_session(), current_actor()
-    before = request.args.get("before", type=int) if request.method == "GET" else None
+    before = int_arg("before", low=1, high=inputs.MAX_ID) if request.method == "GET" else None
     page = file_page.load(session, actor, incident, now=_clock().now(), before=before)
     forms = {key: (failed or {}).get(key) or _blank(key, incident, page) for key in FORMS}
     return render_template("incidents/file/page.html", page=page, forms=forms, me=actor), status
@@ -348,7 +349,10 @@ def _blank(key: str, incident: Incident, page: file_page.FilePage) -> FileForm:
 
 
 def _user(session: Session, raw: str | None) -> User | None:
-    return session.get(User, int(raw)) if raw and raw.isdigit() else None
+    try:
+        return session.get(User, inputs.whole_number(raw or "", 1, inputs.MAX_ID))
+    except ValueError:
+        return None
 
 
 def _other(session: Session, actor: Actor, incident: Incident, reference: str) -> Incident:

@@ -28,6 +28,7 @@ from wtforms import (
     TextAreaField,
 )
 
+from cert import inputs
 from cert.auth.models import Organisation, User
 from cert.markings import DEFAULT_PAP, DEFAULT_TLP, Pap, Tlp
 from incidents.models import ReporterState
@@ -126,7 +127,7 @@ class IncidentForm(FlaskForm):  # type: ignore[misc]
         """The validated submission, or ``None`` with the errors attached to the fields."""
         data, errors = self._data(ZoneInfo(timezone), now)
         try:
-            submission = IncidentSubmission.model_validate(data)
+            submission = IncidentSubmission.model_validate(data, context={"now": now})
         except ValidationError as exc:
             errors.update(pydantic_errors(exc))
             submission = None
@@ -218,7 +219,7 @@ def _detected_at(
     except ValueError:
         errors["detected_at"] = _("Enter a date and a time, e.g. 2026-03-01 08:30.")
         return None
-    if value > now + dt.timedelta(minutes=5):
+    if value > now + inputs.CLOCK_SKEW:  # the API's rule (cert.inputs.past_instant)
         errors["detected_at"] = _("The date cannot be in the future.")
         return None
     return value

@@ -11,8 +11,9 @@ import functools
 import ipaddress
 import json
 import re
+import unicodedata
 from importlib import resources
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 __all__ = [
     "URL_SCHEMES",
@@ -195,6 +196,9 @@ def cve(value: str) -> str:
     return normalised
 
 
+_HIDDEN = ("Cc", "Cf")  # Unicode control and format characters
+
+
 def url(value: str) -> tuple[str, str]:
     """Canonical URL and its canonical host.
 
@@ -225,7 +229,10 @@ def url(value: str) -> tuple[str, str]:
         canonical += f"?{parts.query}"
     if parts.fragment:
         canonical += f"#{parts.fragment}"
-    return canonical, host
+    # control and invisible format characters (NUL, bidirectional controls such as U+202E,
+    # zero-width ones) would disguise what an analyst reads, and PostgreSQL cannot store a NUL:
+    # percent-encoded, as a browser sends them, so that the URL stays the same resource
+    return "".join(quote(c) if unicodedata.category(c) in _HIDDEN else c for c in canonical), host
 
 
 def url_host(parts: SplitResult) -> str:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, case, func
 from sqlalchemy.orm import Session
 
+from cert import inputs
 from cert.db import is_postgres
 from cert.errors import ValidationFailed
 
@@ -77,9 +78,14 @@ def parse_period(first: str | None, last: str | None, *, zone: str) -> Period:
             errors[name] = "required (YYYY-MM-DD)"
             continue
         try:
-            dates[name] = dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError:
             errors[name] = f"not a date: {value[:40]!r} (expected YYYY-MM-DD)"
+            continue
+        try:
+            dates[name] = inputs.day(day)  # 9999-12-31 has no next midnight: bounded
+        except ValueError as exc:
+            errors[name] = str(exc)
     if not errors:
         if dates["to"] < dates["from"]:
             errors["to"] = "must not be before from"

@@ -164,7 +164,7 @@ def _assignee(actor: Actor, assignee: str) -> ColumnElement[bool]:
         return Incident.assignee_id.is_(None)
     if assignee == "me":
         return Incident.assignee_id == actor.user_id
-    if assignee.isdigit():
+    if assignee.isascii() and assignee.isdigit():  # bounded by QueueFilter
         return Incident.assignee_id == int(assignee)
     by_email = select(User.id).where(func.lower(User.email) == assignee).scalar_subquery()
     return Incident.assignee_id == by_email

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cert import inputs
 from cert.errors import ValidationFailed
 from cert.markings import parse_tlp
 from incidents.models import IncidentStatus
@@ -170,16 +171,20 @@ def _tlps(raw: list[str]) -> tuple[str, ...]:
 
 def _assignee(raw: list[str]) -> str:
     value = _one(raw)
-    if value in ("me", "none") or value.isdigit() or ("@" in value and len(value) <= 254):
+    if value in ("me", "none") or ("@" in value and len(value) <= 254):
         return value.lower() if "@" in value else value
-    raise ValueError("me, none, a user's e-mail address or id")
+    try:
+        return str(inputs.whole_number(value, 1, inputs.MAX_ID))  # a user id, ASCII digits
+    except ValueError:
+        raise ValueError("me, none, a user's e-mail address or id") from None
 
 
 def _date(raw: list[str]) -> dt.date:
     try:
-        return dt.date.fromisoformat(_one(raw))
+        value = dt.date.fromisoformat(_one(raw))
     except ValueError:
         raise ValueError("a date as YYYY-MM-DD") from None
+    return inputs.day(value)
 
 
 def _sort(raw: list[str]) -> str:
@@ -190,10 +195,10 @@ def _sort(raw: list[str]) -> str:
 
 
 def _hours(raw: list[str]) -> int:
-    value = _one(raw)
-    if not value.isdigit() or not 1 <= int(value) <= 24 * 30:
-        raise ValueError("a number of hours from 1 to 720")
-    return int(value)
+    try:
+        return inputs.whole_number(_one(raw), 1, 24 * 30)
+    except ValueError:
+        raise ValueError("a number of hours from 1 to 720") from None
 
 
 def _cursor(raw: list[str]) -> str:

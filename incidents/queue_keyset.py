@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, or_
 
+from cert import inputs
 from cert.auth.models import Organisation
 from cert.db import UtcDateTime
 from cert.errors import ValidationFailed
@@ -81,15 +82,13 @@ class Cursor:
             value, id_ = data["v"], data["i"]
             key = sort.lstrip("-")
             if key in ("received", "sla"):
-                value = dt.datetime.fromisoformat(value)
-                if value.tzinfo is None:
-                    raise bad
+                value = inputs.instant(dt.datetime.fromisoformat(value))  # offset, bounded
             elif key == "status":
-                if not isinstance(value, int) or isinstance(value, bool):
+                if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 100:
                     raise bad
-            elif not isinstance(value, str):
+            elif not isinstance(value, str) or len(value) > 300 or inputs.NUL in value:
                 raise bad
-            if not isinstance(id_, int) or isinstance(id_, bool):
+            if not isinstance(id_, int) or isinstance(id_, bool) or not 0 < id_ <= inputs.MAX_ID:
                 raise bad
         except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError):
             raise bad from None

@@ -6,36 +6,86 @@ The OpenAPI document is generated from these models, so their field names are th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from cert.markings import DEFAULT_PAP, DEFAULT_TLP, parse_pap, parse_tlp
+from cert import inputs
+from cert.markings import DEFAULT_PAP, DEFAULT_TLP, Pap, Tlp, parse_pap, parse_tlp
 from incidents.models import IncidentStatus, ReporterState
 from incidents.taxonomy import rsit_classes
 from incidents.triage import Level, Priority
 
+
+def visible_bidi(value: Any) -> Any:
+    """Bidirectional controls made visible (``⟨U+202E⟩``) before the length is checked."""
+    return inputs.show_bidi(value) if isinstance(value, str) else value
+
+
 Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+Title = Annotated[Text300, BeforeValidator(visible_bidi)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("must include a timezone offset, e.g. 2026-03-01T08:30:00+01:00 or …Z")
-    return value.astimezone(dt.UTC) if value is not None else None
+    return inputs.instant(value) if value is not None else None
 
 
+def _past(value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+    """Not in the future (the request's clock, ``info.context["now"]``) nor decades old."""
+    if value is None:
+        return None
+    context = info.context if isinstance(info.context, dict) else {}
+    now = context.get("now") or dt.datetime.now(dt.UTC)
+    return inputs.past_instant(value, now)
+
+
+# An instant with its offset, in UTC, within cert.inputs.EARLIEST–LATEST.
 AwareDateTime = Annotated[dt.datetime, AfterValidator(_aware)]
+# A detection or report time: moreover not in the future nor before 1990.
+PastDateTime = Annotated[dt.datetime, AfterValidator(_past)]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The JSON schema ``enum`` of a string, read when the OpenAPI document is built (the RSIT
+    taxonomy is data). Validation stays with the field's validator, which accepts other
+    spellings (any case; ``amber`` for ``TLP:AMBER``)."""
+
+    values: Callable[[], Iterable[str]]
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["enum"] = list(self.values())
+        return schema
+
+
+def rsit_type_ids() -> list[str]:
+    return list(dict.fromkeys(t.id for c in rsit_classes().values() for t in c.types))
+
+
+RsitClassId = Annotated[str, Choices(rsit_classes)]
+RsitTypeId = Annotated[str, Choices(rsit_type_ids)]
+TlpLabel = Annotated[str, Choices(lambda: [t.value for t in Tlp])]
+PapLabel = Annotated[str, Choices(lambda: [p.value for p in Pap])]
 
 
 class Contact(BaseModel):
@@ -58,17 +108,30 @@ class IncidentSubmission(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: Text300
+    title: Title = Field(
+        description="Bidirectional controls (U+202A–202E, U+2066–2069, U+200E/200F, U+061C) "
+        "are stored as visible ⟨U+202E⟩ markers"
+    )
     description: LongText
-    category: str = Field(description="RSIT class id, e.g. malicious-code")
-    type: str | None = Field(default=None, description="RSIT type id, e.g. infected-system")
-    tlp: str = Field(default=DEFAULT_TLP.value, description="TLP 2.0 label (default TLP:AMBER)")
-    pap: str = Field(default=DEFAULT_PAP.value, description="PAP label (default PAP:AMBER)")
+    category: RsitClassId = Field(description="RSIT class id, e.g. malicious-code")
+    type: RsitTypeId | None = Field(
+        default=None, description="RSIT type id of the class, e.g. infected-system"
+    )
+    tlp: TlpLabel = Field(
+        default=DEFAULT_TLP.value, description="TLP 2.0 label (default TLP:AMBER; any case)"
+    )
+    pap: PapLabel = Field(
+        default=DEFAULT_PAP.value, description="PAP label (default PAP:AMBER; any case)"
+    )
     impact: Level = Level.MEDIUM
     urgency: Level = Level.MEDIUM
     significant: bool = Field(default=False, description="Significant incident (NIS2 deadlines)")
-    detected_at: AwareDateTime | None = None
-    reported_at: AwareDateTime | None = None
+    detected_at: PastDateTime | None = Field(
+        default=None, description="With an offset; not in the future, not before 1990"
+    )
+    reported_at: PastDateTime | None = Field(
+        default=None, description="With an offset; not in the future, not before 1990"
+    )
     affected_assets: list[ShortText] = Field(default_factory=list, max_length=200)
     users_affected: int | None = Field(default=None, ge=0, le=100_000_000)
     systems_affected: int | None = Field(default=None, ge=0, le=10_000_000)
@@ -134,7 +197,9 @@ class IncidentOut(BaseModel):
     possible_duplicates: list[str] = Field(
         description="References of recent incidents of the same organisation sharing observables"
     )
-    links: dict[str, str] = Field(description="self, track (reporter page), attachments")
+    links: dict[str, str] = Field(
+        description="URLs to GET: self (this answer) and track (the reporter's page)"
+    )
     significant: bool = False
     early_warning_by: dt.datetime | None = Field(
         default=None, description="Significant incidents: NIS2 early warning due"
@@ -172,18 +237,24 @@ class IncidentFilters(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: IncidentStatus | None = None
-    category: str | None = Field(default=None, description="RSIT class id")
-    type: str | None = Field(default=None, description="RSIT type id")
+    category: RsitClassId | None = Field(default=None, description="RSIT class id")
+    type: RsitTypeId | None = Field(default=None, description="RSIT type id")
     priority: Priority | None = None
-    tlp: str | None = Field(default=None, description="TLP 2.0 label, e.g. TLP:AMBER")
+    tlp: TlpLabel | None = Field(default=None, description="TLP 2.0 label, e.g. TLP:AMBER")
     organisation: str | None = Field(
         default=None,
         max_length=64,
         pattern=r"^[a-z0-9][a-z0-9-]*$",
         description="Organisation slug (CERT staff; reporters only ever see their own)",
     )
-    received_after: AwareDateTime | None = Field(default=None, description="Inclusive")
-    received_before: AwareDateTime | None = Field(default=None, description="Exclusive")
+    received_after: AwareDateTime | None = Field(
+        default=None, description="Inclusive; with an offset, from 1970 to 2200"
+    )
+    received_before: AwareDateTime | None = Field(
+        default=None,
+        description="Exclusive; with an offset, from 1970 to 2200; must be later than "
+        "received_after (else 422)",
+    )
     q: str | None = Field(
         default=None,
         min_length=1,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 
 from incidents.models import IncidentStatus
-from incidents.schemas import AwareDateTime
+from incidents.schemas import AwareDateTime, visible_bidi
 from incidents.triage import Priority
 
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
@@ -59,7 +59,9 @@ class EventOut(BaseModel):
 
 
 class TaskIn(_In):
-    title: str = Field(min_length=1, max_length=300)
+    title: Annotated[str, BeforeValidator(visible_bidi)] = Field(
+        min_length=1, max_length=300, description="Bidirectional controls shown as ⟨U+202E⟩"
+    )
     assignee: EmailStr | None = Field(default=None, description="E-mail of active CERT staff")
     due_at: AwareDateTime | None = None
 

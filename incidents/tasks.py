@@ -12,6 +12,7 @@ from importlib import resources
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from cert import inputs
 from cert.auth.authz import Actor
 from cert.auth.models import User
 from cert.clock import Clock
@@ -82,10 +83,13 @@ def add_task(
     due_at: dt.datetime | None = None,
 ) -> IncidentTask:
     require_staff(actor, "adding tasks")
-    name = text_field("title", title, limit=MAX_TITLE, required=True) or ""
+    name = text_field("title", inputs.show_bidi(title), limit=MAX_TITLE, required=True) or ""
     _check_assignee(assignee)
-    if due_at is not None and due_at.tzinfo is None:
-        raise ValidationFailed("naive due date", fields={"due_at": "must include a timezone"})
+    if due_at is not None:
+        try:
+            due_at = inputs.instant(due_at)
+        except ValueError as exc:
+            raise ValidationFailed("invalid due date", fields={"due_at": str(exc)}) from None
     task = _new_task(session, actor, incident, name, clock=clock, assignee=assignee, due_at=due_at)
     record_change(
         session, actor, incident, "task_added", {"task": task.id, "title": name}, clock=clock

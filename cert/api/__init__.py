@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import Select
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from cert import inputs
 from cert.api import docs
 from cert.api.openapi import API_WRITES, Operation, Reply, document, operation, spec_of
 from cert.auth import services as accounts
@@ -104,11 +106,23 @@ def api_user() -> User:
 
 # ---------------------------------------------------------------- request bodies
 def parse_json(model: type[M]) -> M:
-    """The request body validated by ``model``; 415, 400 or 422 (every invalid field named)."""
+    """The request body validated by ``model``; 415, 400 or 422 (every invalid field named).
+
+    A NUL character anywhere in the body (``\\u0000``) is a 422 naming where it is. Validators
+    find the request's time in the validation context (``info.context["now"]``, the app clock).
+    """
     if not request.is_json:
         raise UnsupportedMediaType("expected a JSON body (Content-Type: application/json)")
+    raw = request.get_data(cache=True)
+    if b"\\u0000" in raw:  # the only way JSON can carry a NUL; else skip the second parse
+        try:
+            where = inputs.nul_path(json.loads(raw))
+        except ValueError:
+            raise BadRequest("malformed JSON body") from None
+        if where is not None:
+            raise ValidationFailed("invalid request body", fields={where: inputs.NUL_MESSAGE})
     try:
-        return model.model_validate_json(request.get_data(cache=True))
+        return model.model_validate_json(raw, context={"now": context().clock.now()})
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         if any(error["type"] == "json_invalid" for error in errors):
@@ -125,7 +139,8 @@ def field_errors(errors: list[ErrorDetails], whole: str = "body") -> dict[str, s
         for part in error["loc"]:
             name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
         name = name or whole
-        fields[name] = f"{fields[name]}; {error['msg']}" if name in fields else error["msg"]
+        message = error["msg"].removeprefix("Value error, ")
+        fields[name] = f"{fields[name]}; {message}" if name in fields else message
     return fields
 
 
@@ -133,19 +148,23 @@ def parse_query(model: type[M], *, paginated: bool = False) -> M:
     """The query string validated by ``model``; 422 naming every invalid or unknown parameter.
 
     ``paginated``: ``limit`` and ``offset`` are allowed (and checked) besides the model's fields.
+    An empty value is refused like any other invalid one (leave the parameter out instead): the
+    document's enums and patterns have no empty member.
     """
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
     for name in request.args:
-        given = [value for value in request.args.getlist(name) if value.strip()]
-        if not given or (paginated and name in PAGE_PARAMS):
-            continue  # an empty value means "no filter" (HTML forms send them)
+        given = request.args.getlist(name)
+        if paginated and name in PAGE_PARAMS:
+            continue
         if len(given) > 1:
             errors[name] = "give this parameter once"
+        elif not given[0].strip():
+            errors[name] = "empty; give a value or leave the parameter out"
         values[name] = given[0]
     if paginated:
         _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
-        _int_arg("offset", 0, 0, None, errors)
+        _int_arg("offset", 0, 0, inputs.MAX_OFFSET, errors)
     try:
         result = model.model_validate(values)
     except ValidationError as exc:
@@ -156,21 +175,26 @@ def parse_query(model: type[M], *, paginated: bool = False) -> M:
 
 
 # ---------------------------------------------------------------- pagination
-def _int_arg(name: str, default: int, low: int, high: int | None, errors: dict[str, str]) -> int:
-    raw = request.args.get(name)
-    if raw is None:
+def _int_arg(name: str, default: int, low: int, high: int, errors: dict[str, str]) -> int:
+    given = request.args.getlist(name)
+    if not given:
         return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        errors[name] = f"an integer from {low}" + (f" to {high}" if high is not None else "")
+    if len(given) > 1:
+        errors[name] = "give this parameter once"
         return default
-    return int(raw)
+    try:
+        return inputs.whole_number(given[0], low, high)
+    except ValueError as exc:
+        errors[name] = str(exc)
+        return default
 
 
 def page_params() -> tuple[int, int]:
-    """``limit`` (1–100, default 50) and ``offset`` (≥ 0) from the query string, or 422."""
+    """``limit`` (1–100, default 50) and ``offset`` (0 to ``cert.inputs.MAX_OFFSET``) from the
+    query string, or 422 naming the parameter."""
     errors: dict[str, str] = {}
     limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
-    offset = _int_arg("offset", 0, 0, None, errors)
+    offset = _int_arg("offset", 0, 0, inputs.MAX_OFFSET, errors)
     if errors:
         raise ValidationFailed("invalid pagination", fields=errors)
     return limit, offset

@@ -19,6 +19,8 @@ from flask import Flask
 from pydantic import BaseModel, Field, create_model
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from cert.inputs import MAX_ID, MAX_OFFSET
+
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
 SPEC_ATTRIBUTE = "api_operation"
@@ -92,7 +94,16 @@ class Operation:
 
     @property
     def statuses(self) -> list[int]:
+        """Error statuses the operation can answer: the declared ones, and those the kit adds
+        (401 and 503 behind a token; 400, 413, 415 and 422 for a JSON body; 422 for query
+        parameters and pages; 404 for path parameters, a NUL character in the path included)."""
         auto = [] if self.public else [401, 503]
+        if self.body is not None:
+            auto += [400, 413, 415, 422]
+        if self.query is not None or any(reply.paginated for reply in self.replies.values()):
+            auto.append(422)
+        if self.path_params:
+            auto.append(404)
         return sorted({*self.errors, *auto, *([429] if self.rate_limit else [])})
 
 
@@ -240,7 +251,11 @@ def _parameters(route: Route, components: Mapping[str, Any]) -> list[dict[str, A
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer" if converter == "int" else "string"},
+            "schema": (
+                {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+                if converter == "int"
+                else {"type": "string", "minLength": 1}
+            ),
             "description": spec.path_params.get(name, ""),
         }
         for name, converter in route.converters.items()
@@ -250,7 +265,9 @@ def _parameters(route: Route, components: Mapping[str, Any]) -> list[dict[str, A
     if any(reply.paginated for reply in spec.replies.values()):
         parameters += [
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
-            _query("offset", {"type": "integer", "minimum": 0, "default": 0}),
+            _query(
+                "offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}
+            ),
         ]
     for header in spec.headers:
         schema: dict[str, Any] = {"type": "string", "minLength": 1}

@@ -114,7 +114,6 @@ def test_a_submission_is_created_classified_and_acknowledged(
     assert body["links"] == {
         "self": f"{URL}/{reference}",
         "track": f"/track/{reference}",
-        "attachments": f"{URL}/{reference}/attachments",
     }
     received = dt.datetime.fromisoformat(body["received_at"])
     assert received == clock.now()

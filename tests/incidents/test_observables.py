@@ -359,6 +359,7 @@ def test_modules_are_pure(module: str) -> None:
         "ipaddress",
         "json",
         "re",
+        "unicodedata",
         "urllib",
     }
     assert imported <= allowed

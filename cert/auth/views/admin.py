@@ -7,12 +7,12 @@ from flask import render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from cert import audit
+from cert import audit, inputs
 from cert.auth.authz import at_least, can_manage_users, can_read_audit
 from cert.auth.decorators import require
 from cert.auth.models import Organisation, Role, User
 from cert.auth.views.forms import ConfirmForm
-from cert.web import fetch_page, get_session, page_number
+from cert.web import fetch_page, get_session, int_arg, page_number
 
 PAGE_SIZE = 50
 
@@ -22,7 +22,7 @@ def audit_log() -> str:
     """Newest first, ``?before=<id>`` for older entries, filters by action and object type."""
     action = request.args.get("action", "").strip()
     object_type = request.args.get("object_type", "").strip()
-    before = request.args.get("before", type=int)
+    before = int_arg("before", low=1, high=inputs.MAX_ID)
     entries = audit.list_entries(
         get_session(),
         limit=PAGE_SIZE + 1,

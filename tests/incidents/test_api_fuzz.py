@@ -1,0 +1,154 @@
+"""schemathesis against ``/api/v1/openapi.json``: every documented operation, as a reporter, an
+analyst and a lead, on SQLite and PostgreSQL.
+
+The document is loaded from the real app (``schemathesis.openapi.from_wsgi``) and each
+operation gets a bounded number of generated requests (``EXAMPLES``, Hypothesis derandomised:
+the same requests every run). Path parameters are taken half of the time from seeded incidents
+and tasks, so that the operations reach their real code and not only the 404. Each answer must
+pass the checks below: never a 5xx, a documented status, the documented media type and a body
+that conforms to its schema.
+
+Everything happens inside the test's rolled-back transaction (``app`` fixture): what the fuzz
+writes is discarded. Each (role, operation) pair has its own token, so that the per-token write
+limit (60 a minute) answers 429 only where an operation really is hammered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy.orm import Session
+
+from cert.auth.models import User
+from cert.clock import FrozenClock
+from incidents import tasks
+from incidents.taxonomy import rsit_classes
+from tests.factories import make_token
+from tests.incidents.workspace_helpers import World, make_world, report
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = 40  # per operation and role: 20 operations × 3 roles × 40 ≈ 2,400 requests a backend
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+# operation label → why: a failure found in another area, reported to its owner rather than
+# fixed here; the test then ends as xfail (non-strict). Empty: every operation keeps its contract.
+KNOWN: dict[str, str] = {}
+
+
+@dataclass
+class Seeded:
+    """What the fuzz may aim at besides random values."""
+
+    world: World
+    references: list[str]
+    task_ids: list[int]
+    slugs: list[str]
+    staff: list[str]
+
+
+def _seed(session: Session, clock: FrozenClock) -> Seeded:
+    w = make_world(session, clock)
+    incidents = [
+        report(session, clock, w.reporter),
+        report(session, clock, w.reporter, tlp="TLP:RED", title="Rançongiciel au ministère"),
+        report(session, clock, w.other_reporter, title="Défiguration du portail"),
+    ]
+    task = tasks.add_task(session, w.actor(w.lead), incidents[0], "Isoler", clock=clock)
+    session.flush()
+    return Seeded(
+        world=w,
+        references=[i.reference for i in incidents],
+        task_ids=[task.id],
+        slugs=[w.interieur.slug, w.sante.slug],
+        staff=[w.analyst.email, w.lead.email],
+    )
+
+
+def _realistic(body: dict[str, Any], seeded: Seeded, choices: st.DataObject) -> None:
+    """Aim a generated body at seeded rows: references, organisations, staff, a type of the
+    class (random values mostly meet a 404 or a 422 before the code that matters)."""
+    for key, values in (
+        ("into", seeded.references),
+        ("reference", seeded.references),
+        ("organisation", seeded.slugs),
+        ("assignee", seeded.staff),
+    ):
+        if key in body:
+            body[key] = choices.draw(st.sampled_from(values), label=key)
+    category = body.get("category")
+    if isinstance(category, str) and category in rsit_classes():
+        types = [t.id for t in rsit_classes()[category].types]
+        body["type"] = choices.draw(st.sampled_from([None, *types]), label="type")
+
+
+@pytest.mark.parametrize("role", ["reporter", "analyst", "lead"])
+def test_every_operation_keeps_its_contract(
+    app: Flask, db_session: Session, clock: FrozenClock, role: str
+) -> None:
+    seeded = _seed(db_session, clock)
+    w = seeded.world
+    user: User = {"reporter": w.reporter, "analyst": w.analyst, "lead": w.lead}[role]
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 15
+    started, failures, known = time.monotonic(), [], []
+    for operation in operations:
+        secret = make_token(db_session, clock, user, label=operation.label[:60])[1]
+        try:
+            _fuzz(operation, {"Authorization": f"Bearer {secret}"}, seeded)
+        except Exception as exc:  # collect every operation's failure, then report them all
+            if operation.label in KNOWN:
+                known.append(f"{operation.label}: {KNOWN[operation.label]}")
+            else:
+                failures.append(f"{operation.label}: {exc}")
+    assert not failures, "\n\n".join(failures)
+    # measured on 2 shared cores: ~7 s a role on SQLite, ~15 s on PostgreSQL
+    assert time.monotonic() - started < 90, "the fuzz must stay within the suite's budget"
+    if known:  # like xfail(strict=False): reported, not hidden, and passing once fixed
+        pytest.xfail("; ".join(known))
+
+
+def _fuzz(operation: Any, headers: dict[str, str], seeded: Seeded) -> None:
+    real: dict[str, Callable[[], st.SearchStrategy[Any]]] = {
+        "reference": lambda: st.sampled_from(seeded.references),
+        "task_id": lambda: st.sampled_from(seeded.task_ids),
+    }
+
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(), choices=st.data())
+    def run(case: Any, choices: st.DataObject) -> None:
+        for name in list(case.path_parameters or {}):
+            # Hypothesis starts from False: the seeded rows first, random values as it goes on
+            if name in real and not choices.draw(st.booleans(), label=f"random {name}"):
+                case.path_parameters[name] = choices.draw(real[name](), label=name)
+        if isinstance(case.body, dict) and not choices.draw(st.booleans(), label="random body"):
+            _realistic(case.body, seeded, choices)
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS, headers=headers)
+
+    run()
