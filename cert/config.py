@@ -67,6 +67,8 @@ class Config:
     idempotency_ttl_hours: int = 24  # an Idempotency-Key replays for this long, then is purged
     idempotency_purge_interval_seconds: int = 3600
     job_runs_retention_days: int = 30  # `cert jobs list` history; older finished runs are purged
+    events_interval_seconds: int = 5  # domain events delivered to their handlers this often
+    events_max_attempts: int = 8  # a handler failing this many times: delivery marked failed
     testing: bool = False
     debug: bool = False
 
@@ -245,6 +247,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl_hours", _int_up_to(366 * 24)),
     "CERT_IDEMPOTENCY_PURGE_INTERVAL": ("idempotency_purge_interval_seconds", _int_up_to(DAY)),
     "CERT_JOB_RUNS_RETENTION_DAYS": ("job_runs_retention_days", _int_up_to(3650)),
+    "CERT_EVENTS_INTERVAL": ("events_interval_seconds", _int_up_to(3600)),
+    "CERT_EVENTS_MAX_ATTEMPTS": ("events_max_attempts", _int_up_to(100)),
 }
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cert.auth.authz import Actor
 from cert.clock import Clock
-from cert.events import Event, EventName, Payload, record_event, register_events
+from cert.events import Event, EventName, Handler, Payload, record_event, register_events
 from incidents.models import Incident, IncidentStatus
 from incidents.triage import Priority
 
@@ -152,3 +152,8 @@ def on_timeline(
         incident_id=incident.id, reference=incident.reference, timeline_event_id=timeline_event_id
     )
     return record(session, actor, incident, name, payload, clock=clock)
+
+
+# The slice's subscribers, run by the scheduler's ``events.deliver`` job (none yet: notifications
+# and the playbooks, feeds and bulletins slices add theirs).
+HANDLERS: tuple[Handler, ...] = ()

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import text
 
-from cert import jobs, mail_sender, mailers
+from cert import event_handlers, events, jobs, mail_sender, mailers
 from cert.db import is_postgres, session_scope
 from cert.scheduler.registry import JobContext, register_job
 from incidents.idempotency import purge_expired_keys
@@ -24,6 +24,16 @@ def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:
         clock=context.clock,
         mail_from=config.mail_from,
         max_attempts=config.outbox_max_attempts,
+    )
+
+
+def deliver_events(context: JobContext) -> Mapping[str, int]:
+    """Hand the recorded domain events to the slices' handlers (:mod:`cert.events.dispatch`)."""
+    return events.deliver_events(
+        context.session_factory,
+        event_handlers.HANDLERS,
+        clock=context.clock,
+        max_attempts=context.config.events_max_attempts,
     )
 
 
@@ -59,6 +69,7 @@ def refresh_statistics(context: JobContext) -> Mapping[str, int]:
 register_job(
     "mail.drain_outbox", "cert.scheduler.adapters:drain_mail_outbox", "outbox_interval_seconds"
 )
+register_job("events.deliver", "cert.scheduler.adapters:deliver_events", "events_interval_seconds")
 register_job(
     "incidents.purge_idempotency_keys",
     "cert.scheduler.adapters:purge_idempotency_keys",
