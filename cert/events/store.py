@@ -171,4 +171,4 @@ def list_deliveries(
     )
     if status is not None:
         query = query.where(EventDelivery.status == status)
-    return [(delivery, event) for delivery, event in session.execute(query).tuples()]
+    return [(delivery, event) for delivery, event in session.execute(query)]
