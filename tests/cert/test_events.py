@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from cert import audit
@@ -307,3 +307,31 @@ def test_two_concurrent_dispatchers_deliver_each_event_once_per_handler(
     assert effects(factory) == {(name, str(i)): 1 for name in ("a", "b") for i in ids}
     assert sum(c["delivered"] for c in totals) == sum(c["dispatched"] for c in totals) == 80
     assert {d.status for d in deliveries(factory)} == {DeliveryStatus.DONE}
+
+
+def test_a_handler_failing_on_a_database_error_is_retried_like_any_other(
+    factory: SessionFactory, clock: FrozenClock
+) -> None:
+    """PostgreSQL aborts a transaction on an error: the savepoint around the handler keeps the
+    delivery's own transaction usable, so the failed attempt is still recorded."""
+
+    def clashing(session: Session, event: Event) -> None:
+        effect("clashing")(session, event)
+        session.execute(
+            insert(DomainEvent).values(
+                id=event.id,  # taken: IntegrityError on both databases
+                name="probe.pinged",
+                payload={"n": 0},
+                aggregate_type="probe",
+                aggregate_id="0",
+                occurred_at=clock.now(),
+            )
+        )
+
+    record(factory, clock, 1)
+    handlers = [Handler("clashing", {Probe.PINGED}, clashing)]
+    assert deliver_events(factory, handlers, clock=clock)["retried"] == 1
+    [delivery] = deliveries(factory)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert (delivery.last_error or "").startswith("IntegrityError")
+    assert effects(factory) == {} and event_count(factory) == 1
