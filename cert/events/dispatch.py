@@ -19,6 +19,7 @@ Effects outside the database (a mail server, an HTTP call) cannot join the trans
 them delivery is at least once (a crash after the call, before the commit, repeats it), so such
 handlers should write an outbox row instead, or be idempotent. Events of one aggregate reach a
 handler in order unless a delivery is being retried or several dispatchers run at once.
+Keep handlers short: on SQLite one runs while its transaction holds the database's write lock.
 """
 
 from __future__ import annotations
