@@ -73,6 +73,8 @@ class Config:
     api_write_rate_limit: str = "60 per minute"  # per bearer token, on each API POST route
     db_lock_timeout_seconds: float = 5.0  # PostgreSQL: a web request waits this long for a lock
     db_statement_timeout_seconds: float = 30.0  # PostgreSQL: a web request's statement at most
+    events_interval_seconds: int = 5  # domain events delivered to their handlers this often
+    events_max_attempts: int = 8  # a handler failing this many times: delivery marked failed
     testing: bool = False
     debug: bool = False
 
@@ -282,6 +284,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
         "db_statement_timeout_seconds",
         _seconds_between(1, 3600),
     ),
+    "CERT_EVENTS_INTERVAL": ("events_interval_seconds", _int_up_to(3600)),
+    "CERT_EVENTS_MAX_ATTEMPTS": ("events_max_attempts", _int_up_to(100)),
 }
 
 

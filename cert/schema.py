@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "cert.audit",
     "cert.outbox",
     "cert.jobs",
+    "cert.events.store",
     "incidents.models",
     "incidents.saved_filters",
 )

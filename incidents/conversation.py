@@ -25,7 +25,9 @@ from cert import audit
 from cert.auth.authz import Actor
 from cert.clock import Clock
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from incidents import events
 from incidents.access import can_see
+from incidents.events import IncidentEventName
 from incidents.models import Incident, IncidentEvent, IncidentStatus
 from incidents.services import IntakeSettings, add_event
 from incidents.signals import incident_commented, incident_replied, incident_reporter_answered
@@ -72,6 +74,7 @@ def add_comment(
     """An internal note of the CERT (never shown to the reporter)."""
     require_staff(actor, "commenting")
     event = _write(session, actor, incident, "comment", {"body": _body(body)}, clock=clock)
+    events.on_timeline(session, actor, incident, IncidentEventName.COMMENTED, event.id, clock=clock)
     incident_commented.send(incident, session=session, actor=actor, event=event)
     return event
 
@@ -97,6 +100,7 @@ def reply_to_reporter(
     queue_reply(session, incident, clean, recipient, settings=settings, clock=clock)
     data = {"body": clean, "to": recipient.address}
     event = _write(session, actor, incident, "reply", data, clock=clock, public=True)
+    events.on_timeline(session, actor, incident, IncidentEventName.REPLIED, event.id, clock=clock)
     incident_replied.send(incident, session=session, actor=actor, event=event)
     return event
 
@@ -126,6 +130,9 @@ def reporter_answer(
         )
     event = _write(
         session, actor, incident, "reporter_reply", {"body": _body(body)}, clock=clock, public=True
+    )
+    events.on_timeline(
+        session, actor, incident, IncidentEventName.REPORTER_ANSWERED, event.id, clock=clock
     )
     incident_reporter_answered.send(incident, session=session, actor=actor, event=event)
     return event

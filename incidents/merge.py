@@ -37,6 +37,7 @@ from cert.auth.models import Role
 from cert.clock import Clock
 from cert.errors import NotFound, PermissionDenied, ValidationFailed
 from cert.markings import Tlp
+from incidents import events as domain_events
 from incidents.access import can_see, visible
 from incidents.models import (
     TRANSITIONS,
@@ -183,6 +184,20 @@ def merge(
         clock=clock,
         before={"status": was},
         after={"into": survivor.reference, **summary, **_organisations(survivor, other)},
+    )
+    merged = domain_events.Merged(
+        incident_id=survivor.id,
+        reference=survivor.reference,
+        duplicate_id=other.id,
+        duplicate_reference=other.reference,
+        same_organisation=same_organisation,
+        observables=moved,
+        kept=kept,
+        tasks=tasks,
+        events=events,
+    )
+    domain_events.record(
+        session, actor, survivor, domain_events.IncidentEventName.MERGED, merged, clock=clock
     )
     incident_merged.send(survivor, session=session, actor=actor, duplicate=other)
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from cert.auth.authz import Actor
 from cert.clock import Clock
 from cert.errors import Conflict, NotFound, ValidationFailed
+from incidents import events
 from incidents.models import Incident, IncidentObservable
 from incidents.services import canonicalise_observable
 from incidents.signals import incident_observable_added
@@ -44,6 +45,16 @@ def add_observable(
     session.flush()
     data = {"id": observable.id, "type": key[0], "value": key[1]}
     event = record_change(session, actor, incident, "observable_added", data, clock=clock)
+    added = events.ObservableAdded(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=event.id,
+        observable_id=observable.id,
+        observable_type=observable.type,
+    )
+    events.record(
+        session, actor, incident, events.IncidentEventName.OBSERVABLE_ADDED, added, clock=clock
+    )
     incident_observable_added.send(
         incident, session=session, actor=actor, observable=observable, event=event
     )

@@ -19,6 +19,7 @@ from cert.auth.models import Organisation, User
 from cert.clock import Clock
 from cert.db import is_postgres, outer_first, unindexed
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from incidents import events
 from incidents.access import can_see
 from incidents.intake_rows import insert_event, insert_incident, insert_observables
 from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
@@ -144,6 +145,19 @@ def submit_incident(
         after={"organisation": organisation.slug, "priority": priority, "tlp": data.tlp},
     )
     _acknowledge(session, incident, clock=clock, settings=settings)
+    submitted = events.Submitted(
+        incident_id=incident.id,
+        reference=incident.reference,
+        organisation_id=organisation.id,
+        priority=priority,
+        tlp=data.tlp,
+        category=category,
+        type=rsit_type,
+        observable_ids=[o.id for o in incident.observables],
+    )
+    events.record(
+        session, actor, incident, events.IncidentEventName.SUBMITTED, submitted, clock=clock
+    )
     session.flush()  # whatever the caller left pending (the rows above are written already)
     incident_submitted.send(incident, session=session, actor=actor)
     return incident

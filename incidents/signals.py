@@ -1,5 +1,6 @@
-"""Signals other packages subscribe to (playbooks, bulletins, feeds). Handlers run inside the
-caller's transaction and only record intent; the scheduler does the work.
+"""In-process signals, sent in the middle of the caller's transaction (even inside a savepoint
+that may roll back): kept for now, but new subscribers use the durable domain events of
+:mod:`incidents.events` instead, recorded beside each of these and delivered by the scheduler.
 
 Every signal is sent with the incident as sender and ``session`` and ``actor`` keyword arguments;
 the extra keyword arguments are listed next to each signal.
@@ -16,7 +17,7 @@ incident_submitted = _signals.signal("incident-submitted")
 incident_status_changed = _signals.signal("incident-status-changed")
 # event (sent after incident_status_changed when the new status is closed)
 incident_closed = _signals.signal("incident-closed")
-# old, new (user ids or None), event
+# old, new (e-mail addresses or None; the durable incident.assigned event carries user ids), event
 incident_assigned = _signals.signal("incident-assigned")
 # old, new (P1..P4), event
 incident_priority_changed = _signals.signal("incident-priority-changed")

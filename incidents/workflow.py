@@ -20,7 +20,9 @@ from cert.auth.models import Role, User
 from cert.clock import Clock
 from cert.errors import ValidationFailed
 from cert.markings import parse_pap, parse_tlp
+from incidents import events
 from incidents.access import RED, sees_all_red
+from incidents.events import IncidentEventName
 from incidents.models import (
     TRANSITIONS,
     Incident,
@@ -119,10 +121,21 @@ def change_status(
         before={"status": old},
         after=data,
     )
+    changed = events.StatusChanged(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=event.id,
+        old=old,
+        new=new,
+    )
+    events.record(session, actor, incident, IncidentEventName.STATUS_CHANGED, changed, clock=clock)
     incident_status_changed.send(
         incident, session=session, actor=actor, old=old, new=new, event=event
     )
     if new is IncidentStatus.CLOSED:
+        events.on_timeline(
+            session, actor, incident, IncidentEventName.CLOSED, event.id, clock=clock
+        )
         incident_closed.send(incident, session=session, actor=actor, event=event)
     return event
 
@@ -164,6 +177,7 @@ def assign(
     if assignee is not None:
         _check_staff("assignee", assignee)
     old = incident.assignee.email if incident.assignee else None
+    old_id = incident.assignee_id
     incident.assignee_id = assignee.id if assignee else None
     incident.assignee = assignee
     incident.updated_at = clock.now()
@@ -181,6 +195,14 @@ def assign(
         before={"assignee": old},
         after=data,
     )
+    assigned = events.Assigned(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=event.id,
+        old_assignee_id=old_id,
+        new_assignee_id=incident.assignee_id,
+    )
+    events.record(session, actor, incident, IncidentEventName.ASSIGNED, assigned, clock=clock)
     incident_assigned.send(
         incident, session=session, actor=actor, old=old, new=data["assignee"], event=event
     )
@@ -232,6 +254,16 @@ def set_priority(
         clock=clock,
         before={"priority": old},
         after=data,
+    )
+    changed = events.PriorityChanged(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=event.id,
+        old=old,
+        new=new,
+    )
+    events.record(
+        session, actor, incident, IncidentEventName.PRIORITY_CHANGED, changed, clock=clock
     )
     incident_priority_changed.send(
         incident, session=session, actor=actor, old=old, new=new.value, event=event

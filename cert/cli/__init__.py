@@ -77,6 +77,7 @@ COMMAND_MODULES = (
     "demo",
     "serve",
     "mail",
+    "events",
     "scheduler",
     "stats",
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from cert import db, jobs, mail_sender, mailers
+from cert import db, event_handlers, events, jobs, mail_sender, mailers
 from cert.auth import sessions, throttle
 from cert.db import is_postgres, session_scope
 from cert.scheduler.registry import JobContext, register_job
@@ -23,6 +23,16 @@ def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:
         clock=context.clock,
         mail_from=config.mail_from,
         max_attempts=config.outbox_max_attempts,
+    )
+
+
+def deliver_events(context: JobContext) -> Mapping[str, int]:
+    """Hand the recorded domain events to the slices' handlers (:mod:`cert.events.dispatch`)."""
+    return events.deliver_events(
+        context.session_factory,
+        event_handlers.HANDLERS,
+        clock=context.clock,
+        max_attempts=context.config.events_max_attempts,
     )
 
 
@@ -79,6 +89,7 @@ def refresh_statistics(context: JobContext) -> Mapping[str, int]:
 register_job(
     "mail.drain_outbox", "cert.scheduler.adapters:drain_mail_outbox", "outbox_interval_seconds"
 )
+register_job("events.deliver", "cert.scheduler.adapters:deliver_events", "events_interval_seconds")
 register_job(
     "incidents.purge_idempotency_keys",
     "cert.scheduler.adapters:purge_idempotency_keys",

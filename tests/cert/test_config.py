@@ -43,8 +43,11 @@ def test_values_are_parsed(tmp_path: Path) -> None:
             CERT_REFERENCE_PREFIX="DGSSI",
             CERT_MAX_UPLOAD_MB="50",
             CERT_UPLOAD_DIR=str(tmp_path / "files"),
+            CERT_EVENTS_INTERVAL="10",
+            CERT_EVENTS_MAX_ATTEMPTS="3",
         )
     )
+    assert (config.events_interval_seconds, config.events_max_attempts) == (10, 3)
     assert config.database_url == "postgresql+psycopg://vigie:p%40ss@db:5432/vigie"
     assert config.base_url == "https://cert.gov.ma" and config.session_cookie_secure
     smtp = config.smtp
@@ -89,6 +92,9 @@ def test_values_are_parsed(tmp_path: Path) -> None:
         ("CERT_DUPLICATE_WINDOW_DAYS", "1000000000", "to 3650, got"),
         ("CERT_MAX_UPLOAD_MB", "4096", "to 2048, got"),
         ("CERT_OUTBOX_MAX_ATTEMPTS", "1000", "to 100, got"),
+        ("CERT_EVENTS_INTERVAL", "0", "greater than zero"),
+        ("CERT_EVENTS_INTERVAL", "86400", "to 3600, got"),
+        ("CERT_EVENTS_MAX_ATTEMPTS", "101", "to 100, got"),
         ("CERT_SCHEDULER_LOCK_KEY", str(2**63), "to 9223372036854775807, got"),
         ("CERT_SCHEDULER_POLL_SECONDS", "1e9", "at most 3600"),
         ("CERT_SLA_POLICY", "P1=99999999999d/1d", "bad entry 'P1=99999999999d/1d'"),

@@ -40,6 +40,7 @@ from tests.cert.scheduler_processes import (
 from tests.cert.test_job_runs import left_running
 from tests.dbs import TestDatabase, create_database
 
+EVENTS = "events.deliver"  # every second here (CERT_EVENTS_INTERVAL)
 PURGE = "incidents.purge_idempotency_keys"  # hourly: its current slot runs once at start-up
 RUNS = "scheduler.purge_job_runs"  # hourly too
 STATS = "db.refresh_statistics"  # every 10 minutes
@@ -109,6 +110,7 @@ def _config(db: TestDatabase, tmp_path: Path) -> Config:
         "instance_dir": tmp_path,
         "secret_key": "s" * 40,
         "outbox_interval_seconds": 1,
+        "events_interval_seconds": 1,
         "scheduler_poll_seconds": 0.2,
         "scheduler_lock_key": random.randint(1, 2**62),
     }
@@ -154,12 +156,20 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     abandoned = [run for run in runs if run.id == orphan]
     assert [run.status for run in abandoned] == [JobStatus.ABANDONED]  # by the new leader
     runs = [run for run in runs if run.id != orphan]
-    assert {run.job_id for run in runs} == {"mail.drain_outbox", PURGE, RUNS, STATS, SESSIONS}
+    assert {run.job_id for run in runs} == {
+        "mail.drain_outbox",
+        EVENTS,
+        PURGE,
+        RUNS,
+        STATS,
+        SESSIONS,
+    }
     assert {run.job_id for run in runs} == set(scheduler.JOBS)
     assert all(run.status == JobStatus.SUCCESS for run in runs), [(r.status, r.error) for r in runs]
     assert all(run.scheduled_for == slot_for(run.scheduled_for, 1) for run in runs)
     expected = {
         "mail.drain_outbox": {"sent": 0, "retried": 0, "failed": 0},
+        EVENTS: {"dispatched": 0, "delivered": 0, "retried": 0, "failed": 0},
         PURGE: {"deleted": 0},
         RUNS: {"deleted": 0},
         STATS: {"analysed": 0},  # empty tables: no statistics to refresh (test_statistics.py)

@@ -1,0 +1,74 @@
+"""``cert events …``: durable domain events and their deliveries to handlers."""
+
+from __future__ import annotations
+
+import click
+
+from cert import event_handlers, events
+from cert.cli import CliContext, cli, pass_ctx
+from cert.db import session_scope
+from cert.events import DeliveryStatus
+
+
+@cli.group("events")
+def events_group() -> None:
+    """Domain events: deliver them to their handlers, inspect pending and failed deliveries."""
+
+
+@events_group.command("list")
+@click.option(
+    "--status",
+    type=click.Choice([status.value for status in DeliveryStatus]),
+    default=None,
+    help="Only the deliveries in this status (default: every status).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=10_000),
+    default=50,
+    show_default=True,
+    help="Most deliveries to list, newest first.",
+)
+@pass_ctx
+def list_events(ctx: CliContext, status: str | None, limit: int) -> None:
+    """Print the number of deliveries per status (and of events not yet dispatched), then the
+    latest deliveries: event, handler, status, attempts, next attempt and last error."""
+    wanted = DeliveryStatus(status) if status else None
+    with session_scope(ctx.session_factory) as session:
+        counts = events.count_by_status(session)
+        rows = events.list_deliveries(session, status=wanted, limit=limit)
+    click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
+    for delivery, event in rows:
+        when = (
+            f"delivered {delivery.delivered_at:%Y-%m-%d %H:%M:%S}Z"
+            if delivery.delivered_at
+            else f"next {delivery.next_attempt_at:%Y-%m-%d %H:%M:%S}Z"
+        )
+        click.echo(
+            f"{delivery.id}\tevent {event.id}\t{event.occurred_at:%Y-%m-%d %H:%M:%S}Z\t"
+            f"{event.name}\t{event.aggregate_type}:{event.aggregate_id}\t{delivery.handler}\t"
+            f"{delivery.status}\tattempts={delivery.attempts}\t{when}\t"
+            f"{delivery.last_error or ''}"
+        )
+
+
+@events_group.command("deliver")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=10_000),
+    default=100,
+    show_default=True,
+    help="Most new events to dispatch and deliveries to run in this run.",
+)
+@pass_ctx
+def deliver(ctx: CliContext, batch_size: int) -> None:
+    """Deliver the due events once (as the scheduler's events.deliver job does), then print
+    how many deliveries were created, done, left for a retry or given up."""
+    counts = events.deliver_events(
+        ctx.session_factory,
+        event_handlers.HANDLERS,
+        clock=ctx.clock,
+        batch_size=batch_size,
+        max_attempts=ctx.config.events_max_attempts,
+    )
+    click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))

@@ -1,0 +1,159 @@
+"""The incidents slice's durable domain events (Flask-free): names, typed payloads, recording.
+
+Each use case that changes an incident records one event in its transaction (next to the
+blinker signal of :mod:`incidents.signals`, kept for now), delivered later to the handlers that
+subscribe (:mod:`cert.events`). Payloads carry ids and references only — never text written by
+an organisation (titles, descriptions, messages, observable values), which handlers of other
+slices would otherwise read: a handler loads what it needs, with the access rules of its use.
+The aggregate is the incident, by reference.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from cert.auth.authz import Actor
+from cert.clock import Clock
+from cert.events import Event, EventName, Handler, Payload, record_event, register_events
+from incidents.models import Incident, IncidentStatus
+from incidents.triage import Priority
+
+AGGREGATE = "incident"
+
+
+class IncidentEventName(EventName):
+    SUBMITTED = "incident.submitted"
+    STATUS_CHANGED = "incident.status_changed"
+    CLOSED = "incident.closed"
+    ASSIGNED = "incident.assigned"
+    PRIORITY_CHANGED = "incident.priority_changed"
+    COMMENTED = "incident.commented"
+    REPLIED = "incident.replied"
+    REPORTER_ANSWERED = "incident.reporter_answered"
+    OBSERVABLE_ADDED = "incident.observable_added"
+    MERGED = "incident.merged"
+
+
+class IncidentPayload(Payload):
+    incident_id: int
+    reference: str
+
+
+class Submitted(IncidentPayload):
+    organisation_id: int
+    priority: Priority
+    tlp: str
+    category: str
+    type: str | None
+    observable_ids: list[int]
+
+
+class TimelinePayload(IncidentPayload):
+    """A change with its line on the incident's timeline (``incident_events.id``)."""
+
+    timeline_event_id: int
+
+
+class StatusChanged(TimelinePayload):
+    old: IncidentStatus
+    new: IncidentStatus
+
+
+class Closed(TimelinePayload):
+    pass
+
+
+class Assigned(TimelinePayload):
+    old_assignee_id: int | None  # user ids (the blinker signal sends e-mail addresses)
+    new_assignee_id: int | None
+
+
+class PriorityChanged(TimelinePayload):
+    old: Priority
+    new: Priority
+
+
+class Commented(TimelinePayload):
+    """An internal comment of the CERT."""
+
+
+class Replied(TimelinePayload):
+    """A reply of the CERT to the reporter (e-mailed)."""
+
+
+class ReporterAnswered(TimelinePayload):
+    """An answer of the reporter from the status page."""
+
+
+class ObservableAdded(TimelinePayload):
+    observable_id: int
+    observable_type: str
+
+
+class Merged(IncidentPayload):
+    """``duplicate_*`` was folded into the incident (the survivor)."""
+
+    duplicate_id: int
+    duplicate_reference: str
+    same_organisation: bool
+    observables: int  # moved
+    kept: int  # kept on the duplicate (another organisation's report of the same value)
+    tasks: int
+    events: int
+
+
+PAYLOADS: dict[EventName, type[Payload]] = {
+    IncidentEventName.SUBMITTED: Submitted,
+    IncidentEventName.STATUS_CHANGED: StatusChanged,
+    IncidentEventName.CLOSED: Closed,
+    IncidentEventName.ASSIGNED: Assigned,
+    IncidentEventName.PRIORITY_CHANGED: PriorityChanged,
+    IncidentEventName.COMMENTED: Commented,
+    IncidentEventName.REPLIED: Replied,
+    IncidentEventName.REPORTER_ANSWERED: ReporterAnswered,
+    IncidentEventName.OBSERVABLE_ADDED: ObservableAdded,
+    IncidentEventName.MERGED: Merged,
+}
+register_events(PAYLOADS)
+_TIMELINE_ONLY: dict[IncidentEventName, type[TimelinePayload]] = {
+    IncidentEventName.CLOSED: Closed,
+    IncidentEventName.COMMENTED: Commented,
+    IncidentEventName.REPLIED: Replied,
+    IncidentEventName.REPORTER_ANSWERED: ReporterAnswered,
+}
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    name: IncidentEventName,
+    payload: Payload,
+    *,
+    clock: Clock,
+) -> int:
+    """Record ``name`` about ``incident`` in the caller's transaction (one INSERT)."""
+    event = Event.of(name, payload, aggregate=(AGGREGATE, incident.reference), actor=actor)
+    return record_event(session, event, clock=clock)
+
+
+def on_timeline(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    name: IncidentEventName,
+    timeline_event_id: int,
+    *,
+    clock: Clock,
+) -> int:
+    """Record an event whose payload is the incident and its timeline line only."""
+    model = _TIMELINE_ONLY[name]
+    payload = model(
+        incident_id=incident.id, reference=incident.reference, timeline_event_id=timeline_event_id
+    )
+    return record(session, actor, incident, name, payload, clock=clock)
+
+
+# The slice's subscribers, run by the scheduler's ``events.deliver`` job (none yet: notifications
+# and the playbooks, feeds and bulletins slices add theirs).
+HANDLERS: tuple[Handler, ...] = ()
