@@ -173,6 +173,26 @@ def refresh_statistics(conn: Connection) -> list[str]:
     return stale
 
 
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (SQLite-specific: ``BEGIN IMMEDIATE``).
+
+    A deferred SQLite transaction that reads, then writes fails with "database is locked" when
+    another writer committed in between; taking the write lock before the first read makes
+    concurrent writers wait their turn instead. PostgreSQL needs nothing (row locks). A no-op
+    when the session's transaction has already begun.
+    """
+    if not session.in_transaction() and not is_postgres(session):
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+@contextmanager
+def write_scope(factory: SessionFactory) -> Iterator[Session]:
+    """:func:`session_scope` for a transaction that reads then writes (:func:`begin_write`)."""
+    with session_scope(factory) as session:
+        begin_write(session)
+        yield session
+
+
 def is_postgres(session_or_engine: Session | Engine) -> bool:
     bind = (
         session_or_engine.get_bind()

@@ -11,8 +11,7 @@ duplicate. A message queued as a template is rendered (:func:`rendered`) when fi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -21,7 +20,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cert.clock import Clock
-from cert.db import SessionFactory, is_postgres, session_scope
+from cert.db import SessionFactory, is_postgres, write_scope
 from cert.i18n import render_mail
 from cert.mailers import Mailer, is_permanent
 from cert.outbox import OutboxAttempt, OutboxMessage, OutboxStatus
@@ -125,17 +124,6 @@ def drain_outbox(
     return counts
 
 
-@contextmanager
-def _write_transaction(session_factory: SessionFactory) -> Iterator[Session]:
-    """A transaction that reads then writes outbox rows without racing other senders."""
-    with session_scope(session_factory) as session:
-        if not is_postgres(session):
-            # SQLite-specific: BEGIN IMMEDIATE takes the database write lock before the first
-            # read, so concurrent senders serialise here instead of failing on lock upgrade.
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        yield session
-
-
 def _claim_due(
     session_factory: SessionFactory, policy: _Policy, batch_size: int, counts: dict[str, int]
 ) -> list[_Claim]:
@@ -158,7 +146,7 @@ def _claim_due(
         .limit(batch_size)
     )
     claims: list[_Claim] = []
-    with _write_transaction(session_factory) as session:
+    with write_scope(session_factory) as session:
         if is_postgres(session):
             # PostgreSQL-specific: concurrent senders skip rows another sender is claiming.
             query = query.with_for_update(skip_locked=True)
@@ -197,7 +185,7 @@ def _record_attempt(
 ) -> str:
     """Log the attempt and move the row on; return the counter to increase."""
     finished = policy.clock.now()
-    with _write_transaction(session_factory) as session:
+    with write_scope(session_factory) as session:
         # with_for_update: FOR UPDATE on PostgreSQL; SQLite holds the write lock already.
         row = session.get(OutboxMessage, claim.id, with_for_update=True)
         if row is None:  # deleted meanwhile
@@ -228,7 +216,7 @@ def _record_attempt(
 
 def _release(session_factory: SessionFactory, claims: list[_Claim]) -> None:
     """Hand unsent claims back: pending again, due now, the claim not counted as an attempt."""
-    with _write_transaction(session_factory) as session:
+    with write_scope(session_factory) as session:
         for claim in claims:
             row = session.get(OutboxMessage, claim.id, with_for_update=True)
             if row and row.status == OutboxStatus.SENDING and row.lease_until == claim.lease_until:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from cert.auth.authz import Actor
 from cert.clock import Clock
+from cert.db import begin_write as begin_write  # re-exported: the intake adapters use it
 from cert.db import is_postgres
 from cert.errors import Conflict, NotFound
 from incidents.access import can_see
@@ -65,17 +66,6 @@ def check_key(key: str) -> str | None:
     if not key.isascii() or not key.isprintable():
         return "printable ASCII characters only"
     return None
-
-
-def begin_write(session: Session) -> None:
-    """Start the transaction as a writer (SQLite-specific: ``BEGIN IMMEDIATE``).
-
-    A deferred SQLite transaction that reads, then writes fails with "database is locked" when
-    another writer committed in between; taking the write lock first makes concurrent
-    submissions wait their turn instead. PostgreSQL needs nothing (row locks).
-    """
-    if not session.in_transaction() and not is_postgres(session):
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def submit_once(

@@ -35,7 +35,7 @@ from cert.api.openapi import API_WRITES, Operation, Reply, document, operation, 
 from cert.auth import services as accounts
 from cert.auth.decorators import current_account, use_api_user
 from cert.auth.models import User
-from cert.db import is_postgres
+from cert.db import begin_write, is_postgres
 from cert.errors import AuthenticationFailed, ValidationFailed
 from cert.web import context, csrf, error_response, fetch_page, get_session, page_url, rate_limit
 
@@ -73,14 +73,14 @@ def _authenticate() -> None:
     # IMMEDIATE), so that the read of the token cannot make the write fail ("database is
     # locked") when another request commits in between; the view's begin_write is then a no-op.
     one_transaction = spec is not None and spec.upload is None and request.method not in SAFE
-    if one_transaction and not is_postgres(session):
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    if one_transaction:
+        begin_write(session)
     user = accounts.authenticate_token(session, token, clock=context().clock)
     if session.dirty and not one_transaction and not is_postgres(session):
         # SQLite-specific: the same for a deferred transaction that read: redo the stamp as a
         # writer.
         session.rollback()
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        begin_write(session)
         user = accounts.authenticate_token(session, token, clock=context().clock)
     if session.dirty or not one_transaction:
         session.commit()  # last_used_at when it changed, whatever the view does; or ends a read

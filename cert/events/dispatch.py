@@ -25,14 +25,12 @@ Keep handlers short: on SQLite one runs while its transaction holds the database
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
 
 from cert.clock import Clock
-from cert.db import Base, SessionFactory, is_postgres, session_scope
+from cert.db import Base, SessionFactory, is_postgres, write_scope
 from cert.events.registry import Handler, registered_names
 from cert.events.store import DeliveryStatus, DomainEvent, EventDelivery, loaded
 
@@ -85,16 +83,6 @@ def _checked(handlers: Iterable[Handler]) -> dict[str, Handler]:
     return by_name
 
 
-@contextmanager
-def _write_transaction(session_factory: SessionFactory) -> Iterator[Session]:
-    """A transaction that reads then writes without racing other dispatchers."""
-    with session_scope(session_factory) as session:
-        if not is_postgres(session):
-            # SQLite-specific: take the write lock before the first read (BEGIN IMMEDIATE)
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        yield session
-
-
 def _dispatch(
     session_factory: SessionFactory, by_name: Mapping[str, Handler], *, clock: Clock, limit: int
 ) -> int:
@@ -108,7 +96,7 @@ def _dispatch(
         .order_by(DomainEvent.id)
         .limit(limit)
     )
-    with _write_transaction(session_factory) as session:
+    with write_scope(session_factory) as session:
         if is_postgres(session):
             # PostgreSQL-specific: a concurrent dispatcher takes the events after these
             query = query.with_for_update(skip_locked=True)
@@ -157,7 +145,7 @@ def _deliver_one(
         .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
         .limit(1)
     )
-    with _write_transaction(session_factory) as session:
+    with write_scope(session_factory) as session:
         if is_postgres(session):
             # PostgreSQL-specific: the row stays locked until the commit; others skip it
             query = query.with_for_update(skip_locked=True)
