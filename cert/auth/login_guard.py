@@ -12,6 +12,7 @@ Every refusal is audited, with ``trusted_device`` and, when throttled, what the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -49,7 +50,7 @@ class Attempt:
     def trusted(self) -> dict[str, bool]:
         return {"trusted_device": self.device is not None}
 
-    def _refuse(self, action: str, after: dict[str, object]) -> None:
+    def _refuse(self, action: str, after: Mapping[str, object]) -> None:
         audit.record(
             self.session,
             self.failed_actor,
