@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import Cookie
@@ -23,7 +24,7 @@ from cert.auth.authz import Actor
 from cert.auth.models import User, UserSession
 from cert.clock import FrozenClock
 from tests.factories import PASSWORD, SYSTEM, make_user
-from tests.webclient import login, logout, text
+from tests.webclient import csrf_token, login, logout, text
 
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 
@@ -325,3 +326,50 @@ def test_failures_from_a_trusted_device_do_not_count_for_the_account(
     assert [e.after for e in _audit(db_session, "auth.login_failed")] == [
         {"trusted_device": True}
     ] * (devices.MAX_FAILURES - 1)
+
+
+def test_the_device_cookie_is_secure_behind_https(
+    settings: dict[str, Any],
+    session_factory: sessionmaker[Session],
+    db_session: Session,
+    clock: FrozenClock,
+) -> None:
+    app = create_app(
+        {**settings, "base_url": "https://cert.example.gov.ma"},
+        session_factory=session_factory,
+        clock=clock,
+    )
+    user = make_user(db_session, clock)
+    client = app.test_client()
+    token = csrf_token(text(client.get("/login", base_url="https://localhost")))
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},  # Flask-WTF's check over https
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    header = next(
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith(devices.COOKIE_NAME)
+    )
+    assert "; Secure" in header and "HttpOnly" in header
+
+
+def test_malformed_device_cookies_are_untrusted(
+    app: Flask, settings: dict[str, Any], db_session: Session, clock: FrozenClock
+) -> None:
+    user = make_user(db_session, clock)
+    cookies = devices.DeviceCookies(settings["secret_key"])
+    signer = URLSafeSerializer(settings["secret_key"], salt="vigie.device-cookie")
+    valid = cookies.issue(user, now=clock.now())
+    assert cookies.read(valid, user, now=clock.now()) is not None
+    assert cookies.read(valid, None, now=clock.now()) is None  # an unknown address
+    for payload in ({"n": "x"}, ["x", 1], ["x", "soon", "y"], ["x", 10**20, "y"], "x", None):
+        assert cookies.read(signer.dumps(payload), user, now=clock.now()) is None, payload
+    for value in ("", "x", "a.b", valid + "x" * 600, "\u00e9" * 100):
+        assert cookies.read(value, user, now=clock.now()) is None, value
+    _fail(_client(app, NEWCOMER), user.email, 5)
+    for value in ("x" * 4000, signer.dumps(["x", 10**20, "y"])):  # answered, never a 500
+        client = _client(app, ATTACKER)
+        client.set_cookie(devices.COOKIE_NAME, value, path="/login")
+        assert not _signs_in(client, user.email)
