@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cert.auth import throttle
@@ -109,8 +110,12 @@ def recognise(
     if cookies is None or not value:
         return None, DeviceState.ABSENT
     device = cookies.read(value, user, now=now)
-    if device is None:
+    if device is None or user is None:
         return None, DeviceState.INVALID
+    # Attempts with one account's device cookies wait for each other (PostgreSQL; SQLite sign-ins
+    # are serialised already), so that racing guesses see each other's failures: a stolen cookie
+    # never buys more than MAX_FAILURES guesses.
+    db.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     if throttle.device_revoked(db, device.nonce, now=now):
         return None, DeviceState.REVOKED
     return device, DeviceState.TRUSTED

@@ -68,15 +68,22 @@ def delay_after(failures: int) -> dt.timedelta | None:
     return min(FIRST_DELAY * (1 << doublings), MAX_DELAY)
 
 
+def _locked_row(db: Session, key: str) -> LoginThrottle | None:
+    """The row, locked until the commit and read afresh (PostgreSQL: racing failures wait for
+    each other instead of overwriting each other's count; SQLite serialises writers)."""
+    query = select(LoginThrottle).where(LoginThrottle.key_hash == key).with_for_update()
+    return db.scalar(query.execution_options(populate_existing=True))
+
+
 def _count(db: Session, key: str, *, now: dt.datetime) -> LoginThrottle | None:
-    row = _row_by_key(db, key)
+    row = _locked_row(db, key)
     if row is None:
         row = LoginThrottle(key_hash=key, failures=0, last_failure_at=now)
         try:
             with db.begin_nested():  # two first failures at once: one row, the other counts on it
                 db.add(row)
         except IntegrityError:
-            row = _row_by_key(db, key)
+            row = _locked_row(db, key)
             if row is None:  # pragma: no cover - the other transaction rolled back meanwhile
                 return None
     elif now - row.last_failure_at >= WINDOW:
@@ -108,7 +115,8 @@ def clear(db: Session, email: str) -> None:
 
 def device_revoked(db: Session, nonce: str, *, now: dt.datetime) -> bool:
     """Whether the device with this cookie nonce lost its trust (until its cookie expires)."""
-    row = _row_by_key(db, _device_key(nonce))
+    query = select(LoginThrottle).where(LoginThrottle.key_hash == _device_key(nonce))
+    row = db.scalar(query.execution_options(populate_existing=True))
     return row is not None and row.blocked_until is not None and row.blocked_until > now
 
 
