@@ -19,8 +19,9 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from cert import audit
-from cert.auth import sessions, throttle
+from cert.auth import login_guard, sessions
 from cert.auth.authz import Actor, at_least, require
+from cert.auth.devices import DeviceCookies
 from cert.auth.models import (
     ApiToken,
     Organisation,
@@ -256,52 +257,43 @@ def _verify(user: User | None, password: str) -> bool:
 
 
 def authenticate(
-    session: Session, email: str, password: str, *, ip: str | None, clock: Clock
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    ip: str | None,
+    clock: Clock,
+    devices: DeviceCookies | None = None,
+    device_cookie: str | None = None,
 ) -> User:
     """Check a login. Failures are audited and indistinguishable to the caller.
 
     The per-account throttle (:mod:`cert.auth.throttle`) is keyed on the submitted address,
-    known or not; while it runs, even the right password is refused. The password is checked
-    in every case, so that the answer takes the same time.
+    known or not; while it runs, even the right password is refused, except from a browser
+    whose device cookie (:mod:`cert.auth.devices`) is valid for this account: its failures count
+    on its own. The password is checked in every case, so that the answer takes the same time.
     """
     user = find_user(session, email)
     ok = _verify(user, password)
-    now = clock.now()
-    label = email.strip().lower()[:254]
-    failed_actor = Actor(None, label, None, None, ip)
-    object_id = user.id if user else "-"
-    waiting = throttle.blocked_until(session, email, now=now)
-    if waiting is not None:
-        audit.record(
-            session,
-            failed_actor,
-            "auth.login_throttled",
-            "user",
-            object_id,
-            clock=clock,
-            after={"until": waiting.isoformat()},
-        )
-        raise AuthenticationFailed("invalid e-mail or password")
+    attempt = login_guard.Attempt(
+        session, email, user, ip=ip, cookies=devices, device_cookie=device_cookie, clock=clock
+    )
+    attempt.refuse_while_throttled()
     if user is None or not user.is_active or not user.password_hash or not ok:
-        audit.record(session, failed_actor, "auth.login_failed", "user", object_id, clock=clock)
-        delay = throttle.record_failure(session, email, now=now)
-        if delay is not None:
-            failures = throttle.failures(session, email)
-            audit.record(
-                session,
-                failed_actor,
-                "auth.login_throttle",
-                "user",
-                object_id,
-                clock=clock,
-                after={"failures": failures, "delay_seconds": int(delay.total_seconds())},
-            )
-        raise AuthenticationFailed("invalid e-mail or password")
-    throttle.clear(session, email)
+        raise attempt.fail()
+    attempt.succeed()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.last_login_at = now
-    audit.record(session, Actor.for_user(user, ip=ip), "auth.login", "user", user.id, clock=clock)
+    user.last_login_at = attempt.now
+    audit.record(
+        session,
+        Actor.for_user(user, ip=ip),
+        "auth.login",
+        "user",
+        user.id,
+        clock=clock,
+        after=attempt.trusted,
+    )
     return user
 
 

@@ -7,6 +7,10 @@ on, each failure makes the address wait ``FIRST_DELAY`` doubled per further fail
 refused without being counted (they do not lengthen it), so the account is never locked out for
 longer than ``MAX_DELAY`` after the last counted failure. A successful sign-in, or an hour
 (``WINDOW``) without failure, clears the count.
+
+A browser holding a valid device cookie (:mod:`cert.auth.devices`) is not subject to that wait:
+its failures are counted on a row of its own (keyed on the cookie's nonce, not on the address),
+and reaching the device's limit revokes it until its cookie expires.
 """
 
 from __future__ import annotations
@@ -30,8 +34,16 @@ def _key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
+def _device_key(nonce: str) -> str:
+    return hashlib.sha256(b"device\0" + nonce.encode()).hexdigest()
+
+
 def _row(db: Session, email: str) -> LoginThrottle | None:
-    return db.scalar(select(LoginThrottle).where(LoginThrottle.key_hash == _key(email)))
+    return _row_by_key(db, _key(email))
+
+
+def _row_by_key(db: Session, key: str) -> LoginThrottle | None:
+    return db.scalar(select(LoginThrottle).where(LoginThrottle.key_hash == key))
 
 
 def blocked_until(db: Session, email: str, *, now: dt.datetime) -> dt.datetime | None:
@@ -56,22 +68,36 @@ def delay_after(failures: int) -> dt.timedelta | None:
     return min(FIRST_DELAY * (1 << doublings), MAX_DELAY)
 
 
-def record_failure(db: Session, email: str, *, now: dt.datetime) -> dt.timedelta | None:
-    """Count a failure; the wait it starts, if any."""
-    row = _row(db, email)
+def _locked_row(db: Session, key: str) -> LoginThrottle | None:
+    """The row, locked until the commit and read afresh (PostgreSQL: racing failures wait for
+    each other instead of overwriting each other's count; SQLite serialises writers)."""
+    query = select(LoginThrottle).where(LoginThrottle.key_hash == key).with_for_update()
+    return db.scalar(query.execution_options(populate_existing=True))
+
+
+def _count(db: Session, key: str, *, now: dt.datetime) -> LoginThrottle | None:
+    row = _locked_row(db, key)
     if row is None:
-        row = LoginThrottle(key_hash=_key(email), failures=0, last_failure_at=now)
+        row = LoginThrottle(key_hash=key, failures=0, last_failure_at=now)
         try:
             with db.begin_nested():  # two first failures at once: one row, the other counts on it
                 db.add(row)
         except IntegrityError:
-            row = _row(db, email)
+            row = _locked_row(db, key)
             if row is None:  # pragma: no cover - the other transaction rolled back meanwhile
                 return None
     elif now - row.last_failure_at >= WINDOW:
         row.failures = 0
     row.failures += 1
     row.last_failure_at = now
+    return row
+
+
+def record_failure(db: Session, email: str, *, now: dt.datetime) -> dt.timedelta | None:
+    """Count a failure; the wait it starts, if any."""
+    row = _count(db, _key(email), now=now)
+    if row is None:  # pragma: no cover
+        return None
     delay = delay_after(row.failures)
     row.blocked_until = now + delay if delay is not None else None
     db.flush()
@@ -87,8 +113,40 @@ def clear(db: Session, email: str) -> None:
     )
 
 
+def device_revoked(db: Session, nonce: str, *, now: dt.datetime) -> bool:
+    """Whether the device with this cookie nonce lost its trust (until its cookie expires)."""
+    query = select(LoginThrottle).where(LoginThrottle.key_hash == _device_key(nonce))
+    row = db.scalar(query.execution_options(populate_existing=True))
+    return row is not None and row.blocked_until is not None and row.blocked_until > now
+
+
+def record_device_failure(
+    db: Session, nonce: str, *, now: dt.datetime, limit: int, revoke_until: dt.datetime
+) -> int:
+    """Count a failure of a trusted device (the count restarts after ``WINDOW`` without one);
+    the ``limit``-th revokes it until ``revoke_until``, when its cookie expires anyway (the purge
+    keeps the row until then). The count."""
+    row = _count(db, _device_key(nonce), now=now)
+    if row is None:  # pragma: no cover
+        return 0
+    if row.failures >= limit:
+        row.blocked_until = revoke_until
+    db.flush()
+    return row.failures
+
+
+def clear_device(db: Session, nonce: str) -> None:
+    """A successful sign-in from the device: its count starts again."""
+    db.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.key_hash == _device_key(nonce))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def purge(db: Session, *, now: dt.datetime) -> int:
-    """Forget the counts that no longer matter (an hour without failure, no wait running)."""
+    """Forget the counts that no longer matter (an hour without failure, no wait running and no
+    device revoked)."""
     result = db.execute(
         delete(LoginThrottle)
         .where(

@@ -1,15 +1,24 @@
-"""Signing in and out."""
+"""Signing in and out.
+
+A successful sign-in gives the browser a device cookie (:mod:`cert.auth.devices`): its later
+attempts for that account are spared the account's wait, so that an attacker failing on purpose
+from elsewhere cannot lock the owner out. The cookie is sent to the sign-in page only; signing
+out keeps it.
+"""
 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
+from cert.auth import devices
 from cert.auth import services as accounts
 from cert.auth.decorators import current_account, log_in, log_out, safe_next
 from cert.auth.models import User
 from cert.auth.views.forms import LoginForm
+from cert.db import is_postgres
 from cert.errors import AuthenticationFailed
 from cert.web import context, get_session
 
@@ -28,7 +37,9 @@ def login() -> ResponseReturnValue:
             log_in(user)
             get_session().commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(target)
+            response = redirect(target)
+            _remember_device(response, user)
+            return response
         failed = True
     next_arg = target if target != home else None
     return render_template("auth/login.html", form=form, failed=failed, next=next_arg)
@@ -36,14 +47,42 @@ def login() -> ResponseReturnValue:
 
 def _check_credentials(email: str, password: str) -> User | None:
     session = get_session()
+    if not is_postgres(session):
+        # SQLite-specific: every attempt writes (audit, counts), so it starts as a writer; racing
+        # attempts then wait their turn instead of failing with "database is locked".
+        session.commit()  # ends a read of the session loader, if any
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         user = accounts.authenticate(
-            session, email, password, ip=request.remote_addr, clock=context().clock
+            session,
+            email,
+            password,
+            ip=request.remote_addr,
+            clock=context().clock,
+            devices=_device_cookies(),
+            device_cookie=request.cookies.get(devices.COOKIE_NAME),
         )
     except AuthenticationFailed:
         user = None
     session.commit()  # the sign-in, or the failed attempt, is audited either way
     return user
+
+
+def _device_cookies() -> devices.DeviceCookies:
+    return devices.DeviceCookies(context().settings.secret_key)
+
+
+def _remember_device(response: Response, user: User) -> None:
+    """A new device cookie (a new nonce) for this browser, after each successful sign-in."""
+    response.set_cookie(
+        devices.COOKIE_NAME,
+        _device_cookies().issue(user, now=context().clock.now()),
+        max_age=int(devices.LIFETIME.total_seconds()),
+        path=url_for("auth.login"),
+        secure=context().settings.session_cookie_secure,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def logout() -> ResponseReturnValue:
