@@ -18,7 +18,7 @@ from cert.auth import services as accounts
 from cert.auth.decorators import current_account, log_in, log_out, safe_next
 from cert.auth.models import User
 from cert.auth.views.forms import LoginForm
-from cert.db import is_postgres
+from cert.db import begin_write
 from cert.errors import AuthenticationFailed
 from cert.web import context, get_session
 
@@ -47,11 +47,10 @@ def login() -> ResponseReturnValue:
 
 def _check_credentials(email: str, password: str) -> User | None:
     session = get_session()
-    if not is_postgres(session):
-        # SQLite-specific: every attempt writes (audit, counts), so it starts as a writer; racing
-        # attempts then wait their turn instead of failing with "database is locked".
-        session.commit()  # ends a read of the session loader, if any
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    # Every attempt writes (audit, counts), so it starts as a writer: on SQLite racing attempts
+    # then wait their turn instead of failing with "database is locked".
+    session.commit()  # ends a read of the session loader, if any
+    begin_write(session)
     try:
         user = accounts.authenticate(
             session,
