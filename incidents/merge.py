@@ -39,6 +39,7 @@ from cert.errors import NotFound, PermissionDenied, ValidationFailed
 from cert.markings import Tlp
 from incidents import events as domain_events
 from incidents.access import can_see, visible
+from incidents.actions import IncidentAction
 from incidents.models import (
     TRANSITIONS,
     Incident,
@@ -89,8 +90,12 @@ def link(
         for a, b in ((incident, other), (other, incident))
     ]
     session.add_all(rows)
-    record_change(session, actor, incident, "linked", {"reference": other.reference}, clock=clock)
-    record_change(session, actor, other, "linked", {"reference": incident.reference}, clock=clock)
+    record_change(
+        session, actor, incident, IncidentAction.LINKED, {"reference": other.reference}, clock=clock
+    )
+    record_change(
+        session, actor, other, IncidentAction.LINKED, {"reference": incident.reference}, clock=clock
+    )
     return rows[0]
 
 
@@ -108,8 +113,22 @@ def unlink(
     )
     if not removed.rowcount:  # type: ignore[attr-defined]
         raise NotFound(f"{incident.reference} is not linked to {other.reference}")
-    record_change(session, actor, incident, "unlinked", {"reference": other.reference}, clock=clock)
-    record_change(session, actor, other, "unlinked", {"reference": incident.reference}, clock=clock)
+    record_change(
+        session,
+        actor,
+        incident,
+        IncidentAction.UNLINKED,
+        {"reference": other.reference},
+        clock=clock,
+    )
+    record_change(
+        session,
+        actor,
+        other,
+        IncidentAction.UNLINKED,
+        {"reference": incident.reference},
+        clock=clock,
+    )
 
 
 def merge(
@@ -173,12 +192,17 @@ def merge(
         data={"into": survivor.reference} if same_organisation else {},
     )
     record_change(
-        session, actor, survivor, "merged", {"from": other.reference, **summary}, clock=clock
+        session,
+        actor,
+        survivor,
+        IncidentAction.MERGED,
+        {"from": other.reference, **summary},
+        clock=clock,
     )
     audit.record(
         session,
         actor,
-        "incident.merge",
+        IncidentAction.MERGE,
         "incident",
         other.reference,
         clock=clock,

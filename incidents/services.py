@@ -21,6 +21,7 @@ from cert.db import is_postgres, outer_first, unindexed
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents import events
 from incidents.access import can_see
+from incidents.actions import IncidentAction
 from incidents.intake_rows import insert_event, insert_incident, insert_observables
 from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
 from incidents.notifications import queue_acknowledgement
@@ -135,10 +136,10 @@ def submit_incident(
         public=True,
         data={"priority": priority, "category": category, "type": rsit_type},
     )
-    audit.insert_entry(
+    audit.record(
         session,
         actor,
-        "incident.submit",
+        IncidentAction.SUBMIT,
         "incident",
         incident.reference,
         clock=clock,

@@ -22,6 +22,7 @@ from cert.errors import ValidationFailed
 from cert.markings import parse_pap, parse_tlp
 from incidents import events
 from incidents.access import RED, sees_all_red
+from incidents.actions import IncidentAction
 from incidents.events import IncidentEventName
 from incidents.models import (
     TRANSITIONS,
@@ -114,7 +115,7 @@ def change_status(
     audit.record(
         session,
         actor,
-        "incident.status",
+        IncidentAction.STATUS,
         "incident",
         incident.reference,
         clock=clock,
@@ -188,7 +189,7 @@ def assign(
     audit.record(
         session,
         actor,
-        "incident.assign",
+        IncidentAction.ASSIGN,
         "incident",
         incident.reference,
         clock=clock,
@@ -248,7 +249,7 @@ def set_priority(
     audit.record(
         session,
         actor,
-        "incident.priority",
+        IncidentAction.PRIORITY,
         "incident",
         incident.reference,
         clock=clock,
@@ -291,7 +292,7 @@ def reclassify(
     before = {"category": incident.category, "type": incident.type}
     incident.category, incident.type, incident.updated_at = category, type, clock.now()
     data = {"from": before, "to": {"category": category, "type": type}}
-    return record_change(session, actor, incident, "classification", data, clock=clock)
+    return record_change(session, actor, incident, IncidentAction.CLASSIFICATION, data, clock=clock)
 
 
 def set_markings(
@@ -316,7 +317,7 @@ def set_markings(
     if new_tlp == RED and not sees_all_red(actor) and incident.assignee_id != actor.user_id:
         _join(incident, actor.user_id, actor, clock=clock)
     data = {"from": before, "to": {"tlp": new_tlp, "pap": new_pap}}
-    return record_change(session, actor, incident, "markings", data, clock=clock)
+    return record_change(session, actor, incident, IncidentAction.MARKINGS, data, clock=clock)
 
 
 # ---------------------------------------------------------------- participants
@@ -330,7 +331,7 @@ def add_participant(
         raise ValidationFailed("already a participant", fields={"user": "already a participant"})
     _join(incident, user.id, actor, clock=clock)
     return record_change(
-        session, actor, incident, "participant", {"added": user.email}, clock=clock
+        session, actor, incident, IncidentAction.PARTICIPANT, {"added": user.email}, clock=clock
     )
 
 
@@ -343,7 +344,7 @@ def remove_participant(
         raise ValidationFailed("not a participant", fields={"user": "not a participant"})
     incident.participants.remove(row)
     return record_change(
-        session, actor, incident, "participant", {"removed": user.email}, clock=clock
+        session, actor, incident, IncidentAction.PARTICIPANT, {"removed": user.email}, clock=clock
     )
 
 
@@ -359,18 +360,16 @@ def record_change(
     session: Session,
     actor: Actor,
     incident: Incident,
-    kind: str,
+    action: IncidentAction,
     data: Mapping[str, Any],
     *,
     clock: Clock,
 ) -> IncidentEvent:
-    """An internal timeline event and its audit row (``incident.<kind>``)."""
+    """An internal timeline event of ``action.kind`` and its audit row (``action``)."""
     incident.updated_at = clock.now()
-    event = add_event(session, incident, actor, kind, clock=clock, data=data)
+    event = add_event(session, incident, actor, action.kind, clock=clock, data=data)
     session.flush()
-    audit.record(
-        session, actor, f"incident.{kind}", "incident", incident.reference, clock=clock, after=data
-    )
+    audit.record(session, actor, action, "incident", incident.reference, clock=clock, after=data)
     return event
 
 

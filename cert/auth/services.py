@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from cert import audit
+from cert.audit import AccountAction
 from cert.auth import sessions, throttle
 from cert.auth.authz import Actor, at_least, require
 from cert.auth.models import (
@@ -120,7 +121,7 @@ def create_user(
     audit.record(
         session,
         actor,
-        "user.create",
+        AccountAction.USER_CREATE,
         "user",
         user.id,
         clock=clock,
@@ -159,7 +160,7 @@ def set_password(
     if keep is None:  # the nonce is in every session's key: rotating it ends them all
         user.session_nonce = secrets.token_hex(16)
     user.updated_at = clock.now()
-    audit.record(session, actor, "user.password", "user", user.id, clock=clock)
+    audit.record(session, actor, AccountAction.USER_PASSWORD, "user", user.id, clock=clock)
     sessions.end_user_sessions(
         session, actor, user, reason=sessions.EndReason.PASSWORD, clock=clock, keep=keep
     )
@@ -180,7 +181,9 @@ def change_own_password(
     if actor.user_id != user.id:
         raise PermissionDenied("only the user changes their own password this way")
     if not _verify(user, current):
-        audit.record(session, actor, "user.password_failed", "user", user.id, clock=clock)
+        audit.record(
+            session, actor, AccountAction.USER_PASSWORD_FAILED, "user", user.id, clock=clock
+        )
         raise ValidationFailed(
             "current password incorrect", fields={"current_password": WRONG_CURRENT}
         )
@@ -196,7 +199,7 @@ def set_active(session: Session, actor: Actor, user: User, active: bool, *, cloc
     audit.record(
         session,
         actor,
-        "user.activate" if active else "user.deactivate",
+        AccountAction.USER_ACTIVATE if active else AccountAction.USER_DEACTIVATE,
         "user",
         user.id,
         clock=clock,
@@ -234,7 +237,7 @@ def set_locale(session: Session, actor: Actor, user: User, locale: str, *, clock
     audit.record(
         session,
         actor,
-        "user.locale",
+        AccountAction.USER_LOCALE,
         "user",
         user.id,
         clock=clock,
@@ -275,7 +278,7 @@ def authenticate(
         audit.record(
             session,
             failed_actor,
-            "auth.login_throttled",
+            AccountAction.LOGIN_THROTTLED,
             "user",
             object_id,
             clock=clock,
@@ -283,14 +286,16 @@ def authenticate(
         )
         raise AuthenticationFailed("invalid e-mail or password")
     if user is None or not user.is_active or not user.password_hash or not ok:
-        audit.record(session, failed_actor, "auth.login_failed", "user", object_id, clock=clock)
+        audit.record(
+            session, failed_actor, AccountAction.LOGIN_FAILED, "user", object_id, clock=clock
+        )
         delay = throttle.record_failure(session, email, now=now)
         if delay is not None:
             failures = throttle.failures(session, email)
             audit.record(
                 session,
                 failed_actor,
-                "auth.login_throttle",
+                AccountAction.LOGIN_THROTTLE,
                 "user",
                 object_id,
                 clock=clock,
@@ -301,7 +306,9 @@ def authenticate(
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.last_login_at = now
-    audit.record(session, Actor.for_user(user, ip=ip), "auth.login", "user", user.id, clock=clock)
+    audit.record(
+        session, Actor.for_user(user, ip=ip), AccountAction.LOGIN, "user", user.id, clock=clock
+    )
     return user
 
 
@@ -333,7 +340,7 @@ def create_token(
     audit.record(
         session,
         actor,
-        "token.create",
+        AccountAction.TOKEN_CREATE,
         "api_token",
         token.id,
         clock=clock,
@@ -351,7 +358,7 @@ def revoke_token(session: Session, actor: Actor, token: ApiToken, *, clock: Cloc
     audit.record(
         session,
         actor,
-        "token.revoke",
+        AccountAction.TOKEN_REVOKE,
         "api_token",
         token.id,
         clock=clock,
