@@ -36,7 +36,6 @@ from cert.auth.authz import Actor, at_least
 from cert.auth.models import Role
 from cert.clock import Clock
 from cert.errors import NotFound, PermissionDenied, ValidationFailed
-from cert.markings import Tlp
 from incidents import events as domain_events
 from incidents.access import can_see, visible
 from incidents.actions import IncidentAction
@@ -147,7 +146,7 @@ def merge(
     same_organisation = survivor.organisation_id == other.organisation_id
     if not same_organisation:
         _check_across(actor, survivor, other, confirm_organisations)
-    if IncidentStatus.DUPLICATE not in TRANSITIONS[IncidentStatus(other.status)]:
+    if IncidentStatus.DUPLICATE not in TRANSITIONS[other.status]:
         raise ValidationFailed(
             "cannot merge", fields={"status": f"a {other.status} incident cannot be merged"}
         )
@@ -155,7 +154,7 @@ def merge(
         raise ValidationFailed(
             "cannot merge", fields={"into": f"{survivor.reference} is itself a duplicate"}
         )
-    if not Tlp(survivor.tlp).at_least_as_strict_as(Tlp(other.tlp)):
+    if not survivor.tlp.at_least_as_strict_as(other.tlp):
         raise ValidationFailed(
             "TLP would widen",
             fields={
@@ -175,7 +174,7 @@ def merge(
     events = session.execute(
         update(IncidentEvent).where(IncidentEvent.incident_id == other.id).values(**values)
     ).rowcount  # type: ignore[attr-defined]
-    now, was = clock.now(), IncidentStatus(other.status)
+    now, was = clock.now(), other.status
     other.status, other.duplicate_of_id, other.updated_at = (
         IncidentStatus.DUPLICATE,
         survivor.id,

@@ -19,6 +19,7 @@ from cert.auth.models import Organisation, User
 from cert.clock import Clock
 from cert.db import is_postgres, outer_first, unindexed
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cert.markings import Pap, Tlp
 from incidents import events
 from incidents.access import can_see
 from incidents.actions import IncidentAction
@@ -102,8 +103,8 @@ def submit_incident(
         actions_taken=data.actions_taken,
         category=category,
         type=rsit_type,
-        tlp=data.tlp,
-        pap=data.pap,
+        tlp=Tlp(data.tlp),
+        pap=Pap(data.pap),
         impact=data.impact,
         urgency=data.urgency,
         priority=priority,

@@ -79,7 +79,7 @@ def change_status(
     ``new`` acknowledges the incident; closing e-mails the reporter; reopening clears the
     resolution and closing times (they are set again when it is resolved again)."""
     require_staff(actor, "changing the status")
-    old = IncidentStatus(incident.status)
+    old = incident.status
     new = _status(to)
     if new not in TRANSITIONS[old]:
         raise ValidationFailed(
@@ -240,7 +240,7 @@ def set_priority(
     old = incident.priority
     policy = settings.sla_policy if settings else DEFAULT_SLA
     due = deadlines(new, incident.received_at, policy=policy)
-    incident.priority, incident.priority_reason = new.value, why
+    incident.priority, incident.priority_reason = new, why
     incident.ack_due_at, incident.resolve_due_at = due.acknowledge_by, due.resolve_by
     incident.updated_at = clock.now()
     data = {"from": old, "to": new.value, "reason": why}
@@ -302,11 +302,11 @@ def set_markings(
     marks an incident ``TLP:RED`` becomes a participant, so as not to lose sight of it."""
     require_staff(actor, "changing markings")
     try:
-        new_tlp = parse_tlp(tlp).value
+        new_tlp = parse_tlp(tlp)
     except ValueError as exc:
         raise ValidationFailed("invalid TLP", fields={"tlp": str(exc)}) from None
     try:
-        new_pap = parse_pap(pap).value
+        new_pap = parse_pap(pap)
     except ValueError as exc:
         raise ValidationFailed("invalid PAP", fields={"pap": str(exc)}) from None
     before = {"tlp": incident.tlp, "pap": incident.pap}
