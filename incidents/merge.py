@@ -35,7 +35,7 @@ from cert import audit
 from cert.auth.authz import Actor, at_least
 from cert.auth.models import Role
 from cert.clock import Clock
-from cert.errors import NotFound, PermissionDenied, ValidationFailed
+from cert.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from incidents import events as domain_events
 from incidents.access import can_see, visible
 from incidents.actions import IncidentAction
@@ -147,7 +147,7 @@ def merge(
     if not same_organisation:
         _check_across(actor, survivor, other, confirm_organisations)
     if IncidentStatus.DUPLICATE not in TRANSITIONS[other.status]:
-        raise ValidationFailed(
+        raise InvalidTransition(
             "cannot merge", fields={"status": f"a {other.status} incident cannot be merged"}
         )
     if survivor.status == IncidentStatus.DUPLICATE:

@@ -18,7 +18,7 @@ from cert import audit
 from cert.auth.authz import Actor, require
 from cert.auth.models import Role, User
 from cert.clock import Clock
-from cert.errors import ValidationFailed
+from cert.errors import InvalidTransition, ValidationFailed
 from cert.markings import parse_pap, parse_tlp
 from incidents import events
 from incidents.access import RED, sees_all_red
@@ -82,7 +82,7 @@ def change_status(
     old = incident.status
     new = _status(to)
     if new not in TRANSITIONS[old]:
-        raise ValidationFailed(
+        raise InvalidTransition(
             "invalid transition", fields={"status": f"cannot go from {old} to {new}"}
         )
     summary = text_field(
@@ -205,7 +205,7 @@ def assign(
     )
     events.record(session, actor, incident, IncidentEventName.ASSIGNED, assigned, clock=clock)
     incident_assigned.send(
-        incident, session=session, actor=actor, old=old, new=data["assignee"], event=event
+        incident, session=session, actor=actor, old=old_id, new=incident.assignee_id, event=event
     )
     return event
 
