@@ -37,37 +37,58 @@ class AuditEntry(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
 
 
+class AuditAction(enum.StrEnum):
+    """Base of the enumerations of audit actions (``"<object>.<what>"``, e.g. ``user.create``).
+
+    It has no member: the kernel (:class:`AccountAction`) and each slice (``incidents.actions``)
+    subclass it with their own actions. :func:`record` takes a member of a subclass only, so a
+    misspelt action is a type error (mypy) and a plain string a ``TypeError`` at the call. The
+    values are what the ``action`` column stores and ``cert audit --action`` filters on: never
+    rename one (stored rows keep the old spelling)."""
+
+
+class AccountAction(AuditAction):
+    """The kernel's actions: accounts, sign-in and sessions, API tokens, organisations."""
+
+    USER_CREATE = "user.create"
+    USER_PASSWORD = "user.password"  # noqa: S105 (an action, not a secret)
+    USER_PASSWORD_FAILED = "user.password_failed"  # noqa: S105 (an action, not a secret)
+    USER_ACTIVATE = "user.activate"
+    USER_DEACTIVATE = "user.deactivate"
+    USER_LOCALE = "user.locale"
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGIN_THROTTLED = "auth.login_throttled"  # a sign-in refused while the address is throttled
+    LOGIN_THROTTLE = "auth.login_throttle"  # the failure that started (or extended) a delay
+    DEVICE_REVOKED = "auth.device_revoked"  # a device cookie that failed too often loses its trust
+    LOGOUT = "auth.logout"
+    SESSION_END = "auth.session_end"
+    SESSIONS_END = "auth.sessions_end"
+    TOKEN_CREATE = "token.create"  # noqa: S105 (an action, not a secret)
+    TOKEN_REVOKE = "token.revoke"  # noqa: S105 (an action, not a secret)
+    ORGANISATION_CREATE = "organisation.create"
+    ORGANISATION_ASSET_ADD = "organisation.asset_add"
+
+
+def known_actions() -> dict[str, AuditAction]:
+    """Every action of every enumeration defined so far (the modules defining them imported),
+    by value. ``ValueError`` when two enumerations spell an action the same way."""
+    known: dict[str, AuditAction] = {}
+    pending = list(AuditAction.__subclasses__())
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        for action in kind:
+            other = known.setdefault(action.value, action)
+            if other is not action:
+                raise ValueError(f"audit action {action.value!r} is defined twice: {other!r}")
+    return known
+
+
 def record(
     session: Session,
     actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: object,
-    *,
-    clock: Clock,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Add one audit row to the caller's transaction."""
-    entry = AuditEntry(
-        at=clock.now(),
-        actor_id=actor.user_id,
-        actor_label=actor.label,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        before=_jsonable(before),
-        after=_jsonable(after),
-        ip=actor.ip,
-    )
-    session.add(entry)
-    return entry
-
-
-def insert_entry(
-    session: Session,
-    actor: Actor,
-    action: str,
+    action: AuditAction,
     object_type: str,
     object_id: object,
     *,
@@ -75,13 +96,16 @@ def insert_entry(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> None:
-    """:func:`record` as one INSERT on the session's connection (hot paths: no object, no
-    flush); the same row in the same transaction."""
+    """Add one audit row to the caller's transaction: one Core INSERT on the session's
+    connection (no ORM object, no flush, so it stays cheap on hot paths such as intake). The row
+    goes with the transaction: committed with it, or rolled back with it."""
+    if not isinstance(action, AuditAction):
+        raise TypeError(f"{action!r}: audit actions are members of an AuditAction enumeration")
     values = {
         "at": clock.now(),
         "actor_id": actor.user_id,
         "actor_label": actor.label,
-        "action": action,
+        "action": action.value,
         "object_type": object_type,
         "object_id": str(object_id),
         "before": _jsonable(before),

@@ -7,14 +7,15 @@ Services only ``flush``; the caller (request, job, CLI command) owns the transac
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, String, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapper, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Join
@@ -51,9 +52,60 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A ``StrEnum`` stored as its value in a plain ``VARCHAR(length)`` and loaded back as the
+    member (``Mapped[IncidentStatus]`` then holds an ``IncidentStatus``, not a ``str``).
+
+    Not ``sqlalchemy.Enum``: the schema stays a ``String(length)`` with no CHECK constraint or
+    native type (Alembic compares the ``impl``, so no migration). Strings are bound as they are,
+    so a filter on a value that is no member still finds nothing rather than failing; a stored
+    value that is no member is a ``ValueError`` on load."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+        self.length = length
+
+    @property
+    def python_type(self) -> type[E]:
+        return self.enum_class
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum_class(value)
+
+    def __repr__(self) -> str:
+        return f"StrEnumType({self.enum_class.__name__}, length={self.length})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dt.datetime: UtcDateTime()}
+
+
+@event.listens_for(Base, "mapper_configured", propagate=True)
+def _members_on_set(mapper: Mapper[Any], class_: type[Any]) -> None:
+    """A string set on a :class:`StrEnumType` attribute (``Incident(tlp="TLP:AMBER")``) becomes
+    the member at once, as a loaded row would be: the attribute never holds a bare ``str``."""
+    for prop in mapper.column_attrs:
+        kind = prop.columns[0].type
+        if isinstance(kind, StrEnumType):
+            event.listen(prop.class_attribute, "set", _to_member(kind.enum_class), retval=True)
+
+
+def _to_member(enum_class: type[E]) -> Any:
+    def convert(target: object, value: object, old: object, initiator: object) -> object:
+        return enum_class(value) if isinstance(value, str) else value
+
+    return convert
 
 
 SessionFactory = sessionmaker[Session]

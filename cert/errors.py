@@ -50,11 +50,7 @@ class Conflict(DomainError):
     status = 409
 
 
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
-
-
-class TlpViolation(PermissionDenied):
-    """Data would leave towards a recipient outside its TLP audience."""
-
-    code = "tlp_violation"
+class InvalidTransition(ValidationFailed):
+    """A move the workflow does not allow (e.g. ``new`` → ``closed``). A ``ValidationFailed``
+    (422, ``validation_failed``, the offending field in ``fields``): the request names a target
+    state that is not valid from the current one, which the client corrects like any input."""

@@ -32,6 +32,7 @@ from cert.auth.authz import Actor
 from cert.clock import Clock
 from cert.errors import DomainError, NotFound, ValidationFailed
 from incidents.access import can_see
+from incidents.actions import IncidentAction
 from incidents.models import Attachment, Incident
 from incidents.observables import extract
 from incidents.services import add_event, add_observables
@@ -352,7 +353,7 @@ def add_attachment(
     audit.record(
         session,
         actor,
-        "incident.attachment_add",
+        IncidentAction.ATTACHMENT_ADD,
         "incident",
         incident.reference,
         clock=clock,

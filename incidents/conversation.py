@@ -27,6 +27,7 @@ from cert.clock import Clock
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents import events
 from incidents.access import can_see
+from incidents.actions import IncidentAction
 from incidents.events import IncidentEventName
 from incidents.models import Incident, IncidentEvent, IncidentStatus
 from incidents.services import IntakeSettings, add_event
@@ -73,7 +74,9 @@ def add_comment(
 ) -> IncidentEvent:
     """An internal note of the CERT (never shown to the reporter)."""
     require_staff(actor, "commenting")
-    event = _write(session, actor, incident, "comment", {"body": _body(body)}, clock=clock)
+    event = _write(
+        session, actor, incident, IncidentAction.COMMENT, {"body": _body(body)}, clock=clock
+    )
     events.on_timeline(session, actor, incident, IncidentEventName.COMMENTED, event.id, clock=clock)
     incident_commented.send(incident, session=session, actor=actor, event=event)
     return event
@@ -99,7 +102,7 @@ def reply_to_reporter(
         )
     queue_reply(session, incident, clean, recipient, settings=settings, clock=clock)
     data = {"body": clean, "to": recipient.address}
-    event = _write(session, actor, incident, "reply", data, clock=clock, public=True)
+    event = _write(session, actor, incident, IncidentAction.REPLY, data, clock=clock, public=True)
     events.on_timeline(session, actor, incident, IncidentEventName.REPLIED, event.id, clock=clock)
     incident_replied.send(incident, session=session, actor=actor, event=event)
     return event
@@ -129,7 +132,13 @@ def reporter_answer(
             "merged incident", fields={"body": f"this report was merged into another one{where}"}
         )
     event = _write(
-        session, actor, incident, "reporter_reply", {"body": _body(body)}, clock=clock, public=True
+        session,
+        actor,
+        incident,
+        IncidentAction.REPORTER_REPLY,
+        {"body": _body(body)},
+        clock=clock,
+        public=True,
     )
     events.on_timeline(
         session, actor, incident, IncidentEventName.REPORTER_ANSWERED, event.id, clock=clock
@@ -142,19 +151,19 @@ def _write(
     session: Session,
     actor: Actor,
     incident: Incident,
-    kind: str,
+    action: IncidentAction,
     data: Mapping[str, Any],
     *,
     clock: Clock,
     public: bool = False,
 ) -> IncidentEvent:
     incident.updated_at = clock.now()
-    event = add_event(session, incident, actor, kind, clock=clock, public=public, data=data)
+    event = add_event(session, incident, actor, action.kind, clock=clock, public=public, data=data)
     session.flush()
     audit.record(
         session,
         actor,
-        f"incident.{kind}",
+        action,
         "incident",
         incident.reference,
         clock=clock,

@@ -35,10 +35,10 @@ from cert import audit
 from cert.auth.authz import Actor, at_least
 from cert.auth.models import Role
 from cert.clock import Clock
-from cert.errors import NotFound, PermissionDenied, ValidationFailed
-from cert.markings import Tlp
+from cert.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from incidents import events as domain_events
 from incidents.access import can_see, visible
+from incidents.actions import IncidentAction
 from incidents.models import (
     TRANSITIONS,
     Incident,
@@ -89,8 +89,12 @@ def link(
         for a, b in ((incident, other), (other, incident))
     ]
     session.add_all(rows)
-    record_change(session, actor, incident, "linked", {"reference": other.reference}, clock=clock)
-    record_change(session, actor, other, "linked", {"reference": incident.reference}, clock=clock)
+    record_change(
+        session, actor, incident, IncidentAction.LINKED, {"reference": other.reference}, clock=clock
+    )
+    record_change(
+        session, actor, other, IncidentAction.LINKED, {"reference": incident.reference}, clock=clock
+    )
     return rows[0]
 
 
@@ -108,8 +112,22 @@ def unlink(
     )
     if not removed.rowcount:  # type: ignore[attr-defined]
         raise NotFound(f"{incident.reference} is not linked to {other.reference}")
-    record_change(session, actor, incident, "unlinked", {"reference": other.reference}, clock=clock)
-    record_change(session, actor, other, "unlinked", {"reference": incident.reference}, clock=clock)
+    record_change(
+        session,
+        actor,
+        incident,
+        IncidentAction.UNLINKED,
+        {"reference": other.reference},
+        clock=clock,
+    )
+    record_change(
+        session,
+        actor,
+        other,
+        IncidentAction.UNLINKED,
+        {"reference": incident.reference},
+        clock=clock,
+    )
 
 
 def merge(
@@ -128,15 +146,15 @@ def merge(
     same_organisation = survivor.organisation_id == other.organisation_id
     if not same_organisation:
         _check_across(actor, survivor, other, confirm_organisations)
-    if IncidentStatus.DUPLICATE not in TRANSITIONS[IncidentStatus(other.status)]:
-        raise ValidationFailed(
+    if IncidentStatus.DUPLICATE not in TRANSITIONS[other.status]:
+        raise InvalidTransition(
             "cannot merge", fields={"status": f"a {other.status} incident cannot be merged"}
         )
     if survivor.status == IncidentStatus.DUPLICATE:
         raise ValidationFailed(
             "cannot merge", fields={"into": f"{survivor.reference} is itself a duplicate"}
         )
-    if not Tlp(survivor.tlp).at_least_as_strict_as(Tlp(other.tlp)):
+    if not survivor.tlp.at_least_as_strict_as(other.tlp):
         raise ValidationFailed(
             "TLP would widen",
             fields={
@@ -156,7 +174,7 @@ def merge(
     events = session.execute(
         update(IncidentEvent).where(IncidentEvent.incident_id == other.id).values(**values)
     ).rowcount  # type: ignore[attr-defined]
-    now, was = clock.now(), IncidentStatus(other.status)
+    now, was = clock.now(), other.status
     other.status, other.duplicate_of_id, other.updated_at = (
         IncidentStatus.DUPLICATE,
         survivor.id,
@@ -173,12 +191,17 @@ def merge(
         data={"into": survivor.reference} if same_organisation else {},
     )
     record_change(
-        session, actor, survivor, "merged", {"from": other.reference, **summary}, clock=clock
+        session,
+        actor,
+        survivor,
+        IncidentAction.MERGED,
+        {"from": other.reference, **summary},
+        clock=clock,
     )
     audit.record(
         session,
         actor,
-        "incident.merge",
+        IncidentAction.MERGE,
         "incident",
         other.reference,
         clock=clock,

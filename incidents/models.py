@@ -10,7 +10,9 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from cert.auth.models import Organisation, User
-from cert.db import Base
+from cert.db import Base, StrEnumType
+from cert.markings import Pap, Tlp
+from incidents.triage import Level, Priority
 
 
 class IncidentStatus(enum.StrEnum):
@@ -109,15 +111,15 @@ class Incident(Base):
     affected_assets: Mapped[list[str]] = mapped_column(JSON, default=list)
     users_affected: Mapped[int | None]
     systems_affected: Mapped[int | None]
-    reporter_state: Mapped[ReporterState | None] = mapped_column(String(16))
+    reporter_state: Mapped[ReporterState | None] = mapped_column(StrEnumType(ReporterState, 16))
     actions_taken: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(64))  # RSIT class id
     type: Mapped[str | None] = mapped_column(String(64))  # RSIT type id
-    tlp: Mapped[str] = mapped_column(String(20))
-    pap: Mapped[str] = mapped_column(String(12))
-    impact: Mapped[str] = mapped_column(String(10))
-    urgency: Mapped[str] = mapped_column(String(10))
-    priority: Mapped[str] = mapped_column(String(2))
+    tlp: Mapped[Tlp] = mapped_column(StrEnumType(Tlp, 20))
+    pap: Mapped[Pap] = mapped_column(StrEnumType(Pap, 12))
+    impact: Mapped[Level] = mapped_column(StrEnumType(Level, 10))
+    urgency: Mapped[Level] = mapped_column(StrEnumType(Level, 10))
+    priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 2))
     priority_reason: Mapped[str | None] = mapped_column(Text)  # set when an analyst overrides
     significant: Mapped[bool] = mapped_column(default=False)
     ack_due_at: Mapped[dt.datetime]
@@ -128,7 +130,9 @@ class Incident(Base):
     acknowledged_at: Mapped[dt.datetime | None]
     resolved_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
-    status: Mapped[IncidentStatus] = mapped_column(String(16), default=IncidentStatus.NEW)
+    status: Mapped[IncidentStatus] = mapped_column(
+        StrEnumType(IncidentStatus, 16), default=IncidentStatus.NEW
+    )
     resolution: Mapped[str | None] = mapped_column(Text)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source_ref: Mapped[str | None] = mapped_column(String(200))
@@ -207,7 +211,7 @@ class IncidentObservable(Base):
     sources: Mapped[list[str]] = mapped_column(
         JSON, default=list
     )  # title, description, api, attachment:…
-    tlp: Mapped[str] = mapped_column(String(20))
+    tlp: Mapped[Tlp] = mapped_column(StrEnumType(Tlp, 20))
     created_at: Mapped[dt.datetime]
 
     incident: Mapped[Incident] = relationship(

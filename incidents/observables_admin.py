@@ -8,6 +8,7 @@ from cert.auth.authz import Actor
 from cert.clock import Clock
 from cert.errors import Conflict, NotFound, ValidationFailed
 from incidents import events
+from incidents.actions import IncidentAction
 from incidents.models import Incident, IncidentObservable
 from incidents.services import canonicalise_observable
 from incidents.signals import incident_observable_added
@@ -44,7 +45,9 @@ def add_observable(
     incident.observables.append(observable)
     session.flush()
     data = {"id": observable.id, "type": key[0], "value": key[1]}
-    event = record_change(session, actor, incident, "observable_added", data, clock=clock)
+    event = record_change(
+        session, actor, incident, IncidentAction.OBSERVABLE_ADDED, data, clock=clock
+    )
     added = events.ObservableAdded(
         incident_id=incident.id,
         reference=incident.reference,
@@ -70,4 +73,4 @@ def remove_observable(
         raise NotFound(f"no observable {observable_id} on {incident.reference}")
     incident.observables.remove(observable)  # delete-orphan
     data = {"id": observable_id, "type": observable.type, "value": observable.value}
-    record_change(session, actor, incident, "observable_removed", data, clock=clock)
+    record_change(session, actor, incident, IncidentAction.OBSERVABLE_REMOVED, data, clock=clock)

@@ -116,7 +116,7 @@ def followed(session: Session, actor: Actor, incident: Incident) -> Followed | N
     return Followed(
         reference=survivor.reference if seen else None,
         title=survivor.title if seen else None,
-        status=IncidentStatus(survivor.status),
+        status=survivor.status,
         resolved_at=survivor.resolved_at,
         closed_at=survivor.closed_at,
     )

@@ -27,7 +27,7 @@ from babel.dates import format_datetime
 from weasyprint import HTML  # type: ignore[import-untyped]
 
 from cert.i18n import RTL_LOCALES, mail_environment, normalise_locale
-from cert.markings import Tlp, tlp_table
+from cert.markings import tlp_table
 from incidents import labels
 from incidents.models import Incident, IncidentObservable, IncidentTask
 from incidents.named import EventView
@@ -66,7 +66,7 @@ def report_html(
             return "—"
         return format_datetime(value.astimezone(tz), "medium", tzinfo=tz, locale=locale)
 
-    tlp = Tlp(incident.tlp) if incident.tlp in set(Tlp) else Tlp.RED
+    tlp = incident.tlp
     return (
         mail_environment("incidents", locale)
         .get_template(TEMPLATE)

@@ -17,6 +17,7 @@ from cert.auth.authz import Actor
 from cert.clock import Clock
 from cert.db import Base
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from incidents.actions import IncidentAction
 from incidents.queue_filter import QueueFilter
 
 MAX_NAME = 80
@@ -64,7 +65,7 @@ def save_filter(
     session.add(saved)
     session.flush()
     audit.record(
-        session, actor, "saved_filter.create", "saved_filter", saved.id, clock=clock,
+        session, actor, IncidentAction.SAVED_FILTER_CREATE, "saved_filter", saved.id, clock=clock,
         after={"name": name, "args": args},
     )  # fmt: skip
     return saved
@@ -77,7 +78,7 @@ def delete_filter(session: Session, actor: Actor, filter_id: int, *, clock: Cloc
     if saved is None or saved.user_id != user_id:
         raise NotFound("saved filter not found")
     audit.record(
-        session, actor, "saved_filter.delete", "saved_filter", saved.id, clock=clock,
+        session, actor, IncidentAction.SAVED_FILTER_DELETE, "saved_filter", saved.id, clock=clock,
         before={"name": saved.name, "args": saved.args},
     )  # fmt: skip
     session.delete(saved)

@@ -19,8 +19,10 @@ from cert.auth.models import Organisation, User
 from cert.clock import Clock
 from cert.db import is_postgres, outer_first, unindexed
 from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cert.markings import Pap, Tlp
 from incidents import events
 from incidents.access import can_see
+from incidents.actions import IncidentAction
 from incidents.intake_rows import insert_event, insert_incident, insert_observables
 from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
 from incidents.notifications import queue_acknowledgement
@@ -101,8 +103,8 @@ def submit_incident(
         actions_taken=data.actions_taken,
         category=category,
         type=rsit_type,
-        tlp=data.tlp,
-        pap=data.pap,
+        tlp=Tlp(data.tlp),
+        pap=Pap(data.pap),
         impact=data.impact,
         urgency=data.urgency,
         priority=priority,
@@ -135,10 +137,10 @@ def submit_incident(
         public=True,
         data={"priority": priority, "category": category, "type": rsit_type},
     )
-    audit.insert_entry(
+    audit.record(
         session,
         actor,
-        "incident.submit",
+        IncidentAction.SUBMIT,
         "incident",
         incident.reference,
         clock=clock,

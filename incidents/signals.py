@@ -17,7 +17,7 @@ incident_submitted = _signals.signal("incident-submitted")
 incident_status_changed = _signals.signal("incident-status-changed")
 # event (sent after incident_status_changed when the new status is closed)
 incident_closed = _signals.signal("incident-closed")
-# old, new (e-mail addresses or None; the durable incident.assigned event carries user ids), event
+# old, new (user ids or None, as the durable incident.assigned event), event
 incident_assigned = _signals.signal("incident-assigned")
 # old, new (P1..P4), event
 incident_priority_changed = _signals.signal("incident-priority-changed")

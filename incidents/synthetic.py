@@ -29,6 +29,7 @@ from cert.auth.models import CERT_ROLES, Organisation, OrganisationKind, Role, U
 from cert.clock import Clock
 from cert.errors import ValidationFailed
 from incidents import synthetic_rows as rows
+from incidents.actions import IncidentAction
 from incidents.models import Incident, IncidentObservable
 from incidents.references import format_reference
 from incidents.services import IntakeSettings
@@ -89,7 +90,7 @@ def generate_incidents(
     audit.record(
         session,
         actor,
-        "incident.bulk_generate",
+        IncidentAction.BULK_GENERATE,
         "incident",
         "*",
         clock=clock,

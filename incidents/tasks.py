@@ -19,6 +19,7 @@ from cert.clock import Clock
 from cert.errors import NotFound, ValidationFailed
 from cert.i18n import normalise_locale
 from incidents.access import can_see
+from incidents.actions import IncidentAction
 from incidents.models import Incident, IncidentTask
 from incidents.workflow import record_change, require_staff, text_field
 
@@ -92,7 +93,12 @@ def add_task(
             raise ValidationFailed("invalid due date", fields={"due_at": str(exc)}) from None
     task = _new_task(session, actor, incident, name, clock=clock, assignee=assignee, due_at=due_at)
     record_change(
-        session, actor, incident, "task_added", {"task": task.id, "title": name}, clock=clock
+        session,
+        actor,
+        incident,
+        IncidentAction.TASK_ADDED,
+        {"task": task.id, "title": name},
+        clock=clock,
     )
     return task
 
@@ -108,9 +114,9 @@ def complete_task(
         return task
     task.done_at = clock.now() if done else None
     task.done_by_id = actor.user_id if done else None
-    kind = "task_done" if done else "task_reopened"
+    action = IncidentAction.TASK_DONE if done else IncidentAction.TASK_REOPENED
     record_change(
-        session, actor, task.incident, kind, {"task": task.id, "title": task.title}, clock=clock
+        session, actor, task.incident, action, {"task": task.id, "title": task.title}, clock=clock
     )
     return task
 
@@ -135,7 +141,7 @@ def apply_templates(
     ]
     if added:
         data = {"tasks": [t.id for t in added], "category": incident.category}
-        record_change(session, actor, incident, "tasks_applied", data, clock=clock)
+        record_change(session, actor, incident, IncidentAction.TASKS_APPLIED, data, clock=clock)
     return added
 
 

@@ -18,10 +18,11 @@ from cert import audit
 from cert.auth.authz import Actor, require
 from cert.auth.models import Role, User
 from cert.clock import Clock
-from cert.errors import ValidationFailed
+from cert.errors import InvalidTransition, ValidationFailed
 from cert.markings import parse_pap, parse_tlp
 from incidents import events
 from incidents.access import RED, sees_all_red
+from incidents.actions import IncidentAction
 from incidents.events import IncidentEventName
 from incidents.models import (
     TRANSITIONS,
@@ -78,10 +79,10 @@ def change_status(
     ``new`` acknowledges the incident; closing e-mails the reporter; reopening clears the
     resolution and closing times (they are set again when it is resolved again)."""
     require_staff(actor, "changing the status")
-    old = IncidentStatus(incident.status)
+    old = incident.status
     new = _status(to)
     if new not in TRANSITIONS[old]:
-        raise ValidationFailed(
+        raise InvalidTransition(
             "invalid transition", fields={"status": f"cannot go from {old} to {new}"}
         )
     summary = text_field(
@@ -114,7 +115,7 @@ def change_status(
     audit.record(
         session,
         actor,
-        "incident.status",
+        IncidentAction.STATUS,
         "incident",
         incident.reference,
         clock=clock,
@@ -188,7 +189,7 @@ def assign(
     audit.record(
         session,
         actor,
-        "incident.assign",
+        IncidentAction.ASSIGN,
         "incident",
         incident.reference,
         clock=clock,
@@ -204,7 +205,7 @@ def assign(
     )
     events.record(session, actor, incident, IncidentEventName.ASSIGNED, assigned, clock=clock)
     incident_assigned.send(
-        incident, session=session, actor=actor, old=old, new=data["assignee"], event=event
+        incident, session=session, actor=actor, old=old_id, new=incident.assignee_id, event=event
     )
     return event
 
@@ -239,7 +240,7 @@ def set_priority(
     old = incident.priority
     policy = settings.sla_policy if settings else DEFAULT_SLA
     due = deadlines(new, incident.received_at, policy=policy)
-    incident.priority, incident.priority_reason = new.value, why
+    incident.priority, incident.priority_reason = new, why
     incident.ack_due_at, incident.resolve_due_at = due.acknowledge_by, due.resolve_by
     incident.updated_at = clock.now()
     data = {"from": old, "to": new.value, "reason": why}
@@ -248,7 +249,7 @@ def set_priority(
     audit.record(
         session,
         actor,
-        "incident.priority",
+        IncidentAction.PRIORITY,
         "incident",
         incident.reference,
         clock=clock,
@@ -291,7 +292,7 @@ def reclassify(
     before = {"category": incident.category, "type": incident.type}
     incident.category, incident.type, incident.updated_at = category, type, clock.now()
     data = {"from": before, "to": {"category": category, "type": type}}
-    return record_change(session, actor, incident, "classification", data, clock=clock)
+    return record_change(session, actor, incident, IncidentAction.CLASSIFICATION, data, clock=clock)
 
 
 def set_markings(
@@ -301,11 +302,11 @@ def set_markings(
     marks an incident ``TLP:RED`` becomes a participant, so as not to lose sight of it."""
     require_staff(actor, "changing markings")
     try:
-        new_tlp = parse_tlp(tlp).value
+        new_tlp = parse_tlp(tlp)
     except ValueError as exc:
         raise ValidationFailed("invalid TLP", fields={"tlp": str(exc)}) from None
     try:
-        new_pap = parse_pap(pap).value
+        new_pap = parse_pap(pap)
     except ValueError as exc:
         raise ValidationFailed("invalid PAP", fields={"pap": str(exc)}) from None
     before = {"tlp": incident.tlp, "pap": incident.pap}
@@ -316,7 +317,7 @@ def set_markings(
     if new_tlp == RED and not sees_all_red(actor) and incident.assignee_id != actor.user_id:
         _join(incident, actor.user_id, actor, clock=clock)
     data = {"from": before, "to": {"tlp": new_tlp, "pap": new_pap}}
-    return record_change(session, actor, incident, "markings", data, clock=clock)
+    return record_change(session, actor, incident, IncidentAction.MARKINGS, data, clock=clock)
 
 
 # ---------------------------------------------------------------- participants
@@ -330,7 +331,7 @@ def add_participant(
         raise ValidationFailed("already a participant", fields={"user": "already a participant"})
     _join(incident, user.id, actor, clock=clock)
     return record_change(
-        session, actor, incident, "participant", {"added": user.email}, clock=clock
+        session, actor, incident, IncidentAction.PARTICIPANT, {"added": user.email}, clock=clock
     )
 
 
@@ -343,7 +344,7 @@ def remove_participant(
         raise ValidationFailed("not a participant", fields={"user": "not a participant"})
     incident.participants.remove(row)
     return record_change(
-        session, actor, incident, "participant", {"removed": user.email}, clock=clock
+        session, actor, incident, IncidentAction.PARTICIPANT, {"removed": user.email}, clock=clock
     )
 
 
@@ -359,18 +360,16 @@ def record_change(
     session: Session,
     actor: Actor,
     incident: Incident,
-    kind: str,
+    action: IncidentAction,
     data: Mapping[str, Any],
     *,
     clock: Clock,
 ) -> IncidentEvent:
-    """An internal timeline event and its audit row (``incident.<kind>``)."""
+    """An internal timeline event of ``action.kind`` and its audit row (``action``)."""
     incident.updated_at = clock.now()
-    event = add_event(session, incident, actor, kind, clock=clock, data=data)
+    event = add_event(session, incident, actor, action.kind, clock=clock, data=data)
     session.flush()
-    audit.record(
-        session, actor, f"incident.{kind}", "incident", incident.reference, clock=clock, after=data
-    )
+    audit.record(session, actor, action, "incident", incident.reference, clock=clock, after=data)
     return event
 
 

@@ -24,7 +24,7 @@ class Actor:
 
     @classmethod
     def for_user(cls, user: User, *, ip: str | None = None) -> Actor:
-        return cls(user.id, user.email, Role(user.role), user.organisation_id, ip)
+        return cls(user.id, user.email, user.role, user.organisation_id, ip)
 
     @classmethod
     def system(cls, label: str) -> Actor:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from cert import audit
+from cert.audit import AccountAction
 from cert.auth import devices, throttle
 from cert.auth.authz import Actor
 from cert.auth.models import User
@@ -50,7 +51,7 @@ class Attempt:
     def trusted(self) -> dict[str, bool]:
         return {"trusted_device": self.device is not None}
 
-    def _refuse(self, action: str, after: Mapping[str, object]) -> None:
+    def _refuse(self, action: AccountAction, after: Mapping[str, object]) -> None:
         audit.record(
             self.session,
             self.failed_actor,
@@ -69,21 +70,21 @@ class Attempt:
         if waiting is not None:
             after = {"until": waiting.isoformat(), **self.trusted}
             after["device_cookie"] = self.state.value
-            self._refuse("auth.login_throttled", after)
+            self._refuse(AccountAction.LOGIN_THROTTLED, after)
             raise AuthenticationFailed("invalid e-mail or password")
 
     def fail(self) -> AuthenticationFailed:
         """Count and audit a failure; the error to raise."""
-        self._refuse("auth.login_failed", {**self.trusted})
+        self._refuse(AccountAction.LOGIN_FAILED, {**self.trusted})
         if self.device is not None:
             if devices.record_failure(self.session, self.device, now=self.now):
-                self._refuse("auth.device_revoked", {"failures": devices.MAX_FAILURES})
+                self._refuse(AccountAction.DEVICE_REVOKED, {"failures": devices.MAX_FAILURES})
             return AuthenticationFailed("invalid e-mail or password")
         delay = throttle.record_failure(self.session, self.email, now=self.now)
         if delay is not None:
             failures = throttle.failures(self.session, self.email)
             after = {"failures": failures, "delay_seconds": int(delay.total_seconds())}
-            self._refuse("auth.login_throttle", after)
+            self._refuse(AccountAction.LOGIN_THROTTLE, after)
         return AuthenticationFailed("invalid e-mail or password")
 
     def succeed(self) -> None:

@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cert.db import Base
+from cert.db import Base, StrEnumType
 
 
 class OrganisationKind(enum.StrEnum):
@@ -40,7 +40,7 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))  # French name (official)
     name_ar: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[OrganisationKind] = mapped_column(String(16))
+    kind: Mapped[OrganisationKind] = mapped_column(StrEnumType(OrganisationKind, 16))
     sector: Mapped[str | None] = mapped_column(String(64), index=True)
     contact_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -66,7 +66,7 @@ class OrganisationAsset(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    kind: Mapped[AssetKind] = mapped_column(String(16))
+    kind: Mapped[AssetKind] = mapped_column(StrEnumType(AssetKind, 16))
     value: Mapped[str] = mapped_column(String(255))
     note: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime]
@@ -80,7 +80,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, 16))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(8), default="fr")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cert import audit
+from cert.audit import AccountAction
 from cert.auth.authz import Actor, require
 from cert.auth.models import AssetKind, Organisation, OrganisationAsset, OrganisationKind, Role
 from cert.auth.services import normalise_email
@@ -68,7 +69,7 @@ def create_organisation(
     audit.record(
         session,
         actor,
-        "organisation.create",
+        AccountAction.ORGANISATION_CREATE,
         "organisation",
         org.id,
         clock=clock,
@@ -113,7 +114,7 @@ def add_asset(
     audit.record(
         session,
         actor,
-        "organisation.asset_add",
+        AccountAction.ORGANISATION_ASSET_ADD,
         "organisation",
         organisation.id,
         clock=clock,

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from cert import audit
+from cert.audit import AccountAction
 from cert.auth import login_guard, sessions
 from cert.auth.authz import Actor, at_least, require
 from cert.auth.devices import DeviceCookies
@@ -121,7 +122,7 @@ def create_user(
     audit.record(
         session,
         actor,
-        "user.create",
+        AccountAction.USER_CREATE,
         "user",
         user.id,
         clock=clock,
@@ -160,7 +161,7 @@ def set_password(
     if keep is None:  # the nonce is in every session's key: rotating it ends them all
         user.session_nonce = secrets.token_hex(16)
     user.updated_at = clock.now()
-    audit.record(session, actor, "user.password", "user", user.id, clock=clock)
+    audit.record(session, actor, AccountAction.USER_PASSWORD, "user", user.id, clock=clock)
     sessions.end_user_sessions(
         session, actor, user, reason=sessions.EndReason.PASSWORD, clock=clock, keep=keep
     )
@@ -181,7 +182,9 @@ def change_own_password(
     if actor.user_id != user.id:
         raise PermissionDenied("only the user changes their own password this way")
     if not _verify(user, current):
-        audit.record(session, actor, "user.password_failed", "user", user.id, clock=clock)
+        audit.record(
+            session, actor, AccountAction.USER_PASSWORD_FAILED, "user", user.id, clock=clock
+        )
         raise ValidationFailed(
             "current password incorrect", fields={"current_password": WRONG_CURRENT}
         )
@@ -197,7 +200,7 @@ def set_active(session: Session, actor: Actor, user: User, active: bool, *, cloc
     audit.record(
         session,
         actor,
-        "user.activate" if active else "user.deactivate",
+        AccountAction.USER_ACTIVATE if active else AccountAction.USER_DEACTIVATE,
         "user",
         user.id,
         clock=clock,
@@ -235,7 +238,7 @@ def set_locale(session: Session, actor: Actor, user: User, locale: str, *, clock
     audit.record(
         session,
         actor,
-        "user.locale",
+        AccountAction.USER_LOCALE,
         "user",
         user.id,
         clock=clock,
@@ -288,7 +291,7 @@ def authenticate(
     audit.record(
         session,
         Actor.for_user(user, ip=ip),
-        "auth.login",
+        AccountAction.LOGIN,
         "user",
         user.id,
         clock=clock,
@@ -325,7 +328,7 @@ def create_token(
     audit.record(
         session,
         actor,
-        "token.create",
+        AccountAction.TOKEN_CREATE,
         "api_token",
         token.id,
         clock=clock,
@@ -343,7 +346,7 @@ def revoke_token(session: Session, actor: Actor, token: ApiToken, *, clock: Cloc
     audit.record(
         session,
         actor,
-        "token.revoke",
+        AccountAction.TOKEN_REVOKE,
         "api_token",
         token.id,
         clock=clock,

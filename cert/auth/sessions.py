@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from cert import audit
+from cert.audit import AccountAction
 from cert.auth.authz import Actor
 from cert.auth.models import User, UserSession
 from cert.clock import Clock
@@ -130,7 +131,7 @@ def end_session(db: Session, actor: Actor, row: UserSession, *, reason: str, clo
     if row.ended_at is not None:
         return
     _end(row, reason, clock.now())
-    action = "auth.logout" if reason == EndReason.LOGOUT else "auth.session_end"
+    action = AccountAction.LOGOUT if reason == EndReason.LOGOUT else AccountAction.SESSION_END
     audit.record(
         db,
         actor,
@@ -168,7 +169,7 @@ def end_user_sessions(
         audit.record(
             db,
             actor,
-            "auth.sessions_end",
+            AccountAction.SESSIONS_END,
             "user",
             user.id,
             clock=clock,

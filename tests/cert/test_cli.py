@@ -104,6 +104,8 @@ def test_orgs_users_tokens_round_trip(invoke, fresh_database: TestDatabase) -> N
     audit = invoke("audit").output
     for action in ("organisation.create", "user.create", "token.create", "token.revoke"):
         assert action in audit
+    filtered = invoke("audit", "--action", "token.create").output.splitlines()
+    assert len(filtered) == 1 and " token.create " in filtered[0]
 
 
 def test_errors_name_the_problem_and_write_nothing(invoke, fresh_database: TestDatabase) -> None:  # type: ignore[no-untyped-def]

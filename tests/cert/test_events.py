@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from cert import audit
+from cert.audit import AuditAction
 from cert.auth.authz import Actor
 from cert.clock import FrozenClock, SystemClock
 from cert.db import SessionFactory, session_scope
@@ -38,6 +39,10 @@ ACTOR = Actor.system("test")
 class Probe(EventName):
     PINGED = "probe.pinged"
     PONGED = "probe.ponged"
+
+
+class ProbeAction(AuditAction):
+    HANDLED = "probe.handled"
 
 
 class Ping(Payload):
@@ -68,7 +73,7 @@ def effect(name: str, log: list[Event] | None = None) -> Callable[[Session, Even
         if log is not None:
             log.append(event)
         audit.record(
-            session, Actor.system(name), "probe.handled", "event", event.id, clock=SystemClock()
+            session, Actor.system(name), ProbeAction.HANDLED, "event", event.id, clock=SystemClock()
         )
 
     return handle

@@ -11,11 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cert import audit
-from cert.audit import AuditEntry
+from cert.audit import AuditAction, AuditEntry
 from cert.auth.models import ApiToken, Role, User
 from cert.clock import FrozenClock
 from tests.factories import PASSWORD, SYSTEM, make_org, make_token, make_user
 from tests.webclient import csrf_token, login, text
+
+
+class ProbeAction(AuditAction):
+    TICK = "probe.tick"
+
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=", re.IGNORECASE)
@@ -82,7 +87,7 @@ def test_audit_log_pages_by_keyset(
 ) -> None:
     _signed_in(client, db_session, clock, Role.ADMIN)
     for n in range(55):
-        audit.record(db_session, SYSTEM, "probe.tick", "probe", n, clock=clock)
+        audit.record(db_session, SYSTEM, ProbeAction.TICK, "probe", n, clock=clock)
     db_session.flush()
     first = text(client.get("/admin/audit?action=probe.tick"))
     assert first.count("probe:") == 50 and "probe:54" in first and "probe:4<" not in first

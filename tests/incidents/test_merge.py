@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from cert.clock import FrozenClock
-from cert.errors import NotFound, PermissionDenied, ValidationFailed
+from cert.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from incidents import conversation, merge, tasks, workflow
 from incidents.models import Incident, IncidentStatus, IncidentTask
 from incidents.observables_admin import add_observable
@@ -95,9 +95,9 @@ def test_merges_that_would_lose_or_leak_are_refused(
             db_session, w.actor(w.analyst), done, status, clock=clock, settings=SETTINGS,
             resolution="ok",
         )  # fmt: skip
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(InvalidTransition) as caught:  # a ValidationFailed: 422 as before
         fold(db_session, w, survivor, done, clock)
-    assert set(caught.value.fields) == {"status"}
+    assert caught.value.fields == {"status": "a resolved incident cannot be merged"}
     with pytest.raises(PermissionDenied):
         merge.merge(
             db_session, w.actor(w.reporter), amber, survivor, clock=clock, settings=SETTINGS

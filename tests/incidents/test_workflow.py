@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from cert.auth.models import Role
 from cert.clock import FrozenClock
-from cert.errors import PermissionDenied, ValidationFailed
+from cert.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from incidents import workflow
 from incidents.models import TRANSITIONS, Incident, IncidentEvent, IncidentStatus
-from incidents.signals import incident_closed, incident_status_changed
+from incidents.signals import incident_assigned, incident_closed, incident_status_changed
 from tests.factories import make_user
 from tests.incidents.workspace_helpers import (
     SETTINGS,
@@ -58,9 +58,10 @@ def test_every_transition_is_allowed_or_refused_as_the_workflow_says(
             assert event.kind == "status" and event.public
             assert event.data["from"] == old.value and event.data["to"] == new.value
         else:
-            with pytest.raises(ValidationFailed) as caught:
+            with pytest.raises(InvalidTransition) as caught:
                 move(db_session, w, incident, new, clock, resolution="Blocked the domain.")
             assert caught.value.fields == {"status": f"cannot go from {old} to {new}"}
+            assert isinstance(caught.value, ValidationFailed)  # 422 validation_failed
             assert incident.status == old
 
 
@@ -193,6 +194,20 @@ def test_assignment_to_staff_is_internal_and_audited(
     workflow.assign(db_session, w.actor(w.lead), incident, None, clock=clock)
     assert incident.assignee_id is None
     assert audit_actions(db_session, incident).count("incident.assign") == 2
+
+
+def test_the_assignment_signal_carries_user_ids(
+    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+) -> None:
+    seen: list[tuple[object, object]] = []
+
+    def assigned(sender: Incident, **kw: Any) -> None:
+        seen.append((kw["old"], kw["new"]))
+
+    with incident_assigned.connected_to(assigned):
+        for user in (w.analyst, w.analyst2, None):
+            workflow.assign(db_session, w.actor(w.lead), incident, user, clock=clock)
+    assert seen == [(None, w.analyst.id), (w.analyst.id, w.analyst2.id), (w.analyst2.id, None)]
 
 
 def test_only_active_cert_staff_can_be_assigned(

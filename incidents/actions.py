@@ -1,0 +1,44 @@
+"""The incidents slice's audit actions (Flask-free): the values stored in ``audit_log.action``.
+
+Timeline changes are audited as ``incident.<kind>``, the kind of the timeline event they add
+(:attr:`IncidentAction.kind`): ``record_change`` and the conversation take the action and derive
+the kind from it, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from cert.audit import AuditAction
+
+
+class IncidentAction(AuditAction):
+    SUBMIT = "incident.submit"
+    BULK_GENERATE = "incident.bulk_generate"
+    STATUS = "incident.status"
+    ASSIGN = "incident.assign"
+    PRIORITY = "incident.priority"
+    MERGE = "incident.merge"
+    ATTACHMENT_ADD = "incident.attachment_add"
+    # recorded with a timeline event of the same kind
+    CLASSIFICATION = "incident.classification"
+    MARKINGS = "incident.markings"
+    PARTICIPANT = "incident.participant"
+    LINKED = "incident.linked"
+    UNLINKED = "incident.unlinked"
+    MERGED = "incident.merged"
+    OBSERVABLE_ADDED = "incident.observable_added"
+    OBSERVABLE_REMOVED = "incident.observable_removed"
+    TASK_ADDED = "incident.task_added"
+    TASK_DONE = "incident.task_done"
+    TASK_REOPENED = "incident.task_reopened"
+    TASKS_APPLIED = "incident.tasks_applied"
+    COMMENT = "incident.comment"
+    REPLY = "incident.reply"
+    REPORTER_REPLY = "incident.reporter_reply"
+    # saved queue filters
+    SAVED_FILTER_CREATE = "saved_filter.create"
+    SAVED_FILTER_DELETE = "saved_filter.delete"
+
+    @property
+    def kind(self) -> str:
+        """The timeline event kind this action goes with (``incident.markings`` → ``markings``)."""
+        return self.value.removeprefix("incident.")
