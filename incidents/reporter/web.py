@@ -19,7 +19,7 @@ from incidents.models import Incident, IncidentStatus
 from incidents.named import event_views
 from incidents.origins import followed, reported_observables
 from incidents.rules.sla import deadlines
-from incidents.web import intake  # noqa: F401  (registers the page helpers)
+from incidents.web import marking_class  # noqa: F401  (its context processor serves these pages)
 from incidents.workspace.conversation import check_may_answer, reporter_answer, timeline
 from incidents.workspace.forms import BodyForm
 

@@ -4,7 +4,7 @@ The targets and the due dates set at intake are :mod:`incidents.rules.priority`'
 ``CERT_SLA_POLICY``); this module says where an incident stands against them:
 
 * :func:`deadlines` / :func:`sla`: each due date as ``met``, ``late``, ``overdue``, ``pending``
-  or ``void`` (status page, incident file, PDF report);
+  or ``void`` (status page, incident file);
 * :func:`sla_state`: ``done``, ``breached``, ``due_soon`` or ``ok`` (queue column, CSV export);
 * :func:`sla_clause`: the same ``breached`` / ``due_soon`` as an SQL condition (queue filter).
 """
