@@ -44,13 +44,13 @@ from bench.intake_setup import (  # noqa: E402
 )
 from cert.auth.models import ApiToken, User  # noqa: E402
 from cert.db import make_engine  # noqa: E402
+from incidents.intake.references import _NEXT, format_reference  # noqa: E402
+from incidents.intake.schemas import IncidentSubmission  # noqa: E402
+from incidents.intake.service import _EARLIER_REPORTS  # noqa: E402
 from incidents.models import Incident  # noqa: E402
-from incidents.observables import extract  # noqa: E402
-from incidents.references import _NEXT, format_reference  # noqa: E402
-from incidents.schemas import IncidentSubmission  # noqa: E402
-from incidents.services import _EARLIER_REPORTS  # noqa: E402
-from incidents.taxonomy import validate_classification  # noqa: E402
-from incidents.triage import DEFAULT_SLA, deadlines, priority_for  # noqa: E402
+from incidents.observables.extraction import extract  # noqa: E402
+from incidents.rules.priority import DEFAULT_SLA, deadlines, priority_for  # noqa: E402
+from incidents.rules.taxonomy import validate_classification  # noqa: E402
 
 TABLES = Incident.metadata.tables
 TOKEN = (

@@ -26,8 +26,8 @@ from cert.auth import services as accounts
 from cert.auth.authz import Actor
 from cert.clock import SystemClock
 from cert.db import make_engine, make_session_factory, session_scope
-from incidents.services import IntakeSettings
-from incidents.synthetic import generate_incidents
+from incidents.demo.synthetic import generate_incidents
+from incidents.settings import IntakeSettings
 
 API_PATH = "/api/v1/incidents"
 PER_TOKEN = 50  # POSTs per token: stays under the API's per-token write limit (60 per minute)

@@ -1,7 +1,7 @@
 """Triage-queue latency: ``GET /queue`` pages (with their count) on 100,000 incidents.
 
 Builds a throw-away database as ``cert demo --incidents 100000`` does (the demo organisations
-and users, then :func:`incidents.synthetic.generate_incidents`, the function that command
+and users, then :func:`incidents.demo.synthetic.generate_incidents`, the function that command
 calls), on a temporary SQLite file or in a temporary schema of the PostgreSQL database given.
 Then, through the real application's test client, signed in as a demo analyst, it requests
 several realistic filtered and sorted queue pages, each with its total, and prints the p50/p95
@@ -46,8 +46,8 @@ from cert.cli.demo import seed_accounts  # noqa: E402
 from cert.clock import SystemClock  # noqa: E402
 from cert.config import load_config  # noqa: E402
 from cert.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from incidents.demo.synthetic import generate_incidents  # noqa: E402
 from incidents.models import Incident, IncidentObservable  # noqa: E402
-from incidents.synthetic import generate_incidents  # noqa: E402
 
 TARGET_MS = 150.0
 ANALYST = "analyste@macert.gov.ma"
@@ -173,7 +173,7 @@ def measure(
     body = response.get_data(as_text=True)
     assert response.status_code == 200, f"{path}: {response.status_code}\n{body[:800]}"
     # every query of the request (session user, lists, page, count, observables) and the
-    # queue's planner setting (incidents.queue._custom_plans)
+    # queue's planner setting (incidents.queue.query._custom_plans)
     statements = [(q, p) for q, p in seen if q.lstrip()[:6].upper() in ("SELECT", "SET LO")]
     app_ms, sql_ms = [], []
     with engine.connect() as conn:  # the replay's own connection, same driver settings

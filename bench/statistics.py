@@ -45,8 +45,8 @@ from bench.intake_setup import (  # noqa: E402
 from cert.auth.authz import Actor  # noqa: E402
 from cert.clock import SystemClock  # noqa: E402
 from cert.db import make_engine, make_session_factory, session_scope  # noqa: E402
-from incidents.services import IntakeSettings  # noqa: E402
-from incidents.synthetic import generate_incidents  # noqa: E402
+from incidents.demo.synthetic import generate_incidents  # noqa: E402
+from incidents.settings import IntakeSettings  # noqa: E402
 
 MODES = ("none", "stale", "fresh")
 BATCH = 1000

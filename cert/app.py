@@ -18,11 +18,9 @@ from cert.clock import Clock, SystemClock
 from cert.config import Config, ConfigError, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
 from cert.mail import domain_of
-from incidents import api as incidents_api
-from incidents import dashboard_views, file_views, queue_views
-from incidents import views as incidents_views
-from incidents.services import IntakeSettings
-from incidents.triage import parse_sla_policy
+from incidents import routes as incidents_routes
+from incidents.rules.priority import parse_sla_policy
+from incidents.settings import IntakeSettings
 
 
 def create_app(
@@ -66,12 +64,10 @@ def create_app(
         session_factory = make_session_factory(engine)
     web.init_app(app, web.WebContext(session_factory, clock or SystemClock(), settings))
     decorators.init_app(app)
-    api.register(app, incidents_api.bp, *api_blueprints)
+    api.register(app, incidents_routes.API, *api_blueprints)
     views.init_app(app, login_rate_limit=settings.login_rate_limit)
-    app.register_blueprint(incidents_views.bp)
-    app.register_blueprint(dashboard_views.bp)
-    app.register_blueprint(file_views.bp)
-    app.register_blueprint(queue_views.bp)
+    for blueprint in incidents_routes.PAGES:
+        app.register_blueprint(blueprint)
     app.extensions["incidents"] = intake_settings(settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)

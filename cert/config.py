@@ -240,7 +240,7 @@ def _timezone(name: str, raw: str) -> str:
 
 
 def _sla(name: str, raw: str) -> str:
-    # the grammar lives with the rule (incidents.triage); checked here so start-up fails early
+    # the grammar lives with the rule (incidents.rules.priority); checked here: start-up fails early
     entries = [part.strip() for part in raw.split(",") if part.strip()]
     shape = re.compile(r"^P[1-4]=[1-9][0-9]{0,5}[mhd]/[1-9][0-9]{0,5}[mhd]$", re.IGNORECASE)
     bad = [entry for entry in entries if not shape.match(entry)]

@@ -24,7 +24,7 @@ MODEL_MODULES = (
     "cert.jobs",
     "cert.events.store",
     "incidents.models",
-    "incidents.saved_filters",
+    "incidents.queue.saved_filters",
 )
 
 

@@ -16,7 +16,7 @@ from cert.auth.authz import Actor
 from cert.clock import Clock
 from cert.events import Event, EventName, Handler, Payload, record_event, register_events
 from incidents.models import Incident, IncidentStatus
-from incidents.triage import Priority
+from incidents.rules.priority import Priority
 
 AGGREGATE = "incident"
 

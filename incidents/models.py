@@ -12,7 +12,20 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from cert.auth.models import Organisation, User
 from cert.db import Base, StrEnumType
 from cert.markings import Pap, Tlp
-from incidents.triage import Level, Priority
+
+
+class Level(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Priority(enum.StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
 
 
 class IncidentStatus(enum.StrEnum):

@@ -3,8 +3,8 @@
 Organisations and users are created when absent and left alone when present. Demo passwords are
 generated on first creation, kept in ``instance/demo-credentials.json`` (mode 0600) and printed on
 every run, so that a fresh ``make run`` always shows working logins. Demo incident reports come
-from :mod:`incidents.demo`; ``--incidents N`` adds N synthetic incidents in bulk
-(:mod:`incidents.synthetic`) for load and benchmark work.
+from :mod:`incidents.demo.reports`; ``--incidents N`` adds N synthetic incidents in bulk
+(:mod:`incidents.demo.synthetic`) for load and benchmark work.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
 from cert.clock import Clock
 from cert.db import session_scope
 from cert.errors import NotFound
-from incidents.demo import seed_demo_incidents
-from incidents.services import IntakeSettings
-from incidents.synthetic import generate_incidents, iter_years
+from incidents.demo.reports import seed_demo_incidents
+from incidents.demo.synthetic import generate_incidents, iter_years
+from incidents.settings import IntakeSettings
 
 
 @dataclass(frozen=True)

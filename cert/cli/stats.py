@@ -10,8 +10,8 @@ import click
 from cert.auth.authz import Actor
 from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
 from cert.db import session_scope
-from incidents.dashboard import parse_period
-from incidents.stats import as_csv, as_json, statistics
+from incidents.reporting.dashboard import parse_period
+from incidents.reporting.stats import as_csv, as_json, statistics
 
 
 @cli.command("stats")

@@ -12,7 +12,7 @@ from cert import db, event_handlers, events, jobs, mail_sender, mailers
 from cert.auth import sessions, throttle
 from cert.db import is_postgres, session_scope
 from cert.scheduler.registry import JobContext, register_job
-from incidents.idempotency import purge_expired_keys
+from incidents.intake.idempotency import purge_expired_keys
 
 
 def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:

@@ -31,9 +31,10 @@ from cert.auth.authz import Actor
 from cert.auth.models import Role, User
 from cert.clock import SystemClock
 from cert.db import make_engine, make_session_factory
+from incidents.intake.schemas import IncidentSubmission
+from incidents.intake.service import submit_incident
 from incidents.models import Incident
-from incidents.schemas import IncidentSubmission
-from incidents.services import IntakeSettings, submit_incident
+from incidents.settings import IntakeSettings
 from tests.dbs import BACKENDS, TestDatabase, create_database
 from tests.factories import PASSWORD, make_org, make_user
 

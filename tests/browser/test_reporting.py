@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from incidents import labels
 from incidents.models import Attachment, Incident
+from incidents.rules import labels
 from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
 
 browser_or_skip(module=True)

@@ -19,8 +19,8 @@ from cert.clock import FrozenClock
 from cert.config import load_config
 from cert.db import stale_statistics
 from cert.scheduler.registry import JobContext
-from incidents.services import IntakeSettings
-from incidents.synthetic import generate_incidents
+from incidents.demo.synthetic import generate_incidents
+from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
 from tests.factories import make_org, make_user
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from cert.auth.authz import Actor
 from cert.auth.models import Role, User
 from cert.clock import FrozenClock
-from incidents import merge, workflow
-from incidents.attachments import add_attachment
+from incidents.intake.attachments import add_attachment
 from incidents.models import Incident
+from incidents.workspace import merge, workflow
 from tests.factories import PASSWORD, make_user
 from tests.incidents.workspace_helpers import SETTINGS, World, make_world, report
 

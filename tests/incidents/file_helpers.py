@@ -12,9 +12,10 @@ from werkzeug.test import TestResponse
 from cert.auth.authz import Actor
 from cert.auth.models import Organisation, Role, User
 from cert.clock import FrozenClock
+from incidents.intake.schemas import IncidentSubmission
+from incidents.intake.service import submit_incident
 from incidents.models import Incident
-from incidents.schemas import IncidentSubmission
-from incidents.services import IntakeSettings, submit_incident
+from incidents.settings import IntakeSettings
 from tests.factories import make_org, make_user
 from tests.webclient import csrf_token, text
 

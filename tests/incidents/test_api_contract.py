@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from cert.clock import FrozenClock
 from cert.inputs import MAX_ID, MAX_OFFSET
 from cert.markings import Pap, Tlp
-from incidents.taxonomy import rsit_classes
+from incidents.rules.taxonomy import rsit_classes
 from tests.factories import make_token
-from tests.incidents.test_api import PHISHING, bearer, envelope
+from tests.incidents.intake.test_api import PHISHING, bearer, envelope
 from tests.incidents.test_api_openapi import operations, resolve
 from tests.incidents.workspace_helpers import make_world
 

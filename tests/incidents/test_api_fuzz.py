@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 
 from cert.auth.models import User
 from cert.clock import FrozenClock
-from incidents import tasks
-from incidents.taxonomy import rsit_classes
+from incidents.rules.taxonomy import rsit_classes
+from incidents.workspace import tasks
 from tests.factories import make_token
 from tests.incidents.workspace_helpers import World, make_world, report
 

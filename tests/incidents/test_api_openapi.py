@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from cert.api import UserOut
-from incidents.schemas import IncidentFilters, IncidentOut, IncidentSubmission
+from incidents.intake.schemas import IncidentFilters, IncidentOut, IncidentSubmission
 
 PREFIX = "/api/v1"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

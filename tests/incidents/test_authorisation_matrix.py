@@ -28,12 +28,13 @@ from werkzeug.test import TestResponse
 from cert.auth.authz import Actor
 from cert.auth.models import Role, User
 from cert.clock import FrozenClock
-from incidents import merge, observables_admin, saved_filters, tasks, workflow
-from incidents.attachments import add_attachment
+from incidents.intake.attachments import add_attachment
 from incidents.models import Incident
-from incidents.queue_filter import QueueFilter
+from incidents.queue import saved_filters
+from incidents.queue.filter import QueueFilter
+from incidents.workspace import merge, observables_admin, tasks, workflow
 from tests.factories import PASSWORD, make_token, make_user
-from tests.incidents.test_api import bearer
+from tests.incidents.intake.test_api import bearer
 from tests.incidents.workspace_helpers import World, make_world, report
 from tests.webclient import csrf_token, login, text
 

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from cert.auth.authz import Actor
 from cert.clock import FrozenClock
 from cert.mail_sender import rendered
-from incidents import merge, workflow
 from incidents.models import Incident, IncidentStatus
+from incidents.workspace import merge, workflow
 from tests.factories import PASSWORD, make_token
 from tests.incidents.cross_scene import DUPLICATE, SURVIVOR, Cross, build, confirm
-from tests.incidents.test_api import PHISHING, URL, bearer, envelope
+from tests.incidents.intake.test_api import PHISHING, URL, bearer, envelope
 from tests.incidents.workspace_helpers import SETTINGS, World, make_world, outbox, report
 from tests.webclient import csrf_token, login, text
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from cert.auth.authz import Actor
 from cert.clock import FrozenClock
-from incidents import merge, workflow
 from incidents.origins import observables_for
+from incidents.workspace import merge, workflow
 from tests.factories import PASSWORD
 from tests.incidents.cross_scene import ATTACHMENT, DUPLICATE, SURVIVOR, Cross, build, confirm
 from tests.incidents.workspace_helpers import SETTINGS, World, make_world, report

@@ -12,8 +12,14 @@ from cert.auth.models import Organisation, Role, User
 from cert.clock import FrozenClock
 from cert.db import StrEnumType
 from cert.markings import Pap, Tlp
-from incidents.models import Incident, IncidentObservable, IncidentStatus, ReporterState
-from incidents.triage import Level, Priority
+from incidents.models import (
+    Incident,
+    IncidentObservable,
+    IncidentStatus,
+    Level,
+    Priority,
+    ReporterState,
+)
 from tests.incidents.workspace_helpers import World, make_world, report
 
 ENUMS = {

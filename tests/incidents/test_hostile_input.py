@@ -34,8 +34,8 @@ from incidents.models import (
     IncidentTask,
 )
 from tests.factories import PASSWORD, make_token, make_user
-from tests.incidents.test_api import PHISHING, bearer, envelope
-from tests.incidents.test_api_attachments import BOUNDARY, multipart
+from tests.incidents.intake.test_api import PHISHING, bearer, envelope
+from tests.incidents.intake.test_api_attachments import BOUNDARY, multipart
 from tests.incidents.workspace_helpers import World, make_world, report
 from tests.webclient import csrf_token, login
 from tests.webclient import text as page_text

@@ -19,14 +19,14 @@ from cert.clock import FrozenClock
 from cert.db import session_scope
 from cert.errors import ValidationFailed
 from cert.events import DomainEvent, Event, Handler, deliver_events, events_of
-from incidents import conversation, merge, workflow
 from incidents import events as incident_events
 from incidents.events import IncidentEventName as Name
 from incidents.models import Incident, IncidentStatus
-from incidents.observables_admin import add_observable
-from incidents.triage import Priority
+from incidents.rules.priority import Priority
+from incidents.workspace import conversation, merge, workflow
+from incidents.workspace.observables_admin import add_observable
 from tests.dbs import TestDatabase
-from tests.incidents.test_api import PHISHING, api_user, submit
+from tests.incidents.intake.test_api import PHISHING, api_user, submit
 from tests.incidents.workspace_helpers import SETTINGS, World, make_world, report
 from tests.incidents.workspace_helpers import events as timeline
 

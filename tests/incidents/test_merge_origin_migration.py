@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from cert import schema
 from cert.auth.authz import Actor
 from cert.clock import FrozenClock
-from incidents import merge
 from incidents.models import Incident, IncidentObservable
-from incidents.search import matches
+from incidents.queue.search import matches
+from incidents.workspace import merge
 from tests.dbs import TestDatabase
 from tests.incidents.cross_scene import DUPLICATE, SURVIVOR, confirm
 from tests.incidents.workspace_helpers import SETTINGS, make_world, report

@@ -14,11 +14,12 @@ from cert.auth.authz import Actor
 from cert.auth.models import Organisation, Role, User
 from cert.clock import FrozenClock
 from cert.outbox import OutboxMessage
+from incidents.intake.schemas import IncidentSubmission
+from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentEvent
-from incidents.schemas import IncidentSubmission
-from incidents.services import IntakeSettings, submit_incident
+from incidents.settings import IntakeSettings
 from tests.factories import PASSWORD, make_org, make_user
-from tests.incidents.test_api import PHISHING
+from tests.incidents.intake.test_api import PHISHING
 
 SETTINGS = IntakeSettings()
 

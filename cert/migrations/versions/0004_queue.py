@@ -78,7 +78,7 @@ SQLITE_DOWN = (
     "DROP TRIGGER fts_incidents_ai",
     "DROP TABLE fts_incidents",
 )
-# PostgreSQL: the expression must stay identical to incidents.search.pg_document()
+# PostgreSQL: the expression must stay identical to incidents.queue.search.pg_document()
 PG_DOCUMENT = (
     "to_tsvector('simple'::regconfig, replace(reference, '-', ' ') || ' ' || "
     "title || ' ' || description)"

@@ -1,0 +1,299 @@
+"""Pydantic input/output types of incident intake, shared by the web form and the REST API.
+
+The OpenAPI document is generated from these models, so their field names are the public API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from cert import inputs
+from cert.markings import DEFAULT_PAP, DEFAULT_TLP, Pap, Tlp, parse_pap, parse_tlp
+from incidents.models import IncidentStatus, ReporterState
+from incidents.rules.priority import Level, Priority
+from incidents.rules.taxonomy import rsit_classes
+
+
+def visible_bidi(value: Any) -> Any:
+    """Bidirectional controls made visible (``⟨U+202E⟩``) before the length is checked."""
+    return inputs.show_bidi(value) if isinstance(value, str) else value
+
+
+Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+Title = Annotated[Text300, BeforeValidator(visible_bidi)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    return inputs.instant(value) if value is not None else None
+
+
+def _past(value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+    """Not in the future (the request's clock, ``info.context["now"]``) nor decades old."""
+    if value is None:
+        return None
+    context = info.context if isinstance(info.context, dict) else {}
+    now = context.get("now") or dt.datetime.now(dt.UTC)
+    return inputs.past_instant(value, now)
+
+
+# An instant with its offset, in UTC, within cert.inputs.EARLIEST–LATEST.
+AwareDateTime = Annotated[dt.datetime, AfterValidator(_aware)]
+# A detection or report time: moreover not in the future nor before 1990.
+PastDateTime = Annotated[dt.datetime, AfterValidator(_past)]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The JSON schema ``enum`` of a string, read when the OpenAPI document is built (the RSIT
+    taxonomy is data). Validation stays with the field's validator, which accepts other
+    spellings (any case; ``amber`` for ``TLP:AMBER``)."""
+
+    values: Callable[[], Iterable[str]]
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["enum"] = list(self.values())
+        return schema
+
+
+def rsit_type_ids() -> list[str]:
+    return list(dict.fromkeys(t.id for c in rsit_classes().values() for t in c.types))
+
+
+RsitClassId = Annotated[str, Choices(rsit_classes)]
+RsitTypeId = Annotated[str, Choices(rsit_type_ids)]
+TlpLabel = Annotated[str, Choices(lambda: [t.value for t in Tlp])]
+PapLabel = Annotated[str, Choices(lambda: [p.value for p in Pap])]
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+().\s-]{4,40}$")
+    email: EmailStr | None = None
+
+
+class ObservableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: str = Field(description="ipv4, ipv6, domain, url, email, md5, sha1, sha256 or cve")
+    value: str = Field(min_length=1, max_length=2048)
+
+
+class IncidentSubmission(BaseModel):
+    """What a reporting organisation sends; every field is validated, unknown ones refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: Title = Field(
+        description="Bidirectional controls (U+202A–202E, U+2066–2069, U+200E/200F, U+061C) "
+        "are stored as visible ⟨U+202E⟩ markers"
+    )
+    description: LongText
+    category: RsitClassId = Field(description="RSIT class id, e.g. malicious-code")
+    type: RsitTypeId | None = Field(
+        default=None, description="RSIT type id of the class, e.g. infected-system"
+    )
+    tlp: TlpLabel = Field(
+        default=DEFAULT_TLP.value, description="TLP 2.0 label (default TLP:AMBER; any case)"
+    )
+    pap: PapLabel = Field(
+        default=DEFAULT_PAP.value, description="PAP label (default PAP:AMBER; any case)"
+    )
+    impact: Level = Level.MEDIUM
+    urgency: Level = Level.MEDIUM
+    significant: bool = Field(default=False, description="Significant incident (NIS2 deadlines)")
+    detected_at: PastDateTime | None = Field(
+        default=None, description="With an offset; not in the future, not before 1990"
+    )
+    reported_at: PastDateTime | None = Field(
+        default=None, description="With an offset; not in the future, not before 1990"
+    )
+    affected_assets: list[ShortText] = Field(default_factory=list, max_length=200)
+    users_affected: int | None = Field(default=None, ge=0, le=100_000_000)
+    systems_affected: int | None = Field(default=None, ge=0, le=10_000_000)
+    reporter_state: ReporterState | None = None
+    actions_taken: str | None = Field(default=None, max_length=20_000)
+    observables: list[ObservableIn] = Field(default_factory=list, max_length=2000)
+    source_ref: str | None = Field(default=None, min_length=1, max_length=200)
+    contact: Contact | None = None
+    organisation: str | None = Field(
+        default=None, description="Organisation slug; CERT staff only (reporters: their own)"
+    )
+
+    @field_validator("tlp")
+    @classmethod
+    def _tlp(cls, value: str) -> str:
+        return parse_tlp(value).value
+
+    @field_validator("pap")
+    @classmethod
+    def _pap(cls, value: str) -> str:
+        return parse_pap(value).value
+
+    @field_validator("category", "type")
+    @classmethod
+    def _ids(cls, value: str | None) -> str | None:
+        return value.strip().lower() if value else value
+
+
+class ObservableOut(BaseModel):
+    type: str = Field(description="ipv4, ipv6, domain, url, email, md5, sha1, sha256 or cve")
+    value: str = Field(description="Canonical (refanged) value")
+
+
+class MergedInto(BaseModel):
+    """The incident a duplicate is followed under, as its reader may see it."""
+
+    reference: str | None = Field(
+        description="Its reference; null when it belongs to another organisation"
+    )
+    status: str = Field(description="Its status: the CERT's handling of the merged report")
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
+class IncidentOut(BaseModel):
+    """An incident as the API returns it."""
+
+    reference: str = Field(description="<PREFIX>-<YYYY>-<NNNNNN>, e.g. MACERT-2026-000042")
+    title: str
+    status: str = Field(description="new, triaged, in_progress, resolved, closed, rejected, …")
+    priority: str = Field(description="P1 (highest) to P4, from impact × urgency")
+    category: str = Field(description="RSIT class id")
+    type: str | None = Field(description="RSIT type id")
+    tlp: str
+    pap: str
+    impact: str
+    urgency: str
+    organisation: str = Field(description="Slug of the reporting organisation")
+    received_at: dt.datetime
+    acknowledge_by: dt.datetime = Field(description="SLA: acknowledgement due")
+    resolve_by: dt.datetime = Field(description="SLA: resolution due")
+    observables: list[ObservableOut]
+    possible_duplicates: list[str] = Field(
+        description="References of recent incidents of the same organisation sharing observables"
+    )
+    links: dict[str, str] = Field(
+        description="URLs to GET: self (this answer) and track (the reporter's page)"
+    )
+    significant: bool = False
+    early_warning_by: dt.datetime | None = Field(
+        default=None, description="Significant incidents: NIS2 early warning due"
+    )
+    notification_by: dt.datetime | None = Field(
+        default=None, description="Significant incidents: NIS2 incident notification due"
+    )
+    final_report_by: dt.datetime | None = Field(
+        default=None, description="Significant incidents: NIS2 final report due"
+    )
+    detected_at: dt.datetime | None = None
+    reported_at: dt.datetime | None = None
+    source_ref: str | None = Field(default=None, description="The reporter's own reference")
+    merged_into: MergedInto | None = Field(
+        default=None,
+        description="A duplicate merged into another incident: that incident's status (and "
+        "reference, within one organisation)",
+    )
+
+
+class AttachmentOut(BaseModel):
+    """A file attached to an incident (stored by SHA-256, type sniffed from the content)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    filename: str
+    sha256: str
+    size: int = Field(description="Bytes")
+    content_type: str = Field(description="Sniffed from the bytes, not taken from the client")
+
+
+class IncidentFilters(BaseModel):
+    """Query parameters of ``GET /api/v1/incidents``: all optional, combined with AND."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: IncidentStatus | None = None
+    category: RsitClassId | None = Field(default=None, description="RSIT class id")
+    type: RsitTypeId | None = Field(default=None, description="RSIT type id")
+    priority: Priority | None = None
+    tlp: TlpLabel | None = Field(default=None, description="TLP 2.0 label, e.g. TLP:AMBER")
+    organisation: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Organisation slug (CERT staff; reporters only ever see their own)",
+    )
+    received_after: AwareDateTime | None = Field(
+        default=None, description="Inclusive; with an offset, from 1970 to 2200"
+    )
+    received_before: AwareDateTime | None = Field(
+        default=None,
+        description="Exclusive; with an offset, from 1970 to 2200; must be later than "
+        "received_after (else 422)",
+    )
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Start of a reference, or part of the title",
+    )
+
+    @field_validator("category")
+    @classmethod
+    def _known_class(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.lower()
+        if value not in rsit_classes():
+            raise ValueError(
+                f"unknown RSIT class {value!r}; valid classes: {', '.join(rsit_classes())}"
+            )
+        return value
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.lower()
+        known = [t.id for c in rsit_classes().values() for t in c.types]
+        if value not in known:
+            raise ValueError(f"unknown RSIT type {value!r}; valid types: {', '.join(known)}")
+        return value
+
+    @field_validator("tlp")
+    @classmethod
+    def _tlp(cls, value: str | None) -> str | None:
+        return parse_tlp(value).value if value is not None else None
+
+    @field_validator("received_before")
+    @classmethod
+    def _after_before(cls, value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+        after = info.data.get("received_after")
+        if value is not None and after is not None and value <= after:
+            raise ValueError("must be later than received_after")
+        return value

@@ -1,0 +1,398 @@
+"""Incident intake use cases: the web form and ``POST /api/v1/incidents`` both call these.
+
+Services validate, change state and flush; the adapter commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import bindparam, exists, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from cert import audit
+from cert.auth.authz import Actor, check_organisation
+from cert.auth.models import Organisation, User
+from cert.clock import Clock
+from cert.db import is_postgres, outer_first, unindexed
+from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cert.markings import Pap, Tlp
+from incidents import events
+from incidents.access import can_see
+from incidents.actions import IncidentAction
+from incidents.intake.acknowledgement import queue_acknowledgement
+from incidents.intake.references import next_reference
+from incidents.intake.rows import insert_event, insert_incident, insert_observables
+from incidents.intake.schemas import IncidentSubmission, ObservableIn
+from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
+from incidents.observables.extraction import Observable, canonicalise_observable, extract
+from incidents.rules.priority import deadlines, priority_for
+from incidents.rules.taxonomy import UnknownClassification, validate_classification
+from incidents.settings import IntakeSettings
+from incidents.signals import incident_submitted
+
+
+def submit_incident(
+    session: Session,
+    actor: Actor,
+    data: IncidentSubmission,
+    *,
+    clock: Clock,
+    settings: IntakeSettings,
+) -> Incident:
+    """Record a reported incident: reference, classification, priority, SLA, observables."""
+    organisation = _reporting_organisation(session, actor, data.organisation)
+    category, rsit_type = _classification(data)
+    explicit = _explicit_observables(data.observables)
+    now = clock.now()
+    priority = priority_for(data.impact, data.urgency)
+    due = deadlines(
+        priority,
+        now,
+        significant=data.significant,
+        aware_at=data.detected_at,
+        policy=settings.sla_policy,
+    )
+    found = [(o, "title") for o in extract(data.title)]
+    found += [(o, "description") for o in extract(data.description)]
+    found += [(o, "api") for o in explicit]
+    # Looked up before the new incident is added, so that it cannot find itself; the incident,
+    # its observables, event, audit row and acknowledgement are then INSERTed directly.
+    _serialise_source_ref(session, organisation.id, data.source_ref)
+    duplicates = _earlier_reports(
+        session,
+        organisation.id,
+        data.source_ref,
+        list({(o.type.value, o.value): o.value for o, _ in found}.values()),
+        since=now - settings.duplicate_window,
+    )
+    contact = data.contact
+    incident = insert_incident(
+        session,
+        organisation,
+        reference=next_reference(session, settings.reference_prefix, now.year),
+        title=data.title,
+        description=data.description,
+        organisation_id=organisation.id,
+        reporter_id=actor.user_id,
+        contact_name=contact.name if contact else None,
+        contact_phone=contact.phone if contact else None,
+        contact_email=str(contact.email) if contact and contact.email else None,
+        detected_at=data.detected_at,
+        reported_at=data.reported_at or now,
+        received_at=now,
+        affected_assets=list(data.affected_assets),
+        users_affected=data.users_affected,
+        systems_affected=data.systems_affected,
+        reporter_state=data.reporter_state,
+        actions_taken=data.actions_taken,
+        category=category,
+        type=rsit_type,
+        tlp=Tlp(data.tlp),
+        pap=Pap(data.pap),
+        impact=data.impact,
+        urgency=data.urgency,
+        priority=priority,
+        priority_reason=None,
+        significant=data.significant,
+        ack_due_at=due.acknowledge_by,
+        resolve_due_at=due.resolve_by,
+        early_warning_due_at=due.early_warning_by,
+        notification_due_at=due.notification_by,
+        final_report_due_at=due.final_report_by,
+        acknowledged_at=None,
+        resolved_at=None,
+        closed_at=None,
+        status=IncidentStatus.NEW,
+        resolution=None,
+        assignee_id=None,
+        source_ref=data.source_ref,
+        duplicate_of_id=None,
+        possible_duplicates=duplicates,
+        created_at=now,
+        updated_at=now,
+    )
+    insert_observables(session, incident, found, clock=clock)
+    insert_event(
+        session,
+        incident,
+        actor,
+        "created",
+        clock=clock,
+        public=True,
+        data={"priority": priority, "category": category, "type": rsit_type},
+    )
+    audit.record(
+        session,
+        actor,
+        IncidentAction.SUBMIT,
+        "incident",
+        incident.reference,
+        clock=clock,
+        after={"organisation": organisation.slug, "priority": priority, "tlp": data.tlp},
+    )
+    _acknowledge(session, incident, clock=clock, settings=settings)
+    submitted = events.Submitted(
+        incident_id=incident.id,
+        reference=incident.reference,
+        organisation_id=organisation.id,
+        priority=priority,
+        tlp=data.tlp,
+        category=category,
+        type=rsit_type,
+        observable_ids=[o.id for o in incident.observables],
+    )
+    events.record(
+        session, actor, incident, events.IncidentEventName.SUBMITTED, submitted, clock=clock
+    )
+    session.flush()  # whatever the caller left pending (the rows above are written already)
+    incident_submitted.send(incident, session=session, actor=actor)
+    return incident
+
+
+# Duplicate look-ups, built once (Core: no ORM entities to load, only references).
+_INCIDENTS, _OBSERVABLES = Incident.__table__, IncidentObservable.__table__
+_SAME_SOURCE_REF = select(_INCIDENTS.c.reference).where(
+    _INCIDENTS.c.organisation_id == bindparam("organisation_id"),
+    _INCIDENTS.c.source_ref == bindparam("source_ref"),
+    unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),  # SQLite: use ix_…_org_source_ref
+)
+_ORIGINS = _INCIDENTS.alias("origins")
+# SQLite: the plan is pinned, so that its cost stays flat whatever the planner's statistics say
+# (ones taken on a nearly empty database made it walk every incident in reference order to
+# spare the sort of ten rows): it starts from ix_incident_observables_value, the only loop order
+# a CROSS JOIN allows, and reaches each incident by its primary key; the ORDER BY cannot use an
+# index (+reference).
+_SHARED_OBSERVABLES = (
+    select(_INCIDENTS.c.reference)
+    .select_from(
+        outer_first(
+            _OBSERVABLES,
+            _INCIDENTS,
+            _OBSERVABLES.c.incident_id == _INCIDENTS.c.id,
+            index="ix_incident_observables_value",
+        )
+    )
+    .where(
+        unindexed(_INCIDENTS.c.organisation_id) == bindparam("organisation_id"),
+        unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),
+        _OBSERVABLES.c.value.in_(bindparam("values", expanding=True)),
+        # only what the organisation reported: not a value merged in from another one's report
+        or_(
+            _OBSERVABLES.c.origin_incident_id.is_(None),
+            exists().where(
+                _ORIGINS.c.id == _OBSERVABLES.c.origin_incident_id,
+                _ORIGINS.c.organisation_id == bindparam("organisation_id"),
+            ),
+        ),
+    )
+    .distinct()
+    .order_by(unindexed(_INCIDENTS.c.reference).desc())
+    .limit(10)
+)
+_SHARED_OBSERVABLES_BUT = _SHARED_OBSERVABLES.where(_INCIDENTS.c.id != bindparam("exclude_id"))
+_EARLIER_REPORTS = union_all(
+    select(literal_column("'source_ref'"), _SAME_SOURCE_REF.limit(1).subquery().c.reference),
+    select(literal_column("'observable'"), _SHARED_OBSERVABLES.subquery().c.reference),
+)
+
+
+def _acknowledge(
+    session: Session, incident: Incident, *, clock: Clock, settings: IntakeSettings
+) -> None:
+    """Queue the acknowledgement to the reporting user, else to the contact address given."""
+    reporter = reporter_of(session, incident)
+    if reporter is not None and not reporter.is_cert_staff:
+        to, name, locale = reporter.email, reporter.name, reporter.locale
+    elif incident.contact_email:
+        to, name, locale = incident.contact_email, incident.contact_name or "", "fr"
+    else:
+        return
+    queue_acknowledgement(
+        session,
+        incident,
+        to=to,
+        name=name,
+        locale=locale,
+        base_url=settings.base_url,
+        mail_domain=settings.mail_domain,
+        timezone=settings.timezone,
+        clock=clock,
+    )
+
+
+def _reporting_organisation(session: Session, actor: Actor, slug: str | None) -> Organisation:
+    if actor.is_cert_staff:
+        if slug is None:
+            raise ValidationFailed(
+                "organisation required",
+                fields={"organisation": "CERT staff must name the organisation"},
+            )
+        org = session.scalar(select(Organisation).where(Organisation.slug == slug.strip().lower()))
+        if org is None:
+            raise ValidationFailed(
+                "unknown organisation", fields={"organisation": f"no organisation {slug!r}"}
+            )
+        return org
+    if actor.organisation_id is None:
+        raise PermissionDenied("reporting needs an organisation")
+    own = session.get(Organisation, actor.organisation_id)
+    if slug is not None and (own is None or slug.strip().lower() != own.slug):
+        raise ValidationFailed(
+            "organisation not allowed",
+            fields={"organisation": "reporters report for their own organisation only"},
+        )
+    return check_organisation(actor, own)
+
+
+def _classification(data: IncidentSubmission) -> tuple[str, str | None]:
+    try:
+        return validate_classification(data.category, data.type)
+    except UnknownClassification as exc:
+        raise ValidationFailed("invalid classification", fields={exc.field: str(exc)}) from None
+
+
+def _explicit_observables(items: Iterable[ObservableIn]) -> list[Observable]:
+    errors: dict[str, str] = {}
+    result: list[Observable] = []
+    for index, item in enumerate(items):
+        try:
+            result.append(canonicalise_observable(item.type, item.value))
+        except ValueError as exc:
+            errors[f"observables[{index}]"] = str(exc)
+    if errors:
+        raise ValidationFailed("invalid observables", fields=errors)
+    return result
+
+
+_SOURCE_REF_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
+
+
+def _serialise_source_ref(session: Session, organisation_id: int, source_ref: str | None) -> None:
+    """PostgreSQL-specific: submissions of one organisation with the same ``source_ref`` take
+    turns (a transaction-level advisory lock on the pair), so that the look-up that follows sees
+    a racing twin once it has committed and refuses it (409) instead of recording a second
+    incident. SQLite needs nothing: a submission holds the database's write lock throughout."""
+    if source_ref is not None and is_postgres(session):
+        session.execute(_SOURCE_REF_LOCK, {"key": f"source_ref:{organisation_id}:{source_ref}"})
+
+
+def _earlier_reports(
+    session: Session,
+    organisation_id: int,
+    source_ref: str | None,
+    values: list[str],
+    *,
+    since: dt.datetime,
+) -> list[str]:
+    """Recent incidents of the organisation sharing an observable (newest first), after
+    refusing a ``source_ref`` it already reported (``Conflict``): one round trip for both."""
+    params = {
+        "organisation_id": organisation_id,
+        "source_ref": source_ref,
+        "since": since,
+        "values": values[:500],
+    }
+    found = session.execute(_EARLIER_REPORTS, params).all()
+    for why, existing in found:
+        if why == "source_ref":
+            raise Conflict(
+                f"source_ref {source_ref!r} was already reported as {existing}",
+                fields={"source_ref": f"duplicate of {existing}"},
+            )
+    return sorted((reference for _, reference in found), reverse=True)
+
+
+def add_observables(
+    session: Session, incident: Incident, found: Iterable[tuple[Observable, str]], *, clock: Clock
+) -> list[IncidentObservable]:
+    """Store each (type, value) once per incident, remembering every place it was found."""
+    added = _merge_observables(incident, found, clock=clock)
+    session.flush()
+    return added
+
+
+def _merge_observables(
+    incident: Incident, found: Iterable[tuple[Observable, str]], *, clock: Clock
+) -> list[IncidentObservable]:
+    existing = {(o.type, o.value): o for o in incident.observables}
+    added: list[IncidentObservable] = []
+    for observable, source in found:
+        key = (observable.type.value, observable.value)
+        row = existing.get(key)
+        if row is None:
+            row = IncidentObservable(
+                type=key[0],
+                value=key[1],
+                sources=[source],
+                tlp=incident.tlp,
+                created_at=clock.now(),
+            )
+            incident.observables.append(row)
+            existing[key] = row
+            added.append(row)
+        elif source not in row.sources:
+            row.sources = [*row.sources, source]
+    return added
+
+
+def likely_duplicates(session: Session, incident: Incident, *, since: dt.datetime) -> list[str]:
+    """Other recent incidents of the same organisation sharing an observable (newest first)."""
+    values = [o.value for o in incident.observables]
+    return _shared_observable_incidents(
+        session, incident.organisation_id, values, since=since, exclude_id=incident.id
+    )
+
+
+def _shared_observable_incidents(
+    session: Session,
+    organisation_id: int,
+    values: list[str],
+    *,
+    since: dt.datetime,
+    exclude_id: int | None = None,
+) -> list[str]:
+    if not values:
+        return []
+    params = {"organisation_id": organisation_id, "since": since, "values": values[:500]}
+    if exclude_id is None:
+        return list(session.scalars(_SHARED_OBSERVABLES, params))
+    return list(session.scalars(_SHARED_OBSERVABLES_BUT, {**params, "exclude_id": exclude_id}))
+
+
+def add_event(
+    session: Session,
+    incident: Incident,
+    actor: Actor,
+    kind: str,
+    *,
+    clock: Clock,
+    public: bool = False,
+    data: Mapping[str, object] | None = None,
+) -> IncidentEvent:
+    event = IncidentEvent(
+        incident=incident,  # its id is set at flush time when the incident is new
+        at=clock.now(),
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        kind=kind,
+        public=public,
+        data=dict(data or {}),
+    )
+    session.add(event)
+    return event
+
+
+def get_incident(session: Session, actor: Actor, reference: str) -> Incident:
+    """The incident if the actor may see it, else ``NotFound`` (existence is never revealed)."""
+    incident = session.scalar(
+        select(Incident).where(Incident.reference == reference.strip().upper())
+    )
+    if incident is None or not can_see(actor, incident):
+        raise NotFound(f"no incident {reference}")
+    return incident
+
+
+def reporter_of(session: Session, incident: Incident) -> User | None:
+    return session.get(User, incident.reporter_id) if incident.reporter_id else None

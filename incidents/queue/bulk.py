@@ -1,0 +1,110 @@
+"""Bulk actions of the queue: one workflow change applied to several incidents (Flask-free).
+
+Each incident goes through the same service as the incident file (``incidents.workspace.workflow``),
+so every rule, timeline event and audit row is the same as one by one. The caller owns the
+transaction and keeps it **all or nothing**: :func:`apply` returns the error of each incident
+that refused the change, and the caller commits only when there is none (else rolls back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cert.auth.authz import Actor
+from cert.auth.models import User
+from cert.clock import Clock
+from cert.errors import DomainError, ValidationFailed
+from incidents.access import visible
+from incidents.models import Incident
+from incidents.settings import IntakeSettings
+from incidents.workspace import workflow
+
+ACTIONS = ("assign", "assign_me", "unassign", "status", "priority")
+MAX_INCIDENTS = 200
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    kind: str  # one of ACTIONS
+    assignee: str | None = None  # e-mail (assign)
+    status: str | None = None  # status
+    resolution: str | None = None  # status → resolved
+    reason: str | None = None  # status (optional), priority (required)
+    priority: str | None = None  # priority
+
+
+def apply(
+    session: Session,
+    actor: Actor,
+    references: list[str],
+    action: BulkAction,
+    *,
+    clock: Clock,
+    settings: IntakeSettings,
+) -> dict[str, str]:
+    """Apply ``action`` to each incident; ``{reference: problem}`` for those that refused it."""
+    workflow.require_staff(actor, "bulk actions")
+    wanted = list(dict.fromkeys(r.strip().upper() for r in references if r.strip()))
+    if not wanted:
+        raise ValidationFailed("no incident chosen", fields={"incidents": "choose incidents"})
+    if len(wanted) > MAX_INCIDENTS:
+        raise ValidationFailed(
+            "too many incidents", fields={"incidents": f"at most {MAX_INCIDENTS} at once"}
+        )
+    if action.kind not in ACTIONS:
+        raise ValidationFailed("unknown action", fields={"action": f"one of {', '.join(ACTIONS)}"})
+    assignee = _assignee(session, actor, action)
+    found = {
+        incident.reference: incident
+        for incident in session.scalars(
+            select(Incident).where(Incident.reference.in_(wanted), visible(actor))
+        )
+    }  # one query; what the actor may not see is "not found", as everywhere
+    errors: dict[str, str] = {}
+    for reference in wanted:
+        incident = found.get(reference)
+        if incident is None:
+            errors[reference] = "not found"
+            continue
+        try:
+            _one(session, actor, incident, action, assignee, clock=clock, settings=settings)
+        except DomainError as exc:
+            errors[reference] = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or str(exc)
+    return errors
+
+
+def _assignee(session: Session, actor: Actor, action: BulkAction) -> User | None:
+    if action.kind == "assign_me":
+        return session.get(User, actor.user_id) if actor.user_id is not None else None
+    if action.kind == "assign":
+        if not action.assignee:
+            raise ValidationFailed("assignee required", fields={"assignee": "choose someone"})
+        return workflow.user_by_email(session, action.assignee)
+    return None
+
+
+def _one(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    action: BulkAction,
+    assignee: User | None,
+    *,
+    clock: Clock,
+    settings: IntakeSettings,
+) -> None:
+    if action.kind in ("assign", "assign_me", "unassign"):
+        workflow.assign(session, actor, incident, assignee, clock=clock)
+    elif action.kind == "status":
+        workflow.change_status(
+            session, actor, incident, action.status or "", clock=clock, settings=settings,
+            resolution=action.resolution, reason=action.reason,
+        )  # fmt: skip
+    else:
+        workflow.set_priority(
+            session, actor, incident, action.priority or "", action.reason or "",
+            clock=clock, settings=settings,
+        )  # fmt: skip

@@ -1,0 +1,350 @@
+"""Dashboard figures (read side, Flask-free): counts, SLA compliance, MTTA and MTTR over a period.
+
+Every figure is aggregated in SQL (``GROUP BY``), never by loading incidents, and only over the
+incidents the actor may see (:func:`incidents.access.visible`): an analyst's figures leave out the
+``TLP:RED`` incidents they are not named on, a reporter's cover their organisation only.
+
+A period (:mod:`incidents.reporting.periods`) is a range of *local* dates (the CERT's time zone)
+turned into a half-open UTC range on ``received_at`` (``ix_incidents_received_at``;
+``ix_incidents_org_received`` for reporters). Counts over time are grouped per local day in SQL
+(:func:`incidents.reporting.periods.local_day`), then days are summed into weeks or months in Python
+(at most one row per day and class).
+
+Definitions:
+* MTTA: mean of ``acknowledged_at - received_at`` over acknowledged incidents; MTTR: mean of
+  ``resolved_at - received_at`` over resolved ones.
+* SLA compliance: met / decided, where an acknowledgement (resolution) is *decided* once it is
+  done or its due date has passed, and *met* when done by the due date. Rejected and duplicate
+  reports have no resolution to meet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from cert.auth.authz import Actor
+from cert.auth.models import Organisation
+from cert.db import is_postgres
+from incidents.access import visible
+from incidents.models import OPEN_STATUSES, Incident, IncidentStatus
+from incidents.reporting.periods import (
+    GRANULARITIES,
+    MAX_DAYS,
+    Granularity,
+    Period,
+    bucket_start,
+    local_day,
+    next_bucket,
+    offset_changes,
+    parse_period,
+)
+from incidents.rules.priority import Priority
+from incidents.rules.taxonomy import rsit_classes
+
+__all__ = [  # periods are imported from here too (views, statistics, the CLI)
+    "GRANULARITIES",
+    "MAX_DAYS",
+    "NO_SECTOR",
+    "PRIORITIES",
+    "Bucket",
+    "Dashboard",
+    "Figures",
+    "Granularity",
+    "Group",
+    "Period",
+    "breakdown",
+    "bucket_start",
+    "dashboard",
+    "local_day",
+    "offset_changes",
+    "open_by_priority",
+    "ordered_categories",
+    "over_time",
+    "parse_period",
+    "roll_up",
+    "seconds_between",
+    "total",
+]
+
+NO_SECTOR = ""  # organisations without a sector
+PRIORITIES = tuple(p.value for p in Priority)
+_NO_RESOLUTION = (IncidentStatus.REJECTED.value, IncidentStatus.DUPLICATE.value)
+
+
+# ---------------------------------------------------------------- figures
+@dataclass(frozen=True)
+class Figures:
+    """Counts and sums of one group; ratios and means as properties (``None`` when empty)."""
+
+    count: int = 0
+    acknowledged: int = 0
+    ack_seconds: float = 0.0
+    resolved: int = 0
+    resolve_seconds: float = 0.0
+    ack_decided: int = 0
+    ack_met: int = 0
+    resolve_decided: int = 0
+    resolve_met: int = 0
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(*(a + b for a, b in zip(_values(self), _values(other), strict=True)))
+
+    @property
+    def mtta(self) -> float | None:
+        return self.ack_seconds / self.acknowledged if self.acknowledged else None
+
+    @property
+    def mttr(self) -> float | None:
+        return self.resolve_seconds / self.resolved if self.resolved else None
+
+    @property
+    def ack_compliance(self) -> float | None:
+        return self.ack_met / self.ack_decided if self.ack_decided else None
+
+    @property
+    def resolve_compliance(self) -> float | None:
+        return self.resolve_met / self.resolve_decided if self.resolve_decided else None
+
+
+def _values(figures: Figures) -> tuple[Any, ...]:
+    return tuple(getattr(figures, name) for name in Figures.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    figures: Figures
+    name: str | None = None  # organisations: display names (``name_ar`` after a tab)
+
+
+def seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """``later - earlier`` in seconds (dialect-specific: marked)."""
+    if is_postgres(session):
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _measures(session: Session, now: dt.datetime) -> list[ColumnElement[Any]]:
+    """Per-incident measures summed by :func:`_aggregate` (0/1 flags and seconds)."""
+    acked, resolved, received = Incident.acknowledged_at, Incident.resolved_at, Incident.received_at
+    resolvable = Incident.status.not_in(_NO_RESOLUTION)
+    flag = _flag
+    return [
+        literal(1).label("count"),
+        flag(acked.is_not(None)).label("acknowledged"),
+        func.coalesce(seconds_between(session, acked, received), 0).label("ack_s"),
+        flag(and_(resolved.is_not(None), resolvable)).label("resolved"),
+        case(
+            (
+                resolvable,
+                func.coalesce(seconds_between(session, resolved, Incident.received_at), 0),
+            ),
+            else_=0,
+        ).label("resolve_s"),
+        flag(or_(acked.is_not(None), Incident.ack_due_at < now)).label("ack_decided"),
+        flag(and_(acked.is_not(None), acked <= Incident.ack_due_at)).label("ack_met"),
+        flag(and_(resolvable, or_(resolved.is_not(None), Incident.resolve_due_at < now))).label(
+            "resolve_decided"
+        ),
+        flag(and_(resolvable, resolved.is_not(None), resolved <= Incident.resolve_due_at)).label(
+            "resolve_met"
+        ),
+    ]
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+MEASURES = (
+    "count", "acknowledged", "ack_s", "resolved", "resolve_s",
+    "ack_decided", "ack_met", "resolve_decided", "resolve_met",
+)  # fmt: skip
+
+
+def _aggregate(
+    session: Session,
+    actor: Actor,
+    keys: Sequence[Any],
+    *,
+    now: dt.datetime,
+    where: Sequence[ColumnElement[bool]],
+    join_organisation: bool = False,
+) -> list[tuple[tuple[Any, ...], Figures]]:
+    """One ``GROUP BY keys`` query over the visible incidents matching ``where``.
+
+    The per-row keys and measures sit in a subquery grouped outside, so that expressions with
+    bound parameters (time zone, offsets) are grouped by name on every backend.
+    """
+    names = [f"k{i}" for i in range(len(keys))]
+    inner: Select[Any] = select(
+        *(key.label(name) for key, name in zip(keys, names, strict=True)), *_measures(session, now)
+    ).where(visible(actor), *where)
+    if join_organisation:
+        inner = inner.join(Organisation, Organisation.id == Incident.organisation_id)
+    rows = inner.subquery("rows")
+    group = [rows.c[name] for name in names]
+    query = select(*group, *(func.sum(rows.c[m]) for m in MEASURES)).group_by(*group)
+    result = []
+    for row in session.execute(query):
+        sums = row[len(names) :]
+        figures = Figures(
+            int(sums[0] or 0), int(sums[1] or 0), float(sums[2] or 0), int(sums[3] or 0),
+            float(sums[4] or 0), int(sums[5] or 0), int(sums[6] or 0), int(sums[7] or 0),
+            int(sums[8] or 0),
+        )  # fmt: skip
+        result.append((tuple(row[: len(names)]), figures))
+    return result
+
+
+def _in_period(period: Period) -> list[ColumnElement[bool]]:
+    return [Incident.received_at >= period.start, Incident.received_at < period.end]
+
+
+def breakdown(
+    session: Session, actor: Actor, period: Period, dimension: str, *, now: dt.datetime
+) -> list[Group]:
+    """Figures per ``category``, ``priority``, ``sector``, ``organisation`` or local ``day``,
+    largest count first (days and priorities in their natural order)."""
+    if dimension == "organisation":
+        return _by_organisation(session, actor, period, now=now)
+    keys: dict[str, Any] = {
+        "category": Incident.category,
+        "priority": Incident.priority,
+        "sector": func.coalesce(Organisation.sector, NO_SECTOR),
+        "day": local_day(session, Incident.received_at, period),
+    }
+    if dimension not in keys:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    rows = _aggregate(
+        session,
+        actor,
+        [keys[dimension]],
+        now=now,
+        where=_in_period(period),
+        join_organisation=dimension == "sector",
+    )
+    groups = [Group(str(key[0]), figures) for key, figures in rows]
+    if dimension in {"day", "priority"}:
+        return sorted(groups, key=lambda g: g.key)
+    return sorted(groups, key=lambda g: (-g.figures.count, g.key))
+
+
+def _by_organisation(
+    session: Session, actor: Actor, period: Period, *, now: dt.datetime
+) -> list[Group]:
+    keys = [Organisation.slug, Organisation.name, func.coalesce(Organisation.name_ar, "")]
+    rows = _aggregate(
+        session, actor, keys, now=now, where=_in_period(period), join_organisation=True
+    )
+    groups = [Group(slug, figures, f"{name}\t{name_ar}") for (slug, name, name_ar), figures in rows]
+    return sorted(groups, key=lambda g: (-g.figures.count, g.key))
+
+
+def total(groups: Iterable[Group]) -> Figures:
+    return sum((g.figures for g in groups), Figures())
+
+
+# ---------------------------------------------------------------- over time
+@dataclass(frozen=True)
+class Bucket:
+    start: dt.date  # first day of the day, week (Monday) or month
+    counts: dict[str, int] = field(default_factory=dict)  # RSIT class id → incidents
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def over_time(
+    session: Session, actor: Actor, period: Period, granularity: Granularity
+) -> list[Bucket]:
+    """Incidents received per day, week or month and RSIT class; every bucket of the period is
+    listed, empty ones included."""
+    day = local_day(session, Incident.received_at, period).label("day")
+    inner = select(day, Incident.category.label("category")).where(
+        visible(actor), *_in_period(period)
+    )
+    rows = inner.subquery("rows")
+    query = select(rows.c.day, rows.c.category, func.count()).group_by(rows.c.day, rows.c.category)
+    buckets: dict[dt.date, dict[str, int]] = {}
+    cursor = bucket_start(period.first, granularity)
+    while cursor <= period.last:
+        buckets[cursor] = {}
+        cursor = next_bucket(cursor, granularity)
+    for day_text, category, count in session.execute(query):
+        start = bucket_start(dt.date.fromisoformat(str(day_text)), granularity)
+        counts = buckets.setdefault(start, {})
+        counts[category] = counts.get(category, 0) + int(count)
+    return [Bucket(start, counts) for start, counts in sorted(buckets.items())]
+
+
+def roll_up(days: Iterable[Group], granularity: Granularity) -> list[Group]:
+    """Per-day groups summed into weeks or months (keys become the bucket's first day)."""
+    merged: dict[str, Figures] = {}
+    for group in days:
+        key = bucket_start(dt.date.fromisoformat(group.key), granularity).isoformat()
+        merged[key] = merged.get(key, Figures()) + group.figures
+    return [Group(key, figures) for key, figures in sorted(merged.items())]
+
+
+def open_by_priority(session: Session, actor: Actor) -> dict[str, int]:
+    """Incidents open now (whatever the period) per priority (``ix_incidents_status_priority``)."""
+    query = (
+        select(Incident.priority, func.count())
+        .where(visible(actor), Incident.status.in_([s.value for s in OPEN_STATUSES]))
+        .group_by(Incident.priority)
+    )
+    found = {str(p): int(n) for p, n in session.execute(query)}
+    return {p: found.get(p, 0) for p in sorted({*PRIORITIES, *found})}
+
+
+# ---------------------------------------------------------------- the whole dashboard
+@dataclass(frozen=True)
+class Dashboard:
+    period: Period
+    granularity: Granularity
+    over_time: list[Bucket]
+    categories: list[str]  # RSIT classes present, in taxonomy order
+    by_organisation: list[Group]
+    by_sector: list[Group]
+    by_priority: list[Group]  # received in the period: SLA, MTTA, MTTR per priority
+    open_by_priority: dict[str, int]
+    overall: Figures
+
+
+def dashboard(
+    session: Session,
+    actor: Actor,
+    period: Period,
+    *,
+    now: dt.datetime,
+    granularity: Granularity | None = None,
+) -> Dashboard:
+    """Every figure of the dashboard in a fixed number of queries (five)."""
+    chosen = granularity or period.auto_granularity()
+    series = over_time(session, actor, period, chosen)
+    present = {category for bucket in series for category in bucket.counts}
+    by_priority = breakdown(session, actor, period, "priority", now=now)
+    return Dashboard(
+        period=period,
+        granularity=chosen,
+        over_time=series,
+        categories=ordered_categories(present),
+        by_organisation=breakdown(session, actor, period, "organisation", now=now),
+        by_sector=breakdown(session, actor, period, "sector", now=now),
+        by_priority=by_priority,
+        open_by_priority=open_by_priority(session, actor),
+        overall=total(by_priority),
+    )
+
+
+def ordered_categories(present: Iterable[str]) -> list[str]:
+    order = list(rsit_classes())
+    return sorted(present, key=lambda c: (order.index(c) if c in order else len(order), c))

@@ -1,0 +1,156 @@
+"""The dashboard page, the statistics exports and the PDF incident report (adapters).
+
+* ``/dashboard``: CERT staff see every incident they may see (analysts: no ``TLP:RED`` incident
+  they are not named on); reporters get the same page restricted to their organisation — the
+  restriction comes from :func:`incidents.access.visible`, and the organisation and sector charts
+  (one bar) are left out for them.
+* ``/stats.csv`` and ``/stats.json``: CERT staff only (the national report), ``from``/``to``.
+* ``/incidents/<reference>/report.pdf``: whoever may see the incident (others get the same 404
+  as for a missing one); staff get the CERT version, reporters the reporter version (public
+  timeline, no internal fields). Always a download.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from cert.auth.decorators import current_actor, login_required, require_at_least
+from cert.auth.models import Role
+from cert.errors import ValidationFailed
+from cert.i18n import RTL_LOCALES
+from cert.web import context, error_response, get_session
+from incidents.intake.service import get_incident
+from incidents.named import event_views
+from incidents.origins import origins_of, reported_observables
+from incidents.reporting import dashboard as figures
+from incidents.reporting.charts import dashboard_charts
+from incidents.reporting.dashboard import GRANULARITIES, Granularity, Period, parse_period
+from incidents.reporting.report_pdf import render_report
+from incidents.reporting.stats import as_csv, as_json, statistics
+from incidents.web import intake
+from incidents.workspace.conversation import timeline
+from incidents.workspace.tasks import task_list
+
+bp = Blueprint("dashboard", __name__, template_folder="../templates")
+PRESETS = ("30", "90", "365")
+MAX_EVENTS = 200
+
+
+def rtl() -> bool:
+    return str(get_locale()) in RTL_LOCALES
+
+
+def _period() -> Period:
+    """The period of ``?period=30|90|365|custom`` (custom: ``from`` and ``to``)."""
+    zone, choice = intake().timezone, request.args.get("period") or PRESETS[0]
+    if choice == "custom":
+        return parse_period(request.args.get("from"), request.args.get("to"), zone=zone)
+    if choice not in PRESETS:
+        raise ValidationFailed("invalid period", fields={"period": "one of 30, 90, 365, custom"})
+    return Period.last_days(int(choice), now=context().clock.now(), zone=zone)
+
+
+def _granularity() -> Granularity | None:
+    value = request.args.get("granularity") or None
+    for name in GRANULARITIES:
+        if value == name:
+            return name
+    if value is not None:
+        raise ValidationFailed("invalid granularity", fields={"granularity": "day, week or month"})
+    return None
+
+
+@bp.route("/dashboard")
+@login_required
+def page() -> ResponseReturnValue:
+    """Charts over the chosen period, each with its figures in a table."""
+    actor, now = current_actor(), context().clock.now()
+    try:
+        period, granularity = _period(), _granularity()
+    except ValidationFailed as exc:
+        return render_template(
+            "incidents/dashboard/page.html", board=None, errors=exc.fields, args=request.args
+        ), 422
+    board = figures.dashboard(get_session(), actor, period, now=now, granularity=granularity)
+    return render_template(
+        "incidents/dashboard/page.html",
+        board=board,
+        errors={},
+        args=request.args,
+        staff=actor.is_cert_staff,
+        charts=dashboard_charts(
+            board, locale=str(get_locale()), _=_, rtl=rtl(), staff=actor.is_cert_staff
+        ),
+    )
+
+
+def _stats_period() -> Period:
+    return parse_period(request.args.get("from"), request.args.get("to"), zone=intake().timezone)
+
+
+def _invalid(exc: ValidationFailed) -> ResponseReturnValue:
+    problems = "; ".join(f"{name}: {problem}" for name, problem in exc.fields.items())
+    return error_response(422, exc.code, exc.message, exc.fields, explanation=problems)
+
+
+@bp.route("/stats.csv")
+@require_at_least(Role.ANALYST)
+def stats_csv() -> ResponseReturnValue:
+    """The national-report statistics as CSV (formula-safe cells)."""
+    try:
+        period = _stats_period()
+    except ValidationFailed as exc:
+        return _invalid(exc)
+    stats = statistics(get_session(), current_actor(), period, now=context().clock.now())
+    name = f"vigie-stats-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    return Response(
+        as_csv(stats),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/stats.json")
+@require_at_least(Role.ANALYST)
+def stats_json() -> ResponseReturnValue:
+    """The same statistics as JSON."""
+    try:
+        period = _stats_period()
+    except ValidationFailed as exc:
+        error = {"code": exc.code, "message": exc.message, "fields": exc.fields}
+        return jsonify({"error": error}), 422
+    stats = statistics(get_session(), current_actor(), period, now=context().clock.now())
+    body = json.dumps(as_json(stats), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json")
+
+
+@bp.route("/incidents/<reference>/report.pdf")
+@login_required
+def report(reference: str) -> Response:
+    """The incident report as a PDF download (staff or reporter version)."""
+    actor, session = current_actor(), get_session()
+    incident = get_incident(session, actor, reference)
+    staff = actor.is_cert_staff
+    events = timeline(session, actor, incident, public_only=not staff, limit=MAX_EVENTS)
+    tasks = list(session.scalars(task_list(incident))) if staff else []
+    pdf = render_report(
+        incident,
+        events=event_views(session, actor, events),
+        observables=incident.observables if staff else reported_observables(session, incident),
+        origins=origins_of(session, actor, incident) if staff else {},
+        tasks=tasks,
+        staff=staff,
+        locale=str(get_locale()),
+        zone=intake().timezone,
+        now=context().clock.now(),
+    )
+    name = f"{incident.reference}.pdf"
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

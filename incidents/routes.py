@@ -1,0 +1,22 @@
+"""Every route of the incidents slice, for the composition root (:func:`cert.app.create_app`).
+
+Importing the route modules registers their routes on the blueprints of
+:mod:`incidents.blueprints`; the order is that of the API document (intake, then the workspace).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from incidents import blueprints
+from incidents.intake import api as intake_api  # noqa: F401  (registers its routes)
+from incidents.intake import web as intake_web  # noqa: F401
+from incidents.queue import web as queue_web
+from incidents.reporter import web as reporter_web  # noqa: F401
+from incidents.reporting import web as reporting_web
+from incidents.workspace import api as workspace_api  # noqa: F401
+from incidents.workspace import api_tasks as workspace_api_tasks  # noqa: F401
+from incidents.workspace import web as workspace_web
+
+API: Blueprint = blueprints.api
+PAGES: tuple[Blueprint, ...] = (blueprints.pages, reporting_web.bp, workspace_web.bp, queue_web.bp)

@@ -1,0 +1,213 @@
+"""Comments and correspondence on an incident (Flask-free use cases).
+
+* **Comments** are internal: CERT staff only, never shown to reporters (``public=False``).
+* **Replies** go to the reporter: e-mailed through the outbox and shown on the status page.
+* **Reporter answers** come from the status page. A reporter of the incident's organisation may
+  answer at any status except ``duplicate`` (its timeline moved to the surviving incident, which
+  the error names when the reporter may see it). Answering a resolved, closed or rejected incident
+  is allowed and only adds the answer to the timeline — it does not reopen the incident; the
+  analysts decide (``incident_reporter_answered`` lets playbooks notify them).
+
+Bodies are rich text sanitised with nh3 (:func:`sanitise`) before they are stored; pages may then
+render ``data["body"]`` as HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import nh3
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload
+
+from cert import audit
+from cert.auth.authz import Actor
+from cert.clock import Clock
+from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from incidents import events
+from incidents.access import can_see
+from incidents.actions import IncidentAction
+from incidents.events import IncidentEventName
+from incidents.intake.service import add_event
+from incidents.models import Incident, IncidentEvent, IncidentStatus
+from incidents.settings import IntakeSettings
+from incidents.signals import incident_commented, incident_replied, incident_reporter_answered
+from incidents.workspace.mail import queue_reply, recipient_of
+from incidents.workspace.workflow import require_staff
+
+MAX_BODY = 20_000
+MAX_TIMELINE = 200
+TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li", "code", "pre", "a", "blockquote"})
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def sanitise(body: str) -> str:
+    """Rich text reduced to a small allow-list: no scripts or styles (content dropped), no
+    ``on*`` or other attributes, links only ``http(s):``/``mailto:`` with ``rel=noopener
+    noreferrer``."""
+    return nh3.clean(
+        body,
+        tags=set(TAGS),
+        clean_content_tags={"script", "style"},
+        attributes={"a": {"href"}},
+        link_rel="noopener noreferrer",
+        url_schemes=set(URL_SCHEMES),
+        strip_comments=True,
+    ).strip()
+
+
+def _body(body: str) -> str:
+    if not body.strip():
+        raise ValidationFailed("empty message", fields={"body": "required"})
+    if len(body) > MAX_BODY:
+        raise ValidationFailed(
+            "message too long", fields={"body": f"at most {MAX_BODY} characters"}
+        )
+    clean = sanitise(body)
+    if not clean:
+        raise ValidationFailed("empty message", fields={"body": "nothing left once sanitised"})
+    return clean
+
+
+def add_comment(
+    session: Session, actor: Actor, incident: Incident, body: str, *, clock: Clock
+) -> IncidentEvent:
+    """An internal note of the CERT (never shown to the reporter)."""
+    require_staff(actor, "commenting")
+    event = _write(
+        session, actor, incident, IncidentAction.COMMENT, {"body": _body(body)}, clock=clock
+    )
+    events.on_timeline(session, actor, incident, IncidentEventName.COMMENTED, event.id, clock=clock)
+    incident_commented.send(incident, session=session, actor=actor, event=event)
+    return event
+
+
+def reply_to_reporter(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    body: str,
+    *,
+    clock: Clock,
+    settings: IntakeSettings,
+) -> IncidentEvent:
+    """A message to the reporter: e-mailed (the reporting user's address and language, else the
+    contact address) and shown on the status page."""
+    require_staff(actor, "replying to reporters")
+    clean = _body(body)
+    recipient = recipient_of(session, incident)
+    if recipient is None:
+        raise ValidationFailed(
+            "no reporter address", fields={"to": "no e-mail address of the reporter is known"}
+        )
+    queue_reply(session, incident, clean, recipient, settings=settings, clock=clock)
+    data = {"body": clean, "to": recipient.address}
+    event = _write(session, actor, incident, IncidentAction.REPLY, data, clock=clock, public=True)
+    events.on_timeline(session, actor, incident, IncidentEventName.REPLIED, event.id, clock=clock)
+    incident_replied.send(incident, session=session, actor=actor, event=event)
+    return event
+
+
+def check_may_answer(actor: Actor, incident: Incident) -> None:
+    """Only the reporting organisation answers on the status page (``NotFound`` for anyone
+    else, so that another organisation's reference is not revealed); CERT staff write to the
+    reporter with a reply instead (``PermissionDenied``)."""
+    if not can_see(actor, incident):
+        raise NotFound(f"no incident {incident.reference}")
+    if actor.is_cert_staff:
+        raise PermissionDenied("CERT staff write to the reporter with a reply")
+
+
+def reporter_answer(
+    session: Session, actor: Actor, incident: Incident, body: str, *, clock: Clock
+) -> IncidentEvent:
+    """The reporter's answer from the status page (see the module docstring for the rules)."""
+    check_may_answer(actor, incident)
+    if incident.status == IncidentStatus.DUPLICATE:
+        survivor = (
+            session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None
+        )
+        where = f"; answer on {survivor.reference}" if survivor and can_see(actor, survivor) else ""
+        raise Conflict(
+            "merged incident", fields={"body": f"this report was merged into another one{where}"}
+        )
+    event = _write(
+        session,
+        actor,
+        incident,
+        IncidentAction.REPORTER_REPLY,
+        {"body": _body(body)},
+        clock=clock,
+        public=True,
+    )
+    events.on_timeline(
+        session, actor, incident, IncidentEventName.REPORTER_ANSWERED, event.id, clock=clock
+    )
+    incident_reporter_answered.send(incident, session=session, actor=actor, event=event)
+    return event
+
+
+def _write(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    action: IncidentAction,
+    data: Mapping[str, Any],
+    *,
+    clock: Clock,
+    public: bool = False,
+) -> IncidentEvent:
+    incident.updated_at = clock.now()
+    event = add_event(session, incident, actor, action.kind, clock=clock, public=public, data=data)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action,
+        "incident",
+        incident.reference,
+        clock=clock,
+        after={"event": event.id, "public": public, "length": len(str(data["body"]))},
+    )
+    return event
+
+
+def timeline(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    *,
+    public_only: bool,
+    limit: int = MAX_TIMELINE,
+    before_id: int | None = None,
+) -> list[IncidentEvent]:
+    """The incident's events, newest first (keyset: pass the last id seen as ``before_id``).
+    Reporters always get the public events only."""
+    return list(
+        session.scalars(
+            timeline_query(actor, incident, public_only=public_only, before_id=before_id).limit(
+                min(max(limit, 1), MAX_TIMELINE)
+            )
+        )
+    )
+
+
+def timeline_query(
+    actor: Actor, incident: Incident, *, public_only: bool, before_id: int | None = None
+) -> Select[IncidentEvent]:
+    """The ordered query behind :func:`timeline` (the API paginates it); served by
+    ``ix_incident_events_incident_id_id``."""
+    if not can_see(actor, incident):
+        raise NotFound(f"no incident {incident.reference}")
+    query = (
+        select(IncidentEvent)
+        .options(joinedload(IncidentEvent.actor))  # names without a query per event
+        .where(IncidentEvent.incident_id == incident.id)
+        .order_by(IncidentEvent.id.desc())
+    )
+    if public_only or not actor.is_cert_staff:
+        query = query.where(IncidentEvent.public.is_(True))
+    if before_id is not None:
+        query = query.where(IncidentEvent.id < before_id)
+    return query

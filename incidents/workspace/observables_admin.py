@@ -1,0 +1,76 @@
+"""Observables added or removed by analysts on the incident file (Flask-free use cases)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from cert.auth.authz import Actor
+from cert.clock import Clock
+from cert.errors import Conflict, NotFound, ValidationFailed
+from incidents import events
+from incidents.actions import IncidentAction
+from incidents.models import Incident, IncidentObservable
+from incidents.observables.extraction import canonicalise_observable
+from incidents.signals import incident_observable_added
+from incidents.workspace.workflow import record_change, require_staff
+
+ANALYST_SOURCE = "analyst"
+
+
+def add_observable(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    type: str,  # noqa: A002 - the observable's type, as in the model
+    value: str,
+    *,
+    clock: Clock,
+) -> IncidentObservable:
+    """One indicator in canonical (refanged) form, with the incident's TLP."""
+    require_staff(actor, "adding observables")
+    try:
+        found = canonicalise_observable(type, value)
+    except ValueError as exc:
+        raise ValidationFailed("invalid observable", fields={"value": str(exc)}) from None
+    key = (found.type.value, found.value)
+    if any((o.type, o.value) == key for o in incident.observables):
+        raise Conflict("already recorded", fields={"value": f"{found.value} is already recorded"})
+    observable = IncidentObservable(
+        type=key[0],
+        value=key[1],
+        sources=[ANALYST_SOURCE],
+        tlp=incident.tlp,
+        created_at=clock.now(),
+    )
+    incident.observables.append(observable)
+    session.flush()
+    data = {"id": observable.id, "type": key[0], "value": key[1]}
+    event = record_change(
+        session, actor, incident, IncidentAction.OBSERVABLE_ADDED, data, clock=clock
+    )
+    added = events.ObservableAdded(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=event.id,
+        observable_id=observable.id,
+        observable_type=observable.type,
+    )
+    events.record(
+        session, actor, incident, events.IncidentEventName.OBSERVABLE_ADDED, added, clock=clock
+    )
+    incident_observable_added.send(
+        incident, session=session, actor=actor, observable=observable, event=event
+    )
+    return observable
+
+
+def remove_observable(
+    session: Session, actor: Actor, incident: Incident, observable_id: int, *, clock: Clock
+) -> None:
+    require_staff(actor, "removing observables")
+    observable = next((o for o in incident.observables if o.id == observable_id), None)
+    if observable is None:
+        raise NotFound(f"no observable {observable_id} on {incident.reference}")
+    incident.observables.remove(observable)  # delete-orphan
+    data = {"id": observable_id, "type": observable.type, "value": observable.value}
+    record_change(session, actor, incident, IncidentAction.OBSERVABLE_REMOVED, data, clock=clock)

@@ -1,0 +1,111 @@
+"""Pydantic types of the analyst workspace API (status, assignment, priority, correspondence,
+timeline, tasks, links and merges). The OpenAPI document is generated from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+
+from incidents.intake.schemas import AwareDateTime, visible_bidi
+from incidents.models import IncidentStatus
+from incidents.rules.priority import Priority
+
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class StatusChange(_In):
+    status: IncidentStatus = Field(description="Target status; must follow the workflow")
+    resolution: str | None = Field(
+        default=None, max_length=20_000, description="Resolution summary (required to resolve)"
+    )
+    reason: str | None = Field(default=None, max_length=2_000, description="Why (internal)")
+
+
+class Assignment(_In):
+    assignee: EmailStr | None = Field(description="E-mail of active CERT staff; null unassigns")
+
+
+class PriorityChange(_In):
+    priority: Priority
+    reason: str = Field(min_length=1, max_length=2_000, description="Why the priority changes")
+
+
+class MessageIn(_In):
+    body: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="Rich text; sanitised (p, br, strong, em, ul, ol, li, code, pre, a, "
+        "blockquote; http(s) and mailto links only)",
+    )
+
+
+class EventOut(BaseModel):
+    """One line of the timeline. Reporters see only public events, with the CERT's side shown
+    as ``CERT`` and only the public part of ``data`` (new status, message bodies)."""
+
+    id: int
+    at: dt.datetime
+    kind: str = Field(description="created, status, assignment, priority, comment, reply, …")
+    actor: str = Field(description="Who acted (e-mail, system label, or CERT for reporters)")
+    actor_name: str = Field(description="Their name (the label when they have none)")
+    public: bool = Field(description="Shown to the reporter")
+    data: dict[str, Any]
+
+
+class TaskIn(_In):
+    title: Annotated[str, BeforeValidator(visible_bidi)] = Field(
+        min_length=1, max_length=300, description="Bidirectional controls shown as ⟨U+202E⟩"
+    )
+    assignee: EmailStr | None = Field(default=None, description="E-mail of active CERT staff")
+    due_at: AwareDateTime | None = None
+
+
+class TaskUpdate(_In):
+    done: bool
+
+
+class TaskOut(BaseModel):
+    id: int
+    title: str
+    template: str | None = Field(description="Template id when created from one")
+    assignee: str | None = Field(description="E-mail of the assignee")
+    due_at: dt.datetime | None
+    done: bool
+    done_at: dt.datetime | None
+    created_at: dt.datetime
+    position: int
+
+
+class TasksAdded(BaseModel):
+    items: list[TaskOut]
+
+
+class TemplatesIn(_In):
+    locale: str = Field(default="fr", pattern=r"^(fr|en|ar)$", description="Language of titles")
+
+
+class MergeIn(_In):
+    into: Reference = Field(description="Reference of the surviving incident")
+    confirm_organisations: (
+        list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]] | None
+    ) = Field(
+        default=None,
+        max_length=2,
+        description="Required when the two incidents belong to different organisations (leads "
+        'only): the slugs of both organisations, e.g. ["min-sante", "min-interieur"]',
+    )
+
+
+class LinkIn(_In):
+    reference: Reference = Field(description="Reference of the incident to link")
+
+
+class LinksOut(BaseModel):
+    reference: str
+    linked: list[str] = Field(description="References of the linked incidents you may see")

@@ -1,0 +1,396 @@
+"""The incident file of the CERT staff: ``/incidents/<reference>`` and its action forms.
+
+Every action is a thin adapter: the incident through ``get_incident`` (404 for those who may not
+see it), the form parsed, one service call, one commit, a redirect back to the file (POST →
+redirect → GET). A service's ``ValidationFailed`` is shown next to the field concerned on the
+re-rendered file (422). Reporters are sent to their status page, ``/track/<reference>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from babel.dates import format_timedelta
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from cert import inputs
+from cert.auth.authz import Actor
+from cert.auth.decorators import current_actor, login_required
+from cert.auth.models import User
+from cert.clock import Clock
+from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from cert.web import context, get_session, int_arg
+from incidents.access import can_see
+from incidents.intake.service import get_incident
+from incidents.models import Incident
+from incidents.rules import labels
+from incidents.web import file_size, intake, local_time, marking_class, timezone_name
+from incidents.workspace import conversation, file_page, merge, observables_admin, tasks, workflow
+from incidents.workspace.forms import (
+    AssignForm,
+    BodyForm,
+    ClassificationForm,
+    FileForm,
+    MarkingsForm,
+    MergeForm,
+    ObservableForm,
+    ParticipantForm,
+    PriorityForm,
+    ReferenceForm,
+    StatusForm,
+    TaskForm,
+)
+
+bp = Blueprint(
+    "incident_file",
+    __name__,
+    template_folder="../templates",
+    static_folder="../static",
+    static_url_path="/assets/incidents",
+)
+Call = Callable[[Session, Actor, Incident, Any], object]
+
+# form key on the page → (class, prefix)
+FORMS: dict[str, tuple[type[FileForm], str]] = {
+    "status": (StatusForm, "status"),
+    "assign": (AssignForm, "assign"),
+    "priority": (PriorityForm, "priority"),
+    "classification": (ClassificationForm, "rsit"),
+    "markings": (MarkingsForm, "markings"),
+    "comment": (BodyForm, "comment"),
+    "reply": (BodyForm, "reply"),
+    "participant": (ParticipantForm, "participant"),
+    "observable": (ObservableForm, "observable"),
+    "task": (TaskForm, "task"),
+    "link": (ReferenceForm, "link"),
+    "merge": (MergeForm, "merge"),
+}
+
+
+@bp.get("/incidents/<reference>")
+@login_required
+def show(reference: str) -> ResponseReturnValue:
+    """The whole file for CERT staff; reporters go to their status page."""
+    actor = current_actor()
+    incident = get_incident(get_session(), actor, reference)
+    if not actor.is_cert_staff:
+        return redirect(url_for("incidents.track", reference=incident.reference))
+    return _page(incident)
+
+
+# ---------------------------------------------------------------- workflow
+@bp.post("/incidents/<reference>/status")
+@login_required
+def status(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: StatusForm) -> object:
+        resolution, reason = f.resolution.data or None, f.reason.data or None
+        return workflow.change_status(
+            s,
+            a,
+            i,
+            f.to.data,
+            clock=_clock(),
+            settings=intake(),
+            resolution=resolution,
+            reason=reason,
+        )
+
+    return _act(reference, "status", call, anchor="actions")
+
+
+@bp.post("/incidents/<reference>/assign")
+@login_required
+def assign(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: AssignForm) -> object:
+        return workflow.assign(s, a, i, _user(s, f.assignee.data), clock=_clock())
+
+    return _act(reference, "assign", call, anchor="actions")
+
+
+@bp.post("/incidents/<reference>/priority")
+@login_required
+def priority(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: PriorityForm) -> object:
+        return workflow.set_priority(s, a, i, f.priority.data, f.reason.data, clock=_clock())
+
+    return _act(reference, "priority", call, anchor="actions")
+
+
+@bp.post("/incidents/<reference>/classification")
+@login_required
+def classification(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: ClassificationForm) -> object:
+        return workflow.reclassify(s, a, i, *f.parsed(), clock=_clock())
+
+    return _act(reference, "classification", call, anchor="actions")
+
+
+@bp.post("/incidents/<reference>/markings")
+@login_required
+def markings(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: MarkingsForm) -> object:
+        return workflow.set_markings(s, a, i, f.tlp.data, f.pap.data, clock=_clock())
+
+    return _act(reference, "markings", call, anchor="actions")
+
+
+@bp.post("/incidents/<reference>/participants")
+@login_required
+def add_participant(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: ParticipantForm) -> object:
+        user = _user(s, f.user.data)
+        if user is None:
+            raise ValidationFailed("no user", fields={"user": "choose an analyst"})
+        return workflow.add_participant(s, a, i, user, clock=_clock())
+
+    return _act(reference, "participant", call, anchor="participants")
+
+
+@bp.post("/incidents/<reference>/participants/<int:user_id>/remove")
+@login_required
+def remove_participant(reference: str, user_id: int) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        return workflow.remove_participant(s, a, i, user, clock=_clock())
+
+    return _act(reference, None, call, anchor="participants")
+
+
+# ---------------------------------------------------------------- conversation
+@bp.post("/incidents/<reference>/comments")
+@login_required
+def comment(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: BodyForm) -> object:
+        return conversation.add_comment(s, a, i, f.body.data, clock=_clock())
+
+    return _act(reference, "comment", call, anchor="timeline")
+
+
+@bp.post("/incidents/<reference>/replies")
+@login_required
+def reply(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: BodyForm) -> object:
+        return conversation.reply_to_reporter(
+            s, a, i, f.body.data, clock=_clock(), settings=intake()
+        )
+
+    return _act(reference, "reply", call, anchor="timeline")
+
+
+# ---------------------------------------------------------------- observables and tasks
+@bp.post("/incidents/<reference>/observables")
+@login_required
+def add_observable(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: ObservableForm) -> object:
+        return observables_admin.add_observable(s, a, i, f.type.data, f.value.data, clock=_clock())
+
+    return _act(reference, "observable", call, anchor="observables")
+
+
+@bp.post("/incidents/<reference>/observables/<int:observable_id>/remove")
+@login_required
+def remove_observable(reference: str, observable_id: int) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
+        observables_admin.remove_observable(s, a, i, observable_id, clock=_clock())
+        return None
+
+    return _act(reference, None, call, anchor="observables")
+
+
+@bp.post("/incidents/<reference>/tasks")
+@login_required
+def add_task(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: TaskForm) -> object:
+        assignee, due = _user(s, f.assignee.data), f.due(intake().timezone)
+        return tasks.add_task(s, a, i, f.title.data, clock=_clock(), assignee=assignee, due_at=due)
+
+    return _act(reference, "task", call, anchor="tasks")
+
+
+@bp.post("/incidents/<reference>/tasks/<int:task_id>/done")
+@login_required
+def complete_task(reference: str, task_id: int) -> ResponseReturnValue:
+    done = request.form.get("done", "1") == "1"
+
+    def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
+        task = tasks.get_task(s, a, i, task_id)
+        return tasks.complete_task(s, a, task, clock=_clock(), done=done)
+
+    return _act(reference, None, call, anchor="tasks")
+
+
+@bp.post("/incidents/<reference>/tasks/templates")
+@login_required
+def apply_templates(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
+        return tasks.apply_templates(s, a, i, clock=_clock())
+
+    return _act(reference, None, call, anchor="tasks")
+
+
+# ---------------------------------------------------------------- related incidents
+@bp.post("/incidents/<reference>/links")
+@login_required
+def link(reference: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, f: ReferenceForm) -> object:
+        return merge.link(s, a, i, _other(s, a, i, f.reference.data), clock=_clock())
+
+    return _act(reference, "link", call, anchor="related")
+
+
+@bp.post("/incidents/<reference>/links/<other>/remove")
+@login_required
+def unlink(reference: str, other: str) -> ResponseReturnValue:
+    def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
+        merge.unlink(s, a, i, get_incident(s, a, other), clock=_clock())
+        return None
+
+    return _act(reference, None, call, anchor="related")
+
+
+@bp.post("/incidents/<reference>/merge")
+@login_required
+def merge_into(reference: str) -> ResponseReturnValue:
+    """Merge this incident into another one, whose file is shown next."""
+
+    def call(s: Session, a: Actor, i: Incident, f: MergeForm) -> Incident:
+        survivor = _other(s, a, i, f.reference.data)
+        if survivor.organisation_id != i.organisation_id:  # the page asks to confirm both
+            f.organisations = (i.organisation, survivor.organisation)
+        try:
+            merge.merge(
+                s, a, survivor, i, clock=_clock(), settings=intake(),
+                confirm_organisations=f.confirmed(),
+            )  # fmt: skip
+        except PermissionDenied as exc:  # an analyst, across organisations: said on the form
+            f.organisations = None
+            raise ValidationFailed(exc.message, fields={"reference": exc.message}) from None
+        return survivor
+
+    return _act(reference, "merge", call, anchor="related")
+
+
+# ---------------------------------------------------------------- helpers
+def _act(reference: str, key: str | None, call: Call, *, anchor: str) -> ResponseReturnValue:
+    """Parse the form ``key`` (or only the CSRF token), call the service once, commit and go
+    back to the file; on invalid input, the file again with the errors next to the fields."""
+    session, actor = get_session(), current_actor()
+    incident = _staff_incident(session, actor, reference)
+    form = _form(key, incident, session) if key else None
+    if form is None or form.validate_on_submit():
+        try:
+            result = call(session, actor, incident, form)
+        except (ValidationFailed, Conflict) as exc:
+            session.rollback()
+            if form is None:
+                flash("; ".join(exc.fields.values()) or exc.message, "error")
+                return redirect(url_for(".show", reference=incident.reference, _anchor=anchor))
+            form.show_errors(exc.fields or {"": exc.message})
+        else:
+            session.commit()
+            target = result if isinstance(result, Incident) else incident
+            return redirect(_back(actor, target, anchor))
+    return _page(incident, {key: form} if key and form else {}, status=422)
+
+
+def _staff_incident(session: Session, actor: Actor, reference: str) -> Incident:
+    incident = get_incident(session, actor, reference)
+    if not actor.is_cert_staff:
+        raise PermissionDenied("the incident file is for CERT staff")
+    return incident
+
+
+def _back(actor: Actor, incident: Incident, anchor: str) -> str:
+    """The file again, unless the change (TLP:RED) took it out of the actor's sight."""
+    if not can_see(actor, incident):
+        flash(_("The incident is now TLP:RED: only its assignee, participants and leads see it."))
+        return url_for("home")
+    return url_for(".show", reference=incident.reference, _anchor=anchor)
+
+
+def _form(key: str, incident: Incident, session: Session) -> FileForm:
+    cls, prefix = FORMS[key]
+    form = cls(prefix=prefix)
+    form.prepare(status=incident.status, staff=file_page.active_staff(session))
+    return form
+
+
+def _page(
+    incident: Incident, failed: dict[str, FileForm] | None = None, *, status: int = 200
+) -> ResponseReturnValue:
+    session, actor = get_session(), current_actor()
+    before = int_arg("before", low=1, high=inputs.MAX_ID) if request.method == "GET" else None
+    page = file_page.load(session, actor, incident, now=_clock().now(), before=before)
+    forms = {key: (failed or {}).get(key) or _blank(key, incident, page) for key in FORMS}
+    return render_template("incidents/file/page.html", page=page, forms=forms, me=actor), status
+
+
+def _blank(key: str, incident: Incident, page: file_page.FilePage) -> FileForm:
+    cls, prefix = FORMS[key]
+    form = cls(prefix=prefix, formdata=None)
+    form.prepare(status=incident.status, staff=page.staff)
+    if isinstance(form, MarkingsForm):
+        form.tlp.data, form.pap.data = incident.tlp, incident.pap
+    elif isinstance(form, PriorityForm):
+        form.priority.data = incident.priority
+    elif isinstance(form, AssignForm):
+        form.assignee.data = str(incident.assignee_id or "")
+    elif isinstance(form, ClassificationForm):
+        form.classification.data = f"{incident.category}/{incident.type or ''}"
+    return form
+
+
+def _user(session: Session, raw: str | None) -> User | None:
+    try:
+        return session.get(User, inputs.whole_number(raw or "", 1, inputs.MAX_ID))
+    except ValueError:
+        return None
+
+
+def _other(session: Session, actor: Actor, incident: Incident, reference: str) -> Incident:
+    """The other incident of a link or merge: a field error when it is unknown or itself."""
+    try:
+        other = get_incident(session, actor, reference)
+    except NotFound:
+        raise ValidationFailed("unknown", fields={"reference": "no such incident"}) from None
+    if other.id == incident.id:
+        raise ValidationFailed("same", fields={"reference": "this is the same incident"})
+    return other
+
+
+def _clock() -> Clock:
+    return context().clock
+
+
+# ---------------------------------------------------------------- template helpers
+@bp.app_template_filter("rich")
+def rich(body: str | None) -> Markup:
+    """A comment, reply or answer: sanitised again when shown (defence in depth)."""
+    return Markup(conversation.sanitise(body or ""))  # noqa: S704 — nh3 output
+
+
+def countdown(due: dt.datetime) -> str:
+    """``dans 3 heures``, ``il y a 2 jours``…: time left until ``due``, in the page's language."""
+    delta = due - _clock().now()
+    return format_timedelta(delta, add_direction=True, threshold=1.5, locale=str(get_locale()))
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "labels": labels,
+        "local_time": local_time,
+        "timezone_name": timezone_name,
+        "file_size": file_size,
+        "marking_class": marking_class,
+        "countdown": countdown,
+    }

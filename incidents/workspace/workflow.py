@@ -1,0 +1,385 @@
+"""The analyst's workflow on one incident: status, assignment, priority, classification, markings
+and participants (Flask-free use cases; the adapters load the incident with ``get_incident``).
+
+Every change is checked (CERT staff only, ``incidents.models.TRANSITIONS``), written with an
+:class:`~incidents.models.IncidentEvent` on the timeline and an audit row, then flushed; the
+caller commits. Status events are public (the reporter's status page reads ``data["to"]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cert import audit
+from cert.auth.authz import Actor, require
+from cert.auth.models import Role, User
+from cert.clock import Clock
+from cert.errors import InvalidTransition, ValidationFailed
+from cert.markings import parse_pap, parse_tlp
+from incidents import events
+from incidents.access import RED, sees_all_red
+from incidents.actions import IncidentAction
+from incidents.events import IncidentEventName
+from incidents.intake.service import add_event
+from incidents.models import (
+    TRANSITIONS,
+    Incident,
+    IncidentEvent,
+    IncidentParticipant,
+    IncidentStatus,
+)
+from incidents.rules.priority import DEFAULT_SLA, Priority, deadlines
+from incidents.rules.taxonomy import UnknownClassification, validate_classification
+from incidents.settings import IntakeSettings
+from incidents.signals import (
+    incident_assigned,
+    incident_closed,
+    incident_priority_changed,
+    incident_status_changed,
+)
+from incidents.workspace.mail import queue_closing, recipient_of
+
+MAX_SUMMARY = 20_000
+MAX_REASON = 2_000
+
+
+def require_staff(actor: Actor, what: str = "this action") -> None:
+    """CERT analysts and above; reporters get ``PermissionDenied``."""
+    require(actor, Role.ANALYST, what)
+
+
+def text_field(name: str, value: str | None, *, limit: int, required: bool) -> str | None:
+    """Stripped text of at most ``limit`` characters; ``ValidationFailed`` naming ``name``."""
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ValidationFailed(f"{name} required", fields={name: "required"})
+        return None
+    if len(value) > limit:
+        raise ValidationFailed(f"{name} too long", fields={name: f"at most {limit} characters"})
+    return value
+
+
+# ---------------------------------------------------------------- status
+def change_status(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    to: str | IncidentStatus,
+    *,
+    clock: Clock,
+    settings: IntakeSettings,
+    resolution: str | None = None,
+    reason: str | None = None,
+) -> IncidentEvent:
+    """Move along the workflow. Resolving needs a ``resolution`` summary; the first move out of
+    ``new`` acknowledges the incident; closing e-mails the reporter; reopening clears the
+    resolution and closing times (they are set again when it is resolved again)."""
+    require_staff(actor, "changing the status")
+    old = incident.status
+    new = _status(to)
+    if new not in TRANSITIONS[old]:
+        raise InvalidTransition(
+            "invalid transition", fields={"status": f"cannot go from {old} to {new}"}
+        )
+    summary = text_field(
+        "resolution", resolution, limit=MAX_SUMMARY, required=new is IncidentStatus.RESOLVED
+    )
+    why = text_field("reason", reason, limit=MAX_REASON, required=False)
+    now = clock.now()
+    if old is IncidentStatus.NEW and incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+    if new is IncidentStatus.RESOLVED:
+        incident.resolution, incident.resolved_at = summary, now
+    elif new is IncidentStatus.CLOSED:
+        incident.closed_at = now
+        incident.resolved_at = incident.resolved_at or now
+    elif new is IncidentStatus.IN_PROGRESS and old in {
+        IncidentStatus.RESOLVED,
+        IncidentStatus.CLOSED,
+    }:
+        incident.resolved_at = incident.closed_at = None
+    incident.status, incident.updated_at = new, now
+    data: dict[str, object] = {"from": old.value, "to": new.value}
+    if summary is not None:
+        data["resolution"] = summary
+    if why is not None:
+        data["reason"] = why
+    event = add_event(session, incident, actor, "status", clock=clock, public=True, data=data)
+    if new is IncidentStatus.CLOSED:
+        _send_closing(session, actor, incident, clock=clock, settings=settings)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        IncidentAction.STATUS,
+        "incident",
+        incident.reference,
+        clock=clock,
+        before={"status": old},
+        after=data,
+    )
+    changed = events.StatusChanged(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=event.id,
+        old=old,
+        new=new,
+    )
+    events.record(session, actor, incident, IncidentEventName.STATUS_CHANGED, changed, clock=clock)
+    incident_status_changed.send(
+        incident, session=session, actor=actor, old=old, new=new, event=event
+    )
+    if new is IncidentStatus.CLOSED:
+        events.on_timeline(
+            session, actor, incident, IncidentEventName.CLOSED, event.id, clock=clock
+        )
+        incident_closed.send(incident, session=session, actor=actor, event=event)
+    return event
+
+
+def _status(value: str | IncidentStatus) -> IncidentStatus:
+    try:
+        return IncidentStatus(str(value).strip().lower())
+    except ValueError:
+        valid = ", ".join(s.value for s in IncidentStatus)
+        raise ValidationFailed(
+            "unknown status", fields={"status": f"unknown status {value!r}; valid: {valid}"}
+        ) from None
+
+
+def _send_closing(
+    session: Session, actor: Actor, incident: Incident, *, clock: Clock, settings: IntakeSettings
+) -> None:
+    """The closing message to the reporter, and an internal "mail" line on the timeline."""
+    recipient = recipient_of(session, incident)
+    if recipient is None:
+        return
+    message = queue_closing(session, incident, recipient, settings=settings, clock=clock)
+    add_event(
+        session,
+        incident,
+        actor,
+        "mail",
+        clock=clock,
+        data={"to": recipient.address, "subject": message.subject, "template": "closing"},
+    )
+
+
+# ---------------------------------------------------------------- assignment
+def assign(
+    session: Session, actor: Actor, incident: Incident, assignee: User | None, *, clock: Clock
+) -> IncidentEvent:
+    """Give the incident to an active CERT staff member, or to nobody (``None``)."""
+    require_staff(actor, "assigning incidents")
+    if assignee is not None:
+        _check_staff("assignee", assignee)
+    old = incident.assignee.email if incident.assignee else None
+    old_id = incident.assignee_id
+    incident.assignee_id = assignee.id if assignee else None
+    incident.assignee = assignee
+    incident.updated_at = clock.now()
+    data = {"assignee": assignee.email if assignee else None}
+    shown = {**data, "name": assignee.name} if assignee and assignee.name else data  # timeline
+    event = add_event(session, incident, actor, "assignment", clock=clock, data=shown)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        IncidentAction.ASSIGN,
+        "incident",
+        incident.reference,
+        clock=clock,
+        before={"assignee": old},
+        after=data,
+    )
+    assigned = events.Assigned(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=event.id,
+        old_assignee_id=old_id,
+        new_assignee_id=incident.assignee_id,
+    )
+    events.record(session, actor, incident, IncidentEventName.ASSIGNED, assigned, clock=clock)
+    incident_assigned.send(
+        incident, session=session, actor=actor, old=old_id, new=incident.assignee_id, event=event
+    )
+    return event
+
+
+def _check_staff(field: str, user: User) -> None:
+    if not user.is_cert_staff or not user.is_active:
+        raise ValidationFailed(
+            f"{field} must be CERT staff", fields={field: f"{user.email} is not active CERT staff"}
+        )
+
+
+# ---------------------------------------------------------------- priority and classification
+def set_priority(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    priority: str,
+    reason: str,
+    *,
+    clock: Clock,
+    settings: IntakeSettings | None = None,
+) -> IncidentEvent:
+    """Override the priority (with the reason) and recompute the SLA due dates from the policy."""
+    require_staff(actor, "changing the priority")
+    try:
+        new = Priority(priority.strip().upper())
+    except ValueError:
+        raise ValidationFailed(
+            "unknown priority", fields={"priority": "one of P1, P2, P3, P4"}
+        ) from None
+    why = text_field("reason", reason, limit=MAX_REASON, required=True)
+    old = incident.priority
+    policy = settings.sla_policy if settings else DEFAULT_SLA
+    due = deadlines(new, incident.received_at, policy=policy)
+    incident.priority, incident.priority_reason = new, why
+    incident.ack_due_at, incident.resolve_due_at = due.acknowledge_by, due.resolve_by
+    incident.updated_at = clock.now()
+    data = {"from": old, "to": new.value, "reason": why}
+    event = add_event(session, incident, actor, "priority", clock=clock, public=True, data=data)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        IncidentAction.PRIORITY,
+        "incident",
+        incident.reference,
+        clock=clock,
+        before={"priority": old},
+        after=data,
+    )
+    changed = events.PriorityChanged(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=event.id,
+        old=old,
+        new=new,
+    )
+    events.record(
+        session, actor, incident, IncidentEventName.PRIORITY_CHANGED, changed, clock=clock
+    )
+    incident_priority_changed.send(
+        incident, session=session, actor=actor, old=old, new=new.value, event=event
+    )
+    return event
+
+
+def reclassify(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    category: str,
+    type: str | None,  # noqa: A002 - the RSIT word, as in the model
+    *,
+    clock: Clock,
+) -> IncidentEvent:
+    """Change the RSIT class and type (validated against the taxonomy)."""
+    require_staff(actor, "reclassifying incidents")
+    try:
+        category, type = validate_classification(
+            category.strip().lower(), type and type.strip().lower()
+        )
+    except UnknownClassification as exc:
+        raise ValidationFailed("invalid classification", fields={exc.field: str(exc)}) from None
+    before = {"category": incident.category, "type": incident.type}
+    incident.category, incident.type, incident.updated_at = category, type, clock.now()
+    data = {"from": before, "to": {"category": category, "type": type}}
+    return record_change(session, actor, incident, IncidentAction.CLASSIFICATION, data, clock=clock)
+
+
+def set_markings(
+    session: Session, actor: Actor, incident: Incident, tlp: str, pap: str, *, clock: Clock
+) -> IncidentEvent:
+    """Change TLP and PAP. Observables that carried the incident's TLP follow it. An analyst who
+    marks an incident ``TLP:RED`` becomes a participant, so as not to lose sight of it."""
+    require_staff(actor, "changing markings")
+    try:
+        new_tlp = parse_tlp(tlp)
+    except ValueError as exc:
+        raise ValidationFailed("invalid TLP", fields={"tlp": str(exc)}) from None
+    try:
+        new_pap = parse_pap(pap)
+    except ValueError as exc:
+        raise ValidationFailed("invalid PAP", fields={"pap": str(exc)}) from None
+    before = {"tlp": incident.tlp, "pap": incident.pap}
+    for observable in incident.observables:
+        if observable.tlp == incident.tlp:
+            observable.tlp = new_tlp
+    incident.tlp, incident.pap, incident.updated_at = new_tlp, new_pap, clock.now()
+    if new_tlp == RED and not sees_all_red(actor) and incident.assignee_id != actor.user_id:
+        _join(incident, actor.user_id, actor, clock=clock)
+    data = {"from": before, "to": {"tlp": new_tlp, "pap": new_pap}}
+    return record_change(session, actor, incident, IncidentAction.MARKINGS, data, clock=clock)
+
+
+# ---------------------------------------------------------------- participants
+def add_participant(
+    session: Session, actor: Actor, incident: Incident, user: User, *, clock: Clock
+) -> IncidentEvent:
+    """Name a CERT staff member on the incident (they then see it even at ``TLP:RED``)."""
+    require_staff(actor, "adding participants")
+    _check_staff("user", user)
+    if any(p.user_id == user.id for p in incident.participants):
+        raise ValidationFailed("already a participant", fields={"user": "already a participant"})
+    _join(incident, user.id, actor, clock=clock)
+    return record_change(
+        session, actor, incident, IncidentAction.PARTICIPANT, {"added": user.email}, clock=clock
+    )
+
+
+def remove_participant(
+    session: Session, actor: Actor, incident: Incident, user: User, *, clock: Clock
+) -> IncidentEvent:
+    require_staff(actor, "removing participants")
+    row = next((p for p in incident.participants if p.user_id == user.id), None)
+    if row is None:
+        raise ValidationFailed("not a participant", fields={"user": "not a participant"})
+    incident.participants.remove(row)
+    return record_change(
+        session, actor, incident, IncidentAction.PARTICIPANT, {"removed": user.email}, clock=clock
+    )
+
+
+def _join(incident: Incident, user_id: int | None, actor: Actor, *, clock: Clock) -> None:
+    if user_id is None or any(p.user_id == user_id for p in incident.participants):
+        return
+    incident.participants.append(
+        IncidentParticipant(user_id=user_id, added_by_id=actor.user_id, added_at=clock.now())
+    )
+
+
+def record_change(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    action: IncidentAction,
+    data: Mapping[str, Any],
+    *,
+    clock: Clock,
+) -> IncidentEvent:
+    """An internal timeline event of ``action.kind`` and its audit row (``action``)."""
+    incident.updated_at = clock.now()
+    event = add_event(session, incident, actor, action.kind, clock=clock, data=data)
+    session.flush()
+    audit.record(session, actor, action, "incident", incident.reference, clock=clock, after=data)
+    return event
+
+
+def user_by_email(session: Session, email: str | None, field: str = "assignee") -> User | None:
+    """The user with this e-mail (``None`` for ``None``); ``ValidationFailed`` naming ``field``
+    when there is none (adapters turn an e-mail from a form or API body into a user)."""
+    if email is None or not email.strip():
+        return None
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise ValidationFailed(f"unknown {field}", fields={field: f"no user {email}"})
+    return user

@@ -1,0 +1,353 @@
+"""The triage queue's read side: every filter and sort, keyset pages, counts, visibility, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Session
+
+from cert.auth.authz import Actor
+from cert.auth.models import Organisation, Role, User
+from cert.clock import FrozenClock
+from cert.errors import PermissionDenied, ValidationFailed
+from incidents.intake.schemas import IncidentSubmission
+from incidents.intake.service import submit_incident
+from incidents.models import Incident, IncidentStatus
+from incidents.queue.query import QueueFilter, queue_page, queue_rows
+from incidents.rules.sla import sla_state
+from incidents.settings import IntakeSettings
+from tests.factories import make_org, make_user
+from tests.incidents.intake.test_api import PHISHING
+
+SETTINGS = IntakeSettings()
+
+
+def report(session: Session, clock: FrozenClock, org: Organisation, **changes: Any) -> Incident:
+    """An incident of ``org`` through the real intake, received now; the clock moves on a minute.
+
+    ``state`` keys (status, assignee_id, acknowledged_at…) are then set on the row directly:
+    they arrange the situation to query, the workflow has its own tests.
+    """
+    state = changes.pop("state", {})
+    actor = Actor.for_user(make_user(session, clock, org=org, password=None))
+    data = IncidentSubmission.model_validate({**PHISHING, **changes})
+    incident = submit_incident(session, actor, data, clock=clock, settings=SETTINGS)
+    for name, value in state.items():
+        setattr(incident, name, value)
+    session.flush()
+    clock.advance(minutes=1)
+    return incident
+
+
+def page(session: Session, actor: Actor, clock: FrozenClock, **args: Any) -> list[str]:
+    result = queue_page(session, actor, QueueFilter.from_args(args), clock=clock, limit=100)
+    return [i.reference for i in result.items]
+
+
+@pytest.fixture
+def interieur(db_session: Session, clock: FrozenClock) -> Organisation:
+    return make_org(db_session, clock, slug="min-interieur", sector="administration")
+
+
+@pytest.fixture
+def sante(db_session: Session, clock: FrozenClock) -> Organisation:
+    return make_org(db_session, clock, slug="min-sante", sector="health")
+
+
+@pytest.fixture
+def analyst_user(db_session: Session, clock: FrozenClock) -> User:
+    return make_user(db_session, clock, role=Role.ANALYST, email="analyste@macert.gov.ma")
+
+
+@pytest.fixture
+def analyst(analyst_user: User) -> Actor:
+    return Actor.for_user(analyst_user)
+
+
+# ---------------------------------------------------------------- filters
+def test_status_filters_and_the_open_shorthand(
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+) -> None:
+    new = report(db_session, clock, interieur).reference
+    triaged = report(db_session, clock, interieur, state={"status": IncidentStatus.TRIAGED})
+    closed = report(db_session, clock, interieur, state={"status": IncidentStatus.CLOSED})
+    assert page(db_session, analyst, clock, status="open") == [triaged.reference, new]
+    assert page(db_session, analyst, clock, status=["closed", "new"]) == [closed.reference, new]
+    assert page(db_session, analyst, clock, status="closed,triaged") == [
+        closed.reference,
+        triaged.reference,
+    ]
+
+
+def test_class_priority_tlp_organisation_and_sector_filters(
+    db_session: Session,
+    clock: FrozenClock,
+    interieur: Organisation,
+    sante: Organisation,
+    analyst: Actor,
+) -> None:
+    phishing = report(db_session, clock, interieur).reference  # fraud, high × high → P2
+    malware = report(
+        db_session, clock, sante, category="malicious-code", type="infected-system",
+        impact="low", urgency="low", tlp="TLP:GREEN",
+    ).reference  # fmt: skip
+    assert page(db_session, analyst, clock, category="malicious-code") == [malware]
+    assert page(db_session, analyst, clock, priority="P2") == [phishing]
+    assert page(db_session, analyst, clock, priority=["P4", "P2"]) == [malware, phishing]
+    assert page(db_session, analyst, clock, tlp="green") == [malware]
+    assert page(db_session, analyst, clock, organisation="min-interieur") == [phishing]
+    assert page(db_session, analyst, clock, sector="health") == [malware]
+    assert page(db_session, analyst, clock, sector="health", priority="P2") == []
+
+
+def test_assignee_me_none_email_and_id(
+    db_session: Session,
+    clock: FrozenClock,
+    interieur: Organisation,
+    analyst_user: User,
+    analyst: Actor,
+) -> None:
+    other = make_user(db_session, clock, role=Role.ANALYST, email="autre@macert.gov.ma")
+    mine = report(db_session, clock, interieur, state={"assignee_id": analyst_user.id})
+    theirs = report(db_session, clock, interieur, state={"assignee_id": other.id})
+    nobody = report(db_session, clock, interieur).reference
+    assert page(db_session, analyst, clock, assignee="me") == [mine.reference]
+    assert page(db_session, analyst, clock, assignee="none") == [nobody]
+    assert page(db_session, analyst, clock, assignee="Autre@MACERT.gov.ma") == [theirs.reference]
+    assert page(db_session, analyst, clock, assignee=str(other.id)) == [theirs.reference]
+
+
+def test_sla_due_soon_and_breached(
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+) -> None:
+    now = clock.now()
+    hour = dt.timedelta(hours=1)
+    late = report(db_session, clock, interieur, state={"ack_due_at": now - hour}).reference
+    soon = report(db_session, clock, interieur, state={"ack_due_at": now + 2 * hour}).reference
+    acked = report(
+        db_session, clock, interieur,
+        state={"ack_due_at": now - hour, "acknowledged_at": now - 2 * hour,
+               "status": IncidentStatus.TRIAGED, "resolve_due_at": now + 100 * hour},
+    ).reference  # fmt: skip
+    done = report(
+        db_session, clock, interieur,
+        state={"ack_due_at": now - hour, "resolve_due_at": now - hour,
+               "status": IncidentStatus.CLOSED},
+    ).reference  # fmt: skip
+    assert page(db_session, analyst, clock, sla="breached") == [late]
+    # the clock moved on 4 minutes: "soon" is due in 1h56, the others are not due within 24 h
+    assert page(db_session, analyst, clock, sla="due_soon", due_within="1") == []
+    assert page(db_session, analyst, clock, sla="due_soon", due_within="2") == [soon]
+    assert acked not in page(db_session, analyst, clock, sla="due_soon")
+    assert done not in page(db_session, analyst, clock, sla="breached")
+    incident = db_session.query(Incident).filter_by(reference=late).one()
+    assert sla_state(incident, clock.now(), dt.timedelta(hours=24)) == "breached"
+
+
+def test_received_date_range_is_inclusive_in_the_given_zone(
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+) -> None:
+    zone = dt.timezone(dt.timedelta(hours=1))
+    clock.set(dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC))  # 2 March 00:30 at UTC+1
+    march_2 = report(db_session, clock, interieur).reference
+    clock.set(dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC))
+    march_5 = report(db_session, clock, interieur).reference
+    f = QueueFilter.from_args({"received_from": "2026-03-02", "received_to": "2026-03-02"})
+    items = queue_page(db_session, analyst, f, clock=clock, tz=zone).items
+    assert [i.reference for i in items] == [march_2]
+    assert page(db_session, analyst, clock, received_from="2026-03-02") == [march_5]
+    assert page(db_session, analyst, clock, received_to="2026-03-05") == [march_5, march_2]
+
+
+# ---------------------------------------------------------------- sorts and pages
+SORTS = ["received", "priority", "status", "sla", "organisation", "reference"]
+
+
+@pytest.mark.parametrize("sort", SORTS + [f"-{s}" for s in SORTS])
+def test_keyset_pages_neither_skip_nor_repeat_with_ties(
+    db_session: Session,
+    clock: FrozenClock,
+    interieur: Organisation,
+    sante: Organisation,
+    analyst: Actor,
+    sort: str,
+) -> None:
+    same_time = clock.now()
+    for n in range(7):  # ties on every key: same organisation, priority, status, received
+        clock.set(same_time if n < 4 else same_time + dt.timedelta(minutes=n))
+        report(db_session, clock, interieur if n % 2 else sante, state={"received_at": same_time})
+    everything = queue_page(
+        db_session, analyst, QueueFilter.from_args({"sort": sort}), clock=clock, limit=100
+    ).items
+    seen: list[str] = []
+    f = QueueFilter.from_args({"sort": sort})
+    while True:
+        result = queue_page(db_session, analyst, f, clock=clock, limit=3)
+        assert result.total == 7
+        seen += [i.reference for i in result.items]
+        if result.next is None:
+            break
+        f = QueueFilter.from_args({"sort": sort, "after": result.next})
+    assert seen == [i.reference for i in everything]
+    assert len(set(seen)) == 7
+    # and back: the page before the last one is the second page
+    back = queue_page(
+        db_session, analyst, QueueFilter.from_args({"sort": sort, "before": result.previous}),
+        clock=clock, limit=3,
+    )  # fmt: skip
+    assert [i.reference for i in back.items] == seen[3:6]
+    assert back.previous is not None and back.next is not None
+
+
+def test_sorts_order_by_their_column(
+    db_session: Session,
+    clock: FrozenClock,
+    interieur: Organisation,
+    sante: Organisation,
+    analyst: Actor,
+) -> None:
+    low = report(db_session, clock, interieur, impact="low", urgency="low").reference  # P4
+    high = report(db_session, clock, sante, impact="critical", urgency="critical").reference  # P1
+    assert page(db_session, analyst, clock, sort="priority") == [high, low]
+    assert page(db_session, analyst, clock, sort="-priority") == [low, high]
+    assert page(db_session, analyst, clock, sort="sla") == [high, low]  # P1: acknowledge in 1 h
+    assert page(db_session, analyst, clock, sort="reference") == [low, high]
+    by_org = page(db_session, analyst, clock, sort="organisation")
+    assert by_org == ([low, high] if interieur.name < sante.name else [high, low])
+
+
+def test_count_is_capped(
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+) -> None:
+    import incidents.queue.query as queue
+
+    for _ in range(3):
+        report(db_session, clock, interieur)
+    old, queue.COUNT_CAP = queue.COUNT_CAP, 2
+    try:
+        result = queue_page(db_session, analyst, QueueFilter(), clock=clock, limit=1)
+    finally:
+        queue.COUNT_CAP = old
+    assert (result.total, result.more) == (2, True)
+    result = queue_page(db_session, analyst, QueueFilter(), clock=clock, limit=1)
+    assert (result.total, result.more, len(result.items)) == (3, False, 1)
+
+
+def test_a_page_costs_a_constant_number_of_queries(
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+) -> None:
+    def statements(limit: int) -> int:
+        seen: list[str] = []
+
+        def count(*args: Any) -> None:
+            if str(args[2]).lstrip().upper().startswith("SELECT"):  # not PostgreSQL's SET LOCAL
+                seen.append(str(args[2]))
+
+        event.listen(Connection, "before_cursor_execute", count)
+        try:
+            items = queue_page(db_session, analyst, QueueFilter(), clock=clock, limit=limit).items
+            for incident in items:  # what the page shows: no lazy load
+                _ = (incident.organisation.name, incident.assignee, len(incident.observables))
+        finally:
+            event.remove(Connection, "before_cursor_execute", count)
+        return len(seen)
+
+    for _ in range(6):
+        report(db_session, clock, interieur)
+    db_session.expire_all()
+    assert statements(2) == statements(6) <= 3
+
+
+def test_export_rows_follow_the_queue_order(
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+) -> None:
+    made = [report(db_session, clock, interieur).reference for _ in range(5)]
+    import incidents.queue.query as queue
+
+    old, queue.EXPORT_BATCH = queue.EXPORT_BATCH, 2
+    try:
+        rows = [i.reference for i in queue_rows(db_session, analyst, QueueFilter(), clock=clock)]
+    finally:
+        queue.EXPORT_BATCH = old
+    assert rows == made[::-1]
+
+
+# ---------------------------------------------------------------- who sees what
+def test_red_incidents_only_for_named_analysts_and_reporters_are_refused(
+    db_session: Session,
+    clock: FrozenClock,
+    interieur: Organisation,
+    analyst_user: User,
+    analyst: Actor,
+) -> None:
+    red = report(db_session, clock, interieur, tlp="TLP:RED")
+    amber = report(db_session, clock, interieur).reference
+    lead = Actor.for_user(make_user(db_session, clock, role=Role.LEAD))
+    assert page(db_session, analyst, clock) == [amber]
+    assert queue_page(db_session, analyst, QueueFilter(), clock=clock).total == 1
+    assert page(db_session, lead, clock) == [amber, red.reference]
+    red.assignee_id = analyst_user.id
+    db_session.flush()
+    assert page(db_session, analyst, clock) == [amber, red.reference]
+    reporter = Actor.for_user(make_user(db_session, clock, org=interieur))
+    with pytest.raises(PermissionDenied):
+        queue_page(db_session, reporter, QueueFilter(), clock=clock)
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ({"status": "ouvert"}, "status"),
+        ({"priority": "P9"}, "priority"),
+        ({"category": "nope"}, "category"),
+        ({"tlp": "purple"}, "tlp"),
+        ({"organisation": "Bad Slug!"}, "organisation"),
+        ({"assignee": "someone"}, "assignee"),
+        ({"sla": "late"}, "sla"),
+        ({"received_from": "01/02/2026"}, "received_from"),
+        ({"received_from": "2026-02-02", "received_to": "2026-02-01"}, "received_to"),
+        ({"sort": "title"}, "sort"),
+        ({"after": "not a cursor!"}, "after"),
+        ({"q": "x" * 201}, "q"),
+        ({"has_match": "1"}, "has_match"),
+        ({"due_within": "0"}, "due_within"),
+    ],
+)
+def test_bad_values_name_the_field(args: dict[str, str], field: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        QueueFilter.from_args(args)
+    assert set(caught.value.fields) == {field}
+
+
+def test_a_cursor_of_another_sort_is_refused(
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+) -> None:
+    for _ in range(2):
+        report(db_session, clock, interieur)
+    first = queue_page(db_session, analyst, QueueFilter(), clock=clock, limit=1)
+    assert first.next is not None
+    f = QueueFilter.from_args({"sort": "priority", "after": first.next})
+    with pytest.raises(ValidationFailed) as caught:
+        queue_page(db_session, analyst, f, clock=clock)
+    assert set(caught.value.fields) == {"after"}
+
+
+def test_args_round_trip() -> None:
+    args = {
+        "q": "phishing 185.220.101.4",
+        "status": ["open", "resolved"],
+        "priority": ["P1"],
+        "tlp": ["TLP:RED"],
+        "assignee": ["me"],
+        "sla": ["breached"],
+        "received_from": ["2026-01-01"],
+        "sort": ["-sla"],
+    }
+    f = QueueFilter.from_args(args)
+    assert f.to_args() == {**args, "q": ["phishing 185.220.101.4"]}
+    assert QueueFilter.from_args(f.to_args()) == f
+    assert QueueFilter().to_args() == {}

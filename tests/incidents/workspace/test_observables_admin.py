@@ -1,0 +1,41 @@
+"""incidents.workspace.observables_admin: analysts add and remove observables on the incident
+file."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from cert.clock import FrozenClock
+from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from incidents.workspace.observables_admin import add_observable, remove_observable
+from tests.incidents.workspace_helpers import audit_actions, events, make_world, report
+
+
+def test_observables_are_added_canonical_once_and_removed(
+    db_session: Session, clock: FrozenClock
+) -> None:
+    w = make_world(db_session, clock)
+    incident = report(db_session, clock, w.reporter, tlp="TLP:GREEN")
+    analyst = w.actor(w.analyst)
+    added = add_observable(
+        db_session, analyst, incident, "domain", "Evil[.]Example.COM", clock=clock
+    )
+    assert (added.type, added.value, added.tlp) == ("domain", "evil.example.com", "TLP:GREEN")
+    assert added.sources == ["analyst"]
+    with pytest.raises(Conflict):
+        add_observable(db_session, analyst, incident, "domain", "evil.example.com", clock=clock)
+    with pytest.raises(ValidationFailed) as caught:
+        add_observable(db_session, analyst, incident, "ipv4", "999.1.1.1", clock=clock)
+    assert set(caught.value.fields) == {"value"}
+    with pytest.raises(PermissionDenied):
+        add_observable(db_session, w.actor(w.reporter), incident, "md5", "0" * 32, clock=clock)
+    remove_observable(db_session, analyst, incident, added.id, clock=clock)
+    db_session.flush()
+    assert "evil.example.com" not in {o.value for o in incident.observables}
+    with pytest.raises(NotFound):
+        remove_observable(db_session, analyst, incident, added.id, clock=clock)
+    kinds = [e.kind for e in events(db_session, incident)]
+    assert kinds[-2:] == ["observable_added", "observable_removed"]
+    actions = audit_actions(db_session, incident)
+    assert "incident.observable_added" in actions and "incident.observable_removed" in actions
