@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -104,14 +103,18 @@ def test_run_slot_records_a_failure_with_its_traceback(factory: SessionFactory) 
 
 def test_run_slot_from_two_threads_runs_once(factory: SessionFactory) -> None:
     barrier, calls, results = threading.Barrier(2), list[int](), list[JobRun | None]()
+    attempted = threading.Event()
 
     def body() -> Mapping[str, int]:
-        time.sleep(0.3)  # still running while the other thread tries the same slot
+        # still running while the other thread tries the same slot (if the slot were run twice,
+        # both bodies would wait here in vain and the counts below would show it)
+        attempted.wait(timeout=30)
         return _counting(calls)
 
     def attempt(runner: str) -> None:
         barrier.wait(timeout=10)
         results.append(run_slot(factory, "t.job", SLOT, body, clock=SystemClock(), runner=runner))
+        attempted.set()
 
     threads = [threading.Thread(target=attempt, args=(f"h:{n}",)) for n in range(2)]
     for thread in threads:
