@@ -25,7 +25,7 @@ from cert.web import RETRY_AFTER_SECONDS, get_session
 from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from tests.dbs import TestDatabase, create_database
 from tests.factories import make_org, make_token, make_user
-from tests.incidents.intake.test_api import PHISHING, URL, bearer, envelope
+from tests.kit.api import PHISHING, URL, bearer, envelope
 
 HELD_FOR = 8.0  # seconds the table stays locked: far beyond the timeouts under test
 

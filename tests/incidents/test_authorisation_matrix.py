@@ -34,8 +34,8 @@ from incidents.queue import saved_filters
 from incidents.queue.filter import QueueFilter
 from incidents.workspace import merge, observables_admin, tasks, workflow
 from tests.factories import PASSWORD, make_token, make_user
-from tests.incidents.intake.test_api import bearer
 from tests.incidents.workspace_helpers import World, make_world, report
+from tests.kit.api import bearer
 from tests.webclient import csrf_token, login, text
 
 # ------------------------------------------------------------------ outcomes and roles

@@ -27,7 +27,7 @@ from incidents.demo.synthetic import generate_incidents
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase, create_database
 from tests.factories import make_org, make_token, make_user
-from tests.incidents.intake.test_api import PHISHING, URL, bearer
+from tests.kit.api import PHISHING, URL, bearer
 
 GRANULE = 100  # instructions per progress-handler call
 HISTORY = 20_000  # incidents bulk-loaded after the statistics were taken

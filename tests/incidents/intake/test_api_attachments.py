@@ -20,7 +20,7 @@ from cert.auth.models import Organisation, Role
 from cert.clock import FrozenClock
 from incidents.models import Attachment
 from tests.factories import make_org
-from tests.incidents.intake.test_api import URL, api_user, bearer, envelope, submit
+from tests.kit.api import URL, api_user, bearer, envelope, submit
 
 REPORT = b"Connexions suspectes depuis 203.0.113[.]77 vers hxxp://c2.evil[.]example/beacon\n"
 

@@ -21,7 +21,7 @@ from cert.web import RETRY_AFTER_SECONDS
 from incidents.models import IdempotencyKey, ReferenceCounter
 from tests.dbs import TestDatabase
 from tests.factories import make_org
-from tests.incidents.intake.test_api import (
+from tests.kit.api import (
     PHISHING,
     URL,
     api_user,

@@ -23,7 +23,7 @@ from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
 from tests.factories import make_org, make_token, make_user
-from tests.incidents.intake.test_api import PHISHING, URL, bearer
+from tests.kit.api import PHISHING, URL, bearer
 from tests.kit.threads import in_parallel
 
 THREADS = 8

@@ -19,7 +19,7 @@ from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentStatus
 from incidents.settings import IntakeSettings
 from tests.factories import make_org, make_user
-from tests.incidents.intake.test_api import PHISHING, URL, api_user, bearer, envelope
+from tests.kit.api import PHISHING, URL, api_user, bearer, envelope
 
 SETTINGS = IntakeSettings()
 

@@ -20,7 +20,7 @@ from incidents.queue.query import QueueFilter, queue_page, queue_rows
 from incidents.rules.sla import sla_state
 from incidents.settings import IntakeSettings
 from tests.factories import make_org, make_user
-from tests.incidents.intake.test_api import PHISHING
+from tests.kit.api import PHISHING
 
 SETTINGS = IntakeSettings()
 
