@@ -28,6 +28,7 @@ from cert.jobs import (
     slot_for,
 )
 from tests.dbs import TestDatabase
+from tests.kit.jobs import left_running
 
 SLOT = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)
 RUNS = "scheduler.purge_job_runs"  # hourly
@@ -128,28 +129,13 @@ def test_run_slot_from_two_threads_runs_once(factory: SessionFactory) -> None:
 
 
 # ------------------------------------------------------------------ abandoned and old runs
-def left_running(
-    factory: SessionFactory, job_id: str, runner: str | None, at: dt.datetime = SLOT
-) -> int:
-    with factory() as session, session.begin():
-        run = JobRun(
-            job_id=job_id,
-            scheduled_for=at,
-            started_at=at,
-            status=JobStatus.RUNNING,
-            runner=runner,
-        )
-        session.add(run)
-    return run.id
-
-
 def test_a_new_leader_marks_runs_left_running_by_another_abandoned(factory: SessionFactory) -> None:
     clock = FrozenClock(SLOT + dt.timedelta(minutes=5))
     dead, unknown = (
-        left_running(factory, "a.job", "old-host:41"),
-        left_running(factory, "b", None),
+        left_running(factory, "a.job", "old-host:41", SLOT),
+        left_running(factory, "b", None, SLOT),
     )
-    mine = left_running(factory, "c.job", "new-host:7")  # this very process, still running it
+    mine = left_running(factory, "c.job", "new-host:7", SLOT)  # this very process, still running it
     done = run_slot(factory, "d.job", SLOT, lambda: {"sent": 1}, clock=clock, runner="old-host:41")
     assert abandon_orphaned_runs(factory, clock=clock, runner="new-host:7") == 2
     with factory() as session:
@@ -192,7 +178,7 @@ def test_finished_runs_older_than_the_retention_are_purged(factory: SessionFacto
     clock = FrozenClock(SLOT)
     old_ok = run_slot(factory, "a.job", SLOT, lambda: {"sent": 1}, clock=clock, runner="h:1")
     old_failed = run_slot(factory, "b.job", SLOT, _fail, clock=clock, runner="h:1")
-    old_running = left_running(factory, "c.job", "h:1")  # never purged: it is not over
+    old_running = left_running(factory, "c.job", "h:1", SLOT)  # never purged: it is not over
     clock.advance(days=31)
     recent = run_slot(factory, "a.job", clock.now(), lambda: {}, clock=clock, runner="h:1")
     assert old_ok and old_failed and recent

@@ -38,8 +38,8 @@ from tests.cert.scheduler_processes import (
     terminate_lock_session,
     wait_until,
 )
-from tests.cert.test_job_runs import left_running
 from tests.dbs import TestDatabase, create_database
+from tests.kit.jobs import left_running
 
 EVENTS = "events.deliver"  # every second here (CERT_EVENTS_INTERVAL)
 PURGE = "incidents.purge_idempotency_keys"  # hourly: its current slot runs once at start-up

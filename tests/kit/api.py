@@ -67,3 +67,17 @@ def submit(client: FlaskClient, secret: str, body: Any = None, **headers: str) -
 
 def incident_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Incident)) or 0
+
+
+BOUNDARY = "vigie-test-boundary"
+
+
+def multipart(content: bytes, name: str, field: str = "file") -> bytes:
+    """A multipart/form-data body built in memory (the test client's own encoder spools large
+    bodies to temporary files that it never closes)."""
+    head = (
+        f"--{BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    return head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()

@@ -20,23 +20,9 @@ from cert.auth.models import Organisation, Role
 from cert.clock import FrozenClock
 from incidents.models import Attachment
 from tests.factories import make_org
-from tests.kit.api import URL, api_user, bearer, envelope, submit
+from tests.kit.api import BOUNDARY, URL, api_user, bearer, envelope, multipart, submit
 
 REPORT = b"Connexions suspectes depuis 203.0.113[.]77 vers hxxp://c2.evil[.]example/beacon\n"
-
-
-BOUNDARY = "vigie-test-boundary"
-
-
-def multipart(content: bytes, name: str, field: str = "file") -> bytes:
-    """A multipart/form-data body built in memory (the test client's own encoder spools large
-    bodies to temporary files that it never closes)."""
-    head = (
-        f"--{BOUNDARY}\r\n"
-        f'Content-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    )
-    return head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
 def upload(
