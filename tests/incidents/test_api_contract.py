@@ -15,7 +15,7 @@ from cert.inputs import MAX_ID, MAX_OFFSET
 from cert.markings import Pap, Tlp
 from incidents.rules.taxonomy import rsit_classes
 from tests.factories import make_token
-from tests.incidents.test_api_openapi import operations, resolve
+from tests.incidents.openapi_helpers import operations, resolve
 from tests.incidents.workspace_helpers import make_world
 from tests.kit.api import PHISHING, bearer, envelope
 
