@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from cert.app import create_app
-from cert.auth.models import Organisation, Role
+from cert.auth.models import Role
 from cert.clock import FrozenClock
 from incidents.models import Attachment
 from tests.factories import make_org
@@ -34,16 +34,6 @@ def upload(
         content_type=f"multipart/form-data; boundary={BOUNDARY}",
         headers=bearer(secret),
     )
-
-
-@pytest.fixture
-def interieur(db_session: Session, clock: FrozenClock) -> Organisation:
-    return make_org(db_session, clock, slug="min-interieur")
-
-
-@pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock, interieur: Organisation) -> str:
-    return api_user(db_session, clock, interieur)[1]
 
 
 @pytest.fixture
