@@ -24,6 +24,7 @@ from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
 from tests.factories import make_org, make_token, make_user
 from tests.kit.api import PHISHING, URL, bearer
+from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.threads import in_parallel
 
 THREADS = 8
@@ -49,6 +50,7 @@ def live_app(
 ) -> Flask:
     config = {
         "testing": True,
+        **CHEAP_SETTINGS,
         "instance_dir": tmp_path / "instance",
         "upload_dir": tmp_path / "uploads",
         "database_url": fresh_database.url,
