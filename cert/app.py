@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cert import api, web
-from cert.auth import decorators, views
+from cert.auth import decorators, hashing, views
 from cert.clock import Clock, SystemClock
 from cert.config import Config, ConfigError, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
@@ -36,6 +36,7 @@ def create_app(
     Never migrates, seeds, touches the network or prompts: those are CLI commands.
     """
     settings = config if isinstance(config, Config) else load_config(config)
+    hashing.configure(settings.password_hashing, testing=settings.testing)
     app = Flask("cert", instance_path=str(settings.instance_dir))
     if settings.proxy_count:
         # behind N reverse proxies, the client is the address the outermost one saw: rate limits,

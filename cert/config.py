@@ -17,9 +17,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from argon2 import Parameters
 from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from cert.auth import hashing
 
 DEFAULT_INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
@@ -75,12 +78,23 @@ class Config:
     db_statement_timeout_seconds: float = 30.0  # PostgreSQL: a web request's statement at most
     events_interval_seconds: int = 5  # domain events delivered to their handlers this often
     events_max_attempts: int = 8  # a handler failing this many times: delivery marked failed
+    # Argon2id cost of new password hashes (cert.auth.hashing); at least OWASP's minimum
+    argon2_time_cost: int = hashing.PRODUCTION.time_cost
+    argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
+    argon2_parallelism: int = hashing.PRODUCTION.parallelism
     testing: bool = False
     debug: bool = False
 
     @property
     def session_cookie_secure(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def password_hashing(self) -> Parameters:
+        """For :func:`cert.auth.hashing.configure` (with ``testing``)."""
+        return hashing.parameters(
+            self.argon2_time_cost, self.argon2_memory_kib, self.argon2_parallelism
+        )
 
 
 # name of the environment variable → (field, parser)
@@ -286,6 +300,9 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     ),
     "CERT_EVENTS_INTERVAL": ("events_interval_seconds", _int_up_to(3600)),
     "CERT_EVENTS_MAX_ATTEMPTS": ("events_max_attempts", _int_up_to(100)),
+    "CERT_ARGON2_TIME_COST": ("argon2_time_cost", _int_up_to(100)),
+    "CERT_ARGON2_MEMORY_KIB": ("argon2_memory_kib", _int_up_to(4 * 1024 * 1024, minimum=8)),
+    "CERT_ARGON2_PARALLELISM": ("argon2_parallelism", _int_up_to(64)),
 }
 
 
@@ -316,6 +333,11 @@ def load_config(
     if not config.database_url:
         config = replace(config, database_url=f"sqlite:///{config.instance_dir / 'vigie.db'}")
     config = replace(config, smtp=parse_smtp_url("CERT_SMTP_URL", config.smtp_url))
+    problem = hashing.owasp_problem(
+        config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism
+    )
+    if problem and not config.testing:
+        raise ConfigError(f"CERT_ARGON2_TIME_COST / CERT_ARGON2_MEMORY_KIB: {problem}")
     if not config.secret_key:
         if not create_secret:
             raise ConfigError("CERT_SECRET_KEY: not set and no instance/secret_key file exists")

@@ -24,12 +24,22 @@ from cert.app import create_app
 from cert.clock import FrozenClock
 from tests.catalogues import compile_stale
 from tests.dbs import BACKENDS, TestDatabase, create_database
+from tests.kit.hashing import CHEAP_SETTINGS, use_cheap_hashing
 
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_catalogues() -> None:
     """`make translations` for direct pytest runs: the UI and e-mails need the .mo files."""
     compile_stale()
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing() -> None:
+    """Argon2 at ``argon2.profiles.CHEAPEST``'s cost (testing only): signing in stays cheap.
+
+    Per test: an application built from production settings configures production costs.
+    """
+    use_cheap_hashing()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -86,6 +96,7 @@ def settings(database: TestDatabase, tmp_path: Path) -> dict[str, Any]:
         "secret_key": "test-secret-key-" + "x" * 32,
         "smtp_url": "smtp://127.0.0.1:2525",
         "mail_from": "Vigie <cert@example.test>",
+        **CHEAP_SETTINGS,
     }
 
 

@@ -7,20 +7,17 @@ commits. Passwords are Argon2id hashes; API tokens are stored as SHA-256 digests
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import secrets
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from cert import audit
 from cert.audit import AccountAction
-from cert.auth import login_guard, sessions
+from cert.auth import hashing, login_guard, sessions
 from cert.auth.authz import Actor, at_least, require
 from cert.auth.devices import DeviceCookies
 from cert.auth.models import (
@@ -44,13 +41,6 @@ from cert.errors import (
 LOCALES = ("fr", "en", "ar")
 TOKEN_PREFIX = "vig_"  # noqa: S105 (a marker, not a secret)
 MIN_PASSWORD_LENGTH = MIN_LENGTH
-_hasher = PasswordHasher()
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Checked when the e-mail is unknown, so timing does not reveal which accounts exist."""
-    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 # ---------------------------------------------------------------- users
@@ -110,7 +100,7 @@ def create_user(
         role=Role(role),
         organisation_id=organisation.id,
         organisation=organisation,
-        password_hash=_hasher.hash(password) if password else None,
+        password_hash=hashing.hash_password(password) if password else None,
         locale=locale,
         is_active=True,
         session_nonce=secrets.token_hex(16),
@@ -157,7 +147,7 @@ def set_password(
     if actor.user_id != user.id:
         require(actor, Role.ADMIN, "changing another user's password")
     check_password_strength(password, email=user.email, name=user.name, field=field)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = hashing.hash_password(password)
     if keep is None:  # the nonce is in every session's key: rotating it ends them all
         user.session_nonce = secrets.token_hex(16)
     user.updated_at = clock.now()
@@ -249,14 +239,7 @@ def set_locale(session: Session, actor: Actor, user: User, locale: str, *, clock
 
 def _verify(user: User | None, password: str) -> bool:
     """Argon2 check; an unknown user is checked against a dummy hash (the same time)."""
-    try:
-        return bool(
-            _hasher.verify(
-                user.password_hash if user and user.password_hash else _dummy_hash(), password
-            )
-        )
-    except (VerificationError, InvalidHashError):
-        return False
+    return hashing.verify(user.password_hash if user else None, password)
 
 
 def authenticate(
@@ -285,8 +268,8 @@ def authenticate(
     if user is None or not user.is_active or not user.password_hash or not ok:
         raise attempt.fail()
     attempt.succeed()
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hashing.needs_rehash(user.password_hash):
+        user.password_hash = hashing.hash_password(password)
     user.last_login_at = attempt.now
     audit.record(
         session,

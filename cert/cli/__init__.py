@@ -13,6 +13,7 @@ from typing import ParamSpec, TypeVar
 import click
 from sqlalchemy import Engine
 
+from cert.auth import hashing
 from cert.clock import Clock, SystemClock
 from cert.config import Config, ConfigError, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
@@ -27,7 +28,9 @@ class CliContext:
 
     @cached_property
     def config(self) -> Config:
-        return load_config()
+        config = load_config()
+        hashing.configure(config.password_hashing, testing=config.testing)
+        return config
 
     @cached_property
     def engine(self) -> Engine:

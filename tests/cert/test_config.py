@@ -8,10 +8,7 @@ import pytest
 
 from cert.app import create_app
 from cert.config import ConfigError, load_config
-
-
-def env(tmp_path: Path, **values: str) -> dict[str, str]:
-    return {"CERT_INSTANCE_DIR": str(tmp_path), **values}
+from tests.kit.config import env
 
 
 def test_defaults(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ from cert.auth.models import LoginThrottle
 from cert.clock import FrozenClock
 from tests.dbs import TestDatabase
 from tests.factories import PASSWORD, make_user
-from tests.incidents.intake.test_api_concurrency import in_parallel
+from tests.kit.hashing import CHEAP_SETTINGS
+from tests.kit.threads import in_parallel
 from tests.webclient import login, text
 
 THREADS = 8
@@ -34,6 +35,7 @@ def live_app(
 ) -> Flask:
     config = {
         "testing": True,
+        **CHEAP_SETTINGS,
         "instance_dir": tmp_path / "instance",
         "upload_dir": tmp_path / "uploads",
         "database_url": fresh_database.url,

@@ -16,7 +16,7 @@ from cert.clock import FrozenClock, SystemClock
 from cert.config import load_config
 from cert.db import SessionFactory
 from cert.events import Event, Handler, deliver_events
-from tests.cert.test_events import Probe, effect, effects, record
+from tests.cert.event_probes import Probe, effect, effects, record
 from tests.dbs import TestDatabase
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from cert.jobs import (
     slot_for,
 )
 from tests.dbs import TestDatabase
+from tests.kit.jobs import left_running
 
 SLOT = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)
 RUNS = "scheduler.purge_job_runs"  # hourly
@@ -104,14 +104,18 @@ def test_run_slot_records_a_failure_with_its_traceback(factory: SessionFactory) 
 
 def test_run_slot_from_two_threads_runs_once(factory: SessionFactory) -> None:
     barrier, calls, results = threading.Barrier(2), list[int](), list[JobRun | None]()
+    attempted = threading.Event()
 
     def body() -> Mapping[str, int]:
-        time.sleep(0.3)  # still running while the other thread tries the same slot
+        # still running while the other thread tries the same slot (if the slot were run twice,
+        # both bodies would wait here in vain and the counts below would show it)
+        attempted.wait(timeout=30)
         return _counting(calls)
 
     def attempt(runner: str) -> None:
         barrier.wait(timeout=10)
         results.append(run_slot(factory, "t.job", SLOT, body, clock=SystemClock(), runner=runner))
+        attempted.set()
 
     threads = [threading.Thread(target=attempt, args=(f"h:{n}",)) for n in range(2)]
     for thread in threads:
@@ -125,28 +129,13 @@ def test_run_slot_from_two_threads_runs_once(factory: SessionFactory) -> None:
 
 
 # ------------------------------------------------------------------ abandoned and old runs
-def left_running(
-    factory: SessionFactory, job_id: str, runner: str | None, at: dt.datetime = SLOT
-) -> int:
-    with factory() as session, session.begin():
-        run = JobRun(
-            job_id=job_id,
-            scheduled_for=at,
-            started_at=at,
-            status=JobStatus.RUNNING,
-            runner=runner,
-        )
-        session.add(run)
-    return run.id
-
-
 def test_a_new_leader_marks_runs_left_running_by_another_abandoned(factory: SessionFactory) -> None:
     clock = FrozenClock(SLOT + dt.timedelta(minutes=5))
     dead, unknown = (
-        left_running(factory, "a.job", "old-host:41"),
-        left_running(factory, "b", None),
+        left_running(factory, "a.job", "old-host:41", SLOT),
+        left_running(factory, "b", None, SLOT),
     )
-    mine = left_running(factory, "c.job", "new-host:7")  # this very process, still running it
+    mine = left_running(factory, "c.job", "new-host:7", SLOT)  # this very process, still running it
     done = run_slot(factory, "d.job", SLOT, lambda: {"sent": 1}, clock=clock, runner="old-host:41")
     assert abandon_orphaned_runs(factory, clock=clock, runner="new-host:7") == 2
     with factory() as session:
@@ -189,7 +178,7 @@ def test_finished_runs_older_than_the_retention_are_purged(factory: SessionFacto
     clock = FrozenClock(SLOT)
     old_ok = run_slot(factory, "a.job", SLOT, lambda: {"sent": 1}, clock=clock, runner="h:1")
     old_failed = run_slot(factory, "b.job", SLOT, _fail, clock=clock, runner="h:1")
-    old_running = left_running(factory, "c.job", "h:1")  # never purged: it is not over
+    old_running = left_running(factory, "c.job", "h:1", SLOT)  # never purged: it is not over
     clock.advance(days=31)
     recent = run_slot(factory, "a.job", clock.now(), lambda: {}, clock=clock, runner="h:1")
     assert old_ok and old_failed and recent

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from cert.app import create_app
 from cert.clock import FrozenClock
 from cert.config import ConfigError, load_config
-from tests.cert.test_config import env
 from tests.factories import PASSWORD, make_org, make_user
-from tests.incidents.intake.test_api import PHISHING, api_user, submit
+from tests.kit.api import PHISHING, api_user, submit
+from tests.kit.config import env
 from tests.webclient import csrf_token, login, logout, text
 
 

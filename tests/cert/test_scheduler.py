@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,8 @@ from cert.jobs import (
     slot_for,
 )
 from tests.cert.scheduler_processes import (
+    LOAD_SLACK,
+    POLL,
     SchedulerProcess,
     assert_slots_continue,
     at_least,
@@ -37,8 +38,8 @@ from tests.cert.scheduler_processes import (
     terminate_lock_session,
     wait_until,
 )
-from tests.cert.test_job_runs import left_running
 from tests.dbs import TestDatabase, create_database
+from tests.kit.jobs import left_running
 
 EVENTS = "events.deliver"  # every second here (CERT_EVENTS_INTERVAL)
 PURGE = "incidents.purge_idempotency_keys"  # hourly: its current slot runs once at start-up
@@ -188,19 +189,32 @@ def test_standby_waits_while_the_lock_is_held(
     tmp_path: Path,
     in_thread: list[threading.Thread],
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.INFO, logger="cert.scheduler")
     config = _config(fresh_database, tmp_path)
     holder = scheduler.leader_lock(config)
+    try_acquire = type(holder).try_acquire
+    polls: list[bool] = []  # the standby's attempts, observed
+
+    def observed(lock: scheduler.LeaderLock) -> bool:
+        acquired = try_acquire(lock)
+        if lock is not holder:
+            polls.append(acquired)
+        return acquired
+
+    monkeypatch.setattr(type(holder), "try_acquire", observed)
     try:
         assert holder.try_acquire()
         stop = _start(config, in_thread)
         wait_until(lambda: "scheduler: standby" in caplog.text, 20, "the standby line")
-        time.sleep(0.5)  # several polls: still standby, announced once, nothing run
+        # several polls: still standby, announced once, nothing run
+        wait_until(lambda: len(polls) >= 3, 20, "three polls of the standby")
         stop.set()
         in_thread[0].join(timeout=30)
     finally:
         holder.release()
+    assert not any(polls)
     assert caplog.text.count("scheduler: standby") == 1
     assert "scheduler: leader" not in caplog.text
     assert job_runs(fresh_database.engine) == []
@@ -238,7 +252,7 @@ def test_postgres_standby_takes_over_within_two_seconds(
         wait_until(lambda: at_least(3, runs_of(job_runs(db.engine), standby)), 20, "3 new runs")
         assert standby.stop() == 0
         assert "leader lock released" in standby.output()
-        assert_slots_continue(db, leader, standby)
+        assert_slots_continue(db, leader, standby, killed_wall=killed_wall)
     finally:
         for process in processes:
             process.close()
@@ -258,13 +272,16 @@ def test_sqlite_one_leader_per_database_file(
         env = scheduler_env(db.url, tmp_path)
         processes += [SchedulerProcess(env), SchedulerProcess(env)]
         leader, standby = elect(processes)
-        kill_between_runs(db, leader)
-        standby.wait_for(f"scheduler: leader (pid {standby.pid}", 30)
+        killed_at, killed_wall = kill_between_runs(db, leader)
+        took_over = standby.wait_for(f"scheduler: leader (pid {standby.pid}", 30) - killed_at
         wait_until(lambda: at_least(2, runs_of(job_runs(db.engine), standby)), 30, "new runs")
         assert standby.stop() == 0
-        assert_slots_continue(db, leader, standby)
+        assert_slots_continue(db, leader, standby, killed_wall=killed_wall)
     finally:
         db.drop()
+    # the lock file is free once the leader is dead: the standby takes it at its next poll
+    print(f"take-over: leader after {took_over:.3f}s")
+    assert took_over <= (POLL + LOAD_SLACK).total_seconds()
 
 
 @pytest.mark.postgres

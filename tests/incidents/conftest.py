@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from cert.auth.models import Organisation
 from cert.clock import FrozenClock
 from tests.factories import make_org
-from tests.incidents.intake.test_api import api_user
+from tests.kit.api import api_user
 
 
 @pytest.fixture

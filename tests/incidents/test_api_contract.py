@@ -15,9 +15,9 @@ from cert.inputs import MAX_ID, MAX_OFFSET
 from cert.markings import Pap, Tlp
 from incidents.rules.taxonomy import rsit_classes
 from tests.factories import make_token
-from tests.incidents.intake.test_api import PHISHING, bearer, envelope
-from tests.incidents.test_api_openapi import operations, resolve
+from tests.incidents.openapi_helpers import operations, resolve
 from tests.incidents.workspace_helpers import make_world
+from tests.kit.api import PHISHING, bearer, envelope
 
 RSIT_TYPES = {t.id for c in rsit_classes().values() for t in c.types}
 

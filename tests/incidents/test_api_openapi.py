@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 
 from cert.api import UserOut
 from incidents.intake.schemas import IncidentFilters, IncidentOut, IncidentSubmission
+from tests.incidents.openapi_helpers import operations, resolve
 
 PREFIX = "/api/v1"
-HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 @pytest.fixture
@@ -24,23 +24,6 @@ def document(client: FlaskClient) -> dict[str, Any]:
     assert response.status_code == 200 and response.mimetype == "application/json"
     body: dict[str, Any] = response.get_json()
     return body
-
-
-def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            assert method in HTTP_METHODS, (path, method)
-            yield path, method, operation
-
-
-def resolve(document: dict[str, Any], ref: str) -> Any:
-    assert ref.startswith("#/"), ref
-    node: Any = document
-    for escaped in ref[2:].split("/"):
-        part = escaped.replace("~1", "/").replace("~0", "~")
-        assert isinstance(node, dict) and part in node, f"unresolved $ref {ref}"
-        node = node[part]
-    return node
 
 
 def refs(node: Any) -> Iterator[str]:

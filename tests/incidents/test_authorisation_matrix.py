@@ -33,10 +33,10 @@ from incidents.models import Incident
 from incidents.queue import saved_filters
 from incidents.queue.filter import QueueFilter
 from incidents.workspace import merge, observables_admin, tasks, workflow
-from tests.factories import PASSWORD, make_token, make_user
-from tests.incidents.intake.test_api import bearer
+from tests.factories import make_user
 from tests.incidents.workspace_helpers import World, make_world, report
-from tests.webclient import csrf_token, login, text
+from tests.kit.callers import Caller
+from tests.webclient import text
 
 # ------------------------------------------------------------------ outcomes and roles
 OK = "allowed"  # past authorisation: 2xx, a redirect elsewhere than /login, or 400/409/422
@@ -248,31 +248,6 @@ def _classify(response: TestResponse) -> str:
 def _matches(expected: str, actual: str) -> bool:
     # A redirect to one's own pages is also "allowed" for staff actions that land on /track/.
     return expected == actual or (expected == OK and actual == MINE)
-
-
-class Caller:
-    """Sends one request per route as ``role``: signed in (web) or with a bearer token (API)."""
-
-    def __init__(
-        self, client: FlaskClient, session: Session, clock: FrozenClock, user: User | None
-    ):
-        self.client = client
-        self.headers = bearer(make_token(session, clock, user)[1]) if user else {}
-        if user is not None:
-            assert login(client, user.email, PASSWORD).status_code == 302
-        page = "/account" if user is not None else "/login"
-        self.token = csrf_token(text(client.get(page)))
-
-    def send(self, route: str, path: str) -> TestResponse:
-        method = route.split(" ", 1)[0]
-        if path.startswith("/api/"):
-            if path.endswith("/attachments"):
-                data = {"file": (io.BytesIO(b"minimal"), "minimal.txt")}
-                return self.client.post(path, data=data, headers=self.headers)
-            return self.client.open(path, method=method, json={}, headers=self.headers)
-        if method == "GET":
-            return self.client.get(path)
-        return self.client.post(path, data={"csrf_token": self.token})
 
 
 # ------------------------------------------------------------------ the matrix

@@ -17,8 +17,8 @@ from incidents.models import Incident, IncidentStatus
 from incidents.workspace import merge, workflow
 from tests.factories import PASSWORD, make_token
 from tests.incidents.cross_scene import DUPLICATE, SURVIVOR, Cross, build, confirm
-from tests.incidents.intake.test_api import PHISHING, URL, bearer, envelope
 from tests.incidents.workspace_helpers import SETTINGS, World, make_world, outbox, report
+from tests.kit.api import PHISHING, URL, bearer, envelope
 from tests.webclient import csrf_token, login, text
 
 

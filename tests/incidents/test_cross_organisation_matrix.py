@@ -28,7 +28,7 @@ from werkzeug.test import TestResponse
 from cert.auth.models import User
 from cert.clock import FrozenClock
 from tests.incidents.cross_scene import Cross, build
-from tests.incidents.test_authorisation_matrix import Caller
+from tests.kit.callers import Caller
 
 ANON, OWN, OTHER, ANALYST, ASSIGNEE, LEAD = ROLES = (
     "anonymous",

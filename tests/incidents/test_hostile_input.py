@@ -34,9 +34,8 @@ from incidents.models import (
     IncidentTask,
 )
 from tests.factories import PASSWORD, make_token, make_user
-from tests.incidents.intake.test_api import PHISHING, bearer, envelope
-from tests.incidents.intake.test_api_attachments import BOUNDARY, multipart
 from tests.incidents.workspace_helpers import World, make_world, report
+from tests.kit.api import BOUNDARY, PHISHING, bearer, envelope, multipart
 from tests.webclient import csrf_token, login
 from tests.webclient import text as page_text
 

@@ -26,9 +26,9 @@ from incidents.rules.priority import Priority
 from incidents.workspace import conversation, merge, workflow
 from incidents.workspace.observables_admin import add_observable
 from tests.dbs import TestDatabase
-from tests.incidents.intake.test_api import PHISHING, api_user, submit
 from tests.incidents.workspace_helpers import SETTINGS, World, make_world, report
 from tests.incidents.workspace_helpers import events as timeline
+from tests.kit.api import PHISHING, api_user, submit
 
 
 @pytest.fixture

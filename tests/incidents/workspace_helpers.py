@@ -19,7 +19,7 @@ from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentEvent
 from incidents.settings import IntakeSettings
 from tests.factories import PASSWORD, make_org, make_user
-from tests.incidents.intake.test_api import PHISHING
+from tests.kit.api import PHISHING
 
 SETTINGS = IntakeSettings()
 

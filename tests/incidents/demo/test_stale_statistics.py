@@ -27,7 +27,8 @@ from incidents.demo.synthetic import generate_incidents
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase, create_database
 from tests.factories import make_org, make_token, make_user
-from tests.incidents.intake.test_api import PHISHING, URL, bearer
+from tests.kit.api import PHISHING, URL, bearer
+from tests.kit.hashing import CHEAP_SETTINGS
 
 GRANULE = 100  # instructions per progress-handler call
 HISTORY = 20_000  # incidents bulk-loaded after the statistics were taken
@@ -86,6 +87,7 @@ def api_client(db: TestDatabase, tmp_path: Path, clock: FrozenClock) -> tuple[Fl
         session.commit()
     config = {
         "testing": True,
+        **CHEAP_SETTINGS,
         "instance_dir": tmp_path / "instance",
         "upload_dir": tmp_path / "uploads",
         "database_url": db.url,

@@ -1,7 +1,7 @@
 """POST /api/v1/incidents through the test client, on SQLite and PostgreSQL: the happy path, bad
 input for every field and the error envelope (400, 401, 413, 415, 422).
 
-The helpers at the top are shared by the other ``test_api_*`` modules.
+The helpers are in :mod:`tests.kit.api`.
 """
 
 from __future__ import annotations
@@ -11,70 +11,16 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.test import TestResponse
 
 from cert.app import create_app
-from cert.auth.models import Organisation, Role, User
+from cert.auth.models import Role
 from cert.clock import FrozenClock
 from cert.mail_sender import rendered
 from cert.outbox import OutboxMessage
-from incidents.models import Incident
-from tests.factories import make_org, make_token, make_user
-
-URL = "/api/v1/incidents"
-PHISHING: dict[str, Any] = {
-    "title": "Campagne de phishing visant la messagerie du ministère",
-    "description": (
-        "Plusieurs agents ont reçu un courriel de securite[@]interieur-gov[.]ma contenant le lien "
-        "hxxps://webmail-interieur[.]com/login.php. Connexions depuis 185.220.101[.]4 ; "
-        "le fichier facture.pdf et la version 1.2.3.4 du client ne sont pas des indicateurs."
-    ),
-    "category": "fraud",
-    "type": "phishing",
-    "impact": "high",
-    "urgency": "high",
-}
-
-
-def bearer(secret: str, **headers: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}", **headers}
-
-
-def envelope(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
-    """The ``error`` object of a JSON error envelope with ``status``."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body: dict[str, Any] = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
-    error: dict[str, Any] = body["error"]
-    if code is not None:
-        assert error["code"] == code
-    return error
-
-
-def api_user(
-    session: Session,
-    clock: FrozenClock,
-    org: Organisation | None = None,
-    *,
-    role: Role = Role.REPORTER,
-    email: str | None = None,
-) -> tuple[User, str]:
-    """A user and the secret of an API token of theirs."""
-    user = make_user(session, clock, org=org, role=role, email=email, password=None)
-    return user, make_token(session, clock, user)[1]
-
-
-def submit(client: FlaskClient, secret: str, body: Any = None, **headers: str) -> TestResponse:
-    return client.post(
-        URL, json=PHISHING if body is None else body, headers=bearer(secret, **headers)
-    )
-
-
-def incident_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Incident)) or 0
+from tests.factories import make_org
+from tests.kit.api import PHISHING, URL, api_user, bearer, envelope, incident_count, submit
 
 
 @pytest.fixture

@@ -16,27 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from cert.app import create_app
-from cert.auth.models import Organisation, Role
+from cert.auth.models import Role
 from cert.clock import FrozenClock
 from incidents.models import Attachment
 from tests.factories import make_org
-from tests.incidents.intake.test_api import URL, api_user, bearer, envelope, submit
+from tests.kit.api import BOUNDARY, URL, api_user, bearer, envelope, multipart, submit
 
 REPORT = b"Connexions suspectes depuis 203.0.113[.]77 vers hxxp://c2.evil[.]example/beacon\n"
-
-
-BOUNDARY = "vigie-test-boundary"
-
-
-def multipart(content: bytes, name: str, field: str = "file") -> bytes:
-    """A multipart/form-data body built in memory (the test client's own encoder spools large
-    bodies to temporary files that it never closes)."""
-    head = (
-        f"--{BOUNDARY}\r\n"
-        f'Content-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    )
-    return head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
 def upload(
@@ -48,16 +34,6 @@ def upload(
         content_type=f"multipart/form-data; boundary={BOUNDARY}",
         headers=bearer(secret),
     )
-
-
-@pytest.fixture
-def interieur(db_session: Session, clock: FrozenClock) -> Organisation:
-    return make_org(db_session, clock, slug="min-interieur")
-
-
-@pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock, interieur: Organisation) -> str:
-    return api_user(db_session, clock, interieur)[1]
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ from cert.outbox import OutboxMessage
 from cert.web import RETRY_AFTER_SECONDS
 from incidents.models import IdempotencyKey, ReferenceCounter
 from tests.dbs import TestDatabase
-from tests.factories import make_org
-from tests.incidents.intake.test_api import (
+from tests.kit.api import (
     PHISHING,
     URL,
     api_user,
@@ -30,16 +29,6 @@ from tests.incidents.intake.test_api import (
     incident_count,
     submit,
 )
-
-
-@pytest.fixture
-def interieur(db_session: Session, clock: FrozenClock) -> Organisation:
-    return make_org(db_session, clock, slug="min-interieur")
-
-
-@pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock, interieur: Organisation) -> str:
-    return api_user(db_session, clock, interieur)[1]
 
 
 # ---------------------------------------------------------------- rate limit

@@ -3,8 +3,6 @@ unique, gap-free references, and one incident per Idempotency-Key even when requ
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,9 @@ from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
 from tests.factories import make_org, make_token, make_user
-from tests.incidents.intake.test_api import PHISHING, URL, bearer
+from tests.kit.api import PHISHING, URL, bearer
+from tests.kit.hashing import CHEAP_SETTINGS
+from tests.kit.threads import in_parallel
 
 THREADS = 8
 PER_THREAD = 5
@@ -50,6 +50,7 @@ def live_app(
 ) -> Flask:
     config = {
         "testing": True,
+        **CHEAP_SETTINGS,
         "instance_dir": tmp_path / "instance",
         "upload_dir": tmp_path / "uploads",
         "database_url": fresh_database.url,
@@ -68,28 +69,6 @@ def reporters(factory: sessionmaker[Session], clock: FrozenClock, count: int) ->
             secrets.append(make_token(session, clock, user)[1])
         session.commit()
     return secrets
-
-
-def in_parallel(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` in ``count`` threads started together; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
-    return results
 
 
 def test_parallel_submissions_get_unique_gap_free_references(

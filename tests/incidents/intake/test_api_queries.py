@@ -19,7 +19,7 @@ from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentStatus
 from incidents.settings import IntakeSettings
 from tests.factories import make_org, make_user
-from tests.incidents.intake.test_api import PHISHING, URL, api_user, bearer, envelope
+from tests.kit.api import PHISHING, URL, api_user, bearer, envelope
 
 SETTINGS = IntakeSettings()
 
@@ -41,18 +41,8 @@ def references(client: FlaskClient, secret: str, query: str = "") -> list[str]:
 
 
 @pytest.fixture
-def interieur(db_session: Session, clock: FrozenClock) -> Organisation:
-    return make_org(db_session, clock, slug="min-interieur")
-
-
-@pytest.fixture
 def sante(db_session: Session, clock: FrozenClock) -> Organisation:
     return make_org(db_session, clock, slug="min-sante")
-
-
-@pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock, interieur: Organisation) -> str:
-    return api_user(db_session, clock, interieur)[1]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from cert.clock import FrozenClock
 from cert.outbox import OutboxMessage
 from incidents.models import IdempotencyKey
 from tests.factories import make_org
-from tests.incidents.intake.test_api import (
+from tests.kit.api import (
     PHISHING,
     URL,
     api_user,

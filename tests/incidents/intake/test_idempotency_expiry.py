@@ -32,7 +32,7 @@ from incidents.settings import IntakeSettings
 from tests.cert.scheduler_processes import closed_port, job_runs, wait_until
 from tests.dbs import TestDatabase
 from tests.factories import make_user
-from tests.incidents.intake.test_api import PHISHING, api_user, envelope, incident_count, submit
+from tests.kit.api import PHISHING, api_user, envelope, incident_count, submit
 
 JOB_ID = "incidents.purge_idempotency_keys"
 T0 = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)

@@ -15,7 +15,7 @@ from incidents.demo.synthetic import generate_incidents
 from incidents.models import Incident, IncidentObservable
 from incidents.queue.query import QueueFilter, queue_page
 from tests.factories import make_user
-from tests.incidents.queue.test_query import (
+from tests.incidents.queue.world import (
     SETTINGS,
     analyst,
     analyst_user,
@@ -25,7 +25,7 @@ from tests.incidents.queue.test_query import (
     sante,
 )
 
-__all__ = ["analyst", "analyst_user", "interieur", "sante"]  # fixtures shared with test_queue
+__all__ = ["analyst", "analyst_user", "interieur", "sante"]  # fixtures (world.py)
 Search = Callable[..., list[str]]
 
 

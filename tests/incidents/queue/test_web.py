@@ -18,7 +18,7 @@ from cert.auth.models import Organisation, Role, User
 from cert.clock import FrozenClock
 from incidents.models import Incident, IncidentEvent, IncidentStatus
 from tests.factories import PASSWORD, make_user
-from tests.incidents.queue.test_query import interieur, report
+from tests.incidents.queue.world import interieur, report
 from tests.webclient import csrf_token, login, text
 
 __all__ = ["interieur"]

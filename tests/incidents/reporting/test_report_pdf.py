@@ -15,7 +15,7 @@ from cert.auth.authz import Actor
 from cert.clock import FrozenClock
 from incidents.intake.service import add_event
 from tests.factories import PASSWORD
-from tests.incidents.reporting.test_dashboard import Scenario, build
+from tests.incidents.reporting.scenario import Scenario, build
 from tests.webclient import login, logout
 
 

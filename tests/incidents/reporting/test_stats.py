@@ -21,7 +21,7 @@ from cert.db import make_session_factory, session_scope
 from incidents.reporting.stats import as_csv, as_json, human_duration, safe_cell, statistics
 from tests.dbs import TestDatabase
 from tests.factories import PASSWORD, make_org, make_user
-from tests.incidents.reporting.test_dashboard import NOW, PERIOD, Scenario, build, report, utc
+from tests.incidents.reporting.scenario import NOW, PERIOD, Scenario, build, report, utc
 from tests.webclient import login, text
 
 for _name in COMMAND_MODULES:

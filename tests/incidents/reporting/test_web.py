@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from cert.auth.models import Role
 from cert.clock import FrozenClock
 from tests.factories import PASSWORD, make_user
-from tests.incidents.reporting.test_dashboard import NOW, Scenario, build, report, utc
+from tests.incidents.reporting.scenario import NOW, Scenario, build, report, utc
 from tests.webclient import login, text
 
 CUSTOM = "/dashboard?period=custom&from=2026-01-01&to=2026-02-28"

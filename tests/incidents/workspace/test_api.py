@@ -13,8 +13,8 @@ from cert.clock import FrozenClock
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import conversation, tasks
 from tests.factories import make_token
-from tests.incidents.intake.test_api import bearer, envelope
 from tests.incidents.workspace_helpers import World, make_world, outbox, report
+from tests.kit.api import bearer, envelope
 
 URL = "/api/v1/incidents"
 

@@ -1,0 +1,83 @@
+"""The incident API as the tests call it: a sample submission, bearer headers, the error envelope,
+API users with a token (used by the ``test_api_*`` modules of every package)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from cert.auth.models import Organisation, Role, User
+from cert.clock import FrozenClock
+from incidents.models import Incident
+from tests.factories import make_token, make_user
+
+URL = "/api/v1/incidents"
+PHISHING: dict[str, Any] = {
+    "title": "Campagne de phishing visant la messagerie du ministère",
+    "description": (
+        "Plusieurs agents ont reçu un courriel de securite[@]interieur-gov[.]ma contenant le lien "
+        "hxxps://webmail-interieur[.]com/login.php. Connexions depuis 185.220.101[.]4 ; "
+        "le fichier facture.pdf et la version 1.2.3.4 du client ne sont pas des indicateurs."
+    ),
+    "category": "fraud",
+    "type": "phishing",
+    "impact": "high",
+    "urgency": "high",
+}
+
+
+def bearer(secret: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}", **headers}
+
+
+def envelope(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
+    """The ``error`` object of a JSON error envelope with ``status``."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body: dict[str, Any] = response.get_json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
+    error: dict[str, Any] = body["error"]
+    if code is not None:
+        assert error["code"] == code
+    return error
+
+
+def api_user(
+    session: Session,
+    clock: FrozenClock,
+    org: Organisation | None = None,
+    *,
+    role: Role = Role.REPORTER,
+    email: str | None = None,
+) -> tuple[User, str]:
+    """A user and the secret of an API token of theirs."""
+    user = make_user(session, clock, org=org, role=role, email=email, password=None)
+    return user, make_token(session, clock, user)[1]
+
+
+def submit(client: FlaskClient, secret: str, body: Any = None, **headers: str) -> TestResponse:
+    return client.post(
+        URL, json=PHISHING if body is None else body, headers=bearer(secret, **headers)
+    )
+
+
+def incident_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Incident)) or 0
+
+
+BOUNDARY = "vigie-test-boundary"
+
+
+def multipart(content: bytes, name: str, field: str = "file") -> bytes:
+    """A multipart/form-data body built in memory (the test client's own encoder spools large
+    bodies to temporary files that it never closes)."""
+    head = (
+        f"--{BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    return head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
