@@ -17,7 +17,7 @@ from cert.auth.models import LoginThrottle
 from cert.clock import FrozenClock
 from tests.dbs import TestDatabase
 from tests.factories import PASSWORD, make_user
-from tests.incidents.test_api_concurrency import in_parallel
+from tests.incidents.intake.test_api_concurrency import in_parallel
 from tests.webclient import login, text
 
 THREADS = 8
