@@ -40,7 +40,7 @@ from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import Engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from cert.app import create_app, intake_settings  # noqa: E402
+from cert.app import create_app  # noqa: E402
 from cert.auth.authz import Actor  # noqa: E402
 from cert.cli.demo import seed_accounts  # noqa: E402
 from cert.clock import SystemClock  # noqa: E402
@@ -48,6 +48,7 @@ from cert.config import load_config  # noqa: E402
 from cert.db import make_engine, make_session_factory, session_scope  # noqa: E402
 from incidents.demo.synthetic import generate_incidents  # noqa: E402
 from incidents.models import Incident, IncidentObservable  # noqa: E402
+from incidents.settings import from_config  # noqa: E402
 
 TARGET_MS = 150.0
 ANALYST = "analyste@macert.gov.ma"
@@ -83,7 +84,7 @@ def populate(
         if stale:
             with session_scope(factory) as session:
                 generate_incidents(
-                    session, actor, 12, clock=clock, settings=intake_settings(config), seed=seed
+                    session, actor, 12, clock=clock, settings=from_config(config), seed=seed
                 )
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
@@ -91,7 +92,7 @@ def populate(
         started = time.perf_counter()
         with session_scope(factory) as session:
             generate_incidents(
-                session, actor, count, clock=clock, settings=intake_settings(config), seed=seed
+                session, actor, count, clock=clock, settings=from_config(config), seed=seed
             )
         elapsed = time.perf_counter() - started
         if engine.dialect.name == "postgresql":  # what autovacuum does after a bulk load

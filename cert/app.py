@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,12 +14,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from cert import api, web
 from cert.auth import decorators, hashing, views
 from cert.clock import Clock, SystemClock
-from cert.config import Config, ConfigError, load_config
+from cert.config import Config, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
-from cert.mail import domain_of
-from incidents import routes as incidents_routes
-from incidents.rules.priority import parse_sla_policy
-from incidents.settings import IntakeSettings
+from cert.slices import Slice
+from cert.slices_list import SLICES
 
 
 def create_app(
@@ -29,9 +26,11 @@ def create_app(
     session_factory: SessionFactory | None = None,
     clock: Clock | None = None,
     api_blueprints: Sequence[Blueprint] = (),
+    slices: Sequence[Slice] = SLICES,
 ) -> Flask:
     """Build the app. ``config`` is a :class:`Config` or a mapping of overrides (tests);
-    ``api_blueprints`` are nested under ``/api/v1`` besides the domain ones (plug-ins, tests).
+    ``api_blueprints`` are nested under ``/api/v1`` besides the slices' ones (tests); every
+    domain-specific part comes from the ``slices`` manifests (:data:`cert.slices_list.SLICES`).
 
     Never migrates, seeds, touches the network or prompts: those are CLI commands.
     """
@@ -65,34 +64,14 @@ def create_app(
         session_factory = make_session_factory(engine)
     web.init_app(app, web.WebContext(session_factory, clock or SystemClock(), settings))
     decorators.init_app(app)
-    api.register(app, incidents_routes.API, *api_blueprints)
+    api.register(app, *(bp for slice_ in slices for bp in slice_.api), *api_blueprints)
     views.init_app(app, login_rate_limit=settings.login_rate_limit)
-    for blueprint in incidents_routes.PAGES:
-        app.register_blueprint(blueprint)
-    app.extensions["incidents"] = intake_settings(settings)
+    for slice_ in slices:
+        slice_.init_app(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
     logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
     return app
-
-
-def intake_settings(settings: Config) -> IntakeSettings:
-    """What incident intake needs from configuration (adapters read app.extensions["incidents"])."""
-    try:
-        sla_policy = parse_sla_policy(settings.sla_policy)
-    except ValueError as exc:
-        raise ConfigError(f"CERT_SLA_POLICY: {exc}") from None
-    return IntakeSettings(
-        reference_prefix=settings.reference_prefix,
-        base_url=settings.base_url,
-        mail_domain=domain_of(settings.mail_from),
-        timezone=settings.timezone,
-        sla_policy=sla_policy,
-        duplicate_window=dt.timedelta(days=settings.duplicate_window_days),
-        idempotency_ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
-        upload_dir=settings.upload_dir,
-        max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
-    )
 
 
 def healthz() -> Response:

@@ -1,13 +1,13 @@
 """Every slice's domain-event handlers, listed once for the dispatcher (composition root):
 the scheduler's ``events.deliver`` job and ``cert events deliver`` use :data:`HANDLERS`.
 
-Importing a slice's events module also registers its event names and payloads, which the
-dispatcher needs to read the events back.
+They come from the slice manifests (:data:`cert.slices_list.SLICES`), whose events modules,
+once imported, have registered the event names and payloads the dispatcher reads back.
 """
 
 from __future__ import annotations
 
 from cert.events import Handler
-from incidents import events as incident_events
+from cert.slices_list import SLICES
 
-HANDLERS: tuple[Handler, ...] = (*incident_events.HANDLERS,)
+HANDLERS: tuple[Handler, ...] = tuple(handler for slice_ in SLICES for handler in slice_.handlers)

@@ -12,11 +12,13 @@ import enum
 import logging
 import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Column,
+    Engine,
     Float,
     Index,
     LargeBinary,
@@ -34,7 +36,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cert.clock import Clock
+from cert.config import Config
 from cert.db import Base, SessionFactory, session_scope
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What job bodies get: built once per process from configuration (by the scheduler,
+    :func:`cert.scheduler.registry.open_context`); a slice's job takes one and returns counts."""
+
+    config: Config
+    engine: Engine
+    session_factory: SessionFactory
+    clock: Clock
+    runner: str  # host:pid, recorded in job_runs
 
 
 class JobStatus(enum.StrEnum):

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
+from types import ModuleType
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -14,23 +14,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from cert import audit, jobs, outbox
+from cert.auth import models as auth_models
+from cert.events import store as event_store
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-# Every module that declares tables; domain packages append theirs as they gain models.
-MODEL_MODULES = (
-    "cert.auth.models",
-    "cert.audit",
-    "cert.outbox",
-    "cert.jobs",
-    "cert.events.store",
-    "incidents.models",
-    "incidents.queue.saved_filters",
-)
-
-
-def import_all_models() -> None:
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
+# The kernel's modules that declare tables; each slice names its own in its manifest
+# (``Slice.models``), and Alembic's environment (migrations/env.py) loads both.
+KERNEL_MODELS: tuple[ModuleType, ...] = (auth_models, audit, outbox, jobs, event_store)
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> AlembicConfig:

@@ -1,4 +1,4 @@
-"""Every route of the incidents slice, for the composition root (:func:`cert.app.create_app`).
+"""Every route of the incidents slice, for its manifest (:data:`incidents.slice.SLICE`).
 
 Importing the route modules registers their routes on the blueprints of
 :mod:`incidents.blueprints`; the order is that of the API document (intake, then the workspace).

@@ -1,5 +1,5 @@
-"""The incidents slice's settings, read from ``CERT_*`` at start-up
-(:func:`cert.app.intake_settings`) and handed to the use cases by the adapters
+"""The incidents slice's settings, read from ``CERT_*`` at start-up (:func:`from_config`, the
+settings hook of :data:`incidents.slice.SLICE`) and handed to the use cases by the adapters
 (``app.extensions["incidents"]``)."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from incidents.rules.priority import DEFAULT_SLA, Priority, SlaTarget
+from cert.config import Config, ConfigError
+from cert.mail import domain_of
+from incidents.rules.priority import DEFAULT_SLA, Priority, SlaTarget, parse_sla_policy
 
 
 @dataclass(frozen=True)
@@ -23,3 +25,22 @@ class IntakeSettings:
     idempotency_ttl: dt.timedelta = dt.timedelta(hours=24)
     upload_dir: Path = Path("instance/uploads")
     max_upload_bytes: int = 20 * 1024 * 1024
+
+
+def from_config(settings: Config) -> IntakeSettings:
+    """What the incidents slice needs from configuration."""
+    try:
+        sla_policy = parse_sla_policy(settings.sla_policy)
+    except ValueError as exc:
+        raise ConfigError(f"CERT_SLA_POLICY: {exc}") from None
+    return IntakeSettings(
+        reference_prefix=settings.reference_prefix,
+        base_url=settings.base_url,
+        mail_domain=domain_of(settings.mail_from),
+        timezone=settings.timezone,
+        sla_policy=sla_policy,
+        duplicate_window=dt.timedelta(days=settings.duplicate_window_days),
+        idempotency_ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
+        upload_dir=settings.upload_dir,
+        max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+    )

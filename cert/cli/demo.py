@@ -21,7 +21,6 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from cert.app import intake_settings
 from cert.auth import organisations as orgs
 from cert.auth import services as accounts
 from cert.auth.authz import Actor
@@ -33,7 +32,7 @@ from cert.db import session_scope
 from cert.errors import NotFound
 from incidents.demo.reports import seed_demo_incidents
 from incidents.demo.synthetic import generate_incidents, iter_years
-from incidents.settings import IntakeSettings
+from incidents.settings import IntakeSettings, from_config
 
 
 @dataclass(frozen=True)
@@ -212,7 +211,7 @@ def seed_accounts(session: Session, actor: Actor, clock: Clock, creds: dict[str,
 
 def demo_intake_settings(ctx: CliContext) -> IntakeSettings:
     """Intake settings from the configuration, as the web application builds them."""
-    return intake_settings(ctx.config)
+    return from_config(ctx.config)
 
 
 def _demo_incidents(session: Session, actor: Actor, clock: Clock) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from alembic import context
 
 from cert.db import Base, make_engine
-from cert.schema import import_all_models
+from cert.schema import KERNEL_MODELS
+from cert.slices_list import SLICES
 
-import_all_models()
+# every table: the kernel's and the slices' (imported, so declared in Base.metadata)
+MODEL_MODULES = (*KERNEL_MODELS, *(module for slice_ in SLICES for module in slice_.models))
 target_metadata = Base.metadata
 config = context.config
 # Full-text search objects (FTS5 tables and their shadow tables, GIN/trigram indexes) are raw SQL

@@ -20,7 +20,7 @@ loop). Importing this package registers every job.
 
 from __future__ import annotations
 
-from cert.scheduler.adapters import drain_mail_outbox, purge_idempotency_keys
+from cert.scheduler.adapters import drain_mail_outbox, register_slice_jobs
 from cert.scheduler.leader import (
     EXIT_LOCK_LOST,
     LOCK_CONNINFO,
@@ -71,8 +71,8 @@ __all__ = [
     "leader_lock",
     "libpq_uri",
     "open_context",
-    "purge_idempotency_keys",
     "register_job",
+    "register_slice_jobs",
     "run_job",
     "run_scheduler",
 ]

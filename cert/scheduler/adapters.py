@@ -1,18 +1,20 @@
-"""The recurring jobs: one small adapter per domain job, building what the job needs (mailer,
-settings, a transaction) from the :class:`~cert.scheduler.registry.JobContext`, and its
-registration in :data:`~cert.scheduler.registry.JOBS` with the setting holding its interval.
+"""The recurring jobs: the kernel's own, one small adapter each building what the job needs
+(mailer, settings, a transaction) from the :class:`~cert.scheduler.registry.JobContext`, and
+their registration in :data:`~cert.scheduler.registry.JOBS` with the setting holding their
+interval; then every slice's jobs, from the manifests (:func:`register_slice_jobs`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from cert import db, event_handlers, events, jobs, mail_sender, mailers
 from cert.auth import sessions, throttle
 from cert.db import is_postgres, session_scope
 from cert.scheduler.registry import JobContext, register_job
-from incidents.intake.idempotency import purge_expired_keys
+from cert.slices import Job, Slice
+from cert.slices_list import SLICES
 
 
 def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:
@@ -34,15 +36,6 @@ def deliver_events(context: JobContext) -> Mapping[str, int]:
         clock=context.clock,
         max_attempts=context.config.events_max_attempts,
     )
-
-
-def purge_idempotency_keys(context: JobContext) -> Mapping[str, int]:
-    """Forget the ``Idempotency-Key`` rows older than ``CERT_IDEMPOTENCY_TTL_HOURS``, in one
-    transaction. Housekeeping, like the outbox drain: counted in ``job_runs``, not audited."""
-    cutoff = context.clock.now() - dt.timedelta(hours=context.config.idempotency_ttl_hours)
-    with session_scope(context.session_factory) as session:
-        deleted = purge_expired_keys(session, older_than=cutoff)
-    return {"deleted": deleted}
 
 
 def purge_job_runs(context: JobContext) -> Mapping[str, int]:
@@ -86,15 +79,25 @@ def refresh_statistics(context: JobContext) -> Mapping[str, int]:
         return {"analysed": len(db.refresh_statistics(conn))}
 
 
-register_job(
-    "mail.drain_outbox", "cert.scheduler.adapters:drain_mail_outbox", "outbox_interval_seconds"
+# The kernel's own jobs (the slices declare theirs in their manifests).
+KERNEL_JOBS: tuple[Job, ...] = (
+    Job("mail.drain_outbox", f"{__name__}:drain_mail_outbox", "outbox_interval_seconds"),
+    Job("events.deliver", f"{__name__}:deliver_events", "events_interval_seconds"),
+    Job("scheduler.purge_job_runs", f"{__name__}:purge_job_runs", 3600),
+    Job("auth.purge_sessions", f"{__name__}:purge_sessions", 3600),
+    Job("db.refresh_statistics", f"{__name__}:refresh_statistics", 600),
 )
-register_job("events.deliver", "cert.scheduler.adapters:deliver_events", "events_interval_seconds")
-register_job(
-    "incidents.purge_idempotency_keys",
-    "cert.scheduler.adapters:purge_idempotency_keys",
-    "idempotency_purge_interval_seconds",
-)
-register_job("scheduler.purge_job_runs", "cert.scheduler.adapters:purge_job_runs", 3600)
-register_job("auth.purge_sessions", "cert.scheduler.adapters:purge_sessions", 3600)
-register_job("db.refresh_statistics", "cert.scheduler.adapters:refresh_statistics", 600)
+
+
+def register_jobs(jobs: Iterable[Job]) -> None:
+    for job in jobs:
+        register_job(job.name, job.target, job.interval)
+
+
+def register_slice_jobs(slices: Iterable[Slice]) -> None:
+    """Register the jobs the ``slices`` manifests declare."""
+    register_jobs(job for slice_ in slices for job in slice_.jobs)
+
+
+register_jobs(KERNEL_JOBS)
+register_slice_jobs(SLICES)

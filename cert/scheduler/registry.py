@@ -1,7 +1,8 @@
 """The job registry and what a job run gets: :data:`JOBS`, the per-process :class:`JobContext`
 and :func:`run_job`, the one function APScheduler calls (stored by reference in its job store).
 
-The jobs themselves are registered by :mod:`cert.scheduler.adapters`.
+The jobs themselves are registered by :mod:`cert.scheduler.adapters`: the kernel's own, then
+every slice's (:data:`cert.slices_list.SLICES`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import cast
 
 from sqlalchemy import Engine
 
-from cert.clock import Clock, SystemClock
+from cert.clock import SystemClock
 from cert.config import Config, load_config
 from cert.db import SessionFactory, make_engine, make_session_factory
+from cert.jobs import JobContext as JobContext  # re-exported: jobs take one
 from cert.jobs import run_slot, slot_for
 
 # ------------------------------------------------------------------ job registry
@@ -60,17 +62,6 @@ def register_job(job_id: str, target: str, interval: int | str) -> ScheduledJob:
 
 
 # ------------------------------------------------------------------ per-process job context
-@dataclass(frozen=True)
-class JobContext:
-    """What job bodies get: built once per process from configuration."""
-
-    config: Config
-    engine: Engine
-    session_factory: SessionFactory
-    clock: Clock
-    runner: str  # host:pid, recorded in job_runs
-
-
 _PROCESS: dict[str, JobContext] = {}  # this process's context, under the key "context"
 
 

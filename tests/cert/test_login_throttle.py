@@ -213,7 +213,10 @@ def test_a_browser_that_signed_in_before_is_not_locked_out_by_an_attacker(
 
 
 def _tamper(value: str) -> str:
-    return value[:-1] + ("A" if value[-1] != "A" else "B")
+    """Change the signature's first character: unlike the last one, which may carry only
+    padding bits, it always changes the decoded signature."""
+    head, _, signature = value.rpartition(".")
+    return f"{head}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from cert.clock import FrozenClock
 from cert.config import Config, ConfigError, load_config
 from cert.db import SessionFactory, make_session_factory, session_scope
 from cert.jobs import JobStatus, apscheduler_jobs, run_slot, slot_for
+from incidents.intake import jobs as intake_jobs
 from incidents.intake.idempotency import purge_expired_keys, submit_once
 from incidents.intake.schemas import IncidentSubmission
 from incidents.models import IdempotencyKey
@@ -180,7 +181,7 @@ def test_an_invalid_ttl_stops_start_up_naming_the_variable(
 # ---------------------------------------------------------------- the scheduler job
 def test_the_purge_job_is_registered() -> None:
     spec = scheduler.JOBS[JOB_ID]
-    assert spec.resolve() is scheduler.purge_idempotency_keys
+    assert spec.resolve() is intake_jobs.purge_idempotency_keys
     assert spec.interval == "idempotency_purge_interval_seconds"
 
 

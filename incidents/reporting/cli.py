@@ -1,4 +1,5 @@
-"""``cert stats``: the periodic statistics of the national report, as CSV or JSON."""
+"""``cert stats``: the periodic statistics of the national report, as CSV or JSON (a command of
+:data:`incidents.slice.SLICE`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from pathlib import Path
 import click
 
 from cert.auth.authz import Actor
-from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
+from cert.commands import CliContext, fail_on_domain_error, pass_ctx
 from cert.db import session_scope
 from incidents.reporting.dashboard import parse_period
 from incidents.reporting.stats import as_csv, as_json, statistics
 
 
-@cli.command("stats")
+@click.command("stats")
 @click.option("--from", "first", required=True, help="First day, YYYY-MM-DD (local time).")
 @click.option("--to", "last", required=True, help="Last day included, YYYY-MM-DD.")
 @click.option(

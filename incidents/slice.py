@@ -1,0 +1,27 @@
+"""Everything the incidents slice contributes to the application, in one manifest
+(:class:`cert.slices.Slice`), listed by :data:`cert.slices_list.SLICES`."""
+
+from __future__ import annotations
+
+from cert.slices import Job, Slice
+from incidents import events, models, routes, settings
+from incidents.queue import saved_filters
+from incidents.reporting import cli as reporting_cli
+
+SLICE = Slice(
+    name="incidents",
+    pages=routes.PAGES,
+    api=(routes.API,),
+    commands=(reporting_cli.stats,),
+    jobs=(
+        Job(
+            "incidents.purge_idempotency_keys",
+            "incidents.intake.jobs:purge_idempotency_keys",
+            "idempotency_purge_interval_seconds",
+        ),
+    ),
+    models=(models, saved_filters),
+    settings=settings.from_config,
+    events=(events.IncidentEventName,),
+    handlers=events.HANDLERS,
+)
