@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from cert.auth import hashing
+from cert.i18n import DEFAULT_TIMEZONE
 
 DEFAULT_INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
@@ -67,7 +68,7 @@ class Config:
     outbox_max_attempts: int = 8
     scheduler_poll_seconds: float = 1.0
     scheduler_lock_key: int = 0x56494749  # "VIGI"
-    timezone: str = "Africa/Casablanca"
+    timezone: str = DEFAULT_TIMEZONE
     sla_policy: str = ""  # e.g. "P1=1h/24h,P2=4h/3d" (unset priorities keep the defaults)
     duplicate_window_days: int = 30
     idempotency_ttl_hours: int = 24  # an Idempotency-Key replays for this long, then is purged

@@ -15,6 +15,9 @@ from babel.support import NullTranslations, Translations
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 LOCALES = ("fr", "en", "ar")
 DEFAULT_LOCALE = "fr"
+DEFAULT_TIMEZONE = (
+    "Africa/Casablanca"  # of dates shown to people unless CERT_TIMEZONE says otherwise
+)
 RTL_LOCALES = frozenset({"ar"})
 
 

@@ -39,7 +39,6 @@ T = TypeVar("T")
 csrf = CSRFProtect()
 babel = Babel()
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "ar": "العربية"}  # each in its own language
-TIMEZONE = "Africa/Casablanca"
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 CSRF_TIME_LIMIT = 4 * 3600  # a form stays valid for half a working day
 RETRY_AFTER_SECONDS = 30  # advertised with 503 when the database is unreachable
@@ -340,7 +339,7 @@ def init_app(app: Flask, ctx: WebContext) -> None:
         WTF_CSRF_ENABLED=True,  # always, tests included: they fetch and send the token
         WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT,
         BABEL_DEFAULT_LOCALE=DEFAULT_LOCALE,
-        BABEL_DEFAULT_TIMEZONE=TIMEZONE,
+        BABEL_DEFAULT_TIMEZONE=ctx.settings.timezone,
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cert.config import Config, ConfigError
+from cert.i18n import DEFAULT_TIMEZONE
 from cert.mail import domain_of
 from incidents.rules.priority import DEFAULT_SLA, Priority, SlaTarget, parse_sla_policy
 
@@ -19,7 +20,7 @@ class IntakeSettings:
     reference_prefix: str = "MACERT"
     base_url: str = "http://127.0.0.1:5000"
     mail_domain: str = "localhost"
-    timezone: str = "Africa/Casablanca"
+    timezone: str = DEFAULT_TIMEZONE
     sla_policy: Mapping[Priority, SlaTarget] = field(default_factory=lambda: dict(DEFAULT_SLA))
     duplicate_window: dt.timedelta = dt.timedelta(days=30)
     idempotency_ttl: dt.timedelta = dt.timedelta(hours=24)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Any
 
 import pytest
+from flask import render_template_string
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from cert.app import create_app
 from cert.clock import FrozenClock
 from tests.catalogues import catalogue, source_messages
 from tests.factories import PASSWORD, make_user
@@ -108,3 +112,19 @@ def test_every_source_string_is_translated(locale: str) -> None:
             assert form, f"{locale}: untranslated plural form of {msgid!r}"
             assert set(PLACEHOLDER.findall(str(form))) == set(PLACEHOLDER.findall(str(ids[-1])))
             assert "<" not in str(form), "translations are trusted HTML: no markup"
+
+
+@pytest.mark.parametrize(("zone", "hour"), [("Asia/Tokyo", "21:30"), ("America/Montreal", "07:30")])
+def test_pages_show_dates_in_the_configured_time_zone(
+    settings: dict[str, Any],
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    zone: str,
+    hour: str,
+) -> None:
+    """``CERT_TIMEZONE`` reaches the pages' date filter (it was hard-coded to Casablanca)."""
+    app = create_app({**settings, "timezone": zone}, session_factory=session_factory, clock=clock)
+    moment = dt.datetime(2026, 12, 3, 12, 30, tzinfo=dt.UTC)
+    with app.test_request_context("/?lang=en"):
+        shown = render_template_string("{{ value|datetimeformat }}", value=moment)
+    assert hour in shown, shown
