@@ -37,19 +37,19 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	touch $@
 
 ## make translations: compile the Babel catalogues (*.po → *.mo; the .mo files are not committed)
-CATALOGUES := $(wildcard cert/translations/*/LC_MESSAGES/messages.po)
+CATALOGUES := $(wildcard core/translations/*/LC_MESSAGES/messages.po)
 
 translations: $(CATALOGUES:.po=.mo)
 
-cert/translations/%/LC_MESSAGES/messages.mo: cert/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+core/translations/%/LC_MESSAGES/messages.mo: core/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
 	$(BIN)/pybabel -q compile -l $* -i $< -o $@
 
 ## make messages: re-extract the UI strings and merge them into every catalogue (then translate)
 BABEL_KEYWORDS := -k _l -k lazy_gettext
 messages: | $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --no-wrap --sort-output \
-		--project Vigie -o cert/translations/messages.pot cert incidents feeds bulletins playbooks
-	$(BIN)/pybabel -q update -N --no-wrap -i cert/translations/messages.pot -d cert/translations
+		--project Vigie -o core/translations/messages.pot cert core incidents feeds bulletins playbooks
+	$(BIN)/pybabel -q update -N --no-wrap -i core/translations/messages.pot -d core/translations
 
 ## make run: install into .venv, create the SQLite database and demo data if absent, serve UI + scheduler
 run: install

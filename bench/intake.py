@@ -59,7 +59,7 @@ from bench.intake_setup import (  # noqa: E402
     has_intake_route,
     vigie_app,
 )
-from cert.db import make_engine  # noqa: E402
+from core.db import make_engine  # noqa: E402
 
 TARGET_RATIO = 0.5
 WARM_UP = 20

@@ -42,8 +42,8 @@ from bench.intake_setup import (  # noqa: E402
     body,
     create_reporter_tokens,
 )
-from cert.auth.models import ApiToken, User  # noqa: E402
-from cert.db import make_engine  # noqa: E402
+from core.db import make_engine  # noqa: E402
+from core.identity.models import ApiToken, User  # noqa: E402
 from incidents.intake.references import _NEXT, format_reference  # noqa: E402
 from incidents.intake.schemas import IncidentSubmission  # noqa: E402
 from incidents.intake.service import _EARLIER_REPORTS  # noqa: E402

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask
 
 from bench.intake_setup import PER_TOKEN, Poster, baseline_app, body, vigie_app
-from cert.db import make_engine
+from core.db import make_engine
 
 SCRIPT = Path(__file__).resolve().parent / "intake.py"  # run as the server by http_server
 

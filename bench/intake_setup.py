@@ -21,11 +21,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from cert import schema
 from cert.app import create_app
-from cert.auth import organisations
-from cert.auth import services as accounts
-from cert.auth.authz import Actor
-from cert.clock import SystemClock
-from cert.db import make_engine, make_session_factory, session_scope
+from core.auth import organisations
+from core.auth import services as accounts
+from core.clock import SystemClock
+from core.db import make_engine, make_session_factory, session_scope
+from core.identity.authz import Actor
 from incidents.demo.synthetic import generate_incidents
 from incidents.settings import IntakeSettings
 

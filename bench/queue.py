@@ -41,11 +41,11 @@ from sqlalchemy import Engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from cert.app import create_app  # noqa: E402
-from cert.auth.authz import Actor  # noqa: E402
 from cert.cli.demo import seed_accounts  # noqa: E402
-from cert.clock import SystemClock  # noqa: E402
-from cert.config import load_config  # noqa: E402
-from cert.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from core.clock import SystemClock  # noqa: E402
+from core.config import load_config  # noqa: E402
+from core.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from core.identity.authz import Actor  # noqa: E402
 from incidents.demo.synthetic import generate_incidents  # noqa: E402
 from incidents.models import Incident, IncidentObservable  # noqa: E402
 from incidents.settings import from_config  # noqa: E402

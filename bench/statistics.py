@@ -42,9 +42,9 @@ from bench.intake_setup import (  # noqa: E402
     create_reporter_tokens,
     vigie_app,
 )
-from cert.auth.authz import Actor  # noqa: E402
-from cert.clock import SystemClock  # noqa: E402
-from cert.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from core.clock import SystemClock  # noqa: E402
+from core.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from core.identity.authz import Actor  # noqa: E402
 from incidents.demo.synthetic import generate_incidents  # noqa: E402
 from incidents.settings import IntakeSettings  # noqa: E402
 

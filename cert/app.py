@@ -11,13 +11,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from cert import api, web
-from cert.auth import decorators, hashing, views
-from cert.clock import Clock, SystemClock
-from cert.config import Config, load_config
-from cert.db import SessionFactory, make_engine, make_session_factory
-from cert.slices import Slice
+from cert import accounts
 from cert.slices_list import SLICES
+from core import api, web
+from core.auth import hashing
+from core.clock import Clock, SystemClock
+from core.config import Config, load_config
+from core.db import SessionFactory, make_engine, make_session_factory
+from core.slices import Slice
+from core.web import auth as web_auth
 
 
 def create_app(
@@ -63,9 +65,9 @@ def create_app(
         engine = make_engine(settings.database_url, wait_limits=limits)
         session_factory = make_session_factory(engine)
     web.init_app(app, web.WebContext(session_factory, clock or SystemClock(), settings))
-    decorators.init_app(app)
+    web_auth.init_app(app)
     api.register(app, *(bp for slice_ in slices for bp in slice_.api), *api_blueprints)
-    views.init_app(app, login_rate_limit=settings.login_rate_limit)
+    accounts.init_app(app, login_rate_limit=settings.login_rate_limit)
     for slice_ in slices:
         slice_.init_app(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)

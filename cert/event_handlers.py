@@ -7,7 +7,7 @@ once imported, have registered the event names and payloads the dispatcher reads
 
 from __future__ import annotations
 
-from cert.events import Handler
 from cert.slices_list import SLICES
+from core.events import Handler
 
 HANDLERS: tuple[Handler, ...] = tuple(handler for slice_ in SLICES for handler in slice_.handlers)

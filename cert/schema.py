@@ -14,9 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-from cert import audit, jobs, outbox
-from cert.auth import models as auth_models
-from cert.events import store as event_store
+from core import audit, jobs, outbox
+from core.events import store as event_store
+from core.identity import models as auth_models
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

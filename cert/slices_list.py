@@ -8,7 +8,7 @@ the list with their first manifest.
 
 from __future__ import annotations
 
-from cert.slices import Slice
+from core.slices import Slice
 from incidents.slice import SLICE as INCIDENTS
 
 SLICES: tuple[Slice, ...] = (INCIDENTS,)

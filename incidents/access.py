@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
-from cert.auth.authz import Actor, at_least
-from cert.auth.models import Role
+from core.identity.authz import Actor, at_least
+from core.identity.models import Role
 from incidents.models import Incident, IncidentParticipant
 
 RED = "TLP:RED"

@@ -7,7 +7,7 @@ the kind from it, so the two cannot drift apart.
 
 from __future__ import annotations
 
-from cert.audit import AuditAction
+from core.audit import AuditAction
 
 
 class IncidentAction(AuditAction):

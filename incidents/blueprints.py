@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from cert.api.openapi import API_WRITES
+from core.api.openapi import API_WRITES
 
 pages = Blueprint("incidents", "incidents", template_folder="templates")
 api = Blueprint("incidents_api", "incidents")

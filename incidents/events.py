@@ -2,7 +2,7 @@
 
 Each use case that changes an incident records one event in its transaction (next to the
 blinker signal of :mod:`incidents.signals`, kept for now), delivered later to the handlers that
-subscribe (:mod:`cert.events`). Payloads carry ids and references only — never text written by
+subscribe (:mod:`core.events`). Payloads carry ids and references only — never text written by
 an organisation (titles, descriptions, messages, observable values), which handlers of other
 slices would otherwise read: a handler loads what it needs, with the access rules of its use.
 The aggregate is the incident, by reference.
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.clock import Clock
-from cert.events import Event, EventName, Handler, Payload, record_event, register_events
+from core.clock import Clock
+from core.events import Event, EventName, Handler, Payload, record_event, register_events
+from core.identity.authz import Actor
 from incidents.models import Incident, IncidentStatus
 from incidents.rules.priority import Priority
 

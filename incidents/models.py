@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
-from cert.auth.models import Organisation, User
-from cert.db import Base, StrEnumType
-from cert.markings import Pap, Tlp
+from core.db import Base, StrEnumType
+from core.identity.models import Organisation, User
+from core.markings import Pap, Tlp
 
 
 class Level(enum.StrEnum):

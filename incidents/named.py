@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
+from core.identity.authz import Actor
 from incidents.access import RED, can_see, sees_all_red, visible
 from incidents.models import Incident, IncidentEvent
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
+from core.identity.authz import Actor
 from incidents.access import can_see
 from incidents.models import Incident, IncidentObservable, IncidentStatus
 

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cert.config import Config, ConfigError
-from cert.i18n import DEFAULT_TIMEZONE
-from cert.mail import domain_of
+from core.config import Config, ConfigError
+from core.i18n import DEFAULT_TIMEZONE
+from core.mail import domain_of
 from incidents.rules.priority import DEFAULT_SLA, Priority, SlaTarget, parse_sla_policy
 
 

@@ -1,9 +1,9 @@
 """Everything the incidents slice contributes to the application, in one manifest
-(:class:`cert.slices.Slice`), listed by :data:`cert.slices_list.SLICES`."""
+(:class:`core.slices.Slice`), listed by :data:`cert.slices_list.SLICES`."""
 
 from __future__ import annotations
 
-from cert.slices import Job, Slice
+from core.slices import Job, Slice
 from incidents import events, models, routes, settings
 from incidents.queue import saved_filters
 from incidents.reporting import cli as reporting_cli

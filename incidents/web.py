@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from cert.markings import Pap, Tlp, css_class
+from core.markings import Pap, Tlp, css_class
 from incidents.blueprints import pages
 from incidents.rules import labels
 from incidents.settings import IntakeSettings

@@ -1,6 +1,6 @@
 """The Babel catalogues seen from the tests: compile them when stale, extract the sources' strings.
 
-``make translations`` compiles ``cert/translations/*/LC_MESSAGES/messages.po``; a direct ``pytest``
+``make translations`` compiles ``core/translations/*/LC_MESSAGES/messages.po``; a direct ``pytest``
 run gets the same through :func:`compile_stale` (called once per session by ``conftest``).
 """
 
@@ -15,8 +15,15 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "cert" / "translations"
-SOURCE_PACKAGES = ("cert", "incidents", "feeds", "bulletins", "playbooks")  # as in `make messages`
+TRANSLATIONS = ROOT / "core" / "translations"
+SOURCE_PACKAGES = (
+    "cert",
+    "core",
+    "incidents",
+    "feeds",
+    "bulletins",
+    "playbooks",
+)  # as in `make messages`
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 
 

@@ -21,10 +21,11 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
 from tests.catalogues import compile_stale
 from tests.dbs import BACKENDS, TestDatabase, create_database
 from tests.kit.hashing import CHEAP_SETTINGS, use_cheap_hashing
+from tests.kit.smtp import SmtpServer, smtp_server
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -56,6 +57,19 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[T
     db = create_database(request.param, tmp_path)
     yield db
     db.drop()
+
+
+@pytest.fixture
+def factory(fresh_database: TestDatabase) -> sessionmaker[Session]:
+    """A session factory on a database of the test's own (threads, processes, commits)."""
+    return sessionmaker(bind=fresh_database.engine, expire_on_commit=False)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A live SMTP server (aiosmtpd) on a free port, keeping what it receives."""
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

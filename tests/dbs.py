@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from cert import schema
-from cert.db import make_engine
+from core.db import make_engine
 
 POSTGRES_URL = os.environ.get(
     "CERT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

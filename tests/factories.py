@@ -9,11 +9,11 @@ import itertools
 
 from sqlalchemy.orm import Session
 
-from cert.auth import organisations as orgs
-from cert.auth import services as accounts
-from cert.auth.authz import Actor
-from cert.auth.models import ApiToken, Organisation, OrganisationKind, Role, User
-from cert.clock import Clock
+from core.auth import organisations as orgs
+from core.auth import services as accounts
+from core.clock import Clock
+from core.identity.authz import Actor
+from core.identity.models import ApiToken, Organisation, OrganisationKind, Role, User
 
 SYSTEM = Actor.system("test")
 PASSWORD = "correct horse battery staple"

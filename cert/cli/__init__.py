@@ -8,12 +8,12 @@ from collections.abc import Iterable
 
 import click
 
-from cert.commands import CliContext as CliContext
-from cert.commands import fail_on_domain_error as fail_on_domain_error
-from cert.commands import pass_ctx as pass_ctx
-from cert.config import ConfigError
-from cert.slices import Slice
 from cert.slices_list import SLICES
+from core.commands import CliContext as CliContext
+from core.commands import fail_on_domain_error as fail_on_domain_error
+from core.commands import pass_ctx as pass_ctx
+from core.config import ConfigError
+from core.slices import Slice
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,13 +11,13 @@ import sys
 import click
 from sqlalchemy import select
 
-from cert import audit
-from cert.auth import organisations as orgs
-from cert.auth import services as accounts
-from cert.auth.authz import Actor
-from cert.auth.models import ApiToken, AssetKind, OrganisationKind, Role, User
 from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
-from cert.db import session_scope
+from core import audit
+from core.auth import organisations as orgs
+from core.auth import services as accounts
+from core.db import session_scope
+from core.identity.authz import Actor
+from core.identity.models import ApiToken, AssetKind, OrganisationKind, Role, User
 
 
 def cli_actor() -> Actor:

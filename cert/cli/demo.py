@@ -21,15 +21,15 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from cert.auth import organisations as orgs
-from cert.auth import services as accounts
-from cert.auth.authz import Actor
-from cert.auth.models import AssetKind, Organisation
-from cert.auth.passwords import password_problem
 from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
-from cert.clock import Clock
-from cert.db import session_scope
-from cert.errors import NotFound
+from core.auth import organisations as orgs
+from core.auth import services as accounts
+from core.auth.passwords import password_problem
+from core.clock import Clock
+from core.db import session_scope
+from core.errors import NotFound
+from core.identity.authz import Actor
+from core.identity.models import AssetKind, Organisation
 from incidents.demo.reports import seed_demo_incidents
 from incidents.demo.synthetic import generate_incidents, iter_years
 from incidents.settings import IntakeSettings, from_config

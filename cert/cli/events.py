@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from cert import event_handlers, events
+from cert import event_handlers
 from cert.cli import CliContext, cli, pass_ctx
-from cert.db import session_scope
-from cert.events import DeliveryStatus
+from core import events
+from core.db import session_scope
+from core.events import DeliveryStatus
 
 
 @cli.group("events")

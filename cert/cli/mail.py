@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cert import mail_sender, mailers
 from cert.cli import CliContext, cli, pass_ctx
-from cert.db import session_scope
+from core import mail_sender, mailers
+from core.db import session_scope
 
 
 @cli.group("mail")

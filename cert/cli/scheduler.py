@@ -9,8 +9,8 @@ import click
 
 from cert.cli import CliContext, cli, pass_ctx
 from cert.cli.serve import _warn_if_not_migrated
-from cert.db import session_scope
-from cert.jobs import JobRun, list_job_runs
+from core.db import session_scope
+from core.jobs import JobRun, list_job_runs
 
 
 @cli.command("scheduler")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from cert.db import Base, make_engine
 from cert.schema import KERNEL_MODELS
 from cert.slices_list import SLICES
+from core.db import Base, make_engine
 
 # every table: the kernel's and the slices' (imported, so declared in Base.metadata)
 MODEL_MODULES = (*KERNEL_MODELS, *(module for slice_ in SLICES for module in slice_.models))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
 
-import cert.db
+import core.db
 
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}

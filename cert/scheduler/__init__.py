@@ -9,7 +9,7 @@ processes (architecture §8):
 * SQLite: an exclusive ``flock`` on a file next to the database (one host only).
 
 Standbys retry every ``scheduler_poll_seconds``; the leader exits when its lock connection is
-gone. Jobs run through :func:`cert.jobs.run_slot`: a slot of the epoch-aligned interval grid runs
+gone. Jobs run through :func:`core.jobs.run_slot`: a slot of the epoch-aligned interval grid runs
 at most once, even when an old and a new leader overlap.
 
 Modules: :mod:`~cert.scheduler.registry` (job registry, per-process context, the entry point

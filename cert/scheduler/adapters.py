@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from cert import db, event_handlers, events, jobs, mail_sender, mailers
-from cert.auth import sessions, throttle
-from cert.db import is_postgres, session_scope
+from cert import event_handlers
 from cert.scheduler.registry import JobContext, register_job
-from cert.slices import Job, Slice
 from cert.slices_list import SLICES
+from core import db, events, jobs, mail_sender, mailers
+from core.auth import sessions, throttle
+from core.db import is_postgres, session_scope
+from core.slices import Job, Slice
 
 
 def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:
@@ -29,7 +30,7 @@ def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:
 
 
 def deliver_events(context: JobContext) -> Mapping[str, int]:
-    """Hand the recorded domain events to the slices' handlers (:mod:`cert.events.dispatch`)."""
+    """Hand the recorded domain events to the slices' handlers (:mod:`core.events.dispatch`)."""
     return events.deliver_events(
         context.session_factory,
         event_handlers.HANDLERS,

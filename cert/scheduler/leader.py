@@ -20,7 +20,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy.engine import make_url
 
-from cert.config import Config
+from core.config import Config
 
 log = logging.getLogger("cert.scheduler")  # one logger for the whole scheduler process
 

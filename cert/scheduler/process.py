@@ -1,7 +1,7 @@
 """The scheduler process: wait for leadership, then run APScheduler until told to stop.
 
 Standbys retry the leader lock every ``scheduler_poll_seconds``; the leader exits when its lock
-connection is gone. Jobs run through :func:`cert.jobs.run_slot`: a slot of the epoch-aligned
+connection is gone. Jobs run through :func:`core.jobs.run_slot`: a slot of the epoch-aligned
 interval grid runs at most once, even when an old and a new leader overlap.
 """
 
@@ -26,10 +26,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, delete
 
-from cert.config import Config
-from cert.jobs import abandon_orphaned_runs, apscheduler_jobs, slot_for
 from cert.scheduler.leader import LeaderLock, check_leader_lock, leader_lock
 from cert.scheduler.registry import JOBS, JobContext, close_context, open_context, run_job
+from core.config import Config
+from core.jobs import abandon_orphaned_runs, apscheduler_jobs, slot_for
 
 log = logging.getLogger("cert.scheduler")  # one logger for the whole scheduler process
 

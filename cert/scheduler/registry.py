@@ -16,11 +16,11 @@ from typing import cast
 
 from sqlalchemy import Engine
 
-from cert.clock import SystemClock
-from cert.config import Config, load_config
-from cert.db import SessionFactory, make_engine, make_session_factory
-from cert.jobs import JobContext as JobContext  # re-exported: jobs take one
-from cert.jobs import run_slot, slot_for
+from core.clock import SystemClock
+from core.config import Config, load_config
+from core.db import SessionFactory, make_engine, make_session_factory
+from core.jobs import JobContext as JobContext  # re-exported: jobs take one
+from core.jobs import run_slot, slot_for
 
 # ------------------------------------------------------------------ job registry
 JobBody = Callable[["JobContext"], Mapping[str, int]]

@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.auth import services as accounts
-from cert.auth.authz import Actor
-from cert.auth.models import Organisation
-from cert.clock import Clock
+from core.auth import services as accounts
+from core.clock import Clock
+from core.identity.authz import Actor
+from core.identity.models import Organisation
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Incident

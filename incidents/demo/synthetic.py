@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Connection, Integer, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from cert import audit
-from cert.auth.authz import Actor
-from cert.auth.models import CERT_ROLES, Organisation, OrganisationKind, Role, User
-from cert.clock import Clock
-from cert.errors import ValidationFailed
+from core import audit
+from core.clock import Clock
+from core.errors import ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import CERT_ROLES, Organisation, OrganisationKind, Role, User
 from incidents.actions import IncidentAction
 from incidents.demo import synthetic_rows as rows
 from incidents.intake.references import format_reference

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from cert.clock import Clock
-from cert.i18n import normalise_locale, translations
-from cert.mail import insert_template_mail
+from core.clock import Clock
+from core.i18n import normalise_locale, translations
+from core.mail import insert_template_mail
 from incidents.models import Incident
 from incidents.rules.taxonomy import rsit_classes
 

@@ -13,11 +13,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import UnsupportedMediaType
 
-from cert.api import paginate, parse_json, parse_query
-from cert.api.openapi import Header, Reply, operation
-from cert.auth.decorators import current_actor
-from cert.errors import ValidationFailed
-from cert.web import context, get_session
+from core.api import paginate, parse_json, parse_query
+from core.api.openapi import Header, Reply, operation
+from core.errors import ValidationFailed
+from core.web import context, get_session
+from core.web.auth import current_actor
 from incidents.blueprints import REFERENCE, WRITE_RATE_LIMIT
 from incidents.blueprints import api as bp
 from incidents.intake.attachments import add_attachment

@@ -27,10 +27,10 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from cert import audit
-from cert.auth.authz import Actor
-from cert.clock import Clock
-from cert.errors import DomainError, NotFound, ValidationFailed
+from core import audit
+from core.clock import Clock
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.identity.authz import Actor
 from incidents.access import can_see
 from incidents.actions import IncidentAction
 from incidents.intake.service import add_event, add_observables

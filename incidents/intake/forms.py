@@ -28,9 +28,9 @@ from wtforms import (
     TextAreaField,
 )
 
-from cert import inputs
-from cert.auth.models import Organisation, User
-from cert.markings import DEFAULT_PAP, DEFAULT_TLP, Pap, Tlp
+from core import inputs
+from core.identity.models import Organisation, User
+from core.markings import DEFAULT_PAP, DEFAULT_TLP, Pap, Tlp
 from incidents.intake.schemas import IncidentSubmission
 from incidents.models import ReporterState
 from incidents.rules.priority import Level
@@ -219,7 +219,7 @@ def _detected_at(
     except ValueError:
         errors["detected_at"] = _("Enter a date and a time, e.g. 2026-03-01 08:30.")
         return None
-    if value > now + inputs.CLOCK_SKEW:  # the API's rule (cert.inputs.past_instant)
+    if value > now + inputs.CLOCK_SKEW:  # the API's rule (core.inputs.past_instant)
         errors["detected_at"] = _("The date cannot be in the future.")
         return None
     return value

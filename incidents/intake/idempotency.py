@@ -1,7 +1,7 @@
 """``Idempotency-Key`` for incident submissions (Flask-free; the API adapter calls it).
 
 The same user sending the same key with the same body gets the incident created the first time;
-the same key with another body is a :class:`~cert.errors.Conflict`. "Same body" means the same
+the same key with another body is a :class:`~core.errors.Conflict`. "Same body" means the same
 SHA-256 of the canonical JSON of the *validated* submission (defaults filled in, labels
 normalised), so ``"tlp": "amber"`` and ``"tlp": "TLP:AMBER"`` are the same request.
 
@@ -31,11 +31,11 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.clock import Clock
-from cert.db import begin_write as begin_write  # re-exported: the intake adapters use it
-from cert.db import is_postgres
-from cert.errors import Conflict, NotFound
+from core.clock import Clock
+from core.db import begin_write as begin_write  # re-exported: the intake adapters use it
+from core.db import is_postgres
+from core.errors import Conflict, NotFound
+from core.identity.authz import Actor
 from incidents.access import can_see
 from incidents.intake.rows import forget
 from incidents.intake.schemas import IncidentSubmission

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from cert.db import session_scope
-from cert.jobs import JobContext
+from core.db import session_scope
+from core.jobs import JobContext
 from incidents.intake.idempotency import purge_expired_keys
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
-from cert.auth.authz import Actor
-from cert.auth.models import Organisation
+from core.identity.authz import Actor
+from core.identity.models import Organisation
 from incidents.access import visible
 from incidents.intake.schemas import IncidentFilters
 from incidents.models import Incident

@@ -15,9 +15,9 @@ from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
-from cert.auth.authz import Actor
-from cert.auth.models import Organisation
-from cert.clock import Clock
+from core.clock import Clock
+from core.identity.authz import Actor
+from core.identity.models import Organisation
 from incidents.models import Incident, IncidentObservable
 from incidents.observables.extraction import Observable
 

@@ -25,8 +25,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from cert import inputs
-from cert.markings import DEFAULT_PAP, DEFAULT_TLP, Pap, Tlp, parse_pap, parse_tlp
+from core import inputs
+from core.markings import DEFAULT_PAP, DEFAULT_TLP, Pap, Tlp, parse_pap, parse_tlp
 from incidents.models import IncidentStatus, ReporterState
 from incidents.rules.priority import Level, Priority
 from incidents.rules.taxonomy import rsit_classes
@@ -56,7 +56,7 @@ def _past(value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None
     return inputs.past_instant(value, now)
 
 
-# An instant with its offset, in UTC, within cert.inputs.EARLIEST–LATEST.
+# An instant with its offset, in UTC, within core.inputs.EARLIEST–LATEST.
 AwareDateTime = Annotated[dt.datetime, AfterValidator(_aware)]
 # A detection or report time: moreover not in the future nor before 1990.
 PastDateTime = Annotated[dt.datetime, AfterValidator(_past)]

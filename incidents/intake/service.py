@@ -11,13 +11,13 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import bindparam, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from cert import audit
-from cert.auth.authz import Actor, check_organisation
-from cert.auth.models import Organisation, User
-from cert.clock import Clock
-from cert.db import is_postgres, outer_first, unindexed
-from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from cert.markings import Pap, Tlp
+from core import audit
+from core.clock import Clock
+from core.db import is_postgres, outer_first, unindexed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.identity.authz import Actor, check_organisation
+from core.identity.models import Organisation, User
+from core.markings import Pap, Tlp
 from incidents import events
 from incidents.access import can_see
 from incidents.actions import IncidentAction

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from cert.auth.authz import Actor
-from cert.auth.decorators import current_account, current_actor, login_required
-from cert.auth.models import Organisation, User
-from cert.errors import AuthenticationFailed, NotFound, ValidationFailed
-from cert.web import context, get_session
+from core.errors import AuthenticationFailed, NotFound, ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import Organisation, User
+from core.web import context, get_session
+from core.web.auth import current_account, current_actor, login_required
 from incidents.blueprints import pages as bp
 from incidents.intake.attachments import TooLarge, add_attachment, open_attachment
 from incidents.intake.forms import IncidentForm

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import User
-from cert.clock import Clock
-from cert.errors import DomainError, ValidationFailed
+from core.clock import Clock
+from core.errors import DomainError, ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import User
 from incidents.access import visible
 from incidents.models import Incident
 from incidents.settings import IntakeSettings

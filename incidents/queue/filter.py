@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cert import inputs
-from cert.errors import ValidationFailed
-from cert.markings import parse_tlp
+from core import inputs
+from core.errors import ValidationFailed
+from core.markings import parse_tlp
 from incidents.models import IncidentStatus
 from incidents.rules.taxonomy import rsit_classes
 

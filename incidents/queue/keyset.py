@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, or_
 
-from cert import inputs
-from cert.auth.models import Organisation
-from cert.db import UtcDateTime
-from cert.errors import ValidationFailed
+from core import inputs
+from core.db import UtcDateTime
+from core.errors import ValidationFailed
+from core.identity.models import Organisation
 from incidents.models import Incident, IncidentStatus
 
 # workflow order for the status column (new first, then towards done)

@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
-from cert.auth.authz import Actor, require
-from cert.auth.models import Organisation, Role, User
-from cert.clock import Clock
+from core.clock import Clock
+from core.identity.authz import Actor, require
+from core.identity.models import Organisation, Role, User
 from incidents.access import visible
 from incidents.models import Incident
 from incidents.queue import search

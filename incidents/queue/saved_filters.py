@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from cert import audit
-from cert.auth.authz import Actor
-from cert.clock import Clock
-from cert.db import Base
-from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core import audit
+from core.clock import Clock
+from core.db import Base
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.identity.authz import Actor
 from incidents.actions import IncidentAction
 from incidents.queue.filter import QueueFilter
 

@@ -27,11 +27,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cert.auth.authz import Actor, at_least
-from cert.auth.decorators import current_actor, login_required
-from cert.auth.models import CERT_ROLES, Organisation, Role, User
-from cert.errors import Conflict, PermissionDenied, ValidationFailed
-from cert.web import context, get_session
+from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.identity.authz import Actor, at_least
+from core.identity.models import CERT_ROLES, Organisation, Role, User
+from core.web import context, get_session
+from core.web.auth import current_actor, login_required
 from incidents.queue import bulk as queue_bulk
 from incidents.queue import saved_filters
 from incidents.queue.csv_export import HEADER, csv_row
@@ -81,7 +81,7 @@ def index() -> ResponseReturnValue:
 @login_required
 def export() -> ResponseReturnValue:
     actor, session, clock = _staff(), get_session(), context().clock
-    f = QueueFilter.from_args(request.args)  # ValidationFailed → 422 (cert.web)
+    f = QueueFilter.from_args(request.args)  # ValidationFailed → 422 (core.web)
     now = clock.now()
     rows = queue_rows(session, actor, f, clock=clock, tz=_zone())
 

@@ -9,9 +9,9 @@ from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from cert.auth.decorators import current_actor, login_required
-from cert.errors import Conflict, ValidationFailed
-from cert.web import context, fetch_page, get_session, page_number
+from core.errors import Conflict, ValidationFailed
+from core.web import context, fetch_page, get_session, page_number
+from core.web.auth import current_actor, login_required
 from incidents.access import visible
 from incidents.blueprints import pages as bp
 from incidents.intake.service import get_incident

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from cert.auth.authz import Actor
-from cert.commands import CliContext, fail_on_domain_error, pass_ctx
-from cert.db import session_scope
+from core.commands import CliContext, fail_on_domain_error, pass_ctx
+from core.db import session_scope
+from core.identity.authz import Actor
 from incidents.reporting.dashboard import parse_period
 from incidents.reporting.stats import as_csv, as_json, statistics
 

@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import Organisation
-from cert.db import is_postgres
+from core.db import is_postgres
+from core.identity.authz import Actor
+from core.identity.models import Organisation
 from incidents.access import visible
 from incidents.models import OPEN_STATUSES, Incident, IncidentStatus
 from incidents.reporting.periods import (

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, case, func
 from sqlalchemy.orm import Session
 
-from cert import inputs
-from cert.db import is_postgres
-from cert.errors import ValidationFailed
+from core import inputs
+from core.db import is_postgres
+from core.errors import ValidationFailed
 
 Granularity = Literal["day", "week", "month"]
 GRANULARITIES: tuple[Granularity, ...] = ("day", "week", "month")

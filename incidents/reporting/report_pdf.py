@@ -10,7 +10,7 @@ Two versions from one template:
 Events come as :class:`incidents.named.EventView` (references the reader may not see left out).
 
 The TLP label sits at the top right of every page in the official TLP 2.0 colours (coloured text
-on black, ``cert/data/tlp.json``). The page renders offline: WeasyPrint may fetch nothing
+on black, ``core/data/tlp.json``). The page renders offline: WeasyPrint may fetch nothing
 (every URL is refused), fonts are the system's (DejaVu Sans covers Latin and Arabic; Pango shapes
 the Arabic text).
 """
@@ -26,8 +26,8 @@ import nh3
 from babel.dates import format_datetime
 from weasyprint import HTML  # type: ignore[import-untyped]
 
-from cert.i18n import RTL_LOCALES, mail_environment, normalise_locale
-from cert.markings import tlp_table
+from core.i18n import RTL_LOCALES, mail_environment, normalise_locale
+from core.markings import tlp_table
 from incidents.models import Incident, IncidentObservable, IncidentTask
 from incidents.named import EventView
 from incidents.origins import Origin

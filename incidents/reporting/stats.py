@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
+from core.identity.authz import Actor
 from incidents.reporting.dashboard import Figures, Group, Period, breakdown, roll_up, total
 
 DIMENSIONS = ("category", "sector", "priority", "month")

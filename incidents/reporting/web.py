@@ -19,11 +19,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from cert.auth.decorators import current_actor, login_required, require_at_least
-from cert.auth.models import Role
-from cert.errors import ValidationFailed
-from cert.i18n import RTL_LOCALES
-from cert.web import context, error_response, get_session
+from core.errors import ValidationFailed
+from core.i18n import RTL_LOCALES
+from core.identity.models import Role
+from core.web import context, error_response, get_session
+from core.web.auth import current_actor, login_required, require_at_least
 from incidents.intake.service import get_incident
 from incidents.named import event_views
 from incidents.origins import origins_of, reported_observables

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cert.markings import Pap, Tlp
+from core.markings import Pap, Tlp
 from incidents.models import IncidentStatus, ReporterState
 from incidents.rules.priority import Level, Priority
 from incidents.rules.taxonomy import rsit_classes

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from cert.api import paginate, parse_json
-from cert.api.openapi import Reply, operation
-from cert.auth.authz import Actor
-from cert.auth.decorators import current_actor
-from cert.web import context, get_session
+from core.api import paginate, parse_json
+from core.api.openapi import Reply, operation
+from core.identity.authz import Actor
+from core.web import context, get_session
+from core.web.auth import current_actor
 from incidents.blueprints import REFERENCE, WRITE_RATE_LIMIT
 from incidents.blueprints import api as bp
 from incidents.intake.api import incident_out

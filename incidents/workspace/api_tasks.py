@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
 
-from cert.api import paginate, parse_json
-from cert.api.openapi import Reply, operation
-from cert.auth.decorators import current_actor
-from cert.web import context, get_session
+from core.api import paginate, parse_json
+from core.api.openapi import Reply, operation
+from core.web import context, get_session
+from core.web.auth import current_actor
 from incidents.blueprints import REFERENCE, WRITE_RATE_LIMIT
 from incidents.blueprints import api as bp
 from incidents.intake.api import incident_out

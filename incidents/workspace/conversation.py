@@ -21,10 +21,10 @@ import nh3
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
-from cert import audit
-from cert.auth.authz import Actor
-from cert.clock import Clock
-from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core import audit
+from core.clock import Clock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.identity.authz import Actor
 from incidents import events
 from incidents.access import can_see
 from incidents.actions import IncidentAction

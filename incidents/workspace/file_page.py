@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import CERT_ROLES, User
+from core.identity.authz import Actor
+from core.identity.models import CERT_ROLES, User
 from incidents.access import visible
 from incidents.models import (
     Incident,

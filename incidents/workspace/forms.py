@@ -20,8 +20,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from cert.auth.models import Organisation, User
-from cert.markings import Pap, Tlp
+from core.identity.models import Organisation, User
+from core.markings import Pap, Tlp
 from incidents.models import TRANSITIONS, IncidentStatus
 from incidents.observables.extraction import ObservableType
 from incidents.rules import labels

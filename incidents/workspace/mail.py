@@ -10,10 +10,10 @@ import nh3
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from cert.clock import Clock
-from cert.i18n import normalise_locale, render_mail
-from cert.mail import enqueue_mail
-from cert.outbox import OutboxMessage
+from core.clock import Clock
+from core.i18n import normalise_locale, render_mail
+from core.mail import enqueue_mail
+from core.outbox import OutboxMessage
 from incidents.intake.acknowledgement import category_label
 from incidents.intake.service import reporter_of
 from incidents.models import Incident

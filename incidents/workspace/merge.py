@@ -31,11 +31,11 @@ from collections.abc import Collection
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from cert import audit
-from cert.auth.authz import Actor, at_least
-from cert.auth.models import Role
-from cert.clock import Clock
-from cert.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from core import audit
+from core.clock import Clock
+from core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from core.identity.authz import Actor, at_least
+from core.identity.models import Role
 from incidents import events as domain_events
 from incidents.access import can_see, visible
 from incidents.actions import IncidentAction

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.clock import Clock
-from cert.errors import Conflict, NotFound, ValidationFailed
+from core.clock import Clock
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.identity.authz import Actor
 from incidents import events
 from incidents.actions import IncidentAction
 from incidents.models import Incident, IncidentObservable

@@ -12,12 +12,12 @@ from importlib import resources
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from cert import inputs
-from cert.auth.authz import Actor
-from cert.auth.models import User
-from cert.clock import Clock
-from cert.errors import NotFound, ValidationFailed
-from cert.i18n import normalise_locale
+from core import inputs
+from core.clock import Clock
+from core.errors import NotFound, ValidationFailed
+from core.i18n import normalise_locale
+from core.identity.authz import Actor
+from core.identity.models import User
 from incidents.access import can_see
 from incidents.actions import IncidentAction
 from incidents.models import Incident, IncidentTask

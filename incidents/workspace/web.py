@@ -20,13 +20,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from cert import inputs
-from cert.auth.authz import Actor
-from cert.auth.decorators import current_actor, login_required
-from cert.auth.models import User
-from cert.clock import Clock
-from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from cert.web import context, get_session, int_arg
+from core import inputs
+from core.clock import Clock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import User
+from core.web import context, get_session, int_arg
+from core.web.auth import current_actor, login_required
 from incidents.access import can_see
 from incidents.intake.service import get_incident
 from incidents.models import Incident

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert import audit
-from cert.auth.authz import Actor, require
-from cert.auth.models import Role, User
-from cert.clock import Clock
-from cert.errors import InvalidTransition, ValidationFailed
-from cert.markings import parse_pap, parse_tlp
+from core import audit
+from core.clock import Clock
+from core.errors import InvalidTransition, ValidationFailed
+from core.identity.authz import Actor, require
+from core.identity.models import Role, User
+from core.markings import parse_pap, parse_tlp
 from incidents import events
 from incidents.access import RED, sees_all_red
 from incidents.actions import IncidentAction

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from cert.app import create_app
-from cert.auth.authz import Actor
-from cert.auth.models import Role, User
-from cert.clock import SystemClock
-from cert.db import make_engine, make_session_factory
+from core.clock import SystemClock
+from core.db import make_engine, make_session_factory
+from core.identity.authz import Actor
+from core.identity.models import Role, User
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Incident

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cert.auth.models import Role
+from core.identity.models import Role
 from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
 
 browser_or_skip(module=True)

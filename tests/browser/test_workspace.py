@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cert.auth.models import Role, User
+from core.identity.models import Role, User
 from incidents.models import Incident
 from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
 

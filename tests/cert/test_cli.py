@@ -14,8 +14,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.auth.models import ApiToken, User
 from cert.cli import COMMAND_MODULES, cli
+from core.identity.models import ApiToken, User
 from tests.dbs import TestDatabase
 
 for _name in COMMAND_MODULES:
@@ -179,8 +179,8 @@ def test_demo_is_idempotent_and_prints_working_logins(
     assert (tmp_path / "instance" / "demo-credentials.json").stat().st_mode & 0o777 == 0o600
     for role in ("admin", "lead", "analyst", "reporter"):
         assert f"  {role}" in second.output
-    from cert.auth import services
-    from cert.clock import SystemClock
+    from core.auth import services
+    from core.clock import SystemClock
 
     with _session(fresh_database) as session:
         users = session.scalars(select(User)).all()

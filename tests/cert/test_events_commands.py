@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 import cert.cli.events  # noqa: F401 (registers `cert events`)
 from cert import event_handlers, scheduler
 from cert.cli import CliContext, cli
-from cert.clock import FrozenClock, SystemClock
-from cert.config import load_config
-from cert.db import SessionFactory
-from cert.events import Event, Handler, deliver_events
-from tests.cert.event_probes import Probe, effect, effects, record
+from core.clock import FrozenClock, SystemClock
+from core.config import load_config
+from core.db import SessionFactory
+from core.events import Event, Handler, deliver_events
 from tests.dbs import TestDatabase
+from tests.kit.events import Probe, effect, effects, record
 
 
 def test_the_delivery_job_is_registered_with_its_interval_setting() -> None:

@@ -16,15 +16,17 @@ from sqlalchemy import insert, select
 import cert.cli.scheduler  # noqa: F401 (registers `cert scheduler` and `cert jobs`)
 from cert import scheduler
 from cert.cli import cli
-from cert.clock import SystemClock
-from cert.config import Config, load_config
-from cert.db import make_session_factory
-from cert.jobs import (
+from core.clock import SystemClock
+from core.config import Config, load_config
+from core.db import make_session_factory
+from core.jobs import (
     JobStatus,
     apscheduler_jobs,
     slot_for,
 )
-from tests.cert.scheduler_processes import (
+from tests.dbs import TestDatabase, create_database
+from tests.kit.jobs import left_running
+from tests.kit.scheduler import (
     LOAD_SLACK,
     POLL,
     SchedulerProcess,
@@ -38,8 +40,6 @@ from tests.cert.scheduler_processes import (
     terminate_lock_session,
     wait_until,
 )
-from tests.dbs import TestDatabase, create_database
-from tests.kit.jobs import left_running
 
 EVENTS = "events.deliver"  # every second here (CERT_EVENTS_INTERVAL)
 PURGE = "incidents.purge_idempotency_keys"  # hourly: its current slot runs once at start-up

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from cert import schema
-from cert.audit import AuditEntry
+from core.audit import AuditEntry
 from tests.dbs import TestDatabase
 
 

@@ -1,4 +1,4 @@
-"""Slices plug in through their manifests (:mod:`cert.slices`, :data:`cert.slices_list.SLICES`).
+"""Slices plug in through their manifests (:mod:`core.slices`, :data:`cert.slices_list.SLICES`).
 
 Every registered blueprint, scheduled job, ``cert`` command and table comes either from the
 application's / kernel's own declared set or from a slice manifest: registering one by hand
@@ -18,22 +18,22 @@ from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from cert.api.openapi import Reply, operation
+from cert import accounts as views
 from cert.app import create_app
-from cert.auth import views
-from cert.auth.models import Role
 from cert.cli import COMMAND_MODULES, cli, load_commands
-from cert.clock import FrozenClock
-from cert.db import Base
-from cert.jobs import JobContext
 from cert.scheduler import JOBS, adapters
 from cert.schema import KERNEL_MODELS
-from cert.slices import Job, Slice
 from cert.slices_list import SLICES
+from core.api.openapi import Reply, operation
+from core.clock import FrozenClock
+from core.db import Base
+from core.identity.models import Role
+from core.jobs import JobContext
+from core.slices import Job, Slice
 from tests.factories import make_token, make_user
 
-# The application's own blueprints: the /api/v1 container (cert.api.register) and the sign-in
-# pages (cert.auth.views); everything else is a slice's.
+# The application's own blueprints: the /api/v1 container (core.api.register) and the sign-in
+# pages (cert.accounts); everything else is a slice's.
 KERNEL_BLUEPRINTS = frozenset({"api", views.bp.name})
 
 

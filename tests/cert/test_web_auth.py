@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
-from cert.audit import AuditEntry
-from cert.auth import services as accounts
-from cert.auth.decorators import safe_next
-from cert.clock import FrozenClock
-from cert.config import ConfigError, load_config
+from core.audit import AuditEntry
+from core.auth import services as accounts
+from core.clock import FrozenClock
+from core.config import ConfigError, load_config
+from core.web.auth import safe_next
 from tests.factories import PASSWORD, SYSTEM, make_user
 from tests.webclient import csrf_token, login, logout, text
 

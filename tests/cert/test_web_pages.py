@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert import audit
-from cert.audit import AuditAction, AuditEntry
-from cert.auth.models import ApiToken, Role, User
-from cert.clock import FrozenClock
+from core import audit
+from core.audit import AuditAction, AuditEntry
+from core.clock import FrozenClock
+from core.identity.models import ApiToken, Role, User
 from tests.factories import PASSWORD, SYSTEM, make_org, make_token, make_user
 from tests.webclient import csrf_token, login, text
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from cert.auth.models import Organisation
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.models import Organisation
 from tests.factories import make_org
 from tests.kit.api import api_user
 

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from cert.clock import FrozenClock
-from cert.inputs import MAX_ID, MAX_OFFSET
-from cert.markings import Pap, Tlp
+from core.clock import FrozenClock
+from core.inputs import MAX_ID, MAX_OFFSET
+from core.markings import Pap, Tlp
 from incidents.rules.taxonomy import rsit_classes
 from tests.factories import make_token
 from tests.incidents.openapi_helpers import operations, resolve

@@ -33,8 +33,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy.orm import Session
 
-from cert.auth.models import User
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.models import User
 from incidents.rules.taxonomy import rsit_classes
 from incidents.workspace import tasks
 from tests.factories import make_token

@@ -19,9 +19,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from cert.app import create_app
-from cert.clock import FrozenClock
-from cert.outbox import OutboxMessage
-from cert.web import RETRY_AFTER_SECONDS, get_session
+from core.clock import FrozenClock
+from core.outbox import OutboxMessage
+from core.web import RETRY_AFTER_SECONDS, get_session
 from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from tests.dbs import TestDatabase, create_database
 from tests.factories import make_org, make_token, make_user

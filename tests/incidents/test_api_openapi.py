@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from cert.api import UserOut
+from core.api import UserOut
 from incidents.intake.schemas import IncidentFilters, IncidentOut, IncidentSubmission
 from tests.incidents.openapi_helpers import operations, resolve
 

@@ -25,9 +25,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from cert.auth.authz import Actor
-from cert.auth.models import Role, User
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.authz import Actor
+from core.identity.models import Role, User
 from incidents.intake.attachments import add_attachment
 from incidents.models import Incident
 from incidents.queue import saved_filters

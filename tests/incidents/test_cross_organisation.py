@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.clock import FrozenClock
-from cert.mail_sender import rendered
+from core.clock import FrozenClock
+from core.identity.authz import Actor
+from core.mail_sender import rendered
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import merge, workflow
 from tests.factories import PASSWORD, make_token

@@ -25,8 +25,8 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from cert.auth.models import User
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.models import User
 from tests.incidents.cross_scene import Cross, build
 from tests.kit.callers import Caller
 

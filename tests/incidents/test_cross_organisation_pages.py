@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.authz import Actor
 from incidents.origins import observables_for
 from incidents.workspace import merge, workflow
 from tests.factories import PASSWORD

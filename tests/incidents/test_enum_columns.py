@@ -1,4 +1,4 @@
-"""Enumerated columns (``cert.db.StrEnumType``) give back the members, on every path an incident
+"""Enumerated columns (``core.db.StrEnumType``) give back the members, on every path an incident
 comes from (intake's Core INSERT, a query, a Core select, a string set on the object), while the
 schema and the stored values stay plain strings (both backends)."""
 
@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import String, select, text
 from sqlalchemy.orm import Session
 
-from cert.auth.models import Organisation, Role, User
-from cert.clock import FrozenClock
-from cert.db import StrEnumType
-from cert.markings import Pap, Tlp
+from core.clock import FrozenClock
+from core.db import StrEnumType
+from core.identity.models import Organisation, Role, User
+from core.markings import Pap, Tlp
 from incidents.models import (
     Incident,
     IncidentObservable,

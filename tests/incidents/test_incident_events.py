@@ -14,11 +14,11 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cert.auth.authz import Actor
-from cert.clock import FrozenClock
-from cert.db import session_scope
-from cert.errors import ValidationFailed
-from cert.events import DomainEvent, Event, Handler, deliver_events, events_of
+from core.clock import FrozenClock
+from core.db import session_scope
+from core.errors import ValidationFailed
+from core.events import DomainEvent, Event, Handler, deliver_events, events_of
+from core.identity.authz import Actor
 from incidents import events as incident_events
 from incidents.events import IncidentEventName as Name
 from incidents.models import Incident, IncidentStatus

@@ -8,8 +8,8 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from cert import schema
-from cert.auth.authz import Actor
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.authz import Actor
 from incidents.models import Incident, IncidentObservable
 from incidents.queue.search import matches
 from incidents.workspace import merge

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.audit import AuditEntry
-from cert.auth.authz import Actor
-from cert.auth.models import Organisation, Role, User
-from cert.clock import FrozenClock
-from cert.outbox import OutboxMessage
+from core.audit import AuditEntry
+from core.clock import FrozenClock
+from core.identity.authz import Actor
+from core.identity.models import Organisation, Role, User
+from core.outbox import OutboxMessage
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentEvent

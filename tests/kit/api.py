@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from cert.auth.models import Organisation, Role, User
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.models import Organisation, Role, User
 from incidents.models import Incident
 from tests.factories import make_token, make_user
 

@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from cert.auth.models import User
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.models import User
 from tests.factories import PASSWORD, make_token
 from tests.kit.api import bearer
 from tests.webclient import csrf_token, login, text

@@ -1,4 +1,4 @@
-"""``CERT_*`` environments for :func:`cert.config.load_config`, with an instance dir of its own."""
+"""``CERT_*`` environments for :func:`core.config.load_config`, with an instance dir of its own."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Cheap password hashing for the test suite: the suite signs in thousands of times.
 
 ``argon2.profiles.CHEAPEST``'s costs (t=1, m=8 KiB, p=1), accepted only with ``testing`` on,
-through the same path as production: :func:`cert.auth.hashing.configure` and the
-``argon2_*`` settings of :class:`cert.config.Config`.
+through the same path as production: :func:`core.auth.hashing.configure` and the
+``argon2_*`` settings of :class:`core.config.Config`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from argon2.profiles import CHEAPEST
 
-from cert.auth import hashing
+from core.auth import hashing
 
 CHEAP = hashing.parameters(CHEAPEST.time_cost, CHEAPEST.memory_cost, CHEAPEST.parallelism)
 

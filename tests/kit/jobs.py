@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cert.db import SessionFactory
-from cert.jobs import JobRun, JobStatus
+from core.db import SessionFactory
+from core.jobs import JobRun, JobStatus
 
 
 def left_running(factory: SessionFactory, job_id: str, runner: str | None, at: dt.datetime) -> int:

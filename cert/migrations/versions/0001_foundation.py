@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-import cert.db
+import core.db
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -35,9 +35,9 @@ def upgrade() -> None:
     op.create_table('job_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('job_id', sa.String(length=191), nullable=False),
-    sa.Column('scheduled_for', cert.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', cert.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', cert.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('scheduled_for', core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('counts', sa.JSON(), nullable=True),
@@ -57,8 +57,8 @@ def upgrade() -> None:
     sa.Column('sector', sa.String(length=64), nullable=True),
     sa.Column('contact_emails', sa.JSON(), nullable=False),
     sa.Column('phone', sa.String(length=40), nullable=True),
-    sa.Column('created_at', cert.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', cert.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('slug', name=op.f('uq_organisations_slug'))
     )
@@ -78,11 +78,11 @@ def upgrade() -> None:
     sa.Column('related_id', sa.String(length=64), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', cert.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('lease_until', cert.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', cert.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', cert.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', core.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
     sa.UniqueConstraint('message_id', name=op.f('uq_outbox_messages_message_id'))
     )
@@ -95,7 +95,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=True),
-    sa.Column('created_at', cert.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_organisation_assets_organisation_id_organisations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation_assets')),
     sa.UniqueConstraint('organisation_id', 'kind', 'value', name=op.f('uq_organisation_assets_organisation_id_kind_value'))
@@ -106,8 +106,8 @@ def upgrade() -> None:
     op.create_table('outbox_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
-    sa.Column('started_at', cert.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', cert.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('ok', sa.Boolean(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['message_id'], ['outbox_messages.id'], name=op.f('fk_outbox_attempts_message_id_outbox_messages'), ondelete='CASCADE'),
@@ -126,9 +126,9 @@ def upgrade() -> None:
     sa.Column('locale', sa.String(length=8), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('session_nonce', sa.String(length=32), nullable=False),
-    sa.Column('created_at', cert.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', cert.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', cert.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', core.db.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_users_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -142,9 +142,9 @@ def upgrade() -> None:
     sa.Column('label', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
-    sa.Column('created_at', cert.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', cert.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', cert.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', core.db.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -154,7 +154,7 @@ def upgrade() -> None:
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', cert.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_label', sa.String(length=254), nullable=False),
     sa.Column('action', sa.String(length=64), nullable=False),

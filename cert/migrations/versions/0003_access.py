@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import cert.db
+import core.db
 
 revision: str = '0003'
 down_revision: str | None = '0002'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('incident_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('added_by_id', sa.Integer(), nullable=True),
-    sa.Column('added_at', cert.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('added_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_participants_incident_id_incidents'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_incident_participants_user_id_users')),
     sa.ForeignKeyConstraint(['added_by_id'], ['users.id'], name=op.f('fk_incident_participants_added_by_id_users')),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import cert.db
+import core.db
 
 revision: str = '0004'
 down_revision: str | None = '0003'
@@ -91,7 +91,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('args', sa.JSON(), nullable=False),
-    sa.Column('created_at', cert.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_saved_filters_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_saved_filters')),
     sa.UniqueConstraint('user_id', 'name', name=op.f('uq_saved_filters_user_id_name'))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import cert.db
+import core.db
 
 revision: str = '0005'
 down_revision: str | None = '0004'
@@ -27,11 +27,11 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('template', sa.String(length=64), nullable=True),
     sa.Column('assignee_id', sa.Integer(), nullable=True),
-    sa.Column('due_at', cert.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('done_at', cert.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('done_at', core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('done_by_id', sa.Integer(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', cert.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_tasks_incident_id_incidents'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_incident_tasks_assignee_id_users')),
@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('incident_id', sa.Integer(), nullable=False),
     sa.Column('linked_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('created_at', cert.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_links_incident_id_incidents'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['linked_id'], ['incidents.id'], name=op.f('fk_incident_links_linked_id_incidents'), ondelete='CASCADE'),

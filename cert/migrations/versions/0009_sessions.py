@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import cert.db
+import core.db
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -33,11 +33,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", cert.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", cert.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", core.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("client_address", sa.String(length=45), nullable=True),
         sa.Column("user_agent", sa.String(length=200), nullable=True),
-        sa.Column("ended_at", cert.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", core.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("ended_reason", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
@@ -54,8 +54,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("last_failure_at", cert.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("blocked_until", cert.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_failure_at", core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("blocked_until", core.db.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_throttles")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_login_throttles_key_hash")),
     )

@@ -3,7 +3,7 @@
 ``domain_events``: one row per event, written in the transaction of the change it reports; the
 partial index on ``id`` where ``dispatched_at`` is NULL serves the dispatcher's scan.
 ``domain_event_deliveries``: one row per (event, handler), unique, with its status, attempts
-and next attempt (``cert.events``).
+and next attempt (``core.events``).
 
 Revision ID: 0010
 Revises: 0009
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import cert.db
+import core.db
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -35,10 +35,10 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("aggregate_type", sa.String(length=64), nullable=False),
         sa.Column("aggregate_id", sa.String(length=64), nullable=False),
-        sa.Column("occurred_at", cert.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", core.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor_label", sa.String(length=254), nullable=True),
-        sa.Column("dispatched_at", cert.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("dispatched_at", core.db.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["actor_id"],
             ["users.id"],
@@ -65,9 +65,9 @@ def upgrade() -> None:
         sa.Column("handler", sa.String(length=100), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", cert.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", core.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("delivered_at", cert.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", core.db.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["event_id"],
             ["domain_events.id"],

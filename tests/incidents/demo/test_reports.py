@@ -14,14 +14,14 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from cert.audit import AuditEntry
-from cert.auth.authz import Actor
-from cert.auth.models import User
 from cert.cli import CliContext, cli
 from cert.cli.demo import DEMO_USERS, seed_accounts
-from cert.clock import FrozenClock
-from cert.errors import ValidationFailed
-from cert.outbox import OutboxMessage
+from core.audit import AuditEntry
+from core.clock import FrozenClock
+from core.errors import ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import User
+from core.outbox import OutboxMessage
 from incidents.demo.reports import demo_reports, seed_demo_incidents
 from incidents.demo.synthetic import generate_incidents
 from incidents.intake.references import REFERENCE_RE

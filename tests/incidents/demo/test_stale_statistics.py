@@ -21,8 +21,8 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
-from cert.auth.authz import Actor
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.authz import Actor
 from incidents.demo.synthetic import generate_incidents
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase, create_database

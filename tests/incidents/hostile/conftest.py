@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cert.audit import AuditEntry
-from cert.auth.models import Organisation, Role
-from cert.clock import FrozenClock
-from cert.outbox import OutboxMessage
+from core.audit import AuditEntry
+from core.clock import FrozenClock
+from core.identity.models import Organisation, Role
+from core.outbox import OutboxMessage
 from incidents.models import (
     Attachment,
     Incident,

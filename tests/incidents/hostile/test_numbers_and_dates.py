@@ -2,7 +2,7 @@
 other scripts, instants without a UTC form or out of bounds. Each answers the documented 4xx naming
 the field (404 for a path) the same on both databases, and writes nothing.
 
-The rules live in ``cert.inputs`` (README, "Input limits").
+The rules live in ``core.inputs`` (README, "Input limits").
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from cert.auth.models import Role
-from cert.clock import FrozenClock
-from cert.inputs import MAX_OFFSET
+from core.clock import FrozenClock
+from core.identity.models import Role
+from core.inputs import MAX_OFFSET
 from tests.incidents.hostile.conftest import API, named, nothing_written, signed_in
 from tests.incidents.workspace_helpers import World
 from tests.kit.api import PHISHING, envelope

@@ -2,7 +2,7 @@
 bidirectional controls. Each answers the documented 4xx naming the field (404 for a path) the same
 on both databases, and writes nothing; bidi controls are kept visible, never obeyed.
 
-The rules live in ``cert.inputs`` (README, "Input limits").
+The rules live in ``core.inputs`` (README, "Input limits").
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from cert.auth.models import Role
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.models import Role
 from incidents.models import (
     Incident,
     IncidentObservable,
@@ -139,7 +139,7 @@ def test_a_search_the_engine_refuses_is_422_not_an_outage(
     database failure (no 503, no Retry-After)."""
     if database.backend != "sqlite":
         pytest.skip("FTS5 is SQLite's")
-    from cert.web import get_session
+    from core.web import get_session
 
     def refused() -> str:
         get_session().execute(

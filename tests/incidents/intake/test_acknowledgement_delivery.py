@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from cert.app import create_app
-from cert.auth.authz import Actor
-from cert.auth.services import create_token
-from cert.clock import SystemClock
-from cert.config import SmtpSettings
-from cert.db import session_scope
-from cert.mail_sender import drain_outbox
-from cert.mailers import SmtpMailer
-from tests.cert.smtp_server import smtp_server
+from core.auth.services import create_token
+from core.clock import SystemClock
+from core.config import SmtpSettings
+from core.db import session_scope
+from core.identity.authz import Actor
+from core.mail_sender import drain_outbox
+from core.mailers import SmtpMailer
 from tests.dbs import TestDatabase
 from tests.factories import make_org, make_user
+from tests.kit.smtp import smtp_server
 
 BODY = {
     "title": "Défiguration du portail citoyen",

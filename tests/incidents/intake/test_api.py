@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
-from cert.auth.models import Role
-from cert.clock import FrozenClock
-from cert.mail_sender import rendered
-from cert.outbox import OutboxMessage
+from core.clock import FrozenClock
+from core.identity.models import Role
+from core.mail_sender import rendered
+from core.outbox import OutboxMessage
 from tests.factories import make_org
 from tests.kit.api import PHISHING, URL, api_user, bearer, envelope, incident_count, submit
 

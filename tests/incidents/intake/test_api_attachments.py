@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
 from cert.app import create_app
-from cert.auth.models import Role
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.models import Role
 from incidents.models import Attachment
 from tests.factories import make_org
 from tests.kit.api import BOUNDARY, URL, api_user, bearer, envelope, multipart, submit

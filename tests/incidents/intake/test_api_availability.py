@@ -14,10 +14,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from cert.app import create_app
-from cert.auth.models import Organisation
-from cert.clock import FrozenClock
-from cert.outbox import OutboxMessage
-from cert.web import RETRY_AFTER_SECONDS
+from core.clock import FrozenClock
+from core.identity.models import Organisation
+from core.outbox import OutboxMessage
+from core.web import RETRY_AFTER_SECONDS
 from incidents.models import IdempotencyKey, ReferenceCounter
 from tests.dbs import TestDatabase
 from tests.kit.api import (

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
-from cert.auth.authz import Actor
-from cert.auth.models import User
-from cert.clock import FrozenClock
-from cert.errors import Conflict
+from core.clock import FrozenClock
+from core.errors import Conflict
+from core.identity.authz import Actor
+from core.identity.models import User
 from incidents.intake import idempotency
 from incidents.intake.references import format_reference
 from incidents.intake.schemas import IncidentSubmission
@@ -29,11 +29,6 @@ from tests.kit.threads import in_parallel
 
 THREADS = 8
 PER_THREAD = 5
-
-
-@pytest.fixture
-def factory(fresh_database: TestDatabase) -> sessionmaker[Session]:
-    return sessionmaker(bind=fresh_database.engine, expire_on_commit=False)
 
 
 @pytest.fixture

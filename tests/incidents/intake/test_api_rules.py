@@ -8,9 +8,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.auth.models import Organisation, Role
-from cert.clock import FrozenClock
-from cert.outbox import OutboxMessage
+from core.clock import FrozenClock
+from core.identity.models import Organisation, Role
+from core.outbox import OutboxMessage
 from incidents.models import IdempotencyKey
 from tests.factories import make_org
 from tests.kit.api import (

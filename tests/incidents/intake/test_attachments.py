@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.audit import AuditEntry
-from cert.auth.authz import Actor
-from cert.clock import FrozenClock
-from cert.errors import NotFound, ValidationFailed
+from core.audit import AuditEntry
+from core.clock import FrozenClock
+from core.errors import NotFound, ValidationFailed
+from core.identity.authz import Actor
 from incidents.intake.attachments import (
     MAX_FILENAME_CHARS,
     TooLarge,

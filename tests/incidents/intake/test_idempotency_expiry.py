@@ -18,22 +18,22 @@ from sqlalchemy.orm import Session, sessionmaker
 import cert.cli.scheduler  # noqa: F401 (registers `cert jobs`)
 from cert import scheduler
 from cert.app import create_app
-from cert.auth.authz import Actor
-from cert.auth.models import Organisation
 from cert.cli import cli
-from cert.clock import FrozenClock
-from cert.config import Config, ConfigError, load_config
-from cert.db import SessionFactory, make_session_factory, session_scope
-from cert.jobs import JobStatus, apscheduler_jobs, run_slot, slot_for
+from core.clock import FrozenClock
+from core.config import Config, ConfigError, load_config
+from core.db import SessionFactory, make_session_factory, session_scope
+from core.identity.authz import Actor
+from core.identity.models import Organisation
+from core.jobs import JobStatus, apscheduler_jobs, run_slot, slot_for
 from incidents.intake import jobs as intake_jobs
 from incidents.intake.idempotency import purge_expired_keys, submit_once
 from incidents.intake.schemas import IncidentSubmission
 from incidents.models import IdempotencyKey
 from incidents.settings import IntakeSettings
-from tests.cert.scheduler_processes import closed_port, job_runs, wait_until
 from tests.dbs import TestDatabase
 from tests.factories import make_user
 from tests.kit.api import PHISHING, api_user, envelope, incident_count, submit
+from tests.kit.scheduler import closed_port, job_runs, wait_until
 
 JOB_ID = "incidents.purge_idempotency_keys"
 T0 = dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.UTC)

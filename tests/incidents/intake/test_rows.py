@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from cert.audit import AuditEntry
-from cert.auth.authz import Actor
-from cert.clock import FrozenClock
+from core.audit import AuditEntry
+from core.clock import FrozenClock
+from core.identity.authz import Actor
 from incidents.intake.rows import forget
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import Role
-from cert.clock import FrozenClock
-from cert.errors import Conflict, NotFound, ValidationFailed
-from cert.mail_sender import rendered
-from cert.outbox import OutboxMessage
+from core.clock import FrozenClock
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import Role
+from core.mail_sender import rendered
+from core.outbox import OutboxMessage
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import get_incident, submit_incident
 from incidents.models import IncidentEvent

@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from cert.auth.authz import Actor
-from cert.auth.models import Role, User
-from cert.clock import FrozenClock
-from cert.mail_sender import rendered
-from cert.outbox import OutboxMessage
+from core.clock import FrozenClock
+from core.identity.authz import Actor
+from core.identity.models import Role, User
+from core.mail_sender import rendered
+from core.outbox import OutboxMessage
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import add_event, submit_incident
 from incidents.models import Attachment, Incident

@@ -11,7 +11,7 @@ from flask import Flask
 from pydantic import ValidationError
 
 from cert.app import create_app
-from cert.markings import Pap, Tlp
+from core.markings import Pap, Tlp
 from incidents.intake.forms import IncidentForm, pydantic_errors
 from incidents.intake.schemas import IncidentSubmission
 from incidents.models import Incident, IncidentStatus, ReporterState

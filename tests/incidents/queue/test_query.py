@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import Organisation, Role, User
-from cert.clock import FrozenClock
-from cert.errors import PermissionDenied, ValidationFailed
+from core.clock import FrozenClock
+from core.errors import PermissionDenied, ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import Organisation, Role, User
 from incidents.models import Incident, IncidentStatus
 from incidents.queue.query import QueueFilter, queue_page, queue_rows
 from incidents.rules.sla import sla_state

@@ -9,11 +9,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.audit import AuditEntry
-from cert.auth.authz import Actor
-from cert.auth.models import Role
-from cert.clock import FrozenClock
-from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.audit import AuditEntry
+from core.clock import FrozenClock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import Role
 from incidents.queue.query import QueueFilter
 from incidents.queue.saved_filters import delete_filter, filter_of, list_filters, save_filter
 from tests.factories import PASSWORD, make_user

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import Organisation, Role, User
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.authz import Actor
+from core.identity.models import Organisation, Role, User
 from incidents.demo.synthetic import generate_incidents
 from incidents.models import Incident, IncidentObservable
 from incidents.queue.query import QueueFilter, queue_page

@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cert.audit import AuditEntry
-from cert.auth.models import Organisation, Role, User
-from cert.clock import FrozenClock
+from core.audit import AuditEntry
+from core.clock import FrozenClock
+from core.identity.models import Organisation, Role, User
 from incidents.models import Incident, IncidentEvent, IncidentStatus
 from tests.factories import PASSWORD, make_user
 from tests.incidents.queue.world import interieur, report

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import Role, User
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.authz import Actor
+from core.identity.models import Role, User
 from incidents.models import Incident
 from incidents.workspace import conversation, observables_admin, workflow
 from tests.factories import PASSWORD, make_org, make_user

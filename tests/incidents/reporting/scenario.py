@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import Organisation, Role, User
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.authz import Actor
+from core.identity.models import Organisation, Role, User
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentStatus

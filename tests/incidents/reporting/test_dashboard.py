@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import User
-from cert.clock import FrozenClock
-from cert.errors import ValidationFailed
+from core.clock import FrozenClock
+from core.errors import ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import User
 from incidents.reporting.dashboard import (
     Period,
     breakdown,

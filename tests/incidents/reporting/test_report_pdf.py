@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from cert.auth.authz import Actor
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.authz import Actor
 from incidents.intake.service import add_event
 from tests.factories import PASSWORD
 from tests.incidents.reporting.scenario import Scenario, build

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
 from cert.cli import cli, load_commands
-from cert.clock import FrozenClock
-from cert.db import make_session_factory, session_scope
+from core.clock import FrozenClock
+from core.db import make_session_factory, session_scope
+from core.identity.authz import Actor
 from incidents.reporting.stats import as_csv, as_json, human_duration, safe_cell, statistics
 from tests.dbs import TestDatabase
 from tests.factories import PASSWORD, make_org, make_user

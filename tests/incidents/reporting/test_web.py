@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
-from cert.auth.models import Role
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.models import Role
 from tests.factories import PASSWORD, make_user
 from tests.incidents.reporting.scenario import NOW, Scenario, build, report, utc
 from tests.webclient import login, text

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import conversation, tasks
 from tests.factories import make_token

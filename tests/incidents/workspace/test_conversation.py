@@ -7,8 +7,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from cert.clock import FrozenClock
-from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.clock import FrozenClock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import conversation, merge, workflow
 from tests.factories import PASSWORD

@@ -11,10 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import User
-from cert.clock import FrozenClock
-from cert.outbox import OutboxMessage
+from core.clock import FrozenClock
+from core.identity.authz import Actor
+from core.identity.models import User
+from core.outbox import OutboxMessage
 from incidents.models import Incident, IncidentEvent, IncidentParticipant, IncidentTask
 from incidents.workspace import tasks
 from tests.factories import PASSWORD, make_user

@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from cert.auth.authz import Actor
-from cert.auth.models import Role, User
-from cert.clock import FrozenClock
+from core.clock import FrozenClock
+from core.identity.authz import Actor
+from core.identity.models import Role, User
 from incidents.models import Incident, IncidentEvent, IncidentTask
 from incidents.workspace import conversation, merge, observables_admin, tasks, workflow
 from tests.factories import PASSWORD, make_org, make_user

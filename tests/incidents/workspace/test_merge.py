@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from cert.clock import FrozenClock
-from cert.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from core.clock import FrozenClock
+from core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from incidents.models import Incident, IncidentStatus, IncidentTask
 from incidents.workspace import conversation, merge, tasks, workflow
 from incidents.workspace.observables_admin import add_observable

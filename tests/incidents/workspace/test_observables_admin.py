@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from cert.clock import FrozenClock
-from cert.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.clock import FrozenClock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents.workspace.observables_admin import add_observable, remove_observable
 from tests.incidents.workspace_helpers import audit_actions, events, make_world, report
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from cert.clock import FrozenClock
-from cert.errors import NotFound, PermissionDenied, ValidationFailed
+from core.clock import FrozenClock
+from core.errors import NotFound, PermissionDenied, ValidationFailed
 from incidents.models import Incident, IncidentTask
 from incidents.rules.taxonomy import rsit_classes
 from incidents.workspace import tasks

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from cert.auth.models import Role
-from cert.clock import FrozenClock
-from cert.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from core.clock import FrozenClock
+from core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from core.identity.models import Role
 from incidents.models import TRANSITIONS, Incident, IncidentEvent, IncidentStatus
 from incidents.signals import incident_assigned, incident_closed, incident_status_changed
 from incidents.workspace import workflow

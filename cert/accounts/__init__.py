@@ -1,0 +1,57 @@
+"""Accounts pages (composition root): sign-in, own account and tokens, administration lists.
+
+One blueprint, ``auth``; the routing table is below, the views live in topic modules.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template
+
+from cert.accounts import account, admin, admin_users, signin
+from core.web import rate_limit
+from core.web.auth import login_required
+
+bp = Blueprint("auth", __name__)
+bp.add_url_rule("/login", view_func=signin.login, methods=["GET", "POST"])
+bp.add_url_rule("/logout", view_func=signin.logout, methods=["POST"])
+bp.add_url_rule("/account", view_func=account.account)
+bp.add_url_rule("/account/locale", view_func=account.update_locale, methods=["POST"])
+bp.add_url_rule("/account/tokens", view_func=account.create_token, methods=["POST"])
+bp.add_url_rule("/account/password", view_func=account.change_password, methods=["POST"])
+bp.add_url_rule(
+    "/account/sessions/<int:session_id>/end", view_func=account.end_session, methods=["POST"]
+)
+bp.add_url_rule(
+    "/account/sessions/end-others", view_func=account.end_other_sessions, methods=["POST"]
+)
+bp.add_url_rule(
+    "/account/tokens/<int:token_id>/revoke", view_func=account.revoke_token, methods=["POST"]
+)
+bp.add_url_rule("/admin/audit", view_func=admin.audit_log)
+bp.add_url_rule("/admin/users", view_func=admin.users)
+bp.add_url_rule("/admin/organisations", view_func=admin.organisations)
+bp.add_url_rule(
+    "/admin/users/<int:user_id>/password",
+    view_func=admin_users.set_password,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(
+    "/admin/users/<int:user_id>/end-sessions",
+    view_func=admin_users.end_sessions,
+    methods=["POST"],
+)
+
+
+@login_required
+def home() -> str:
+    """Landing page: what the signed-in user can do now, by role."""
+    return render_template("home.html")
+
+
+def init_app(app: Flask, *, login_rate_limit: str) -> None:
+    """The home page and the ``auth`` blueprint; sign-in attempts and password changes (which
+    check the current password) limited per client address."""
+    app.add_url_rule("/", "home", home)
+    app.register_blueprint(bp)
+    rate_limit(app, "auth.login", login_rate_limit, methods=["POST"])
+    rate_limit(app, "auth.change_password", login_rate_limit, methods=["POST"])

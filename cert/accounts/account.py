@@ -1,0 +1,172 @@
+"""The signed-in user's own page: profile, language preference, password, open sessions and API
+tokens."""
+
+from __future__ import annotations
+
+from flask import flash, make_response, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import refresh
+
+from cert.accounts.forms import ConfirmForm, LocaleForm, PasswordForm, TokenForm
+from core.auth import services as accounts
+from core.auth import sessions
+from core.errors import AuthenticationFailed, ValidationFailed
+from core.identity.models import User, UserSession
+from core.web import context, get_session
+from core.web.auth import (
+    current_account,
+    current_actor,
+    current_web_session,
+    log_out,
+    login_required,
+    session_policy,
+)
+
+
+def _me() -> User:
+    user = current_account()
+    if user is None:  # login_required ran first
+        raise AuthenticationFailed("authentication required")
+    return user
+
+
+def _this_session() -> UserSession:
+    row = current_web_session()
+    if row is None:  # login_required ran first
+        raise AuthenticationFailed("authentication required")
+    return row
+
+
+def _page(
+    user: User,
+    *,
+    locale_form: LocaleForm | None = None,
+    token_form: TokenForm | None = None,
+    password_form: PasswordForm | None = None,
+) -> str:
+    db = get_session()
+    return render_template(
+        "auth/account.html",
+        user=user,
+        tokens=accounts.list_tokens(db, user),
+        web_sessions=sessions.open_sessions(
+            db, user, policy=session_policy(), clock=context().clock
+        ),
+        this_session=_this_session(),
+        locale_form=locale_form or LocaleForm(locale=user.locale),
+        token_form=token_form or TokenForm(),
+        password_form=password_form or PasswordForm(formdata=None),
+        confirm=ConfirmForm(),
+    )
+
+
+@login_required
+def account() -> ResponseReturnValue:
+    return _page(_me())
+
+
+@login_required
+def update_locale() -> ResponseReturnValue:
+    """Save the language preference (audited); it replaces any ``?lang=`` choice."""
+    user, form = _me(), LocaleForm()
+    if not form.validate_on_submit():
+        return _page(user, locale_form=form), 422
+    accounts.set_locale(
+        get_session(), current_actor(), user, form.locale.data, clock=context().clock
+    )
+    get_session().commit()
+    session.pop("lang", None)
+    refresh()  # this very answer is already in the new language
+    flash(_("Your language preference has been saved."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@login_required
+def create_token() -> ResponseReturnValue:
+    """The token is shown once, on this answer, which no cache may keep."""
+    user, form = _me(), TokenForm()
+    if not form.validate_on_submit():
+        return _page(user, token_form=form), 422
+    token, secret = accounts.create_token(
+        get_session(), current_actor(), user, label=form.label.data, clock=context().clock
+    )
+    get_session().commit()
+    response = make_response(render_template("auth/token_created.html", token=token, secret=secret))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    db, actor = get_session(), current_actor()
+    token = accounts.access_token(db, actor, token_id)
+    accounts.revoke_token(db, actor, token, clock=context().clock)
+    db.commit()
+    flash(_("The token %(prefix)s… has been revoked.", prefix=token.prefix), "success")
+    return redirect(url_for("auth.account"))
+
+
+@login_required
+def change_password() -> ResponseReturnValue:
+    """Current password, then the new one twice; the other sessions end, this one stays."""
+    user, form, db = _me(), PasswordForm(), get_session()
+    if not form.validate_on_submit():
+        return _page(user, password_form=form), 422
+    try:
+        accounts.change_own_password(
+            db,
+            current_actor(),
+            user,
+            current=form.current_password.data,
+            new=form.new_password.data,
+            keep=_this_session(),
+            clock=context().clock,
+        )
+    except ValidationFailed as exc:
+        if "current_password" in exc.fields:
+            db.commit()  # the wrong current password is audited
+        else:
+            db.rollback()
+        for name, reason in exc.fields.items():
+            getattr(form, name).errors.append(_(reason))
+        return _page(user, password_form=form), 422
+    db.commit()  # this session's key is unchanged: only the other sessions' rows ended
+    flash(
+        _("Your password has been changed. Your other sessions have been ended."),
+        "success",
+    )
+    return redirect(url_for("auth.account"))
+
+
+@login_required
+def end_session(session_id: int) -> ResponseReturnValue:
+    """End one of the user's sessions (another device); ending this one signs out."""
+    db, user = get_session(), _me()
+    row = sessions.access_own_session(db, user, session_id)
+    if row.id == _this_session().id:
+        log_out()
+        flash(_("You have been signed out."), "info")
+        return redirect(url_for("auth.login"))
+    sessions.end_session(
+        db, current_actor(), row, reason=sessions.EndReason.ENDED_BY_USER, clock=context().clock
+    )
+    db.commit()
+    flash(_("The session has been ended."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@login_required
+def end_other_sessions() -> ResponseReturnValue:
+    db, user = get_session(), _me()
+    sessions.end_user_sessions(
+        db,
+        current_actor(),
+        user,
+        reason=sessions.EndReason.ENDED_BY_USER,
+        clock=context().clock,
+        keep=_this_session(),
+    )
+    db.commit()
+    flash(_("Your other sessions have been ended."), "success")
+    return redirect(url_for("auth.account"))

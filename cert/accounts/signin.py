@@ -1,0 +1,92 @@
+"""Signing in and out.
+
+A successful sign-in gives the browser a device cookie (:mod:`core.auth.devices`): its later
+attempts for that account are spared the account's wait, so that an attacker failing on purpose
+from elsewhere cannot lock the owner out. The cookie is sent to the sign-in page only; signing
+out keeps it.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from cert.accounts.forms import LoginForm
+from core.auth import devices
+from core.auth import services as accounts
+from core.db import begin_write
+from core.errors import AuthenticationFailed
+from core.identity.models import User
+from core.web import context, get_session
+from core.web.auth import current_account, log_in, log_out, safe_next
+
+
+def login() -> ResponseReturnValue:
+    """The same answer for an unknown address, a wrong password and a disabled account."""
+    home = url_for("home")
+    target = safe_next(request.args.get("next"), home)
+    if current_account() is not None:
+        return redirect(target)
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        user = _check_credentials(form.email.data, form.password.data)
+        if user is not None:
+            log_in(user)
+            get_session().commit()
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            response = redirect(target)
+            _remember_device(response, user)
+            return response
+        failed = True
+    next_arg = target if target != home else None
+    return render_template("auth/login.html", form=form, failed=failed, next=next_arg)
+
+
+def _check_credentials(email: str, password: str) -> User | None:
+    session = get_session()
+    # Every attempt writes (audit, counts), so it starts as a writer: on SQLite racing attempts
+    # then wait their turn instead of failing with "database is locked".
+    session.commit()  # ends a read of the session loader, if any
+    begin_write(session)
+    try:
+        user = accounts.authenticate(
+            session,
+            email,
+            password,
+            ip=request.remote_addr,
+            clock=context().clock,
+            devices=_device_cookies(),
+            device_cookie=request.cookies.get(devices.COOKIE_NAME),
+        )
+    except AuthenticationFailed:
+        user = None
+    session.commit()  # the sign-in, or the failed attempt, is audited either way
+    return user
+
+
+def _device_cookies() -> devices.DeviceCookies:
+    return devices.DeviceCookies(context().settings.secret_key)
+
+
+def _remember_device(response: Response, user: User) -> None:
+    """A new device cookie (a new nonce) for this browser, after each successful sign-in."""
+    response.set_cookie(
+        devices.COOKIE_NAME,
+        _device_cookies().issue(user, now=context().clock.now()),
+        max_age=int(devices.LIFETIME.total_seconds()),
+        path=url_for("auth.login"),
+        secure=context().settings.session_cookie_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def logout() -> ResponseReturnValue:
+    """POST only, with the CSRF token (checked for every form by ``core.web``)."""
+    if current_account() is not None:
+        log_out()  # ends the session on the server: a copy of the cookie no longer works
+        flash(_("You have been signed out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,366 @@
+"""Configuration: defaults, ``CERT_*`` environment variables, and their validation.
+
+Only the composition root (``cert.app``, ``cert.cli``, ``cert.scheduler``) reads this module;
+everything else receives the values it needs as arguments. Invalid values stop start-up with a
+one-line :class:`ConfigError` that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from argon2 import Parameters
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from core.auth import hashing
+from core.i18n import DEFAULT_TIMEZONE
+
+DEFAULT_INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how outgoing mail is delivered (parsed from ``CERT_SMTP_URL``)."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    ssl: bool = False  # smtps:// (implicit TLS)
+    starttls: bool = False  # smtp://…?starttls=1
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting Vigie reads. Instances are immutable; use :func:`load_config` to build one."""
+
+    instance_dir: Path = DEFAULT_INSTANCE_DIR
+    database_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    smtp_url: str = "smtp://127.0.0.1:25"
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    mail_from: str = "Vigie <noreply@localhost>"
+    reference_prefix: str = "MACERT"
+    upload_dir: Path = DEFAULT_INSTANCE_DIR / "uploads"
+    max_upload_mb: int = 20
+    ratelimit_storage_url: str = "memory://"
+    login_rate_limit: str = "10 per minute"
+    session_idle_minutes: int = 30  # a web session ends after this long without a request
+    session_max_hours: int = 12  # and this long after sign-in, whatever the activity
+    proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are trusted
+    outbox_interval_seconds: int = 30
+    outbox_max_attempts: int = 8
+    scheduler_poll_seconds: float = 1.0
+    scheduler_lock_key: int = 0x56494749  # "VIGI"
+    timezone: str = DEFAULT_TIMEZONE
+    sla_policy: str = ""  # e.g. "P1=1h/24h,P2=4h/3d" (unset priorities keep the defaults)
+    duplicate_window_days: int = 30
+    idempotency_ttl_hours: int = 24  # an Idempotency-Key replays for this long, then is purged
+    idempotency_purge_interval_seconds: int = 3600
+    job_runs_retention_days: int = 30  # `cert jobs list` history; older finished runs are purged
+    api_write_rate_limit: str = "60 per minute"  # per bearer token, on each API POST route
+    db_lock_timeout_seconds: float = 5.0  # PostgreSQL: a web request waits this long for a lock
+    db_statement_timeout_seconds: float = 30.0  # PostgreSQL: a web request's statement at most
+    events_interval_seconds: int = 5  # domain events delivered to their handlers this often
+    events_max_attempts: int = 8  # a handler failing this many times: delivery marked failed
+    # Argon2id cost of new password hashes (core.auth.hashing); at least OWASP's minimum
+    argon2_time_cost: int = hashing.PRODUCTION.time_cost
+    argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
+    argon2_parallelism: int = hashing.PRODUCTION.parallelism
+    testing: bool = False
+    debug: bool = False
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def password_hashing(self) -> Parameters:
+        """For :func:`core.auth.hashing.configure` (with ``testing``)."""
+        return hashing.parameters(
+            self.argon2_time_cost, self.argon2_memory_kib, self.argon2_parallelism
+        )
+
+
+# name of the environment variable → (field, parser)
+def _positive_int(name: str, raw: str) -> int:
+    value = _whole(name, raw)
+    if value <= 0:
+        raise ConfigError(f"{name}: must be greater than zero, got {value}")
+    return value
+
+
+def _int_up_to(maximum: int, minimum: int = 1) -> Callable[[str, str], int]:
+    """A whole number from ``minimum`` to ``maximum``: larger values are mistakes (and some would
+    overflow a date computation at request time instead of failing at start-up)."""
+
+    def parse(name: str, raw: str) -> int:
+        value = _positive_int(name, raw) if minimum > 0 else _whole(name, raw)
+        if not minimum <= value <= maximum:
+            raise ConfigError(f"{name}: must be from {minimum} to {maximum}, got {value}")
+        return value
+
+    return parse
+
+
+def _whole(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+
+
+def _seconds(name: str, raw: str) -> float:
+    """A positive number of seconds, at most an hour (a poll period, a network timeout)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be greater than zero, got {value}")
+    if value > 3600:
+        raise ConfigError(f"{name}: must be at most 3600, got {value}")
+    return value
+
+
+def _seconds_between(minimum: float, maximum: float) -> Callable[[str, str], float]:
+    """A number of seconds from ``minimum`` to ``maximum`` (0 — "wait forever" — is refused)."""
+
+    def parse(name: str, raw: str) -> float:
+        value = _seconds(name, raw)
+        if not minimum <= value <= maximum:
+            raise ConfigError(f"{name}: must be from {minimum:g} to {maximum:g}, got {value:g}")
+        return value
+
+    return parse
+
+
+def _rate_limit(name: str, raw: str) -> str:
+    """A Flask-Limiter limit such as ``60 per minute`` or ``1000/hour``."""
+    try:
+        limits = parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected e.g. '60 per minute', got {raw!r}") from None
+    if any(limit.amount < 1 for limit in limits):
+        raise ConfigError(f"{name}: a limit of 0 would refuse every request, got {raw!r}")
+    return raw
+
+
+def _database_url(name: str, raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"{name}: not a database URL: {raw!r}") from None
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError(
+            f"{name}: only sqlite and postgresql are supported, got {url.drivername!r}"
+        )
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    if url.drivername not in {"sqlite", "postgresql+psycopg"}:
+        raise ConfigError(f"{name}: use sqlite:// or postgresql+psycopg://, got {url.drivername!r}")
+    return url.render_as_string(hide_password=False)
+
+
+def _base_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(f"{name}: expected an http:// or https:// URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def parse_smtp_url(name: str, raw: str) -> SmtpSettings:
+    """``smtp://[user:pass@]host[:port][?starttls=1&timeout=10]`` or ``smtps://…``."""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ConfigError(
+            f"{name}: expected smtp://host[:port] or smtps://host[:port], got {raw!r}"
+        )
+    query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
+    unknown = set(query) - {"starttls", "timeout"}
+    if unknown:
+        raise ConfigError(f"{name}: unknown option(s) {', '.join(sorted(unknown))}")
+    starttls = query.get("starttls", "0").lower() in {"1", "true", "yes", "on"}
+    ssl = parts.scheme == "smtps"
+    if ssl and starttls:
+        raise ConfigError(f"{name}: smtps:// already uses TLS; drop starttls")
+    try:
+        port = parts.port or (465 if ssl else 25)
+    except ValueError:
+        raise ConfigError(f"{name}: invalid port in {raw!r}") from None
+    timeout = _seconds(name, query["timeout"]) if "timeout" in query else 10.0
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port,
+        ssl=ssl,
+        starttls=starttls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        timeout=timeout,
+    )
+
+
+def _mail_from(name: str, raw: str) -> str:
+    if "@" not in raw:
+        raise ConfigError(f"{name}: expected an e-mail address, got {raw!r}")
+    return raw
+
+
+def _prefix(name: str, raw: str) -> str:
+    if not raw.isascii() or not raw.isalnum() or not raw.isupper() or len(raw) > 16:
+        raise ConfigError(f"{name}: expected up to 16 upper-case letters or digits, got {raw!r}")
+    return raw
+
+
+def _secret(name: str, raw: str) -> str:
+    if len(raw) < 32:
+        raise ConfigError(f"{name}: must be at least 32 characters long")
+    return raw
+
+
+def _path(name: str, raw: str) -> Path:
+    if not raw.strip():
+        raise ConfigError(f"{name}: must not be empty")
+    return Path(raw).expanduser().resolve()
+
+
+def _text(name: str, raw: str) -> str:
+    if not raw.strip():
+        raise ConfigError(f"{name}: must not be empty")
+    return raw
+
+
+def _timezone(name: str, raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}: unknown time zone {raw!r} (e.g. Africa/Casablanca)") from None
+    return raw
+
+
+def _sla(name: str, raw: str) -> str:
+    # the grammar lives with the rule (incidents.rules.priority); checked here: start-up fails early
+    entries = [part.strip() for part in raw.split(",") if part.strip()]
+    shape = re.compile(r"^P[1-4]=[1-9][0-9]{0,5}[mhd]/[1-9][0-9]{0,5}[mhd]$", re.IGNORECASE)
+    bad = [entry for entry in entries if not shape.match(entry)]
+    if bad or not entries:
+        raise ConfigError(
+            f"{name}: expected e.g. P1=1h/24h,P2=4h/3d; bad entry {bad[0] if bad else raw!r}"
+        )
+    return raw
+
+
+DAY = 24 * 3600  # seconds
+
+ENVIRONMENT: dict[str, tuple[str, Any]] = {
+    "CERT_INSTANCE_DIR": ("instance_dir", _path),
+    "CERT_DATABASE_URL": ("database_url", _database_url),
+    "CERT_SECRET_KEY": ("secret_key", _secret),
+    "CERT_BASE_URL": ("base_url", _base_url),
+    "CERT_SMTP_URL": ("smtp_url", _text),
+    "CERT_MAIL_FROM": ("mail_from", _mail_from),
+    "CERT_REFERENCE_PREFIX": ("reference_prefix", _prefix),
+    "CERT_UPLOAD_DIR": ("upload_dir", _path),
+    "CERT_MAX_UPLOAD_MB": ("max_upload_mb", _int_up_to(2048)),
+    "CERT_RATELIMIT_STORAGE_URL": ("ratelimit_storage_url", _text),
+    "CERT_LOGIN_RATE_LIMIT": ("login_rate_limit", _text),
+    "CERT_SESSION_IDLE_MINUTES": ("session_idle_minutes", _int_up_to(24 * 60)),
+    "CERT_SESSION_MAX_HOURS": ("session_max_hours", _int_up_to(31 * 24)),
+    "CERT_PROXY_COUNT": ("proxy_count", _int_up_to(5, minimum=0)),
+    "CERT_OUTBOX_INTERVAL": ("outbox_interval_seconds", _int_up_to(DAY)),
+    "CERT_OUTBOX_MAX_ATTEMPTS": ("outbox_max_attempts", _int_up_to(100)),
+    "CERT_SCHEDULER_POLL_SECONDS": ("scheduler_poll_seconds", _seconds),
+    "CERT_SCHEDULER_LOCK_KEY": ("scheduler_lock_key", _int_up_to(2**63 - 1)),
+    "CERT_TIMEZONE": ("timezone", _timezone),
+    "CERT_SLA_POLICY": ("sla_policy", _sla),
+    "CERT_DUPLICATE_WINDOW_DAYS": ("duplicate_window_days", _int_up_to(3650)),
+    "CERT_IDEMPOTENCY_TTL_HOURS": ("idempotency_ttl_hours", _int_up_to(366 * 24)),
+    "CERT_IDEMPOTENCY_PURGE_INTERVAL": ("idempotency_purge_interval_seconds", _int_up_to(DAY)),
+    "CERT_JOB_RUNS_RETENTION_DAYS": ("job_runs_retention_days", _int_up_to(3650)),
+    "CERT_API_WRITE_RATE_LIMIT": ("api_write_rate_limit", _rate_limit),
+    "CERT_DB_LOCK_TIMEOUT_SECONDS": ("db_lock_timeout_seconds", _seconds_between(0.1, 600)),
+    "CERT_DB_STATEMENT_TIMEOUT_SECONDS": (
+        "db_statement_timeout_seconds",
+        _seconds_between(1, 3600),
+    ),
+    "CERT_EVENTS_INTERVAL": ("events_interval_seconds", _int_up_to(3600)),
+    "CERT_EVENTS_MAX_ATTEMPTS": ("events_max_attempts", _int_up_to(100)),
+    "CERT_ARGON2_TIME_COST": ("argon2_time_cost", _int_up_to(100)),
+    "CERT_ARGON2_MEMORY_KIB": ("argon2_memory_kib", _int_up_to(4 * 1024 * 1024, minimum=8)),
+    "CERT_ARGON2_PARALLELISM": ("argon2_parallelism", _int_up_to(64)),
+}
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    create_secret: bool = True,
+) -> Config:
+    """Defaults ← ``CERT_*`` environment ← ``overrides`` (field names, used by tests).
+
+    When no secret key is configured one is generated once and kept in ``instance/secret_key``.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for variable, (field_name, parser) in ENVIRONMENT.items():
+        raw = env.get(variable)
+        if raw is not None and raw != "":
+            values[field_name] = parser(variable, raw)
+    known = {f.name for f in fields(Config)}
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = value
+    config = Config(**values)
+    if "upload_dir" not in values:
+        config = replace(config, upload_dir=config.instance_dir / "uploads")
+    if not config.database_url:
+        config = replace(config, database_url=f"sqlite:///{config.instance_dir / 'vigie.db'}")
+    config = replace(config, smtp=parse_smtp_url("CERT_SMTP_URL", config.smtp_url))
+    problem = hashing.owasp_problem(
+        config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism
+    )
+    if problem and not config.testing:
+        raise ConfigError(f"CERT_ARGON2_TIME_COST / CERT_ARGON2_MEMORY_KIB: {problem}")
+    if not config.secret_key:
+        if not create_secret:
+            raise ConfigError("CERT_SECRET_KEY: not set and no instance/secret_key file exists")
+        config = replace(config, secret_key=_instance_secret(config.instance_dir))
+    return config
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    """Read ``instance/secret_key``, creating it (mode 0600) on first use."""
+    path = instance_dir / "secret_key"
+    try:
+        existing = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secret + "\n")
+    return secret

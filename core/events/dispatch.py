@@ -1,0 +1,169 @@
+"""The dispatcher (kernel, Flask-free): :func:`deliver_events` hands recorded events to handlers.
+
+One run, by the scheduler's ``events.deliver`` job or ``cert events deliver``:
+
+1. **Dispatch**: the oldest events not yet dispatched get one ``pending`` delivery per handler
+   subscribed to their name, and ``dispatched_at``, in one short transaction. A handler added
+   later receives the events recorded after that, not the older ones.
+2. **Deliver**: each due delivery in a transaction of its own, which locks the delivery
+   (PostgreSQL ``FOR UPDATE SKIP LOCKED``: another dispatcher takes the next one; SQLite
+   ``BEGIN IMMEDIATE``: dispatchers take turns), runs the handler in a SAVEPOINT and marks the
+   delivery ``done`` — the handler's writes and the mark commit together, so a delivery that is
+   ``done`` never runs again: **at most once** for the database effects. A handler that raises
+   has its writes rolled back with the savepoint; the attempt is counted and the delivery is due
+   again after a back-off (5 s doubling, at most 10 minutes), until ``max_attempts``, when it is
+   marked ``failed`` (``cert events list --status failed``). A dispatcher that dies mid-handler
+   holds no lease: its transaction rolls back and the delivery is simply still pending.
+
+Effects outside the database (a mail server, an HTTP call) cannot join the transaction: for
+them delivery is at least once (a crash after the call, before the commit, repeats it), so such
+handlers should write an outbox row instead, or be idempotent. Events of one aggregate reach a
+handler in order unless a delivery is being retried or several dispatchers run at once.
+Keep handlers short: on SQLite one runs while its transaction holds the database's write lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+
+from sqlalchemy import insert, select, update
+
+from core.clock import Clock
+from core.db import Base, SessionFactory, is_postgres, write_scope
+from core.events.registry import Handler, registered_names
+from core.events.store import DeliveryStatus, DomainEvent, EventDelivery, loaded
+
+MAX_ERROR_LENGTH = 2000
+_DELIVERIES = Base.metadata.tables["domain_event_deliveries"]
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait after the ``attempts``-th failure: 5 s, 10 s, 20 s … at most 10 minutes."""
+    return dt.timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 600))
+
+
+def deliver_events(
+    session_factory: SessionFactory,
+    handlers: Iterable[Handler],
+    *,
+    clock: Clock,
+    batch_size: int = 100,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_after: Callable[[int], dt.timedelta] = backoff,
+) -> dict[str, int]:
+    """Dispatch up to ``batch_size`` new events, then run up to ``batch_size`` due deliveries;
+    return how many deliveries were created, done, left for a retry, and given up."""
+    by_name = _checked(handlers)
+    counts = {"dispatched": 0, "delivered": 0, "retried": 0, "failed": 0}
+    counts["dispatched"] = _dispatch(session_factory, by_name, clock=clock, limit=batch_size)
+    if not by_name:
+        return counts
+    for _ in range(batch_size):
+        outcome = _deliver_one(
+            session_factory, by_name, clock=clock, max_attempts=max_attempts, retry=retry_after
+        )
+        if outcome is None:
+            break
+        counts[outcome] += 1
+    return counts
+
+
+def _checked(handlers: Iterable[Handler]) -> dict[str, Handler]:
+    by_name: dict[str, Handler] = {}
+    known = registered_names()
+    for handler in handlers:
+        if handler.name in by_name:
+            raise ValueError(f"two handlers are named {handler.name}")
+        unknown = handler.events - known
+        if unknown:
+            raise ValueError(f"handler {handler.name}: unregistered events {sorted(unknown)}")
+        by_name[handler.name] = handler
+    return by_name
+
+
+def _dispatch(
+    session_factory: SessionFactory, by_name: Mapping[str, Handler], *, clock: Clock, limit: int
+) -> int:
+    subscribers: dict[str, list[str]] = {}
+    for handler in by_name.values():
+        for name in handler.events:
+            subscribers.setdefault(name.value, []).append(handler.name)
+    query = (
+        select(DomainEvent.id, DomainEvent.name)
+        .where(DomainEvent.dispatched_at.is_(None))
+        .order_by(DomainEvent.id)
+        .limit(limit)
+    )
+    with write_scope(session_factory) as session:
+        if is_postgres(session):
+            # PostgreSQL-specific: a concurrent dispatcher takes the events after these
+            query = query.with_for_update(skip_locked=True)
+        events = session.execute(query).all()
+        if not events:
+            return 0
+        now = clock.now()
+        rows = [
+            {
+                "event_id": event_id,
+                "handler": handler,
+                "status": DeliveryStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "last_error": None,
+                "delivered_at": None,
+            }
+            for event_id, name in events
+            for handler in sorted(subscribers.get(name, ()))
+        ]
+        if rows:
+            session.execute(insert(_DELIVERIES), rows)
+        ids = [event_id for event_id, _ in events]
+        session.execute(
+            update(DomainEvent).where(DomainEvent.id.in_(ids)).values(dispatched_at=now)
+        )
+    return len(rows)
+
+
+def _deliver_one(
+    session_factory: SessionFactory,
+    by_name: Mapping[str, Handler],
+    *,
+    clock: Clock,
+    max_attempts: int,
+    retry: Callable[[int], dt.timedelta],
+) -> str | None:
+    """Run the next due delivery; return the counter to increase, ``None`` when none is due."""
+    query = (
+        select(EventDelivery)
+        .where(
+            EventDelivery.status == DeliveryStatus.PENDING,
+            EventDelivery.next_attempt_at <= clock.now(),
+            EventDelivery.handler.in_(list(by_name)),  # a removed handler's rows wait
+        )
+        .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
+        .limit(1)
+    )
+    with write_scope(session_factory) as session:
+        if is_postgres(session):
+            # PostgreSQL-specific: the row stays locked until the commit; others skip it
+            query = query.with_for_update(skip_locked=True)
+        delivery = session.scalar(query)
+        if delivery is None:
+            return None
+        delivery.attempts += 1
+        session.flush()
+        try:
+            with session.begin_nested():  # leaving it flushes the handler's writes
+                event = loaded(session.get_one(DomainEvent, delivery.event_id))
+                by_name[delivery.handler].fn(session, event)
+        except Exception as exc:  # any failure of one handler must not stop the others
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+            if delivery.attempts >= max_attempts:
+                delivery.status = DeliveryStatus.FAILED
+                return "failed"
+            delivery.next_attempt_at = clock.now() + retry(delivery.attempts)
+            return "retried"
+        delivery.status, delivery.delivered_at = DeliveryStatus.DONE, clock.now()
+        return "delivered"

@@ -1,0 +1,186 @@
+"""Outgoing mail (kernel): the outbox queue.
+
+:func:`enqueue_mail` adds an :class:`~core.outbox.OutboxMessage` to the caller's transaction, so a
+rollback drops the mail with the business change that caused it (:func:`insert_mail`: the same as
+a single INSERT; :func:`insert_template_mail`: a template and its JSON context, rendered in the
+recipient's language when the message is first claimed — for hot paths). Sending is
+:mod:`core.mail_sender`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import secrets
+from email.utils import parseaddr
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from core.errors import ValidationFailed
+from core.outbox import OutboxMessage, OutboxStatus
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
+
+
+# ------------------------------------------------------------------ queueing
+def domain_of(mail_from: str) -> str:
+    """The domain of a ``From`` value such as ``Vigie <noreply@cert.example>`` (for Message-IDs)."""
+    _, address = parseaddr(mail_from)
+    _, at, domain = address.rpartition("@")
+    return domain if at and domain else "localhost"
+
+
+def enqueue_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    language: str = "fr",
+    tlp: str | None = None,
+    related: tuple[str, object] | None = None,
+    clock: Clock,
+    mail_domain: str,
+) -> OutboxMessage:
+    """Queue one message in the caller's transaction (flushes, never commits)."""
+    row = OutboxMessage(
+        **_outbox_values(to, subject, text, html, language, tlp, related, clock, mail_domain)
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+_INSERT_MESSAGE = insert(OutboxMessage.metadata.tables["outbox_messages"]).returning(
+    OutboxMessage.id
+)
+
+
+def insert_mail(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    language: str = "fr",
+    tlp: str | None = None,
+    related: tuple[str, object] | None = None,
+    clock: Clock,
+    mail_domain: str,
+) -> int:
+    """:func:`enqueue_mail` as one INSERT on the session's connection, for hot paths that need
+    no :class:`OutboxMessage` object (same checks, same row); returns the row's id."""
+    values = _outbox_values(to, subject, text, html, language, tlp, related, clock, mail_domain)
+    row_id: int = session.connection().execute(_INSERT_MESSAGE, values).scalar_one()
+    return row_id
+
+
+def insert_template_mail(
+    session: Session,
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    language: str = "fr",
+    tlp: str | None = None,
+    related: tuple[str, object] | None = None,
+    clock: Clock,
+    mail_domain: str,
+) -> int:
+    """Queue a message as ``template`` (``"package:name"``, see :func:`core.i18n.render_mail`)
+    and its ``context`` (JSON values), rendered in ``language`` when a sender first claims it;
+    one INSERT, returns the row's id. The address and labels are checked now, as for
+    :func:`insert_mail`."""
+    package, _, name = template.partition(":")
+    problems = {} if package and name and len(template) <= 200 else {"template": "package:name"}
+    if problems:
+        raise ValidationFailed("invalid e-mail template", fields=problems)
+    values = _outbox_values(to, "-", "-", None, language, tlp, related, clock, mail_domain)
+    values.update(subject=None, text_body=None, template=template, template_context=context)
+    row_id: int = session.connection().execute(_INSERT_MESSAGE, values).scalar_one()
+    return row_id
+
+
+def _outbox_values(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    language: str,
+    tlp: str | None,
+    related: tuple[str, object] | None,
+    clock: Clock,
+    mail_domain: str,
+) -> dict[str, object]:
+    """The columns of a new pending message, once its fields are checked."""
+    address = _check_message(to, subject, text, language, tlp, related)
+    now = clock.now()
+    return {
+        # 128 random bits from the OS: make_msgid draws from the `random` module, whose state
+        # a library may seed (Hypothesis does), and two equal ids break the unique constraint
+        "message_id": f"<{secrets.token_hex(16)}@{mail_domain}>",
+        "to_addr": address,
+        "subject": subject,
+        "text_body": text,
+        "html_body": html,
+        "language": language,
+        "tlp": tlp,
+        "related_type": related[0] if related else None,
+        "related_id": str(related[1]) if related else None,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_until": None,
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+        "template": None,
+        "template_context": None,
+    }
+
+
+def _check_message(
+    to: str,
+    subject: str,
+    text: str,
+    language: str,
+    tlp: str | None,
+    related: tuple[str, object] | None,
+) -> str:
+    """Validate the fields of a message; return the normalised address or raise ValidationFailed."""
+    problems: dict[str, str] = {}
+    address, problem = _normalised_address(to.strip())
+    if problem is not None:
+        problems["to"] = problem
+    if not subject.strip() or len(subject) > 500 or _has_line_break(subject):
+        problems["subject"] = "one line of 1 to 500 characters"
+    if not text.strip():
+        problems["text"] = "must not be empty"
+    if not _LANGUAGE.match(language):
+        problems["language"] = "a language tag such as fr, ar or en-GB"
+    if tlp is not None and (not tlp.strip() or len(tlp) > 20 or _has_line_break(tlp)):
+        problems["tlp"] = "a label of 1 to 20 characters, e.g. TLP:AMBER"
+    if related is not None and not (0 < len(related[0]) <= 64 and 0 < len(str(related[1])) <= 64):
+        problems["related"] = "(type, id), each of 1 to 64 characters"
+    if problems:
+        raise ValidationFailed("invalid e-mail message", fields=problems)
+    return address
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalised_address(to: str) -> tuple[str, str | None]:
+    """(normalised address, None) or ("", why it is invalid); no DNS, so safe to cache."""
+    try:
+        return validate_email(to, check_deliverability=False).normalized, None
+    except EmailNotValidError as exc:
+        return "", str(exc)
+
+
+def _has_line_break(value: str) -> bool:
+    return any(char in value for char in "\r\n")

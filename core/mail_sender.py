@@ -1,0 +1,251 @@
+"""Outgoing mail (kernel): the outbox's sender.
+
+:func:`drain_outbox` (scheduler job, ``cert mail send-pending``) delivers due messages through a
+:class:`~core.mailers.Mailer`, at least once: a row is claimed with a lease in one short
+transaction, sent outside any transaction, then its outcome is recorded in another. A sender that
+dies mid-send leaves its rows in ``sending``; they are claimed again once the lease has expired
+and re-sent with the **same** Message-ID, so recipients (and their mail systems) can recognise the
+duplicate. A message queued as a template is rendered (:func:`rendered`) when first claimed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from core.db import SessionFactory, is_postgres, write_scope
+from core.i18n import render_mail
+from core.mailers import Mailer, is_permanent
+from core.outbox import OutboxAttempt, OutboxMessage, OutboxStatus
+
+MAX_ERROR_LENGTH = 2000
+
+
+def rendered(row: OutboxMessage) -> tuple[str, str, str | None]:
+    """(subject, text, html) of a message: its stored content, else its template rendered in
+    its language (``ValueError`` when there is neither or the template cannot be rendered)."""
+    if row.subject is not None and row.text_body is not None:
+        return row.subject, row.text_body, row.html_body
+    if row.template is None:
+        raise ValueError("message without content")
+    package, _, name = row.template.partition(":")
+    try:
+        return render_mail(package, name, row.language, **(row.template_context or {}))
+    except Exception as exc:  # a missing template or a bad context: the row cannot be sent
+        raise ValueError(f"template {row.template} cannot be rendered: {_describe(exc)}") from exc
+
+
+def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
+    """The message for ``row``; identical on every attempt (same Message-ID and Date)."""
+    subject, text, html = rendered(row)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = mail_from
+    message["To"] = row.to_addr
+    message["Date"] = format_datetime(row.created_at)
+    message["Message-ID"] = row.message_id
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
+    if row.tlp:
+        message["X-TLP"] = row.tlp
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    # after the body: making the message multipart moves Content-* headers into the first part
+    message["Content-Language"] = row.language
+    return message
+
+
+# ------------------------------------------------------------------ sending
+def exponential_backoff(attempts: int) -> dt.timedelta:
+    """Wait after the ``attempts``-th failed attempt: 30 s, 1 min, 2 min … at most 1 hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+@dataclass(frozen=True)
+class _Claim:
+    id: int
+    lease_until: dt.datetime  # also the claim's ownership token
+    message: EmailMessage
+
+
+@dataclass(frozen=True)
+class _Policy:
+    clock: Clock
+    mail_from: str
+    max_attempts: int
+    lease: dt.timedelta
+    backoff: Callable[[int], dt.timedelta]
+
+
+def drain_outbox(
+    session_factory: SessionFactory,
+    mailer: Mailer,
+    *,
+    clock: Clock,
+    mail_from: str,
+    max_attempts: int = 8,
+    batch_size: int = 100,
+    lease_seconds: int = 300,
+    backoff: Callable[[int], dt.timedelta] = exponential_backoff,
+) -> dict[str, int]:
+    """Send one batch of due messages; return how many were sent, retried later, or failed.
+
+    Each claimed message is sent only while at least a fifth of the lease remains: a slow batch
+    hands its unsent rest back (``pending``) instead of letting another sender re-claim rows that
+    it would still send. The same happens when the loop is interrupted (e.g. SIGTERM).
+    """
+    policy = _Policy(clock, mail_from, max_attempts, dt.timedelta(seconds=lease_seconds), backoff)
+    counts = {"sent": 0, "retried": 0, "failed": 0}
+    claims = _claim_due(session_factory, policy, batch_size, counts)
+    pending = list(reversed(claims))
+    try:
+        while pending:
+            claim = pending[-1]
+            if clock.now() >= claim.lease_until - policy.lease / 5:
+                break
+            pending.pop()
+            started = clock.now()
+            error: Exception | None = None
+            try:
+                mailer.send(claim.message)
+            except Exception as exc:  # any failure of one message must not stop the batch
+                error = exc
+            counts[_record_attempt(session_factory, policy, claim, started, error)] += 1
+    finally:
+        if pending:
+            _release(session_factory, pending)
+    return counts
+
+
+def _claim_due(
+    session_factory: SessionFactory, policy: _Policy, batch_size: int, counts: dict[str, int]
+) -> list[_Claim]:
+    """Mark up to ``batch_size`` due rows ``sending`` under a lease, in one short transaction.
+
+    Due: pending rows whose time has come, and rows left ``sending`` by a sender whose lease
+    expired (killed mid-send). ``attempts`` counts claims, so a message that crashes its sender
+    cannot be retried forever.
+    """
+    now = policy.clock.now()
+    lease_until = now + policy.lease
+    due = or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
+    )
+    query = (
+        select(OutboxMessage)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(batch_size)
+    )
+    claims: list[_Claim] = []
+    with write_scope(session_factory) as session:
+        if is_postgres(session):
+            # PostgreSQL-specific: concurrent senders skip rows another sender is claiming.
+            query = query.with_for_update(skip_locked=True)
+        for row in session.scalars(query):
+            prepared = _prepare(row, policy)
+            if isinstance(prepared, EmailMessage):
+                row.status, row.lease_until = OutboxStatus.SENDING, lease_until
+                row.attempts += 1
+                claims.append(_Claim(row.id, lease_until, prepared))
+            else:
+                row.status, row.lease_until, row.last_error = OutboxStatus.FAILED, None, prepared
+                counts["failed"] += 1
+    return claims
+
+
+def _prepare(row: OutboxMessage, policy: _Policy) -> EmailMessage | str:
+    """The message to send for ``row``, or why the row must fail without another attempt."""
+    if row.attempts >= policy.max_attempts:
+        lost = " (last sender stopped mid-send)" if row.status == OutboxStatus.SENDING else ""
+        reason = f"gave up after {row.attempts} attempts{lost}; {row.last_error or 'no error'}"
+        return reason[:MAX_ERROR_LENGTH]
+    try:
+        # a template is rendered once, when first claimed, and kept: every attempt sends the same
+        row.subject, row.text_body, row.html_body = rendered(row)
+        return build_message(row, policy.mail_from)
+    except (ValueError, TypeError) as exc:  # malformed row, e.g. written without enqueue_mail
+        return _describe(exc)
+
+
+def _record_attempt(
+    session_factory: SessionFactory,
+    policy: _Policy,
+    claim: _Claim,
+    started: dt.datetime,
+    error: Exception | None,
+) -> str:
+    """Log the attempt and move the row on; return the counter to increase."""
+    finished = policy.clock.now()
+    with write_scope(session_factory) as session:
+        # with_for_update: FOR UPDATE on PostgreSQL; SQLite holds the write lock already.
+        row = session.get(OutboxMessage, claim.id, with_for_update=True)
+        if row is None:  # deleted meanwhile
+            return "sent" if error is None else "failed"
+        session.add(
+            OutboxAttempt(
+                message_id=row.id,
+                started_at=started,
+                finished_at=finished,
+                ok=error is None,
+                error=None if error is None else _describe(error),
+            )
+        )
+        if error is None:
+            row.status, row.sent_at, row.lease_until = OutboxStatus.SENT, finished, None
+            return "sent"
+        row.last_error = _describe(error)
+        if row.status != OutboxStatus.SENDING or row.lease_until != claim.lease_until:
+            return "retried"  # another sender took the row over after our lease: leave it to it
+        row.lease_until = None
+        if is_permanent(error) or row.attempts >= policy.max_attempts:
+            row.status = OutboxStatus.FAILED
+            return "failed"
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = finished + policy.backoff(row.attempts)
+        return "retried"
+
+
+def _release(session_factory: SessionFactory, claims: list[_Claim]) -> None:
+    """Hand unsent claims back: pending again, due now, the claim not counted as an attempt."""
+    with write_scope(session_factory) as session:
+        for claim in claims:
+            row = session.get(OutboxMessage, claim.id, with_for_update=True)
+            if row and row.status == OutboxStatus.SENDING and row.lease_until == claim.lease_until:
+                row.status, row.lease_until = OutboxStatus.PENDING, None
+                row.attempts -= 1
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+
+
+# ------------------------------------------------------------------ reporting
+def count_by_status(session: Session) -> dict[str, int]:
+    """Number of outbox messages per status (every status present, zero when none)."""
+    counts = {status.value: 0 for status in OutboxStatus}
+    rows = session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    for status, count in rows:
+        counts[str(status)] = count
+    return counts
+
+
+def list_failed(session: Session, *, limit: int = 10) -> list[OutboxMessage]:
+    """The most recently queued messages that were given up on, newest first."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,82 @@
+"""Mail outbox (kernel): messages are queued in the business transaction and sent later.
+
+This module holds the table. Queuing lives in ``core.mail``, rendering and sending in
+``core.mail_sender``.
+
+A message is stored either rendered (``subject``, ``text_body``, ``html_body``) or as a template
+to render when it is first claimed for sending (``template`` and ``template_context``: hot paths
+such as incident intake queue the context only); the rendered content is then kept in the row,
+so every attempt sends the same message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
+    SENDING = "sending"  # claimed by a sender until lease_until
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the maximum number of attempts, or refused permanently
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
+        CheckConstraint(
+            "template IS NOT NULL OR (subject IS NOT NULL AND text_body IS NOT NULL)",
+            name="content",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)  # stable RFC 5322 Message-ID
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(500))  # None until a template is rendered
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    # "package:name" of a mail template (core.i18n.render_mail) and its JSON context
+    template: Mapped[str | None] = mapped_column(String(200))
+    template_context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    tlp: Mapped[str | None] = mapped_column(String(20))
+    # what caused the message, e.g. ("incident", "MACERT-2026-000042")
+    related_type: Mapped[str | None] = mapped_column(String(64))
+    related_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+
+    attempt_log: Mapped[list[OutboxAttempt]] = relationship(
+        back_populates="message", order_by="OutboxAttempt.id", cascade="all, delete-orphan"
+    )
+
+
+class OutboxAttempt(Base):
+    """One delivery attempt of one message, successful or not."""
+
+    __tablename__ = "outbox_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime]
+    ok: Mapped[bool]
+    error: Mapped[str | None] = mapped_column(Text)
+
+    message: Mapped[OutboxMessage] = relationship(back_populates="attempt_log")

@@ -1,0 +1,256 @@
+"""Accounts kernel: organisations, users, passwords, tokens, authorisation, audit — on both DBs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.audit import AuditEntry
+from core.auth import organisations as orgs
+from core.auth import services as accounts
+from core.clock import FrozenClock
+from core.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.identity.authz import Actor, at_least, can_see_organisation, check_organisation
+from core.identity.models import ApiToken, Organisation, Role, User
+
+SYSTEM = Actor.system("test")
+PASSWORD = "correct horse battery"
+
+
+def _org(
+    session: Session, clock: FrozenClock, slug: str = "min-test", kind: str = "ministry"
+) -> Organisation:
+    return orgs.create_organisation(
+        session, SYSTEM, slug=slug, name=slug.title(), kind=kind, clock=clock
+    )
+
+
+def _user(
+    session: Session, clock: FrozenClock, org: Organisation, email: str, role: str = "reporter"
+) -> User:
+    return accounts.create_user(
+        session,
+        SYSTEM,
+        email=email,
+        name="Test User",
+        role=role,
+        organisation=org,
+        password=PASSWORD,
+        clock=clock,
+    )
+
+
+def test_organisation_validation_names_every_bad_field(
+    db_session: Session, clock: FrozenClock
+) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        orgs.create_organisation(
+            db_session,
+            SYSTEM,
+            slug="Bad Slug!",
+            name=" ",
+            kind="club",
+            contact_emails=["not-an-address"],
+            clock=clock,
+        )
+    assert set(err.value.fields) == {"slug", "name", "kind", "contact_emails"}
+    assert db_session.scalars(select(Organisation)).all() == []
+
+
+def test_duplicate_slug_is_a_conflict(db_session: Session, clock: FrozenClock) -> None:
+    _org(db_session, clock)
+    with pytest.raises(Conflict):
+        _org(db_session, clock, slug="MIN-TEST")
+
+
+def test_assets_are_canonicalised_and_unique(db_session: Session, clock: FrozenClock) -> None:
+    org = _org(db_session, clock)
+    domain = orgs.add_asset(
+        db_session, SYSTEM, org, kind="domain", value=" Sante.GOV.ma. ", clock=clock
+    )
+    net = orgs.add_asset(
+        db_session, SYSTEM, org, kind="ip_range", value="198.51.100.77/24", clock=clock
+    )
+    assert (domain.value, net.value) == ("sante.gov.ma", "198.51.100.0/24")
+    with pytest.raises(Conflict):
+        orgs.add_asset(db_session, SYSTEM, org, kind="domain", value="sante.gov.ma", clock=clock)
+    for kind, value in [
+        ("domain", "-bad-.gov.ma"),
+        ("domain", "not a domain"),
+        ("ip_range", "300.1.1.1"),
+    ]:
+        with pytest.raises(ValidationFailed) as err:
+            orgs.add_asset(db_session, SYSTEM, org, kind=kind, value=value, clock=clock)
+        assert "value" in err.value.fields
+
+
+def test_user_creation_rules(db_session: Session, clock: FrozenClock) -> None:
+    ministry = _org(db_session, clock)
+    cert_org = _org(db_session, clock, slug="macert", kind="cert")
+    user = _user(db_session, clock, ministry, "  RSSI@Interieur.GOV.MA ")
+    assert user.email == "rssi@interieur.gov.ma"
+    assert user.password_hash and user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+    with pytest.raises(Conflict):
+        _user(db_session, clock, ministry, "rssi@interieur.gov.ma")
+    with pytest.raises(ValidationFailed) as err:  # CERT roles belong to the CERT
+        _user(db_session, clock, ministry, "analyst@interieur.gov.ma", role="analyst")
+    assert "role" in err.value.fields
+    with pytest.raises(ValidationFailed) as err:
+        accounts.create_user(
+            db_session,
+            SYSTEM,
+            email="x",
+            name="",
+            role="god",
+            organisation=cert_org,
+            password="short",
+            locale="de",
+            clock=clock,
+        )
+    assert set(err.value.fields) == {"email", "name", "role", "password", "locale"}
+    assert _user(
+        db_session, clock, cert_org, "analyste@macert.gov.ma", role="analyst"
+    ).is_cert_staff
+
+
+def test_only_admins_create_accounts(db_session: Session, clock: FrozenClock) -> None:
+    org = _org(db_session, clock)
+    reporter = Actor.for_user(_user(db_session, clock, org, "a@min.ma"))
+    with pytest.raises(PermissionDenied):
+        orgs.create_organisation(db_session, reporter, slug="x", name="X", clock=clock)
+    with pytest.raises(PermissionDenied):
+        accounts.create_user(
+            db_session,
+            reporter,
+            email="b@min.ma",
+            name="B",
+            role="reporter",
+            organisation=org,
+            password=PASSWORD,
+            clock=clock,
+        )
+
+
+def test_authenticate(db_session: Session, clock: FrozenClock) -> None:
+    org = _org(db_session, clock)
+    user = _user(db_session, clock, org, "a@min.ma")
+    assert (
+        accounts.authenticate(db_session, "A@min.ma", PASSWORD, ip="192.0.2.1", clock=clock) is user
+    )
+    assert user.last_login_at == clock.now()
+    for email, password in [("a@min.ma", "wrong password!"), ("nobody@min.ma", PASSWORD)]:
+        with pytest.raises(AuthenticationFailed, match="invalid e-mail or password"):
+            accounts.authenticate(db_session, email, password, ip="192.0.2.1", clock=clock)
+    accounts.set_active(db_session, SYSTEM, user, False, clock=clock)
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate(db_session, "a@min.ma", PASSWORD, ip=None, clock=clock)
+    actions = db_session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions.count("auth.login") == 1 and actions.count("auth.login_failed") == 3
+
+
+def test_password_change_rotates_the_session_nonce(db_session: Session, clock: FrozenClock) -> None:
+    user = _user(db_session, clock, _org(db_session, clock), "a@min.ma")
+    nonce = user.session_nonce
+    accounts.set_password(
+        db_session, Actor.for_user(user), user, "another long password", clock=clock
+    )
+    assert user.session_nonce != nonce
+    assert accounts.authenticate(
+        db_session, "a@min.ma", "another long password", ip=None, clock=clock
+    )
+    with pytest.raises(ValidationFailed):
+        accounts.set_password(db_session, SYSTEM, user, "short", clock=clock)
+
+
+def test_tokens_are_stored_hashed_and_revocable(db_session: Session, clock: FrozenClock) -> None:
+    user = _user(db_session, clock, _org(db_session, clock), "a@min.ma")
+    token, secret = accounts.create_token(db_session, SYSTEM, user, label="siem", clock=clock)
+    stored = db_session.scalars(select(ApiToken)).one()
+    assert secret.startswith("vig_") and len(secret) > 40
+    assert stored.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in {stored.token_hash, stored.prefix, stored.label}
+    assert stored.last_used_at is None
+    clock.advance(minutes=5)
+    assert accounts.authenticate_token(db_session, secret, clock=clock) is user
+    assert stored.last_used_at == clock.now()
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate_token(db_session, secret + "x", clock=clock)
+    accounts.revoke_token(db_session, SYSTEM, token, clock=clock)
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate_token(db_session, secret, clock=clock)
+
+
+def test_tokens_of_deactivated_users_stop_working(db_session: Session, clock: FrozenClock) -> None:
+    user = _user(db_session, clock, _org(db_session, clock), "a@min.ma")
+    _token, secret = accounts.create_token(db_session, SYSTEM, user, label="x", clock=clock)
+    accounts.set_active(db_session, SYSTEM, user, False, clock=clock)
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate_token(db_session, secret, clock=clock)
+
+
+def test_users_cannot_manage_other_users_tokens(db_session: Session, clock: FrozenClock) -> None:
+    org = _org(db_session, clock)
+    alice, bob = (
+        _user(db_session, clock, org, "alice@min.ma"),
+        _user(db_session, clock, org, "bob@min.ma"),
+    )
+    token, _ = accounts.create_token(
+        db_session, Actor.for_user(alice), alice, label="mine", clock=clock
+    )
+    with pytest.raises(PermissionDenied):
+        accounts.create_token(db_session, Actor.for_user(bob), alice, label="steal", clock=clock)
+    with pytest.raises(PermissionDenied):
+        accounts.revoke_token(db_session, Actor.for_user(bob), token, clock=clock)
+
+
+def test_authorisation_isolates_organisations(db_session: Session, clock: FrozenClock) -> None:
+    interieur, sante = (
+        _org(db_session, clock, "min-interieur"),
+        _org(db_session, clock, "min-sante"),
+    )
+    cert_org = _org(db_session, clock, "macert", kind="cert")
+    reporter = Actor.for_user(_user(db_session, clock, interieur, "r@interieur.ma"))
+    analyst = Actor.for_user(_user(db_session, clock, cert_org, "a@macert.ma", role="analyst"))
+    assert can_see_organisation(reporter, interieur.id)
+    assert not can_see_organisation(reporter, sante.id)
+    assert can_see_organisation(analyst, sante.id)
+    with pytest.raises(NotFound):  # 404, never "exists but forbidden"
+        check_organisation(reporter, sante)
+    assert at_least(analyst, Role.ANALYST) and not at_least(analyst, Role.LEAD)
+    assert not at_least(reporter, Role.ANALYST)
+    assert at_least(SYSTEM, Role.ADMIN)
+
+
+def test_every_change_is_audited_with_actor_and_summary(
+    db_session: Session, clock: FrozenClock
+) -> None:
+    org = _org(db_session, clock)
+    user = _user(db_session, clock, org, "a@min.ma")
+    entries = db_session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.object_id) for e in entries] == [
+        ("organisation.create", str(org.id)),
+        ("user.create", str(user.id)),
+    ]
+    assert entries[1].actor_label == "test"
+    assert entries[1].after == {"email": "a@min.ma", "role": "reporter", "organisation": "min-test"}
+    assert entries[1].at == clock.now()
+
+
+def test_token_use_is_stamped_at_most_once_a_minute(
+    db_session: Session, clock: FrozenClock
+) -> None:
+    user = _user(db_session, clock, _org(db_session, clock), "a@min.ma")
+    token, secret = accounts.create_token(db_session, SYSTEM, user, label="siem", clock=clock)
+    accounts.authenticate_token(db_session, secret, clock=clock)
+    first = token.last_used_at
+    db_session.commit()
+    clock.advance(seconds=30)
+    accounts.authenticate_token(db_session, secret, clock=clock)
+    assert token.last_used_at == first and not db_session.dirty  # a read, not a write
+    clock.advance(seconds=30)
+    accounts.authenticate_token(db_session, secret, clock=clock)
+    assert token.last_used_at == clock.now()

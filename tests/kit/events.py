@@ -1,0 +1,78 @@
+"""Probe events for the tests of domain events: their names, payloads and audit action, recording
+them, and handlers whose effect is an audit row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.audit import AuditAction
+from core.clock import FrozenClock, SystemClock
+from core.db import SessionFactory, session_scope
+from core.events import (
+    Event,
+    EventName,
+    Payload,
+    record_event,
+    register_events,
+)
+from core.identity.authz import Actor
+
+ACTOR = Actor.system("test")
+
+
+class Probe(EventName):
+    PINGED = "probe.pinged"
+    PONGED = "probe.ponged"
+
+
+class ProbeAction(AuditAction):
+    HANDLED = "probe.handled"
+
+
+class Ping(Payload):
+    n: int
+    note: str | None = None
+
+
+class Pong(Payload):
+    n: int
+
+
+register_events({Probe.PINGED: Ping, Probe.PONGED: Pong})
+
+
+def ping(n: int) -> Event:
+    return Event.of(Probe.PINGED, Ping(n=n), aggregate=("probe", n), actor=ACTOR)
+
+
+def record(factory: SessionFactory, clock: FrozenClock | SystemClock, *ns: int) -> list[int]:
+    with session_scope(factory) as session:
+        return [record_event(session, ping(n), clock=clock) for n in ns]
+
+
+def effect(name: str, log: list[Event] | None = None) -> Callable[[Session, Event], None]:
+    """A handler whose effect is an audit row ("handled" by ``name``, the event's id)."""
+
+    def handle(session: Session, event: Event) -> None:
+        if log is not None:
+            log.append(event)
+        audit.record(
+            session, Actor.system(name), ProbeAction.HANDLED, "event", event.id, clock=SystemClock()
+        )
+
+    return handle
+
+
+def effects(factory: SessionFactory) -> dict[tuple[str, str], int]:
+    """(handler, event id) → how many effect rows it left."""
+    with session_scope(factory) as session:
+        rows = session.execute(
+            select(audit.AuditEntry.actor_label, audit.AuditEntry.object_id, func.count())
+            .where(audit.AuditEntry.action == "probe.handled")
+            .group_by(audit.AuditEntry.actor_label, audit.AuditEntry.object_id)
+        )
+        return {(label, object_id): count for label, object_id, count in rows}
