@@ -24,8 +24,9 @@ from cert.app import create_app
 from core.auth import organisations
 from core.auth import services as accounts
 from core.clock import SystemClock
-from core.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory
 from core.identity.authz import Actor
+from core.uow import transaction
 from incidents.demo.synthetic import generate_incidents
 from incidents.settings import IntakeSettings
 
@@ -95,7 +96,7 @@ def create_reporter_tokens(url: str, count: int, history: int = 0) -> list[str]:
     engine = make_engine(url)
     clock, admin = SystemClock(), Actor.system("bench")
     try:
-        with session_scope(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             org = organisations.create_organisation(
                 session, admin, slug="min-bench", name="Ministère du Banc d'essai", clock=clock
             )

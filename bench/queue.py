@@ -44,8 +44,9 @@ from cert.app import create_app  # noqa: E402
 from cert.cli.demo import seed_accounts  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
 from core.config import load_config  # noqa: E402
-from core.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from core.db import make_engine, make_session_factory  # noqa: E402
 from core.identity.authz import Actor  # noqa: E402
+from core.uow import transaction  # noqa: E402
 from incidents.demo.synthetic import generate_incidents  # noqa: E402
 from incidents.models import Incident, IncidentObservable  # noqa: E402
 from incidents.settings import from_config  # noqa: E402
@@ -79,10 +80,10 @@ def populate(
     creds: dict[str, str] = {}
     try:
         factory = make_session_factory(engine)
-        with session_scope(factory) as session:
+        with transaction(factory) as session:
             seed_accounts(session, actor, clock, creds)
         if stale:
-            with session_scope(factory) as session:
+            with transaction(factory) as session:
                 generate_incidents(
                     session, actor, 12, clock=clock, settings=from_config(config), seed=seed
                 )
@@ -90,7 +91,7 @@ def populate(
                 conn.execute(text("ANALYZE"))
             analyze = False
         started = time.perf_counter()
-        with session_scope(factory) as session:
+        with transaction(factory) as session:
             generate_incidents(
                 session, actor, count, clock=clock, settings=from_config(config), seed=seed
             )

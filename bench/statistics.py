@@ -43,8 +43,9 @@ from bench.intake_setup import (  # noqa: E402
     vigie_app,
 )
 from core.clock import SystemClock  # noqa: E402
-from core.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from core.db import make_engine, make_session_factory  # noqa: E402
 from core.identity.authz import Actor  # noqa: E402
+from core.uow import transaction  # noqa: E402
 from incidents.demo.synthetic import generate_incidents  # noqa: E402
 from incidents.settings import IntakeSettings  # noqa: E402
 
@@ -69,7 +70,7 @@ def bulk_load(engine: Engine, count: int) -> list[float]:
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
     try:
-        with session_scope(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             generate_incidents(
                 session,
                 Actor.system("bench"),

@@ -6,7 +6,8 @@ application's :mod:`cert.cli`, which adds them to ``cert`` from the slice manife
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ParamSpec, TypeVar
@@ -19,6 +20,8 @@ from core.clock import Clock, SystemClock
 from core.config import Config, load_config
 from core.db import SessionFactory, make_engine, make_session_factory
 from core.errors import DomainError
+from core.identity.authz import Actor
+from core.uow import UnitOfWork, unit_of_work
 
 
 @dataclass
@@ -26,6 +29,8 @@ class CliContext:
     """Built lazily so that ``--help`` works without configuration or a database."""
 
     clock: Clock = field(default_factory=SystemClock)
+    # slice name → its manifest's settings hook (set by the application's ``cert`` group)
+    settings_hooks: Mapping[str, Callable[[Config], object]] = field(default_factory=dict)
 
     @cached_property
     def config(self) -> Config:
@@ -40,6 +45,27 @@ class CliContext:
     @cached_property
     def session_factory(self) -> SessionFactory:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def settings(self) -> dict[str, object]:
+        """Each slice's settings, built from the configuration as the web application does."""
+        return {name: hook(self.config) for name, hook in self.settings_hooks.items()}
+
+    @contextmanager
+    def unit_of_work(
+        self, actor: Actor | None = None, *, write: bool = False
+    ) -> Iterator[UnitOfWork]:
+        """One command's unit of work (:func:`core.uow.unit_of_work`): committed when the block
+        returns, rolled back when it raises."""
+        with unit_of_work(
+            self.session_factory,
+            clock=self.clock,
+            config=self.config,
+            actor=actor,
+            settings=self.settings,
+            write=write,
+        ) as uow:
+            yield uow
 
     def close(self) -> None:
         """Release pooled connections when the command ends."""

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, String, create_engine, event, text
@@ -166,20 +164,6 @@ def make_session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-@contextmanager
-def session_scope(factory: SessionFactory) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on error, always close."""
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 # SQLite planner statistics: a table's are refreshed once its row count has moved by this factor
 # since ANALYZE counted it (or it has rows and none); smaller tables are left to the defaults.
 STATISTICS_DRIFT = 2
@@ -223,26 +207,6 @@ def refresh_statistics(conn: Connection) -> list[str]:
     for table in stale:
         conn.exec_driver_sql(f'ANALYZE "{table}"')
     return stale
-
-
-def begin_write(session: Session) -> None:
-    """Start the session's transaction as a writer (SQLite-specific: ``BEGIN IMMEDIATE``).
-
-    A deferred SQLite transaction that reads, then writes fails with "database is locked" when
-    another writer committed in between; taking the write lock before the first read makes
-    concurrent writers wait their turn instead. PostgreSQL needs nothing (row locks). A no-op
-    when the session's transaction has already begun.
-    """
-    if not session.in_transaction() and not is_postgres(session):
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-
-
-@contextmanager
-def write_scope(factory: SessionFactory) -> Iterator[Session]:
-    """:func:`session_scope` for a transaction that reads then writes (:func:`begin_write`)."""
-    with session_scope(factory) as session:
-        begin_write(session)
-        yield session
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

@@ -11,8 +11,9 @@ import datetime as dt
 import enum
 import logging
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +38,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.clock import Clock
 from core.config import Config
-from core.db import Base, SessionFactory, session_scope
+from core.db import Base, SessionFactory
+from core.identity.authz import Actor
+from core.uow import UnitOfWork, transaction, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,20 @@ class JobContext:
     session_factory: SessionFactory
     clock: Clock
     runner: str  # host:pid, recorded in job_runs
+    settings: Mapping[str, object] = field(default_factory=dict)  # slice name → its settings
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool = False) -> Iterator[UnitOfWork]:
+        """One job's unit of work, acting as the scheduler (:func:`core.uow.unit_of_work`)."""
+        with unit_of_work(
+            self.session_factory,
+            clock=self.clock,
+            config=self.config,
+            actor=Actor.system(f"scheduler:{self.runner}"),
+            settings=self.settings,
+            write=write,
+        ) as uow:
+            yield uow
 
 
 class JobStatus(enum.StrEnum):
@@ -160,7 +177,7 @@ def _claim(
         runner=runner[:200],
     )
     try:
-        with session_scope(session_factory) as session:
+        with transaction(session_factory) as session:
             session.add(run)
     except IntegrityError:
         return None
@@ -176,7 +193,9 @@ def _finish(
     counts: dict[str, int] | None = None,
     error: str | None = None,
 ) -> JobRun:
-    with session_scope(session_factory) as session:
+    # Read, then update: as a writer from the start (SQLite), since jobs run in parallel threads
+    # and a deferred transaction's upgrade to writer fails when another job committed between.
+    with transaction(session_factory, write=True) as session:
         run = session.get_one(JobRun, claimed.id)
         run.finished_at = clock.now()
         run.status = status
@@ -194,7 +213,7 @@ def abandon_orphaned_runs(session_factory: SessionFactory, *, clock: Clock, runn
     """
     now = clock.now()
     note = f"abandoned: its scheduler stopped before recording an outcome (noticed by {runner})"
-    with session_scope(session_factory) as session:
+    with transaction(session_factory) as session:
         result = session.execute(
             update(JobRun)
             .where(JobRun.status == JobStatus.RUNNING)

@@ -20,10 +20,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from core.db import SessionFactory, is_postgres, write_scope
+from core.db import SessionFactory, is_postgres
 from core.i18n import render_mail
 from core.mailers import Mailer, is_permanent
 from core.outbox import OutboxAttempt, OutboxMessage, OutboxStatus
+from core.uow import transaction
 
 MAX_ERROR_LENGTH = 2000
 
@@ -146,7 +147,7 @@ def _claim_due(
         .limit(batch_size)
     )
     claims: list[_Claim] = []
-    with write_scope(session_factory) as session:
+    with transaction(session_factory, write=True) as session:
         if is_postgres(session):
             # PostgreSQL-specific: concurrent senders skip rows another sender is claiming.
             query = query.with_for_update(skip_locked=True)
@@ -185,7 +186,7 @@ def _record_attempt(
 ) -> str:
     """Log the attempt and move the row on; return the counter to increase."""
     finished = policy.clock.now()
-    with write_scope(session_factory) as session:
+    with transaction(session_factory, write=True) as session:
         # with_for_update: FOR UPDATE on PostgreSQL; SQLite holds the write lock already.
         row = session.get(OutboxMessage, claim.id, with_for_update=True)
         if row is None:  # deleted meanwhile
@@ -216,7 +217,7 @@ def _record_attempt(
 
 def _release(session_factory: SessionFactory, claims: list[_Claim]) -> None:
     """Hand unsent claims back: pending again, due now, the claim not counted as an attempt."""
-    with write_scope(session_factory) as session:
+    with transaction(session_factory, write=True) as session:
         for claim in claims:
             row = session.get(OutboxMessage, claim.id, with_for_update=True)
             if row and row.status == OutboxStatus.SENDING and row.lease_until == claim.lease_until:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.db import SessionFactory, is_postgres
+from core.errors import AuthenticationFailed
 from core.identity.authz import Actor
 
 S = TypeVar("S")
@@ -54,6 +55,13 @@ class UnitOfWork:
     config: Any = None
     actor: Actor | None = None
     settings: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def acting(self) -> Actor:
+        """The acting user; :class:`AuthenticationFailed` when nobody is (an anonymous request)."""
+        if self.actor is None:
+            raise AuthenticationFailed("authentication required")
+        return self.actor
 
     def settings_of(self, name: str, kind: type[S]) -> S:
         """The settings of slice ``name``, checked to be a ``kind``."""

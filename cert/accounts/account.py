@@ -13,7 +13,7 @@ from core.auth import services as accounts
 from core.auth import sessions
 from core.errors import AuthenticationFailed, ValidationFailed
 from core.identity.models import User, UserSession
-from core.web import context, get_session
+from core.web import context, get_session, unit_of_work
 from core.web.auth import (
     current_account,
     current_actor,
@@ -75,7 +75,7 @@ def update_locale() -> ResponseReturnValue:
     accounts.set_locale(
         get_session(), current_actor(), user, form.locale.data, clock=context().clock
     )
-    get_session().commit()
+    unit_of_work().commit()
     session.pop("lang", None)
     refresh()  # this very answer is already in the new language
     flash(_("Your language preference has been saved."), "success")
@@ -91,7 +91,7 @@ def create_token() -> ResponseReturnValue:
     token, secret = accounts.create_token(
         get_session(), current_actor(), user, label=form.label.data, clock=context().clock
     )
-    get_session().commit()
+    unit_of_work().commit()
     response = make_response(render_template("auth/token_created.html", token=token, secret=secret))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -102,7 +102,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     db, actor = get_session(), current_actor()
     token = accounts.access_token(db, actor, token_id)
     accounts.revoke_token(db, actor, token, clock=context().clock)
-    db.commit()
+    unit_of_work().commit()
     flash(_("The token %(prefix)s… has been revoked.", prefix=token.prefix), "success")
     return redirect(url_for("auth.account"))
 
@@ -125,13 +125,13 @@ def change_password() -> ResponseReturnValue:
         )
     except ValidationFailed as exc:
         if "current_password" in exc.fields:
-            db.commit()  # the wrong current password is audited
+            unit_of_work().commit()  # the wrong current password is audited
         else:
-            db.rollback()
+            unit_of_work().rollback()
         for name, reason in exc.fields.items():
             getattr(form, name).errors.append(_(reason))
         return _page(user, password_form=form), 422
-    db.commit()  # this session's key is unchanged: only the other sessions' rows ended
+    unit_of_work().commit()  # this session's key is unchanged: only the other sessions' rows ended
     flash(
         _("Your password has been changed. Your other sessions have been ended."),
         "success",
@@ -151,7 +151,7 @@ def end_session(session_id: int) -> ResponseReturnValue:
     sessions.end_session(
         db, current_actor(), row, reason=sessions.EndReason.ENDED_BY_USER, clock=context().clock
     )
-    db.commit()
+    unit_of_work().commit()
     flash(_("The session has been ended."), "success")
     return redirect(url_for("auth.account"))
 
@@ -167,6 +167,6 @@ def end_other_sessions() -> ResponseReturnValue:
         clock=context().clock,
         keep=_this_session(),
     )
-    db.commit()
+    unit_of_work().commit()
     flash(_("Your other sessions have been ended."), "success")
     return redirect(url_for("auth.account"))

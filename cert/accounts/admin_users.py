@@ -12,7 +12,7 @@ from core.auth import services as accounts
 from core.errors import NotFound, ValidationFailed
 from core.identity.authz import can_manage_users
 from core.identity.models import User
-from core.web import context, get_session
+from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, current_web_session, require
 
 
@@ -42,11 +42,11 @@ def set_password(user_id: int) -> ResponseReturnValue:
             keep=current_web_session() if actor.user_id == user.id else None,
         )
     except ValidationFailed as exc:
-        db.rollback()
+        unit_of_work().rollback()
         for name, reason in exc.fields.items():
             getattr(form, name).errors.append(_(reason))
         return render_template("auth/user_password.html", user=user, form=form), 422
-    db.commit()
+    unit_of_work().commit()
     flash(
         _(
             "The password of %(email)s has been changed; their sessions have been ended.",
@@ -61,6 +61,6 @@ def set_password(user_id: int) -> ResponseReturnValue:
 def end_sessions(user_id: int) -> ResponseReturnValue:
     user, db = _user(user_id), get_session()
     ended = accounts.end_all_sessions(db, current_actor(), user, clock=context().clock)
-    db.commit()
+    unit_of_work().commit()
     flash(_("Sessions of %(email)s ended: %(count)s.", email=user.email, count=ended), "success")
     return redirect(url_for("auth.users"))

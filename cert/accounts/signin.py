@@ -16,10 +16,9 @@ from werkzeug.wrappers import Response
 from cert.accounts.forms import LoginForm
 from core.auth import devices
 from core.auth import services as accounts
-from core.db import begin_write
 from core.errors import AuthenticationFailed
 from core.identity.models import User
-from core.web import context, get_session
+from core.web import context, get_session, unit_of_work
 from core.web.auth import current_account, log_in, log_out, safe_next
 
 
@@ -35,7 +34,7 @@ def login() -> ResponseReturnValue:
         user = _check_credentials(form.email.data, form.password.data)
         if user is not None:
             log_in(user)
-            get_session().commit()
+            unit_of_work().commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             response = redirect(target)
             _remember_device(response, user)
@@ -49,8 +48,8 @@ def _check_credentials(email: str, password: str) -> User | None:
     session = get_session()
     # Every attempt writes (audit, counts), so it starts as a writer: on SQLite racing attempts
     # then wait their turn instead of failing with "database is locked".
-    session.commit()  # ends a read of the session loader, if any
-    begin_write(session)
+    unit_of_work().commit()  # ends a read of the session loader, if any
+    unit_of_work().write()
     try:
         user = accounts.authenticate(
             session,
@@ -63,7 +62,7 @@ def _check_credentials(email: str, password: str) -> User | None:
         )
     except AuthenticationFailed:
         user = None
-    session.commit()  # the sign-in, or the failed attempt, is audited either way
+    unit_of_work().commit()  # the sign-in, or the failed attempt, is audited either way
     return user
 
 

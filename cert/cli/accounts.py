@@ -15,7 +15,6 @@ from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
 from core import audit
 from core.auth import organisations as orgs
 from core.auth import services as accounts
-from core.db import session_scope
 from core.identity.authz import Actor
 from core.identity.models import ApiToken, AssetKind, OrganisationKind, Role, User
 
@@ -60,10 +59,10 @@ def orgs_create(
     contact_emails: tuple[str, ...],
 ) -> None:
     """Create an organisation."""
-    with session_scope(ctx.session_factory) as session:
+    with ctx.unit_of_work(cli_actor()) as uow:
         org = orgs.create_organisation(
-            session,
-            cli_actor(),
+            uow.session,
+            uow.acting,
             slug=slug,
             name=name,
             name_ar=name_ar,
@@ -79,8 +78,8 @@ def orgs_create(
 @pass_ctx
 def orgs_list(ctx: CliContext) -> None:
     """List organisations with their kind, sector and registered assets."""
-    with session_scope(ctx.session_factory) as session:
-        for org in orgs.list_organisations(session):
+    with ctx.unit_of_work() as uow:
+        for org in orgs.list_organisations(uow.session):
             assets = ", ".join(a.value for a in org.assets) or "-"
             click.echo(f"{org.slug:24} {org.kind:13} {org.sector or '-':14} {org.name}  [{assets}]")
 
@@ -99,10 +98,10 @@ def orgs_add_asset(
     if bool(domain) == bool(ip_range):
         raise click.UsageError("give exactly one of --domain and --ip-range")
     kind, value = (AssetKind.DOMAIN, domain) if domain else (AssetKind.IP_RANGE, ip_range)
-    with session_scope(ctx.session_factory) as session:
-        org = orgs.get_organisation_by_slug(session, slug)
+    with ctx.unit_of_work(cli_actor()) as uow:
+        org = orgs.get_organisation_by_slug(uow.session, slug)
         asset = orgs.add_asset(
-            session, cli_actor(), org, kind=kind, value=value or "", note=note, clock=ctx.clock
+            uow.session, uow.acting, org, kind=kind, value=value or "", note=note, clock=ctx.clock
         )
         click.echo(f"registered {asset.kind} {asset.value} to {org.slug}")
 
@@ -134,11 +133,11 @@ def users_create(
 ) -> None:
     """Create a user (the password is prompted for, or read with --password-stdin)."""
     password = _read_password(password_stdin)
-    with session_scope(ctx.session_factory) as session:
-        org = orgs.get_organisation_by_slug(session, slug)
+    with ctx.unit_of_work(cli_actor()) as uow:
+        org = orgs.get_organisation_by_slug(uow.session, slug)
         user = accounts.create_user(
-            session,
-            cli_actor(),
+            uow.session,
+            uow.acting,
             email=email,
             name=name,
             role=role,
@@ -156,13 +155,13 @@ def users_create(
 @fail_on_domain_error
 def users_list(ctx: CliContext, slug: str | None) -> None:
     """List users."""
-    with session_scope(ctx.session_factory) as session:
+    with ctx.unit_of_work() as uow:
         query = select(User).order_by(User.organisation_id, User.email)
         if slug:
             query = query.where(
-                User.organisation_id == orgs.get_organisation_by_slug(session, slug).id
+                User.organisation_id == orgs.get_organisation_by_slug(uow.session, slug).id
             )
-        for user in session.scalars(query):
+        for user in uow.session.scalars(query):
             state = "active" if user.is_active else "inactive"
             click.echo(f"{user.email:36} {user.role:9} {user.organisation.slug:20} {state}")
 
@@ -175,9 +174,9 @@ def users_list(ctx: CliContext, slug: str | None) -> None:
 def users_set_password(ctx: CliContext, email: str, password_stdin: bool) -> None:
     """Set a user's password; their open web sessions end."""
     password = _read_password(password_stdin)
-    with session_scope(ctx.session_factory) as session:
-        user = accounts.get_user_by_email(session, email)
-        accounts.set_password(session, cli_actor(), user, password, clock=ctx.clock)
+    with ctx.unit_of_work(cli_actor()) as uow:
+        user = accounts.get_user_by_email(uow.session, email)
+        accounts.set_password(uow.session, uow.acting, user, password, clock=ctx.clock)
         click.echo(f"password changed for {user.email}")
 
 
@@ -187,16 +186,16 @@ def users_set_password(ctx: CliContext, email: str, password_stdin: bool) -> Non
 @fail_on_domain_error
 def users_end_sessions(ctx: CliContext, email: str) -> None:
     """End every open web session of a user (their API tokens stay valid)."""
-    with session_scope(ctx.session_factory) as session:
-        user = accounts.get_user_by_email(session, email)
-        ended = accounts.end_all_sessions(session, cli_actor(), user, clock=ctx.clock)
-        click.echo(f"ended {ended} session(s) of {user.email}")
+    with ctx.unit_of_work(cli_actor()) as uow:
+        user = accounts.get_user_by_email(uow.session, email)
+        ended = accounts.end_all_sessions(uow.session, uow.acting, user, clock=ctx.clock)
+        click.echo(f"ended {ended} uow.session(s) of {user.email}")
 
 
 def _set_active(ctx: CliContext, email: str, active: bool) -> None:
-    with session_scope(ctx.session_factory) as session:
-        user = accounts.get_user_by_email(session, email)
-        accounts.set_active(session, cli_actor(), user, active, clock=ctx.clock)
+    with ctx.unit_of_work(cli_actor()) as uow:
+        user = accounts.get_user_by_email(uow.session, email)
+        accounts.set_active(uow.session, uow.acting, user, active, clock=ctx.clock)
         click.echo(f"{'activated' if active else 'deactivated'} {user.email}")
 
 
@@ -231,10 +230,10 @@ def tokens_group() -> None:
 @fail_on_domain_error
 def tokens_create(ctx: CliContext, email: str, label: str) -> None:
     """Create a token; it is printed once, alone on the last line, and never stored."""
-    with session_scope(ctx.session_factory) as session:
-        user = accounts.get_user_by_email(session, email)
+    with ctx.unit_of_work(cli_actor()) as uow:
+        user = accounts.get_user_by_email(uow.session, email)
         token, secret = accounts.create_token(
-            session, cli_actor(), user, label=label, clock=ctx.clock
+            uow.session, uow.acting, user, label=label, clock=ctx.clock
         )
         click.echo(
             f"token {token.id} ({token.prefix}…) for {user.email}, label {token.label!r}; "
@@ -249,9 +248,9 @@ def tokens_create(ctx: CliContext, email: str, label: str) -> None:
 @fail_on_domain_error
 def tokens_list(ctx: CliContext, email: str) -> None:
     """List a user's tokens (prefix, label, last use, revocation)."""
-    with session_scope(ctx.session_factory) as session:
-        user = accounts.get_user_by_email(session, email)
-        for token in accounts.list_tokens(session, user):
+    with ctx.unit_of_work() as uow:
+        user = accounts.get_user_by_email(uow.session, email)
+        for token in accounts.list_tokens(uow.session, user):
             used = (
                 token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never"
             )
@@ -268,14 +267,14 @@ def tokens_revoke(ctx: CliContext, token_id: int | None, prefix: str | None) -> 
     """Revoke a token; it stops working at once."""
     if (token_id is None) == (prefix is None):
         raise click.UsageError("give exactly one of --id and --prefix")
-    with session_scope(ctx.session_factory) as session:
+    with ctx.unit_of_work(cli_actor()) as uow:
         query = select(ApiToken).where(
             ApiToken.id == token_id if token_id is not None else ApiToken.prefix == prefix
         )
-        tokens = list(session.scalars(query))
+        tokens = list(uow.session.scalars(query))
         if len(tokens) != 1:
             raise click.ClickException("no such token" if not tokens else "prefix is ambiguous")
-        accounts.revoke_token(session, cli_actor(), tokens[0], clock=ctx.clock)
+        accounts.revoke_token(uow.session, uow.acting, tokens[0], clock=ctx.clock)
         click.echo(f"revoked token {tokens[0].id} ({tokens[0].prefix}…)")
 
 
@@ -290,9 +289,9 @@ def audit_command(
     ctx: CliContext, limit: int, action: str | None, object_type: str | None, object_id: str | None
 ) -> None:
     """Print the audit log, newest first."""
-    with session_scope(ctx.session_factory) as session:
+    with ctx.unit_of_work() as uow:
         entries = audit.list_entries(
-            session, limit=limit, action=action, object_type=object_type, object_id=object_id
+            uow.session, limit=limit, action=action, object_type=object_type, object_id=object_id
         )
         for e in entries:
             change = f" {e.before} -> {e.after}" if e.before else (f" {e.after}" if e.after else "")

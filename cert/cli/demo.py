@@ -26,7 +26,6 @@ from core.auth import organisations as orgs
 from core.auth import services as accounts
 from core.auth.passwords import password_problem
 from core.clock import Clock
-from core.db import session_scope
 from core.errors import NotFound
 from core.identity.authz import Actor
 from core.identity.models import AssetKind, Organisation
@@ -224,9 +223,14 @@ DEMO_STEPS.append(_demo_incidents)
 
 def _bulk_incidents(ctx: CliContext, actor: Actor, count: int, seed: int) -> None:
     started = time.perf_counter()
-    with session_scope(ctx.session_factory) as session:
+    with ctx.unit_of_work() as uow:
         result = generate_incidents(
-            session, actor, count, clock=ctx.clock, settings=demo_intake_settings(ctx), seed=seed
+            uow.session,
+            actor,
+            count,
+            clock=ctx.clock,
+            settings=demo_intake_settings(ctx),
+            seed=seed,
         )
     elapsed = time.perf_counter() - started
     click.echo(
@@ -235,8 +239,8 @@ def _bulk_incidents(ctx: CliContext, actor: Actor, count: int, seed: int) -> Non
     )
     for line in iter_years(result):
         click.echo(f"  {line}")
-    with session_scope(ctx.session_factory) as session:  # the planner must know the new volume
-        session.execute(text("ANALYZE"))
+    with ctx.unit_of_work() as uow:  # the planner must know the new volume
+        uow.session.execute(text("ANALYZE"))
     click.echo("planner statistics refreshed (ANALYZE)")
 
 
@@ -256,9 +260,9 @@ def demo(ctx: CliContext, bulk: int | None, seed: int) -> None:
     path = ctx.config.instance_dir / "demo-credentials.json"
     creds = _credentials(path)
     actor = Actor.system("cli:demo")
-    with session_scope(ctx.session_factory) as session:
-        created = seed_accounts(session, actor, ctx.clock, creds)
-        summaries = [step(session, actor, ctx.clock) for step in DEMO_STEPS]
+    with ctx.unit_of_work() as uow:
+        created = seed_accounts(uow.session, actor, ctx.clock, creds)
+        summaries = [step(uow.session, actor, ctx.clock) for step in DEMO_STEPS]
     _save_credentials(path, creds)
     click.echo(f"demo data ready ({created} user(s) created)")
     for line in summaries:

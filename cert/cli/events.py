@@ -7,7 +7,6 @@ import click
 from cert import event_handlers
 from cert.cli import CliContext, cli, pass_ctx
 from core import events
-from core.db import session_scope
 from core.events import DeliveryStatus
 
 
@@ -35,9 +34,9 @@ def list_events(ctx: CliContext, status: str | None, limit: int) -> None:
     """Print the number of deliveries per status (and of events not yet dispatched), then the
     latest deliveries: event, handler, status, attempts, next attempt and last error."""
     wanted = DeliveryStatus(status) if status else None
-    with session_scope(ctx.session_factory) as session:
-        counts = events.count_by_status(session)
-        rows = events.list_deliveries(session, status=wanted, limit=limit)
+    with ctx.unit_of_work() as uow:
+        counts = events.count_by_status(uow.session)
+        rows = events.list_deliveries(uow.session, status=wanted, limit=limit)
     click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
     for delivery, event in rows:
         when = (

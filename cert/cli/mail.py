@@ -6,7 +6,6 @@ import click
 
 from cert.cli import CliContext, cli, pass_ctx
 from core import mail_sender, mailers
-from core.db import session_scope
 
 
 @cli.group("mail")
@@ -49,9 +48,9 @@ def send_pending(ctx: CliContext, batch_size: int) -> None:
 @pass_ctx
 def status(ctx: CliContext, failed_limit: int) -> None:
     """Print the number of messages per status and the latest failures with their errors."""
-    with session_scope(ctx.session_factory) as session:
-        counts = mail_sender.count_by_status(session)
-        failed = mail_sender.list_failed(session, limit=failed_limit) if failed_limit else []
+    with ctx.unit_of_work() as uow:
+        counts = mail_sender.count_by_status(uow.session)
+        failed = mail_sender.list_failed(uow.session, limit=failed_limit) if failed_limit else []
     click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
     for row in failed:
         click.echo(

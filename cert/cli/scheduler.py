@@ -9,7 +9,6 @@ import click
 
 from cert.cli import CliContext, cli, pass_ctx
 from cert.cli.serve import _warn_if_not_migrated
-from core.db import session_scope
 from core.jobs import JobRun, list_job_runs
 
 
@@ -55,8 +54,8 @@ def jobs_group() -> None:
 @pass_ctx
 def list_runs(ctx: CliContext, job_id: str | None, limit: int) -> None:
     """Print the latest runs, newest first: job, slot, status, duration, counts, error."""
-    with session_scope(ctx.session_factory) as session:
-        runs = list_job_runs(session, job_id=job_id, limit=limit)
+    with ctx.unit_of_work() as uow:
+        runs = list_job_runs(uow.session, job_id=job_id, limit=limit)
     if not runs:
         click.echo("no job runs")
     for run in runs:

@@ -14,7 +14,7 @@ from cert.scheduler.registry import JobContext, register_job
 from cert.slices_list import SLICES
 from core import db, events, jobs, mail_sender, mailers
 from core.auth import sessions, throttle
-from core.db import is_postgres, session_scope
+from core.db import is_postgres
 from core.slices import Job, Slice
 
 
@@ -43,8 +43,8 @@ def purge_job_runs(context: JobContext) -> Mapping[str, int]:
     """Forget the finished runs older than ``CERT_JOB_RUNS_RETENTION_DAYS``: the outbox drain
     alone records 2,880 runs a day."""
     cutoff = context.clock.now() - dt.timedelta(days=context.config.job_runs_retention_days)
-    with session_scope(context.session_factory) as session:
-        deleted = jobs.purge_job_runs(session, older_than=cutoff)
+    with context.unit_of_work() as uow:
+        deleted = jobs.purge_job_runs(uow.session, older_than=cutoff)
     return {"deleted": deleted}
 
 
@@ -57,9 +57,9 @@ def purge_sessions(context: JobContext) -> Mapping[str, int]:
         idle_minutes=config.session_idle_minutes, max_hours=config.session_max_hours
     )
     now = context.clock.now()
-    with session_scope(context.session_factory) as session:
-        ended = sessions.purge_sessions(session, policy=policy, now=now)
-        counts = throttle.purge(session, now=now)
+    with context.unit_of_work() as uow:
+        ended = sessions.purge_sessions(uow.session, policy=policy, now=now)
+        counts = throttle.purge(uow.session, now=now)
     return {"sessions": ended, "throttles": counts}
 
 

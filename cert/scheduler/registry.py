@@ -14,11 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Engine
-
+from cert.slices_list import SLICES
 from core.clock import SystemClock
 from core.config import Config, load_config
-from core.db import SessionFactory, make_engine, make_session_factory
+from core.db import make_engine, make_session_factory
 from core.jobs import JobContext as JobContext  # re-exported: jobs take one
 from core.jobs import run_slot, slot_for
 
@@ -74,6 +73,7 @@ def open_context(config: Config) -> JobContext:
         session_factory=make_session_factory(engine),
         clock=SystemClock(),
         runner=f"{socket.gethostname()}:{os.getpid()}",
+        settings={s.name: s.settings(config) for s in SLICES if s.settings is not None},
     )
     close_context()
     _PROCESS["context"] = context
@@ -96,22 +96,10 @@ def run_job(job_id: str, interval_seconds: int) -> None:
     context = job_context()
     body = JOBS[job_id].resolve()
     run_slot(
-        _writer_sessions(context.engine),
+        context.session_factory,
         job_id,
         slot_for(context.clock.now(), interval_seconds),
         lambda: body(context),
         clock=context.clock,
         runner=context.runner,
     )
-
-
-def _writer_sessions(engine: Engine) -> SessionFactory:
-    """Sessions whose transactions take the write lock at once (SQLite-specific: ``BEGIN
-    IMMEDIATE``; PostgreSQL ignores the option) for the ``job_runs`` bookkeeping.
-
-    ``run_slot`` records a run's outcome by reading its row, then updating it. Jobs run in
-    parallel threads: in a deferred SQLite transaction that upgrade from reader to writer fails
-    at once ("database is locked", no busy wait) when another job committed in between, and the
-    run would stay ``running``.
-    """
-    return make_session_factory(engine.execution_options(sqlite_begin="IMMEDIATE"))

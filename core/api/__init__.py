@@ -33,10 +33,18 @@ from core import inputs
 from core.api import docs
 from core.api.openapi import API_WRITES, Operation, Reply, document, operation, spec_of
 from core.auth import services as accounts
-from core.db import begin_write, is_postgres
+from core.db import is_postgres
 from core.errors import AuthenticationFailed, ValidationFailed
 from core.identity.models import User
-from core.web import context, csrf, error_response, fetch_page, get_session, page_url, rate_limit
+from core.web import (
+    context,
+    csrf,
+    error_response,
+    fetch_page,
+    page_url,
+    rate_limit,
+    unit_of_work,
+)
 from core.web.auth import current_account, use_api_user
 
 PREFIX = "/api/v1"
@@ -67,23 +75,24 @@ def _authenticate() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingToken("a bearer token is required (Authorization: Bearer <token>)")
-    session = get_session()
+    uow = unit_of_work()
+    session = uow.session
     # A write (other than a file upload, read before any lock is taken) is one transaction from
     # the token check to the view's commit. SQLite-specific: it starts as a writer (BEGIN
     # IMMEDIATE), so that the read of the token cannot make the write fail ("database is
-    # locked") when another request commits in between; the view's begin_write is then a no-op.
+    # locked") when another request commits in between; the view's ``uow.write()`` is then a no-op.
     one_transaction = spec is not None and spec.upload is None and request.method not in SAFE
     if one_transaction:
-        begin_write(session)
+        uow.write()
     user = accounts.authenticate_token(session, token, clock=context().clock)
     if session.dirty and not one_transaction and not is_postgres(session):
         # SQLite-specific: the same for a deferred transaction that read: redo the stamp as a
         # writer.
-        session.rollback()
-        begin_write(session)
+        uow.rollback()
+        uow.write()
         user = accounts.authenticate_token(session, token, clock=context().clock)
     if session.dirty or not one_transaction:
-        session.commit()  # last_used_at when it changed, whatever the view does; or ends a read
+        uow.commit()  # last_used_at when it changed, whatever the view does; or ends a read
     use_api_user(user)
 
 

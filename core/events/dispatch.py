@@ -30,9 +30,10 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import insert, select, update
 
 from core.clock import Clock
-from core.db import Base, SessionFactory, is_postgres, write_scope
+from core.db import Base, SessionFactory, is_postgres
 from core.events.registry import Handler, registered_names
 from core.events.store import DeliveryStatus, DomainEvent, EventDelivery, loaded
+from core.uow import transaction
 
 MAX_ERROR_LENGTH = 2000
 _DELIVERIES = Base.metadata.tables["domain_event_deliveries"]
@@ -96,7 +97,7 @@ def _dispatch(
         .order_by(DomainEvent.id)
         .limit(limit)
     )
-    with write_scope(session_factory) as session:
+    with transaction(session_factory, write=True) as session:
         if is_postgres(session):
             # PostgreSQL-specific: a concurrent dispatcher takes the events after these
             query = query.with_for_update(skip_locked=True)
@@ -145,7 +146,7 @@ def _deliver_one(
         .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
         .limit(1)
     )
-    with write_scope(session_factory) as session:
+    with transaction(session_factory, write=True) as session:
         if is_postgres(session):
             # PostgreSQL-specific: the row stays locked until the commit; others skip it
             query = query.with_for_update(skip_locked=True)

@@ -28,6 +28,7 @@ from core.clock import Clock
 from core.db import SessionFactory
 from core.errors import DomainError, ValidationFailed
 from core.i18n import DEFAULT_LOCALE, LOCALES, RTL_LOCALES, TRANSLATIONS_DIR
+from core.uow import UnitOfWork
 from core.web.limits import LocalStorage as LocalStorage  # re-exported: the web kit's names
 from core.web.limits import init_limiter
 from core.web.limits import limiter_storage_uri as limiter_storage_uri
@@ -59,18 +60,35 @@ def context() -> WebContext:
     return ctx
 
 
+def unit_of_work() -> UnitOfWork:
+    """The request's unit of work (:class:`core.uow.UnitOfWork`), opened on first use and closed
+    at teardown, which rolls back anything the view did not commit. Its ``actor`` is filled in by
+    :func:`core.web.auth.current_actor`; its ``settings`` are the slices' (``app.extensions``)."""
+    if "uow" not in g:
+        ctx = context()
+        g.uow = UnitOfWork(
+            ctx.session_factory(), ctx.clock, ctx.settings, settings=current_app.extensions
+        )
+    uow: UnitOfWork = g.uow
+    return uow
+
+
 def get_session() -> Session:
-    """The request's session, opened on first use and closed at teardown."""
-    if "db_session" not in g:
-        g.db_session = context().session_factory()
-    session: Session = g.db_session
-    return session
+    """The request's session: its unit of work's."""
+    return unit_of_work().session
+
+
+def _rollback() -> None:
+    """Roll back the request's work, if it has begun any."""
+    uow: UnitOfWork | None = g.get("uow")
+    if uow is not None:
+        uow.rollback()
 
 
 def close_session(_exc: BaseException | None = None) -> None:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.close()  # rolls back anything the view did not commit
+    uow: UnitOfWork | None = g.pop("uow", None)
+    if uow is not None:
+        uow.close()  # rolls back anything the view did not commit
 
 
 # ---------------------------------------------------------------- security headers
@@ -156,8 +174,7 @@ def _csrf_error(exc: CSRFError) -> tuple[Response, int]:
 
 def _unexpected(exc: Exception) -> tuple[Response, int]:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    if "db_session" in g:
-        g.db_session.rollback()  # the error page may need the database (current user)
+    _rollback()  # the error page may need the database (current user)
     try:
         return error_response(500, "internal_error", "Internal error; it has been logged.")
     except Exception:  # the error page itself failed: answer without templates
@@ -190,19 +207,18 @@ def _database_unavailable(exc: Exception) -> tuple[Response, int]:
     elif isinstance(exc, OperationalError) and str(exc.orig).startswith(FTS_ERRORS):
         # SQLite-specific: the search engine refused a query; the database is fine
         log.warning("search syntax refused on %s %s: %s", request.method, request.path, exc.orig)
-        if "db_session" in g:
-            g.db_session.rollback()
+        _rollback()
         return error_response(
             422, "invalid_search", "The search text could not be understood.",
             {"q": "not a search this engine understands; try plain words"},
         )  # fmt: skip
     else:
         log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
+    uow: UnitOfWork | None = g.pop("uow", None)
+    if uow is not None:
         try:
-            session.rollback()
-            session.close()
+            uow.rollback()
+            uow.close()
         except SQLAlchemyError:  # the connection is gone: nothing was committed anyway
             log.warning("rollback after a database failure failed too", exc_info=True)
     try:

@@ -33,7 +33,7 @@ from core.auth import sessions
 from core.errors import AuthenticationFailed, PermissionDenied
 from core.identity.authz import Actor, at_least, can_manage_users, can_read_audit
 from core.identity.models import OrganisationKind, Role, User, UserSession
-from core.web import context, error_response, get_session, wants_json
+from core.web import context, error_response, get_session, unit_of_work, wants_json
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -94,7 +94,7 @@ def load_session_user(key: str) -> SessionUser | None:
     row = sessions.resolve_session(db, token, policy=session_policy(), clock=context().clock)
     touched = db.dirty
     if touched and not (db.new or db.deleted) and all(isinstance(o, UserSession) for o in touched):
-        db.commit()  # the stamp or the expiry alone, never anything of the view's
+        unit_of_work().commit()  # the stamp or the expiry alone, never anything of the view's
     if row is None or row.user_id != int(user_id):
         return None
     user = row.user
@@ -138,6 +138,7 @@ def _unauthorized() -> Any:
 def use_api_user(user: User) -> None:
     """Called by the API after checking a bearer token: this request acts as ``user``."""
     g.api_user = user
+    unit_of_work().actor = None  # the token's user acts from now on
 
 
 def current_account() -> User | None:
@@ -154,11 +155,15 @@ def current_account() -> User | None:
 
 
 def current_actor() -> Actor:
-    """The :class:`Actor` of this request, with the client address for the audit log."""
-    account = current_account()
-    if account is None:
-        raise AuthenticationFailed("authentication required")
-    return Actor.for_user(account, ip=request.remote_addr)
+    """The :class:`Actor` of this request, with the client address for the audit log; kept as
+    the request's unit of work's ``actor`` (until a sign-in or sign-out changes who acts)."""
+    uow = unit_of_work()
+    if uow.actor is None:
+        account = current_account()
+        if account is None:
+            raise AuthenticationFailed("authentication required")
+        uow.actor = Actor.for_user(account, ip=request.remote_addr)
+    return uow.actor
 
 
 def log_in(user: User) -> None:
@@ -187,12 +192,13 @@ def log_out() -> None:
             reason=sessions.EndReason.LOGOUT,
             clock=context().clock,
         )
-        get_session().commit()
+        unit_of_work().commit()
     logout_user()
     _reset_session()
 
 
 def _reset_session() -> None:
+    unit_of_work().actor = None  # whoever acted so far no longer does
     lang = session.get("lang")
     session.clear()
     if lang:

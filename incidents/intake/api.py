@@ -16,13 +16,13 @@ from werkzeug.exceptions import UnsupportedMediaType
 from core.api import paginate, parse_json, parse_query
 from core.api.openapi import Header, Reply, operation
 from core.errors import ValidationFailed
-from core.web import context, get_session
+from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor
 from incidents.blueprints import REFERENCE, WRITE_RATE_LIMIT
 from incidents.blueprints import api as bp
 from incidents.intake.attachments import add_attachment
 from incidents.intake.checks import rule_errors
-from incidents.intake.idempotency import MAX_KEY_LENGTH, begin_write, check_key, submit_once
+from incidents.intake.idempotency import MAX_KEY_LENGTH, check_key, submit_once
 from incidents.intake.queries import incident_list
 from incidents.intake.schemas import (
     AttachmentOut,
@@ -151,11 +151,11 @@ def _uploaded_file() -> FileStorage:
 def create() -> ResponseReturnValue:
     data, key = _submission()
     session = get_session()
-    begin_write(session)
+    unit_of_work().write()
     result = submit_once(
         session, current_actor(), data, key=key, clock=context().clock, settings=_settings()
     )
-    session.commit()
+    unit_of_work().commit()
     body = jsonify(incident_out(result.incident).model_dump(mode="json"))
     if not result.created:
         return body, 200
@@ -210,7 +210,7 @@ def detail(reference: str) -> ResponseReturnValue:
 def attach(reference: str) -> ResponseReturnValue:
     upload = _uploaded_file()  # read before the write lock is taken (SQLite)
     session, actor, settings = get_session(), current_actor(), _settings()
-    begin_write(session)
+    unit_of_work().write()
     incident = get_incident(session, actor, reference)
     attachment = add_attachment(
         session,
@@ -222,5 +222,5 @@ def attach(reference: str) -> ResponseReturnValue:
         upload_dir=settings.upload_dir,
         max_bytes=settings.max_upload_bytes,
     )
-    session.commit()
+    unit_of_work().commit()
     return jsonify(AttachmentOut.model_validate(attachment).model_dump(mode="json")), 201

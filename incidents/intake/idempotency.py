@@ -32,7 +32,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from core.db import begin_write as begin_write  # re-exported: the intake adapters use it
 from core.db import is_postgres
 from core.errors import Conflict, NotFound
 from core.identity.authz import Actor

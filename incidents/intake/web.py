@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage
 from core.errors import AuthenticationFailed, NotFound, ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import Organisation, User
-from core.web import context, get_session
+from core.web import context, get_session, unit_of_work
 from core.web.auth import current_account, current_actor, login_required
 from incidents.blueprints import pages as bp
 from incidents.intake.attachments import TooLarge, add_attachment, open_attachment
@@ -65,15 +65,15 @@ def _submit(form: IncidentForm, actor: Actor) -> Incident | None:
     try:
         incident = submit_incident(session, actor, submission, clock=clock, settings=settings)
     except ValidationFailed as exc:
-        session.rollback()
+        unit_of_work().rollback()
         form.show_errors({name: _service_error(detail) for name, detail in exc.fields.items()})
         return None
     errors = _attach(session, actor, incident, _uploads(form), settings)
     if errors:
-        session.rollback()  # nothing is kept, the reference number included
+        unit_of_work().rollback()  # nothing is kept, the reference number included
         form.show_errors(errors)
         return None
-    session.commit()
+    unit_of_work().commit()
     return incident
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, at_least
 from core.identity.models import CERT_ROLES, Organisation, Role, User
-from core.web import context, get_session
+from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, login_required
 from incidents.queue import bulk as queue_bulk
 from incidents.queue import saved_filters
@@ -110,10 +110,10 @@ def save_filter() -> ResponseReturnValue:
     if form.validate():
         try:
             saved_filters.save_filter(session, actor, form.name.data, f, clock=context().clock)
-            session.commit()
+            unit_of_work().commit()
             flash(_("Filter saved."), "success")
         except (ValidationFailed, Conflict) as exc:
-            session.rollback()
+            unit_of_work().rollback()
             flash(_("Not saved: %(why)s", why="; ".join(exc.fields.values())), "danger")
     else:
         flash(_("Give the filter a name."), "danger")
@@ -127,7 +127,7 @@ def delete_filter(filter_id: int) -> ResponseReturnValue:
     if not DeleteFilterForm().validate():
         raise PermissionDenied("invalid form")
     saved_filters.delete_filter(session, actor, filter_id, clock=context().clock)
-    session.commit()
+    unit_of_work().commit()
     flash(_("Filter deleted."), "success")
     return redirect(url_for(".index"))
 
@@ -153,12 +153,12 @@ def bulk() -> ResponseReturnValue:
     except ValidationFailed as exc:
         errors = exc.fields
     if errors:
-        session.rollback()  # all or nothing
+        unit_of_work().rollback()  # all or nothing
         flash(_("Nothing was changed:"), "danger")
         for where, problem in errors.items():
             flash(f"{where} — {problem}", "danger")
     else:
-        session.commit()
+        unit_of_work().commit()
         flash(_("%(count)s incidents updated.", count=len(set(references))), "success")
     return redirect(back)
 

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from core.errors import Conflict, ValidationFailed
-from core.web import context, fetch_page, get_session, page_number
+from core.web import context, fetch_page, get_session, page_number, unit_of_work
 from core.web.auth import current_actor, login_required
 from incidents.access import visible
 from incidents.blueprints import pages as bp
@@ -48,10 +48,10 @@ def answer(reference: str) -> ResponseReturnValue:
         try:
             reporter_answer(session, actor, incident, form.body.data, clock=context().clock)
         except (ValidationFailed, Conflict) as exc:
-            session.rollback()
+            unit_of_work().rollback()
             form.show_errors(exc.fields or {"": exc.message})
         else:
-            session.commit()
+            unit_of_work().commit()
             return redirect(url_for(".track", reference=incident.reference, _anchor="conversation"))
     return _track_page(incident, form, status=422)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from core.commands import CliContext, fail_on_domain_error, pass_ctx
-from core.db import session_scope
 from core.identity.authz import Actor
 from incidents.reporting.dashboard import parse_period
 from incidents.reporting.stats import as_csv, as_json, statistics
@@ -37,8 +36,8 @@ def stats(ctx: CliContext, first: str, last: str, fmt: str, output: Path | None)
     """Counts by RSIT class, sector, priority and month with MTTA and MTTR, over every
     incident received between --from and --to (days in CERT_TIMEZONE)."""
     period = parse_period(first, last, zone=ctx.config.timezone)
-    with session_scope(ctx.session_factory) as session:
-        figures = statistics(session, Actor.system("cli:stats"), period, now=ctx.clock.now())
+    with ctx.unit_of_work() as uow:
+        figures = statistics(uow.session, Actor.system("cli:stats"), period, now=ctx.clock.now())
     body = as_csv(figures) if fmt == "csv" else json.dumps(as_json(figures), indent=2) + "\n"
     if output is None:
         click.echo(body, nl=False)

@@ -17,12 +17,11 @@ from flask.typing import ResponseReturnValue
 from core.api import paginate, parse_json
 from core.api.openapi import Reply, operation
 from core.identity.authz import Actor
-from core.web import context, get_session
+from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor
 from incidents.blueprints import REFERENCE, WRITE_RATE_LIMIT
 from incidents.blueprints import api as bp
 from incidents.intake.api import incident_out
-from incidents.intake.idempotency import begin_write
 from incidents.intake.schemas import IncidentOut
 from incidents.intake.service import get_incident
 from incidents.models import Incident, IncidentEvent
@@ -64,7 +63,7 @@ def incident_for_write(reference: str, *, staff_only: str | None = None) -> tupl
     reporters with 403 before validation.
     """
     session, actor = get_session(), current_actor()
-    begin_write(session)
+    unit_of_work().write()
     incident = get_incident(session, actor, reference)
     if staff_only is not None:
         workflow.require_staff(actor, staff_only)
@@ -99,12 +98,12 @@ def event_renderer(actor: Actor) -> Callable[[IncidentEvent], EventOut]:
 
 
 def _incident_reply(incident: Incident) -> ResponseReturnValue:
-    get_session().commit()
+    unit_of_work().commit()
     return jsonify(incident_out(incident).model_dump(mode="json"))
 
 
 def _event_reply(event: IncidentEvent, actor: Actor) -> ResponseReturnValue:
-    get_session().commit()
+    unit_of_work().commit()
     return jsonify(event_renderer(actor)(event).model_dump(mode="json")), 201
 
 

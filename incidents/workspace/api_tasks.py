@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from core.api import paginate, parse_json
 from core.api.openapi import Reply, operation
-from core.web import context, get_session
+from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor
 from incidents.blueprints import REFERENCE, WRITE_RATE_LIMIT
 from incidents.blueprints import api as bp
@@ -88,7 +88,7 @@ def task_create(reference: str) -> ResponseReturnValue:
         session, actor, incident, data.title, clock=context().clock,
         assignee=assignee, due_at=data.due_at,
     )  # fmt: skip
-    session.commit()
+    unit_of_work().commit()
     return jsonify(task_out(task).model_dump(mode="json")), 201
 
 
@@ -110,7 +110,7 @@ def task_templates(reference: str) -> ResponseReturnValue:
     added = tasks.apply_templates(
         get_session(), actor, incident, clock=context().clock, locale=data.locale
     )
-    get_session().commit()
+    unit_of_work().commit()
     body = TasksAdded(items=[task_out(t) for t in added])
     return jsonify(body.model_dump(mode="json")), 201
 
@@ -131,7 +131,7 @@ def task_update(reference: str, task_id: int) -> ResponseReturnValue:
     session = get_session()
     task = tasks.get_task(session, actor, incident, task_id)
     tasks.complete_task(session, actor, task, clock=context().clock, done=data.done)
-    session.commit()
+    unit_of_work().commit()
     return jsonify(task_out(task).model_dump(mode="json"))
 
 
@@ -159,7 +159,7 @@ def merge_into(reference: str) -> ResponseReturnValue:
         session, actor, survivor, other, clock=context().clock, settings=settings(),
         confirm_organisations=data.confirm_organisations,
     )  # fmt: skip
-    session.commit()
+    unit_of_work().commit()
     return jsonify(incident_out(survivor).model_dump(mode="json"))
 
 
@@ -196,5 +196,5 @@ def link_create(reference: str) -> ResponseReturnValue:
     session = get_session()
     other = get_incident(session, actor, data.reference)
     merge.link(session, actor, incident, other, clock=context().clock)
-    session.commit()
+    unit_of_work().commit()
     return _links(incident), 201

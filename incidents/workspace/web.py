@@ -25,7 +25,7 @@ from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import User
-from core.web import context, get_session, int_arg
+from core.web import context, get_session, int_arg, unit_of_work
 from core.web.auth import current_actor, login_required
 from incidents.access import can_see
 from incidents.intake.service import get_incident
@@ -290,13 +290,13 @@ def _act(reference: str, key: str | None, call: Call, *, anchor: str) -> Respons
         try:
             result = call(session, actor, incident, form)
         except (ValidationFailed, Conflict) as exc:
-            session.rollback()
+            unit_of_work().rollback()
             if form is None:
                 flash("; ".join(exc.fields.values()) or exc.message, "error")
                 return redirect(url_for(".show", reference=incident.reference, _anchor=anchor))
             form.show_errors(exc.fields or {"": exc.message})
         else:
-            session.commit()
+            unit_of_work().commit()
             target = result if isinstance(result, Incident) else incident
             return redirect(_back(actor, target, anchor))
     return _page(incident, {key: form} if key and form else {}, status=422)

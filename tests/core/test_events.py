@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock, SystemClock
-from core.db import SessionFactory, session_scope
+from core.db import SessionFactory
 from core.events import (
     DeliveryStatus,
     DomainEvent,
@@ -28,6 +28,7 @@ from core.events import (
     record_event,
     register_events,
 )
+from core.uow import transaction
 from tests.kit.events import (
     ACTOR,
     Ping,
@@ -41,12 +42,12 @@ from tests.kit.events import (
 
 
 def deliveries(factory: SessionFactory) -> list[EventDelivery]:
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         return list(session.scalars(select(EventDelivery).order_by(EventDelivery.id)))
 
 
 def event_count(factory: SessionFactory) -> int:
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         return session.scalar(select(func.count()).select_from(DomainEvent)) or 0
 
 
@@ -64,7 +65,7 @@ def test_an_event_of_a_rolled_back_transaction_leaves_no_row(
         savepoint.rollback()
     assert event_count(factory) == 0
     [event_id] = record(factory, clock, 3)
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         row = session.get_one(DomainEvent, event_id)
         assert (row.name, row.payload, row.aggregate_type, row.aggregate_id) == (
             "probe.pinged",
@@ -201,7 +202,7 @@ def test_an_event_whose_stored_payload_no_longer_fits_fails_its_delivery(
     factory: SessionFactory, clock: FrozenClock
 ) -> None:
     [event_id] = record(factory, clock, 1)
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         session.get_one(DomainEvent, event_id).payload = {"n": "one"}
     handlers = [Handler("audit", {Probe.PINGED}, effect("audit"))]
     counts = deliver_events(factory, handlers, clock=clock, max_attempts=1)
@@ -215,7 +216,7 @@ def test_events_without_subscriber_are_dispatched_without_delivery(
     record(factory, clock, 1, 2)
     handlers = [Handler("pongs", {Probe.PONGED}, effect("pongs"))]
     assert deliver_events(factory, handlers, clock=clock)["dispatched"] == 0
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         undispatched = select(DomainEvent).where(DomainEvent.dispatched_at.is_(None))
         assert session.scalars(undispatched).all() == []
     assert deliveries(factory) == []

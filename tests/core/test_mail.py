@@ -17,10 +17,11 @@ from sqlalchemy.orm import sessionmaker
 import cert.cli.mail  # noqa: F401  (registers ``cert mail``)
 from core.clock import FrozenClock
 from core.config import SmtpSettings
-from core.db import SessionFactory, session_scope
+from core.db import SessionFactory
 from core.mail import enqueue_mail
 from core.mailers import MemoryMailer, SmtpMailer
 from core.outbox import OutboxMessage, OutboxStatus
+from core.uow import transaction
 from tests.dbs import TestDatabase
 from tests.kit.outbox import DOMAIN, MAIL_FROM, all_rows, drain, mailer_for, queue
 from tests.kit.smtp import SmtpServer, free_port, smtp_server
@@ -45,7 +46,7 @@ def test_mail_queued_in_a_rolled_back_transaction_is_never_sent(
 def test_multipart_message_arrives_as_queued(
     factory: SessionFactory, clock: FrozenClock, smtp: SmtpServer
 ) -> None:
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         row = enqueue_mail(
             session,
             to="dsi@sante.example",
@@ -152,7 +153,7 @@ def test_expired_lease_is_resent_with_the_same_message_id_a_live_one_is_not(
     factory: SessionFactory, clock: FrozenClock, smtp: SmtpServer
 ) -> None:
     dead, alive = queue(factory, clock, 2)
-    with session_scope(factory) as session:  # two senders were killed while sending
+    with transaction(factory) as session:  # two senders were killed while sending
         for message_id, lease in ((dead, -1), (alive, 60)):
             session.execute(
                 update(OutboxMessage)

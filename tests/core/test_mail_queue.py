@@ -16,12 +16,13 @@ import cert.cli.mail  # noqa: F401  (registers ``cert mail``)
 from cert.cli import CliContext, cli
 from core.clock import FrozenClock, SystemClock
 from core.config import parse_smtp_url
-from core.db import SessionFactory, session_scope
+from core.db import SessionFactory
 from core.errors import ValidationFailed
 from core.mail import domain_of, enqueue_mail
 from core.mail_sender import build_message, exponential_backoff
 from core.mailers import SmtpMailer, is_permanent
 from core.outbox import OutboxMessage, OutboxStatus
+from core.uow import transaction
 from tests.dbs import TestDatabase
 from tests.kit.outbox import DOMAIN, MAIL_FROM, queue
 from tests.kit.smtp import SmtpServer, smtp_server
@@ -119,7 +120,7 @@ def test_cli_send_pending_delivers_and_prints_counts(
         assert result.output.strip() == "sent: 2  retried: 0  failed: 0"
         assert smtp.handler.per_message_id() == dict.fromkeys(ids, 1)
 
-        with session_scope(factory) as session:
+        with transaction(factory) as session:
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.message_id == ids[0])

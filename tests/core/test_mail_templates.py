@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from core.clock import FrozenClock
-from core.db import SessionFactory, session_scope
+from core.db import SessionFactory
 from core.errors import ValidationFailed
 from core.mail import insert_template_mail
 from core.mail_sender import rendered
 from core.mailers import MemoryMailer
 from core.outbox import OutboxMessage, OutboxStatus
+from core.uow import transaction
 from tests.kit.outbox import DOMAIN, all_rows, drain
 
 ACKNOWLEDGEMENT = "incidents:incidents/email/acknowledgement"
@@ -40,7 +41,7 @@ def context(**changes: Any) -> dict[str, Any]:
 def queue_template(
     factory: SessionFactory, clock: FrozenClock, *, template: str = ACKNOWLEDGEMENT, **kw: Any
 ) -> int:
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         return insert_template_mail(
             session,
             to=kw.pop("to", "rssi@sante.gov.ma"),
@@ -93,7 +94,7 @@ def test_a_retry_sends_the_text_rendered_the_first_time(
     assert drain(factory, MemoryMailer(fail_with=OSError("down")), clock)["retried"] == 1
     [row] = all_rows(factory)
     first = rendered(row)
-    with session_scope(factory) as session:  # a later context change must not alter the message
+    with transaction(factory) as session:  # a later context change must not alter the message
         stored = session.scalars(select(OutboxMessage)).one()
         stored.template_context = context(recipient_name="Quelqu'un d'autre")
     clock.advance(hours=1)

@@ -21,9 +21,10 @@ from core.auth import passwords
 from core.auth import services as accounts
 from core.auth.sessions import start_session
 from core.clock import FrozenClock
-from core.db import make_session_factory, session_scope
+from core.db import make_session_factory
 from core.errors import ValidationFailed
 from core.identity.models import UserSession
+from core.uow import transaction
 from tests.dbs import TestDatabase
 from tests.factories import PASSWORD, SYSTEM, make_org, make_user
 from tests.webclient import csrf_token, login, text
@@ -279,7 +280,7 @@ def test_cli_set_password_and_end_sessions_end_the_users_sessions(
     clock = FrozenClock(dt.datetime.now(dt.UTC))
 
     def open_two() -> None:
-        with session_scope(factory) as db:
+        with transaction(factory) as db:
             user = accounts.get_user_by_email(db, EMAIL)
             for _ in range(2):
                 start_session(db, user, ip="192.0.2.1", user_agent="x", clock=clock)

@@ -22,8 +22,9 @@ from core.auth import sessions as web_sessions
 from core.auth import throttle
 from core.clock import FrozenClock
 from core.config import ConfigError, load_config
-from core.db import make_session_factory, session_scope
+from core.db import make_session_factory
 from core.identity.models import LoginThrottle, User, UserSession
+from core.uow import transaction
 from tests.dbs import TestDatabase
 from tests.factories import PASSWORD, SYSTEM, make_user
 from tests.webclient import csrf_token, login, logout, text
@@ -291,12 +292,12 @@ def test_the_scheduler_job_purges_sessions_and_spent_throttles(
 ) -> None:
     factory = make_session_factory(fresh_database.engine)
     clock = FrozenClock()
-    with session_scope(factory) as db:
+    with transaction(factory) as db:
         user = make_user(db, clock)
         web_sessions.start_session(db, user, ip="192.0.2.1", user_agent="old", clock=clock)
         throttle.record_failure(db, "someone@example.gov.ma", now=clock.now())
     clock.advance(hours=2)
-    with session_scope(factory) as db:
+    with transaction(factory) as db:
         user = db.get(User, user.id)
         assert user is not None
         web_sessions.start_session(db, user, ip="192.0.2.2", user_agent="new", clock=clock)

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import FrozenClock
-from core.db import session_scope
 from core.errors import ValidationFailed
 from core.events import DomainEvent, Event, Handler, deliver_events, events_of
 from core.identity.authz import Actor
+from core.uow import transaction
 from incidents import events as incident_events
 from incidents.events import IncidentEventName as Name
 from incidents.models import Incident, IncidentStatus
@@ -269,7 +269,7 @@ def test_a_subscribed_handler_receives_the_incident_events_once(
 ) -> None:
     factory = sessionmaker(bind=fresh_database.engine, expire_on_commit=False)
     clock = FrozenClock()
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         w = make_world(session, clock)
         incident = report(session, clock, w.reporter)
         workflow.assign(session, Actor.for_user(w.analyst), incident, w.analyst, clock=clock)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.audit import AuditAction
 from core.clock import FrozenClock, SystemClock
-from core.db import SessionFactory, session_scope
+from core.db import SessionFactory
 from core.events import (
     Event,
     EventName,
@@ -20,6 +20,7 @@ from core.events import (
     register_events,
 )
 from core.identity.authz import Actor
+from core.uow import transaction
 
 ACTOR = Actor.system("test")
 
@@ -50,7 +51,7 @@ def ping(n: int) -> Event:
 
 
 def record(factory: SessionFactory, clock: FrozenClock | SystemClock, *ns: int) -> list[int]:
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         return [record_event(session, ping(n), clock=clock) for n in ns]
 
 
@@ -69,7 +70,7 @@ def effect(name: str, log: list[Event] | None = None) -> Callable[[Session, Even
 
 def effects(factory: SessionFactory) -> dict[tuple[str, str], int]:
     """(handler, event id) → how many effect rows it left."""
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         rows = session.execute(
             select(audit.AuditEntry.actor_label, audit.AuditEntry.object_id, func.count())
             .where(audit.AuditEntry.action == "probe.handled")

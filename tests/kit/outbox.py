@@ -8,11 +8,12 @@ from sqlalchemy.orm import selectinload
 import cert.cli.mail  # noqa: F401  (registers ``cert mail``)
 from core.clock import FrozenClock, SystemClock
 from core.config import SmtpSettings
-from core.db import SessionFactory, session_scope
+from core.db import SessionFactory
 from core.mail import enqueue_mail
 from core.mail_sender import drain_outbox
 from core.mailers import Mailer, SmtpMailer
 from core.outbox import OutboxMessage
+from core.uow import transaction
 from tests.kit.smtp import SmtpServer
 
 MAIL_FROM = "Vigie <cert@cert.example>"
@@ -21,7 +22,7 @@ DOMAIN = "cert.example"
 
 def queue(factory: SessionFactory, clock: FrozenClock | SystemClock, count: int = 1) -> list[str]:
     """Commit ``count`` messages; return their Message-IDs."""
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         rows = [
             enqueue_mail(
                 session,
@@ -37,7 +38,7 @@ def queue(factory: SessionFactory, clock: FrozenClock | SystemClock, count: int 
 
 
 def all_rows(factory: SessionFactory) -> list[OutboxMessage]:
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         query = select(OutboxMessage).options(selectinload(OutboxMessage.attempt_log))
         return list(session.scalars(query.order_by(OutboxMessage.id)))
 

@@ -13,10 +13,10 @@ from cert.app import create_app
 from core.auth.services import create_token
 from core.clock import SystemClock
 from core.config import SmtpSettings
-from core.db import session_scope
 from core.identity.authz import Actor
 from core.mail_sender import drain_outbox
 from core.mailers import SmtpMailer
+from core.uow import transaction
 from tests.dbs import TestDatabase
 from tests.factories import make_org, make_user
 from tests.kit.smtp import smtp_server
@@ -38,7 +38,7 @@ def test_acknowledgement_arrives_at_the_smtp_server(
 ) -> None:
     factory = sessionmaker(bind=fresh_database.engine, expire_on_commit=False)
     clock = SystemClock()
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         org = make_org(session, clock, slug="min-sante")
         user = make_user(session, clock, org=org, email="rssi@sante.gov.ma", locale=locale)
         _token, secret = create_token(session, Actor.system("test"), user, label="t", clock=clock)

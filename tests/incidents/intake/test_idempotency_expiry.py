@@ -21,10 +21,11 @@ from cert.app import create_app
 from cert.cli import cli
 from core.clock import FrozenClock
 from core.config import Config, ConfigError, load_config
-from core.db import SessionFactory, make_session_factory, session_scope
+from core.db import SessionFactory, make_session_factory
 from core.identity.authz import Actor
 from core.identity.models import Organisation
 from core.jobs import JobStatus, apscheduler_jobs, run_slot, slot_for
+from core.uow import transaction
 from incidents.intake import jobs as intake_jobs
 from incidents.intake.idempotency import purge_expired_keys, submit_once
 from incidents.intake.schemas import IncidentSubmission
@@ -193,7 +194,7 @@ def _config(db: TestDatabase, tmp_path: Path, **overrides: object) -> Config:
 def _submit_with_keys(factory: SessionFactory, clock: FrozenClock, *names: str) -> None:
     """One incident per key, through the real service, committed."""
     data = IncidentSubmission.model_validate(PHISHING)
-    with session_scope(factory) as session:
+    with transaction(factory) as session:
         actor = Actor.for_user(make_user(session, clock, password=None))
         for name in names:
             submit_once(session, actor, data, key=name, clock=clock, settings=IntakeSettings())

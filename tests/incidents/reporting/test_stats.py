@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from cert.cli import cli, load_commands
 from core.clock import FrozenClock
-from core.db import make_session_factory, session_scope
+from core.db import make_session_factory
 from core.identity.authz import Actor
+from core.uow import transaction
 from incidents.reporting.stats import as_csv, as_json, human_duration, safe_cell, statistics
 from tests.dbs import TestDatabase
 from tests.factories import PASSWORD, make_org, make_user
@@ -127,7 +128,7 @@ def test_bad_parameters_are_422_naming_them(
 def test_the_cli_writes_csv_and_json(
     fresh_database: TestDatabase, tmp_path: Path, clock: FrozenClock
 ) -> None:
-    with session_scope(make_session_factory(fresh_database.engine)) as session:
+    with transaction(make_session_factory(fresh_database.engine)) as session:
         build(session, clock)
     env = {
         "CERT_DATABASE_URL": fresh_database.url,
