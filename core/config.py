@@ -79,6 +79,7 @@ class Config:
     db_statement_timeout_seconds: float = 30.0  # PostgreSQL: a web request's statement at most
     events_interval_seconds: int = 5  # domain events delivered to their handlers this often
     events_max_attempts: int = 8  # a handler failing this many times: delivery marked failed
+    events_retention_days: int = 30  # delivered domain events older than this are purged
     # Argon2id cost of new password hashes (core.auth.hashing); at least OWASP's minimum
     argon2_time_cost: int = hashing.PRODUCTION.time_cost
     argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
@@ -301,6 +302,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     ),
     "CERT_EVENTS_INTERVAL": ("events_interval_seconds", _int_up_to(3600)),
     "CERT_EVENTS_MAX_ATTEMPTS": ("events_max_attempts", _int_up_to(100)),
+    "CERT_EVENTS_RETENTION_DAYS": ("events_retention_days", _int_up_to(3650)),
     "CERT_ARGON2_TIME_COST": ("argon2_time_cost", _int_up_to(100)),
     "CERT_ARGON2_MEMORY_KIB": ("argon2_memory_kib", _int_up_to(4 * 1024 * 1024, minimum=8)),
     "CERT_ARGON2_PARALLELISM": ("argon2_parallelism", _int_up_to(64)),
