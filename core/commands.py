@@ -23,13 +23,22 @@ from core.errors import DomainError
 
 @dataclass
 class CliContext:
-    """Built lazily so that ``--help`` works without configuration or a database."""
+    """Built lazily so that ``--help`` works without configuration or a database.
+
+    ``settings_hooks``: the slices' settings hooks (:attr:`core.slices.Slice.settings`, set by
+    the application's ``cert`` group), run when the configuration loads: a slice's bad setting
+    (``CERT_SLA_POLICY``) stops every command that reads the configuration, with the one-line
+    :class:`~core.config.ConfigError` that stops the web application.
+    """
 
     clock: Clock = field(default_factory=SystemClock)
+    settings_hooks: tuple[Callable[[Config], object], ...] = ()
 
     @cached_property
     def config(self) -> Config:
         config = load_config()
+        for build in self.settings_hooks:
+            build(config)
         hashing.configure(config.password_hashing, testing=config.testing)
         return config
 

@@ -20,7 +20,10 @@ from core.slices import Slice
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Vigie: incident-response coordination for a national CERT."""
-    ctx.call_on_close(ctx.ensure_object(CliContext).close)
+    context = ctx.ensure_object(CliContext)
+    # the slices' settings are built when a command loads the configuration: a bad one stops it
+    context.settings_hooks = tuple(s.settings for s in SLICES if s.settings is not None)
+    ctx.call_on_close(context.close)
 
 
 # The application's own commands: modules under cert.cli that register them on ``cli`` when
