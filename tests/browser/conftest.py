@@ -36,7 +36,7 @@ from incidents.intake.service import submit_incident
 from incidents.models import Incident
 from incidents.settings import IntakeSettings
 from tests.dbs import BACKENDS, TestDatabase, create_database
-from tests.factories import PASSWORD, make_org, make_user
+from tests.kit.factories import PASSWORD, make_org, make_user
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Page, Playwright

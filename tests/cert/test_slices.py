@@ -30,7 +30,7 @@ from core.db import Base
 from core.identity.models import Role
 from core.jobs import JobContext
 from core.slices import Job, Slice
-from tests.factories import make_token, make_user
+from tests.kit.factories import make_token, make_user
 
 # The application's own blueprints: the /api/v1 container (core.api.register) and the sign-in
 # pages (cert.accounts); everything else is a slice's.

@@ -14,8 +14,8 @@ from core import audit
 from core.audit import AuditAction, AuditEntry
 from core.clock import FrozenClock
 from core.identity.models import ApiToken, Role, User
-from tests.factories import PASSWORD, SYSTEM, make_org, make_token, make_user
-from tests.webclient import csrf_token, login, text
+from tests.kit.factories import PASSWORD, SYSTEM, make_org, make_token, make_user
+from tests.kit.web import csrf_token, login, text
 
 
 class ProbeAction(AuditAction):

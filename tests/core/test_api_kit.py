@@ -22,8 +22,8 @@ from core.clock import FrozenClock
 from core.errors import Conflict
 from core.identity.models import Role, User
 from core.web.auth import current_actor, require_at_least
-from tests.factories import PASSWORD, SYSTEM, make_org, make_token, make_user
-from tests.webclient import login
+from tests.kit.factories import PASSWORD, SYSTEM, make_org, make_token, make_user
+from tests.kit.web import login
 
 probe = Blueprint("probe", __name__, url_prefix="/probe")
 

@@ -25,8 +25,8 @@ from core.db import make_session_factory, session_scope
 from core.errors import ValidationFailed
 from core.identity.models import UserSession
 from tests.dbs import TestDatabase
-from tests.factories import PASSWORD, SYSTEM, make_org, make_user
-from tests.webclient import csrf_token, login, text
+from tests.kit.factories import PASSWORD, SYSTEM, make_org, make_user
+from tests.kit.web import csrf_token, login, text
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"cert.cli.{_name}")

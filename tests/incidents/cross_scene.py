@@ -24,8 +24,8 @@ from core.identity.models import Role, User
 from incidents.intake.attachments import add_attachment
 from incidents.models import Incident
 from incidents.workspace import merge, workflow
-from tests.factories import PASSWORD, make_user
 from tests.incidents.workspace_helpers import SETTINGS, World, make_world, report
+from tests.kit.factories import PASSWORD, make_user
 
 SURVIVOR = {
     "title": "Hameçonnage du webmail de l'Intérieur",

@@ -16,8 +16,8 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Incident
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
-from tests.webclient import csrf_token, text
+from tests.kit.factories import make_org, make_user
+from tests.kit.web import csrf_token, text
 
 SETTINGS = IntakeSettings()
 

@@ -14,10 +14,10 @@ from core.clock import FrozenClock
 from core.inputs import MAX_ID, MAX_OFFSET
 from core.markings import Pap, Tlp
 from incidents.rules.taxonomy import rsit_classes
-from tests.factories import make_token
 from tests.incidents.openapi_helpers import operations, resolve
 from tests.incidents.workspace_helpers import make_world
 from tests.kit.api import PHISHING, bearer, envelope
+from tests.kit.factories import make_token
 
 RSIT_TYPES = {t.id for c in rsit_classes().values() for t in c.types}
 

@@ -37,8 +37,8 @@ from core.clock import FrozenClock
 from core.identity.models import User
 from incidents.rules.taxonomy import rsit_classes
 from incidents.workspace import tasks
-from tests.factories import make_token
 from tests.incidents.workspace_helpers import World, make_world, report
+from tests.kit.factories import make_token
 
 pytestmark = pytest.mark.slow
 

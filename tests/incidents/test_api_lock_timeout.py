@@ -24,8 +24,8 @@ from core.outbox import OutboxMessage
 from core.web import RETRY_AFTER_SECONDS, get_session
 from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from tests.dbs import TestDatabase, create_database
-from tests.factories import make_org, make_token, make_user
 from tests.kit.api import PHISHING, URL, bearer, envelope
+from tests.kit.factories import make_org, make_token, make_user
 from tests.kit.hashing import CHEAP_SETTINGS
 
 HELD_FOR = 8.0  # seconds the table stays locked: far beyond the timeouts under test

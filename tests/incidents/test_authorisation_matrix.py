@@ -33,10 +33,10 @@ from incidents.models import Incident
 from incidents.queue import saved_filters
 from incidents.queue.filter import QueueFilter
 from incidents.workspace import merge, observables_admin, tasks, workflow
-from tests.factories import make_user
 from tests.incidents.workspace_helpers import World, make_world, report
 from tests.kit.callers import Caller
-from tests.webclient import text
+from tests.kit.factories import make_user
+from tests.kit.web import text
 
 # ------------------------------------------------------------------ outcomes and roles
 OK = "allowed"  # past authorisation: 2xx, a redirect elsewhere than /login, or 400/409/422

@@ -15,11 +15,11 @@ from core.identity.authz import Actor
 from core.mail_sender import rendered
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import merge, workflow
-from tests.factories import PASSWORD, make_token
 from tests.incidents.cross_scene import DUPLICATE, SURVIVOR, Cross, build, confirm
 from tests.incidents.workspace_helpers import SETTINGS, World, make_world, outbox, report
 from tests.kit.api import PHISHING, URL, bearer, envelope
-from tests.webclient import csrf_token, login, text
+from tests.kit.factories import PASSWORD, make_token
+from tests.kit.web import csrf_token, login, text
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from core.clock import FrozenClock
 from core.identity.authz import Actor
 from incidents.origins import observables_for
 from incidents.workspace import merge, workflow
-from tests.factories import PASSWORD
 from tests.incidents.cross_scene import ATTACHMENT, DUPLICATE, SURVIVOR, Cross, build, confirm
 from tests.incidents.workspace_helpers import SETTINGS, World, make_world, report
-from tests.webclient import login, logout, text
+from tests.kit.factories import PASSWORD
+from tests.kit.web import login, logout, text
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentEvent
 from incidents.settings import IntakeSettings
-from tests.factories import PASSWORD, make_org, make_user
 from tests.kit.api import PHISHING
+from tests.kit.factories import PASSWORD, make_org, make_user
 
 SETTINGS = IntakeSettings()
 
@@ -41,7 +41,7 @@ class World:
 
 def make_world(session: Session, clock: FrozenClock, *, login: bool = False) -> World:
     """Users without passwords (hashing is slow) unless ``login``: then the reporters, the
-    analyst and the lead can log in with ``tests.factories.PASSWORD``."""
+    analyst and the lead can log in with ``tests.kit.factories.PASSWORD``."""
     secret = PASSWORD if login else None
     interieur = make_org(session, clock, slug="min-interieur")
     sante = make_org(session, clock, slug="min-sante")

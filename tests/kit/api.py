@@ -13,21 +13,9 @@ from werkzeug.test import TestResponse
 from core.clock import FrozenClock
 from core.identity.models import Organisation, Role, User
 from incidents.models import Incident
-from tests.factories import make_token, make_user
+from tests.kit.factories import PHISHING, make_token, make_user
 
 URL = "/api/v1/incidents"
-PHISHING: dict[str, Any] = {
-    "title": "Campagne de phishing visant la messagerie du ministère",
-    "description": (
-        "Plusieurs agents ont reçu un courriel de securite[@]interieur-gov[.]ma contenant le lien "
-        "hxxps://webmail-interieur[.]com/login.php. Connexions depuis 185.220.101[.]4 ; "
-        "le fichier facture.pdf et la version 1.2.3.4 du client ne sont pas des indicateurs."
-    ),
-    "category": "fraud",
-    "type": "phishing",
-    "impact": "high",
-    "urgency": "high",
-}
 
 
 def bearer(secret: str, **headers: str) -> dict[str, str]:

@@ -26,8 +26,8 @@ from core.identity.authz import Actor
 from incidents.demo.synthetic import generate_incidents
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase, create_database
-from tests.factories import make_org, make_token, make_user
 from tests.kit.api import PHISHING, URL, bearer
+from tests.kit.factories import make_org, make_token, make_user
 from tests.kit.hashing import CHEAP_SETTINGS
 
 GRANULE = 100  # instructions per progress-handler call

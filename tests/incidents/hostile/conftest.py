@@ -23,10 +23,10 @@ from incidents.models import (
     IncidentObservable,
     IncidentTask,
 )
-from tests.factories import PASSWORD, make_token, make_user
 from tests.incidents.workspace_helpers import World, make_world, report
 from tests.kit.api import bearer, envelope
-from tests.webclient import login
+from tests.kit.factories import PASSWORD, make_token, make_user
+from tests.kit.web import login
 
 API = "/api/v1/incidents"
 TABLES = (Incident, IncidentEvent, IncidentObservable, IncidentTask, Attachment, AuditEntry)

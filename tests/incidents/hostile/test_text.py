@@ -24,8 +24,8 @@ from incidents.models import (
 from tests.incidents.hostile.conftest import API, counts, named, nothing_written, signed_in
 from tests.incidents.workspace_helpers import World, report
 from tests.kit.api import BOUNDARY, PHISHING, envelope, multipart
-from tests.webclient import csrf_token
-from tests.webclient import text as page_text
+from tests.kit.web import csrf_token
+from tests.kit.web import text as page_text
 
 
 # ---------------------------------------------------------------- NUL characters

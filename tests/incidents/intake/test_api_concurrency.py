@@ -22,8 +22,8 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
-from tests.factories import make_org, make_token, make_user
 from tests.kit.api import PHISHING, URL, bearer
+from tests.kit.factories import make_org, make_token, make_user
 from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.threads import in_parallel
 

@@ -33,7 +33,7 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Attachment, Incident, IncidentEvent
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
+from tests.kit.factories import make_org, make_user
 
 SETTINGS = IntakeSettings(base_url="https://cert.example.ma", mail_domain="cert.example.ma")
 LIMIT = 64 * 1024

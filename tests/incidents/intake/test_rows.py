@@ -19,7 +19,7 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentEvent, IncidentObservable
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
+from tests.kit.factories import make_org, make_user
 
 SETTINGS = IntakeSettings(reference_prefix="MACERT", mail_domain="cert.example.ma")
 BODY = {

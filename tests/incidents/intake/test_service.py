@@ -20,7 +20,7 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import get_incident, submit_incident
 from incidents.models import IncidentEvent
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
+from tests.kit.factories import make_org, make_user
 
 SETTINGS = IntakeSettings(
     reference_prefix="MACERT", base_url="https://cert.example.ma", mail_domain="cert.example.ma"

@@ -26,8 +26,8 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import add_event, submit_incident
 from incidents.models import Attachment, Incident
 from incidents.settings import IntakeSettings
-from tests.factories import PASSWORD, make_org, make_user
-from tests.webclient import csrf_token, login, logout, text
+from tests.kit.factories import PASSWORD, make_org, make_user
+from tests.kit.web import csrf_token, login, logout, text
 
 SETTINGS = IntakeSettings()
 FORM = {

@@ -16,7 +16,6 @@ from core.identity.models import Organisation, Role, User
 from incidents.models import Incident, IncidentStatus
 from incidents.queue.query import QueueFilter, queue_page, queue_rows
 from incidents.rules.sla import sla_state
-from tests.factories import make_user
 from tests.incidents.queue.world import (
     analyst,
     analyst_user,
@@ -25,6 +24,7 @@ from tests.incidents.queue.world import (
     report,
     sante,
 )
+from tests.kit.factories import make_user
 
 __all__ = ["analyst", "analyst_user", "interieur", "sante"]  # fixtures (world.py)
 

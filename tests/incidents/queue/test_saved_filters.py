@@ -16,8 +16,8 @@ from core.identity.authz import Actor
 from core.identity.models import Role
 from incidents.queue.query import QueueFilter
 from incidents.queue.saved_filters import delete_filter, filter_of, list_filters, save_filter
-from tests.factories import PASSWORD, make_user
-from tests.webclient import csrf_token, login, text
+from tests.kit.factories import PASSWORD, make_user
+from tests.kit.web import csrf_token, login, text
 
 
 @pytest.fixture

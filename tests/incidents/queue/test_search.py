@@ -14,7 +14,6 @@ from core.identity.models import Organisation, Role, User
 from incidents.demo.synthetic import generate_incidents
 from incidents.models import Incident, IncidentObservable
 from incidents.queue.query import QueueFilter, queue_page
-from tests.factories import make_user
 from tests.incidents.queue.world import (
     SETTINGS,
     analyst,
@@ -24,6 +23,7 @@ from tests.incidents.queue.world import (
     report,
     sante,
 )
+from tests.kit.factories import make_user
 
 __all__ = ["analyst", "analyst_user", "interieur", "sante"]  # fixtures (world.py)
 Search = Callable[..., list[str]]

@@ -17,9 +17,9 @@ from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.identity.models import Organisation, Role, User
 from incidents.models import Incident, IncidentEvent, IncidentStatus
-from tests.factories import PASSWORD, make_user
 from tests.incidents.queue.world import interieur, report
-from tests.webclient import csrf_token, login, text
+from tests.kit.factories import PASSWORD, make_user
+from tests.kit.web import csrf_token, login, text
 
 __all__ = ["interieur"]
 ROW = re.compile(r'name="incident" value="([A-Z]+-\d{4}-\d{6})"')

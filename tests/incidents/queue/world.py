@@ -16,8 +16,8 @@ from incidents.intake.service import submit_incident
 from incidents.models import Incident
 from incidents.queue.query import QueueFilter, queue_page
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
 from tests.kit.api import PHISHING
+from tests.kit.factories import make_org, make_user
 
 SETTINGS = IntakeSettings()
 

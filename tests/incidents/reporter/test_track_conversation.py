@@ -15,9 +15,9 @@ from core.identity.authz import Actor
 from core.identity.models import Role, User
 from incidents.models import Incident
 from incidents.workspace import conversation, observables_admin, workflow
-from tests.factories import PASSWORD, make_org, make_user
 from tests.incidents.file_helpers import SETTINGS, analyst, ministry, reported, token
-from tests.webclient import login, logout, text
+from tests.kit.factories import PASSWORD, make_org, make_user
+from tests.kit.web import login, logout, text
 
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from core.clock import FrozenClock
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import conversation, tasks
-from tests.factories import make_token
 from tests.incidents.workspace_helpers import World, make_world, outbox, report
 from tests.kit.api import bearer, envelope
+from tests.kit.factories import make_token
 
 URL = "/api/v1/incidents"
 

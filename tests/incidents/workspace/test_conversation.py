@@ -11,7 +11,6 @@ from core.clock import FrozenClock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import conversation, merge, workflow
-from tests.factories import PASSWORD
 from tests.incidents.workspace_helpers import (
     SETTINGS,
     World,
@@ -21,7 +20,8 @@ from tests.incidents.workspace_helpers import (
     outbox,
     report,
 )
-from tests.webclient import login, text
+from tests.kit.factories import PASSWORD
+from tests.kit.web import login, text
 
 XSS = '<p onclick="steal()">Hi <script>alert(1)</script><a href="javascript:alert(2)">x</a></p>'
 

@@ -17,9 +17,9 @@ from core.identity.models import User
 from core.outbox import OutboxMessage
 from incidents.models import Incident, IncidentEvent, IncidentParticipant, IncidentTask
 from incidents.workspace import tasks
-from tests.factories import PASSWORD, make_user
 from tests.incidents.file_helpers import act, analyst, ministry, reported
-from tests.webclient import login, text
+from tests.kit.factories import PASSWORD, make_user
+from tests.kit.web import login, text
 
 
 @pytest.fixture

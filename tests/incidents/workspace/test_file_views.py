@@ -18,9 +18,9 @@ from core.identity.authz import Actor
 from core.identity.models import Role, User
 from incidents.models import Incident, IncidentEvent, IncidentTask
 from incidents.workspace import conversation, merge, observables_admin, tasks, workflow
-from tests.factories import PASSWORD, make_org, make_user
 from tests.incidents.file_helpers import SETTINGS, act, analyst, ministry, reported
-from tests.webclient import login, logout, text
+from tests.kit.factories import PASSWORD, make_org, make_user
+from tests.kit.web import login, logout, text
 
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 

@@ -16,7 +16,6 @@ from core.identity.models import Role
 from incidents.models import TRANSITIONS, Incident, IncidentEvent, IncidentStatus
 from incidents.signals import incident_assigned, incident_closed, incident_status_changed
 from incidents.workspace import workflow
-from tests.factories import make_user
 from tests.incidents.workspace_helpers import (
     SETTINGS,
     World,
@@ -26,6 +25,7 @@ from tests.incidents.workspace_helpers import (
     outbox,
     report,
 )
+from tests.kit.factories import make_user
 
 
 @pytest.fixture
