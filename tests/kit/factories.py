@@ -117,6 +117,11 @@ PHISHING: dict[str, Any] = {
     "impact": "high",
     "urgency": "high",
 }
+MINIMAL: dict[str, Any] = {
+    "title": "Poste infecté",
+    "description": "Alerte antivirus.",
+    "category": "other",
+}
 INFECTED_HOST: dict[str, Any] = {
     "title": "Poste infecté",
     "description": "Alerte antivirus sur 198.51.100.23.",
