@@ -3,12 +3,12 @@ created through the real services the first time a test asks for them.
 
 The cast (:data:`ORGANISATIONS`, :data:`PEOPLE`):
 
-* ``interieur`` (min-interieur) and ``sante`` (min-sante, with an Arabic name): two ministries;
+* ``interieur`` (min-interieur) and ``sante`` (min-sante): two ministries, with Arabic names;
   ``cert``: the CERT's own organisation, where the staff belong;
 * ``reporter``: Leila Berrada, rssi@interieur.gov.ma, of the Interior ministry, writes French;
   ``other_reporter``: Karim, karim@sante.gov.ma, of the Health ministry;
-* ``analyst`` (Amine Analyste), ``analyst2`` (Nadia Analyste), ``lead`` (Hicham Lead) and
-  ``admin`` of the CERT.
+* ``analyst`` (Amine Analyste), ``analyst2`` (Youssef Analyste), ``lead`` (Hicham Lead) and
+  ``admin`` (Rachid Admin) of the CERT, with e-mails at cert.gov.ma.
 
 Everyone signs in with :data:`tests.kit.factories.PASSWORD`. The ``world`` fixture (and the
 ``reporter``, ``analyst``, ``lead``… fixtures taken from it) is in ``tests/conftest.py``.
@@ -33,6 +33,7 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
     "interieur": {
         "slug": "min-interieur",
         "name": "Ministère de l'Intérieur",
+        "name_ar": "وزارة الداخلية",
         "sector": "government",
     },
     "sante": {
@@ -46,10 +47,10 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
 PEOPLE: dict[str, dict[str, Any]] = {
     "reporter": {"org": "interieur", "email": "rssi@interieur.gov.ma", "name": "Leila Berrada"},
     "other_reporter": {"org": "sante", "email": "karim@sante.gov.ma", "name": "Karim"},
-    "analyst": {"role": Role.ANALYST, "email": "analyst@cert.ma", "name": "Amine Analyste"},
-    "analyst2": {"role": Role.ANALYST, "email": "analyst2@cert.ma", "name": "Nadia Analyste"},
-    "lead": {"role": Role.LEAD, "email": "lead@cert.ma", "name": "Hicham Lead"},
-    "admin": {"role": Role.ADMIN, "email": "admin@cert.ma", "name": "Admin"},
+    "analyst": {"role": Role.ANALYST, "email": "amine@cert.gov.ma", "name": "Amine Analyste"},
+    "analyst2": {"role": Role.ANALYST, "email": "youssef@cert.gov.ma", "name": "Youssef Analyste"},
+    "lead": {"role": Role.LEAD, "email": "hicham@cert.gov.ma", "name": "Hicham Lead"},
+    "admin": {"role": Role.ADMIN, "email": "rachid@cert.gov.ma", "name": "Rachid Admin"},
 }
 
 
