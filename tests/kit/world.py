@@ -99,6 +99,15 @@ class World:
     def admin(self) -> User:
         return self._person("admin")
 
+    def person(self, role: str) -> User:
+        """The cast's reporter, analyst, lead or admin: the person of ``role``."""
+        return {
+            Role.REPORTER: lambda: self.reporter,
+            Role.ANALYST: lambda: self.analyst,
+            Role.LEAD: lambda: self.lead,
+            Role.ADMIN: lambda: self.admin,
+        }[Role(role)]()
+
     def _person(self, key: str) -> User:
         fields = dict(PEOPLE[key])
         org = getattr(self, fields.pop("org", "cert"))
