@@ -19,11 +19,6 @@ from tests.kit.world import World
 XSS = '<p onclick="steal()">Hi <script>alert(1)</script><a href="javascript:alert(2)">x</a></p>'
 
 
-@pytest.fixture
-def incident(db_session: Session, clock: FrozenClock, world: World) -> Incident:
-    return report(db_session, clock, world.reporter)
-
-
 # ---------------------------------------------------------------- sanitise
 @pytest.mark.parametrize(
     ("raw", "clean"),

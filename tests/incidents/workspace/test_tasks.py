@@ -18,11 +18,6 @@ from tests.kit.factories import report
 from tests.kit.world import World
 
 
-@pytest.fixture
-def incident(db_session: Session, clock: FrozenClock, world: World) -> Incident:
-    return report(db_session, clock, world.reporter)
-
-
 def titles(session: Session, incident: Incident) -> list[str]:
     return [t.title for t in session.scalars(tasks.task_list(incident))]
 

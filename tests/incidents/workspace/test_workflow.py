@@ -21,11 +21,6 @@ from tests.kit.factories import SETTINGS, make_user, report
 from tests.kit.world import World
 
 
-@pytest.fixture
-def incident(db_session: Session, clock: FrozenClock, world: World) -> Incident:
-    return report(db_session, clock, world.reporter)
-
-
 def move(
     session: Session, world: World, incident: Incident, to: str, clock: FrozenClock, **kw: Any
 ) -> IncidentEvent:
