@@ -39,7 +39,7 @@ from core.identity.models import Organisation, Role, User
 from core.jobs import JobContext
 from core.slices import Demo, Job, Slice
 from tests.dbs import TestDatabase
-from tests.factories import make_token, make_user
+from tests.kit.factories import make_token, make_user
 
 # The application's own blueprints: the /api/v1 container (core.api.register) and the sign-in
 # pages (cert.accounts); everything else is a slice's.
