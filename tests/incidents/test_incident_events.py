@@ -187,7 +187,13 @@ def test_a_priority_override_records_old_and_new(
 ) -> None:
     incident = report(db_session, clock, world.reporter)
     line = workflow.set_priority(
-        db_session, world.actor(world.lead), incident, "p1", "Minister's mailbox", clock=clock
+        db_session,
+        world.actor(world.lead),
+        incident,
+        "p1",
+        "Minister's mailbox",
+        clock=clock,
+        settings=SETTINGS,
     )
     changed = last(db_session, incident, Name.PRIORITY_CHANGED)
     assert changed.payload == incident_events.PriorityChanged(

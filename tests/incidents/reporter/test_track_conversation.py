@@ -45,7 +45,9 @@ def test_replies_reach_the_status_page_and_nothing_internal_does(
     colleague = make_user(db_session, clock, role=Role.ANALYST, name="Nadia Participante")
     workflow.assign(db_session, me, incident, analyst, clock=clock)
     workflow.add_participant(db_session, lead, incident, colleague, clock=clock)
-    workflow.set_priority(db_session, me, incident, "P1", "Raison interne du CERT", clock=clock)
+    workflow.set_priority(
+        db_session, me, incident, "P1", "Raison interne du CERT", clock=clock, settings=SETTINGS
+    )
     workflow.change_status(
         db_session, me, incident, "triaged", clock=clock, settings=SETTINGS, reason="Motif interne"
     )

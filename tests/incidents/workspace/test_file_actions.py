@@ -4,13 +4,15 @@ field that caused it, with nothing changed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from cert.app import create_app
 from core.clock import FrozenClock
 from core.identity.authz import Actor
 from core.identity.models import Role, User
@@ -231,3 +233,25 @@ def test_marking_red_keeps_the_analyst_in_sight(
     assert client.get(f"/incidents/{ref}").status_code == 200  # named participant
     db_session.expire_all()
     assert Actor.for_user(analyst).user_id in {p.user_id for p in incident.participants}
+
+
+def test_a_priority_set_on_the_file_follows_the_configured_sla_policy(
+    settings: dict[str, object],
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    db_session: Session,
+    analyst: User,
+    incident: Incident,
+) -> None:
+    """CERT_SLA_POLICY, not the built-in targets, gives the new due dates (the page once
+    recomputed them with the defaults while the API and the bulk bar used the policy)."""
+    app = create_app(
+        {**settings, "sla_policy": "P1=2h/12h"}, session_factory=session_factory, clock=clock
+    )
+    client = app.test_client()
+    sign_in(client, analyst)
+    act(client, incident.reference, "priority", "priority", priority="P1", reason="Vital")
+    db_session.refresh(incident)
+    assert incident.priority == "P1"
+    assert incident.ack_due_at == incident.received_at + dt.timedelta(hours=2)
+    assert incident.resolve_due_at == incident.received_at + dt.timedelta(hours=12)

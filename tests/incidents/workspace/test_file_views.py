@@ -54,7 +54,9 @@ def test_the_file_shows_every_part_to_an_analyst(
     other = report(db_session, clock, reporter, INFECTED_HOST, title="Incident voisin")
     workflow.assign(db_session, me, incident, analyst, clock=clock)
     workflow.change_status(db_session, me, incident, "triaged", clock=clock, settings=SETTINGS)
-    workflow.set_priority(db_session, me, incident, "P1", "Service vital", clock=clock)
+    workflow.set_priority(
+        db_session, me, incident, "P1", "Service vital", clock=clock, settings=SETTINGS
+    )
     workflow.add_participant(db_session, me, incident, colleague, clock=clock)
     conversation.add_comment(db_session, me, incident, "Piste interne", clock=clock)
     conversation.reply_to_reporter(

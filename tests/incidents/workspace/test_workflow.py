@@ -143,7 +143,9 @@ def test_only_cert_staff_change_the_workflow(
     with pytest.raises(PermissionDenied):
         workflow.assign(db_session, reporter, incident, world.analyst, clock=clock)
     with pytest.raises(PermissionDenied):
-        workflow.set_priority(db_session, reporter, incident, "P1", "urgent", clock=clock)
+        workflow.set_priority(
+            db_session, reporter, incident, "P1", "urgent", clock=clock, settings=SETTINGS
+        )
     with pytest.raises(PermissionDenied):
         workflow.reclassify(db_session, reporter, incident, "fraud", None, clock=clock)
     assert incident.status == IncidentStatus.NEW and incident.assignee_id is None
@@ -228,10 +230,14 @@ def test_a_priority_override_needs_a_reason_and_recomputes_the_sla(
     assert incident.priority == "P4"
     analyst = world.actor(world.analyst)
     with pytest.raises(ValidationFailed) as caught:
-        workflow.set_priority(db_session, analyst, incident, "P1", " ", clock=clock)
+        workflow.set_priority(
+            db_session, analyst, incident, "P1", " ", clock=clock, settings=SETTINGS
+        )
     assert caught.value.fields == {"reason": "required"}
     with pytest.raises(ValidationFailed) as caught:
-        workflow.set_priority(db_session, analyst, incident, "P9", "why", clock=clock)
+        workflow.set_priority(
+            db_session, analyst, incident, "P9", "why", clock=clock, settings=SETTINGS
+        )
     assert set(caught.value.fields) == {"priority"}
     event = workflow.set_priority(
         db_session, analyst, incident, "p1", "ransomware", clock=clock, settings=SETTINGS
