@@ -39,12 +39,16 @@ def _languages() -> list[SelectChoice]:
     return [SelectChoice(code, LANGUAGE_NAMES[code], {"lang": code}) for code in LOCALES]
 
 
-def _roles() -> list[tuple[str, object]]:
-    return [(role.value, ROLE_LABELS[role]) for role in Role]
+def _roles() -> list[SelectChoice]:
+    return [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
 
 
-def _kinds() -> list[tuple[str, object]]:
-    return [(kind.value, ORGANISATION_KIND_LABELS[kind]) for kind in OrganisationKind]
+def _kinds() -> list[SelectChoice]:
+    return [SelectChoice(kind.value, ORGANISATION_KIND_LABELS[kind]) for kind in OrganisationKind]
+
+
+def _asset_kinds() -> list[SelectChoice]:
+    return [SelectChoice(kind.value, label) for kind, label in ASSET_KIND_LABELS.items()]
 
 
 class UserEditForm(FlaskForm):  # type: ignore[misc]
@@ -70,7 +74,9 @@ class UserEditForm(FlaskForm):  # type: ignore[misc]
     def offer(self, organisations: Iterable[Organisation], *, arabic: bool) -> None:
         """The organisations to choose from, by name (Arabic name on Arabic pages)."""
         self.organisation.choices = [
-            (org.id, f"{org.name_ar if arabic and org.name_ar else org.name} ({org.slug})")
+            SelectChoice(
+                org.id, f"{org.name_ar if arabic and org.name_ar else org.name} ({org.slug})"
+            )
             for org in organisations
         ]
 
@@ -87,8 +93,8 @@ class UserForm(UserEditForm):
     password_mode = RadioField(
         _l("Password"),
         choices=[
-            ("link", _l("E-mail the user a link to choose it (recommended)")),
-            ("set", _l("Set it now and give it to the user yourself")),
+            SelectChoice("link", _l("E-mail the user a link to choose it (recommended)")),
+            SelectChoice("set", _l("Set it now and give it to the user yourself")),
         ],
         default="link",
     )
@@ -154,7 +160,7 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
 class AssetForm(FlaskForm):  # type: ignore[misc]
     kind = SelectField(
         _l("Kind"),
-        choices=lambda: [(kind.value, label) for kind, label in ASSET_KIND_LABELS.items()],
+        choices=_asset_kinds,
     )
     value = StringField(
         _l("Domain or range"),

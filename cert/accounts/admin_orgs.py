@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from cert.accounts.admin_forms import AssetForm, OrganisationForm, show_errors
 from cert.accounts.forms import ConfirmForm
@@ -22,7 +22,7 @@ from core.web.auth import current_actor, require
 
 def _sectors() -> list[str]:
     """The sectors already in use, offered while typing one (the same word groups them)."""
-    query = select(distinct(Organisation.sector)).where(Organisation.sector.is_not(None))
+    query = select(Organisation.sector).where(Organisation.sector.is_not(None)).distinct()
     return sorted(s for s in get_session().scalars(query) if s)
 
 

@@ -183,9 +183,15 @@ def test_no_inline_script_style_or_handler_in_any_page(
     client: FlaskClient, db_session: Session, clock: FrozenClock, lang: str
 ) -> None:
     pages = [text(client.get(f"/login?lang={lang}")), text(client.get("/missing"))]
-    _signed_in(client, db_session, clock, Role.ADMIN)
+    pages += [text(client.get("/password/forgot")), text(client.get("/password/reset/x"))]
+    admin = _signed_in(client, db_session, clock, Role.ADMIN)
     make_token(db_session, clock, make_user(db_session, clock))
-    for path in ("/", "/account", "/admin/audit", "/admin/users", "/admin/organisations", "/nope"):
+    admin_pages = (
+        "/admin/users/new", f"/admin/users/{admin.id}", "/admin/tokens",
+        "/admin/organisations/new", f"/admin/organisations/{admin.organisation_id}",
+    )  # fmt: skip
+    for path in ("/", "/account", "/admin/audit", "/admin/users", "/admin/organisations",
+                 *admin_pages, "/nope"):  # fmt: skip
         pages.append(text(client.get(path)))
     token = csrf_token(pages[-1])
     pages.append(text(client.post("/account/tokens", data={"csrf_token": token, "label": "x"})))
