@@ -16,7 +16,7 @@ from core.auth import tokens
 from core.errors import ValidationFailed
 from core.identity.authz import can_manage_users, can_read_audit
 from core.identity.models import Organisation, Role
-from core.web import fetch_page, get_session, int_arg, page_number
+from core.web import LANGUAGE_NAMES, fetch_page, get_session, int_arg, page_number
 from core.web.auth import require
 
 PAGE_SIZE = 50
@@ -76,6 +76,7 @@ def users() -> str:
         page=page,
         organisations=orgs.list_organisations(get_session()),
         filters={"q": q, "role": role, "status": status, "organisation": organisation},
+        language_names=LANGUAGE_NAMES,
     )
 
 

@@ -165,8 +165,12 @@ class AssetForm(FlaskForm):  # type: ignore[misc]
     value = StringField(
         _l("Domain or range"),
         validators=[DataRequired(), Length(max=255)],
-        description=_l("e.g. sante.gov.ma, 198.51.100.0/24 or 2001:db8::/48"),
-        render_kw={"dir": "ltr", "autocomplete": "off"},
+        description=_l("A domain name, an IP address or a CIDR range (IPv4 or IPv6)."),
+        render_kw={
+            "dir": "ltr",
+            "autocomplete": "off",
+            "placeholder": "sante.gov.ma · 198.51.100.0/24 · 2001:db8::/48",
+        },
     )
     note = StringField(_l("Note"), validators=[Length(max=200)])
     submit = SubmitField(_l("Register"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -14,10 +15,16 @@ from cert.accounts.admin_forms import AssetForm, OrganisationForm, show_errors
 from cert.accounts.forms import ConfirmForm
 from core.auth import organisations as orgs
 from core.errors import Conflict, ValidationFailed
+from core.i18n import RTL_LOCALES
 from core.identity.authz import can_manage_users
 from core.identity.models import Organisation, User
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, require
+
+
+def _local_name(org: Organisation) -> str:
+    """The organisation's name in the page's script: Arabic on Arabic pages when it has one."""
+    return org.name_ar if str(get_locale()) in RTL_LOCALES and org.name_ar else org.name
 
 
 def _sectors() -> list[str]:
@@ -49,7 +56,7 @@ def new_organisation() -> ResponseReturnValue:
         unit_of_work().rollback()
         return _new_page(form, show_errors(form, exc)), 422
     unit_of_work().commit()
-    flash(_("The organisation %(name)s has been created.", name=org.name), "success")
+    flash(_("The organisation %(name)s has been created.", name=_local_name(org)), "success")
     return redirect(url_for("auth.organisation", organisation_id=org.id))
 
 
@@ -121,7 +128,7 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
         return _page(org, form=form, others=others), 422
     unit_of_work().commit()
     if changed:
-        flash(_("The organisation %(name)s has been changed.", name=org.name), "success")
+        flash(_("The organisation %(name)s has been changed.", name=_local_name(org)), "success")
     else:
         flash(_("Nothing to change."), "info")
     return redirect(url_for("auth.organisation", organisation_id=org.id))
@@ -149,7 +156,10 @@ def add_asset(organisation_id: int) -> ResponseReturnValue:
         org = orgs.get_organisation(get_session(), organisation_id)
         return _page(org, asset_form=form, others=others), 422
     unit_of_work().commit()
-    flash(_("%(value)s is registered to %(name)s.", value=asset.value, name=org.name), "success")
+    flash(
+        _("%(value)s is registered to %(name)s.", value=asset.value, name=_local_name(org)),
+        "success",
+    )
     return redirect(url_for("auth.organisation", organisation_id=org.id) + "#assets")
 
 
@@ -158,7 +168,7 @@ def remove_asset(organisation_id: int, asset_id: int) -> ResponseReturnValue:
     db = get_session()
     org = orgs.get_organisation(db, organisation_id)
     asset = orgs.remove_asset(db, current_actor(), org, asset_id, clock=context().clock)
-    value, name = asset.value, org.name  # read before the commit: the row is gone after it
+    value, name = asset.value, _local_name(org)  # read before the commit: the row is gone then
     unit_of_work().commit()
     flash(_("%(value)s is no longer registered to %(name)s.", value=value, name=name), "success")
     return redirect(url_for("auth.organisation", organisation_id=org.id) + "#assets")

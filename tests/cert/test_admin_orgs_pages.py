@@ -57,7 +57,9 @@ def test_an_admin_creates_an_organisation(
     assert org.contact_emails == ["soc@sante.gov.ma", "rssi@sante.gov.ma"]
     page = text(client.get(response.headers["Location"]))
     assert "L’organisme Ministère de la Santé a été créé." in page
-    assert 'lang="ar" dir="rtl">وزارة الصحة' in page
+    assert '<bdi lang="ar">وزارة الصحة</bdi>' in page
+    arabic = text(client.get(response.headers["Location"] + "?lang=ar"))
+    assert '<h1 class="h3 mb-1" lang="ar">وزارة الصحة</h1>' in arabic
     listed = text(client.get("/admin/organisations"))
     assert f'href="/admin/organisations/{org.id}"' in listed
     entry = db_session.scalars(
