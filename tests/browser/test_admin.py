@@ -5,6 +5,7 @@ user in it who is e-mailed a link to choose a password — in French, English an
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -96,3 +97,33 @@ def test_an_admin_creates_an_organisation_and_a_user(
         assert mail.language == lang
     # the refused form's 422 is the only thing the console may report (no CSP violation)
     assert watch.dialogs == [] and [e for e in watch.console_errors if "422" not in e] == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_user_who_forgot_the_password_sets_a_new_one(
+    page: Page, live_server: LiveServer, watch: Watch, shoot: Any, lang: str
+) -> None:
+    page.set_viewport_size(SIZES["390"])
+    user = live_server.user(locale=lang, name="Leila Berrada")
+    page.goto(f"/login?lang={lang}")
+    page.locator("main a[href='/password/forgot']").click()
+    page.fill("#email", user.email)
+    page.locator("main form [type=submit]").click()
+    expect(page.locator("main .alert-success")).to_be_visible()
+    shoot(page, f"password-forgot-{lang}-390")
+    with live_server.session() as session:
+        mail = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to_addr == user.email)
+        ).one()
+        assert mail.template_context is not None and mail.language == lang
+        link = str(mail.template_context["link"])
+    page.goto(urlsplit(link).path)  # CERT_BASE_URL's host is not the test server's
+    page.fill("#new_password", "Seven quiet harbours at dusk")
+    page.fill("#confirm_password", "Seven quiet harbours at dusk")
+    no_sideways_scroll(page)
+    shoot(page, f"password-reset-{lang}-390")
+    page.locator("main form [type=submit]").click()
+    page.wait_for_url("**/login")
+    sign_in(page, user, password="Seven quiet harbours at dusk")
+    expect(page.locator("main h1")).to_contain_text("Leila Berrada")
+    assert watch.dialogs == [] and watch.console_errors == []
