@@ -56,6 +56,10 @@ class AccountAction(AuditAction):
     USER_ACTIVATE = "user.activate"
     USER_DEACTIVATE = "user.deactivate"
     USER_LOCALE = "user.locale"
+    USER_UPDATE = "user.update"  # name, role or organisation changed by an administrator
+    USER_RESET_LINK = "user.reset_link"  # a link to set the password sent (admin or self-service)
+    USER_RESET_REQUEST = "user.reset_request"  # "forgot my password" asked for an address
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 (a link used to set the password)
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login_failed"
     LOGIN_THROTTLED = "auth.login_throttled"  # a sign-in refused while the address is throttled
@@ -67,7 +71,9 @@ class AccountAction(AuditAction):
     TOKEN_CREATE = "token.create"  # noqa: S105 (an action, not a secret)
     TOKEN_REVOKE = "token.revoke"  # noqa: S105 (an action, not a secret)
     ORGANISATION_CREATE = "organisation.create"
+    ORGANISATION_UPDATE = "organisation.update"
     ORGANISATION_ASSET_ADD = "organisation.asset_add"
+    ORGANISATION_ASSET_REMOVE = "organisation.asset_remove"
 
 
 def known_actions() -> dict[str, AuditAction]:

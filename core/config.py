@@ -64,6 +64,7 @@ class Config:
     login_rate_limit: str = "10 per minute"
     session_idle_minutes: int = 30  # a web session ends after this long without a request
     session_max_hours: int = 12  # and this long after sign-in, whatever the activity
+    password_reset_hours: int = 24  # a link to set a password works this long, once
     proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are trusted
     outbox_interval_seconds: int = 30
     outbox_max_attempts: int = 8
@@ -272,6 +273,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_LOGIN_RATE_LIMIT": ("login_rate_limit", _text),
     "CERT_SESSION_IDLE_MINUTES": ("session_idle_minutes", _int_up_to(24 * 60)),
     "CERT_SESSION_MAX_HOURS": ("session_max_hours", _int_up_to(31 * 24)),
+    "CERT_PASSWORD_RESET_HOURS": ("password_reset_hours", _int_up_to(30 * 24)),
     "CERT_PROXY_COUNT": ("proxy_count", _int_up_to(5, minimum=0)),
     "CERT_OUTBOX_INTERVAL": ("outbox_interval_seconds", _int_up_to(DAY)),
     "CERT_OUTBOX_MAX_ATTEMPTS": ("outbox_max_attempts", _int_up_to(100)),

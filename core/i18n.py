@@ -21,6 +21,12 @@ DEFAULT_TIMEZONE = (
 RTL_LOCALES = frozenset({"ar"})
 
 
+def N_(message: str) -> str:  # noqa: N802 — the gettext convention for "mark, translate later"
+    """Mark ``message`` for extraction (``make messages``); pages translate it with ``gettext``
+    when they show it (the reasons of a service's ``ValidationFailed``, for instance)."""
+    return message
+
+
 def normalise_locale(locale: str | None) -> str:
     return locale if locale in LOCALES else DEFAULT_LOCALE
 

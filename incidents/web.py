@@ -8,13 +8,13 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time, get_datetime_format, get_timezone_location
 from babel.units import format_unit
 from flask import current_app
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from core.markings import Pap, Tlp, css_class
+from core.web.times import local_time as local_time  # every page's dates, in CERT_TIMEZONE
+from core.web.times import timezone_name as timezone_name
 from incidents.blueprints import pages
 from incidents.rules import labels
 from incidents.settings import IntakeSettings
@@ -27,24 +27,6 @@ def intake() -> IntakeSettings:
 
 def in_zone(value: dt.datetime) -> dt.datetime:
     return value.astimezone(ZoneInfo(intake().timezone))
-
-
-def local_time(value: dt.datetime | None) -> str:
-    """Date and time in the configured time zone, in the page's language (no seconds)."""
-    if value is None:
-        return "—"
-    locale, local = str(get_locale()), in_zone(value)
-    date = format_date(local, "medium", locale=locale)
-    time = format_time(local, "short", locale=locale)
-    pattern = str(get_datetime_format("medium", locale=locale))
-    return pattern.replace("{1}", date).replace("{0}", time)
-
-
-def timezone_name() -> str:
-    """``heure de Casablanca``, ``توقيت الدار البيضاء``…: the configured zone, by its city."""
-    zone, locale = ZoneInfo(intake().timezone), str(get_locale())
-    city = get_timezone_location(zone, locale=locale, return_city=True)
-    return str(_("%(city)s time", city=city))
 
 
 def file_size(size: int) -> str:

@@ -1,4 +1,5 @@
-"""Accounts pages (composition root): sign-in, own account and tokens, administration lists.
+"""Accounts pages (composition root): sign-in, password links, own account and tokens,
+administration of users, organisations and API tokens.
 
 One blueprint, ``auth``; the routing table is below, the views live in topic modules.
 """
@@ -7,13 +8,24 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template
 
-from cert.accounts import account, admin, admin_users, signin
+from cert.accounts import (
+    account,
+    admin,
+    admin_orgs,
+    admin_user_actions,
+    admin_users,
+    reset,
+    signin,
+)
+from core.auth.resets import RESET_PATH
 from core.web import rate_limit
 from core.web.auth import login_required
 
 bp = Blueprint("auth", __name__)
 bp.add_url_rule("/login", view_func=signin.login, methods=["GET", "POST"])
 bp.add_url_rule("/logout", view_func=signin.logout, methods=["POST"])
+bp.add_url_rule("/password/forgot", view_func=reset.forgot, methods=["GET", "POST"])
+bp.add_url_rule(RESET_PATH + "<token>", view_func=reset.reset, methods=["GET", "POST"])
 bp.add_url_rule("/account", view_func=account.account)
 bp.add_url_rule("/account/locale", view_func=account.update_locale, methods=["POST"])
 bp.add_url_rule("/account/tokens", view_func=account.create_token, methods=["POST"])
@@ -28,8 +40,11 @@ bp.add_url_rule(
     "/account/tokens/<int:token_id>/revoke", view_func=account.revoke_token, methods=["POST"]
 )
 bp.add_url_rule("/admin/audit", view_func=admin.audit_log)
+bp.add_url_rule("/admin/tokens", view_func=admin.api_tokens)
+# users
 bp.add_url_rule("/admin/users", view_func=admin.users)
-bp.add_url_rule("/admin/organisations", view_func=admin.organisations)
+bp.add_url_rule("/admin/users/new", view_func=admin_users.new_user, methods=["GET", "POST"])
+bp.add_url_rule("/admin/users/<int:user_id>", view_func=admin_users.user, methods=["GET", "POST"])
 bp.add_url_rule(
     "/admin/users/<int:user_id>/password",
     view_func=admin_users.set_password,
@@ -38,6 +53,38 @@ bp.add_url_rule(
 bp.add_url_rule(
     "/admin/users/<int:user_id>/end-sessions",
     view_func=admin_users.end_sessions,
+    methods=["POST"],
+)
+for name in ("deactivate", "activate", "send_link"):
+    bp.add_url_rule(
+        f"/admin/users/<int:user_id>/{name.replace('_', '-')}",
+        view_func=getattr(admin_user_actions, name),
+        methods=["POST"],
+    )
+bp.add_url_rule(
+    "/admin/users/<int:user_id>/tokens/<int:token_id>/revoke",
+    view_func=admin_user_actions.revoke_token,
+    endpoint="revoke_user_token",
+    methods=["POST"],
+)
+# organisations
+bp.add_url_rule("/admin/organisations", view_func=admin.organisations)
+bp.add_url_rule(
+    "/admin/organisations/new", view_func=admin_orgs.new_organisation, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    "/admin/organisations/<int:organisation_id>",
+    view_func=admin_orgs.organisation,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(
+    "/admin/organisations/<int:organisation_id>/assets",
+    view_func=admin_orgs.add_asset,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/admin/organisations/<int:organisation_id>/assets/<int:asset_id>/remove",
+    view_func=admin_orgs.remove_asset,
     methods=["POST"],
 )
 
@@ -49,9 +96,10 @@ def home() -> str:
 
 
 def init_app(app: Flask, *, login_rate_limit: str) -> None:
-    """The home page and the ``auth`` blueprint; sign-in attempts and password changes (which
-    check the current password) limited per client address."""
+    """The home page and the ``auth`` blueprint; sign-in attempts, password changes (which
+    check the current password), "forgot my password" requests and the use of password links
+    limited per client address."""
     app.add_url_rule("/", "home", home)
     app.register_blueprint(bp)
-    rate_limit(app, "auth.login", login_rate_limit, methods=["POST"])
-    rate_limit(app, "auth.change_password", login_rate_limit, methods=["POST"])
+    for endpoint in ("login", "change_password", "forgot", "reset"):
+        rate_limit(app, f"auth.{endpoint}", login_rate_limit, methods=["POST"])

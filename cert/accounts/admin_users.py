@@ -1,66 +1,184 @@
-"""Administrators acting on an account from the user list: set a new password (the password
-policy applies, every session of the user ends) and end every session of a user."""
+"""Administrators managing one account (admins only): create it (a link e-mailed to choose the
+password, or a password set now), its page (profile, role, organisation and language; status;
+API tokens), set its password and end its sessions. Activation, links and token revocation are
+:mod:`cert.accounts.admin_user_actions`. Every change goes through :mod:`core.auth.services`,
+as ``cert users …`` does, and is audited there."""
 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from cert.accounts.forms import AdminPasswordForm
+from cert.accounts.admin_forms import UserEditForm, UserForm, show_errors
+from cert.accounts.forms import AdminPasswordForm, ConfirmForm
+from core.auth import organisations as orgs
+from core.auth import resets
 from core.auth import services as accounts
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import RTL_LOCALES
 from core.identity.authz import can_manage_users
 from core.identity.models import User
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, current_web_session, require
 
 
-def _user(user_id: int) -> User:
+def find_user(user_id: int) -> User:
     user = get_session().get(User, user_id)
     if user is None:
         raise NotFound("user not found")
     return user
 
 
+def _offer_organisations(form: UserEditForm) -> None:
+    arabic = str(get_locale()) in RTL_LOCALES
+    form.offer(orgs.list_organisations(get_session()), arabic=arabic)
+
+
+def link_settings() -> resets.LinkSettings:
+    return resets.LinkSettings.of(context().settings)
+
+
+@require(can_manage_users, "creating a user")
+def new_user() -> ResponseReturnValue:
+    """GET the form, POST it; the account is created and, unless a password was set, the user
+    is e-mailed a link to choose one."""
+    form = UserForm()
+    _offer_organisations(form)
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("auth/user_new.html", form=form, others=[]), status
+    db, actor = get_session(), current_actor()
+    set_now = form.password_mode.data == "set"
+    try:
+        user = accounts.create_user(
+            db,
+            actor,
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            organisation=orgs.get_organisation(db, form.organisation.data),
+            password=form.password.data if set_now else None,
+            locale=form.locale.data,
+            clock=context().clock,
+        )
+        if not set_now:
+            resets.send_link(db, actor, user, settings=link_settings(), clock=context().clock)
+    except (ValidationFailed, Conflict) as exc:
+        unit_of_work().rollback()
+        others = show_errors(form, exc)
+        return render_template("auth/user_new.html", form=form, others=others), 422
+    unit_of_work().commit()
+    if set_now:
+        flash(_("The account of %(email)s has been created.", email=user.email), "success")
+    else:
+        flash(
+            _(
+                "The account of %(email)s has been created; a link to choose the password has "
+                "been e-mailed to that address.",
+                email=user.email,
+            ),
+            "success",
+        )
+    return redirect(url_for("auth.user", user_id=user.id))
+
+
+def render_user(
+    user: User, form: UserEditForm | None = None, others: list[str] | None = None
+) -> str:
+    """The page of one account; ``form`` when it comes back with errors."""
+    if form is None:
+        form = UserEditForm(
+            formdata=None,
+            name=user.name,
+            role=user.role.value,
+            organisation=user.organisation_id,
+            locale=user.locale,
+        )
+    _offer_organisations(form)
+    return render_template(
+        "auth/user.html",
+        user=user,
+        form=form,
+        others=others or [],
+        tokens=accounts.list_tokens(get_session(), user),
+        is_me=user.id == current_actor().user_id,
+        confirm=ConfirmForm(),
+    )
+
+
+@require(can_manage_users, "a user's page")
+def user(user_id: int) -> ResponseReturnValue:
+    """GET the page; POST the profile form (name, role, organisation, language)."""
+    account = find_user(user_id)
+    form = UserEditForm()
+    if not form.is_submitted():
+        return render_user(account)
+    _offer_organisations(form)
+    if not form.validate():
+        return render_user(account, form), 422
+    db = get_session()
+    try:
+        changed = accounts.update_user(
+            db,
+            current_actor(),
+            account,
+            name=form.name.data,
+            role=form.role.data,
+            organisation=orgs.get_organisation(db, form.organisation.data),
+            locale=form.locale.data,
+            clock=context().clock,
+        )
+    except ValidationFailed as exc:
+        unit_of_work().rollback()
+        others = show_errors(form, exc)
+        return render_user(find_user(user_id), form, others), 422
+    unit_of_work().commit()
+    if changed:
+        flash(_("The account of %(email)s has been changed.", email=account.email), "success")
+    else:
+        flash(_("Nothing to change."), "info")
+    return redirect(url_for("auth.user", user_id=account.id))
+
+
 @require(can_manage_users, "setting a user's password")
 def set_password(user_id: int) -> ResponseReturnValue:
     """GET the form, POST it: the new password twice."""
-    user, form, db = _user(user_id), AdminPasswordForm(), get_session()
+    account, form, db = find_user(user_id), AdminPasswordForm(), get_session()
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("auth/user_password.html", user=user, form=form), status
+        return render_template("auth/user_password.html", user=account, form=form), status
     try:
         actor = current_actor()
         accounts.set_password(
             db,
             actor,
-            user,
+            account,
             form.new_password.data,
             clock=context().clock,
             field="new_password",
-            keep=current_web_session() if actor.user_id == user.id else None,
+            keep=current_web_session() if actor.user_id == account.id else None,
         )
     except ValidationFailed as exc:
         unit_of_work().rollback()
-        for name, reason in exc.fields.items():
-            getattr(form, name).errors.append(_(reason))
-        return render_template("auth/user_password.html", user=user, form=form), 422
+        show_errors(form, exc)
+        return render_template("auth/user_password.html", user=account, form=form), 422
     unit_of_work().commit()
     flash(
         _(
             "The password of %(email)s has been changed; their sessions have been ended.",
-            email=user.email,
+            email=account.email,
         ),
         "success",
     )
-    return redirect(url_for("auth.users"))
+    return redirect(url_for("auth.user", user_id=account.id))
 
 
 @require(can_manage_users, "ending a user's sessions")
 def end_sessions(user_id: int) -> ResponseReturnValue:
-    user, db = _user(user_id), get_session()
-    ended = accounts.end_all_sessions(db, current_actor(), user, clock=context().clock)
+    account, db = find_user(user_id), get_session()
+    ended = accounts.end_all_sessions(db, current_actor(), account, clock=context().clock)
     unit_of_work().commit()
-    flash(_("Sessions of %(email)s ended: %(count)s.", email=user.email, count=ended), "success")
-    return redirect(url_for("auth.users"))
+    flash(_("Sessions of %(email)s ended: %(count)s.", email=account.email, count=ended), "success")
+    return redirect(url_for("auth.user", user_id=account.id))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
 from core import audit
 from core.auth import organisations as orgs
+from core.auth import resets
 from core.auth import services as accounts
 from core.identity.authz import Actor
 from core.identity.models import ApiToken, AssetKind, OrganisationKind, Role, User
@@ -47,6 +48,7 @@ def orgs_group() -> None:
 @click.option(
     "--contact-email", "contact_emails", multiple=True, help="Contact address (repeatable)."
 )
+@click.option("--phone", help="Telephone number of the organisation's security contact.")
 @pass_ctx
 @fail_on_domain_error
 def orgs_create(
@@ -57,6 +59,7 @@ def orgs_create(
     kind: str,
     sector: str | None,
     contact_emails: tuple[str, ...],
+    phone: str | None,
 ) -> None:
     """Create an organisation."""
     with ctx.unit_of_work(cli_actor()) as uow:
@@ -69,6 +72,7 @@ def orgs_create(
             kind=kind,
             sector=sector,
             contact_emails=contact_emails,
+            phone=phone,
             clock=ctx.clock,
         )
         click.echo(f"created organisation {org.slug} (id {org.id})")
@@ -126,13 +130,28 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--org", "slug", required=True, help="Organisation slug.")
 @click.option("--locale", type=click.Choice(accounts.LOCALES), default="fr", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--send-link",
+    is_flag=True,
+    help="No password: e-mail the user a link to choose one (CERT_PASSWORD_RESET_HOURS).",
+)
 @pass_ctx
 @fail_on_domain_error
 def users_create(
-    ctx: CliContext, email: str, name: str, role: str, slug: str, locale: str, password_stdin: bool
+    ctx: CliContext,
+    email: str,
+    name: str,
+    role: str,
+    slug: str,
+    locale: str,
+    password_stdin: bool,
+    send_link: bool,
 ) -> None:
-    """Create a user (the password is prompted for, or read with --password-stdin)."""
-    password = _read_password(password_stdin)
+    """Create a user (the password is prompted for, read with --password-stdin, or chosen by
+    the user through the link of --send-link)."""
+    if send_link and password_stdin:
+        raise click.UsageError("give at most one of --password-stdin and --send-link")
+    password = None if send_link else _read_password(password_stdin)
     with ctx.unit_of_work(cli_actor()) as uow:
         org = orgs.get_organisation_by_slug(uow.session, slug)
         user = accounts.create_user(
@@ -146,6 +165,10 @@ def users_create(
             locale=locale,
             clock=ctx.clock,
         )
+        if send_link:
+            resets.send_link(
+                uow.session, uow.acting, user, settings=_link_settings(ctx), clock=ctx.clock
+            )
         click.echo(f"created {user.role} {user.email} in {org.slug} (id {user.id})")
 
 
@@ -178,6 +201,27 @@ def users_set_password(ctx: CliContext, email: str, password_stdin: bool) -> Non
         user = accounts.get_user_by_email(uow.session, email)
         accounts.set_password(uow.session, uow.acting, user, password, clock=ctx.clock)
         click.echo(f"password changed for {user.email}")
+
+
+@users_group.command("send-link")
+@click.option("--email", required=True)
+@pass_ctx
+@fail_on_domain_error
+def users_send_link(ctx: CliContext, email: str) -> None:
+    """E-mail a user a link to set their password (single use, CERT_PASSWORD_RESET_HOURS); the
+    current password keeps working until the link is used."""
+    with ctx.unit_of_work(cli_actor()) as uow:
+        user = accounts.get_user_by_email(uow.session, email)
+        link = resets.send_link(
+            uow.session, uow.acting, user, settings=_link_settings(ctx), clock=ctx.clock
+        )
+        click.echo(
+            f"queued a link for {user.email}, valid until {link.expires_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+
+def _link_settings(ctx: CliContext) -> resets.LinkSettings:
+    return resets.LinkSettings.of(ctx.config)
 
 
 @users_group.command("end-sessions")

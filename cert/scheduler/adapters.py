@@ -13,7 +13,7 @@ from cert import event_handlers
 from cert.scheduler.registry import JobContext, register_job
 from cert.slices_list import SLICES
 from core import db, events, jobs, mail_sender, mailers
-from core.auth import sessions, throttle
+from core.auth import resets, sessions, throttle
 from core.db import is_postgres
 from core.slices import Job, Slice
 
@@ -58,8 +58,9 @@ def purge_job_runs(context: JobContext) -> Mapping[str, int]:
 
 def purge_sessions(context: JobContext) -> Mapping[str, int]:
     """Forget the web sessions that can no longer be used (ended, idle past
-    ``CERT_SESSION_IDLE_MINUTES``, older than ``CERT_SESSION_MAX_HOURS``) and the sign-in throttle
-    counts that ran out; the audit log keeps their history."""
+    ``CERT_SESSION_IDLE_MINUTES``, older than ``CERT_SESSION_MAX_HOURS``), the sign-in throttle
+    counts that ran out and the expired links to set a password; the audit log keeps their
+    history."""
     config = context.config
     policy = sessions.SessionPolicy.of(
         idle_minutes=config.session_idle_minutes, max_hours=config.session_max_hours
@@ -68,7 +69,8 @@ def purge_sessions(context: JobContext) -> Mapping[str, int]:
     with context.unit_of_work() as uow:
         ended = sessions.purge_sessions(uow.session, policy=policy, now=now)
         counts = throttle.purge(uow.session, now=now)
-    return {"sessions": ended, "throttles": counts}
+        links = resets.purge(uow.session, now=now)
+    return {"sessions": ended, "throttles": counts, "reset_links": links}
 
 
 def refresh_statistics(context: JobContext) -> Mapping[str, int]:

@@ -1,18 +1,20 @@
-"""Accounts use cases (kernel): organisations, users, passwords and API tokens.
+"""Accounts use cases (kernel): users, passwords and sign-in; organisations are in
+:mod:`core.auth.organisations`, API tokens in :mod:`core.auth.tokens` (re-exported here), links
+to set a password in :mod:`core.auth.resets`.
 
 Plain functions taking a ``Session``; they validate, change state, flush and audit. The caller
-commits. Passwords are Argon2id hashes; API tokens are stored as SHA-256 digests only.
+commits. Passwords are Argon2id hashes. The CLI (``cert users …``) and the administration pages
+call the same functions. The reasons of a ``ValidationFailed`` are English phrases marked for
+translation (``N_``): the CLI shows them as they are, the pages translate them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
 import secrets
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -20,27 +22,34 @@ from core.audit import AccountAction
 from core.auth import hashing, login_guard, sessions
 from core.auth.devices import DeviceCookies
 from core.auth.passwords import MIN_LENGTH, WRONG_CURRENT, check_password
+from core.auth.tokens import TOKEN_PREFIX as TOKEN_PREFIX  # re-exported: the accounts API
+from core.auth.tokens import access_token as access_token
+from core.auth.tokens import authenticate_token as authenticate_token
+from core.auth.tokens import create_token as create_token
+from core.auth.tokens import list_tokens as list_tokens
+from core.auth.tokens import revoke_token as revoke_token
 from core.clock import Clock
-from core.errors import (
-    AuthenticationFailed,
-    Conflict,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
-from core.identity.authz import Actor, at_least, require
-from core.identity.models import (
-    ApiToken,
-    Organisation,
-    OrganisationKind,
-    Role,
-    User,
-    UserSession,
-)
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.i18n import N_
+from core.identity.authz import Actor, require
+from core.identity.models import Organisation, OrganisationKind, Role, User, UserSession
 
 LOCALES = ("fr", "en", "ar")
-TOKEN_PREFIX = "vig_"  # noqa: S105 (a marker, not a secret)
 MIN_PASSWORD_LENGTH = MIN_LENGTH
+NAME_LENGTH = 200  # users.name, organisations.name
+
+BAD_EMAIL = N_("not a valid e-mail address")
+EMAIL_TAKEN = N_("an account with this e-mail address already exists")
+REQUIRED = N_("required")
+TOO_LONG = N_("too long")
+BAD_ROLE = N_("not one of the roles")
+ROLE_OUTSIDE_CERT = N_(
+    "analysts, coordinators and administrators belong to an organisation of the CERT kind"
+)
+BAD_LOCALE = N_("not one of the languages: fr, en, ar")
+OWN_ROLE = N_("you cannot change your own role: ask another administrator")
+OWN_ACCOUNT = N_("you cannot deactivate your own account")
+LAST_ADMIN = N_("the last active administrator must stay an active administrator")
 
 
 # ---------------------------------------------------------------- users
@@ -48,7 +57,9 @@ def normalise_email(address: str) -> str:
     try:
         return validate_email(address.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationFailed("invalid e-mail address", fields={"email": str(exc)}) from None
+        raise ValidationFailed(
+            f"invalid e-mail address: {exc}", fields={"email": BAD_EMAIL}
+        ) from None
 
 
 def check_password_strength(
@@ -56,6 +67,22 @@ def check_password_strength(
 ) -> None:
     """The password policy (:mod:`core.auth.passwords`): ``ValidationFailed`` naming ``field``."""
     check_password(password, email=email, name=name, field=field)
+
+
+def _check_profile(
+    errors: dict[str, str], name: str, role: str, organisation: Organisation, locale: str
+) -> None:
+    """The rules an account's name, role, organisation and language follow, into ``errors``."""
+    if not name.strip():
+        errors["name"] = REQUIRED
+    elif len(name.strip()) > NAME_LENGTH:
+        errors["name"] = TOO_LONG
+    if role not in set(Role):
+        errors["role"] = BAD_ROLE
+    elif role != Role.REPORTER and organisation.kind != OrganisationKind.CERT:
+        errors["role"] = ROLE_OUTSIDE_CERT
+    if locale not in LOCALES:
+        errors["locale"] = BAD_LOCALE
 
 
 def create_user(
@@ -70,20 +97,15 @@ def create_user(
     locale: str = "fr",
     clock: Clock,
 ) -> User:
+    """A new active account. Without ``password`` nobody can sign in to it until a link to set
+    one is used (:func:`core.auth.resets.send_link`)."""
     require(actor, Role.ADMIN, "creating a user")
     errors: dict[str, str] = {}
     try:
         email = normalise_email(email)
     except ValidationFailed as exc:
         errors.update(exc.fields)
-    if not name.strip():
-        errors["name"] = "must not be empty"
-    if role not in set(Role):
-        errors["role"] = f"must be one of {', '.join(Role)}"
-    elif role != Role.REPORTER and organisation.kind != OrganisationKind.CERT:
-        errors["role"] = f"{role} accounts belong to the CERT, not to {organisation.slug}"
-    if locale not in LOCALES:
-        errors["locale"] = f"must be one of {', '.join(LOCALES)}"
+    _check_profile(errors, name, role, organisation, locale)
     if password is not None:
         try:
             check_password_strength(password, email=email, name=name)
@@ -92,7 +114,7 @@ def create_user(
     if errors:
         raise ValidationFailed("invalid user", fields=errors)
     if find_user(session, email) is not None:
-        raise Conflict(f"a user with e-mail {email} already exists", fields={"email": "taken"})
+        raise Conflict(f"a user with e-mail {email} already exists", fields={"email": EMAIL_TAKEN})
     now = clock.now()
     user = User(
         email=email,
@@ -107,8 +129,13 @@ def create_user(
         created_at=now,
         updated_at=now,
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same address created at the same moment elsewhere
+            session.add(user)
+    except IntegrityError:
+        raise Conflict(
+            f"a user with e-mail {email} already exists", fields={"email": EMAIL_TAKEN}
+        ) from None
     audit.record(
         session,
         actor,
@@ -119,6 +146,90 @@ def create_user(
         after={"email": email, "role": role, "organisation": organisation.slug},
     )
     return user
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    name: str,
+    role: str,
+    organisation: Organisation,
+    locale: str,
+    clock: Clock,
+) -> bool:
+    """An administrator changes an account's name, role, organisation and language (audited
+    with what changed); whether anything did. Administrators do not change their own role, and
+    the last active administrator stays one."""
+    require(actor, Role.ADMIN, "changing a user")
+    errors: dict[str, str] = {}
+    _check_profile(errors, name, role, organisation, locale)
+    if "role" not in errors and role != user.role:
+        if actor.user_id == user.id:
+            errors["role"] = OWN_ROLE
+        elif user.role == Role.ADMIN and user.is_active and not _other_admins(session, user):
+            errors["role"] = LAST_ADMIN
+    if errors:
+        raise ValidationFailed("invalid user", fields=errors)
+    old = _profile(user.name, user.role.value, user.organisation, user.locale)
+    new = _profile(name.strip(), role, organisation, locale)
+    changed = [key for key in old if old[key] != new[key]]
+    if not changed:
+        return False
+    user.name, user.role, user.locale = new["name"], Role(role), locale
+    user.organisation_id, user.organisation = organisation.id, organisation
+    user.updated_at = clock.now()
+    audit.record(
+        session,
+        actor,
+        AccountAction.USER_UPDATE,
+        "user",
+        user.id,
+        clock=clock,
+        before={key: old[key] for key in changed},
+        after={key: new[key] for key in changed},
+    )
+    return True
+
+
+def _profile(name: str, role: str, organisation: Organisation, locale: str) -> dict[str, str]:
+    return {"name": name, "role": role, "organisation": organisation.slug, "locale": locale}
+
+
+def _other_admins(session: Session, user: User) -> int:
+    """How many active administrators there are besides ``user``."""
+    query = select(func.count()).where(
+        User.role == Role.ADMIN, User.is_active.is_(True), User.id != user.id
+    )
+    return session.scalar(query) or 0
+
+
+def users_query(
+    *,
+    q: str | None = None,
+    role: str | None = None,
+    organisation_id: int | None = None,
+    active: bool | None = None,
+) -> Select[User]:
+    """The accounts matching the administrators' list filters, by e-mail address: ``q`` in the
+    name or the address (case-insensitive), a role, an organisation, active or not."""
+    query = select(User).order_by(User.email)
+    term = (q or "").strip().lower()
+    if term:
+        query = query.where(
+            or_(
+                func.lower(User.name).contains(term, autoescape=True),
+                User.email.contains(term, autoescape=True),
+            )
+        )
+    if role:
+        query = query.where(User.role == role)
+    if organisation_id is not None:
+        query = query.where(User.organisation_id == organisation_id)
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    return query
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -141,9 +252,10 @@ def set_password(
     clock: Clock,
     keep: UserSession | None = None,
     field: str = "password",
+    action: AccountAction = AccountAction.USER_PASSWORD,
 ) -> None:
     """Change a password; every open web session of the user ends, but ``keep`` (the session of
-    a user changing their own password)."""
+    a user changing their own password). ``action``: what the audit log calls it."""
     if actor.user_id != user.id:
         require(actor, Role.ADMIN, "changing another user's password")
     check_password_strength(password, email=user.email, name=user.name, field=field)
@@ -151,7 +263,7 @@ def set_password(
     if keep is None:  # the nonce is in every session's key: rotating it ends them all
         user.session_nonce = secrets.token_hex(16)
     user.updated_at = clock.now()
-    audit.record(session, actor, AccountAction.USER_PASSWORD, "user", user.id, clock=clock)
+    audit.record(session, actor, action, "user", user.id, clock=clock)
     sessions.end_user_sessions(
         session, actor, user, reason=sessions.EndReason.PASSWORD, clock=clock, keep=keep
     )
@@ -182,7 +294,15 @@ def change_own_password(
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool, *, clock: Clock) -> None:
+    """Activate or deactivate an account. A deactivated user cannot sign in, their web sessions
+    end and their API tokens stop working (until reactivated). Administrators do not deactivate
+    themselves, and the last active administrator stays active."""
     require(actor, Role.ADMIN, "activating or deactivating a user")
+    if not active and user.is_active:
+        if actor.user_id == user.id:
+            raise ValidationFailed("cannot deactivate oneself", fields={"active": OWN_ACCOUNT})
+        if user.role == Role.ADMIN and not _other_admins(session, user):
+            raise ValidationFailed("last administrator", fields={"active": LAST_ADMIN})
     before = user.is_active
     user.is_active = active
     user.session_nonce = secrets.token_hex(16)
@@ -217,9 +337,7 @@ def set_locale(session: Session, actor: Actor, user: User, locale: str, *, clock
     if actor.user_id != user.id:
         require(actor, Role.ADMIN, "changing another user's language")
     if locale not in LOCALES:
-        raise ValidationFailed(
-            "invalid locale", fields={"locale": f"must be one of {', '.join(LOCALES)}"}
-        )
+        raise ValidationFailed("invalid locale", fields={"locale": BAD_LOCALE})
     if locale == user.locale:
         return
     before = user.locale
@@ -281,92 +399,3 @@ def authenticate(
         after=attempt.trusted,
     )
     return user
-
-
-# ---------------------------------------------------------------- API tokens
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(
-    session: Session, actor: Actor, user: User, *, label: str, clock: Clock
-) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the token, which is never stored."""
-    if actor.user_id != user.id:
-        require(actor, Role.ADMIN, "creating a token for another user")
-    label = label.strip() or "api"
-    if len(label) > 100:
-        raise ValidationFailed("label too long", fields={"label": "at most 100 characters"})
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(
-        user_id=user.id,
-        user=user,
-        label=label,
-        token_hash=_digest(secret),
-        prefix=secret[:12],
-        created_at=clock.now(),
-    )
-    session.add(token)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        AccountAction.TOKEN_CREATE,
-        "api_token",
-        token.id,
-        clock=clock,
-        after={"user": user.email, "label": label, "prefix": token.prefix},
-    )
-    return token, secret
-
-
-def revoke_token(session: Session, actor: Actor, token: ApiToken, *, clock: Clock) -> None:
-    if actor.user_id != token.user_id:
-        require(actor, Role.ADMIN, "revoking another user's token")
-    if token.revoked_at is not None:
-        return
-    token.revoked_at = clock.now()
-    audit.record(
-        session,
-        actor,
-        AccountAction.TOKEN_REVOKE,
-        "api_token",
-        token.id,
-        clock=clock,
-        after={"user": token.user.email, "prefix": token.prefix},
-    )
-
-
-def access_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
-    """A token of the actor's own (any token for admins); ``NotFound`` otherwise."""
-    token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != actor.user_id and not at_least(actor, Role.ADMIN)):
-        raise NotFound("token not found")
-    return token
-
-
-def list_tokens(session: Session, user: User) -> list[ApiToken]:
-    return list(
-        session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
-    )
-
-
-TOKEN_TOUCH_INTERVAL = dt.timedelta(seconds=60)
-# Built once: checked on every API request (its user and organisation are joined eagerly).
-_TOKEN_BY_DIGEST = select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
-
-
-def authenticate_token(session: Session, presented: str, *, clock: Clock) -> User:
-    """Resolve a bearer token to its active user and stamp ``last_used_at``.
-
-    The stamp is refreshed at most once a minute, so that a busy client does not turn every
-    request into a write (the session is only dirty when it changed).
-    """
-    digest = _digest(presented.strip())
-    token = session.scalar(_TOKEN_BY_DIGEST, {"digest": digest})
-    if token is None or not hmac.compare_digest(token.token_hash, digest) or not token.is_active:
-        raise AuthenticationFailed("invalid or revoked API token")
-    now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
-        token.last_used_at = now
-    return token.user

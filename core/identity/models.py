@@ -142,6 +142,24 @@ class UserSession(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class PasswordReset(Base):
+    """A link to set a password (``/password/reset/<token>``): sent by an administrator (a new
+    account, a forgotten password) or asked for on the sign-in page. Only the token's SHA-256 is
+    stored; the row is deleted when the link is used, when a newer link is sent to the same user
+    and once it has expired (``CERT_PASSWORD_RESET_HOURS``)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "invite" (new account) or "reset"
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
 class LoginThrottle(Base):
     """Failed sign-ins per submitted e-mail address (known or not, so that the throttle does not
     tell which accounts exist); keyed on the SHA-256 of the normalised address."""

@@ -33,6 +33,7 @@ from core.web.limits import LocalStorage as LocalStorage  # re-exported: the web
 from core.web.limits import init_limiter
 from core.web.limits import limiter_storage_uri as limiter_storage_uri
 from core.web.limits import rate_limit as rate_limit
+from core.web.times import init_app as init_times
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -364,6 +365,7 @@ def init_app(app: Flask, ctx: WebContext) -> None:
     app.before_request(remember_language)
     app.context_processor(_template_globals)
     app.jinja_env.globals["page_url"] = page_url
+    init_times(app)
     init_limiter(app, ctx.settings.ratelimit_storage_url)
 
 

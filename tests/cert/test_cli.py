@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cert.cli import COMMAND_MODULES, cli
-from core.identity.models import ApiToken, User
+from core.identity.models import ApiToken, Organisation, PasswordReset, User
+from core.outbox import OutboxMessage
 from tests.dbs import TestDatabase
 
 for _name in COMMAND_MODULES:
@@ -225,3 +226,30 @@ def test_deactivate_and_activate(invoke, fresh_database: TestDatabase) -> None: 
     with _session(fresh_database) as session:
         assert session.scalars(select(User.is_active)).one() is True
     assert "user.deactivate" in invoke("audit").output
+
+
+def test_users_created_without_a_password_are_mailed_a_link(
+    invoke, fresh_database: TestDatabase
+) -> None:  # type: ignore[no-untyped-def]
+    created = invoke(
+        "orgs", "create", "--slug", "min-a", "--name", "A", "--phone", "+212 537 000000"
+    )
+    assert created.exit_code == 0, created.output
+    bad_phone = invoke("orgs", "create", "--slug", "min-b", "--name", "B", "--phone", "call me")
+    assert bad_phone.exit_code == 1 and "phone: a telephone number" in bad_phone.output
+    base = ["users", "create", "--email", "x@a.ma", "--name", "X", "--role", "reporter"]
+    both = invoke(*base, "--org", "min-a", "--send-link", "--password-stdin", stdin="x\n")
+    assert both.exit_code == 2 and "at most one of" in both.output
+    result = invoke(*base, "--org", "min-a", "--send-link", "--locale", "ar")
+    assert result.exit_code == 0, result.output
+    again = invoke("users", "send-link", "--email", "X@A.MA")
+    assert again.exit_code == 0 and again.output.startswith("queued a link for x@a.ma, valid until")
+    assert invoke("users", "send-link", "--email", "nobody@a.ma").exit_code == 1
+    with _session(fresh_database) as session:
+        user = session.scalars(select(User)).one()
+        assert user.password_hash is None
+        assert session.scalar(select(Organisation.phone)) == "+212 537 000000"
+        mails = session.scalars(select(OutboxMessage)).all()
+        assert [(m.to_addr, m.language) for m in mails] == [("x@a.ma", "ar")] * 2
+        assert [r.purpose for r in session.scalars(select(PasswordReset))] == ["invite"]
+    assert "user.reset_link" in invoke("audit").output

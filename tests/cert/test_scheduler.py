@@ -178,7 +178,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         PURGE: {"deleted": 0},
         RUNS: {"deleted": 0},
         STATS: {"analysed": 0},  # empty tables: no statistics to refresh (test_statistics.py)
-        SESSIONS: {"sessions": 0, "throttles": 0},
+        SESSIONS: {"sessions": 0, "throttles": 0, "reset_links": 0},
     }
     assert all(run.counts == expected[run.job_id] for run in runs), [r.counts for r in runs]
     lock = scheduler.leader_lock(config)  # released on the way out

@@ -180,9 +180,16 @@ def test_no_inline_script_style_or_handler_in_any_page(
     client: FlaskClient, db_session: Session, clock: FrozenClock, lang: str, world: World
 ) -> None:
     pages = [text(client.get(f"/login?lang={lang}")), text(client.get("/missing"))]
+    pages += [text(client.get("/password/forgot")), text(client.get("/password/reset/x"))]
     world.sign_in(client, world.admin)
+    admin = world.admin
     make_token(db_session, clock, make_user(db_session, clock))
-    for path in ("/", "/account", "/admin/audit", "/admin/users", "/admin/organisations", "/nope"):
+    admin_pages = (
+        "/admin/users/new", f"/admin/users/{admin.id}", "/admin/tokens",
+        "/admin/organisations/new", f"/admin/organisations/{admin.organisation_id}",
+    )  # fmt: skip
+    for path in ("/", "/account", "/admin/audit", "/admin/users", "/admin/organisations",
+                 *admin_pages, "/nope"):  # fmt: skip
         pages.append(text(client.get(path)))
     token = csrf_token(pages[-1])
     pages.append(text(client.post("/account/tokens", data={"csrf_token": token, "label": "x"})))

@@ -15,7 +15,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.database_url == f"sqlite:///{tmp_path / 'vigie.db'}"
     assert config.reference_prefix == "MACERT"
     assert config.upload_dir == tmp_path / "uploads"
-    assert config.max_upload_mb == 20
+    assert config.max_upload_mb == 20 and config.password_reset_hours == 24
     assert (config.smtp.host, config.smtp.port, config.smtp.ssl) == ("127.0.0.1", 25, False)
     assert not config.session_cookie_secure
 
@@ -41,9 +41,11 @@ def test_values_are_parsed(tmp_path: Path) -> None:
             CERT_UPLOAD_DIR=str(tmp_path / "files"),
             CERT_EVENTS_INTERVAL="10",
             CERT_EVENTS_MAX_ATTEMPTS="3",
+            CERT_PASSWORD_RESET_HOURS="72",
         )
     )
     assert (config.events_interval_seconds, config.events_max_attempts) == (10, 3)
+    assert config.password_reset_hours == 72
     assert config.database_url == "postgresql+psycopg://vigie:p%40ss@db:5432/vigie"
     assert config.base_url == "https://cert.gov.ma" and config.session_cookie_secure
     smtp = config.smtp
@@ -91,6 +93,8 @@ def test_values_are_parsed(tmp_path: Path) -> None:
         ("CERT_EVENTS_INTERVAL", "0", "greater than zero"),
         ("CERT_EVENTS_INTERVAL", "86400", "to 3600, got"),
         ("CERT_EVENTS_MAX_ATTEMPTS", "101", "to 100, got"),
+        ("CERT_PASSWORD_RESET_HOURS", "0", "greater than zero"),
+        ("CERT_PASSWORD_RESET_HOURS", "721", "to 720, got"),
         ("CERT_SCHEDULER_LOCK_KEY", str(2**63), "to 9223372036854775807, got"),
         ("CERT_SCHEDULER_POLL_SECONDS", "1e9", "at most 3600"),
     ],

@@ -235,7 +235,8 @@ def test_the_admin_page_applies_the_policy_and_ends_the_users_sessions(
     admin, victim = app.test_client(), app.test_client()
     login(admin, admin_user.email, PASSWORD)
     login(victim, EMAIL, PASSWORD)
-    assert f'href="/admin/users/{user.id}/password"' in text(admin.get("/admin/users"))
+    assert f'href="/admin/users/{user.id}"' in text(admin.get("/admin/users"))
+    assert f'href="/admin/users/{user.id}/password"' in text(admin.get(f"/admin/users/{user.id}"))
     for weak, reason in [
         ("password123456", "trop courant"),
         ("amina.tazi-2026!", "ne doit pas contenir votre adresse e-mail"),

@@ -308,7 +308,7 @@ def test_the_scheduler_job_purges_sessions_and_spent_throttles(
     context = scheduler.JobContext(config, fresh_database.engine, factory, clock, "test:1")
     spec = scheduler.JOBS["auth.purge_sessions"]
     assert spec.interval == 3600
-    assert spec.resolve()(context) == {"sessions": 1, "throttles": 1}
+    assert spec.resolve()(context) == {"sessions": 1, "throttles": 1, "reset_links": 0}
     with factory() as db:
         assert db.scalars(select(UserSession.user_agent)).all() == ["new"]
         assert db.scalars(select(LoginThrottle)).all() == []
@@ -321,12 +321,12 @@ def test_an_admin_ends_every_session_of_a_user(
     admin_user = make_user(db_session, clock, role="admin")
     admin = app.test_client()
     login(admin, admin_user.email, PASSWORD)
-    page = text(admin.get("/admin/users"))
+    page = text(admin.get(f"/admin/users/{user.id}"))
     response = admin.post(
         f"/admin/users/{user.id}/end-sessions", data={"csrf_token": csrf_token(page)}
     )
-    assert response.status_code == 302
-    assert f"Sessions de {user.email} fermées : 2." in text(admin.get("/admin/users"))
+    assert response.headers["Location"] == f"/admin/users/{user.id}"
+    assert f"Sessions de {user.email} fermées : 2." in text(admin.get(f"/admin/users/{user.id}"))
     assert laptop.get("/account").status_code == 302 and phone.get("/account").status_code == 302
     assert admin.get("/account").status_code == 200
     entry = db_session.scalars(
