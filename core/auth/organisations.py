@@ -65,7 +65,7 @@ def _details(
     phone: str | None,
 ) -> dict[str, object]:
     """Check and normalise what an organisation is described by, into ``errors``; the values."""
-    name, name_ar, sector = name.strip(), (name_ar or "").strip(), (sector or "").strip().lower()
+    name, name_ar, sector = name.strip(), (name_ar or "").strip(), (sector or "").strip()
     phone = " ".join((phone or "").split())
     if not name:
         errors["name"] = REQUIRED

@@ -53,7 +53,7 @@ def test_an_admin_creates_an_organisation(
     response = _post(client, new, FIELDS, new)
     org = db_session.scalars(select(Organisation).where(Organisation.slug == "min-sante")).one()
     assert response.headers["Location"] == f"/admin/organisations/{org.id}"
-    assert (org.name_ar, org.sector, org.phone) == ("وزارة الصحة", "health", "+212 5 37 00 00 00")
+    assert (org.name_ar, org.sector, org.phone) == ("وزارة الصحة", "Health", "+212 5 37 00 00 00")
     assert org.contact_emails == ["soc@sante.gov.ma", "rssi@sante.gov.ma"]
     page = text(client.get(response.headers["Location"]))
     assert "L’organisme Ministère de la Santé a été créé." in page

@@ -50,7 +50,7 @@ def test_creation_normalises_contacts_and_telephone(
         clock=clock,
     )
     assert (org.slug, org.name, org.name_ar, org.sector) == (
-        "min-sante", "Ministère de la Santé", "وزارة الصحة", "health",
+        "min-sante", "Ministère de la Santé", "وزارة الصحة", "Health",
     )  # fmt: skip
     assert org.contact_emails == ["soc@sante.gov.ma", "rssi@sante.gov.ma"]
     assert org.phone == "+212 5 37 00 00 00"
@@ -103,7 +103,7 @@ def test_update_audits_what_changed_and_never_the_identifier(
     org = make_org(db_session, clock, slug="anrt", kind=OrganisationKind.AGENCY)
     assert _update(db_session, org, clock) is False
     changed = _update(
-        db_session, org, clock, name_ar="الوكالة", sector="Telecommunications",
+        db_session, org, clock, name_ar="الوكالة", sector=" telecommunications ",
         contact_emails=["soc@anrt.ma"], phone="0537 00 00 00",
     )  # fmt: skip
     assert changed and org.slug == "anrt"
