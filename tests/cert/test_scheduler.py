@@ -46,6 +46,8 @@ PURGE = "incidents.purge_idempotency_keys"  # hourly: its current slot runs once
 RUNS = "scheduler.purge_job_runs"  # hourly too
 STATS = "db.refresh_statistics"  # every 10 minutes
 SESSIONS = "auth.purge_sessions"  # hourly
+NOTIFY_MAIL = "incidents.notifications.mail"  # every minute (CERT_NOTIFY_MAIL_INTERVAL)
+NOTIFY_SLA = "incidents.notifications.sla"  # every 5 minutes (CERT_NOTIFY_SLA_INTERVAL)
 
 
 # ------------------------------------------------------------------ leader locks
@@ -164,6 +166,8 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         RUNS,
         STATS,
         SESSIONS,
+        NOTIFY_MAIL,
+        NOTIFY_SLA,
     }
     assert {run.job_id for run in runs} == set(scheduler.JOBS)
     assert all(run.status == JobStatus.SUCCESS for run in runs), [(r.status, r.error) for r in runs]
@@ -175,6 +179,8 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         RUNS: {"deleted": 0},
         STATS: {"analysed": 0},  # empty tables: no statistics to refresh (test_statistics.py)
         SESSIONS: {"sessions": 0, "throttles": 0},
+        NOTIFY_MAIL: {"dropped": 0, "immediate": 0, "digests": 0, "reporters": 0},
+        NOTIFY_SLA: {"due_soon": 0, "breached": 0},
     }
     assert all(run.counts == expected[run.job_id] for run in runs), [r.counts for r in runs]
     lock = scheduler.leader_lock(config)  # released on the way out
