@@ -43,7 +43,7 @@ def watch(session: Session, clock: FrozenClock) -> dict[str, int]:
 
 def alerts(session: Session, incident: Incident) -> list[tuple[str, SlaDeadline]]:
     return [
-        (event.name.value, event.payload.deadline)  # type: ignore[attr-defined]
+        (event.name.value, event.payload.deadline)
         for event in events_of(session, "incident", incident.reference)
         if isinstance(event.payload, SlaAlert)
     ]
