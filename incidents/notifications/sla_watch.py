@@ -67,7 +67,7 @@ def due_at(incident: Incident, deadline: SlaDeadline) -> dt.datetime:
 
 def candidates_query(
     deadline: SlaDeadline, now: dt.datetime, window: dt.timedelta
-) -> Select[tuple[Incident]]:
+) -> Select[Incident]:
     """Incidents whose due date is not met, from ``BREACH_LOOKBACK`` ago to ``window`` ahead
     (one index range), by due date: open ones for the resolution; for the acknowledgement,
     those not acknowledged (the partial index's condition; the first move out of ``new``

@@ -6,6 +6,7 @@ and admins). CERT staff only: reporters have no notifications (``404``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,6 +15,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from core import inputs
 from core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -26,6 +28,7 @@ from incidents.notifications.forms import ActionForm, EmailPreferenceForm
 from incidents.notifications.models import EmailMode
 from incidents.web import local_time
 
+log = logging.getLogger(__name__)
 bp = Blueprint("notifications", __name__, template_folder="../templates")
 LIST = "notifications.index"
 
@@ -51,8 +54,14 @@ class Bell:
     user_id: int
 
     @cached_property
-    def count(self) -> int:
-        return inbox.unread_count(get_session(), self.user_id)
+    def count(self) -> int | None:
+        """``None`` when the database cannot answer: the page still renders — the 503 page of a
+        database that went away, above all — with a bell and no number."""
+        try:
+            return inbox.unread_count(get_session(), self.user_id)
+        except SQLAlchemyError:
+            log.warning("the bell could not count the unread notifications", exc_info=True)
+            return None
 
 
 def _preference_form(user: User) -> Callable[[], EmailPreferenceForm]:

@@ -10,6 +10,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
@@ -17,7 +18,7 @@ from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.identity.authz import Actor
 from incidents.models import Incident
-from incidents.notifications import preferences
+from incidents.notifications import inbox, preferences
 from incidents.notifications.models import EmailMode, Notification, NotificationKind
 from incidents.notifications.recipients import scope
 from incidents.workspace import conversation, workflow
@@ -267,3 +268,18 @@ def test_the_queue_marks_an_answer_waiting(
     row = page[page.index(incident.reference) :]
     row = row[: row.index("</tr>")]
     assert "Answer waiting" in row
+
+
+def test_the_bell_without_a_database_leaves_the_page_standing(
+    client: FlaskClient, cert: Cert, incident: Incident, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login(client, cert.lead.email, PASSWORD)
+
+    def unreachable(*args: object) -> int:
+        raise OperationalError("SELECT count(*)", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(inbox, "unread_count", unreachable)
+    response = client.get("/?lang=en")
+    assert response.status_code == 200
+    html = text(response)
+    assert 'aria-label="Notifications"' in html and bell(html) == 0
