@@ -82,6 +82,11 @@ class Config:
     events_interval_seconds: int = 5  # domain events delivered to their handlers this often
     events_max_attempts: int = 8  # a handler failing this many times: delivery marked failed
     events_retention_days: int = 30  # delivered domain events older than this are purged
+    # the notification centre (incidents.notifications)
+    notify_mail_interval_seconds: int = 60  # notification e-mails and digests queued this often
+    notify_digest_hour: int = 8  # the daily digest leaves at this hour (CERT_TIMEZONE)
+    notify_sla_interval_seconds: int = 300  # the SLA watch scans the due dates this often
+    notify_due_soon_minutes: int = 60  # "due soon" at most this long before a due date
     # Argon2id cost of new password hashes (core.auth.hashing); at least OWASP's minimum
     argon2_time_cost: int = hashing.PRODUCTION.time_cost
     argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
@@ -296,6 +301,10 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_EVENTS_INTERVAL": ("events_interval_seconds", _int_up_to(3600)),
     "CERT_EVENTS_MAX_ATTEMPTS": ("events_max_attempts", _int_up_to(100)),
     "CERT_EVENTS_RETENTION_DAYS": ("events_retention_days", _int_up_to(3650)),
+    "CERT_NOTIFY_MAIL_INTERVAL": ("notify_mail_interval_seconds", _int_up_to(DAY)),
+    "CERT_NOTIFY_DIGEST_HOUR": ("notify_digest_hour", _int_up_to(23, minimum=0)),
+    "CERT_NOTIFY_SLA_INTERVAL": ("notify_sla_interval_seconds", _int_up_to(DAY)),
+    "CERT_NOTIFY_DUE_SOON_MINUTES": ("notify_due_soon_minutes", _int_up_to(7 * 24 * 60)),
     "CERT_ARGON2_TIME_COST": ("argon2_time_cost", _int_up_to(100)),
     "CERT_ARGON2_MEMORY_KIB": ("argon2_memory_kib", _int_up_to(4 * 1024 * 1024, minimum=8)),
     "CERT_ARGON2_PARALLELISM": ("argon2_parallelism", _int_up_to(64)),

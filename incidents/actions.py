@@ -37,6 +37,11 @@ class IncidentAction(AuditAction):
     # saved queue filters
     SAVED_FILTER_CREATE = "saved_filter.create"
     SAVED_FILTER_DELETE = "saved_filter.delete"
+    # the notification centre (incidents.notifications)
+    NOTIFICATION_READ = "notification.read"
+    NOTIFICATIONS_READ_ALL = "notification.read_all"
+    NOTIFICATION_PREFERENCE = "notification.preference"
+    ON_DUTY = "notification.on_duty"
 
     @property
     def kind(self) -> str:

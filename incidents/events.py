@@ -10,6 +10,9 @@ The aggregate is the incident, by reference.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -32,6 +35,8 @@ class IncidentEventName(EventName):
     REPORTER_ANSWERED = "incident.reporter_answered"
     OBSERVABLE_ADDED = "incident.observable_added"
     MERGED = "incident.merged"
+    SLA_DUE_SOON = "incident.sla_due_soon"  # recorded by the SLA watch (incidents.notifications)
+    SLA_BREACHED = "incident.sla_breached"
 
 
 class IncidentPayload(Payload):
@@ -102,6 +107,21 @@ class Merged(IncidentPayload):
     events: int
 
 
+class SlaDeadline(enum.StrEnum):
+    """The SLA due dates an incident is watched on (``ack_due_at``, ``resolve_due_at``)."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"
+    RESOLUTION = "resolution"
+
+
+class SlaAlert(IncidentPayload):
+    """A due date not yet met is near (``incident.sla_due_soon``) or has passed
+    (``incident.sla_breached``); recorded once per incident, due date, state and ``due_at``."""
+
+    deadline: SlaDeadline
+    due_at: dt.datetime
+
+
 PAYLOADS: dict[EventName, type[Payload]] = {
     IncidentEventName.SUBMITTED: Submitted,
     IncidentEventName.STATUS_CHANGED: StatusChanged,
@@ -113,6 +133,8 @@ PAYLOADS: dict[EventName, type[Payload]] = {
     IncidentEventName.REPORTER_ANSWERED: ReporterAnswered,
     IncidentEventName.OBSERVABLE_ADDED: ObservableAdded,
     IncidentEventName.MERGED: Merged,
+    IncidentEventName.SLA_DUE_SOON: SlaAlert,
+    IncidentEventName.SLA_BREACHED: SlaAlert,
 }
 register_events(PAYLOADS)
 _TIMELINE_ONLY: dict[IncidentEventName, type[TimelinePayload]] = {
@@ -154,6 +176,6 @@ def on_timeline(
     return record(session, actor, incident, name, payload, clock=clock)
 
 
-# The slice's subscribers, run by the scheduler's ``events.deliver`` job (none yet: notifications
-# and the playbooks, feeds and bulletins slices add theirs).
+# Subscribers of this module's own (none: the notification centre's are in
+# incidents.notifications.handlers; the playbooks, feeds and bulletins slices will add theirs).
 HANDLERS: tuple[Handler, ...] = ()

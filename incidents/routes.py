@@ -11,6 +11,7 @@ from flask import Blueprint
 from incidents import blueprints
 from incidents.intake import api as intake_api  # noqa: F401  (registers its routes)
 from incidents.intake import web as intake_web  # noqa: F401
+from incidents.notifications import web as notifications_web
 from incidents.queue import web as queue_web
 from incidents.reporter import web as reporter_web  # noqa: F401
 from incidents.reporting import web as reporting_web
@@ -19,4 +20,10 @@ from incidents.workspace import api_tasks as workspace_api_tasks  # noqa: F401
 from incidents.workspace import web as workspace_web
 
 API: Blueprint = blueprints.api
-PAGES: tuple[Blueprint, ...] = (blueprints.pages, reporting_web.bp, workspace_web.bp, queue_web.bp)
+PAGES: tuple[Blueprint, ...] = (
+    blueprints.pages,
+    reporting_web.bp,
+    workspace_web.bp,
+    queue_web.bp,
+    notifications_web.bp,
+)

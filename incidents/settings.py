@@ -26,6 +26,8 @@ class IntakeSettings:
     idempotency_ttl: dt.timedelta = dt.timedelta(hours=24)
     upload_dir: Path = Path("instance/uploads")
     max_upload_bytes: int = 20 * 1024 * 1024
+    digest_hour: int = 8  # the notification digest's hour, in ``timezone``
+    due_soon: dt.timedelta = dt.timedelta(minutes=60)  # the SLA watch's longest "due soon"
 
 
 def from_config(settings: Config) -> IntakeSettings:
@@ -46,4 +48,6 @@ def from_config(settings: Config) -> IntakeSettings:
         idempotency_ttl=dt.timedelta(hours=settings.idempotency_ttl_hours),
         upload_dir=settings.upload_dir,
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+        digest_hour=settings.notify_digest_hour,
+        due_soon=dt.timedelta(minutes=settings.notify_due_soon_minutes),
     )

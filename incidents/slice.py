@@ -6,6 +6,8 @@ from __future__ import annotations
 from core.slices import Demo, Job, Slice
 from incidents import events, models, routes, settings
 from incidents.demo import cli as demo_cli
+from incidents.notifications import handlers as notification_handlers
+from incidents.notifications import models as notification_models
 from incidents.queue import saved_filters
 from incidents.reporting import cli as reporting_cli
 
@@ -20,10 +22,20 @@ SLICE = Slice(
             "incidents.intake.jobs:purge_idempotency_keys",
             "idempotency_purge_interval_seconds",
         ),
+        Job(
+            "incidents.notifications.mail",
+            "incidents.notifications.jobs:send_mail",
+            "notify_mail_interval_seconds",
+        ),
+        Job(
+            "incidents.notifications.sla",
+            "incidents.notifications.jobs:watch_sla",
+            "notify_sla_interval_seconds",
+        ),
     ),
-    models=(models, saved_filters),
+    models=(models, saved_filters, notification_models),
     settings=settings.from_config,
     events=(events.IncidentEventName,),
-    handlers=events.HANDLERS,
+    handlers=(*events.HANDLERS, *notification_handlers.HANDLERS),
     demo=Demo(seed=demo_cli.seed, bulk=demo_cli.bulk),
 )

@@ -32,6 +32,7 @@ from core.identity.authz import Actor, at_least
 from core.identity.models import CERT_ROLES, Organisation, Role, User
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, login_required
+from incidents.notifications.answers import answers_waiting
 from incidents.queue import bulk as queue_bulk
 from incidents.queue import saved_filters
 from incidents.queue.csv_export import HEADER, csv_row
@@ -71,6 +72,7 @@ def index() -> ResponseReturnValue:
         "incidents/queue/index.html", f=f, page=page, errors=errors, now=clock.now(),
         due_within=dt.timedelta(hours=f.due_within),
         saved=saved_filters.list_filters(session, actor), **_choices(),
+        waiting=answers_waiting(session, [incident.id for incident in page.items]),
         save_form=SaveFilterForm(args=urlencode(f.without_cursor().to_args(), doseq=True)),
         delete_form=DeleteFilterForm(), bulk=_bulk_form(request.full_path),
     )  # fmt: skip

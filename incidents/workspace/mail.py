@@ -1,5 +1,6 @@
-"""E-mails of the correspondence with the reporter (a reply of the CERT, the closing message),
-queued in the outbox inside the business transaction, in the recipient's language."""
+"""E-mails of the correspondence with the reporter (a reply of the CERT, the closing message, a
+status change), queued in the outbox inside the business transaction, in the recipient's
+language."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from core.outbox import OutboxMessage
 from incidents.intake.acknowledgement import category_label
 from incidents.intake.service import reporter_of
 from incidents.models import Incident
+from incidents.rules import labels
 from incidents.settings import IntakeSettings
 
 
@@ -109,3 +111,30 @@ def queue_closing(
 ) -> OutboxMessage:
     """The closing message: the incident is closed; the reporter may still answer."""
     return _send(session, incident, "closing", recipient, settings=settings, clock=clock)
+
+
+def queue_status_change(
+    session: Session,
+    incident: Incident,
+    recipient: Recipient,
+    *,
+    settings: IntakeSettings,
+    clock: Clock,
+    resolution: str | None = None,
+    merged_into: str | None = None,
+) -> OutboxMessage:
+    """The status of the report changed (any move but closing, which has its own message): the
+    new status and what it means, the resolution summary once resolved, and — for a report
+    merged into another one of the same organisation — that one's reference."""
+    return _send(
+        session,
+        incident,
+        "status_changed",
+        recipient,
+        settings=settings,
+        clock=clock,
+        status_label=labels.STATUSES.get(incident.status, incident.status),
+        status_help=labels.STATUS_HELP.get(incident.status, ""),
+        resolution=resolution,
+        merged_into=merged_into,
+    )

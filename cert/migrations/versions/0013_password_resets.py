@@ -6,7 +6,7 @@ newer link is sent to the same user and, once expired (``CERT_PASSWORD_RESET_HOU
 scheduler (``auth.purge_sessions``).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 09:00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import core.db
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
