@@ -19,8 +19,8 @@ from incidents.notifications import preferences
 from incidents.notifications.models import Notification, NotificationKind
 from incidents.settings import IntakeSettings
 from incidents.slice import SLICE
-from tests.factories import make_user
-from tests.incidents.workspace_helpers import World, make_world
+from tests.incidents.notifications.world import World, make_world
+from tests.kit.factories import make_user
 from tests.kit.outbox import drain, mailer_for
 from tests.kit.smtp import Received, SmtpServer
 

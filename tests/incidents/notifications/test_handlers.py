@@ -23,7 +23,7 @@ from tests.incidents.notifications.scene import (
     make_cert,
     notifications,
 )
-from tests.incidents.workspace_helpers import SETTINGS, report
+from tests.kit.factories import SETTINGS, report
 
 Kind = NotificationKind
 

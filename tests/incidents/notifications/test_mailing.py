@@ -29,7 +29,7 @@ from tests.incidents.notifications.scene import (
     notifications,
     text_of,
 )
-from tests.incidents.workspace_helpers import report
+from tests.kit.factories import report
 from tests.kit.smtp import Received, SmtpServer
 
 

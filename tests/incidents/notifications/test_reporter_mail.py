@@ -24,7 +24,8 @@ from tests.incidents.notifications.scene import (
     make_cert,
     text_of,
 )
-from tests.incidents.workspace_helpers import SETTINGS, events, report
+from tests.incidents.workspace_helpers import events
+from tests.kit.factories import SETTINGS, report
 from tests.kit.smtp import Received, SmtpServer
 
 

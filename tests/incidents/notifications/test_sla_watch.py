@@ -26,7 +26,7 @@ from tests.incidents.notifications.scene import (
     make_cert,
     notifications,
 )
-from tests.incidents.workspace_helpers import SETTINGS, report
+from tests.kit.factories import SETTINGS, report
 
 WINDOW = dt.timedelta(minutes=60)
 HOUR = dt.timedelta(hours=1)
@@ -115,7 +115,13 @@ def test_a_new_due_date_is_announced_again(
     clock.set(incident.ack_due_at - dt.timedelta(minutes=30))
     assert watch(db_session, clock)["due_soon"] == 1
     workflow.set_priority(
-        db_session, Actor.for_user(cert.lead), incident, "P3", "Minor", clock=clock
+        db_session,
+        Actor.for_user(cert.lead),
+        incident,
+        "P3",
+        "Minor",
+        clock=clock,
+        settings=SETTINGS,
     )
     assert watch(db_session, clock)["due_soon"] == 0  # P3: 24 h to acknowledge
     clock.set(incident.ack_due_at - dt.timedelta(minutes=30))

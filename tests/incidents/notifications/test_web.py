@@ -22,10 +22,9 @@ from incidents.notifications import inbox, preferences
 from incidents.notifications.models import EmailMode, Notification, NotificationKind
 from incidents.notifications.recipients import scope
 from incidents.workspace import conversation, workflow
-from tests.factories import PASSWORD
 from tests.incidents.notifications.scene import Cert, commit_and_deliver, make_cert, notifications
-from tests.incidents.workspace_helpers import report
-from tests.webclient import csrf_token, login, text
+from tests.kit.factories import PASSWORD, report
+from tests.kit.web import csrf_token, login, text
 
 BELL = re.compile(r'class="badge rounded-pill vigie-bell-count">(\d+)<')
 
