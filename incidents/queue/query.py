@@ -1,9 +1,15 @@
-"""The analysts' triage queue: filtered, sorted, keyset-paginated incidents (read side, Flask-free).
+"""Incident lists: filtered, sorted, keyset-paginated incidents (read side, Flask-free).
 
-Only CERT staff use it; what each of them sees comes from :func:`incidents.access.visible`.
+One read model behind every list of incidents: the analysts' queue (:func:`queue_page`, CERT staff
+only), its CSV export (:func:`queue_rows`) and ``GET /api/v1/incidents`` (:func:`incident_page`,
+:func:`offset_page`, any signed-in user), all reading a :class:`QueueFilter`. What each caller
+sees comes from :func:`incidents.access.visible`; the filters only ever narrow it. Reporters may
+not filter on the assignee (CERT-internal), and their ``q`` reaches only the observables their own
+organisation reported (:func:`incidents.queue.search.matches`).
 A page is one query (organisation joined, assignee joined) plus one ``IN`` query for the
 observables of its rows; the total is one ``COUNT`` over the same filter, capped at
-:data:`COUNT_CAP` (shown as "10,000+") so that a broad filter never counts the whole table.
+:data:`COUNT_CAP` on the queue page (shown as "10,000+") so that a broad filter never counts the
+whole table.
 
 Indexes serving it (migration 0004): one per filter column, leading with it, then the sort
 column, then ``tlp`` and ``assignee_id`` — what :func:`incidents.access.visible` reads — so that
@@ -26,6 +32,7 @@ from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from core.clock import Clock
+from core.errors import PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, require
 from core.identity.models import Organisation, Role, User
 from incidents.access import visible
@@ -35,7 +42,16 @@ from incidents.queue.filter import QueueFilter
 from incidents.queue.keyset import Cursor, beyond, sort_column, sort_value
 from incidents.rules.sla import sla_clause
 
-__all__ = ["COUNT_CAP", "QueueFilter", "QueuePage", "queue_page", "queue_rows"]
+__all__ = [
+    "COUNT_CAP",
+    "OffsetPage",
+    "QueueFilter",
+    "QueuePage",
+    "incident_page",
+    "offset_page",
+    "queue_page",
+    "queue_rows",
+]
 
 COUNT_CAP = 10_000
 MAX_LIMIT = 200
@@ -60,12 +76,28 @@ def queue_page(
     limit: int = 50,
     tz: dt.tzinfo = dt.UTC,
 ) -> QueuePage:
-    """One page of the queue and the filter's total. ``tz``: the zone of the date filters."""
+    """One page of the analysts' queue and the filter's total, at most :data:`COUNT_CAP`.
+    ``tz``: the zone of the date filters."""
     require(actor, Role.ANALYST, "the incident queue")
+    return incident_page(session, actor, f, clock=clock, limit=limit, tz=tz, count_cap=COUNT_CAP)
+
+
+def incident_page(
+    session: Session,
+    actor: Actor,
+    f: QueueFilter,
+    *,
+    clock: Clock,
+    limit: int = 50,
+    tz: dt.tzinfo = dt.UTC,
+    count_cap: int | None,
+) -> QueuePage:
+    """One keyset page of the incidents ``actor`` may see matching ``f``, and their total
+    (exact when ``count_cap`` is ``None``)."""
     _custom_plans(session)
     limit = max(1, min(limit, MAX_LIMIT))
     where = conditions(session, actor, f, now=clock.now(), tz=tz)
-    total = _count(session, where)
+    total = _count(session, where, count_cap)
     forward = f.before is None
     token = f.after if forward else f.before
     cursor = Cursor.decode(token, f.sort, "after" if forward else "before") if token else None
@@ -76,13 +108,44 @@ def queue_page(
         rows.reverse()
     has_next = extra if forward else cursor is not None
     has_previous = (cursor is not None) if forward else extra
+    capped = count_cap is not None and total > count_cap
     return QueuePage(
         items=rows,
-        total=min(total, COUNT_CAP),
-        more=total > COUNT_CAP,
+        total=min(total, count_cap) if count_cap is not None else total,
+        more=capped,
         next=_cursor_of(f, rows[-1]) if rows and has_next else None,
         previous=_cursor_of(f, rows[0]) if rows and has_previous else None,
     )
+
+
+@dataclass(frozen=True)
+class OffsetPage:
+    items: list[Incident]
+    total: int  # exact
+    more: bool  # rows follow this page
+
+
+def offset_page(
+    session: Session,
+    actor: Actor,
+    f: QueueFilter,
+    *,
+    clock: Clock,
+    limit: int,
+    offset: int,
+    tz: dt.tzinfo = dt.UTC,
+) -> OffsetPage:
+    """Rows ``offset`` to ``offset + limit`` in the filter's order (the API's ``offset``, kept for
+    the clients that page by number; a cursor costs the same at any depth, an offset does not)."""
+    _custom_plans(session)
+    if f.after or f.before:
+        raise ValidationFailed(
+            "invalid pagination", fields={"offset": "give offset or a cursor, not both"}
+        )
+    where = conditions(session, actor, f, now=clock.now(), tz=tz)
+    total = _count(session, where, None)
+    rows = _fetch(session, f, where, None, forward=True, limit=limit + 1, offset=offset)
+    return OffsetPage(items=rows[:limit], total=total, more=len(rows) > limit)
 
 
 def queue_rows(
@@ -118,11 +181,18 @@ def _custom_plans(session: Session) -> None:
 def conditions(
     session: Session, actor: Actor, f: QueueFilter, *, now: dt.datetime, tz: dt.tzinfo
 ) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of ``f`` for ``actor`` (visibility first)."""
+    """The WHERE clauses of ``f`` for ``actor`` (visibility first). ``PermissionDenied``
+    naming ``assignee`` when a reporter filters on it: who handles an incident is CERT-internal."""
+    staff = actor.is_cert_staff
+    if f.assignee is not None and not staff:
+        raise PermissionDenied(
+            "the assignee filter is for CERT staff", fields={"assignee": "CERT staff only"}
+        )
     where: list[ColumnElement[bool]] = [visible(actor)]
     for column, values in (
         (Incident.status, f.statuses()),
         (Incident.category, f.category),
+        (Incident.type, f.type),
         (Incident.priority, f.priority),
         (Incident.tlp, f.tlp),
     ):
@@ -136,12 +206,25 @@ def conditions(
         where.append(_assignee(actor, f.assignee))
     if f.sla is not None:
         where.append(sla_clause(f.sla, now, dt.timedelta(hours=f.due_within)))
+    where += _received(f, tz)
+    if f.q:
+        dialect = session.get_bind().dialect.name
+        where.append(search.matches(f.q, dialect, reported_only=not staff))
+    return where
+
+
+def _received(f: QueueFilter, tz: dt.tzinfo) -> list[ColumnElement[bool]]:
+    """Bounds on ``received_at``: local days (``received_from``/``_to``, inclusive) and instants
+    (``received_after`` inclusive, ``received_before`` exclusive)."""
+    where = []
     if f.received_from is not None:
         where.append(Incident.received_at >= _midnight(f.received_from, tz))
     if f.received_to is not None:
         where.append(Incident.received_at < _midnight(f.received_to + dt.timedelta(days=1), tz))
-    if f.q:
-        where.append(search.matches(f.q, session.get_bind().dialect.name))
+    if f.received_after is not None:
+        where.append(Incident.received_at >= f.received_after)
+    if f.received_before is not None:
+        where.append(Incident.received_at < f.received_before)
     return where
 
 
@@ -164,8 +247,11 @@ def _midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
-def _count(session: Session, where: list[ColumnElement[bool]]) -> int:
-    capped = select(Incident.id).where(*where).limit(COUNT_CAP + 1).subquery()
+def _count(session: Session, where: list[ColumnElement[bool]], cap: int | None) -> int:
+    """The number of matching incidents; with a ``cap``, counting stops after ``cap + 1``."""
+    if cap is None:
+        return session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
+    capped = select(Incident.id).where(*where).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(capped)) or 0
 
 
@@ -177,6 +263,7 @@ def _fetch(
     *,
     forward: bool,
     limit: int,
+    offset: int = 0,
 ) -> list[Incident]:
     column = sort_column(f.sort_key)
     descending = f.descending == forward
@@ -193,7 +280,10 @@ def _fetch(
     )
     if cursor is not None:
         query = query.where(beyond(cursor, forward=forward))
-    return list(session.scalars(query.order_by(*order).limit(limit)).unique())
+    query = query.order_by(*order).limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return list(session.scalars(query).unique())
 
 
 def _cursor_of(f: QueueFilter, incident: Incident) -> str:
