@@ -7,7 +7,8 @@
 * :func:`parse_json` validates a request body with a pydantic model (400 malformed, 415 wrong
   Content-Type, 422 naming every invalid field), :func:`parse_query` the query string;
   :func:`paginate` answers ``{"items", "total", "next"}`` with ``limit`` ≤ 100 (lists paginated
-  by keyset cursors answer it themselves, with ``previous``: ``Reply(cursors=True)``).
+  by keyset cursors answer it themselves, with ``previous`` and ``total_capped``:
+  ``Reply(keyset=True)``).
 * Views declare their contract with :func:`core.api.openapi.operation`; the OpenAPI 3.1 document
   (``/api/v1/openapi.json``) and its rendered reference (``/api/v1/docs``) are built from those
   declarations and their pydantic models. Operations declared ``public`` need no token; a

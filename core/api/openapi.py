@@ -65,7 +65,9 @@ class Reply:
     description: str
     model: type[BaseModel] | None = None
     paginated: bool = False  # {"items": [model], "total": n, "next": url | null}
-    cursors: bool = False  # paginated by keyset cursors too: the page also has "previous"
+    # paginated by keyset cursors too: the page also has "previous", and "total_capped" (counts
+    # stop at a cap)
+    keyset: bool = False
     media: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)  # name → description
 
@@ -125,15 +127,23 @@ def spec_of(view: object) -> Operation | None:
 
 
 @cache
-def page_model(model: type[BaseModel], cursors: bool = False) -> type[BaseModel]:
-    """``<Model>Page``: the pagination envelope around ``model`` (``cursors``: with the URL of
-    the page before, as lists paginated by keyset cursors have)."""
+def page_model(model: type[BaseModel], keyset: bool = False) -> type[BaseModel]:
+    """``<Model>Page``: the pagination envelope around ``model`` (``keyset``: with the URL of
+    the page before, and whether the total stopped at the list's cap)."""
     fields: dict[str, Any] = {
         "items": (list[model], ...),  # type: ignore[valid-type]
         "total": (int, Field(description="Items matching the filters, over all pages")),
         "next": (str | None, Field(description="URL of the next page, null on the last one")),
     }
-    if cursors:
+    if keyset:
+        fields["total"] = (
+            int,
+            Field(description="Items matching the filters, over all pages, counted up to a cap"),
+        )
+        fields["total_capped"] = (
+            bool,
+            Field(description="More items match than the list counts: `total` is its cap"),
+        )
         fields["previous"] = (
             str | None,
             Field(description="URL of the page before, null on the first one"),
@@ -150,7 +160,7 @@ def reply_model(reply: Reply) -> type[BaseModel] | None:
     """The model of a reply's body: its model, or the page around it."""
     if reply.model is None or not reply.paginated:
         return reply.model
-    return page_model(reply.model, reply.cursors)
+    return page_model(reply.model, reply.keyset)
 
 
 # ---------------------------------------------------------------- routes

@@ -27,7 +27,7 @@ from incidents.intake.schemas import IncidentOut
 from incidents.models import Incident
 from incidents.named import References
 from incidents.queue.filter import QueueFilter
-from incidents.queue.query import incident_page, offset_page
+from incidents.queue.query import COUNT_CAP, incident_page, offset_page
 from incidents.web import intake
 
 PAGE_PARAMS = ("limit", "offset")
@@ -41,10 +41,11 @@ PAGE_PARAMS = ("limit", "offset")
     "first by default. Reporters see only their organisation's incidents and may not filter on "
     "the assignee (403). Pages: follow `next` (a keyset cursor, `after`: a page costs the same "
     "at any depth and rows neither repeat nor vanish while incidents arrive); `offset` pages by "
-    "number instead, as before.",
+    f"number instead, as before. `total` counts up to {COUNT_CAP:,} (`total_capped` says when "
+    "more match), as the queue does: a broad filter never counts the whole table.",
     tag=TAG,
     query=QueueFilter,
-    replies={200: Reply("One page of incidents", IncidentOut, paginated=True, cursors=True)},
+    replies={200: Reply("One page of incidents", IncidentOut, paginated=True, keyset=True)},
     errors=(403, 422),
 )
 def index() -> ResponseReturnValue:
@@ -52,23 +53,23 @@ def index() -> ResponseReturnValue:
     f, limit, offset = _query()
     zone = ZoneInfo(intake().timezone)
     if offset is None:
-        page = incident_page(session, actor, f, clock=clock, limit=limit, tz=zone, count_cap=None)
-        items, total = page.items, page.total
+        page = incident_page(session, actor, f, clock=clock, limit=limit, tz=zone)
+        items, total, capped = page.items, page.total, page.more
         following = _cursor_url(f, after=page.next) if page.next else None
         preceding = _cursor_url(f, before=page.previous) if page.previous else None
     else:
         rows = offset_page(session, actor, f, clock=clock, limit=limit, offset=offset, tz=zone)
-        items, total = rows.items, rows.total
+        items, total, capped = rows.items, rows.total, rows.capped
         following = page_url(offset=offset + limit) if rows.more else None
         preceding = page_url(offset=max(0, offset - limit)) if offset else None
-    return jsonify(
-        {
-            "items": _render(items),
-            "total": total,
-            "next": following,
-            "previous": preceding,
-        }
-    )
+    body = {
+        "items": _render(items),
+        "total": total,
+        "total_capped": capped,
+        "next": following,
+        "previous": preceding,
+    }
+    return jsonify(body)
 
 
 def _query() -> tuple[QueueFilter, int, int | None]:

@@ -6,10 +6,10 @@ only), its CSV export (:func:`queue_rows`) and ``GET /api/v1/incidents`` (:func:
 sees comes from :func:`incidents.access.visible`; the filters only ever narrow it. Reporters may
 not filter on the assignee (CERT-internal), and their ``q`` reaches only the observables their own
 organisation reported (:func:`incidents.queue.search.matches`).
-A page is one query (organisation joined, assignee joined) plus one ``IN`` query for the
-observables of its rows; the total is one ``COUNT`` over the same filter, capped at
-:data:`COUNT_CAP` on the queue page (shown as "10,000+") so that a broad filter never counts the
-whole table.
+A page is one narrow query for the ids of its rows, in order, then one for those rows
+(organisation joined, assignee joined) and one ``IN`` query for their observables; the total is
+one ``COUNT`` over the same filter, capped at :data:`COUNT_CAP` (the page shows "more than
+10,000", the API says ``total_capped``) so that a broad filter never counts the whole table.
 
 Indexes serving it (migration 0004): one per filter column, leading with it, then the sort
 column, then ``tlp`` and ``assignee_id`` — what :func:`incidents.access.visible` reads — so that
@@ -79,7 +79,7 @@ def queue_page(
     """One page of the analysts' queue and the filter's total, at most :data:`COUNT_CAP`.
     ``tz``: the zone of the date filters."""
     require(actor, Role.ANALYST, "the incident queue")
-    return incident_page(session, actor, f, clock=clock, limit=limit, tz=tz, count_cap=COUNT_CAP)
+    return incident_page(session, actor, f, clock=clock, limit=limit, tz=tz)
 
 
 def incident_page(
@@ -90,14 +90,13 @@ def incident_page(
     clock: Clock,
     limit: int = 50,
     tz: dt.tzinfo = dt.UTC,
-    count_cap: int | None,
 ) -> QueuePage:
-    """One keyset page of the incidents ``actor`` may see matching ``f``, and their total
-    (exact when ``count_cap`` is ``None``)."""
+    """One keyset page of the incidents ``actor`` may see matching ``f``, and their total (at
+    most :data:`COUNT_CAP`)."""
     _custom_plans(session)
     limit = max(1, min(limit, MAX_LIMIT))
     where = conditions(session, actor, f, now=clock.now(), tz=tz)
-    total = _count(session, where, count_cap)
+    total = _count(session, where)
     forward = f.before is None
     token = f.after if forward else f.before
     cursor = Cursor.decode(token, f.sort, "after" if forward else "before") if token else None
@@ -108,11 +107,10 @@ def incident_page(
         rows.reverse()
     has_next = extra if forward else cursor is not None
     has_previous = (cursor is not None) if forward else extra
-    capped = count_cap is not None and total > count_cap
     return QueuePage(
         items=rows,
-        total=min(total, count_cap) if count_cap is not None else total,
-        more=capped,
+        total=min(total, COUNT_CAP),
+        more=total > COUNT_CAP,
         next=_cursor_of(f, rows[-1]) if rows and has_next else None,
         previous=_cursor_of(f, rows[0]) if rows and has_previous else None,
     )
@@ -121,7 +119,8 @@ def incident_page(
 @dataclass(frozen=True)
 class OffsetPage:
     items: list[Incident]
-    total: int  # exact
+    total: int  # at most COUNT_CAP (then ``capped`` is true)
+    capped: bool
     more: bool  # rows follow this page
 
 
@@ -143,9 +142,14 @@ def offset_page(
             "invalid pagination", fields={"offset": "give offset or a cursor, not both"}
         )
     where = conditions(session, actor, f, now=clock.now(), tz=tz)
-    total = _count(session, where, None)
+    total = _count(session, where)
     rows = _fetch(session, f, where, None, forward=True, limit=limit + 1, offset=offset)
-    return OffsetPage(items=rows[:limit], total=total, more=len(rows) > limit)
+    return OffsetPage(
+        items=rows[:limit],
+        total=min(total, COUNT_CAP),
+        capped=total > COUNT_CAP,
+        more=len(rows) > limit,
+    )
 
 
 def queue_rows(
@@ -247,11 +251,9 @@ def _midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
-def _count(session: Session, where: list[ColumnElement[bool]], cap: int | None) -> int:
-    """The number of matching incidents; with a ``cap``, counting stops after ``cap + 1``."""
-    if cap is None:
-        return session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
-    capped = select(Incident.id).where(*where).limit(cap + 1).subquery()
+def _count(session: Session, where: list[ColumnElement[bool]]) -> int:
+    """The number of matching incidents, counting no further than ``COUNT_CAP + 1``."""
+    capped = select(Incident.id).where(*where).limit(COUNT_CAP + 1).subquery()
     return session.scalar(select(func.count()).select_from(capped)) or 0
 
 
@@ -265,9 +267,23 @@ def _fetch(
     limit: int,
     offset: int = 0,
 ) -> list[Incident]:
+    """The page's incidents, in two statements: the ids in the filter's order (narrow rows, so
+    that sorting thousands of search matches reads no description), then those incidents with
+    their organisation and assignee (and, in one more ``IN`` query, their observables)."""
     column = sort_column(f.sort_key)
     descending = f.descending == forward
     order: list[Any] = [column.desc(), Incident.id.desc()] if descending else [column, Incident.id]
+    ids_query = select(Incident.id).where(*where)
+    if f.sort_key == "organisation":
+        ids_query = ids_query.join(Incident.organisation)
+    if cursor is not None:
+        ids_query = ids_query.where(beyond(cursor, forward=forward))
+    ids_query = ids_query.order_by(*order).limit(limit)
+    if offset:
+        ids_query = ids_query.offset(offset)
+    ids = list(session.scalars(ids_query))
+    if not ids:
+        return []
     query = (
         select(Incident)
         .join(Incident.organisation)
@@ -276,14 +292,10 @@ def _fetch(
             joinedload(Incident.assignee),
             selectinload(Incident.observables),
         )
-        .where(*where)
+        .where(Incident.id.in_(ids))
     )
-    if cursor is not None:
-        query = query.where(beyond(cursor, forward=forward))
-    query = query.order_by(*order).limit(limit)
-    if offset:
-        query = query.offset(offset)
-    return list(session.scalars(query).unique())
+    found = {incident.id: incident for incident in session.scalars(query).unique()}
+    return [found[incident_id] for incident_id in ids]
 
 
 def _cursor_of(f: QueueFilter, incident: Incident) -> str:

@@ -295,13 +295,22 @@ def roll_up(days: Iterable[Group], granularity: Granularity) -> list[Group]:
 
 
 def open_by_priority(session: Session, actor: Actor) -> dict[str, int]:
-    """Incidents open now (whatever the period) per priority (``ix_incidents_status_priority``)."""
+    """Incidents open now (whatever the period) per priority.
+
+    Grouped by status *and* priority, the order of ``ix_incidents_status_priority`` (status,
+    priority, tlp, assignee_id, id): the count reads that index alone — SQLite, grouping by
+    priority only, preferred walking the whole priority index to spare a sort (150 ms at 100,000
+    incidents instead of 5); PostgreSQL needs the ``id`` the TLP:RED rule's participant check
+    reads in the index to skip the table.
+    """
     query = (
-        select(Incident.priority, func.count())
+        select(Incident.status, Incident.priority, func.count())
         .where(visible(actor), Incident.status.in_([s.value for s in OPEN_STATUSES]))
-        .group_by(Incident.priority)
+        .group_by(Incident.status, Incident.priority)
     )
-    found = {str(p): int(n) for p, n in session.execute(query)}
+    found: dict[str, int] = {}
+    for _status, priority, count in session.execute(query):
+        found[str(priority)] = found.get(str(priority), 0) + int(count)
     return {p: found.get(p, 0) for p in sorted({*PRIORITIES, *found})}
 
 

@@ -65,7 +65,7 @@ def test_the_list_is_newest_first_in_the_envelope(
 ) -> None:
     made = [report(db_session, clock, interieur).reference for _ in range(3)]
     body = client.get(URL, headers=bearer(reporter)).get_json()
-    assert set(body) == {"items", "total", "next", "previous"}
+    assert set(body) == {"items", "total", "total_capped", "next", "previous"}
     assert [item["reference"] for item in body["items"]] == made[::-1]
     assert body["total"] == 3 and body["next"] is None
     first = body["items"][0]
