@@ -26,17 +26,33 @@ from core.uow import UnitOfWork, unit_of_work
 
 @dataclass
 class CliContext:
-    """Built lazily so that ``--help`` works without configuration or a database."""
+    """Built lazily so that ``--help`` works without configuration or a database.
+
+    ``settings_hooks``: the slices' settings hooks (:attr:`core.slices.Slice.settings`, set by
+    the application's ``cert`` group), run when the configuration loads: a slice's bad setting
+    (``CERT_SLA_POLICY``) stops every command that reads the configuration, with the one-line
+    :class:`~core.config.ConfigError` that stops the web application.
+    """
 
     clock: Clock = field(default_factory=SystemClock)
     # slice name → its manifest's settings hook (set by the application's ``cert`` group)
     settings_hooks: Mapping[str, Callable[[Config], object]] = field(default_factory=dict)
 
     @cached_property
-    def config(self) -> Config:
+    def _loaded(self) -> tuple[Config, dict[str, object]]:
         config = load_config()
+        settings = {name: build(config) for name, build in self.settings_hooks.items()}
         hashing.configure(config.password_hashing, testing=config.testing)
-        return config
+        return config, settings
+
+    @property
+    def config(self) -> Config:
+        return self._loaded[0]
+
+    @property
+    def settings(self) -> dict[str, object]:
+        """Each slice's settings, built with the configuration as the web application does."""
+        return self._loaded[1]
 
     @cached_property
     def engine(self) -> Engine:
@@ -45,11 +61,6 @@ class CliContext:
     @cached_property
     def session_factory(self) -> SessionFactory:
         return make_session_factory(self.engine)
-
-    @cached_property
-    def settings(self) -> dict[str, object]:
-        """Each slice's settings, built from the configuration as the web application does."""
-        return {name: hook(self.config) for name, hook in self.settings_hooks.items()}
 
     @contextmanager
     def unit_of_work(

@@ -3,21 +3,28 @@
 Each slice exposes one :class:`Slice` (``incidents/slice.py: SLICE``); the application lists the
 slices once (:data:`cert.slices_list.SLICES`) and its composition roots loop over them: the app
 factory registers the blueprints and builds the slice's settings, the ``cert`` command line adds
-the commands, the scheduler registers the jobs, Alembic's environment imports the model modules
-and the event dispatcher runs the handlers. Nothing below the application imports the list.
+the commands, the scheduler registers the jobs, Alembic's environment imports the model modules,
+the event dispatcher runs the handlers and ``cert demo`` seeds the demo data. Nothing below the
+application imports the list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
 import click
 from flask import Blueprint, Flask
+from sqlalchemy.orm import Session
 
+from core.clock import Clock
 from core.config import Config
 from core.events import EventName, Handler
+from core.identity.authz import Actor
+
+DemoSeed = Callable[[Session, Actor, Clock, Config], str]
+DemoBulk = Callable[[Session, Actor, Clock, Config, int, int], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,21 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Demo:
+    """A slice's part of ``cert demo``; both run in the command's transaction (the caller commits).
+
+    * ``seed(session, actor, clock, config)``: add the slice's realistic demo records that are
+      absent (idempotent, after the demo organisations and users) and return one summary line;
+    * ``bulk(session, actor, clock, config, count, seed)``: add ``count`` synthetic records for
+      load work (``cert demo --incidents N``, random generator seeded with ``seed``) and return
+      the lines to print.
+    """
+
+    seed: DemoSeed | None = None
+    bulk: DemoBulk | None = None
+
+
+@dataclass(frozen=True)
 class Slice:
     """What one domain package contributes; every field is optional but ``name``.
 
@@ -48,7 +70,8 @@ class Slice:
     * ``settings``: ``Config`` → the slice's settings object, built once at start-up and kept in
       ``app.extensions[name]`` (its adapters read it there);
     * ``events``: its event-name enumerations (importing their module registers the payloads);
-      ``handlers``: its subscribers, run by the scheduler's ``events.deliver`` job.
+      ``handlers``: its subscribers, run by the scheduler's ``events.deliver`` job;
+    * ``demo``: its demo data for ``cert demo`` (:class:`Demo`).
     """
 
     name: str
@@ -60,6 +83,7 @@ class Slice:
     settings: Callable[[Config], object] | None = None
     events: tuple[type[EventName], ...] = ()
     handlers: tuple[Handler, ...] = ()
+    demo: Demo | None = None
 
     def init_app(self, app: Flask, config: Config) -> None:
         """Register the HTML blueprints and build the settings into ``app.extensions[name]``

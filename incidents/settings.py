@@ -29,7 +29,9 @@ class IntakeSettings:
 
 
 def from_config(settings: Config) -> IntakeSettings:
-    """What the incidents slice needs from configuration."""
+    """What the incidents slice needs from configuration. ``CERT_SLA_POLICY`` is parsed here,
+    once (the kernel keeps its text): a bad one is a one-line ``ConfigError`` naming the variable
+    and the bad entry, raised wherever the hook runs — the app factory, any ``cert`` command."""
     try:
         sla_policy = parse_sla_policy(settings.sla_policy)
     except ValueError as exc:

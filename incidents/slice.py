@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from core.slices import Job, Slice
+from core.slices import Demo, Job, Slice
 from incidents import events, models, routes, settings
+from incidents.demo import cli as demo_cli
 from incidents.queue import saved_filters
 from incidents.reporting import cli as reporting_cli
 
@@ -24,4 +25,5 @@ SLICE = Slice(
     settings=settings.from_config,
     events=(events.IncidentEventName,),
     handlers=events.HANDLERS,
+    demo=Demo(seed=demo_cli.seed, bulk=demo_cli.bulk),
 )

@@ -6,6 +6,10 @@
 * ``app`` / ``client``: the real application bound to that same transaction.
 * ``fresh_database``: an empty migrated database of its own, for tests whose subprocesses or
   threads need committed data.
+* ``world`` (:class:`tests.kit.world.World`) on ``db_session``, and the people and organisations
+  of its cast as fixtures of their own: ``reporter``, ``analyst``, ``lead`` (users),
+  ``interieur``, ``sante`` (organisations), and ``reporter_token``, ``analyst_token``,
+  ``lead_token`` (the secrets of API tokens of theirs).
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
 from core.clock import FrozenClock
+from core.identity.models import Organisation, User
 from tests.catalogues import compile_stale
 from tests.dbs import BACKENDS, TestDatabase, create_database
 from tests.kit.hashing import CHEAP_SETTINGS, use_cheap_hashing
 from tests.kit.smtp import SmtpServer, smtp_server
+from tests.kit.world import World
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -124,3 +130,49 @@ def app(
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# ---------------------------------------------------------------- the world and its cast
+@pytest.fixture
+def world(db_session: Session, clock: FrozenClock) -> World:
+    return World(db_session, clock)
+
+
+@pytest.fixture
+def interieur(world: World) -> Organisation:
+    return world.interieur
+
+
+@pytest.fixture
+def sante(world: World) -> Organisation:
+    return world.sante
+
+
+@pytest.fixture
+def reporter(world: World) -> User:
+    return world.reporter
+
+
+@pytest.fixture
+def analyst(world: World) -> User:
+    return world.analyst
+
+
+@pytest.fixture
+def lead(world: World) -> User:
+    return world.lead
+
+
+@pytest.fixture
+def reporter_token(world: World, reporter: User) -> str:
+    return world.token(reporter)
+
+
+@pytest.fixture
+def analyst_token(world: World, analyst: User) -> str:
+    return world.token(analyst)
+
+
+@pytest.fixture
+def lead_token(world: World, lead: User) -> str:
+    return world.token(lead)

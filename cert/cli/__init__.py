@@ -21,6 +21,7 @@ from core.slices import Slice
 def cli(ctx: click.Context) -> None:
     """Vigie: incident-response coordination for a national CERT."""
     context = ctx.ensure_object(CliContext)
+    # the slices' settings are built when a command loads the configuration: a bad one stops it
     context.settings_hooks = {s.name: s.settings for s in SLICES if s.settings is not None}
     ctx.call_on_close(context.close)
 

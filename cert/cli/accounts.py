@@ -189,7 +189,7 @@ def users_end_sessions(ctx: CliContext, email: str) -> None:
     with ctx.unit_of_work(cli_actor()) as uow:
         user = accounts.get_user_by_email(uow.session, email)
         ended = accounts.end_all_sessions(uow.session, uow.acting, user, clock=ctx.clock)
-        click.echo(f"ended {ended} uow.session(s) of {user.email}")
+        click.echo(f"ended {ended} session(s) of {user.email}")
 
 
 def _set_active(ctx: CliContext, email: str, active: bool) -> None:

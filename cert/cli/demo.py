@@ -2,9 +2,10 @@
 
 Organisations and users are created when absent and left alone when present. Demo passwords are
 generated on first creation, kept in ``instance/demo-credentials.json`` (mode 0600) and printed on
-every run, so that a fresh ``make run`` always shows working logins. Demo incident reports come
-from :mod:`incidents.demo.reports`; ``--incidents N`` adds N synthetic incidents in bulk
-(:mod:`incidents.demo.synthetic`) for load and benchmark work.
+every run, so that a fresh ``make run`` always shows working logins. Each slice adds its own demo
+records through its manifest (:class:`core.slices.Demo`: the incidents slice's demo reports);
+``--incidents N`` asks each slice for N synthetic records in bulk (the incidents slice: N
+incidents) for load and benchmark work, then refreshes the planner's statistics.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +22,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
+from cert.slices_list import SLICES
 from core.auth import organisations as orgs
 from core.auth import services as accounts
 from core.auth.passwords import password_problem
 from core.clock import Clock
+from core.config import Config
 from core.errors import NotFound
 from core.identity.authz import Actor
 from core.identity.models import AssetKind, Organisation
-from incidents.demo.reports import seed_demo_incidents
-from incidents.demo.synthetic import generate_incidents, iter_years
-from incidents.settings import IntakeSettings, from_config
+from core.slices import Slice
 
 
 @dataclass(frozen=True)
@@ -132,9 +132,6 @@ DEMO_USERS = (
     ("dsi@cnss.ma", "Imane Alaoui", "reporter", "cnss", "fr"),
 )
 
-# Later slices add their own sample data here: fn(session, actor, clock) -> one-line summary.
-DEMO_STEPS: list[Callable[[Session, Actor, Clock], str]] = []
-
 
 def _credentials(path: Path) -> dict[str, str]:
     try:
@@ -208,37 +205,25 @@ def seed_accounts(session: Session, actor: Actor, clock: Clock, creds: dict[str,
     return created
 
 
-def demo_intake_settings(ctx: CliContext) -> IntakeSettings:
-    """Intake settings from the configuration, as the web application builds them."""
-    return from_config(ctx.config)
+def seed_slices(
+    session: Session, actor: Actor, clock: Clock, config: Config, slices: Iterable[Slice]
+) -> list[str]:
+    """Each slice's demo records (after the organisations and users); one summary line each."""
+    return [
+        slice_.demo.seed(session, actor, clock, config)
+        for slice_ in slices
+        if slice_.demo is not None and slice_.demo.seed is not None
+    ]
 
 
-def _demo_incidents(session: Session, actor: Actor, clock: Clock) -> str:
-    ctx = click.get_current_context().ensure_object(CliContext)
-    return seed_demo_incidents(session, actor, clock, settings=demo_intake_settings(ctx))
-
-
-DEMO_STEPS.append(_demo_incidents)
-
-
-def _bulk_incidents(ctx: CliContext, actor: Actor, count: int, seed: int) -> None:
-    started = time.perf_counter()
-    with ctx.unit_of_work() as uow:
-        result = generate_incidents(
-            uow.session,
-            actor,
-            count,
-            clock=ctx.clock,
-            settings=demo_intake_settings(ctx),
-            seed=seed,
-        )
-    elapsed = time.perf_counter() - started
-    click.echo(
-        f"generated {result.incidents} synthetic incident(s) and {result.observables} "
-        f"observable(s) in {elapsed:.1f} s ({result.incidents / elapsed:,.0f} incidents/s)"
-    )
-    for line in iter_years(result):
-        click.echo(f"  {line}")
+def _bulk(ctx: CliContext, actor: Actor, count: int, seed: int, slices: Iterable[Slice]) -> None:
+    for slice_ in slices:
+        if slice_.demo is None or slice_.demo.bulk is None:
+            continue
+        with ctx.unit_of_work() as uow:
+            lines = slice_.demo.bulk(uow.session, actor, ctx.clock, ctx.config, count, seed)
+        for line in lines:
+            click.echo(line)
     with ctx.unit_of_work() as uow:  # the planner must know the new volume
         uow.session.execute(text("ANALYZE"))
     click.echo("planner statistics refreshed (ANALYZE)")
@@ -262,13 +247,13 @@ def demo(ctx: CliContext, bulk: int | None, seed: int) -> None:
     actor = Actor.system("cli:demo")
     with ctx.unit_of_work() as uow:
         created = seed_accounts(uow.session, actor, ctx.clock, creds)
-        summaries = [step(uow.session, actor, ctx.clock) for step in DEMO_STEPS]
+        summaries = seed_slices(uow.session, actor, ctx.clock, ctx.config, SLICES)
     _save_credentials(path, creds)
     click.echo(f"demo data ready ({created} user(s) created)")
     for line in summaries:
         click.echo(f"  {line}")
     if bulk is not None:
-        _bulk_incidents(ctx, actor, bulk, seed)
+        _bulk(ctx, actor, bulk, seed, SLICES)
     click.echo(f"demo logins (also in {path}):")
     for email, _name, role, slug, _locale in DEMO_USERS:
         password = creds.get(email, "(created before; password not known to this instance)")

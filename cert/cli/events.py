@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from cert import event_handlers
@@ -12,7 +14,8 @@ from core.events import DeliveryStatus
 
 @cli.group("events")
 def events_group() -> None:
-    """Domain events: deliver them to their handlers, inspect pending and failed deliveries."""
+    """Domain events: deliver them to their handlers, inspect pending and failed deliveries,
+    purge the delivered ones."""
 
 
 @events_group.command("list")
@@ -71,4 +74,22 @@ def deliver(ctx: CliContext, batch_size: int) -> None:
         batch_size=batch_size,
         max_attempts=ctx.config.events_max_attempts,
     )
+    click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@events_group.command("purge")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=0, max=3650),
+    default=None,
+    help="Retention in days (default: CERT_EVENTS_RETENTION_DAYS).",
+)
+@pass_ctx
+def purge(ctx: CliContext, older_than_days: int | None) -> None:
+    """Delete the events older than the retention that every handler has (each delivery done,
+    or no handler), with their deliveries, as the scheduler's events.purge job does; events
+    with a pending or failed delivery stay. Print how many events and deliveries went."""
+    days = ctx.config.events_retention_days if older_than_days is None else older_than_days
+    cutoff = ctx.clock.now() - dt.timedelta(days=days)
+    counts = events.purge_events(ctx.session_factory, older_than=cutoff)
     click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))

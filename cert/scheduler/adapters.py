@@ -39,6 +39,14 @@ def deliver_events(context: JobContext) -> Mapping[str, int]:
     )
 
 
+def purge_events(context: JobContext) -> Mapping[str, int]:
+    """Forget the domain events older than ``CERT_EVENTS_RETENTION_DAYS`` that every handler
+    has, with their deliveries; an event still owed to a handler (pending, failed) stays
+    (:mod:`core.events.purge`)."""
+    cutoff = context.clock.now() - dt.timedelta(days=context.config.events_retention_days)
+    return events.purge_events(context.session_factory, older_than=cutoff)
+
+
 def purge_job_runs(context: JobContext) -> Mapping[str, int]:
     """Forget the finished runs older than ``CERT_JOB_RUNS_RETENTION_DAYS``: the outbox drain
     alone records 2,880 runs a day."""
@@ -84,6 +92,7 @@ def refresh_statistics(context: JobContext) -> Mapping[str, int]:
 KERNEL_JOBS: tuple[Job, ...] = (
     Job("mail.drain_outbox", f"{__name__}:drain_mail_outbox", "outbox_interval_seconds"),
     Job("events.deliver", f"{__name__}:deliver_events", "events_interval_seconds"),
+    Job("events.purge", f"{__name__}:purge_events", 3600),
     Job("scheduler.purge_job_runs", f"{__name__}:purge_job_runs", 3600),
     Job("auth.purge_sessions", f"{__name__}:purge_sessions", 3600),
     Job("db.refresh_statistics", f"{__name__}:refresh_statistics", 600),

@@ -5,12 +5,14 @@ delivered by a scheduler job to registered handlers, at most once per (event, ha
   :class:`Event`, :class:`Handler`;
 * :mod:`~core.events.store`: the ``domain_events`` and ``domain_event_deliveries`` tables,
   :func:`record_event`, listings;
-* :mod:`~core.events.dispatch`: :func:`deliver_events`.
+* :mod:`~core.events.dispatch`: :func:`deliver_events`;
+* :mod:`~core.events.purge`: :func:`purge_events` (delivered events past the retention).
 """
 
 from __future__ import annotations
 
 from core.events.dispatch import backoff, deliver_events
+from core.events.purge import purge_events
 from core.events.registry import (
     Event,
     EventName,
@@ -48,6 +50,7 @@ __all__ = [
     "events_of",
     "list_deliveries",
     "payload_model",
+    "purge_events",
     "record_event",
     "register_events",
     "registered_names",

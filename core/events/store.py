@@ -4,7 +4,8 @@
 (a rolled-back change leaves no event). ``domain_event_deliveries`` holds one row per (event,
 handler): created by the dispatcher when it first sees the event (``dispatched_at``), then
 ``pending`` until the handler succeeds (``done``) or has failed ``max_attempts`` times
-(``failed``). See :mod:`core.events.dispatch`.
+(``failed``). See :mod:`core.events.dispatch`; :mod:`core.events.purge` deletes the events every
+handler has, once past the retention.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class DomainEvent(Base):
             postgresql_where=text("dispatched_at IS NULL"),
         ),
         Index("ix_domain_events_aggregate", "aggregate_type", "aggregate_id"),
+        # the purge of delivered events past the retention (core.events.purge)
+        Index("ix_domain_events_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -84,9 +84,16 @@ MAX_SLA = dt.timedelta(days=366)  # no SLA target is longer than a year
 
 
 def parse_sla_policy(text: str) -> dict[Priority, SlaTarget]:
-    """``P1=1h/24h,P2=4h/3d,P3=24h/10d,P4=72h/30d`` → policy; ``ValueError`` names the bad part."""
+    """``P1=1h/24h,P2=4h/3d,P3=24h/10d,P4=72h/30d`` → policy; ``ValueError`` names the bad part.
+
+    The one grammar of ``CERT_SLA_POLICY`` (:func:`incidents.settings.from_config`): priorities
+    left out keep their default; ``""`` is the default policy, a text without entries is refused.
+    """
     policy = dict(DEFAULT_SLA)
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if text and not parts:
+        raise ValueError(f"invalid SLA policy {text!r}; expected e.g. P1=1h/24h,P2=4h/3d")
+    for part in parts:
         try:
             name, targets = part.split("=", 1)
             ack, resolve = (_duration(v) for v in targets.split("/", 1))
@@ -103,11 +110,12 @@ def parse_sla_policy(text: str) -> dict[Priority, SlaTarget]:
 def _duration(text: str) -> dt.timedelta:
     text = text.strip().lower()
     units = {"m": "minutes", "h": "hours", "d": "days"}
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
+    digits = text[:-1]  # ASCII only: str.isdigit() also takes other scripts' digits
+    if not (len(text) >= 2 and text[-1] in units and digits.isascii() and digits.isdigit()):
         raise ValueError(text)
-    if len(text) > 7:  # 999999m is under two years; longer is a typo (and could overflow)
+    if len(text) > 7 or int(digits) <= 0:  # 999999m is under two years; longer is a typo
         raise ValueError(text)
-    duration = dt.timedelta(**{units[text[-1]]: int(text[:-1])})
+    duration = dt.timedelta(**{units[text[-1]]: int(digits)})
     if duration > MAX_SLA:
         raise ValueError(text)
     return duration

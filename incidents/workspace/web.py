@@ -118,7 +118,9 @@ def assign(reference: str) -> ResponseReturnValue:
 @login_required
 def priority(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: PriorityForm) -> object:
-        return workflow.set_priority(s, a, i, f.priority.data, f.reason.data, clock=_clock())
+        return workflow.set_priority(
+            s, a, i, f.priority.data, f.reason.data, clock=_clock(), settings=intake()
+        )
 
     return _act(reference, "priority", call, anchor="actions")
 

@@ -32,7 +32,7 @@ from incidents.models import (
     IncidentParticipant,
     IncidentStatus,
 )
-from incidents.rules.priority import DEFAULT_SLA, Priority, deadlines
+from incidents.rules.priority import Priority, deadlines
 from incidents.rules.taxonomy import UnknownClassification, validate_classification
 from incidents.settings import IntakeSettings
 from incidents.signals import (
@@ -227,9 +227,10 @@ def set_priority(
     reason: str,
     *,
     clock: Clock,
-    settings: IntakeSettings | None = None,
+    settings: IntakeSettings,
 ) -> IncidentEvent:
-    """Override the priority (with the reason) and recompute the SLA due dates from the policy."""
+    """Override the priority (with the reason) and recompute the SLA due dates from the policy
+    (``CERT_SLA_POLICY``, in the intake settings)."""
     require_staff(actor, "changing the priority")
     try:
         new = Priority(priority.strip().upper())
@@ -239,8 +240,7 @@ def set_priority(
         ) from None
     why = text_field("reason", reason, limit=MAX_REASON, required=True)
     old = incident.priority
-    policy = settings.sla_policy if settings else DEFAULT_SLA
-    due = deadlines(new, incident.received_at, policy=policy)
+    due = deadlines(new, incident.received_at, policy=settings.sla_policy)
     incident.priority, incident.priority_reason = new, why
     incident.ack_due_at, incident.resolve_due_at = due.acknowledge_by, due.resolve_by
     incident.updated_at = clock.now()

@@ -29,14 +29,11 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from cert.app import create_app
 from core.clock import SystemClock
 from core.db import make_engine, make_session_factory
-from core.identity.authz import Actor
 from core.identity.models import Role, User
-from incidents.intake.schemas import IncidentSubmission
-from incidents.intake.service import submit_incident
 from incidents.models import Incident
 from incidents.settings import IntakeSettings
 from tests.dbs import BACKENDS, TestDatabase, create_database
-from tests.factories import PASSWORD, make_org, make_user
+from tests.kit.factories import MINIMAL, PASSWORD, make_org, make_user, report
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Page, Playwright
@@ -97,15 +94,9 @@ class LiveServer:
 
     def incident(self, reporter: User, **fields: Any) -> Incident:
         """A committed incident reported by ``reporter`` through the intake service."""
-        data = {"title": "Poste infecté", "description": "Alerte antivirus.", "category": "other"}
-        submission = IncidentSubmission.model_validate({**data, **fields})
         with self.session() as session:
-            incident = submit_incident(
-                session,
-                Actor.for_user(reporter),
-                submission,
-                clock=self.clock,
-                settings=self.intake,
+            incident = report(
+                session, self.clock, reporter, MINIMAL, settings=self.intake, **fields
             )
             session.commit()
             return incident

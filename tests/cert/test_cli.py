@@ -166,6 +166,17 @@ def test_config_errors_stop_with_one_line_naming_the_variable(tmp_path: Path) ->
     assert result.returncode == 2 and result.stderr.startswith(
         "configuration error: CERT_SMTP_URL:"
     )
+    # a slice's setting: parsed by its manifest's settings hook when the command loads the
+    # configuration (the kernel does not know the SLA grammar)
+    env = {**os.environ, "CERT_INSTANCE_DIR": str(tmp_path), "CERT_SLA_POLICY": "P1=1h,P2=4h/3d"}
+    result = subprocess.run(
+        [cert, "db", "current"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "configuration error: CERT_SLA_POLICY: invalid SLA entry 'P1=1h'; "
+        "expected e.g. P1=1h/24h, each at most 366d"
+    )
 
 
 def test_demo_is_idempotent_and_prints_working_logins(

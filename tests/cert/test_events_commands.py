@@ -1,21 +1,25 @@
-"""The adapters of the domain-event dispatcher: the scheduler's ``events.deliver`` job and
-``cert events list`` / ``cert events deliver`` (both databases, real commits)."""
+"""The adapters of the domain-event dispatcher: the scheduler's ``events.deliver`` and
+``events.purge`` jobs and ``cert events list`` / ``deliver`` / ``purge`` (both databases, real
+commits)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import cert.cli.events  # noqa: F401 (registers `cert events`)
 from cert import event_handlers, scheduler
 from cert.cli import CliContext, cli
 from core.clock import FrozenClock, SystemClock
-from core.config import load_config
+from core.config import ConfigError, load_config
 from core.db import SessionFactory
-from core.events import Event, Handler, deliver_events
+from core.events import DomainEvent, Event, Handler, deliver_events
+from core.uow import transaction
 from tests.dbs import TestDatabase
 from tests.kit.events import Probe, effect, effects, record
 
@@ -99,3 +103,64 @@ def test_cli_lists_failed_deliveries_and_delivers(
     finally:
         if "engine" in vars(context):
             context.engine.dispose()
+
+
+def test_the_purge_job_is_hourly_and_reads_its_retention(tmp_path: Path) -> None:
+    job = scheduler.JOBS["events.purge"]
+    assert job.interval == 3600 and job.resolve() is scheduler.adapters.purge_events
+    environ = {"CERT_INSTANCE_DIR": str(tmp_path)}
+    assert load_config(environ=environ).events_retention_days == 30
+    week = {**environ, "CERT_EVENTS_RETENTION_DAYS": "7"}
+    assert load_config(environ=week).events_retention_days == 7
+    for wrong in ("0", "3651", "a month"):
+        with pytest.raises(ConfigError, match="CERT_EVENTS_RETENTION_DAYS"):
+            load_config(environ={**environ, "CERT_EVENTS_RETENTION_DAYS": wrong})
+
+
+def test_the_purge_job_and_command_delete_old_delivered_events(
+    fresh_database: TestDatabase, factory: SessionFactory, tmp_path: Path
+) -> None:
+    def picky(session: Session, event: Event) -> None:
+        if getattr(event.payload, "n", None) == 2:
+            raise RuntimeError("not this one")
+
+    handlers = [
+        Handler("audit", {Probe.PINGED}, effect("audit")),
+        Handler("picky", {Probe.PINGED}, picky),
+    ]
+    now = dt.datetime.now(dt.UTC)
+    old = FrozenClock(now - dt.timedelta(days=40))
+    record(factory, old, 1, 2)
+    deliver_events(factory, handlers, clock=old, max_attempts=1)  # 2: failed for picky
+    recent = FrozenClock(now - dt.timedelta(days=10))
+    [young] = record(factory, recent, 3)
+    deliver_events(factory, handlers, clock=recent)
+    config = load_config(
+        {"database_url": fresh_database.url, "instance_dir": tmp_path, "secret_key": "s" * 40},
+        environ={},
+    )
+    context = scheduler.open_context(config)
+    try:
+        counts = scheduler.JOBS["events.purge"].resolve()(context)
+    finally:
+        scheduler.close_context()
+    assert counts == {"events": 1, "deliveries": 2}  # event 1; event 2 is owed to picky
+
+    env = {
+        "CERT_DATABASE_URL": fresh_database.url,
+        "CERT_SECRET_KEY": "k" * 40,
+        "CERT_INSTANCE_DIR": str(tmp_path),
+    }
+
+    def purge(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["events", "purge", *args], env=env, obj=CliContext())
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    assert purge() == "events: 0  deliveries: 0"  # CERT_EVENTS_RETENTION_DAYS: 30 by default
+    assert purge("--older-than-days", "5") == "events: 1  deliveries: 2"
+    with transaction(factory) as session:
+        [(left, n)] = session.execute(select(DomainEvent.id, DomainEvent.payload["n"].as_integer()))
+    assert left != young and n == 2
+    refused = CliRunner().invoke(cli, ["events", "purge", "--older-than-days", "-1"], env=env)
+    assert refused.exit_code == 2 and "--older-than-days" in refused.output

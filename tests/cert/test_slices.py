@@ -2,35 +2,44 @@
 
 Every registered blueprint, scheduled job, ``cert`` command and table comes either from the
 application's / kernel's own declared set or from a slice manifest: registering one by hand
-fails here. A fake slice added to the list shows up in all four places.
+fails here. A fake slice added to the list shows up in all four places, and its demo data in
+``cert demo``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import click
+import pytest
+from click.testing import CliRunner
 from flask import Blueprint, Flask, jsonify
 from flask.testing import FlaskClient
 from pydantic import BaseModel
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert import accounts as views
 from cert.app import create_app
 from cert.cli import COMMAND_MODULES, cli, load_commands
+from cert.cli import demo as demo_command
 from cert.scheduler import JOBS, adapters
 from cert.schema import KERNEL_MODELS
 from cert.slices_list import SLICES
 from core.api.openapi import Reply, operation
-from core.clock import FrozenClock
+from core.auth import organisations
+from core.clock import Clock, FrozenClock
+from core.config import Config
 from core.db import Base
-from core.identity.models import Role
+from core.identity.authz import Actor
+from core.identity.models import Organisation, Role, User
 from core.jobs import JobContext
-from core.slices import Job, Slice
-from tests.factories import make_token, make_user
+from core.slices import Demo, Job, Slice
+from tests.dbs import TestDatabase
+from tests.kit.factories import make_token, make_user
 
 # The application's own blueprints: the /api/v1 container (core.api.register) and the sign-in
 # pages (cert.accounts); everything else is a slice's.
@@ -162,6 +171,27 @@ class FakeSettings(BaseModel):
     base_url: str
 
 
+def fake_demo_seed(session: Session, actor: Actor, clock: Clock, config: Config) -> str:
+    """Adds its organisation when absent; sees the demo users created before it."""
+    found = session.scalar(select(Organisation).where(Organisation.slug == "fake-demo"))
+    if found is None:
+        organisations.create_organisation(
+            session, actor, slug="fake-demo", name=f"Fake of {config.base_url}", clock=clock
+        )
+    users = session.scalar(select(func.count()).select_from(User))
+    return f"fake demo: {int(found is None)} organisation(s) added, {users} user(s) seen"
+
+
+def fake_demo_bulk(
+    session: Session, actor: Actor, clock: Clock, config: Config, count: int, seed: int
+) -> Sequence[str]:
+    for n in range(count):
+        organisations.create_organisation(
+            session, actor, slug=f"fake-bulk-{seed}-{n}", name="Fake bulk", clock=clock
+        )
+    return [f"fake bulk: {count} organisation(s) with seed {seed}", "  and a detail line"]
+
+
 FAKE = Slice(
     name="fake",
     pages=(pages,),
@@ -169,6 +199,7 @@ FAKE = Slice(
     commands=(fake_command,),
     jobs=(Job("fake.job", f"{__name__}:fake_job", "events_interval_seconds"),),
     settings=lambda config: FakeSettings(base_url=config.base_url),
+    demo=Demo(seed=fake_demo_seed, bulk=fake_demo_bulk),
 )
 
 
@@ -211,3 +242,36 @@ def test_a_fake_slice_in_the_list_shows_up_everywhere(
         assert stray_commands(group, slices) == set()
     finally:
         del cli.commands["fake-slice"]
+
+
+def test_a_fake_slice_demo_runs_under_cert_demo(
+    fresh_database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo_command, "SLICES", (*SLICES, FAKE))
+    env = {
+        "CERT_DATABASE_URL": fresh_database.url,
+        "CERT_INSTANCE_DIR": str(tmp_path / "instance"),
+        "CERT_SECRET_KEY": "s" * 40,
+    }
+
+    def run(*args: str) -> list[str]:
+        result = CliRunner().invoke(cli, ["demo", *args], env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output.splitlines()
+
+    first = run()
+    users = len(demo_command.DEMO_USERS)
+    # after the organisations and users, each slice's summary line in the list's order
+    assert first[0] == f"demo data ready ({users} user(s) created)"
+    assert first[1].startswith("  demo incidents: ")
+    assert first[2] == f"  fake demo: 1 organisation(s) added, {users} user(s) seen"
+    again = run("--incidents", "2", "--seed", "7")
+    assert again[2] == f"  fake demo: 0 organisation(s) added, {users} user(s) seen"
+    generated = again.index("fake bulk: 2 organisation(s) with seed 7")
+    assert again[generated + 1] == "  and a detail line"
+    assert again[generated + 2] == "planner statistics refreshed (ANALYZE)"
+    assert any(line.startswith("generated 2 synthetic incident(s)") for line in again)
+    with Session(fresh_database.engine) as session:
+        fakes = select(Organisation.slug).where(Organisation.name.like("Fake%"))
+        slugs = set(session.scalars(fakes))
+    assert slugs == {"fake-demo", "fake-bulk-7-0", "fake-bulk-7-1"}

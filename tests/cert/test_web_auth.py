@@ -16,8 +16,8 @@ from core.auth import services as accounts
 from core.clock import FrozenClock
 from core.config import ConfigError, load_config
 from core.web.auth import safe_next
-from tests.factories import PASSWORD, SYSTEM, make_user
-from tests.webclient import csrf_token, login, logout, text
+from tests.kit.factories import PASSWORD, SYSTEM, make_user
+from tests.kit.web import csrf_token, login, logout, text
 
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.audit import AuditAction, AuditEntry
 from core.clock import FrozenClock
-from core.identity.models import ApiToken, Role, User
-from tests.factories import PASSWORD, SYSTEM, make_org, make_token, make_user
-from tests.webclient import csrf_token, login, text
+from core.identity.models import ApiToken, Role
+from tests.kit.factories import SYSTEM, make_org, make_token, make_user
+from tests.kit.web import csrf_token, text
+from tests.kit.world import World
 
 
 class ProbeAction(AuditAction):
@@ -28,16 +29,10 @@ INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 EXTERNAL_ASSET = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=[\"']?(?:https?:)?//", re.I)
 
 
-def _signed_in(client: FlaskClient, db_session: Session, clock: FrozenClock, role: str) -> User:
-    user = make_user(db_session, clock, role=role, name=f"Test {role}")
-    assert login(client, user.email, PASSWORD).status_code == 302
-    return user
-
-
 def test_reporter_home_lists_only_what_exists(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    _signed_in(client, db_session, clock, Role.REPORTER)
+    world.sign_in(client, world.reporter)
     page = text(client.get("/"))
     assert "Ce que vous pouvez faire dès maintenant" in page
     assert "Signaler un incident" in page  # announced, not linked: the page comes next
@@ -46,9 +41,9 @@ def test_reporter_home_lists_only_what_exists(
 
 
 def test_admin_home_and_navbar_link_the_admin_pages(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    _signed_in(client, db_session, clock, Role.ADMIN)
+    world.sign_in(client, world.admin)
     page = text(client.get("/"))
     for href in ("/admin/audit", "/admin/users", "/admin/organisations", "/account"):
         assert f'href="{href}"' in page
@@ -58,9 +53,9 @@ def test_admin_home_and_navbar_link_the_admin_pages(
 @pytest.mark.parametrize("path", ["/admin/audit", "/admin/users", "/admin/organisations"])
 @pytest.mark.parametrize("role", [Role.REPORTER, Role.ANALYST, Role.LEAD])
 def test_admin_pages_are_forbidden_below_admin(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, role: str, path: str
+    client: FlaskClient, db_session: Session, clock: FrozenClock, role: str, path: str, world: World
 ) -> None:
-    _signed_in(client, db_session, clock, role)
+    world.sign_in(client, world.person(role))
     response = client.get(path)
     assert response.status_code == 403
     assert "Accès refusé" in text(response)
@@ -70,9 +65,10 @@ def test_admin_pages_are_forbidden_below_admin(
 
 
 def test_admin_reads_the_audit_log_newest_first_with_filters(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    admin = _signed_in(client, db_session, clock, Role.ADMIN)
+    admin = world.admin
+    world.sign_in(client, admin)
     make_user(db_session, clock, email="filtered@example.gov.ma")
     page = text(client.get("/admin/audit"))
     # newest first: the user created after the sign-in, the sign-in, the creation of the admin
@@ -84,9 +80,9 @@ def test_admin_reads_the_audit_log_newest_first_with_filters(
 
 
 def test_audit_log_pages_by_keyset(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    _signed_in(client, db_session, clock, Role.ADMIN)
+    world.sign_in(client, world.admin)
     for n in range(55):
         audit.record(db_session, SYSTEM, ProbeAction.TICK, "probe", n, clock=clock)
     db_session.flush()
@@ -100,9 +96,9 @@ def test_audit_log_pages_by_keyset(
 
 
 def test_admin_lists_users_and_organisations(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    _signed_in(client, db_session, clock, Role.ADMIN)
+    world.sign_in(client, world.admin)
     org = make_org(
         db_session, clock, slug="min-sante", name="Ministère de la Santé", name_ar="وزارة الصحة"
     )
@@ -115,9 +111,10 @@ def test_admin_lists_users_and_organisations(
 
 
 def test_account_page_changes_the_language_and_audits_it(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    user = _signed_in(client, db_session, clock, Role.REPORTER)
+    user = world.reporter
+    world.sign_in(client, user)
     token = csrf_token(text(client.get("/account")))
     response = client.post("/account/locale", data={"csrf_token": token, "locale": "en"})
     assert response.headers["Location"] == "/account"
@@ -132,9 +129,9 @@ def test_account_page_changes_the_language_and_audits_it(
 
 
 def test_a_new_token_is_shown_once_and_can_be_revoked(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    _signed_in(client, db_session, clock, Role.ANALYST)
+    world.sign_in(client, world.analyst)
     token = csrf_token(text(client.get("/account")))
     created = client.post("/account/tokens", data={"csrf_token": token, "label": "misp sync"})
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
@@ -158,18 +155,18 @@ def test_a_new_token_is_shown_once_and_can_be_revoked(
 
 
 def test_an_empty_token_label_is_refused(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    _signed_in(client, db_session, clock, Role.REPORTER)
+    world.sign_in(client, world.reporter)
     token = csrf_token(text(client.get("/account")))
     response = client.post("/account/tokens", data={"csrf_token": token, "label": ""})
     assert response.status_code == 422 and "is-invalid" in text(response)
 
 
 def test_nobody_revokes_another_users_token(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    _signed_in(client, db_session, clock, Role.REPORTER)
+    world.sign_in(client, world.reporter)
     other_token, _secret = make_token(db_session, clock, make_user(db_session, clock))
     token = csrf_token(text(client.get("/account")))
     response = client.post(f"/account/tokens/{other_token.id}/revoke", data={"csrf_token": token})
@@ -180,10 +177,10 @@ def test_nobody_revokes_another_users_token(
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_no_inline_script_style_or_handler_in_any_page(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, lang: str
+    client: FlaskClient, db_session: Session, clock: FrozenClock, lang: str, world: World
 ) -> None:
     pages = [text(client.get(f"/login?lang={lang}")), text(client.get("/missing"))]
-    _signed_in(client, db_session, clock, Role.ADMIN)
+    world.sign_in(client, world.admin)
     make_token(db_session, clock, make_user(db_session, clock))
     for path in ("/", "/account", "/admin/audit", "/admin/users", "/admin/organisations", "/nope"):
         pages.append(text(client.get(path)))

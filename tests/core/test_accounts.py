@@ -14,33 +14,10 @@ from core.auth import services as accounts
 from core.clock import FrozenClock
 from core.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, at_least, can_see_organisation, check_organisation
-from core.identity.models import ApiToken, Organisation, Role, User
+from core.identity.models import ApiToken, Organisation, Role
+from tests.kit.factories import PASSWORD, make_org, make_user
 
 SYSTEM = Actor.system("test")
-PASSWORD = "correct horse battery"
-
-
-def _org(
-    session: Session, clock: FrozenClock, slug: str = "min-test", kind: str = "ministry"
-) -> Organisation:
-    return orgs.create_organisation(
-        session, SYSTEM, slug=slug, name=slug.title(), kind=kind, clock=clock
-    )
-
-
-def _user(
-    session: Session, clock: FrozenClock, org: Organisation, email: str, role: str = "reporter"
-) -> User:
-    return accounts.create_user(
-        session,
-        SYSTEM,
-        email=email,
-        name="Test User",
-        role=role,
-        organisation=org,
-        password=PASSWORD,
-        clock=clock,
-    )
 
 
 def test_organisation_validation_names_every_bad_field(
@@ -61,13 +38,13 @@ def test_organisation_validation_names_every_bad_field(
 
 
 def test_duplicate_slug_is_a_conflict(db_session: Session, clock: FrozenClock) -> None:
-    _org(db_session, clock)
+    make_org(db_session, clock, slug="min-test")
     with pytest.raises(Conflict):
-        _org(db_session, clock, slug="MIN-TEST")
+        make_org(db_session, clock, slug="MIN-TEST")
 
 
 def test_assets_are_canonicalised_and_unique(db_session: Session, clock: FrozenClock) -> None:
-    org = _org(db_session, clock)
+    org = make_org(db_session, clock)
     domain = orgs.add_asset(
         db_session, SYSTEM, org, kind="domain", value=" Sante.GOV.ma. ", clock=clock
     )
@@ -88,16 +65,16 @@ def test_assets_are_canonicalised_and_unique(db_session: Session, clock: FrozenC
 
 
 def test_user_creation_rules(db_session: Session, clock: FrozenClock) -> None:
-    ministry = _org(db_session, clock)
-    cert_org = _org(db_session, clock, slug="macert", kind="cert")
-    user = _user(db_session, clock, ministry, "  RSSI@Interieur.GOV.MA ")
+    ministry = make_org(db_session, clock)
+    cert_org = make_org(db_session, clock, slug="macert", kind="cert")
+    user = make_user(db_session, clock, org=ministry, email="  RSSI@Interieur.GOV.MA ")
     assert user.email == "rssi@interieur.gov.ma"
     assert user.password_hash and user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
     with pytest.raises(Conflict):
-        _user(db_session, clock, ministry, "rssi@interieur.gov.ma")
+        make_user(db_session, clock, org=ministry, email="rssi@interieur.gov.ma")
     with pytest.raises(ValidationFailed) as err:  # CERT roles belong to the CERT
-        _user(db_session, clock, ministry, "analyst@interieur.gov.ma", role="analyst")
+        make_user(db_session, clock, org=ministry, email="analyst@interieur.gov.ma", role="analyst")
     assert "role" in err.value.fields
     with pytest.raises(ValidationFailed) as err:
         accounts.create_user(
@@ -112,14 +89,14 @@ def test_user_creation_rules(db_session: Session, clock: FrozenClock) -> None:
             clock=clock,
         )
     assert set(err.value.fields) == {"email", "name", "role", "password", "locale"}
-    assert _user(
-        db_session, clock, cert_org, "analyste@macert.gov.ma", role="analyst"
+    assert make_user(
+        db_session, clock, org=cert_org, email="analyste@macert.gov.ma", role="analyst"
     ).is_cert_staff
 
 
 def test_only_admins_create_accounts(db_session: Session, clock: FrozenClock) -> None:
-    org = _org(db_session, clock)
-    reporter = Actor.for_user(_user(db_session, clock, org, "a@min.ma"))
+    org = make_org(db_session, clock)
+    reporter = Actor.for_user(make_user(db_session, clock, org=org, email="a@min.ma"))
     with pytest.raises(PermissionDenied):
         orgs.create_organisation(db_session, reporter, slug="x", name="X", clock=clock)
     with pytest.raises(PermissionDenied):
@@ -136,8 +113,8 @@ def test_only_admins_create_accounts(db_session: Session, clock: FrozenClock) ->
 
 
 def test_authenticate(db_session: Session, clock: FrozenClock) -> None:
-    org = _org(db_session, clock)
-    user = _user(db_session, clock, org, "a@min.ma")
+    org = make_org(db_session, clock)
+    user = make_user(db_session, clock, org=org, email="a@min.ma")
     assert (
         accounts.authenticate(db_session, "A@min.ma", PASSWORD, ip="192.0.2.1", clock=clock) is user
     )
@@ -153,7 +130,7 @@ def test_authenticate(db_session: Session, clock: FrozenClock) -> None:
 
 
 def test_password_change_rotates_the_session_nonce(db_session: Session, clock: FrozenClock) -> None:
-    user = _user(db_session, clock, _org(db_session, clock), "a@min.ma")
+    user = make_user(db_session, clock, org=make_org(db_session, clock), email="a@min.ma")
     nonce = user.session_nonce
     accounts.set_password(
         db_session, Actor.for_user(user), user, "another long password", clock=clock
@@ -167,7 +144,7 @@ def test_password_change_rotates_the_session_nonce(db_session: Session, clock: F
 
 
 def test_tokens_are_stored_hashed_and_revocable(db_session: Session, clock: FrozenClock) -> None:
-    user = _user(db_session, clock, _org(db_session, clock), "a@min.ma")
+    user = make_user(db_session, clock, org=make_org(db_session, clock), email="a@min.ma")
     token, secret = accounts.create_token(db_session, SYSTEM, user, label="siem", clock=clock)
     stored = db_session.scalars(select(ApiToken)).one()
     assert secret.startswith("vig_") and len(secret) > 40
@@ -185,7 +162,7 @@ def test_tokens_are_stored_hashed_and_revocable(db_session: Session, clock: Froz
 
 
 def test_tokens_of_deactivated_users_stop_working(db_session: Session, clock: FrozenClock) -> None:
-    user = _user(db_session, clock, _org(db_session, clock), "a@min.ma")
+    user = make_user(db_session, clock, org=make_org(db_session, clock), email="a@min.ma")
     _token, secret = accounts.create_token(db_session, SYSTEM, user, label="x", clock=clock)
     accounts.set_active(db_session, SYSTEM, user, False, clock=clock)
     with pytest.raises(AuthenticationFailed):
@@ -193,10 +170,10 @@ def test_tokens_of_deactivated_users_stop_working(db_session: Session, clock: Fr
 
 
 def test_users_cannot_manage_other_users_tokens(db_session: Session, clock: FrozenClock) -> None:
-    org = _org(db_session, clock)
+    org = make_org(db_session, clock)
     alice, bob = (
-        _user(db_session, clock, org, "alice@min.ma"),
-        _user(db_session, clock, org, "bob@min.ma"),
+        make_user(db_session, clock, org=org, email="alice@min.ma"),
+        make_user(db_session, clock, org=org, email="bob@min.ma"),
     )
     token, _ = accounts.create_token(
         db_session, Actor.for_user(alice), alice, label="mine", clock=clock
@@ -209,12 +186,14 @@ def test_users_cannot_manage_other_users_tokens(db_session: Session, clock: Froz
 
 def test_authorisation_isolates_organisations(db_session: Session, clock: FrozenClock) -> None:
     interieur, sante = (
-        _org(db_session, clock, "min-interieur"),
-        _org(db_session, clock, "min-sante"),
+        make_org(db_session, clock, slug="min-interieur"),
+        make_org(db_session, clock, slug="min-sante"),
     )
-    cert_org = _org(db_session, clock, "macert", kind="cert")
-    reporter = Actor.for_user(_user(db_session, clock, interieur, "r@interieur.ma"))
-    analyst = Actor.for_user(_user(db_session, clock, cert_org, "a@macert.ma", role="analyst"))
+    cert_org = make_org(db_session, clock, slug="macert", kind="cert")
+    reporter = Actor.for_user(make_user(db_session, clock, org=interieur, email="r@interieur.ma"))
+    analyst = Actor.for_user(
+        make_user(db_session, clock, org=cert_org, email="a@macert.ma", role="analyst")
+    )
     assert can_see_organisation(reporter, interieur.id)
     assert not can_see_organisation(reporter, sante.id)
     assert can_see_organisation(analyst, sante.id)
@@ -228,8 +207,8 @@ def test_authorisation_isolates_organisations(db_session: Session, clock: Frozen
 def test_every_change_is_audited_with_actor_and_summary(
     db_session: Session, clock: FrozenClock
 ) -> None:
-    org = _org(db_session, clock)
-    user = _user(db_session, clock, org, "a@min.ma")
+    org = make_org(db_session, clock, slug="min-test")
+    user = make_user(db_session, clock, org=org, email="a@min.ma")
     entries = db_session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [(e.action, e.object_id) for e in entries] == [
         ("organisation.create", str(org.id)),
@@ -243,7 +222,7 @@ def test_every_change_is_audited_with_actor_and_summary(
 def test_token_use_is_stamped_at_most_once_a_minute(
     db_session: Session, clock: FrozenClock
 ) -> None:
-    user = _user(db_session, clock, _org(db_session, clock), "a@min.ma")
+    user = make_user(db_session, clock, org=make_org(db_session, clock), email="a@min.ma")
     token, secret = accounts.create_token(db_session, SYSTEM, user, label="siem", clock=clock)
     accounts.authenticate_token(db_session, secret, clock=clock)
     first = token.last_used_at

@@ -19,7 +19,7 @@ from core import audit
 from core.audit import AccountAction, AuditAction, AuditEntry
 from core.clock import FrozenClock
 from core.identity.models import Role
-from tests.factories import SYSTEM
+from tests.kit.factories import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("cert", "core", "incidents", "feeds", "playbooks", "bulletins")

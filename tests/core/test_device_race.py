@@ -16,10 +16,10 @@ from core.auth import devices
 from core.clock import FrozenClock
 from core.identity.models import LoginThrottle
 from tests.dbs import TestDatabase
-from tests.factories import PASSWORD, make_user
+from tests.kit.factories import PASSWORD, make_user
 from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.threads import in_parallel
-from tests.webclient import login, text
+from tests.kit.web import login, text
 
 THREADS = 8
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from cert.app import create_app
 from core.clock import FrozenClock
 from tests.catalogues import catalogue, source_messages
-from tests.factories import PASSWORD, make_user
-from tests.webclient import login, text
+from tests.kit.factories import PASSWORD, make_user
+from tests.kit.web import login, text
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 LOGIN_TITLE = {"fr": "Connexion à Vigie", "en": "Sign in to Vigie", "ar": "تسجيل الدخول إلى Vigie"}

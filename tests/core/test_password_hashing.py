@@ -15,7 +15,7 @@ from core.auth import hashing
 from core.auth import services as accounts
 from core.clock import FrozenClock
 from core.config import ConfigError, load_config
-from tests.factories import PASSWORD, make_user
+from tests.kit.factories import PASSWORD, make_user
 from tests.kit.hashing import CHEAP, CHEAP_SETTINGS
 
 OWASP_FLOOR = hashing.parameters(2, 19456, 1)

@@ -26,8 +26,8 @@ from core.errors import ValidationFailed
 from core.identity.models import UserSession
 from core.uow import transaction
 from tests.dbs import TestDatabase
-from tests.factories import PASSWORD, SYSTEM, make_org, make_user
-from tests.webclient import csrf_token, login, text
+from tests.kit.factories import PASSWORD, SYSTEM, make_org, make_user
+from tests.kit.web import csrf_token, login, text
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"cert.cli.{_name}")

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from cert.app import create_app
 from core.clock import FrozenClock
 from core.config import ConfigError, load_config
-from tests.factories import PASSWORD, make_org, make_user
 from tests.kit.api import PHISHING, api_user, submit
 from tests.kit.config import env
-from tests.webclient import csrf_token, login, logout, text
+from tests.kit.factories import PASSWORD, make_org, make_user
+from tests.kit.web import csrf_token, login, logout, text
 
 
 def api_client(

@@ -26,8 +26,8 @@ from core.db import make_session_factory
 from core.identity.models import LoginThrottle, User, UserSession
 from core.uow import transaction
 from tests.dbs import TestDatabase
-from tests.factories import PASSWORD, SYSTEM, make_user
-from tests.webclient import csrf_token, login, logout, text
+from tests.kit.factories import PASSWORD, SYSTEM, make_user
+from tests.kit.web import csrf_token, login, logout, text
 
 COOKIE = "vigie_session"
 

@@ -22,7 +22,7 @@ from core.identity.authz import Actor
 from incidents.demo.synthetic import generate_incidents
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
-from tests.factories import make_org, make_user
+from tests.kit.factories import make_org, make_user
 
 STATS = "db.refresh_statistics"
 

@@ -1,26 +1,28 @@
-"""Fixtures shared by the API intake tests: a ministry and its reporter's API token.
-
-A module that needs another organisation or reporter defines its own fixture of the same name,
-which takes precedence over these.
-"""
+"""Fixtures of the incident tests: ``incident``, a phishing report of the world's reporter, and
+``cross``, the scene of two ministries whose reports were merged across organisations
+(:mod:`tests.incidents.cross_scene`). A module that needs another incident defines its own."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
-from core.identity.models import Organisation
-from tests.factories import make_org
-from tests.kit.api import api_user
+from core.identity.models import User
+from incidents.models import Incident
+from tests.incidents.cross_scene import Cross, build
+from tests.kit.factories import report
+from tests.kit.world import World
 
 
 @pytest.fixture
-def interieur(db_session: Session, clock: FrozenClock) -> Organisation:
-    return make_org(db_session, clock, slug="min-interieur", name="Ministère de l'Intérieur")
+def cross(world: World, settings: dict[str, Any]) -> Cross:
+    return build(world, Path(settings["upload_dir"]))
 
 
 @pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock, interieur: Organisation) -> str:
-    """The bearer token of rssi@interieur.gov.ma, a reporter of the ministry."""
-    return api_user(db_session, clock, interieur, email="rssi@interieur.gov.ma")[1]
+def incident(db_session: Session, clock: FrozenClock, reporter: User) -> Incident:
+    return report(db_session, clock, reporter)

@@ -16,16 +16,13 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
-from core.clock import FrozenClock
 from core.identity.authz import Actor
 from core.identity.models import Role, User
 from incidents.intake.attachments import add_attachment
 from incidents.models import Incident
 from incidents.workspace import merge, workflow
-from tests.factories import PASSWORD, make_user
-from tests.incidents.workspace_helpers import SETTINGS, World, make_world, report
+from tests.kit.factories import SETTINGS, report
+from tests.kit.world import World
 
 SURVIVOR = {
     "title": "Hameçonnage du webmail de l'Intérieur",
@@ -80,22 +77,20 @@ def confirm(*incidents: Incident) -> list[str]:
     return [i.organisation.slug for i in incidents]
 
 
-def build(session: Session, clock: FrozenClock, upload_dir: Path, *, login: bool) -> Cross:
-    w = make_world(session, clock, login=login)
-    assignee = make_user(
-        session, clock, role=Role.ANALYST, email="assignee@cert.ma",
-        password=PASSWORD if login else None,
-    )  # fmt: skip
-    lead = Actor.for_user(w.lead)
-    survivor = report(session, clock, w.reporter, tlp="TLP:AMBER", **SURVIVOR)
-    duplicate = report(session, clock, w.other_reporter, tlp="TLP:AMBER", **DUPLICATE)
+def build(world: World, upload_dir: Path) -> Cross:
+    """The scene in ``world`` (attachments stored under ``upload_dir``); the ``cross`` fixture."""
+    session, clock = world.session, world.clock
+    assignee = world.user(Role.ANALYST, email="assignee@cert.ma")
+    lead = Actor.for_user(world.lead)
+    survivor = report(session, clock, world.reporter, tlp="TLP:AMBER", **SURVIVOR)
+    duplicate = report(session, clock, world.other_reporter, tlp="TLP:AMBER", **DUPLICATE)
     add_attachment(
-        session, Actor.for_user(w.other_reporter), duplicate, filename=ATTACHMENT,
+        session, Actor.for_user(world.other_reporter), duplicate, filename=ATTACHMENT,
         stream=io.BytesIO(f"balise vers {ATTACHED_VALUE}".encode()), clock=clock,
         upload_dir=upload_dir, max_bytes=10**6,
     )  # fmt: skip
-    red = report(session, clock, w.reporter, tlp="TLP:RED", **RED)
-    red_duplicate = report(session, clock, w.other_reporter, tlp="TLP:RED", **RED_DUPLICATE)
+    red = report(session, clock, world.reporter, tlp="TLP:RED", **RED)
+    red_duplicate = report(session, clock, world.other_reporter, tlp="TLP:RED", **RED_DUPLICATE)
     workflow.assign(session, lead, red, assignee, clock=clock)
     for status in ("triaged", "in_progress"):
         workflow.change_status(session, lead, survivor, status, clock=clock, settings=SETTINGS)
@@ -106,4 +101,4 @@ def build(session: Session, clock: FrozenClock, upload_dir: Path, *, login: bool
         )  # fmt: skip
     merge.link(session, lead, survivor, red, clock=clock)
     session.flush()
-    return Cross(w, assignee, survivor, duplicate, red, red_duplicate)
+    return Cross(world, assignee, survivor, duplicate, red, red_duplicate)

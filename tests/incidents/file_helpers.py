@@ -1,51 +1,12 @@
-"""Shared set-up of the incident-file page tests: people, an incident, and form posts that go
-through the real pages (CSRF token included)."""
+"""Form posts to the incident file that go through the real pages (CSRF token included), for the
+page tests of the file and of the status page."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from core.clock import FrozenClock
-from core.identity.authz import Actor
-from core.identity.models import Organisation, Role, User
-from incidents.intake.schemas import IncidentSubmission
-from incidents.intake.service import submit_incident
-from incidents.models import Incident
-from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
-from tests.webclient import csrf_token, text
-
-SETTINGS = IntakeSettings()
-
-
-def ministry(session: Session, clock: FrozenClock) -> Organisation:
-    return make_org(
-        session, clock, name="Ministère de la Santé", name_ar="وزارة الصحة", sector="health"
-    )
-
-
-def analyst(session: Session, clock: FrozenClock, **kwargs: Any) -> User:
-    kwargs.setdefault("name", "Amine Analyste")
-    return make_user(session, clock, role=Role.ANALYST, **kwargs)
-
-
-def reported(session: Session, user: User, clock: FrozenClock, **changes: Any) -> Incident:
-    data = {
-        "title": "Poste infecté",
-        "description": "Alerte antivirus sur 198.51.100.23.",
-        "category": "malicious-code",
-        "type": "infected-system",
-    }
-    submission = IncidentSubmission.model_validate({**data, **changes})
-    incident = submit_incident(
-        session, Actor.for_user(user), submission, clock=clock, settings=SETTINGS
-    )
-    session.flush()
-    return incident
+from tests.kit.web import csrf_token, text
 
 
 def token(client: FlaskClient) -> str:

@@ -14,10 +14,10 @@ from core.clock import FrozenClock
 from core.inputs import MAX_ID, MAX_OFFSET
 from core.markings import Pap, Tlp
 from incidents.rules.taxonomy import rsit_classes
-from tests.factories import make_token
 from tests.incidents.openapi_helpers import operations, resolve
-from tests.incidents.workspace_helpers import make_world
 from tests.kit.api import PHISHING, bearer, envelope
+from tests.kit.factories import make_token
+from tests.kit.world import World
 
 RSIT_TYPES = {t.id for c in rsit_classes().values() for t in c.types}
 
@@ -82,22 +82,21 @@ def test_an_empty_filter_is_refused_as_the_document_has_no_empty_value(
     clock: FrozenClock,
     document: dict[str, Any],
     name: str,
+    world: World,
 ) -> None:
     listing = document["paths"]["/api/v1/incidents"]["get"]["parameters"]
     schema = next(p for p in listing if p["name"] == name)["schema"]
     schema = _schema(document, schema.get("items", schema))  # a list filter: its values
     assert "" not in schema.get("enum", ()) and schema.get("minLength", 1) >= 1
-    w = make_world(db_session, clock)
-    secret = make_token(db_session, clock, w.lead)[1]
+    secret = make_token(db_session, clock, world.lead)[1]
     error = envelope(client.get(f"/api/v1/incidents?{name}=", headers=bearer(secret)), 422)
     assert name in error["fields"]
 
 
 def test_every_link_of_an_incident_answers_get(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    w = make_world(db_session, clock)
-    secret = make_token(db_session, clock, w.reporter)[1]
+    secret = make_token(db_session, clock, world.reporter)[1]
     created = client.post("/api/v1/incidents", json=PHISHING, headers=bearer(secret))
     assert created.status_code == 201
     links = created.get_json()["links"]

@@ -37,8 +37,8 @@ from core.clock import FrozenClock
 from core.identity.models import User
 from incidents.rules.taxonomy import rsit_classes
 from incidents.workspace import tasks
-from tests.factories import make_token
-from tests.incidents.workspace_helpers import World, make_world, report
+from tests.kit.factories import make_token, report
+from tests.kit.world import World
 
 pytestmark = pytest.mark.slow
 
@@ -66,20 +66,20 @@ class Seeded:
 
 
 def _seed(session: Session, clock: FrozenClock) -> Seeded:
-    w = make_world(session, clock)
+    world = World(session, clock)
     incidents = [
-        report(session, clock, w.reporter),
-        report(session, clock, w.reporter, tlp="TLP:RED", title="Rançongiciel au ministère"),
-        report(session, clock, w.other_reporter, title="Défiguration du portail"),
+        report(session, clock, world.reporter),
+        report(session, clock, world.reporter, tlp="TLP:RED", title="Rançongiciel au ministère"),
+        report(session, clock, world.other_reporter, title="Défiguration du portail"),
     ]
-    task = tasks.add_task(session, w.actor(w.lead), incidents[0], "Isoler", clock=clock)
+    task = tasks.add_task(session, world.actor(world.lead), incidents[0], "Isoler", clock=clock)
     session.flush()
     return Seeded(
-        world=w,
+        world=world,
         references=[i.reference for i in incidents],
         task_ids=[task.id],
-        slugs=[w.interieur.slug, w.sante.slug],
-        staff=[w.analyst.email, w.lead.email],
+        slugs=[world.interieur.slug, world.sante.slug],
+        staff=[world.analyst.email, world.lead.email],
     )
 
 
@@ -105,8 +105,8 @@ def test_every_operation_keeps_its_contract(
     app: Flask, db_session: Session, clock: FrozenClock, role: str
 ) -> None:
     seeded = _seed(db_session, clock)
-    w = seeded.world
-    user: User = {"reporter": w.reporter, "analyst": w.analyst, "lead": w.lead}[role]
+    world = seeded.world
+    user: User = {"reporter": world.reporter, "analyst": world.analyst, "lead": world.lead}[role]
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15

@@ -24,8 +24,7 @@ from core.outbox import OutboxMessage
 from core.web import RETRY_AFTER_SECONDS, get_session
 from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from tests.dbs import TestDatabase, create_database
-from tests.factories import make_org, make_token, make_user
-from tests.kit.api import PHISHING, URL, bearer, envelope
+from tests.kit.api import PHISHING, URL, bearer, committed_reporters, envelope
 from tests.kit.hashing import CHEAP_SETTINGS
 
 HELD_FOR = 8.0  # seconds the table stays locked: far beyond the timeouts under test
@@ -87,14 +86,6 @@ def app_with(postgres: TestDatabase, tmp_path: Path) -> Iterator[Callable[..., F
         app.extensions["vigie"].session_factory.kw["bind"].dispose()
 
 
-def reporter_secret(db: TestDatabase, clock: FrozenClock) -> str:
-    with Session(db.engine) as session:
-        user = make_user(session, clock, org=make_org(session, clock), password=None)
-        secret = make_token(session, clock, user)[1]
-        session.commit()
-    return secret
-
-
 @pytest.mark.parametrize(
     "timeouts",
     [
@@ -108,7 +99,8 @@ def test_a_locked_table_is_503_with_retry_after_and_nothing_written(
 ) -> None:
     clock = FrozenClock()
     client = app_with(clock, **timeouts).test_client()
-    headers = bearer(reporter_secret(postgres, clock), **{"Idempotency-Key": "locked-out"})
+    [secret] = committed_reporters(lambda: Session(postgres.engine), clock)
+    headers = bearer(secret, **{"Idempotency-Key": "locked-out"})
     lock = TableLock(postgres, "incidents")
     try:
         started = time.monotonic()

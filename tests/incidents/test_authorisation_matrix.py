@@ -33,10 +33,10 @@ from incidents.models import Incident
 from incidents.queue import saved_filters
 from incidents.queue.filter import QueueFilter
 from incidents.workspace import merge, observables_admin, tasks, workflow
-from tests.factories import make_user
-from tests.incidents.workspace_helpers import World, make_world, report
 from tests.kit.callers import Caller
-from tests.webclient import text
+from tests.kit.factories import make_user, report
+from tests.kit.web import text
+from tests.kit.world import World
 
 # ------------------------------------------------------------------ outcomes and roles
 OK = "allowed"  # past authorisation: 2xx, a redirect elsewhere than /login, or 400/409/422
@@ -186,32 +186,37 @@ def _dress(session: Session, clock: FrozenClock, incident: Incident, lead: User,
 
 
 @pytest.fixture
-def scene(db_session: Session, clock: FrozenClock, settings: dict[str, Any]) -> Scene:
-    w = make_world(db_session, clock, login=True)
+def scene(db_session: Session, clock: FrozenClock, settings: dict[str, Any], world: World) -> Scene:
     assignee = make_user(db_session, clock, role=Role.ANALYST, email="assignee@cert.ma")
     helper = make_user(db_session, clock, role=Role.ANALYST, email="helper@cert.ma", password=None)
-    amber = report(db_session, clock, w.reporter, tlp="TLP:AMBER")
-    red = report(db_session, clock, w.reporter, tlp="TLP:RED")
-    peer = report(db_session, clock, w.reporter)
-    workflow.assign(db_session, Actor.for_user(w.lead), red, assignee, clock=clock)
+    amber = report(db_session, clock, world.reporter, tlp="TLP:AMBER")
+    red = report(db_session, clock, world.reporter, tlp="TLP:RED")
+    peer = report(db_session, clock, world.reporter)
+    workflow.assign(db_session, Actor.for_user(world.lead), red, assignee, clock=clock)
     upload_dir = Path(settings["upload_dir"])
     ids = {
-        i.id: _dress(db_session, clock, i, w.lead, helper, peer, upload_dir) for i in (amber, red)
+        i.id: _dress(db_session, clock, i, world.lead, helper, peer, upload_dir)
+        for i in (amber, red)
     }
     filter_ids = {
         user.id: saved_filters.save_filter(
             db_session, Actor.for_user(user), "Mine", QueueFilter(), clock=clock
         ).id
-        for user in (w.analyst, assignee, w.lead)
+        for user in (world.analyst, assignee, world.lead)
     }
     db_session.flush()
-    return Scene(w, assignee, amber, red, ids, filter_ids)
+    return Scene(world, assignee, amber, red, ids, filter_ids)
 
 
 def _user(scene: Scene, role: str) -> User | None:
-    w = scene.world
-    people = {OWN: w.reporter, OTHER: w.other_reporter, AMBER: w.analyst, RED: w.analyst}
-    return {**people, ASSIGNEE: scene.assignee, LEAD: w.lead}.get(role)
+    world = scene.world
+    people = {
+        OWN: world.reporter,
+        OTHER: world.other_reporter,
+        AMBER: world.analyst,
+        RED: world.analyst,
+    }
+    return {**people, ASSIGNEE: scene.assignee, LEAD: world.lead}.get(role)
 
 
 def _path(route: str, scene: Scene, role: str) -> str:

@@ -4,10 +4,8 @@ incident. The role × surface sweep is ``test_cross_organisation_matrix.py``."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
@@ -15,20 +13,12 @@ from core.identity.authz import Actor
 from core.mail_sender import rendered
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import merge, workflow
-from tests.factories import PASSWORD, make_token
-from tests.incidents.cross_scene import DUPLICATE, SURVIVOR, Cross, build, confirm
-from tests.incidents.workspace_helpers import SETTINGS, World, make_world, outbox, report
-from tests.kit.api import PHISHING, URL, bearer, envelope
-from tests.webclient import csrf_token, login, text
-
-
-@pytest.fixture
-def w(db_session: Session, clock: FrozenClock) -> World:
-    return make_world(db_session, clock)
-
-
-def token(session: Session, clock: FrozenClock, user: Any) -> dict[str, str]:
-    return bearer(make_token(session, clock, user)[1])
+from tests.incidents.cross_scene import DUPLICATE, SURVIVOR, Cross, confirm
+from tests.incidents.workspace_helpers import outbox
+from tests.kit.api import PHISHING, URL, envelope
+from tests.kit.factories import PASSWORD, SETTINGS, report
+from tests.kit.web import csrf_token, login, text
+from tests.kit.world import World
 
 
 def unchanged(session: Session, *incidents: Incident) -> bool:
@@ -39,12 +29,12 @@ def unchanged(session: Session, *incidents: Incident) -> bool:
 
 # ---------------------------------------------------------------- who may merge
 def test_only_a_lead_naming_both_organisations_merges_across_them(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    survivor = report(db_session, clock, w.reporter, **SURVIVOR)
-    other = report(db_session, clock, w.other_reporter, **DUPLICATE)
+    survivor = report(db_session, clock, world.reporter, **SURVIVOR)
+    other = report(db_session, clock, world.other_reporter, **DUPLICATE)
     path = f"{URL}/{other.reference}/merge"
-    analyst, lead = token(db_session, clock, w.analyst), token(db_session, clock, w.lead)
+    analyst, lead = world.headers(world.analyst), world.headers(world.lead)
     both = confirm(other, survivor)
     refused = client.post(
         path, json={"into": survivor.reference, "confirm_organisations": both}, headers=analyst
@@ -66,31 +56,30 @@ def test_only_a_lead_naming_both_organisations_merges_across_them(
 
 
 def test_a_less_strict_tlp_is_refused_even_to_a_lead(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    survivor = report(db_session, clock, w.reporter, tlp="TLP:GREEN")
-    red = report(db_session, clock, w.other_reporter, tlp="TLP:RED")
+    survivor = report(db_session, clock, world.reporter, tlp="TLP:GREEN")
+    red = report(db_session, clock, world.other_reporter, tlp="TLP:RED")
     body = {"into": survivor.reference, "confirm_organisations": confirm(red, survivor)}
-    lead = token(db_session, clock, w.lead)
+    lead = world.headers(world.lead)
     error = envelope(client.post(f"{URL}/{red.reference}/merge", json=body, headers=lead), 422)
     assert set(error["fields"]) == {"into"}
     assert unchanged(db_session, survivor, red)
 
 
 def test_the_web_form_asks_the_lead_to_confirm_both_organisations(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    w = make_world(db_session, clock, login=True)
-    survivor = report(db_session, clock, w.reporter, **SURVIVOR)
-    other = report(db_session, clock, w.other_reporter, **DUPLICATE)
-    login(client, w.lead.email, PASSWORD)
+    survivor = report(db_session, clock, world.reporter, **SURVIVOR)
+    other = report(db_session, clock, world.other_reporter, **DUPLICATE)
+    login(client, world.lead.email, PASSWORD)
     page = f"/incidents/{other.reference}"
     form = {"csrf_token": csrf_token(text(client.get(page))), "merge-reference": survivor.reference}
     asked = client.post(f"{page}/merge", data=form)
     assert asked.status_code == 422 and unchanged(db_session, survivor, other)
     html = text(asked)
     assert 'name="merge-confirm"' in html
-    assert w.interieur.name in html and w.sante.name in html
+    assert escape(world.interieur.name) in html and escape(world.sante.name) in html
     refused = client.post(f"{page}/merge", data={**form, "merge-confirm": "min-interieur"})
     assert refused.status_code == 422 and unchanged(db_session, survivor, other)
     done = client.post(f"{page}/merge", data={**form, "merge-confirm": "min-sante min-interieur"})
@@ -100,12 +89,11 @@ def test_the_web_form_asks_the_lead_to_confirm_both_organisations(
 
 
 def test_the_web_form_tells_an_analyst_only_a_lead_merges_across_organisations(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    w = make_world(db_session, clock, login=True)
-    survivor = report(db_session, clock, w.reporter, **SURVIVOR)
-    other = report(db_session, clock, w.other_reporter, **DUPLICATE)
-    login(client, w.analyst.email, PASSWORD)
+    survivor = report(db_session, clock, world.reporter, **SURVIVOR)
+    other = report(db_session, clock, world.other_reporter, **DUPLICATE)
+    login(client, world.analyst.email, PASSWORD)
     page = f"/incidents/{other.reference}"
     form = {"csrf_token": csrf_token(text(client.get(page))), "merge-reference": survivor.reference}
     confirmed = {**form, "merge-confirm": "min-sante min-interieur"}
@@ -115,24 +103,21 @@ def test_the_web_form_tells_an_analyst_only_a_lead_merges_across_organisations(
 
 
 def test_an_analyst_still_merges_within_one_organisation(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    a, b = report(db_session, clock, w.reporter), report(db_session, clock, w.reporter)
-    merge.merge(db_session, w.actor(w.analyst), a, b, clock=clock, settings=SETTINGS)
+    a, b = report(db_session, clock, world.reporter), report(db_session, clock, world.reporter)
+    merge.merge(db_session, world.actor(world.analyst), a, b, clock=clock, settings=SETTINGS)
     assert b.status == IncidentStatus.DUPLICATE
 
 
 # ---------------------------------------------------------------- the two reporters
-@pytest.fixture
-def cross(db_session: Session, clock: FrozenClock, settings: dict[str, Any]) -> Cross:
-    return build(db_session, clock, settings["upload_dir"], login=False)
 
 
 def test_the_reporter_of_the_duplicate_follows_the_survivor_without_seeing_it(
     client: FlaskClient, db_session: Session, clock: FrozenClock, cross: Cross
 ) -> None:
-    w, survivor = cross.world, cross.survivor
-    theirs = token(db_session, clock, w.other_reporter)
+    world, survivor = cross.world, cross.survivor
+    theirs = world.headers(world.other_reporter)
     response = client.get(f"{URL}/{cross.duplicate.reference}", headers=theirs)
     body = response.get_json()
     assert body["status"] == "duplicate"
@@ -147,7 +132,7 @@ def test_the_reporter_of_the_duplicate_follows_the_survivor_without_seeing_it(
     assert "webmail-interieur.com" not in values
     assert survivor.reference not in text(response) and survivor.title not in text(response)
     envelope(client.get(f"{URL}/{survivor.reference}", headers=theirs), 404)
-    lead = Actor.for_user(w.lead)
+    lead = Actor.for_user(world.lead)
     workflow.change_status(
         db_session, lead, survivor, "resolved", clock=clock, settings=SETTINGS, resolution="ok"
     )
@@ -158,21 +143,24 @@ def test_the_reporter_of_the_duplicate_follows_the_survivor_without_seeing_it(
 
 
 def test_within_one_organisation_the_reporter_is_told_the_survivor(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    survivor, other = report(db_session, clock, w.reporter), report(db_session, clock, w.reporter)
-    merge.merge(db_session, w.actor(w.analyst), survivor, other, clock=clock, settings=SETTINGS)
+    survivor, other = (
+        report(db_session, clock, world.reporter),
+        report(db_session, clock, world.reporter),
+    )
+    merge.merge(
+        db_session, world.actor(world.analyst), survivor, other, clock=clock, settings=SETTINGS
+    )
     db_session.flush()
-    body = client.get(
-        f"{URL}/{other.reference}", headers=token(db_session, clock, w.reporter)
-    ).get_json()
+    body = client.get(f"{URL}/{other.reference}", headers=world.headers(world.reporter)).get_json()
     assert body["merged_into"]["reference"] == survivor.reference
 
 
 def test_the_survivor_reporter_gets_nothing_of_the_other_organisation(
     client: FlaskClient, db_session: Session, clock: FrozenClock, cross: Cross
 ) -> None:
-    mine = token(db_session, clock, cross.world.reporter)
+    mine = cross.world.headers(cross.world.reporter)
     body = client.get(f"{URL}/{cross.survivor.reference}", headers=mine).get_json()
     assert {o["value"] for o in body["observables"]} >= {"webmail-interieur.com"}
     assert not {o["value"] for o in body["observables"]} & set(cross.secrets("duplicate"))
@@ -208,20 +196,19 @@ def test_timeline_and_file_hide_a_linked_red_reference_from_analysts(
     client: FlaskClient, db_session: Session, clock: FrozenClock, cross: Cross
 ) -> None:
     red, path = cross.red, f"{URL}/{cross.survivor.reference}/timeline"
-    seen = client.get(path, headers=token(db_session, clock, cross.world.analyst)).get_json()
+    seen = client.get(path, headers=cross.world.headers(cross.world.analyst)).get_json()
     [linked] = [e for e in seen["items"] if e["kind"] == "linked"]
     assert linked["data"] == {"hidden": ["reference"]}
     assert red.reference not in str(seen)
-    lead = client.get(path, headers=token(db_session, clock, cross.world.lead)).get_json()
+    lead = client.get(path, headers=cross.world.headers(cross.world.lead)).get_json()
     assert [e["data"] for e in lead["items"] if e["kind"] == "linked"] == [
         {"reference": red.reference}
     ]
 
 
 def test_the_file_says_linked_to_an_incident_you_cannot_see(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, settings: dict[str, Any]
+    client: FlaskClient, cross: Cross
 ) -> None:
-    cross = build(db_session, clock, settings["upload_dir"], login=True)
     login(client, cross.world.analyst.email, PASSWORD)
     html = text(client.get(f"/incidents/{cross.survivor.reference}?lang=en"))
     assert "Linked to an incident you cannot see" in html
@@ -229,12 +216,12 @@ def test_the_file_says_linked_to_an_incident_you_cannot_see(
 
 
 def test_possible_duplicates_name_only_incidents_the_caller_may_see(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    red = report(db_session, clock, w.reporter, tlp="TLP:RED")
-    amber = report(db_session, clock, w.reporter, tlp="TLP:AMBER")
+    red = report(db_session, clock, world.reporter, tlp="TLP:RED")
+    amber = report(db_session, clock, world.reporter, tlp="TLP:AMBER")
     assert amber.possible_duplicates == [red.reference]  # the same observables
-    analyst, lead = token(db_session, clock, w.analyst), token(db_session, clock, w.lead)
+    analyst, lead = world.headers(world.analyst), world.headers(world.lead)
     seen = client.get(f"{URL}/{amber.reference}", headers=analyst).get_json()
     assert seen["possible_duplicates"] == []
     listed = client.get(URL, headers=analyst).get_json()["items"]
@@ -243,6 +230,6 @@ def test_possible_duplicates_name_only_incidents_the_caller_may_see(
     led = client.get(f"{URL}/{amber.reference}", headers=lead).get_json()
     assert led["possible_duplicates"] == [red.reference]
     # an analyst reporting for the ministry is not told of it either
-    body = {**PHISHING, "organisation": "min-interieur"}
+    body = {**PHISHING, "organisation": world.interieur.slug}
     created = client.post(URL, json=body, headers=analyst)
     assert created.status_code == 201 and red.reference not in text(created)

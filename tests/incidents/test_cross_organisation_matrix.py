@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import io
 import json
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -27,7 +26,7 @@ from werkzeug.test import TestResponse
 
 from core.clock import FrozenClock
 from core.identity.models import User
-from tests.incidents.cross_scene import Cross, build
+from tests.incidents.cross_scene import Cross
 from tests.kit.callers import Caller
 
 ANON, OWN, OTHER, ANALYST, ASSIGNEE, LEAD = ROLES = (
@@ -39,11 +38,6 @@ ANON, OWN, OTHER, ANALYST, ASSIGNEE, LEAD = ROLES = (
     "lead",  # sees everything
 )
 INCIDENTS = ("survivor", "duplicate", "red", "red_duplicate")
-
-
-@pytest.fixture
-def cross(db_session: Session, clock: FrozenClock, settings: dict[str, Any]) -> Cross:
-    return build(db_session, clock, settings["upload_dir"], login=True)
 
 
 def _user(cross: Cross, role: str) -> User | None:

@@ -5,9 +5,7 @@ held stay with each organisation, and the reporter's PDF carries no internal rea
 from __future__ import annotations
 
 import io
-from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
@@ -16,15 +14,10 @@ from core.clock import FrozenClock
 from core.identity.authz import Actor
 from incidents.origins import observables_for
 from incidents.workspace import merge, workflow
-from tests.factories import PASSWORD
-from tests.incidents.cross_scene import ATTACHMENT, DUPLICATE, SURVIVOR, Cross, build, confirm
-from tests.incidents.workspace_helpers import SETTINGS, World, make_world, report
-from tests.webclient import login, logout, text
-
-
-@pytest.fixture
-def cross(db_session: Session, clock: FrozenClock, settings: dict[str, Any]) -> Cross:
-    return build(db_session, clock, settings["upload_dir"], login=True)
+from tests.incidents.cross_scene import ATTACHMENT, DUPLICATE, SURVIVOR, Cross, confirm
+from tests.kit.factories import PASSWORD, SETTINGS, report
+from tests.kit.web import login, logout, text
+from tests.kit.world import World
 
 
 def test_the_duplicate_status_page_follows_the_survivor(
@@ -67,36 +60,36 @@ def test_the_staff_file_names_the_origin_it_may_see(
 
 
 def test_a_value_both_organisations_reported_stays_with_each(
-    db_session: Session, clock: FrozenClock
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    w: World = make_world(db_session, clock)
-    survivor = report(db_session, clock, w.reporter, **SURVIVOR)
+    survivor = report(db_session, clock, world.reporter, **SURVIVOR)
     both = {**DUPLICATE, "description": DUPLICATE["description"] + " et 185.220.101[.]4"}
-    other = report(db_session, clock, w.other_reporter, **both)
+    other = report(db_session, clock, world.other_reporter, **both)
     merge.merge(
-        db_session, w.actor(w.lead), survivor, other, clock=clock, settings=SETTINGS,
+        db_session, world.actor(world.lead), survivor, other, clock=clock, settings=SETTINGS,
         confirm_organisations=confirm(other, survivor),
     )  # fmt: skip
     db_session.flush()
     [twin] = [o for o in survivor.observables if o.value == "185.220.101.4"]
     assert twin.origin_incident_id is None and twin.sources == ["description"]
     assert [o.value for o in other.observables] == ["185.220.101.4"]  # kept by the duplicate
-    theirs = {o.value for o in observables_for(db_session, w.actor(w.other_reporter), other)}
+    theirs = {
+        o.value for o in observables_for(db_session, world.actor(world.other_reporter), other)
+    }
     assert {"185.220.101.4", "sante-exfil.example"} <= theirs
-    ours = {o.value for o in observables_for(db_session, w.actor(w.reporter), survivor)}
+    ours = {o.value for o in observables_for(db_session, world.actor(world.reporter), survivor)}
     assert "185.220.101.4" in ours and "sante-exfil.example" not in ours
     moved = next(o for o in survivor.observables if o.value == "sante-exfil.example")
     assert moved.origin_incident_id == other.id
 
 
 def test_the_reporter_pdf_carries_no_internal_reason(
-    client: FlaskClient, db_session: Session, clock: FrozenClock
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    w = make_world(db_session, clock, login=True)
-    incident = report(db_session, clock, w.reporter)
+    incident = report(db_session, clock, world.reporter)
     workflow.set_priority(
-        db_session, w.actor(w.lead), incident, "P1", "Lié à l'APT visant un autre ministère",
-        clock=clock, settings=SETTINGS,
+        db_session, world.actor(world.lead), incident, "P1",
+        "Lié à l'APT visant un autre ministère", clock=clock, settings=SETTINGS,
     )  # fmt: skip
     db_session.flush()
 
@@ -106,5 +99,5 @@ def test_the_reporter_pdf_carries_no_internal_reason(
         logout(client)
         return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
 
-    assert "APT" not in pdf_text(w.reporter.email)
-    assert "APT" in pdf_text(w.lead.email)
+    assert "APT" not in pdf_text(world.reporter.email)
+    assert "APT" in pdf_text(world.lead.email)

@@ -4,7 +4,6 @@ schema and the stored values stay plain strings (both backends)."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import String, select, text
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,8 @@ from incidents.models import (
     Priority,
     ReporterState,
 )
-from tests.incidents.workspace_helpers import World, make_world, report
+from tests.kit.factories import report
+from tests.kit.world import World
 
 ENUMS = {
     "status": IncidentStatus,
@@ -32,17 +32,14 @@ ENUMS = {
 }
 
 
-@pytest.fixture
-def w(db_session: Session, clock: FrozenClock) -> World:
-    return make_world(db_session, clock)
-
-
 def _members(incident: Incident) -> dict[str, type]:
     return {name: type(getattr(incident, name)) for name in ENUMS}
 
 
-def test_intake_and_loads_give_members(db_session: Session, clock: FrozenClock, w: World) -> None:
-    incident = report(db_session, clock, w.reporter, reporter_state="ongoing")
+def test_intake_and_loads_give_members(
+    db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    incident = report(db_session, clock, world.reporter, reporter_state="ongoing")
     assert _members(incident) == ENUMS  # as intake's Core INSERT put them in place
     assert type(incident.reporter_state) is ReporterState
     assert all(type(o.tlp) is Tlp for o in incident.observables)
@@ -56,16 +53,16 @@ def test_intake_and_loads_give_members(db_session: Session, clock: FrozenClock, 
     assert status is IncidentStatus.NEW and tlp is Tlp.AMBER
     observable = db_session.scalars(select(IncidentObservable)).first()
     assert observable is not None and type(observable.tlp) is Tlp
-    user = db_session.get(User, w.analyst.id)
-    organisation = db_session.get(Organisation, w.reporter.organisation_id)
+    user = db_session.get(User, world.analyst.id)
+    organisation = db_session.get(Organisation, world.reporter.organisation_id)
     assert user is not None and user.role is Role.ANALYST
     assert organisation is not None and type(organisation.kind).__name__ == "OrganisationKind"
 
 
 def test_the_database_holds_the_plain_values(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    incident = report(db_session, clock, w.reporter)
+    incident = report(db_session, clock, world.reporter)
     row = db_session.execute(
         text("SELECT status, tlp, pap, impact, urgency, priority FROM incidents WHERE id = :id"),
         {"id": incident.id},
@@ -78,9 +75,9 @@ def test_the_database_holds_the_plain_values(
 
 
 def test_a_string_set_on_the_object_becomes_the_member(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    incident = report(db_session, clock, w.reporter)
+    incident = report(db_session, clock, world.reporter)
     incident.status = "triaged"  # type: ignore[assignment]
     incident.tlp = "TLP:RED"  # type: ignore[assignment]
     assert incident.status is IncidentStatus.TRIAGED and incident.tlp is Tlp.RED

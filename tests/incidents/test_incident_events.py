@@ -18,6 +18,7 @@ from core.clock import FrozenClock
 from core.errors import ValidationFailed
 from core.events import DomainEvent, Event, Handler, deliver_events, events_of
 from core.identity.authz import Actor
+from core.identity.models import User
 from core.uow import transaction
 from incidents import events as incident_events
 from incidents.events import IncidentEventName as Name
@@ -26,14 +27,10 @@ from incidents.rules.priority import Priority
 from incidents.workspace import conversation, merge, workflow
 from incidents.workspace.observables_admin import add_observable
 from tests.dbs import TestDatabase
-from tests.incidents.workspace_helpers import SETTINGS, World, make_world, report
 from tests.incidents.workspace_helpers import events as timeline
 from tests.kit.api import PHISHING, api_user, submit
-
-
-@pytest.fixture
-def w(db_session: Session, clock: FrozenClock) -> World:
-    return make_world(db_session, clock)
+from tests.kit.factories import SETTINGS, report
+from tests.kit.world import World
 
 
 def recorded(session: Session, incident: Incident) -> list[Event]:
@@ -66,11 +63,11 @@ def inserts(session: Session) -> Iterator[list[str]]:
 
 # ------------------------------------------------------------------ intake
 def test_a_submission_records_incident_submitted_with_one_more_insert(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
     at = clock.now()
     with inserts(db_session) as seen:
-        incident = report(db_session, clock, w.reporter)
+        incident = report(db_session, clock, reporter)
     assert seen == [  # one INSERT per table, the event's the only one added
         "INSERT INTO incident_reference_counters",  # the year's first reference
         "INSERT INTO incidents",
@@ -85,7 +82,7 @@ def test_a_submission_records_incident_submitted_with_one_more_insert(
     assert submitted.payload == incident_events.Submitted(
         incident_id=incident.id,
         reference=incident.reference,
-        organisation_id=w.interieur.id,
+        organisation_id=reporter.organisation_id,
         priority=Priority.P2,
         tlp="TLP:AMBER",
         category="fraud",
@@ -93,16 +90,16 @@ def test_a_submission_records_incident_submitted_with_one_more_insert(
         observable_ids=[o.id for o in incident.observables],
     )
     assert len(submitted.payload.observable_ids) == 5  # type: ignore[attr-defined]
-    assert (submitted.actor_id, submitted.actor_label) == (w.reporter.id, None)
+    assert (submitted.actor_id, submitted.actor_label) == (reporter.id, None)
     assert submitted.occurred_at == at
 
 
 def test_a_submission_rolled_back_with_its_savepoint_leaves_no_event(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
     before = domain_event_count(db_session)
     savepoint = db_session.begin_nested()  # as submit_once does around submit_incident
-    report(db_session, clock, w.reporter)
+    report(db_session, clock, world.reporter)
     assert domain_event_count(db_session) == before + 1
     savepoint.rollback()
     assert domain_event_count(db_session) == before
@@ -123,10 +120,10 @@ def test_an_api_submission_replayed_with_its_idempotency_key_records_one_event(
 
 # ------------------------------------------------------------------ workspace
 def test_status_changes_and_closing_record_their_events(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    analyst = w.actor(w.analyst)
-    incident = report(db_session, clock, w.reporter)
+    analyst = world.actor(world.analyst)
+    incident = report(db_session, clock, world.reporter)
     triaged = workflow.change_status(
         db_session, analyst, incident, "triaged", clock=clock, settings=SETTINGS
     )
@@ -161,15 +158,15 @@ def test_status_changes_and_closing_record_their_events(
     assert closing.payload == incident_events.Closed(
         incident_id=incident.id, reference=incident.reference, timeline_event_id=closed.id
     )
-    assert closing.actor_id == w.analyst.id
+    assert closing.actor_id == world.analyst.id
 
 
 def test_assignment_events_carry_user_ids(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    analyst = w.actor(w.analyst)
-    incident = report(db_session, clock, w.reporter)
-    steps = [w.analyst, w.analyst2, None]
+    analyst = world.actor(world.analyst)
+    incident = report(db_session, clock, world.reporter)
+    steps = [world.analyst, world.analyst2, None]
     lines = [workflow.assign(db_session, analyst, incident, u, clock=clock) for u in steps]
     assigned = [e for e in recorded(db_session, incident) if e.name is Name.ASSIGNED]
     ids = [u.id if u else None for u in steps]
@@ -186,11 +183,17 @@ def test_assignment_events_carry_user_ids(
 
 
 def test_a_priority_override_records_old_and_new(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    incident = report(db_session, clock, w.reporter)
+    incident = report(db_session, clock, world.reporter)
     line = workflow.set_priority(
-        db_session, w.actor(w.lead), incident, "p1", "Minister's mailbox", clock=clock
+        db_session,
+        world.actor(world.lead),
+        incident,
+        "p1",
+        "Minister's mailbox",
+        clock=clock,
+        settings=SETTINGS,
     )
     changed = last(db_session, incident, Name.PRIORITY_CHANGED)
     assert changed.payload == incident_events.PriorityChanged(
@@ -200,26 +203,26 @@ def test_a_priority_override_records_old_and_new(
         old=Priority.P2,
         new=Priority.P1,
     )
-    assert changed.actor_id == w.lead.id
+    assert changed.actor_id == world.lead.id
 
 
 def test_messages_record_their_timeline_line_but_never_their_text(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    analyst = w.actor(w.analyst)
-    incident = report(db_session, clock, w.reporter)
+    analyst = world.actor(world.analyst)
+    incident = report(db_session, clock, world.reporter)
     comment = conversation.add_comment(db_session, analyst, incident, "Seen before", clock=clock)
     reply = conversation.reply_to_reporter(
         db_session, analyst, incident, "Please send the headers", clock=clock, settings=SETTINGS
     )
     answer = conversation.reporter_answer(
-        db_session, w.actor(w.reporter), incident, "Headers attached", clock=clock
+        db_session, world.actor(world.reporter), incident, "Headers attached", clock=clock
     )
     got = {e.name: e for e in recorded(db_session, incident)}
     for name, line, actor in [
-        (Name.COMMENTED, comment, w.analyst),
-        (Name.REPLIED, reply, w.analyst),
-        (Name.REPORTER_ANSWERED, answer, w.reporter),
+        (Name.COMMENTED, comment, world.analyst),
+        (Name.REPLIED, reply, world.analyst),
+        (Name.REPORTER_ANSWERED, answer, world.reporter),
     ]:
         assert got[name].payload.model_dump() == {
             "incident_id": incident.id,
@@ -230,11 +233,11 @@ def test_messages_record_their_timeline_line_but_never_their_text(
 
 
 def test_an_added_observable_is_recorded_by_id_and_type(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    incident = report(db_session, clock, w.reporter)
+    incident = report(db_session, clock, world.reporter)
     observable = add_observable(
-        db_session, w.actor(w.analyst), incident, "ipv4", "203.0.113[.]9", clock=clock
+        db_session, world.actor(world.analyst), incident, "ipv4", "203.0.113[.]9", clock=clock
     )
     [line] = timeline(db_session, incident, "observable_added")
     assert last(db_session, incident, Name.OBSERVABLE_ADDED).payload == (
@@ -249,11 +252,13 @@ def test_an_added_observable_is_recorded_by_id_and_type(
 
 
 def test_a_merge_is_recorded_on_the_survivor(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    survivor = report(db_session, clock, w.reporter)
-    other = report(db_session, clock, w.reporter)
-    merge.merge(db_session, w.actor(w.analyst), survivor, other, clock=clock, settings=SETTINGS)
+    survivor = report(db_session, clock, world.reporter)
+    other = report(db_session, clock, world.reporter)
+    merge.merge(
+        db_session, world.actor(world.analyst), survivor, other, clock=clock, settings=SETTINGS
+    )
     merged = last(db_session, survivor, Name.MERGED)
     payload = merged.payload
     assert isinstance(payload, incident_events.Merged)
@@ -270,13 +275,15 @@ def test_a_subscribed_handler_receives_the_incident_events_once(
     factory = sessionmaker(bind=fresh_database.engine, expire_on_commit=False)
     clock = FrozenClock()
     with transaction(factory) as session:
-        w = make_world(session, clock)
-        incident = report(session, clock, w.reporter)
-        workflow.assign(session, Actor.for_user(w.analyst), incident, w.analyst, clock=clock)
+        world = World(session, clock)
+        incident = report(session, clock, world.reporter)
+        workflow.assign(
+            session, Actor.for_user(world.analyst), incident, world.analyst, clock=clock
+        )
         reference = incident.reference
     with factory() as session:  # a rolled-back change: its event is never delivered
         doomed = session.get_one(Incident, incident.id)
-        workflow.assign(session, Actor.for_user(w.analyst), doomed, None, clock=clock)
+        workflow.assign(session, Actor.for_user(world.analyst), doomed, None, clock=clock)
         session.rollback()
     received: list[tuple[str, int | None]] = []
 
@@ -289,5 +296,5 @@ def test_a_subscribed_handler_receives_the_incident_events_once(
     handler = Handler("notify", {Name.SUBMITTED, Name.ASSIGNED}, notify)
     for _ in range(2):
         deliver_events(factory, [handler], clock=clock)
-    assert received == [("incident.submitted", None), ("incident.assigned", w.analyst.id)]
+    assert received == [("incident.submitted", None), ("incident.assigned", world.analyst.id)]
     assert reference.startswith("MACERT-")

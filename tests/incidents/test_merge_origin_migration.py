@@ -15,7 +15,8 @@ from incidents.queue.search import matches
 from incidents.workspace import merge
 from tests.dbs import TestDatabase
 from tests.incidents.cross_scene import DUPLICATE, SURVIVOR, confirm
-from tests.incidents.workspace_helpers import SETTINGS, make_world, report
+from tests.kit.factories import SETTINGS, report
+from tests.kit.world import World
 
 
 def _found(session: Session, term: str) -> list[str]:
@@ -38,11 +39,11 @@ def test_0008_keeps_merged_observables_and_their_search(
 ) -> None:
     engine = fresh_database.engine
     with Session(engine) as session:
-        w = make_world(session, clock)
-        survivor = report(session, clock, w.reporter, **SURVIVOR)
-        other = report(session, clock, w.other_reporter, **DUPLICATE)
+        world = World(session, clock)
+        survivor = report(session, clock, world.reporter, **SURVIVOR)
+        other = report(session, clock, world.other_reporter, **DUPLICATE)
         merge.merge(
-            session, Actor.for_user(w.lead), survivor, other, clock=clock, settings=SETTINGS,
+            session, Actor.for_user(world.lead), survivor, other, clock=clock, settings=SETTINGS,
             confirm_organisations=confirm(other, survivor),
         )  # fmt: skip
         session.commit()

@@ -1,8 +1,11 @@
 """The incident API as the tests call it: a sample submission, bearer headers, the error envelope,
-API users with a token (used by the ``test_api_*`` modules of every package)."""
+API users with a token, on the test's session or committed for an application on a database of
+its own (used by the ``test_api_*`` modules of every package; the world's people have
+``world.token``/``world.headers``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -13,21 +16,9 @@ from werkzeug.test import TestResponse
 from core.clock import FrozenClock
 from core.identity.models import Organisation, Role, User
 from incidents.models import Incident
-from tests.factories import make_token, make_user
+from tests.kit.factories import PHISHING, make_org, make_token, make_user
 
 URL = "/api/v1/incidents"
-PHISHING: dict[str, Any] = {
-    "title": "Campagne de phishing visant la messagerie du ministère",
-    "description": (
-        "Plusieurs agents ont reçu un courriel de securite[@]interieur-gov[.]ma contenant le lien "
-        "hxxps://webmail-interieur[.]com/login.php. Connexions depuis 185.220.101[.]4 ; "
-        "le fichier facture.pdf et la version 1.2.3.4 du client ne sont pas des indicateurs."
-    ),
-    "category": "fraud",
-    "type": "phishing",
-    "impact": "high",
-    "urgency": "high",
-}
 
 
 def bearer(secret: str, **headers: str) -> dict[str, str]:
@@ -57,6 +48,20 @@ def api_user(
     """A user and the secret of an API token of theirs."""
     user = make_user(session, clock, org=org, role=role, email=email, password=None)
     return user, make_token(session, clock, user)[1]
+
+
+def committed_reporters(
+    factory: Callable[[], Session], clock: FrozenClock, count: int = 1
+) -> list[str]:
+    """``count`` reporters, each of a ministry of their own, committed through ``factory``
+    (threads, other processes, an application with its own engine): their API token secrets."""
+    secrets = []
+    with factory() as session:
+        for _ in range(count):
+            user = make_user(session, clock, org=make_org(session, clock), password=None)
+            secrets.append(make_token(session, clock, user)[1])
+        session.commit()
+    return secrets
 
 
 def submit(client: FlaskClient, secret: str, body: Any = None, **headers: str) -> TestResponse:

@@ -10,9 +10,9 @@ from werkzeug.test import TestResponse
 
 from core.clock import FrozenClock
 from core.identity.models import User
-from tests.factories import PASSWORD, make_token
 from tests.kit.api import bearer
-from tests.webclient import csrf_token, login, text
+from tests.kit.factories import PASSWORD, make_token
+from tests.kit.web import csrf_token, login, text
 
 
 class Caller:

@@ -9,7 +9,7 @@ dashboard's open incidents then read the table too (a bitmap heap scan of 3,700 
 scans again; SQLite indexes always hold the rowid, so nothing changes there.
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 16:00:00
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

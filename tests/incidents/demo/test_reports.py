@@ -33,7 +33,7 @@ from incidents.rules.priority import priority_for
 from incidents.rules.taxonomy import validate_classification
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
-from tests.factories import make_org, make_user
+from tests.kit.factories import make_org, make_user
 
 importlib.import_module("cert.cli.demo")  # registers ``cert demo``
 SETTINGS = IntakeSettings(base_url="https://cert.example.ma", mail_domain="cert.example.ma")

@@ -26,8 +26,7 @@ from core.identity.authz import Actor
 from incidents.demo.synthetic import generate_incidents
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase, create_database
-from tests.factories import make_org, make_token, make_user
-from tests.kit.api import PHISHING, URL, bearer
+from tests.kit.api import PHISHING, URL, bearer, committed_reporters
 from tests.kit.hashing import CHEAP_SETTINGS
 
 GRANULE = 100  # instructions per progress-handler call
@@ -81,10 +80,7 @@ def clock() -> FrozenClock:
 
 def api_client(db: TestDatabase, tmp_path: Path, clock: FrozenClock) -> tuple[FlaskClient, str]:
     factory = sessionmaker(bind=db.engine, expire_on_commit=False)
-    with factory() as session:
-        user = make_user(session, clock, org=make_org(session, clock), password=None)
-        secret = make_token(session, clock, user)[1]
-        session.commit()
+    [secret] = committed_reporters(factory, clock)
     config = {
         "testing": True,
         **CHEAP_SETTINGS,

@@ -1,5 +1,6 @@
-"""Fixtures and checks of the hostile-input suite (README, "Input limits"): a world, a report, a
-lead's token, a signed-in admin, and :func:`nothing_written` / :func:`named`."""
+"""Fixtures and checks of the hostile-input suite (README, "Input limits"): a report of the world's
+reporter, the lead's bearer headers, a signed-in admin, and :func:`nothing_written` /
+:func:`named`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from core.audit import AuditEntry
 from core.clock import FrozenClock
-from core.identity.models import Organisation, Role
 from core.outbox import OutboxMessage
 from incidents.models import (
     Attachment,
@@ -23,10 +23,9 @@ from incidents.models import (
     IncidentObservable,
     IncidentTask,
 )
-from tests.factories import PASSWORD, make_token, make_user
-from tests.incidents.workspace_helpers import World, make_world, report
 from tests.kit.api import bearer, envelope
-from tests.webclient import login
+from tests.kit.factories import report
+from tests.kit.world import World
 
 API = "/api/v1/incidents"
 TABLES = (Incident, IncidentEvent, IncidentObservable, IncidentTask, Attachment, AuditEntry)
@@ -41,34 +40,19 @@ def counts(session: Session) -> dict[str, int]:
 
 
 @pytest.fixture
-def w(db_session: Session, clock: FrozenClock) -> World:
-    return make_world(db_session, clock)  # no passwords: hashing is slow
-
-
-def signed_in(client: FlaskClient, session: Session, clock: FrozenClock, role: str) -> FlaskClient:
-    """``client`` signed in as a new user with ``role`` (CERT staff, or a reporter of
-    min-interieur)."""
-    org = None
-    if role == Role.REPORTER:
-        org = session.scalars(select(Organisation).filter_by(slug="min-interieur")).one()
-    user = make_user(session, clock, role=role, org=org, email=f"{role}-web@cert.ma")
-    login(client, user.email, PASSWORD)
-    return client
+def ref(db_session: Session, clock: FrozenClock, world: World) -> str:
+    return report(db_session, clock, world.reporter).reference
 
 
 @pytest.fixture
-def ref(db_session: Session, clock: FrozenClock, w: World) -> str:
-    return report(db_session, clock, w.reporter).reference
+def lead_headers(lead_token: str) -> dict[str, str]:
+    return bearer(lead_token)
 
 
 @pytest.fixture
-def lead(db_session: Session, clock: FrozenClock, w: World) -> dict[str, str]:
-    return bearer(make_token(db_session, clock, w.lead)[1])
-
-
-@pytest.fixture
-def admin(client: FlaskClient, db_session: Session, clock: FrozenClock, w: World) -> FlaskClient:
-    return signed_in(client, db_session, clock, Role.ADMIN)
+def admin(client: FlaskClient, world: World) -> FlaskClient:
+    """``client``, signed in as the world's admin."""
+    return world.sign_in(client, world.admin)
 
 
 @contextmanager

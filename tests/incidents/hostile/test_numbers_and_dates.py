@@ -17,11 +17,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
-from core.identity.models import Role
+from core.identity.models import Organisation
 from core.inputs import MAX_OFFSET
-from tests.incidents.hostile.conftest import API, named, nothing_written, signed_in
-from tests.incidents.workspace_helpers import World
+from tests.incidents.hostile.conftest import API, named, nothing_written
 from tests.kit.api import PHISHING, envelope
+from tests.kit.world import World
 
 
 # ---------------------------------------------------------------- numbers
@@ -42,22 +42,22 @@ from tests.kit.api import PHISHING, envelope
 def test_page_numbers_are_ascii_and_bounded(
     client: FlaskClient,
     db_session: Session,
-    lead: dict[str, str],
+    lead_headers: dict[str, str],
     ref: str,
     path: str,
     query: str,
     field: str,
 ) -> None:
     with nothing_written(db_session):
-        response = client.get(f"{API}{path.format(ref=ref)}?{query}", headers=lead)
+        response = client.get(f"{API}{path.format(ref=ref)}?{query}", headers=lead_headers)
     named(response, 422, field)
 
 
 @pytest.mark.parametrize("path", ["", "/{ref}/timeline", "/{ref}/tasks"])
 def test_the_largest_offset_is_an_empty_page(
-    client: FlaskClient, lead: dict[str, str], ref: str, path: str
+    client: FlaskClient, lead_headers: dict[str, str], ref: str, path: str
 ) -> None:
-    response = client.get(f"{API}{path.format(ref=ref)}?offset={MAX_OFFSET}", headers=lead)
+    response = client.get(f"{API}{path.format(ref=ref)}?offset={MAX_OFFSET}", headers=lead_headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["items"] == [] and response.get_json()["next"] is None
 
@@ -96,10 +96,12 @@ def test_the_last_html_page_number_is_an_empty_page(admin: FlaskClient) -> None:
 
 @pytest.mark.parametrize("task", ["%D9%A1", "99999999999999999999", "2147483648"])
 def test_row_ids_in_paths_are_ascii_and_bounded(
-    client: FlaskClient, db_session: Session, lead: dict[str, str], ref: str, task: str
+    client: FlaskClient, db_session: Session, lead_headers: dict[str, str], ref: str, task: str
 ) -> None:
     with nothing_written(db_session):
-        response = client.post(f"{API}/{ref}/tasks/{task}", json={"done": True}, headers=lead)
+        response = client.post(
+            f"{API}/{ref}/tasks/{task}", json={"done": True}, headers=lead_headers
+        )
     envelope(response, 404)
 
 
@@ -119,9 +121,9 @@ def _cursor(sort: str, value: Any, id_: int) -> str:
     ids=["huge-id", "no-utc-form", "nul", "huge-rank"],
 )
 def test_crafted_queue_cursors_are_422(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World, cursor: str
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World, cursor: str
 ) -> None:
-    signed_in(client, db_session, clock, Role.ANALYST)
+    world.sign_in(client, world.analyst)
     sort = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["s"]
     for direction in ("after", "before"):
         response = client.get("/queue", query_string={"sort": sort, direction: cursor})
@@ -139,9 +141,9 @@ def test_crafted_queue_cursors_are_422(
     ],
 )
 def test_query_instants_without_a_utc_form_or_out_of_range_are_422(
-    client: FlaskClient, lead: dict[str, str], query: str, field: str
+    client: FlaskClient, lead_headers: dict[str, str], query: str, field: str
 ) -> None:
-    named(client.get(f"{API}?{query}", headers=lead), 422, field)
+    named(client.get(f"{API}?{query}", headers=lead_headers), 422, field)
 
 
 @pytest.mark.parametrize(
@@ -159,40 +161,41 @@ def test_detection_times_in_the_future_or_decades_old_are_422(
     client: FlaskClient,
     db_session: Session,
     clock: FrozenClock,
-    lead: dict[str, str],
+    lead_headers: dict[str, str],
     detected: str,
+    interieur: Organisation,
 ) -> None:
     if detected == "+1h":
         detected = (clock.now() + dt.timedelta(hours=1)).isoformat()
     for field in ("detected_at", "reported_at"):
-        body = {**PHISHING, "organisation": "min-interieur", field: detected}
+        body = {**PHISHING, "organisation": interieur.slug, field: detected}
         with nothing_written(db_session):
-            response = client.post(API, json=body, headers=lead)
+            response = client.post(API, json=body, headers=lead_headers)
         named(response, 422, field)
 
 
 def test_a_detection_time_within_the_clock_skew_is_accepted(
-    client: FlaskClient, clock: FrozenClock, lead: dict[str, str]
+    client: FlaskClient, clock: FrozenClock, lead_headers: dict[str, str], interieur: Organisation
 ) -> None:
     ahead = (clock.now() + dt.timedelta(minutes=10)).isoformat()
-    body = {**PHISHING, "organisation": "min-interieur", "detected_at": ahead}
-    response = client.post(API, json=body, headers=lead)
+    body = {**PHISHING, "organisation": interieur.slug, "detected_at": ahead}
+    response = client.post(API, json=body, headers=lead_headers)
     assert response.status_code == 201, response.get_data(as_text=True)
 
 
 def test_task_due_dates_out_of_range_are_422(
-    client: FlaskClient, db_session: Session, lead: dict[str, str], ref: str
+    client: FlaskClient, db_session: Session, lead_headers: dict[str, str], ref: str
 ) -> None:
     body = {"title": "Bloquer", "due_at": "9999-12-31T23:59:59-14:00"}
     with nothing_written(db_session):
-        response = client.post(f"{API}/{ref}/tasks", json=body, headers=lead)
+        response = client.post(f"{API}/{ref}/tasks", json=body, headers=lead_headers)
     named(response, 422, "due_at")
 
 
 @pytest.mark.parametrize("query", ["received_to=9999-12-31", "received_from=0001-01-01"])
 def test_queue_days_out_of_range_are_422(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World, query: str
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World, query: str
 ) -> None:
-    signed_in(client, db_session, clock, Role.ANALYST)
+    world.sign_in(client, world.analyst)
     assert client.get(f"/queue?{query}").status_code == 422
     assert client.get(f"/queue.csv?{query}").status_code == 422

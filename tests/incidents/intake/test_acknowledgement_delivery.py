@@ -18,7 +18,7 @@ from core.mail_sender import drain_outbox
 from core.mailers import SmtpMailer
 from core.uow import transaction
 from tests.dbs import TestDatabase
-from tests.factories import make_org, make_user
+from tests.kit.factories import make_org, make_user
 from tests.kit.smtp import smtp_server
 
 BODY = {

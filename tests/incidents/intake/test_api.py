@@ -16,23 +16,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
 from core.clock import FrozenClock
-from core.identity.models import Role
 from core.mail_sender import rendered
 from core.outbox import OutboxMessage
-from tests.factories import make_org
-from tests.kit.api import PHISHING, URL, api_user, bearer, envelope, incident_count, submit
-
-
-@pytest.fixture
-def analyst(db_session: Session, clock: FrozenClock) -> str:
-    return api_user(db_session, clock, role=Role.ANALYST, email="analyste@cert.gov.ma")[1]
+from tests.kit.api import PHISHING, URL, bearer, envelope, incident_count, submit
+from tests.kit.factories import make_org
 
 
 # ---------------------------------------------------------------- happy path
 def test_a_submission_is_created_classified_and_acknowledged(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: str
+    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter_token: str
 ) -> None:
-    response = submit(client, reporter)
+    response = submit(client, reporter_token)
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
     reference = f"MACERT-{clock.now().year}-000001"
@@ -73,7 +67,7 @@ def test_a_submission_is_created_classified_and_acknowledged(
 
 
 def test_explicit_observables_defaults_and_significant_deadlines(
-    client: FlaskClient, clock: FrozenClock, reporter: str
+    client: FlaskClient, clock: FrozenClock, reporter_token: str
 ) -> None:
     detected = clock.now() - dt.timedelta(hours=2)
     body = {
@@ -106,7 +100,7 @@ def test_explicit_observables_defaults_and_significant_deadlines(
             "email": "soc@interieur.gov.ma",
         },
     }
-    response = submit(client, reporter, body)
+    response = submit(client, reporter_token, body)
     assert response.status_code == 201, response.get_data(as_text=True)
     out = response.get_json()
     assert (out["category"], out["type"], out["tlp"], out["pap"], out["priority"]) == (
@@ -178,13 +172,13 @@ def test_each_invalid_field_is_named(
     client: FlaskClient,
     db_session: Session,
     clock: FrozenClock,
-    reporter: str,
+    reporter_token: str,
     field: str,
     value: Any,
     named: str,
 ) -> None:
     make_org(db_session, clock, slug="min-sante")
-    response = submit(client, reporter, {**PHISHING, field: value})
+    response = submit(client, reporter_token, {**PHISHING, field: value})
     error = envelope(response, 422, "validation_failed")
     assert set(error["fields"]) == {named}
     assert incident_count(db_session) == 0
@@ -192,14 +186,14 @@ def test_each_invalid_field_is_named(
 
 @pytest.mark.parametrize("field", ["title", "description", "category"])
 def test_required_fields_are_named_when_missing(
-    client: FlaskClient, reporter: str, field: str
+    client: FlaskClient, reporter_token: str, field: str
 ) -> None:
     body = {k: v for k, v in PHISHING.items() if k != field}
-    assert set(envelope(submit(client, reporter, body), 422)["fields"]) == {field}
+    assert set(envelope(submit(client, reporter_token, body), 422)["fields"]) == {field}
 
 
 def test_every_invalid_field_is_named_in_one_answer(
-    client: FlaskClient, db_session: Session, reporter: str
+    client: FlaskClient, db_session: Session, reporter_token: str
 ) -> None:
     body = {
         **PHISHING,
@@ -214,7 +208,7 @@ def test_every_invalid_field_is_named_in_one_answer(
         "contact": {"email": "nobody"},
         "colour": "red",
     }
-    response = submit(client, reporter, body, **{"Idempotency-Key": "k" * 201})
+    response = submit(client, reporter_token, body, **{"Idempotency-Key": "k" * 201})
     fields = envelope(response, 422)["fields"]
     assert set(fields) == {
         "title",
@@ -228,33 +222,41 @@ def test_every_invalid_field_is_named_in_one_answer(
     assert incident_count(db_session) == 0
 
 
-def test_labels_and_rsit_errors_list_the_valid_values(client: FlaskClient, reporter: str) -> None:
-    tlp = envelope(submit(client, reporter, {**PHISHING, "tlp": "TLP:WHITE+"}), 422)["fields"]
+def test_labels_and_rsit_errors_list_the_valid_values(
+    client: FlaskClient, reporter_token: str
+) -> None:
+    tlp = envelope(submit(client, reporter_token, {**PHISHING, "tlp": "TLP:WHITE+"}), 422)["fields"]
     assert all(label in tlp["tlp"] for label in ("TLP:CLEAR", "TLP:AMBER+STRICT", "TLP:RED"))
-    pap = envelope(submit(client, reporter, {**PHISHING, "pap": "blue"}), 422)["fields"]
+    pap = envelope(submit(client, reporter_token, {**PHISHING, "pap": "blue"}), 422)["fields"]
     assert "PAP:CLEAR" in pap["pap"] and "PAP:RED" in pap["pap"]
-    category = envelope(submit(client, reporter, {**PHISHING, "category": "spam"}), 422)["fields"]
+    category = envelope(submit(client, reporter_token, {**PHISHING, "category": "spam"}), 422)[
+        "fields"
+    ]
     assert "malicious-code" in category["category"] and "fraud" in category["category"]
-    rsit_type = envelope(submit(client, reporter, {**PHISHING, "type": "ddos"}), 422)["fields"]
+    rsit_type = envelope(submit(client, reporter_token, {**PHISHING, "type": "ddos"}), 422)[
+        "fields"
+    ]
     assert "phishing" in rsit_type["type"]
 
 
-def test_the_body_must_be_a_json_object(client: FlaskClient, reporter: str) -> None:
-    assert set(envelope(submit(client, reporter, [PHISHING]), 422)["fields"]) == {"body"}
+def test_the_body_must_be_a_json_object(client: FlaskClient, reporter_token: str) -> None:
+    assert set(envelope(submit(client, reporter_token, [PHISHING]), 422)["fields"]) == {"body"}
 
 
-def test_malformed_json_is_400(client: FlaskClient, reporter: str) -> None:
+def test_malformed_json_is_400(client: FlaskClient, reporter_token: str) -> None:
     response = client.post(
-        URL, data='{"title": "x",', content_type="application/json", headers=bearer(reporter)
+        URL, data='{"title": "x",', content_type="application/json", headers=bearer(reporter_token)
     )
     envelope(response, 400, "bad_request")
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", None])
 def test_a_body_that_is_not_json_is_415(
-    client: FlaskClient, reporter: str, content_type: str | None
+    client: FlaskClient, reporter_token: str, content_type: str | None
 ) -> None:
-    response = client.post(URL, data="title=x", content_type=content_type, headers=bearer(reporter))
+    response = client.post(
+        URL, data="title=x", content_type=content_type, headers=bearer(reporter_token)
+    )
     envelope(response, 415, "unsupported_media_type")
 
 
@@ -273,9 +275,9 @@ def test_an_oversized_body_is_413(
     session_factory: sessionmaker[Session],
     clock: FrozenClock,
     db_session: Session,
-    reporter: str,
+    reporter_token: str,
 ) -> None:
     app = create_app({**settings, "max_upload_mb": 1}, session_factory=session_factory, clock=clock)
     body = {**PHISHING, "description": "x" * (1024 * 1024)}
-    envelope(submit(app.test_client(), reporter, body), 413)
+    envelope(submit(app.test_client(), reporter_token, body), 413)
     assert incident_count(db_session) == 0

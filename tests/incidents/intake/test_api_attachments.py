@@ -19,8 +19,8 @@ from cert.app import create_app
 from core.clock import FrozenClock
 from core.identity.models import Role
 from incidents.models import Attachment
-from tests.factories import make_org
 from tests.kit.api import BOUNDARY, URL, api_user, bearer, envelope, multipart, submit
+from tests.kit.factories import make_org
 
 REPORT = b"Connexions suspectes depuis 203.0.113[.]77 vers hxxp://c2.evil[.]example/beacon\n"
 
@@ -37,8 +37,8 @@ def upload(
 
 
 @pytest.fixture
-def reference(client: FlaskClient, reporter: str) -> str:
-    response = submit(client, reporter)
+def reference(client: FlaskClient, reporter_token: str) -> str:
+    response = submit(client, reporter_token)
     assert response.status_code == 201
     return str(response.get_json()["reference"])
 
@@ -47,10 +47,10 @@ def test_a_file_is_stored_and_described(
     client: FlaskClient,
     db_session: Session,
     settings: dict[str, Any],
-    reporter: str,
+    reporter_token: str,
     reference: str,
 ) -> None:
-    response = upload(client, reference, reporter, name="../../journal pare-feu.txt")
+    response = upload(client, reference, reporter_token, name="../../journal pare-feu.txt")
     assert response.status_code == 201, response.get_data(as_text=True)
     digest = hashlib.sha256(REPORT).hexdigest()
     assert response.get_json() == {
@@ -61,7 +61,7 @@ def test_a_file_is_stored_and_described(
     }
     stored = Path(settings["upload_dir"]) / digest[:2] / digest
     assert stored.read_bytes() == REPORT
-    detail = client.get(f"{URL}/{reference}", headers=bearer(reporter)).get_json()
+    detail = client.get(f"{URL}/{reference}", headers=bearer(reporter_token)).get_json()
     found = {(o["type"], o["value"]) for o in detail["observables"]}
     assert ("ipv4", "203.0.113.77") in found and ("domain", "c2.evil.example") in found
     assert db_session.scalars(select(Attachment.filename)).all() == ["journal pare-feu.txt"]
@@ -86,23 +86,23 @@ def test_another_organisations_incident_is_404_like_a_missing_one(
 
 
 def test_a_body_that_is_not_multipart_is_415(
-    client: FlaskClient, reporter: str, reference: str
+    client: FlaskClient, reporter_token: str, reference: str
 ) -> None:
     response = client.post(
-        f"{URL}/{reference}/attachments", json={"file": "aGVsbG8="}, headers=bearer(reporter)
+        f"{URL}/{reference}/attachments", json={"file": "aGVsbG8="}, headers=bearer(reporter_token)
     )
     envelope(response, 415, "unsupported_media_type")
 
 
-def test_no_file_is_422_naming_it(client: FlaskClient, reporter: str, reference: str) -> None:
+def test_no_file_is_422_naming_it(client: FlaskClient, reporter_token: str, reference: str) -> None:
     response = client.post(
         f"{URL}/{reference}/attachments",
         data={"document": "not a file"},
         content_type="multipart/form-data",
-        headers=bearer(reporter),
+        headers=bearer(reporter_token),
     )
     assert set(envelope(response, 422, "validation_failed")["fields"]) == {"file"}
-    empty = upload(client, reference, reporter, b"")
+    empty = upload(client, reference, reporter_token, b"")
     assert set(envelope(empty, 422)["fields"]) == {"file"}
 
 
@@ -111,17 +111,17 @@ def test_a_file_over_the_limit_is_413_and_leaves_nothing(
     session_factory: sessionmaker[Session],
     clock: FrozenClock,
     db_session: Session,
-    reporter: str,
+    reporter_token: str,
 ) -> None:
     app = create_app({**settings, "max_upload_mb": 1}, session_factory=session_factory, clock=clock)
     client = app.test_client()
-    reference = submit(client, reporter).get_json()["reference"]
-    response = upload(client, reference, reporter, b"A" * (1024 * 1024 + 1), "big.bin")
+    reference = submit(client, reporter_token).get_json()["reference"]
+    response = upload(client, reference, reporter_token, b"A" * (1024 * 1024 + 1), "big.bin")
     envelope(response, 413)
     assert db_session.scalars(select(Attachment)).all() == []
     stored = Path(settings["upload_dir"])
     assert not stored.exists() or not [p for p in stored.rglob("*") if p.is_file()]
-    small = upload(client, reference, reporter, b"B" * 1000, "small.bin")
+    small = upload(client, reference, reporter_token, b"B" * 1000, "small.bin")
     assert small.status_code == 201
 
 
@@ -135,10 +135,10 @@ def test_uploads_need_a_token(client: FlaskClient, reference: str) -> None:
 
 
 def test_the_intake_upload_limit_is_passed_to_the_service(
-    app: Flask, client: FlaskClient, db_session: Session, reporter: str, reference: str
+    app: Flask, client: FlaskClient, db_session: Session, reporter_token: str, reference: str
 ) -> None:
     """Below Flask's MAX_CONTENT_LENGTH the service enforces max_upload_bytes itself."""
     app.extensions["incidents"] = replace(app.extensions["incidents"], max_upload_bytes=1000)
-    envelope(upload(client, reference, reporter, b"C" * 1001), 413, "too_large")
-    assert upload(client, reference, reporter, b"C" * 1000).status_code == 201
+    envelope(upload(client, reference, reporter_token, b"C" * 1001), 413, "too_large")
+    assert upload(client, reference, reporter_token, b"C" * 1000).status_code == 201
     assert len(db_session.scalars(select(Attachment)).all()) == 1

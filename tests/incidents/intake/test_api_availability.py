@@ -37,16 +37,18 @@ def test_submissions_are_rate_limited_per_token(
     db_session: Session,
     clock: FrozenClock,
     interieur: Organisation,
-    reporter: str,
+    reporter_token: str,
 ) -> None:
     for _ in range(60):  # invalid bodies count too: the limit is checked before the body
-        assert submit(client, reporter, {}).status_code == 422
-    response = submit(client, reporter)
+        assert submit(client, reporter_token, {}).status_code == 422
+    response = submit(client, reporter_token)
     envelope(response, 429, "too_many_requests")
     assert "Retry-After" in response.headers
     colleague = api_user(db_session, clock, interieur)[1]
     assert submit(client, colleague).status_code == 201  # another token, another budget
-    assert client.get(URL, headers=bearer(reporter)).status_code == 200  # reads are not limited
+    assert (
+        client.get(URL, headers=bearer(reporter_token)).status_code == 200
+    )  # reads are not limited
 
 
 # ---------------------------------------------------------------- database unavailable
@@ -95,10 +97,10 @@ def test_a_database_failure_half_way_is_503_and_writes_nothing(
     client: FlaskClient,
     db_session: Session,
     clock: FrozenClock,
-    reporter: str,
+    reporter_token: str,
     failing_insert: FailingInsert,
 ) -> None:
-    response = submit(client, reporter, **{"Idempotency-Key": "k-503"})
+    response = submit(client, reporter_token, **{"Idempotency-Key": "k-503"})
     envelope(response, 503, "database_unavailable")
     # its own back-off, not the rate limiter's window (the route is rate-limited)
     assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
@@ -108,6 +110,6 @@ def test_a_database_failure_half_way_is_503_and_writes_nothing(
     assert db_session.scalars(select(IdempotencyKey)).all() == []
     assert db_session.scalars(select(OutboxMessage)).all() == []
     failing_insert.active = False  # the database is back: the retry gets the first number
-    retry = submit(client, reporter, **{"Idempotency-Key": "k-503"})
+    retry = submit(client, reporter_token, **{"Idempotency-Key": "k-503"})
     assert retry.status_code == 201
     assert retry.get_json()["reference"] == f"MACERT-{clock.now().year}-000001"

@@ -22,8 +22,8 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
-from tests.factories import make_org, make_token, make_user
-from tests.kit.api import PHISHING, URL, bearer
+from tests.kit.api import PHISHING, URL, bearer, committed_reporters
+from tests.kit.factories import make_user
 from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.threads import in_parallel
 
@@ -55,21 +55,10 @@ def live_app(
     return create_app(config, session_factory=factory, clock=clock)
 
 
-def reporters(factory: sessionmaker[Session], clock: FrozenClock, count: int) -> list[str]:
-    """``count`` reporters of different ministries (committed), as API token secrets."""
-    secrets = []
-    with factory() as session:
-        for _ in range(count):
-            user = make_user(session, clock, org=make_org(session, clock), password=None)
-            secrets.append(make_token(session, clock, user)[1])
-        session.commit()
-    return secrets
-
-
 def test_parallel_submissions_get_unique_gap_free_references(
     live_app: Flask, factory: sessionmaker[Session], clock: FrozenClock
 ) -> None:
-    secrets = reporters(factory, clock, THREADS)
+    secrets = committed_reporters(factory, clock, THREADS)
 
     def work(index: int) -> list[tuple[int, str]]:
         client = live_app.test_client()  # each thread its own client
@@ -93,7 +82,7 @@ def test_parallel_submissions_get_unique_gap_free_references(
 def test_racing_requests_with_one_idempotency_key_create_one_incident(
     live_app: Flask, factory: sessionmaker[Session], clock: FrozenClock
 ) -> None:
-    [secret] = reporters(factory, clock, 1)
+    [secret] = committed_reporters(factory, clock, 1)
     headers = bearer(secret, **{"Idempotency-Key": "retry-storm"})
 
     def work(_index: int) -> tuple[int, str]:
@@ -117,7 +106,7 @@ def test_racing_retries_with_one_key_and_a_source_ref_all_replay_the_incident(
     """A retry storm of one request with an ``Idempotency-Key`` and a ``source_ref``: each retry
     gets 200 and the incident the first one created (201), never 409 "already reported" (the
     retry waits for the key before the ``source_ref`` look-up can see its own first attempt)."""
-    [secret] = reporters(factory, clock, 1)
+    [secret] = committed_reporters(factory, clock, 1)
     headers = bearer(secret, **{"Idempotency-Key": "siem-retry-storm"})
     body = {**PHISHING, "source_ref": "SIEM-ALERT-777"}
 
@@ -188,7 +177,7 @@ def test_racing_requests_with_one_source_ref_create_one_incident(
 ) -> None:
     """No Idempotency-Key: the organisation's ``source_ref`` alone keeps racing retries of one
     SIEM alert from becoming several incidents (the others are 409 naming the first)."""
-    [secret] = reporters(factory, clock, 1)
+    [secret] = committed_reporters(factory, clock, 1)
     body = {**PHISHING, "source_ref": "SIEM-ALERT-4242"}
 
     def work(index: int) -> tuple[int, dict[str, Any]]:

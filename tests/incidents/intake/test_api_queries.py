@@ -12,26 +12,13 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
-from core.identity.authz import Actor
-from core.identity.models import Organisation, Role
-from incidents.intake.schemas import IncidentSubmission
-from incidents.intake.service import submit_incident
-from incidents.models import Incident, IncidentStatus
+from core.identity.models import Organisation
+from incidents.models import IncidentStatus
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
-from tests.kit.api import PHISHING, URL, api_user, bearer, envelope
+from tests.kit.api import URL, bearer, envelope
+from tests.kit.factories import report
 
 SETTINGS = IntakeSettings()
-
-
-def report(session: Session, clock: FrozenClock, org: Organisation, **changes: Any) -> Incident:
-    """An incident of ``org`` received now, then the clock moves on by a minute."""
-    actor = Actor.for_user(make_user(session, clock, org=org, password=None))
-    data = IncidentSubmission.model_validate({**PHISHING, **changes})
-    incident = submit_incident(session, actor, data, clock=clock, settings=SETTINGS)
-    session.flush()
-    clock.advance(minutes=1)
-    return incident
 
 
 def references(client: FlaskClient, secret: str, query: str = "") -> list[str]:
@@ -40,31 +27,16 @@ def references(client: FlaskClient, secret: str, query: str = "") -> list[str]:
     return [item["reference"] for item in response.get_json()["items"]]
 
 
-@pytest.fixture
-def sante(db_session: Session, clock: FrozenClock) -> Organisation:
-    return make_org(db_session, clock, slug="min-sante")
-
-
-@pytest.fixture
-def analyst(db_session: Session, clock: FrozenClock) -> str:
-    return api_user(db_session, clock, role=Role.ANALYST)[1]
-
-
-@pytest.fixture
-def lead(db_session: Session, clock: FrozenClock) -> str:
-    return api_user(db_session, clock, role=Role.LEAD)[1]
-
-
 # ---------------------------------------------------------------- list
 def test_the_list_is_newest_first_in_the_envelope(
     client: FlaskClient,
     db_session: Session,
     clock: FrozenClock,
     interieur: Organisation,
-    reporter: str,
+    reporter_token: str,
 ) -> None:
     made = [report(db_session, clock, interieur).reference for _ in range(3)]
-    body = client.get(URL, headers=bearer(reporter)).get_json()
+    body = client.get(URL, headers=bearer(reporter_token)).get_json()
     assert set(body) == {"items", "total", "total_capped", "next", "previous"}
     assert [item["reference"] for item in body["items"]] == made[::-1]
     assert body["total"] == 3 and body["next"] is None
@@ -78,15 +50,15 @@ def test_pagination_walks_every_incident_once(
     db_session: Session,
     clock: FrozenClock,
     interieur: Organisation,
-    reporter: str,
+    reporter_token: str,
 ) -> None:
     made = [report(db_session, clock, interieur).reference for _ in range(7)]
-    page = client.get(f"{URL}?limit=3", headers=bearer(reporter)).get_json()
+    page = client.get(f"{URL}?limit=3", headers=bearer(reporter_token)).get_json()
     assert page["total"] == 7 and page["next"].startswith(f"{URL}?after=")  # a keyset cursor
     assert page["previous"] is None
     seen = [item["reference"] for item in page["items"]]
     while page["next"]:
-        page = client.get(page["next"], headers=bearer(reporter)).get_json()
+        page = client.get(page["next"], headers=bearer(reporter_token)).get_json()
         seen += [item["reference"] for item in page["items"]]
     assert seen == made[::-1]
 
@@ -96,11 +68,11 @@ def test_filters_keep_their_values_in_the_next_link(
     db_session: Session,
     clock: FrozenClock,
     interieur: Organisation,
-    reporter: str,
+    reporter_token: str,
 ) -> None:
     for _ in range(3):
         report(db_session, clock, interieur, impact="low", urgency="low")
-    page = client.get(f"{URL}?priority=P4&limit=2", headers=bearer(reporter)).get_json()
+    page = client.get(f"{URL}?priority=P4&limit=2", headers=bearer(reporter_token)).get_json()
     assert page["total"] == 3 and "priority=P4" in page["next"]
 
 
@@ -165,44 +137,48 @@ def mixed(
     ],
 )
 def test_reporters_filter_their_own_incidents(
-    client: FlaskClient, reporter: str, mixed: dict[str, str], query: str, expected: set[str]
+    client: FlaskClient, reporter_token: str, mixed: dict[str, str], query: str, expected: set[str]
 ) -> None:
     names = {reference: name for name, reference in mixed.items()}
-    assert {names[ref] for ref in references(client, reporter, query)} == expected
+    assert {names[ref] for ref in references(client, reporter_token, query)} == expected
 
 
 def test_received_after_and_before_bound_the_dates(
-    client: FlaskClient, lead: str, analyst: str, mixed: dict[str, str], clock: FrozenClock
+    client: FlaskClient,
+    lead_token: str,
+    analyst_token: str,
+    mixed: dict[str, str],
+    clock: FrozenClock,
 ) -> None:
     end = clock.now()  # the four incidents came in at end - 4, 3, 2 and 1 minutes
     query = {
         "received_after": (end - dt.timedelta(minutes=3)).isoformat(),  # inclusive
         "received_before": (end - dt.timedelta(minutes=1)).isoformat(),  # exclusive
     }
-    response = client.get(URL, query_string=query, headers=bearer(lead))
+    response = client.get(URL, query_string=query, headers=bearer(lead_token))
     got = [item["reference"] for item in response.get_json()["items"]]
     assert got == [mixed["scan"], mixed["ransomware"]]
     # the ransomware report is TLP:RED: an analyst who is neither assignee nor participant
     # does not get it, in the list or in its count
-    response = client.get(URL, query_string=query, headers=bearer(analyst))
+    response = client.get(URL, query_string=query, headers=bearer(analyst_token))
     assert [item["reference"] for item in response.get_json()["items"]] == [mixed["scan"]]
     assert response.get_json()["total"] == 1
 
 
 def test_the_reference_prefix_finds_an_incident(
-    client: FlaskClient, reporter: str, mixed: dict[str, str]
+    client: FlaskClient, reporter_token: str, mixed: dict[str, str]
 ) -> None:
-    assert references(client, reporter, f"q={mixed['scan'].lower()}") == [mixed["scan"]]
+    assert references(client, reporter_token, f"q={mixed['scan'].lower()}") == [mixed["scan"]]
 
 
 def test_cert_staff_see_every_organisation_and_may_filter_on_one(
-    client: FlaskClient, lead: str, analyst: str, mixed: dict[str, str]
+    client: FlaskClient, lead_token: str, analyst_token: str, mixed: dict[str, str]
 ) -> None:
-    assert set(references(client, lead)) == set(mixed.values())
+    assert set(references(client, lead_token)) == set(mixed.values())
     # analysts see everything but the TLP:RED ransomware report they are not named on
-    assert set(references(client, analyst)) == set(mixed.values()) - {mixed["ransomware"]}
-    assert references(client, analyst, "organisation=min-sante") == [mixed["sante"]]
-    assert references(client, analyst, "organisation=min-nulle-part") == []
+    assert set(references(client, analyst_token)) == set(mixed.values()) - {mixed["ransomware"]}
+    assert references(client, analyst_token, "organisation=min-sante") == [mixed["sante"]]
+    assert references(client, analyst_token, "organisation=min-nulle-part") == []
 
 
 @pytest.mark.parametrize(
@@ -230,14 +206,16 @@ def test_cert_staff_see_every_organisation_and_may_filter_on_one(
     ],
 )
 def test_invalid_filters_are_422_naming_the_parameter(
-    client: FlaskClient, reporter: str, query: str, named: str
+    client: FlaskClient, reporter_token: str, query: str, named: str
 ) -> None:
-    response = client.get(f"{URL}?{query}", headers=bearer(reporter))
+    response = client.get(f"{URL}?{query}", headers=bearer(reporter_token))
     assert set(envelope(response, 422, "validation_failed")["fields"]) == {named}
 
 
-def test_every_invalid_parameter_is_named_at_once(client: FlaskClient, reporter: str) -> None:
-    response = client.get(f"{URL}?status=x&tlp=y&limit=0&colour=red", headers=bearer(reporter))
+def test_every_invalid_parameter_is_named_at_once(client: FlaskClient, reporter_token: str) -> None:
+    response = client.get(
+        f"{URL}?status=x&tlp=y&limit=0&colour=red", headers=bearer(reporter_token)
+    )
     assert set(envelope(response, 422)["fields"]) == {"status", "tlp", "limit", "colour"}
 
 
@@ -251,7 +229,7 @@ def test_a_page_costs_the_same_queries_whatever_its_size(
     db_session: Session,
     clock: FrozenClock,
     interieur: Organisation,
-    reporter: str,
+    reporter_token: str,
 ) -> None:
     def count_selects() -> int:
         statements: list[str] = []
@@ -261,7 +239,7 @@ def test_a_page_costs_the_same_queries_whatever_its_size(
 
         event.listen(connection, "before_cursor_execute", record)
         try:
-            assert client.get(URL, headers=bearer(reporter)).status_code == 200
+            assert client.get(URL, headers=bearer(reporter_token)).status_code == 200
         finally:
             event.remove(connection, "before_cursor_execute", record)
         return sum(s.lstrip().upper().startswith("SELECT") for s in statements)
@@ -275,35 +253,39 @@ def test_a_page_costs_the_same_queries_whatever_its_size(
 
 # ---------------------------------------------------------------- detail and isolation
 def test_the_detail_of_an_own_incident(
-    client: FlaskClient, reporter: str, lead: str, analyst: str, mixed: dict[str, str]
+    client: FlaskClient,
+    reporter_token: str,
+    lead_token: str,
+    analyst_token: str,
+    mixed: dict[str, str],
 ) -> None:
     reference = mixed["ransomware"]
     # TLP:RED: an analyst not named on it gets the same 404 as for a missing incident
-    assert client.get(f"{URL}/{reference}", headers=bearer(analyst)).status_code == 404
-    for secret in (reporter, lead):
+    assert client.get(f"{URL}/{reference}", headers=bearer(analyst_token)).status_code == 404
+    for secret in (reporter_token, lead_token):
         response = client.get(f"{URL}/{reference}", headers=bearer(secret))
         assert response.status_code == 200
         body = response.get_json()
         assert body["reference"] == reference and body["tlp"] == "TLP:RED"
         assert body["priority"] == "P1" and body["links"]["self"] == f"{URL}/{reference}"
-    lower = client.get(f"{URL}/{reference.lower()}", headers=bearer(reporter))
+    lower = client.get(f"{URL}/{reference.lower()}", headers=bearer(reporter_token))
     assert lower.get_json()["reference"] == reference
 
 
 def test_another_organisations_incident_is_an_ordinary_404(
-    client: FlaskClient, reporter: str, mixed: dict[str, str]
+    client: FlaskClient, reporter_token: str, mixed: dict[str, str]
 ) -> None:
     theirs = mixed["sante"]
     year, number = theirs.split("-")[1], int(theirs.split("-")[2])
     missing = f"MACERT-{year}-{number + 1000:06d}"
-    hidden = client.get(f"{URL}/{theirs}", headers=bearer(reporter))
-    absent = client.get(f"{URL}/{missing}", headers=bearer(reporter))
+    hidden = client.get(f"{URL}/{theirs}", headers=bearer(reporter_token))
+    absent = client.get(f"{URL}/{missing}", headers=bearer(reporter_token))
     assert hidden.status_code == absent.status_code == 404
     assert hidden.get_json() == {
         "error": {"code": "not_found", "message": f"no incident {theirs}", "fields": {}}
     }
     assert absent.get_json()["error"]["message"] == f"no incident {missing}"
     assert set(hidden.headers) == set(absent.headers)
-    assert theirs not in references(client, reporter) and theirs not in references(
-        client, reporter, f"q={theirs}"
+    assert theirs not in references(client, reporter_token) and theirs not in references(
+        client, reporter_token, f"q={theirs}"
     )

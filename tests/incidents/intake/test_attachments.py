@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.errors import NotFound, ValidationFailed
-from core.identity.authz import Actor
+from core.identity.models import User
 from incidents.intake.attachments import (
     MAX_FILENAME_CHARS,
     TooLarge,
@@ -33,7 +33,7 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Attachment, Incident, IncidentEvent
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
+from tests.kit.factories import actor_of, make_user
 
 SETTINGS = IntakeSettings(base_url="https://cert.example.ma", mail_domain="cert.example.ma")
 LIMIT = 64 * 1024
@@ -202,13 +202,7 @@ def test_long_file_names_keep_their_extension() -> None:
 
 
 @pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock) -> Actor:
-    org = make_org(db_session, clock, slug="min-sante")
-    return Actor.for_user(make_user(db_session, clock, org=org, email="rssi@sante.gov.ma"))
-
-
-@pytest.fixture
-def incident(db_session: Session, clock: FrozenClock, reporter: Actor) -> Incident:
+def incident(db_session: Session, clock: FrozenClock, reporter: User) -> Incident:
     data = IncidentSubmission(
         title="Rançongiciel sur un serveur de fichiers",
         description="Fichiers chiffrés ; note de rançon, contact via 185.220.101[.]4.",
@@ -216,12 +210,12 @@ def incident(db_session: Session, clock: FrozenClock, reporter: Actor) -> Incide
         type="infected-system",
         tlp="TLP:AMBER+STRICT",
     )
-    return submit_incident(db_session, reporter, data, clock=clock, settings=SETTINGS)
+    return submit_incident(db_session, actor_of(reporter), data, clock=clock, settings=SETTINGS)
 
 
 def _upload(
     session: Session,
-    actor: Actor,
+    user: User,
     incident: Incident,
     upload_dir: Path,
     data: bytes,
@@ -232,7 +226,7 @@ def _upload(
 ) -> Attachment:
     return add_attachment(
         session,
-        actor,
+        actor_of(user),
         incident,
         filename=filename,
         stream=io.BytesIO(data),
@@ -247,7 +241,7 @@ def _files(directory: Path) -> list[Path]:
 
 
 def test_upload_is_stored_once_under_its_sha256(
-    db_session: Session, clock: FrozenClock, reporter: Actor, incident: Incident, tmp_path: Path
+    db_session: Session, clock: FrozenClock, reporter: User, incident: Incident, tmp_path: Path
 ) -> None:
     data = SAMPLES["pdf"][0]
     first = _upload(db_session, reporter, incident, tmp_path, data, "a.pdf", clock=clock)
@@ -268,7 +262,7 @@ def test_upload_is_stored_once_under_its_sha256(
 
 
 def test_stored_files_are_never_executable(
-    db_session: Session, clock: FrozenClock, reporter: Actor, incident: Incident, tmp_path: Path
+    db_session: Session, clock: FrozenClock, reporter: User, incident: Incident, tmp_path: Path
 ) -> None:
     attachment = _upload(
         db_session, reporter, incident, tmp_path, SAMPLES["elf"][0], "outil", clock=clock
@@ -284,7 +278,7 @@ def test_stored_files_are_never_executable(
 
 
 def test_client_name_and_type_are_not_trusted(
-    db_session: Session, clock: FrozenClock, reporter: Actor, incident: Incident, tmp_path: Path
+    db_session: Session, clock: FrozenClock, reporter: User, incident: Incident, tmp_path: Path
 ) -> None:
     html = SAMPLES["html"][0]
     attachment = _upload(db_session, reporter, incident, tmp_path, html, "facture.pdf", clock=clock)
@@ -293,10 +287,18 @@ def test_client_name_and_type_are_not_trusted(
 
 
 def test_file_over_the_limit_is_413_and_leaves_nothing(
-    db_session: Session, clock: FrozenClock, reporter: Actor, incident: Incident, tmp_path: Path
+    db_session: Session, clock: FrozenClock, reporter: User, incident: Incident, tmp_path: Path
 ) -> None:
     with pytest.raises(TooLarge) as err:
-        _upload(db_session, reporter, incident, tmp_path, b"x" * 1025, clock=clock, max_bytes=1024)
+        _upload(
+            db_session,
+            reporter,
+            incident,
+            tmp_path,
+            b"x" * 1025,
+            clock=clock,
+            max_bytes=1024,
+        )
     assert (err.value.status, err.value.code, list(err.value.fields)) == (
         413,
         "too_large",
@@ -310,7 +312,7 @@ def test_file_over_the_limit_is_413_and_leaves_nothing(
 
 
 def test_empty_file_is_refused(
-    db_session: Session, clock: FrozenClock, reporter: Actor, incident: Incident, tmp_path: Path
+    db_session: Session, clock: FrozenClock, reporter: User, incident: Incident, tmp_path: Path
 ) -> None:
     with pytest.raises(ValidationFailed) as err:
         _upload(db_session, reporter, incident, tmp_path, b"", clock=clock)
@@ -320,7 +322,7 @@ def test_empty_file_is_refused(
 
 
 def test_text_attachment_yields_observables(
-    db_session: Session, clock: FrozenClock, reporter: Actor, incident: Incident, tmp_path: Path
+    db_session: Session, clock: FrozenClock, reporter: User, incident: Incident, tmp_path: Path
 ) -> None:
     log = (
         "Jan 12 10:00:01 srv sshd[811]: Failed password for root from 185.220.101.4 port 4022\n"
@@ -339,11 +341,17 @@ def test_text_attachment_yields_observables(
 
 
 def test_attachment_is_on_the_timeline_and_audited(
-    db_session: Session, clock: FrozenClock, reporter: Actor, incident: Incident, tmp_path: Path
+    db_session: Session, clock: FrozenClock, reporter: User, incident: Incident, tmp_path: Path
 ) -> None:
     clock.advance(minutes=5)
     attachment = _upload(
-        db_session, reporter, incident, tmp_path, SAMPLES["png"][0], "capture.png", clock=clock
+        db_session,
+        reporter,
+        incident,
+        tmp_path,
+        SAMPLES["png"][0],
+        "capture.png",
+        clock=clock,
     )
     event = db_session.scalars(
         select(IncidentEvent).where(
@@ -352,7 +360,7 @@ def test_attachment_is_on_the_timeline_and_audited(
     ).one()
     summary = {"filename": "capture.png", "sha256": attachment.sha256, "size": attachment.size}
     assert event.data == {**summary, "content_type": "image/png"}
-    assert (event.actor_id, event.at, event.public) == (reporter.user_id, clock.now(), False)
+    assert (event.actor_id, event.at, event.public) == (reporter.id, clock.now(), False)
     entry = db_session.scalars(
         select(AuditEntry).where(AuditEntry.action == "incident.attachment_add")
     ).one()
@@ -364,11 +372,11 @@ def test_attachment_is_on_the_timeline_and_audited(
 def test_another_organisation_gets_not_found(
     db_session: Session, clock: FrozenClock, incident: Incident, tmp_path: Path
 ) -> None:
-    other = Actor.for_user(make_user(db_session, clock, email="rssi@justice.gov.ma"))
+    other = make_user(db_session, clock, email="rssi@justice.gov.ma")
     with pytest.raises(NotFound):
         _upload(db_session, other, incident, tmp_path, b"bonjour", clock=clock)
     assert _files(tmp_path) == []
-    analyst = Actor.for_user(make_user(db_session, clock, role="analyst"))
+    analyst = make_user(db_session, clock, role="analyst")
     assert _upload(db_session, analyst, incident, tmp_path, b"bonjour", clock=clock).id
 
 

@@ -32,8 +32,8 @@ from incidents.intake.schemas import IncidentSubmission
 from incidents.models import IdempotencyKey
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
-from tests.factories import make_user
 from tests.kit.api import PHISHING, api_user, envelope, incident_count, submit
+from tests.kit.factories import make_user
 from tests.kit.scheduler import closed_port, job_runs, wait_until
 
 JOB_ID = "incidents.purge_idempotency_keys"
@@ -54,16 +54,16 @@ def test_purge_removes_only_the_keys_created_before_the_cutoff(
     db_session: Session,
     clock: FrozenClock,
     interieur: Organisation,
-    reporter: str,
+    reporter_token: str,
 ) -> None:
     colleague = api_user(db_session, clock, interieur)[1]
-    assert submit(client, reporter, **header("old-1")).status_code == 201
+    assert submit(client, reporter_token, **header("old-1")).status_code == 201
     assert submit(client, colleague, **header("old-2")).status_code == 201  # any user's key
     clock.advance(hours=1)
     cutoff = clock.now()
-    assert submit(client, reporter, **header("at-cutoff")).status_code == 201
+    assert submit(client, reporter_token, **header("at-cutoff")).status_code == 201
     clock.advance(hours=1)
-    assert submit(client, reporter, **header("fresh")).status_code == 201
+    assert submit(client, reporter_token, **header("fresh")).status_code == 201
 
     assert purge_expired_keys(db_session, older_than=cutoff) == 2
     assert keys(db_session) == ["at-cutoff", "fresh"]  # created at the cutoff: kept
@@ -89,43 +89,45 @@ def test_the_purge_finds_expired_keys_through_an_index(db_session: Session) -> N
 
 
 def test_after_the_purge_the_same_key_with_another_body_creates_a_new_incident(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: str
+    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter_token: str
 ) -> None:
     other = {**PHISHING, "impact": "low"}
-    first = submit(client, reporter, **header("soc-2026-0117"))
+    first = submit(client, reporter_token, **header("soc-2026-0117"))
     assert first.status_code == 201
-    envelope(submit(client, reporter, other, **header("soc-2026-0117")), 409, "conflict")
+    envelope(submit(client, reporter_token, other, **header("soc-2026-0117")), 409, "conflict")
 
     clock.advance(hours=25)
     assert purge_expired_keys(db_session, older_than=clock.now() - dt.timedelta(hours=24)) == 1
 
-    again = submit(client, reporter, other, **header("soc-2026-0117"))
+    again = submit(client, reporter_token, other, **header("soc-2026-0117"))
     assert again.status_code == 201, again.get_json()
     assert again.get_json()["reference"] != first.get_json()["reference"]
     assert incident_count(db_session) == 2
-    replayed = submit(client, reporter, other, **header("soc-2026-0117"))  # the key is new again
+    replayed = submit(
+        client, reporter_token, other, **header("soc-2026-0117")
+    )  # the key is new again
     assert replayed.status_code == 200
     assert replayed.get_json()["reference"] == again.get_json()["reference"]
 
 
 def test_an_expired_key_no_longer_replays_even_before_the_purge(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: str
+    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter_token: str
 ) -> None:
     other = {**PHISHING, "impact": "low"}
-    first = submit(client, reporter, **header("k"))
+    first = submit(client, reporter_token, **header("k"))
     assert first.status_code == 201
     clock.advance(hours=24)  # CERT_IDEMPOTENCY_TTL_HOURS, to the second: still remembered
-    assert submit(client, reporter, **header("k")).get_json() == first.get_json()
-    envelope(submit(client, reporter, other, **header("k")), 409, "conflict")
+    assert submit(client, reporter_token, **header("k")).get_json() == first.get_json()
+    envelope(submit(client, reporter_token, other, **header("k")), 409, "conflict")
 
     clock.advance(seconds=1)  # expired, not purged yet
-    again = submit(client, reporter, other, **header("k"))
+    again = submit(client, reporter_token, other, **header("k"))
     assert again.status_code == 201, again.get_json()
     assert again.get_json()["reference"] != first.get_json()["reference"]
     assert incident_count(db_session) == 2
     assert keys(db_session) == ["k"]  # the expired row was replaced by the new one
-    assert submit(client, reporter, other, **header("k")).get_json() == again.get_json()
-    envelope(submit(client, reporter, **header("k")), 409, "conflict")
+    assert submit(client, reporter_token, other, **header("k")).get_json() == again.get_json()
+    envelope(submit(client, reporter_token, **header("k")), 409, "conflict")
 
 
 def test_the_ttl_comes_from_the_configuration(
@@ -133,15 +135,15 @@ def test_the_ttl_comes_from_the_configuration(
     session_factory: sessionmaker[Session],
     db_session: Session,
     clock: FrozenClock,
-    reporter: str,
+    reporter_token: str,
 ) -> None:
     app = create_app(
         {**settings, "idempotency_ttl_hours": 1}, session_factory=session_factory, clock=clock
     )
     client = app.test_client()
-    assert submit(client, reporter, **header("k")).status_code == 201
+    assert submit(client, reporter_token, **header("k")).status_code == 201
     clock.advance(hours=1, seconds=1)
-    assert submit(client, reporter, **header("k")).status_code == 201
+    assert submit(client, reporter_token, **header("k")).status_code == 201
     assert incident_count(db_session) == 2
 
 

@@ -7,19 +7,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.identity.authz import Actor
+from core.identity.models import User
 from incidents.intake.rows import forget
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentEvent, IncidentObservable
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
+from tests.kit.factories import actor_of
 
 SETTINGS = IntakeSettings(reference_prefix="MACERT", mail_domain="cert.example.ma")
 BODY = {
@@ -30,12 +30,6 @@ BODY = {
     "observables": [{"type": "ipv4", "value": "185.220.101.4"}],
     "source_ref": "SIEM-42",
 }
-
-
-@pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock) -> Actor:
-    org = make_org(db_session, clock, slug="min-finances")
-    return Actor.for_user(make_user(db_session, clock, org=org, email="rssi@finances.gov.ma"))
 
 
 @contextmanager
@@ -59,13 +53,13 @@ def submit(session: Session, actor: Actor, clock: FrozenClock) -> Incident:
 
 
 def test_the_incident_comes_back_persistent_and_loaded(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    incident = submit(db_session, reporter, clock)
+    incident = submit(db_session, actor_of(reporter), clock)
     assert incident in db_session and not db_session.new and not db_session.dirty
     with statements(db_session) as seen:
         kinds = [(o.type, o.value, o.sources) for o in incident.observables]
-        assert incident.organisation.slug == "min-finances"
+        assert incident.organisation.slug == "min-interieur"
         assert incident.attachments == [] and incident.participants == []
         assert incident.assignee is None and incident.closed_at is None
     assert seen == []  # all loaded already, no lazy load
@@ -78,9 +72,9 @@ def test_the_incident_comes_back_persistent_and_loaded(
 
 
 def test_the_rows_hold_what_the_objects_say(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    incident = submit(db_session, reporter, clock)
+    incident = submit(db_session, actor_of(reporter), clock)
     expected = {c.key: getattr(incident, c.key) for c in Incident.__table__.columns}
     observables = [(o.id, o.type, o.value, o.sources, o.tlp) for o in incident.observables]
     db_session.expire_all()
@@ -92,17 +86,17 @@ def test_the_rows_hold_what_the_objects_say(
         select(IncidentEvent).where(IncidentEvent.incident_id == stored.id)
     )
     [created] = timeline.all()
-    assert (created.kind, created.public, created.actor_id) == ("created", True, reporter.user_id)
+    assert (created.kind, created.public, created.actor_id) == ("created", True, reporter.id)
     assert created.data == {"priority": "P3", "category": "fraud", "type": "phishing"}
     [entry] = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "incident.submit"))
-    assert entry.object_id == stored.reference and entry.actor_id == reporter.user_id
-    assert entry.after == {"organisation": "min-finances", "priority": "P3", "tlp": "TLP:AMBER"}
+    assert entry.object_id == stored.reference and entry.actor_id == reporter.id
+    assert entry.after == {"organisation": "min-interieur", "priority": "P3", "tlp": "TLP:AMBER"}
 
 
 def test_later_changes_are_flushed_as_usual(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    incident = submit(db_session, reporter, clock)
+    incident = submit(db_session, actor_of(reporter), clock)
     incident.observables.append(
         IncidentObservable(
             type="md5",
@@ -121,10 +115,10 @@ def test_later_changes_are_flushed_as_usual(
 
 
 def test_rows_taken_away_by_a_savepoint_are_forgotten(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
     savepoint = db_session.begin_nested()
-    incident = submit(db_session, reporter, clock)
+    incident = submit(db_session, actor_of(reporter), clock)
     observables = list(incident.observables)
     savepoint.rollback()
     forget(db_session, incident)

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from core.clock import FrozenClock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.identity.authz import Actor
-from core.identity.models import Role
+from core.identity.models import Role, User
 from core.mail_sender import rendered
 from core.outbox import OutboxMessage
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import get_incident, submit_incident
 from incidents.models import IncidentEvent
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
+from tests.kit.factories import actor_of, make_org, make_user
 
 SETTINGS = IntakeSettings(
     reference_prefix="MACERT", base_url="https://cert.example.ma", mail_domain="cert.example.ma"
@@ -45,17 +45,12 @@ def submission(**changes: Any) -> IncidentSubmission:
     return IncidentSubmission.model_validate({**PHISHING, **changes})
 
 
-@pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock) -> Actor:
-    org = make_org(db_session, clock, slug="min-interieur")
-    user = make_user(db_session, clock, org=org, email="rssi@interieur.gov.ma", locale="fr")
-    return Actor.for_user(user)
-
-
 def test_submission_is_classified_prioritised_and_acknowledged(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    incident = submit_incident(db_session, reporter, submission(), clock=clock, settings=SETTINGS)
+    incident = submit_incident(
+        db_session, actor_of(reporter), submission(), clock=clock, settings=SETTINGS
+    )
     assert incident.reference == f"MACERT-{clock.now().year}-000001"
     assert (incident.status, incident.priority, incident.tlp, incident.pap) == (
         "new",
@@ -89,7 +84,7 @@ def test_submission_is_classified_prioritised_and_acknowledged(
 
 
 def test_explicit_observables_merge_with_extracted_ones(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
     data = submission(
         observables=[
@@ -97,14 +92,14 @@ def test_explicit_observables_merge_with_extracted_ones(
             {"type": "CVE", "value": "cve-2024-3400"},
         ]
     )
-    incident = submit_incident(db_session, reporter, data, clock=clock, settings=SETTINGS)
+    incident = submit_incident(db_session, actor_of(reporter), data, clock=clock, settings=SETTINGS)
     by_value = {o.value: o for o in incident.observables}
     assert by_value["185.220.101.4"].sources == ["description", "api"]
     assert by_value["CVE-2024-3400"].type == "cve"
 
 
 def test_every_bad_field_is_named_and_nothing_is_written(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
     data = submission(
         category="fraud",
@@ -112,25 +107,25 @@ def test_every_bad_field_is_named_and_nothing_is_written(
         observables=[{"type": "ipv4", "value": "999.1.1.1"}, {"type": "x", "value": "y"}],
     )
     with pytest.raises(ValidationFailed) as err:
-        submit_incident(db_session, reporter, data, clock=clock, settings=SETTINGS)
+        submit_incident(db_session, actor_of(reporter), data, clock=clock, settings=SETTINGS)
     assert set(err.value.fields) == {"type"}  # classification checked first, then observables
     data = submission(
         observables=[{"type": "ipv4", "value": "999.1.1.1"}, {"type": "x", "value": "y"}]
     )
     with pytest.raises(ValidationFailed) as err:
-        submit_incident(db_session, reporter, data, clock=clock, settings=SETTINGS)
+        submit_incident(db_session, actor_of(reporter), data, clock=clock, settings=SETTINGS)
     assert set(err.value.fields) == {"observables[0]", "observables[1]"}
     assert "999" in err.value.fields["observables[0]"]
     assert db_session.scalars(select(OutboxMessage)).all() == []
 
 
 def test_significant_incidents_carry_nis2_deadlines(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
     detected = clock.now() - dt.timedelta(hours=6)
     incident = submit_incident(
         db_session,
-        reporter,
+        actor_of(reporter),
         submission(significant=True, detected_at=detected),
         clock=clock,
         settings=SETTINGS,
@@ -140,13 +135,13 @@ def test_significant_incidents_carry_nis2_deadlines(
 
 
 def test_reporters_report_for_their_own_organisation_only(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
     make_org(db_session, clock, slug="min-sante")
     with pytest.raises(ValidationFailed) as err:
         submit_incident(
             db_session,
-            reporter,
+            actor_of(reporter),
             submission(organisation="min-sante"),
             clock=clock,
             settings=SETTINGS,
@@ -154,7 +149,7 @@ def test_reporters_report_for_their_own_organisation_only(
     assert "organisation" in err.value.fields
     own = submit_incident(
         db_session,
-        reporter,
+        actor_of(reporter),
         submission(organisation="min-interieur"),
         clock=clock,
         settings=SETTINGS,
@@ -163,7 +158,7 @@ def test_reporters_report_for_their_own_organisation_only(
 
 
 def test_cert_staff_name_the_organisation(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
     analyst = Actor.for_user(make_user(db_session, clock, role=Role.ANALYST))
     with pytest.raises(ValidationFailed):
@@ -182,26 +177,36 @@ def test_cert_staff_name_the_organisation(
 
 
 def test_other_organisations_get_not_found(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    incident = submit_incident(db_session, reporter, submission(), clock=clock, settings=SETTINGS)
+    incident = submit_incident(
+        db_session, actor_of(reporter), submission(), clock=clock, settings=SETTINGS
+    )
     other = Actor.for_user(
         make_user(db_session, clock, org=make_org(db_session, clock, slug="min-sante"))
     )
     with pytest.raises(NotFound):
         get_incident(db_session, other, incident.reference)
-    assert get_incident(db_session, reporter, incident.reference.lower()) is incident
+    assert get_incident(db_session, actor_of(reporter), incident.reference.lower()) is incident
 
 
 def test_source_ref_deduplicates_per_organisation_within_the_window(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
     first = submit_incident(
-        db_session, reporter, submission(source_ref="SIEM-4411"), clock=clock, settings=SETTINGS
+        db_session,
+        actor_of(reporter),
+        submission(source_ref="SIEM-4411"),
+        clock=clock,
+        settings=SETTINGS,
     )
     with pytest.raises(Conflict) as err:
         submit_incident(
-            db_session, reporter, submission(source_ref="SIEM-4411"), clock=clock, settings=SETTINGS
+            db_session,
+            actor_of(reporter),
+            submission(source_ref="SIEM-4411"),
+            clock=clock,
+            settings=SETTINGS,
         )
     assert first.reference in err.value.message
     other = Actor.for_user(
@@ -212,25 +217,31 @@ def test_source_ref_deduplicates_per_organisation_within_the_window(
     )
     clock.advance(days=31)
     later = submit_incident(
-        db_session, reporter, submission(source_ref="SIEM-4411"), clock=clock, settings=SETTINGS
+        db_session,
+        actor_of(reporter),
+        submission(source_ref="SIEM-4411"),
+        clock=clock,
+        settings=SETTINGS,
     )
     assert later.reference != first.reference
 
 
 def test_overlapping_observables_flag_a_likely_duplicate(
-    db_session: Session, clock: FrozenClock, reporter: Actor
+    db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    first = submit_incident(db_session, reporter, submission(), clock=clock, settings=SETTINGS)
+    first = submit_incident(
+        db_session, actor_of(reporter), submission(), clock=clock, settings=SETTINGS
+    )
     second = submit_incident(
         db_session,
-        reporter,
+        actor_of(reporter),
         submission(title="Encore du phishing", description="Toujours 185.220.101.4 en source."),
         clock=clock,
         settings=SETTINGS,
     )
     third = submit_incident(
         db_session,
-        reporter,
+        actor_of(reporter),
         submission(title="Autre chose", description="Rien de commun ici."),
         clock=clock,
         settings=SETTINGS,

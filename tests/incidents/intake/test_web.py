@@ -22,12 +22,11 @@ from core.identity.authz import Actor
 from core.identity.models import Role, User
 from core.mail_sender import rendered
 from core.outbox import OutboxMessage
-from incidents.intake.schemas import IncidentSubmission
-from incidents.intake.service import add_event, submit_incident
+from incidents.intake.service import add_event
 from incidents.models import Attachment, Incident
 from incidents.settings import IntakeSettings
-from tests.factories import PASSWORD, make_org, make_user
-from tests.webclient import csrf_token, login, logout, text
+from tests.kit.factories import MINIMAL, PASSWORD, make_org, make_user, report
+from tests.kit.web import csrf_token, login, logout, sign_in, text
 
 SETTINGS = IntakeSettings()
 FORM = {
@@ -49,16 +48,8 @@ FORM = {
     "actions_taken": "Mots de passe réinitialisés.",
     "contact_name": "Leila Berrada",
     "contact_phone": "+212 5 37 00 00 00",
-    "contact_email": "rssi@finances.gov.ma",
+    "contact_email": "rssi@interieur.gov.ma",  # the reporter's own address
 }
-
-
-@pytest.fixture
-def reporter(client: FlaskClient, db_session: Session, clock: FrozenClock) -> User:
-    org = make_org(db_session, clock, slug="min-finances", name="Ministère des Finances")
-    user = make_user(db_session, clock, org=org, email="rssi@finances.gov.ma", name="Leila")
-    assert login(client, user.email, PASSWORD).status_code == 302
-    return user
 
 
 def post_form(client: FlaskClient, data: dict[str, Any], **changes: Any) -> TestResponse:
@@ -67,22 +58,12 @@ def post_form(client: FlaskClient, data: dict[str, Any], **changes: Any) -> Test
     return client.post("/incidents/new", data={k: v for k, v in body.items() if v is not None})
 
 
-def reported(db_session: Session, user: User, clock: FrozenClock, **changes: Any) -> Incident:
-    data = {"title": "Poste infecté", "description": "Alerte antivirus.", "category": "other"}
-    submission = IncidentSubmission.model_validate({**data, **changes})
-    incident = submit_incident(
-        db_session, Actor.for_user(user), submission, clock=clock, settings=SETTINGS
-    )
-    db_session.flush()
-    return incident
-
-
 # ---------------------------------------------------------------- the report form
 def test_reporter_submits_the_form_and_sees_the_reference(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    form = text(client.get("/incidents/new"))
-    assert 'value="Leila"' in form and 'value="rssi@finances.gov.ma"' in form  # prefilled
+    form = text(sign_in(client, reporter).get("/incidents/new"))
+    assert 'value="Leila Berrada"' in form and 'value="rssi@interieur.gov.ma"' in form  # prefilled
     assert 'name="organisation"' not in form  # reporters report for their own organisation
     response = post_form(client, FORM)
     reference = f"MACERT-{clock.now().year}-000001"
@@ -93,7 +74,7 @@ def test_reporter_submits_the_form_and_sees_the_reference(
     assert "15 janv. 2026, 14:00" in page  # acknowledge by 09:00 UTC + 4 h, Casablanca time
     assert f'href="/track/{reference}"' in page
     incident = db_session.scalars(select(Incident)).one()
-    assert incident.organisation.slug == "min-finances" and incident.reporter_id == reporter.id
+    assert incident.organisation.slug == "min-interieur" and incident.reporter_id == reporter.id
     assert (incident.category, incident.type, incident.priority) == ("fraud", "phishing", "P2")
     assert (incident.tlp, incident.pap, incident.reporter_state) == (
         "TLP:AMBER",
@@ -105,14 +86,14 @@ def test_reporter_submits_the_form_and_sees_the_reference(
     assert (incident.users_affected, incident.systems_affected) == (2, 1)
     assert (incident.contact_phone, incident.contact_email) == (
         "+212 5 37 00 00 00",
-        "rssi@finances.gov.ma",
+        "rssi@interieur.gov.ma",
     )
     assert {(o.type, o.value) for o in incident.observables} >= {
         ("url", "https://webmail-finances.com/login"),
         ("ipv4", "185.220.101.7"),
     }
     mail = db_session.scalars(select(OutboxMessage)).one()
-    assert mail.to_addr == "rssi@finances.gov.ma" and mail.language == "fr"
+    assert mail.to_addr == "rssi@interieur.gov.ma" and mail.language == "fr"
     assert reference in rendered(mail)[0]
 
 
@@ -129,6 +110,7 @@ def test_the_acknowledgement_is_in_the_reporters_language(
 def test_invalid_input_is_shown_next_to_each_field_and_kept(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     response = post_form(
         client,
         FORM,
@@ -166,6 +148,7 @@ def test_invalid_input_is_shown_next_to_each_field_and_kept(
 def test_service_errors_land_on_the_field_and_nothing_is_kept(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     response = post_form(client, FORM, classification="fraud/ddos", title="Titre conservé")
     assert response.status_code == 422
     page = text(response)
@@ -178,6 +161,7 @@ def test_service_errors_land_on_the_field_and_nothing_is_kept(
 def test_a_form_without_its_csrf_token_is_refused(
     client: FlaskClient, db_session: Session, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     assert client.post("/incidents/new", data=FORM).status_code == 400
     assert db_session.scalar(select(func.count()).select_from(Incident)) == 0
 
@@ -196,7 +180,7 @@ def test_cert_staff_choose_the_organisation(
     assert post_form(client, FORM, organisation="cnss").status_code == 302
     incident = db_session.scalars(select(Incident)).one()
     assert incident.organisation.slug == "cnss" and incident.reporter_id == analyst.id
-    assert db_session.scalars(select(OutboxMessage.to_addr)).one() == "rssi@finances.gov.ma"
+    assert db_session.scalars(select(OutboxMessage.to_addr)).one() == "rssi@interieur.gov.ma"
     assert incident.reference in text(client.get("/incidents/mine"))  # staff: what they recorded
 
 
@@ -204,6 +188,7 @@ def test_cert_staff_choose_the_organisation(
 def test_attachments_are_stored_listed_and_downloaded(
     client: FlaskClient, app: Flask, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     log = b"2026-01-15 08:12 POST /login from 203.0.113.66\n"
     token = csrf_token(text(client.get("/incidents/new")))
     files = [(_file(log), "acces.log"), (_file(b"%PDF-1.7 fake"), "capture <1>.pdf")]
@@ -238,6 +223,7 @@ def test_attachments_are_stored_listed_and_downloaded(
 def test_an_attachment_over_the_limit_sends_nothing(
     client: FlaskClient, app: Flask, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     app.extensions["incidents"] = dataclasses.replace(SETTINGS, max_upload_bytes=16)
     token = csrf_token(text(client.get("/incidents/new")))
     response = client.post(
@@ -257,6 +243,7 @@ def test_an_attachment_over_the_limit_sends_nothing(
 def test_a_request_over_the_upload_limit_is_refused(
     client: FlaskClient, app: Flask, db_session: Session, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     token = csrf_token(text(client.get("/incidents/new")))
     app.config["MAX_CONTENT_LENGTH"] = 1024
     response = client.post(
@@ -278,8 +265,9 @@ def _file(content: bytes) -> Any:
 def test_the_status_page_shows_public_information_only(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    incident = reported(
-        db_session, reporter, clock, description="Source 198.51.100.23", tlp="TLP:RED"
+    sign_in(client, reporter)
+    incident = report(
+        db_session, clock, reporter, MINIMAL, description="Source 198.51.100.23", tlp="TLP:RED"
     )
     staff = Actor.for_user(make_user(db_session, clock, role=Role.ANALYST))
     add_event(db_session, incident, staff, "comment", clock=clock, data={"text": "Piste interne"})
@@ -307,7 +295,8 @@ def test_the_status_page_shows_public_information_only(
 def test_only_the_reporting_organisation_and_staff_see_an_incident(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    incident = reported(db_session, reporter, clock)
+    sign_in(client, reporter)
+    incident = report(db_session, clock, reporter, MINIMAL)
     attachment_url = f"/incidents/{incident.reference}/attachments/1"
     paths = [f"/track/{incident.reference}", f"/incidents/{incident.reference}/submitted"]
     for path in paths:
@@ -333,12 +322,14 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client: FlaskClient) -> N
 def test_my_organisations_reports_newest_first_by_page(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     colleague = make_user(db_session, clock, org=reporter.organisation)
     for n in range(27):
-        reported(db_session, colleague if n % 2 else reporter, clock, title=f"Incident n°{n:02}")
-        clock.advance(minutes=5)
+        by = colleague if n % 2 else reporter
+        report(db_session, clock, by, MINIMAL, title=f"Incident n°{n:02}")
+        clock.advance(minutes=4)  # and a minute after each report: five minutes apart
     stranger = make_user(db_session, clock, org=make_org(db_session, clock))
-    reported(db_session, stranger, clock, title="Incident d'un autre ministère")
+    report(db_session, clock, stranger, MINIMAL, title="Incident d'un autre ministère")
     login(client, reporter.email, PASSWORD)  # 2 h 15 later: the first session went idle
     first = text(client.get("/incidents/mine"))
     assert first.count('href="/track/') == 25 and "Total\u00a0: 27" in first
@@ -352,16 +343,18 @@ def test_my_organisations_reports_newest_first_by_page(
 def test_the_form_speaks_arabic_right_to_left(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     page = text(client.get("/incidents/new?lang=ar"))
     assert '<html lang="ar" dir="rtl"' in page
     for arabic in ("الإبلاغ عن حادث", "التصيد الاحتيالي", "الاحتيال", "برمجيات خبيثة"):
         assert arabic in page, arabic
-    incident = reported(db_session, reporter, clock)
+    incident = report(db_session, clock, reporter, MINIMAL)
     track = text(client.get(f"/track/{incident.reference}"))
     assert '<html lang="ar" dir="rtl"' in track and "تم الاستلام" in track
 
 
 def test_the_form_explains_every_choice_in_plain_words(client: FlaskClient, reporter: User) -> None:
+    sign_in(client, reporter)
     page = text(client.get("/incidents/new?lang=en"))
     assert "Fake e-mails or websites imitating a trusted body" in page  # not "fraud/phishing"
     assert 'value="TLP:AMBER" checked' in page and 'value="PAP:AMBER" checked' in page
@@ -378,8 +371,9 @@ def test_the_form_explains_every_choice_in_plain_words(client: FlaskClient, repo
 def test_pages_have_no_inline_script_or_style(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User, path: str
 ) -> None:
+    sign_in(client, reporter)
     if path in ("track", "submitted"):
-        reference = reported(db_session, reporter, clock).reference
+        reference = report(db_session, clock, reporter, MINIMAL).reference
         path = f"/track/{reference}" if path == "track" else f"/incidents/{reference}/submitted"
     page = text(client.get(path))
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page, re.IGNORECASE)
@@ -388,6 +382,7 @@ def test_pages_have_no_inline_script_or_style(
 
 
 def test_reporters_find_the_pages_from_the_navigation(client: FlaskClient, reporter: User) -> None:
+    sign_in(client, reporter)
     page = text(client.get("/"))
     assert 'href="/incidents/new"' in page and 'href="/incidents/mine"' in page
     assert "Mes signalements" in page and "Prochainement" not in page

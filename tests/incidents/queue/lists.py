@@ -1,5 +1,6 @@
-"""A world for the list tests (the queue page and ``GET /api/v1/incidents``): two ministries with
-sectors, CERT staff who sign in and hold API tokens, and six incidents spread over every filter.
+"""The list tests' incidents (the queue page and ``GET /api/v1/incidents``), reported in the
+kit's world (two ministries with sectors, CERT staff who sign in and hold API tokens): six
+incidents spread over every filter.
 
 Received one day apart, oldest first (``now`` is a day after the last):
 
@@ -28,13 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
 from incidents.models import Incident, IncidentStatus
-from tests.factories import make_token
-from tests.incidents.workspace_helpers import World, make_world, report
 from tests.kit.api import URL, bearer
+from tests.kit.factories import report
+from tests.kit.world import World
 
 ROW = re.compile(r'name="incident" value="([A-Z]+-\d{4}-\d{6})"')
 ANALYST_SEES = {"old", "phishing", "scan", "ddos", "red_mine"}
@@ -62,15 +62,12 @@ class Lists:
         return self.names([item["reference"] for item in self.api(client, who, query)["items"]])
 
 
-def build(session: Session, clock: FrozenClock) -> Lists:
-    w = make_world(session, clock, login=True)
-    w.interieur.sector, w.sante.sector = "administration", "health"
+def build(w: World, clock: FrozenClock) -> Lists:
+    session = w.session
     made: dict[str, Incident] = {}
 
     def add(name: str, user: Any, state: dict[str, Any], **fields: Any) -> None:
-        made[name] = report(session, clock, user, **fields)
-        for key, value in state.items():
-            setattr(made[name], key, value)
+        made[name] = report(session, clock, user, state=state, **fields)
         clock.advance(days=1)
 
     add(
@@ -115,7 +112,6 @@ def build(session: Session, clock: FrozenClock) -> Lists:
             incident.resolved_at = incident.received_at + dt.timedelta(hours=5)
     session.flush()
     tokens = {
-        who: make_token(session, clock, getattr(w, who))[1]
-        for who in ("reporter", "other_reporter", "analyst", "lead")
+        who: w.token(getattr(w, who)) for who in ("reporter", "other_reporter", "analyst", "lead")
     }
     return Lists(w, made, tokens, now)

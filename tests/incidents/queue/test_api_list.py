@@ -19,13 +19,14 @@ from incidents.queue import query as read_model
 from incidents.settings import IntakeSettings
 from incidents.workspace.merge import merge
 from tests.incidents.queue.lists import ANALYST_SEES, Lists, build
-from tests.incidents.workspace_helpers import World, report
 from tests.kit.api import URL, bearer, envelope
+from tests.kit.factories import report
+from tests.kit.world import World
 
 
 @pytest.fixture
-def lists(db_session: Session, clock: FrozenClock) -> Lists:
-    return build(db_session, clock)
+def lists(world: World, clock: FrozenClock) -> Lists:
+    return build(world, clock)
 
 
 def _walk(client: FlaskClient, lists: Lists, who: str, url: str, key: str) -> list[list[str]]:
@@ -159,7 +160,7 @@ def test_a_reporter_never_reaches_another_organisation_through_a_filter(
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("assignee", ["none", "me", "analyst@cert.ma", "1"])
+@pytest.mark.parametrize("assignee", ["none", "me", "amine@cert.gov.ma", "1"])
 def test_the_assignee_filter_is_cert_internal(
     client: FlaskClient, lists: Lists, assignee: str
 ) -> None:

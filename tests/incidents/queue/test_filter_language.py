@@ -8,23 +8,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
 from incidents.settings import IntakeSettings
-from tests.factories import PASSWORD
 from tests.incidents.queue.lists import ANALYST_SEES, ROW, Lists, build
 from tests.kit.api import URL, bearer, envelope
-from tests.webclient import login
+from tests.kit.world import World
 
 ZONE = ZoneInfo(IntakeSettings().timezone)  # the zone of received_from / received_to
 
 
 @pytest.fixture
-def lists(client: FlaskClient, db_session: Session, clock: FrozenClock) -> Lists:
-    world = build(db_session, clock)
-    login(client, world.world.analyst.email, PASSWORD)  # the queue page; the API takes a token
-    return world
+def lists(client: FlaskClient, world: World, clock: FrozenClock) -> Lists:
+    built = build(world, clock)
+    world.sign_in(client, world.analyst)  # the queue page; the API takes a token
+    return built
 
 
 def _day(lists: Lists, name: str) -> str:

@@ -16,22 +16,13 @@ from core.identity.models import Organisation, Role, User
 from incidents.models import Incident, IncidentStatus
 from incidents.queue.query import QueueFilter, queue_page, queue_rows
 from incidents.rules.sla import sla_state
-from tests.factories import make_user
-from tests.incidents.queue.world import (
-    analyst,
-    analyst_user,
-    interieur,
-    page,
-    report,
-    sante,
-)
-
-__all__ = ["analyst", "analyst_user", "interieur", "sante"]  # fixtures (world.py)
+from tests.incidents.queue.helpers import page
+from tests.kit.factories import actor_of, make_user, report
 
 
 # ---------------------------------------------------------------- filters
 def test_status_filters_and_the_open_shorthand(
-    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:
     new = report(db_session, clock, interieur).reference
     triaged = report(db_session, clock, interieur, state={"status": IncidentStatus.TRIAGED})
@@ -49,7 +40,7 @@ def test_class_priority_tlp_organisation_and_sector_filters(
     clock: FrozenClock,
     interieur: Organisation,
     sante: Organisation,
-    analyst: Actor,
+    analyst: User,
 ) -> None:
     phishing = report(db_session, clock, interieur).reference  # fraud, high × high → P2
     malware = report(
@@ -69,11 +60,10 @@ def test_assignee_me_none_email_and_id(
     db_session: Session,
     clock: FrozenClock,
     interieur: Organisation,
-    analyst_user: User,
-    analyst: Actor,
+    analyst: User,
 ) -> None:
     other = make_user(db_session, clock, role=Role.ANALYST, email="autre@macert.gov.ma")
-    mine = report(db_session, clock, interieur, state={"assignee_id": analyst_user.id})
+    mine = report(db_session, clock, interieur, state={"assignee_id": analyst.id})
     theirs = report(db_session, clock, interieur, state={"assignee_id": other.id})
     nobody = report(db_session, clock, interieur).reference
     assert page(db_session, analyst, clock, assignee="me") == [mine.reference]
@@ -83,7 +73,7 @@ def test_assignee_me_none_email_and_id(
 
 
 def test_sla_due_soon_and_breached(
-    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:
     now = clock.now()
     hour = dt.timedelta(hours=1)
@@ -110,7 +100,7 @@ def test_sla_due_soon_and_breached(
 
 
 def test_received_date_range_is_inclusive_in_the_given_zone(
-    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:
     zone = dt.timezone(dt.timedelta(hours=1))
     clock.set(dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC))  # 2 March 00:30 at UTC+1
@@ -118,7 +108,7 @@ def test_received_date_range_is_inclusive_in_the_given_zone(
     clock.set(dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC))
     march_5 = report(db_session, clock, interieur).reference
     f = QueueFilter.from_args({"received_from": "2026-03-02", "received_to": "2026-03-02"})
-    items = queue_page(db_session, analyst, f, clock=clock, tz=zone).items
+    items = queue_page(db_session, actor_of(analyst), f, clock=clock, tz=zone).items
     assert [i.reference for i in items] == [march_2]
     assert page(db_session, analyst, clock, received_from="2026-03-02") == [march_5]
     assert page(db_session, analyst, clock, received_to="2026-03-05") == [march_5, march_2]
@@ -134,7 +124,7 @@ def test_keyset_pages_neither_skip_nor_repeat_with_ties(
     clock: FrozenClock,
     interieur: Organisation,
     sante: Organisation,
-    analyst: Actor,
+    analyst: User,
     sort: str,
 ) -> None:
     same_time = clock.now()
@@ -142,12 +132,12 @@ def test_keyset_pages_neither_skip_nor_repeat_with_ties(
         clock.set(same_time if n < 4 else same_time + dt.timedelta(minutes=n))
         report(db_session, clock, interieur if n % 2 else sante, state={"received_at": same_time})
     everything = queue_page(
-        db_session, analyst, QueueFilter.from_args({"sort": sort}), clock=clock, limit=100
+        db_session, actor_of(analyst), QueueFilter.from_args({"sort": sort}), clock=clock, limit=100
     ).items
     seen: list[str] = []
     f = QueueFilter.from_args({"sort": sort})
     while True:
-        result = queue_page(db_session, analyst, f, clock=clock, limit=3)
+        result = queue_page(db_session, actor_of(analyst), f, clock=clock, limit=3)
         assert result.total == 7
         seen += [i.reference for i in result.items]
         if result.next is None:
@@ -157,8 +147,8 @@ def test_keyset_pages_neither_skip_nor_repeat_with_ties(
     assert len(set(seen)) == 7
     # and back: the page before the last one is the second page
     back = queue_page(
-        db_session, analyst, QueueFilter.from_args({"sort": sort, "before": result.previous}),
-        clock=clock, limit=3,
+        db_session, actor_of(analyst),
+        QueueFilter.from_args({"sort": sort, "before": result.previous}), clock=clock, limit=3,
     )  # fmt: skip
     assert [i.reference for i in back.items] == seen[3:6]
     assert back.previous is not None and back.next is not None
@@ -169,7 +159,7 @@ def test_sorts_order_by_their_column(
     clock: FrozenClock,
     interieur: Organisation,
     sante: Organisation,
-    analyst: Actor,
+    analyst: User,
 ) -> None:
     low = report(db_session, clock, interieur, impact="low", urgency="low").reference  # P4
     high = report(db_session, clock, sante, impact="critical", urgency="critical").reference  # P1
@@ -182,7 +172,7 @@ def test_sorts_order_by_their_column(
 
 
 def test_count_is_capped(
-    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:
     import incidents.queue.query as queue
 
@@ -190,17 +180,19 @@ def test_count_is_capped(
         report(db_session, clock, interieur)
     old, queue.COUNT_CAP = queue.COUNT_CAP, 2
     try:
-        result = queue_page(db_session, analyst, QueueFilter(), clock=clock, limit=1)
+        result = queue_page(db_session, actor_of(analyst), QueueFilter(), clock=clock, limit=1)
     finally:
         queue.COUNT_CAP = old
     assert (result.total, result.more) == (2, True)
-    result = queue_page(db_session, analyst, QueueFilter(), clock=clock, limit=1)
+    result = queue_page(db_session, actor_of(analyst), QueueFilter(), clock=clock, limit=1)
     assert (result.total, result.more, len(result.items)) == (3, False, 1)
 
 
 def test_a_page_costs_a_constant_number_of_queries(
-    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:
+    me = actor_of(analyst)
+
     def statements(limit: int) -> int:
         seen: list[str] = []
 
@@ -210,7 +202,7 @@ def test_a_page_costs_a_constant_number_of_queries(
 
         event.listen(Connection, "before_cursor_execute", count)
         try:
-            items = queue_page(db_session, analyst, QueueFilter(), clock=clock, limit=limit).items
+            items = queue_page(db_session, me, QueueFilter(), clock=clock, limit=limit).items
             for incident in items:  # what the page shows: no lazy load
                 _ = (incident.organisation.name, incident.assignee, len(incident.observables))
         finally:
@@ -224,14 +216,17 @@ def test_a_page_costs_a_constant_number_of_queries(
 
 
 def test_export_rows_follow_the_queue_order(
-    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:
     made = [report(db_session, clock, interieur).reference for _ in range(5)]
     import incidents.queue.query as queue
 
     old, queue.EXPORT_BATCH = queue.EXPORT_BATCH, 2
     try:
-        rows = [i.reference for i in queue_rows(db_session, analyst, QueueFilter(), clock=clock)]
+        rows = [
+            i.reference
+            for i in queue_rows(db_session, actor_of(analyst), QueueFilter(), clock=clock)
+        ]
     finally:
         queue.EXPORT_BATCH = old
     assert rows == made[::-1]
@@ -242,16 +237,15 @@ def test_red_incidents_only_for_named_analysts_and_reporters_are_refused(
     db_session: Session,
     clock: FrozenClock,
     interieur: Organisation,
-    analyst_user: User,
-    analyst: Actor,
+    analyst: User,
 ) -> None:
     red = report(db_session, clock, interieur, tlp="TLP:RED")
     amber = report(db_session, clock, interieur).reference
     lead = Actor.for_user(make_user(db_session, clock, role=Role.LEAD))
     assert page(db_session, analyst, clock) == [amber]
-    assert queue_page(db_session, analyst, QueueFilter(), clock=clock).total == 1
+    assert queue_page(db_session, actor_of(analyst), QueueFilter(), clock=clock).total == 1
     assert page(db_session, lead, clock) == [amber, red.reference]
-    red.assignee_id = analyst_user.id
+    red.assignee_id = analyst.id
     db_session.flush()
     assert page(db_session, analyst, clock) == [amber, red.reference]
     reporter = Actor.for_user(make_user(db_session, clock, org=interieur))
@@ -286,15 +280,15 @@ def test_bad_values_name_the_field(args: dict[str, str], field: str) -> None:
 
 
 def test_a_cursor_of_another_sort_is_refused(
-    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:
     for _ in range(2):
         report(db_session, clock, interieur)
-    first = queue_page(db_session, analyst, QueueFilter(), clock=clock, limit=1)
+    first = queue_page(db_session, actor_of(analyst), QueueFilter(), clock=clock, limit=1)
     assert first.next is not None
     f = QueueFilter.from_args({"sort": "priority", "after": first.next})
     with pytest.raises(ValidationFailed) as caught:
-        queue_page(db_session, analyst, f, clock=clock)
+        queue_page(db_session, actor_of(analyst), f, clock=clock)
     assert set(caught.value.fields) == {"after"}
 
 

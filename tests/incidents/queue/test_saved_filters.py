@@ -13,29 +13,20 @@ from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
-from core.identity.models import Role
+from core.identity.models import Role, User
 from incidents.queue.query import QueueFilter
 from incidents.queue.saved_filters import delete_filter, filter_of, list_filters, save_filter
-from tests.factories import PASSWORD, make_user
-from tests.webclient import csrf_token, login, text
-
-
-@pytest.fixture
-def amal(db_session: Session, clock: FrozenClock) -> Actor:
-    return Actor.for_user(make_user(db_session, clock, role=Role.ANALYST))
-
-
-@pytest.fixture
-def omar(db_session: Session, clock: FrozenClock) -> Actor:
-    return Actor.for_user(make_user(db_session, clock, role=Role.ANALYST))
-
+from tests.kit.factories import PASSWORD, actor_of, make_user
+from tests.kit.web import csrf_token, login, text
+from tests.kit.world import World
 
 OPEN_P1 = QueueFilter.from_args({"status": "open", "priority": "P1", "sort": "sla"})
 
 
 def test_saved_filters_are_per_user_and_audited(
-    db_session: Session, clock: FrozenClock, amal: Actor, omar: Actor
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
+    amal, omar = world.actor(world.analyst), world.actor(world.analyst2)  # two analysts
     saved = save_filter(db_session, amal, "  Urgences   ouvertes ", OPEN_P1, clock=clock)
     save_filter(db_session, omar, "Urgences ouvertes", OPEN_P1, clock=clock)  # same name: theirs
     assert saved.name == "Urgences ouvertes"
@@ -55,8 +46,9 @@ def test_saved_filters_are_per_user_and_audited(
 
 
 def test_cursor_is_not_saved_and_names_are_checked(
-    db_session: Session, clock: FrozenClock, amal: Actor
+    db_session: Session, clock: FrozenClock, analyst: User
 ) -> None:
+    amal = actor_of(analyst)
     with_cursor = QueueFilter.from_args({"status": "new", "after": "abc"})
     saved = save_filter(db_session, amal, "Nouveaux", with_cursor, clock=clock)
     assert saved.args == {"status": ["new"]}

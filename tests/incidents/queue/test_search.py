@@ -14,24 +14,15 @@ from core.identity.models import Organisation, Role, User
 from incidents.demo.synthetic import generate_incidents
 from incidents.models import Incident, IncidentObservable
 from incidents.queue.query import QueueFilter, queue_page
-from tests.factories import make_user
-from tests.incidents.queue.world import (
-    SETTINGS,
-    analyst,
-    analyst_user,
-    interieur,
-    page,
-    report,
-    sante,
-)
+from tests.incidents.queue.helpers import page
+from tests.kit.factories import SETTINGS, actor_of, make_user, report
 
-__all__ = ["analyst", "analyst_user", "interieur", "sante"]  # fixtures (world.py)
 Search = Callable[..., list[str]]
 
 
 @pytest.fixture
-def found(db_session: Session, clock: FrozenClock, analyst: Actor) -> Search:
-    def search(q: str, who: Actor | None = None) -> list[str]:
+def found(db_session: Session, clock: FrozenClock, analyst: User) -> Search:
+    def search(q: str, who: User | Actor | None = None) -> list[str]:
         return page(db_session, who or analyst, clock, q=q)
 
     return search
@@ -118,8 +109,7 @@ def test_search_never_leaks_across_visibility(
     db_session: Session,
     clock: FrozenClock,
     interieur: Organisation,
-    analyst_user: User,
-    analyst: Actor,
+    analyst: User,
     found: Search,
 ) -> None:
     search = found
@@ -130,8 +120,8 @@ def test_search_never_leaks_across_visibility(
     assert search("exfiltration") == []
     assert search("secret-c2.example") == []
     f = QueueFilter.from_args({"q": "exfiltration"})
-    assert queue_page(db_session, analyst, f, clock=clock).total == 0
-    red.assignee_id = analyst_user.id
+    assert queue_page(db_session, actor_of(analyst), f, clock=clock).total == 0
+    red.assignee_id = analyst.id
     db_session.flush()
     assert search("secret-c2") == [red.reference]
     lead = Actor.for_user(make_user(db_session, clock, role=Role.LEAD))
@@ -139,19 +129,23 @@ def test_search_never_leaks_across_visibility(
 
 
 def test_count_matches_the_search(
-    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:
     for n in range(4):
         report(db_session, clock, interieur, title=f"Hameçonnage numéro {n}")
     report(db_session, clock, interieur, title="Autre chose", description="Rien à voir ici.")
     result = queue_page(
-        db_session, analyst, QueueFilter.from_args({"q": "hameçonnage"}), clock=clock, limit=3
+        db_session,
+        actor_of(analyst),
+        QueueFilter.from_args({"q": "hameçonnage"}),
+        clock=clock,
+        limit=3,
     )
     assert result.total == 4 and len(result.items) == 3 and result.next is not None
 
 
 def test_bulk_generated_incidents_are_searchable(
-    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: Actor
+    db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:
     """``cert demo --incidents N`` inserts in bulk (executemany / COPY): the index follows."""
     generate_incidents(db_session, Actor.system("test"), 20, clock=clock, settings=SETTINGS)

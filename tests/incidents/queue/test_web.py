@@ -8,28 +8,18 @@ import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditEntry
 from core.clock import FrozenClock
-from core.identity.models import Organisation, Role, User
+from core.identity.models import Organisation, User
 from incidents.models import Incident, IncidentEvent, IncidentStatus
-from tests.factories import PASSWORD, make_user
-from tests.incidents.queue.world import interieur, report
-from tests.webclient import csrf_token, login, text
+from tests.kit.factories import PASSWORD, make_user, report
+from tests.kit.web import csrf_token, login, sign_in, text
 
-__all__ = ["interieur"]
 ROW = re.compile(r'name="incident" value="([A-Z]+-\d{4}-\d{6})"')
-
-
-@pytest.fixture
-def analyst(client: FlaskClient, db_session: Session, clock: FrozenClock) -> User:
-    user = make_user(db_session, clock, role=Role.ANALYST, email="a@macert.gov.ma", name="Amal")
-    login(client, user.email, PASSWORD)
-    return user
 
 
 def rows(html: str) -> list[str]:
@@ -59,6 +49,7 @@ def test_filters_sorting_and_pages_in_the_url(
     interieur: Organisation,
     analyst: User,
 ) -> None:
+    sign_in(client, analyst)
     import incidents.queue.web as views
 
     made = [report(db_session, clock, interieur).reference for _ in range(3)]
@@ -88,6 +79,7 @@ def test_filters_sorting_and_pages_in_the_url(
 
 
 def test_a_bad_filter_names_the_field(client: FlaskClient, analyst: User) -> None:
+    sign_in(client, analyst)
     response = client.get("/queue?priority=P9&sla=late")
     assert response.status_code == 422
     html = text(response)
@@ -102,6 +94,7 @@ def test_csv_export_is_streamed_filtered_and_formula_safe(
     interieur: Organisation,
     analyst: User,
 ) -> None:
+    sign_in(client, analyst)
     evil = report(db_session, clock, interieur, title='=HYPERLINK("http://evil.example","x")')
     report(db_session, clock, interieur, title="+cmd|' /C calc'!A0", impact="low", urgency="low")
     report(db_session, clock, interieur, tlp="TLP:RED", title="Secret")
@@ -134,6 +127,7 @@ def test_bulk_assign_to_me_changes_every_selected_incident(
     interieur: Organisation,
     analyst: User,
 ) -> None:
+    sign_in(client, analyst)
     chosen = [report(db_session, clock, interieur) for _ in range(2)]
     untouched = report(db_session, clock, interieur)
     html = _bulk(client, [i.reference for i in chosen], action="assign_me")
@@ -155,6 +149,7 @@ def test_bulk_is_all_or_nothing(
     interieur: Organisation,
     analyst: User,
 ) -> None:
+    sign_in(client, analyst)
     fresh = report(db_session, clock, interieur)
     closed = report(db_session, clock, interieur, state={"status": IncidentStatus.CLOSED})
     audits = db_session.scalar(select(func.count()).select_from(AuditEntry))
@@ -178,6 +173,7 @@ def test_bulk_cannot_touch_what_the_analyst_cannot_see(
     interieur: Organisation,
     analyst: User,
 ) -> None:
+    sign_in(client, analyst)
     red = report(db_session, clock, interieur, tlp="TLP:RED")
     html = _bulk(client, [red.reference], action="assign_me")
     assert "not found" in html

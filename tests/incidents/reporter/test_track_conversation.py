@@ -15,28 +15,16 @@ from core.identity.authz import Actor
 from core.identity.models import Role, User
 from incidents.models import Incident
 from incidents.workspace import conversation, observables_admin, workflow
-from tests.factories import PASSWORD, make_org, make_user
-from tests.incidents.file_helpers import SETTINGS, analyst, ministry, reported, token
-from tests.webclient import login, logout, text
+from tests.incidents.file_helpers import token
+from tests.kit.factories import INFECTED_HOST, PASSWORD, SETTINGS, make_org, make_user, report
+from tests.kit.web import login, logout, sign_in, text
 
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 
 @pytest.fixture
-def reporter(client: FlaskClient, db_session: Session, clock: FrozenClock) -> User:
-    user = make_user(db_session, clock, org=ministry(db_session, clock), email="r@sante.gov.ma")
-    login(client, user.email, PASSWORD)
-    return user
-
-
-@pytest.fixture
 def incident(db_session: Session, clock: FrozenClock, reporter: User) -> Incident:
-    return reported(db_session, reporter, clock)
-
-
-@pytest.fixture
-def staff(db_session: Session, clock: FrozenClock) -> User:
-    return analyst(db_session, clock, name="Amine Analyste", email="amine@cert.gov.ma")
+    return report(db_session, clock, reporter, INFECTED_HOST)
 
 
 def answer(client: FlaskClient, incident: Incident, body: str) -> object:
@@ -45,13 +33,21 @@ def answer(client: FlaskClient, incident: Incident, body: str) -> object:
 
 
 def test_replies_reach_the_status_page_and_nothing_internal_does(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, incident: Incident, staff: User
+    client: FlaskClient,
+    db_session: Session,
+    clock: FrozenClock,
+    incident: Incident,
+    analyst: User,
+    reporter: User,
 ) -> None:
-    me, lead = Actor.for_user(staff), Actor.for_user(make_user(db_session, clock, role=Role.LEAD))
-    colleague = analyst(db_session, clock, name="Nadia Participante")
-    workflow.assign(db_session, me, incident, staff, clock=clock)
+    sign_in(client, reporter)
+    me, lead = Actor.for_user(analyst), Actor.for_user(make_user(db_session, clock, role=Role.LEAD))
+    colleague = make_user(db_session, clock, role=Role.ANALYST, name="Nadia Participante")
+    workflow.assign(db_session, me, incident, analyst, clock=clock)
     workflow.add_participant(db_session, lead, incident, colleague, clock=clock)
-    workflow.set_priority(db_session, me, incident, "P1", "Raison interne du CERT", clock=clock)
+    workflow.set_priority(
+        db_session, me, incident, "P1", "Raison interne du CERT", clock=clock, settings=SETTINGS
+    )
     workflow.change_status(
         db_session, me, incident, "triaged", clock=clock, settings=SETTINGS, reason="Motif interne"
     )
@@ -77,14 +73,20 @@ def test_replies_reach_the_status_page_and_nothing_internal_does(
 
 
 def test_the_reporters_answer_reaches_the_analysts_timeline(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, incident: Incident, staff: User
+    client: FlaskClient,
+    db_session: Session,
+    clock: FrozenClock,
+    incident: Incident,
+    analyst: User,
+    reporter: User,
 ) -> None:
+    sign_in(client, reporter)
     response = answer(client, incident, f"Le poste est isolé. {XSS}")
     assert response.status_code == 302  # type: ignore[attr-defined]
     assert response.headers["Location"] == f"/track/{incident.reference}#conversation"  # type: ignore[attr-defined]
     track = text(client.get(f"/track/{incident.reference}"))
     logout(client)
-    login(client, staff.email, PASSWORD)
+    login(client, analyst.email, PASSWORD)
     html = text(client.get(f"/incidents/{incident.reference}"))
     for page in (track, html):
         assert "Le poste est isolé." in page
@@ -95,8 +97,9 @@ def test_the_reporters_answer_reaches_the_analysts_timeline(
 
 
 def test_an_empty_answer_is_refused_next_to_the_field(
-    client: FlaskClient, db_session: Session, incident: Incident
+    client: FlaskClient, db_session: Session, incident: Incident, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     response = answer(client, incident, "   ")
     html = text(response)  # type: ignore[arg-type]
     assert response.status_code == 422  # type: ignore[attr-defined]
@@ -108,8 +111,9 @@ def test_an_empty_answer_is_refused_next_to_the_field(
 
 
 def test_another_organisation_cannot_answer(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, incident: Incident
+    client: FlaskClient, db_session: Session, clock: FrozenClock, incident: Incident, reporter: User
 ) -> None:
+    sign_in(client, reporter)
     stranger = make_user(db_session, clock, org=make_org(db_session, clock))
     logout(client)
     login(client, stranger.email, PASSWORD)
@@ -117,12 +121,18 @@ def test_another_organisation_cannot_answer(
 
 
 def test_the_file_and_status_page_speak_arabic_right_to_left(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, incident: Incident, staff: User
+    client: FlaskClient,
+    db_session: Session,
+    clock: FrozenClock,
+    incident: Incident,
+    analyst: User,
+    reporter: User,
 ) -> None:
+    sign_in(client, reporter)
     track = text(client.get(f"/track/{incident.reference}?lang=ar"))
-    assert '<html lang="ar" dir="rtl"' in track and "وزارة الصحة" in track
+    assert '<html lang="ar" dir="rtl"' in track and "وزارة الداخلية" in track
     logout(client)
-    login(client, staff.email, PASSWORD)
+    login(client, analyst.email, PASSWORD)
     html = text(client.get(f"/incidents/{incident.reference}?lang=ar"))
     assert '<html lang="ar" dir="rtl"' in html and "bootstrap.rtl.min.css" in html
     assert not re.search(r'class="[^"]*\b(?:ml|mr|pl|pr)-\d', html)  # logical spacing only

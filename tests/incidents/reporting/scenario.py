@@ -17,7 +17,7 @@ from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentStatus
 from incidents.reporting.dashboard import Period
 from incidents.settings import IntakeSettings
-from tests.factories import make_org, make_user
+from tests.kit.factories import make_org, make_user
 
 ZONE = "Africa/Casablanca"
 SETTINGS = IntakeSettings()

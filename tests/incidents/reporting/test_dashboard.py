@@ -28,7 +28,6 @@ from incidents.reporting.dashboard import (
     over_time,
     parse_period,
 )
-from tests.factories import make_user
 from tests.incidents.reporting.scenario import (
     NOW,
     PERIOD,
@@ -39,6 +38,7 @@ from tests.incidents.reporting.scenario import (
     report,
     utc,
 )
+from tests.kit.factories import make_user
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from werkzeug.test import TestResponse
 from core.clock import FrozenClock
 from core.identity.authz import Actor
 from incidents.intake.service import add_event
-from tests.factories import PASSWORD
 from tests.incidents.reporting.scenario import Scenario, build
-from tests.webclient import login, logout
+from tests.kit.factories import PASSWORD
+from tests.kit.web import login, logout
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from core.identity.authz import Actor
 from core.uow import transaction
 from incidents.reporting.stats import as_csv, as_json, human_duration, safe_cell, statistics
 from tests.dbs import TestDatabase
-from tests.factories import PASSWORD, make_org, make_user
 from tests.incidents.reporting.scenario import NOW, PERIOD, Scenario, build, report, utc
-from tests.webclient import login, text
+from tests.kit.factories import PASSWORD, make_org, make_user
+from tests.kit.web import login, text
 
 load_commands()  # ``cert stats`` comes from the incidents slice's manifest
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
 from core.identity.models import Role
-from tests.factories import PASSWORD, make_user
 from tests.incidents.reporting.scenario import NOW, Scenario, build, report, utc
-from tests.webclient import login, text
+from tests.kit.factories import PASSWORD, make_user
+from tests.kit.web import login, text
 
 CUSTOM = "/dashboard?period=custom&from=2026-01-01&to=2026-02-28"
 

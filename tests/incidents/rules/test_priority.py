@@ -91,8 +91,16 @@ def test_policy_parsing() -> None:
     [
         *("P5=1h/2h", "P1=1h", "P1=2h/1h", "P1=xh/2h", "P1=0h/1h", "P1"),
         *("P1=1h/367d", "P1=9000h/9000h", "P1=1h/99999999999999999999d"),  # over a year
+        *("P1=١h/2h", "P1=1h/２d"),  # digits of other scripts
     ],
 )
 def test_bad_policy_names_the_entry(text: str) -> None:
     with pytest.raises(ValueError, match="invalid SLA entry"):
         parse_sla_policy(text)
+
+
+def test_a_policy_without_entries_is_refused_and_an_empty_one_is_the_default() -> None:
+    for text in (",", " , ,"):
+        with pytest.raises(ValueError, match="invalid SLA policy"):
+            parse_sla_policy(text)
+    assert parse_sla_policy("") == DEFAULT_SLA

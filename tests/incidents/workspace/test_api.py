@@ -12,28 +12,23 @@ from sqlalchemy.orm import Session
 from core.clock import FrozenClock
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import conversation, tasks
-from tests.factories import make_token
-from tests.incidents.workspace_helpers import World, make_world, outbox, report
-from tests.kit.api import bearer, envelope
+from tests.incidents.workspace_helpers import outbox
+from tests.kit.api import envelope
+from tests.kit.factories import report
+from tests.kit.world import World
 
 URL = "/api/v1/incidents"
 
 
-@pytest.fixture
-def w(db_session: Session, clock: FrozenClock) -> World:
-    return make_world(db_session, clock)
-
-
-def token(session: Session, clock: FrozenClock, user: Any) -> dict[str, str]:
-    return bearer(make_token(session, clock, user)[1])
-
-
-def routes(incident: Incident, other: Incident, task_id: int) -> list[tuple[str, str, Any]]:
-    """(method, path, body) of every workspace route, each a valid request."""
+def routes(
+    incident: Incident, other: Incident, task_id: int, assignee: str
+) -> list[tuple[str, str, Any]]:
+    """(method, path, body) of every workspace route, each a valid request (``assignee``: an
+    e-mail)."""
     base = f"{URL}/{incident.reference}"
     return [
         ("post", f"{base}/status", {"status": "triaged"}),
-        ("post", f"{base}/assign", {"assignee": "analyst2@cert.ma"}),
+        ("post", f"{base}/assign", {"assignee": assignee}),
         ("post", f"{base}/priority", {"priority": "P1", "reason": "ransomware"}),
         ("post", f"{base}/comments", {"body": "note"}),
         ("post", f"{base}/replies", {"body": "hello"}),
@@ -49,13 +44,13 @@ def routes(incident: Incident, other: Incident, task_id: int) -> list[tuple[str,
 
 
 @pytest.fixture
-def red(db_session: Session, clock: FrozenClock, w: World) -> tuple[Incident, Incident, int]:
+def red(db_session: Session, clock: FrozenClock, world: World) -> tuple[Incident, Incident, int]:
     """A TLP:RED incident assigned to the analyst, a RED survivor, and a task of the first."""
-    incident = report(db_session, clock, w.reporter, tlp="TLP:RED")
-    survivor = report(db_session, clock, w.reporter, tlp="TLP:RED")
+    incident = report(db_session, clock, world.reporter, tlp="TLP:RED")
+    survivor = report(db_session, clock, world.reporter, tlp="TLP:RED")
     for item in (incident, survivor):
-        item.assignee_id = w.analyst.id
-    task = tasks.add_task(db_session, w.actor(w.lead), incident, "Isolate", clock=clock)
+        item.assignee_id = world.analyst.id
+    task = tasks.add_task(db_session, world.actor(world.lead), incident, "Isolate", clock=clock)
     db_session.flush()
     return incident, survivor, task.id
 
@@ -71,16 +66,16 @@ def test_red_routes_are_404_to_outsiders_and_refused_to_its_reporters(
     client: FlaskClient,
     db_session: Session,
     clock: FrozenClock,
-    w: World,
+    world: World,
     red: tuple[Incident, Incident, int],
     index: int,
 ) -> None:
-    method, path, body = routes(*red)[index]
-    outsider = call(client, method, path, body, token(db_session, clock, w.analyst2))
+    method, path, body = routes(*red, world.analyst2.email)[index]
+    outsider = call(client, method, path, body, world.headers(world.analyst2))
     envelope(outsider, 404, "not_found")
-    stranger = call(client, method, path, body, token(db_session, clock, w.other_reporter))
+    stranger = call(client, method, path, body, world.headers(world.other_reporter))
     envelope(stranger, 404, "not_found")
-    own = call(client, method, path, body, token(db_session, clock, w.reporter))
+    own = call(client, method, path, body, world.headers(world.reporter))
     if path.endswith(("/replies", "/timeline")):
         assert own.status_code in {200, 201}, own.get_data(as_text=True)  # the reporter's side
     else:
@@ -93,21 +88,21 @@ def test_red_routes_work_for_the_assignee_and_leads(
     client: FlaskClient,
     db_session: Session,
     clock: FrozenClock,
-    w: World,
+    world: World,
     red: tuple[Incident, Incident, int],
     index: int,
     who: str,
 ) -> None:
-    method, path, body = routes(*red)[index]
-    response = call(client, method, path, body, token(db_session, clock, getattr(w, who)))
+    method, path, body = routes(*red, world.analyst2.email)[index]
+    response = call(client, method, path, body, world.headers(getattr(world, who)))
     assert response.status_code in {200, 201}, response.get_data(as_text=True)
 
 
 def test_status_changes_answer_the_incident_and_explain_refusals(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    incident = report(db_session, clock, w.reporter)
-    headers = token(db_session, clock, w.analyst)
+    incident = report(db_session, clock, world.reporter)
+    headers = world.headers(world.analyst)
     path = f"{URL}/{incident.reference}/status"
     error = envelope(client.post(path, json={"status": "closed"}, headers=headers), 422)
     assert error["fields"] == {"status": "cannot go from new to closed"}
@@ -123,10 +118,10 @@ def test_status_changes_answer_the_incident_and_explain_refusals(
 
 
 def test_assign_priority_and_unknown_users(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    incident = report(db_session, clock, w.reporter)
-    headers = token(db_session, clock, w.lead)
+    incident = report(db_session, clock, world.reporter)
+    headers = world.headers(world.lead)
     base = f"{URL}/{incident.reference}"
     error = envelope(
         client.post(f"{base}/assign", json={"assignee": "nobody@cert.ma"}, headers=headers), 422
@@ -144,11 +139,14 @@ def test_assign_priority_and_unknown_users(
 
 
 def test_a_reporter_sees_replies_and_answers_but_no_comment_in_the_timeline(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    incident = report(db_session, clock, w.reporter)
+    incident = report(db_session, clock, world.reporter)
     base = f"{URL}/{incident.reference}"
-    staff, reporter = token(db_session, clock, w.analyst), token(db_session, clock, w.reporter)
+    staff, reporter = (
+        world.headers(world.analyst),
+        world.headers(world.reporter),
+    )
     note = client.post(f"{base}/comments", json={"body": "SECRET"}, headers=staff)
     assert note.status_code == 201 and note.get_json()["public"] is False
     before = len(outbox(db_session, incident))
@@ -160,16 +158,16 @@ def test_a_reporter_sees_replies_and_answers_but_no_comment_in_the_timeline(
     page = client.get(f"{base}/timeline", headers=reporter).get_json()
     assert set(page) == {"items", "total", "next"} and page["total"] == 3
     assert [(e["kind"], e["actor"]) for e in page["items"]] == [
-        ("reporter_reply", "amal@interieur.gov.ma"),
+        ("reporter_reply", world.reporter.email),
         ("reply", "CERT"),
-        ("created", "amal@interieur.gov.ma"),
+        ("created", world.reporter.email),
     ]
     assert page["items"][1]["data"] == {"body": "Hello"}  # no "to", and <b> not allowed
     assert "SECRET" not in str(page)
     staff_page = client.get(f"{base}/timeline?limit=2", headers=staff).get_json()
     assert staff_page["total"] == 4 and staff_page["next"].endswith("limit=2&offset=2")
-    assert staff_page["items"][1]["data"] == {"body": "Hello", "to": "amal@interieur.gov.ma"}
-    w.reporter.name, w.analyst.name = "Amal Rapporteuse", "Amine Analyste"
+    assert staff_page["items"][1]["data"] == {"body": "Hello", "to": world.reporter.email}
+    world.reporter.name, world.analyst.name = "Amal Rapporteuse", "Amine Analyste"
     db_session.flush()
     page = client.get(f"{base}/timeline", headers=reporter).get_json()
     assert [e["actor_name"] for e in page["items"]] == [
@@ -187,18 +185,18 @@ def test_a_reporter_sees_replies_and_answers_but_no_comment_in_the_timeline(
 
 
 def test_tasks_links_and_merge_through_the_api(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, w: World
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
 ) -> None:
     incident, survivor = (
-        report(db_session, clock, w.reporter),
-        report(db_session, clock, w.reporter),
+        report(db_session, clock, world.reporter),
+        report(db_session, clock, world.reporter),
     )
-    headers = token(db_session, clock, w.analyst)
+    headers = world.headers(world.analyst)
     base = f"{URL}/{incident.reference}"
     made = client.post(
-        f"{base}/tasks", json={"title": "Block", "assignee": "analyst2@cert.ma"}, headers=headers
+        f"{base}/tasks", json={"title": "Block", "assignee": world.analyst2.email}, headers=headers
     )
-    assert made.status_code == 201 and made.get_json()["assignee"] == "analyst2@cert.ma"
+    assert made.status_code == 201 and made.get_json()["assignee"] == world.analyst2.email
     applied = client.post(f"{base}/tasks/templates", json={"locale": "en"}, headers=headers)
     assert len(applied.get_json()["items"]) == len(tasks.task_templates()["fraud"])
     task_id = made.get_json()["id"]
@@ -215,5 +213,7 @@ def test_tasks_links_and_merge_through_the_api(
     assert merged.status_code == 200 and merged.get_json()["reference"] == survivor.reference
     db_session.refresh(incident)
     assert incident.status == IncidentStatus.DUPLICATE
-    timeline = conversation.timeline(db_session, w.actor(w.analyst), survivor, public_only=False)
+    timeline = conversation.timeline(
+        db_session, world.actor(world.analyst), survivor, public_only=False
+    )
     assert "task_added" in {e.kind for e in timeline}

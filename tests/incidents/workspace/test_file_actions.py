@@ -4,39 +4,29 @@ field that caused it, with nothing changed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from cert.app import create_app
 from core.clock import FrozenClock
 from core.identity.authz import Actor
-from core.identity.models import User
+from core.identity.models import Role, User
 from core.outbox import OutboxMessage
 from incidents.models import Incident, IncidentEvent, IncidentParticipant, IncidentTask
 from incidents.workspace import tasks
-from tests.factories import PASSWORD, make_user
-from tests.incidents.file_helpers import act, analyst, ministry, reported
-from tests.webclient import login, text
-
-
-@pytest.fixture
-def staff(client: FlaskClient, db_session: Session, clock: FrozenClock) -> User:
-    user = analyst(db_session, clock, email="amine@cert.gov.ma")
-    login(client, user.email, PASSWORD)
-    return user
-
-
-@pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock) -> User:
-    return make_user(db_session, clock, org=ministry(db_session, clock), email="r@sante.gov.ma")
+from tests.incidents.file_helpers import act
+from tests.kit.factories import INFECTED_HOST, make_user, report
+from tests.kit.web import sign_in, text
 
 
 @pytest.fixture
 def incident(db_session: Session, clock: FrozenClock, reporter: User) -> Incident:
-    return reported(db_session, reporter, clock)
+    return report(db_session, clock, reporter, INFECTED_HOST)
 
 
 def done(response: object, incident: Incident, anchor: str) -> None:
@@ -62,11 +52,12 @@ def kinds(session: Session, incident: Incident) -> list[str]:
 
 
 def test_workflow_forms_change_the_incident(
-    client: FlaskClient, db_session: Session, staff: User, incident: Incident
+    client: FlaskClient, db_session: Session, analyst: User, incident: Incident
 ) -> None:
+    sign_in(client, analyst)
     ref = incident.reference
     done(act(client, ref, "status", "status", to="triaged", reason="Vérifié"), incident, "actions")
-    done(act(client, ref, "assign", "assign", assignee=str(staff.id)), incident, "actions")
+    done(act(client, ref, "assign", "assign", assignee=str(analyst.id)), incident, "actions")
     done(
         act(client, ref, "priority", "priority", priority="P1", reason="Vital"), incident, "actions"
     )
@@ -88,7 +79,7 @@ def test_workflow_forms_change_the_incident(
     db_session.expire_all()
     assert (incident.status, incident.assignee_id, incident.priority) == (
         "resolved",
-        staff.id,
+        analyst.id,
         "P1",
     )
     assert (incident.category, incident.type, incident.tlp, incident.pap) == (
@@ -100,8 +91,9 @@ def test_workflow_forms_change_the_incident(
 
 
 def test_workflow_errors_are_shown_next_to_their_field(
-    client: FlaskClient, db_session: Session, staff: User, incident: Incident
+    client: FlaskClient, db_session: Session, analyst: User, incident: Incident
 ) -> None:
+    sign_in(client, analyst)
     ref = incident.reference
     response = act(client, ref, "status", "status", to="resolved")  # new → resolved: not allowed
     assert response.status_code == 422 and field_error(text(response), "status-to")
@@ -120,16 +112,17 @@ def test_workflow_errors_are_shown_next_to_their_field(
 
 
 def test_assign_to_me_and_participants(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, staff: User, incident: Incident
+    client: FlaskClient, db_session: Session, clock: FrozenClock, analyst: User, incident: Incident
 ) -> None:
+    sign_in(client, analyst)
     html = text(client.get(f"/incidents/{incident.reference}"))
-    assert f'name="assign-assignee" value="{staff.id}"' in html  # the "assign to me" button
+    assert f'name="assign-assignee" value="{analyst.id}"' in html  # the "assign to me" button
     done(
-        act(client, incident.reference, "assign", "assign", assignee=str(staff.id)),
+        act(client, incident.reference, "assign", "assign", assignee=str(analyst.id)),
         incident,
         "actions",
     )
-    colleague = analyst(db_session, clock, name="Nadia")
+    colleague = make_user(db_session, clock, role=Role.ANALYST, name="Nadia")
     ref = incident.reference
     done(
         act(client, ref, "participants", "participant", user=str(colleague.id)),
@@ -140,16 +133,17 @@ def test_assign_to_me_and_participants(
     assert response.status_code == 422 and field_error(text(response), "participant-user")
     done(act(client, ref, f"participants/{colleague.id}/remove"), incident, "participants")
     db_session.expire_all()
-    assert incident.assignee_id == staff.id
+    assert incident.assignee_id == analyst.id
     assert db_session.scalars(select(IncidentParticipant)).all() == []
     timeline = text(client.get(f"/incidents/{ref}?lang=en"))
-    assert f"Assigned to <bdi>{staff.name}</bdi>" in timeline
-    assert f"Assigned to <bdi>{staff.email}" not in timeline
+    assert f"Assigned to <bdi>{analyst.name}</bdi>" in timeline
+    assert f"Assigned to <bdi>{analyst.email}" not in timeline
 
 
 def test_comment_and_reply(
-    client: FlaskClient, db_session: Session, staff: User, reporter: User, incident: Incident
+    client: FlaskClient, db_session: Session, analyst: User, reporter: User, incident: Incident
 ) -> None:
+    sign_in(client, analyst)
     ref = incident.reference
     done(act(client, ref, "comments", "comment", body="Note interne"), incident, "timeline")
     done(act(client, ref, "replies", "reply", body="Merci, nous analysons."), incident, "timeline")
@@ -162,8 +156,9 @@ def test_comment_and_reply(
 
 
 def test_observables_add_remove_and_errors(
-    client: FlaskClient, db_session: Session, staff: User, incident: Incident
+    client: FlaskClient, db_session: Session, analyst: User, incident: Incident
 ) -> None:
+    sign_in(client, analyst)
     ref = incident.reference
     done(
         act(client, ref, "observables", "observable", type="domain", value="evil[.]example"),
@@ -184,13 +179,14 @@ def test_observables_add_remove_and_errors(
 
 
 def test_tasks_add_tick_templates_and_errors(
-    client: FlaskClient, db_session: Session, staff: User, incident: Incident
+    client: FlaskClient, db_session: Session, analyst: User, incident: Incident
 ) -> None:
+    sign_in(client, analyst)
     ref = incident.reference
-    fields = {"title": "Isoler le poste", "assignee": str(staff.id), "due_at": "2026-01-20T17:00"}
+    fields = {"title": "Isoler le poste", "assignee": str(analyst.id), "due_at": "2026-01-20T17:00"}
     done(act(client, ref, "tasks", "task", **fields), incident, "tasks")
     task = db_session.scalars(select(IncidentTask)).one()
-    assert task.assignee_id == staff.id and task.due_at is not None
+    assert task.assignee_id == analyst.id and task.due_at is not None
     assert task.due_at.hour in (16, 17)  # 17:00 in Casablanca (UTC+1), stored in UTC
     done(act(client, ref, f"tasks/{task.id}/done", None, done="1"), incident, "tasks")
     db_session.expire_all()
@@ -204,10 +200,11 @@ def test_tasks_add_tick_templates_and_errors(
 
 
 def test_link_unlink_and_merge(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, staff: User, reporter: User,
+    client: FlaskClient, db_session: Session, clock: FrozenClock, analyst: User, reporter: User,
     incident: Incident,
 ) -> None:  # fmt: skip
-    other = reported(db_session, reporter, clock, title="Autre")
+    sign_in(client, analyst)
+    other = report(db_session, clock, reporter, INFECTED_HOST, title="Autre")
     ref = incident.reference
     done(act(client, ref, "links", "link", reference=other.reference), incident, "related")
     assert other.reference in text(client.get(f"/incidents/{ref}"))
@@ -226,12 +223,35 @@ def test_link_unlink_and_merge(
 
 
 def test_marking_red_keeps_the_analyst_in_sight(
-    client: FlaskClient, db_session: Session, staff: User, incident: Incident
+    client: FlaskClient, db_session: Session, analyst: User, incident: Incident
 ) -> None:
+    sign_in(client, analyst)
     ref = incident.reference
     done(
         act(client, ref, "markings", "markings", tlp="TLP:RED", pap="PAP:RED"), incident, "actions"
     )
     assert client.get(f"/incidents/{ref}").status_code == 200  # named participant
     db_session.expire_all()
-    assert Actor.for_user(staff).user_id in {p.user_id for p in incident.participants}
+    assert Actor.for_user(analyst).user_id in {p.user_id for p in incident.participants}
+
+
+def test_a_priority_set_on_the_file_follows_the_configured_sla_policy(
+    settings: dict[str, object],
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    db_session: Session,
+    analyst: User,
+    incident: Incident,
+) -> None:
+    """CERT_SLA_POLICY, not the built-in targets, gives the new due dates (the page once
+    recomputed them with the defaults while the API and the bulk bar used the policy)."""
+    app = create_app(
+        {**settings, "sla_policy": "P1=2h/12h"}, session_factory=session_factory, clock=clock
+    )
+    client = app.test_client()
+    sign_in(client, analyst)
+    act(client, incident.reference, "priority", "priority", priority="P1", reason="Vital")
+    db_session.refresh(incident)
+    assert incident.priority == "P1"
+    assert incident.ack_due_at == incident.received_at + dt.timedelta(hours=2)
+    assert incident.resolve_due_at == incident.received_at + dt.timedelta(hours=12)

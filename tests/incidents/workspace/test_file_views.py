@@ -18,29 +18,16 @@ from core.identity.authz import Actor
 from core.identity.models import Role, User
 from incidents.models import Incident, IncidentEvent, IncidentTask
 from incidents.workspace import conversation, merge, observables_admin, tasks, workflow
-from tests.factories import PASSWORD, make_org, make_user
-from tests.incidents.file_helpers import SETTINGS, act, analyst, ministry, reported
-from tests.webclient import login, logout, text
+from tests.incidents.file_helpers import act
+from tests.kit.factories import INFECTED_HOST, PASSWORD, SETTINGS, make_org, make_user, report
+from tests.kit.web import login, logout, sign_in, text
 
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 
 @pytest.fixture
-def reporter(db_session: Session, clock: FrozenClock) -> User:
-    org = ministry(db_session, clock)
-    return make_user(db_session, clock, org=org, email="rssi@sante.gov.ma", name="Leila")
-
-
-@pytest.fixture
-def staff(client: FlaskClient, db_session: Session, clock: FrozenClock) -> User:
-    user = analyst(db_session, clock, email="amine@cert.gov.ma")
-    assert login(client, user.email, PASSWORD).status_code == 302
-    return user
-
-
-@pytest.fixture
 def incident(db_session: Session, clock: FrozenClock, reporter: User) -> Incident:
-    return reported(db_session, reporter, clock, tlp="TLP:AMBER", pap="PAP:GREEN")
+    return report(db_session, clock, reporter, INFECTED_HOST, tlp="TLP:AMBER", pap="PAP:GREEN")
 
 
 def page(client: FlaskClient, incident: Incident) -> str:
@@ -55,16 +42,21 @@ def test_the_file_shows_every_part_to_an_analyst(
     db_session: Session,
     clock: FrozenClock,
     reporter: User,
-    staff: User,
+    analyst: User,
     incident: Incident,
 ) -> None:
-    me = Actor.for_user(staff)
-    colleague = analyst(db_session, clock, name="Nadia Coordination")
-    twin = reported(db_session, reporter, clock, title="Même alerte", description="198.51.100.23")
-    other = reported(db_session, reporter, clock, title="Incident voisin")
-    workflow.assign(db_session, me, incident, staff, clock=clock)
+    sign_in(client, analyst)
+    me = Actor.for_user(analyst)
+    colleague = make_user(db_session, clock, role=Role.ANALYST, name="Nadia Coordination")
+    twin = report(
+        db_session, clock, reporter, INFECTED_HOST, title="Même alerte", description="198.51.100.23"
+    )
+    other = report(db_session, clock, reporter, INFECTED_HOST, title="Incident voisin")
+    workflow.assign(db_session, me, incident, analyst, clock=clock)
     workflow.change_status(db_session, me, incident, "triaged", clock=clock, settings=SETTINGS)
-    workflow.set_priority(db_session, me, incident, "P1", "Service vital", clock=clock)
+    workflow.set_priority(
+        db_session, me, incident, "P1", "Service vital", clock=clock, settings=SETTINGS
+    )
     workflow.add_participant(db_session, me, incident, colleague, clock=clock)
     conversation.add_comment(db_session, me, incident, "Piste interne", clock=clock)
     conversation.reply_to_reporter(
@@ -78,8 +70,8 @@ def test_the_file_shows_every_part_to_an_analyst(
     for part in (
         incident.reference,
         "Poste infecté",
-        "Ministère de la Santé",
-        "health",
+        "Ministère de l&#39;Intérieur",  # escaped
+        "government",
         "Code malveillant",  # RSIT class, in French
         'class="vigie-marking tlp-amber"',
         'class="vigie-marking pap-green"',
@@ -87,7 +79,7 @@ def test_the_file_shows_every_part_to_an_analyst(
         "vigie-status-triaged",
         "Amine Analyste",  # assignee
         "Alerte antivirus sur 198.51.100.23.",
-        "rssi@sante.gov.ma",
+        "rssi@interieur.gov.ma",
         "198.51.100.23",  # observable
         "Collecter les journaux",
         other.reference,
@@ -103,9 +95,10 @@ def test_the_file_shows_every_part_to_an_analyst(
 
 
 def test_deadlines_count_down_and_nis2_deadlines_show(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User, staff: User
+    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User, analyst: User
 ) -> None:
-    incident = reported(db_session, reporter, clock, significant=True)
+    sign_in(client, analyst)
+    incident = report(db_session, clock, reporter, INFECTED_HOST, significant=True)
     html = page(client, incident)
     assert "NIS2" in html and html.count("<tr>") >= 5  # ack, resolve, 3 NIS2 deadlines
     assert "dans 1 jour" in html or "dans 24 heures" in html  # P3 acknowledgement
@@ -147,9 +140,9 @@ ACTIONS = [
 def test_outsiders_get_404_on_the_page_and_on_every_action(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    red = reported(db_session, reporter, clock, tlp="TLP:RED")
+    red = report(db_session, clock, reporter, INFECTED_HOST, tlp="TLP:RED")
     stranger = make_user(db_session, clock, org=make_org(db_session, clock))
-    outsider = analyst(db_session, clock)
+    outsider = make_user(db_session, clock, role=Role.ANALYST)
     for user in (stranger, outsider):
         login(client, user.email, PASSWORD)
         assert client.get(f"/incidents/{red.reference}").status_code == 404
@@ -167,9 +160,9 @@ def test_outsiders_get_404_on_the_page_and_on_every_action(
 def test_a_named_participant_sees_a_red_incident(
     client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User
 ) -> None:
-    red = reported(db_session, reporter, clock, tlp="TLP:RED")
+    red = report(db_session, clock, reporter, INFECTED_HOST, tlp="TLP:RED")
     lead = Actor.for_user(make_user(db_session, clock, role=Role.LEAD))
-    named = analyst(db_session, clock)
+    named = make_user(db_session, clock, role=Role.ANALYST)
     workflow.add_participant(db_session, lead, red, named, clock=clock)
     login(client, named.email, PASSWORD)
     assert client.get(f"/incidents/{red.reference}").status_code == 200
@@ -177,9 +170,12 @@ def test_a_named_participant_sees_a_red_incident(
 
 # ---------------------------------------------------------------- escaping
 def test_user_text_is_escaped_or_sanitised(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User, staff: User
+    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User, analyst: User
 ) -> None:
-    incident = reported(db_session, reporter, clock, title=f"T {XSS}", description=f"D {XSS}")
+    sign_in(client, analyst)
+    incident = report(
+        db_session, clock, reporter, INFECTED_HOST, title=f"T {XSS}", description=f"D {XSS}"
+    )
     for action, prefix in (("comments", "comment"), ("replies", "reply")):
         assert act(client, incident.reference, action, prefix, body=f"B {XSS}").status_code == 302
     html = page(client, incident)
@@ -218,21 +214,27 @@ def grow(session: Session, clock: FrozenClock, incident: Incident, me: Actor, n:
 
 
 def test_the_file_costs_the_same_queries_with_20_or_40_items(
-    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User, staff: User
+    client: FlaskClient, db_session: Session, clock: FrozenClock, reporter: User, analyst: User
 ) -> None:
     """Both timelines are longer than a page (the users met on it differ the same way: the
     reporter is not among its events, so the page fetches it in both)."""
-    me = Actor.for_user(staff)
+    sign_in(client, analyst)
+    me = Actor.for_user(analyst)
     counts = []
     for n in (20, 40):
-        incident = reported(
-            db_session, reporter, clock, title=f"Incident {n}", description="Sans indicateur."
+        incident = report(
+            db_session,
+            clock,
+            reporter,
+            INFECTED_HOST,
+            title=f"Incident {n}",
+            description="Sans indicateur.",
         )
         grow(db_session, clock, incident, me, n)
         for task in db_session.scalars(
             select(IncidentTask).where(IncidentTask.incident_id == incident.id)
         ):
-            task.assignee_id = staff.id
+            task.assignee_id = analyst.id
         db_session.flush()
         page(client, incident)  # warm-up (login, caches)
         with counting(db_session) as statements:

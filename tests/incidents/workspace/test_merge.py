@@ -10,40 +10,32 @@ from core.errors import InvalidTransition, NotFound, PermissionDenied, Validatio
 from incidents.models import Incident, IncidentStatus, IncidentTask
 from incidents.workspace import conversation, merge, tasks, workflow
 from incidents.workspace.observables_admin import add_observable
-from tests.incidents.workspace_helpers import (
-    SETTINGS,
-    World,
-    audit_actions,
-    events,
-    make_world,
-    report,
-)
-
-
-@pytest.fixture
-def w(db_session: Session, clock: FrozenClock) -> World:
-    return make_world(db_session, clock)
+from tests.incidents.workspace_helpers import audit_actions, events
+from tests.kit.factories import SETTINGS, report
+from tests.kit.world import World
 
 
 def fold(
-    session: Session, w: World, survivor: Incident, other: Incident, clock: FrozenClock
+    session: Session, world: World, survivor: Incident, other: Incident, clock: FrozenClock
 ) -> None:
-    merge.merge(session, w.actor(w.analyst), survivor, other, clock=clock, settings=SETTINGS)
+    merge.merge(
+        session, world.actor(world.analyst), survivor, other, clock=clock, settings=SETTINGS
+    )
     session.flush()
 
 
 def test_merge_moves_observables_tasks_and_events_and_marks_the_duplicate(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    analyst = w.actor(w.analyst)
-    survivor = report(db_session, clock, w.reporter)
-    other = report(db_session, clock, w.reporter)
+    analyst = world.actor(world.analyst)
+    survivor = report(db_session, clock, world.reporter)
+    other = report(db_session, clock, world.reporter)
     add_observable(db_session, analyst, other, "ipv4", "203.0.113.9", clock=clock)
     shared = {(o.type, o.value) for o in survivor.observables}
     assert shared and shared < {(o.type, o.value) for o in other.observables}
     task = tasks.add_task(db_session, analyst, other, "Block 203.0.113.9", clock=clock)
     comment = conversation.add_comment(db_session, analyst, other, "seen before", clock=clock)
-    fold(db_session, w, survivor, other, clock)
+    fold(db_session, world, survivor, other, clock)
 
     assert other.status == IncidentStatus.DUPLICATE and other.duplicate_of_id == survivor.id
     values = [(o.type, o.value) for o in survivor.observables]
@@ -62,54 +54,59 @@ def test_merge_moves_observables_tasks_and_events_and_marks_the_duplicate(
 
 
 def test_events_of_another_organisation_become_internal(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    survivor = report(db_session, clock, w.reporter)
-    other = report(db_session, clock, w.other_reporter)
-    conversation.reporter_answer(db_session, w.actor(w.other_reporter), other, "hi", clock=clock)
+    survivor = report(db_session, clock, world.reporter)
+    other = report(db_session, clock, world.other_reporter)
+    conversation.reporter_answer(
+        db_session, world.actor(world.other_reporter), other, "hi", clock=clock
+    )
     merge.merge(
-        db_session, w.actor(w.lead), survivor, other, clock=clock, settings=SETTINGS,
+        db_session, world.actor(world.lead), survivor, other, clock=clock, settings=SETTINGS,
         confirm_organisations=["min-sante", "min-interieur"],
     )  # fmt: skip
     db_session.flush()
     reporter_view = conversation.timeline(
-        db_session, w.actor(w.reporter), survivor, public_only=True
+        db_session, world.actor(world.reporter), survivor, public_only=True
     )
     assert [e.kind for e in reporter_view] == ["created"]  # its own report only
     assert events(db_session, other)[0].data == {}  # no reference of another ministry
 
 
 def test_merges_that_would_lose_or_leak_are_refused(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    survivor = report(db_session, clock, w.reporter, tlp="TLP:GREEN")
-    amber = report(db_session, clock, w.reporter, tlp="TLP:AMBER")
+    survivor = report(db_session, clock, world.reporter, tlp="TLP:GREEN")
+    amber = report(db_session, clock, world.reporter, tlp="TLP:AMBER")
     with pytest.raises(ValidationFailed) as caught:
-        fold(db_session, w, survivor, amber, clock)
+        fold(db_session, world, survivor, amber, clock)
     assert set(caught.value.fields) == {"into"}
     with pytest.raises(ValidationFailed):
-        fold(db_session, w, survivor, survivor, clock)
-    done = report(db_session, clock, w.reporter, tlp="TLP:GREEN")
+        fold(db_session, world, survivor, survivor, clock)
+    done = report(db_session, clock, world.reporter, tlp="TLP:GREEN")
     for status in ("triaged", "resolved"):
         workflow.change_status(
-            db_session, w.actor(w.analyst), done, status, clock=clock, settings=SETTINGS,
+            db_session, world.actor(world.analyst), done, status, clock=clock, settings=SETTINGS,
             resolution="ok",
         )  # fmt: skip
     with pytest.raises(InvalidTransition) as caught:  # a ValidationFailed: 422 as before
-        fold(db_session, w, survivor, done, clock)
+        fold(db_session, world, survivor, done, clock)
     assert caught.value.fields == {"status": "a resolved incident cannot be merged"}
     with pytest.raises(PermissionDenied):
         merge.merge(
-            db_session, w.actor(w.reporter), amber, survivor, clock=clock, settings=SETTINGS
+            db_session, world.actor(world.reporter), amber, survivor, clock=clock, settings=SETTINGS
         )
     assert amber.status == IncidentStatus.NEW and survivor.status == IncidentStatus.NEW
 
 
 def test_links_go_both_ways_and_can_be_removed(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    analyst = w.actor(w.analyst)
-    a, b = report(db_session, clock, w.reporter), report(db_session, clock, w.other_reporter)
+    analyst = world.actor(world.analyst)
+    a, b = (
+        report(db_session, clock, world.reporter),
+        report(db_session, clock, world.other_reporter),
+    )
     merge.link(db_session, analyst, a, b, clock=clock)
     merge.link(db_session, analyst, b, a, clock=clock)  # already there: nothing changes
     assert merge.linked_incidents(db_session, analyst, a) == [b]
@@ -122,12 +119,12 @@ def test_links_go_both_ways_and_can_be_removed(
 
 
 def test_a_red_link_stays_hidden_from_analysts_outside_it(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    a = report(db_session, clock, w.reporter)
-    red = report(db_session, clock, w.reporter, tlp="TLP:RED")
-    merge.link(db_session, w.actor(w.lead), a, red, clock=clock)
-    assert merge.linked_incidents(db_session, w.actor(w.lead), a) == [red]
-    assert merge.linked_incidents(db_session, w.actor(w.analyst), a) == []
+    a = report(db_session, clock, world.reporter)
+    red = report(db_session, clock, world.reporter, tlp="TLP:RED")
+    merge.link(db_session, world.actor(world.lead), a, red, clock=clock)
+    assert merge.linked_incidents(db_session, world.actor(world.lead), a) == [red]
+    assert merge.linked_incidents(db_session, world.actor(world.analyst), a) == []
     with pytest.raises(NotFound):
-        merge.link(db_session, w.actor(w.analyst), a, red, clock=clock)
+        merge.link(db_session, world.actor(world.analyst), a, red, clock=clock)

@@ -9,15 +9,16 @@ from sqlalchemy.orm import Session
 from core.clock import FrozenClock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from incidents.workspace.observables_admin import add_observable, remove_observable
-from tests.incidents.workspace_helpers import audit_actions, events, make_world, report
+from tests.incidents.workspace_helpers import audit_actions, events
+from tests.kit.factories import report
+from tests.kit.world import World
 
 
 def test_observables_are_added_canonical_once_and_removed(
-    db_session: Session, clock: FrozenClock
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    w = make_world(db_session, clock)
-    incident = report(db_session, clock, w.reporter, tlp="TLP:GREEN")
-    analyst = w.actor(w.analyst)
+    incident = report(db_session, clock, world.reporter, tlp="TLP:GREEN")
+    analyst = world.actor(world.analyst)
     added = add_observable(
         db_session, analyst, incident, "domain", "Evil[.]Example.COM", clock=clock
     )
@@ -29,7 +30,9 @@ def test_observables_are_added_canonical_once_and_removed(
         add_observable(db_session, analyst, incident, "ipv4", "999.1.1.1", clock=clock)
     assert set(caught.value.fields) == {"value"}
     with pytest.raises(PermissionDenied):
-        add_observable(db_session, w.actor(w.reporter), incident, "md5", "0" * 32, clock=clock)
+        add_observable(
+            db_session, world.actor(world.reporter), incident, "md5", "0" * 32, clock=clock
+        )
     remove_observable(db_session, analyst, incident, added.id, clock=clock)
     db_session.flush()
     assert "evil.example.com" not in {o.value for o in incident.observables}

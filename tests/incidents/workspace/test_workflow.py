@@ -16,74 +16,57 @@ from core.identity.models import Role
 from incidents.models import TRANSITIONS, Incident, IncidentEvent, IncidentStatus
 from incidents.signals import incident_assigned, incident_closed, incident_status_changed
 from incidents.workspace import workflow
-from tests.factories import make_user
-from tests.incidents.workspace_helpers import (
-    SETTINGS,
-    World,
-    audit_actions,
-    events,
-    make_world,
-    outbox,
-    report,
-)
-
-
-@pytest.fixture
-def w(db_session: Session, clock: FrozenClock) -> World:
-    return make_world(db_session, clock)
-
-
-@pytest.fixture
-def incident(db_session: Session, clock: FrozenClock, w: World) -> Incident:
-    return report(db_session, clock, w.reporter)
+from tests.incidents.workspace_helpers import audit_actions, events, outbox
+from tests.kit.factories import SETTINGS, make_user, report
+from tests.kit.world import World
 
 
 def move(
-    session: Session, w: World, incident: Incident, to: str, clock: FrozenClock, **kw: Any
+    session: Session, world: World, incident: Incident, to: str, clock: FrozenClock, **kw: Any
 ) -> IncidentEvent:
     return workflow.change_status(
-        session, w.actor(w.analyst), incident, to, clock=clock, settings=SETTINGS, **kw
+        session, world.actor(world.analyst), incident, to, clock=clock, settings=SETTINGS, **kw
     )
 
 
 @pytest.mark.parametrize("old", list(IncidentStatus))
 def test_every_transition_is_allowed_or_refused_as_the_workflow_says(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident, old: IncidentStatus
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident, old: IncidentStatus
 ) -> None:
     for new in IncidentStatus:
         incident.status = old
         if new in TRANSITIONS[old]:
-            event = move(db_session, w, incident, new, clock, resolution="Blocked the domain.")
+            event = move(db_session, world, incident, new, clock, resolution="Blocked the domain.")
             assert incident.status == new, (old, new)
             assert event.kind == "status" and event.public
             assert event.data["from"] == old.value and event.data["to"] == new.value
         else:
             with pytest.raises(InvalidTransition) as caught:
-                move(db_session, w, incident, new, clock, resolution="Blocked the domain.")
+                move(db_session, world, incident, new, clock, resolution="Blocked the domain.")
             assert caught.value.fields == {"status": f"cannot go from {old} to {new}"}
             assert isinstance(caught.value, ValidationFailed)  # 422 validation_failed
             assert incident.status == old
 
 
 def test_an_unknown_status_names_the_valid_ones(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        move(db_session, w, incident, "done", clock)
+        move(db_session, world, incident, "done", clock)
     assert "triaged" in caught.value.fields["status"]
 
 
 def test_resolving_needs_a_summary_and_records_it(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
-    move(db_session, w, incident, "triaged", clock)
+    move(db_session, world, incident, "triaged", clock)
     for empty in (None, "", "   "):
         with pytest.raises(ValidationFailed) as caught:
-            move(db_session, w, incident, "resolved", clock, resolution=empty)
+            move(db_session, world, incident, "resolved", clock, resolution=empty)
         assert caught.value.fields == {"resolution": "required"}
     assert incident.status == IncidentStatus.TRIAGED
     event = move(
-        db_session, w, incident, "resolved", clock, resolution=" Phishing site taken down "
+        db_session, world, incident, "resolved", clock, resolution=" Phishing site taken down "
     )
     assert incident.resolution == "Phishing site taken down"
     assert event.data["resolution"] == "Phishing site taken down"
@@ -91,77 +74,85 @@ def test_resolving_needs_a_summary_and_records_it(
 
 
 def test_dates_follow_the_workflow_and_a_reopen_clears_them(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
     assert incident.acknowledged_at is None
-    move(db_session, w, incident, "triaged", clock)
+    move(db_session, world, incident, "triaged", clock)
     acknowledged = clock.now()
     assert incident.acknowledged_at == acknowledged
     clock.advance(hours=2)
-    move(db_session, w, incident, "in_progress", clock)
-    move(db_session, w, incident, "resolved", clock, resolution="Done")
+    move(db_session, world, incident, "in_progress", clock)
+    move(db_session, world, incident, "resolved", clock, resolution="Done")
     clock.advance(hours=1)
-    move(db_session, w, incident, "closed", clock)
+    move(db_session, world, incident, "closed", clock)
     assert incident.closed_at == clock.now() and incident.resolved_at == clock.now() - dt.timedelta(
         hours=1
     )
-    move(db_session, w, incident, "in_progress", clock, reason="the reporter saw it again")
+    move(db_session, world, incident, "in_progress", clock, reason="the reporter saw it again")
     assert incident.resolved_at is None and incident.closed_at is None
     assert incident.acknowledged_at == acknowledged  # only the first move acknowledges
     assert events(db_session, incident, "status")[-1].data["reason"] == "the reporter saw it again"
 
 
 def test_closing_queues_the_closing_mail_to_the_reporter_in_their_language(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
+    world.reporter.locale = "en"  # the reporter writes English: so does the closing mail
     before = len(outbox(db_session, incident))  # the acknowledgement
     for status in ("triaged", "resolved", "closed"):
-        move(db_session, w, incident, status, clock, resolution="Domain suspended")
+        move(db_session, world, incident, status, clock, resolution="Domain suspended")
     mails = outbox(db_session, incident)[before:]
     assert len(mails) == 1
     mail = mails[0]
-    assert mail.to_addr == "amal@interieur.gov.ma" and mail.language == "en"
+    assert mail.to_addr == world.reporter.email and mail.language == "en"
     assert mail.subject == f"[TLP:AMBER] Incident closed — {incident.reference}"
     assert f"/track/{incident.reference}" in mail.text_body and mail.tlp == "TLP:AMBER"
     logged = events(db_session, incident, "mail")
     assert [(e.public, e.data["to"], e.data["template"]) for e in logged] == [
-        (False, "amal@interieur.gov.ma", "closing")
+        (False, world.reporter.email, "closing")
     ]
 
 
 def test_an_incident_recorded_by_staff_closes_to_its_contact_address_in_french(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
     contact = {"name": "Salma", "email": "salma@sante.gov.ma"}
     incident = report(
-        db_session, clock, w.analyst, organisation="min-sante", contact=contact, impact="low"
+        db_session,
+        clock,
+        world.analyst,
+        organisation=world.sante.slug,
+        contact=contact,
+        impact="low",
     )
     for status in ("triaged", "resolved", "closed"):
-        move(db_session, w, incident, status, clock, resolution="ok")
+        move(db_session, world, incident, status, clock, resolution="ok")
     mail = outbox(db_session, incident)[-1]
     assert mail.to_addr == "salma@sante.gov.ma" and mail.language == "fr"
     assert incident.reference in mail.subject
 
 
 def test_only_cert_staff_change_the_workflow(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
-    reporter = w.actor(w.reporter)
+    reporter = world.actor(world.reporter)
     with pytest.raises(PermissionDenied):
         workflow.change_status(
             db_session, reporter, incident, "triaged", clock=clock, settings=SETTINGS
         )
     with pytest.raises(PermissionDenied):
-        workflow.assign(db_session, reporter, incident, w.analyst, clock=clock)
+        workflow.assign(db_session, reporter, incident, world.analyst, clock=clock)
     with pytest.raises(PermissionDenied):
-        workflow.set_priority(db_session, reporter, incident, "P1", "urgent", clock=clock)
+        workflow.set_priority(
+            db_session, reporter, incident, "P1", "urgent", clock=clock, settings=SETTINGS
+        )
     with pytest.raises(PermissionDenied):
         workflow.reclassify(db_session, reporter, incident, "fraud", None, clock=clock)
     assert incident.status == IncidentStatus.NEW and incident.assignee_id is None
 
 
 def test_status_changes_are_audited_and_signalled(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
     seen: list[tuple[str, Any]] = []
 
@@ -173,7 +164,7 @@ def test_status_changes_are_audited_and_signalled(
 
     with incident_status_changed.connected_to(changed), incident_closed.connected_to(closed):
         for status in ("triaged", "resolved", "closed"):
-            move(db_session, w, incident, status, clock, resolution="ok")
+            move(db_session, world, incident, status, clock, resolution="ok")
     assert seen == [
         ("changed", IncidentStatus.TRIAGED),
         ("changed", IncidentStatus.RESOLVED),
@@ -185,19 +176,24 @@ def test_status_changes_are_audited_and_signalled(
 
 # ---------------------------------------------------------------- assignment
 def test_assignment_to_staff_is_internal_and_audited(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
-    event = workflow.assign(db_session, w.actor(w.lead), incident, w.analyst, clock=clock)
-    assert incident.assignee_id == w.analyst.id
+    event = workflow.assign(
+        db_session, world.actor(world.lead), incident, world.analyst, clock=clock
+    )
+    assert incident.assignee_id == world.analyst.id
     assert event.kind == "assignment" and not event.public
-    assert event.data == {"assignee": "analyst@cert.ma", "name": "Test User"}  # name: timeline
-    workflow.assign(db_session, w.actor(w.lead), incident, None, clock=clock)
+    assert event.data == {
+        "assignee": world.analyst.email,
+        "name": world.analyst.name,
+    }  # name: timeline
+    workflow.assign(db_session, world.actor(world.lead), incident, None, clock=clock)
     assert incident.assignee_id is None
     assert audit_actions(db_session, incident).count("incident.assign") == 2
 
 
 def test_the_assignment_signal_carries_user_ids(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
     seen: list[tuple[object, object]] = []
 
@@ -205,35 +201,43 @@ def test_the_assignment_signal_carries_user_ids(
         seen.append((kw["old"], kw["new"]))
 
     with incident_assigned.connected_to(assigned):
-        for user in (w.analyst, w.analyst2, None):
-            workflow.assign(db_session, w.actor(w.lead), incident, user, clock=clock)
-    assert seen == [(None, w.analyst.id), (w.analyst.id, w.analyst2.id), (w.analyst2.id, None)]
+        for user in (world.analyst, world.analyst2, None):
+            workflow.assign(db_session, world.actor(world.lead), incident, user, clock=clock)
+    assert seen == [
+        (None, world.analyst.id),
+        (world.analyst.id, world.analyst2.id),
+        (world.analyst2.id, None),
+    ]
 
 
 def test_only_active_cert_staff_can_be_assigned(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
     inactive = make_user(db_session, clock, role=Role.ANALYST, password=None)
     inactive.is_active = False
-    for user in (w.reporter, inactive):
+    for user in (world.reporter, inactive):
         with pytest.raises(ValidationFailed) as caught:
-            workflow.assign(db_session, w.actor(w.lead), incident, user, clock=clock)
+            workflow.assign(db_session, world.actor(world.lead), incident, user, clock=clock)
         assert set(caught.value.fields) == {"assignee"}
     assert incident.assignee_id is None
 
 
 # ---------------------------------------------------------------- priority
 def test_a_priority_override_needs_a_reason_and_recomputes_the_sla(
-    db_session: Session, clock: FrozenClock, w: World
+    db_session: Session, clock: FrozenClock, world: World
 ) -> None:
-    incident = report(db_session, clock, w.reporter, impact="low", urgency="low")
+    incident = report(db_session, clock, world.reporter, impact="low", urgency="low")
     assert incident.priority == "P4"
-    analyst = w.actor(w.analyst)
+    analyst = world.actor(world.analyst)
     with pytest.raises(ValidationFailed) as caught:
-        workflow.set_priority(db_session, analyst, incident, "P1", " ", clock=clock)
+        workflow.set_priority(
+            db_session, analyst, incident, "P1", " ", clock=clock, settings=SETTINGS
+        )
     assert caught.value.fields == {"reason": "required"}
     with pytest.raises(ValidationFailed) as caught:
-        workflow.set_priority(db_session, analyst, incident, "P9", "why", clock=clock)
+        workflow.set_priority(
+            db_session, analyst, incident, "P9", "why", clock=clock, settings=SETTINGS
+        )
     assert set(caught.value.fields) == {"priority"}
     event = workflow.set_priority(
         db_session, analyst, incident, "p1", "ransomware", clock=clock, settings=SETTINGS
@@ -246,9 +250,9 @@ def test_a_priority_override_needs_a_reason_and_recomputes_the_sla(
 
 # ---------------------------------------------------------------- classification, markings
 def test_reclassification_is_checked_against_rsit(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
-    analyst = w.actor(w.analyst)
+    analyst = world.actor(world.analyst)
     with pytest.raises(ValidationFailed) as caught:
         workflow.reclassify(db_session, analyst, incident, "intrusions", "phishing", clock=clock)
     assert set(caught.value.fields) == {"type"}
@@ -261,30 +265,32 @@ def test_reclassification_is_checked_against_rsit(
 
 
 def test_markings_move_observables_and_keep_a_red_marking_analyst_in(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
     assert {o.tlp for o in incident.observables} == {"TLP:AMBER"}
     with pytest.raises(ValidationFailed):
         workflow.set_markings(
-            db_session, w.actor(w.analyst), incident, "TLP:PURPLE", "PAP:RED", clock=clock
+            db_session, world.actor(world.analyst), incident, "TLP:PURPLE", "PAP:RED", clock=clock
         )
-    workflow.set_markings(db_session, w.actor(w.analyst), incident, "red", "PAP:RED", clock=clock)
+    workflow.set_markings(
+        db_session, world.actor(world.analyst), incident, "red", "PAP:RED", clock=clock
+    )
     assert (incident.tlp, incident.pap) == ("TLP:RED", "PAP:RED")
     assert {o.tlp for o in incident.observables} == {"TLP:RED"}
-    assert [p.user_id for p in incident.participants] == [w.analyst.id]
+    assert [p.user_id for p in incident.participants] == [world.analyst.id]
 
 
 def test_participants_are_named_staff(
-    db_session: Session, clock: FrozenClock, w: World, incident: Incident
+    db_session: Session, clock: FrozenClock, world: World, incident: Incident
 ) -> None:
-    lead = w.actor(w.lead)
-    event = workflow.add_participant(db_session, lead, incident, w.analyst2, clock=clock)
-    assert event.data == {"added": "analyst2@cert.ma"}
+    lead = world.actor(world.lead)
+    event = workflow.add_participant(db_session, lead, incident, world.analyst2, clock=clock)
+    assert event.data == {"added": world.analyst2.email}
     with pytest.raises(ValidationFailed):
-        workflow.add_participant(db_session, lead, incident, w.analyst2, clock=clock)
+        workflow.add_participant(db_session, lead, incident, world.analyst2, clock=clock)
     with pytest.raises(ValidationFailed):
-        workflow.add_participant(db_session, lead, incident, w.reporter, clock=clock)
-    workflow.remove_participant(db_session, lead, incident, w.analyst2, clock=clock)
+        workflow.add_participant(db_session, lead, incident, world.reporter, clock=clock)
+    workflow.remove_participant(db_session, lead, incident, world.analyst2, clock=clock)
     assert incident.participants == []
     with pytest.raises(ValidationFailed):
-        workflow.remove_participant(db_session, lead, incident, w.analyst2, clock=clock)
+        workflow.remove_participant(db_session, lead, incident, world.analyst2, clock=clock)

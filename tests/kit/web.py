@@ -1,4 +1,5 @@
-"""Helpers for driving the HTML pages through Flask's test client, CSRF tokens included."""
+"""Driving the HTML pages through Flask's test client the way a browser does: CSRF tokens, signing
+in and out, the text of a response."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from urllib.parse import urlencode
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from core.identity.models import User
+from tests.kit.factories import PASSWORD
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -25,6 +29,13 @@ def login(
     url = "/login" if next_url is None else "/login?" + urlencode({"next": next_url})
     token = csrf_token(client.get(url).get_data(as_text=True))
     return client.post(url, data={"csrf_token": token, "email": email, "password": password})
+
+
+def sign_in(client: FlaskClient, user: User, password: str = PASSWORD) -> FlaskClient:
+    """``client`` signed in as ``user`` (who has ``password``, the factories' by default)."""
+    response = login(client, user.email, password)
+    assert response.status_code == 302, text(response)
+    return client
 
 
 def logout(client: FlaskClient) -> TestResponse:
