@@ -1,12 +1,16 @@
-"""Triage-queue latency: ``GET /queue`` pages (with their count) on 100,000 incidents.
+"""List and dashboard latency on 100,000 incidents: ``GET /queue`` pages (with their count),
+``GET /api/v1/incidents`` (the same filter language, as an analyst and as a reporter) and the
+dashboard.
 
 Builds a throw-away database as ``cert demo --incidents 100000`` does (the demo organisations
 and users, then :func:`incidents.demo.synthetic.generate_incidents`, the function that command
 calls), on a temporary SQLite file or in a temporary schema of the PostgreSQL database given.
-Then, through the real application's test client, signed in as a demo analyst, it requests
-several realistic filtered and sorted queue pages, each with its total, and prints the p50/p95
-server time of each next to the raw SQL time of the **same statements** (captured from the
-request and replayed on the same database in the same run). Target: p95 ≤ 150 ms.
+Then, through the real application's test client, signed in as a demo analyst (the API with
+bearer tokens of that analyst and of a ministry's reporter), it requests realistic filtered and
+sorted pages, each with its total, and the dashboard, and prints the p50/p95 server time of each
+next to the raw SQL time of the **same statements** (captured from the request and replayed on
+the same database in the same run). Targets: p95 ≤ 150 ms for every list and search, ≤ 100 ms
+for the dashboard.
 
     .venv/bin/python bench/queue.py
     .venv/bin/python bench/queue.py --database-url postgresql+psycopg://postgres@127.0.0.1/test
@@ -42,17 +46,21 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from cert.app import create_app  # noqa: E402
 from cert.cli.demo import seed_accounts  # noqa: E402
+from core.auth import services as accounts  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.db import make_engine, make_session_factory  # noqa: E402
 from core.identity.authz import Actor  # noqa: E402
+from core.identity.models import User  # noqa: E402
 from core.uow import transaction  # noqa: E402
 from incidents.demo.synthetic import generate_incidents  # noqa: E402
 from incidents.models import Incident, IncidentObservable  # noqa: E402
 from incidents.settings import from_config  # noqa: E402
 
-TARGET_MS = 150.0
+TARGET_MS = 150.0  # lists and searches
+DASHBOARD_TARGET_MS = 100.0
 ANALYST = "analyste@macert.gov.ma"
+REPORTER = "rssi@interieur.gov.ma"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _NEXT = re.compile(r'rel="next" href="([^"]+)"')
 
@@ -107,6 +115,23 @@ def populate(
     return creds[ANALYST], elapsed
 
 
+def api_tokens(url: str) -> dict[str, str]:
+    """Bearer headers of the analyst and of a ministry's reporter (new API tokens)."""
+    engine = make_engine(url)
+    headers = {}
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            for who, email in (("analyst", ANALYST), ("reporter", REPORTER)):
+                user = session.scalars(select(User).where(User.email == email)).one()
+                _token, secret = accounts.create_token(
+                    session, Actor.system("bench"), user, label="bench", clock=SystemClock()
+                )
+                headers[who] = f"Bearer {secret}"
+    finally:
+        engine.dispose()
+    return headers
+
+
 def samples(url: str) -> dict[str, str]:
     """Real values to search and filter on, taken from the generated data."""
     engine = make_engine(url)
@@ -130,6 +155,7 @@ def samples(url: str) -> dict[str, str]:
 class Result:
     name: str
     path: str
+    target: float
     app_ms: list[float]
     sql_ms: list[float]
     statements: int
@@ -165,24 +191,36 @@ def sign_in(client: FlaskClient, password: str) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    authorization: str | None = None  # a bearer token (the API); else the analyst's session
+    target: float = TARGET_MS
+
+
 def measure(
-    client: FlaskClient, engine: Engine, recorder: Recorder, name: str, path: str, repeat: int
+    client: FlaskClient, engine: Engine, recorder: Recorder, scenario: Scenario, repeat: int
 ) -> Result:
+    path = scenario.path
+    headers = {"Authorization": scenario.authorization} if scenario.authorization else {}
     for _ in range(3):  # warm caches (templates, statements, pages)
-        client.get(path)
+        client.get(path, headers=headers)
     with recorder.recording() as seen:
-        response = client.get(path)
+        response = client.get(path, headers=headers)
     body = response.get_data(as_text=True)
     assert response.status_code == 200, f"{path}: {response.status_code}\n{body[:800]}"
-    # every query of the request (session user, lists, page, count, observables) and the
-    # queue's planner setting (incidents.queue.query._custom_plans)
-    statements = [(q, p) for q, p in seen if q.lstrip()[:6].upper() in ("SELECT", "SET LO")]
+    # every query of the request (session user or token, lists, page, count, observables) and
+    # the lists' planner setting (incidents.queue.query._custom_plans)
+    statements = [
+        (q, p) for q, p in seen if q.lstrip()[:6].upper() in ("SELECT", "SET LO", "WITH R")
+    ]
     app_ms, sql_ms = [], []
     with engine.connect() as conn:  # the replay's own connection, same driver settings
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         for _ in range(repeat):  # interleaved: a load spike hits both series alike
             started = time.perf_counter()
-            client.get(path)
+            client.get(path, headers=headers)
             app_ms.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             for statement, params in statements:
@@ -192,8 +230,13 @@ def measure(
             sql_ms.append((time.perf_counter() - started) * 1000)
         cursor.close()
         conn.rollback()
-    rows = len(re.findall(r'name="incident" value=', body))
-    return Result(name, path, app_ms, sql_ms, len(statements), rows)
+    if response.is_json:
+        rows = len(response.get_json()["items"])
+    elif "<svg" in body:  # the dashboard: its charts
+        rows = body.count("<svg")
+    else:
+        rows = len(re.findall(r'name="incident" value=', body))
+    return Result(scenario.name, path, scenario.target, app_ms, sql_ms, len(statements), rows)
 
 
 def next_page(client: FlaskClient, path: str) -> str:
@@ -202,21 +245,44 @@ def next_page(client: FlaskClient, path: str) -> str:
     return html.unescape(found.group(1))
 
 
-def scenarios(client: FlaskClient, s: dict[str, str]) -> list[tuple[str, str]]:
+def next_api_page(client: FlaskClient, path: str, authorization: str) -> str:
+    response = client.get(path, headers={"Authorization": authorization})
+    following = response.get_json()["next"]
+    assert following, f"{path}: no next page"
+    return str(following)
+
+
+def scenarios(client: FlaskClient, s: dict[str, str], tokens: dict[str, str]) -> list[Scenario]:
     urgent = "/queue?status=open&priority=P1&priority=P2&sort=sla"
+    api, analyst, reporter = "/api/v1/incidents", tokens["analyst"], tokens["reporter"]
+    api_urgent = f"{api}?status=open&priority=P1,P2&sort=sla"
     return [
-        ("open, newest first (default page)", "/queue?status=open"),
-        ("open P1+P2 by SLA due", urgent),
-        ("open P1+P2 by SLA due, page 2", next_page(client, urgent)),
-        ("all statuses, newest first, page 2", next_page(client, "/queue?sort=-received")),
-        (f"q = observable {s['ip']}", f"/queue?q={s['ip']}"),
-        ("q = word 'rançongiciel'", "/queue?q=ran%C3%A7ongiciel"),
-        ("q = two words, open only", "/queue?q=force+brute&status=open"),
-        (f"q = reference {s['reference']}", f"/queue?q={s['reference']}"),
-        ("organisation + status", f"/queue?organisation={s['org']}&status=in_progress"),
-        ("assignee = me, open", "/queue?assignee=me&status=open"),
-        ("SLA breached by due date", "/queue?sla=breached&sort=sla"),
-        ("TLP:RED by priority", "/queue?tlp=red&sort=priority"),
+        Scenario("open, newest first (default page)", "/queue?status=open"),
+        Scenario("open P1+P2 by SLA due", urgent),
+        Scenario("open P1+P2 by SLA due, page 2", next_page(client, urgent)),
+        Scenario("all statuses, newest first, page 2", next_page(client, "/queue?sort=-received")),
+        Scenario(f"q = observable {s['ip']}", f"/queue?q={s['ip']}"),
+        Scenario("q = word 'rançongiciel'", "/queue?q=ran%C3%A7ongiciel"),
+        Scenario("q = two words, open only", "/queue?q=force+brute&status=open"),
+        Scenario(f"q = reference {s['reference']}", f"/queue?q={s['reference']}"),
+        Scenario("organisation + status", f"/queue?organisation={s['org']}&status=in_progress"),
+        Scenario("assignee = me, open", "/queue?assignee=me&status=open"),
+        Scenario("SLA breached by due date", "/queue?sla=breached&sort=sla"),
+        Scenario("TLP:RED by priority", "/queue?tlp=red&sort=priority"),
+        Scenario("API: default list (newest first)", api, analyst),
+        Scenario("API: open P1+P2 by SLA due", api_urgent, analyst),
+        Scenario("API: … its page 2 (cursor)", next_api_page(client, api_urgent, analyst), analyst),
+        Scenario("API: q = word 'rançongiciel'", f"{api}?q=ran%C3%A7ongiciel", analyst),
+        Scenario(f"API: q = observable {s['ip']}", f"{api}?q={s['ip']}", analyst),
+        Scenario(
+            "API: organisation + status, offset 100",
+            f"{api}?organisation={s['org']}&status=closed&offset=100",
+            analyst,
+        ),
+        Scenario("API: a reporter's list", api, reporter),
+        Scenario("API: a reporter's q = word", f"{api}?q=ran%C3%A7ongiciel", reporter),
+        Scenario("dashboard, last 30 days (default)", "/dashboard", target=DASHBOARD_TARGET_MS),
+        Scenario("dashboard, last 365 days", "/dashboard?period=365", target=DASHBOARD_TARGET_MS),
     ]
 
 
@@ -240,10 +306,11 @@ def run(args: argparse.Namespace) -> int:
         event.listen(Engine, "before_cursor_execute", recorder)
         client = app.test_client()
         sign_in(client, password)
+        tokens = api_tokens(url)
         engine = make_engine(url)
         results = [
-            measure(client, engine, recorder, name, path, args.repeat)
-            for name, path in scenarios(client, samples(url))
+            measure(client, engine, recorder, scenario, args.repeat)
+            for scenario in scenarios(client, samples(url), tokens)
         ]
         engine.dispose()
         return report(backend, args, results)
@@ -253,18 +320,21 @@ def report(backend: str, args: argparse.Namespace, results: list[Result]) -> int
     print(f"{args.repeat} requests each; server time through the test client vs raw SQL replay")
     print(f"{'page (with its count)':44} {'rows':>4} {'app p50':>8} {'app p95':>8}"
           f" {'SQL p50':>8} {'SQL p95':>8}  queries")  # fmt: skip
-    worst = 0.0
+    above = []
     for r in results:
         p95 = percentile(r.app_ms, 0.95)
-        worst = max(worst, p95)
+        if p95 > r.target:
+            above.append(r.name)
         print(
             f"{r.name[:44]:44} {r.rows:>4} {statistics.median(r.app_ms):>6.1f}ms {p95:>6.1f}ms"
             f" {statistics.median(r.sql_ms):>6.1f}ms {percentile(r.sql_ms, 0.95):>6.1f}ms"
-            f"  {r.statements}"
+            f"  {r.statements}{'  ABOVE TARGET' if p95 > r.target else ''}"
         )
-    verdict = "OK" if worst <= TARGET_MS else "ABOVE TARGET"
-    print(f"worst p95 {worst:.1f} ms (target ≤ {TARGET_MS:.0f} ms): {verdict}")
-    return 1 if args.strict and worst > TARGET_MS else 0
+    for target, label in ((TARGET_MS, "lists and searches"), (DASHBOARD_TARGET_MS, "dashboard")):
+        mine = [percentile(r.app_ms, 0.95) for r in results if r.target == target]
+        verdict = "OK" if max(mine) <= target else "ABOVE TARGET"
+        print(f"{label}: worst p95 {max(mine):.1f} ms (target ≤ {target:.0f} ms): {verdict}")
+    return 1 if args.strict and above else 0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -275,7 +345,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--database-url", help="postgresql+psycopg:// URL (a temporary schema is used)"
     )
-    parser.add_argument("--strict", action="store_true", help="exit 1 above the target")
+    parser.add_argument("--strict", action="store_true", help="exit 1 above a target")
     parser.add_argument(
         "--stale-statistics",
         action="store_true",

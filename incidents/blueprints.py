@@ -5,8 +5,8 @@ them (and never each other):
   page and the organisation's list (:mod:`incidents.reporter.web`); templates in
   ``incidents/templates``.
 * ``incidents_api``: the REST routes nested under ``/api/v1`` — intake
-  (:mod:`incidents.intake.api`), then the workspace (:mod:`incidents.workspace.api`,
-  :mod:`incidents.workspace.api_tasks`).
+  (:mod:`incidents.intake.api`), the list (:mod:`incidents.queue.api`), then the workspace
+  (:mod:`incidents.workspace.api`, :mod:`incidents.workspace.api_tasks`).
 
 :mod:`incidents.routes` imports every route module and lists the blueprints for the app.
 """

@@ -77,17 +77,21 @@ class ReferenceCounter(Base):
     last: Mapped[int]
 
 
+# PostgreSQL-specific: INCLUDE (id) in the visibility indexes (SQLite's hold the rowid anyway)
+_ID: dict[str, Any] = {"postgresql_include": ["id"]}
+
+
 class Incident(Base):
     __tablename__ = "incidents"
     __table_args__ = (
         Index("ix_incidents_org_received", "organisation_id", "received_at"),
         # queue (migration 0004): each filter column leads, then the sort, then the columns
-        # incidents.access.visible() reads (tlp, assignee_id), so that a page's count is an
-        # index-only scan
-        Index("ix_incidents_status_priority", "status", "priority", "tlp", "assignee_id"),
+        # incidents.access.visible() reads (tlp, assignee_id, and on PostgreSQL the id its
+        # participant check reads, migration 0015), so that a page's count is an index-only scan
+        Index("ix_incidents_status_priority", "status", "priority", "tlp", "assignee_id", **_ID),
         Index("ix_incidents_received_at", "received_at"),
-        Index("ix_incidents_assignee", "assignee_id", "status", "received_at", "tlp"),
-        Index("ix_incidents_status_received", "status", "received_at", "tlp", "assignee_id"),
+        Index("ix_incidents_assignee", "assignee_id", "status", "received_at", "tlp", **_ID),
+        Index("ix_incidents_status_received", "status", "received_at", "tlp", "assignee_id", **_ID),
         Index(
             "ix_incidents_status_sla",
             "status",
@@ -96,10 +100,15 @@ class Incident(Base):
             "acknowledged_at",
             "tlp",
             "assignee_id",
+            **_ID,
         ),
-        Index("ix_incidents_priority_received", "priority", "received_at", "tlp", "assignee_id"),
-        Index("ix_incidents_category_received", "category", "received_at", "tlp", "assignee_id"),
-        Index("ix_incidents_tlp_received", "tlp", "received_at", "assignee_id"),
+        Index(
+            "ix_incidents_priority_received", "priority", "received_at", "tlp", "assignee_id", **_ID
+        ),
+        Index(
+            "ix_incidents_category_received", "category", "received_at", "tlp", "assignee_id", **_ID
+        ),
+        Index("ix_incidents_tlp_received", "tlp", "received_at", "assignee_id", **_ID),
         Index(
             "ix_incidents_org_source_ref",
             "organisation_id",

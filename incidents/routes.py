@@ -1,7 +1,8 @@
 """Every route of the incidents slice, for its manifest (:data:`incidents.slice.SLICE`).
 
 Importing the route modules registers their routes on the blueprints of
-:mod:`incidents.blueprints`; the order is that of the API document (intake, then the workspace).
+:mod:`incidents.blueprints`; the order is that of the API document (intake and the list, then the
+workspace).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from incidents import blueprints
 from incidents.intake import api as intake_api  # noqa: F401  (registers its routes)
 from incidents.intake import web as intake_web  # noqa: F401
 from incidents.notifications import web as notifications_web
+from incidents.queue import api as queue_api  # noqa: F401
 from incidents.queue import web as queue_web
 from incidents.reporter import web as reporter_web  # noqa: F401
 from incidents.reporting import web as reporting_web

@@ -6,7 +6,9 @@
   ``/api`` (``core.web`` renders it).
 * :func:`parse_json` validates a request body with a pydantic model (400 malformed, 415 wrong
   Content-Type, 422 naming every invalid field), :func:`parse_query` the query string;
-  :func:`paginate` answers ``{"items", "total", "next"}`` with ``limit`` ≤ 100.
+  :func:`paginate` answers ``{"items", "total", "next"}`` with ``limit`` ≤ 100 (lists paginated
+  by keyset cursors answer it themselves, with ``previous`` and ``total_capped``:
+  ``Reply(keyset=True)``).
 * Views declare their contract with :func:`core.api.openapi.operation`; the OpenAPI 3.1 document
   (``/api/v1/openapi.json``) and its rendered reference (``/api/v1/docs``) are built from those
   declarations and their pydantic models. Operations declared ``public`` need no token; a
@@ -53,7 +55,8 @@ VERSION = "1"
 DESCRIPTION = (
     "Incident reporting and follow-up for the national CERT. Authenticate with an API token "
     "(`Authorization: Bearer <token>`); every error is a JSON envelope "
-    '`{"error": {"code", "message", "fields"}}`; lists are paginated with `limit` and `offset`.'
+    '`{"error": {"code", "message", "fields"}}`; lists are paginated with `limit` and `offset` '
+    "(the incident list by keyset cursors as well): follow `next` until it is null."
 )
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -198,14 +201,17 @@ def _int_arg(name: str, default: int, low: int, high: int, errors: dict[str, str
         return default
 
 
-def page_params() -> tuple[int, int]:
+def page_params(errors: dict[str, str] | None = None) -> tuple[int, int]:
     """``limit`` (1–100, default 50) and ``offset`` (0 to ``core.inputs.MAX_OFFSET``) from the
-    query string, or 422 naming the parameter."""
-    errors: dict[str, str] = {}
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, errors)
-    offset = _int_arg("offset", 0, 0, inputs.MAX_OFFSET, errors)
-    if errors:
-        raise ValidationFailed("invalid pagination", fields=errors)
+    query string, or 422 naming the parameter; given ``errors``, the problems are added to it
+    instead (a view that checks other parameters too names them all at once)."""
+    found: dict[str, str] = {}
+    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, found)
+    offset = _int_arg("offset", 0, 0, inputs.MAX_OFFSET, found)
+    if errors is not None:
+        errors.update(found)
+    elif found:
+        raise ValidationFailed("invalid pagination", fields=found)
     return limit, offset
 
 

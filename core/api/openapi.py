@@ -65,6 +65,9 @@ class Reply:
     description: str
     model: type[BaseModel] | None = None
     paginated: bool = False  # {"items": [model], "total": n, "next": url | null}
+    # paginated by keyset cursors too: the page also has "previous", and "total_capped" (counts
+    # stop at a cap)
+    keyset: bool = False
     media: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)  # name → description
 
@@ -124,16 +127,40 @@ def spec_of(view: object) -> Operation | None:
 
 
 @cache
-def page_model(model: type[BaseModel]) -> type[BaseModel]:
-    """``<Model>Page``: the pagination envelope around ``model``."""
+def page_model(model: type[BaseModel], keyset: bool = False) -> type[BaseModel]:
+    """``<Model>Page``: the pagination envelope around ``model`` (``keyset``: with the URL of
+    the page before, and whether the total stopped at the list's cap)."""
+    fields: dict[str, Any] = {
+        "items": (list[model], ...),  # type: ignore[valid-type]
+        "total": (int, Field(description="Items matching the filters, over all pages")),
+        "next": (str | None, Field(description="URL of the next page, null on the last one")),
+    }
+    if keyset:
+        fields["total"] = (
+            int,
+            Field(description="Items matching the filters, over all pages, counted up to a cap"),
+        )
+        fields["total_capped"] = (
+            bool,
+            Field(description="More items match than the list counts: `total` is its cap"),
+        )
+        fields["previous"] = (
+            str | None,
+            Field(description="URL of the page before, null on the first one"),
+        )
     page: type[BaseModel] = create_model(
         f"{model.__name__}Page",
         __doc__=f"One page of {model.__name__}; follow `next` until it is null.",
-        items=(list[model], ...),  # type: ignore[valid-type]
-        total=(int, Field(description="Items matching the filters, over all pages")),
-        next=(str | None, Field(description="URL of the next page, null on the last one")),
+        **fields,
     )
     return page
+
+
+def reply_model(reply: Reply) -> type[BaseModel] | None:
+    """The model of a reply's body: its model, or the page around it."""
+    if reply.model is None or not reply.paginated:
+        return reply.model
+    return page_model(reply.model, reply.keyset)
 
 
 # ---------------------------------------------------------------- routes
@@ -210,8 +237,7 @@ def _models(found: list[Route]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
             if model is not None:
                 wanted[model] = "validation"
         for reply in route.spec.replies.values():
-            if reply.model is not None:
-                model = page_model(reply.model) if reply.paginated else reply.model
+            if (model := reply_model(reply)) is not None:
                 wanted[model] = "serialization"
     return list(wanted.items())
 
@@ -330,8 +356,7 @@ def _upload(field_name: str) -> dict[str, Any]:
 
 def _reply(reply: Reply, refs: Mapping[type[BaseModel], Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"description": reply.description}
-    if reply.model is not None:
-        model = page_model(reply.model) if reply.paginated else reply.model
+    if (model := reply_model(reply)) is not None:
         result["content"] = {reply.media: {"schema": dict(refs[model])}}
     elif reply.media != "application/json":
         result["content"] = {reply.media: {"schema": {"type": "string"}}}

@@ -1,4 +1,6 @@
-"""REST adapter of incident intake, nested under ``/api/v1`` (blueprint ``incidents_api``).
+"""REST adapter of incident intake, nested under ``/api/v1`` (blueprint ``incidents_api``): report,
+read one incident, attach a file. The list, ``GET /api/v1/incidents``, is the queue's
+(:mod:`incidents.queue.api`), with its filter language.
 
 Each view parses (pydantic), makes one service call, commits once and answers JSON; errors use
 the API kit's envelope. The contracts declared with :func:`operation` feed the OpenAPI document.
@@ -13,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import UnsupportedMediaType
 
-from core.api import paginate, parse_json, parse_query
+from core.api import parse_json
 from core.api.openapi import Header, Reply, operation
 from core.errors import ValidationFailed
 from core.web import context, get_session, unit_of_work
@@ -23,10 +25,8 @@ from incidents.blueprints import api as bp
 from incidents.intake.attachments import add_attachment
 from incidents.intake.checks import rule_errors
 from incidents.intake.idempotency import MAX_KEY_LENGTH, check_key, submit_once
-from incidents.intake.queries import incident_list
 from incidents.intake.schemas import (
     AttachmentOut,
-    IncidentFilters,
     IncidentOut,
     IncidentSubmission,
     MergedInto,
@@ -160,25 +160,6 @@ def create() -> ResponseReturnValue:
     if not result.created:
         return body, 200
     return body, 201, {"Location": url_for(".detail", reference=result.incident.reference)}
-
-
-@bp.get("/incidents")
-@operation(
-    summary="List incidents",
-    description="Newest first. Reporters see only their organisation's incidents.",
-    tag=TAG,
-    query=IncidentFilters,
-    replies={200: Reply("One page of incidents", IncidentOut, paginated=True)},
-    errors=(422,),
-)
-def index() -> ResponseReturnValue:
-    filters = parse_query(IncidentFilters, paginated=True)
-    references = References(get_session(), current_actor())
-    return paginate(
-        incident_list(current_actor(), filters),
-        IncidentOut,
-        render=lambda incident: incident_out(incident, references),
-    )
 
 
 @bp.get("/incidents/<reference>")

@@ -27,8 +27,8 @@ from pydantic_core import CoreSchema
 
 from core import inputs
 from core.markings import DEFAULT_PAP, DEFAULT_TLP, Pap, Tlp, parse_pap, parse_tlp
-from incidents.models import IncidentStatus, ReporterState
-from incidents.rules.priority import Level, Priority
+from incidents.models import ReporterState
+from incidents.rules.priority import Level
 from incidents.rules.taxonomy import rsit_classes
 
 
@@ -229,71 +229,3 @@ class AttachmentOut(BaseModel):
     sha256: str
     size: int = Field(description="Bytes")
     content_type: str = Field(description="Sniffed from the bytes, not taken from the client")
-
-
-class IncidentFilters(BaseModel):
-    """Query parameters of ``GET /api/v1/incidents``: all optional, combined with AND."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    status: IncidentStatus | None = None
-    category: RsitClassId | None = Field(default=None, description="RSIT class id")
-    type: RsitTypeId | None = Field(default=None, description="RSIT type id")
-    priority: Priority | None = None
-    tlp: TlpLabel | None = Field(default=None, description="TLP 2.0 label, e.g. TLP:AMBER")
-    organisation: str | None = Field(
-        default=None,
-        max_length=64,
-        pattern=r"^[a-z0-9][a-z0-9-]*$",
-        description="Organisation slug (CERT staff; reporters only ever see their own)",
-    )
-    received_after: AwareDateTime | None = Field(
-        default=None, description="Inclusive; with an offset, from 1970 to 2200"
-    )
-    received_before: AwareDateTime | None = Field(
-        default=None,
-        description="Exclusive; with an offset, from 1970 to 2200; must be later than "
-        "received_after (else 422)",
-    )
-    q: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=200,
-        description="Start of a reference, or part of the title",
-    )
-
-    @field_validator("category")
-    @classmethod
-    def _known_class(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.lower()
-        if value not in rsit_classes():
-            raise ValueError(
-                f"unknown RSIT class {value!r}; valid classes: {', '.join(rsit_classes())}"
-            )
-        return value
-
-    @field_validator("type")
-    @classmethod
-    def _known_type(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.lower()
-        known = [t.id for c in rsit_classes().values() for t in c.types]
-        if value not in known:
-            raise ValueError(f"unknown RSIT type {value!r}; valid types: {', '.join(known)}")
-        return value
-
-    @field_validator("tlp")
-    @classmethod
-    def _tlp(cls, value: str | None) -> str | None:
-        return parse_tlp(value).value if value is not None else None
-
-    @field_validator("received_before")
-    @classmethod
-    def _after_before(cls, value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
-        after = info.data.get("received_after")
-        if value is not None and after is not None and value <= after:
-            raise ValueError("must be later than received_after")
-        return value

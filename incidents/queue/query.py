@@ -1,9 +1,15 @@
-"""The analysts' triage queue: filtered, sorted, keyset-paginated incidents (read side, Flask-free).
+"""Incident lists: filtered, sorted, keyset-paginated incidents (read side, Flask-free).
 
-Only CERT staff use it; what each of them sees comes from :func:`incidents.access.visible`.
-A page is one query (organisation joined, assignee joined) plus one ``IN`` query for the
-observables of its rows; the total is one ``COUNT`` over the same filter, capped at
-:data:`COUNT_CAP` (shown as "10,000+") so that a broad filter never counts the whole table.
+One read model behind every list of incidents: the analysts' queue (:func:`queue_page`, CERT staff
+only), its CSV export (:func:`queue_rows`) and ``GET /api/v1/incidents`` (:func:`incident_page`,
+:func:`offset_page`, any signed-in user), all reading a :class:`QueueFilter`. What each caller
+sees comes from :func:`incidents.access.visible`; the filters only ever narrow it. Reporters may
+not filter on the assignee (CERT-internal), and their ``q`` reaches only the observables their own
+organisation reported (:func:`incidents.queue.search.matches`).
+A page is one narrow query for the ids of its rows, in order, then one for those rows
+(organisation joined, assignee joined) and one ``IN`` query for their observables; the total is
+one ``COUNT`` over the same filter, capped at :data:`COUNT_CAP` (the page shows "more than
+10,000", the API says ``total_capped``) so that a broad filter never counts the whole table.
 
 Indexes serving it (migration 0004): one per filter column, leading with it, then the sort
 column, then ``tlp`` and ``assignee_id`` — what :func:`incidents.access.visible` reads — so that
@@ -26,6 +32,7 @@ from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from core.clock import Clock
+from core.errors import PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, require
 from core.identity.models import Organisation, Role, User
 from incidents.access import visible
@@ -35,7 +42,16 @@ from incidents.queue.filter import QueueFilter
 from incidents.queue.keyset import Cursor, beyond, sort_column, sort_value
 from incidents.rules.sla import sla_clause
 
-__all__ = ["COUNT_CAP", "QueueFilter", "QueuePage", "queue_page", "queue_rows"]
+__all__ = [
+    "COUNT_CAP",
+    "OffsetPage",
+    "QueueFilter",
+    "QueuePage",
+    "incident_page",
+    "offset_page",
+    "queue_page",
+    "queue_rows",
+]
 
 COUNT_CAP = 10_000
 MAX_LIMIT = 200
@@ -60,8 +76,23 @@ def queue_page(
     limit: int = 50,
     tz: dt.tzinfo = dt.UTC,
 ) -> QueuePage:
-    """One page of the queue and the filter's total. ``tz``: the zone of the date filters."""
+    """One page of the analysts' queue and the filter's total, at most :data:`COUNT_CAP`.
+    ``tz``: the zone of the date filters."""
     require(actor, Role.ANALYST, "the incident queue")
+    return incident_page(session, actor, f, clock=clock, limit=limit, tz=tz)
+
+
+def incident_page(
+    session: Session,
+    actor: Actor,
+    f: QueueFilter,
+    *,
+    clock: Clock,
+    limit: int = 50,
+    tz: dt.tzinfo = dt.UTC,
+) -> QueuePage:
+    """One keyset page of the incidents ``actor`` may see matching ``f``, and their total (at
+    most :data:`COUNT_CAP`)."""
     _custom_plans(session)
     limit = max(1, min(limit, MAX_LIMIT))
     where = conditions(session, actor, f, now=clock.now(), tz=tz)
@@ -82,6 +113,42 @@ def queue_page(
         more=total > COUNT_CAP,
         next=_cursor_of(f, rows[-1]) if rows and has_next else None,
         previous=_cursor_of(f, rows[0]) if rows and has_previous else None,
+    )
+
+
+@dataclass(frozen=True)
+class OffsetPage:
+    items: list[Incident]
+    total: int  # at most COUNT_CAP (then ``capped`` is true)
+    capped: bool
+    more: bool  # rows follow this page
+
+
+def offset_page(
+    session: Session,
+    actor: Actor,
+    f: QueueFilter,
+    *,
+    clock: Clock,
+    limit: int,
+    offset: int,
+    tz: dt.tzinfo = dt.UTC,
+) -> OffsetPage:
+    """Rows ``offset`` to ``offset + limit`` in the filter's order (the API's ``offset``, kept for
+    the clients that page by number; a cursor costs the same at any depth, an offset does not)."""
+    _custom_plans(session)
+    if f.after or f.before:
+        raise ValidationFailed(
+            "invalid pagination", fields={"offset": "give offset or a cursor, not both"}
+        )
+    where = conditions(session, actor, f, now=clock.now(), tz=tz)
+    total = _count(session, where)
+    rows = _fetch(session, f, where, None, forward=True, limit=limit + 1, offset=offset)
+    return OffsetPage(
+        items=rows[:limit],
+        total=min(total, COUNT_CAP),
+        capped=total > COUNT_CAP,
+        more=len(rows) > limit,
     )
 
 
@@ -118,11 +185,18 @@ def _custom_plans(session: Session) -> None:
 def conditions(
     session: Session, actor: Actor, f: QueueFilter, *, now: dt.datetime, tz: dt.tzinfo
 ) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of ``f`` for ``actor`` (visibility first)."""
+    """The WHERE clauses of ``f`` for ``actor`` (visibility first). ``PermissionDenied``
+    naming ``assignee`` when a reporter filters on it: who handles an incident is CERT-internal."""
+    staff = actor.is_cert_staff
+    if f.assignee is not None and not staff:
+        raise PermissionDenied(
+            "the assignee filter is for CERT staff", fields={"assignee": "CERT staff only"}
+        )
     where: list[ColumnElement[bool]] = [visible(actor)]
     for column, values in (
         (Incident.status, f.statuses()),
         (Incident.category, f.category),
+        (Incident.type, f.type),
         (Incident.priority, f.priority),
         (Incident.tlp, f.tlp),
     ):
@@ -136,12 +210,25 @@ def conditions(
         where.append(_assignee(actor, f.assignee))
     if f.sla is not None:
         where.append(sla_clause(f.sla, now, dt.timedelta(hours=f.due_within)))
+    where += _received(f, tz)
+    if f.q:
+        dialect = session.get_bind().dialect.name
+        where.append(search.matches(f.q, dialect, reported_only=not staff))
+    return where
+
+
+def _received(f: QueueFilter, tz: dt.tzinfo) -> list[ColumnElement[bool]]:
+    """Bounds on ``received_at``: local days (``received_from``/``_to``, inclusive) and instants
+    (``received_after`` inclusive, ``received_before`` exclusive)."""
+    where = []
     if f.received_from is not None:
         where.append(Incident.received_at >= _midnight(f.received_from, tz))
     if f.received_to is not None:
         where.append(Incident.received_at < _midnight(f.received_to + dt.timedelta(days=1), tz))
-    if f.q:
-        where.append(search.matches(f.q, session.get_bind().dialect.name))
+    if f.received_after is not None:
+        where.append(Incident.received_at >= f.received_after)
+    if f.received_before is not None:
+        where.append(Incident.received_at < f.received_before)
     return where
 
 
@@ -165,6 +252,7 @@ def _midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
 
 
 def _count(session: Session, where: list[ColumnElement[bool]]) -> int:
+    """The number of matching incidents, counting no further than ``COUNT_CAP + 1``."""
     capped = select(Incident.id).where(*where).limit(COUNT_CAP + 1).subquery()
     return session.scalar(select(func.count()).select_from(capped)) or 0
 
@@ -177,10 +265,25 @@ def _fetch(
     *,
     forward: bool,
     limit: int,
+    offset: int = 0,
 ) -> list[Incident]:
+    """The page's incidents, in two statements: the ids in the filter's order (narrow rows, so
+    that sorting thousands of search matches reads no description), then those incidents with
+    their organisation and assignee (and, in one more ``IN`` query, their observables)."""
     column = sort_column(f.sort_key)
     descending = f.descending == forward
     order: list[Any] = [column.desc(), Incident.id.desc()] if descending else [column, Incident.id]
+    ids_query = select(Incident.id).where(*where)
+    if f.sort_key == "organisation":
+        ids_query = ids_query.join(Incident.organisation)
+    if cursor is not None:
+        ids_query = ids_query.where(beyond(cursor, forward=forward))
+    ids_query = ids_query.order_by(*order).limit(limit)
+    if offset:
+        ids_query = ids_query.offset(offset)
+    ids = list(session.scalars(ids_query))
+    if not ids:
+        return []
     query = (
         select(Incident)
         .join(Incident.organisation)
@@ -189,11 +292,10 @@ def _fetch(
             joinedload(Incident.assignee),
             selectinload(Incident.observables),
         )
-        .where(*where)
+        .where(Incident.id.in_(ids))
     )
-    if cursor is not None:
-        query = query.where(beyond(cursor, forward=forward))
-    return list(session.scalars(query.order_by(*order).limit(limit)).unique())
+    found = {incident.id: incident for incident in session.scalars(query).unique()}
+    return [found[incident_id] for incident_id in ids]
 
 
 def _cursor_of(f: QueueFilter, incident: Incident) -> str:

@@ -13,7 +13,10 @@ The index is built by migration 0004 and kept in sync by the database itself:
 A query is split into terms (at most :data:`MAX_TERMS`); an incident matches when **every** term
 matches it somewhere: a word (or word prefix) of its reference, title or description, a
 substring of one of its observables' values (terms of 3 characters or more), or the start of its
-reference (``MACERT-2026-0004``). Terms are passed as bound parameters, quoted for each engine's
+reference (``MACERT-2026-0004``). For a reporter (``reported_only``) an observable leads to the
+incident whose report it came from (its origin, see :mod:`incidents.origins`), never to the
+incident a merge moved it to: a reporter finds no incident through another organisation's
+indicators. Terms are passed as bound parameters, quoted for each engine's
 query syntax, so no user text ever becomes query syntax. Accents: SQLite folds them
 (``securite`` finds ``sécurité``), PostgreSQL's ``simple`` configuration does not (no
 ``unaccent`` extension is assumed).
@@ -63,21 +66,22 @@ def terms_of(q: str) -> list[str]:
     return list(dict.fromkeys(t[:MAX_TERM] for t in q.split()))[:MAX_TERMS]
 
 
-def matches(q: str, dialect: str) -> ColumnElement[bool]:
-    """A WHERE clause on :class:`Incident`: every term of ``q`` matches the incident."""
+def matches(q: str, dialect: str, *, reported_only: bool = False) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`Incident`: every term of ``q`` matches the incident.
+    ``reported_only`` (reporters): observables count for the incident they were reported with."""
     terms = terms_of(q)
     if not terms:
         return false()
-    return and_(*(_term(term, dialect) for term in terms))
+    return and_(*(_term(term, dialect, reported_only) for term in terms))
 
 
-def _term(term: str, dialect: str) -> ColumnElement[bool]:
+def _term(term: str, dialect: str, reported_only: bool) -> ColumnElement[bool]:
     """One term, as an ``OR`` of conditions each served by an index of ``incidents``: the
     engines combine them (SQLite "MULTI-INDEX OR", PostgreSQL ``BitmapOr``) and read only the
     matching rows."""
     options = [_document(term, dialect)]
     if len(term) >= TRIGRAM:
-        options.append(_observables(term, dialect))
+        options.append(_observables(term, dialect, reported_only))
     if _REFERENCE.match(term):
         start = term.upper()
         # a range on the unique index: LIKE 'X%' is not index-served on either engine here
@@ -101,23 +105,25 @@ def _document(term: str, dialect: str) -> ColumnElement[bool]:
     return Incident.id.in_(rowids)
 
 
-def _observables(term: str, dialect: str) -> ColumnElement[bool]:
-    """Incidents with an observable whose value contains ``term`` (trigram-served)."""
+def _observables(term: str, dialect: str, reported_only: bool) -> ColumnElement[bool]:
+    """Incidents with an observable whose value contains ``term`` (trigram-served); with
+    ``reported_only``, the incidents those observables were reported with."""
+    holder: ColumnElement[int] = IncidentObservable.incident_id.expression
+    if reported_only:
+        holder = func.coalesce(IncidentObservable.origin_incident_id, holder)
     if dialect == "postgresql":
         # dialect-specific: ``id = ANY(ARRAY(…))`` is a primary-key index condition, so it joins
         # the tsvector condition in one BitmapOr (``id IN (…)`` would be a join instead)
         # the trigram index is on lower(value), not value: an index on the bare column would be
         # chosen for the intake's equality look-ups too, and is far slower than the b-tree there
         pattern = f"%{_like_escape(term.lower())}%"
-        ids = select(IncidentObservable.incident_id).where(
-            func.lower(IncidentObservable.value).like(pattern, escape="\\")
-        )
+        ids = select(holder).where(func.lower(IncidentObservable.value).like(pattern, escape="\\"))
         return Incident.id == func.any(func.array(ids.scalar_subquery()))
     phrase = '"' + term.replace('"', '""') + '"'
     rowids = select(_fts_observables.c.rowid).where(
         literal_column("fts_incident_observables").op("MATCH")(phrase)
     )
-    ids = select(IncidentObservable.incident_id).where(IncidentObservable.id.in_(rowids))
+    ids = select(holder).where(IncidentObservable.id.in_(rowids))
     return Incident.id.in_(ids)
 
 

@@ -228,6 +228,7 @@ def _helpers() -> dict[str, Any]:
         "csv_url": _csv_url,
         "saved_url": _saved_url,
         "rsit_names": {c: names[0] for c, names in labels.RSIT_CLASSES.items()},
+        "rsit_type_groups": labels.classification_groups(include_test=True),
         "row_labels": _row_labels,
         "short_time": _short_time,
     }

@@ -236,9 +236,14 @@ class Formats:
 
     def __init__(self, locale: str) -> None:
         self.locale = locale
+        self._numbers: dict[float, str] = {}  # a page shows the same few counts many times
 
     def number(self, value: float) -> str:
-        return format_decimal(value, format="#,##0.#", locale=self.locale)
+        text = self._numbers.get(value)
+        if text is None:
+            text = format_decimal(value, format="#,##0.#", locale=self.locale)
+            self._numbers[value] = text
+        return text
 
     def percent(self, ratio: float | None) -> str:
         return "—" if ratio is None else format_percent(ratio, locale=self.locale)

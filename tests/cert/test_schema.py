@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cert import schema
 from core.audit import AuditEntry
+from core.db import Base
 from tests.dbs import TestDatabase
 
 
@@ -54,3 +55,23 @@ def test_audit_log_refuses_update_and_delete(fresh_database: TestDatabase) -> No
             conn.execute(text(statement))
     with fresh_database.engine.connect() as conn:
         assert conn.execute(text("SELECT action FROM audit_log")).scalar_one() == "x.y"
+
+
+def test_postgresql_index_includes_match_the_models(fresh_database: TestDatabase) -> None:
+    """``alembic check`` does not compare ``INCLUDE`` columns: the migrations must still create
+    the ones the models declare (``postgresql_include``), or counts stop being index-only."""
+    if fresh_database.engine.dialect.name != "postgresql":
+        pytest.skip("INCLUDE is PostgreSQL's")
+    declared = {
+        index.name: list(index.dialect_options["postgresql"]["include"] or [])
+        for table in Base.metadata.tables.values()
+        for index in table.indexes
+    }
+    inspector = inspect(fresh_database.engine)
+    found = {
+        index["name"]: list(index.get("dialect_options", {}).get("postgresql_include") or [])
+        for table in Base.metadata.tables
+        for index in inspector.get_indexes(table)
+    }
+    assert declared["ix_incidents_status_received"] == ["id"]
+    assert {name: found[name] for name in declared} == declared

@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.api import UserOut
-from incidents.intake.schemas import IncidentFilters, IncidentOut, IncidentSubmission
+from incidents.intake.schemas import IncidentOut, IncidentSubmission
+from incidents.queue.filter import QueueFilter
 from tests.incidents.openapi_helpers import operations, resolve
 
 PREFIX = "/api/v1"
@@ -123,18 +124,23 @@ def test_schemas_are_the_validating_pydantic_models(document: dict[str, Any]) ->
 
 
 def test_the_list_documents_its_filters_and_page(document: dict[str, Any]) -> None:
+    """The list's parameters are the queue's filter language (one model), plus the page."""
     listing = document["paths"]["/api/v1/incidents"]["get"]
     query = {p["name"] for p in listing["parameters"] if p["in"] == "query"}
-    assert query == set(IncidentFilters.model_fields) | {"limit", "offset"}
+    assert query == set(QueueFilter.model_fields) | {"limit", "offset"}
     page = resolve(
         document, listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     )
-    assert set(page["properties"]) == {"items", "total", "next"}
+    assert set(page["properties"]) == {"items", "total", "total_capped", "next", "previous"}
     assert page["properties"]["items"]["items"] == {"$ref": "#/components/schemas/IncidentOut"}
-    status = next(p for p in listing["parameters"] if p["name"] == "status")
-    assert "new" in resolve(document, status["schema"]["$ref"])["enum"]
-    received = next(p for p in listing["parameters"] if p["name"] == "received_after")
+    parameters = {p["name"]: p for p in listing["parameters"]}
+    status = parameters["status"]["schema"]
+    assert status["type"] == "array" and {"open", "new"} <= set(status["items"]["enum"])
+    assert "-received" in parameters["sort"]["schema"]["enum"]
+    assert "403" in listing["responses"] and "422" in listing["responses"]
+    received = parameters["received_after"]
     assert received["schema"] == {"type": "string", "format": "date-time"}
+    assert parameters["received_from"]["schema"] == {"type": "string", "format": "date"}
 
 
 def test_the_upload_is_multipart_with_a_file(document: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from core.errors import ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import User
 from incidents.reporting.dashboard import (
+    Granularity,
     Period,
     breakdown,
     dashboard,
@@ -201,4 +202,24 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_volume(
     user = make_user(db_session, clock, org=scenario.sante)
     for day in range(12):
         report(db_session, clock, user, "scan", utc(2026, 2, 1 + day, 9, 0))
-    assert count() == few == 5
+    assert count() == few == 3  # per day and class, per priority and organisation, open now
+
+
+@pytest.mark.parametrize("who", ["lead", "analyst", "reporter_sante"])
+@pytest.mark.parametrize("granularity", ["day", "week", "month"])
+def test_the_one_scan_dashboard_agrees_with_each_breakdown(
+    db_session: Session, scenario: Scenario, who: str, granularity: Granularity
+) -> None:
+    """The dashboard computes the measures of the period once (per priority and organisation,
+    then summed three ways); the breakdowns the statistics use, once each: the same figures, for
+    every reader."""
+    reader = actor(getattr(scenario, who))
+    board = dashboard(db_session, reader, PERIOD, now=NOW, granularity=granularity)
+    assert board.over_time == over_time(db_session, reader, PERIOD, granularity)
+    for dimension, groups in (
+        ("priority", board.by_priority),
+        ("organisation", board.by_organisation),
+        ("sector", board.by_sector),
+    ):
+        assert groups == breakdown(db_session, reader, PERIOD, dimension, now=NOW), dimension
+    assert board.overall.count == sum(g.figures.count for g in board.by_organisation)
