@@ -44,6 +44,7 @@ from tests.kit.scheduler import (
 )
 
 EVENTS = "events.deliver"  # every second here (CERT_EVENTS_INTERVAL)
+EVENTS_PURGE = "events.purge"  # hourly
 PURGE = "incidents.purge_idempotency_keys"  # hourly: its current slot runs once at start-up
 RUNS = "scheduler.purge_job_runs"  # hourly too
 STATS = "db.refresh_statistics"  # every 10 minutes
@@ -169,6 +170,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     assert {run.job_id for run in runs} == {
         "mail.drain_outbox",
         EVENTS,
+        EVENTS_PURGE,
         PURGE,
         RUNS,
         STATS,
@@ -182,10 +184,11 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
     expected = {
         "mail.drain_outbox": {"sent": 0, "retried": 0, "failed": 0},
         EVENTS: {"dispatched": 0, "delivered": 0, "retried": 0, "failed": 0},
+        EVENTS_PURGE: {"events": 0, "deliveries": 0},
         PURGE: {"deleted": 0},
         RUNS: {"deleted": 0},
         STATS: {"analysed": 0},  # empty tables: no statistics to refresh (test_statistics.py)
-        SESSIONS: {"sessions": 0, "throttles": 0},
+        SESSIONS: {"sessions": 0, "throttles": 0, "reset_links": 0},
         NOTIFY_MAIL: {"dropped": 0, "immediate": 0, "digests": 0, "reporters": 0},
         NOTIFY_SLA: {"due_soon": 0, "breached": 0},
     }

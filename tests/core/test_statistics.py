@@ -54,14 +54,15 @@ def add_incidents(engine: Engine, count: int) -> None:
 
 
 def analysed_rows(engine: Engine, table: str) -> int | None:
-    """The row count ``sqlite_stat1`` gives ``table`` (``None``: no statistics)."""
+    """The row count ``sqlite_stat1`` gives ``table`` (``None``: no statistics): the largest of
+    its indexes' counts, since a partial index counts only the rows it holds."""
     with engine.connect() as conn:
         if not conn.scalar(text("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'")):
             return None
-        stat = conn.scalar(
-            text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t LIMIT 1"), {"t": table}
-        )
-    return None if stat is None else int(stat.split()[0])
+        stats = conn.scalars(
+            text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}
+        ).all()
+    return max((int(stat.split()[0]) for stat in stats), default=None)
 
 
 def run_job(context: JobContext) -> dict[str, int]:
