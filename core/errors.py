@@ -3,6 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+
+class Message(str):
+    """A reason for a person, in English (what the API, the CLI and the logs show) that pages
+    translate: ``msgid`` is the catalogue entry (marked with ``core.i18n.N_`` for extraction)
+    and ``params`` fill its ``%(name)s`` placeholders once translated. A ``Message`` is a
+    ``str``, so every place that joins or prints reasons keeps working."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> Message:
+        self = super().__new__(cls, msgid % params if params else msgid)
+        self.msgid = msgid
+        self.params = params
+        return self
+
+    @classmethod
+    def term(cls, code: str, msgid: str) -> Message:
+        """A code in English text (``closed``, stable for API clients) that pages show by its
+        label (``msgid``, e.g. "Closed", translated): a param of another message."""
+        self = super().__new__(cls, code)
+        self.msgid, self.params = msgid, {}
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickling keeps the text, msgid and params
+        return (_message, (str(self), self.msgid, self.params))
+
+
+def _message(text: str, msgid: str, params: dict[str, Any]) -> Message:
+    if not params:
+        return Message.term(text, msgid)
+    return Message(msgid, **params)
 
 
 class DomainError(Exception):
@@ -15,6 +49,13 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.fields: dict[str, str] = dict(fields or {})
+
+
+def reason_of(exc: BaseException) -> str:
+    """What a ``ValueError`` of a parser says: its :class:`Message` when it was raised with
+    one (``str(exc)`` would lose the msgid), else its text."""
+    first = exc.args[0] if exc.args else ""
+    return first if isinstance(first, str) else str(exc)
 
 
 class ValidationFailed(DomainError):

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 from babel.dates import format_datetime
 from babel.support import NullTranslations, Translations
+
+from core.errors import Message
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 LOCALES = ("fr", "en", "ar")
@@ -21,10 +25,25 @@ DEFAULT_TIMEZONE = (
 RTL_LOCALES = frozenset({"ar"})
 
 
-def N_(message: str) -> str:  # noqa: N802 — the gettext convention for "mark, translate later"
+def N_(message: str, **params: Any) -> Message:  # noqa: N802 — gettext's "mark, translate later"
     """Mark ``message`` for extraction (``make messages``); pages translate it with ``gettext``
-    when they show it (the reasons of a service's ``ValidationFailed``, for instance)."""
-    return message
+    when they show it (the reasons of a service's ``ValidationFailed``, for instance), then fill
+    its ``%(name)s`` placeholders from ``params`` (see :func:`localise`)."""
+    return Message(message, **params)
+
+
+def localise(text: str, gettext: Callable[[str], str]) -> str:
+    """``text`` in the language of ``gettext``: a :class:`~core.errors.Message` by its msgid,
+    its params filled (params that are messages translated too); other text looked up as is
+    (a plain ``N_`` constant, or text that has no translation and stays as it is)."""
+    if not isinstance(text, Message):
+        return gettext(text) if text else text
+    params = {
+        k: localise(v, gettext) if isinstance(v, str) and isinstance(v, Message) else v
+        for k, v in text.params.items()
+    }
+    translated = gettext(text.msgid)
+    return translated % params if params else translated
 
 
 def normalise_locale(locale: str | None) -> str:

@@ -25,6 +25,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from core.i18n import N_
+
 MAX_OFFSET = 1_000_000_000  # list offsets (far above any real list; far below bigint)
 MAX_ID = 2**31 - 1  # row ids, ``before`` cursors: every id column is a PostgreSQL integer
 MAX_PAGE = 1_000_000  # ?page= of an HTML list
@@ -34,6 +36,8 @@ EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # any instant given to Vigie
 LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)  # exclusive
 EARLIEST_DETECTION = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)  # detected_at, reported_at
 CLOCK_SKEW = dt.timedelta(minutes=15)  # a reporter's clock may run this far ahead
+
+_START, _END = f"{EARLIEST:%Y-%m-%d}", f"{LATEST:%Y-%m-%d}"
 
 NUL = "\x00"
 NUL_MESSAGE = "must not contain NUL characters (\\u0000)"
@@ -48,23 +52,23 @@ def whole_number(raw: str, low: int, high: int) -> int:
     """``raw`` as an int in ``[low, high]``; ``ValueError`` naming the range otherwise."""
     text = raw.strip()
     if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
-        raise ValueError(f"a whole number from {low} to {high}")
+        raise ValueError(N_("a whole number from %(low)d to %(high)d", low=low, high=high))
     value = int(text)
     if not low <= value <= high:
-        raise ValueError(f"a whole number from {low} to {high}")
+        raise ValueError(N_("a whole number from %(low)d to %(high)d", low=low, high=high))
     return value
 
 
 def instant(value: dt.datetime) -> dt.datetime:
     """``value`` in UTC, when it has an offset and lies in ``[EARLIEST, LATEST)``."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must include a timezone offset, e.g. 2026-03-01T08:30:00+01:00 or …Z")
+        raise ValueError(N_("must include a timezone offset, e.g. 2026-03-01T08:30:00+01:00 or …Z"))
     try:
         utc = value.astimezone(dt.UTC)
     except OverflowError:
         utc = None
     if utc is None or not EARLIEST <= utc < LATEST:
-        raise ValueError(f"must be from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (UTC)")
+        raise ValueError(N_("must be from %(start)s to %(end)s (UTC)", start=_START, end=_END))
     return utc
 
 
@@ -73,16 +77,16 @@ def past_instant(value: dt.datetime, now: dt.datetime) -> dt.datetime:
     :data:`CLOCK_SKEW`) nor before :data:`EARLIEST_DETECTION`."""
     utc = instant(value)
     if utc > now + CLOCK_SKEW:
-        raise ValueError("must not be in the future")
+        raise ValueError(N_("must not be in the future"))
     if utc < EARLIEST_DETECTION:
-        raise ValueError(f"must not be before {EARLIEST_DETECTION:%Y-%m-%d}")
+        raise ValueError(N_("must not be before %(day)s", day=f"{EARLIEST_DETECTION:%Y-%m-%d}"))
     return utc
 
 
 def day(value: dt.date) -> dt.date:
     """A calendar day of a filter, in the same range as :func:`instant`."""
     if not EARLIEST.date() <= value < LATEST.date():
-        raise ValueError(f"must be from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}")
+        raise ValueError(N_("must be from %(start)s to %(end)s", start=_START, end=_END))
     return value
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeVar
 
+from core.i18n import N_
+
 
 class Tlp(enum.StrEnum):
     """Ordered from least to most restrictive."""
@@ -88,7 +90,14 @@ def _parse(kind: type[E], prefix: str, legacy: dict[str, E], value: str) -> E:
         return kind(text)
     except ValueError:
         valid = ", ".join(label.value for label in kind)
-        raise ValueError(f"unknown {prefix[:-1]} label {value!r}; valid labels: {valid}") from None
+        raise ValueError(
+            N_(
+                "unknown %(kind)s label %(value)s; valid labels: %(valid)s",
+                kind=prefix[:-1],
+                value=repr(value),
+                valid=valid,
+            )
+        ) from None
 
 
 def parse_tlp(value: str) -> Tlp:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
 from flask_babel import Babel, get_locale
+from flask_babel import gettext as _gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user  # type: ignore[import-untyped]
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -27,7 +28,7 @@ from core import inputs
 from core.clock import Clock
 from core.db import SessionFactory
 from core.errors import DomainError, ValidationFailed
-from core.i18n import DEFAULT_LOCALE, LOCALES, RTL_LOCALES, TRANSLATIONS_DIR
+from core.i18n import DEFAULT_LOCALE, LOCALES, RTL_LOCALES, TRANSLATIONS_DIR, localise
 from core.uow import UnitOfWork
 from core.web.limits import LocalStorage as LocalStorage  # re-exported: the web kit's names
 from core.web.limits import init_limiter
@@ -130,6 +131,12 @@ ERROR_TEXTS = {
     500: (_l("Internal error"), _l("Something went wrong on our side. The error has been logged.")),
 }
 CSRF_TEXT = _l("This form has expired or is invalid. Go back, reload the page and try again.")
+
+
+def say(text: str) -> str:
+    """A service's reason (a ``core.errors.Message`` or an ``N_`` phrase) in the page's
+    language; other text as it is."""
+    return localise(text, _gettext)
 
 
 def wants_json() -> bool:
@@ -365,8 +372,15 @@ def init_app(app: Flask, ctx: WebContext) -> None:
     app.before_request(remember_language)
     app.context_processor(_template_globals)
     app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["say"] = say
+    app.jinja_env.tests["placed"] = placed
     init_times(app)
     init_limiter(app, ctx.settings.ratelimit_storage_url)
+
+
+def placed(category: str) -> bool:
+    """A flash shown by its page next to an element (``success:<id>``), not at the top."""
+    return ":" in category
 
 
 def page_url(**changes: object) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.errors import reason_of
 from incidents.observables.extraction import canonicalise_observable
 from incidents.rules.taxonomy import UnknownClassification, validate_classification
 
@@ -33,7 +34,7 @@ def _classification_errors(raw: Mapping[str, Any]) -> dict[str, str]:
     try:
         validate_classification(category.strip().lower(), type_id or None)
     except UnknownClassification as exc:
-        return {exc.field: str(exc)}
+        return {exc.field: reason_of(exc)}
     return {}
 
 
@@ -50,5 +51,5 @@ def _observable_errors(items: object) -> dict[str, str]:
         try:
             canonicalise_observable(kind, value)
         except ValueError as exc:
-            errors[f"observables[{index}]"] = str(exc)
+            errors[f"observables[{index}]"] = reason_of(exc)
     return errors

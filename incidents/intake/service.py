@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.clock import Clock
 from core.db import is_postgres, outer_first, unindexed
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, reason_of
 from core.identity.authz import Actor, check_organisation
 from core.identity.models import Organisation, User
 from core.markings import Pap, Tlp
@@ -250,7 +250,9 @@ def _classification(data: IncidentSubmission) -> tuple[str, str | None]:
     try:
         return validate_classification(data.category, data.type)
     except UnknownClassification as exc:
-        raise ValidationFailed("invalid classification", fields={exc.field: str(exc)}) from None
+        raise ValidationFailed(
+            "invalid classification", fields={exc.field: reason_of(exc)}
+        ) from None
 
 
 def _explicit_observables(items: Iterable[ObservableIn]) -> list[Observable]:
@@ -260,7 +262,7 @@ def _explicit_observables(items: Iterable[ObservableIn]) -> list[Observable]:
         try:
             result.append(canonicalise_observable(item.type, item.value))
         except ValueError as exc:
-            errors[f"observables[{index}]"] = str(exc)
+            errors[f"observables[{index}]"] = reason_of(exc)
     if errors:
         raise ValidationFailed("invalid observables", fields=errors)
     return result

@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage
 from core.errors import AuthenticationFailed, NotFound, ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import Organisation, User
-from core.web import context, get_session, unit_of_work
+from core.web import context, get_session, say, unit_of_work
 from core.web.auth import current_account, current_actor, login_required
 from incidents.blueprints import pages as bp
 from incidents.intake.attachments import TooLarge, add_attachment, open_attachment
@@ -110,7 +110,8 @@ def _uploads(form: IncidentForm) -> list[FileStorage]:
 
 
 def _service_error(detail: str) -> str:
-    return str(_("This value is not valid: %(detail)s", detail=detail))
+    """A service's reason, in the page's language (``core.errors.Message``)."""
+    return say(detail)
 
 
 def _organisations() -> list[Organisation]:

@@ -15,6 +15,8 @@ import unicodedata
 from importlib import resources
 from urllib.parse import SplitResult, quote, urlsplit
 
+from core.i18n import N_
+
 __all__ = [
     "URL_SCHEMES",
     "InvalidObservable",
@@ -32,6 +34,12 @@ __all__ = [
 
 class InvalidObservable(ValueError):
     """An observable value that does not have the shape its type requires."""
+
+    @property
+    def reason(self) -> str:
+        """The message as raised (a ``core.errors.Message``, which pages translate)."""
+        first = self.args[0] if self.args else ""
+        return first if isinstance(first, str) else str(self)
 
 
 # Special-use names (RFC 2606, RFC 6761, ICANN's ``.internal``) and common private suffixes:
@@ -81,17 +89,37 @@ def ipv4(value: str) -> str:
     octets = value.split(".")
     if len(octets) != 4:
         raise InvalidObservable(
-            f"IPv4 address {value!r} must have four dot-separated octets, not {len(octets)}"
+            N_(
+                "IPv4 address %(value)s must have four dot-separated octets, not %(count)d",
+                value=repr(value),
+                count=len(octets),
+            )
         )
     for octet in octets:
         if not (octet.isascii() and octet.isdigit()):
-            raise InvalidObservable(f"IPv4 octet {octet!r} in {value!r} is not a decimal number")
+            raise InvalidObservable(
+                N_(
+                    "IPv4 octet %(octet)s in %(value)s is not a decimal number",
+                    octet=repr(octet),
+                    value=repr(value),
+                )
+            )
         if len(octet) > 1 and octet.startswith("0"):
             raise InvalidObservable(
-                f"IPv4 octet {octet!r} in {value!r} has a leading zero (octal or decimal?)"
+                N_(
+                    "IPv4 octet %(octet)s in %(value)s has a leading zero (octal or decimal?)",
+                    octet=repr(octet),
+                    value=repr(value),
+                )
             )
         if int(octet) > 255:
-            raise InvalidObservable(f"IPv4 octet {octet} in {value!r} is out of range 0-255")
+            raise InvalidObservable(
+                N_(
+                    "IPv4 octet %(octet)s in %(value)s is out of range 0-255",
+                    octet=octet,
+                    value=repr(value),
+                )
+            )
     return str(ipaddress.IPv4Address(value))
 
 
@@ -105,8 +133,16 @@ def ipv6(value: str) -> str:
     try:
         address = ipaddress.IPv6Address(bare)
     except ipaddress.AddressValueError as exc:
-        hint = "; it is an IPv4 address" if _is_ipv4(bare) else ""
-        raise InvalidObservable(f"{value!r} is not a valid IPv6 address ({exc}){hint}") from None
+        if _is_ipv4(bare):
+            raise InvalidObservable(
+                N_(
+                    "%(value)s is not a valid IPv6 address: it is an IPv4 address",
+                    value=repr(value),
+                )
+            ) from None
+        raise InvalidObservable(
+            N_("%(value)s is not a valid IPv6 address (%(why)s)", value=repr(value), why=str(exc))
+        ) from None
     mapped = address.ipv4_mapped
     return f"::ffff:{mapped}" if mapped is not None else address.compressed
 
@@ -123,22 +159,32 @@ def hostname(value: str) -> str:
     """Syntax-checked host name: lower-case A-labels (IDNA), no trailing dot."""
     host = value[:-1] if value.endswith(".") else value
     if not host:
-        raise InvalidObservable("empty host name")
+        raise InvalidObservable(N_("empty host name"))
     if not host.isascii():
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError as exc:
             raise InvalidObservable(
-                f"{value!r} is not a valid internationalised name: {exc}"
+                N_(
+                    "%(value)s is not a valid internationalised name: %(why)s",
+                    value=repr(value),
+                    why=str(exc),
+                )
             ) from None
     host = host.lower()
     if len(host) > 253:
-        raise InvalidObservable(f"host name {value!r} is longer than 253 characters")
+        raise InvalidObservable(
+            N_("host name %(value)s is longer than 253 characters", value=repr(value))
+        )
     for label in host.split("."):
         if not _LABEL.fullmatch(label):
             raise InvalidObservable(
-                f"label {label!r} of {value!r} must be 1-63 letters, digits, '-' or '_', "
-                "not starting or ending with '-'"
+                N_(
+                    "label %(label)s of %(value)s must be 1-63 letters, digits, '-' or '_', "
+                    "not starting or ending with '-'",
+                    label=repr(label),
+                    value=repr(value),
+                )
             )
     return host
 
@@ -146,13 +192,19 @@ def hostname(value: str) -> str:
 def domain(value: str, *, private: bool = True) -> str:
     """A fully qualified domain name under a known TLD (or a private suffix if ``private``)."""
     if _NUMERIC_HOST.fullmatch(value):
-        raise InvalidObservable(f"{value!r} looks like an IP address, not a domain name")
+        raise InvalidObservable(
+            N_("%(value)s looks like an IP address, not a domain name", value=repr(value))
+        )
     host = hostname(value)
     labels = host.split(".")
     if len(labels) < 2:
-        raise InvalidObservable(f"domain name {value!r} needs at least two labels")
+        raise InvalidObservable(
+            N_("domain name %(value)s needs at least two labels", value=repr(value))
+        )
     if not is_known_tld(labels[-1], private=private):
-        raise InvalidObservable(f"{value!r} does not end in a known top-level domain")
+        raise InvalidObservable(
+            N_("%(value)s does not end in a known top-level domain", value=repr(value))
+        )
     return host
 
 
@@ -160,10 +212,18 @@ def email(value: str, *, private: bool = True) -> str:
     """``local@domain``, wholly lower-cased (providers treat local parts case-insensitively)."""
     local, at, domain_part = value.rpartition("@")
     if not at or not local or "@" in local:
-        raise InvalidObservable(f"e-mail address {value!r} must be local-part@domain")
+        raise InvalidObservable(
+            N_("e-mail address %(value)s must be local-part@domain", value=repr(value))
+        )
     local = local.lower()
     if len(local) > 64 or not _LOCAL_PART.fullmatch(local):
-        raise InvalidObservable(f"local part {local!r} of {value!r} is not a valid local part")
+        raise InvalidObservable(
+            N_(
+                "local part %(local)s of %(value)s is not a valid local part",
+                local=repr(local),
+                value=repr(value),
+            )
+        )
     return f"{local}@{domain(domain_part, private=private)}"
 
 
@@ -172,10 +232,23 @@ def digest(name: str, length: int, value: str) -> str:
     lowered = value.lower()
     bad = next((char for char in lowered if char not in _HEX), None)
     if bad is not None:
-        raise InvalidObservable(f"{name} {value!r} contains the non-hexadecimal character {bad!r}")
+        raise InvalidObservable(
+            N_(
+                "%(name)s %(value)s contains the non-hexadecimal character %(bad)s",
+                name=name,
+                value=repr(value),
+                bad=repr(bad),
+            )
+        )
     if len(lowered) != length:
         raise InvalidObservable(
-            f"{name} must be {length} hexadecimal characters, {value!r} has {len(lowered)}"
+            N_(
+                "%(name)s must be %(length)d hexadecimal characters, %(value)s has %(count)d",
+                name=name,
+                length=length,
+                value=repr(value),
+                count=len(lowered),
+            )
         )
     return lowered
 
@@ -185,13 +258,20 @@ def cve(value: str) -> str:
     normalised = _DASHES.sub("-", value).upper()
     match = _CVE.fullmatch(normalised)
     if match is None:
-        raise InvalidObservable(f"{value!r} is not a CVE identifier (CVE-YYYY-NNNN)")
+        raise InvalidObservable(
+            N_("%(value)s is not a CVE identifier (CVE-YYYY-NNNN)", value=repr(value))
+        )
     year, sequence = match.groups()
     if not 1999 <= int(year) <= 2099:
-        raise InvalidObservable(f"CVE year {year} in {value!r} is outside 1999-2099")
+        raise InvalidObservable(
+            N_("CVE year %(year)s in %(value)s is outside 1999-2099", year=year, value=repr(value))
+        )
     if len(sequence) > 4 and sequence.startswith("0"):
         raise InvalidObservable(
-            f"CVE sequence {sequence!r} longer than four digits has a leading 0"
+            N_(
+                "CVE sequence %(sequence)s longer than four digits has a leading 0",
+                sequence=repr(sequence),
+            )
         )
     return normalised
 
@@ -207,16 +287,22 @@ def url(value: str) -> tuple[str, str]:
     written.
     """
     if any(char.isspace() for char in value):
-        raise InvalidObservable(f"URL {value!r} contains whitespace")
+        raise InvalidObservable(N_("URL %(value)s contains whitespace", value=repr(value)))
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError as exc:
-        raise InvalidObservable(f"URL {value!r} cannot be parsed: {exc}") from None
+        raise InvalidObservable(
+            N_("URL %(value)s cannot be parsed: %(why)s", value=repr(value), why=str(exc))
+        ) from None
     scheme = parts.scheme.lower()
     if scheme not in URL_SCHEMES:
         raise InvalidObservable(
-            f"URL {value!r} must start with one of {', '.join(sorted(URL_SCHEMES))}"
+            N_(
+                "URL %(value)s must start with one of %(schemes)s",
+                value=repr(value),
+                schemes=", ".join(sorted(URL_SCHEMES)),
+            )
         )
     host = url_host(parts)
     shown = f"[{host}]" if ":" in host else host
@@ -239,7 +325,7 @@ def url_host(parts: SplitResult) -> str:
     """The canonical host of a parsed URL: an IP address or a name of two labels or more."""
     raw = parts.hostname
     if not raw:
-        raise InvalidObservable(f"URL {parts.geturl()!r} has no host")
+        raise InvalidObservable(N_("URL %(value)s has no host", value=repr(parts.geturl())))
     if ":" in raw:
         return ipv6(raw)
     if _NUMERIC_HOST.fullmatch(raw):
@@ -247,5 +333,7 @@ def url_host(parts: SplitResult) -> str:
     host = hostname(raw)
     labels = host.split(".")
     if len(labels) < 2 or not _TLD_SHAPE.fullmatch(labels[-1]):
-        raise InvalidObservable(f"URL host {raw!r} is not a fully qualified name")
+        raise InvalidObservable(
+            N_("URL host %(host)s is not a fully qualified name", host=repr(raw))
+        )
     return host

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
+from core.i18n import N_
+
 
 @dataclass(frozen=True)
 class RsitType:
@@ -60,14 +62,25 @@ def validate_classification(class_id: str, type_id: str | None) -> tuple[str, st
     rsit_class = classes.get(class_id)
     if rsit_class is None:
         raise UnknownClassification(
-            "category", f"unknown RSIT class {class_id!r}; valid classes: {', '.join(classes)}"
+            "category",
+            N_(
+                "unknown RSIT class %(value)s; valid classes: %(valid)s",
+                value=repr(class_id),
+                valid=", ".join(classes),
+            ),
         )
     if type_id is None or type_id == "":
         return class_id, None
     if rsit_class.type(type_id) is None:
         valid = ", ".join(t.id for t in rsit_class.types)
         raise UnknownClassification(
-            "type", f"unknown RSIT type {type_id!r} for class {class_id!r}; valid types: {valid}"
+            "type",
+            N_(
+                "unknown RSIT type %(value)s for class %(class)s; valid types: %(valid)s",
+                value=repr(type_id),
+                valid=valid,
+                **{"class": repr(class_id)},
+            ),
         )
     return class_id, type_id
 

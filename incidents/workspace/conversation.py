@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 from core import audit
 from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.i18n import N_
 from core.identity.authz import Actor
 from incidents import events
 from incidents.access import can_see
@@ -59,14 +60,14 @@ def sanitise(body: str) -> str:
 
 def _body(body: str) -> str:
     if not body.strip():
-        raise ValidationFailed("empty message", fields={"body": "required"})
+        raise ValidationFailed("empty message", fields={"body": N_("required")})
     if len(body) > MAX_BODY:
         raise ValidationFailed(
-            "message too long", fields={"body": f"at most {MAX_BODY} characters"}
+            "message too long", fields={"body": N_("at most %(limit)d characters", limit=MAX_BODY)}
         )
     clean = sanitise(body)
     if not clean:
-        raise ValidationFailed("empty message", fields={"body": "nothing left once sanitised"})
+        raise ValidationFailed("empty message", fields={"body": N_("nothing left once sanitised")})
     return clean
 
 
@@ -99,7 +100,7 @@ def reply_to_reporter(
     recipient = recipient_of(session, incident)
     if recipient is None:
         raise ValidationFailed(
-            "no reporter address", fields={"to": "no e-mail address of the reporter is known"}
+            "no reporter address", fields={"to": N_("no e-mail address of the reporter is known")}
         )
     queue_reply(session, incident, clean, recipient, settings=settings, clock=clock)
     data = {"body": clean, "to": recipient.address}
@@ -128,10 +129,15 @@ def reporter_answer(
         survivor = (
             session.get(Incident, incident.duplicate_of_id) if incident.duplicate_of_id else None
         )
-        where = f"; answer on {survivor.reference}" if survivor and can_see(actor, survivor) else ""
-        raise Conflict(
-            "merged incident", fields={"body": f"this report was merged into another one{where}"}
+        reason = (
+            N_(
+                "this report was merged into another one; answer on %(reference)s",
+                reference=survivor.reference,
+            )
+            if survivor and can_see(actor, survivor)
+            else N_("this report was merged into another one")
         )
+        raise Conflict("merged incident", fields={"body": reason})
     event = _write(
         session,
         actor,

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from core.identity.models import Organisation, User
 from core.markings import Pap, Tlp
+from core.web import say
 from incidents.models import TRANSITIONS, IncidentStatus
 from incidents.observables.extraction import ObservableType
 from incidents.rules import labels
@@ -39,11 +40,12 @@ class FileForm(FlaskForm):  # type: ignore[misc]
     form_errors: list[str]
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
-        """Attach each service error to its field; the others to the form as a whole."""
+        """Attach each service error to its field, in the page's language (see
+        ``core.errors.Message``); the others to the form as a whole."""
         general = list(self.form_errors)
         for name, detail in errors.items():
             target = self.FIELDS.get(name, name)
-            message = str(_("This value is not valid: %(detail)s", detail=detail))
+            message = say(detail)
             if target in self and target != "csrf_token":
                 self[target].errors = [*self[target].errors, message]
             else:
@@ -109,10 +111,20 @@ class ClassificationForm(FileForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.classification.choices = {
-            _(group.name): [(c.value, _(c.name)) for c in group.choices]
+        self.classification.choices = [
+            SelectChoice(c.value, _(c.name), optgroup=_(group.name))
             for group in labels.classification_groups(include_test=True)
-        }
+            for c in group.choices
+        ]
+
+    def show(self, category: str, rsit_type: str | None) -> None:
+        """Select the incident's classification; when it has none of the choices (a class
+        without a type), a blank first choice says so instead of showing the first type."""
+        self.classification.data = f"{category}/{rsit_type or ''}"
+        if all(choice.value != self.classification.data for choice in self.classification.choices):
+            blank = SelectChoice("", _("— choose a type —"))
+            self.classification.choices = [blank, *self.classification.choices]
+            self.classification.data = ""
 
     def parsed(self) -> tuple[str, str | None]:
         category, _sep, rsit_type = str(self.classification.data or "").partition("/")

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import Clock
-from core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from core.errors import InvalidTransition, Message, NotFound, PermissionDenied, ValidationFailed
+from core.i18n import N_
 from core.identity.authz import Actor, at_least
 from core.identity.models import Role
 from incidents import events as domain_events
@@ -50,6 +51,7 @@ from incidents.models import (
     IncidentTask,
 )
 from incidents.origins import origin_organisation
+from incidents.rules import labels
 from incidents.settings import IntakeSettings
 from incidents.signals import incident_merged
 from incidents.workspace.workflow import record_change, require_staff
@@ -149,17 +151,31 @@ def merge(
         _check_across(actor, survivor, other, confirm_organisations)
     if IncidentStatus.DUPLICATE not in TRANSITIONS[other.status]:
         raise InvalidTransition(
-            "cannot merge", fields={"status": f"a {other.status} incident cannot be merged"}
+            "cannot merge",
+            fields={
+                "status": N_(
+                    "a %(status)s incident cannot be merged",
+                    status=Message.term(other.status, labels.STATUSES[other.status]),
+                )
+            },
         )
     if survivor.status == IncidentStatus.DUPLICATE:
         raise ValidationFailed(
-            "cannot merge", fields={"into": f"{survivor.reference} is itself a duplicate"}
+            "cannot merge",
+            fields={
+                "into": N_("%(reference)s is itself a duplicate", reference=survivor.reference)
+            },
         )
     if not survivor.tlp.at_least_as_strict_as(other.tlp):
         raise ValidationFailed(
             "TLP would widen",
             fields={
-                "into": f"{survivor.reference} is {survivor.tlp}, less strict than {other.tlp}"
+                "into": N_(
+                    "%(reference)s is %(tlp)s, less strict than %(other)s",
+                    reference=survivor.reference,
+                    tlp=survivor.tlp,
+                    other=other.tlp,
+                )
             },
         )
     moved, kept = _move_observables(session, survivor, other)
@@ -230,7 +246,7 @@ def _check_pair(actor: Actor, incident: Incident, other: Incident, field: str) -
     if not can_see(actor, incident) or not can_see(actor, other):
         raise NotFound("no such incident")
     if incident.id == other.id:
-        raise ValidationFailed("same incident", fields={field: "an incident cannot be its own"})
+        raise ValidationFailed("same incident", fields={field: N_("an incident cannot be its own")})
 
 
 def _check_across(
@@ -238,16 +254,22 @@ def _check_across(
 ) -> None:
     """Merging across organisations: a lead's decision, naming both organisations."""
     if not at_least(actor, Role.LEAD):
-        raise PermissionDenied("only a lead merges incidents of different organisations")
+        raise PermissionDenied(N_("only a lead merges incidents of different organisations"))
     expected = [other.organisation.slug, survivor.organisation.slug]
     given = {str(slug).strip().lower() for slug in confirm or ()}
     if given != set(expected):
         raise ValidationFailed(
             "merge across organisations not confirmed",
             fields={
-                "confirm_organisations": f"{other.reference} ({expected[0]}) and "
-                f"{survivor.reference} ({expected[1]}) belong to different organisations: "
-                f"name both to confirm, {expected}"
+                "confirm_organisations": N_(
+                    "%(one)s (%(one_org)s) and %(other)s (%(other_org)s) belong to different "
+                    "organisations: name both to confirm, %(expected)s",
+                    one=other.reference,
+                    one_org=expected[0],
+                    other=survivor.reference,
+                    other_org=expected[1],
+                    expected=str(expected),
+                )
             },
         )
 

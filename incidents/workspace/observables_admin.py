@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed, reason_of
+from core.i18n import N_
 from core.identity.authz import Actor
 from incidents import events
 from incidents.actions import IncidentAction
@@ -31,10 +32,11 @@ def add_observable(
     try:
         found = canonicalise_observable(type, value)
     except ValueError as exc:
-        raise ValidationFailed("invalid observable", fields={"value": str(exc)}) from None
+        raise ValidationFailed("invalid observable", fields={"value": reason_of(exc)}) from None
     key = (found.type.value, found.value)
     if any((o.type, o.value) == key for o in incident.observables):
-        raise Conflict("already recorded", fields={"value": f"{found.value} is already recorded"})
+        already = N_("%(value)s is already recorded", value=found.value)
+        raise Conflict("already recorded", fields={"value": already})
     observable = IncidentObservable(
         type=key[0],
         value=key[1],

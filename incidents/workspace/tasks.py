@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from core import inputs
 from core.clock import Clock
-from core.errors import NotFound, ValidationFailed
-from core.i18n import normalise_locale
+from core.errors import NotFound, ValidationFailed, reason_of
+from core.i18n import N_, normalise_locale
 from core.identity.authz import Actor
 from core.identity.models import User
 from incidents.access import can_see
@@ -90,7 +90,7 @@ def add_task(
         try:
             due_at = inputs.instant(due_at)
         except ValueError as exc:
-            raise ValidationFailed("invalid due date", fields={"due_at": str(exc)}) from None
+            raise ValidationFailed("invalid due date", fields={"due_at": reason_of(exc)}) from None
     task = _new_task(session, actor, incident, name, clock=clock, assignee=assignee, due_at=due_at)
     record_change(
         session,
@@ -179,5 +179,5 @@ def _check_assignee(user: User | None) -> None:
     if user is not None and (not user.is_cert_staff or not user.is_active):
         raise ValidationFailed(
             "assignee must be CERT staff",
-            fields={"assignee": f"{user.email} is not active CERT staff"},
+            fields={"assignee": N_("%(email)s is not active CERT staff", email=user.email)},
         )

@@ -15,7 +15,7 @@ from typing import Any
 from babel.dates import format_timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from core import inputs
 from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.i18n import N_
 from core.identity.authz import Actor
 from core.identity.models import User
-from core.web import context, get_session, int_arg, unit_of_work
+from core.web import context, get_session, int_arg, say, unit_of_work
 from core.web.auth import current_actor, login_required
 from incidents.access import can_see
 from incidents.intake.service import get_incident
@@ -56,6 +57,7 @@ bp = Blueprint(
     static_url_path="/assets/incidents",
 )
 Call = Callable[[Session, Actor, Incident, Any], object]
+Done = Callable[[Incident, object], object]  # the sentence that says what the action did
 
 # form key on the page → (class, prefix)
 FORMS: dict[str, tuple[type[FileForm], str]] = {
@@ -102,7 +104,10 @@ def status(reference: str) -> ResponseReturnValue:
             reason=reason,
         )
 
-    return _act(reference, "status", call, anchor="actions")
+    def said(i: Incident, _r: object) -> object:
+        return _("Status changed: %(status)s.", status=_(labels.STATUSES.get(i.status, i.status)))
+
+    return _act(reference, "status", call, anchor=_place("file-status"), done=said)
 
 
 @bp.post("/incidents/<reference>/assign")
@@ -111,7 +116,12 @@ def assign(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: AssignForm) -> object:
         return workflow.assign(s, a, i, _user(s, f.assignee.data), clock=_clock())
 
-    return _act(reference, "assign", call, anchor="actions")
+    def said(i: Incident, _r: object) -> object:
+        if i.assignee is None:
+            return _("The incident is now assigned to nobody.")
+        return _("Assigned to %(name)s.", name=i.assignee.name)
+
+    return _act(reference, "assign", call, anchor=_place("file-assign"), done=said)
 
 
 @bp.post("/incidents/<reference>/priority")
@@ -122,7 +132,10 @@ def priority(reference: str) -> ResponseReturnValue:
             s, a, i, f.priority.data, f.reason.data, clock=_clock(), settings=intake()
         )
 
-    return _act(reference, "priority", call, anchor="actions")
+    def said(i: Incident, _r: object) -> object:
+        return _("Priority set to %(priority)s.", priority=i.priority)
+
+    return _act(reference, "priority", call, anchor=_place("file-priority"), done=said)
 
 
 @bp.post("/incidents/<reference>/classification")
@@ -131,7 +144,12 @@ def classification(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: ClassificationForm) -> object:
         return workflow.reclassify(s, a, i, *f.parsed(), clock=_clock())
 
-    return _act(reference, "classification", call, anchor="actions")
+    def said(i: Incident, _r: object) -> object:
+        group, name = labels.classification_label(i.category, i.type)
+        shown = _(group) + (f" — {_(name)}" if name else "")
+        return _("Reclassified: %(classification)s.", classification=shown)
+
+    return _act(reference, "classification", call, anchor="file-classification", done=said)
 
 
 @bp.post("/incidents/<reference>/markings")
@@ -140,7 +158,10 @@ def markings(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: MarkingsForm) -> object:
         return workflow.set_markings(s, a, i, f.tlp.data, f.pap.data, clock=_clock())
 
-    return _act(reference, "markings", call, anchor="actions")
+    def said(i: Incident, _r: object) -> object:
+        return _("Markings changed: %(tlp)s, %(pap)s.", tlp=i.tlp, pap=i.pap)
+
+    return _act(reference, "markings", call, anchor="file-markings", done=said)
 
 
 @bp.post("/incidents/<reference>/participants")
@@ -149,10 +170,13 @@ def add_participant(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: ParticipantForm) -> object:
         user = _user(s, f.user.data)
         if user is None:
-            raise ValidationFailed("no user", fields={"user": "choose an analyst"})
+            raise ValidationFailed("no user", fields={"user": N_("choose an analyst")})
         return workflow.add_participant(s, a, i, user, clock=_clock())
 
-    return _act(reference, "participant", call, anchor="participants")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Participant added.")
+
+    return _act(reference, "participant", call, anchor="participants", done=said)
 
 
 @bp.post("/incidents/<reference>/participants/<int:user_id>/remove")
@@ -161,10 +185,13 @@ def remove_participant(reference: str, user_id: int) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
         user = s.get(User, user_id)
         if user is None:
-            raise NotFound(f"no user {user_id}")
+            raise NotFound(N_("no such user"))
         return workflow.remove_participant(s, a, i, user, clock=_clock())
 
-    return _act(reference, None, call, anchor="participants")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Participant removed.")
+
+    return _act(reference, None, call, anchor="participants", done=said)
 
 
 # ---------------------------------------------------------------- conversation
@@ -174,7 +201,10 @@ def comment(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: BodyForm) -> object:
         return conversation.add_comment(s, a, i, f.body.data, clock=_clock())
 
-    return _act(reference, "comment", call, anchor="timeline")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Internal comment added.")
+
+    return _act(reference, "comment", call, anchor="file-comment", done=said)
 
 
 @bp.post("/incidents/<reference>/replies")
@@ -185,7 +215,10 @@ def reply(reference: str) -> ResponseReturnValue:
             s, a, i, f.body.data, clock=_clock(), settings=intake()
         )
 
-    return _act(reference, "reply", call, anchor="timeline")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Reply sent to the reporter.")
+
+    return _act(reference, "reply", call, anchor="file-reply", done=said)
 
 
 # ---------------------------------------------------------------- observables and tasks
@@ -195,7 +228,10 @@ def add_observable(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: ObservableForm) -> object:
         return observables_admin.add_observable(s, a, i, f.type.data, f.value.data, clock=_clock())
 
-    return _act(reference, "observable", call, anchor="observables")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Observable added.")
+
+    return _act(reference, "observable", call, anchor="observables", done=said)
 
 
 @bp.post("/incidents/<reference>/observables/<int:observable_id>/remove")
@@ -205,7 +241,10 @@ def remove_observable(reference: str, observable_id: int) -> ResponseReturnValue
         observables_admin.remove_observable(s, a, i, observable_id, clock=_clock())
         return None
 
-    return _act(reference, None, call, anchor="observables")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Observable removed.")
+
+    return _act(reference, None, call, anchor="observables", done=said)
 
 
 @bp.post("/incidents/<reference>/tasks")
@@ -215,7 +254,10 @@ def add_task(reference: str) -> ResponseReturnValue:
         assignee, due = _user(s, f.assignee.data), f.due(intake().timezone)
         return tasks.add_task(s, a, i, f.title.data, clock=_clock(), assignee=assignee, due_at=due)
 
-    return _act(reference, "task", call, anchor="tasks")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Task added.")
+
+    return _act(reference, "task", call, anchor="tasks", done=said)
 
 
 @bp.post("/incidents/<reference>/tasks/<int:task_id>/done")
@@ -227,7 +269,10 @@ def complete_task(reference: str, task_id: int) -> ResponseReturnValue:
         task = tasks.get_task(s, a, i, task_id)
         return tasks.complete_task(s, a, task, clock=_clock(), done=done)
 
-    return _act(reference, None, call, anchor="tasks")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Task marked as done.") if done else _("Task marked as not done.")
+
+    return _act(reference, None, call, anchor="tasks", done=said)
 
 
 @bp.post("/incidents/<reference>/tasks/templates")
@@ -236,7 +281,11 @@ def apply_templates(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
         return tasks.apply_templates(s, a, i, clock=_clock())
 
-    return _act(reference, None, call, anchor="tasks")
+    def said(_i: Incident, result: object) -> object:
+        count = len(result) if isinstance(result, list) else 0
+        return ngettext("%(num)d task added.", "%(num)d tasks added.", count)
+
+    return _act(reference, None, call, anchor="tasks", done=said)
 
 
 # ---------------------------------------------------------------- related incidents
@@ -246,7 +295,10 @@ def link(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: ReferenceForm) -> object:
         return merge.link(s, a, i, _other(s, a, i, f.reference.data), clock=_clock())
 
-    return _act(reference, "link", call, anchor="related")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Incidents linked.")
+
+    return _act(reference, "link", call, anchor="related", done=said)
 
 
 @bp.post("/incidents/<reference>/links/<other>/remove")
@@ -256,7 +308,10 @@ def unlink(reference: str, other: str) -> ResponseReturnValue:
         merge.unlink(s, a, i, get_incident(s, a, other), clock=_clock())
         return None
 
-    return _act(reference, None, call, anchor="related")
+    def said(_i: Incident, _r: object) -> object:
+        return _("Link removed.")
+
+    return _act(reference, None, call, anchor="related", done=said)
 
 
 @bp.post("/incidents/<reference>/merge")
@@ -278,13 +333,22 @@ def merge_into(reference: str) -> ResponseReturnValue:
             raise ValidationFailed(exc.message, fields={"reference": exc.message}) from None
         return survivor
 
-    return _act(reference, "merge", call, anchor="related")
+    def said(i: Incident, result: object) -> object:
+        return _("%(merged)s was merged into this incident.", merged=i.reference)
+
+    return _act(reference, "merge", call, anchor="related", done=said)
 
 
 # ---------------------------------------------------------------- helpers
-def _act(reference: str, key: str | None, call: Call, *, anchor: str) -> ResponseReturnValue:
+def _act(
+    reference: str, key: str | None, call: Call, *, anchor: str, done: Done
+) -> ResponseReturnValue:
     """Parse the form ``key`` (or only the CSRF token), call the service once, commit and go
-    back to the file; on invalid input, the file again with the errors next to the fields."""
+    back to the file; on invalid input, the file again with the errors next to the fields.
+
+    ``anchor`` is the id of the place of the page where the action was taken: the redirect
+    scrolls there and the notice of the outcome (``done``'s sentence, or the service's error)
+    is shown there (a flash of category ``success:<anchor>`` or ``error:<anchor>``)."""
     session, actor = get_session(), current_actor()
     incident = _staff_incident(session, actor, reference)
     form = _form(key, incident, session) if key else None
@@ -294,20 +358,30 @@ def _act(reference: str, key: str | None, call: Call, *, anchor: str) -> Respons
         except (ValidationFailed, Conflict) as exc:
             unit_of_work().rollback()
             if form is None:
-                flash("; ".join(exc.fields.values()) or exc.message, "error")
+                reasons = [say(reason) for reason in exc.fields.values()] or [say(exc.message)]
+                flash(_("Not done: %(why)s", why="; ".join(reasons)), f"error:{anchor}")
                 return redirect(url_for(".show", reference=incident.reference, _anchor=anchor))
             form.show_errors(exc.fields or {"": exc.message})
         else:
             unit_of_work().commit()
             target = result if isinstance(result, Incident) else incident
+            session.refresh(incident)
+            flash(str(done(incident, result)), f"success:{anchor}")
             return redirect(_back(actor, target, anchor))
-    return _page(incident, {key: form} if key and form else {}, status=422)
+    failed = {key: form} if key and form else {}
+    return _page(incident, failed, status=422, failed_at=anchor)
+
+
+def _place(anchor: str) -> str:
+    """Where the outcome of a workflow action is said: the header when its quick controls sent
+    the form (``place=head``), else next to the form of the actions card."""
+    return "file-head" if request.form.get("place") == "head" else anchor
 
 
 def _staff_incident(session: Session, actor: Actor, reference: str) -> Incident:
     incident = get_incident(session, actor, reference)
     if not actor.is_cert_staff:
-        raise PermissionDenied("the incident file is for CERT staff")
+        raise PermissionDenied(N_("the incident file is for CERT staff"))
     return incident
 
 
@@ -327,13 +401,19 @@ def _form(key: str, incident: Incident, session: Session) -> FileForm:
 
 
 def _page(
-    incident: Incident, failed: dict[str, FileForm] | None = None, *, status: int = 200
+    incident: Incident,
+    failed: dict[str, FileForm] | None = None,
+    *,
+    status: int = 200,
+    failed_at: str | None = None,
 ) -> ResponseReturnValue:
     session, actor = get_session(), current_actor()
     before = int_arg("before", low=1, high=inputs.MAX_ID) if request.method == "GET" else None
     page = file_page.load(session, actor, incident, now=_clock().now(), before=before)
     forms = {key: (failed or {}).get(key) or _blank(key, incident, page) for key in FORMS}
-    return render_template("incidents/file/page.html", page=page, forms=forms, me=actor), status
+    return render_template(
+        "incidents/file/page.html", page=page, forms=forms, me=actor, failed_at=failed_at
+    ), status
 
 
 def _blank(key: str, incident: Incident, page: file_page.FilePage) -> FileForm:
@@ -347,7 +427,7 @@ def _blank(key: str, incident: Incident, page: file_page.FilePage) -> FileForm:
     elif isinstance(form, AssignForm):
         form.assignee.data = str(incident.assignee_id or "")
     elif isinstance(form, ClassificationForm):
-        form.classification.data = f"{incident.category}/{incident.type or ''}"
+        form.show(incident.category, incident.type)
     return form
 
 
@@ -363,9 +443,9 @@ def _other(session: Session, actor: Actor, incident: Incident, reference: str) -
     try:
         other = get_incident(session, actor, reference)
     except NotFound:
-        raise ValidationFailed("unknown", fields={"reference": "no such incident"}) from None
+        raise ValidationFailed("unknown", fields={"reference": N_("no such incident")}) from None
     if other.id == incident.id:
-        raise ValidationFailed("same", fields={"reference": "this is the same incident"})
+        raise ValidationFailed("same", fields={"reference": N_("this is the same incident")})
     return other
 
 

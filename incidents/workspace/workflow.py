@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import Clock
-from core.errors import InvalidTransition, ValidationFailed
+from core.errors import InvalidTransition, Message, ValidationFailed, reason_of
+from core.i18n import N_
 from core.identity.authz import Actor, require
 from core.identity.models import Role, User
 from core.markings import parse_pap, parse_tlp
@@ -32,6 +33,7 @@ from incidents.models import (
     IncidentParticipant,
     IncidentStatus,
 )
+from incidents.rules import labels
 from incidents.rules.priority import Priority, deadlines
 from incidents.rules.taxonomy import UnknownClassification, validate_classification
 from incidents.settings import IntakeSettings
@@ -57,10 +59,11 @@ def text_field(name: str, value: str | None, *, limit: int, required: bool) -> s
     value = (value or "").strip()
     if not value:
         if required:
-            raise ValidationFailed(f"{name} required", fields={name: "required"})
+            raise ValidationFailed(f"{name} required", fields={name: N_("required")})
         return None
     if len(value) > limit:
-        raise ValidationFailed(f"{name} too long", fields={name: f"at most {limit} characters"})
+        too_long = N_("at most %(limit)d characters", limit=limit)
+        raise ValidationFailed(f"{name} too long", fields={name: too_long})
     return value
 
 
@@ -84,7 +87,14 @@ def change_status(
     new = _status(to)
     if new not in TRANSITIONS[old]:
         raise InvalidTransition(
-            "invalid transition", fields={"status": f"cannot go from {old} to {new}"}
+            "invalid transition",
+            fields={
+                "status": N_(
+                    "cannot go from %(old)s to %(new)s",
+                    old=Message.term(old, labels.STATUSES[old]),
+                    new=Message.term(new, labels.STATUSES[new]),
+                )
+            },
         )
     summary = text_field(
         "resolution", resolution, limit=MAX_SUMMARY, required=new is IncidentStatus.RESOLVED
@@ -148,7 +158,12 @@ def _status(value: str | IncidentStatus) -> IncidentStatus:
     except ValueError:
         valid = ", ".join(s.value for s in IncidentStatus)
         raise ValidationFailed(
-            "unknown status", fields={"status": f"unknown status {value!r}; valid: {valid}"}
+            "unknown status",
+            fields={
+                "status": N_(
+                    "unknown status %(value)s; valid: %(valid)s", value=repr(value), valid=valid
+                )
+            },
         ) from None
 
 
@@ -214,7 +229,8 @@ def assign(
 def _check_staff(field: str, user: User) -> None:
     if not user.is_cert_staff or not user.is_active:
         raise ValidationFailed(
-            f"{field} must be CERT staff", fields={field: f"{user.email} is not active CERT staff"}
+            f"{field} must be CERT staff",
+            fields={field: N_("%(email)s is not active CERT staff", email=user.email)},
         )
 
 
@@ -236,7 +252,7 @@ def set_priority(
         new = Priority(priority.strip().upper())
     except ValueError:
         raise ValidationFailed(
-            "unknown priority", fields={"priority": "one of P1, P2, P3, P4"}
+            "unknown priority", fields={"priority": N_("one of P1, P2, P3, P4")}
         ) from None
     why = text_field("reason", reason, limit=MAX_REASON, required=True)
     old = incident.priority
@@ -289,7 +305,9 @@ def reclassify(
             category.strip().lower(), type and type.strip().lower()
         )
     except UnknownClassification as exc:
-        raise ValidationFailed("invalid classification", fields={exc.field: str(exc)}) from None
+        raise ValidationFailed(
+            "invalid classification", fields={exc.field: reason_of(exc)}
+        ) from None
     before = {"category": incident.category, "type": incident.type}
     incident.category, incident.type, incident.updated_at = category, type, clock.now()
     data = {"from": before, "to": {"category": category, "type": type}}
@@ -305,11 +323,11 @@ def set_markings(
     try:
         new_tlp = parse_tlp(tlp)
     except ValueError as exc:
-        raise ValidationFailed("invalid TLP", fields={"tlp": str(exc)}) from None
+        raise ValidationFailed("invalid TLP", fields={"tlp": reason_of(exc)}) from None
     try:
         new_pap = parse_pap(pap)
     except ValueError as exc:
-        raise ValidationFailed("invalid PAP", fields={"pap": str(exc)}) from None
+        raise ValidationFailed("invalid PAP", fields={"pap": reason_of(exc)}) from None
     before = {"tlp": incident.tlp, "pap": incident.pap}
     for observable in incident.observables:
         if observable.tlp == incident.tlp:
@@ -329,7 +347,9 @@ def add_participant(
     require_staff(actor, "adding participants")
     _check_staff("user", user)
     if any(p.user_id == user.id for p in incident.participants):
-        raise ValidationFailed("already a participant", fields={"user": "already a participant"})
+        raise ValidationFailed(
+            "already a participant", fields={"user": N_("already a participant")}
+        )
     _join(incident, user.id, actor, clock=clock)
     return record_change(
         session, actor, incident, IncidentAction.PARTICIPANT, {"added": user.email}, clock=clock
@@ -342,7 +362,7 @@ def remove_participant(
     require_staff(actor, "removing participants")
     row = next((p for p in incident.participants if p.user_id == user.id), None)
     if row is None:
-        raise ValidationFailed("not a participant", fields={"user": "not a participant"})
+        raise ValidationFailed("not a participant", fields={"user": N_("not a participant")})
     incident.participants.remove(row)
     return record_change(
         session, actor, incident, IncidentAction.PARTICIPANT, {"removed": user.email}, clock=clock
@@ -381,5 +401,7 @@ def user_by_email(session: Session, email: str | None, field: str = "assignee") 
         return None
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise ValidationFailed(f"unknown {field}", fields={field: f"no user {email}"})
+        raise ValidationFailed(
+            f"unknown {field}", fields={field: N_("no user %(email)s", email=email)}
+        )
     return user

@@ -152,8 +152,9 @@ def test_service_errors_land_on_the_field_and_nothing_is_kept(
     response = post_form(client, FORM, classification="fraud/ddos", title="Titre conservé")
     assert response.status_code == 422
     page = text(response)
-    assert re.search(r'href="#classification"[^>]*>[^<]+</a> — Cette valeur', page)
-    assert "unknown RSIT type &#39;ddos&#39;" in page and 'value="Titre conservé"' in page
+    assert re.search(r'href="#classification"[^>]*>[^<]+</a> — type RSIT inconnu', page)
+    assert "type RSIT inconnu &#39;ddos&#39;" in page and 'value="Titre conservé"' in page
+    assert "unknown" not in page and "Cette valeur" not in page  # all in the page's language
     assert post_form(client, FORM).status_code == 302  # the reference was not used up
     assert db_session.scalars(select(Incident.reference)).one().endswith("-000001")
 

@@ -344,6 +344,8 @@ def test_modules_are_pure(module: str) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module == "core.i18n":
+            assert [alias.name for alias in node.names] == ["N_"]  # marks translatable reasons
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     allowed = {

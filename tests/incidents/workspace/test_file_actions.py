@@ -29,10 +29,25 @@ def incident(db_session: Session, clock: FrozenClock, reporter: User) -> Inciden
     return report(db_session, clock, reporter, INFECTED_HOST)
 
 
-def done(response: object, incident: Incident, anchor: str) -> None:
+def done(
+    client: FlaskClient, response: object, incident: Incident, anchor: str, said: str | None = None
+) -> None:
+    """Redirected to the file at ``anchor``; the file then says what was done there (``said``)
+    once, in a ``role="status"`` notice at the element ``anchor``, and not at the page top."""
     assert getattr(response, "status_code", None) == 302, text(response)  # type: ignore[arg-type]
     location = response.headers["Location"]  # type: ignore[attr-defined]
     assert location == f"/incidents/{incident.reference}#{anchor}"
+    html = text(client.get(location))
+    notices = re.findall(
+        rf'<div class="alert alert-success vigie-notice[^"]*" role="status" data-place="{anchor}">'
+        r"\s*<span[^>]*>✓</span>([^<]*)</div>",
+        html,
+    )
+    assert len(notices) == 1, html
+    assert html.index(f'id="{anchor}"') < html.index(f'data-place="{anchor}"')
+    assert "vigie-flashes" not in html
+    if said is not None:
+        assert said in notices[0], notices
 
 
 def field_error(html: str, field_id: str) -> str:
@@ -56,26 +71,18 @@ def test_workflow_forms_change_the_incident(
 ) -> None:
     sign_in(client, analyst)
     ref = incident.reference
-    done(act(client, ref, "status", "status", to="triaged", reason="Vérifié"), incident, "actions")
-    done(act(client, ref, "assign", "assign", assignee=str(analyst.id)), incident, "actions")
-    done(
-        act(client, ref, "priority", "priority", priority="P1", reason="Vital"), incident, "actions"
-    )
-    done(
-        act(client, ref, "classification", "rsit", classification="fraud/phishing"),
-        incident,
-        "actions",
-    )
-    done(
-        act(client, ref, "markings", "markings", tlp="TLP:GREEN", pap="PAP:CLEAR"),
-        incident,
-        "actions",
-    )
-    done(
-        act(client, ref, "status", "status", to="resolved", resolution="Poste réinstallé"),
-        incident,
-        "actions",
-    )
+    response = act(client, ref, "status", "status", to="triaged", reason="Vérifié")
+    done(client, response, incident, "file-status", "Statut changé : En cours d’examen.")
+    response = act(client, ref, "assign", "assign", assignee=str(analyst.id))
+    done(client, response, incident, "file-assign", f"Assigné à {analyst.name}.")
+    response = act(client, ref, "priority", "priority", priority="P1", reason="Vital")
+    done(client, response, incident, "file-priority", "Priorité : P1.")
+    response = act(client, ref, "classification", "rsit", classification="fraud/phishing")
+    done(client, response, incident, "file-classification", "Fraude — Hameçonnage")
+    response = act(client, ref, "markings", "markings", tlp="TLP:GREEN", pap="PAP:CLEAR")
+    done(client, response, incident, "file-markings", "TLP:GREEN, PAP:CLEAR")
+    response = act(client, ref, "status", "status", to="resolved", resolution="Poste réinstallé")
+    done(client, response, incident, "file-status", "Résolu")
     db_session.expire_all()
     assert (incident.status, incident.assignee_id, incident.priority) == (
         "resolved",
@@ -118,20 +125,23 @@ def test_assign_to_me_and_participants(
     html = text(client.get(f"/incidents/{incident.reference}"))
     assert f'name="assign-assignee" value="{analyst.id}"' in html  # the "assign to me" button
     done(
+        client,
         act(client, incident.reference, "assign", "assign", assignee=str(analyst.id)),
         incident,
-        "actions",
+        "file-assign",
+        f"Assigné à {analyst.name}.",
     )
     colleague = make_user(db_session, clock, role=Role.ANALYST, name="Nadia")
     ref = incident.reference
     done(
+        client,
         act(client, ref, "participants", "participant", user=str(colleague.id)),
         incident,
         "participants",
     )
     response = act(client, ref, "participants", "participant", user=str(colleague.id))
     assert response.status_code == 422 and field_error(text(response), "participant-user")
-    done(act(client, ref, f"participants/{colleague.id}/remove"), incident, "participants")
+    done(client, act(client, ref, f"participants/{colleague.id}/remove"), incident, "participants")
     db_session.expire_all()
     assert incident.assignee_id == analyst.id
     assert db_session.scalars(select(IncidentParticipant)).all() == []
@@ -145,8 +155,18 @@ def test_comment_and_reply(
 ) -> None:
     sign_in(client, analyst)
     ref = incident.reference
-    done(act(client, ref, "comments", "comment", body="Note interne"), incident, "timeline")
-    done(act(client, ref, "replies", "reply", body="Merci, nous analysons."), incident, "timeline")
+    done(
+        client,
+        act(client, ref, "comments", "comment", body="Note interne"),
+        incident,
+        "file-comment",
+    )
+    done(
+        client,
+        act(client, ref, "replies", "reply", body="Merci, nous analysons."),
+        incident,
+        "file-reply",
+    )
     assert kinds(db_session, incident)[-2:] == ["comment", "reply"]
     mails = db_session.scalars(select(OutboxMessage).where(OutboxMessage.to_addr == reporter.email))
     assert len(mails.all()) == 2  # the acknowledgement and the reply
@@ -161,6 +181,7 @@ def test_observables_add_remove_and_errors(
     sign_in(client, analyst)
     ref = incident.reference
     done(
+        client,
         act(client, ref, "observables", "observable", type="domain", value="evil[.]example"),
         incident,
         "observables",
@@ -173,7 +194,7 @@ def test_observables_add_remove_and_errors(
     added = next(o for o in incident.observables if o.value == "evil.example")
     html = text(client.get(f"/incidents/{ref}"))
     assert "evil.example" in html and "analyst" in html  # found in: the analyst
-    done(act(client, ref, f"observables/{added.id}/remove"), incident, "observables")
+    done(client, act(client, ref, f"observables/{added.id}/remove"), incident, "observables")
     db_session.expire_all()
     assert all(o.value != "evil.example" for o in incident.observables)
 
@@ -184,14 +205,14 @@ def test_tasks_add_tick_templates_and_errors(
     sign_in(client, analyst)
     ref = incident.reference
     fields = {"title": "Isoler le poste", "assignee": str(analyst.id), "due_at": "2026-01-20T17:00"}
-    done(act(client, ref, "tasks", "task", **fields), incident, "tasks")
+    done(client, act(client, ref, "tasks", "task", **fields), incident, "tasks")
     task = db_session.scalars(select(IncidentTask)).one()
     assert task.assignee_id == analyst.id and task.due_at is not None
     assert task.due_at.hour in (16, 17)  # 17:00 in Casablanca (UTC+1), stored in UTC
-    done(act(client, ref, f"tasks/{task.id}/done", None, done="1"), incident, "tasks")
+    done(client, act(client, ref, f"tasks/{task.id}/done", None, done="1"), incident, "tasks")
     db_session.expire_all()
     assert task.done_at is not None
-    done(act(client, ref, "tasks/templates"), incident, "tasks")
+    done(client, act(client, ref, "tasks/templates"), incident, "tasks")
     assert len(db_session.scalars(tasks.task_list(incident)).all()) > 1
     response = act(client, ref, "tasks", "task", title="", due_at="demain")
     html = text(response)
@@ -206,13 +227,13 @@ def test_link_unlink_and_merge(
     sign_in(client, analyst)
     other = report(db_session, clock, reporter, INFECTED_HOST, title="Autre")
     ref = incident.reference
-    done(act(client, ref, "links", "link", reference=other.reference), incident, "related")
+    done(client, act(client, ref, "links", "link", reference=other.reference), incident, "related")
     assert other.reference in text(client.get(f"/incidents/{ref}"))
     response = act(client, ref, "links", "link", reference="MACERT-1999-999999")
     assert response.status_code == 422 and field_error(text(response), "link-reference")
     response = act(client, ref, "links", "link", reference=ref)
     assert response.status_code == 422 and field_error(text(response), "link-reference")
-    done(act(client, ref, f"links/{other.reference}/remove"), incident, "related")
+    done(client, act(client, ref, f"links/{other.reference}/remove"), incident, "related")
     response = act(client, ref, "merge", "merge", reference=other.reference)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/incidents/{other.reference}#related"
@@ -228,7 +249,10 @@ def test_marking_red_keeps_the_analyst_in_sight(
     sign_in(client, analyst)
     ref = incident.reference
     done(
-        act(client, ref, "markings", "markings", tlp="TLP:RED", pap="PAP:RED"), incident, "actions"
+        client,
+        act(client, ref, "markings", "markings", tlp="TLP:RED", pap="PAP:RED"),
+        incident,
+        "file-markings",
     )
     assert client.get(f"/incidents/{ref}").status_code == 200  # named participant
     db_session.expire_all()
