@@ -8,8 +8,10 @@
   is allowed and only adds the answer to the timeline — it does not reopen the incident; the
   analysts decide (``incident_reporter_answered`` lets playbooks notify them).
 
-Bodies are rich text sanitised with nh3 (:func:`sanitise`) before they are stored; pages may then
-render ``data["body"]`` as HTML.
+Bodies are written in Markdown and stored as the safe HTML of
+:func:`incidents.rules.richtext.render` (raw HTML shown as text, then an nh3 allow-list); pages
+render ``data["body"]`` as HTML after cleaning it again (:func:`sanitise`). E-mails to the
+reporter carry the HTML and, as their plain text part, the Markdown as written.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import nh3
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -32,6 +33,7 @@ from incidents.actions import IncidentAction
 from incidents.events import IncidentEventName
 from incidents.intake.service import add_event
 from incidents.models import Incident, IncidentEvent, IncidentStatus
+from incidents.rules import richtext
 from incidents.settings import IntakeSettings
 from incidents.signals import incident_commented, incident_replied, incident_reporter_answered
 from incidents.workspace.mail import queue_reply, recipient_of
@@ -39,33 +41,24 @@ from incidents.workspace.workflow import require_staff
 
 MAX_BODY = 20_000
 MAX_TIMELINE = 200
-TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li", "code", "pre", "a", "blockquote"})
-URL_SCHEMES = frozenset({"http", "https", "mailto"})
+TAGS = richtext.TAGS
+URL_SCHEMES = richtext.URL_SCHEMES
 
 
 def sanitise(body: str) -> str:
-    """Rich text reduced to a small allow-list: no scripts or styles (content dropped), no
-    ``on*`` or other attributes, links only ``http(s):``/``mailto:`` with ``rel=noopener
-    noreferrer``."""
-    return nh3.clean(
-        body,
-        tags=set(TAGS),
-        clean_content_tags={"script", "style"},
-        attributes={"a": {"href"}},
-        link_rel="noopener noreferrer",
-        url_schemes=set(URL_SCHEMES),
-        strip_comments=True,
-    ).strip()
+    """Stored rich text reduced again to the allow-list of :mod:`incidents.rules.richtext`."""
+    return richtext.clean(body)
 
 
 def _body(body: str) -> str:
+    """The HTML of the Markdown ``body`` (``ValidationFailed`` when empty or too long)."""
     if not body.strip():
         raise ValidationFailed("empty message", fields={"body": N_("required")})
     if len(body) > MAX_BODY:
         raise ValidationFailed(
             "message too long", fields={"body": N_("at most %(limit)d characters", limit=MAX_BODY)}
         )
-    clean = sanitise(body)
+    clean = richtext.render(body)
     if not clean:
         raise ValidationFailed("empty message", fields={"body": N_("nothing left once sanitised")})
     return clean
@@ -102,7 +95,9 @@ def reply_to_reporter(
         raise ValidationFailed(
             "no reporter address", fields={"to": N_("no e-mail address of the reporter is known")}
         )
-    queue_reply(session, incident, clean, recipient, settings=settings, clock=clock)
+    queue_reply(
+        session, incident, clean, recipient, settings=settings, clock=clock, text=body.strip()
+    )
     data = {"body": clean, "to": recipient.address}
     event = _write(session, actor, incident, IncidentAction.REPLY, data, clock=clock, public=True)
     events.on_timeline(session, actor, incident, IncidentEventName.REPLIED, event.id, clock=clock)

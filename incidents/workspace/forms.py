@@ -145,6 +145,7 @@ class BodyForm(FileForm):
         _l("Message"),
         validators=[DataRequired(), Length(max=BODY_MAX)],
         render_kw={"required": True, "maxlength": BODY_MAX, "rows": 4, **TEXT},
+        description=_l("Markdown: **bold**, _italic_, - lists, `code`, [link](https://…)."),
     )
 
 

@@ -87,8 +87,10 @@ def queue_reply(
     *,
     settings: IntakeSettings,
     clock: Clock,
+    text: str | None = None,
 ) -> OutboxMessage:
-    """A message of the CERT to the reporter (``body_html`` already sanitised)."""
+    """A message of the CERT to the reporter (``body_html`` already sanitised; ``text``, the
+    Markdown as written, is the plain-text part — else the HTML's text)."""
     return _send(
         session,
         incident,
@@ -97,7 +99,7 @@ def queue_reply(
         settings=settings,
         clock=clock,
         body_html=Markup(body_html),  # noqa: S704 - sanitised by conversation.sanitise
-        body_text=plain_text(body_html),
+        body_text=text if text is not None else plain_text(body_html),
     )
 
 

@@ -40,8 +40,9 @@ class MessageIn(_In):
     body: str = Field(
         min_length=1,
         max_length=20_000,
-        description="Rich text; sanitised (p, br, strong, em, ul, ol, li, code, pre, a, "
-        "blockquote; http(s) and mailto links only)",
+        description="Markdown (CommonMark; raw HTML is shown as text, no images), stored and "
+        "returned as sanitised HTML (p, br, strong, em, code, pre, ul, ol, li, blockquote, hr, "
+        "h4-h6, a; absolute http(s) and mailto links only, rel=noopener noreferrer nofollow)",
     )
 
 

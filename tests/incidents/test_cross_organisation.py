@@ -99,7 +99,8 @@ def test_the_web_form_tells_an_analyst_only_a_lead_merges_across_organisations(
     confirmed = {**form, "merge-confirm": "min-sante min-interieur"}
     refused = client.post(f"{page}/merge", data=confirmed)
     assert refused.status_code == 422 and unchanged(db_session, survivor, other)
-    assert "only a lead merges" in text(refused) and 'name="merge-confirm"' not in text(refused)
+    said = text(refused)
+    assert "seul un coordinateur fusionne" in said and 'name="merge-confirm"' not in said
 
 
 def test_an_analyst_still_merges_within_one_organisation(

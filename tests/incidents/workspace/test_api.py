@@ -162,11 +162,12 @@ def test_a_reporter_sees_replies_and_answers_but_no_comment_in_the_timeline(
         ("reply", "CERT"),
         ("created", world.reporter.email),
     ]
-    assert page["items"][1]["data"] == {"body": "Hello"}  # no "to", and <b> not allowed
+    hello = "<p>&lt;b&gt;Hello&lt;/b&gt;</p>"  # Markdown: raw HTML is shown as text
+    assert page["items"][1]["data"] == {"body": hello}  # no "to"
     assert "SECRET" not in str(page)
     staff_page = client.get(f"{base}/timeline?limit=2", headers=staff).get_json()
     assert staff_page["total"] == 4 and staff_page["next"].endswith("limit=2&offset=2")
-    assert staff_page["items"][1]["data"] == {"body": "Hello", "to": world.reporter.email}
+    assert staff_page["items"][1]["data"] == {"body": hello, "to": world.reporter.email}
     world.reporter.name, world.analyst.name = "Amal Rapporteuse", "Amine Analyste"
     db_session.flush()
     page = client.get(f"{base}/timeline", headers=reporter).get_json()

@@ -181,7 +181,10 @@ def test_user_text_is_escaped_or_sanitised(
     html = page(client, incident)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # title and description, escaped
     assert not re.search(r"<script(?![^>]*\bsrc=)", html, re.IGNORECASE)
-    assert "onerror=" not in html.replace("onerror=&#34;", "").replace("onerror=&quot;", "")
+    shown_as_text = re.sub(r"&lt;.*?&gt;", "", html)  # Markdown shows raw HTML as text
+    assert "onerror=" not in shown_as_text.replace("onerror=&#34;", "").replace(
+        "onerror=&quot;", ""
+    )
     assert not re.search(r"<img[^>]*onerror", html, re.IGNORECASE)
     assert not re.search(r"<[^>]+\son[a-z]+\s*=", html, re.IGNORECASE)
     assert not re.search(r"<style\b|\sstyle\s*=", html, re.IGNORECASE)
