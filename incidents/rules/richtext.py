@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import nh3
 from markdown_it import MarkdownIt
@@ -29,6 +30,9 @@ TAGS = frozenset(
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
 HEADING_SHIFT = 3  # "#" → h4, "##" → h5, deeper → h6
+# the renderer's line ends after block tags and <br>: pages show messages with white-space:
+# pre-wrap (plain-text bodies of before), where each would be one more empty line
+_BLOCK_END = re.compile(r"(<br ?/?>|<hr ?/?>|</?(?:p|ul|ol|li|blockquote|h[1-6]|pre)>)\n")
 
 
 @functools.cache
@@ -63,4 +67,4 @@ def render(source: str) -> str:
     md = _parser()
     tokens = md.parse(source)
     _shift_headings(tokens)
-    return clean(md.renderer.render(tokens, md.options, {}))
+    return clean(_BLOCK_END.sub(r"\1", md.renderer.render(tokens, md.options, {})))

@@ -38,6 +38,7 @@ class FileForm(FlaskForm):  # type: ignore[misc]
 
     FIELDS: ClassVar[Mapping[str, str]] = {}
     form_errors: list[str]
+    failed_at: str | None = None  # the place of the page whose action this form failed
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
         """Attach each service error to its field, in the page's language (see

@@ -368,8 +368,10 @@ def _act(
             session.refresh(incident)
             flash(str(done(incident, result)), f"success:{anchor}")
             return redirect(_back(actor, target, anchor))
-    failed = {key: form} if key and form else {}
-    return _page(incident, failed, status=422, failed_at=anchor)
+    failed: dict[str, FileForm] = {}
+    if key and form:
+        form.failed_at, failed = anchor, {key: form}
+    return _page(incident, failed, status=422)
 
 
 def _place(anchor: str) -> str:
@@ -401,19 +403,13 @@ def _form(key: str, incident: Incident, session: Session) -> FileForm:
 
 
 def _page(
-    incident: Incident,
-    failed: dict[str, FileForm] | None = None,
-    *,
-    status: int = 200,
-    failed_at: str | None = None,
+    incident: Incident, failed: dict[str, FileForm] | None = None, *, status: int = 200
 ) -> ResponseReturnValue:
     session, actor = get_session(), current_actor()
     before = int_arg("before", low=1, high=inputs.MAX_ID) if request.method == "GET" else None
     page = file_page.load(session, actor, incident, now=_clock().now(), before=before)
     forms = {key: (failed or {}).get(key) or _blank(key, incident, page) for key in FORMS}
-    return render_template(
-        "incidents/file/page.html", page=page, forms=forms, me=actor, failed_at=failed_at
-    ), status
+    return render_template("incidents/file/page.html", page=page, forms=forms, me=actor), status
 
 
 def _blank(key: str, incident: Incident, page: file_page.FilePage) -> FileForm:

@@ -13,14 +13,15 @@ REL = 'rel="noopener noreferrer nofollow"'
     ("source", "html"),
     [
         ("**gras** et _italique_", "<p><strong>gras</strong> et <em>italique</em></p>"),
-        ("ligne 1\nligne 2", "<p>ligne 1<br>\nligne 2</p>"),  # Enter is a line break
-        ("- a\n- b", "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"),
-        ("1. a\n2. b", "<ol>\n<li>a</li>\n<li>b</li>\n</ol>"),
-        ("> cité", "<blockquote>\n<p>cité</p>\n</blockquote>"),
+        ("ligne 1\nligne 2", "<p>ligne 1<br>ligne 2</p>"),  # Enter is a line break
+        ("a\n\n---\n\nb", "<p>a</p><hr><p>b</p>"),  # no line ends: pages show pre-wrap
+        ("- a\n- b", "<ul><li>a</li><li>b</li></ul>"),
+        ("1. a\n2. b", "<ol><li>a</li><li>b</li></ol>"),
+        ("> cité", "<blockquote><p>cité</p></blockquote>"),
         ("`a < b`", "<p><code>a &lt; b</code></p>"),
         ("```sh\nrm -rf <x>\n```", "<pre><code>rm -rf &lt;x&gt;\n</code></pre>"),
         ("# Titre\n## Sous-titre\n#### Plus bas",
-         "<h4>Titre</h4>\n<h5>Sous-titre</h5>\n<h6>Plus bas</h6>"),
+         "<h4>Titre</h4><h5>Sous-titre</h5><h6>Plus bas</h6>"),
         ("[CERT](https://cert.ma/a?b=1)", f'<p><a href="https://cert.ma/a?b=1" {REL}>CERT</a></p>'),
         ("[écrire](mailto:soc@cert.ma)", f'<p><a href="mailto:soc@cert.ma" {REL}>écrire</a></p>'),
         ("https://cert.ma", "<p>https://cert.ma</p>"),  # no automatic links

@@ -82,7 +82,7 @@ def test_a_reply_is_mailed_to_the_reporter_and_public(
     )
     assert event.kind == "reply" and event.public
     assert event.data == {
-        "body": "<p>Please <strong>reset</strong> the passwords.</p>\n"
+        "body": "<p>Please <strong>reset</strong> the passwords.</p>"
         "<p>&lt;script&gt;x&lt;/script&gt;</p>",
         "to": world.reporter.email,
     }
