@@ -29,8 +29,10 @@ from wtforms import (
 )
 
 from core import inputs
+from core.errors import reason_of
 from core.identity.models import Organisation, User
 from core.markings import DEFAULT_PAP, DEFAULT_TLP, Pap, Tlp
+from core.web import say
 from incidents.intake.schemas import IncidentSubmission
 from incidents.models import ReporterState
 from incidents.rules.priority import Level
@@ -257,6 +259,8 @@ def error_message(kind: str, ctx: Mapping[str, Any], detail: str) -> str:
     if kind in ERROR_MESSAGES:
         message, key = ERROR_MESSAGES[kind]
         return str(message) % {"n": ctx.get(key)}
+    if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
+        return say(reason_of(ctx["error"]))  # a rule's reason (core.errors.Message), translated
     if "email" in detail:
         return str(_("Enter a valid e-mail address, e.g. name@ministry.gov.ma."))
     detail = detail.removeprefix("Value error, ")

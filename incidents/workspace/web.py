@@ -31,7 +31,7 @@ from core.web.auth import current_actor, login_required
 from incidents.access import can_see
 from incidents.intake.service import get_incident
 from incidents.models import Incident
-from incidents.rules import labels
+from incidents.rules import labels, richtext
 from incidents.web import file_size, intake, local_time, marking_class, timezone_name
 from incidents.workspace import conversation, file_page, merge, observables_admin, tasks, workflow
 from incidents.workspace.forms import (
@@ -454,6 +454,12 @@ def _clock() -> Clock:
 def rich(body: str | None) -> Markup:
     """A comment, reply or answer: sanitised again when shown (defence in depth)."""
     return Markup(conversation.sanitise(body or ""))  # noqa: S704 — nh3 output
+
+
+@bp.app_template_filter("markdown")
+def markdown(source: str | None) -> Markup:
+    """Markdown source shown as the safe HTML of :func:`incidents.rules.richtext.render`."""
+    return Markup(richtext.render(source or ""))  # noqa: S704 — markdown-it, html off, then nh3
 
 
 def countdown(due: dt.datetime) -> str:

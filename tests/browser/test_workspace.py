@@ -42,7 +42,7 @@ def change_status(page: Page, status: str, *, resolution: str | None = None) -> 
     if resolution is not None:
         page.fill("#status-resolution", resolution)
     page.get_by_role("button", name="Change the status").click()
-    expect(page.locator(".vigie-file-head .vigie-status")).to_have_class(
+    expect(page.locator(".vigie-file-state .vigie-status")).to_have_class(
         re.compile(f"vigie-status-{status}")
     )
 
@@ -121,6 +121,6 @@ def test_resolving_without_a_summary_is_refused_on_the_page(
     page.select_option("#status-to", "resolved")
     page.get_by_role("button", name="Change the status").click()
     expect(page.locator("#status-resolution")).to_have_class(re.compile("is-invalid"))
-    expect(page.locator(".vigie-file-head .vigie-status")).to_have_class(
+    expect(page.locator(".vigie-file-state .vigie-status")).to_have_class(
         re.compile("vigie-status-triaged")
     )

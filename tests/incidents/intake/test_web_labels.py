@@ -93,7 +93,9 @@ def test_pydantic_errors_become_translated_messages(flask_app: Flask) -> None:
         "contact.phone": "Use only digits, spaces and the signs + ( ) . -",
         "tlp": messages["tlp"],
     }
-    assert messages["tlp"].startswith("This value is not valid: unknown TLP label 'TLP:BLUE'")
+    assert messages["tlp"].startswith("unknown TLP label 'TLP:BLUE'; valid labels: TLP:CLEAR")
+    with flask_app.test_request_context("/", headers={"Accept-Language": "ar"}):
+        assert pydantic_errors(err.value)["tlp"].startswith("تصنيف TLP غير معروف 'TLP:BLUE'")
 
 
 @pytest.mark.parametrize(

@@ -162,3 +162,17 @@ def test_reclassify_shows_a_blank_choice_for_a_class_without_a_type(
     select = html.split('id="rsit-classification"')[1].split("</select>")[0]
     assert "choisissez un type" not in select
     assert re.search(r'<option selected value="malicious-code/infected-system">', select)
+
+
+def test_a_markdown_reply_reaches_the_reporter_rendered_and_safe(
+    client: FlaskClient, db_session: Session, analyst: User, reporter: User, incident: Incident
+) -> None:
+    sign_in(client, analyst)
+    body = "Merci : **isolez** le poste.\n\n<script>alert(1)</script> [x](javascript:alert(2))"
+    assert act(client, incident.reference, "replies", "reply", body=body).status_code == 302
+    client.post("/logout", data={"csrf_token": token(client)})
+    sign_in(client, reporter)
+    html = text(client.get(f"/track/{incident.reference}"))
+    assert "Merci : <strong>isolez</strong> le poste." in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert 'href="javascript' not in html
