@@ -2,8 +2,13 @@
 
 Every action is a thin adapter: the incident through ``get_incident`` (404 for those who may not
 see it), the form parsed, one service call, one commit, a redirect back to the file (POST →
-redirect → GET). A service's ``ValidationFailed`` is shown next to the field concerned on the
-re-rendered file (422). Reporters are sent to their status page, ``/track/<reference>``.
+redirect → GET) scrolled to the place of the page where the action was taken, where a notice says
+what was done (``_act``: a flash ``success:<place>``, shown by the ``notice`` macro). A service's
+``ValidationFailed`` is shown next to the field concerned and in the notice of that place, in the
+page's language (``core.web.say``), on the re-rendered file (422); an action without a form (a
+button) gets an ``error:<place>`` notice instead. Status, priority and assignee may also come from
+the header's quick controls (``place=head``). Reporters are sent to their status page,
+``/track/<reference>``.
 """
 
 from __future__ import annotations
