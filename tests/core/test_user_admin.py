@@ -16,8 +16,11 @@ from core.errors import AuthenticationFailed, Conflict, PermissionDenied, Valida
 from core.identity.authz import Actor
 from core.identity.models import OrganisationKind, Role, User
 from tests.kit.factories import SYSTEM, make_org, make_token, make_user
+from tests.kit.outbox import SECRET_KEY
 
-SETTINGS = resets.LinkSettings("https://vigie.example", 24, "Africa/Casablanca", "vigie.example")
+SETTINGS = resets.LinkSettings(
+    "https://vigie.example", 24, "Africa/Casablanca", "vigie.example", SECRET_KEY
+)
 
 
 def _entries(db: Session, action: AccountAction) -> list[AuditEntry]:
