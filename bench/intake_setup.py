@@ -23,6 +23,7 @@ from cert import schema
 from cert.app import create_app
 from core.auth import organisations
 from core.auth import services as accounts
+from core.auth import tokens as api_tokens
 from core.clock import SystemClock
 from core.db import make_engine, make_session_factory
 from core.identity.authz import Actor
@@ -114,7 +115,7 @@ def create_reporter_tokens(url: str, count: int, history: int = 0) -> list[str]:
             if history:
                 generate_incidents(session, admin, history, clock=clock, settings=IntakeSettings())
             return [
-                accounts.create_token(session, admin, user, label=f"bench {i}", clock=clock)[1]
+                api_tokens.create_token(session, admin, user, label=f"bench {i}", clock=clock)[1]
                 for i in range(count)
             ]
     finally:

@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from cert.app import create_app  # noqa: E402
 from cert.cli.demo import seed_accounts  # noqa: E402
-from core.auth import services as accounts  # noqa: E402
+from core.auth.tokens import create_token  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.db import make_engine, make_session_factory  # noqa: E402
@@ -123,7 +123,7 @@ def api_tokens(url: str) -> dict[str, str]:
         with transaction(make_session_factory(engine)) as session:
             for who, email in (("analyst", ANALYST), ("reporter", REPORTER)):
                 user = session.scalars(select(User).where(User.email == email)).one()
-                _token, secret = accounts.create_token(
+                _token, secret = create_token(
                     session, Actor.system("bench"), user, label="bench", clock=SystemClock()
                 )
                 headers[who] = f"Bearer {secret}"

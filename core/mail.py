@@ -10,6 +10,7 @@ recipient's language when the message is first claimed — for hot paths). Sendi
 from __future__ import annotations
 
 import functools
+import json
 import re
 import secrets
 from email.utils import parseaddr
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.errors import ValidationFailed
-from core.outbox import OutboxMessage, OutboxStatus
+from core.outbox import SEALED_CONTEXT, OutboxMessage, OutboxStatus
+from core.sealing import Sealer
 
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
 
@@ -92,16 +94,20 @@ def insert_template_mail(
     related: tuple[str, object] | None = None,
     clock: Clock,
     mail_domain: str,
+    sealer: Sealer | None = None,
 ) -> int:
     """Queue a message as ``template`` (``"package:name"``, see :func:`core.i18n.render_mail`)
     and its ``context`` (JSON values), rendered in ``language`` when a sender first claims it;
     one INSERT, returns the row's id. The address and labels are checked now, as for
-    :func:`insert_mail`."""
+    :func:`insert_mail`. With a ``sealer`` the context (and later the rendered bodies) is stored
+    sealed: for a message that carries a secret (see :mod:`core.outbox`)."""
     package, _, name = template.partition(":")
     problems = {} if package and name and len(template) <= 200 else {"template": "package:name"}
     if problems:
         raise ValidationFailed("invalid e-mail template", fields=problems)
     values = _outbox_values(to, "-", "-", None, language, tlp, related, clock, mail_domain)
+    if sealer is not None:
+        context = {SEALED_CONTEXT: sealer.seal(json.dumps(context))}
     values.update(subject=None, text_body=None, template=template, template_context=context)
     row_id: int = session.connection().execute(_INSERT_MESSAGE, values).scalar_one()
     return row_id

@@ -11,6 +11,7 @@ duplicate. A message queued as a template is rendered (:func:`rendered`) when fi
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -23,29 +24,55 @@ from core.clock import Clock
 from core.db import SessionFactory, is_postgres
 from core.i18n import render_mail
 from core.mailers import Mailer, is_permanent
-from core.outbox import OutboxAttempt, OutboxMessage, OutboxStatus
+from core.outbox import (
+    OutboxAttempt,
+    OutboxMessage,
+    OutboxStatus,
+    carries_secret,
+    sealed_context,
+)
+from core.sealing import Sealer, is_sealed
 from core.uow import transaction
 
 MAX_ERROR_LENGTH = 2000
 
 
-def rendered(row: OutboxMessage) -> tuple[str, str, str | None]:
+def rendered(row: OutboxMessage, sealer: Sealer | None = None) -> tuple[str, str, str | None]:
     """(subject, text, html) of a message: its stored content, else its template rendered in
-    its language (``ValueError`` when there is neither or the template cannot be rendered)."""
+    its language (``ValueError`` when there is neither, the template cannot be rendered, or the
+    content is sealed and ``sealer`` cannot open it)."""
     if row.subject is not None and row.text_body is not None:
-        return row.subject, row.text_body, row.html_body
+        html = row.html_body
+        if is_sealed(row.text_body):
+            text = _opener(sealer).open(row.text_body)
+            return row.subject, text, _opener(sealer).open(html) if html else None
+        return row.subject, row.text_body, html
     if row.template is None:
         raise ValueError("message without content")
+    sealed = sealed_context(row)
+    context = json.loads(_opener(sealer).open(sealed)) if sealed else row.template_context
     package, _, name = row.template.partition(":")
     try:
-        return render_mail(package, name, row.language, **(row.template_context or {}))
+        return render_mail(package, name, row.language, **(context or {}))
     except Exception as exc:  # a missing template or a bad context: the row cannot be sent
         raise ValueError(f"template {row.template} cannot be rendered: {_describe(exc)}") from exc
 
 
-def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
+def _opener(sealer: Sealer | None) -> Sealer:
+    if sealer is None:
+        raise ValueError("sealed content and no key to open it")
+    return sealer
+
+
+def build_message(row: OutboxMessage, mail_from: str, sealer: Sealer | None = None) -> EmailMessage:
     """The message for ``row``; identical on every attempt (same Message-ID and Date)."""
-    subject, text, html = rendered(row)
+    return _compose(row, rendered(row, sealer), mail_from)
+
+
+def _compose(
+    row: OutboxMessage, content: tuple[str, str, str | None], mail_from: str
+) -> EmailMessage:
+    subject, text, html = content
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = mail_from
@@ -61,6 +88,26 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     # after the body: making the message multipart moves Content-* headers into the first part
     message["Content-Language"] = row.language
     return message
+
+
+def _keep(row: OutboxMessage, content: tuple[str, str, str | None], sealer: Sealer | None) -> None:
+    """Store the content rendered from a template in the row, sealed when its context was."""
+    if row.text_body is not None:
+        return
+    row.subject, text, html = content
+    if sealed_context(row) is None:
+        row.text_body, row.html_body = text, html
+        return
+    opener = _opener(sealer)
+    row.text_body, row.html_body = opener.seal(text), opener.seal(html) if html else None
+    row.template_context = None
+
+
+def _redact(row: OutboxMessage) -> None:
+    """Drop the sealed content of a message that is sent or given up (the subject, recipient,
+    status and attempts stay for the operator)."""
+    if carries_secret(row):
+        row.text_body = row.html_body = row.template_context = None
 
 
 # ------------------------------------------------------------------ sending
@@ -83,6 +130,7 @@ class _Policy:
     max_attempts: int
     lease: dt.timedelta
     backoff: Callable[[int], dt.timedelta]
+    sealer: Sealer | None
 
 
 def drain_outbox(
@@ -95,14 +143,18 @@ def drain_outbox(
     batch_size: int = 100,
     lease_seconds: int = 300,
     backoff: Callable[[int], dt.timedelta] = exponential_backoff,
+    sealer: Sealer | None = None,
 ) -> dict[str, int]:
     """Send one batch of due messages; return how many were sent, retried later, or failed.
+
+    ``sealer`` opens the messages queued sealed (:mod:`core.outbox`); without it they fail.
 
     Each claimed message is sent only while at least a fifth of the lease remains: a slow batch
     hands its unsent rest back (``pending``) instead of letting another sender re-claim rows that
     it would still send. The same happens when the loop is interrupted (e.g. SIGTERM).
     """
-    policy = _Policy(clock, mail_from, max_attempts, dt.timedelta(seconds=lease_seconds), backoff)
+    lease = dt.timedelta(seconds=lease_seconds)
+    policy = _Policy(clock, mail_from, max_attempts, lease, backoff, sealer)
     counts = {"sent": 0, "retried": 0, "failed": 0}
     claims = _claim_due(session_factory, policy, batch_size, counts)
     pending = list(reversed(claims))
@@ -159,6 +211,7 @@ def _claim_due(
                 claims.append(_Claim(row.id, lease_until, prepared))
             else:
                 row.status, row.lease_until, row.last_error = OutboxStatus.FAILED, None, prepared
+                _redact(row)
                 counts["failed"] += 1
     return claims
 
@@ -171,8 +224,9 @@ def _prepare(row: OutboxMessage, policy: _Policy) -> EmailMessage | str:
         return reason[:MAX_ERROR_LENGTH]
     try:
         # a template is rendered once, when first claimed, and kept: every attempt sends the same
-        row.subject, row.text_body, row.html_body = rendered(row)
-        return build_message(row, policy.mail_from)
+        content = rendered(row, policy.sealer)
+        _keep(row, content, policy.sealer)
+        return _compose(row, content, policy.mail_from)
     except (ValueError, TypeError) as exc:  # malformed row, e.g. written without enqueue_mail
         return _describe(exc)
 
@@ -202,6 +256,7 @@ def _record_attempt(
         )
         if error is None:
             row.status, row.sent_at, row.lease_until = OutboxStatus.SENT, finished, None
+            _redact(row)
             return "sent"
         row.last_error = _describe(error)
         if row.status != OutboxStatus.SENDING or row.lease_until != claim.lease_until:
@@ -209,6 +264,7 @@ def _record_attempt(
         row.lease_until = None
         if is_permanent(error) or row.attempts >= policy.max_attempts:
             row.status = OutboxStatus.FAILED
+            _redact(row)
             return "failed"
         row.status = OutboxStatus.PENDING
         row.next_attempt_at = finished + policy.backoff(row.attempts)

@@ -7,6 +7,12 @@ A message is stored either rendered (``subject``, ``text_body``, ``html_body``) 
 to render when it is first claimed for sending (``template`` and ``template_context``: hot paths
 such as incident intake queue the context only); the rendered content is then kept in the row,
 so every attempt sends the same message.
+
+A message that carries a secret (a link to set a password) is queued *sealed*
+(:mod:`core.sealing`): its context is stored as ``{"sealed": "<sealed JSON>"}`` and its rendered
+bodies sealed too; the sender opens them only to deliver, and drops them (bodies and context)
+once the message is sent or given up, keeping the recipient, subject and status for the
+operator.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
+from core.sealing import is_sealed
+
+SEALED_CONTEXT = "sealed"  # the only key of a sealed template context
 
 
 class OutboxStatus(enum.StrEnum):
@@ -80,3 +89,17 @@ class OutboxAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     message: Mapped[OutboxMessage] = relationship(back_populates="attempt_log")
+
+
+def sealed_context(row: OutboxMessage) -> str | None:
+    """The sealed template context of ``row``, if it has one."""
+    context = row.template_context
+    if context is not None and set(context) == {SEALED_CONTEXT}:
+        value = context[SEALED_CONTEXT]
+        return value if isinstance(value, str) else None
+    return None
+
+
+def carries_secret(row: OutboxMessage) -> bool:
+    """Whether ``row`` holds sealed content (a context or bodies)."""
+    return sealed_context(row) is not None or is_sealed(row.text_body)

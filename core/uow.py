@@ -15,7 +15,7 @@ here. It is the only place in the product that commits or rolls back (a test wal
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -85,19 +85,25 @@ class UnitOfWork:
         """End the session; anything not committed is rolled back."""
         self.session.close()
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """Run the block as one transaction: commit when it returns, roll back when it raises
-        (and re-raise). ``write`` takes the write lock first (the usual case: read, then change).
-        """
-        if write:
-            self.write()
-        try:
-            yield self.session
-        except BaseException:
-            self.session.rollback()
-            raise
-        self.session.commit()
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[Session]:
+        """Run the block as one transaction (:func:`_block`). ``write`` takes the write lock
+        first (the usual case: read, then change)."""
+        return _block(self.session, write=write)
+
+
+@contextmanager
+def _block(session: Session, *, write: bool) -> Iterator[Session]:
+    """The block as one transaction of ``session``: committed when it returns; rolled back (and
+    re-raised) when it or the commit raises, so that the session can be used again. ``write``
+    takes the write lock first."""
+    if write:
+        begin_write(session)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 @contextmanager
@@ -107,13 +113,8 @@ def transaction(factory: SessionFactory, *, write: bool = False) -> Iterator[Ses
     back when it raises, always closed. ``write`` takes the write lock first."""
     session = factory()
     try:
-        if write:
-            begin_write(session)
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with _block(session, write=write):
+            yield session
     finally:
         session.close()
 

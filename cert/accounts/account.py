@@ -11,6 +11,7 @@ from flask_babel import refresh
 from cert.accounts.forms import ConfirmForm, LocaleForm, PasswordForm, TokenForm
 from core.auth import services as accounts
 from core.auth import sessions
+from core.auth import tokens as api_tokens
 from core.errors import AuthenticationFailed, ValidationFailed
 from core.identity.models import User, UserSession
 from core.web import context, get_session, unit_of_work
@@ -49,7 +50,7 @@ def _page(
     return render_template(
         "auth/account.html",
         user=user,
-        tokens=accounts.list_tokens(db, user),
+        tokens=api_tokens.list_tokens(db, user),
         web_sessions=sessions.open_sessions(
             db, user, policy=session_policy(), clock=context().clock
         ),
@@ -88,7 +89,7 @@ def create_token() -> ResponseReturnValue:
     user, form = _me(), TokenForm()
     if not form.validate_on_submit():
         return _page(user, token_form=form), 422
-    token, secret = accounts.create_token(
+    token, secret = api_tokens.create_token(
         get_session(), current_actor(), user, label=form.label.data, clock=context().clock
     )
     unit_of_work().commit()
@@ -100,8 +101,8 @@ def create_token() -> ResponseReturnValue:
 @login_required
 def revoke_token(token_id: int) -> ResponseReturnValue:
     db, actor = get_session(), current_actor()
-    token = accounts.access_token(db, actor, token_id)
-    accounts.revoke_token(db, actor, token, clock=context().clock)
+    token = api_tokens.access_token(db, actor, token_id)
+    api_tokens.revoke_token(db, actor, token, clock=context().clock)
     unit_of_work().commit()
     flash(_("The token %(prefix)s… has been revoked.", prefix=token.prefix), "success")
     return redirect(url_for("auth.account"))

@@ -5,6 +5,8 @@ as ``cert orgs …`` does, and is audited there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -98,17 +100,48 @@ def _page(
     )
 
 
+Change = Callable[[Organisation], tuple[str, str]]  # the service call; the message to flash
+
+
+def _apply(
+    organisation_id: int,
+    change: Change,
+    *,
+    form: OrganisationForm | AssetForm | None = None,
+    anchor: str = "",
+) -> ResponseReturnValue:
+    """One change from an organisation's page, through :mod:`core.auth.organisations`: committed,
+    its message flashed and back to the page (at ``anchor``); or, when the service refuses it,
+    nothing written and the page again with the errors next to ``form``'s fields (422)."""
+    org = orgs.get_organisation(get_session(), organisation_id)
+    try:
+        message, category = change(org)
+    except (ValidationFailed, Conflict) as exc:
+        if form is None:
+            raise
+        unit_of_work().rollback()
+        others = show_errors(form, exc)
+        org = orgs.get_organisation(get_session(), organisation_id)
+        if isinstance(form, AssetForm):
+            return _page(org, asset_form=form, others=others), 422
+        return _page(org, form=form, others=others), 422
+    unit_of_work().commit()
+    flash(message, category)
+    return redirect(url_for("auth.organisation", organisation_id=organisation_id) + anchor)
+
+
 @require(can_manage_users, "an organisation's page")
 def organisation(organisation_id: int) -> ResponseReturnValue:
     """GET the page; POST the description form (the identifier never changes)."""
-    org = orgs.get_organisation(get_session(), organisation_id)
     form = OrganisationForm()
     if not form.is_submitted():
-        return _page(org)
+        return _page(orgs.get_organisation(get_session(), organisation_id))
+    org = orgs.get_organisation(get_session(), organisation_id)
     form.slug.data = org.slug  # shown, never taken from the request
     if not form.validate():
         return _page(org, form=form), 422
-    try:
+
+    def describe(org: Organisation) -> tuple[str, str]:
         changed = orgs.update_organisation(
             get_session(),
             current_actor(),
@@ -121,26 +154,21 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
             phone=form.phone.data,
             clock=context().clock,
         )
-    except ValidationFailed as exc:
-        unit_of_work().rollback()
-        others = show_errors(form, exc)
-        org = orgs.get_organisation(get_session(), organisation_id)
-        return _page(org, form=form, others=others), 422
-    unit_of_work().commit()
-    if changed:
-        flash(_("The organisation %(name)s has been changed.", name=_local_name(org)), "success")
-    else:
-        flash(_("Nothing to change."), "info")
-    return redirect(url_for("auth.organisation", organisation_id=org.id))
+        if not changed:
+            return _("Nothing to change."), "info"
+        return _("The organisation %(name)s has been changed.", name=_local_name(org)), "success"
+
+    return _apply(organisation_id, describe, form=form)
 
 
 @require(can_manage_users, "registering an asset")
 def add_asset(organisation_id: int) -> ResponseReturnValue:
-    org = orgs.get_organisation(get_session(), organisation_id)
+    """Register a domain name or an IP range (the form's ``kind``)."""
     form = AssetForm()
     if not form.validate_on_submit():
-        return _page(org, asset_form=form), 422
-    try:
+        return _page(orgs.get_organisation(get_session(), organisation_id), asset_form=form), 422
+
+    def register(org: Organisation) -> tuple[str, str]:
         asset = orgs.add_asset(
             get_session(),
             current_actor(),
@@ -150,25 +178,26 @@ def add_asset(organisation_id: int) -> ResponseReturnValue:
             note=form.note.data,
             clock=context().clock,
         )
-    except (ValidationFailed, Conflict) as exc:
-        unit_of_work().rollback()
-        others = show_errors(form, exc)
-        org = orgs.get_organisation(get_session(), organisation_id)
-        return _page(org, asset_form=form, others=others), 422
-    unit_of_work().commit()
-    flash(
-        _("%(value)s is registered to %(name)s.", value=asset.value, name=_local_name(org)),
-        "success",
-    )
-    return redirect(url_for("auth.organisation", organisation_id=org.id) + "#assets")
+        name = _local_name(org)
+        return _("%(value)s is registered to %(name)s.", value=asset.value, name=name), "success"
+
+    return _apply(organisation_id, register, form=form, anchor="#assets")
 
 
 @require(can_manage_users, "unregistering an asset")
 def remove_asset(organisation_id: int, asset_id: int) -> ResponseReturnValue:
-    db = get_session()
-    org = orgs.get_organisation(db, organisation_id)
-    asset = orgs.remove_asset(db, current_actor(), org, asset_id, clock=context().clock)
-    value, name = asset.value, _local_name(org)  # read before the commit: the row is gone then
-    unit_of_work().commit()
-    flash(_("%(value)s is no longer registered to %(name)s.", value=value, name=name), "success")
-    return redirect(url_for("auth.organisation", organisation_id=org.id) + "#assets")
+    """Unregister a domain name or an IP range (``NotFound`` for another organisation's)."""
+
+    def unregister(org: Organisation) -> tuple[str, str]:
+        asset = orgs.remove_asset(
+            get_session(), current_actor(), org, asset_id, clock=context().clock
+        )
+        # read before the commit: the row is gone then
+        message = _(
+            "%(value)s is no longer registered to %(name)s.",
+            value=asset.value,
+            name=_local_name(org),
+        )
+        return message, "success"
+
+    return _apply(organisation_id, unregister, anchor="#assets")

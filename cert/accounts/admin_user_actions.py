@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from cert.accounts.admin_users import find_user, link_settings
 from core.auth import resets
 from core.auth import services as accounts
+from core.auth import tokens as api_tokens
 from core.errors import NotFound, ValidationFailed
 from core.identity.authz import can_manage_users
 from core.web import context, get_session, unit_of_work
@@ -92,10 +93,10 @@ def send_link(user_id: int) -> ResponseReturnValue:
 def revoke_token(user_id: int, token_id: int) -> ResponseReturnValue:
     """A token of this user (404 for another user's: the URL names both)."""
     account, db, actor = find_user(user_id), get_session(), current_actor()
-    token = accounts.access_token(db, actor, token_id)
+    token = api_tokens.access_token(db, actor, token_id)
     if token.user_id != account.id:
         raise NotFound("token not found")
-    accounts.revoke_token(db, actor, token, clock=context().clock)
+    api_tokens.revoke_token(db, actor, token, clock=context().clock)
     unit_of_work().commit()
     flash(
         _(

@@ -16,6 +16,7 @@ from cert.accounts.forms import AdminPasswordForm, ConfirmForm
 from core.auth import organisations as orgs
 from core.auth import resets
 from core.auth import services as accounts
+from core.auth import tokens as api_tokens
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import RTL_LOCALES
 from core.identity.authz import can_manage_users
@@ -102,7 +103,7 @@ def render_user(
         user=user,
         form=form,
         others=others or [],
-        tokens=accounts.list_tokens(get_session(), user),
+        tokens=api_tokens.list_tokens(get_session(), user),
         is_me=user.id == current_actor().user_id,
         confirm=ConfirmForm(),
     )

@@ -16,6 +16,7 @@ from core import audit
 from core.auth import organisations as orgs
 from core.auth import resets
 from core.auth import services as accounts
+from core.auth import tokens as api_tokens
 from core.identity.authz import Actor
 from core.identity.models import ApiToken, AssetKind, OrganisationKind, Role, User
 
@@ -276,7 +277,7 @@ def tokens_create(ctx: CliContext, email: str, label: str) -> None:
     """Create a token; it is printed once, alone on the last line, and never stored."""
     with ctx.unit_of_work(cli_actor()) as uow:
         user = accounts.get_user_by_email(uow.session, email)
-        token, secret = accounts.create_token(
+        token, secret = api_tokens.create_token(
             uow.session, uow.acting, user, label=label, clock=ctx.clock
         )
         click.echo(
@@ -294,7 +295,7 @@ def tokens_list(ctx: CliContext, email: str) -> None:
     """List a user's tokens (prefix, label, last use, revocation)."""
     with ctx.unit_of_work() as uow:
         user = accounts.get_user_by_email(uow.session, email)
-        for token in accounts.list_tokens(uow.session, user):
+        for token in api_tokens.list_tokens(uow.session, user):
             used = (
                 token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never"
             )
@@ -318,7 +319,7 @@ def tokens_revoke(ctx: CliContext, token_id: int | None, prefix: str | None) -> 
         tokens = list(uow.session.scalars(query))
         if len(tokens) != 1:
             raise click.ClickException("no such token" if not tokens else "prefix is ambiguous")
-        accounts.revoke_token(uow.session, uow.acting, tokens[0], clock=ctx.clock)
+        api_tokens.revoke_token(uow.session, uow.acting, tokens[0], clock=ctx.clock)
         click.echo(f"revoked token {tokens[0].id} ({tokens[0].prefix}…)")
 
 

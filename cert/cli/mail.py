@@ -6,6 +6,7 @@ import click
 
 from cert.cli import CliContext, cli, pass_ctx
 from core import mail_sender, mailers
+from core.sealing import Sealer
 
 
 @cli.group("mail")
@@ -31,6 +32,7 @@ def send_pending(ctx: CliContext, batch_size: int) -> None:
         clock=ctx.clock,
         mail_from=config.mail_from,
         max_attempts=config.outbox_max_attempts,
+        sealer=Sealer(config.secret_key),
         batch_size=batch_size,
     )
     click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))

@@ -15,6 +15,7 @@ from cert.slices_list import SLICES
 from core import db, events, jobs, mail_sender, mailers
 from core.auth import resets, sessions, throttle
 from core.db import is_postgres
+from core.sealing import Sealer
 from core.slices import Job, Slice
 
 
@@ -26,6 +27,7 @@ def drain_mail_outbox(context: JobContext) -> Mapping[str, int]:
         clock=context.clock,
         mail_from=config.mail_from,
         max_attempts=config.outbox_max_attempts,
+        sealer=Sealer(config.secret_key),
     )
 
 

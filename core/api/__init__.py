@@ -34,7 +34,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from core import inputs
 from core.api import docs
 from core.api.openapi import API_WRITES, Operation, Reply, document, operation, spec_of
-from core.auth import services as accounts
+from core.auth import tokens as api_tokens
 from core.db import is_postgres
 from core.errors import AuthenticationFailed, ValidationFailed
 from core.identity.models import User
@@ -87,13 +87,13 @@ def _authenticate() -> None:
     one_transaction = spec is not None and spec.upload is None and request.method not in SAFE
     if one_transaction:
         uow.write()
-    user = accounts.authenticate_token(session, token, clock=context().clock)
+    user = api_tokens.authenticate_token(session, token, clock=context().clock)
     if session.dirty and not one_transaction and not is_postgres(session):
         # SQLite-specific: the same for a deferred transaction that read: redo the stamp as a
         # writer.
         uow.rollback()
         uow.write()
-        user = accounts.authenticate_token(session, token, clock=context().clock)
+        user = api_tokens.authenticate_token(session, token, clock=context().clock)
     if session.dirty or not one_transaction:
         uow.commit()  # last_used_at when it changed, whatever the view does; or ends a read
     use_api_user(user)

@@ -4,7 +4,9 @@ An administrator sends one (a new account created without a password: an invitat
 forgotten password), or a user asks for one on the sign-in page ("forgot my password"). The link
 ``<CERT_BASE_URL>/password/reset/<token>`` works once, for ``CERT_PASSWORD_RESET_HOURS``; only the
 token's SHA-256 is stored (:class:`~core.identity.models.PasswordReset`). It is e-mailed through
-the outbox in the user's language. Sending a link deletes the user's older ones; using it sets
+the outbox in the user's language, sealed with a key derived from ``CERT_SECRET_KEY``
+(:mod:`core.sealing`): the link is never stored in clear, and its sealed copy is dropped once
+the mail is sent. Sending a link deletes the user's older ones; using it sets
 the password (the policy of :mod:`core.auth.passwords`), ends every web session of the user,
 clears the sign-in throttle of the address and deletes the user's links.
 
@@ -38,6 +40,7 @@ from core.i18n import N_, normalise_locale
 from core.identity.authz import Actor, require
 from core.identity.models import PasswordReset, Role, User
 from core.mail import domain_of, insert_template_mail
+from core.sealing import Sealer
 
 RESET_PATH = "/password/reset/"  # the page (cert.accounts.reset) is registered under it
 TEMPLATE = "core:auth/email/password_reset"
@@ -64,6 +67,8 @@ class _Settings(Protocol):
     def timezone(self) -> str: ...
     @property
     def mail_from(self) -> str: ...
+    @property
+    def secret_key(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class LinkSettings:
     hours: int
     timezone: str
     mail_domain: str
+    secret_key: str  # seals the mail that carries the link
 
     @classmethod
     def of(cls, config: _Settings) -> LinkSettings:
@@ -82,6 +88,7 @@ class LinkSettings:
             hours=config.password_reset_hours,
             timezone=config.timezone,
             mail_domain=domain_of(config.mail_from),
+            secret_key=config.secret_key,
         )
 
 
@@ -172,6 +179,7 @@ def _issue(
         related=("user", user.id),
         clock=clock,
         mail_domain=settings.mail_domain,
+        sealer=Sealer(settings.secret_key),
     )
     audit.record(
         session,

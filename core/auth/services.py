@@ -1,6 +1,6 @@
 """Accounts use cases (kernel): users, passwords and sign-in; organisations are in
-:mod:`core.auth.organisations`, API tokens in :mod:`core.auth.tokens` (re-exported here), links
-to set a password in :mod:`core.auth.resets`.
+:mod:`core.auth.organisations`, API tokens in :mod:`core.auth.tokens`, links to set a password
+in :mod:`core.auth.resets`.
 
 Plain functions taking a ``Session``; they validate, change state, flush and audit. The caller
 commits. Passwords are Argon2id hashes. The CLI (``cert users …``) and the administration pages
@@ -22,12 +22,6 @@ from core.audit import AccountAction
 from core.auth import hashing, login_guard, sessions
 from core.auth.devices import DeviceCookies
 from core.auth.passwords import MIN_LENGTH, WRONG_CURRENT, check_password
-from core.auth.tokens import TOKEN_PREFIX as TOKEN_PREFIX  # re-exported: the accounts API
-from core.auth.tokens import access_token as access_token
-from core.auth.tokens import authenticate_token as authenticate_token
-from core.auth.tokens import create_token as create_token
-from core.auth.tokens import list_tokens as list_tokens
-from core.auth.tokens import revoke_token as revoke_token
 from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_

@@ -45,6 +45,8 @@ ARTIFACTS = Path(os.environ.get("CERT_TEST_ARTIFACTS") or ROOT / "test-artifacts
 TIMEOUT_MS = 10_000  # auto-waiting limit of every action and expectation
 _taken: list[Path] = []  # this run's screenshots
 
+SECRET_KEY = "browser-test-secret-" + "x" * 32  # the live server's CERT_SECRET_KEY
+
 
 def _unavailable() -> str | None:
     """Why no browser test can run here, or None."""
@@ -122,7 +124,7 @@ def live_server(
             "instance_dir": directory / "instance",
             "upload_dir": directory / "uploads",
             "database_url": database.url,
-            "secret_key": "browser-test-secret-" + "x" * 32,
+            "secret_key": SECRET_KEY,
             "smtp_url": "smtp://127.0.0.1:2525",  # never reached: mail stays in the outbox
             "mail_from": "Vigie <cert@example.test>",
             "login_rate_limit": "1000 per minute",  # every test signs in from 127.0.0.1

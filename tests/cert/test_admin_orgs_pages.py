@@ -166,3 +166,35 @@ def test_assets_are_added_and_removed_with_errors_explained(
     db_session.expire_all()
     assert db_session.get(OrganisationAsset, removed_id) is None
     assert db_session.get(OrganisationAsset, foreign_id) is not None
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "stored", "refused"),
+    [
+        ("domain", "Santé.GOV.ma.", "xn--sant-epa.gov.ma", "not a domain"),
+        ("ip_range", "2001:db8::1/48", "2001:db8::/48", "::/0"),
+    ],
+)
+def test_domains_and_ranges_share_one_route_each_way_in_arabic(
+    client: FlaskClient, db_session: Session, clock: FrozenClock, kind: str, value: str,
+    stored: str, refused: str,
+) -> None:  # fmt: skip
+    _admin(client, db_session, clock, locale="ar")
+    org = make_org(db_session, clock, name_ar="وزارة الصحة")
+    page, assets = f"/admin/organisations/{org.id}", f"/admin/organisations/{org.id}/assets"
+    added = _post(client, assets, {"kind": kind, "value": value}, page)
+    assert added.status_code == 302 and added.headers["Location"] == page + "#assets"
+    shown = text(client.get(page))
+    assert f"تم تسجيل {stored} باسم وزارة الصحة." in shown  # named in the page's script
+    audited = db_session.scalar(select(func.count()).select_from(AuditEntry))
+    bad = _post(client, assets, {"kind": kind, "value": refused}, page)
+    assert bad.status_code == 422 and 'class="invalid-feedback' in text(bad)
+    assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == audited
+    asset = db_session.scalars(select(OrganisationAsset)).one()
+    assert (asset.kind, asset.value) == (kind, stored)
+    removed = _post(client, f"{assets}/{asset.id}/remove", {}, page)
+    assert removed.headers["Location"] == page + "#assets"
+    db_session.expire_all()
+    assert db_session.scalars(select(OrganisationAsset)).all() == []
+    actions = db_session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-2:] == ["organisation.asset_add", "organisation.asset_remove"]

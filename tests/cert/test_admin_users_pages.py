@@ -19,6 +19,7 @@ from core.clock import FrozenClock
 from core.identity.models import ApiToken, OrganisationKind, PasswordReset, Role, User
 from core.outbox import OutboxMessage
 from tests.kit.factories import PASSWORD, SYSTEM, make_org, make_token, make_user
+from tests.kit.outbox import opened_context
 from tests.kit.web import csrf_token, login, text
 
 # (method, path) of every administration route; {user}, {token}, {org}, {asset} filled in
@@ -130,7 +131,7 @@ def test_an_admin_creates_an_account_and_the_user_is_mailed_a_link(
     assert "Pas encore choisi" in page
     mail = db_session.scalars(select(OutboxMessage)).one()
     assert (mail.to_addr, mail.language) == ("rssi@sante.gov.ma", "ar")
-    assert mail.template_context is not None and mail.template_context["invite"] is True
+    assert opened_context(mail)["invite"] is True
     assert db_session.scalars(select(PasswordReset)).one().purpose == "invite"
     actions = set(db_session.scalars(select(AuditEntry.action)))
     assert {"user.create", "user.reset_link"} <= actions

@@ -20,12 +20,14 @@ from core.auth import resets
 from core.clock import FrozenClock, SystemClock
 from core.identity.models import PasswordReset
 from core.mail_sender import drain_outbox
-from core.outbox import OutboxMessage
+from core.outbox import OutboxMessage, OutboxStatus
+from core.sealing import Sealer
 from core.uow import transaction
 from tests.dbs import TestDatabase
 from tests.kit.factories import PASSWORD, make_user
 from tests.kit.hashing import CHEAP_SETTINGS
-from tests.kit.outbox import mailer_for
+from tests.kit.leaks import places_holding
+from tests.kit.outbox import SECRET_KEY, mailer_for, opened_context
 from tests.kit.smtp import SmtpServer
 from tests.kit.web import csrf_token, login, text
 
@@ -50,8 +52,8 @@ def _set(client: FlaskClient, path: str, new: str, again: str | None = None) -> 
 def _mailed_path(db: Session, email: str) -> str:
     query = select(OutboxMessage).where(OutboxMessage.to_addr == email)
     row = db.scalars(query.order_by(OutboxMessage.id.desc())).first()
-    assert row is not None and row.template_context is not None
-    return urlsplit(str(row.template_context["link"])).path
+    assert row is not None
+    return urlsplit(str(opened_context(row, SECRET_KEY)["link"])).path
 
 
 @pytest.mark.parametrize(
@@ -75,7 +77,7 @@ def test_a_forgotten_password_link_arrives_by_smtp_and_sets_the_password(
         user = make_user(session, clock, email="rssi@sante.gov.ma", name="Leila", locale=locale)
     settings = {
         "instance_dir": tmp_path,
-        "secret_key": "k" * 40,
+        "secret_key": SECRET_KEY,
         "database_url": fresh_database.url,
         "base_url": BASE_URL,
         "mail_from": "maCERT <alerte@macert.gov.ma>",
@@ -88,10 +90,26 @@ def test_a_forgotten_password_link_arrives_by_smtp_and_sets_the_password(
     browser = app.test_client()
     # a forged Host header must not end up in the link: it is made from CERT_BASE_URL
     assert _forgot(browser, "RSSI@sante.gov.ma", Host="evil.example").status_code == 200
+    with transaction(factory) as session:
+        [queued] = session.scalars(select(OutboxMessage)).all()
+        token = opened_context(queued)["link"].rsplit("/", 1)[1]
+        # the link is sealed at rest: nothing in the database shows it to whoever reads it
+        assert places_holding(session, token) == []
     counts = drain_outbox(
-        factory, mailer_for(smtp), clock=clock, mail_from="maCERT <alerte@macert.gov.ma>"
+        factory,
+        mailer_for(smtp),
+        clock=clock,
+        mail_from="maCERT <alerte@macert.gov.ma>",
+        sealer=Sealer(SECRET_KEY),
     )
     assert counts["sent"] == 1
+    with transaction(factory) as session:
+        assert places_holding(session, token) == []
+        sent = session.scalars(select(OutboxMessage)).one()  # what the operator still sees
+        assert (sent.status, sent.to_addr, sent.subject) == (
+            OutboxStatus.SENT, "rssi@sante.gov.ma", subject,
+        )  # fmt: skip
+        assert sent.text_body is sent.html_body is sent.template_context is None
     [received] = smtp.handler.received
     message = received.message
     assert received.rcpt_tos == ["rssi@sante.gov.ma"] and message["Content-Language"] == locale
@@ -102,7 +120,7 @@ def test_a_forgotten_password_link_arrives_by_smtp_and_sets_the_password(
     plain = body.get_content()
     assert words in plain and "evil.example" not in plain + html.get_content()
     [link] = LINK.findall(plain)
-    assert link in html.get_content()
+    assert link in html.get_content() and link.endswith(token)
     path = link.removeprefix(BASE_URL)
 
     page = browser.get(path)

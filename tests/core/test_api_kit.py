@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cert.app import create_app
 from core.api import paginate, parse_json
 from core.auth import services as accounts
+from core.auth import tokens as api_tokens
 from core.clock import FrozenClock
 from core.errors import Conflict
 from core.identity.models import Role, User
@@ -109,7 +110,7 @@ def test_an_unknown_token_is_401_invalid_token(api: FlaskClient) -> None:
 
 def test_a_revoked_token_is_401(api: FlaskClient, db_session: Session, clock: FrozenClock) -> None:
     token, secret = make_token(db_session, clock, make_user(db_session, clock))
-    accounts.revoke_token(db_session, SYSTEM, token, clock=clock)
+    api_tokens.revoke_token(db_session, SYSTEM, token, clock=clock)
     db_session.flush()
     envelope(api.get("/api/v1/me", headers=bearer(secret)), 401, "unauthorized")
 

@@ -20,8 +20,12 @@ from core.identity.authz import Actor
 from core.identity.models import PasswordReset, Role, User
 from core.outbox import OutboxMessage
 from tests.kit.factories import PASSWORD, SYSTEM, make_user
+from tests.kit.leaks import places_holding
+from tests.kit.outbox import SECRET_KEY, opened_context
 
-SETTINGS = resets.LinkSettings("https://vigie.example", 24, "Africa/Casablanca", "vigie.example")
+SETTINGS = resets.LinkSettings(
+    "https://vigie.example", 24, "Africa/Casablanca", "vigie.example", SECRET_KEY
+)
 NEW_PASSWORD = "Seven quiet harbours at dusk"
 POLICY = sessions.SessionPolicy.of(idle_minutes=30, max_hours=12)
 
@@ -35,8 +39,8 @@ def _send(db: Session, clock: FrozenClock, user: User) -> str:
 def _token_mailed(db: Session, user: User) -> str:
     query = select(OutboxMessage).where(OutboxMessage.to_addr == user.email)
     message = db.scalars(query.order_by(OutboxMessage.id.desc())).first()
-    assert message is not None and message.template_context is not None
-    link = str(message.template_context["link"])
+    assert message is not None
+    link = str(opened_context(message)["link"])
     assert link.startswith("https://vigie.example/password/reset/")
     return link.rsplit("/", 1)[1]
 
@@ -58,9 +62,9 @@ def test_a_link_is_stored_hashed_and_mailed_in_the_users_language(
     assert (message.language, message.template, message.related_id) == (
         "ar", resets.TEMPLATE, str(user.id),
     )  # fmt: skip
-    assert message.template_context is not None
-    assert message.template_context["invite"] is (purpose == "invite")
-    assert message.template_context["city"] == "الدار البيضاء"
+    context = opened_context(message)
+    assert context["invite"] is (purpose == "invite")
+    assert context["city"] == "الدار البيضاء"
     assert token not in str(db_session.scalars(select(AuditEntry.after)).all())
     assert _actions(db_session)[-1] == AccountAction.USER_RESET_LINK
 
@@ -173,3 +177,19 @@ def test_expired_links_are_purged(db_session: Session, clock: FrozenClock) -> No
     clock.advance(hours=13)
     assert resets.purge(db_session, now=clock.now()) == 1
     assert [r.user_id for r in db_session.scalars(select(PasswordReset))] == [second.id]
+
+
+@pytest.mark.parametrize("flow", ["admin", "forgot"])
+def test_no_table_holds_the_link_in_clear(
+    db_session: Session, clock: FrozenClock, flow: str
+) -> None:
+    user = make_user(db_session, clock)
+    if flow == "admin":
+        resets.send_link(db_session, SYSTEM, user, settings=SETTINGS, clock=clock)
+    else:
+        assert resets.request_link(db_session, user.email, ip=None, settings=SETTINGS, clock=clock)
+    db_session.flush()
+    token = _token_mailed(db_session, user)  # opened with the key, as the sender does
+    link = f"https://vigie.example/password/reset/{token}"
+    assert places_holding(db_session, token, link) == []
+    assert resets.find_link(db_session, token, clock=clock) is not None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import FrozenClock
@@ -66,6 +67,26 @@ def test_transaction_inside_a_long_lived_unit_commits_each_block_alone(
     finally:
         uow.close()
     assert _count(factory) == before + 1
+
+
+@pytest.mark.parametrize("kind", ["unit", "transaction"])
+def test_a_commit_that_fails_is_rolled_back_and_the_session_works_again(
+    factory: sessionmaker[Session], kind: str
+) -> None:
+    """The same block both ways: a duplicate slug, refused only when the commit flushes it."""
+    before = _count(factory)
+    with transaction(factory) as session:
+        session.add(_org("taken"))
+    uow = UnitOfWork(factory(), FrozenClock())
+    try:
+        block = uow.transaction() if kind == "unit" else transaction(factory)
+        with pytest.raises(IntegrityError), block as session:
+            session.add(_org("taken"))  # the INSERT happens in commit()
+        with uow.transaction():  # a long-lived unit goes on after the failed commit
+            uow.session.add(_org("after"))
+    finally:
+        uow.close()
+    assert _count(factory) == before + 2
 
 
 def test_an_anonymous_unit_has_no_acting_user(factory: sessionmaker[Session]) -> None:

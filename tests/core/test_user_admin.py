@@ -11,13 +11,17 @@ from sqlalchemy.orm import Session
 from core.audit import AccountAction, AuditEntry
 from core.auth import resets, sessions
 from core.auth import services as accounts
+from core.auth import tokens as api_tokens
 from core.clock import FrozenClock
 from core.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import OrganisationKind, Role, User
 from tests.kit.factories import SYSTEM, make_org, make_token, make_user
+from tests.kit.outbox import SECRET_KEY
 
-SETTINGS = resets.LinkSettings("https://vigie.example", 24, "Africa/Casablanca", "vigie.example")
+SETTINGS = resets.LinkSettings(
+    "https://vigie.example", 24, "Africa/Casablanca", "vigie.example", SECRET_KEY
+)
 
 
 def _entries(db: Session, action: AccountAction) -> list[AuditEntry]:
@@ -135,9 +139,9 @@ def test_deactivation_ends_sessions_and_tokens_until_reactivated(
     assert sessions.open_sessions(db_session, user, policy=policy, clock=clock) == []
     assert user.session_nonce != nonce
     with pytest.raises(AuthenticationFailed):
-        accounts.authenticate_token(db_session, secret, clock=clock)
+        api_tokens.authenticate_token(db_session, secret, clock=clock)
     accounts.set_active(db_session, admin, user, True, clock=clock)
-    assert accounts.authenticate_token(db_session, secret, clock=clock) is user
+    assert api_tokens.authenticate_token(db_session, secret, clock=clock) is user
     assert [e.after for e in _entries(db_session, AccountAction.USER_DEACTIVATE)] == [
         {"is_active": False}
     ]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import organisations as orgs
 from core.auth import services as accounts
+from core.auth import tokens as api_tokens
 from core.clock import Clock, FrozenClock
 from core.identity.authz import Actor
 from core.identity.models import ApiToken, Organisation, OrganisationKind, Role, User
@@ -93,7 +94,7 @@ def make_token(
     session: Session, clock: Clock, user: User, *, label: str = "test script"
 ) -> tuple[ApiToken, str]:
     """An API token of ``user``: the row and the secret (shown once in real life)."""
-    token, secret = accounts.create_token(session, SYSTEM, user, label=label, clock=clock)
+    token, secret = api_tokens.create_token(session, SYSTEM, user, label=label, clock=clock)
     session.flush()
     return token, secret
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -12,12 +15,14 @@ from core.db import SessionFactory
 from core.mail import enqueue_mail
 from core.mail_sender import drain_outbox
 from core.mailers import Mailer, SmtpMailer
-from core.outbox import OutboxMessage
+from core.outbox import OutboxMessage, sealed_context
+from core.sealing import Sealer
 from core.uow import transaction
 from tests.kit.smtp import SmtpServer
 
 MAIL_FROM = "Vigie <cert@cert.example>"
 DOMAIN = "cert.example"
+SECRET_KEY = "test-secret-key-" + "x" * 32  # the ``settings`` fixture's CERT_SECRET_KEY
 
 
 def queue(factory: SessionFactory, clock: FrozenClock | SystemClock, count: int = 1) -> list[str]:
@@ -55,6 +60,7 @@ def drain(
     max_attempts: int = 8,
     batch_size: int = 100,
     lease_seconds: int = 300,
+    secret_key: str = SECRET_KEY,
 ) -> dict[str, int]:
     return drain_outbox(
         factory,
@@ -64,4 +70,13 @@ def drain(
         max_attempts=max_attempts,
         batch_size=batch_size,
         lease_seconds=lease_seconds,
+        sealer=Sealer(secret_key),
     )
+
+
+def opened_context(row: OutboxMessage, secret_key: str = SECRET_KEY) -> dict[str, Any]:
+    """The template context of a message queued sealed, opened as the sender would."""
+    sealed = sealed_context(row)
+    assert sealed is not None, "the message is not sealed"
+    context: dict[str, Any] = json.loads(Sealer(secret_key).open(sealed))
+    return context

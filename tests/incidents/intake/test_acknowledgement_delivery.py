@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from cert.app import create_app
-from core.auth.services import create_token
+from core.auth.tokens import create_token
 from core.clock import SystemClock
 from core.config import SmtpSettings
 from core.identity.authz import Actor
