@@ -37,7 +37,6 @@ from urllib.parse import urlsplit
 __all__ = ["EXTERNAL", "Constituency", "Mark", "Owner", "Scope", "classify"]
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Scope(enum.StrEnum):
@@ -73,14 +72,40 @@ class Mark:
 EXTERNAL = Mark(Scope.EXTERNAL)
 
 
-def _networks(*texts: str) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(text) for text in texts)
+def _table(*rows: tuple[str, Scope]) -> tuple[tuple[int, int, int, Scope], ...]:
+    """(version, mask, network as an integer, scope): membership is two integer operations."""
+    table = []
+    for text, scope in rows:
+        network = ipaddress.ip_network(text)
+        table.append((network.version, int(network.netmask), int(network.network_address), scope))
+    return tuple(table)
 
 
-_DOCUMENTATION = _networks(
-    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20"
+# in order: the first network holding the address gives its scope
+_SPECIAL = _table(
+    ("192.0.2.0/24", Scope.DOCUMENTATION),
+    ("198.51.100.0/24", Scope.DOCUMENTATION),
+    ("203.0.113.0/24", Scope.DOCUMENTATION),
+    ("2001:db8::/32", Scope.DOCUMENTATION),
+    ("3fff::/20", Scope.DOCUMENTATION),
+    ("127.0.0.0/8", Scope.LOOPBACK),
+    ("::1/128", Scope.LOOPBACK),
+    ("169.254.0.0/16", Scope.LINK_LOCAL),
+    ("fe80::/10", Scope.LINK_LOCAL),
+    ("224.0.0.0/4", Scope.MULTICAST),
+    ("ff00::/8", Scope.MULTICAST),
+    ("10.0.0.0/8", Scope.PRIVATE),
+    ("172.16.0.0/12", Scope.PRIVATE),
+    ("192.168.0.0/16", Scope.PRIVATE),
+    ("100.64.0.0/10", Scope.PRIVATE),
+    ("fc00::/7", Scope.PRIVATE),
+    # IPv4's other special-purpose blocks that are not globally reachable (RFC 6890); for
+    # IPv6 the rest is left to ``ipaddress`` (``is_global``), rare enough not to matter
+    ("0.0.0.0/8", Scope.RESERVED),
+    ("192.0.0.0/24", Scope.RESERVED),
+    ("198.18.0.0/15", Scope.RESERVED),
+    ("240.0.0.0/4", Scope.RESERVED),  # with the broadcast address
 )
-_PRIVATE = _networks("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 _DOCUMENTATION_NAMES = frozenset({"example.com", "example.net", "example.org"})
 _NAME_SCOPES = {
     "example": Scope.DOCUMENTATION,
@@ -110,11 +135,12 @@ class Constituency:
         ranges: Iterable[tuple[str, Owner]] = (),
         domains: Iterable[tuple[str, Owner]] = (),
     ) -> None:
-        self._ranges: dict[tuple[int, int], dict[Network, Owner]] = {}
+        # (version, prefix length) → {network address as an integer: owner}
+        self._ranges: dict[tuple[int, int], dict[int, Owner]] = {}
         for text, owner in ranges:
             network = ipaddress.ip_network(text, strict=False)
             by_length = self._ranges.setdefault((network.version, network.prefixlen), {})
-            by_length.setdefault(network, owner)
+            by_length.setdefault(int(network.network_address), owner)
         # longest prefixes first: the most specific registration wins
         self._lengths = sorted(self._ranges, key=lambda key: -key[1])
         self._domains: dict[str, Owner] = {}
@@ -122,11 +148,12 @@ class Constituency:
             self._domains.setdefault(name.lower().rstrip("."), owner)
 
     def owner_of_address(self, address: Address) -> Owner | None:
+        value, bits = int(address), address.max_prefixlen
         for version, length in self._lengths:
             if version != address.version:
                 continue
-            network = ipaddress.ip_network(f"{address}/{length}", strict=False)
-            owner = self._ranges[(version, length)].get(network)
+            shift = bits - length
+            owner = self._ranges[(version, length)].get(value >> shift << shift)
             if owner is not None:
                 return owner
         return None
@@ -178,17 +205,11 @@ def _address_mark(text: str, constituency: Constituency) -> Mark:
 
 
 def _address_scope(address: Address) -> Scope:
-    if any(address in network for network in _DOCUMENTATION):
-        return Scope.DOCUMENTATION
-    if address.is_loopback:
-        return Scope.LOOPBACK
-    if address.is_link_local:
-        return Scope.LINK_LOCAL
-    if address.is_multicast:
-        return Scope.MULTICAST
-    if any(address in network for network in _PRIVATE):
-        return Scope.PRIVATE
-    if address.is_unspecified or address.is_reserved or not address.is_global:
+    value, version = int(address), address.version
+    for net_version, mask, network, scope in _SPECIAL:
+        if net_version == version and value & mask == network:
+            return scope
+    if version == 6 and (address.is_unspecified or address.is_reserved or not address.is_global):
         return Scope.RESERVED
     return Scope.EXTERNAL
 
