@@ -5,16 +5,18 @@ Flask-free, and the only module of this package that reads the database. Only *e
 indicators (:mod:`incidents.observables.scope`) are matched: a private, documentation or
 loopback address, a reserved name or the constituency's own range or domain connects nothing.
 
-Everything is computed when read, in a fixed number of queries served by
-``ix_incident_observables_value`` (value, type), then each incident by its primary key:
+Everything is computed when read, in a fixed number of statements whatever the number of
+observables, each a ``UNION ALL`` of one **bounded** branch per indicator, served by
+``ix_incident_observables_value`` (value, type), then each incident by its primary key: a "hot"
+indicator held by thousands of incidents costs no more than :data:`SEEN_CAP` rows.
 
-* :func:`seen_in` (the file): one grouped query for the counts of every observable of the file
-  (other incidents, other organisations), one for the newest :data:`EXAMPLES` of each (a
-  ``ROW_NUMBER()`` window);
-* :func:`campaign` (the file): the open incidents of other organisations sharing an indicator;
-* :func:`campaign_flags` (a queue page): one grouped query for all the rows' indicators, the
-  smallest and largest organisation id holding each in an open incident: a row is flagged when
-  one of its indicators is held by an organisation other than its own.
+* :func:`seen_in` (the file): per indicator, the other incidents holding it (the most recently
+  recorded first, at most :data:`SEEN_CAP`: beyond, "100+"), then the :data:`EXAMPLES` named of
+  each loaded in one query;
+* :func:`campaign` (the file): per indicator, the open incidents of other organisations holding
+  it (at most :data:`MAX_CAMPAIGN`), then those incidents in one query;
+* :func:`campaign_flags` (a queue page): per (indicator, organisation of the rows holding it), is
+  there an open incident of another organisation holding it (``LIMIT 1``): one statement.
 
 Other incidents are those the viewer may see (:func:`incidents.access.visible`): a ``TLP:RED``
 incident an analyst may not open is neither counted nor named.
@@ -23,10 +25,11 @@ incident an analyst may not open is neither counted nor named.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, Integer, Select, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from core.identity.authz import Actor
@@ -46,7 +49,9 @@ __all__ = [
 ]
 
 EXAMPLES = 5  # other incidents named per observable on the file
-MAX_VALUES = 500  # observables of one file (or of one queue page) matched at most
+SEEN_CAP = 100  # other incidents read per indicator: beyond, the file says "100+"
+MAX_SEEN = 100  # indicators of one file looked up (SQLite: at most 500 branches a statement)
+MAX_FLAG_BRANCHES = 400  # (indicator, organisation) pairs of one queue page
 MAX_CAMPAIGN = 20  # incidents named in the campaign banner
 
 _OPEN = sorted(OPEN_STATUSES)
@@ -56,9 +61,10 @@ _OPEN = sorted(OPEN_STATUSES)
 class Seen:
     """Where else an external indicator was seen (incidents the viewer may see)."""
 
-    incidents: int
-    organisations: int
-    examples: list[Incident] = field(default_factory=list)  # newest first
+    incidents: int  # at most SEEN_CAP
+    organisations: int  # among those
+    examples: list[Incident] = field(default_factory=list)  # most recently recorded first
+    capped: bool = False  # SEEN_CAP reached: there may be more
 
 
 def load_constituency(session: Session) -> Constituency:
@@ -85,9 +91,24 @@ def marks_of(
     return {o.id: classify(o.type, o.value, constituency) for o in observables}
 
 
-def _external(observables: Iterable[IncidentObservable], marks: dict[int, Mark]) -> list[str]:
-    values = {o.value: None for o in observables if marks[o.id].external}
-    return list(values)[:MAX_VALUES]
+def _external_pairs(
+    observables: Iterable[IncidentObservable], marks: dict[int, Mark], limit: int
+) -> list[tuple[str, str]]:
+    pairs = {(o.type, o.value): None for o in observables if marks[o.id].external}
+    return list(pairs)[:limit]
+
+
+def _union(branches: Sequence[Select[*tuple[Any, ...]]]) -> CompoundSelect[*tuple[Any, ...]]:
+    """One statement of bounded branches (each its own ``ORDER BY … LIMIT``, hence wrapped:
+    SQLite refuses a LIMIT on a compound's member)."""
+    return union_all(*(select(*branch.subquery().c) for branch in branches))
+
+
+def _incidents(session: Session, ids: Iterable[int]) -> dict[int, Incident]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(wanted)))}
 
 
 def seen_in(
@@ -98,55 +119,34 @@ def seen_in(
     marks: dict[int, Mark],
 ) -> dict[int, Seen]:
     """Observable id → where else it was seen, for each external indicator seen elsewhere."""
-    values = _external(observables, marks)
-    if not values:
+    pairs = _external_pairs(observables, marks, MAX_SEEN)
+    if not pairs:
         return {}
     io = IncidentObservable
-    where = (io.value.in_(values), io.incident_id != incident.id, visible(actor))
-    counts_query = (
-        select(
-            io.type,
-            io.value,
-            func.count(io.incident_id),  # (incident, type, value) is unique
-            func.count(func.distinct(Incident.organisation_id)),
-        )
+    branches = [
+        select(literal(k, Integer).label("k"), io.id, io.incident_id, Incident.organisation_id)
         .join(Incident, Incident.id == io.incident_id)
-        .where(*where)
-        .group_by(io.type, io.value)
-    )
-    counts = {(t, v): (n, orgs) for t, v, n, orgs in session.execute(counts_query)}
-    if not counts:
-        return {}
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=(io.type, io.value),
-            order_by=(Incident.received_at.desc(), Incident.id.desc()),
-        )
-        .label("rank")
-    )
-    ranked = (
-        select(io.type, io.value, io.incident_id, rank)
-        .join(Incident, Incident.id == io.incident_id)
-        .where(*where)
-        .subquery()
-    )
-    examples_query = (
-        select(ranked.c.type, ranked.c.value, Incident)
-        .join(Incident, Incident.id == ranked.c.incident_id)
-        .where(ranked.c.rank <= EXAMPLES)
-        .order_by(ranked.c.type, ranked.c.value, ranked.c.rank)
-    )
-    examples: dict[tuple[str, str], list[Incident]] = defaultdict(list)
-    for kind, value, other in session.execute(examples_query):
-        examples[(kind, value)].append(other)
-    result: dict[int, Seen] = {}
-    for observable in observables:
-        key = (observable.type, observable.value)
-        if key in counts and marks[observable.id].external:
-            n, orgs = counts[key]
-            result[observable.id] = Seen(n, orgs, examples.get(key, []))
-    return result
+        .where(io.type == kind, io.value == value, io.incident_id != incident.id, visible(actor))
+        .order_by(io.id.desc())
+        .limit(SEEN_CAP)
+        for k, (kind, value) in enumerate(pairs)
+    ]
+    found: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for k, row_id, incident_id, organisation_id in session.execute(_union(branches)):
+        found[k].append((row_id, incident_id, organisation_id))
+    for rows in found.values():
+        rows.sort(reverse=True)  # most recently recorded first
+    loaded = _incidents(session, (i for rows in found.values() for _, i, _ in rows[:EXAMPLES]))
+    by_pair: dict[tuple[str, str], Seen] = {}
+    for k, rows in found.items():
+        examples = [loaded[i] for _, i, _ in rows[:EXAMPLES] if i in loaded]
+        organisations = len({organisation for _, _, organisation in rows})
+        by_pair[pairs[k]] = Seen(len(rows), organisations, examples, len(rows) >= SEEN_CAP)
+    return {
+        o.id: by_pair[(o.type, o.value)]
+        for o in observables
+        if (o.type, o.value) in by_pair and marks[o.id].external
+    }
 
 
 def campaign(
@@ -158,59 +158,61 @@ def campaign(
 ) -> list[tuple[Incident, list[str]]]:
     """Open incidents of other organisations sharing an external indicator with ``incident``
     (newest first, at most :data:`MAX_CAMPAIGN`), each with the shared values."""
-    values = _external(observables, marks)
-    if not values:
+    pairs = _external_pairs(observables, marks, MAX_SEEN)
+    if not pairs:
         return []
     io = IncidentObservable
-    others = (
-        select(io.incident_id)
+    branches = [
+        select(literal(k, Integer).label("k"), io.incident_id)
         .join(Incident, Incident.id == io.incident_id)
         .where(
-            io.value.in_(values),
+            io.type == kind,
+            io.value == value,
             Incident.organisation_id != incident.organisation_id,
             Incident.status.in_(_OPEN),
             visible(actor),
         )
-        .group_by(io.incident_id)
-        .order_by(io.incident_id.desc())
+        .order_by(io.id.desc())
         .limit(MAX_CAMPAIGN)
-        .subquery()
-    )
-    query = (
-        select(Incident, io.value)
-        .join(io, io.incident_id == Incident.id)
-        .where(Incident.id.in_(select(others.c.incident_id)), io.value.in_(values))
-        .order_by(Incident.received_at.desc(), Incident.id.desc(), io.id)
-    )
-    shared: dict[int, tuple[Incident, list[str]]] = {}
-    for other, value in session.execute(query):
-        shared.setdefault(other.id, (other, []))[1].append(value)
-    return list(shared.values())
+        for k, (kind, value) in enumerate(pairs)
+    ]
+    shared: dict[int, list[str]] = defaultdict(list)
+    for k, incident_id in session.execute(_union(branches)):
+        shared[incident_id].append(pairs[k][1])
+    newest = sorted(shared, reverse=True)[:MAX_CAMPAIGN]
+    loaded = _incidents(session, newest)
+    others = sorted(loaded.values(), key=lambda i: (i.received_at, i.id), reverse=True)
+    return [(other, sorted(shared[other.id])) for other in others]
 
 
 def campaign_flags(
     session: Session, actor: Actor, incidents: list[Incident], constituency: Constituency
 ) -> set[int]:
     """Of ``incidents`` (their observables loaded), the ids of those sharing an external
-    indicator with an open incident of another organisation: one grouped query per page."""
-    by_value: dict[str, list[Incident]] = defaultdict(list)
+    indicator with an open incident of another organisation: one statement per page, a branch
+    per (indicator, organisation) that stops at the first match."""
+    holders: dict[tuple[str, str, int], list[int]] = defaultdict(list)
     for incident in incidents:
         for observable in incident.observables:
             if classify(observable.type, observable.value, constituency).external:
-                by_value[observable.value].append(incident)
-    values = list(by_value)[:MAX_VALUES]
-    if not values:
+                key = (observable.type, observable.value, incident.organisation_id)
+                holders[key].append(incident.id)
+    keys = list(holders)[:MAX_FLAG_BRANCHES]
+    if not keys:
         return set()
     io = IncidentObservable
-    query = (
-        select(io.value, func.min(Incident.organisation_id), func.max(Incident.organisation_id))
+    branches = [
+        select(literal(k, Integer).label("k"))
+        .select_from(io)
         .join(Incident, Incident.id == io.incident_id)
-        .where(io.value.in_(values), Incident.status.in_(_OPEN), visible(actor))
-        .group_by(io.value)
-    )
-    flagged: set[int] = set()
-    for value, lowest, highest in session.execute(query):
-        for incident in by_value[value]:
-            if lowest != incident.organisation_id or highest != incident.organisation_id:
-                flagged.add(incident.id)
-    return flagged
+        .where(
+            io.type == kind,
+            io.value == value,
+            Incident.organisation_id != organisation_id,
+            Incident.status.in_(_OPEN),
+            visible(actor),
+        )
+        .limit(1)
+        for k, (kind, value, organisation_id) in enumerate(keys)
+    ]
+    return {i for (k,) in session.execute(_union(branches)) for i in holders[keys[k]]}

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
@@ -131,7 +132,8 @@ def test_the_seen_in_counts_take_a_fixed_number_of_queries(
         assert len(connected.seen) == count and len(connected.campaign) == 1
         return len(seen)
 
-    assert queries(2) == queries(40) == 4  # assets, counts, examples, campaign
+    # assets; seen in: other incidents, the named ones; campaign: incidents, loaded
+    assert queries(2) == queries(40) == 5
 
 
 # ---------------------------------------------------------------- campaign
@@ -242,3 +244,23 @@ def test_the_queue_flags_a_page_in_one_query(
     assert len(flagged) == 6  # three pairs: each side of each pair
     assert all(i.id in flagged for i in incidents if "185.220.1.4" in i.description)
     assert not any(i.id in flagged for i in incidents if "185.220.0.4" in i.description)
+
+
+def test_an_indicator_held_by_many_incidents_reads_a_bounded_number_of_them(
+    client: FlaskClient,
+    db_session: Session,
+    clock: FrozenClock,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A "hot" indicator costs at most SEEN_CAP rows; the file then says "3+" (cap lowered)."""
+    monkeypatch.setattr(connections, "SEEN_CAP", 3)
+    for by in (world.reporter, world.other_reporter, world.reporter, world.other_reporter):
+        report(db_session, clock, by, SHARED)
+    mine = report(db_session, clock, world.reporter, SHARED)
+    sign_in(client, world.analyst)
+    row = row_of(file_html(client, mine), "185.220.101.4")
+    assert "Seen in 3+ other incidents · 2+ organisations" in row
+    assert "Vu dans au moins 3 autres incidents" in row_of(
+        file_html(client, mine, "fr"), "185.220.101.4"
+    )
