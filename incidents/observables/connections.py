@@ -15,8 +15,11 @@ indicator held by thousands of incidents costs no more than :data:`SEEN_CAP` row
   each loaded in one query;
 * :func:`campaign` (the file): per indicator, the open incidents of other organisations holding
   it (at most :data:`MAX_CAMPAIGN`), then those incidents in one query;
-* :func:`campaign_flags` (a queue page): one statement for all the rows' indicators (SQLite: a
-  ``LIMIT 1`` branch per indicator and organisation; PostgreSQL: one grouped query, see there).
+* :func:`campaign_flags` (a queue page): one grouped query for all the rows' indicators, the
+  smallest and largest organisation id holding each in an open incident: a row is flagged when
+  one of its indicators is held by an organisation other than its own. Not bounded per
+  indicator: on PostgreSQL a ``LIMIT 1`` branch per indicator planned far worse (about a second
+  for a page) than this one index-led scan (a hot indicator's rows are read, see bench/README).
 
 Other incidents are those the viewer may see (:func:`incidents.access.visible`): a ``TLP:RED``
 incident an analyst may not open is neither counted nor named.
@@ -51,7 +54,7 @@ __all__ = [
 EXAMPLES = 5  # other incidents named per observable on the file
 SEEN_CAP = 100  # other incidents read per indicator: beyond, the file says "100+"
 MAX_SEEN = 100  # indicators of one file looked up (SQLite: at most 500 branches a statement)
-MAX_FLAG_BRANCHES = 400  # (indicator, organisation) pairs of one queue page (SQLite: ≤ 500)
+MAX_FLAG_VALUES = 500  # indicators of one queue page
 MAX_CAMPAIGN = 20  # incidents named in the campaign banner
 
 _OPEN = sorted(OPEN_STATUSES)
@@ -189,60 +192,25 @@ def campaign_flags(
     session: Session, actor: Actor, incidents: list[Incident], constituency: Constituency
 ) -> set[int]:
     """Of ``incidents`` (their observables loaded), the ids of those sharing an external
-    indicator with an open incident of another organisation: one statement per page.
-
-    Dialect-specific: SQLite answers a ``UNION ALL`` of one ``LIMIT 1`` branch per (indicator,
-    organisation of the rows holding it), each walking ``ix_incident_observables_value`` until a
-    match, so a hot indicator costs no more; PostgreSQL planned that statement badly (about a
-    second per page) and answers one grouped query instead: the smallest and largest organisation
-    id holding each indicator in an open incident (it reads every row of a hot indicator)."""
-    holders: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+    indicator with an open incident of another organisation: one grouped query per page."""
+    by_value: dict[str, list[Incident]] = defaultdict(list)
     for incident in incidents:
         for observable in incident.observables:
             if classify(observable.type, observable.value, constituency).external:
-                key = (observable.type, observable.value, incident.organisation_id)
-                holders[key].append(incident.id)
-    keys = list(holders)[:MAX_FLAG_BRANCHES]
-    if not keys:
+                by_value[observable.value].append(incident)
+    values = list(by_value)[:MAX_FLAG_VALUES]
+    if not values:
         return set()
-    if session.get_bind().dialect.name != "sqlite":
-        return _grouped_flags(session, actor, holders, keys)
     io = IncidentObservable
-    branches = [
-        select(literal(k, Integer).label("k"))
-        .select_from(io)
-        .join(Incident, Incident.id == io.incident_id)
-        .where(
-            io.type == kind,
-            io.value == value,
-            Incident.organisation_id != organisation_id,
-            Incident.status.in_(_OPEN),
-            visible(actor),
-        )
-        .limit(1)
-        for k, (kind, value, organisation_id) in enumerate(keys)
-    ]
-    return {i for (k,) in session.execute(_union(branches)) for i in holders[keys[k]]}
-
-
-def _grouped_flags(
-    session: Session,
-    actor: Actor,
-    holders: dict[tuple[str, str, int], list[int]],
-    keys: list[tuple[str, str, int]],
-) -> set[int]:
-    io = IncidentObservable
-    values = sorted({value for _, value, _ in keys})
     query = (
         select(io.value, func.min(Incident.organisation_id), func.max(Incident.organisation_id))
         .join(Incident, Incident.id == io.incident_id)
         .where(io.value.in_(values), Incident.status.in_(_OPEN), visible(actor))
         .group_by(io.value)
     )
-    spans = {value: (lowest, highest) for value, lowest, highest in session.execute(query)}
     flagged: set[int] = set()
-    for kind, value, organisation_id in keys:
-        lowest, highest = spans.get(value, (organisation_id, organisation_id))
-        if lowest != organisation_id or highest != organisation_id:
-            flagged.update(holders[(kind, value, organisation_id)])
+    for value, lowest, highest in session.execute(query):
+        for incident in by_value[value]:
+            if lowest != incident.organisation_id or highest != incident.organisation_id:
+                flagged.add(incident.id)
     return flagged
