@@ -19,7 +19,8 @@ indicator held by thousands of incidents costs no more than :data:`SEEN_CAP` row
   smallest and largest organisation id holding each in an open incident: a row is flagged when
   one of its indicators is held by an organisation other than its own. Not bounded per
   indicator: a ``LIMIT 1`` branch per indicator planned far worse (PostgreSQL: about a second
-  for a page, SQLite: 9 times the grouped query) than this index-led scan (a hot indicator's rows are read, see bench/README).
+  for a page; SQLite: 9 times the grouped query) than this index-led scan, which reads a hot
+  indicator's rows (see bench/README).
 
 Other incidents are those the viewer may see (:func:`incidents.access.visible`): a ``TLP:RED``
 incident an analyst may not open is neither counted nor named.
