@@ -26,7 +26,9 @@ from incidents.intake.references import next_reference
 from incidents.intake.rows import insert_event, insert_incident, insert_observables
 from incidents.intake.schemas import IncidentSubmission, ObservableIn
 from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
+from incidents.observables.connections import load_constituency
 from incidents.observables.extraction import Observable, canonicalise_observable, extract
+from incidents.observables.scope import classify
 from incidents.rules.priority import deadlines, priority_for
 from incidents.rules.taxonomy import UnknownClassification, validate_classification
 from incidents.settings import IntakeSettings
@@ -64,7 +66,7 @@ def submit_incident(
         session,
         organisation.id,
         data.source_ref,
-        list({(o.type.value, o.value): o.value for o, _ in found}.values()),
+        _indicator_values(session, (o for o, _ in found)),
         since=now - settings.duplicate_window,
     )
     contact = data.contact
@@ -339,9 +341,26 @@ def _merge_observables(
     return added
 
 
+def _indicator_values(session: Session, found: Iterable[Observable]) -> list[str]:
+    """The values of the external indicators of ``found``, each once: a private, documentation
+    or reserved address or name, or the constituency's own, makes no report a duplicate."""
+    found = list(found)
+    if not found:
+        return []
+    constituency = load_constituency(session)
+    values = {
+        o.value: None for o in found if classify(o.type.value, o.value, constituency).external
+    }
+    return list(values)
+
+
 def likely_duplicates(session: Session, incident: Incident, *, since: dt.datetime) -> list[str]:
-    """Other recent incidents of the same organisation sharing an observable (newest first)."""
-    values = [o.value for o in incident.observables]
+    """Other recent incidents of the same organisation sharing an external indicator (newest
+    first)."""
+    constituency = load_constituency(session)
+    values = [
+        o.value for o in incident.observables if classify(o.type, o.value, constituency).external
+    ]
     return _shared_observable_incidents(
         session, incident.organisation_id, values, since=since, exclude_id=incident.id
     )

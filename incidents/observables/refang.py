@@ -17,13 +17,16 @@ What is undone:
 
 Bare words are never touched: ``evil dot com`` or ``contact at ministere`` stay prose.
 The result is meant for extraction, not for display (zero-width joiners are dropped).
+
+``defang(type, value)`` is the way back for sharing: a canonical observable written so that no
+mail client or chat links it, and that :func:`refang` (and extraction) reads back as the same value.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["refang", "refang_marked"]
+__all__ = ["defang", "refang", "refang_marked"]
 
 _SP = "[ \t]{0,2}"
 _OPEN = r"[\[({]"
@@ -94,3 +97,49 @@ def refang_marked(text: str) -> tuple[str, list[int]]:
 def refang(text: str) -> str:
     """Undo common defanging (``hxxps[:]//evil[.]example``, ``user[at]evil(dot)example``)."""
     return refang_marked(text)[0]
+
+
+_SCHEMES = {"http": "hxxp", "https": "hxxps", "ftp": "fxp", "ftps": "fxps"}
+
+
+def defang(type: str, value: str) -> str:  # noqa: A002 - the observable's type
+    """``value`` (canonical, of observable ``type``) defanged for sharing.
+
+    IPv4: the last dot bracketed (``1.2.3[.]4``); IPv6: every colon (``2001[:]db8[:][:]1``);
+    domain: every dot (``evil[.]example``); e-mail: ``user[@]evil[.]example``; URL: the scheme
+    (``hxxps``, ``fxp``; others keep theirs and get ``[://]``) and the host's dots, the path
+    left as written (``hxxps://evil[.]example/x.php``). Hashes and CVE identifiers unchanged.
+    """
+    if type == "ipv4":
+        head, _, last = value.rpartition(".")
+        return f"{head}[.]{last}" if head else value
+    if type == "ipv6":
+        return value.replace(":", "[:]")
+    if type == "domain":
+        return value.replace(".", "[.]")
+    if type == "email":
+        local, _, domain = value.rpartition("@")
+        return f"{local}[@]{domain.replace('.', '[.]')}"
+    if type == "url":
+        return _defang_url(value)
+    return value
+
+
+def _defang_url(value: str) -> str:
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return value.replace(".", "[.]")
+    authority_end = next((i for i, c in enumerate(rest) if c in "/?#"), len(rest))
+    authority, tail = rest[:authority_end], rest[authority_end:]
+    userinfo, at, hostport = authority.rpartition("@")
+    if hostport.startswith("["):  # an IPv6 host: its colons
+        close = hostport.find("]")
+        host = hostport[: close + 1].replace(":", "[:]")
+        hostport = host + hostport[close + 1 :]
+    else:
+        hostport = hostport.replace(".", "[.]")
+    lowered = scheme.lower()
+    written = _SCHEMES.get(lowered)
+    if written is None:
+        return f"{scheme}[://]{userinfo}{at}{hostport}{tail}"
+    return f"{written}://{userinfo}{at}{hostport}{tail}"

@@ -26,13 +26,16 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, at_least
 from core.identity.models import CERT_ROLES, Organisation, Role, User
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, login_required
+from incidents.models import Incident
 from incidents.notifications.answers import answers_waiting
+from incidents.observables import connections
 from incidents.queue import bulk as queue_bulk
 from incidents.queue import saved_filters
 from incidents.queue.csv_export import HEADER, csv_row
@@ -73,6 +76,7 @@ def index() -> ResponseReturnValue:
         due_within=dt.timedelta(hours=f.due_within),
         saved=saved_filters.list_filters(session, actor), **_choices(),
         waiting=answers_waiting(session, [incident.id for incident in page.items]),
+        campaigns=_campaigns(session, actor, page.items),
         save_form=SaveFilterForm(args=urlencode(f.without_cursor().to_args(), doseq=True)),
         delete_form=DeleteFilterForm(), bulk=_bulk_form(request.full_path),
     )  # fmt: skip
@@ -163,6 +167,14 @@ def bulk() -> ResponseReturnValue:
         unit_of_work().commit()
         flash(_("%(count)s incidents updated.", count=len(set(references))), "success")
     return redirect(back)
+
+
+def _campaigns(session: Session, actor: Actor, incidents: list[Incident]) -> set[int]:
+    """The rows sharing an external indicator with another organisation's open incident."""
+    if not incidents:
+        return set()
+    constituency = connections.load_constituency(session)
+    return connections.campaign_flags(session, actor, incidents, constituency)
 
 
 def _bulk_form(back: str | None = None) -> BulkForm:

@@ -3,13 +3,14 @@
 The page of :mod:`incidents.workspace.web` is assembled here: the incident (already checked by
 ``get_incident``), one page of its timeline, its tasks, linked incidents, possible duplicates,
 participants and the CERT staff offered in the selects. Related incidents are filtered with
-``incidents.access.visible`` like every other list.
+``incidents.access.visible`` like every other list. The observables' marks, where else each was
+seen and the possible campaign come from :mod:`incidents.observables.connections`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,9 @@ from incidents.models import (
     IncidentTask,
 )
 from incidents.named import EventView, event_views
+from incidents.observables import connections
+from incidents.observables.refang import defang
+from incidents.observables.scope import Mark
 from incidents.origins import Origin, origins_of
 from incidents.rules.sla import Deadline, sla
 from incidents.workspace import conversation, merge, tasks
@@ -46,6 +50,17 @@ class FilePage:
     reporter: User | None
     deadlines: list[Deadline]
     origins: dict[int, Origin]  # observable id → the incident a merge brought it from
+    connected: Connected = field(default_factory=lambda: Connected({}, {}, []))
+
+
+@dataclass(frozen=True)
+class Connected:
+    """The observables' marks, where else each was seen, and the possible campaign."""
+
+    marks: dict[int, Mark]  # observable id → external, private, the constituency's own…
+    seen: dict[int, connections.Seen]  # observable id → other incidents (external ones only)
+    campaign: list[tuple[Incident, list[str]]]  # other organisations' open incidents, values
+    defanged: dict[int, str] = field(default_factory=dict)  # observable id → for sharing
 
 
 def load(
@@ -68,6 +83,18 @@ def load(
         reporter=session.get(User, incident.reporter_id) if incident.reporter_id else None,
         deadlines=sla(incident, now),
         origins=origins_of(session, actor, incident),
+        connected=connected(session, actor, incident),
+    )
+
+
+def connected(session: Session, actor: Actor, incident: Incident) -> Connected:
+    observables = list(incident.observables)
+    marks = connections.marks_of(observables, connections.load_constituency(session))
+    return Connected(
+        marks=marks,
+        seen=connections.seen_in(session, actor, incident, observables, marks),
+        campaign=connections.campaign(session, actor, incident, observables, marks),
+        defanged={o.id: defang(o.type, o.value) for o in observables},
     )
 
 
