@@ -145,13 +145,20 @@ def bulk() -> ResponseReturnValue:
     action = queue_bulk.BulkAction(
         form.action.data, assignee=form.assignee.data or None, status=form.status.data or None,
         resolution=form.resolution.data or None, reason=form.reason.data or None,
-        priority=form.priority.data or None,
+        priority=form.priority.data or None, duplicate_of=form.duplicate_of.data or None,
+        confirmed=form.confirmed.data == "1",
     )  # fmt: skip
     references = request.form.getlist("incident")
     try:
         errors = queue_bulk.apply(
             session, actor, references, action, clock=context().clock, settings=intake()
         )
+    except queue_bulk.ConfirmationNeeded as exc:
+        unit_of_work().rollback()  # nothing was written; the same choice again, confirmed
+        return render_template(
+            "incidents/queue/confirm.html", taken=exc.taken, count=sum(exc.taken.values()),
+            form=form, references=references, back=back,
+        )  # fmt: skip
     except ValidationFailed as exc:
         errors = exc.fields
     if errors:
