@@ -32,6 +32,7 @@ from incidents.models import Incident, IncidentObservable, IncidentTask
 from incidents.named import EventView
 from incidents.origins import Origin
 from incidents.rules import labels
+from incidents.workspace.workflow import public_reason
 
 TEMPLATE = "incidents/report/report.html"
 
@@ -84,6 +85,7 @@ def report_html(
             labels=labels,
             when=when,
             plain_text=plain_text,
+            public_reason=public_reason,
             generated=when(now),
             zone=zone,
         )
