@@ -247,10 +247,7 @@ def _row_labels() -> dict[str, dict[str, str]]:
         "status": {k: _(v) for k, v in labels.STATUSES.items()},
         "priority": {k: _(v) for k, v in labels.PRIORITY_LEVELS.items()},
         "rsit": {k: _(v[0]) for k, v in labels.RSIT_CLASSES.items()},
-        "sla": {
-            "breached": _("Breached"), "due_soon": _("Due soon"), "ok": _("On time"),
-            "done": _("Done"),
-        },
+        "sla": {k: _(name) for k, (name, _meaning) in labels.SLA_STATES.items()},
     }  # fmt: skip
 
 

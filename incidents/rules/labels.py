@@ -298,6 +298,18 @@ REPORTER_STATES: dict[str, tuple[str, str]] = {
     ),
     ReporterState.RESOLVED: (N_("Resolved on our side"), N_("Everything works normally again.")),
 }
+# The SLA states of a due date (acknowledgement, resolution, NIS2 reports) and of a queue row:
+# (name, what it means). Codes in incidents.rules.sla.SlaState; every page, the PDF and the
+# dashboard say them with these names.
+SLA_STATES: dict[str, tuple[str, str]] = {
+    "on_time": (N_("On time"), N_("Not done yet; the due date is still ahead.")),
+    "due_soon": (N_("Due soon"), N_("Not done yet; the due date is near.")),
+    "overdue": (N_("Overdue"), N_("Not done, and the due date has passed.")),
+    "met": (N_("Met"), N_("Done by the due date.")),
+    "missed": (N_("Missed (done late)"), N_("Done, but after the due date.")),
+    "void": (N_("Not applicable"), N_("No longer due: the incident is no longer open.")),
+}
+
 # Every kind of timeline event the code writes (``IncidentEvent.kind``) with its short label in
 # words; the incident file and the PDF say each as a sentence (incidents/file/_sentence.html).
 # The kind itself is an internal code, never shown (tests/incidents/test_timeline_words.py).
