@@ -111,8 +111,13 @@ def _taken(
     holders = Counter(i.assignee_id for i in incidents if i.assignee_id not in keep)
     if not holders:
         return {}
-    users = session.scalars(select(User).where(User.id.in_(sorted(holders))))
-    return dict(sorted((u.name or u.email, holders[u.id]) for u in users))
+    users = list(session.scalars(select(User).where(User.id.in_(sorted(holders)))))
+    names = Counter(u.name or u.email for u in users)
+    shown = {  # two analysts of one name are told apart by their e-mail
+        u.id: (u.name or u.email) if names[u.name or u.email] == 1 else f"{u.name} <{u.email}>"
+        for u in users
+    }
+    return dict(sorted((shown[u.id], holders[u.id]) for u in users))
 
 
 def _assignee(session: Session, actor: Actor, action: BulkAction) -> User | None:
