@@ -29,6 +29,7 @@ NAMING: dict[str, tuple[str, ...]] = {
     "linked": ("reference",),
     "unlinked": ("reference",),
     "merged": ("from", "into"),
+    "status": ("duplicate_of",),  # the original of an incident marked duplicate
 }
 BATCH = 500
 

@@ -20,6 +20,7 @@ from incidents.models import Incident, IncidentEvent, IncidentStatus
 from incidents.notifications.models import ReporterMail
 from incidents.settings import IntakeSettings
 from incidents.workspace.mail import Recipient, queue_status_change, recipient_of
+from incidents.workspace.workflow import public_reason
 
 BATCH = 200
 SENDER = Actor.system("system:notifications")  # the timeline's "mail" lines
@@ -33,11 +34,23 @@ def _resolution(session: Session, row: ReporterMail) -> str | None:
     return str(value) if value else None
 
 
-def _merged_into(session: Session, incident: Incident, row: ReporterMail) -> str | None:
-    """The surviving incident's reference, for a reporter of the same organisation only."""
-    if row.merged_into_id is None:
+def _reason(session: Session, row: ReporterMail) -> str | None:
+    """The public reason of a ``rejected`` or ``duplicate`` decision (others are internal)."""
+    if row.timeline_event_id is None:
         return None
-    survivor = session.get(Incident, row.merged_into_id)
+    line = session.get(IncidentEvent, row.timeline_event_id)
+    return public_reason(line.kind, line.data or {}) if line is not None else None
+
+
+def _merged_into(session: Session, incident: Incident, row: ReporterMail) -> str | None:
+    """The surviving incident's reference (merged into, or marked a duplicate of), for a
+    reporter of the same organisation only."""
+    into = row.merged_into_id
+    if into is None and row.status is IncidentStatus.DUPLICATE:
+        into = incident.duplicate_of_id
+    if into is None:
+        return None
+    survivor = session.get(Incident, into)
     if survivor is None or survivor.organisation_id != incident.organisation_id:
         return None
     return survivor.reference
@@ -88,6 +101,7 @@ def _mail(
         clock=clock,
         resolution=_resolution(session, row),
         merged_into=_merged_into(session, incident, row),
+        reason=_reason(session, row),
     )
     add_event(
         session,

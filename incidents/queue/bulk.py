@@ -4,17 +4,25 @@ Each incident goes through the same service as the incident file (``incidents.wo
 so every rule, timeline event and audit row is the same as one by one. The caller owns the
 transaction and keeps it **all or nothing**: :func:`apply` returns the error of each incident
 that refused the change, and the caller commits only when there is none (else rolls back).
+
+* ``rejected`` and ``duplicate`` take the one ``reason`` (and ``duplicate_of``) given, applied to
+  each incident; resolving takes ``assignee`` as the owner of those that have none.
+* An assignment that would take incidents away from another analyst (assigned to someone other
+  than the actor and the new assignee) is refused with :class:`ConfirmationNeeded`, which says
+  how many and from whom, until it is sent again with ``confirmed``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from core.errors import DomainError, ValidationFailed
+from core.errors import Conflict, DomainError, ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import User
 from incidents.access import visible
@@ -29,11 +37,26 @@ MAX_INCIDENTS = 200
 @dataclass(frozen=True)
 class BulkAction:
     kind: str  # one of ACTIONS
-    assignee: str | None = None  # e-mail (assign)
+    assignee: str | None = None  # e-mail (assign; status → resolved: the owner of the unassigned)
     status: str | None = None  # status
     resolution: str | None = None  # status → resolved
-    reason: str | None = None  # status (optional), priority (required)
+    reason: str | None = None  # status (required for rejected, duplicate), priority (required)
     priority: str | None = None  # priority
+    duplicate_of: str | None = None  # status → duplicate: the original's reference
+    confirmed: bool = False  # assignments: taking incidents from other analysts is confirmed
+
+
+class ConfirmationNeeded(Conflict):
+    """An assignment would take incidents away from other analysts: ``taken`` is their name →
+    how many of the chosen incidents they hold (nothing was changed)."""
+
+    def __init__(self, taken: dict[str, int]) -> None:
+        count = sum(taken.values())
+        super().__init__(
+            "confirmation needed",
+            fields={"confirmed": f"{count} incidents are assigned to other analysts"},
+        )
+        self.taken = taken
 
 
 def apply(
@@ -63,6 +86,10 @@ def apply(
             select(Incident).where(Incident.reference.in_(wanted), visible(actor))
         )
     }  # one query; what the actor may not see is "not found", as everywhere
+    if action.kind in ("assign", "assign_me", "unassign") and not action.confirmed:
+        taken = _taken(session, actor, found.values(), assignee)
+        if taken:
+            raise ConfirmationNeeded(taken)
     errors: dict[str, str] = {}
     for reference in wanted:
         incident = found.get(reference)
@@ -76,12 +103,31 @@ def apply(
     return errors
 
 
+def _taken(
+    session: Session, actor: Actor, incidents: Iterable[Incident], assignee: User | None
+) -> dict[str, int]:
+    """Whose incidents the assignment would take: name → count, by name (one query)."""
+    keep = {actor.user_id, assignee.id if assignee is not None else None, None}
+    holders = Counter(i.assignee_id for i in incidents if i.assignee_id not in keep)
+    if not holders:
+        return {}
+    users = list(session.scalars(select(User).where(User.id.in_(sorted(holders)))))
+    names = Counter(u.name or u.email for u in users)
+    shown = {  # two analysts of one name are told apart by their e-mail
+        u.id: (u.name or u.email) if names[u.name or u.email] == 1 else f"{u.name} <{u.email}>"
+        for u in users
+    }
+    return dict(sorted((shown[u.id], holders[u.id]) for u in users))
+
+
 def _assignee(session: Session, actor: Actor, action: BulkAction) -> User | None:
     if action.kind == "assign_me":
         return session.get(User, actor.user_id) if actor.user_id is not None else None
     if action.kind == "assign":
         if not action.assignee:
             raise ValidationFailed("assignee required", fields={"assignee": "choose someone"})
+        return workflow.user_by_email(session, action.assignee)
+    if action.kind == "status" and action.assignee:  # the owner of unassigned incidents resolved
         return workflow.user_by_email(session, action.assignee)
     return None
 
@@ -101,7 +147,8 @@ def _one(
     elif action.kind == "status":
         workflow.change_status(
             session, actor, incident, action.status or "", clock=clock, settings=settings,
-            resolution=action.resolution, reason=action.reason,
+            resolution=action.resolution, reason=action.reason, duplicate_of=action.duplicate_of,
+            assignee=assignee if incident.assignee_id is None else None,
         )  # fmt: skip
     else:
         workflow.set_priority(

@@ -55,7 +55,15 @@ class BulkForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional()],
     )
     reason = StringField(
-        _l("Reason"), validators=[Optional(), Length(max=2000)], render_kw={"dir": "auto"}
+        _l("Reason"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"dir": "auto"},
+        description=_l("Required to reject or mark as duplicate: the reporter reads it."),
+    )
+    duplicate_of = StringField(
+        _l("Original incident"),
+        validators=[Optional(), Length(max=32)],
+        render_kw={"dir": "ltr", "maxlength": 32, "placeholder": "MACERT-…"},
     )
     resolution = TextAreaField(
         _l("Resolution summary"),
@@ -63,3 +71,4 @@ class BulkForm(FlaskForm):  # type: ignore[misc]
         render_kw={"rows": 2, "dir": "auto"},
     )
     back = HiddenField()  # the queue URL to return to
+    confirmed = HiddenField()  # "1" once the analyst confirmed taking incidents from others

@@ -149,13 +149,20 @@ def bulk() -> ResponseReturnValue:
     action = queue_bulk.BulkAction(
         form.action.data, assignee=form.assignee.data or None, status=form.status.data or None,
         resolution=form.resolution.data or None, reason=form.reason.data or None,
-        priority=form.priority.data or None,
+        priority=form.priority.data or None, duplicate_of=form.duplicate_of.data or None,
+        confirmed=form.confirmed.data == "1",
     )  # fmt: skip
     references = request.form.getlist("incident")
     try:
         errors = queue_bulk.apply(
             session, actor, references, action, clock=context().clock, settings=intake()
         )
+    except queue_bulk.ConfirmationNeeded as exc:
+        unit_of_work().rollback()  # nothing was written; the same choice again, confirmed
+        return render_template(
+            "incidents/queue/confirm.html", taken=exc.taken, count=sum(exc.taken.values()),
+            form=form, references=references, back=back,
+        )  # fmt: skip
     except ValidationFailed as exc:
         errors = exc.fields
     if errors:
@@ -252,10 +259,7 @@ def _row_labels() -> dict[str, dict[str, str]]:
         "status": {k: _(v) for k, v in labels.STATUSES.items()},
         "priority": {k: _(v) for k, v in labels.PRIORITY_LEVELS.items()},
         "rsit": {k: _(v[0]) for k, v in labels.RSIT_CLASSES.items()},
-        "sla": {
-            "breached": _("Breached"), "due_soon": _("Due soon"), "ok": _("On time"),
-            "done": _("Done"),
-        },
+        "sla": {k: _(name) for k, (name, _meaning) in labels.SLA_STATES.items()},
     }  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from incidents.rules.sla import deadlines
 from incidents.web import marking_class  # noqa: F401  (its context processor serves these pages)
 from incidents.workspace.conversation import check_may_answer, reporter_answer, timeline
 from incidents.workspace.forms import BodyForm
+from incidents.workspace.workflow import public_reason
 
 PAGE_SIZE = 25
 MAX_EVENTS = 200
@@ -67,6 +68,7 @@ def _track_page(incident: Incident, form: BodyForm, *, status: int = 200) -> Res
         events=event_views(session, actor, events),
         observables=reported_observables(session, incident),
         merged=followed(session, actor, incident),
+        public_reason=public_reason,
         deadlines=deadlines(incident, context().clock.now()),
         form=form,
         can_answer=not actor.is_cert_staff and incident.status != IncidentStatus.DUPLICATE,

@@ -361,7 +361,7 @@ def _sla(board: Dashboard, fmt: Formats, _: Callable[[str], str], rtl: bool) -> 
             bars.append(Bar(group.key, (ratio or 0) * 100, fmt.percent(ratio), colour))
             rows.append([group.key, fmt.number(done), fmt.number(due), fmt.percent(ratio)])
         svg = _bars_chart(ident, title, _("% within the SLA"), bars, fmt, rtl, maximum=100)
-        head = [_("Priority"), _("On time"), _("Due or done"), _("Compliance")]
+        head = [_("Priority"), _("Met"), _("Met, missed or overdue"), _("Compliance")]
         result.append(Chart(ident, title, svg, head, rows))
     return result
 

@@ -32,6 +32,8 @@ from incidents.models import Incident, IncidentObservable, IncidentTask
 from incidents.named import EventView
 from incidents.origins import Origin
 from incidents.rules import labels
+from incidents.rules.sla import sla
+from incidents.workspace.workflow import public_reason
 
 TEMPLATE = "incidents/report/report.html"
 
@@ -84,6 +86,8 @@ def report_html(
             labels=labels,
             when=when,
             plain_text=plain_text,
+            public_reason=public_reason,
+            deadlines=sla(incident, now),
             generated=when(now),
             zone=zone,
         )

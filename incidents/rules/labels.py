@@ -298,13 +298,45 @@ REPORTER_STATES: dict[str, tuple[str, str]] = {
     ),
     ReporterState.RESOLVED: (N_("Resolved on our side"), N_("Everything works normally again.")),
 }
+# The SLA states of a due date (acknowledgement, resolution, NIS2 reports) and of a queue row:
+# (name, what it means). Codes in incidents.rules.sla.SlaState; every page, the PDF and the
+# dashboard say them with these names.
+SLA_STATES: dict[str, tuple[str, str]] = {
+    "on_time": (N_("On time"), N_("Not done yet; the due date is still ahead.")),
+    "due_soon": (N_("Due soon"), N_("Not done yet; the due date is near.")),
+    "overdue": (N_("Overdue"), N_("Not done, and the due date has passed.")),
+    "met": (N_("Met"), N_("Done by the due date.")),
+    "missed": (N_("Missed (done late)"), N_("Done, but after the due date.")),
+    "void": (N_("Not applicable"), N_("No longer due: the incident is no longer open.")),
+}
+
+# Every kind of timeline event the code writes (``IncidentEvent.kind``) with its short label in
+# words; the incident file and the PDF say each as a sentence (incidents/file/_sentence.html).
+# The kind itself is an internal code, never shown (tests/incidents/test_timeline_words.py).
 EVENTS: dict[str, str] = {
     "created": N_("Report received"),
     "status": N_("Status changed"),
     "reply": N_("Message from the CERT"),
     "priority": N_("Priority changed"),
+    "assignment": N_("Assignment changed"),
+    "classification": N_("Classification changed"),
+    "markings": N_("Markings changed"),
+    "participant": N_("Participants changed"),
+    "linked": N_("Linked to another incident"),
+    "unlinked": N_("Link to another incident removed"),
+    "merged": N_("Incidents merged"),
+    "observable_added": N_("Observable added"),
+    "observable_removed": N_("Observable removed"),
+    "task_added": N_("Task added"),
+    "task_done": N_("Task done"),
+    "task_reopened": N_("Task reopened"),
+    "tasks_applied": N_("Task templates applied"),
+    "comment": N_("Internal comment"),
+    "reporter_reply": N_("Answer from the reporter"),
+    "mail": N_("E-mail sent"),
+    "attachment": N_("Attachment added"),
 }
-OTHER_EVENT = N_("Update")
+OTHER_EVENT = N_("Update")  # an event of a kind this version does not know (never its code)
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,21 @@
 The targets and the due dates set at intake are :mod:`incidents.rules.priority`'s (the policy is
 ``CERT_SLA_POLICY``); this module says where an incident stands against them:
 
-* :func:`deadlines` / :func:`sla`: each due date as ``met``, ``late``, ``overdue``, ``pending``
-  or ``void`` (status page, incident file);
-* :func:`sla_state`: ``done``, ``breached``, ``due_soon`` or ``ok`` (queue column, CSV export);
-* :func:`sla_clause`: the same ``breached`` / ``due_soon`` as an SQL condition (queue filter).
+The states have one vocabulary, :class:`SlaState` (named in ``labels.SLA_STATES``): a due date
+not done yet is ``on_time``, ``due_soon`` or ``overdue``; a done one ``met`` (by the due date)
+or ``missed`` (done late); one no longer due ``void``.
+
+* :func:`deadlines` / :func:`sla`: each due date and its state (status page, incident file, PDF);
+* :func:`sla_state`: the state of a queue row (queue column, CSV export): an open incident's next
+  due date, or for a handled one whether every due date was met;
+* :func:`sla_clause`: ``overdue`` (the filter's ``breached``) / ``due_soon`` as an SQL
+  condition (queue filter).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -20,20 +26,48 @@ from incidents.models import OPEN_STATUSES, Incident, IncidentStatus
 from incidents.rules import labels
 
 
+class SlaState(enum.StrEnum):
+    """How a due date stands (names: ``labels.SLA_STATES``)."""
+
+    ON_TIME = "on_time"  # not done, due date ahead
+    DUE_SOON = "due_soon"  # not done, due date within the window
+    OVERDUE = "overdue"  # not done, due date passed
+    MET = "met"  # done by the due date
+    MISSED = "missed"  # done after the due date
+    VOID = "void"  # no longer due
+
+
+PENDING = frozenset({SlaState.ON_TIME, SlaState.DUE_SOON, SlaState.OVERDUE})  # not done yet
+
+
 @dataclass(frozen=True)
 class Deadline:
-    """A due date and how it stands: ``met``, ``late``, ``overdue``, ``pending`` or ``void``."""
+    """A due date and how it stands (:class:`SlaState`)."""
 
     name: str
     due: dt.datetime
     done: dt.datetime | None
-    state: str
+    state: SlaState
 
 
-def deadline(name: str, due: dt.datetime, done: dt.datetime | None, now: dt.datetime) -> Deadline:
+def deadline(
+    name: str,
+    due: dt.datetime,
+    done: dt.datetime | None,
+    now: dt.datetime,
+    within: dt.timedelta | None = None,
+) -> Deadline:
     if done is not None:
-        return Deadline(name, due, done, "met" if done <= due else "late")
-    return Deadline(name, due, None, "overdue" if now > due else "pending")
+        return Deadline(name, due, done, SlaState.MET if done <= due else SlaState.MISSED)
+    return Deadline(name, due, None, _pending(due, now, within))
+
+
+def _pending(due: dt.datetime, now: dt.datetime, within: dt.timedelta | None) -> SlaState:
+    if now > due:
+        return SlaState.OVERDUE
+    if within is not None and due <= now + within:
+        return SlaState.DUE_SOON
+    return SlaState.ON_TIME
 
 
 def deadlines(incident: Incident, now: dt.datetime) -> list[Deadline]:
@@ -61,21 +95,24 @@ def sla(incident: Incident, now: dt.datetime) -> list[Deadline]:
         if due is not None:
             item = deadline(name, due, None, now)
             if incident.status not in OPEN_STATUSES:
-                item = Deadline(name, due, None, "void")
+                item = Deadline(name, due, None, SlaState.VOID)
             result.append(item)
     return result
 
 
-def sla_state(incident: Incident, now: dt.datetime, within: dt.timedelta) -> str:
-    """``done`` (not open), ``breached``, ``due_soon`` or ``ok`` — as the ``sla`` filter says."""
+def sla_state(incident: Incident, now: dt.datetime, within: dt.timedelta) -> SlaState:
+    """An open incident's next due date: ``overdue`` (the ``sla=breached`` filter), ``due_soon``
+    (``sla=due_soon``) or ``on_time``; a handled one: ``met`` when every due date was met,
+    else ``missed``."""
     if incident.status not in OPEN_STATUSES:
-        return "done"
+        states = {item.state for item in deadlines(incident, now)}
+        return SlaState.MISSED if states - {SlaState.MET} else SlaState.MET
     due = [incident.resolve_due_at]
     if incident.acknowledged_at is None:
         due.append(incident.ack_due_at)
     if min(due) < now:
-        return "breached"
-    return "due_soon" if min(due) <= now + within else "ok"
+        return SlaState.OVERDUE
+    return SlaState.DUE_SOON if min(due) <= now + within else SlaState.ON_TIME
 
 
 def sla_clause(state: str, now: dt.datetime, within: dt.timedelta) -> ColumnElement[bool]:

@@ -41,7 +41,7 @@ ANALYST_ERRORS = (403, 404, 415, 422)
 # What a reporter sees of each public event's data (the rest is CERT-only).
 PUBLIC_DATA: dict[str, tuple[str, ...]] = {
     "created": ("category", "type", "priority"),
-    "status": ("from", "to"),
+    "status": ("from", "to", "duplicate_of"),  # and the reason of rejected/duplicate (public)
     "priority": ("from", "to"),
     "reply": ("body",),
     "reporter_reply": ("body",),
@@ -83,7 +83,10 @@ def event_renderer(actor: Actor) -> Callable[[IncidentEvent], EventOut]:
             shown = event.kind in REPORTER_SIDE
             label, name = (event.actor_label, event.actor_name) if shown else ("CERT", "CERT")
             keys = (*PUBLIC_DATA.get(event.kind, ()), "hidden")
+            reason = workflow.public_reason(event.kind, data)
             data = {k: data[k] for k in keys if k in data}
+            if reason is not None:
+                data["reason"] = reason
         return EventOut(
             id=event.id,
             at=event.at,
@@ -111,8 +114,10 @@ def _event_reply(event: IncidentEvent, actor: Actor) -> ResponseReturnValue:
 @operation(
     summary="Change an incident's status",
     description="Follows the workflow (new → triaged → in_progress → resolved → closed; "
-    "rejected, duplicate; reopen). Resolving needs a `resolution` summary; closing e-mails the "
-    "reporter. CERT staff only.",
+    "rejected, duplicate; reopen). Resolving needs a `resolution` summary and an owner (the "
+    "assignee, or `assignee` in the body); `rejected` and `duplicate` need a `reason`, shown to "
+    "the reporter, and `duplicate` the original's reference in `duplicate_of`; closing e-mails "
+    "the reporter. CERT staff only.",
     tag=TAG,
     body=StatusChange,
     path_params=REFERENCE,
@@ -123,9 +128,12 @@ def _event_reply(event: IncidentEvent, actor: Actor) -> ResponseReturnValue:
 def change_status(reference: str) -> ResponseReturnValue:
     incident, actor = incident_for_write(reference, staff_only="changing the status")
     data = parse_json(StatusChange)
+    owner = workflow.user_by_email(get_session(), data.assignee) if data.assignee else None
     workflow.change_status(
         get_session(), actor, incident, data.status, clock=context().clock,
         settings=settings(), resolution=data.resolution, reason=data.reason,
+        duplicate_of=data.duplicate_of,
+        assignee=owner if incident.assignee_id is None else None,
     )  # fmt: skip
     return _incident_reply(incident)
 

@@ -66,7 +66,7 @@ def _staff_choices(staff: Iterable[User], blank: str) -> list[SelectChoice]:
 
 
 class StatusForm(FileForm):
-    FIELDS: ClassVar[Mapping[str, str]] = {"status": "to"}
+    FIELDS: ClassVar[Mapping[str, str]] = {"status": "to", "assignee": "owner"}
 
     to = SelectField(_l("New status"), validators=[InputRequired()], validate_choice=True)
     resolution = TextAreaField(
@@ -76,13 +76,29 @@ class StatusForm(FileForm):
         description=_l("Required when resolving: what was found and done."),
     )
     reason = StringField(
-        _l("Reason"), validators=[Optional(), Length(max=2000)], render_kw={"maxlength": 2000}
+        _l("Reason"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"maxlength": 2000, **TEXT},
+        description=_l("Required to reject or mark as duplicate: the reporter reads it."),
+    )
+    duplicate_of = StringField(
+        _l("Original incident"),
+        validators=[Optional(), Length(max=32)],
+        render_kw={"maxlength": 32, "dir": "ltr", "placeholder": "MACERT-…"},
+        description=_l("When marking as duplicate: the reference of the incident it repeats."),
+    )
+    owner = SelectField(
+        _l("Owner"),
+        default="",
+        validate_choice=True,
+        description=_l("The incident has no assignee: choose who owns it to resolve it."),
     )
 
     def prepare(self, *, status: str, staff: Sequence[User]) -> None:
         # workflow order, so that the next usual step (e.g. triaged after new) comes first
         allowed = [s for s in IncidentStatus if s in TRANSITIONS.get(IncidentStatus(status), ())]
         self.to.choices = [SelectChoice(s.value, _(labels.STATUSES[s])) for s in allowed]
+        self.owner.choices = _staff_choices(staff, _("Choose an owner"))
 
 
 class AssignForm(FileForm):

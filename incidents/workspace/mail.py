@@ -124,10 +124,12 @@ def queue_status_change(
     clock: Clock,
     resolution: str | None = None,
     merged_into: str | None = None,
+    reason: str | None = None,
 ) -> OutboxMessage:
     """The status of the report changed (any move but closing, which has its own message): the
-    new status and what it means, the resolution summary once resolved, and — for a report
-    merged into another one of the same organisation — that one's reference."""
+    new status and what it means, the resolution summary once resolved, the CERT's public
+    reason of a rejection or a duplicate, and — for a report merged into (or a duplicate of)
+    another one of the same organisation — that one's reference."""
     return _send(
         session,
         incident,
@@ -139,4 +141,5 @@ def queue_status_change(
         status_help=labels.STATUS_HELP.get(incident.status, ""),
         resolution=resolution,
         merged_into=merged_into,
+        reason=reason,
     )

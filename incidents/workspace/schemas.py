@@ -24,7 +24,22 @@ class StatusChange(_In):
     resolution: str | None = Field(
         default=None, max_length=20_000, description="Resolution summary (required to resolve)"
     )
-    reason: str | None = Field(default=None, max_length=2_000, description="Why (internal)")
+    reason: str | None = Field(
+        default=None,
+        max_length=2_000,
+        description="Why. Required for `rejected` and `duplicate`, and then shown to the "
+        "reporter (status page, status e-mail); internal otherwise",
+    )
+    duplicate_of: Reference | None = Field(
+        default=None,
+        description="Required for `duplicate`: the reference of the original incident (one you "
+        "may see, not itself a duplicate). The reporter reads it only when they may see it",
+    )
+    assignee: EmailStr | None = Field(
+        default=None,
+        description="Resolving an unassigned incident needs an owner: the e-mail of active CERT "
+        "staff, assigned before the change (ignored when the incident has an assignee)",
+    )
 
 
 class Assignment(_In):

@@ -107,6 +107,8 @@ def status(reference: str) -> ResponseReturnValue:
             settings=intake(),
             resolution=resolution,
             reason=reason,
+            duplicate_of=f.duplicate_of.data or None,
+            assignee=_user(s, f.owner.data) if i.assignee_id is None else None,
         )
 
     def said(i: Incident, _r: object) -> object:

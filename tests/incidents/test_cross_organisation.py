@@ -135,8 +135,9 @@ def test_the_reporter_of_the_duplicate_follows_the_survivor_without_seeing_it(
     envelope(client.get(f"{URL}/{survivor.reference}", headers=theirs), 404)
     lead = Actor.for_user(world.lead)
     workflow.change_status(
-        db_session, lead, survivor, "resolved", clock=clock, settings=SETTINGS, resolution="ok"
-    )
+        db_session, lead, survivor, "resolved", clock=clock, settings=SETTINGS, resolution="ok",
+        assignee=world.lead,
+    )  # fmt: skip
     db_session.flush()
     later = client.get(f"{URL}/{cross.duplicate.reference}", headers=theirs).get_json()
     assert later["merged_into"]["status"] == "resolved"
@@ -182,8 +183,9 @@ def test_closing_mail_names_nothing_of_the_other_organisation(
     lead, survivor = Actor.for_user(cross.world.lead), cross.survivor
     for status in ("resolved", "closed"):
         workflow.change_status(
-            db_session, lead, survivor, status, clock=clock, settings=SETTINGS, resolution="ok"
-        )
+            db_session, lead, survivor, status, clock=clock, settings=SETTINGS, resolution="ok",
+            assignee=cross.world.lead,
+        )  # fmt: skip
     db_session.flush()
     mails = [m for m in outbox(db_session, survivor) if m.to_addr == cross.world.reporter.email]
     assert len(mails) == 2  # acknowledgement, closing

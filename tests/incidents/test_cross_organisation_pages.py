@@ -34,7 +34,7 @@ def test_the_duplicate_status_page_follows_the_survivor(
     assert survivor.reference not in page and "webmail-interieur.com" not in page
     workflow.change_status(
         db_session, Actor.for_user(cross.world.lead), survivor, "resolved",
-        clock=clock, settings=SETTINGS, resolution="Domaine bloqué",
+        clock=clock, settings=SETTINGS, resolution="Domaine bloqué", assignee=cross.world.lead,
     )  # fmt: skip
     db_session.flush()
     page = text(client.get(f"/track/{cross.duplicate.reference}?lang=en"))

@@ -148,12 +148,20 @@ def test_status_changes_and_closing_record_their_events(
             resolution="Blocked.",
             clock=clock,
             settings=SETTINGS,
+            assignee=world.analyst,  # resolving names the owner: assigned first
         )
     closed = workflow.change_status(
         db_session, analyst, incident, "closed", clock=clock, settings=SETTINGS
     )
     names = [e.name for e in recorded(db_session, incident)]
-    assert names == [Name.SUBMITTED, *[Name.STATUS_CHANGED] * 4, Name.CLOSED]
+    assert names == [
+        Name.SUBMITTED,
+        *[Name.STATUS_CHANGED] * 2,
+        Name.ASSIGNED,
+        Name.STATUS_CHANGED,
+        Name.STATUS_CHANGED,
+        Name.CLOSED,
+    ]
     closing = last(db_session, incident, Name.CLOSED)
     assert closing.payload == incident_events.Closed(
         incident_id=incident.id, reference=incident.reference, timeline_event_id=closed.id

@@ -130,16 +130,16 @@ def test_deadlines_say_whether_the_cert_kept_its_commitments() -> None:
         resolve_due_at=received + dt.timedelta(days=3),
         updated_at=received,
     )
-    assert [d.state for d in deadlines(incident, received)] == ["pending", "pending"]
+    assert [d.state for d in deadlines(incident, received)] == ["on_time", "on_time"]
     assert [d.state for d in deadlines(incident, received + dt.timedelta(hours=5))] == [
         "overdue",
-        "pending",
+        "on_time",
     ]
     incident.acknowledged_at = received + dt.timedelta(hours=1)
     incident.resolved_at = received + dt.timedelta(days=4)
-    assert [d.state for d in deadlines(incident, received)] == ["met", "late"]
+    assert [d.state for d in deadlines(incident, received)] == ["met", "missed"]
     incident.status, incident.acknowledged_at = IncidentStatus.REJECTED, None
     incident.updated_at = received + dt.timedelta(hours=6)  # rejected late, no resolution due
     assert [(d.state, d.done) for d in deadlines(incident, received)] == [
-        ("late", incident.updated_at)
+        ("missed", incident.updated_at)
     ]

@@ -122,8 +122,9 @@ def test_an_answer_waiting_is_cleared_when_the_incident_is_handled(
     commit_and_deliver(db_session, session_factory, clock)
     assert incident.id in answers_waiting(db_session, [incident.id])  # still open
     workflow.change_status(
-        db_session, analyst, incident, "rejected", clock=clock, settings=SETTINGS
-    )
+        db_session, analyst, incident, "rejected", clock=clock, settings=SETTINGS,
+        reason="Not a security incident",
+    )  # fmt: skip
     commit_and_deliver(db_session, session_factory, clock)
     assert answers_waiting(db_session, [incident.id]) == {}
 

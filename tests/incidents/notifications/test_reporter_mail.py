@@ -98,6 +98,7 @@ def test_resolution_then_closing_each_mailed_once(
         incident,
         "resolved",
         resolution="Le domaine a été suspendu.",
+        assignee=cert.analyst,
         clock=clock,
         settings=SETTINGS,
     )

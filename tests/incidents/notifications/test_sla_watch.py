@@ -134,7 +134,9 @@ def test_met_closed_and_old_due_dates_are_not_announced(
     old = report(db_session, clock, cert.reporter)
     closed = report(db_session, clock, cert.reporter)
     analyst = Actor.for_user(cert.analyst)
-    workflow.change_status(db_session, analyst, closed, "rejected", clock=clock, settings=SETTINGS)
+    workflow.change_status(
+        db_session, analyst, closed, "rejected", clock=clock, settings=SETTINGS, reason="Spam"
+    )
     clock.set(old.resolve_due_at + dt.timedelta(days=2))  # breached two days ago
     assert watch(db_session, clock) == {"due_soon": 0, "breached": 0}
     assert alerts(db_session, closed) == [] and alerts(db_session, old) == []

@@ -96,7 +96,9 @@ def test_sla_due_soon_and_breached(
     assert acked not in page(db_session, analyst, clock, sla="due_soon")
     assert done not in page(db_session, analyst, clock, sla="breached")
     incident = db_session.query(Incident).filter_by(reference=late).one()
-    assert sla_state(incident, clock.now(), dt.timedelta(hours=24)) == "breached"
+    assert sla_state(incident, clock.now(), dt.timedelta(hours=24)) == "overdue"  # sla=breached
+    closed = db_session.query(Incident).filter_by(reference=done).one()
+    assert sla_state(closed, clock.now(), dt.timedelta(hours=24)) == "missed"  # closed late
 
 
 def test_received_date_range_is_inclusive_in_the_given_zone(

@@ -111,10 +111,16 @@ def test_status_changes_answer_the_incident_and_explain_refusals(
     body = client.post(path, json={"status": "triaged"}, headers=headers).get_json()
     assert body["reference"] == incident.reference and body["status"] == "triaged"
     error = envelope(client.post(path, json={"status": "resolved"}, headers=headers), 422)
-    assert error["fields"] == {"resolution": "required"}
-    ok = client.post(path, json={"status": "resolved", "resolution": "Done"}, headers=headers)
+    owner_needed = "an unassigned incident needs an owner to be resolved"
+    assert error["fields"] == {"resolution": "required", "assignee": owner_needed}  # all at once
+    resolve = {"status": "resolved", "resolution": "Done"}
+    error = envelope(client.post(path, json=resolve, headers=headers), 422)  # nobody owns it
+    assert error["fields"] == {"assignee": owner_needed}
+    owner = {**resolve, "assignee": world.analyst.email}
+    ok = client.post(path, json=owner, headers=headers)
     db_session.refresh(incident)
     assert ok.status_code == 200 and incident.status == IncidentStatus.RESOLVED
+    assert incident.assignee_id == world.analyst.id  # assigned, then resolved
 
 
 def test_assign_priority_and_unknown_users(

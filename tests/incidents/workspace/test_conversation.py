@@ -133,7 +133,7 @@ def test_answering_a_closed_incident_does_not_reopen_it(
     for status in ("triaged", "resolved", "closed"):
         workflow.change_status(
             db_session, world.actor(world.analyst), incident, status, clock=clock,
-            settings=SETTINGS, resolution="ok",
+            settings=SETTINGS, resolution="ok", assignee=world.analyst,
         )  # fmt: skip
     conversation.reporter_answer(
         db_session, world.actor(world.reporter), incident, "Thanks!", clock=clock

@@ -87,7 +87,7 @@ def test_merges_that_would_lose_or_leak_are_refused(
     for status in ("triaged", "resolved"):
         workflow.change_status(
             db_session, world.actor(world.analyst), done, status, clock=clock, settings=SETTINGS,
-            resolution="ok",
+            resolution="ok", assignee=world.analyst,
         )  # fmt: skip
     with pytest.raises(InvalidTransition) as caught:  # a ValidationFailed: 422 as before
         fold(db_session, world, survivor, done, clock)

@@ -24,6 +24,9 @@ from tests.kit.world import World
 def move(
     session: Session, world: World, incident: Incident, to: str, clock: FrozenClock, **kw: Any
 ) -> IncidentEvent:
+    """A status change by the analyst, who owns what they resolve (an owner is required)."""
+    if to == "resolved" and incident.assignee_id is None:
+        kw.setdefault("assignee", world.analyst)
     return workflow.change_status(
         session, world.actor(world.analyst), incident, to, clock=clock, settings=SETTINGS, **kw
     )
@@ -33,10 +36,14 @@ def move(
 def test_every_transition_is_allowed_or_refused_as_the_workflow_says(
     db_session: Session, clock: FrozenClock, world: World, incident: Incident, old: IncidentStatus
 ) -> None:
+    original = report(db_session, clock, world.reporter)
     for new in IncidentStatus:
-        incident.status = old
+        incident.status, incident.duplicate_of_id = old, None
         if new in TRANSITIONS[old]:
-            event = move(db_session, world, incident, new, clock, resolution="Blocked the domain.")
+            event = move(
+                db_session, world, incident, new, clock, resolution="Blocked the domain.",
+                reason="Already known", duplicate_of=original.reference,
+            )  # fmt: skip
             assert incident.status == new, (old, new)
             assert event.kind == "status" and event.public
             assert event.data["from"] == old.value and event.data["to"] == new.value
