@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.errors import Conflict, DomainError, ValidationFailed
+from core.i18n import N_
 from core.identity.authz import Actor
 from core.identity.models import User
 from incidents.access import visible
@@ -54,7 +55,9 @@ class ConfirmationNeeded(Conflict):
         count = sum(taken.values())
         super().__init__(
             "confirmation needed",
-            fields={"confirmed": f"{count} incidents are assigned to other analysts"},
+            fields={
+                "confirmed": N_("%(count)d incidents are assigned to other analysts", count=count)
+            },
         )
         self.taken = taken
 
@@ -72,13 +75,16 @@ def apply(
     workflow.require_staff(actor, "bulk actions")
     wanted = list(dict.fromkeys(r.strip().upper() for r in references if r.strip()))
     if not wanted:
-        raise ValidationFailed("no incident chosen", fields={"incidents": "choose incidents"})
+        raise ValidationFailed("no incident chosen", fields={"incidents": N_("choose incidents")})
     if len(wanted) > MAX_INCIDENTS:
         raise ValidationFailed(
-            "too many incidents", fields={"incidents": f"at most {MAX_INCIDENTS} at once"}
+            "too many incidents",
+            fields={"incidents": N_("at most %(limit)d at once", limit=MAX_INCIDENTS)},
         )
     if action.kind not in ACTIONS:
-        raise ValidationFailed("unknown action", fields={"action": f"one of {', '.join(ACTIONS)}"})
+        raise ValidationFailed(
+            "unknown action", fields={"action": N_("one of %(values)s", values=", ".join(ACTIONS))}
+        )
     assignee = _assignee(session, actor, action)
     found = {
         incident.reference: incident
@@ -94,13 +100,39 @@ def apply(
     for reference in wanted:
         incident = found.get(reference)
         if incident is None:
-            errors[reference] = "not found"
+            errors[reference] = N_("not found")
             continue
         try:
             _one(session, actor, incident, action, assignee, clock=clock, settings=settings)
         except DomainError as exc:
-            errors[reference] = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or str(exc)
+            errors[reference] = said(exc.fields) or exc.message
     return errors
+
+
+FIELDS = {  # the names of a bulk action's fields, as people read them
+    "incidents": N_("Incidents"),
+    "action": N_("Action"),
+    "assignee": N_("Assignee"),
+    "status": N_("Status"),
+    "resolution": N_("Resolution"),
+    "reason": N_("Reason"),
+    "duplicate_of": N_("Original incident"),
+    "priority": N_("Priority"),
+    "confirmed": N_("Confirmation"),
+}
+
+
+def said(fields: dict[str, str]) -> str:
+    """A service's field reasons as one translatable sentence: "Reason: required; …"."""
+    parts = [
+        N_("%(field)s: %(problem)s", field=FIELDS.get(k, k), problem=v) for k, v in fields.items()
+    ]
+    if not parts:
+        return ""
+    sentence = parts[0]
+    for part in parts[1:]:
+        sentence = N_("%(first)s; %(rest)s", first=sentence, rest=part)
+    return sentence
 
 
 def _taken(
@@ -125,7 +157,7 @@ def _assignee(session: Session, actor: Actor, action: BulkAction) -> User | None
         return session.get(User, actor.user_id) if actor.user_id is not None else None
     if action.kind == "assign":
         if not action.assignee:
-            raise ValidationFailed("assignee required", fields={"assignee": "choose someone"})
+            raise ValidationFailed("assignee required", fields={"assignee": N_("choose someone")})
         return workflow.user_by_email(session, action.assignee)
     if action.kind == "status" and action.assignee:  # the owner of unassigned incidents resolved
         return workflow.user_by_email(session, action.assignee)

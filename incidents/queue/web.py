@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, at_least
 from core.identity.models import CERT_ROLES, Organisation, Role, User
-from core.web import context, get_session, unit_of_work
+from core.web import context, get_session, say, unit_of_work
 from core.web.auth import current_actor, login_required
 from incidents.models import Incident
 from incidents.notifications.answers import answers_waiting
@@ -168,8 +168,8 @@ def bulk() -> ResponseReturnValue:
     if errors:
         unit_of_work().rollback()  # all or nothing
         flash(_("Nothing was changed:"), "danger")
-        for where, problem in errors.items():
-            flash(f"{where} — {problem}", "danger")
+        for where, problem in errors.items():  # a field's name, or an incident's reference
+            flash(f"{say(queue_bulk.FIELDS.get(where, where))} — {say(problem)}", "danger")
     else:
         unit_of_work().commit()
         flash(_("%(count)s incidents updated.", count=len(set(references))), "success")

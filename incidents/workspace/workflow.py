@@ -251,24 +251,28 @@ def _original(
     if not wanted:
         raise ValidationFailed(
             "duplicate_of required",
-            fields={"duplicate_of": "give the reference of the original incident"},
+            fields={"duplicate_of": N_("give the reference of the original incident")},
         )
     original = session.scalar(
         select(Incident).where(Incident.reference == wanted, visible(actor))
     )  # what the actor may not see is "no such incident", as everywhere
     if original is None:
         raise ValidationFailed(
-            "unknown original", fields={"duplicate_of": f"no such incident {wanted[:32]}"}
+            "unknown original",
+            fields={"duplicate_of": N_("no such incident %(reference)s", reference=wanted[:32])},
         )
     if original.id == incident.id:
         raise ValidationFailed(
-            "same incident", fields={"duplicate_of": "an incident cannot duplicate itself"}
+            "same incident", fields={"duplicate_of": N_("an incident cannot duplicate itself")}
         )
     if original.status is IncidentStatus.DUPLICATE or original.duplicate_of_id is not None:
         raise ValidationFailed(
             "original is a duplicate",
             fields={
-                "duplicate_of": f"{original.reference} is itself a duplicate: give its original"
+                "duplicate_of": N_(
+                    "%(reference)s is itself a duplicate: give its original",
+                    reference=original.reference,
+                )
             },
         )
     return original
@@ -283,7 +287,7 @@ def _owner(incident: Incident, assignee: User | None) -> User | None:
     if incident.assignee_id is None:
         raise ValidationFailed(
             "owner required",
-            fields={"assignee": "an unassigned incident needs an owner to be resolved"},
+            fields={"assignee": N_("an unassigned incident needs an owner to be resolved")},
         )
     return None
 
