@@ -48,14 +48,16 @@ def test_bulk_duplicate_needs_the_reason_and_the_original(
     before = audits(db_session)
     html = post(client, refs, action="status", status="duplicate")  # today: closed them all
     assert "Aucune modification n’a été effectuée" in html
-    assert "reason: required" in html and "duplicate_of: give the reference" in html
+    assert "Motif : obligatoire" in html  # in the reader's language, field and problem
+    assert "Incident d’origine : indiquez la référence de l’incident original" in html
+    assert "reason: required" not in html and "duplicate_of: give" not in html
     html = post(client, refs, action="status", status="duplicate", reason="Campagne connue")
-    assert "duplicate_of: give the reference of the original incident" in html
+    assert "Incident d’origine : indiquez la référence de l’incident original" in html
     html = post(
         client, [*refs, original.reference], action="status", status="duplicate",
         reason="Campagne connue", duplicate_of=original.reference,
     )  # fmt: skip
-    assert "cannot duplicate itself" in html or "is itself a duplicate" in html
+    assert "ne peut pas être son propre doublon" in html
     assert statuses(db_session, [*urgent, original]) == ["new", "new", "new"]
     assert audits(db_session) == before  # nothing written
     post(
@@ -74,7 +76,7 @@ def test_bulk_rejection_applies_the_one_reason_to_each(
     sign_in(client, world.analyst)
     chosen = [report(db_session, clock, world.reporter) for _ in range(2)]
     html = post(client, [i.reference for i in chosen], action="status", status="rejected")
-    assert "reason: required" in html
+    assert "Motif : obligatoire" in html
     assert statuses(db_session, chosen) == ["new", "new"]
     post(
         client, [i.reference for i in chosen], action="status", status="rejected",
@@ -100,7 +102,7 @@ def test_bulk_resolve_asks_an_owner_for_the_unassigned(
     db_session.commit()
     refs = [owned.reference, unowned.reference]
     html = post(client, refs, action="status", status="resolved", resolution="Bloqué")
-    assert f"{unowned.reference} — assignee: an unassigned incident needs an owner" in html
+    assert f"{unowned.reference} — Attribué à : un incident non attribué doit avoir" in html
     assert statuses(db_session, [owned, unowned]) == ["triaged", "triaged"]
     post(
         client, refs, action="status", status="resolved", resolution="Bloqué",
