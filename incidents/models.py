@@ -109,6 +109,32 @@ class Incident(Base):
             "ix_incidents_category_received", "category", "received_at", "tlp", "assignee_id", **_ID
         ),
         Index("ix_incidents_tlp_received", "tlp", "received_at", "assignee_id", **_ID),
+        # the dashboard's live part (incidents.reporting.dashboard): SLAs not met yet but due
+        Index(
+            "ix_incidents_unacknowledged",
+            "received_at",
+            "ack_due_at",
+            "priority",
+            "organisation_id",
+            "tlp",
+            "assignee_id",
+            sqlite_where=text("acknowledged_at IS NULL"),
+            postgresql_where=text("acknowledged_at IS NULL"),
+            **_ID,
+        ),  # fmt: skip
+        Index(
+            "ix_incidents_unresolved",
+            "received_at",
+            "resolve_due_at",
+            "status",
+            "priority",
+            "organisation_id",
+            "tlp",
+            "assignee_id",
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+            **_ID,
+        ),  # fmt: skip
         Index(
             "ix_incidents_org_source_ref",
             "organisation_id",
