@@ -69,19 +69,22 @@ COUNTED = (
     "acknowledged_at", "resolved_at", "ack_due_at", "resolve_due_at",
 )  # fmt: skip
 SUMS = ("incidents", "acknowledged", "ack_ms", "resolved", "resolve_ms", "ack_met", "resolve_met")
-KEYS = ("day", "organisation_id", "category", "priority", "red")
+KEYS = ("month", "start", "organisation_id", "priority", "red")
+CLASS_KEYS = ("day", "category", "red")
 _PENDING = "incidents.daily.before"  # session.info: contributions read before the flush
 
 
 class IncidentDaily(Base):
-    """Sums over the incidents received on one local ``day`` for one key."""
+    """Sums over the incidents received on one local day (``month`` false, ``start`` the day)
+    or one local month (``month`` true, ``start`` its first day), per organisation, priority
+    and TLP:RED-or-not: a period reads its whole months' rows and its other days' rows."""
 
     __tablename__ = "incident_daily"
     __table_args__ = {"sqlite_with_rowid": False}  # SQLite: rows stored in key order
 
-    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    month: Mapped[bool] = mapped_column(primary_key=True)
+    start: Mapped[dt.date] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
-    category: Mapped[str] = mapped_column(String(64), primary_key=True)
     priority: Mapped[str] = mapped_column(String(2), primary_key=True)
     red: Mapped[bool] = mapped_column(primary_key=True)  # TLP:RED (analysts see few of them)
     incidents: Mapped[int] = mapped_column(default=0)
@@ -93,8 +96,20 @@ class IncidentDaily(Base):
     resolve_met: Mapped[int] = mapped_column(default=0)
 
 
+class IncidentDailyClass(Base):
+    """Incidents received per local day and RSIT class (the chart over time, CERT staff)."""
+
+    __tablename__ = "incident_daily_classes"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    red: Mapped[bool] = mapped_column(primary_key=True)
+    incidents: Mapped[int] = mapped_column(default=0)
+
+
 class DailyZone(Base):
-    """One row: the time zone of :class:`IncidentDaily`'s days (``None``: not built)."""
+    """One row: the time zone of the aggregate's days (``None``: not built)."""
 
     __tablename__ = "incident_daily_zone"
 
@@ -102,8 +117,10 @@ class DailyZone(Base):
     zone: Mapped[str | None] = mapped_column(String(64))
 
 
-Key = tuple[dt.date, int, str, str, bool]
+# (table, key): the key's values in the order of KEYS or CLASS_KEYS
+Key = tuple[str, tuple[Any, ...]]
 Sums = list[int]
+FIGURES, CLASSES = "incident_daily", "incident_daily_classes"
 
 
 # ---------------------------------------------------------------- one incident's contribution
@@ -119,19 +136,16 @@ def _text(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def contribution(row: Mapping[Any, Any], zone: ZoneInfo) -> tuple[Key, Sums]:
-    """The key and sums (:data:`SUMS`) one incident adds (the same definitions as
-    :func:`incidents.reporting.measures.measures`)."""
+def contribution(row: Mapping[Any, Any], zone: ZoneInfo) -> list[tuple[Key, Sums]]:
+    """What one incident adds: its sums (:data:`SUMS`, the same definitions as
+    :func:`incidents.reporting.measures.measures`) to its day's and its month's rows, and one
+    to its day's class row."""
     received, acked, resolved = row["received_at"], row["acknowledged_at"], row["resolved_at"]
     resolvable = _text(row["status"]) not in NO_RESOLUTION
     done = resolvable and resolved is not None
-    key: Key = (
-        _utc(received).astimezone(zone).date(),
-        int(row["organisation_id"]),
-        str(row["category"]),
-        _text(row["priority"]),
-        _text(row["tlp"]) == RED,
-    )
+    day = _utc(received).astimezone(zone).date()
+    org, priority = int(row["organisation_id"]), _text(row["priority"])
+    red = _text(row["tlp"]) == RED
     sums = [
         1,
         int(acked is not None),
@@ -141,24 +155,34 @@ def contribution(row: Mapping[Any, Any], zone: ZoneInfo) -> tuple[Key, Sums]:
         int(acked is not None and _utc(acked) <= _utc(row["ack_due_at"])),
         int(done and _utc(resolved) <= _utc(row["resolve_due_at"])),
     ]
-    return key, sums
+    return [
+        ((FIGURES, (False, day, org, priority, red)), sums),
+        ((FIGURES, (True, day.replace(day=1), org, priority, red)), sums),
+        ((CLASSES, (day, str(row["category"]), red)), [1]),
+    ]
 
 
 def totals(rows: Iterable[Mapping[Any, Any]], zone: ZoneInfo, sign: int = 1) -> dict[Key, Sums]:
     found: dict[Key, Sums] = {}
     for row in rows:
-        key, sums = contribution(row, zone)
-        _add(found, key, sums, sign)
+        for key, sums in contribution(row, zone):
+            _add(found, key, sums, sign)
     return found
 
 
 def _add(into: dict[Key, Sums], key: Key, sums: Sequence[int], sign: int = 1) -> None:
-    current = into.setdefault(key, [0] * len(SUMS))
+    current = into.setdefault(key, [0] * len(sums))
     for i, value in enumerate(sums):
         current[i] += sign * value
 
 
 # ---------------------------------------------------------------- writing the sums
+_TABLES: tuple[tuple[str, Any, tuple[str, ...], tuple[str, ...]], ...] = (
+    (FIGURES, IncidentDaily.__table__, KEYS, SUMS),
+    (CLASSES, IncidentDailyClass.__table__, CLASS_KEYS, ("incidents",)),
+)
+
+
 def _columns() -> list[Any]:
     return [Incident.__table__.c[name] for name in COUNTED]
 
@@ -176,21 +200,21 @@ def read_rows(conn: Connection, ids: Sequence[int], *, lock: bool) -> list[Mappi
 
 def apply(conn: Connection, deltas: Mapping[Key, Sums]) -> None:
     """Add ``deltas`` to the aggregate (upserts in key order; nothing for all-zero deltas)."""
-    rows = [
-        dict(zip(KEYS, key, strict=True)) | dict(zip(SUMS, sums, strict=True))
-        for key, sums in sorted(deltas.items())
-        if any(sums)
-    ]
-    if not rows:
-        return
-    table = IncidentDaily.__table__
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite  # dialect-specific
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(KEYS),
-        set_={name: table.c[name] + statement.excluded[name] for name in SUMS},
-    )
-    conn.execute(statement, rows)
+    for name, table, keys, sums in _TABLES:
+        rows = [
+            dict(zip(keys, key, strict=True)) | dict(zip(sums, values, strict=True))
+            for (key_table, key), values in sorted(deltas.items())
+            if key_table == name and any(values)
+        ]
+        if not rows:
+            continue
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite  # dialect-specific
+        statement = dialect.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={column: table.c[column] + statement.excluded[column] for column in sums},
+        )
+        conn.execute(statement, rows)
 
 
 def zone_of(conn: Connection, *, share: bool = False) -> str | None:
@@ -264,24 +288,27 @@ def _lock_zone(conn: Connection) -> None:
 
 def from_incidents(conn: Connection, zone: str) -> dict[Key, Sums]:
     """The aggregate as the incidents say it should be."""
-    found: dict[Key, Sums] = {}
-    where = ZoneInfo(zone)
-    for row in conn.execute(select(*_columns())):
-        key, sums = contribution(row._mapping, where)
-        _add(found, key, sums)
-    return found
+    return totals((row._mapping for row in conn.execute(select(*_columns()))), ZoneInfo(zone))
 
 
 def stored(conn: Connection) -> dict[Key, Sums]:
     """The aggregate's rows (all-zero rows left out)."""
-    table = IncidentDaily.__table__
     found: dict[Key, Sums] = {}
-    for row in conn.execute(select(*(table.c[k] for k in KEYS), *(table.c[s] for s in SUMS))):
-        day = row[0] if isinstance(row[0], dt.date) else dt.date.fromisoformat(str(row[0]))
-        sums = [int(v) for v in row[len(KEYS) :]]
-        if any(sums):
-            found[(day, int(row[1]), str(row[2]), str(row[3]), bool(row[4]))] = sums
+    for name, table, keys, sums in _TABLES:
+        query = select(*(table.c[k] for k in keys), *(table.c[s] for s in sums))
+        for row in conn.execute(query):
+            values = [int(v) for v in row[len(keys) :]]
+            if any(values):
+                found[(name, tuple(_normal(v) for v in row[: len(keys)]))] = values
     return found
+
+
+def _normal(value: Any) -> Any:
+    """Key values as :func:`contribution` makes them (SQLite gives dates as text, booleans as
+    integers; the organisation id is the only integer of a key)."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return dt.date.fromisoformat(value)
+    return value
 
 
 def differences(session: Session, zone: str) -> int:
@@ -301,6 +328,7 @@ def rebuild(session: Session, zone: str) -> int:
     conn = session.connection()
     _lock_zone(conn)
     conn.execute(delete(IncidentDaily))
+    conn.execute(delete(IncidentDailyClass))
     sums = from_incidents(conn, zone)
     apply(conn, sums)
     if conn.execute(update(DailyZone).where(DailyZone.id == 1).values(zone=zone)).rowcount == 0:

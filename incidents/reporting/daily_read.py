@@ -21,17 +21,18 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from core.identity.authz import Actor
 from incidents.access import RED, sees_all_red, visible
-from incidents.daily import NO_RESOLUTION, IncidentDaily, zone_of
+from incidents.daily import NO_RESOLUTION, IncidentDaily, IncidentDailyClass, zone_of
 from incidents.models import Incident
 from incidents.reporting.measures import MEASURES, Figures, figures_of, measures
-from incidents.reporting.periods import Period, local_day
+from incidents.reporting.periods import Period, local_day, next_bucket
 
 D = IncidentDaily
+C = IncidentDailyClass
 
 
 def usable(session: Session, period: Period) -> bool:
@@ -60,8 +61,20 @@ def _incidents_scope(actor: Actor) -> ColumnElement[bool]:
     return Incident.tlp != RED
 
 
-def _days(period: Period) -> list[ColumnElement[bool]]:
-    return [D.day >= period.first, D.day <= period.last]
+def _spans(period: Period) -> ColumnElement[bool]:
+    """The rows that add up to the period: its whole months' month rows, the day rows of the
+    days before the first whole month and after the last one (all day rows without one)."""
+    first_month = period.first if period.first.day == 1 else next_bucket(period.first, "month")
+    end_month = next_bucket(period.last, "month")  # the month after the one of ``last``
+    if period.last != end_month - dt.timedelta(days=1):
+        end_month = period.last.replace(day=1)  # the last month is not whole
+    if first_month >= end_month:
+        return and_(D.month.is_(False), D.start >= period.first, D.start <= period.last)
+    return or_(
+        and_(D.month.is_(True), D.start >= first_month, D.start < end_month),
+        and_(D.month.is_(False), D.start >= period.first, D.start < first_month),
+        and_(D.month.is_(False), D.start >= end_month, D.start <= period.last),
+    )
 
 
 def _received(period: Period) -> list[ColumnElement[bool]]:
@@ -76,26 +89,35 @@ def _live_red(actor: Actor) -> list[ColumnElement[bool]]:
 def day_counts(
     session: Session, actor: Actor, period: Period
 ) -> Iterator[tuple[dt.date, str, int]]:
-    """Incidents received per local day and RSIT class (days without any left out)."""
+    """Incidents received per local day and RSIT class (days without any left out): CERT
+    staff from the aggregate (analysts: with their TLP:RED incidents live); a reporter's, their
+    organisation's few, live (``ix_incidents_org_received``)."""
+    if not actor.is_cert_staff:
+        yield from _live_day_counts(session, period, visible(actor))
+        return
     query = (
-        select(D.day, D.category, func.sum(D.incidents))
-        .where(_rows_scope(actor), *_days(period))
-        .group_by(D.day, D.category)
+        select(C.day, C.category, func.sum(C.incidents))
+        .where(C.day >= period.first, C.day <= period.last)
+        .group_by(C.day, C.category)
     )
+    if not sees_all_red(actor):
+        query = query.where(C.red.is_(False))
     for day, category, count in session.execute(query):
         if count:
             yield _date(day), str(category), int(count)
     if not _whole(actor):
-        local = local_day(session, Incident.received_at, period).label("day")
-        inner = select(local, Incident.category.label("category")).where(
-            *_live_red(actor), *_received(period)
-        )
-        rows = inner.subquery("rows")
-        live = select(rows.c.day, rows.c.category, func.count()).group_by(
-            rows.c.day, rows.c.category
-        )
-        for day_text, category, count in session.execute(live):
-            yield dt.date.fromisoformat(str(day_text)), str(category), int(count)
+        yield from _live_day_counts(session, period, and_(*_live_red(actor)))
+
+
+def _live_day_counts(
+    session: Session, period: Period, where: ColumnElement[bool]
+) -> Iterator[tuple[dt.date, str, int]]:
+    local = local_day(session, Incident.received_at, period).label("day")
+    inner = select(local, Incident.category.label("category")).where(where, *_received(period))
+    rows = inner.subquery("rows")
+    live = select(rows.c.day, rows.c.category, func.count()).group_by(rows.c.day, rows.c.category)
+    for day_text, category, count in session.execute(live):
+        yield dt.date.fromisoformat(str(day_text)), str(category), int(count)
 
 
 def _date(value: Any) -> dt.date:
@@ -128,7 +150,7 @@ def priority_organisation_figures(
                 )
             ),  # fmt: skip
         )
-        .where(_rows_scope(actor), *_days(period))
+        .where(_rows_scope(actor), _spans(period))
         .group_by(D.priority, D.organisation_id)
     )
     for row in session.execute(query):

@@ -1,5 +1,6 @@
-"""incident_daily: the dashboard's daily aggregate, its zone, and partial indexes on the
-incidents not acknowledged or not resolved yet (see incidents.daily)
+"""incident_daily: the dashboard's aggregate (per day and month; per day and class), its
+zone, and partial indexes on the incidents not acknowledged or not resolved yet
+(see incidents.daily)
 
 A database migrated with no incident gets the zone ``Africa/Casablanca`` (the default
 ``CERT_TIMEZONE``): the aggregate is kept from the first incident on. With incidents already in
@@ -29,9 +30,9 @@ DEFAULT_ZONE = "Africa/Casablanca"
 def upgrade() -> None:
     op.create_table(
         "incident_daily",
-        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("month", sa.Boolean(), nullable=False),
+        sa.Column("start", sa.Date(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
-        sa.Column("category", sa.String(length=64), nullable=False),
         sa.Column("priority", sa.String(length=2), nullable=False),
         sa.Column("red", sa.Boolean(), nullable=False),
         sa.Column("incidents", sa.Integer(), nullable=False),
@@ -47,8 +48,17 @@ def upgrade() -> None:
             name="fk_incident_daily_organisation_id_organisations",
         ),
         sa.PrimaryKeyConstraint(
-            "day", "organisation_id", "category", "priority", "red", name="pk_incident_daily"
+            "month", "start", "organisation_id", "priority", "red", name="pk_incident_daily"
         ),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "incident_daily_classes",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("category", sa.String(length=64), nullable=False),
+        sa.Column("red", sa.Boolean(), nullable=False),
+        sa.Column("incidents", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "category", "red", name="pk_incident_daily_classes"),
         sqlite_with_rowid=False,
     )
     zones = op.create_table(
@@ -90,4 +100,5 @@ def downgrade() -> None:
     op.drop_index("ix_incidents_unresolved", table_name="incidents")
     op.drop_index("ix_incidents_unacknowledged", table_name="incidents")
     op.drop_table("incident_daily_zone")
+    op.drop_table("incident_daily_classes")
     op.drop_table("incident_daily")

@@ -216,3 +216,23 @@ def test_cert_reporting_rebuild_checks_and_repairs(
     assert done.exit_code == 0 and f"rebuilt for {ZONE}" in done.output, done.output
     check = runner.invoke(cli, ["reporting", "rebuild", "--check"], env=env)
     assert check.exit_code == 0 and check.output.startswith("0 key(s) differ"), check.output
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("2026-01-16", "2026-01-16"),  # one day
+        ("2026-01-02", "2026-01-30"),  # inside a month
+        ("2026-01-01", "2026-01-31"),  # one whole month
+        ("2025-12-15", "2026-02-20"),  # a whole month between two partial ones
+        ("2026-01-10", "2026-03-01"),  # partial, whole, one day
+        ("2025-03-02", "2026-03-01"),  # 365 days
+    ],
+)
+def test_months_and_days_add_up_to_any_period(
+    db_session: Session, clock: FrozenClock, first: str, last: str
+) -> None:
+    world = build(db_session, clock)
+    period = Period(dt.date.fromisoformat(first), dt.date.fromisoformat(last), ZONE)
+    for reader in (world.lead, world.analyst, world.reporter_sante):
+        same_board(db_session, Actor.for_user(reader), period, clock.now())
