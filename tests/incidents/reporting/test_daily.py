@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from cert.cli import cli, load_commands
 from core.clock import FrozenClock
 from core.db import make_session_factory
 from core.errors import DomainError
 from core.identity.authz import Actor
-from core.identity.models import Organisation
+from core.identity.models import Organisation, User
 from core.uow import transaction
 from incidents import daily
 from incidents.demo.synthetic import generate_incidents
@@ -236,3 +237,50 @@ def test_months_and_days_add_up_to_any_period(
     period = Period(dt.date.fromisoformat(first), dt.date.fromisoformat(last), ZONE)
     for reader in (world.lead, world.analyst, world.reporter_sante):
         same_board(db_session, Actor.for_user(reader), period, clock.now())
+
+
+def test_concurrent_writers_keep_the_aggregate_exact(
+    factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    """Four writers change the same two incidents at once (priority, class, TLP, status): on
+    PostgreSQL each re-reads what it changes ``FOR UPDATE``, so a change committed meanwhile is
+    counted once; on SQLite the write lock serialises them."""
+    with transaction(factory, write=True) as session:
+        world = build(session, clock)
+        targets = [world.incidents["C"].id, world.incidents["E"].id]
+        lead_id = world.lead.id
+
+    def writer(seed: int) -> int:
+        rng, done = random.Random(seed), 0
+        for _ in range(12):
+            try:
+                with transaction(factory, write=True) as session:
+                    incident = session.get(Incident, rng.choice(targets))
+                    lead = Actor.for_user(session.get(User, lead_id))  # type: ignore[arg-type]
+                    assert incident is not None
+                    choice = rng.randrange(3)
+                    if choice == 0:
+                        workflow.set_priority(
+                            session, lead, incident, rng.choice(["P1", "P2", "P3", "P4"]),
+                            "Réévaluée.", clock=clock, settings=SETTINGS,
+                        )  # fmt: skip
+                    elif choice == 1:
+                        kind = KINDS[rng.choice(list(KINDS))]
+                        workflow.reclassify(
+                            session, lead, incident, kind["category"], kind.get("type"),
+                            clock=clock,
+                        )  # fmt: skip
+                    else:
+                        workflow.set_markings(
+                            session, lead, incident, rng.choice(TLPS), "PAP:AMBER", clock=clock
+                        )
+                done += 1
+            except DomainError:
+                pass
+        return done
+
+    with ThreadPoolExecutor(4) as pool:
+        done = sum(pool.map(writer, range(4)))
+    assert done >= 24
+    with transaction(factory) as session:
+        assert daily.differences(session, ZONE) == 0
