@@ -77,6 +77,11 @@ class ReferenceCounter(Base):
     last: Mapped[int]
 
 
+# Resolutions still due (rejected and duplicate reports have none): the predicate of the partial
+# index ``ix_incidents_unresolved``, written the same in the queries that use it (SQLite uses a
+# partial index only when the query's WHERE holds its terms as written, literals included).
+UNRESOLVED = "resolved_at IS NULL AND status NOT IN ('duplicate', 'rejected')"
+
 # PostgreSQL-specific: INCLUDE (id) in the visibility indexes (SQLite's hold the rowid anyway)
 _ID: dict[str, Any] = {"postgresql_include": ["id"]}
 
@@ -131,8 +136,8 @@ class Incident(Base):
             "organisation_id",
             "tlp",
             "assignee_id",
-            sqlite_where=text("resolved_at IS NULL"),
-            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text(UNRESOLVED),
+            postgresql_where=text(UNRESOLVED),
             **_ID,
         ),  # fmt: skip
         Index(

@@ -21,13 +21,13 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from core.identity.authz import Actor
 from incidents.access import RED, sees_all_red, visible
-from incidents.daily import NO_RESOLUTION, IncidentDaily, IncidentDailyClass, zone_of
-from incidents.models import Incident
+from incidents.daily import IncidentDaily, IncidentDailyClass, zone_of
+from incidents.models import UNRESOLVED, Incident
 from incidents.reporting.measures import MEASURES, Figures, figures_of, measures
 from incidents.reporting.periods import Period, local_day, next_bucket
 
@@ -195,12 +195,7 @@ def _overdue(
         yield (str(priority), int(org)), int(count), 0
     resolve = (
         select(Incident.priority, Incident.organisation_id, func.count())
-        .where(
-            Incident.resolved_at.is_(None),
-            Incident.resolve_due_at < now,
-            Incident.status.not_in(sorted(NO_RESOLUTION)),
-            *scope,
-        )
+        .where(text(UNRESOLVED), Incident.resolve_due_at < now, *scope)
         .group_by(Incident.priority, Incident.organisation_id)
     )
     for priority, org, count in session.execute(resolve):

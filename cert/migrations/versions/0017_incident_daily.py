@@ -25,6 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 DEFAULT_ZONE = "Africa/Casablanca"
+UNRESOLVED = "resolved_at IS NULL AND status NOT IN ('duplicate', 'rejected')"
 
 
 def upgrade() -> None:
@@ -90,8 +91,8 @@ def upgrade() -> None:
             "tlp",
             "assignee_id",
         ],  # fmt: skip
-        sqlite_where=sa.text("resolved_at IS NULL"),
-        postgresql_where=sa.text("resolved_at IS NULL"),
+        sqlite_where=sa.text(UNRESOLVED),
+        postgresql_where=sa.text(UNRESOLVED),
         **include,
     )
 
