@@ -77,6 +77,11 @@ class ReferenceCounter(Base):
     last: Mapped[int]
 
 
+# Resolutions still due (rejected and duplicate reports have none): the predicate of the partial
+# index ``ix_incidents_unresolved``, written the same in the queries that use it (SQLite uses a
+# partial index only when the query's WHERE holds its terms as written, literals included).
+UNRESOLVED = "resolved_at IS NULL AND status NOT IN ('duplicate', 'rejected')"
+
 # PostgreSQL-specific: INCLUDE (id) in the visibility indexes (SQLite's hold the rowid anyway)
 _ID: dict[str, Any] = {"postgresql_include": ["id"]}
 
@@ -109,6 +114,32 @@ class Incident(Base):
             "ix_incidents_category_received", "category", "received_at", "tlp", "assignee_id", **_ID
         ),
         Index("ix_incidents_tlp_received", "tlp", "received_at", "assignee_id", **_ID),
+        # the dashboard's live part (incidents.reporting.dashboard): SLAs not met yet but due
+        Index(
+            "ix_incidents_unacknowledged",
+            "received_at",
+            "ack_due_at",
+            "priority",
+            "organisation_id",
+            "tlp",
+            "assignee_id",
+            sqlite_where=text("acknowledged_at IS NULL"),
+            postgresql_where=text("acknowledged_at IS NULL"),
+            **_ID,
+        ),  # fmt: skip
+        Index(
+            "ix_incidents_unresolved",
+            "received_at",
+            "resolve_due_at",
+            "status",
+            "priority",
+            "organisation_id",
+            "tlp",
+            "assignee_id",
+            sqlite_where=text(UNRESOLVED),
+            postgresql_where=text(UNRESOLVED),
+            **_ID,
+        ),  # fmt: skip
         Index(
             "ix_incidents_org_source_ref",
             "organisation_id",

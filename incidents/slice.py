@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from core.slices import Demo, Job, Slice
-from incidents import events, models, routes, settings
+from incidents import daily, events, models, routes, settings
 from incidents.demo import cli as demo_cli
 from incidents.notifications import handlers as notification_handlers
 from incidents.notifications import models as notification_models
@@ -15,7 +15,7 @@ SLICE = Slice(
     name="incidents",
     pages=routes.PAGES,
     api=(routes.API,),
-    commands=(reporting_cli.stats,),
+    commands=(reporting_cli.stats, reporting_cli.reporting),
     jobs=(
         Job(
             "incidents.purge_idempotency_keys",
@@ -33,7 +33,7 @@ SLICE = Slice(
             "notify_sla_interval_seconds",
         ),
     ),
-    models=(models, saved_filters, notification_models),
+    models=(models, daily, saved_filters, notification_models),
     settings=settings.from_config,
     events=(events.IncidentEventName,),
     handlers=(*events.HANDLERS, *notification_handlers.HANDLERS),

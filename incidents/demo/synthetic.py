@@ -7,7 +7,8 @@ descriptions with defanged indicators and two observables each), references are 
 one contiguous block per year by bumping ``incident_reference_counters`` once per year (gap-free
 and safe against concurrent submissions: the counter row stays locked until commit), and rows
 are inserted in batches with Core ``insert()`` executemany, or ``COPY`` on PostgreSQL.
-No timeline events nor acknowledgements are written; one audit row records the run.
+No timeline events nor acknowledgements are written; one audit row records the run; the
+dashboard's daily aggregate (:mod:`incidents.daily`) is added to.
 The caller owns the transaction. Flask-free.
 """
 
@@ -28,6 +29,7 @@ from core.clock import Clock
 from core.errors import ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import CERT_ROLES, Organisation, OrganisationKind, Role, User
+from incidents import daily
 from incidents.actions import IncidentAction
 from incidents.demo import synthetic_rows as rows
 from incidents.intake.references import format_reference
@@ -84,6 +86,7 @@ def generate_incidents(
         ]
         found = [o for row in batch for o in factory.observables_of(row)]
         _insert(conn, Incident, rows.INCIDENT_COLUMNS, batch)
+        daily.add_rows(session, batch)  # Core inserts bypass the ORM's hook
         _insert(conn, IncidentObservable, rows.OBSERVABLE_COLUMNS, found)
         observables += len(found)
     result = BulkResult(count, observables, _ranges(settings.reference_prefix, numbers))

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from core.clock import Clock
 from core.identity.authz import Actor
 from core.identity.models import Organisation
+from incidents import daily
 from incidents.models import Incident, IncidentObservable
 from incidents.observables.extraction import Observable
 
@@ -35,6 +36,7 @@ def insert_incident(session: Session, organisation: Organisation, **values: obje
     """INSERT the incident (every column but ``id`` given); it comes back persistent, with its
     organisation and empty collections loaded."""
     incident_id = session.connection().execute(_INSERT_INCIDENT, values).scalar_one()
+    daily.add_rows(session, [values])  # the dashboard's aggregate (a Core INSERT: no ORM hook)
     # new: its organisation is known and its collections are empty, nothing to load
     related: dict[str, object] = {"organisation": organisation}
     related |= {name: [] for name in ("observables", "attachments", "participants")}

@@ -1,5 +1,5 @@
-"""``cert stats``: the periodic statistics of the national report, as CSV or JSON (a command of
-:data:`incidents.slice.SLICE`)."""
+"""``cert stats``: the periodic statistics of the national report, as CSV or JSON; ``cert
+reporting rebuild``: the dashboard's daily aggregate (commands of :data:`incidents.slice.SLICE`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 
 from core.commands import CliContext, fail_on_domain_error, pass_ctx
 from core.identity.authz import Actor
+from incidents import daily
 from incidents.reporting.dashboard import parse_period
 from incidents.reporting.stats import as_csv, as_json, statistics
 
@@ -44,3 +45,33 @@ def stats(ctx: CliContext, first: str, last: str, fmt: str, output: Path | None)
     else:
         output.write_text(body, encoding="utf-8", newline="")
         click.echo(f"wrote {output}", err=True)
+
+
+@click.group("reporting")
+def reporting() -> None:
+    """The dashboard's daily aggregate (see incidents.daily)."""
+
+
+@reporting.command("rebuild")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only compare the aggregate with the incidents; exit 1 when they differ.",
+)
+@pass_ctx
+@fail_on_domain_error
+def rebuild(ctx: CliContext, check: bool) -> None:
+    """Recompute the dashboard's daily aggregate from the incidents, for CERT_TIMEZONE (after
+    changing it, or after a migration that found incidents); waits for writes in flight."""
+    zone = ctx.config.timezone
+    with ctx.unit_of_work() as uow:
+        if check:
+            differing = daily.differences(uow.session, zone)
+        else:
+            rows = daily.rebuild(uow.session, zone)
+    if check:
+        click.echo(f"{differing} key(s) differ from the incidents ({zone})")
+        if differing:
+            raise SystemExit(1)
+        return
+    click.echo(f"daily aggregate rebuilt for {zone}: {rows} row(s)")

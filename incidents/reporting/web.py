@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -84,9 +86,19 @@ def page() -> ResponseReturnValue:
         args=request.args,
         staff=actor.is_cert_staff,
         charts=dashboard_charts(
-            board, locale=str(get_locale()), _=_, rtl=rtl(), staff=actor.is_cert_staff
+            board,
+            locale=str(get_locale()),
+            _=_,
+            rtl=rtl(),
+            staff=actor.is_cert_staff,
+            link=_queue_link if actor.is_cert_staff else None,  # the queue is the CERT's
         ),
     )
+
+
+def _queue_link(args: Mapping[str, str]) -> str:
+    values: dict[str, Any] = dict(args)
+    return url_for("queue.index", **values)
 
 
 def _stats_period() -> Period:

@@ -71,6 +71,8 @@ def test_a_submission_records_incident_submitted_with_one_more_insert(
     assert seen == [  # one INSERT per table, the event's the only one added
         "INSERT INTO incident_reference_counters",  # the year's first reference
         "INSERT INTO incidents",
+        "INSERT INTO incident_daily",  # the dashboard's aggregate (incidents.daily)
+        "INSERT INTO incident_daily_classes",
         "INSERT INTO incident_observables",
         "INSERT INTO incident_events",
         "INSERT INTO audit_log",

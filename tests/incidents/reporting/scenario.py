@@ -3,7 +3,9 @@ with known deadlines (used by the dashboard, statistics, PDF and page tests)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,7 @@ from core.identity.models import Organisation, Role, User
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import submit_incident
 from incidents.models import Incident, IncidentStatus
-from incidents.reporting.dashboard import Period
+from incidents.reporting.dashboard import Group, Period
 from incidents.settings import IntakeSettings
 from tests.kit.factories import make_org, make_user
 
@@ -132,3 +134,20 @@ def build(session: Session, clock: FrozenClock) -> Scenario:
         make_user(session, clock, role=Role.ANALYST),
         rep_s,
     )
+
+
+def rounded(groups: Iterable[Group]) -> list[Group]:
+    """``groups`` with their durations to the second: the daily aggregate sums milliseconds,
+    the live figures floating-point seconds (SQLite's ``julianday``)."""
+    return [
+        Group(
+            g.key,
+            dataclasses.replace(
+                g.figures,
+                ack_seconds=round(g.figures.ack_seconds),
+                resolve_seconds=round(g.figures.resolve_seconds),
+            ),
+            g.name,
+        )
+        for g in groups
+    ]
