@@ -19,10 +19,13 @@ from incidents.workspace.answer_files import AnswerFiles, Upload, answer_with_fi
 from tests.kit.factories import SETTINGS, report
 from tests.kit.world import World
 
-TITLE = "Hameçonnage - hxxps://evil[.]example/login"
+# a Latin title whose brackets, date and dash a right-to-left paragraph used to reorder
+TITLE = "[URGENT] 2026-01 - Hameçonnage sur evil[.]example"
+# Arabic text with a link long enough to wrap: its trailing "/" used to jump before "hxxps"
 DESCRIPTION = (
-    "Courriel reçu de alerte[@]evil[.]example avec le lien hxxps://evil[.]example/login.php ; "
-    "وصلت رسالة احتيالية من 203.0.113.9 إلى المديرية"
+    "وصلت إلى المديرية رسالة احتيالية من alerte[@]evil[.]example تطلب من الموظفين تحديث كلمات "
+    "المرور عبر الرابط hxxps://evil[.]example/login.php?session=abcdef0123456789 ثم تسجيل الدخول "
+    "من العنوان 203.0.113.9"
 )
 SECRETS = {
     "comment": "Piste interne secrète XK42",
