@@ -37,7 +37,13 @@ from incidents.web import (
     intake,
     marking_class,  # noqa: F401  (its context processor serves these pages)
 )
-from incidents.workspace.answer_files import MAX_FILES, AnswerFiles, Upload, answer_with_files
+from incidents.workspace.answer_files import (
+    MAX_FILES,
+    AnswerFiles,
+    TooManyFiles,
+    Upload,
+    answer_with_files,
+)
 from incidents.workspace.conversation import check_may_answer, timeline
 
 PAGE_SIZE = 25
@@ -118,7 +124,7 @@ def _show_errors(form: AnswerForm, exc: DomainError, files: AnswerFiles) -> None
         if isinstance(exc, TooLarge):
             size = file_size(intake().max_upload_bytes)
             message = _("“%(name)s” is larger than %(size)s.", name=name, size=size)
-        elif exc.message == "too many files":
+        elif isinstance(exc, TooManyFiles):
             message = _("At most %(count)s files per answer.", count=MAX_FILES)
         else:
             message = _("“%(name)s” is empty.", name=name)

@@ -34,6 +34,10 @@ from incidents.workspace.conversation import check_may_answer, reporter_answer
 MAX_FILES = 10  # per answer
 
 
+class TooManyFiles(ValidationFailed):
+    """More than :data:`MAX_FILES` files with one answer."""
+
+
 @dataclass(frozen=True)
 class Upload:
     """A file as the adapter received it (its name as the client gave it, its bytes)."""
@@ -68,7 +72,7 @@ def answer_with_files(
     that is not a file of this reporter waiting for an answer); the caller rolls back."""
     check_may_answer(actor, incident)
     if len(files.uploads) + len(files.attachment_ids) > MAX_FILES:
-        raise ValidationFailed(
+        raise TooManyFiles(
             "too many files", fields={"file": f"at most {MAX_FILES} files per answer"}
         )
     earlier = _waiting(session, actor, incident, files.attachment_ids)
@@ -125,4 +129,4 @@ def _waiting(
     return found
 
 
-__all__ = ["MAX_FILES", "AnswerFiles", "Upload", "answer_with_files"]
+__all__ = ["MAX_FILES", "AnswerFiles", "TooManyFiles", "Upload", "answer_with_files"]
