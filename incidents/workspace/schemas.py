@@ -45,8 +45,11 @@ class MessageIn(_In):
     )
 
 
+AttachmentId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # an INTEGER key on both databases
+
+
 class ReplyIn(MessageIn):
-    attachments: list[int] = Field(
+    attachments: list[AttachmentId] = Field(
         default_factory=list,
         max_length=10,
         description="Reporters only: ids of files they uploaded to this incident with "

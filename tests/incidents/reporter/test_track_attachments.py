@@ -264,6 +264,8 @@ def test_the_api_links_uploaded_files_to_the_answer(
     assert refused.status_code == 422
     assert set(refused.get_json()["error"]["fields"]) == {"attachments"}
     assert counts(db_session, incident)[0] == 0
+    too_big = post(mine, {"body": "Voici", "attachments": [2**40]})  # past an INTEGER key
+    assert too_big.status_code == 422, too_big.get_json()
     sent = post(mine, {"body": "Voici le journal", "attachments": [first]})
     assert sent.status_code == 201, sent.get_json()
     assert sent.get_json()["data"]["attachments"] == [
