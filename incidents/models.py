@@ -288,6 +288,10 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime]
+    # the reporter's answer (``reporter_reply`` event) the file came with; NULL otherwise
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incident_events.id", ondelete="SET NULL"), index=True, default=None
+    )
 
     incident: Mapped[Incident] = relationship(back_populates="attachments")
 

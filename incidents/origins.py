@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.identity.authz import Actor
+from core.identity.models import Role, User
 from incidents.access import can_see
-from incidents.models import Incident, IncidentObservable, IncidentStatus
+from incidents.models import Attachment, Incident, IncidentObservable, IncidentStatus
 
 MAX_CHAIN = 20  # a duplicate of a duplicate of …: the merge refuses it, old data may have it
 
@@ -62,6 +63,37 @@ def reported_observables(session: Session, incident: Incident) -> list[IncidentO
             .order_by(IncidentObservable.id)
         )
     return rows
+
+
+def reported_attachments(session: Session, incident: Incident) -> list[Attachment]:
+    """The files the reporting organisation reads of ``incident`` (``/track``, its downloads and
+    the reporter's PDF): those its own reporters sent — with the report or with an answer — and
+    those of no known uploader (the e-mail intake); never a file the CERT staff uploaded (a sample,
+    a capture) nor one of another organisation. One query (``ix_incident_attachments_incident_id``).
+    """
+    return list(
+        session.scalars(
+            select(Attachment)
+            .outerjoin(User, User.id == Attachment.uploaded_by_id)
+            .where(
+                Attachment.incident_id == incident.id,
+                (Attachment.uploaded_by_id.is_(None))
+                | (
+                    (User.role == Role.REPORTER)
+                    & (User.organisation_id == incident.organisation_id)
+                ),
+            )
+            .order_by(Attachment.id)
+        )
+    )
+
+
+def attachments_for(session: Session, actor: Actor, incident: Incident) -> list[Attachment]:
+    """The files of ``incident`` that ``actor`` (who may see it) may read: all of them for CERT
+    staff, :func:`reported_attachments` for its reporters."""
+    if actor.is_cert_staff or actor.is_system:
+        return list(incident.attachments)
+    return reported_attachments(session, incident)
 
 
 @dataclass(frozen=True)

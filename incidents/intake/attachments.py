@@ -10,7 +10,8 @@ Flask-free core; the web form and ``POST /api/v1/incidents/<reference>/attachmen
 * Type: sniffed from the bytes (:func:`sniff`); the client's Content-Type is never used. HTML,
   SVG and executables are flagged on the timeline.
 * A rolled-back transaction may leave a stored file without an ``Attachment`` row; it is harmless
-  (same bytes, same name) and is reused by the next upload of that content.
+  (same bytes, same name) and is reused by the next upload of that content. The reporter's answer
+  removes its own after a failure (:func:`discard_unreferenced`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -313,6 +315,21 @@ def open_attachment(upload_dir: Path, attachment: Attachment) -> BinaryIO:
         raise NotFound(f"attachment {attachment.id} is not available") from None
 
 
+def discard_unreferenced(session: Session, upload_dir: Path, sha256s: list[str]) -> list[str]:
+    """After a rollback: remove the stored files among ``sha256s`` that no ``Attachment`` row
+    refers to (a file another incident also holds stays); the SHA-256 of those removed."""
+    wanted = sorted(set(sha256s))
+    if not wanted:
+        return []
+    kept = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(wanted))))
+    removed = []
+    for sha256 in wanted:
+        if sha256 not in kept:
+            stored_path(upload_dir, sha256).unlink(missing_ok=True)
+            removed.append(sha256)
+    return removed
+
+
 # --------------------------------------------------------------------------- use case
 
 
@@ -376,6 +393,7 @@ __all__ = [
     "StoredFile",
     "TooLarge",
     "add_attachment",
+    "discard_unreferenced",
     "open_attachment",
     "safe_filename",
     "sniff",

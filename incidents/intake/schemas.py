@@ -225,6 +225,7 @@ class AttachmentOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
+    id: int = Field(description="Names the file in the reporter's answer (`attachments`)")
     filename: str
     sha256: str
     size: int = Field(description="Bytes")

@@ -28,6 +28,7 @@ from incidents.intake.attachments import TooLarge, add_attachment, open_attachme
 from incidents.intake.forms import IncidentForm
 from incidents.intake.service import get_incident, submit_incident
 from incidents.models import Incident
+from incidents.origins import attachments_for
 from incidents.rules import labels
 from incidents.settings import IntakeSettings
 from incidents.web import file_size, in_zone, intake
@@ -136,9 +137,12 @@ def submitted(reference: str) -> ResponseReturnValue:
 @bp.route("/incidents/<reference>/attachments/<int:attachment_id>")
 @login_required
 def attachment(reference: str, attachment_id: int) -> Response:
-    """Always a download (never shown inline), for those who may see the incident."""
-    incident = get_incident(get_session(), current_actor(), reference)
-    item = next((a for a in incident.attachments if a.id == attachment_id), None)
+    """Always a download (never shown inline), for those who may see the incident; a reporter
+    only of the files their organisation sent (:func:`incidents.origins.attachments_for`)."""
+    session, actor = get_session(), current_actor()
+    incident = get_incident(session, actor, reference)
+    files = attachments_for(session, actor, incident)
+    item = next((a for a in files if a.id == attachment_id), None)
     if item is None:
         raise NotFound(f"no attachment {attachment_id} on {incident.reference}")
     response = send_file(

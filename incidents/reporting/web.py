@@ -7,7 +7,8 @@
 * ``/stats.csv`` and ``/stats.json``: CERT staff only (the national report), ``from``/``to``.
 * ``/incidents/<reference>/report.pdf``: whoever may see the incident (others get the same 404
   as for a missing one); staff get the CERT version, reporters the reporter version (public
-  timeline, no internal fields). Always a download.
+  timeline, no internal fields); staff also get the reporter version with ``?version=reporter``
+  (a reporter asking for ``cert`` still gets theirs). Always a download.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from core.identity.models import Role
 from core.web import context, error_response, get_session
 from core.web.auth import current_actor, login_required, require_at_least
 from incidents.intake.service import get_incident
+from incidents.models import Incident, IncidentObservable
 from incidents.named import event_views
-from incidents.origins import origins_of, reported_observables
+from incidents.origins import origins_of, reported_attachments, reported_observables
 from incidents.reporting import dashboard as figures
 from incidents.reporting.charts import dashboard_charts
 from incidents.reporting.dashboard import GRANULARITIES, Granularity, Period, parse_period
@@ -41,6 +43,7 @@ from incidents.workspace.tasks import task_list
 bp = Blueprint("dashboard", __name__, template_folder="../templates")
 PRESETS = ("30", "90", "365")
 MAX_EVENTS = 200
+VERSIONS = ("cert", "reporter")
 
 
 def rtl() -> bool:
@@ -141,19 +144,31 @@ def stats_json() -> ResponseReturnValue:
     return Response(body, mimetype="application/json")
 
 
+def _reporters_observables(incident: Incident) -> list[IncidentObservable]:
+    """What ``/track`` lists: the organisation's own observables, less those only an analyst
+    added (an analyst's lead is the CERT's)."""
+    rows = reported_observables(get_session(), incident)
+    return [o for o in rows if list(o.sources or []) != ["analyst"]]
+
+
 @bp.route("/incidents/<reference>/report.pdf")
 @login_required
 def report(reference: str) -> Response:
-    """The incident report as a PDF download (staff or reporter version)."""
+    """The incident report as a PDF download: the CERT version for staff, the reporter version
+    for reporters — and for staff who ask for it (``?version=reporter``)."""
     actor, session = current_actor(), get_session()
     incident = get_incident(session, actor, reference)
-    staff = actor.is_cert_staff
+    version = request.args.get("version") or ("cert" if actor.is_cert_staff else "reporter")
+    if version not in VERSIONS:
+        raise ValidationFailed("invalid version", fields={"version": "cert or reporter"})
+    staff = actor.is_cert_staff and version == "cert"
     events = timeline(session, actor, incident, public_only=not staff, limit=MAX_EVENTS)
     tasks = list(session.scalars(task_list(incident))) if staff else []
     pdf = render_report(
         incident,
         events=event_views(session, actor, events),
-        observables=incident.observables if staff else reported_observables(session, incident),
+        observables=incident.observables if staff else _reporters_observables(incident),
+        attachments=incident.attachments if staff else reported_attachments(session, incident),
         origins=origins_of(session, actor, incident) if staff else {},
         tasks=tasks,
         staff=staff,
@@ -161,8 +176,10 @@ def report(reference: str) -> Response:
         zone=intake().timezone,
         now=context().clock.now(),
     )
-    name = f"{incident.reference}.pdf"
+    suffix = "-reporter" if actor.is_cert_staff and not staff else ""  # staff keep both apart
+    name = f"{incident.reference}{suffix}.pdf"
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -4,7 +4,7 @@ status, assignment, priority, comments, correspondence and the timeline.
 Every route loads the incident with ``get_incident`` (404 for what the caller may not see —
 TLP:RED included), makes one service call and commits once. Analyst operations answer 403 to
 reporters; ``POST …/replies`` is the CERT's reply for staff and the reporter's answer for
-reporters.
+reporters (with ``attachments``: files they uploaded before through ``POST …/attachments``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from core.api import paginate, parse_json
 from core.api.openapi import Reply, operation
+from core.errors import ValidationFailed
 from core.identity.authz import Actor
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor
@@ -28,11 +29,13 @@ from incidents.models import Incident, IncidentEvent
 from incidents.named import References, event_data
 from incidents.settings import IntakeSettings
 from incidents.workspace import conversation, workflow
+from incidents.workspace.answer_files import AnswerFiles, answer_with_files
 from incidents.workspace.schemas import (
     Assignment,
     EventOut,
     MessageIn,
     PriorityChange,
+    ReplyIn,
     StatusChange,
 )
 
@@ -44,7 +47,7 @@ PUBLIC_DATA: dict[str, tuple[str, ...]] = {
     "status": ("from", "to", "duplicate_of"),  # and the reason of rejected/duplicate (public)
     "priority": ("from", "to"),
     "reply": ("body",),
-    "reporter_reply": ("body",),
+    "reporter_reply": ("body", "attachments"),
     "merged": ("into",),
 }
 REPORTER_SIDE = frozenset({"created", "reporter_reply"})
@@ -203,9 +206,10 @@ def comment(reference: str) -> ResponseReturnValue:
     summary="Write to the other side",
     description="CERT staff: a reply to the reporter, e-mailed and shown on the status page. "
     "Reporters of the incident's organisation: an answer to the CERT (also on closed "
-    "incidents, which it does not reopen; 409 on a merged duplicate).",
+    "incidents, which it does not reopen; 409 on a merged duplicate), with the files named in "
+    "`attachments` (uploaded before through `POST …/attachments`) linked to it.",
     tag=TAG,
-    body=MessageIn,
+    body=ReplyIn,
     path_params=REFERENCE,
     replies={201: Reply("The timeline event", EventOut)},
     errors=(404, 409, 415, 422),
@@ -213,14 +217,23 @@ def comment(reference: str) -> ResponseReturnValue:
 )
 def reply(reference: str) -> ResponseReturnValue:
     incident, actor = incident_for_write(reference)
-    data = parse_json(MessageIn)
+    data = parse_json(ReplyIn)
     session, clock = get_session(), context().clock
     if actor.is_cert_staff:
+        if data.attachments:
+            raise ValidationFailed(
+                "no attachments on a reply",
+                fields={"attachments": "only a reporter's answer carries files"},
+            )
         event = conversation.reply_to_reporter(
             session, actor, incident, data.body, clock=clock, settings=settings()
         )
     else:
-        event = conversation.reporter_answer(session, actor, incident, data.body, clock=clock)
+        files = AnswerFiles(attachment_ids=data.attachments)
+        event = answer_with_files(
+            session, actor, incident, data.body, files, clock=clock,
+            upload_dir=settings().upload_dir, max_bytes=settings().max_upload_bytes,
+        )  # fmt: skip
     return _event_reply(event, actor)
 
 

@@ -61,6 +61,19 @@ class MessageIn(_In):
     )
 
 
+AttachmentId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # an INTEGER key on both databases
+
+
+class ReplyIn(MessageIn):
+    attachments: list[AttachmentId] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Reporters only: ids of files they uploaded to this incident with "
+        "`POST /incidents/{reference}/attachments` and have not sent with an answer yet; they "
+        "are linked to this answer (422 for any other id)",
+    )
+
+
 class EventOut(BaseModel):
     """One line of the timeline. Reporters see only public events, with the CERT's side shown
     as ``CERT`` and only the public part of ``data`` (new status, message bodies)."""

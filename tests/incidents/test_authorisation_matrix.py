@@ -164,8 +164,10 @@ def _dress(session: Session, clock: FrozenClock, incident: Incident, lead: User,
            helper: User, peer: Incident, upload_dir: Path) -> dict[str, Any]:  # fmt: skip
     """An attachment, an observable, a task, a participant and a link on ``incident``."""
     actor = Actor.for_user(lead)
+    # the reporter's own file: a reporter downloads only the files their organisation sent
+    sender = Actor.for_user(session.get(User, incident.reporter_id))  # type: ignore[arg-type]
     attachment = add_attachment(
-        session, actor, incident, filename="notes.txt", stream=io.BytesIO(b"notes"),
+        session, sender, incident, filename="notes.txt", stream=io.BytesIO(b"notes"),
         clock=clock, upload_dir=upload_dir, max_bytes=10**6,
     )  # fmt: skip
     observable = observables_admin.add_observable(

@@ -53,7 +53,9 @@ def test_a_file_is_stored_and_described(
     response = upload(client, reference, reporter_token, name="../../journal pare-feu.txt")
     assert response.status_code == 201, response.get_data(as_text=True)
     digest = hashlib.sha256(REPORT).hexdigest()
+    stored_id = db_session.scalars(select(Attachment.id)).one()
     assert response.get_json() == {
+        "id": stored_id,  # what the reporter's answer names (``attachments``)
         "filename": "journal pare-feu.txt",
         "sha256": digest,
         "size": len(REPORT),
