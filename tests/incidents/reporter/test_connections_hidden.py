@@ -107,8 +107,9 @@ def test_the_e_mails_show_none_of_it(
     )
     for status in ("resolved", "closed"):
         workflow.change_status(
-            db_session, lead, scene.mine, status, clock=clock, settings=SETTINGS, resolution="ok"
-        )
+            db_session, lead, scene.mine, status, clock=clock, settings=SETTINGS, resolution="ok",
+            assignee=world.lead if status == "resolved" else None,
+        )  # fmt: skip
     db_session.flush()
     mails = [m for m in outbox(db_session, scene.mine) if m.to_addr == world.reporter.email]
     assert len(mails) >= 2
