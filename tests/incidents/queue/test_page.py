@@ -205,16 +205,14 @@ def test_new_count_refuses_bad_input_and_non_staff(
     client: FlaskClient, clock: FrozenClock, reporter: User, analyst: User
 ) -> None:
     since = _since(clock).replace("+", "%2B")
-    anonymous = client.get(
-        f"/queue/new-count?since={since}", headers={"Accept": "application/json"}
-    )
+    json = {"Accept": "application/json"}
+    anonymous = client.get(f"/queue/new-count?since={since}", headers=json)
     assert anonymous.status_code == 401
     sign_in(client, reporter)
-    refused = client.get(f"/queue/new-count?since={since}", headers={"Accept": "application/json"})
+    refused = client.get(f"/queue/new-count?since={since}", headers=json)
     assert refused.status_code == 403 and "count" not in refused.get_json()
     client.post("/logout", data={"csrf_token": _token(client, "/account")})
     sign_in(client, analyst)
-    json = {"Accept": "application/json"}
     for bad in ("", "yesterday", "2026-03-01T10:00:00", "0001-01-01T00:00:00%2B00:00"):
         response = client.get(f"/queue/new-count?since={bad}", headers=json)
         assert response.status_code == 422, bad
