@@ -5,6 +5,7 @@ active filter value, each a link to the same queue without that value (no script
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -106,6 +107,17 @@ def filter_groups(
 ) -> dict[str, Groups]:
     """The choices of each dropdown of the filter bar, translated."""
     rtl = arabic()
+    return {
+        **_fixed_groups(str(get_locale()), tuple(statuses)),
+        "organisation": [(None, [(o.slug, org_name(o, rtl)) for o in organisations])],
+        "sector": [(None, sorted(((s, sector_name(s)) for s in sectors), key=lambda c: c[1]))],
+    }
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_groups(locale: str, statuses: tuple[str, ...]) -> dict[str, Groups]:
+    """The choices that do not come from the database, translated once per language (the RSIT
+    types alone are some fifty strings)."""
     status = [(OPEN, _("Open (new, triaged, in progress)"))]
     status += [(s, _(labels.STATUSES[s])) for s in statuses]
     tlps = ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
@@ -118,8 +130,6 @@ def filter_groups(
             (_(group.name), [(c.value.split("/")[1], _(c.name)) for c in group.choices])
             for group in labels.classification_groups(include_test=True)
         ],
-        "organisation": [(None, [(o.slug, org_name(o, rtl)) for o in organisations])],
-        "sector": [(None, sorted(((s, sector_name(s)) for s in sectors), key=lambda c: c[1]))],
     }
 
 

@@ -239,6 +239,7 @@ def _choices() -> dict[str, Any]:
     return {
         "organisations": sorted(orgs, key=lambda o: queue_view.org_name(o, rtl).casefold()),
         "sectors": sorted({o.sector for o in orgs if o.sector}),
+        "sector_names": {o.sector: queue_view.sector_name(o.sector) for o in orgs if o.sector},
         "staff": _staff_users(),
         "statuses": sorted(STATUS_RANK, key=STATUS_RANK.__getitem__),
     }
@@ -293,7 +294,7 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-def _row_labels() -> dict[str, dict[str, str]]:
+def _row_labels() -> dict[str, Any]:
     """Every label a row shows, translated once per page rather than once per row."""
     return {
         "status": {k: _(v) for k, v in labels.STATUSES.items()},
@@ -303,6 +304,9 @@ def _row_labels() -> dict[str, dict[str, str]]:
             "breached": _("Breached"), "due_soon": _("Due soon"), "ok": _("On time"),
             "done": _("Done"),
         },
+        "select": _("Select %(reference)s"),  # formatted per row by the template
+        "waiting": _("Answer waiting"),
+        "waiting_help": _("The reporter answered; the CERT has not replied since."),
     }  # fmt: skip
 
 

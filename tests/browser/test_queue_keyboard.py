@@ -284,3 +284,21 @@ def test_new_incidents_are_announced_and_the_selection_kept(
     expect(page).to_have_url(re.compile(f"q={word}"))
     expect(rows(page).nth(2).locator("input[name=incident]")).to_be_checked()  # still selected
     expect(page.locator("[data-selected-count]")).to_have_text("1")
+
+
+def test_the_bulk_bar_stays_in_view(page: Page, live_server: LiveServer) -> None:
+    word = f"sticky{secrets.token_hex(4)}"
+    a_busy_queue(live_server, word, count=12)
+    page.set_viewport_size({"width": 1366, "height": 420})
+    sign_in(page, live_server.user(role=Role.ANALYST))
+    page.goto(f"/queue?q={word}&lang=en")
+    expect(rows(page)).to_have_count(12)
+    rows(page).last.scroll_into_view_if_needed()
+    page.mouse.wheel(0, 2000)
+    page.wait_for_function("window.scrollY > 200")
+    bar = page.locator(".vigie-bulkbar")
+    box = bar.bounding_box()
+    assert box is not None and -1 <= box["y"] <= 1, box  # stuck to the top of the window
+    page.get_by_label("Select all on this page").check()
+    expect(page.locator("[data-selected-count]")).to_have_text("12")
+    expect(page.locator(".vigie-queue tbody input[name=incident]:checked")).to_have_count(12)
