@@ -302,3 +302,12 @@ def test_the_bulk_bar_stays_in_view(page: Page, live_server: LiveServer) -> None
     page.get_by_label("Select all on this page").check()
     expect(page.locator("[data-selected-count]")).to_have_text("12")
     expect(page.locator(".vigie-queue tbody input[name=incident]:checked")).to_have_count(12)
+    # the bar shows the fields of the chosen action only
+    expect(page.locator("#bulk-assignee")).to_be_hidden()
+    page.select_option("#bulk-action", "status")
+    expect(page.locator("#bulk-status")).to_be_visible()
+    expect(page.locator("#bulk-resolution")).to_be_visible()
+    expect(page.locator("#bulk-priority")).to_be_hidden()
+    page.select_option("#bulk-action", "assign")
+    expect(page.locator("#bulk-assignee")).to_be_visible()
+    expect(page.locator("#bulk-status")).to_be_hidden()

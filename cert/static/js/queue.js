@@ -120,12 +120,13 @@
     status: ["status", "reason", "resolution"],
     priority: ["priority", "reason"]
   };
+  var known = ["assignee", "status", "priority", "reason", "resolution"];  // others always show
   var action = bulk && bulk.querySelector("select[name=action]");
   function showFields() {
     var wanted = fieldsOf[action.value];
     bulk.querySelectorAll("[data-bulk-field]").forEach(function (field) {
       var name = field.dataset.bulkField;
-      field.hidden = name !== "action" && wanted !== undefined && wanted.indexOf(name) === -1;
+      field.hidden = wanted !== undefined && known.indexOf(name) !== -1 && wanted.indexOf(name) === -1;
     });
   }
   if (action) {
