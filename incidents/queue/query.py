@@ -47,6 +47,7 @@ __all__ = [
     "OffsetPage",
     "QueueFilter",
     "QueuePage",
+    "count_new",
     "incident_page",
     "offset_page",
     "queue_page",
@@ -54,6 +55,7 @@ __all__ = [
 ]
 
 COUNT_CAP = 10_000
+NEW_CAP = 99  # "N new incidents" says "more than 99" beyond
 MAX_LIMIT = 200
 EXPORT_BATCH = 500
 
@@ -150,6 +152,24 @@ def offset_page(
         capped=total > COUNT_CAP,
         more=len(rows) > limit,
     )
+
+
+def count_new(
+    session: Session,
+    actor: Actor,
+    f: QueueFilter,
+    since: dt.datetime,
+    *,
+    clock: Clock,
+    tz: dt.tzinfo = dt.UTC,
+) -> int:
+    """How many incidents matching ``f`` were received after ``since`` (the queue's "N new
+    incidents"), counting no further than ``NEW_CAP + 1``: a range of the received-at index
+    (alone, or after the filter's leading column) read from its newest end."""
+    require(actor, Role.ANALYST, "the incident queue")
+    _custom_plans(session)
+    where = conditions(session, actor, f.without_cursor(), now=clock.now(), tz=tz)
+    return _count(session, [*where, Incident.received_at > since], cap=NEW_CAP)
 
 
 def queue_rows(
@@ -251,9 +271,9 @@ def _midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
-def _count(session: Session, where: list[ColumnElement[bool]]) -> int:
-    """The number of matching incidents, counting no further than ``COUNT_CAP + 1``."""
-    capped = select(Incident.id).where(*where).limit(COUNT_CAP + 1).subquery()
+def _count(session: Session, where: list[ColumnElement[bool]], *, cap: int = COUNT_CAP) -> int:
+    """The number of matching incidents, counting no further than ``cap + 1``."""
+    capped = select(Incident.id).where(*where).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(capped)) or 0
 
 

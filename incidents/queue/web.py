@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     Response,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -25,6 +26,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,17 +39,26 @@ from incidents.models import Incident
 from incidents.notifications.answers import answers_waiting
 from incidents.observables import connections
 from incidents.queue import bulk as queue_bulk
+from incidents.queue import page as queue_view
 from incidents.queue import saved_filters
 from incidents.queue.csv_export import HEADER, csv_row
 from incidents.queue.forms import BulkForm, DeleteFilterForm, SaveFilterForm
 from incidents.queue.keyset import STATUS_RANK
-from incidents.queue.query import QueueFilter, QueuePage, queue_page, queue_rows
+from incidents.queue.query import (
+    NEW_CAP,
+    QueueFilter,
+    QueuePage,
+    count_new,
+    queue_page,
+    queue_rows,
+)
 from incidents.rules import labels
 from incidents.rules.sla import sla_state
 from incidents.web import intake, local_time, marking_class
 
 bp = Blueprint("queue", __name__, template_folder="../templates")
 PAGE_SIZE = 50
+POLL_SECONDS = 30  # how often an open queue asks for new incidents
 DEFAULT_VIEW = {"status": "open"}  # /queue without arguments: what is still to be handled
 
 
@@ -66,21 +77,67 @@ def index() -> ResponseReturnValue:
         return redirect(url_for("incidents.mine"))
     session, clock = get_session(), context().clock
     try:
-        f = QueueFilter.from_args(request.args or DEFAULT_VIEW)
+        args = request.args.copy()
+        args.pop("lang", None)  # the language links: /queue?lang=ar is still the default view
+        f = QueueFilter.from_args(args or DEFAULT_VIEW)
         page = queue_page(session, actor, f, clock=clock, limit=PAGE_SIZE, tz=_zone())
         errors: dict[str, str] = {}
     except ValidationFailed as exc:
         f, page, errors = QueueFilter(), QueuePage([], 0, False, None, None), exc.fields
+    choices = _choices()
+    now = clock.now()
     html = render_template(
-        "incidents/queue/index.html", f=f, page=page, errors=errors, now=clock.now(),
+        "incidents/queue/index.html", f=f, page=page, errors=errors, now=now,
         due_within=dt.timedelta(hours=f.due_within),
-        saved=saved_filters.list_filters(session, actor), **_choices(),
+        saved=saved_filters.list_filters(session, actor), **choices,
+        chips=queue_view.chips(f, choices["organisations"], choices["staff"]),
+        new_count_url=_new_count_url(f, now), poll_seconds=POLL_SECONDS,
+        reload_url=queue_view.queue_url(f),
         waiting=answers_waiting(session, [incident.id for incident in page.items]),
         campaigns=_campaigns(session, actor, page.items),
         save_form=SaveFilterForm(args=urlencode(f.without_cursor().to_args(), doseq=True)),
         delete_form=DeleteFilterForm(), bulk=_bulk_form(request.full_path),
     )  # fmt: skip
     return html, (422 if errors else 200)
+
+
+@bp.get("/queue/new-count")
+@login_required
+def new_count() -> ResponseReturnValue:
+    """``{"count": n, "more": bool, "message": "n new incidents"}``: incidents matching the
+    queue's filter (its query arguments) received after ``since`` (an ISO date and time with its
+    offset: when the page was shown). CERT staff only; counts at most 99, then says "more"."""
+    actor, session, clock = _staff(), get_session(), context().clock
+    since = _since(request.args.get("since", ""))
+    f = QueueFilter.from_args(request.args)  # ValidationFailed → 422 (JSON when asked)
+    count = count_new(session, actor, f, since, clock=clock, tz=_zone())
+    more = count > NEW_CAP
+    shown = min(count, NEW_CAP)
+    message = (
+        _("More than %(num)s new incidents", num=NEW_CAP)
+        if more
+        else ngettext("%(num)s new incident", "%(num)s new incidents", shown)
+    )
+    response = jsonify({"count": shown, "more": more, "message": message})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _since(value: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None or not 1970 <= when.year <= 2200:
+        raise ValidationFailed(
+            "invalid since", fields={"since": _("a date and time with its offset")}
+        )
+    return when.astimezone(dt.UTC)
+
+
+def _new_count_url(f: QueueFilter, now: dt.datetime) -> str:
+    args = f.without_cursor().to_args() | {"since": [now.astimezone(dt.UTC).isoformat()]}
+    return url_for("queue.new_count") + "?" + urlencode(args, doseq=True)
 
 
 @bp.route("/queue.csv")
@@ -197,9 +254,11 @@ def _staff_users() -> list[User]:
 
 def _choices() -> dict[str, Any]:
     orgs = list(get_session().scalars(select(Organisation).order_by(Organisation.name)))
+    rtl = queue_view.arabic()
     return {
-        "organisations": orgs,
+        "organisations": sorted(orgs, key=lambda o: queue_view.org_name(o, rtl).casefold()),
         "sectors": sorted({o.sector for o in orgs if o.sector}),
+        "sector_names": {o.sector: queue_view.sector_name(o.sector) for o in orgs if o.sector},
         "staff": _staff_users(),
         "statuses": sorted(STATUS_RANK, key=STATUS_RANK.__getitem__),
     }
@@ -250,16 +309,22 @@ def _helpers() -> dict[str, Any]:
         "rsit_type_groups": labels.classification_groups(include_test=True),
         "row_labels": _row_labels,
         "short_time": _short_time,
+        **queue_view.helpers(),
     }
 
 
-def _row_labels() -> dict[str, dict[str, str]]:
+def _row_labels() -> dict[str, Any]:
     """Every label a row shows, translated once per page rather than once per row."""
     return {
         "status": {k: _(v) for k, v in labels.STATUSES.items()},
         "priority": {k: _(v) for k, v in labels.PRIORITY_LEVELS.items()},
         "rsit": {k: _(v[0]) for k, v in labels.RSIT_CLASSES.items()},
         "sla": {k: _(name) for k, (name, _meaning) in labels.SLA_STATES.items()},
+        "select": _("Select %(reference)s"),  # formatted per row by the template
+        "waiting": _("Answer waiting"),
+        "waiting_help": _("The reporter answered; the CERT has not replied since."),
+        "campaign": _("Possible campaign"),
+        "campaign_help": _("Shares external indicators with another organisation’s open incident."),
     }  # fmt: skip
 
 

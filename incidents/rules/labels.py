@@ -374,3 +374,27 @@ def classification_label(category: str, type_id: str | None) -> tuple[str, str |
     """(class name, type name) of a stored classification, untranslated."""
     name = RSIT_CLASSES.get(category, (category, ""))[0]
     return name, RSIT_TYPES.get(type_id, (type_id, ""))[0] if type_id else None
+
+
+# Sectors of organisations: stored as typed, one English word ("health", "finance"…, see the
+# organisation form); pages show these names for the known ones and the stored word otherwise.
+SECTORS: dict[str, str] = {
+    "agriculture": N_("Agriculture"),
+    "defence": N_("Defence"),
+    "education": N_("Education"),
+    "energy": N_("Energy"),
+    "finance": N_("Finance"),
+    "government": N_("Government"),
+    "health": N_("Health"),
+    "industry": N_("Industry"),
+    "justice": N_("Justice"),
+    "telecommunications": N_("Telecommunications"),
+    "tourism": N_("Tourism"),
+    "transport": N_("Transport"),
+    "water": N_("Water"),
+}
+
+
+def sector_label(sector: str) -> str | None:
+    """The marked (untranslated) name of a known sector, any case; None for another word."""
+    return SECTORS.get(sector.strip().lower())

@@ -97,6 +97,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     # ---- web: queue and dashboard
     "GET /queue": (LOGIN, MINE, MINE, OK, OK, OK, OK),
     "GET /queue.csv": W_LIST_STAFF,
+    "GET /queue/new-count": W_LIST_STAFF,
     "POST /queue/filters": W_LIST_STAFF,
     "POST /queue/filters/<int:filter_id>/delete": W_LIST_STAFF,
     "POST /queue/bulk": W_LIST_STAFF,
