@@ -28,11 +28,11 @@ REASONS = {
     "en": "A power cut at the provider, not a security incident.",
     "ar": "انقطاع للكهرباء لدى المزوّد، وليس حادثًا أمنيًا.",
 }
-SUBMIT_STATUS = "#actions form[action$='/status'] button[type=submit]"
+SUBMIT_STATUS = "#actions form#file-status button[type=submit]"
 
 
 def status_of(page: Page, status: str) -> None:
-    expect(page.locator(".vigie-file-head .vigie-status").first).to_have_class(
+    expect(page.locator(".vigie-file-state .vigie-status").first).to_have_class(
         re.compile(f"vigie-status-{status}")
     )
 

@@ -154,8 +154,11 @@ def test_bulk_is_all_or_nothing(
     closed = report(db_session, clock, interieur, state={"status": IncidentStatus.CLOSED})
     audits = db_session.scalar(select(func.count()).select_from(AuditEntry))
     html = _bulk(client, [fresh.reference, closed.reference], action="status", status="triaged")
-    assert "Nothing was changed" in html or closed.reference in html
-    assert closed.reference in html and "cannot go from closed to triaged" in html
+    assert "Aucune modification n’a été effectuée" in html  # in the reader's language
+    assert (
+        f"{closed.reference} — État : impossible de passer de « Clôturé » à « En cours d’examen »"
+        in html
+    )
     db_session.expire_all()
     assert db_session.get(Incident, fresh.id).status == IncidentStatus.NEW  # type: ignore[union-attr]
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == audits
@@ -176,6 +179,6 @@ def test_bulk_cannot_touch_what_the_analyst_cannot_see(
     sign_in(client, analyst)
     red = report(db_session, clock, interieur, tlp="TLP:RED")
     html = _bulk(client, [red.reference], action="assign_me")
-    assert "not found" in html
+    assert f"{red.reference} — introuvable" in html  # as if it did not exist
     db_session.expire_all()
     assert db_session.get(Incident, red.id).assignee_id is None  # type: ignore[union-attr]
