@@ -49,10 +49,15 @@ def observables_for(session: Session, actor: Actor, incident: Incident) -> list[
 
 
 def reported_observables(session: Session, incident: Incident) -> list[IncidentObservable]:
-    """What the reporting organisation reads of ``incident``'s observables (the status page and
-    the reporter's PDF show this, whoever looks): those whose origin is that organisation's."""
+    """What the reporting organisation reads of ``incident``'s observables (the status page, the
+    reporter's PDF and the reporter API show this, whoever looks): those whose origin is that
+    organisation's report, less those only an analyst added (an analyst's lead is the CERT's)."""
     own = incident.organisation_id
-    rows = [o for o in incident.observables if origin_organisation(session, o, incident) == own]
+    rows = [
+        o
+        for o in incident.observables
+        if list(o.sources or []) != ["analyst"] and origin_organisation(session, o, incident) == own
+    ]
     if incident.status == IncidentStatus.DUPLICATE:  # its own report's, moved to the survivor
         rows += session.scalars(
             select(IncidentObservable)

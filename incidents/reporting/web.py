@@ -28,7 +28,6 @@ from core.identity.models import Role
 from core.web import context, error_response, get_session
 from core.web.auth import current_actor, login_required, require_at_least
 from incidents.intake.service import get_incident
-from incidents.models import Incident, IncidentObservable
 from incidents.named import event_views
 from incidents.origins import origins_of, reported_attachments, reported_observables
 from incidents.reporting import dashboard as figures
@@ -144,13 +143,6 @@ def stats_json() -> ResponseReturnValue:
     return Response(body, mimetype="application/json")
 
 
-def _reporters_observables(incident: Incident) -> list[IncidentObservable]:
-    """What ``/track`` lists: the organisation's own observables, less those only an analyst
-    added (an analyst's lead is the CERT's)."""
-    rows = reported_observables(get_session(), incident)
-    return [o for o in rows if list(o.sources or []) != ["analyst"]]
-
-
 @bp.route("/incidents/<reference>/report.pdf")
 @login_required
 def report(reference: str) -> Response:
@@ -167,7 +159,9 @@ def report(reference: str) -> Response:
     pdf = render_report(
         incident,
         events=event_views(session, actor, events),
-        observables=incident.observables if staff else _reporters_observables(incident),
+        observables=incident.observables
+        if staff
+        else reported_observables(get_session(), incident),
         attachments=incident.attachments if staff else reported_attachments(session, incident),
         origins=origins_of(session, actor, incident) if staff else {},
         tasks=tasks,
