@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from core import inputs
 from core.db import is_postgres
-from core.errors import ValidationFailed
+from core.errors import ValidationFailed, reason_of
+from core.i18n import N_
 
 Granularity = Literal["day", "week", "month"]
 GRANULARITIES: tuple[Granularity, ...] = ("day", "week", "month")
@@ -75,22 +76,22 @@ def parse_period(first: str | None, last: str | None, *, zone: str) -> Period:
     dates: dict[str, dt.date] = {}
     for name, value in (("from", first), ("to", last)):
         if not value:
-            errors[name] = "required (YYYY-MM-DD)"
+            errors[name] = N_("required (YYYY-MM-DD)")
             continue
         try:
             day = dt.date.fromisoformat(value.strip())
         except ValueError:
-            errors[name] = f"not a date: {value[:40]!r} (expected YYYY-MM-DD)"
+            errors[name] = N_("not a date: %(value)s (expected YYYY-MM-DD)", value=repr(value[:40]))
             continue
         try:
             dates[name] = inputs.day(day)  # 9999-12-31 has no next midnight: bounded
         except ValueError as exc:
-            errors[name] = str(exc)
+            errors[name] = reason_of(exc)
     if not errors:
         if dates["to"] < dates["from"]:
-            errors["to"] = "must not be before from"
+            errors["to"] = N_("must not be before the first day")
         elif (dates["to"] - dates["from"]).days + 1 > MAX_DAYS:
-            errors["to"] = f"the period may cover at most {MAX_DAYS} days"
+            errors["to"] = N_("the period may cover at most %(days)d days", days=MAX_DAYS)
     if errors:
         raise ValidationFailed("invalid period", fields=errors)
     return Period(dates["from"], dates["to"], zone)

@@ -23,7 +23,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from core.errors import ValidationFailed
-from core.i18n import RTL_LOCALES
+from core.i18n import N_, RTL_LOCALES
 from core.identity.models import Role
 from core.web import context, error_response, get_session
 from core.web.auth import current_actor, login_required, require_at_least
@@ -55,7 +55,10 @@ def _period() -> Period:
     if choice == "custom":
         return parse_period(request.args.get("from"), request.args.get("to"), zone=zone)
     if choice not in PRESETS:
-        raise ValidationFailed("invalid period", fields={"period": "one of 30, 90, 365, custom"})
+        raise ValidationFailed(
+            "invalid period",
+            fields={"period": N_("one of %(values)s", values="30, 90, 365, custom")},
+        )
     return Period.last_days(int(choice), now=context().clock.now(), zone=zone)
 
 
@@ -65,7 +68,9 @@ def _granularity() -> Granularity | None:
         if value == name:
             return name
     if value is not None:
-        raise ValidationFailed("invalid granularity", fields={"granularity": "day, week or month"})
+        raise ValidationFailed(
+            "invalid granularity", fields={"granularity": N_("day, week or month")}
+        )
     return None
 
 

@@ -69,10 +69,13 @@ def test_an_analyst_page_leaves_out_red_incidents(client: FlaskClient, scenario:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("period=7", "one of 30, 90, 365, custom"),
-        ("period=custom&from=2026-02-01&to=2026-01-01", "must not be before from"),
-        ("period=custom&to=2026-01-01", "required (YYYY-MM-DD)"),
-        ("granularity=hour", "day, week or month"),
+        ("period=7", "l’une des valeurs : 30, 90, 365, custom"),
+        ("period=custom&from=2026-02-01&to=2026-01-01", "ne doit pas précéder le premier jour"),
+        ("period=custom&to=2026-01-01", "obligatoire (AAAA-MM-JJ)"),
+        ("period=custom&from=2026-01-01&to=2026-13-01", "date invalide : &#39;2026-13-01&#39;"),
+        ("granularity=hour", "jour, semaine ou mois"),
+        ("granularity=hour&lang=ar", "يوم أو أسبوع أو شهر"),
+        ("period=custom&from=2020-01-01&to=2026-01-01&lang=ar", "لا يمكن أن تتجاوز الفترة"),
     ],
 )
 def test_a_bad_period_is_shown_on_the_form(
