@@ -3,14 +3,8 @@ long names wrapped and, when clipped, whole in their tooltip."""
 
 from __future__ import annotations
 
-from incidents.reporting.charts import (
-    Bar,
-    Formats,
-    horizontal_bars,
-    nice_ticks,
-    tick_decimals,
-    wrap,
-)
+from incidents.reporting.charts import Formats
+from incidents.reporting.svg import Bar, horizontal_bars, nice_ticks, tick_decimals, wrap
 
 
 def test_count_axes_have_whole_ticks() -> None:
