@@ -1,14 +1,15 @@
 """The slices of this application, listed once (application layer): the app factory, the ``cert``
 command line, the scheduler, Alembic's environment and the event dispatcher loop over them.
 
-Adding a slice is one line here (its ``slice.py`` names what it contributes). ``feeds``,
-``playbooks`` and ``bulletins`` are empty packages with nothing to contribute yet: they join
-the list with their first manifest.
+Adding a slice is one line here (its ``slice.py`` names what it contributes). ``playbooks``
+and ``bulletins`` are empty packages with nothing to contribute yet: they join the list with
+their first manifest.
 """
 
 from __future__ import annotations
 
 from core.slices import Slice
+from feeds.slice import SLICE as FEEDS
 from incidents.slice import SLICE as INCIDENTS
 
-SLICES: tuple[Slice, ...] = (INCIDENTS,)
+SLICES: tuple[Slice, ...] = (INCIDENTS, FEEDS)

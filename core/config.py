@@ -87,6 +87,12 @@ class Config:
     notify_digest_hour: int = 8  # the daily digest leaves at this hour (CERT_TIMEZONE)
     notify_sla_interval_seconds: int = 300  # the SLA watch scans the due dates this often
     notify_due_soon_minutes: int = 60  # "due soon" at most this long before a due date
+    # threat intelligence (the feeds slice and the incidents' enrichment)
+    feeds_poll_interval_seconds: int = 60  # the scheduler looks for feeds due this often
+    feeds_timeout_seconds: float = 60.0  # one HTTP request to a feed or TAXII server at most
+    feeds_max_mb: int = 512  # a downloaded feed document at most (refused beyond)
+    feeds_allow_private: bool = False  # feed URLs may name loopback/private hosts (tests, labs)
+    retrohunt_days: int = 30  # new indicators are matched against incidents received since
     # Argon2id cost of new password hashes (core.auth.hashing); at least OWASP's minimum
     argon2_time_cost: int = hashing.PRODUCTION.time_cost
     argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
@@ -248,6 +254,16 @@ def _path(name: str, raw: str) -> Path:
     return Path(raw).expanduser().resolve()
 
 
+def _flag(name: str, raw: str) -> bool:
+    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (any case)."""
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}: expected 1/true/yes/on or 0/false/no/off, got {raw!r}")
+
+
 def _text(name: str, raw: str) -> str:
     if not raw.strip():
         raise ConfigError(f"{name}: must not be empty")
@@ -305,6 +321,11 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_NOTIFY_DIGEST_HOUR": ("notify_digest_hour", _int_up_to(23, minimum=0)),
     "CERT_NOTIFY_SLA_INTERVAL": ("notify_sla_interval_seconds", _int_up_to(DAY)),
     "CERT_NOTIFY_DUE_SOON_MINUTES": ("notify_due_soon_minutes", _int_up_to(7 * 24 * 60)),
+    "CERT_FEEDS_POLL_INTERVAL": ("feeds_poll_interval_seconds", _int_up_to(DAY)),
+    "CERT_FEEDS_TIMEOUT": ("feeds_timeout_seconds", _seconds),
+    "CERT_FEEDS_MAX_MB": ("feeds_max_mb", _int_up_to(16 * 1024)),
+    "CERT_FEEDS_ALLOW_PRIVATE": ("feeds_allow_private", _flag),
+    "CERT_RETROHUNT_DAYS": ("retrohunt_days", _int_up_to(3650)),
     "CERT_ARGON2_TIME_COST": ("argon2_time_cost", _int_up_to(100)),
     "CERT_ARGON2_MEMORY_KIB": ("argon2_memory_kib", _int_up_to(4 * 1024 * 1024, minimum=8)),
     "CERT_ARGON2_PARALLELISM": ("argon2_parallelism", _int_up_to(64)),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from incidents.observables import values
-from incidents.observables.values import InvalidObservable
+from feeds.rules import values
+from feeds.rules.values import InvalidObservable
 
 __all__ = ["capitalised", "ipv6_value", "not_a_domain", "not_a_host", "previous_word"]
 

@@ -4,8 +4,8 @@ Pure module (no DB, no HTTP). ``extract(text)`` returns the observables of one t
 description, a text attachment) in order of first appearance, each (type, canonical value) once;
 the caller records where it was found and the incident's TLP. ``canonicalise(type, value)`` is
 the same canonical form for values given explicitly through the API, with an error naming the
-problem. Canonical forms live in :mod:`incidents.observables.values`, refanging in
-:mod:`incidents.observables.refang`.
+problem. Canonical forms live in :mod:`feeds.rules.values`, refanging in
+:mod:`feeds.rules.refang`.
 
 Choices (each one pinned by tests):
 
@@ -42,14 +42,19 @@ extraction is linear in the text size (about a second per megabyte, adversarial 
 
 from __future__ import annotations
 
-import enum
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
 
-from incidents.observables import context, values
-from incidents.observables.refang import refang, refang_marked
-from incidents.observables.values import InvalidObservable
+from feeds.rules import values
+from feeds.rules.observables import (
+    HASH_BY_LENGTH,
+    Observable,
+    ObservableType,
+    canonicalise,
+)
+from feeds.rules.refang import refang, refang_marked
+from feeds.rules.values import InvalidObservable
+from incidents.observables import context
 
 __all__ = [
     "InvalidObservable",
@@ -59,65 +64,6 @@ __all__ = [
     "extract",
     "refang",
 ]
-
-
-class ObservableType(enum.StrEnum):
-    """The observable types of Vigie's public interface (API ``type`` values)."""
-
-    IPV4 = "ipv4"
-    IPV6 = "ipv6"
-    DOMAIN = "domain"
-    URL = "url"
-    EMAIL = "email"
-    MD5 = "md5"
-    SHA1 = "sha1"
-    SHA256 = "sha256"
-    CVE = "cve"
-
-
-@dataclass(frozen=True, slots=True)
-class Observable:
-    """A typed, canonical value; where it was found and its TLP are the caller's to record."""
-
-    type: ObservableType
-    value: str
-
-
-_HASHES = {
-    ObservableType.MD5: ("MD5", 32),
-    ObservableType.SHA1: ("SHA-1", 40),
-    ObservableType.SHA256: ("SHA-256", 64),
-}
-_HASH_BY_LENGTH = {length: kind for kind, (_, length) in _HASHES.items()}
-
-
-def canonicalise(type: str, value: str) -> str:  # ``type``: the API's field name
-    """Canonical form of an explicit ``{"type": …, "value": …}``; ``ValueError`` if invalid.
-
-    Defanged values are accepted (``hxxps://evil[.]example``); explicit domains and e-mail
-    domains may also use private suffixes (``.local``, ``.internal``, ``.corp``…).
-    """
-    try:
-        kind = ObservableType(type)
-    except ValueError:
-        known = ", ".join(ObservableType)
-        raise InvalidObservable(f"unknown observable type {type!r} (one of {known})") from None
-    text = refang(value).strip()
-    if not text:
-        raise InvalidObservable(f"empty {kind} value")
-    if kind in _HASHES:
-        name, length = _HASHES[kind]
-        return values.digest(name, length, text)
-    if kind is ObservableType.URL:
-        return values.url(text)[0]
-    canonical = {
-        ObservableType.IPV4: values.ipv4,
-        ObservableType.IPV6: values.ipv6,
-        ObservableType.DOMAIN: values.domain,
-        ObservableType.EMAIL: values.email,
-        ObservableType.CVE: values.cve,
-    }[kind]
-    return canonical(text)
 
 
 def extract(text: str) -> list[Observable]:
@@ -337,7 +283,7 @@ _CVE_RE = re.compile(
 def _hashes(scan: _Scan) -> None:
     for match in _HASH_RE.finditer(scan.text):
         token = match.group()
-        kind = _HASH_BY_LENGTH.get(len(token))
+        kind = HASH_BY_LENGTH.get(len(token))
         if kind is None or token.isdigit() or not any(char.isdigit() for char in token):
             continue
         scan.add(match.start(), kind, token.lower())

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.identity.authz import Actor
 from core.identity.models import CERT_ROLES, User
+from feeds.rules.refang import defang
 from incidents.access import visible
 from incidents.models import (
     Incident,
@@ -25,7 +26,6 @@ from incidents.models import (
 )
 from incidents.named import EventView, event_views
 from incidents.observables import connections
-from incidents.observables.refang import defang
 from incidents.observables.scope import Mark
 from incidents.origins import Origin, origins_of
 from incidents.rules.sla import Deadline, sla

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from feeds.rules.values import InvalidObservable
 from incidents.observables.extraction import (
     ObservableType,
     canonicalise,
 )
-from incidents.observables.values import InvalidObservable
 from tests.incidents.observables.cases import MD5, SHA1, SHA256, case_id
 
 # --- canonicalise -------------------------------------------------------------------------

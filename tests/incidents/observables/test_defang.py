@@ -1,12 +1,12 @@
-"""Defanging for sharing (:func:`incidents.observables.refang.defang`): the way back of refanging,
+"""Defanging for sharing (:func:`feeds.rules.refang.defang`): the way back of refanging,
 so that what an analyst pastes elsewhere links nothing and reads back as the same observable."""
 
 from __future__ import annotations
 
 import pytest
 
+from feeds.rules.refang import defang, refang
 from incidents.observables.extraction import Observable, ObservableType, extract
-from incidents.observables.refang import defang, refang
 
 CASES = [
     ("ipv4", "1.2.3.4", "1.2.3[.]4"),

@@ -327,7 +327,7 @@ def test_one_megabyte_mixed_report() -> None:
 
 
 def test_tld_list_is_shipped_and_sane() -> None:
-    raw = resources.files("incidents").joinpath("data/tlds.json").read_text(encoding="utf-8")
+    raw = resources.files("feeds").joinpath("data/tlds.json").read_text(encoding="utf-8")
     tlds = json.loads(raw)["tlds"]
     assert len(tlds) > 1400
     assert tlds == sorted(set(tlds))
@@ -336,9 +336,18 @@ def test_tld_list_is_shipped_and_sane() -> None:
     assert not {"pdf", "exe", "docx", "js", "txt", "png", "local"} & set(tlds)
 
 
-@pytest.mark.parametrize("module", ["extraction", "values", "context", "refang"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "incidents/observables/extraction",
+        "incidents/observables/context",
+        "feeds/rules/values",
+        "feeds/rules/refang",
+        "feeds/rules/observables",
+    ],
+)
 def test_modules_are_pure(module: str) -> None:
-    source = Path(__file__).resolve().parents[3] / "incidents" / "observables" / f"{module}.py"
+    source = Path(__file__).resolve().parents[3] / f"{module}.py"
     tree = ast.parse(source.read_text(encoding="utf-8"))
     imported: set[str] = set()
     for node in ast.walk(tree):
@@ -353,6 +362,7 @@ def test_modules_are_pure(module: str) -> None:
         "bisect",
         "dataclasses",
         "enum",
+        "feeds",
         "functools",
         "importlib",
         "incidents",

@@ -75,7 +75,7 @@ _HEX = frozenset("0123456789abcdef")
 
 @functools.cache
 def _public_tlds() -> frozenset[str]:
-    raw = resources.files("incidents").joinpath("data/tlds.json").read_text(encoding="utf-8")
+    raw = resources.files("feeds").joinpath("data/tlds.json").read_text(encoding="utf-8")
     return frozenset(json.loads(raw)["tlds"])
 
 

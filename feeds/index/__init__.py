@@ -1,0 +1,1 @@
+"""The indicator index: writing parsed records, matching observables, known-benign values."""

@@ -1,0 +1,123 @@
+"""Index keys: how an indicator's value is stored and which stored values an observable meets
+(pure module).
+
+The index holds ``(kind, value)`` pairs (:mod:`feeds.models`, ``indicator_values``); a lookup
+is one equality per key, so every way of matching is a set of keys computed here:
+
+* exact — the observable's own canonical value;
+* ``network`` — an IPv4 address meets every stored network containing it: its networks from
+  /8 to /31 (IPv6: /16 to /127) are enumerated as keys (``198.51.100.0/24``…); networks
+  broader than /8 (/16) are refused at import as too broad to mean anything;
+* ``parent-domain`` — a domain meets its parent domains, up to but not including the top-level
+  label (``a.b.evil.example`` → ``b.evil.example``, ``evil.example``);
+* ``url-host`` — a URL meets its host, as a domain (and its parents) or an address (and its
+  networks).
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from feeds.rules.observables import ObservableType, canonicalise
+from feeds.rules.records import IndexValue
+from feeds.rules.values import InvalidObservable
+
+MIN_PREFIX = {4: 8, 6: 16}
+
+
+class Why(enum.StrEnum):
+    """Why an observable matched an indicator (the API's ``why``)."""
+
+    EXACT = "exact"
+    NETWORK = "network"
+    PARENT_DOMAIN = "parent-domain"
+    URL_HOST = "url-host"
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    kind: str
+    value: str
+    why: Why
+
+
+def index_value(kind: str, raw: str) -> IndexValue:
+    """The stored form of an indicator value; ``InvalidObservable`` naming the problem.
+
+    ``ipv4``/``ipv6`` accept a network (``198.51.100.0/24``): stored as its network address
+    and prefix; a host address with a prefix (``198.51.100.7/24``) is refused, as a /32 (/128)
+    is stored as the address itself."""
+    if kind in (ObservableType.IPV4, ObservableType.IPV6) and "/" in raw:
+        return IndexValue(kind, network(kind, raw.strip()))
+    return IndexValue(kind, canonicalise(kind, raw))
+
+
+def network(kind: str, raw: str) -> str:
+    version = 4 if kind == ObservableType.IPV4 else 6
+    try:
+        net = ipaddress.ip_network(raw, strict=True)
+    except ValueError as exc:
+        raise InvalidObservable(f"not an {kind} network: {raw!r} ({exc})") from None
+    if net.version != version:
+        raise InvalidObservable(f"not an {kind} network: {raw!r}")
+    if net.prefixlen == net.max_prefixlen:
+        return str(net.network_address)
+    if net.prefixlen < MIN_PREFIX[version]:
+        raise InvalidObservable(
+            f"network {raw} is broader than /{MIN_PREFIX[version]}: too broad to match on"
+        )
+    return f"{net.network_address}/{net.prefixlen}"
+
+
+def network_range(value: str) -> tuple[str, str] | None:
+    """First and last address of a stored network as 32 hex digits (``None`` for an address)."""
+    if "/" not in value:
+        return None
+    net = ipaddress.ip_network(value)
+    return f"{int(net.network_address):032x}", f"{int(net.broadcast_address):032x}"
+
+
+def lookup_keys(kind: str, value: str) -> list[Key]:
+    """Every stored ``(kind, value)`` an observable (canonical ``kind``/``value``) meets."""
+    if kind in (ObservableType.IPV4, ObservableType.IPV6):
+        return _address_keys(kind, value, Why.EXACT)
+    if kind == ObservableType.DOMAIN:
+        return _domain_keys(value, Why.EXACT)
+    if kind == ObservableType.URL:
+        return [Key(kind, value, Why.EXACT), *_host_keys(value)]
+    return [Key(kind, value, Why.EXACT)]
+
+
+def _address_keys(kind: str, value: str, why: Why) -> list[Key]:
+    address = ipaddress.ip_address(value)
+    keys = [Key(kind, value, why)]
+    networks_why = Why.URL_HOST if why is Why.URL_HOST else Why.NETWORK
+    top = address.max_prefixlen
+    for prefix in range(top - 1, MIN_PREFIX[address.version] - 1, -1):
+        net = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+        keys.append(Key(kind, f"{net.network_address}/{prefix}", networks_why))
+    return keys
+
+
+def _domain_keys(value: str, why: Why) -> list[Key]:
+    keys = [Key(ObservableType.DOMAIN, value, why)]
+    labels = value.split(".")
+    parents_why = Why.URL_HOST if why is Why.URL_HOST else Why.PARENT_DOMAIN
+    for start in range(1, len(labels) - 1):
+        keys.append(Key(ObservableType.DOMAIN, ".".join(labels[start:]), parents_why))
+    return keys
+
+
+def _host_keys(url: str) -> list[Key]:
+    host = (urlsplit(url).hostname or "").strip("[]")
+    if not host:
+        return []
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return _domain_keys(host, Why.URL_HOST) if "." in host else []
+    kind = ObservableType.IPV4 if address.version == 4 else ObservableType.IPV6
+    return _address_keys(kind, str(address), Why.URL_HOST)

@@ -1,0 +1,14 @@
+"""Everything the feeds slice contributes to the application, in one manifest
+(:class:`core.slices.Slice`), listed by :data:`cert.slices_list.SLICES`."""
+
+from __future__ import annotations
+
+from core.slices import Slice
+from feeds import events, models, settings
+
+SLICE = Slice(
+    name="feeds",
+    models=(models,),
+    settings=settings.from_config,
+    events=(events.FeedEventName,),
+)

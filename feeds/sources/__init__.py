@@ -1,0 +1,1 @@
+"""Sources of intelligence: feeds, their polling and imports, and their runs."""
