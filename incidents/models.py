@@ -266,6 +266,9 @@ class IncidentObservable(Base):
     )  # title, description, api, attachment:…
     tlp: Mapped[Tlp] = mapped_column(StrEnumType(Tlp, 20))
     created_at: Mapped[dt.datetime]
+    # the MISP warning lists the value is on (known-benign: never raises a match); see
+    # incidents.intel
+    warning_lists: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     incident: Mapped[Incident] = relationship(
         back_populates="observables", foreign_keys=[incident_id]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.slices import Demo, Job, Slice
 from incidents import daily, events, models, routes, settings
 from incidents.demo import cli as demo_cli
+from incidents.intel import models as intel_models
 from incidents.notifications import handlers as notification_handlers
 from incidents.notifications import models as notification_models
 from incidents.queue import saved_filters
@@ -33,7 +34,7 @@ SLICE = Slice(
             "notify_sla_interval_seconds",
         ),
     ),
-    models=(models, daily, saved_filters, notification_models),
+    models=(models, daily, saved_filters, notification_models, intel_models),
     settings=settings.from_config,
     events=(events.IncidentEventName,),
     handlers=(*events.HANDLERS, *notification_handlers.HANDLERS),

@@ -24,7 +24,7 @@ from incidents.settings import IntakeSettings
 
 INCIDENT_COLUMNS = tuple(c.name for c in Incident.__table__.columns)
 OBSERVABLE_COLUMNS = tuple(c.name for c in IncidentObservable.__table__.columns if c.name != "id")
-JSON_COLUMNS = frozenset({"affected_assets", "possible_duplicates", "sources"})
+JSON_COLUMNS = frozenset({"affected_assets", "possible_duplicates", "sources", "warning_lists"})
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,7 @@ class RowFactory:
                 "type": kind,
                 "value": value,
                 "sources": ["description"],
+                "warning_lists": [],
                 "tlp": row["tlp"],
                 "created_at": row["received_at"],
                 "origin_incident_id": None,
