@@ -68,6 +68,7 @@ def parse_list(text: str, *, value_type: str | None, column: int, delimiter: str
         raise NotThatKind("an HTML page, not a list")
     parsed = Parsed("csv" if delimiter else "text")
     data_lines = 0
+    header, header_text = 0, ""
     for number, raw_line in enumerate(text.split("\n"), 1):
         line = raw_line.removesuffix("\r")
         stripped = line.strip()
@@ -79,11 +80,13 @@ def parse_list(text: str, *, value_type: str | None, column: int, delimiter: str
             parsed.indicators.append(_record(raw, value_type))
         except InvalidObservable as exc:
             if data_lines == 1 and _looks_like_header(line, column, delimiter):
+                header, header_text = number, line[:100]
                 continue
             parsed.rejections.append(Rejection(f"line {number}", str(exc)))
-    if data_lines and not parsed.indicators and parsed.rejections:
-        first = parsed.rejections[0]
-        raise NotThatKind(f"not a list: no line holds a valid value ({first.ref}: {first.reason})")
+    if data_lines and not parsed.indicators:
+        first = parsed.rejections[0] if parsed.rejections else None
+        why = f"{first.ref}: {first.reason}" if first else f"line {header}: {header_text!r}"
+        raise NotThatKind(f"not a list: no line holds a valid value ({why})")
     return parsed
 
 
