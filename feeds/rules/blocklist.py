@@ -29,8 +29,8 @@ import csv
 import ipaddress
 import re
 
-from feeds.rules.keys import index_value
 from feeds.rules.observables import HASH_BY_LENGTH, ObservableType
+from feeds.rules.quick import quick_value
 from feeds.rules.records import IndicatorRecord, NotThatKind, Parsed, Rejection
 from feeds.rules.refang import refang
 from feeds.rules.values import InvalidObservable
@@ -120,14 +120,15 @@ def _looks_like_header(line: str, column: int, delimiter: str | None) -> bool:
 
 def _record(raw: str, value_type: str | None) -> IndicatorRecord:
     kind = value_type or guess_type(raw)
-    value = index_value(kind, raw)
+    value = quick_value(kind, raw)
     return IndicatorRecord(source_ref=f"{value.kind}:{value.value}", values=(value,))
 
 
 def guess_type(raw: str) -> str:
     """The observable type a value's shape says: URL, e-mail, IPv4/IPv6 address or network,
     hash by length, CVE, else a domain (whose check then says what is wrong)."""
-    text = refang(raw).strip()
+    defanged = not raw.isascii() or any(char in raw for char in "[({\\")
+    text = (refang(raw) if defanged else raw).strip()
     if "://" in text:
         return ObservableType.URL
     if "@" in text:
