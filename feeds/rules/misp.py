@@ -158,7 +158,7 @@ def _object(scope: _Scope, obj: object, position: int) -> None:
         scope.parsed.rejections.append(Rejection(f"object #{position}", "not a JSON object"))
         return
     attributes = obj.get("Attribute") or []
-    ref = f"object {obj.get('uuid') or '#' + str(position)}"
+    ref = f"object {str(obj.get('uuid') or '#' + str(position))[:60]}"
     if not isinstance(attributes, list):
         scope.parsed.rejections.append(Rejection(ref, "its Attribute is not a list"))
         return
