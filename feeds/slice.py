@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from core.slices import Slice
-from feeds import events, models, settings
+from feeds import commands, events, models, settings
 
 SLICE = Slice(
     name="feeds",
     models=(models,),
     settings=settings.from_config,
     events=(events.FeedEventName,),
+    commands=(commands.feeds,),
 )

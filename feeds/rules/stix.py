@@ -227,7 +227,9 @@ def _context(obj: Mapping[str, Any], parsed: Parsed, context: dict[str, Related]
     for field in _DATA_FIELDS:
         if field in obj:
             value = obj[field]
-            data[field] = strings(obj, field) if isinstance(value, list) else _scalar(value, field)
+            data[field] = (
+                list(strings(obj, field)) if isinstance(value, list) else _scalar(value, field)
+            )
     phases = kill_chain(obj)
     if phases:
         data["kill_chain_phases"] = list(phases)
