@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from core.slices import Slice
-from feeds import commands, events, models, settings
+from core.slices import Demo, Slice
+from feeds import commands, demo, events, models, settings
 
 SLICE = Slice(
     name="feeds",
@@ -12,4 +12,5 @@ SLICE = Slice(
     settings=settings.from_config,
     events=(events.FeedEventName,),
     commands=(commands.feeds,),
+    demo=Demo(seed=demo.seed),
 )

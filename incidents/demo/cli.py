@@ -15,13 +15,17 @@ from core.clock import Clock
 from core.config import Config
 from core.identity.authz import Actor
 from incidents import settings
+from incidents.demo.matches import match_demo_incidents
 from incidents.demo.reports import seed_demo_incidents
 from incidents.demo.synthetic import generate_incidents, iter_years
 
 
 def seed(session: Session, actor: Actor, clock: Clock, config: Config) -> str:
-    """Submit the demo reports that are absent; the one-line summary."""
-    return seed_demo_incidents(session, actor, clock, settings=settings.from_config(config))
+    """Submit the demo reports that are absent, then record their matches against the index (the
+    demo feed, seeded before: :data:`cert.slices_list.SLICES` lists feeds first); the summary."""
+    summary = seed_demo_incidents(session, actor, clock, settings=settings.from_config(config))
+    matched = match_demo_incidents(session, actor, clock)
+    return f"{summary}; {matched} new intelligence match(es)"
 
 
 def bulk(
