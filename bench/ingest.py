@@ -34,6 +34,7 @@ import datetime as dt  # noqa: E402
 import gc  # noqa: E402
 import pstats  # noqa: E402
 import time  # noqa: E402
+from typing import Any  # noqa: E402
 
 import orjson  # noqa: E402
 from sqlalchemy import (  # noqa: E402
@@ -59,6 +60,7 @@ from core.markings import Tlp  # noqa: E402
 from core.uow import transaction  # noqa: E402
 from feeds.index.store import store_records  # noqa: E402
 from feeds.models import Feed, FeedKind, IndicatorValue  # noqa: E402
+from feeds.rules.patterns import fast  # noqa: E402
 from feeds.rules.stix import parse_bundle  # noqa: E402
 
 NOW = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
@@ -99,20 +101,13 @@ def floor(engine: Engine, data: bytes) -> tuple[float, int]:
         "bench_floor_indicators",
         metadata,
         Column("id", Integer, primary_key=True),
-        Column("feed_id", Integer),
-        Column("source_ref", String(200)),
-        Column("stix_id", String(100)),
-        Column("name", String(300)),
-        Column("pattern", Text),
-        Column("pattern_type", String(32)),
-        Column("tlp", String(20)),
-        Column("confidence", Integer),
-        Column("labels", JSON),
-        Column("kill_chain_phases", JSON),
-        Column("valid_from", String(40)),
-        Column("revoked", Boolean),
-        Column("modified", String(40)),
-        Column("created_at", DateTime(timezone=True)),
+        *(Column(name, Integer) for name in ("feed_id", "confidence")),
+        *(Column(name, String(300)) for name in ("source_ref", "stix_id", "name", "tlp")),
+        *(Column(name, Text) for name in ("description", "pattern", "pattern_type")),
+        *(Column(name, JSON) for name in FLOOR_JSON),
+        *(Column(name, String(40)) for name in FLOOR_TIMES),
+        *(Column(name, Boolean) for name in ("revoked", "detect")),
+        *(Column(name, DateTime(timezone=True)) for name in ("created_at", "updated_at")),
     )
     values = Table(
         "bench_floor_values",
@@ -121,49 +116,66 @@ def floor(engine: Engine, data: bytes) -> tuple[float, int]:
         Column("indicator_id", Integer, index=True),
         Column("kind", String(16)),
         Column("value", String(2048)),
+        Column("net_first", String(32)),
+        Column("net_last", String(32)),
         Index("ix_bench_floor_values_kind_value", "kind", "value"),
     )
     metadata.create_all(engine)
     try:
         gc.collect()
         started = time.perf_counter()
-        objects = orjson.loads(data)["objects"]
-        rows: list[dict[str, object]] = []
-        value_rows: list[dict[str, object]] = []
-        for obj in objects:
-            if obj["type"] != "indicator":
-                continue
-            number = len(rows) + 1
-            rows.append(
-                {
-                    "id": number,
-                    "feed_id": 1,
-                    "source_ref": obj["id"],
-                    "stix_id": obj["id"],
-                    "name": obj.get("name", ""),
-                    "pattern": obj["pattern"],
-                    "pattern_type": obj["pattern_type"],
-                    "tlp": "TLP:GREEN",
-                    "confidence": obj.get("confidence"),
-                    "labels": obj.get("labels", []),
-                    "kill_chain_phases": obj.get("kill_chain_phases", []),
-                    "valid_from": obj["valid_from"],
-                    "revoked": False,
-                    "modified": obj["modified"],
-                    "created_at": NOW,
-                }
-            )
-            pattern: str = obj["pattern"]
-            kind = pattern[1 : pattern.index(":")]
-            value_rows.append(
-                {"indicator_id": number, "kind": kind[:16], "value": pattern.split("'")[1]}
-            )
+        rows, value_rows = _floor_rows(orjson.loads(data)["objects"])
         with engine.begin() as conn:
             conn.execute(indicators.insert(), rows)
             conn.execute(values.insert(), value_rows)
         return time.perf_counter() - started, len(value_rows)
     finally:
         metadata.drop_all(engine)
+
+
+FLOOR_JSON = ("labels", "indicator_types", "kill_chain_phases", "related")
+FLOOR_TIMES = ("valid_from", "valid_until", "first_seen", "last_seen", "modified")
+
+
+def _floor_rows(objects: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The same columns as Vigie's rows, copied from the JSON without any check (timestamps
+    kept as text, the value cut out of the pattern between its first quotes)."""
+    rows: list[dict[str, Any]] = []
+    value_rows: list[dict[str, Any]] = []
+    for obj in objects:
+        if obj["type"] != "indicator":
+            continue
+        number = len(rows) + 1
+        pattern: str = obj["pattern"]
+        row = {
+            "id": number,
+            "feed_id": 1,
+            "confidence": obj.get("confidence", 50),
+            "source_ref": obj["id"],
+            "stix_id": obj["id"],
+            "name": obj.get("name", ""),
+            "tlp": "TLP:GREEN",
+            "description": obj.get("description", ""),
+            "pattern": pattern,
+            "pattern_type": obj["pattern_type"],
+            "revoked": obj.get("revoked", False),
+            "detect": True,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        row.update({name: obj.get(name, []) for name in FLOOR_JSON})
+        row.update({name: obj.get(name) for name in FLOOR_TIMES})
+        rows.append(row)
+        value_rows.append(
+            {
+                "indicator_id": number,
+                "kind": pattern[1 : pattern.index(":")][:16],
+                "value": pattern.split("'")[1],
+                "net_first": None,
+                "net_last": None,
+            }
+        )
+    return rows, value_rows
 
 
 def stix2_parse(data: bytes, sample: int | None) -> tuple[float, int]:
@@ -185,7 +197,13 @@ def stix2_parse(data: bytes, sample: int | None) -> tuple[float, int]:
 
 def run(args: argparse.Namespace) -> int:
     data = generate(args.count)
-    print(f"bundle: {args.count:,} indicators, {len(data) / 1e6:.1f} MB")
+    objects = orjson.loads(data)["objects"]
+    grammar = sum(1 for o in objects if o["type"] == "indicator" and fast(o["pattern"]) is None)
+    print(
+        f"bundle: {args.count:,} indicators ({grammar:,} through the pattern grammar), "
+        f"{len(objects) - args.count:,} other objects, {len(data) / 1e6:.1f} MB"
+    )
+    del objects
     with bench_database(args.database_url) as url:
         engine = make_engine(url)
         backend = engine.dialect.name
@@ -202,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  stix2.parse: {stix2_s:.1f} s{scaled}")
     faster, over_floor = stix2_s / total, total / floor_s
     print(f"  Vigie is {faster:.1f}x faster than stix2.parse (target >= {TARGET_STIX2:.0f}x)")
+    print(f"    parse alone (no database either side): {stix2_s / parse_s:.1f}x")
+    print(f"    the floor itself: {stix2_s / floor_s:.1f}x faster than stix2.parse")
     print(f"  Vigie is {over_floor:.2f}x the floor (target <= {TARGET_FLOOR:.0f}x)")
     met = faster >= TARGET_STIX2 and over_floor <= TARGET_FLOOR
     print("  targets met" if met else "  TARGET MISSED")
