@@ -1,9 +1,10 @@
 """What kind of feed document some bytes are, from their content (pure module).
 
-:func:`recognise` names it — ``stix`` (a STIX 2.1 bundle), ``misp-event`` (``{"Event": {…}}``
-or a bare event with ``Attribute``), ``misp-manifest`` (a MISP feed's ``manifest.json``:
-event uuid → ``{info, timestamp…}``), ``csv`` (UTF-8 text whose lines are delimited by ``,``,
-``;`` or tabs), ``text`` (one value per line) — and refuses, with :class:`NotThatKind` saying
+:func:`recognise` names it — ``stix`` (a STIX 2.1 bundle), ``misp-event`` (``{"Event": {…}}``,
+a bare event with ``Attribute`` or ``Object``, or MISP's REST search export
+``{"response": […]}``), ``misp-manifest`` (a MISP feed's ``manifest.json``: event uuid →
+``{info, timestamp…}``), ``csv`` (UTF-8 text whose lines are delimited by ``,``, ``;`` or
+tabs), ``text`` (one value per line) — and refuses, with :class:`NotThatKind` saying
 what it is instead, an empty document, binary content, an HTML or XML page (a portal's error
 or login page served with status 200), and JSON that is none of the above.
 
@@ -47,7 +48,10 @@ def decode(data: bytes) -> tuple[str, Any]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise NotThatKind(f"not UTF-8 text (byte {exc.start}): a binary document?") from None
+        # a few bad bytes (Latin-1 in a comment): those lines are rejected by the list parser
+        text = body.decode("utf-8", errors="replace")
+        if text[:8192].count("\ufffd") * 10 > len(text[:8192]):
+            raise NotThatKind(f"not UTF-8 text (byte {exc.start}): a binary document?") from None
     if any(ord(c) < 32 and c not in "\t\r\n\f" for c in text[:4096]):
         raise NotThatKind("a binary document (control characters), not a feed document")
     return _text_kind(text), text
@@ -79,8 +83,17 @@ def _json(body: bytes) -> tuple[str, Any]:
 def _json_kind(document: dict[str, Any]) -> str | None:
     if document.get("type") == "bundle":
         return "stix"
-    if isinstance(document.get("Event"), dict) or isinstance(document.get("Attribute"), list):
+    if any(isinstance(document.get(key), list) for key in ("Attribute", "Object")):
         return "misp-event"
+    if isinstance(document.get("Event"), dict):
+        return "misp-event"
+    response = document.get("response")
+    if (
+        isinstance(response, list)
+        and response
+        and all(isinstance(item, dict) and "Event" in item for item in response[:5])
+    ):
+        return "misp-event"  # MISP's REST search export
     if document and _is_manifest(document):
         return "misp-manifest"
     return None
@@ -97,15 +110,24 @@ def _is_manifest(document: dict[str, Any]) -> bool:
     return True
 
 
-def _text_kind(text: str) -> str:
-    lines = [
+def _data_lines(text: str) -> list[str]:
+    return [
         line
         for line in (raw.strip() for raw in text.splitlines()[: _SAMPLE_LINES * 5])
         if line and not line.startswith(("#", "//", ";"))
     ][:_SAMPLE_LINES]
+
+
+def _text_kind(text: str) -> str:
+    lines = _data_lines(text)
     if not lines:
         raise NotThatKind("a text document with no value (only comments or blank lines)")
     return "csv" if delimiter(lines) is not None else "text"
+
+
+def list_delimiter(text: str) -> str | None:
+    """The delimiter of a ``csv`` document's lines (``None``: one value per line)."""
+    return delimiter(_data_lines(text))
 
 
 def delimiter(lines: list[str]) -> str | None:

@@ -1,6 +1,11 @@
 """Importing a document by hand (use case, Flask-free; flushes, never commits):
 ``cert feeds import PATH [--feed NAME]`` and the upload form.
 
+Documents: a STIX 2.1 bundle, a MISP event (or MISP's REST search export), a text or CSV list
+(a ``csv`` feed's own column, delimiter and value type; else column 1, the delimiter found, the
+type of each value guessed). A list imported by hand is not a snapshot: nothing expires for
+being absent from it.
+
 :func:`import_document` recognises the document from its content
 (:func:`feeds.rules.detect.decode`), parses it, stores it in the feed's part of the index
 (:func:`feeds.index.store.store_records`) and records a run (``trigger`` ``import``) and an
@@ -28,8 +33,8 @@ from core.markings import DEFAULT_TLP
 from feeds.actions import FeedAction
 from feeds.index.store import store_records
 from feeds.models import Feed, FeedKind, FeedRun, RunTrigger
-from feeds.rules import stix
-from feeds.rules.detect import decode
+from feeds.rules import blocklist, misp, stix
+from feeds.rules.detect import decode, list_delimiter
 from feeds.rules.records import NotThatKind, Parsed
 from feeds.sources.runs import finish_run, start_run
 
@@ -40,7 +45,7 @@ READS: dict[FeedKind, frozenset[str]] = {
     FeedKind.TAXII: frozenset({"stix"}),
     FeedKind.MISP_FEED: frozenset({"misp-event"}),
     FeedKind.CSV: frozenset({"csv", "text"}),
-    FeedKind.FILE: frozenset({"stix"}),
+    FeedKind.FILE: frozenset({"stix", "misp-event", "csv", "text"}),
 }
 
 
@@ -63,7 +68,7 @@ def import_document(
     """Import ``data`` (read from ``name``) into ``feed_name`` or ``manual``; the run, finished."""
     feed = _feed(session, feed_name)
     kind = feed.kind if feed is not None else FeedKind.FILE
-    parsed = parse_document(data, name=name, reads=READS[kind])
+    parsed = parse_document(data, name=name, feed=feed, reads=READS[kind])
     if feed is None:
         feed = _manual_feed(session, actor, now)
     run = start_run(session, feed, RunTrigger.IMPORT, now=now, document=name)
@@ -81,21 +86,36 @@ def import_document(
     return run
 
 
-def parse_document(data: bytes, *, name: str, reads: frozenset[str]) -> Parsed:
+def parse_document(data: bytes, *, name: str, feed: Feed | None, reads: frozenset[str]) -> Parsed:
     """What ``data`` holds, if it is one of the kinds ``reads``; :class:`ImportRefused`."""
     try:
         kind, content = decode(data)
+        if kind == "misp-manifest":
+            raise NotThatKind(
+                "a MISP feed manifest (manifest.json): add the feed's URL as a misp-feed feed"
+            )
         if kind not in reads:
             raise NotThatKind(f"a {kind} document; this feed reads {', '.join(sorted(reads))}")
-        return _parse(kind, content)
+        return _parse(kind, content, feed)
     except NotThatKind as exc:
         raise ImportRefused(f"{name}: {exc}") from None
 
 
-def _parse(kind: str, content: Any) -> Parsed:
+def _parse(kind: str, content: Any, feed: Feed | None) -> Parsed:
     if kind == "stix":
         return stix.parse_objects(stix.bundle_objects(content))
-    raise NotThatKind(f"{kind} documents are not imported by hand")
+    if kind == "misp-event":
+        return misp.parse_event(content)
+    if feed is not None and feed.kind is FeedKind.CSV:  # the feed says how to read its lines
+        return blocklist.parse_list(
+            content, value_type=feed.value_type, column=feed.column or 1, delimiter=feed.delimiter
+        )
+    return blocklist.parse_list(
+        content,
+        value_type=None,
+        column=1,
+        delimiter=list_delimiter(content) if kind == "csv" else None,
+    )
 
 
 def _feed(session: Session, feed_name: str | None) -> Feed | None:

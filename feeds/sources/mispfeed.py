@@ -9,7 +9,8 @@ stored, and a poll with nothing new fetches only the manifest. When several even
 timestamp, the checkpoint moves to it only after the last of them (until then it stays one
 second before), so none is skipped on resumption.
 
-Manifest entries whose key is not a UUID (it is used in a URL path) or whose timestamp is not a
+The feed's URL is the feed's directory (its ``manifest.json`` URL is accepted too). Manifest
+entries whose key is not a UUID (it is used in a URL path) or whose timestamp is not a
 Unix time are rejected (reported with the first page).
 """
 
@@ -32,7 +33,7 @@ def pull_misp_feed(feed: Feed, http: Http) -> Iterator[Pulled]:
     """The events of ``feed`` newer than its checkpoint, one page each (see the module)."""
     if not feed.url:
         raise FetchError(f"the feed {feed.name} has no URL")
-    base = feed.url.rstrip("/")
+    base = feed.url.rstrip("/").removesuffix("/manifest.json")
     headers = credentials(feed.username, feed.password_env)
     manifest_url = f"{base}/manifest.json"
     entries, rejections = read_manifest(expect_ok(http.get(manifest_url, headers)))

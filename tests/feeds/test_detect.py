@@ -21,6 +21,9 @@ MANIFEST = (
         (b'\xef\xbb\xbf  {"type": "bundle", "objects": []}', "stix"),
         (b'{"Event": {"info": "x", "Attribute": []}}', "misp-event"),
         (b'{"info": "x", "Attribute": [{"type": "ip-dst", "value": "1.2.3.4"}]}', "misp-event"),
+        (b'{"info": "x", "Object": []}', "misp-event"),
+        (b'{"response": [{"Event": {"info": "x"}}]}', "misp-event"),
+        (b"198.51.100.7 # caf\xe9\n203.0.113.9\n", "text"),  # one Latin-1 byte
         (MANIFEST, "misp-manifest"),
         (b"# blocklist\n198.51.100.7\nevil.example\n", "text"),
         (b"value,first_seen\n198.51.100.7,2026-11-01\n203.0.113.9,2026-11-02\n", "csv"),

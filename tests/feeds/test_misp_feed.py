@@ -35,11 +35,11 @@ def served(tmp_path: Path) -> Iterator[Served]:
         yield server
 
 
-def _feed(session: Session, served: Served, **extra: object) -> Feed:
+def _feed(session: Session, served: Served, url: str = "", **extra: object) -> Feed:
     feed = Feed(
         name="cert-x-misp",
         kind=FeedKind.MISP_FEED,
-        url=f"{served.base}/feed/",
+        url=url or f"{served.base}/feed/",
         default_tlp=Tlp.AMBER,
         created_at=NOW,
         **extra,
@@ -213,3 +213,26 @@ def test_manifest_entries_that_are_not_event_uuids_are_rejected(served: Served) 
     ]
     with pytest.raises(NotThatKind, match="manifest.json is not JSON"):
         read_manifest(b"<html>")
+
+
+def test_bad_manifest_entries_are_reported_with_the_first_page(
+    db_session: Session, served: Served
+) -> None:
+    events = _events()[:1]
+    write_feed(served.root / "feed", events)
+    path = served.root / "feed" / "manifest.json"
+    path.write_text(path.read_text().replace("{", '{"../../admin": {"timestamp": 1}, ', 1))
+    feed = _feed(db_session, served, url=f"{served.base}/feed/manifest.json")
+
+    [page] = poll(db_session, feed, pull_misp_feed, HTTP, now=NOW)
+
+    assert (page.new, page.rejected) == (2, 1)
+    assert page.rejections[0] == {
+        "ref": "manifest '../../admin'",
+        "reason": "the key is not an event UUID",
+    }
+    assert "/admin" not in " ".join(served.requests)
+    # nothing new: the rejection is reported again, the checkpoint stays
+    checkpoint = feed.checkpoint
+    [again] = poll(db_session, feed, pull_misp_feed, HTTP, now=NOW)
+    assert (again.new, again.rejected, feed.checkpoint) == (0, 1, checkpoint)

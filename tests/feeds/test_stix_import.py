@@ -17,6 +17,7 @@ from core.markings import Tlp
 from feeds.index.lookup import match_observables
 from feeds.models import Feed, FeedKind, FeedRun, Indicator, IntelObject, RunStatus, RunTrigger
 from feeds.sources.imports import ImportRefused, import_document
+from tests.feeds.misp_kit import event, feed_document
 from tests.feeds.stixdata import TLP2_RED, bundle, indicator, relationship, sdo, sid
 
 NOW = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
@@ -132,8 +133,8 @@ def test_a_mixed_bundle_keeps_the_valid_objects(db_session: Session) -> None:
     [
         (b"<html><body>Session expired, please log in</body></html>", "an HTML or XML page"),
         (
-            b'{"Event": {"info": "x", "Attribute": []}}',
-            "a misp-event document; this feed reads stix",
+            b'{"5f1c8f6e-6a34-4f5a-9a3b-0c2e8d1f3b7a": {"info": "x", "timestamp": "1"}}',
+            "a MISP feed manifest (manifest.json): add the feed's URL as a misp-feed feed",
         ),
         (b"\x00\x01\x02", "a binary document"),
         (b"", "an empty document"),
@@ -174,3 +175,34 @@ def test_a_named_feed_keeps_its_defaults(db_session: Session) -> None:
     stored = db_session.scalars(select(Indicator)).one()
     assert (stored.tlp, stored.confidence, stored.feed_id) == (Tlp.GREEN, 70, feed.id)
     assert _count(db_session, Feed) == 1  # no manual feed
+
+
+def test_a_stix_feed_refuses_a_misp_event_and_changes_nothing(db_session: Session) -> None:
+    feed = Feed(name="partner", kind=FeedKind.STIX_URL, default_tlp=Tlp.GREEN, created_at=NOW)
+    db_session.add(feed)
+    db_session.flush()
+    misp = event("Phishing wave", at=NOW)
+    misp.add_attribute("ip-dst", "198.51.100.7", to_ids=True)
+    with pytest.raises(ImportRefused, match="a misp-event document; this feed reads stix"):
+        _import(db_session, feed_document(misp), feed="partner")
+    assert (_count(db_session, FeedRun), _count(db_session, Indicator)) == (0, 0)
+    assert feed.last_status is None and _count(db_session, AuditEntry) == 0
+
+
+def test_the_manual_feed_also_takes_misp_events_and_lists(db_session: Session) -> None:
+    """Recognised from their content, parsed by feeds.rules.misp and feeds.rules.blocklist."""
+    misp = event("Phishing wave", at=NOW)
+    misp.add_attribute("domain", "evil.example", to_ids=True)
+    first = _import(db_session, feed_document(misp))
+    assert (first.new, first.status) == (1, RunStatus.SUCCEEDED)
+    listed = _import(db_session, b"# bad hosts\n198.51.100.7\n203.0.113.0/24\nnot a value!\n")
+    assert (listed.new, listed.rejected) == (2, 1)
+    rows = _import(db_session, b"value;seen\nsender@evil.example;2026-11-01\n")
+    assert rows.new == 1
+    found = match_observables(
+        db_session,
+        [("domain", "evil.example"), ("ipv4", "203.0.113.9"), ("email", "sender@evil.example")],
+        now=NOW,
+    )
+    assert [len(m) for m in found] == [1, 1, 1]
+    assert _count(db_session, Feed) == 1
