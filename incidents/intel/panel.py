@@ -73,3 +73,16 @@ def related_names(related: Sequence[dict[str, Any]]) -> list[tuple[str, list[str
             groups[kind].append(label)
     order = {kind: i for i, kind in enumerate(RELATED_ORDER)}
     return sorted(groups.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+
+
+def sighted(session: Session, incident_ids: Sequence[int]) -> set[int]:
+    """Which of these incidents have a sighting (the queue's marker; one indexed query)."""
+    if not incident_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(IncidentMatch.incident_id)
+            .where(IncidentMatch.incident_id.in_(list(incident_ids)))
+            .distinct()
+        )
+    )
