@@ -21,11 +21,13 @@ from incidents.demo.synthetic import generate_incidents, iter_years
 
 
 def seed(session: Session, actor: Actor, clock: Clock, config: Config) -> str:
-    """Submit the demo reports that are absent, then record their matches against the index (the
-    demo feed, seeded before: :data:`cert.slices_list.SLICES` lists feeds first); the summary."""
-    summary = seed_demo_incidents(session, actor, clock, settings=settings.from_config(config))
-    matched = match_demo_incidents(session, actor, clock)
-    return f"{summary}; {matched} new intelligence match(es)"
+    """Submit the demo reports that are absent (enriched on arrival against the demo feed, seeded
+    before: :data:`cert.slices_list.SLICES` lists feeds first), match those reported before the
+    feed existed; the summary."""
+    intake = settings.from_config(config)
+    summary = seed_demo_incidents(session, actor, clock, settings=intake)
+    new, total = match_demo_incidents(session, actor, clock, settings=intake)
+    return f"{summary}; {total} intelligence match(es) ({new} by retro-hunt)"
 
 
 def bulk(
