@@ -12,4 +12,6 @@ from core.slices import Slice
 from feeds.slice import SLICE as FEEDS
 from incidents.slice import SLICE as INCIDENTS
 
-SLICES: tuple[Slice, ...] = (INCIDENTS, FEEDS)
+# feeds first: the order ``cert demo`` seeds in (the demo incidents are matched against the demo
+# feed's indicators), as the slices depend on each other (incidents above feeds)
+SLICES: tuple[Slice, ...] = (FEEDS, INCIDENTS)

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from core.slices import Slice
-from feeds import events, models, settings
+from core.slices import Demo, Slice
+from feeds import commands, demo, events, models, routes, settings
 
 SLICE = Slice(
     name="feeds",
+    api=(routes.API,),
     models=(models,),
     settings=settings.from_config,
     events=(events.FeedEventName,),
+    commands=(commands.feeds,),
+    demo=Demo(seed=demo.seed),
 )

@@ -34,6 +34,7 @@ class IncidentAction(AuditAction):
     COMMENT = "incident.comment"
     REPLY = "incident.reply"
     REPORTER_REPLY = "incident.reporter_reply"
+    INTEL_MATCH = "incident.intel_match"  # new sightings (incidents.intel.sightings)
     # saved queue filters
     SAVED_FILTER_CREATE = "saved_filter.create"
     SAVED_FILTER_DELETE = "saved_filter.delete"

@@ -37,6 +37,7 @@ class IncidentEventName(EventName):
     MERGED = "incident.merged"
     SLA_DUE_SOON = "incident.sla_due_soon"  # recorded by the SLA watch (incidents.notifications)
     SLA_BREACHED = "incident.sla_breached"
+    INTEL_MATCHED = "incident.intel_matched"  # incidents.intel.sightings
 
 
 class IncidentPayload(Payload):
@@ -95,6 +96,14 @@ class ObservableAdded(TimelinePayload):
     observable_type: str
 
 
+class IntelMatched(TimelinePayload):
+    """Observables of the incident met indicators of the index (new sightings only, listed on
+    the timeline line ``timeline_event_id``); ``found_by``: arrival, observable or retrohunt."""
+
+    match_ids: list[int]
+    found_by: str
+
+
 class Merged(IncidentPayload):
     """``duplicate_*`` was folded into the incident (the survivor)."""
 
@@ -135,6 +144,7 @@ PAYLOADS: dict[EventName, type[Payload]] = {
     IncidentEventName.MERGED: Merged,
     IncidentEventName.SLA_DUE_SOON: SlaAlert,
     IncidentEventName.SLA_BREACHED: SlaAlert,
+    IncidentEventName.INTEL_MATCHED: IntelMatched,
 }
 register_events(PAYLOADS)
 _TIMELINE_ONLY: dict[IncidentEventName, type[TimelinePayload]] = {

@@ -59,7 +59,7 @@ def reported_observables(session: Session, incident: Incident) -> list[IncidentO
         if list(o.sources or []) != ["analyst"] and origin_organisation(session, o, incident) == own
     ]
     if incident.status == IncidentStatus.DUPLICATE:  # its own report's, moved to the survivor
-        rows += session.scalars(
+        moved = session.scalars(
             select(IncidentObservable)
             .where(
                 IncidentObservable.origin_incident_id == incident.id,
@@ -67,6 +67,7 @@ def reported_observables(session: Session, incident: Incident) -> list[IncidentO
             )
             .order_by(IncidentObservable.id)
         )
+        rows += [o for o in moved if list(o.sources or []) != ["analyst"]]
     return rows
 
 

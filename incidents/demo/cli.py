@@ -15,13 +15,19 @@ from core.clock import Clock
 from core.config import Config
 from core.identity.authz import Actor
 from incidents import settings
+from incidents.demo.matches import match_demo_incidents
 from incidents.demo.reports import seed_demo_incidents
 from incidents.demo.synthetic import generate_incidents, iter_years
 
 
 def seed(session: Session, actor: Actor, clock: Clock, config: Config) -> str:
-    """Submit the demo reports that are absent; the one-line summary."""
-    return seed_demo_incidents(session, actor, clock, settings=settings.from_config(config))
+    """Submit the demo reports that are absent (enriched on arrival against the demo feed, seeded
+    before: :data:`cert.slices_list.SLICES` lists feeds first), match those reported before the
+    feed existed; the summary."""
+    intake = settings.from_config(config)
+    summary = seed_demo_incidents(session, actor, clock, settings=intake)
+    new, total = match_demo_incidents(session, actor, clock, settings=intake)
+    return f"{summary}; {total} intelligence match(es) ({new} by retro-hunt)"
 
 
 def bulk(

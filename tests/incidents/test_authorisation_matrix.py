@@ -1,8 +1,9 @@
 """Who gets what on every incident route of the web UI and the REST API.
 
 The table below names, for each route found in ``app.url_map`` (blueprints ``incidents``,
-``incident_file``, ``queue``, ``dashboard`` and the API under ``/api/v1/incidents``), the outcome
-each role must get. A new route without a row fails :func:`test_every_route_has_a_row`.
+``incident_file``, ``queue``, ``dashboard``, ``misp_export`` and the API under
+``/api/v1/incidents``), the outcome each role must get. A new route without a row fails
+:func:`test_every_route_has_a_row`.
 
 Rules: reporters see only their organisation's incidents (another organisation's → 404, never
 403); reporters get 403, or a redirect to their own pages, on CERT-only pages and actions;
@@ -88,6 +89,8 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"GET {R}/submitted": W_SEEN,
     f"GET {R}/attachments/<int:attachment_id>": W_SEEN,
     f"GET {R}/report.pdf": W_SEEN,
+    # the MISP event: whoever sees the incident, but never a TLP:RED one
+    f"GET {R}/misp.json": (LOGIN, OK, E404, OK, E404, E403, E403),
     "GET /track/<reference>": W_SEEN,
     "POST /track/<reference>/answer": (LOGIN, OK, E404, E403, E404, E403, E403),
     "GET /incidents/mine": W_LIST_ALL,
@@ -122,10 +125,11 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"POST {A}/tasks": A_STAFF,
     f"POST {A}/tasks/templates": A_STAFF,
     f"POST {A}/tasks/<int:task_id>": A_STAFF,
+    f"GET {A}/misp": (E401, OK, E404, OK, E404, E403, E403),
 }
 
 
-BLUEPRINTS = {"incidents", "incident_file", "queue", "dashboard"}
+BLUEPRINTS = {"incidents", "incident_file", "queue", "dashboard", "misp_export"}
 STATS = {"/stats.csv", "/stats.json"}
 
 
