@@ -3,12 +3,23 @@
 
 from __future__ import annotations
 
-from core.slices import Slice
-from feeds import events, models, settings
+from core.slices import Job, Slice
+from feeds import commands, events, models, routes, settings
 
 SLICE = Slice(
     name="feeds",
+    pages=routes.PAGES,
+    api=(routes.API,),
+    commands=(commands.feeds,),
+    jobs=(
+        Job(
+            "feeds.poll_due",
+            "feeds.sources.jobs:poll_due_feeds",
+            "feeds_poll_interval_seconds",
+        ),
+    ),
     models=(models,),
     settings=settings.from_config,
     events=(events.FeedEventName,),
 )
+"""Sources of intelligence: feeds, their polling and imports, and their runs."""

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import Clock
-from core.identity.authz import Actor
+from core.identity.authz import Actor, require
+from core.identity.models import Role
 from feeds.actions import FeedAction
 from feeds.index.store import StoreCounts, store_records
 from feeds.models import Feed, FeedKind, FeedRun, RunTrigger
@@ -59,7 +60,9 @@ def poll_feed(
     trigger: RunTrigger,
     pullers: Mapping[FeedKind, Puller] = PULLERS,
 ) -> FeedRun:
-    """Poll ``feed`` now; the finished run (committed). Never raises for a source's fault."""
+    """Poll ``feed`` now; the finished run (committed). Never raises for a source's fault;
+    :class:`~core.errors.PermissionDenied` below a lead (before anything is written)."""
+    require(actor, Role.LEAD, "polling a feed")
     session = tx.write()
     run = start_run(session, feed, trigger, now=clock.now(), document=feed.url)
     if trigger is not RunTrigger.SCHEDULE:

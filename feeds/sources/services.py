@@ -23,7 +23,7 @@ from core.identity.authz import Actor, require
 from core.identity.models import Role
 from feeds.actions import FeedAction
 from feeds.models import Feed, FeedRun
-from feeds.sources.schemas import FeedIn, FeedSettingsIn
+from feeds.sources.schemas import FeedIn, FeedOut, FeedSettingsIn, RunOut
 
 M = TypeVar("M", bound=BaseModel)
 SHOWN = (
@@ -198,3 +198,14 @@ def next_poll_at(feed: Feed) -> dt.datetime | None:
 def is_due(feed: Feed, now: dt.datetime) -> bool:
     due = next_poll_at(feed)
     return due is not None and due <= now
+
+
+def feed_out(feed: Feed) -> FeedOut:
+    """What the API and ``cert feeds list --json`` show of a feed."""
+    return FeedOut.model_validate(feed).model_copy(update={"next_poll_at": next_poll_at(feed)})
+
+
+def run_out(run: FeedRun, feed_name: str) -> RunOut:
+    """What the API and ``cert feeds runs --json`` show of a run."""
+    values = {name: getattr(run, name) for name in RunOut.model_fields if name != "feed"}
+    return RunOut.model_validate(values | {"feed": feed_name})
