@@ -25,6 +25,7 @@ from core.clock import Clock
 from core.identity.authz import Actor, require
 from core.identity.models import Role
 from feeds.actions import FeedAction
+from feeds.index.snapshot import expire_absent
 from feeds.index.store import StoreCounts, store_records
 from feeds.models import Feed, FeedKind, FeedRun, RunTrigger
 from feeds.rules.records import NotThatKind
@@ -93,7 +94,11 @@ def _pull(
     try:
         for page in puller(feed, http):
             session = tx.write()
-            counts = store_records(session, feed, page.parsed, now=clock.now())
+            now = clock.now()
+            counts = store_records(session, feed, page.parsed, now=now)
+            if page.snapshot:  # the source's whole list: what it no longer holds expires
+                present = [record.source_ref for record in page.parsed.indicators]
+                counts.expired += expire_absent(session, feed, present, now=now)
             if page.checkpoint is not None:
                 feed.checkpoint = page.checkpoint
             session.flush()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -228,11 +227,19 @@ def test_a_lead_polls_toggles_edits_and_reads_the_history(
 
 
 def test_the_pages_read_in_french_and_arabic(
-    client: FlaskClient, db_session: Session, lead: User, tmp_path: Path
+    client: FlaskClient, db_session: Session, lead: User
 ) -> None:
     _taxii_feed(db_session, lead, "https://taxii.example.org/taxii2/")
     sign_in(client, lead)
-    for language, words in (("fr", "Flux"), ("ar", "تغذيات")):
-        client.set_cookie("lang", language)
-        page = text(client.get("/feeds", headers={"Accept-Language": language}))
-        assert words in page, language
+    for language, words in (
+        (
+            "fr",
+            ("Flux de renseignement sur les menaces", "Interroger maintenant", "Jamais interrogé"),
+        ),
+        ("ar", ("تغذيات استخبارات التهديدات", "استطلاع الآن", "لم تُستطلع قط")),
+    ):
+        page = text(client.get(f"/feeds?lang={language}"))
+        assert all(word in page for word in words), language
+        form = text(client.get("/feeds/medallion/edit"))
+        assert ("Identifiant de la collection" if language == "fr" else "معرّف المجموعة") in form
+    assert 'dir="rtl"' in page
