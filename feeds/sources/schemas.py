@@ -25,6 +25,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -69,16 +70,39 @@ def _lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+def _slug(value: str) -> str:
+    if not re.fullmatch(NAME_PATTERN, value):
+        raise ValueError(
+            "only lower-case letters, digits, - and _ (starting with a letter or digit)"
+        )
+    return value
+
+
+def _env(value: str) -> str:
+    if not re.fullmatch(ENV_PATTERN, value):
+        raise ValueError(
+            "the NAME of an environment variable (A-Z, 0-9 and _, e.g. VIGIE_TAXII_PASSWORD), "
+            "never the secret itself"
+        )
+    return value
+
+
 FeedName = Annotated[
     str,
     BeforeValidator(_lower),
-    StringConstraints(min_length=1, max_length=64, pattern=NAME_PATTERN),
-    Field(description="a slug: lower-case letters, digits, - and _"),
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(_slug),
+    Field(description="a slug: lower-case letters, digits, - and _", pattern=NAME_PATTERN),
 ]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Optional200 = Annotated[Text200 | None, BeforeValidator(_blank_none)]
-Env = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=ENV_PATTERN)]
+Env = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=100),
+    AfterValidator(_env),
+    Field(pattern=ENV_PATTERN),
+]
 EnvName = Annotated[Env | None, BeforeValidator(_blank_none)]
 TlpLabel = Annotated[Tlp, BeforeValidator(_tlp)]
 
@@ -225,7 +249,3 @@ class RunOut(BaseModel):
     error: str | None
     checkpoint_before: str | None
     checkpoint_after: str | None
-
-
-def env_name_ok(value: str) -> bool:
-    return re.fullmatch(ENV_PATTERN, value) is not None

@@ -69,7 +69,7 @@ def test_a_duplicate_name_is_a_clear_error(db_session: Session, lead: User) -> N
 @pytest.mark.parametrize(
     ("change", "field", "says"),
     [
-        ({"name": "abuse ips"}, "name", "pattern"),
+        ({"name": "abuse ips"}, "name", "only lower-case letters, digits"),
         ({"name": "x" * 65}, "name", "at most 64"),
         ({"kind": "file"}, "feed", "kind must be one of"),
         ({"url": "ftp://lists.example.org/ips"}, "url", "only http:// and https://"),
@@ -81,7 +81,7 @@ def test_a_duplicate_name_is_a_clear_error(db_session: Session, lead: User) -> N
         ({"confidence": 101}, "confidence", "less than or equal to 100"),
         ({"interval_seconds": 30}, "interval_seconds", "greater than or equal to 60"),
         ({"interval_seconds": 31 * 86400}, "interval_seconds", "less than or equal"),
-        ({"password_env": "hunter2!"}, "password_env", "pattern"),
+        ({"password_env": "hunter2!"}, "password_env", "never the secret itself"),
         ({"value_type": None}, "value_type", "required for a csv feed"),
         ({"value_type": "cve"}, "value_type", "cannot be listed"),
         ({"collection": "abc"}, "collection", "only for taxii"),

@@ -188,14 +188,14 @@ def test_a_lead_polls_toggles_edits_and_reads_the_history(
     sign_in(client, lead)
     token = csrf_token(text(client.get("/feeds")))
     polled = client.post("/feeds/medallion/poll", data={"csrf_token": token}, follow_redirects=True)
-    assert "60 new, 0 updated" in text(polled)
+    assert "60 nouveaux, 0 mis à jour" in text(polled)  # the lead reads French
 
     off = client.post(
         "/feeds/medallion/disable",
         data={"csrf_token": token, "back": "runs"},
         follow_redirects=True,
     )
-    assert "is disabled" in text(off)
+    assert "est désactivé" in text(off)
     assert db_session.scalar(select(Feed.enabled)) is False
 
     edit = client.post(
@@ -211,11 +211,11 @@ def test_a_lead_polls_toggles_edits_and_reads_the_history(
         },
     )
     assert edit.status_code == 422 and "password_env" not in text(edit).split("name=")[0]
-    assert "pattern" in text(edit)
+    assert "never the secret itself" in text(edit)
 
     app.extensions["feeds_http"] = RequestsHttp(FeedSettings(allow_private=False))
     failed = client.post("/feeds/medallion/poll", data={"csrf_token": token}, follow_redirects=True)
-    assert "failed" in text(failed) and "private or reserved address" in text(failed)
+    assert "a échoué" in text(failed) and "private or reserved address" in text(failed)
 
     history = text(client.get("/feeds/medallion"))
     assert history.count("vigie-run") == 2 and "private or reserved address" in history
