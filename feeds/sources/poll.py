@@ -52,7 +52,7 @@ class Transactions(Protocol):
 
 
 def poll_feed(
-    tx: Transactions,
+    uow: Transactions,
     actor: Actor,
     feed: Feed,
     http: Http,
@@ -64,21 +64,21 @@ def poll_feed(
     """Poll ``feed`` now; the finished run (committed). Never raises for a source's fault;
     :class:`~core.errors.PermissionDenied` below a lead (before anything is written)."""
     require(actor, Role.LEAD, "polling a feed")
-    session = tx.write()
+    session = uow.write()
     run = start_run(session, feed, trigger, now=clock.now(), document=feed.url)
     if trigger is not RunTrigger.SCHEDULE:
         audit.record(session, actor, FeedAction.POLL, "feed", feed.id, clock=clock)
-    tx.commit()
+    uow.commit()
     total = StoreCounts()
-    stored, error = _pull(tx, feed, http, clock, pullers, total)
-    session = tx.write()
+    stored, error = _pull(uow, feed, http, clock, pullers, total)
+    session = uow.write()
     finish_run(session, run, total if stored else None, now=clock.now(), error=error)
-    tx.commit()
+    uow.commit()
     return run
 
 
 def _pull(
-    tx: Transactions,
+    uow: Transactions,
     feed: Feed,
     http: Http,
     clock: Clock,
@@ -93,7 +93,7 @@ def _pull(
     stored = 0
     try:
         for page in puller(feed, http):
-            session = tx.write()
+            session = uow.write()
             now = clock.now()
             counts = store_records(session, feed, page.parsed, now=now)
             if page.snapshot:  # the source's whole list: what it no longer holds expires
@@ -102,14 +102,14 @@ def _pull(
             if page.checkpoint is not None:
                 feed.checkpoint = page.checkpoint
             session.flush()
-            tx.commit()
+            uow.commit()
             _add(total, counts)
             stored += 1
     except (FetchError, NotThatKind) as exc:
-        tx.rollback()
+        uow.rollback()
         return stored, str(exc) or type(exc).__name__
     except Exception as exc:  # a defect must not leave the run "running" nor stop other feeds
-        tx.rollback()
+        uow.rollback()
         log.exception("polling feed %s failed", feed.name)
         return stored, f"internal error: {type(exc).__name__}: {exc}"
     return stored, None
