@@ -1,7 +1,8 @@
 """``cert feeds``: the sources of threat intelligence from the command line (the slice's
 command group, listed in :data:`feeds.slice.SLICE`).
 
-``add`` / ``add-taxii`` create a feed, ``list`` shows them, ``poll`` reads one (or every enabled
+``import`` reads a document by hand (:mod:`feeds.sources.cli_import`), ``add`` / ``add-taxii``
+create a feed, ``list`` shows them, ``poll`` reads one (or every enabled
 one) now and prints each run's counts and rejections, ``runs`` shows the history. Commands act
 as ``cli:<login>``, audited like a lead. A password is never given on the command line: put it
 in an environment variable and name it with ``--password-env``.
@@ -20,6 +21,7 @@ from core.commands import CliContext, fail_on_domain_error, pass_ctx
 from core.identity.authz import Actor
 from feeds.models import Feed, FeedRun, RunTrigger
 from feeds.settings import FeedSettings
+from feeds.sources.cli_import import import_command
 from feeds.sources.fetch import RequestsHttp
 from feeds.sources.poll import poll_feed
 from feeds.sources.schemas import LIST_TYPES
@@ -69,6 +71,9 @@ def _common(fn: Any) -> Any:
 @click.group("feeds")
 def feeds() -> None:
     """Sources of threat intelligence: STIX, TAXII, MISP feeds and blocklists."""
+
+
+feeds.add_command(import_command)
 
 
 @feeds.command("add")

@@ -18,19 +18,34 @@ Returns the counts; the caller records them on its :class:`feeds.models.FeedRun`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from feeds.models import Feed, Indicator, IndicatorValue, IntelObject, IntelRelation
+from feeds.rules.bulk import paused_gc
 from feeds.rules.keys import network_range
 from feeds.rules.records import IndicatorRecord, ObjectRecord, Parsed, RelationRecord
 
-BATCH = 500
+BATCH = 1000
+_NETWORKS = ("ipv4", "ipv6")
 T = TypeVar("T")
+# Core tables: rows are written with executemany (no ORM unit of work, no per-row INSERT)
+_INDICATORS: Table = Indicator.__table__  # type: ignore[assignment]
+_VALUES: Table = IndicatorValue.__table__  # type: ignore[assignment]
+_OBJECTS: Table = IntelObject.__table__  # type: ignore[assignment]
+_RELATIONS: Table = IntelRelation.__table__  # type: ignore[assignment]
+
+
+class _Versioned(Protocol):
+    @property
+    def modified(self) -> dt.datetime | None: ...
+
+
+R = TypeVar("R", bound=_Versioned)
 
 
 @dataclass
@@ -59,6 +74,11 @@ class StoreCounts:
 
 def store_records(session: Session, feed: Feed, parsed: Parsed, *, now: dt.datetime) -> StoreCounts:
     """Apply ``parsed`` to ``feed``'s part of the index (see the module's rules)."""
+    with paused_gc():
+        return _store(session, feed, parsed, now)
+
+
+def _store(session: Session, feed: Feed, parsed: Parsed, now: dt.datetime) -> StoreCounts:
     counts = StoreCounts(rejected=len(parsed.rejections), skipped=parsed.skipped)
     counts.rejections = [{"ref": r.ref, "reason": r.reason} for r in parsed.rejections[:1000]]
     kept = _kept(feed, _latest(parsed.indicators))
@@ -110,12 +130,12 @@ def _store_batch(
     refs = [r.source_ref for r in batch]
     rows = session.execute(
         select(
-            Indicator.id,
-            Indicator.source_ref,
-            Indicator.modified,
-            Indicator.revoked,
-            Indicator.valid_until,
-        ).where(Indicator.feed_id == feed.id, Indicator.source_ref.in_(refs))
+            _INDICATORS.c.id,
+            _INDICATORS.c.source_ref,
+            _INDICATORS.c.modified,
+            _INDICATORS.c.revoked,
+            _INDICATORS.c.valid_until,
+        ).where(_INDICATORS.c.feed_id == feed.id, _INDICATORS.c.source_ref.in_(refs))
     ).all()
     stored = {row.source_ref: row for row in rows}
     fresh: list[IndicatorRecord] = []
@@ -187,26 +207,25 @@ def _columns(feed: Feed, record: IndicatorRecord, now: dt.datetime) -> dict[str,
 def _insert(
     session: Session, feed: Feed, records: Sequence[IndicatorRecord], now: dt.datetime
 ) -> None:
-    session.execute(
-        insert(Indicator),
-        [
-            {
-                "feed_id": feed.id,
-                "source_ref": r.source_ref,
-                "created_at": now,
-                **_columns(feed, r, now),
-            }
-            for r in records
-        ],
-    )
-    ids: dict[str, int] = dict(
-        session.execute(
-            select(Indicator.source_ref, Indicator.id).where(
-                Indicator.feed_id == feed.id,
-                Indicator.source_ref.in_([r.source_ref for r in records]),
+    rows = [
+        {
+            "feed_id": feed.id,
+            "source_ref": r.source_ref,
+            "created_at": now,
+            **_columns(feed, r, now),
+        }
+        for r in records
+    ]
+    session.execute(insert(_INDICATORS), rows)
+    ids: dict[str, int] = {
+        row.source_ref: row.id
+        for row in session.execute(
+            select(_INDICATORS.c.source_ref, _INDICATORS.c.id).where(
+                _INDICATORS.c.feed_id == feed.id,
+                _INDICATORS.c.source_ref.in_([r.source_ref for r in records]),
             )
-        ).all()
-    )
+        )
+    }
     _insert_values(session, [(ids[r.source_ref], r) for r in records])
 
 
@@ -216,15 +235,16 @@ def _update(
     changed: Sequence[tuple[int, IndicatorRecord]],
     now: dt.datetime,
 ) -> None:
-    for indicator_id, record in changed:
-        session.execute(
-            update(Indicator)
-            .where(Indicator.id == indicator_id)
-            .values(**_columns(feed, record, now))
-        )
+    rows = [{"_id": indicator_id, **_columns(feed, r, now)} for indicator_id, r in changed]
+    statement = (
+        update(_INDICATORS)
+        .where(_INDICATORS.c.id == bindparam("_id"))
+        .values({name: bindparam(name) for name in rows[0] if name != "_id"})
+    )
+    session.execute(statement, rows)
     session.execute(
-        delete(IndicatorValue).where(
-            IndicatorValue.indicator_id.in_([indicator_id for indicator_id, _ in changed])
+        delete(_VALUES).where(
+            _VALUES.c.indicator_id.in_([indicator_id for indicator_id, _ in changed])
         )
     )
     _insert_values(session, list(changed))
@@ -234,7 +254,7 @@ def _insert_values(session: Session, pairs: Sequence[tuple[int, IndicatorRecord]
     rows = []
     for indicator_id, record in pairs:
         for value in dict.fromkeys(record.values):
-            span = network_range(value.value) if value.kind in ("ipv4", "ipv6") else None
+            span = network_range(value.value) if value.kind in _NETWORKS else None
             rows.append(
                 {
                     "indicator_id": indicator_id,
@@ -245,63 +265,102 @@ def _insert_values(session: Session, pairs: Sequence[tuple[int, IndicatorRecord]
                 }
             )
     if rows:
-        session.execute(insert(IndicatorValue), rows)
+        session.execute(insert(_VALUES), rows)
+
+
+def _newest(items: Iterable[R], key: Callable[[R], Hashable]) -> dict[Hashable, R]:
+    """One item per key: the newest ``modified`` (the first of equals)."""
+    newest: dict[Hashable, R] = {}
+    for item in items:
+        known = newest.get(key(item))
+        if known is None or _newer(item.modified, known.modified):
+            newest[key(item)] = item
+    return newest
 
 
 def _store_objects(
     session: Session, feed: Feed, batch: Sequence[ObjectRecord], now: dt.datetime
 ) -> int:
+    records = _newest(batch, lambda o: o.stix_id)
     stored = {
         row.stix_id: row
-        for row in session.scalars(
-            select(IntelObject).where(
-                IntelObject.feed_id == feed.id,
-                IntelObject.stix_id.in_([o.stix_id for o in batch]),
-            )
+        for row in session.execute(
+            select(
+                _OBJECTS.c.id, _OBJECTS.c.stix_id, _OBJECTS.c.revoked, _OBJECTS.c.modified
+            ).where(_OBJECTS.c.feed_id == feed.id, _OBJECTS.c.stix_id.in_(list(records)))
         )
     }
-    written = 0
-    for record in batch:
-        row = stored.get(record.stix_id)
-        if row is not None and (row.revoked or not _newer(record.modified, row.modified)):
-            continue
+    fresh, changed = [], []
+    for stix_id, record in records.items():
+        row = stored.get(str(stix_id))
+        values = {
+            "type": record.type,
+            "name": record.name[:300],
+            "external_id": record.external_id,
+            "description": record.description,
+            "aliases": list(record.aliases),
+            "revoked": record.revoked,
+            "tlp": record.tlp or feed.default_tlp,
+            "data": dict(record.data),
+            "modified": record.modified,
+            "updated_at": now,
+        }
         if row is None:
-            row = IntelObject(feed_id=feed.id, stix_id=record.stix_id)
-            session.add(row)
-            stored[record.stix_id] = row
-        row.type, row.name = record.type, record.name[:300]
-        row.external_id, row.description = record.external_id, record.description
-        row.aliases, row.revoked = list(record.aliases), record.revoked
-        row.tlp = record.tlp or feed.default_tlp
-        row.data, row.modified, row.updated_at = dict(record.data), record.modified, now
-        written += 1
-    return written
+            fresh.append({"feed_id": feed.id, "stix_id": record.stix_id, **values})
+        elif not row.revoked and _newer(record.modified, row.modified):
+            changed.append({"_id": row.id, **values})
+    _write(session, _OBJECTS, fresh, changed)
+    return len(fresh) + len(changed)
 
 
 def _store_relations(session: Session, feed: Feed, batch: Sequence[RelationRecord]) -> int:
-    keys = {(r.source_ref, r.relationship_type, r.target_ref): r for r in batch}
+    records = _newest(batch, lambda r: (r.source_ref, r.relationship_type, r.target_ref))
     stored = {
         (row.source_ref, row.relationship_type, row.target_ref): row
-        for row in session.scalars(
-            select(IntelRelation).where(
-                IntelRelation.feed_id == feed.id,
-                IntelRelation.source_ref.in_([r.source_ref for r in batch]),
+        for row in session.execute(
+            select(
+                _RELATIONS.c.id,
+                _RELATIONS.c.source_ref,
+                _RELATIONS.c.relationship_type,
+                _RELATIONS.c.target_ref,
+                _RELATIONS.c.modified,
+            ).where(
+                _RELATIONS.c.feed_id == feed.id,
+                _RELATIONS.c.source_ref.in_({r.source_ref for r in records.values()}),
             )
         )
     }
-    written = 0
-    for key, record in keys.items():
-        row = stored.get(key)
-        if row is not None and not _newer(record.modified, row.modified):
-            continue
+    fresh, changed = [], []
+    for key, record in records.items():
+        row = stored.get(key)  # type: ignore[call-overload]
+        values = {"stix_id": record.stix_id, "revoked": record.revoked, "modified": record.modified}
         if row is None:
-            row = IntelRelation(
-                feed_id=feed.id,
-                source_ref=record.source_ref,
-                relationship_type=record.relationship_type,
-                target_ref=record.target_ref,
+            fresh.append(
+                {
+                    "feed_id": feed.id,
+                    "source_ref": record.source_ref,
+                    "relationship_type": record.relationship_type,
+                    "target_ref": record.target_ref,
+                    **values,
+                }
             )
-            session.add(row)
-        row.stix_id, row.revoked, row.modified = record.stix_id, record.revoked, record.modified
-        written += 1
-    return written
+        elif _newer(record.modified, row.modified):
+            changed.append({"_id": row.id, **values})
+    _write(session, _RELATIONS, fresh, changed)
+    return len(fresh) + len(changed)
+
+
+def _write(
+    session: Session, table: Table, fresh: list[dict[str, Any]], changed: list[dict[str, Any]]
+) -> None:
+    """INSERT the new rows and UPDATE the changed ones by id, each as one executemany."""
+    if fresh:
+        session.execute(insert(table), fresh)
+    if changed:
+        names = [name for name in changed[0] if name != "_id"]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({name: bindparam(name) for name in names})
+        )
+        session.execute(statement, changed)

@@ -13,6 +13,7 @@ As CERTs consume them from abuse-tracking projects (abuse.ch, Spamhaus DROP, hos
 * ``value_type`` None: each value's type is guessed from its shape (URL, e-mail address, IP
   address or network, MD5/SHA-1/SHA-256 by length, CVE, else a domain); given, every value must
   be of that type (``ipv4``/``ipv6`` accept networks);
+* a document more than 1 % NUL or 10 % undecodable bytes (U+FFFD) in its first 8 KiB is binary;
 * each bad line is a rejection ``line N`` with the reason (a NUL byte, over
   :data:`MAX_LINE` characters, a missing column, an invalid value).
 
@@ -29,8 +30,8 @@ import csv
 import ipaddress
 import re
 
-from feeds.rules.keys import index_value
 from feeds.rules.observables import HASH_BY_LENGTH, ObservableType
+from feeds.rules.quick import quick_value
 from feeds.rules.records import IndicatorRecord, NotThatKind, Parsed, Rejection
 from feeds.rules.refang import refang
 from feeds.rules.values import InvalidObservable
@@ -62,10 +63,7 @@ def parse_list(text: str, *, value_type: str | None, column: int, delimiter: str
     if column < 1:
         raise ValueError(f"columns are numbered from 1, not {column}")
     text = text.removeprefix("\ufeff")
-    if not text.strip():
-        raise NotThatKind("an empty document, not a list")
-    if _HTML.match(text):
-        raise NotThatKind("an HTML page, not a list")
+    _check_document(text)
     parsed = Parsed("csv" if delimiter else "text")
     data_lines = 0
     header, header_text = 0, ""
@@ -88,6 +86,16 @@ def parse_list(text: str, *, value_type: str | None, column: int, delimiter: str
         why = f"{first.ref}: {first.reason}" if first else f"line {header}: {header_text!r}"
         raise NotThatKind(f"not a list: no line holds a valid value ({why})")
     return parsed
+
+
+def _check_document(text: str) -> None:
+    if not text.strip():
+        raise NotThatKind("an empty document, not a list")
+    if _HTML.match(text):
+        raise NotThatKind("an HTML page, not a list")
+    head = text[:8192]
+    if head.count("\x00") * 100 > len(head) or head.count("\ufffd") * 10 > len(head):
+        raise NotThatKind("not a text list: the document is a binary file")
 
 
 def _field(line: str, column: int, delimiter: str | None) -> str:
@@ -120,14 +128,15 @@ def _looks_like_header(line: str, column: int, delimiter: str | None) -> bool:
 
 def _record(raw: str, value_type: str | None) -> IndicatorRecord:
     kind = value_type or guess_type(raw)
-    value = index_value(kind, raw)
+    value = quick_value(kind, raw)
     return IndicatorRecord(source_ref=f"{value.kind}:{value.value}", values=(value,))
 
 
 def guess_type(raw: str) -> str:
     """The observable type a value's shape says: URL, e-mail, IPv4/IPv6 address or network,
     hash by length, CVE, else a domain (whose check then says what is wrong)."""
-    text = refang(raw).strip()
+    defanged = not raw.isascii() or any(char in raw for char in "[({\\")
+    text = (refang(raw) if defanged else raw).strip()
     if "://" in text:
         return ObservableType.URL
     if "@" in text:

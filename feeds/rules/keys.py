@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -26,6 +27,14 @@ from feeds.rules.records import IndexValue
 from feeds.rules.values import InvalidObservable
 
 MIN_PREFIX = {4: 8, 6: 16}
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# values already in their canonical spelling, returned as they are (bulk imports: most are)
+_CANONICAL = {
+    ObservableType.IPV4: re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}"),
+    ObservableType.MD5: re.compile("[0-9a-f]{32}"),
+    ObservableType.SHA1: re.compile("[0-9a-f]{40}"),
+    ObservableType.SHA256: re.compile("[0-9a-f]{64}"),
+}
 
 
 class Why(enum.StrEnum):
@@ -52,6 +61,9 @@ def index_value(kind: str, raw: str) -> IndexValue:
     is stored as the address itself."""
     if kind in (ObservableType.IPV4, ObservableType.IPV6) and "/" in raw:
         return IndexValue(kind, network(kind, raw.strip()))
+    canonical = _CANONICAL.get(kind)  # type: ignore[call-overload]
+    if canonical is not None and canonical.fullmatch(raw):
+        return IndexValue(kind, raw)
     return IndexValue(kind, canonicalise(kind, raw))
 
 

@@ -21,15 +21,17 @@ rejection ``attribute <uuid>`` saying why. A document that is not a MISP event r
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
-import json
-import uuid as uuidlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from feeds.rules.keys import index_value
+import orjson
+
 from feeds.rules.misp_tags import Context, read_context
 from feeds.rules.observables import ObservableType as T
+from feeds.rules.quick import quick_value
 from feeds.rules.records import IndexValue, IndicatorRecord, NotThatKind, Parsed, Rejection
 from feeds.rules.values import InvalidObservable
 
@@ -76,35 +78,47 @@ LIFETIMES: dict[str, dt.timedelta | None] = {
     T.SHA256: None,
     T.CVE: None,
 }
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_OWN_CONTEXT = ("Tag", "AttributeTag", "Galaxy")
 _TRUE = frozenset({True, "1", "true", "True"})  # True == 1
 
 
 def parse_event(data: bytes | Mapping[str, Any]) -> Parsed:
-    """The indicators of one MISP event: ``{"Event": {...}}`` or the bare event."""
-    event = _event(_load(data) if isinstance(data, bytes | bytearray) else data)
+    """The indicators of a MISP event: ``{"Event": {...}}`` or the bare event (also MISP's REST
+    search export ``{"response": [{"Event": {...}}, ...]}``: every event's attributes)."""
+    document = _load(data) if isinstance(data, bytes | bytearray) else data
     parsed = Parsed("misp-event")
-    context = read_context(event)
+    for event in _events(document):
+        _read_event(parsed, event)
+    return parsed
+
+
+def _read_event(parsed: Parsed, event: Mapping[str, Any]) -> None:
     name = event.get("info") if isinstance(event.get("info"), str) else ""
-    default_time = _epoch_or_none(event.get("timestamp"))
     attributes = event.get("Attribute") or []
     objects = event.get("Object") or []
     if not isinstance(attributes, list) or not isinstance(objects, list):
         raise NotThatKind("not a MISP event: its Attribute and Object must be lists")
-    scope = _Scope(parsed, context, str(name), default_time, None)
+    default_time = _epoch_or_none(event.get("timestamp"))
+    scope = _Scope(parsed, read_context(event), str(name), default_time, None)
     for position, attribute in enumerate(attributes, 1):
         _attribute(scope, attribute, f"attribute #{position}")
     for position, obj in enumerate(objects, 1):
         _object(scope, obj, position)
-    return parsed
 
 
 def _load(data: bytes | bytearray) -> object:
     try:
-        return json.loads(bytes(data).decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise NotThatKind("not a MISP event: the document is not UTF-8 text") from None
-    except ValueError as exc:
+        return orjson.loads(bytes(data).removeprefix(codecs.BOM_UTF8))
+    except orjson.JSONDecodeError as exc:
         raise NotThatKind(f"not a MISP event: the document is not JSON ({exc})") from None
+
+
+def _events(document: object) -> list[Mapping[str, Any]]:
+    response = document.get("response") if isinstance(document, Mapping) else None
+    if isinstance(response, list):
+        return [_event(item) for item in response]
+    return [_event(document)]
 
 
 def _event(document: object) -> Mapping[str, Any]:
@@ -144,7 +158,7 @@ def _object(scope: _Scope, obj: object, position: int) -> None:
         scope.parsed.rejections.append(Rejection(f"object #{position}", "not a JSON object"))
         return
     attributes = obj.get("Attribute") or []
-    ref = f"object {obj.get('uuid') or '#' + str(position)}"
+    ref = f"object {str(obj.get('uuid') or '#' + str(position))[:60]}"
     if not isinstance(attributes, list):
         scope.parsed.rejections.append(Rejection(ref, "its Attribute is not a list"))
         return
@@ -181,7 +195,9 @@ def _attribute(scope: _Scope, attribute: object, where: str) -> None:
 def _record(
     scope: _Scope, attribute: Mapping[str, Any], uuid: str, values: tuple[IndexValue, ...]
 ) -> IndicatorRecord:
-    context = read_context(attribute).under(scope.context)
+    context = scope.context
+    if any(attribute.get(key) for key in _OWN_CONTEXT):
+        context = read_context(attribute).under(context)
     obj = scope.obj or {}
     modified = _epoch(attribute.get("timestamp")) or scope.default_time
     first_seen = _seen(attribute, obj, "first_seen")
@@ -209,10 +225,9 @@ def _record(
 def _uuid(raw: object) -> str:
     if not isinstance(raw, str) or not raw:
         raise InvalidObservable("no uuid")
-    try:
-        return str(uuidlib.UUID(raw))
-    except ValueError:
-        raise InvalidObservable(f"uuid {raw[:60]!r} is not a UUID") from None
+    if not _UUID.fullmatch(raw):
+        raise InvalidObservable(f"uuid {raw[:60]!r} is not a UUID")
+    return raw.lower()
 
 
 def _values(kind: object, raw: object) -> tuple[IndexValue, ...] | None:
@@ -239,7 +254,7 @@ def _value(misp_type: str, kind: str, raw: str) -> IndexValue:
     if kind == IP:
         kind = T.IPV6 if ":" in raw else T.IPV4
     try:
-        return index_value(kind, raw)
+        return quick_value(kind, raw)
     except InvalidObservable as exc:
         raise InvalidObservable(f"{misp_type} {raw[:200]!r}: {exc}") from None
 

@@ -45,6 +45,7 @@ _HASHES = {
     ObservableType.SHA1: ("SHA-1", 40),
     ObservableType.SHA256: ("SHA-256", 64),
 }
+_KINDS: dict[str, ObservableType] = {kind.value: kind for kind in ObservableType}
 HASH_BY_LENGTH = {length: kind for kind, (_, length) in _HASHES.items()}
 
 
@@ -54,11 +55,10 @@ def canonicalise(type: str, value: str) -> str:  # ``type``: the API's field nam
     Defanged values are accepted (``hxxps://evil[.]example``); explicit domains and e-mail
     domains may also use private suffixes (``.local``, ``.internal``, ``.corp``…).
     """
-    try:
-        kind = ObservableType(type)
-    except ValueError:
+    kind = _KINDS.get(type)  # not ObservableType(type): an enum call costs microseconds
+    if kind is None:
         known = ", ".join(ObservableType)
-        raise InvalidObservable(f"unknown observable type {type!r} (one of {known})") from None
+        raise InvalidObservable(f"unknown observable type {type!r} (one of {known})")
     text = refang(value).strip()
     if not text:
         raise InvalidObservable(f"empty {kind} value")

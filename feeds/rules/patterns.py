@@ -19,6 +19,7 @@ caller canonicalises it (:func:`feeds.rules.keys.index_value`).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -115,18 +116,30 @@ def _inspect(pattern: str) -> dict[str, list[tuple[list[Any], str, str]]]:
     from stix2patterns.exceptions import ParseException
     from stix2patterns.v21 import object_validator
     from stix2patterns.v21.pattern import Pattern
-    from stix2patterns.v21.validator import DuplicateQualifierTypeError, ValidationListener
+    from stix2patterns.v21.validator import DuplicateQualifierTypeError
 
+    listener = _listener()()
     try:
-        compiled = Pattern(pattern)
-        data = compiled.inspect()
-        compiled.walk(ValidationListener())
-    except ParseException as exc:
+        Pattern(pattern).walk(listener)  # one walk: values and qualifier checks
+    except (ParseException, DuplicateQualifierTypeError) as exc:
         raise InvalidPattern(f"invalid STIX pattern: {exc}") from None
-    except DuplicateQualifierTypeError as exc:
-        raise InvalidPattern(f"invalid STIX pattern: {exc}") from None
+    data = listener.pattern_data()
     errors = object_validator.verify_object(data)
     if errors:
         raise InvalidPattern(f"invalid STIX pattern: {'; '.join(map(str, errors))}")
     comparisons: dict[str, list[tuple[list[Any], str, str]]] = data.comparisons
     return comparisons
+
+
+@functools.cache
+def _listener() -> type[Any]:
+    """``stix2patterns``' inspection and validation listeners as one (they share no method)."""
+    from stix2patterns.v21.inspector import InspectionListener
+    from stix2patterns.v21.validator import ValidationListener
+
+    class Listener(InspectionListener, ValidationListener):  # type: ignore[misc]
+        def __init__(self) -> None:
+            InspectionListener.__init__(self)
+            ValidationListener.__init__(self)
+
+    return Listener

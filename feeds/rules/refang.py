@@ -47,6 +47,13 @@ _DEFANG = re.compile(
     re.IGNORECASE,
 )
 
+# every alternative of _DEFANG contains one of these: text without any is returned as it is
+_HINT = re.compile(
+    r"[\[({\\\u200b\u200c\u200d\u2060\ufeff\u00ad\uff0e\u3002\uff61\uff20\uff1a\uff0f]"
+    r"|h[x*]|ht[x*]|fxp",
+    re.IGNORECASE,
+)
+
 _WIDE = {"\uff0e": ".", "\u3002": ".", "\uff61": ".", "\uff20": "@", "\uff1a": ":", "\uff0f": "/"}
 
 
@@ -76,6 +83,8 @@ def refang_marked(text: str) -> tuple[str, list[int]]:
     The offsets let extraction treat a defanged candidate as an indicator even where its
     undefanged spelling would look like prose or a file name (``update[.]zip``).
     """
+    if _HINT.search(text) is None:
+        return text, []
     parts: list[str] = []
     marks: list[int] = []
     last = 0

@@ -7,6 +7,7 @@ or raises :class:`Invalid` naming the property and the problem (the object is th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -72,12 +73,26 @@ def timestamp(obj: Mapping[str, Any], field: str, *, required: bool = False) -> 
         if required:
             raise Invalid(f"no {field}")
         return None
-    if not isinstance(raw, str) or _TIMESTAMP.fullmatch(raw) is None:
+    if not isinstance(raw, str):
         raise Invalid(f"{field} {str(raw)[:60]!r} is not an RFC 3339 timestamp")
+    value = _instant(raw)
+    if value is None:
+        raise Invalid(f"{field} {raw[:60]!r} is not an RFC 3339 timestamp")
+    if isinstance(value, str):
+        raise Invalid(f"{field} {raw!r} is not a valid date: {value}")
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _instant(raw: str) -> dt.datetime | str | None:
+    """``raw`` in UTC; ``None`` if not RFC 3339, the reason if not a date (cached: an object's
+    created, modified and valid_from are often the same string, a bundle's often close)."""
+    if _TIMESTAMP.fullmatch(raw) is None:
+        return None
     try:
         value = dt.datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise Invalid(f"{field} {raw!r} is not a valid date: {exc}") from None
+        return str(exc)
     return value if raw[-1] == "Z" else value.astimezone(dt.UTC)
 
 
@@ -102,10 +117,13 @@ def strings(obj: Mapping[str, Any], field: str) -> tuple[str, ...]:
     raw = obj.get(field)
     if raw is None:
         return ()
-    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+    if not isinstance(raw, list):
         raise Invalid(f"{field} must be a list of strings")
-    if any("\x00" in item for item in raw):
-        raise Invalid(f"{field} contains a NUL character")
+    for item in raw:
+        if type(item) is not str:
+            raise Invalid(f"{field} must be a list of strings")
+        if "\x00" in item:
+            raise Invalid(f"{field} contains a NUL character")
     return tuple(raw)
 
 

@@ -277,6 +277,8 @@ def cve(value: str) -> str:
 
 
 _HIDDEN = ("Cc", "Cf")  # Unicode control and format characters
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")  # the ASCII characters of those categories
+_WHITESPACE = re.compile(r"\s")
 
 
 def url(value: str) -> tuple[str, str]:
@@ -286,7 +288,7 @@ def url(value: str) -> tuple[str, str]:
     empty path written ``/`` (RFC 3986 §6.2.3); user info, path, query and fragment kept as
     written.
     """
-    if any(char.isspace() for char in value):
+    if _WHITESPACE.search(value):  # the same characters as str.isspace
         raise InvalidObservable(N_("URL %(value)s contains whitespace", value=repr(value)))
     try:
         parts = urlsplit(value)
@@ -318,6 +320,8 @@ def url(value: str) -> tuple[str, str]:
     # control and invisible format characters (NUL, bidirectional controls such as U+202E,
     # zero-width ones) would disguise what an analyst reads, and PostgreSQL cannot store a NUL:
     # percent-encoded, as a browser sends them, so that the URL stays the same resource
+    if canonical.isascii() and _ASCII_CONTROL.search(canonical) is None:
+        return canonical, host  # nothing hidden (the common case, without a loop per character)
     return "".join(quote(c) if unicodedata.category(c) in _HIDDEN else c for c in canonical), host
 
 

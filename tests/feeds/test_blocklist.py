@@ -145,6 +145,8 @@ def test_guessing_by_shape(value: str, kind: str) -> None:
         (" \r\n\n", "empty document"),
         ("<!DOCTYPE html>\n<html><body>Rate limited</body></html>", "HTML page"),
         ("\ufeff<html>\n", "HTML page"),
+        ("\x00\x01\x02" * 50, "binary"),
+        (b"\x1f\x8b\x08\x00\xff\xfe\xfa\xfb".decode(errors="replace") * 20, "binary"),
         ("Too many requests, try again later\n", "no line holds a valid value .line 1: 'Too"),
         ("Too many requests\nTry again later\n", "no line holds a valid value .line 2: "),
     ],

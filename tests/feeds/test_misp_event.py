@@ -198,15 +198,32 @@ def test_invalid_attributes_are_rejected_by_uuid_and_the_rest_kept() -> None:
 @pytest.mark.parametrize(
     ("document", "says"),
     [
-        (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not JSON"),
+        (b'\xef\xbb\xbf{"Event": 1}', "its Event is not an object"),
         (b"<!doctype html><html><body>Login</body></html>", "not JSON"),
         (b"[1, 2]", "expected a JSON object"),
         (b'{"Event": "x"}', "its Event is not an object"),
         (b'{"type": "bundle", "objects": []}', "a STIX bundle"),
         (b'{"5d1a1ab4-1111-4111-8111-111111111111": {"timestamp": 1}}', "feed manifest"),
         (b'{"Event": {"info": "x", "Attribute": {"a": 1}}}', "must be lists"),
+        (b'{"response": [{"Event": {"info": "x"}}, 3]}', "expected a JSON object"),
     ],
 )
 def test_documents_that_are_not_events_are_refused(document: bytes, says: str) -> None:
     with pytest.raises(NotThatKind, match=says):
         parse_event(document)
+
+
+def test_a_rest_search_export_gives_every_event() -> None:
+    first = event("First", at=NOW)
+    a = first.add_attribute("ip-dst", "198.51.100.7", timestamp=NOW)
+    second = event("Second", at=NOW, tags=("tlp:red",))
+    b = second.add_attribute("domain", "evil.example", timestamp=NOW)
+    document = {"response": [json.loads(feed_document(first)), json.loads(feed_document(second))]}
+
+    parsed = parse_event(json.dumps(document).encode())
+
+    assert [(r.source_ref, r.name, r.tlp) for r in parsed.indicators] == [
+        (a.uuid, "First", None),
+        (b.uuid, "Second", Tlp.RED),
+    ]
