@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -105,8 +106,13 @@ def add_feed(
         last_counts={},
         **given.columns(given.kind),
     )
-    session.add(feed)
-    session.flush()
+    try:
+        with session.begin_nested():  # another lead adding the same name at the same moment
+            session.add(feed)
+    except IntegrityError:
+        raise ValidationFailed(
+            "invalid feed", fields={"name": f"a feed named {given.name!r} already exists"}
+        ) from None
     audit.record(
         session, actor, FeedAction.CREATE, "feed", feed.id, clock=_At(now), after=snapshot(feed)
     )

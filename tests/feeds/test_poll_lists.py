@@ -1,10 +1,11 @@
-"""``poll_feed`` on the other kinds' pullers (PULLERS): a CSV list served on loopback is a
-snapshot — what it no longer holds expires, counted in the run — and a list that is not one is
-refused with nothing changed (both databases)."""
+"""``poll_feed`` on the other kinds' pullers (PULLERS): a STIX bundle at a URL is read by
+version; a CSV list served on loopback is a snapshot — what it no longer holds expires, counted
+in the run — and a list that is not one is refused with nothing changed (both databases)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from feeds.sources.fetch import RequestsHttp
 from feeds.sources.poll import poll_feed
 from feeds.sources.services import add_feed
 from tests.feeds.served import serve
+from tests.kit.taxii import indicator
 
 NOW = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
 
@@ -93,3 +95,39 @@ def test_an_http_error_fails_the_run(
         run = _poll(db_session, feed, FrozenClock(NOW))
     assert run.status is RunStatus.FAILED
     assert run.error is not None and f"HTTP {status}" in run.error
+
+
+def test_a_stix_bundle_at_a_url_is_polled_by_version(
+    db_session: Session, lead: User, tmp_path: Path
+) -> None:
+    """``stix-url`` through PULLERS: a bundle states versions itself — polled again, unchanged
+    objects stay unchanged and a newer ``modified`` updates; absence expires nothing."""
+    bundle = tmp_path / "bundle.json"
+    objects = [indicator(1), indicator(2)]
+    bundle.write_text(
+        json.dumps(
+            {
+                "type": "bundle",
+                "id": "bundle--" + "1" * 8 + "-1111-4111-8111-" + "1" * 12,
+                "objects": objects,
+            }
+        )
+    )
+    clock = FrozenClock(NOW)
+    with serve(tmp_path) as served:
+        data = {"name": "stix", "kind": "stix-url", "url": f"{served.base}/bundle.json"}
+        feed = add_feed(db_session, Actor.for_user(lead), data, now=NOW)
+        first = _poll(db_session, feed, clock)
+        assert (first.status, first.new) == (RunStatus.SUCCEEDED, 2)
+        newer = indicator(2, modified=NOW - dt.timedelta(days=1))
+        bundle.write_text(
+            json.dumps(
+                {
+                    "type": "bundle",
+                    "id": "bundle--" + "2" * 8 + "-2222-4222-8222-" + "2" * 12,
+                    "objects": [newer],
+                }
+            )
+        )
+        second = _poll(db_session, feed, clock)
+    assert (second.new, second.updated, second.unchanged, second.expired) == (0, 1, 0, 0)

@@ -157,3 +157,18 @@ def test_update_enable_disable_delete_are_audited(db_session: Session, lead: Use
     with pytest.raises(NotFound):
         find_feed(db_session, "abuse-ips")
     assert len(_audit(db_session, "feed.delete")) == 1
+
+
+def test_two_leads_adding_the_same_name_at_once_get_a_field_error(
+    db_session: Session, lead: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique index decides when both passed the check: still a field error, not a 500."""
+    add_feed(db_session, Actor.for_user(lead), CSV, now=NOW)
+    real_scalar = db_session.scalar
+    monkeypatch.setattr(db_session, "scalar", lambda *a, **k: None)  # the check saw nothing yet
+    with pytest.raises(ValidationFailed) as caught:
+        add_feed(db_session, Actor.for_user(lead), CSV, now=NOW)
+    monkeypatch.setattr(db_session, "scalar", real_scalar)
+    assert caught.value.fields == {"name": "a feed named 'abuse-ips' already exists"}
+    assert db_session.scalar(select(func.count()).select_from(Feed)) == 1
+    assert len(_audit(db_session, "feed.create")) == 1
