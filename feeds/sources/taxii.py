@@ -5,7 +5,8 @@ taxii2-client drops).
 * The feed's URL is the server's discovery URL (``…/taxii2/``: its ``default`` API root, else the
   first) or an API root; the root must list TAXII 2.1 among its ``versions``.
 * ``Accept: application/taxii+json;version=2.1`` on every request, with the feed's credentials
-  (:func:`feeds.sources.fetch.credentials`: the secret is read from the named variable).
+  (:func:`feeds.sources.fetch.credentials`: the secret is read from the named variable) — to
+  the feed URL's host only: an API root elsewhere is asked without them.
 * The collection (by id) must exist and be readable; objects are asked with
   ``added_after=<checkpoint>`` and the pages followed with ``next`` and the same filters (a
   server that says ``more`` without ``next`` is asked again from the page's checkpoint).
@@ -23,7 +24,7 @@ import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urlencode, urljoin
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from feeds.models import Feed
 from feeds.rules.records import NotThatKind, Parsed
@@ -47,8 +48,8 @@ def pull_taxii(feed: Feed, http: Http, *, parse: ParseObjects) -> Iterator[Pulle
     """The collection's objects added after ``feed.checkpoint``, one :class:`Pulled` per page."""
     if not feed.url or not feed.collection:
         raise FetchError("a TAXII feed needs a URL and a collection id")
-    headers = {"Accept": MEDIA_TYPE, **credentials(feed.username, feed.password_env)}
-    get = functools.partial(_get_json, http, headers=headers)
+    secret = credentials(feed.username, feed.password_env)
+    get = functools.partial(_get_json, http, secret=secret, host=urlsplit(feed.url).netloc)
     root = _api_root(get, feed.url)
     collection_url = urljoin(root, f"collections/{quote(feed.collection, safe='')}/")
     collection, _ = get(collection_url)
@@ -134,8 +135,11 @@ def _check_root(url: str, document: dict[str, Any]) -> str:
 
 
 def _get_json(
-    http: Http, url: str, *, headers: Mapping[str, str]
+    http: Http, url: str, *, secret: Mapping[str, str], host: str
 ) -> tuple[dict[str, Any], Response]:
+    """GET ``url`` as TAXII 2.1; the credentials go only to the feed's own host (a discovery
+    document naming an API root elsewhere never receives them)."""
+    headers = {"Accept": MEDIA_TYPE, **(secret if urlsplit(url).netloc == host else {})}
     response = http.get(url, headers)
     if response.status in STATUS:
         raise FetchError(f"{STATUS[response.status]}: {url}")

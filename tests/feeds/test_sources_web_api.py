@@ -131,6 +131,9 @@ def test_pages_matrix(
     answer = client.post("/feeds/medallion/poll", data={"csrf_token": token})
     assert answer.status_code == 403
     assert client.post("/feeds/medallion/disable", data={"csrf_token": token}).status_code == 403
+    logout(client)
+    sign_in(client, lead)
+    assert client.post("/feeds/medallion/disable").status_code == 400, "no CSRF token"
     assert db_session.scalar(select(Feed.enabled)) is True
 
 

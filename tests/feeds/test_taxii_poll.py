@@ -221,3 +221,26 @@ def test_a_server_without_taxii_2_1_is_refused(
     run = _poll(db_session, feed, Html())
     assert run.status is RunStatus.FAILED
     assert run.error is not None and "not a TAXII answer" in run.error
+
+
+def test_credentials_never_leave_the_feeds_host(db_session: Session, lead: User) -> None:
+    """A discovery document naming an API root on another host: that host is asked without
+    the feed's credentials (and says 401, a clear run error)."""
+    asked: list[tuple[str, bool]] = []
+
+    class Elsewhere:
+        def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
+            assert headers is not None
+            asked.append((url, "Authorization" in headers))
+            if url == "https://taxii.example.org/taxii2/":
+                body = b'{"title": "t", "api_roots": ["https://collector.example.net/root/"]}'
+                return Response(200, {}, body, url)
+            return Response(401, {}, b"", url)
+
+    feed = _feed(db_session, lead, "https://taxii.example.org/taxii2/", password_env="HOME")
+    run = _poll(db_session, feed, Elsewhere())
+    assert asked == [
+        ("https://taxii.example.org/taxii2/", True),
+        ("https://collector.example.net/root/", False),
+    ]
+    assert run.status is RunStatus.FAILED and run.error is not None and "HTTP 401" in run.error
