@@ -3,15 +3,24 @@
 
 from __future__ import annotations
 
-from core.slices import Demo, Slice
+from core.slices import Demo, Job, Slice
 from feeds import commands, demo, events, models, routes, settings
 
 SLICE = Slice(
     name="feeds",
+    pages=routes.PAGES,
     api=(routes.API,),
+    commands=(commands.feeds,),
+    jobs=(
+        Job(
+            "feeds.poll_due",
+            "feeds.sources.jobs:poll_due_feeds",
+            "feeds_poll_interval_seconds",
+        ),
+    ),
     models=(models,),
     settings=settings.from_config,
     events=(events.FeedEventName,),
-    commands=(commands.feeds,),
     demo=Demo(seed=demo.seed),
 )
+"""Sources of intelligence: feeds, their polling and imports, and their runs."""

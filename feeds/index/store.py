@@ -26,6 +26,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from feeds.models import Feed, Indicator, IndicatorValue, IntelObject, IntelRelation
+from feeds.rules.bulk import paused_gc
 from feeds.rules.keys import network_range
 from feeds.rules.records import IndicatorRecord, ObjectRecord, Parsed, RelationRecord
 
@@ -73,6 +74,11 @@ class StoreCounts:
 
 def store_records(session: Session, feed: Feed, parsed: Parsed, *, now: dt.datetime) -> StoreCounts:
     """Apply ``parsed`` to ``feed``'s part of the index (see the module's rules)."""
+    with paused_gc():
+        return _store(session, feed, parsed, now)
+
+
+def _store(session: Session, feed: Feed, parsed: Parsed, now: dt.datetime) -> StoreCounts:
     counts = StoreCounts(rejected=len(parsed.rejections), skipped=parsed.skipped)
     counts.rejections = [{"ref": r.ref, "reason": r.reason} for r in parsed.rejections[:1000]]
     kept = _kept(feed, _latest(parsed.indicators))

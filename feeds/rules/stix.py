@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from feeds.rules import patterns
+from feeds.rules.bulk import paused_gc
 from feeds.rules.keys import index_value
 from feeds.rules.records import (
     IndicatorRecord,
@@ -98,7 +99,8 @@ def parse_bundle(data: bytes) -> Parsed:
     """A STIX 2.1 bundle's objects (:func:`parse_objects`); :class:`NotThatKind` when ``data``
     is not JSON or not a bundle (an HTML error page, a MISP event, a STIX 2.0 bundle…)."""
     try:
-        document = orjson.loads(data)
+        with paused_gc():
+            document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         start = data.lstrip()[:1]
         if start == b"<":
@@ -128,6 +130,11 @@ def bundle_objects(document: Any) -> list[Any]:
 
 def parse_objects(objects: Sequence[Mapping[str, Any]]) -> Parsed:
     """Records of STIX 2.1 objects (a bundle's, a TAXII page's), see the module's rules."""
+    with paused_gc():
+        return _parse_objects(objects)
+
+
+def _parse_objects(objects: Sequence[Mapping[str, Any]]) -> Parsed:
     parsed = Parsed("stix")
     context: dict[str, Related] = {}
     for position, obj in enumerate(objects, 1):

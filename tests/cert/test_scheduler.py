@@ -51,6 +51,7 @@ STATS = "db.refresh_statistics"  # every 10 minutes
 SESSIONS = "auth.purge_sessions"  # hourly
 NOTIFY_MAIL = "incidents.notifications.mail"  # every minute (CERT_NOTIFY_MAIL_INTERVAL)
 NOTIFY_SLA = "incidents.notifications.sla"  # every 5 minutes (CERT_NOTIFY_SLA_INTERVAL)
+FEEDS_POLL = "feeds.poll_due"  # every minute (CERT_FEEDS_POLL_INTERVAL)
 
 
 # ------------------------------------------------------------------ leader locks
@@ -177,6 +178,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         SESSIONS,
         NOTIFY_MAIL,
         NOTIFY_SLA,
+        FEEDS_POLL,
     }
     assert {run.job_id for run in runs} == set(scheduler.JOBS)
     assert all(run.status == JobStatus.SUCCESS for run in runs), [(r.status, r.error) for r in runs]
@@ -191,6 +193,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         SESSIONS: {"sessions": 0, "throttles": 0, "reset_links": 0},
         NOTIFY_MAIL: {"dropped": 0, "immediate": 0, "digests": 0, "reporters": 0},
         NOTIFY_SLA: {"due_soon": 0, "breached": 0},
+        FEEDS_POLL: {"polled": 0, "failed": 0, "new": 0, "updated": 0},
     }
     assert all(run.counts == expected[run.job_id] for run in runs), [r.counts for r in runs]
     lock = scheduler.leader_lock(config)  # released on the way out

@@ -86,3 +86,20 @@ def test_plain_ascii_urls_skip_the_loop_per_character() -> None:
     for raw in ("http://evil.example/a\x1fb", "http://evil.example/\u2003"):
         with pytest.raises(InvalidObservable, match="whitespace"):
             values.url(raw)
+
+
+def test_bulk_work_pauses_the_collector_and_restores_it() -> None:
+    import gc
+
+    from feeds.rules.bulk import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block still runs without it
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        raise RuntimeError
+    assert gc.isenabled()
