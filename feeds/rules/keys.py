@@ -27,6 +27,7 @@ from feeds.rules.records import IndexValue
 from feeds.rules.values import InvalidObservable
 
 MIN_PREFIX = {4: 8, 6: 16}
+MAX_VALUE = 2048  # indicator_values.value
 _OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # values already in their canonical spelling, returned as they are (bulk imports: most are)
 _CANONICAL = {
@@ -64,7 +65,10 @@ def index_value(kind: str, raw: str) -> IndexValue:
     canonical = _CANONICAL.get(kind)  # type: ignore[call-overload]
     if canonical is not None and canonical.fullmatch(raw):
         return IndexValue(kind, raw)
-    return IndexValue(kind, canonicalise(kind, raw))
+    value = canonicalise(kind, raw)
+    if len(value) > MAX_VALUE:
+        raise InvalidObservable(f"{kind} value longer than {MAX_VALUE} characters: {value[:60]}…")
+    return IndexValue(kind, value)
 
 
 def network(kind: str, raw: str) -> str:

@@ -46,6 +46,8 @@ from feeds.rules.stixfields import (
     Invalid,
     common,
     kill_chain,
+    reference,
+    short,
     strings,
     text,
     timestamp,
@@ -164,7 +166,7 @@ def _ref(obj: Any, position: int) -> str:
 def _indicator(obj: Mapping[str, Any], parsed: Parsed, context: dict[str, Related]) -> None:
     stix_id, modified, tlp, confidence = common(obj, "indicator")
     pattern = text(obj, "pattern", required=True)
-    pattern_type = text(obj, "pattern_type", required=True)
+    pattern_type = short(obj, "pattern_type", 32)
     valid_from = timestamp(obj, "valid_from", required=True)
     valid_until = timestamp(obj, "valid_until")
     if valid_until is not None and valid_from is not None and valid_until <= valid_from:
@@ -208,11 +210,9 @@ def _values(pattern: str) -> tuple[Any, ...]:
 
 def _relationship(obj: Mapping[str, Any], parsed: Parsed, context: dict[str, Related]) -> None:
     stix_id, modified, _, _ = common(obj, "relationship")
-    relationship_type = text(obj, "relationship_type", required=True)
-    source_ref = text(obj, "source_ref", required=True)
-    target_ref = text(obj, "target_ref", required=True)
-    if "--" not in source_ref or "--" not in target_ref:
-        raise Invalid("source_ref and target_ref must be STIX ids")
+    relationship_type = short(obj, "relationship_type", 64)
+    source_ref = reference(obj, "source_ref")
+    target_ref = reference(obj, "target_ref")
     parsed.relations.append(
         RelationRecord(
             source_ref=source_ref,
@@ -273,9 +273,9 @@ def _external_id(obj: Mapping[str, Any], kind: str) -> str | None:
     references = obj.get("external_references")
     if source is None or not isinstance(references, list):
         return None
-    for reference in references:
-        if isinstance(reference, Mapping) and reference.get("source_name") == source:
-            external_id = reference.get("external_id")
+    for entry in references:
+        if isinstance(entry, Mapping) and entry.get("source_name") == source:
+            external_id = entry.get("external_id")
             if (
                 isinstance(external_id, str)
                 and 0 < len(external_id) <= 64

@@ -66,6 +66,22 @@ def common(
     return stix_id, modified, tlp(obj), confidence
 
 
+def reference(obj: Mapping[str, Any], field: str) -> str:
+    """A property naming another object by its id (``<type>--<uuid>``, at most 100 characters)."""
+    raw = text(obj, field, required=True)
+    if len(raw) > 100 or _ID.fullmatch(raw) is None:
+        raise Invalid(f"{field} {raw[:120]!r} is not a STIX id")
+    return raw
+
+
+def short(obj: Mapping[str, Any], field: str, limit: int) -> str:
+    """A required string property of at most ``limit`` characters (a vocabulary term)."""
+    raw = text(obj, field, required=True)
+    if len(raw) > limit:
+        raise Invalid(f"{field} is longer than {limit} characters")
+    return raw
+
+
 def timestamp(obj: Mapping[str, Any], field: str, *, required: bool = False) -> dt.datetime | None:
     """An RFC 3339 timestamp property, in UTC."""
     raw = obj.get(field)

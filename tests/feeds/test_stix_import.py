@@ -117,14 +117,18 @@ def test_a_mixed_bundle_keeps_the_valid_objects(db_session: Session) -> None:
         indicator("[ipv4-addr:value = '1.2.3.4'", 4),
         indicator("[domain-name:value = 'a\u0000b.example']", 5),
         {"type": "observed-data", "id": sid("observed-data")},
+        relationship(sid("indicator", 1), "indicates", "malware--" + "b" * 300, 9),
+        indicator("[url:value = 'http://evil.example/" + "a" * 3000 + "']", 6),
     ).replace(b"123456789", b"1" + b"0" * 30)  # beyond 64 bits: orjson reads a float
     run = _import(db_session, data)
-    assert (run.status, run.new, run.rejected, run.skipped) == (RunStatus.PARTIAL, 1, 4, 1)
+    assert (run.status, run.new, run.rejected, run.skipped) == (RunStatus.PARTIAL, 1, 6, 1)
     reasons = {r["ref"]: r["reason"] for r in run.rejections}
     assert reasons[sid("indicator", 2)] == "confidence 1e+30 is not an integer from 0 to 100"
     assert "valid_from '2026-13-45T00:00:00Z' is not a valid date" in reasons[sid("indicator", 3)]
     assert reasons[sid("indicator", 4)].startswith("invalid STIX pattern")
     assert reasons[sid("indicator", 5)] == "pattern contains a NUL character"
+    assert "is not a STIX id" in reasons[sid("relationship", 9)]  # too long for its column
+    assert "url value longer than 2048 characters" in reasons[sid("indicator", 6)]
     assert db_session.scalars(select(Indicator.stix_id)).all() == [sid("indicator", 1)]
 
 

@@ -107,6 +107,7 @@ def _reason(obj: Any) -> str:
         ({"pattern": None}, "no pattern"),
         ({"pattern": 42}, "pattern must be a string"),
         ({"pattern_type": None}, "no pattern_type"),
+        ({"pattern_type": "x" * 33}, "pattern_type is longer than 32 characters"),
         ({"valid_from": None}, "no valid_from"),
         ({"valid_from": "yesterday"}, "valid_from 'yesterday' is not an RFC 3339"),
         ({"valid_until": "2026-11-01T10:00:00Z"}, "valid_until must be later than valid_from"),
@@ -208,6 +209,24 @@ def test_relationships_give_indicators_their_context() -> None:
     emotet = next(o for o in parsed.objects if o.type == "malware")
     assert emotet.data == {"is_family": True, "malware_types": ["trojan"]}
     assert next(o for o in parsed.objects if o.type == "intrusion-set").aliases == ("X",)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"source_ref": "indicator--" + "a" * 200}, "source_ref 'indicator--aaa"),
+        ({"target_ref": "evil"}, "target_ref 'evil' is not a STIX id"),
+        ({"target_ref": None}, "no target_ref"),
+        ({"relationship_type": "r" * 65}, "relationship_type is longer than 64 characters"),
+        ({"relationship_type": None}, "no relationship_type"),
+    ],
+)
+def test_invalid_relationships_are_rejected(change: dict[str, Any], reason: str) -> None:
+    obj = relationship(sid("indicator"), "indicates", sid("malware"))
+    obj.update(change)
+    parsed = parse_objects([{k: v for k, v in obj.items() if v is not None}])
+    (rejection,) = parsed.rejections
+    assert reason in rejection.reason and not parsed.relations
 
 
 def test_other_types_are_skipped_not_rejected() -> None:
