@@ -17,6 +17,7 @@ from incidents.queue import api as queue_api  # noqa: F401
 from incidents.queue import web as queue_web
 from incidents.reporter import web as reporter_web  # noqa: F401
 from incidents.reporting import web as reporting_web
+from incidents.sharing import api as sharing_api  # noqa: F401
 from incidents.workspace import api as workspace_api  # noqa: F401
 from incidents.workspace import api_tasks as workspace_api_tasks  # noqa: F401
 from incidents.workspace import web as workspace_web

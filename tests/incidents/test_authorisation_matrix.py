@@ -122,6 +122,8 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"POST {A}/tasks": A_STAFF,
     f"POST {A}/tasks/templates": A_STAFF,
     f"POST {A}/tasks/<int:task_id>": A_STAFF,
+    # whoever sees it, but a TLP:RED incident never leaves (incidents.sharing.export)
+    f"GET {A}/stix": (E401, OK, E404, OK, E404, E403, E403),
 }
 
 
