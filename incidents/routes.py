@@ -18,6 +18,7 @@ from incidents.queue import web as queue_web
 from incidents.reporter import web as reporter_web  # noqa: F401
 from incidents.reporting import web as reporting_web
 from incidents.sharing import api as sharing_api  # noqa: F401
+from incidents.sharing import taxii
 from incidents.workspace import api as workspace_api  # noqa: F401
 from incidents.workspace import api_tasks as workspace_api_tasks  # noqa: F401
 from incidents.workspace import web as workspace_web
@@ -29,4 +30,5 @@ PAGES: tuple[Blueprint, ...] = (
     workspace_web.bp,
     queue_web.bp,
     notifications_web.bp,
+    taxii.bp,  # /taxii2/: token-authenticated, outside /api/v1
 )

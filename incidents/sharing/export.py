@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied
 from core.identity.authz import Actor
+from core.identity.models import Organisation
 from core.markings import Tlp
 from feeds.models import Indicator
 from incidents.intake.service import get_incident
@@ -78,17 +79,19 @@ def export_incident(session: Session, actor: Actor, reference: str, *, producer:
     audience = Audience(actor.is_cert_staff, actor.organisation_id)
     ns = so.namespace(producer)
     out = _Bundle(ns, so.producer(ns, producer), producer)
-    common = out.common(incident.tlp)
-    org = incident.organisation
-    victim = so.sector_identity(common, sectors(str(org.kind), org.sector))
-    core = so.incident(common, _facts(incident))
+    victim = victim_identity(ns, incident.organisation)
+    core = so.incident(out.common(incident.tlp), _facts(incident))
     out.add(out.producer, victim, core)
     observed = _observables(session, out, actor, incident, core["id"])
-    _sightings(session, out, audience, observed, victim["id"])
+    _sightings(session, out, audience, observed)
     objects = list(out.objects.values())
     reader = "staff" if audience.staff else f"organisation/{audience.organisation_id}"
     key = f"{incident.reference}/{core['modified']}/{reader}"
     return so.bundle(ns, key, [*so.markings_for(objects), *objects])
+
+
+def victim_identity(ns: uuid.UUID, organisation: Organisation) -> so.Obj:
+    return so.sector_identity(ns, sectors(str(organisation.kind), organisation.sector))
 
 
 def _facts(incident: Incident) -> so.IncidentFacts:
@@ -110,6 +113,7 @@ class _Observed:
     observable: IncidentObservable
     label: Tlp
     observed_ref: str
+    where_ref: str  # the sector identity of the organisation that reported it
 
 
 def _observables(
@@ -120,34 +124,36 @@ def _observables(
     kept: list[_Observed] = []
     for obs in observables_for(session, actor, incident):
         origin = session.get(Incident, obs.origin_incident_id) if obs.origin_incident_id else None
-        source = origin or incident
-        label = effective(incident.tlp, obs.tlp, source.tlp)
+        source = origin or obs.incident  # the holder: this incident, or a merge's survivor
+        label = effective(incident.tlp, obs.incident.tlp, obs.tlp, source.tlp)
         if not audience.may_receive(label, source.organisation_id):
             continue
-        common, key = out.common(label), f"observable/{obs.id}"
+        common = out.common(label)
         if obs.type == "cve":
-            vuln = so.vulnerability(common, obs.value, obs.created_at)
+            vuln = so.vulnerability(common, obs.id, obs.value, obs.created_at)
             out.add(
                 vuln,
                 so.relationship(common, incident_ref, "related-to", vuln["id"], obs.created_at),
             )
             continue
         sco = so.sco(obs.type, obs.value)
-        seen = so.observed_data(common, key, [sco["id"]], obs.created_at)
+        seen = so.observed_data(common, obs.id, [sco["id"]], obs.created_at)
         out.add(
             sco,
             seen,
             so.relationship(common, incident_ref, "related-to", seen["id"], obs.created_at),
         )
         if not obs.warning_lists:
-            ind = so.indicator(common, key, obs.type, obs.value, obs.created_at)
+            ind = so.indicator(common, obs.id, obs.type, obs.value, obs.created_at)
             out.add(ind, so.relationship(common, ind["id"], "based-on", seen["id"], obs.created_at))
-        kept.append(_Observed(obs, label, seen["id"]))
+        where = victim_identity(out.ns, source.organisation)
+        out.add(where)
+        kept.append(_Observed(obs, label, seen["id"], where["id"]))
     return kept
 
 
 def _sightings(
-    session: Session, out: _Bundle, audience: Audience, observed: list[_Observed], where: str
+    session: Session, out: _Bundle, audience: Audience, observed: list[_Observed]
 ) -> None:
     by_id = {o.observable.id: o for o in observed}
     if not by_id:
@@ -166,17 +172,17 @@ def _sightings(
         out.add(
             so.sighting(
                 common,
-                f"match/{match.id}",
-                sighting_of(out.ns, indicator),
+                match.id,
+                sighting_of(out.ns, indicator.stix_id, indicator.feed_id, indicator.source_ref),
                 match.matched_at,
                 observed_refs=[seen.observed_ref],
-                where_refs=[where],
+                where_refs=[seen.where_ref],
             )
         )
 
 
-def sighting_of(ns: uuid.UUID, indicator: Indicator) -> str:
+def sighting_of(ns: uuid.UUID, stix_id: str | None, feed_id: int, source_ref: str) -> str:
     """The STIX id of a feed's indicator: its own when the feed gave one, else a stable one."""
-    if indicator.stix_id and STIX_ID.match(indicator.stix_id):
-        return indicator.stix_id
-    return so.stable_id("indicator", ns, f"feed/{indicator.feed_id}/{indicator.source_ref}")
+    if stix_id and STIX_ID.match(stix_id):
+        return stix_id
+    return so.stable_id("indicator", ns, f"feed/{feed_id}/{source_ref}")

@@ -10,7 +10,9 @@ Identifiers are deterministic:
 
 * SCOs: UUIDv5 in the STIX namespace over their id-contributing properties (STIX 2.1 §2.9), so
   that ``ipv4-addr--…`` is the same everywhere (the tests compare with ``stix2``'s ids);
-* Vigie's SDOs and SROs: a UUIDv5 in a namespace of the installation (:func:`namespace`, from
+* objects made from a row (an observable's ``indicator`` and ``observed-data``, a match's
+  ``sighting``): :func:`row_id`, which the TAXII server can read back;
+* Vigie's other SDOs and SROs: a UUIDv5 in a namespace of the installation (:func:`namespace`, from
   the reference prefix) over a stable key — the incident's reference, the observable's row id —
   stamped as version 4 (:func:`stable_id`), so that a re-export is a new *version* (same id,
   later ``modified``), never a duplicate;
@@ -20,6 +22,7 @@ Identifiers are deterministic:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -60,6 +63,34 @@ def stable_id(kind: str, ns: uuid.UUID, key: str) -> str:
     """
     derived = uuid.uuid5(ns, f"{kind}/{key}")
     return f"{kind}--{uuid.UUID(bytes=derived.bytes, version=4)}"
+
+
+def _row_key(kind: str, ns: uuid.UUID, family: str) -> tuple[bytes, int]:
+    digest = hashlib.sha256(ns.bytes + f"{kind}/{family}".encode()).digest()
+    prefix = uuid.UUID(bytes=digest[:16], version=4).bytes[:10]
+    return prefix, int.from_bytes(digest[16:22], "big")
+
+
+def row_id(kind: str, ns: uuid.UUID, family: str, row: int) -> str:
+    """The id of an object made from a database row (``family``: ``observable``, ``match``):
+    80 bits fixed per installation and kind (version 4 and variant bits included), then the
+    row number masked — so that the TAXII server finds a row from an id it is asked for
+    (``match[id]``, an object's URL) without storing ids."""
+    prefix, mask = _row_key(kind, ns, family)
+    return f"{kind}--{uuid.UUID(bytes=prefix + (row ^ mask).to_bytes(6, 'big'))}"
+
+
+def row_of(stix_id: str, kind: str, ns: uuid.UUID, family: str) -> int | None:
+    """The row number :func:`row_id` put in ``stix_id``, or ``None`` if it is not such an id."""
+    head, sep, tail = stix_id.partition("--")
+    if head != kind or not sep:
+        return None
+    try:
+        raw = uuid.UUID(tail).bytes
+    except ValueError:
+        return None
+    prefix, mask = _row_key(kind, ns, family)
+    return int.from_bytes(raw[10:], "big") ^ mask if raw[:10] == prefix else None
 
 
 def timestamp(when: dt.datetime) -> str:
@@ -137,11 +168,11 @@ class Common:
         return obj
 
 
-def indicator(common: Common, key: str, kind: str, value: str, created: dt.datetime) -> Obj:
-    """An observable as an ``indicator`` (``key``: the observable's stable key)."""
+def indicator(common: Common, row: int, kind: str, value: str, created: dt.datetime) -> Obj:
+    """An observable (database row ``row``) as an ``indicator``."""
     obj: Obj = {
         "type": "indicator",
-        "id": stable_id("indicator", common.ns, key),
+        "id": row_id("indicator", common.ns, "observable", row),
         "name": f"{kind} {value}"[:250],
         "description": f"Observed in an incident reported to {common.producer_name}.",
         "indicator_types": ["anomalous-activity"],
@@ -153,10 +184,10 @@ def indicator(common: Common, key: str, kind: str, value: str, created: dt.datet
     return common.stamp(obj, created)
 
 
-def observed_data(common: Common, key: str, refs: Sequence[str], seen: dt.datetime) -> Obj:
+def observed_data(common: Common, row: int, refs: Sequence[str], seen: dt.datetime) -> Obj:
     obj: Obj = {
         "type": "observed-data",
-        "id": stable_id("observed-data", common.ns, key),
+        "id": row_id("observed-data", common.ns, "observable", row),
         "first_observed": timestamp(seen),
         "last_observed": timestamp(seen),
         "number_observed": 1,
@@ -165,10 +196,10 @@ def observed_data(common: Common, key: str, refs: Sequence[str], seen: dt.dateti
     return common.stamp(obj, seen)
 
 
-def vulnerability(common: Common, cve: str, created: dt.datetime) -> Obj:
+def vulnerability(common: Common, row: int, cve: str, created: dt.datetime) -> Obj:
     obj: Obj = {
         "type": "vulnerability",
-        "id": stable_id("vulnerability", common.ns, cve),
+        "id": row_id("vulnerability", common.ns, "observable", row),
         "name": cve,
         "external_references": [{"source_name": "cve", "external_id": cve}],
     }
@@ -177,17 +208,17 @@ def vulnerability(common: Common, cve: str, created: dt.datetime) -> Obj:
 
 def sighting(
     common: Common,
-    key: str,
+    row: int,
     of_ref: str,
     seen: dt.datetime,
     *,
     observed_refs: Sequence[str] = (),
     where_refs: Sequence[str] = (),
 ) -> Obj:
-    """A sighting of a feed's indicator (``of_ref``) in an incident's observable."""
+    """A sighting (match row ``row``) of a feed's indicator (``of_ref``) in an observable."""
     obj: Obj = {
         "type": "sighting",
-        "id": stable_id("sighting", common.ns, key),
+        "id": row_id("sighting", common.ns, "match", row),
         "sighting_of_ref": of_ref,
         "first_seen": timestamp(seen),
         "last_seen": timestamp(seen),
@@ -229,21 +260,25 @@ def producer(ns: uuid.UUID, name: str) -> Obj:
     }
 
 
-def sector_identity(common: Common, sectors: Sequence[str]) -> Obj:
+def sector_identity(ns: uuid.UUID, sectors: Sequence[str]) -> Obj:
     """The victim as a class, never by name: "a government-national organisation (healthcare)".
 
     Its id depends only on the sectors, so that every organisation of the same sectors shares it
-    and two bundles cannot be linked to one ministry through it.
+    and two bundles cannot be linked to one ministry through it; a class names nobody, so it is
+    not marked (the same object everywhere: what is sensitive is the incident or sighting that
+    refers to it, and they are marked).
     """
     label = ", ".join(sectors)
-    obj: Obj = {
+    return {
         "type": "identity",
-        "id": stable_id("identity", common.ns, f"sector/{label}"),
+        "spec_version": "2.1",
+        "id": stable_id("identity", ns, f"sector/{label}"),
+        "created": timestamp(PRODUCER_SINCE),
+        "modified": timestamp(PRODUCER_SINCE),
         "name": f"Constituent organisation ({label})",
         "identity_class": "organization",
         "sectors": list(sectors),
     }
-    return common.stamp(obj, PRODUCER_SINCE)
 
 
 # ---------------------------------------------------------------- the incident

@@ -52,14 +52,26 @@ def test_stable_ids_are_version_4_and_depend_on_namespace_and_key() -> None:
     assert one != so.stable_id("incident", so.namespace("CERTFR"), "MACERT-2026-000001")
 
 
+def test_row_ids_read_back_only_for_their_kind_and_installation() -> None:
+    ns = so.namespace("MACERT")
+    for row in (1, 2, 123_456_789, 2**47):
+        ident = so.row_id("indicator", ns, "observable", row)
+        assert uuid.UUID(ident.split("--")[1]).version == 4
+        assert so.row_of(ident, "indicator", ns, "observable") == row
+        assert so.row_of(ident, "sighting", ns, "match") is None
+        assert so.row_of(ident, "indicator", so.namespace("CERTFR"), "observable") is None
+    assert so.row_of("indicator--not-a-uuid", "indicator", ns, "observable") is None
+    assert so.row_of(so.stable_id("indicator", ns, "x"), "indicator", ns, "observable") is None
+
+
 def test_objects_validate_and_carry_their_marking() -> None:
     ns = so.namespace("MACERT")
     producer = so.producer(ns, "MACERT")
     common = so.Common(ns, producer["id"], "MACERT", Tlp.AMBER_STRICT)
-    objs = [producer, so.sector_identity(common, sectors("ministry", "Health"))]
+    objs = [producer, so.sector_identity(ns, sectors("ministry", "Health"))]
     for number, (kind, value) in enumerate(VALUES):
-        objs.append(so.indicator(common, f"o{number}", kind, value, NOW))
-    objs.append(so.vulnerability(common, "CVE-2024-3094", NOW))
+        objs.append(so.indicator(common, number, kind, value, NOW))
+    objs.append(so.vulnerability(common, 99, "CVE-2024-3094", NOW))
     objs += so.markings_for(objs)
     assert_valid_objects(objs)
     assert objs[-1] == {
