@@ -19,6 +19,7 @@ from incidents.reporter import web as reporter_web  # noqa: F401
 from incidents.reporting import web as reporting_web
 from incidents.sharing import api as sharing_api  # noqa: F401
 from incidents.sharing import taxii
+from incidents.sharing import web as sharing_web
 from incidents.workspace import api as workspace_api  # noqa: F401
 from incidents.workspace import api_tasks as workspace_api_tasks  # noqa: F401
 from incidents.workspace import web as workspace_web
@@ -30,5 +31,6 @@ PAGES: tuple[Blueprint, ...] = (
     workspace_web.bp,
     queue_web.bp,
     notifications_web.bp,
+    sharing_web.bp,
     taxii.bp,  # /taxii2/: token-authenticated, outside /api/v1
 )

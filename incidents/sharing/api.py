@@ -3,9 +3,9 @@ STIX 2.1 bundle (:mod:`incidents.sharing.export`), ``application/stix+json;versi
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
+import orjson
 from flask import Response
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
@@ -16,8 +16,7 @@ from core.web.auth import current_actor
 from incidents.blueprints import REFERENCE
 from incidents.blueprints import api as bp
 from incidents.sharing.export import export_incident
-
-STIX_MEDIA = "application/stix+json;version=2.1"
+from incidents.sharing.taxii_params import STIX_MEDIA
 
 
 class StixBundle(BaseModel):
@@ -47,4 +46,4 @@ def stix_bundle(reference: str) -> ResponseReturnValue:
     producer = context().settings.reference_prefix
     bundle = export_incident(get_session(), current_actor(), reference, producer=producer)
     unit_of_work().rollback()  # a read: end it
-    return Response(json.dumps(bundle, ensure_ascii=False), mimetype=STIX_MEDIA)
+    return Response(orjson.dumps(bundle), mimetype=STIX_MEDIA)

@@ -260,7 +260,7 @@ def _indicators(session: Session, reading: _Reading) -> Iterator[Entry]:
         .order_by(obs.created_at, obs.id)
     )
     common, level = reading.common, reading.collection.level
-    for row_id, kind, value, created, *labels in session.execute(
+    for row_id, kind, value, created, *labels in session.connection().execute(
         query.limit(reading.query.limit + 1)
     ):
         if effective(*(label for label in labels if label is not None)) is not level:
@@ -306,9 +306,16 @@ def _sightings(session: Session, reading: _Reading) -> Iterator[Entry]:
         .order_by(match.matched_at, match.id)
     )
     common, ns = reading.common, reading.ns
-    for row_id, matched_at, observable_id, stix_id, feed_id, ref, kind, sector in session.execute(
-        query.limit(reading.query.limit + 1)
-    ):
+    for (
+        row_id,
+        matched_at,
+        observable_id,
+        stix_id,
+        feed_id,
+        ref,
+        kind,
+        sector,
+    ) in session.connection().execute(query.limit(reading.query.limit + 1)):
         obj = so.sighting(
             common,
             row_id,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.markings import Tlp, strictest
+from core.markings import Tlp
 
 SHAREABLE = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT)  # never RED
 COMMUNITY = Tlp.GREEN  # what any account may read of another organisation's
@@ -91,9 +91,12 @@ def sectors(kind: str, sector: str | None) -> list[str]:
     return found
 
 
+_RANK = {label: rank for rank, label in enumerate(Tlp)}
+
+
 def effective(*labels: Tlp) -> Tlp:
     """The label an object leaves with: the strictest of those it carries."""
-    return strictest(*labels)
+    return max(labels, key=_RANK.__getitem__)
 
 
 def leaves(label: Tlp) -> bool:

@@ -22,6 +22,7 @@ Identifiers are deterministic:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -65,19 +66,22 @@ def stable_id(kind: str, ns: uuid.UUID, key: str) -> str:
     return f"{kind}--{uuid.UUID(bytes=derived.bytes, version=4)}"
 
 
-def _row_key(kind: str, ns: uuid.UUID, family: str) -> tuple[bytes, int]:
+@functools.cache
+def _row_key(kind: str, ns: uuid.UUID, family: str) -> tuple[str, bytes, int]:
+    """(text of the id's fixed part, its bytes, the row mask) of ``kind`` in ``ns``."""
     digest = hashlib.sha256(ns.bytes + f"{kind}/{family}".encode()).digest()
-    prefix = uuid.UUID(bytes=digest[:16], version=4).bytes[:10]
-    return prefix, int.from_bytes(digest[16:22], "big")
+    fixed = uuid.UUID(bytes=digest[:16], version=4)
+    return str(fixed)[:23], fixed.bytes[:10], int.from_bytes(digest[16:22], "big")
 
 
 def row_id(kind: str, ns: uuid.UUID, family: str, row: int) -> str:
     """The id of an object made from a database row (``family``: ``observable``, ``match``):
     80 bits fixed per installation and kind (version 4 and variant bits included), then the
-    row number masked — so that the TAXII server finds a row from an id it is asked for
-    (``match[id]``, an object's URL) without storing ids."""
-    prefix, mask = _row_key(kind, ns, family)
-    return f"{kind}--{uuid.UUID(bytes=prefix + (row ^ mask).to_bytes(6, 'big'))}"
+    row number masked in the last 48 — so that the TAXII server finds a row from an id it is
+    asked for (``match[id]``, an object's URL) without storing ids. (Consecutive rows give
+    neighbouring ids: the ids are not secrets, and the objects' dates say as much.)"""
+    text, _, mask = _row_key(kind, ns, family)
+    return f"{kind}--{text}-{row ^ mask:012x}"
 
 
 def row_of(stix_id: str, kind: str, ns: uuid.UUID, family: str) -> int | None:
@@ -89,20 +93,20 @@ def row_of(stix_id: str, kind: str, ns: uuid.UUID, family: str) -> int | None:
         raw = uuid.UUID(tail).bytes
     except ValueError:
         return None
-    prefix, mask = _row_key(kind, ns, family)
-    return int.from_bytes(raw[10:], "big") ^ mask if raw[:10] == prefix else None
+    _, fixed, mask = _row_key(kind, ns, family)
+    return int.from_bytes(raw[10:], "big") ^ mask if raw[:10] == fixed else None
 
 
 def timestamp(when: dt.datetime) -> str:
     """RFC 3339 UTC with milliseconds (``2026-03-01T10:00:00.123Z``), as STIX writes them."""
     utc = when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def precise(when: dt.datetime) -> str:
     """RFC 3339 UTC with microseconds: TAXII ``date_added`` (a checkpoint must not lose any)."""
     utc = when.astimezone(dt.UTC) if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 # ---------------------------------------------------------------- markings
@@ -158,10 +162,14 @@ class Common:
     tlp: Tlp
 
     def stamp(self, obj: Obj, created: dt.datetime, modified: dt.datetime | None = None) -> Obj:
+        first = timestamp(created)
+        return self.stamped(obj, first, timestamp(modified) if modified else first)
+
+    def stamped(self, obj: Obj, created: str, modified: str) -> Obj:
         obj.update(
             spec_version="2.1",
-            created=timestamp(created),
-            modified=timestamp(modified or created),
+            created=created,
+            modified=modified,
             created_by_ref=self.producer_ref,
             object_marking_refs=[marking_id(self.tlp)],
         )
@@ -170,6 +178,7 @@ class Common:
 
 def indicator(common: Common, row: int, kind: str, value: str, created: dt.datetime) -> Obj:
     """An observable (database row ``row``) as an ``indicator``."""
+    when = timestamp(created)
     obj: Obj = {
         "type": "indicator",
         "id": row_id("indicator", common.ns, "observable", row),
@@ -179,9 +188,9 @@ def indicator(common: Common, row: int, kind: str, value: str, created: dt.datet
         "pattern": pattern(kind, value),
         "pattern_type": "stix",
         "pattern_version": "2.1",
-        "valid_from": timestamp(created),
+        "valid_from": when,
     }
-    return common.stamp(obj, created)
+    return common.stamped(obj, when, when)
 
 
 def observed_data(common: Common, row: int, refs: Sequence[str], seen: dt.datetime) -> Obj:

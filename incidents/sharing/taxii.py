@@ -20,9 +20,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 from typing import Any
 
+import orjson
 from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -66,7 +66,7 @@ class TaxiiError(Exception):
 def reply(
     body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    response = Response(json.dumps(body, ensure_ascii=False), status, content_type=TAXII_MEDIA)
+    response = Response(orjson.dumps(body), status, content_type=TAXII_MEDIA)
     response.headers.update(headers or {})
     return response
 

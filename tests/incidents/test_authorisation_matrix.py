@@ -88,6 +88,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"GET {R}/submitted": W_SEEN,
     f"GET {R}/attachments/<int:attachment_id>": W_SEEN,
     f"GET {R}/report.pdf": W_SEEN,
+    f"GET {R}/stix": (LOGIN, E403, E404, OK, E404, E403, E403),  # staff; RED never leaves
     "GET /track/<reference>": W_SEEN,
     "POST /track/<reference>/answer": (LOGIN, OK, E404, E403, E404, E403, E403),
     "GET /incidents/mine": W_LIST_ALL,
@@ -127,7 +128,7 @@ TABLE: dict[str, tuple[str, ...]] = {
 }
 
 
-BLUEPRINTS = {"incidents", "incident_file", "queue", "dashboard"}
+BLUEPRINTS = {"incidents", "incident_file", "queue", "dashboard", "sharing"}
 STATS = {"/stats.csv", "/stats.json"}
 
 

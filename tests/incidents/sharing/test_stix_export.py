@@ -184,3 +184,20 @@ def test_sightings_and_warning_lists(
     assert any(o.get("value") == "185.220.101.4" for o in by_type(staff, "ipv4-addr"))
     reporter = _export(client, reporter_token, incident.reference)
     assert [s["sighting_of_ref"] for s in by_type(reporter, "sighting")] == [FEED_INDICATOR]
+
+
+def test_the_incident_file_offers_the_download_to_staff(
+    client: FlaskClient, world: World, db_session: Session, clock: FrozenClock,
+) -> None:  # fmt: skip
+    incident = report(db_session, clock, world.reporter)
+    world.sign_in(client, world.analyst)
+    page = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert f'href="/incidents/{incident.reference}/stix"' in page
+    download = client.get(f"/incidents/{incident.reference}/stix")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].endswith(f'"{incident.reference}.json"')
+    bundle = assert_valid_bundle(download.get_data(as_text=True))
+    assert by_type(bundle, "incident")[0]["name"].startswith(incident.reference)
+    secret = report(db_session, clock, world.reporter, tlp="TLP:RED")
+    lead = world.sign_in(client.application.test_client(), world.lead)
+    assert "/stix" not in lead.get(f"/incidents/{secret.reference}").get_data(as_text=True)
