@@ -253,7 +253,7 @@ class IncidentObservable(Base):
         UniqueConstraint("incident_id", "type", "value"),
         Index("ix_incident_observables_value", "value", "type"),
         # the TAXII server's order (incidents.sharing.collections; migration 0027)
-        Index("ix_incident_observables_created_at_id", "created_at", "id"),
+        Index("ix_incident_observables_tlp_created", "tlp", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

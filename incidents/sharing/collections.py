@@ -16,8 +16,14 @@ in the AMBER and AMBER+STRICT collections only what its own organisation reporte
 own lead excluded), without sightings of the CERT's AMBER+STRICT intelligence.
 
 Order: date added (observable ``created_at``, match ``matched_at``), then source, then row;
-pages continue from a keyset cursor over the indexes ``ix_incident_observables_created_at_id``
-and ``ix_incident_matches_matched_at_id`` (migration 0027).
+pages continue from a keyset cursor over the indexes ``ix_incident_observables_tlp_created``
+(label, created_at, id) and ``ix_incident_matches_matched_at_id`` (migration 0027).
+
+Known limit: an observable labelled *less* strictly than its incident (or than the incident a
+merge brought it from) would leave at the stricter label; the TAXII server does not serve it
+(it stays in the incident's STIX export, marked at that label). Labels follow the incident's
+when an analyst changes them, so such observables are the exception; never serving them keeps
+every page an ordered walk of one index range.
 """
 
 from __future__ import annotations
@@ -49,13 +55,12 @@ from incidents.intel.models import IncidentMatch
 from incidents.models import Incident, IncidentObservable, IncidentStatus
 from incidents.sharing import stix_objects as so
 from incidents.sharing.export import sighting_of
-from incidents.sharing.shareable import CERT_TO_CLIENTS, Audience, allowed_up_to, effective, sectors
+from incidents.sharing.shareable import CERT_TO_CLIENTS, Audience, allowed_up_to, sectors
 from incidents.sharing.taxii_params import Cursor, Query
 
 STATIC, INDICATORS, SIGHTINGS = 0, 1, 2  # source ranks, in the collection's order
 MARKINGS_SINCE = dt.datetime(2022, 10, 1, tzinfo=dt.UTC)  # the TLP 2.0 objects' date
 ANALYST_ONLY = '["analyst"]'  # IncidentObservable.sources of an analyst's own lead
-NOT_LISTED = ("[]", "null")
 
 
 @dataclass(frozen=True)
@@ -195,7 +200,7 @@ def _scope(reading: _Reading, *labels: SQLColumnExpression[Tlp]) -> list[ColumnE
         *(label.in_(allowed) for label in carried),
         or_(IncidentObservable.origin_incident_id.is_(None), Origin.tlp.in_(allowed)),
         or_(*(label == level.value for label in [*carried, Origin.tlp])),
-    ]
+    ]  # (the last is implied for indicators, whose observable's own label is the level)
     if not reading.audience.staff and level in (Tlp.AMBER, Tlp.AMBER_STRICT):
         source = func.coalesce(Origin.organisation_id, Incident.organisation_id)
         conditions += [
@@ -242,30 +247,45 @@ def _rows(reading: _Reading, kind: str, family: str) -> set[int] | None:
 
 # ---------------------------------------------------------------- indicators
 def _indicators(session: Session, reading: _Reading) -> Iterator[Entry]:
+    """The collection's indicators, walked in order on ``ix_incident_observables_tlp_created``
+    (the observable's own label leads: an observable leaves at its own level, under incidents
+    no stricter; one labelled *less* strictly than its incident is not served here, see the
+    module). Warning-listed values are skipped in Python, batch after batch: a JSON test in
+    SQL would make PostgreSQL misjudge how many rows qualify and sort the whole table."""
     rows = _rows(reading, "indicator", "observable")
     if not reading.wants("indicator") or rows == set():
         return
-    obs = IncidentObservable
+    obs, level = IncidentObservable, reading.collection.level
     query = (
-        select(obs.id, obs.type, obs.value, obs.created_at, Incident.tlp, obs.tlp, Origin.tlp)
+        select(obs.id, obs.type, obs.value, obs.created_at, obs.warning_lists)
         .join(Incident, Incident.id == obs.incident_id)
         .outerjoin(Origin, Origin.id == obs.origin_incident_id)
         .where(
+            obs.tlp == level.value,
             *_scope(reading),
             obs.type.in_(sorted(so.INDICATOR_TYPES)),
-            or_(obs.warning_lists.is_(None), cast(obs.warning_lists, Text).in_(NOT_LISTED)),
             *_keyset(reading, INDICATORS, obs.created_at, obs.id),
             obs.id.in_(rows) if rows is not None else true(),
         )
         .order_by(obs.created_at, obs.id)
     )
-    common, level = reading.common, reading.collection.level
-    for row_id, kind, value, created, *labels in session.connection().execute(
-        query.limit(reading.query.limit + 1)
-    ):
-        if effective(*(label for label in labels if label is not None)) is not level:
-            continue  # never: the scope says so; a second lock on the door
-        yield Entry(created, INDICATORS, row_id, so.indicator(common, row_id, kind, value, created))
+    common, wanted, batch = reading.common, reading.query.limit + 1, reading.query.limit + 1
+    page = query
+    while wanted > 0:
+        found = session.connection().execute(page.limit(batch)).all()
+        for row_id, kind, value, created, listed in found:
+            if listed:
+                continue  # known-benign: not an indicator
+            wanted -= 1
+            yield Entry(
+                created, INDICATORS, row_id, so.indicator(common, row_id, kind, value, created)
+            )
+            if not wanted:
+                return
+        if len(found) < batch:
+            return
+        last = found[-1]
+        page = query.where(tuple_(obs.created_at, obs.id) > tuple_(last[3], last[0]))
 
 
 # ---------------------------------------------------------------- sightings

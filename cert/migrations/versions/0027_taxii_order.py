@@ -1,4 +1,5 @@
-"""The TAXII server's keyset order: observables by (created_at, id), matches by (matched_at, id)
+"""The TAXII server's keyset order: observables by (tlp, created_at, id), matches by
+(matched_at, id)
 (issue 18; see ``incidents/sharing/collections.py``).
 
 Revision ID: 0027
@@ -20,9 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index(
-        "ix_incident_observables_created_at_id",
+        "ix_incident_observables_tlp_created",
         "incident_observables",
-        ["created_at", "id"],
+        ["tlp", "created_at", "id"],
         unique=False,
     )
     op.create_index(
@@ -32,4 +33,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_incident_matches_matched_at_id", table_name="incident_matches")
-    op.drop_index("ix_incident_observables_created_at_id", table_name="incident_observables")
+    op.drop_index("ix_incident_observables_tlp_created", table_name="incident_observables")
