@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
+import os  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -152,7 +153,7 @@ def _load(engine: Engine, plan: list[tuple[Tlp, int]], orgs: list[int]) -> None:
             conn.execute(insert(IncidentObservable), observables)
 
 
-def _timed(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
+def _timed(call: Callable[[], Any], repeat: int) -> tuple[float, float, float]:
     call()  # warm
     times = []
     for _ in range(repeat):
@@ -160,7 +161,7 @@ def _timed(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
         call()
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
+    return times[0], statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
 
 
 def main() -> int:
@@ -183,7 +184,8 @@ def main() -> int:
         worst = _run(app, engine, cast, args)
         engine.dispose()
     verdict = "met" if worst <= TARGET_MS else "MISSED"
-    print(f"worst p95 {worst:.1f} ms; target ≤ {TARGET_MS:.0f} ms: {verdict}")
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(f"worst p95 {worst:.1f} ms; target ≤ {TARGET_MS:.0f} ms: {verdict} (load average {load})")
     return 1 if args.strict and worst > TARGET_MS else 0
 
 
@@ -208,14 +210,14 @@ def _run(app: Any, engine: Engine, cast: dict[str, Any], args: argparse.Namespac
             f"{base}&added_after={middle}", staff,
             {"limit": [str(PAGE)], "added_after": [middle]}, Audience(True, None),
         ),
-        "AMBER, a ministry's own (reporter)": (
+        "AMBER, a ministry's own": (
             f"/taxii2/vigie/collections/{ids[Tlp.AMBER]}/objects/?limit={PAGE}", ministry,
             {"limit": [str(PAGE)]}, Audience(False, cast["orgs"][0]),
         ),
     }  # fmt: skip
     worst = 0.0
     title = f"page of {PAGE} objects"
-    print(f"{title:40} {'HTTP p50':>9} {'p95':>7} {'use case p50':>13}")
+    print(f"{title:36} {'HTTP min':>9} {'p50':>7} {'p95':>7} {'use case p50':>13}")
     for name, (path, headers, params, audience) in cases.items():
         answer = client.get(path, headers=headers)
         assert answer.status_code == 200 and len(answer.get_json()["objects"]) == PAGE, answer.data
@@ -223,7 +225,7 @@ def _run(app: Any, engine: Engine, cast: dict[str, Any], args: argparse.Namespac
         def request(p: str = path, h: dict[str, str] = headers) -> None:
             client.get(p, headers=h)
 
-        p50, p95 = _timed(request, args.repeat)
+        low, p50, p95 = _timed(request, args.repeat)
         query: Query = parse_query(params)
         collection = next(c for c in COLLECTIONS if c.id in path)
 
@@ -231,9 +233,9 @@ def _run(app: Any, engine: Engine, cast: dict[str, Any], args: argparse.Namespac
             with Session(engine) as session:
                 read_page(session, a, c, q, producer="MACERT")
 
-        core50, _ = _timed(use_case, args.repeat)
+        _, core50, _ = _timed(use_case, args.repeat)
         worst = max(worst, p95)
-        print(f"{name:40} {p50:8.1f}  {p95:6.1f}  {core50:12.1f}   (ms)")
+        print(f"{name:36} {low:8.1f}  {p50:6.1f}  {p95:6.1f}  {core50:12.1f}   (ms)")
     return worst
 
 

@@ -189,9 +189,13 @@ def _key(cursor: Cursor) -> tuple[dt.datetime, int, int]:
 Origin = aliased(Incident, name="origin")
 
 
-def _scope(reading: _Reading, *labels: SQLColumnExpression[Tlp]) -> list[ColumnElement[bool]]:
+def _scope(
+    reading: _Reading, *labels: SQLColumnExpression[Tlp], own_in_sql: bool = True
+) -> list[ColumnElement[bool]]:
     """Conditions on an observable (and the feed indicator's label, for sightings) for the
-    object to leave at exactly the collection's level, to this reader."""
+    object to leave at exactly the collection's level, to this reader (``own_in_sql``: with the
+    "own organisation's reports only" rule of AMBER levels for constituents; else the caller
+    applies :func:`_own`)."""
     level = reading.collection.level
     allowed = [t.value for t in allowed_up_to(level)]
     carried = [Incident.tlp, IncidentObservable.tlp, *labels]
@@ -201,13 +205,25 @@ def _scope(reading: _Reading, *labels: SQLColumnExpression[Tlp]) -> list[ColumnE
         or_(IncidentObservable.origin_incident_id.is_(None), Origin.tlp.in_(allowed)),
         or_(*(label == level.value for label in [*carried, Origin.tlp])),
     ]  # (the last is implied for indicators, whose observable's own label is the level)
-    if not reading.audience.staff and level in (Tlp.AMBER, Tlp.AMBER_STRICT):
+    if own_in_sql and _restricted(reading):
         source = func.coalesce(Origin.organisation_id, Incident.organisation_id)
         conditions += [
             source == reading.audience.organisation_id,
             cast(IncidentObservable.sources, Text) != ANALYST_ONLY,
         ]
     return conditions
+
+
+def _restricted(reading: _Reading) -> bool:
+    """A constituent's account reading an AMBER level: only its own organisation's reports."""
+    return not reading.audience.staff and reading.collection.level in (Tlp.AMBER, Tlp.AMBER_STRICT)
+
+
+def _own(reading: _Reading, holder: int, origin: int | None, sources: list[str] | None) -> bool:
+    """:func:`_scope`'s organisation rule in Python (a coalesce in SQL misleads PostgreSQL's
+    planner into sorting every row of the level)."""
+    source = origin if origin is not None else holder
+    return source == reading.audience.organisation_id and list(sources or []) != ["analyst"]
 
 
 def _keyset(
@@ -251,31 +267,44 @@ def _indicators(session: Session, reading: _Reading) -> Iterator[Entry]:
     (the observable's own label leads: an observable leaves at its own level, under incidents
     no stricter; one labelled *less* strictly than its incident is not served here, see the
     module). Warning-listed values are skipped in Python, batch after batch: a JSON test in
-    SQL would make PostgreSQL misjudge how many rows qualify and sort the whole table."""
+    SQL would make PostgreSQL misjudge how many rows qualify and sort the whole table; so would
+    the organisation rule of a constituent's AMBER pages (:func:`_own`)."""
     rows = _rows(reading, "indicator", "observable")
     if not reading.wants("indicator") or rows == set():
         return
     obs, level = IncidentObservable, reading.collection.level
     query = (
-        select(obs.id, obs.type, obs.value, obs.created_at, obs.warning_lists)
+        select(
+            obs.id,
+            obs.type,
+            obs.value,
+            obs.created_at,
+            obs.warning_lists,
+            Incident.organisation_id,
+            Origin.organisation_id,
+            obs.sources,
+        )  # fmt: skip
         .join(Incident, Incident.id == obs.incident_id)
         .outerjoin(Origin, Origin.id == obs.origin_incident_id)
         .where(
             obs.tlp == level.value,
-            *_scope(reading),
+            *_scope(reading, own_in_sql=False),
             obs.type.in_(sorted(so.INDICATOR_TYPES)),
             *_keyset(reading, INDICATORS, obs.created_at, obs.id),
             obs.id.in_(rows) if rows is not None else true(),
         )
         .order_by(obs.created_at, obs.id)
     )
-    common, wanted, batch = reading.common, reading.query.limit + 1, reading.query.limit + 1
+    common, wanted, restricted = reading.common, reading.query.limit + 1, _restricted(reading)
+    batch = wanted * (5 if restricted else 1)
     page = query
     while wanted > 0:
         found = session.connection().execute(page.limit(batch)).all()
-        for row_id, kind, value, created, listed in found:
+        for row_id, kind, value, created, listed, holder, origin, sources in found:
             if listed:
                 continue  # known-benign: not an indicator
+            if restricted and not _own(reading, holder, origin, sources):
+                continue
             wanted -= 1
             yield Entry(
                 created, INDICATORS, row_id, so.indicator(common, row_id, kind, value, created)
