@@ -252,6 +252,8 @@ class IncidentObservable(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "type", "value"),
         Index("ix_incident_observables_value", "value", "type"),
+        # the TAXII server's order (incidents.sharing.collections; migration 0027)
+        Index("ix_incident_observables_tlp_created", "tlp", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,7 +17,10 @@ from incidents.queue import api as queue_api  # noqa: F401
 from incidents.queue import web as queue_web
 from incidents.reporter import web as reporter_web  # noqa: F401
 from incidents.reporting import web as reporting_web
+from incidents.sharing import api as sharing_api  # noqa: F401
 from incidents.sharing import api_misp as sharing_api_misp  # noqa: F401
+from incidents.sharing import taxii
+from incidents.sharing import web as sharing_web
 from incidents.sharing import web_misp as sharing_web_misp
 from incidents.workspace import api as workspace_api  # noqa: F401
 from incidents.workspace import api_tasks as workspace_api_tasks  # noqa: F401
@@ -31,4 +34,6 @@ PAGES: tuple[Blueprint, ...] = (
     queue_web.bp,
     notifications_web.bp,
     sharing_web_misp.bp,
+    sharing_web.bp,
+    taxii.bp,  # /taxii2/: token-authenticated, outside /api/v1
 )

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, g, redirect, request, session, url_for
+from flask import Blueprint, Flask, flash, g, redirect, request, session, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import (  # type: ignore[import-untyped]
@@ -105,9 +105,21 @@ def load_session_user(key: str) -> SessionUser | None:
     return SessionUser(user, row, token)
 
 
+# Blueprints whose requests authenticate by token only and never read the session cookie: the
+# API, and those a slice declares with :func:`token_only` (the TAXII server).
+TOKEN_ONLY: set[str] = {"api"}
+
+
+def token_only(blueprint: Blueprint) -> Blueprint:
+    """Declare ``blueprint`` token-authenticated: its requests never load the signed-in user
+    from the session cookie (nor stamp the session), so a browser's cookie means nothing there."""
+    TOKEN_ONLY.add(blueprint.name)
+    return blueprint
+
+
 def _is_api() -> bool:
     blueprint = request.blueprint
-    return blueprint is not None and blueprint.split(".")[0] == "api"
+    return blueprint is not None and blueprint.split(".")[0] in TOKEN_ONLY
 
 
 def _load_user_first() -> None:
@@ -304,5 +316,6 @@ __all__ = [
     "require_at_least",
     "require_role",
     "safe_next",
+    "token_only",
     "use_api_user",
 ]

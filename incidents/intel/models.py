@@ -35,6 +35,8 @@ class IncidentMatch(Base):
         UniqueConstraint("observable_id", "indicator_id"),
         Index("ix_incident_matches_incident_id", "incident_id"),
         Index("ix_incident_matches_indicator_id", "indicator_id"),
+        # the TAXII server's order of sightings (incidents.sharing.collections; migration 0027)
+        Index("ix_incident_matches_matched_at_id", "matched_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -91,6 +91,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"GET {R}/report.pdf": W_SEEN,
     # the MISP event: whoever sees the incident, but never a TLP:RED one
     f"GET {R}/misp.json": (LOGIN, OK, E404, OK, E404, E403, E403),
+    f"GET {R}/stix": (LOGIN, E403, E404, OK, E404, E403, E403),  # staff; RED never leaves
     "GET /track/<reference>": W_SEEN,
     "POST /track/<reference>/answer": (LOGIN, OK, E404, E403, E404, E403, E403),
     "GET /incidents/mine": W_LIST_ALL,
@@ -126,10 +127,12 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"POST {A}/tasks/templates": A_STAFF,
     f"POST {A}/tasks/<int:task_id>": A_STAFF,
     f"GET {A}/misp": (E401, OK, E404, OK, E404, E403, E403),
+    # whoever sees it, but a TLP:RED incident never leaves (incidents.sharing.export)
+    f"GET {A}/stix": (E401, OK, E404, OK, E404, E403, E403),
 }
 
 
-BLUEPRINTS = {"incidents", "incident_file", "queue", "dashboard", "misp_export"}
+BLUEPRINTS = {"incidents", "incident_file", "queue", "dashboard", "misp_export", "sharing"}
 STATS = {"/stats.csv", "/stats.json"}
 
 
