@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -80,25 +81,32 @@ def network_range(value: str) -> tuple[str, str] | None:
     return f"{int(net.network_address):032x}", f"{int(net.broadcast_address):032x}"
 
 
-def lookup_keys(kind: str, value: str) -> list[Key]:
-    """Every stored ``(kind, value)`` an observable (canonical ``kind``/``value``) meets."""
+def lookup_keys(kind: str, value: str, *, prefixes: Collection[int] | None = None) -> list[Key]:
+    """Every stored ``(kind, value)`` an observable (canonical ``kind``/``value``) meets.
+
+    ``prefixes`` limits the networks enumerated for an address to those prefix lengths (the
+    retro-hunt knows which lengths the new networks have); ``None``: every length."""
     if kind in (ObservableType.IPV4, ObservableType.IPV6):
-        return _address_keys(kind, value, Why.EXACT)
+        return _address_keys(kind, value, Why.EXACT, prefixes)
     if kind == ObservableType.DOMAIN:
         return _domain_keys(value, Why.EXACT)
     if kind == ObservableType.URL:
-        return [Key(kind, value, Why.EXACT), *_host_keys(value)]
+        return [Key(kind, value, Why.EXACT), *_host_keys(value, prefixes)]
     return [Key(kind, value, Why.EXACT)]
 
 
-def _address_keys(kind: str, value: str, why: Why) -> list[Key]:
+def _address_keys(
+    kind: str, value: str, why: Why, prefixes: Collection[int] | None = None
+) -> list[Key]:
     address = ipaddress.ip_address(value)
     keys = [Key(kind, value, why)]
     networks_why = Why.URL_HOST if why is Why.URL_HOST else Why.NETWORK
-    top = address.max_prefixlen
+    top, whole = address.max_prefixlen, int(address)
     for prefix in range(top - 1, MIN_PREFIX[address.version] - 1, -1):
-        net = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
-        keys.append(Key(kind, f"{net.network_address}/{prefix}", networks_why))
+        if prefixes is not None and prefix not in prefixes:
+            continue
+        first = whole >> (top - prefix) << (top - prefix)
+        keys.append(Key(kind, f"{type(address)(first)}/{prefix}", networks_why))
     return keys
 
 
@@ -111,7 +119,7 @@ def _domain_keys(value: str, why: Why) -> list[Key]:
     return keys
 
 
-def _host_keys(url: str) -> list[Key]:
+def _host_keys(url: str, prefixes: Collection[int] | None = None) -> list[Key]:
     host = (urlsplit(url).hostname or "").strip("[]")
     if not host:
         return []
@@ -120,4 +128,4 @@ def _host_keys(url: str) -> list[Key]:
     except ValueError:
         return _domain_keys(host, Why.URL_HOST) if "." in host else []
     kind = ObservableType.IPV4 if address.version == 4 else ObservableType.IPV6
-    return _address_keys(kind, str(address), Why.URL_HOST)
+    return _address_keys(kind, str(address), Why.URL_HOST, prefixes)
