@@ -12,6 +12,7 @@ from flask import Blueprint
 from incidents import blueprints
 from incidents.intake import api as intake_api  # noqa: F401  (registers its routes)
 from incidents.intake import web as intake_web  # noqa: F401
+from incidents.intel import web as intel_web
 from incidents.notifications import web as notifications_web
 from incidents.queue import api as queue_api  # noqa: F401
 from incidents.queue import web as queue_web
@@ -28,4 +29,5 @@ PAGES: tuple[Blueprint, ...] = (
     workspace_web.bp,
     queue_web.bp,
     notifications_web.bp,
+    intel_web.bp,
 )

@@ -35,6 +35,8 @@ class IncidentMatch(Base):
         UniqueConstraint("observable_id", "indicator_id"),
         Index("ix_incident_matches_incident_id", "incident_id"),
         Index("ix_incident_matches_indicator_id", "indicator_id"),
+        # the intel pages: an indicator's sightings, newest first, by keyset (migration 0026)
+        Index("ix_incident_matches_indicator_id_id", "indicator_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
