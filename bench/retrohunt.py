@@ -39,6 +39,7 @@ import os  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
+from typing import Any  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -61,6 +62,7 @@ from feeds.models import Feed, FeedKind, FeedRun, RunStatus, RunTrigger  # noqa:
 from feeds.rules.keys import index_value  # noqa: E402
 from feeds.rules.records import IndicatorRecord, Parsed  # noqa: E402
 from incidents.intel import handlers, retrohunt  # noqa: E402
+from incidents.intel import hunting as hunting_module  # noqa: E402
 from incidents.intel.models import IncidentMatch  # noqa: E402
 from incidents.models import IncidentObservable  # noqa: E402
 
@@ -172,14 +174,55 @@ def exact_floor(url: str, days: int) -> tuple[float, int]:
         engine.dispose()
 
 
+class Phases:
+    """Time spent in each step of :func:`retrohunt.hunt` (its module's functions, wrapped)."""
+
+    STEPS = ("_new_values", "_exact", "_window", "indirect", "_known", "_record")
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __enter__(self) -> Phases:
+        self._saved = {}
+        for name in self.STEPS:
+            owner = hunting_module if name == "indirect" else retrohunt
+            if not hasattr(owner, name):
+                continue
+            original = getattr(owner, name)
+            self._saved[(owner, name)] = original
+            setattr(
+                retrohunt if name != "indirect" else hunting_module,
+                name,
+                self._timed(name, original),
+            )
+        return self
+
+    def _timed(self, name: str, fn: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            result = fn(*args, **kwargs)
+            if hasattr(result, "__next__"):  # a generator: drain it inside the clock
+                result = list(result)
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            return result
+
+        return timed
+
+    def __exit__(self, *exc: object) -> None:
+        for (owner, name), original in self._saved.items():
+            setattr(owner, name, original)
+
+
 def deliver(url: str) -> tuple[float, dict[str, int], int, int]:
     """The event delivered to ``intel.retrohunt`` alone; seconds, counts, matches, incidents."""
     engine = make_engine(url)
     try:
         factory = make_session_factory(engine)
-        t0 = time.perf_counter()
-        counts = deliver_events(factory, handlers.HANDLERS, clock=SystemClock())
-        elapsed = time.perf_counter() - t0
+        with Phases() as phases:
+            t0 = time.perf_counter()
+            counts = deliver_events(factory, handlers.HANDLERS, clock=SystemClock())
+            elapsed = time.perf_counter() - t0
+        print("  steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.seconds.items()))
         with transaction(factory) as session:
             matches = session.scalar(select(func.count()).select_from(IncidentMatch)) or 0
             incidents = (

@@ -123,6 +123,8 @@ def _host_keys(url: str, prefixes: Collection[int] | None = None) -> list[Key]:
     host = (urlsplit(url).hostname or "").strip("[]")
     if not host:
         return []
+    if not (host[-1].isdigit() or ":" in host):  # a name (no address ends with a letter
+        return _domain_keys(host, Why.URL_HOST) if "." in host else []  # but IPv6's, with ":")
     try:
         address = ipaddress.ip_address(host)
     except ValueError:

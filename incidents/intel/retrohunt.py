@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, cast, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.identity.authz import Actor
@@ -41,6 +41,10 @@ from incidents.intel.sightings import record_matches
 from incidents.models import Incident, IncidentObservable
 
 BATCH = 500  # ids per IN
+# the warning lists as stored text: the window's observables are many, and an empty JSON list
+# needs no decoding to be known empty
+_LISTS = cast(IncidentObservable.warning_lists, String)
+_NO_LIST = frozenset({None, "", "[]", "null"})
 ACTOR = Actor.system("retrohunt")
 
 
@@ -64,7 +68,7 @@ def hunt(
     """Match the run's new indicators against the window's observables and record what is new
     (see the module's steps)."""
     changed = _changed(feed_id, since, now)
-    values = NewValues(session.execute(changed).all())
+    values = _new_values(session, changed)
     if not values:
         return HuntResult(0, 0, 0, 0)
     indicators = len({i for ids in values.ids.values() for i in ids})
@@ -87,6 +91,10 @@ def _changed(feed_id: int, since: dt.datetime, now: dt.datetime) -> Select[int, 
         .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
         .where(Indicator.feed_id == feed_id, Indicator.updated_at >= since, *live(now))
     )
+
+
+def _new_values(session: Session, changed: Select[int, str, str]) -> NewValues:
+    return NewValues(session.execute(changed).all())
 
 
 def _exact(
@@ -123,13 +131,13 @@ def _window(session: Session, window_start: dt.datetime, types: Sequence[str]) -
             IncidentObservable.incident_id,
             IncidentObservable.type,
             IncidentObservable.value,
-            IncidentObservable.warning_lists,
+            _LISTS,
         )
         .join(Incident, Incident.id == IncidentObservable.incident_id)
         .where(Incident.received_at >= window_start, IncidentObservable.type.in_(list(types)))
     )
-    for observable_id, incident_id, kind, value, benign in session.execute(query):
-        if not benign:
+    for observable_id, incident_id, kind, value, lists in session.execute(query):
+        if lists in _NO_LIST:
             yield Seen(observable_id, incident_id, kind, value)
 
 
