@@ -19,9 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clock import FrozenClock
 from core.events.store import DomainEvent, loaded
 from core.identity.authz import Actor
+from feeds.index.lookup import Match
+from feeds.rules.keys import Why
 from incidents.intel import handlers
-from incidents.intel.models import IncidentMatch
+from incidents.intel.models import FoundBy, IncidentMatch
 from incidents.intel.retrohunt import hunt
+from incidents.intel.sightings import record_matches
 from incidents.notifications import jobs
 from incidents.notifications.models import NotificationKind
 from incidents.settings import retrohunt_window
@@ -219,3 +222,23 @@ def test_a_second_run_of_the_same_values_adds_nothing(
     assert (again.indicators, again.matches, again.incidents) == (1, 0, 0)
     total = select(func.count()).select_from(IncidentMatch)
     assert db_session.scalar(total.where(IncidentMatch.incident_id == incident.id)) == 1
+
+
+def test_matches_on_arrival_tell_nobody(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, cert: Cert
+) -> None:
+    incident = report(db_session, clock, cert.reporter, INFECTED_HOST)
+    workflow.assign(db_session, Actor.for_user(cert.lead), incident, cert.analyst, clock=clock)
+    indicator = intel.indicator(db_session, "ipv4", IP)
+    [observable] = incident.observables
+    record_matches(
+        db_session,
+        incident,
+        [(observable, [Match(indicator, IP, Why.EXACT)])],
+        found_by=FoundBy.ARRIVAL,
+        actor=Actor.system("intake"),
+        now=clock.now(),
+    )
+    commit_and_deliver(db_session, session_factory, clock)
+    assert len(intel_lines(db_session, incident)) == 1
+    assert all(Kind.INTEL_MATCH not in kinds(db_session, u) for u in (cert.analyst, cert.lead))
