@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, String, cast, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload
 
 from core.identity.authz import Actor
 from feeds.index.lookup import Match, live
@@ -172,7 +172,7 @@ def _record(session: Session, hits: Sequence[Hit], *, actor: Actor, now: dt.date
         for row in session.scalars(
             select(Incident)
             .where(Incident.id.in_(chunk))
-            .options(selectinload(Incident.participants))
+            .options(lazyload(Incident.organisation))  # record_matches reads id and reference
         )
     }
     recorded = 0
