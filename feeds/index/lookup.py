@@ -3,23 +3,25 @@
 :func:`match_observables` takes canonical ``(kind, value)`` pairs and returns, for each, the live
 indicators it meets and why (:class:`feeds.rules.keys.Why`): the keys of every observable are
 computed once (:func:`feeds.rules.keys.lookup_keys`), deduplicated, and looked up by kind in
-batches of at most :data:`BATCH` values per ``IN`` on the ``(kind, value)`` index, joined to the
-indicators that are live — not revoked, detecting (MISP ``to_ids``), and not past
-``valid_until`` at ``now``. Indicators are loaded once per call, whatever the number of
-observables meeting them.
+one statement each on the ``(kind, value)`` index (the keys as one JSON or array parameter);
+the indicators met are then loaded by id (batches of :data:`BATCH`), keeping those that are
+live — not revoked, detecting (MISP ``to_ids``), and not past ``valid_until`` at ``now``.
+Indicators are loaded once per call, whatever the number of observables meeting them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, text
 from sqlalchemy.orm import Session
 
-from feeds.models import Indicator, IndicatorValue
+from core.db import is_postgres
+from feeds.models import Indicator
 from feeds.rules.keys import Key, Why, lookup_keys
 
 BATCH = 500
@@ -60,21 +62,43 @@ def match_observables(
     return results
 
 
+# The index look-up, one statement per kind whatever the number of keys: the keys travel as one
+# parameter (SQLite: a JSON array read by json_each; PostgreSQL: an array), so that the statement
+# is the same text every time (no 500-parameter IN to render and bind) and walks
+# ix_indicator_values_kind_value once per key.
+_INDEX_SQLITE = text(
+    "SELECT indicator_id, value FROM indicator_values "
+    "WHERE kind = :kind AND value IN (SELECT value FROM json_each(:keys))"
+)
+_INDEX_POSTGRES = text(  # PostgreSQL-specific: = ANY(array)
+    "SELECT indicator_id, value FROM indicator_values WHERE kind = :kind AND value = ANY(:keys)"
+)
+
+
 def _hits(
     session: Session, wanted: dict[str, set[str]], now: dt.datetime
 ) -> dict[tuple[str, str], list[Indicator]]:
-    found: dict[tuple[str, str], list[Indicator]] = defaultdict(list)
+    """The stored values met, each with its live indicators: the index rows first (plain SQL),
+    then the few indicators they point to, loaded once each with their feed."""
+    postgres = is_postgres(session)
+    rows: list[tuple[int, str, str]] = []
     for kind, values in wanted.items():
-        ordered = sorted(values)
-        for start in range(0, len(ordered), BATCH):
-            chunk = ordered[start : start + BATCH]
-            rows = session.execute(
-                select(IndicatorValue.value, Indicator)
-                .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
-                .where(IndicatorValue.kind == kind, IndicatorValue.value.in_(chunk), *live(now))
-            ).all()
-            for value, indicator in rows:
-                found[(kind, value)].append(indicator)
+        keys: object = sorted(values) if postgres else json.dumps(sorted(values))
+        statement = _INDEX_POSTGRES if postgres else _INDEX_SQLITE
+        for indicator_id, value in session.execute(statement, {"kind": kind, "keys": keys}):
+            rows.append((indicator_id, kind, value))
+    ids = sorted({indicator_id for indicator_id, _, _ in rows})
+    indicators: dict[int, Indicator] = {}
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        for indicator in session.scalars(
+            select(Indicator).where(Indicator.id.in_(chunk), *live(now))
+        ):
+            indicators[indicator.id] = indicator
+    found: dict[tuple[str, str], list[Indicator]] = defaultdict(list)
+    for indicator_id, kind, value in rows:
+        if (met := indicators.get(indicator_id)) is not None:
+            found[(kind, value)].append(met)
     return found
 
 

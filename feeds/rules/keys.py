@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from feeds.rules.observables import ObservableType, canonicalise
@@ -37,8 +37,10 @@ class Why(enum.StrEnum):
     URL_HOST = "url-host"
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(NamedTuple):
+    """One stored ``(kind, value)`` an observable meets, and why (a named tuple: a lookup of
+    1,000 observables builds ~10,000 of them)."""
+
     kind: str
     value: str
     why: Why
@@ -92,14 +94,25 @@ def lookup_keys(kind: str, value: str) -> list[Key]:
 
 
 def _address_keys(kind: str, value: str, why: Why) -> list[Key]:
+    # integer arithmetic on the address: building an ``ip_network`` per prefix cost ~50 µs
+    # each, 24 per IPv4 observable (bench/enrich.py); the strings are the same
     address = ipaddress.ip_address(value)
     keys = [Key(kind, value, why)]
     networks_why = Why.URL_HOST if why is Why.URL_HOST else Why.NETWORK
-    top = address.max_prefixlen
+    top, number = address.max_prefixlen, int(address)
+    spell = _dotted if address.version == 4 else _colons
     for prefix in range(top - 1, MIN_PREFIX[address.version] - 1, -1):
-        net = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
-        keys.append(Key(kind, f"{net.network_address}/{prefix}", networks_why))
+        host_bits = top - prefix
+        keys.append(Key(kind, f"{spell(number >> host_bits << host_bits)}/{prefix}", networks_why))
     return keys
+
+
+def _dotted(number: int) -> str:
+    return f"{number >> 24}.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
+
+
+def _colons(number: int) -> str:
+    return str(ipaddress.IPv6Address(number))
 
 
 def _domain_keys(value: str, why: Why) -> list[Key]:
