@@ -173,31 +173,33 @@ def vigie_round(engine: Engine, wanted: list[tuple[str, str]]) -> tuple[float, i
 
 
 def floor_round(engine: Engine, wanted: list[tuple[str, str]]) -> tuple[float, int]:
-    """The same look-ups as plain SQL through the DB-API cursor, keys computed beforehand: per
-    kind, the index rows of its keys (one statement, the keys as one JSON or array parameter,
-    as Vigie does), then the live indicators they point to, by id, as tuples."""
+    """The same look-ups as plain SQL through the DB-API cursor, keys computed beforehand: the
+    index rows of every key (one statement, the keys as one JSON or array parameter, as Vigie
+    does), then the live indicators they point to, by id, as tuples."""
     keys: dict[str, set[str]] = defaultdict(set)
     for kind, value in wanted:
         for key in lookup_keys(kind, value):
             keys[key.kind].add(key.value)
     postgres = engine.dialect.name == "postgresql"
     mark = "%s" if postgres else "?"
-    index_sql = (
-        "SELECT indicator_id, value FROM indicator_values WHERE kind = %s AND value = ANY(%s)"
+    index_sql = (  # the statements of feeds.index.lookup
+        "SELECT v.indicator_id FROM unnest(%s::text[], %s::text[]) AS k(kind, value) "
+        "JOIN indicator_values AS v ON v.kind = k.kind AND v.value = k.value"
         if postgres
-        else "SELECT indicator_id, value FROM indicator_values "
-        "WHERE kind = ? AND value IN (SELECT value FROM json_each(?))"
+        else "SELECT v.indicator_id FROM json_each(?) AS k CROSS JOIN indicator_values AS v "
+        "ON v.kind = json_extract(k.value, '$[0]') AND v.value = json_extract(k.value, '$[1]')"
     )
     now: Any = NOW if postgres else "2026-12-04 12:00:00.000000"
+    pairs = [(kind, value) for kind, values in keys.items() for value in sorted(values)]
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         start = time.perf_counter()
-        ids: set[int] = set()
-        for kind, values in keys.items():
-            ordered = sorted(values)
-            cursor.execute(index_sql, [kind, ordered if postgres else json.dumps(ordered)])
-            ids.update(row[0] for row in cursor.fetchall())
+        if postgres:
+            cursor.execute(index_sql, [[k for k, _ in pairs], [v for _, v in pairs]])
+        else:
+            cursor.execute(index_sql, [json.dumps(pairs)])
+        ids = {row[0] for row in cursor.fetchall()}
         found = 0
         chosen = sorted(ids)
         for first in range(0, len(chosen), BATCH):

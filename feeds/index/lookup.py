@@ -2,8 +2,8 @@
 
 :func:`match_observables` takes canonical ``(kind, value)`` pairs and returns, for each, the live
 indicators it meets and why (:class:`feeds.rules.keys.Why`): the keys of every observable are
-computed once (:func:`feeds.rules.keys.lookup_keys`), deduplicated, and looked up by kind in
-one statement each on the ``(kind, value)`` index (the keys as one JSON or array parameter);
+computed once (:func:`feeds.rules.keys.lookup_keys`), deduplicated, and looked up in one
+statement on the ``(kind, value)`` index (the keys as one JSON or array parameter);
 the indicators met are then loaded by id (batches of :data:`BATCH`), keeping those that are
 live — not revoked, detecting (MISP ``to_ids``), and not past ``valid_until`` at ``now``.
 Indicators are loaded once per call, whatever the number of observables meeting them.
@@ -62,31 +62,36 @@ def match_observables(
     return results
 
 
-# The index look-up, one statement per kind whatever the number of keys: the keys travel as one
-# parameter (SQLite: a JSON array read by json_each; PostgreSQL: an array), so that the statement
-# is the same text every time (no 500-parameter IN to render and bind) and walks
-# ix_indicator_values_kind_value once per key.
+# The index look-up: one statement whatever the number of keys and kinds. The keys travel as
+# one parameter (SQLite: a JSON array of [kind, value] pairs read by json_each, CROSS JOIN
+# keeping it the outer loop; PostgreSQL: two arrays unnested side by side), so that the
+# statement is the same text every time and probes ix_indicator_values_kind_value once per key.
 _INDEX_SQLITE = text(
-    "SELECT indicator_id, value FROM indicator_values "
-    "WHERE kind = :kind AND value IN (SELECT value FROM json_each(:keys))"
+    "SELECT v.indicator_id, v.kind, v.value FROM json_each(:keys) AS k "
+    "CROSS JOIN indicator_values AS v "
+    "ON v.kind = json_extract(k.value, '$[0]') AND v.value = json_extract(k.value, '$[1]')"
 )
-_INDEX_POSTGRES = text(  # PostgreSQL-specific: = ANY(array)
-    "SELECT indicator_id, value FROM indicator_values WHERE kind = :kind AND value = ANY(:keys)"
+_INDEX_POSTGRES = text(  # PostgreSQL-specific: unnest of two arrays
+    "SELECT v.indicator_id, v.kind, v.value "
+    "FROM unnest(CAST(:kinds AS text[]), CAST(:values AS text[])) AS k(kind, value) "
+    "JOIN indicator_values AS v ON v.kind = k.kind AND v.value = k.value"
 )
 
 
 def _hits(
     session: Session, wanted: dict[str, set[str]], now: dt.datetime
 ) -> dict[tuple[str, str], list[Indicator]]:
-    """The stored values met, each with its live indicators: the index rows first (plain SQL),
-    then the few indicators they point to, loaded once each with their feed."""
-    postgres = is_postgres(session)
-    rows: list[tuple[int, str, str]] = []
-    for kind, values in wanted.items():
-        keys: object = sorted(values) if postgres else json.dumps(sorted(values))
-        statement = _INDEX_POSTGRES if postgres else _INDEX_SQLITE
-        for indicator_id, value in session.execute(statement, {"kind": kind, "keys": keys}):
-            rows.append((indicator_id, kind, value))
+    """The stored values met, each with its live indicators: the index rows first (plain SQL,
+    one statement), then the few indicators they point to, loaded once each with their feed."""
+    pairs = [(kind, value) for kind, values in wanted.items() for value in sorted(values)]
+    if not pairs:
+        return {}
+    if is_postgres(session):
+        params = {"kinds": [k for k, _ in pairs], "values": [v for _, v in pairs]}
+        found_rows = session.execute(_INDEX_POSTGRES, params)
+    else:
+        found_rows = session.execute(_INDEX_SQLITE, {"keys": json.dumps(pairs)})
+    rows: list[tuple[int, str, str]] = [(i, k, v) for i, k, v in found_rows]
     ids = sorted({indicator_id for indicator_id, _, _ in rows})
     indicators: dict[int, Indicator] = {}
     for start in range(0, len(ids), BATCH):
