@@ -184,7 +184,8 @@ def floor_round(engine: Engine, wanted: list[tuple[str, str]]) -> tuple[float, i
     mark = "%s" if postgres else "?"
     index_sql = (  # the statements of feeds.index.lookup
         "SELECT v.indicator_id FROM unnest(%s::text[], %s::text[]) AS k(kind, value) "
-        "JOIN indicator_values AS v ON v.kind = k.kind AND v.value = k.value"
+        "CROSS JOIN LATERAL (SELECT i.indicator_id FROM indicator_values AS i "
+        "WHERE i.kind = k.kind AND i.value = k.value OFFSET 0) AS v"
         if postgres
         else "SELECT v.indicator_id FROM json_each(?) AS k CROSS JOIN indicator_values AS v "
         "ON v.kind = json_extract(k.value, '$[0]') AND v.value = json_extract(k.value, '$[1]')"

@@ -71,10 +71,15 @@ _INDEX_SQLITE = text(
     "CROSS JOIN indicator_values AS v "
     "ON v.kind = json_extract(k.value, '$[0]') AND v.value = json_extract(k.value, '$[1]')"
 )
-_INDEX_POSTGRES = text(  # PostgreSQL-specific: unnest of two arrays
+# PostgreSQL-specific: unnest of two arrays, each key probing the index through a LATERAL
+# subquery kept a subquery by OFFSET 0 — a plain join (or a flattened LATERAL) let the planner
+# hash every row of the index: 209 ms at 200,000 indicators (EXPLAIN ANALYZE) against 24 ms for
+# the nested loop of index probes this gives
+_INDEX_POSTGRES = text(
     "SELECT v.indicator_id, v.kind, v.value "
     "FROM unnest(CAST(:kinds AS text[]), CAST(:values AS text[])) AS k(kind, value) "
-    "JOIN indicator_values AS v ON v.kind = k.kind AND v.value = k.value"
+    "CROSS JOIN LATERAL (SELECT i.indicator_id, i.kind, i.value FROM indicator_values AS i "
+    "WHERE i.kind = k.kind AND i.value = k.value OFFSET 0) AS v"
 )
 
 
