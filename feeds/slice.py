@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from core.slices import Slice
-from feeds import events, models, settings
+from feeds import events, models, routes, settings
 
 SLICE = Slice(
     name="feeds",
+    api=(routes.API,),
     models=(models,),
     settings=settings.from_config,
     events=(events.FeedEventName,),

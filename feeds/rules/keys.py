@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections.abc import Collection
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from feeds.rules.observables import ObservableType, canonicalise
@@ -38,8 +38,10 @@ class Why(enum.StrEnum):
     URL_HOST = "url-host"
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(NamedTuple):
+    """One stored ``(kind, value)`` an observable meets, and why (a named tuple: a lookup of
+    1,000 observables builds ~10,000 of them)."""
+
     kind: str
     value: str
     why: Why
@@ -84,7 +86,7 @@ def network_range(value: str) -> tuple[str, str] | None:
 def lookup_keys(kind: str, value: str, *, prefixes: Collection[int] | None = None) -> list[Key]:
     """Every stored ``(kind, value)`` an observable (canonical ``kind``/``value``) meets.
 
-    ``prefixes`` limits the networks enumerated for an address to those prefix lengths (the
+    ``prefixes`` keeps, of an address's networks, only those of these prefix lengths (the
     retro-hunt knows which lengths the new networks have); ``None``: every length."""
     if kind in (ObservableType.IPV4, ObservableType.IPV6):
         return _address_keys(kind, value, Why.EXACT, prefixes)
@@ -98,16 +100,34 @@ def lookup_keys(kind: str, value: str, *, prefixes: Collection[int] | None = Non
 def _address_keys(
     kind: str, value: str, why: Why, prefixes: Collection[int] | None = None
 ) -> list[Key]:
+    # built from the address's octets (IPv4) or integer (IPv6): an ``ip_network`` per prefix
+    # cost ~50 µs, 24 per IPv4 observable (bench/enrich.py); the strings are the same
     address = ipaddress.ip_address(value)
-    keys = [Key(kind, value, why)]
     networks_why = Why.URL_HOST if why is Why.URL_HOST else Why.NETWORK
-    top, whole = address.max_prefixlen, int(address)
-    for prefix in range(top - 1, MIN_PREFIX[address.version] - 1, -1):
-        if prefixes is not None and prefix not in prefixes:
-            continue
-        first = whole >> (top - prefix) << (top - prefix)
-        keys.append(Key(kind, f"{type(address)(first)}/{prefix}", networks_why))
-    return keys
+    if address.version == 4:
+        spelt = _ipv4_networks(int(address))
+    else:
+        number = int(address)
+        spelt = [
+            f"{ipaddress.IPv6Address(number >> (128 - p) << (128 - p))}/{p}"
+            for p in range(127, MIN_PREFIX[6] - 1, -1)
+        ]
+    if prefixes is not None:
+        spelt = [net for net in spelt if int(net.rsplit("/", 1)[1]) in prefixes]
+    return [Key(kind, value, why), *(Key(kind, net, networks_why) for net in spelt)]
+
+
+_OCTET_MASK = [(0xFF << (8 - bits)) & 0xFF for bits in range(8)]
+
+
+def _ipv4_networks(number: int) -> list[str]:
+    """``a.b.c.d/31`` down to ``a.0.0.0/8``: the networks containing an IPv4 address."""
+    a, b, c, d = number >> 24, (number >> 16) & 255, (number >> 8) & 255, number & 255
+    head3, head2, head1 = f"{a}.{b}.{c}.", f"{a}.{b}.", f"{a}."
+    spelt = [f"{head3}{d & _OCTET_MASK[p - 24]}/{p}" for p in range(31, 23, -1)]
+    spelt += [f"{head2}{c & _OCTET_MASK[p - 16]}.0/{p}" for p in range(23, 15, -1)]
+    spelt += [f"{head1}{b & _OCTET_MASK[p - 8]}.0.0/{p}" for p in range(15, 7, -1)]
+    return spelt
 
 
 def _domain_keys(value: str, why: Why) -> list[Key]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from core.clock import Clock
 from core.identity.authz import Actor
 from core.identity.models import Organisation
+from feeds.index.benign import warning_lists
 from incidents import daily
 from incidents.models import Incident, IncidentObservable
 from incidents.observables.extraction import Observable
@@ -64,6 +65,7 @@ def insert_observables(
             "tlp": incident.tlp,
             "created_at": clock.now(),
             "origin_incident_id": None,  # its own (a merge sets the origin)
+            "warning_lists": warning_lists(kind, value),  # known-benign: never matched
         }
         for (kind, value), places in sources.items()
     ]

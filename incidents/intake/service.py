@@ -18,6 +18,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, 
 from core.identity.authz import Actor, check_organisation
 from core.identity.models import Organisation, User
 from core.markings import Pap, Tlp
+from feeds.index.benign import warning_lists
 from incidents import events
 from incidents.access import can_see
 from incidents.actions import IncidentAction
@@ -25,6 +26,8 @@ from incidents.intake.acknowledgement import queue_acknowledgement
 from incidents.intake.references import next_reference
 from incidents.intake.rows import insert_event, insert_incident, insert_observables
 from incidents.intake.schemas import IncidentSubmission, ObservableIn
+from incidents.intel.enrichment import enrich
+from incidents.intel.models import FoundBy
 from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
 from incidents.observables.connections import load_constituency
 from incidents.observables.extraction import Observable, canonicalise_observable, extract
@@ -147,6 +150,16 @@ def submit_incident(
     )
     events.record(
         session, actor, incident, events.IncidentEventName.SUBMITTED, submitted, clock=clock
+    )
+    # threat context within the submission's transaction: sightings, and the attention rule
+    enrich(
+        session,
+        incident,
+        incident.observables,
+        found_by=FoundBy.ARRIVAL,
+        actor=actor,
+        clock=clock,
+        settings=settings,
     )
     session.flush()  # whatever the caller left pending (the rows above are written already)
     incident_submitted.send(incident, session=session, actor=actor)
@@ -332,6 +345,7 @@ def _merge_observables(
                 sources=[source],
                 tlp=incident.tlp,
                 created_at=clock.now(),
+                warning_lists=warning_lists(*key),
             )
             incident.observables.append(row)
             existing[key] = row

@@ -27,7 +27,6 @@ from incidents.actions import IncidentAction
 from incidents.intel.models import FoundBy, IncidentMatch
 from incidents.models import Incident, IncidentEvent, IncidentObservable
 
-KIND = IncidentAction.INTEL_MATCH.kind  # "intel_match", the timeline line's kind
 _MATCHES = IncidentMatch.metadata.tables["incident_matches"]
 _EVENTS = IncidentEvent.metadata.tables["incident_events"]
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
@@ -70,22 +69,7 @@ def record_matches(
     lines = [_line(*by_pair[m.observable_id, m.indicator_id]) for m in matches]
     clock = _At(now)
     data: dict[str, Any] = {"found_by": found_by.value, "matches": lines}
-    event_id = (
-        session.connection()
-        .execute(
-            _INSERT_EVENT,
-            {
-                "incident_id": incident.id,
-                "at": now,
-                "actor_id": actor.user_id,
-                "actor_label": actor.label,
-                "kind": KIND,
-                "public": False,
-                "data": data,
-            },
-        )
-        .scalar_one()
-    )
+    event_id = timeline_line(session, incident, actor, "intel_match", data, now=now)
     ids = [m.id for m in matches]
     audit_after = {"found_by": found_by.value, "matches": ids}
     audit.record(
@@ -108,6 +92,28 @@ def record_matches(
         session, actor, incident, events.IncidentEventName.INTEL_MATCHED, payload, clock=clock
     )
     return matches
+
+
+def timeline_line(
+    session: Session,
+    incident: Incident,
+    actor: Actor,
+    kind: str,
+    data: dict[str, Any],
+    *,
+    now: dt.datetime,
+) -> int:
+    """One internal (never public) line on the incident's timeline, as one INSERT; its id."""
+    values = {
+        "incident_id": incident.id,
+        "at": now,
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "kind": kind,
+        "public": False,
+        "data": data,
+    }
+    return int(session.connection().execute(_INSERT_EVENT, values).scalar_one())
 
 
 def _new_rows(

@@ -11,8 +11,9 @@ It is a pydantic model so that the OpenAPI document describes exactly this gramm
 ``before`` validator *is* its parser (the functions below), and the field's type and description
 become the documented query parameter.
 
-There is no ``has_match`` filter: threat-intelligence matches do not exist yet (a later issue
-brings indicators); a filter with nothing behind it would be a lie.
+``has_match`` (CERT staff only) keeps the incidents with (``true``) or without (``false``) a
+threat-intelligence sighting (:mod:`incidents.intel`): an ``EXISTS`` on ``incident_matches`` by
+its ``incident_id`` index.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ EMPTY = "empty; give a value or leave the parameter out"
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _CURSOR = r"^[A-Za-z0-9_=-]+$"
 _LISTS = ("status", "category", "type", "priority", "organisation", "sector", "tlp")
-_REFUSED = {"has_match": "threat-intelligence matches are not available yet"}
+_REFUSED: dict[str, str] = {}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def _statuses() -> list[str]:
@@ -131,6 +133,11 @@ class QueueFilter(BaseModel):
         description="Exclusive; with an offset, from 1970 to 2200; must be later than "
         "received_after (else 422)",
     )
+    has_match: bool | None = Field(
+        default=None,
+        description="CERT staff only: `true` keeps the incidents an indicator of the feeds "
+        "matched (a sighting), `false` those without one",
+    )
     sort: SortName = Field(
         default=DEFAULT_SORT,
         description="received, priority, status, sla (next due date), organisation or "
@@ -202,6 +209,8 @@ class QueueFilter(BaseModel):
                 args[name] = list(value)
             elif isinstance(value, dt.date):  # datetimes too: isoformat keeps their offset
                 args[name] = [value.isoformat()]
+            elif isinstance(value, bool):
+                args[name] = ["true" if value else "false"]
             else:
                 args[name] = [str(value)]
         return args
@@ -329,6 +338,15 @@ def _hours(raw: list[str]) -> int:
         raise ValueError("a number of hours from 1 to 720") from None
 
 
+def _flag(raw: list[str]) -> bool:
+    value = _one(raw).lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError("true or false")
+
+
 def _cursor(raw: list[str]) -> str:
     value = _one(raw)
     if len(value) > MAX_CURSOR or not re.fullmatch(_CURSOR[1:-1], value):
@@ -352,6 +370,7 @@ _PARSERS: dict[str, Callable[[list[str]], Any]] = {
     "received_to": _date,
     "received_after": _one,  # then pydantic's datetime, with an offset (AwareDateTime)
     "received_before": _one,
+    "has_match": _flag,
     "sort": _sort,
     "after": _cursor,
     "before": _cursor,

@@ -71,6 +71,7 @@ def chips(
     statuses = {OPEN: _("Open"), **{k: _(v) for k, v in labels.STATUSES.items()}}
     classes = {k: _(v[0]) for k, v in labels.RSIT_CLASSES.items()}
     sla = {"due_soon": _("Due within %(hours)s h", hours=f.due_within), "breached": _("Breached")}
+    intel = {"true": _("With an intel match"), "false": _("Without an intel match")}
     assignees = {"me": _("Me"), "none": _("Unassigned"), **people}
     types = type_names() if f.type else {}
     named: dict[str, tuple[str, Callable[[str], str]]] = {
@@ -84,6 +85,7 @@ def chips(
         "sector": (_("Sector"), sector_name),
         "assignee": (_("Assignee"), lambda v: assignees.get(v, v)),
         "sla": (_("SLA"), lambda v: sla.get(v, v)),
+        "has_match": (_("Threat intelligence"), lambda v: intel.get(v, v)),
         "received_from": (_("Received from"), str),
         "received_to": (_("Received until"), str),
         "received_after": (_("Received after"), str),

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy import ColumnElement, Select, exists, func, select, text
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from core.clock import Clock
@@ -36,6 +36,7 @@ from core.errors import PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, require
 from core.identity.models import Organisation, Role, User
 from incidents.access import visible
+from incidents.intel.models import IncidentMatch
 from incidents.models import Incident
 from incidents.queue import search
 from incidents.queue.filter import QueueFilter
@@ -208,10 +209,8 @@ def conditions(
     """The WHERE clauses of ``f`` for ``actor`` (visibility first). ``PermissionDenied``
     naming ``assignee`` when a reporter filters on it: who handles an incident is CERT-internal."""
     staff = actor.is_cert_staff
-    if f.assignee is not None and not staff:
-        raise PermissionDenied(
-            "the assignee filter is for CERT staff", fields={"assignee": "CERT staff only"}
-        )
+    if not staff:
+        _staff_filters(f)
     where: list[ColumnElement[bool]] = [visible(actor)]
     for column, values in (
         (Incident.status, f.statuses()),
@@ -230,11 +229,24 @@ def conditions(
         where.append(_assignee(actor, f.assignee))
     if f.sla is not None:
         where.append(sla_clause(f.sla, now, dt.timedelta(hours=f.due_within)))
+    if f.has_match is not None:
+        sighted = exists().where(IncidentMatch.incident_id == Incident.id)  # its incident index
+        where.append(sighted if f.has_match else ~sighted)
     where += _received(f, tz)
     if f.q:
         dialect = session.get_bind().dialect.name
         where.append(search.matches(f.q, dialect, reported_only=not staff))
     return where
+
+
+def _staff_filters(f: QueueFilter) -> None:
+    """Who handles an incident and which reports matched intelligence are CERT-internal: a
+    reporter filtering on them gets ``PermissionDenied`` naming the filter."""
+    for name in ("assignee", "has_match"):
+        if getattr(f, name) is not None:
+            raise PermissionDenied(
+                f"the {name} filter is for CERT staff", fields={name: "CERT staff only"}
+            )
 
 
 def _received(f: QueueFilter, tz: dt.tzinfo) -> list[ColumnElement[bool]]:

@@ -35,6 +35,7 @@ from core.identity.authz import Actor, at_least
 from core.identity.models import CERT_ROLES, Organisation, Role, User
 from core.web import context, get_session, say, unit_of_work
 from core.web.auth import current_actor, login_required
+from incidents.intel.panel import sighted
 from incidents.models import Incident
 from incidents.notifications.answers import answers_waiting
 from incidents.observables import connections
@@ -95,6 +96,7 @@ def index() -> ResponseReturnValue:
         reload_url=queue_view.queue_url(f),
         waiting=answers_waiting(session, [incident.id for incident in page.items]),
         campaigns=_campaigns(session, actor, page.items),
+        sighted=sighted(session, [incident.id for incident in page.items]),
         save_form=SaveFilterForm(args=urlencode(f.without_cursor().to_args(), doseq=True)),
         delete_form=DeleteFilterForm(), bulk=_bulk_form(request.full_path),
     )  # fmt: skip
@@ -325,6 +327,8 @@ def _row_labels() -> dict[str, Any]:
         "waiting_help": _("The reporter answered; the CERT has not replied since."),
         "campaign": _("Possible campaign"),
         "campaign_help": _("Shares external indicators with another organisation’s open incident."),
+        "intel": _("Intel match"),
+        "intel_help": _("An indicator of the threat-intelligence feeds matches an observable."),
     }  # fmt: skip
 
 

@@ -335,6 +335,30 @@ EVENTS: dict[str, str] = {
     "reporter_reply": N_("Answer from the reporter"),
     "mail": N_("E-mail sent"),
     "attachment": N_("Attachment added"),
+    "intel_match": N_("Threat intelligence match"),
+    "attention": N_("Priority raised by threat intelligence"),
+}
+# How a sighting was found (incidents.intel.models.FoundBy) and why an observable met an
+# indicator (feeds.rules.keys.Why), in words: the file's threat-intelligence panel and timeline.
+FOUND_BY: dict[str, str] = {
+    "arrival": N_("on arrival"),
+    "observable": N_("when the observable was added"),
+    "retrohunt": N_("by retro-hunt"),
+}
+MATCH_WHY: dict[str, str] = {
+    "exact": N_("exact value"),
+    "network": N_("in a listed network"),
+    "parent-domain": N_("parent domain listed"),
+    "url-host": N_("URL host listed"),
+}
+RELATED_TYPES: dict[str, str] = {
+    "malware": N_("Malware"),
+    "intrusion-set": N_("Intrusion sets"),
+    "campaign": N_("Campaigns"),
+    "threat-actor": N_("Threat actors"),
+    "attack-pattern": N_("ATT&CK techniques"),
+    "vulnerability": N_("Vulnerabilities"),
+    "tool": N_("Tools"),
 }
 OTHER_EVENT = N_("Update")  # an event of a kind this version does not know (never its code)
 

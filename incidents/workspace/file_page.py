@@ -19,6 +19,7 @@ from core.identity.authz import Actor
 from core.identity.models import CERT_ROLES, User
 from feeds.rules.refang import defang
 from incidents.access import visible
+from incidents.intel.panel import IntelPanel, intel_panel
 from incidents.models import (
     Incident,
     IncidentParticipant,
@@ -51,6 +52,7 @@ class FilePage:
     deadlines: list[Deadline]
     origins: dict[int, Origin]  # observable id → the incident a merge brought it from
     connected: Connected = field(default_factory=lambda: Connected({}, {}, []))
+    intel: IntelPanel = field(default_factory=IntelPanel)  # sightings, known-benign values
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def load(
         deadlines=sla(incident, now),
         origins=origins_of(session, actor, incident),
         connected=connected(session, actor, incident),
+        intel=intel_panel(session, actor, incident),
     )
 
 

@@ -8,10 +8,14 @@ from core.clock import Clock
 from core.errors import Conflict, NotFound, ValidationFailed, reason_of
 from core.i18n import N_
 from core.identity.authz import Actor
+from feeds.index.benign import warning_lists
 from incidents import events
 from incidents.actions import IncidentAction
+from incidents.intel.enrichment import enrich
+from incidents.intel.models import FoundBy
 from incidents.models import Incident, IncidentObservable
 from incidents.observables.extraction import canonicalise_observable
+from incidents.settings import IntakeSettings
 from incidents.signals import incident_observable_added
 from incidents.workspace.workflow import record_change, require_staff
 
@@ -26,8 +30,11 @@ def add_observable(
     value: str,
     *,
     clock: Clock,
+    settings: IntakeSettings | None = None,
 ) -> IncidentObservable:
-    """One indicator in canonical (refanged) form, with the incident's TLP."""
+    """One indicator in canonical (refanged) form, with the incident's TLP, matched against the
+    indicator index at once (unless known-benign); ``settings``: the SLA policy a raised
+    priority follows (the default policy when none)."""
     require_staff(actor, "adding observables")
     try:
         found = canonicalise_observable(type, value)
@@ -43,6 +50,7 @@ def add_observable(
         sources=[ANALYST_SOURCE],
         tlp=incident.tlp,
         created_at=clock.now(),
+        warning_lists=warning_lists(*key),
     )
     incident.observables.append(observable)
     session.flush()
@@ -62,6 +70,15 @@ def add_observable(
     )
     incident_observable_added.send(
         incident, session=session, actor=actor, observable=observable, event=event
+    )
+    enrich(
+        session,
+        incident,
+        [observable],
+        found_by=FoundBy.OBSERVABLE,
+        actor=actor,
+        clock=clock,
+        settings=settings or IntakeSettings(),
     )
     return observable
 

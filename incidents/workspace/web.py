@@ -233,7 +233,9 @@ def reply(reference: str) -> ResponseReturnValue:
 @login_required
 def add_observable(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: ObservableForm) -> object:
-        return observables_admin.add_observable(s, a, i, f.type.data, f.value.data, clock=_clock())
+        return observables_admin.add_observable(
+            s, a, i, f.type.data, f.value.data, clock=_clock(), settings=intake()
+        )
 
     def said(_i: Incident, _r: object) -> object:
         return _("Observable added.")

@@ -28,7 +28,7 @@ from tests.kit.web import sign_in, text
 from tests.kit.world import World
 
 ROOT = Path(__file__).resolve().parents[2] / "incidents"
-WRITERS = {"add_event", "insert_event"}  # (session, incident, actor, kind, …)
+WRITERS = {"add_event", "insert_event", "timeline_line"}  # (session, incident, actor, kind, …)
 BY_ACTION = {"record_change", "_write"}  # (session, actor, incident, IncidentAction.X, …)
 
 # data as the code writes it, one event of each kind
@@ -57,6 +57,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "reporter_reply": {"body": "<p>Toujours là</p>"},
     "mail": {"to": "rssi@interieur.gov.ma", "subject": "Incident", "template": "closing"},
     "attachment": {"filename": "rapport-antivirus.pdf", "sha256": "ab" * 32, "size": 1200},
+    "intel_match": {
+        "found_by": "retrohunt",
+        "matches": [
+            {"value": "evil.example", "indicator": "Phish kit", "feed": "abuse-feed"},
+            {"value": "198.51.100.7", "indicator": "C2", "feed": "abuse-feed"},
+        ],
+    },
+    "attention": {
+        "from": "P3",
+        "to": "P2",
+        "confidence": 85,
+        "indicator": "Phish kit",
+        "value": "evil.example",
+        "match_id": 1,
+    },
 }
 
 

@@ -133,7 +133,7 @@ BAD = [
     ("after=not%20a%20cursor!", "after"),
     ("after=abc&before=abc", "before"),
     ("q=" + "x" * 201, "q"),
-    ("has_match=1", "has_match"),
+    ("has_match=maybe", "has_match"),
 ]
 
 
