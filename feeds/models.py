@@ -117,6 +117,8 @@ class Indicator(Base):
     __table_args__ = (
         UniqueConstraint("feed_id", "source_ref"),
         Index("ix_indicators_updated_at", "updated_at"),  # retro-hunt: what changed since
+        # the intel pages: a feed's indicators, newest first, by keyset (migration 0026)
+        Index("ix_indicators_feed_id_id", "feed_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

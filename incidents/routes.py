@@ -12,6 +12,7 @@ from flask import Blueprint
 from incidents import blueprints
 from incidents.intake import api as intake_api  # noqa: F401  (registers its routes)
 from incidents.intake import web as intake_web  # noqa: F401
+from incidents.intel import web as intel_web
 from incidents.notifications import web as notifications_web
 from incidents.queue import api as queue_api  # noqa: F401
 from incidents.queue import web as queue_web
@@ -36,4 +37,5 @@ PAGES: tuple[Blueprint, ...] = (
     sharing_web_misp.bp,
     sharing_web.bp,
     taxii.bp,  # /taxii2/: token-authenticated, outside /api/v1
+    intel_web.bp,
 )

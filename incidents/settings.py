@@ -5,11 +5,12 @@ settings hook of :data:`incidents.slice.SLICE`) and handed to the use cases by t
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.config import Config, ConfigError
+from core.config import ENVIRONMENT, Config, ConfigError
 from core.i18n import DEFAULT_TIMEZONE
 from core.mail import domain_of
 from incidents.rules.priority import DEFAULT_SLA, Priority, SlaTarget, parse_sla_policy
@@ -28,6 +29,8 @@ class IntakeSettings:
     max_upload_bytes: int = 20 * 1024 * 1024
     digest_hour: int = 8  # the notification digest's hour, in ``timezone``
     due_soon: dt.timedelta = dt.timedelta(minutes=60)  # the SLA watch's longest "due soon"
+    # retro-hunt: new indicators are matched against the incidents received this long ago
+    retrohunt_window: dt.timedelta = dt.timedelta(days=30)
 
 
 def from_config(settings: Config) -> IntakeSettings:
@@ -50,4 +53,18 @@ def from_config(settings: Config) -> IntakeSettings:
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
         digest_hour=settings.notify_digest_hour,
         due_soon=dt.timedelta(minutes=settings.notify_due_soon_minutes),
+        retrohunt_window=dt.timedelta(days=settings.retrohunt_days),
     )
+
+
+def retrohunt_window(environ: Mapping[str, str] | None = None) -> dt.timedelta:
+    """``CERT_RETROHUNT_DAYS`` as the retro-hunt handler reads it at each delivery.
+
+    The dispatcher hands handlers a session and the event only (no settings), so the handler
+    reads the one variable it needs the way :func:`core.config.load_config` does — same parser,
+    same default, same error — without building a whole configuration per event."""
+    env = os.environ if environ is None else environ
+    field_name, parse = ENVIRONMENT["CERT_RETROHUNT_DAYS"]
+    raw = env.get("CERT_RETROHUNT_DAYS")
+    days = parse("CERT_RETROHUNT_DAYS", raw) if raw else getattr(Config(), field_name)
+    return dt.timedelta(days=days)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.slices import Demo, Job, Slice
 from incidents import daily, events, models, routes, settings
 from incidents.demo import cli as demo_cli
+from incidents.intel import handlers as intel_handlers
 from incidents.intel import models as intel_models
 from incidents.notifications import handlers as notification_handlers
 from incidents.notifications import models as notification_models
@@ -37,6 +38,6 @@ SLICE = Slice(
     models=(models, daily, saved_filters, notification_models, intel_models),
     settings=settings.from_config,
     events=(events.IncidentEventName,),
-    handlers=(*events.HANDLERS, *notification_handlers.HANDLERS),
+    handlers=(*events.HANDLERS, *notification_handlers.HANDLERS, *intel_handlers.HANDLERS),
     demo=Demo(seed=demo_cli.seed, bulk=demo_cli.bulk),
 )

@@ -2,24 +2,26 @@
 
 :func:`match_observables` takes canonical ``(kind, value)`` pairs and returns, for each, the live
 indicators it meets and why (:class:`feeds.rules.keys.Why`): the keys of every observable are
-computed once (:func:`feeds.rules.keys.lookup_keys`), deduplicated, and looked up by kind in
-batches of at most :data:`BATCH` values per ``IN`` on the ``(kind, value)`` index, joined to the
-indicators that are live — not revoked, detecting (MISP ``to_ids``), and not past
-``valid_until`` at ``now``. Indicators are loaded once per call, whatever the number of
-observables meeting them.
+computed once (:func:`feeds.rules.keys.lookup_keys`), deduplicated, and looked up in one
+statement on the ``(kind, value)`` index (the keys as one JSON or array parameter);
+the indicators met are then loaded by id (batches of :data:`BATCH`), keeping those that are
+live — not revoked, detecting (MISP ``to_ids``), and not past ``valid_until`` at ``now``.
+Indicators are loaded once per call, whatever the number of observables meeting them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, text
 from sqlalchemy.orm import Session
 
-from feeds.models import Indicator, IndicatorValue
+from core.db import is_postgres
+from feeds.models import Indicator
 from feeds.rules.keys import Key, Why, lookup_keys
 
 BATCH = 500
@@ -60,21 +62,53 @@ def match_observables(
     return results
 
 
+# The index look-up: one statement whatever the number of keys and kinds. The keys travel as
+# one parameter (SQLite: a JSON array of [kind, value] pairs read by json_each, CROSS JOIN
+# keeping it the outer loop; PostgreSQL: two arrays unnested side by side), so that the
+# statement is the same text every time and probes ix_indicator_values_kind_value once per key.
+_INDEX_SQLITE = text(
+    "SELECT v.indicator_id, v.kind, v.value FROM json_each(:keys) AS k "
+    "CROSS JOIN indicator_values AS v "
+    "ON v.kind = json_extract(k.value, '$[0]') AND v.value = json_extract(k.value, '$[1]')"
+)
+# PostgreSQL-specific: unnest of two arrays, each key probing the index through a LATERAL
+# subquery kept a subquery by OFFSET 0 — a plain join (or a flattened LATERAL) let the planner
+# hash every row of the index: 209 ms at 200,000 indicators (EXPLAIN ANALYZE) against 24 ms for
+# the nested loop of index probes this gives
+_INDEX_POSTGRES = text(
+    "SELECT v.indicator_id, v.kind, v.value "
+    "FROM unnest(CAST(:kinds AS text[]), CAST(:values AS text[])) AS k(kind, value) "
+    "CROSS JOIN LATERAL (SELECT i.indicator_id, i.kind, i.value FROM indicator_values AS i "
+    "WHERE i.kind = k.kind AND i.value = k.value OFFSET 0) AS v"
+)
+
+
 def _hits(
     session: Session, wanted: dict[str, set[str]], now: dt.datetime
 ) -> dict[tuple[str, str], list[Indicator]]:
+    """The stored values met, each with its live indicators: the index rows first (plain SQL,
+    one statement), then the few indicators they point to, loaded once each with their feed."""
+    pairs = [(kind, value) for kind, values in wanted.items() for value in sorted(values)]
+    if not pairs:
+        return {}
+    if is_postgres(session):
+        params = {"kinds": [k for k, _ in pairs], "values": [v for _, v in pairs]}
+        found_rows = session.execute(_INDEX_POSTGRES, params)
+    else:
+        found_rows = session.execute(_INDEX_SQLITE, {"keys": json.dumps(pairs)})
+    rows: list[tuple[int, str, str]] = [(i, k, v) for i, k, v in found_rows]
+    ids = sorted({indicator_id for indicator_id, _, _ in rows})
+    indicators: dict[int, Indicator] = {}
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        for indicator in session.scalars(
+            select(Indicator).where(Indicator.id.in_(chunk), *live(now))
+        ):
+            indicators[indicator.id] = indicator
     found: dict[tuple[str, str], list[Indicator]] = defaultdict(list)
-    for kind, values in wanted.items():
-        ordered = sorted(values)
-        for start in range(0, len(ordered), BATCH):
-            chunk = ordered[start : start + BATCH]
-            rows = session.execute(
-                select(IndicatorValue.value, Indicator)
-                .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
-                .where(IndicatorValue.kind == kind, IndicatorValue.value.in_(chunk), *live(now))
-            ).all()
-            for value, indicator in rows:
-                found[(kind, value)].append(indicator)
+    for indicator_id, kind, value in rows:
+        if (met := indicators.get(indicator_id)) is not None:
+            found[(kind, value)].append(met)
     return found
 
 

@@ -37,6 +37,8 @@ class IncidentMatch(Base):
         Index("ix_incident_matches_indicator_id", "indicator_id"),
         # the TAXII server's order of sightings (incidents.sharing.collections; migration 0027)
         Index("ix_incident_matches_matched_at_id", "matched_at", "id"),
+        # the intel pages: an indicator's sightings, newest first, by keyset (migration 0026)
+        Index("ix_incident_matches_indicator_id_id", "indicator_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

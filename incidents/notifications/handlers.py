@@ -2,7 +2,9 @@
 the slice manifest (:data:`incidents.slice.SLICE`) and run by the scheduler's ``events.deliver``
 job: each delivery at most once, its writes committed with the delivery's ``done`` mark.
 
-* ``notifications.notify`` writes the CERT staff's notifications (:mod:`.recipients` decides who);
+* ``notifications.notify`` writes the CERT staff's notifications (:mod:`.recipients` decides who),
+  among them the retro-hunt's new threat-intel matches (``incident.intel_matched`` found by
+  retro-hunt: the assignee, else the leads and the staff on duty);
 * ``notifications.answer_waiting`` keeps the queue's "answer waiting" marker: set by a reporter's
   answer, cleared by a reply of the CERT, a move out of the open statuses or a merge;
 * ``notifications.reporter_mail`` decides the reporter's e-mail on a status change — not on
@@ -21,6 +23,8 @@ from core.events import Event, Handler
 from core.identity.models import User
 from incidents import events
 from incidents.events import IncidentEventName as Name
+from incidents.events import SlaDeadline
+from incidents.intel.models import FoundBy
 from incidents.models import Incident, IncidentEvent, IncidentStatus
 from incidents.notifications import mentions, recipients
 from incidents.notifications.answers import track_answers, when
@@ -46,23 +50,7 @@ def notify(session: Session, event: Event) -> None:
     incident = _incident(session, event)
     if incident is None:
         return
-    payload, kind, deadline = event.payload, None, None
-    users: list[User] = []
-    if event.name is Name.SUBMITTED:
-        kind, users = NotificationKind.NEW_INCIDENT, recipients.scope(session)
-    elif event.name is Name.ASSIGNED and isinstance(payload, events.Assigned):
-        kind, users = NotificationKind.ASSIGNED, _assignee(session, incident, payload)
-    elif event.name is Name.REPORTER_ANSWERED:
-        kind, users = NotificationKind.REPORTER_ANSWERED, recipients.owners(session, incident)
-    elif event.name is Name.COMMENTED and isinstance(payload, events.Commented):
-        kind, users = NotificationKind.MENTIONED, _mentioned(session, payload)
-    elif isinstance(payload, events.SlaAlert):
-        kind = (
-            NotificationKind.SLA_BREACHED
-            if event.name is Name.SLA_BREACHED
-            else NotificationKind.SLA_DUE_SOON
-        )
-        deadline, users = payload.deadline, recipients.owners(session, incident)
+    kind, deadline, users = _what(session, event, incident)
     if kind is None:
         return
     told = recipients.told(users, incident, actor_id=event.actor_id)
@@ -81,6 +69,35 @@ def notify(session: Session, event: Event) -> None:
         )
         for user in told
     )
+
+
+What = tuple[NotificationKind | None, SlaDeadline | None, list[User]]
+
+
+def _what(session: Session, event: Event, incident: Incident) -> What:
+    """The kind of notification an event makes, its due date (SLA alerts) and whom it is for."""
+    payload = event.payload
+    if event.name is Name.SUBMITTED:
+        return NotificationKind.NEW_INCIDENT, None, recipients.scope(session)
+    if event.name is Name.ASSIGNED and isinstance(payload, events.Assigned):
+        return NotificationKind.ASSIGNED, None, _assignee(session, incident, payload)
+    if event.name is Name.REPORTER_ANSWERED:
+        return NotificationKind.REPORTER_ANSWERED, None, recipients.owners(session, incident)
+    if event.name is Name.COMMENTED and isinstance(payload, events.Commented):
+        return NotificationKind.MENTIONED, None, _mentioned(session, payload)
+    if isinstance(payload, events.IntelMatched) and payload.found_by == FoundBy.RETROHUNT:
+        # new intelligence met an older incident: its owner (the assignee, else leads and the
+        # staff on duty); matches on arrival or on an added observable tell nobody (the
+        # new-incident notification, or the analyst who added it, already covers them)
+        return NotificationKind.INTEL_MATCH, None, recipients.owners(session, incident)
+    if isinstance(payload, events.SlaAlert):
+        kind = (
+            NotificationKind.SLA_BREACHED
+            if event.name is Name.SLA_BREACHED
+            else NotificationKind.SLA_DUE_SOON
+        )
+        return kind, payload.deadline, recipients.owners(session, incident)
+    return None, None, []
 
 
 def _assignee(session: Session, incident: Incident, payload: events.Assigned) -> list[User]:
@@ -151,6 +168,7 @@ HANDLERS: tuple[Handler, ...] = (
             Name.COMMENTED,
             Name.SLA_DUE_SOON,
             Name.SLA_BREACHED,
+            Name.INTEL_MATCHED,
         },
         notify,
     ),

@@ -39,6 +39,7 @@ class NotificationKind(enum.StrEnum):
     SLA_DUE_SOON = "sla_due_soon"
     SLA_BREACHED = "sla_breached"
     MENTIONED = "mentioned"  # @name in an internal comment
+    INTEL_MATCH = "intel_match"  # retro-hunt: new intelligence met an observable
 
 
 class EmailMode(enum.StrEnum):

@@ -3,7 +3,7 @@
 (issue 18; see ``incidents/sharing/collections.py``).
 
 Revision ID: 0027
-Revises: 0021
+Revises: 0026
 Create Date: 2026-12-04 16:20:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0027"
-down_revision: str | None = "0021"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
