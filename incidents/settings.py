@@ -57,6 +57,18 @@ def from_config(settings: Config) -> IntakeSettings:
     )
 
 
+def handler_settings(environ: Mapping[str, str] | None = None) -> IntakeSettings:
+    """The settings the retro-hunt handler's attention rule needs (``CERT_SLA_POLICY``: the new
+    due dates of a raised priority), read like :func:`retrohunt_window`; a bad policy raises the
+    same :class:`ConfigError` as at start-up (the delivery is then retried, and logged)."""
+    env = os.environ if environ is None else environ
+    raw = env.get("CERT_SLA_POLICY") or ""
+    try:
+        return IntakeSettings(sla_policy=parse_sla_policy(raw))
+    except ValueError as exc:
+        raise ConfigError(f"CERT_SLA_POLICY: {exc}") from None
+
+
 def retrohunt_window(environ: Mapping[str, str] | None = None) -> dt.timedelta:
     """``CERT_RETROHUNT_DAYS`` as the retro-hunt handler reads it at each delivery.
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from core.events import Event, Handler
 from feeds.events import FeedEventName, IndicatorsChanged
 from incidents.intel.retrohunt import hunt
-from incidents.settings import retrohunt_window
+from incidents.settings import handler_settings, retrohunt_window
 
 
 def retrohunt(session: Session, event: Event) -> None:
@@ -31,6 +31,7 @@ def retrohunt(session: Session, event: Event) -> None:
         since=payload.since,
         window_start=now - retrohunt_window(),
         now=now,
+        settings=handler_settings(),
     )
 
 

@@ -30,15 +30,18 @@ from dataclasses import dataclass
 from sqlalchemy import Select, String, cast, select
 from sqlalchemy.orm import Session, lazyload
 
+from core.clock import FrozenClock
 from core.identity.authz import Actor
 from feeds.index.lookup import Match, live
 from feeds.models import Indicator, IndicatorValue
 from feeds.rules.keys import Why
 from incidents.intel import hunting
+from incidents.intel.attention import apply_attention
 from incidents.intel.hunting import Hit, NewValues, Seen
 from incidents.intel.models import FoundBy, IncidentMatch
 from incidents.intel.sightings import record_matches
 from incidents.models import Incident, IncidentObservable
+from incidents.settings import IntakeSettings
 
 BATCH = 500  # ids per IN
 # the warning lists as stored text: the window's observables are many, and an empty JSON list
@@ -64,6 +67,7 @@ def hunt(
     window_start: dt.datetime,
     now: dt.datetime,
     actor: Actor = ACTOR,
+    settings: IntakeSettings | None = None,
 ) -> HuntResult:
     """Match the run's new indicators against the window's observables and record what is new
     (see the module's steps)."""
@@ -80,7 +84,7 @@ def hunt(
     fresh = [
         hit for hit in hunting.strongest(hits) if (hit.observable_id, hit.indicator_id) not in known
     ]
-    recorded = _record(session, fresh, actor=actor, now=now)
+    recorded = _record(session, fresh, actor=actor, now=now, settings=settings or IntakeSettings())
     return HuntResult(indicators, len(window), recorded, len({h.incident_id for h in fresh}))
 
 
@@ -150,8 +154,16 @@ def _known(session: Session, changed: Select[int, str, str]) -> set[tuple[int, i
     return {(o, i) for o, i in session.execute(query)}
 
 
-def _record(session: Session, hits: Sequence[Hit], *, actor: Actor, now: dt.datetime) -> int:
-    """Each incident's new matches through :func:`record_matches`; how many were recorded."""
+def _record(
+    session: Session,
+    hits: Sequence[Hit],
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    settings: IntakeSettings,
+) -> int:
+    """Each incident's new matches through :func:`record_matches`, then the attention rule
+    (:func:`incidents.intel.attention.apply_attention`, as on arrival); how many were recorded."""
     if not hits:
         return 0
     observables = {
@@ -176,17 +188,14 @@ def _record(session: Session, hits: Sequence[Hit], *, actor: Actor, now: dt.date
         )
     }
     recorded = 0
+    clock = FrozenClock(now)
     for incident_id, found in _by_incident(hits, observables, indicators).items():
-        recorded += len(
-            record_matches(
-                session,
-                incidents[incident_id],
-                found,
-                found_by=FoundBy.RETROHUNT,
-                actor=actor,
-                now=now,
-            )
+        incident = incidents[incident_id]
+        new = record_matches(
+            session, incident, found, found_by=FoundBy.RETROHUNT, actor=actor, now=now
         )
+        apply_attention(session, incident, new, actor=actor, clock=clock, settings=settings)
+        recorded += len(new)
     return recorded
 
 

@@ -25,6 +25,7 @@ from incidents.intel import handlers
 from incidents.intel.models import FoundBy, IncidentMatch
 from incidents.intel.retrohunt import hunt
 from incidents.intel.sightings import record_matches
+from incidents.models import Priority
 from incidents.notifications import jobs
 from incidents.notifications.models import NotificationKind
 from incidents.settings import retrohunt_window
@@ -242,3 +243,24 @@ def test_matches_on_arrival_tell_nobody(
     commit_and_deliver(db_session, session_factory, clock)
     assert len(intel_lines(db_session, incident)) == 1
     assert all(Kind.INTEL_MATCH not in kinds(db_session, u) for u in (cert.analyst, cert.lead))
+
+
+def test_a_confident_retro_hunt_match_raises_the_priority_as_on_arrival(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, cert: Cert
+) -> None:
+    """The attention rule (incidents.intel.attention) holds for sightings found by retro-hunt:
+    one step up, with its timeline line; a weak match changes nothing."""
+    incident = report(db_session, clock, cert.reporter, INFECTED_HOST)
+    before = incident.priority
+    commit_and_deliver(db_session, session_factory, clock)
+    clock.advance(days=1)
+    arrive(db_session, clock, record("ipv4", IP, name="Weak lead", confidence=20))
+    commit_and_deliver(db_session, session_factory, clock)
+    db_session.refresh(incident)
+    assert incident.priority == before  # confidence 20: sighted, not raised
+    clock.advance(days=1)
+    arrive(db_session, clock, record("ipv4", IP, ref="strong", name="Emotet C2", confidence=90))
+    commit_and_deliver(db_session, session_factory, clock)
+    db_session.refresh(incident)
+    assert incident.priority != before
+    assert list(Priority).index(incident.priority) == list(Priority).index(before) - 1
