@@ -141,7 +141,7 @@ def list_command(ctx: CliContext, as_json: bool) -> None:
         nxt = f"{f.next_poll_at:%Y-%m-%d %H:%M}" if f.next_poll_at else "by hand"
         click.echo(
             f"{f.name:<24} {f.kind.value:<10} {state:<8} last: {last}  next: {nxt}  "
-            f"{_counts(f.last_counts)}  {f.url}"
+            f"{_counts(f.last_counts)}  {f.url or '(imported by hand)'}"
         )
 
 
