@@ -95,10 +95,11 @@ def next_ids(session: Session, table: Table, count: int) -> list[int]:
         last = session.execute(text(f'SELECT max(id) FROM "{name}"')).scalar() or 0  # noqa: S608
         return list(range(last + 1, last + 1 + count))
     statement = text(
-        f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) "  # noqa: S608 - a table name
+        f"SELECT array_agg(nextval(pg_get_serial_sequence('{name}', 'id'))) "  # noqa: S608
         "FROM generate_series(1, :count)"
-    )
-    return list(session.execute(statement, {"count": count}).scalars())
+    )  # one row: a list, not ``count`` rows to fetch one by one
+    ids: list[int] = session.execute(statement, {"count": count}).scalar_one()
+    return ids
 
 
 def insert_rows(
