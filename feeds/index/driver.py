@@ -41,21 +41,25 @@ class Encoder:
 
     @staticmethod
     def json(value: Any) -> str:
-        """JSON text (orjson: no spaces after separators, UTF-8 kept — same values on read)."""
-        if not value and isinstance(value, list):
+        """JSON text (orjson: no spaces after separators, UTF-8 kept — same values on read;
+        a tuple is an array, as the list the ORM would be given)."""
+        if not value and isinstance(value, list | tuple):
             return EMPTY_LIST
         return orjson.dumps(value).decode()
 
     def time(self, value: dt.datetime | None) -> dt.datetime | str | None:
         """``core.db.UtcDateTime``: aware only, in UTC; on SQLite its naive text with
-        microseconds (``2026-12-04 12:00:00.000000``, what SQLAlchemy's SQLite DATETIME writes)."""
+        microseconds (``2026-12-04 12:00:00.000000``, what SQLAlchemy's SQLite DATETIME writes:
+        the aware ISO form in UTC without its ``+00:00``)."""
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         if not self.sqlite:
             return value
-        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        if value.tzinfo is not dt.UTC:
+            value = value.astimezone(dt.UTC)
+        return value.isoformat(" ", "microseconds")[:-6]
 
     @staticmethod
     def member(value: Enum | str) -> str:

@@ -274,8 +274,8 @@ def _insert(
             r.description, r.pattern, r.pattern_type,
             encode.member(r.tlp) if r.tlp else default_tlp,
             feed.confidence if r.confidence is None else r.confidence,
-            json(list(r.labels)), json(list(r.indicator_types)),
-            json(list(r.kill_chain_phases)), json(_related(r)),
+            json(r.labels), json(r.indicator_types), json(r.kill_chain_phases),
+            json(_related(r)),
             time(r.valid_from), time(r.valid_until), r.revoked, r.detect,
             time(r.first_seen), time(r.last_seen), time(r.modified),
         )

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from core.db import UtcDateTime
 from core.markings import Tlp
 from feeds.index.driver import Encoder, next_ids
 from feeds.index.store import store_records
@@ -200,3 +201,20 @@ def test_reserved_ids_follow_the_stored_ones(db_session: Session) -> None:
 def test_naive_timestamps_are_refused_as_by_the_column_type(db_session: Session) -> None:
     with pytest.raises(ValueError, match="naive"):
         Encoder(db_session).time(dt.datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(5, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        dt.datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=-9, minutes=-30))),
+        dt.datetime(2026, 12, 31, 23, 0, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))),
+        dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(0), "Z")),
+    ],
+)
+def test_encoded_times_equal_the_column_types_own(db_session: Session, value: dt.datetime) -> None:
+    dialect = db_session.get_bind().dialect
+    core = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert core is not None
+    assert Encoder(db_session).time(value) == core(value)
