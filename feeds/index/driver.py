@@ -31,6 +31,7 @@ from sqlalchemy.types import TypeEngine
 from core.db import StrEnumType, UtcDateTime
 
 EMPTY_LIST = "[]"
+_SQLITE_TIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
 class Encoder:
@@ -49,8 +50,7 @@ class Encoder:
 
     def time(self, value: dt.datetime | None) -> dt.datetime | str | None:
         """``core.db.UtcDateTime``: aware only, in UTC; on SQLite its naive text with
-        microseconds (``2026-12-04 12:00:00.000000``, what SQLAlchemy's SQLite DATETIME writes:
-        the aware ISO form in UTC without its ``+00:00``)."""
+        microseconds (``2026-12-04 12:00:00.000000``, SQLAlchemy's SQLite DATETIME format)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -59,7 +59,10 @@ class Encoder:
             return value
         if value.tzinfo is not dt.UTC:
             value = value.astimezone(dt.UTC)
-        return value.isoformat(" ", "microseconds")[:-6]
+        return _SQLITE_TIME % (
+            value.year, value.month, value.day,
+            value.hour, value.minute, value.second, value.microsecond,
+        )  # fmt: skip
 
     @staticmethod
     def member(value: Enum | str) -> str:
