@@ -48,17 +48,19 @@ class Encoder:
             return EMPTY_LIST
         return orjson.dumps(value).decode()
 
-    def time(self, value: dt.datetime | None) -> dt.datetime | str | None:
-        """``core.db.UtcDateTime``: aware only, in UTC; on SQLite its naive text with
-        microseconds (``2026-12-04 12:00:00.000000``, SQLAlchemy's SQLite DATETIME format)."""
+    def time(self, value: dt.datetime | None) -> str | None:
+        """``core.db.UtcDateTime``: aware only, in UTC. SQLite: its naive text with
+        microseconds (``2026-12-04 12:00:00.000000``, SQLAlchemy's SQLite DATETIME format);
+        PostgreSQL: ISO 8601 with ``+00:00``, which ``COPY`` reads into ``timestamptz`` (text
+        goes through psycopg's COPY twice as fast as a ``datetime``)."""
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        if not self.sqlite:
-            return value
         if value.tzinfo is not dt.UTC:
             value = value.astimezone(dt.UTC)
+        if not self.sqlite:
+            return value.isoformat()
         return _SQLITE_TIME % (
             value.year, value.month, value.day,
             value.hour, value.minute, value.second, value.microsecond,
