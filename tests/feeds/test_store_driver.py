@@ -41,7 +41,7 @@ def _full(ref: str, value: str, **extra: object) -> IndicatorRecord:
     fields: dict[str, object] = {
         "stix_id": ref,
         "name": "Échantillon « été »",
-        "description": "فيروس",
+        "description": "فيروس\t\\N\\\n\r\nligne",
         "pattern": f"[ipv4-addr:value = '{value}']",
         "pattern_type": "stix",
         "labels": ("malicious-activity", "Ünïcode"),
@@ -72,7 +72,7 @@ def test_new_indicators_read_back_as_stored(db_session: Session) -> None:
         assert getattr(a, name) == value
         assert getattr(a, name).tzinfo == dt.UTC
     assert (a.created_at, a.updated_at) == (NOW, NOW)
-    assert a.name == "Échantillon « été »" and a.description == "فيروس"
+    assert a.name == "Échantillon « été »" and a.description == "فيروس\t\\N\\\n\r\nligne"
     assert a.labels == ["malicious-activity", "Ünïcode"]
     assert a.kill_chain_phases == ["mitre-attack:initial-access"]
     assert a.related == [
