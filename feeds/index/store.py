@@ -23,9 +23,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
+from feeds.index.driver import Encoder, insert_rows, next_ids
 from feeds.models import Feed, Indicator, IndicatorValue, IntelObject, IntelRelation
 from feeds.rules.bulk import paused_gc
 from feeds.rules.keys import network_range
@@ -100,8 +101,14 @@ def _store(session: Session, feed: Feed, parsed: Parsed, now: dt.datetime) -> St
     counts = StoreCounts(rejected=len(parsed.rejections), skipped=parsed.skipped)
     counts.rejections = [{"ref": r.ref, "reason": r.reason} for r in parsed.rejections[:1000]]
     kept = _kept(feed, _latest(parsed.indicators))
-    for batch in _batches(kept, BATCH):
-        _store_batch(session, feed, batch, now, counts)
+    fresh: list[IndicatorRecord] = []
+    if _has_indicators(session, feed):
+        for batch in _batches(kept, BATCH):
+            fresh += _store_batch(session, feed, batch, now, counts)
+    else:  # a first import: nothing to look up
+        fresh = kept
+        _count_fresh(fresh, now, counts)
+    _insert(session, feed, fresh, now)
     for object_batch in _batches(parsed.objects, BATCH):
         counts.objects += _store_objects(session, feed, object_batch, now)
     for relation_batch in _batches(parsed.relations, BATCH):
@@ -138,13 +145,32 @@ def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def _has_indicators(session: Session, feed: Feed) -> bool:
+    query = select(_INDICATORS.c.id).where(_INDICATORS.c.feed_id == feed.id).limit(1)
+    return session.execute(query).first() is not None
+
+
+def _count_fresh(records: Sequence[IndicatorRecord], now: dt.datetime, counts: StoreCounts) -> None:
+    counts.new += len(records)
+    for record in records:
+        _count(record, now, counts)
+
+
+def _count(record: IndicatorRecord, now: dt.datetime, counts: StoreCounts) -> None:
+    counts.revoked += record.revoked
+    counts.expired += (
+        record.valid_until is not None and record.valid_until <= now and not record.revoked
+    )
+
+
 def _store_batch(
     session: Session,
     feed: Feed,
     batch: Sequence[IndicatorRecord],
     now: dt.datetime,
     counts: StoreCounts,
-) -> None:
+) -> list[IndicatorRecord]:
+    """Update the batch's changed indicators; return the new ones (inserted all at once)."""
     refs = [r.source_ref for r in batch]
     rows = session.execute(
         select(
@@ -169,14 +195,10 @@ def _store_batch(
         else:
             counts.unchanged += 1
             continue
-        counts.revoked += record.revoked
-        counts.expired += (
-            record.valid_until is not None and record.valid_until <= now and not record.revoked
-        )
-    if fresh:
-        _insert(session, feed, fresh, now)
+        _count(record, now, counts)
     if changed:
         _update(session, feed, changed, now)
+    return fresh
 
 
 def _changes(
@@ -207,10 +229,7 @@ def _columns(feed: Feed, record: IndicatorRecord, now: dt.datetime) -> dict[str,
         "labels": list(record.labels),
         "indicator_types": list(record.indicator_types),
         "kill_chain_phases": list(record.kill_chain_phases),
-        "related": [
-            {"type": r.type, "name": r.name, "external_id": r.external_id, "stix_id": r.stix_id}
-            for r in record.related
-        ],
+        "related": _related(record),
         "valid_from": record.valid_from,
         "valid_until": record.valid_until,
         "revoked": record.revoked,
@@ -222,29 +241,48 @@ def _columns(feed: Feed, record: IndicatorRecord, now: dt.datetime) -> dict[str,
     }
 
 
+_INDICATOR_COLUMNS = (
+    "id", "feed_id", "source_ref", "created_at", "updated_at", "stix_id", "name", "description",
+    "pattern", "pattern_type", "tlp", "confidence", "labels", "indicator_types",
+    "kill_chain_phases", "related", "valid_from", "valid_until", "revoked", "detect",
+    "first_seen", "last_seen", "modified",
+)  # fmt: skip
+_VALUE_COLUMNS = ("indicator_id", "kind", "value", "net_first", "net_last")
+
+
+def _related(record: IndicatorRecord) -> list[dict[str, str | None]]:
+    return [
+        {"type": r.type, "name": r.name, "external_id": r.external_id, "stix_id": r.stix_id}
+        for r in record.related
+    ]
+
+
 def _insert(
     session: Session, feed: Feed, records: Sequence[IndicatorRecord], now: dt.datetime
 ) -> None:
+    """New indicators and their values as driver rows (:mod:`feeds.index.driver`): the same
+    values as :func:`_columns` gives the Core UPDATE, ids reserved beforehand."""
+    if not records:
+        return
+    encode = Encoder(session)
+    ids = next_ids(session, _INDICATORS, len(records))
+    stamp, default_tlp = encode.time(now), encode.member(feed.default_tlp)
+    json, time = encode.json, encode.time
     rows = [
-        {
-            "feed_id": feed.id,
-            "source_ref": r.source_ref,
-            "created_at": now,
-            **_columns(feed, r, now),
-        }
-        for r in records
-    ]
-    session.execute(insert(_INDICATORS), rows)
-    ids: dict[str, int] = {
-        row.source_ref: row.id
-        for row in session.execute(
-            select(_INDICATORS.c.source_ref, _INDICATORS.c.id).where(
-                _INDICATORS.c.feed_id == feed.id,
-                _INDICATORS.c.source_ref.in_([r.source_ref for r in records]),
-            )
+        (
+            indicator_id, feed.id, r.source_ref, stamp, stamp, r.stix_id, r.name[:300],
+            r.description, r.pattern, r.pattern_type,
+            encode.member(r.tlp) if r.tlp else default_tlp,
+            feed.confidence if r.confidence is None else r.confidence,
+            json(r.labels), json(r.indicator_types), json(r.kill_chain_phases),
+            json(_related(r)),
+            time(r.valid_from), time(r.valid_until), r.revoked, r.detect,
+            time(r.first_seen), time(r.last_seen), time(r.modified),
         )
-    }
-    _insert_values(session, [(ids[r.source_ref], r) for r in records])
+        for indicator_id, r in zip(ids, records, strict=True)
+    ]  # fmt: skip
+    insert_rows(session, _INDICATORS, _INDICATOR_COLUMNS, rows)
+    _insert_values(session, list(zip(ids, records, strict=True)))
 
 
 def _update(
@@ -274,16 +312,15 @@ def _insert_values(session: Session, pairs: Sequence[tuple[int, IndicatorRecord]
         for value in dict.fromkeys(record.values):
             span = network_range(value.value) if value.kind in _NETWORKS else None
             rows.append(
-                {
-                    "indicator_id": indicator_id,
-                    "kind": value.kind,
-                    "value": value.value,
-                    "net_first": span[0] if span else None,
-                    "net_last": span[1] if span else None,
-                }
+                (
+                    indicator_id,
+                    value.kind,
+                    value.value,
+                    span[0] if span else None,
+                    span[1] if span else None,
+                )
             )
-    if rows:
-        session.execute(insert(_VALUES), rows)
+    insert_rows(session, _VALUES, _VALUE_COLUMNS, rows)
 
 
 def _newest(items: Iterable[R], key: Callable[[R], Hashable]) -> dict[Hashable, R]:
@@ -371,9 +408,10 @@ def _store_relations(session: Session, feed: Feed, batch: Sequence[RelationRecor
 def _write(
     session: Session, table: Table, fresh: list[dict[str, Any]], changed: list[dict[str, Any]]
 ) -> None:
-    """INSERT the new rows and UPDATE the changed ones by id, each as one executemany."""
+    """INSERT the new rows (driver rows) and UPDATE the changed ones by id (Core)."""
     if fresh:
-        session.execute(insert(table), fresh)
+        columns = list(fresh[0])
+        insert_rows(session, table, columns, Encoder(session).rows(table, columns, fresh))
     if changed:
         names = [name for name in changed[0] if name != "_id"]
         statement = (
