@@ -21,14 +21,11 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
 from core.clock import Clock
 from core.config import Config
 from core.identity.authz import Actor
-from core.markings import Tlp
-from feeds.actions import FeedAction
-from feeds.models import Feed, FeedKind
-from feeds.sources.imports import import_document
+from feeds.models import Feed
+from feeds.sources.imports import create_file_feed, import_document
 
 FEED = "demo-intel"
 BUNDLE = "demo-intel.stix.json"
@@ -44,20 +41,7 @@ def seed(session: Session, actor: Actor, clock: Clock, config: Config) -> str:
     if session.scalar(select(Feed.id).where(Feed.name == FEED)) is not None:
         return f"demo feed {FEED}: already present"
     now = clock.now()
-    feed = Feed(
-        name=FEED,
-        kind=FeedKind.FILE,
-        default_tlp=Tlp.AMBER,
-        confidence=50,
-        types=[],
-        last_counts={},
-        created_at=now,
-        created_by_id=actor.user_id,
-    )
-    session.add(feed)
-    session.flush()
-    after = {"kind": feed.kind.value, "default_tlp": feed.default_tlp.value}
-    audit.record(session, actor, FeedAction.CREATE, "feed", FEED, clock=clock, after=after)
+    create_file_feed(session, actor, FEED, now=now)
     run = import_document(session, actor, bundle(), name=BUNDLE, feed_name=FEED, now=now)
     return (
         f"demo feed {FEED}: {run.new} indicator(s) imported, {run.rejected} rejected "

@@ -70,7 +70,7 @@ def import_document(
     kind = feed.kind if feed is not None else FeedKind.FILE
     parsed = parse_document(data, name=name, feed=feed, reads=READS[kind])
     if feed is None:
-        feed = _manual_feed(session, actor, now)
+        feed = create_file_feed(session, actor, MANUAL, now=now)
     run = start_run(session, feed, RunTrigger.IMPORT, now=now, document=name)
     counts = store_records(session, feed, parsed, now=now)
     finish_run(session, run, counts, now=now)
@@ -126,9 +126,10 @@ def _feed(session: Session, feed_name: str | None) -> Feed | None:
     return feed
 
 
-def _manual_feed(session: Session, actor: Actor, now: dt.datetime) -> Feed:
+def create_file_feed(session: Session, actor: Actor, name: str, *, now: dt.datetime) -> Feed:
+    """A feed of documents imported by hand (kind ``file``, TLP:AMBER by default), audited."""
     feed = Feed(
-        name=MANUAL,
+        name=name,
         kind=FeedKind.FILE,
         default_tlp=DEFAULT_TLP,
         confidence=50,
@@ -141,6 +142,6 @@ def _manual_feed(session: Session, actor: Actor, now: dt.datetime) -> Feed:
     session.flush()
     after = {"kind": feed.kind.value, "default_tlp": feed.default_tlp.value}
     audit.record(
-        session, actor, FeedAction.CREATE, "feed", MANUAL, clock=FrozenClock(now), after=after
+        session, actor, FeedAction.CREATE, "feed", name, clock=FrozenClock(now), after=after
     )
     return feed
