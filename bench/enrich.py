@@ -39,6 +39,7 @@ from sqlalchemy import Engine  # noqa: E402
 from bench.intake_setup import analyse, bench_database  # noqa: E402
 from core.db import make_engine, make_session_factory  # noqa: E402
 from feeds.index.lookup import BATCH, match_observables  # noqa: E402
+from feeds.index.prefixes import stored_prefixes  # noqa: E402
 from feeds.rules.keys import lookup_keys  # noqa: E402
 
 TARGET_MS = 50.0
@@ -132,6 +133,12 @@ def load(engine: Engine, stored: list[tuple[str, str]]) -> float:
             for i, (kind, value) in enumerate(stored, start=1)
         )  # fmt: skip
         index_rows = ((i, i, kind, value) for i, (kind, value) in enumerate(stored, start=1))
+        lengths = sorted({(k, int(v.rsplit("/", 1)[1])) for k, v in stored if "/" in v})
+        pair = "(%s, %s)" if postgres else "(?, ?)"
+        cursor.executemany(  # what feeds.index.store notes with the values it writes
+            "INSERT INTO indicator_prefixes (kind, prefix) VALUES " + pair,  # noqa: S608
+            lengths,
+        )
         if postgres:
             _copy(cursor, f"indicators ({_INDICATOR_COLUMNS})", indicators)
             _copy(cursor, "indicator_values (id, indicator_id, kind, value)", index_rows)
@@ -176,9 +183,11 @@ def floor_round(engine: Engine, wanted: list[tuple[str, str]]) -> tuple[float, i
     """The same look-ups as plain SQL through the DB-API cursor, keys computed beforehand: the
     index rows of every key (one statement, the keys as one JSON or array parameter, as Vigie
     does), then the live indicators they point to, by id, as tuples."""
+    with make_session_factory(engine)() as session:  # read before the clock, like Vigie's
+        lengths = stored_prefixes(session)
     keys: dict[str, set[str]] = defaultdict(set)
     for kind, value in wanted:
-        for key in lookup_keys(kind, value):
+        for key in lookup_keys(kind, value, prefixes=lengths):
             keys[key.kind].add(key.value)
     postgres = engine.dialect.name == "postgresql"
     mark = "%s" if postgres else "?"

@@ -165,6 +165,18 @@ class IndicatorValue(Base):
     net_last: Mapped[str | None] = mapped_column(String(32))  # and last
 
 
+class IndicatorPrefix(Base):
+    """The prefix lengths of the networks the index holds, per kind (``ipv4`` 24, ``ipv6`` 48):
+    a lookup probes an address's networks of these lengths only, not all 24 (IPv4) or 112
+    (IPv6). Written by the store with the values; never deleted (a length no network has any
+    more costs a probe, not a wrong answer)."""
+
+    __tablename__ = "indicator_prefixes"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    prefix: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
 class IntelObject(Base):
     __tablename__ = "intel_objects"
     __table_args__ = (UniqueConstraint("feed_id", "stix_id"),)

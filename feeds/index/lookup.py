@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, or_, select, text
 from sqlalchemy.orm import Session
 
 from core.db import is_postgres
+from feeds.index.prefixes import stored_prefixes
 from feeds.models import Indicator
 from feeds.rules.keys import Key, Why, lookup_keys
 
@@ -50,7 +51,8 @@ def match_observables(
 ) -> list[list[Match]]:
     """For each ``(kind, value)`` in order, its matches (strongest reason first, then the
     indicator's confidence, highest first); an empty list when nothing matches."""
-    keys_of = [lookup_keys(kind, value) for kind, value in observables]
+    lengths = stored_prefixes(session) if _has_addresses(observables) else frozenset()
+    keys_of = [lookup_keys(kind, value, prefixes=lengths) for kind, value in observables]
     wanted: dict[str, set[str]] = defaultdict(set)
     for keys in keys_of:
         for key in keys:
@@ -60,6 +62,10 @@ def match_observables(
     for keys in keys_of:
         results.append(_matches_of(keys, hits))
     return results
+
+
+def _has_addresses(observables: Sequence[tuple[str, str]]) -> bool:
+    return any(kind in ("ipv4", "ipv6", "url") for kind, _ in observables)
 
 
 # The index look-up: one statement whatever the number of keys and kinds. The keys travel as

@@ -27,6 +27,7 @@ from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from feeds.index.driver import Encoder, insert_rows, next_ids
+from feeds.index.prefixes import note_prefixes, prefixes_of
 from feeds.models import Feed, Indicator, IndicatorValue, IntelObject, IntelRelation
 from feeds.rules.bulk import paused_gc
 from feeds.rules.keys import network_range
@@ -109,6 +110,7 @@ def _store(session: Session, feed: Feed, parsed: Parsed, now: dt.datetime) -> St
         fresh = kept
         _count_fresh(fresh, now, counts)
     _insert(session, feed, fresh, now)
+    note_prefixes(session, prefixes_of(kept))
     for object_batch in _batches(parsed.objects, BATCH):
         counts.objects += _store_objects(session, feed, object_batch, now)
     for relation_batch in _batches(parsed.relations, BATCH):
