@@ -133,7 +133,9 @@ def load(engine: Engine, stored: list[tuple[str, str]]) -> float:
             for i, (kind, value) in enumerate(stored, start=1)
         )  # fmt: skip
         index_rows = ((i, i, kind, value) for i, (kind, value) in enumerate(stored, start=1))
-        lengths = sorted({(k, int(v.rsplit("/", 1)[1])) for k, v in stored if "/" in v})
+        lengths = sorted(
+            {(k, int(v.rsplit("/", 1)[1])) for k, v in stored if k in ("ipv4", "ipv6") and "/" in v}
+        )
         pair = "(%s, %s)" if postgres else "(?, ?)"
         cursor.executemany(  # what feeds.index.store notes with the values it writes
             "INSERT INTO indicator_prefixes (kind, prefix) VALUES " + pair,  # noqa: S608
