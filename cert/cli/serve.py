@@ -73,6 +73,7 @@ def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from cert.app import create_app
+    from cert.warm import settle
 
     config = ctx.config  # validated once, before forking workers
     _warn_if_not_migrated(ctx)
@@ -91,6 +92,8 @@ def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app(config)
+            app = create_app(config)
+            settle()  # in each worker: long-lived objects out of the collector's sight
+            return app
 
     VigieServer().run()
