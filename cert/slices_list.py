@@ -1,9 +1,8 @@
 """The slices of this application, listed once (application layer): the app factory, the ``cert``
 command line, the scheduler, Alembic's environment and the event dispatcher loop over them.
 
-Adding a slice is one line here (its ``slice.py`` names what it contributes). ``playbooks``
-and ``bulletins`` are empty packages with nothing to contribute yet: they join the list with
-their first manifest.
+Adding a slice is one line here (its ``slice.py`` names what it contributes). ``bulletins`` is
+an empty package with nothing to contribute yet: it joins the list with its first manifest.
 """
 
 from __future__ import annotations
@@ -11,7 +10,8 @@ from __future__ import annotations
 from core.slices import Slice
 from feeds.slice import SLICE as FEEDS
 from incidents.slice import SLICE as INCIDENTS
+from playbooks.slice import SLICE as PLAYBOOKS
 
 # feeds first: the order ``cert demo`` seeds in (the demo incidents are matched against the demo
 # feed's indicators), as the slices depend on each other (incidents above feeds)
-SLICES: tuple[Slice, ...] = (FEEDS, INCIDENTS)
+SLICES: tuple[Slice, ...] = (FEEDS, INCIDENTS, PLAYBOOKS)

@@ -93,6 +93,13 @@ class Config:
     feeds_max_mb: int = 512  # a downloaded feed document at most (refused beyond)
     feeds_allow_private: bool = False  # feed URLs may name loopback/private hosts (tests, labs)
     retrohunt_days: int = 30  # new indicators are matched against incidents received since
+    # playbooks (the playbooks slice: CACAO engine, triggers, schedules)
+    playbooks_interval_seconds: int = 5  # runs with steps to do are advanced this often
+    playbook_schedules_interval_seconds: int = 60  # due schedules are fired this often
+    playbook_max_steps: int = 500  # a run's step budget (loops included)
+    playbook_max_days: int = 30  # a run's time budget: failed when still unfinished after it
+    playbook_http_allow: str = ""  # http-api commands: allowed "host[:port]" list, comma-separated
+    playbook_http_timeout_seconds: float = 10.0  # one http-api call at most
     # Argon2id cost of new password hashes (core.auth.hashing); at least OWASP's minimum
     argon2_time_cost: int = hashing.PRODUCTION.time_cost
     argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
@@ -326,6 +333,14 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_FEEDS_MAX_MB": ("feeds_max_mb", _int_up_to(16 * 1024)),
     "CERT_FEEDS_ALLOW_PRIVATE": ("feeds_allow_private", _flag),
     "CERT_RETROHUNT_DAYS": ("retrohunt_days", _int_up_to(3650)),
+    "CERT_PLAYBOOKS_INTERVAL": ("playbooks_interval_seconds", _int_up_to(3600)),
+    "CERT_PLAYBOOK_SCHEDULES_INTERVAL": ("playbook_schedules_interval_seconds", _int_up_to(DAY)),
+    "CERT_PLAYBOOK_MAX_STEPS": ("playbook_max_steps", _int_up_to(100_000)),
+    "CERT_PLAYBOOK_MAX_DAYS": ("playbook_max_days", _int_up_to(3650)),
+    # the slice's grammar (host[:port] list), parsed and refused naming the variable by the
+    # playbooks slice's settings hook (playbooks.settings.from_config)
+    "CERT_PLAYBOOK_HTTP_ALLOW": ("playbook_http_allow", _text),
+    "CERT_PLAYBOOK_HTTP_TIMEOUT": ("playbook_http_timeout_seconds", _seconds_between(0.1, 300)),
     "CERT_ARGON2_TIME_COST": ("argon2_time_cost", _int_up_to(100)),
     "CERT_ARGON2_MEMORY_KIB": ("argon2_memory_kib", _int_up_to(4 * 1024 * 1024, minimum=8)),
     "CERT_ARGON2_PARALLELISM": ("argon2_parallelism", _int_up_to(64)),

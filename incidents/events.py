@@ -38,6 +38,9 @@ class IncidentEventName(EventName):
     SLA_DUE_SOON = "incident.sla_due_soon"  # recorded by the SLA watch (incidents.notifications)
     SLA_BREACHED = "incident.sla_breached"
     INTEL_MATCHED = "incident.intel_matched"  # incidents.intel.sightings
+    CLASSIFIED = "incident.classified"  # RSIT class/type changed by an analyst
+    MARKINGS_CHANGED = "incident.markings_changed"  # TLP/PAP changed
+    TASK_DONE = "incident.task_done"  # a task marked done, or reopened (``done`` false)
 
 
 class IncidentPayload(Payload):
@@ -104,6 +107,24 @@ class IntelMatched(TimelinePayload):
     found_by: str
 
 
+class Classified(TimelinePayload):
+    old_category: str
+    old_type: str | None
+    category: str
+    type: str | None
+
+
+class MarkingsChanged(TimelinePayload):
+    old_tlp: str
+    tlp: str
+    pap: str
+
+
+class TaskDone(TimelinePayload):
+    task_id: int
+    done: bool
+
+
 class Merged(IncidentPayload):
     """``duplicate_*`` was folded into the incident (the survivor)."""
 
@@ -145,6 +166,9 @@ PAYLOADS: dict[EventName, type[Payload]] = {
     IncidentEventName.SLA_DUE_SOON: SlaAlert,
     IncidentEventName.SLA_BREACHED: SlaAlert,
     IncidentEventName.INTEL_MATCHED: IntelMatched,
+    IncidentEventName.CLASSIFIED: Classified,
+    IncidentEventName.MARKINGS_CHANGED: MarkingsChanged,
+    IncidentEventName.TASK_DONE: TaskDone,
 }
 register_events(PAYLOADS)
 _TIMELINE_ONLY: dict[IncidentEventName, type[TimelinePayload]] = {

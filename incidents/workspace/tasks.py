@@ -18,8 +18,10 @@ from core.errors import NotFound, ValidationFailed, reason_of
 from core.i18n import N_, normalise_locale
 from core.identity.authz import Actor
 from core.identity.models import User
+from incidents import events
 from incidents.access import can_see
 from incidents.actions import IncidentAction
+from incidents.events import IncidentEventName
 from incidents.models import Incident, IncidentTask
 from incidents.workspace.workflow import record_change, require_staff, text_field
 
@@ -115,9 +117,18 @@ def complete_task(
     task.done_at = clock.now() if done else None
     task.done_by_id = actor.user_id if done else None
     action = IncidentAction.TASK_DONE if done else IncidentAction.TASK_REOPENED
-    record_change(
-        session, actor, task.incident, action, {"task": task.id, "title": task.title}, clock=clock
+    incident = task.incident
+    line = record_change(
+        session, actor, incident, action, {"task": task.id, "title": task.title}, clock=clock
     )
+    payload = events.TaskDone(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=line.id,
+        task_id=task.id,
+        done=done,
+    )
+    events.record(session, actor, incident, IncidentEventName.TASK_DONE, payload, clock=clock)
     return task
 
 

@@ -451,7 +451,18 @@ def reclassify(
     before = {"category": incident.category, "type": incident.type}
     incident.category, incident.type, incident.updated_at = category, type, clock.now()
     data = {"from": before, "to": {"category": category, "type": type}}
-    return record_change(session, actor, incident, IncidentAction.CLASSIFICATION, data, clock=clock)
+    line = record_change(session, actor, incident, IncidentAction.CLASSIFICATION, data, clock=clock)
+    classified = events.Classified(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=line.id,
+        old_category=before["category"] or "",
+        old_type=before["type"],
+        category=category,
+        type=type,
+    )
+    events.record(session, actor, incident, IncidentEventName.CLASSIFIED, classified, clock=clock)
+    return line
 
 
 def set_markings(
@@ -476,7 +487,19 @@ def set_markings(
     if new_tlp == RED and not sees_all_red(actor) and incident.assignee_id != actor.user_id:
         _join(incident, actor.user_id, actor, clock=clock)
     data = {"from": before, "to": {"tlp": new_tlp, "pap": new_pap}}
-    return record_change(session, actor, incident, IncidentAction.MARKINGS, data, clock=clock)
+    line = record_change(session, actor, incident, IncidentAction.MARKINGS, data, clock=clock)
+    changed = events.MarkingsChanged(
+        incident_id=incident.id,
+        reference=incident.reference,
+        timeline_event_id=line.id,
+        old_tlp=str(before["tlp"]),
+        tlp=str(new_tlp),
+        pap=str(new_pap),
+    )
+    events.record(
+        session, actor, incident, IncidentEventName.MARKINGS_CHANGED, changed, clock=clock
+    )
+    return line
 
 
 # ---------------------------------------------------------------- participants

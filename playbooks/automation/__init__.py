@@ -1,0 +1,1 @@
+"""Triggers (incident events) and schedules (cron, per organisation) that start runs."""

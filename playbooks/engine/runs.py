@@ -1,0 +1,103 @@
+"""Starting a run (Flask-free use case): one row, idempotent by ``dedupe_key``.
+
+The run starts ``pending`` with the engine's initial state (:func:`initial_state`); the
+scheduler's ``playbooks.advance`` job (or a caller that wants the first steps done at once,
+:func:`playbooks.engine.runner.advance_run`) takes it from there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from core.errors import ValidationFailed
+from core.i18n import N_
+from core.identity.authz import Actor
+from core.identity.models import Organisation
+from incidents.models import Incident
+from playbooks.models import (
+    Playbook,
+    PlaybookRun,
+    PlaybookSchedule,
+    PlaybookTrigger,
+    RunOrigin,
+    RunStatus,
+)
+from playbooks.settings import PlaybookSettings
+
+
+def initial_state(document: Mapping[str, Any], variables: Mapping[str, Any]) -> dict[str, Any]:
+    """One thread at ``workflow_start``; the playbook's variables (their ``value``), overridden
+    by ``variables`` (the caller's, e.g. a playbook-action's ``in_args``)."""
+    values: dict[str, Any] = {
+        name: spec.get("value")
+        for name, spec in (document.get("playbook_variables") or {}).items()
+        if isinstance(spec, Mapping)
+    }
+    values.update(variables)
+    return {
+        "threads": [{"id": "", "at": document["workflow_start"], "frames": []}],
+        "variables": values,
+    }
+
+
+def start_run(
+    session: Session,
+    playbook: Playbook,
+    *,
+    origin: RunOrigin,
+    dedupe_key: str,
+    actor: Actor,
+    clock: Clock,
+    settings: PlaybookSettings,
+    incident: Incident | None = None,
+    organisation: Organisation | None = None,
+    trigger: PlaybookTrigger | None = None,
+    schedule: PlaybookSchedule | None = None,
+    parent_run: PlaybookRun | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> PlaybookRun | None:
+    """A new pending run of ``playbook`` — or ``None`` when a run with ``dedupe_key`` exists
+    (a redelivered event, a schedule slot fired twice). A revoked version never starts."""
+    if playbook.revoked:
+        raise ValidationFailed(
+            "playbook revoked", fields={"playbook": N_("this playbook is revoked")}
+        )
+    if session.scalar(select(PlaybookRun.id).where(PlaybookRun.dedupe_key == dedupe_key)):
+        return None
+    now = clock.now()
+    if organisation is None and incident is not None:
+        organisation = incident.organisation
+    run = PlaybookRun(
+        playbook_id=playbook.id,
+        playbook=playbook,
+        incident_id=incident.id if incident is not None else None,
+        organisation_id=organisation.id if organisation is not None else None,
+        origin=origin,
+        trigger_id=trigger.id if trigger is not None else None,
+        schedule_id=schedule.id if schedule is not None else None,
+        parent_run_id=parent_run.id if parent_run is not None else None,
+        dedupe_key=dedupe_key,
+        status=RunStatus.PENDING,
+        state=initial_state(json.loads(playbook.document), variables or {}),
+        steps_done=0,
+        wake_at=now,
+        deadline_at=now + dt.timedelta(days=settings.max_days),
+        started_at=now,
+        updated_at=now,
+        started_by_id=actor.user_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:  # the same key, started concurrently
+        return None
+    return run

@@ -1,0 +1,2 @@
+"""The library: CACAO documents validated, imported with their versions, exported; the
+built-in playbooks."""

@@ -1,0 +1,2 @@
+"""The playbooks pages and REST routes: list, detail with the workflow graph, runs, triggers
+and schedules."""
