@@ -3,11 +3,12 @@ here; :mod:`playbooks.actions` registers Vigie's (``manual``, ``http-api`` and e
 action) when the slice is imported.
 
 An executor gets the session of the step's transaction and a :class:`CommandCall` (the command
-with its variables already substituted for its type) and returns a :class:`CommandOutcome`. It
-writes through the session and never commits: the engine records the step in the same
-transaction, so the effects and the step's record are kept or lost together. An executor that
-acts outside the database (``external``: an HTTP call) is run by the engine after a committed
-"started" record, so that a crash leaves the step ``interrupted``, never run twice.
+as the document has it, and the variables the step sees: the executor substitutes them with the
+escaping its command type needs, :mod:`playbooks.rules.substitution`) and returns a
+:class:`CommandOutcome`. It writes through the session and never commits: the engine records the
+step in the same transaction, so the effects and the step's record are kept or lost together. An
+executor that acts outside the database (``external``: an HTTP call) is run by the engine after
+a committed "started" record, so that a crash leaves the step ``interrupted``, never run twice.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ class CommandCall:
     run: PlaybookRun
     step_id: str
     step: Mapping[str, Any]  # the workflow step, as in the document
-    command: Mapping[str, Any]  # the command, its strings substituted for its type
-    arguments: Mapping[str, Any]  # x-vigie: the action's arguments, substituted; else {}
+    command: Mapping[str, Any]  # the command, as in the document (not substituted)
     variables: Mapping[str, Any]  # "__name__" → value, as the step sees them
     incident: Incident | None
     organisation: Organisation | None
