@@ -19,6 +19,7 @@ from playbooks.rules.cron import next_fire
 from playbooks.settings import PlaybookSettings, parse_allow_list
 from tests.kit.factories import report
 from tests.playbooks.cacao_kit import document, text
+from tests.playbooks.oasis import oasis_problems
 
 ACTOR = Actor.system("test")
 
@@ -91,3 +92,12 @@ def test_the_http_allow_list_is_parsed_strictly() -> None:
     for bad in ("https://siem.gov.ma", "siem:99999", "a/b"):
         with pytest.raises(ValueError):
             parse_allow_list(bad)
+
+
+def test_the_oasis_schemas_judge_documents() -> None:
+    doc = document()
+    assert oasis_problems(doc) == []
+    del doc["workflow_start"]
+    doc["workflow"][next(iter(doc["workflow"]))]["type"] = "begin"
+    problems = oasis_problems(doc)
+    assert any("workflow_start" in p for p in problems), problems
