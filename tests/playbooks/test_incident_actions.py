@@ -4,6 +4,7 @@ what they change, what they refuse (naming the argument), and who they mail."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +14,10 @@ from core.clock import FrozenClock
 from core.events import DomainEvent
 from core.identity.authz import Actor
 from core.identity.models import Organisation, User
+from core.markings import Tlp
 from core.outbox import OutboxMessage
+from feeds.models import Feed, FeedKind, Indicator
+from feeds.settings import FeedSettings
 from incidents.models import Incident, IncidentEvent, IncidentStatus, IncidentTask
 from incidents.notifications.mailing import send_immediate
 from incidents.notifications.models import (
@@ -27,6 +31,7 @@ from playbooks.engine.runs import start_run
 from playbooks.library.services import import_playbook
 from playbooks.models import PlaybookRun, RunOrigin
 from playbooks.settings import PlaybookSettings
+from tests.feeds.served import serve
 from tests.kit import intel
 from tests.kit.factories import INFECTED_HOST, report
 from tests.kit.world import World
@@ -56,6 +61,8 @@ def act(
     action: str,
     arguments: dict[str, Any] | None = None,
     variables: dict[str, Any] | None = None,
+    *,
+    settings: PlaybookSettings = SETTINGS,
 ) -> CommandOutcome:
     command: dict[str, Any] = {"type": "x-vigie", "command": action}
     if arguments is not None:
@@ -72,7 +79,7 @@ def act(
         organisation=organisation,
         actor=Actor.system(f"playbook-run:{run.id}"),
         clock=clock,
-        settings=SETTINGS,
+        settings=settings,
     )
     registered = executor(f"x-vigie:{action}")
     assert registered is not None
@@ -316,3 +323,28 @@ def test_match_observables_counts_the_incidents_matches(
     assert "1 new" in (second.result or "")
     third = act(db_session, clock, run, "match-observables")
     assert third.outputs == {"__matches__": 1} and "0 new" in (third.result or "")
+
+
+def test_poll_feed_polls_the_named_feed_now(
+    db_session: Session, clock: FrozenClock, tmp_path: Path
+) -> None:
+    registered = executor("x-vigie:poll-feed")
+    assert registered is not None and registered.external
+    with serve(tmp_path) as served:
+        (served.root / "ips.txt").write_text("# blocklist\n203.0.113.9\n203.0.113.10\n")
+        feed = Feed(name="abuse-ips", kind=FeedKind.CSV, url=f"{served.base}/ips.txt",
+                    default_tlp=Tlp.CLEAR, value_type="ipv4", created_at=clock.now())  # fmt: skip
+        db_session.add(feed)
+        db_session.flush()
+        run = new_run(db_session, clock)
+        settings = PlaybookSettings(feeds=FeedSettings(allow_private=True, timeout_seconds=10))
+        outcome = act(db_session, clock, run, "poll-feed", {"feed": "abuse-ips"}, settings=settings)
+        assert outcome.ok, outcome.error
+        assert outcome.outputs == {"__new_indicators__": 2}
+        indicators = db_session.scalars(select(Indicator).where(Indicator.feed_id == feed.id))
+        assert len(list(indicators)) == 2
+        unknown = act(db_session, clock, run, "poll-feed", {"feed": "nope"}, settings=settings)
+        assert not unknown.ok and unknown.error == "arguments.feed: no feed named 'nope'"
+        (served.root / "ips.txt").unlink()
+        gone = act(db_session, clock, run, "poll-feed", {"feed": "abuse-ips"}, settings=settings)
+        assert not gone.ok and "poll of abuse-ips" in (gone.error or "")
