@@ -21,6 +21,7 @@ import base64
 import binascii
 import functools
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -256,7 +257,7 @@ def _send(request: _Request, settings: PlaybookSettings) -> tuple[int, str]:
             with answer:
                 location = answer.headers.get("location")
                 if answer.status_code not in REDIRECT_CODES or not location:
-                    return answer.status_code, _text(answer)
+                    return answer.status_code, _text(answer, settings.http_timeout_seconds)
             url, method, body, headers = _redirect(
                 url, location, answer.status_code, method, body, headers, settings
             )
@@ -288,12 +289,17 @@ def _redirect(
     return target_url, method, body, headers
 
 
-def _text(answer: requests.Response) -> str:
+def _text(answer: requests.Response, timeout: float) -> str:
+    """The answer's first :data:`MAX_RESPONSE` bytes as text, read within ``timeout`` seconds
+    in all (a server dripping bytes does not hold the step longer)."""
+    deadline = time.monotonic() + timeout
     data = b""
     for chunk in answer.iter_content(8192):
         data += chunk
         if len(data) >= MAX_RESPONSE:
             break
+        if time.monotonic() > deadline:
+            raise requests.Timeout("the answer took too long")
     try:
         return data[:MAX_RESPONSE].decode(answer.encoding or "utf-8", "replace")
     except LookupError:  # an encoding name Python does not know

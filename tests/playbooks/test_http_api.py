@@ -228,3 +228,20 @@ def test_a_malformed_command_is_refused(server: Server) -> None:
     outcome = call(server, {"type": "http-api", "command": "GET /ok?x=__nope__:value HTTP/1.1"})
     assert not outcome.ok and "unknown variable __nope__" in (outcome.error or "")
     assert server.received == []
+
+
+def test_a_dname_agent_is_called_over_https_by_default(server: Server) -> None:
+    command = {"type": "http-api", "command": "GET /ok HTTP/1.1"}
+    outcome = call(
+        server,
+        command,
+        address={"dname": ["LOCALHOST."]},
+        port=str(server.port),
+        allow=f"localhost:{server.port}",
+    )
+    # the plain-HTTP test server cannot answer a TLS handshake: HTTPS was attempted
+    assert not outcome.ok and outcome.error == "http-api: SSLError"
+    refused = call(
+        server, command, address={"dname": ["localhost"]}, allow=f"localhost:{server.port}"
+    )
+    assert not refused.ok and "localhost:443 is not on" in (refused.error or "")
