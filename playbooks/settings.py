@@ -4,9 +4,13 @@ settings hook of :data:`playbooks.slice.SLICE`) and handed to the engine by jobs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.config import Config, ConfigError
+from feeds import settings as feeds_settings
+from feeds.settings import FeedSettings
+from incidents import settings as incidents_settings
+from incidents.settings import IntakeSettings
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,10 @@ class PlaybookSettings:
     http_allow: tuple[HttpTarget, ...] = ()  # empty: http-api commands are refused
     http_timeout_seconds: float = 10.0
     timezone: str = "Africa/Casablanca"  # schedules' default time zone (CERT_TIMEZONE)
+    # what the x-vigie actions hand the incidents' and feeds' services (links, SLA policy,
+    # mail domain; HTTP limits of a feed poll), read from the same configuration
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
+    feeds: FeedSettings = field(default_factory=FeedSettings)
 
     def allows(self, host: str, port: int | None, *, default_port: int) -> bool:
         return any(t.admits(host, port, default_port=default_port) for t in self.http_allow)
@@ -61,4 +69,6 @@ def from_config(settings: Config) -> PlaybookSettings:
         http_allow=allow,
         http_timeout_seconds=settings.playbook_http_timeout_seconds,
         timezone=settings.timezone,
+        intake=incidents_settings.from_config(settings),
+        feeds=feeds_settings.from_config(settings),
     )

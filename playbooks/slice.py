@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from core.slices import Slice
-from playbooks import commands, events, models, routes, settings
+from playbooks import actions, commands, events, models, routes, settings
+
+EXECUTORS = actions  # imported for its side effect: the command executors are registered
 
 SLICE = Slice(
     name="playbooks",

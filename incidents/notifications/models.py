@@ -40,6 +40,7 @@ class NotificationKind(enum.StrEnum):
     SLA_BREACHED = "sla_breached"
     MENTIONED = "mentioned"  # @name in an internal comment
     INTEL_MATCH = "intel_match"  # retro-hunt: new intelligence met an observable
+    PLAYBOOK = "playbook"  # a playbook's step (its message is on the incident's timeline)
 
 
 class EmailMode(enum.StrEnum):

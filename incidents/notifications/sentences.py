@@ -21,6 +21,7 @@ _PLAIN: dict[NotificationKind, str] = {
     NotificationKind.REPORTER_ANSWERED: N_("The reporter answered on %(reference)s"),
     NotificationKind.MENTIONED: N_("You were mentioned in a comment on %(reference)s"),
     NotificationKind.INTEL_MATCH: N_("New threat-intel match on %(reference)s"),
+    NotificationKind.PLAYBOOK: N_("A playbook asks for your attention on %(reference)s"),
 }
 _SLA: dict[tuple[NotificationKind, SlaDeadline], str] = {
     (NotificationKind.SLA_DUE_SOON, SlaDeadline.ACKNOWLEDGEMENT): N_(

@@ -57,10 +57,14 @@ class CommandOutcome:
 Executor = Callable[["Session", CommandCall], CommandOutcome]
 
 
+Masker = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class Registered:
     fn: Executor
     external: bool = False  # acts outside the database (see the module docstring)
+    mask: Masker | None = None  # the command as a step's inputs may record it (credentials)
 
 
 _EXECUTORS: dict[str, Registered] = {}
@@ -74,11 +78,18 @@ def key_of(command: Mapping[str, Any]) -> str:
     return kind
 
 
-def register(key: str, fn: Executor, *, external: bool = False) -> None:
+def register(key: str, fn: Executor, *, external: bool = False, mask: Masker | None = None) -> None:
     known = _EXECUTORS.get(key)
     if known is not None and known.fn is not fn:
         raise ValueError(f"an executor is already registered for {key!r}")
-    _EXECUTORS[key] = Registered(fn, external)
+    _EXECUTORS[key] = Registered(fn, external, mask)
+
+
+def recorded_command(command: Mapping[str, Any]) -> dict[str, Any]:
+    """``command`` as a step's ``inputs`` may store it: its executor's ``mask`` applied (an
+    ``http-api`` command's Authorization and other credential headers masked)."""
+    found = _EXECUTORS.get(key_of(command))
+    return found.mask(command) if found is not None and found.mask is not None else dict(command)
 
 
 def executor(key: str) -> Registered | None:

@@ -88,13 +88,14 @@ ACTIONS: Final[dict[str, Action]] = {
             "set-priority",
             "Set the incident's priority (P1..P4).",
             needs_incident=True,
-            args={"priority": Arg(required=True)},
+            args={"priority": Arg(required=True), "reason": Arg()},  # reason: the run's
         ),
         Action(
             "set-status",
-            "Move the incident to a status (the workflow's transitions apply).",
+            "Move the incident to a status (the workflow's transitions apply; resolving "
+            "needs a resolution, rejecting a reason).",
             needs_incident=True,
-            args={"status": Arg(required=True)},
+            args={"status": Arg(required=True), "resolution": Arg(), "reason": Arg()},
         ),
         Action(
             "match-observables",
