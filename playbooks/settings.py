@@ -4,9 +4,11 @@ settings hook of :data:`playbooks.slice.SLICE`) and handed to the engine by jobs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.config import Config, ConfigError
+from incidents import settings as incident_settings
+from incidents.settings import IntakeSettings
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class PlaybookSettings:
     http_allow: tuple[HttpTarget, ...] = ()  # empty: http-api commands are refused
     http_timeout_seconds: float = 10.0
     timezone: str = "Africa/Casablanca"  # schedules' default time zone (CERT_TIMEZONE)
+    # the incidents slice's settings, for actions that open incidents or mail (intake service)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
 
     def allows(self, host: str, port: int | None, *, default_port: int) -> bool:
         return any(t.admits(host, port, default_port=default_port) for t in self.http_allow)
@@ -61,4 +65,5 @@ def from_config(settings: Config) -> PlaybookSettings:
         http_allow=allow,
         http_timeout_seconds=settings.playbook_http_timeout_seconds,
         timezone=settings.timezone,
+        intake=incident_settings.from_config(settings),
     )

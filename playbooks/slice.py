@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from core.slices import Slice
+from core.slices import Job, Slice
 from playbooks import commands, events, models, routes, settings
 
 SLICE = Slice(
@@ -11,7 +11,13 @@ SLICE = Slice(
     pages=routes.PAGES,
     api=(routes.API,),
     commands=(commands.playbooks,),
-    jobs=(),
+    jobs=(
+        Job(
+            "playbooks.fire_schedules",
+            "playbooks.automation.jobs:fire_schedules",
+            "playbook_schedules_interval_seconds",
+        ),
+    ),
     models=(models,),
     settings=settings.from_config,
     events=(events.PlaybookEventName,),
