@@ -88,13 +88,12 @@ def _argument(call: CommandCall, name: str, default: bool) -> bool:
 def _new_hits(session: Session, organisation: Organisation, hits: list[Hit]) -> list[Hit]:
     if not hits:
         return []
-    known = set(
-        session.execute(
-            select(ExposureHit.kind, ExposureHit.value).where(
-                ExposureHit.organisation_id == organisation.id
-            )
-        ).tuples()
+    rows = session.execute(
+        select(ExposureHit.kind, ExposureHit.value).where(
+            ExposureHit.organisation_id == organisation.id
+        )
     )
+    known = {(kind, value) for kind, value in rows}
     return [h for h in hits if (h.kind, h.value) not in known]
 
 

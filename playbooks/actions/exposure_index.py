@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from core.db import is_postgres
-from core.identity.models import AssetKind, Organisation
+from core.identity.models import AssetKind, Organisation, OrganisationAsset
 from feeds.index.lookup import live, match_observables
 from feeds.models import Indicator, IndicatorValue
 from feeds.rules.keys import Why
@@ -44,8 +44,15 @@ class Hit:
 
 def exposure_hits(session: Session, organisation: Organisation, *, now: dt.datetime) -> list[Hit]:
     """Every indicated value meeting one of the organisation's assets, once per value."""
-    domains = [a.value for a in organisation.assets if a.kind == AssetKind.DOMAIN]
-    ranges = [a.value for a in organisation.assets if a.kind == AssetKind.IP_RANGE]
+    assets = session.execute(
+        select(OrganisationAsset.kind, OrganisationAsset.value)
+        .where(OrganisationAsset.organisation_id == organisation.id)
+        .order_by(OrganisationAsset.id)
+    )
+    domains: list[str] = []
+    ranges: list[str] = []
+    for kind, value in assets:
+        (domains if kind == AssetKind.DOMAIN else ranges).append(value)
     found: dict[tuple[str, str], Hit] = {}
     for hit in [*_domain_hits(session, domains, now), *_range_hits(session, ranges, now)]:
         found.setdefault((hit.kind, hit.value), hit)
