@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import DomainError
 from core.i18n import N_
 from core.identity.models import Organisation
 from incidents.intake.schemas import IncidentSubmission, ObservableIn
@@ -49,7 +50,10 @@ def exposure_check(session: Session, call: CommandCall) -> CommandOutcome:
     day = now.astimezone(ZoneInfo(call.settings.intake.timezone)).date()
     incident = _day_incident(session, organisation, day)
     if new:
-        incident = _report(session, call, organisation, incident, new, day)
+        try:
+            incident = _report(session, call, organisation, incident, new, day)
+        except DomainError as exc:  # e.g. another check opened the day's incident meanwhile
+            return CommandOutcome(ok=False, error=f"exposure-check: {exc}")
         for hit in new:
             session.add(
                 ExposureHit(
@@ -126,6 +130,7 @@ def _report(
             description="Registered assets found in the indicator index:\n" + "\n".join(lines),
             category=CATEGORY,
             tlp=TLP,
+            affected_assets=sorted({h.asset for h in new}),
             observables=[ObservableIn(type=o.type.value, value=o.value) for o in _observables(new)],
             source_ref=source_ref(day),
             organisation=organisation.slug,

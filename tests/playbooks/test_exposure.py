@@ -127,6 +127,8 @@ def test_an_ip_range_hits_on_addresses_and_networks_inside_it(
     assert "192.0.2.128/25" in bodies and "198.51.100.9" not in bodies
     assert "sante.gov.ma" not in bodies
 
+    assert incident.affected_assets == ["192.0.2.0/24"]
+
     other, _ = execute(db_session, clock, sante, "exposure-check")
     assert other.outputs["__hits__"] == ["198.51.100.9"]
     [theirs] = _incidents(db_session, sante)
@@ -171,3 +173,14 @@ def test_range_prefixes_cover_every_spelling() -> None:
     assert spelt_prefixes(ipaddress.ip_network("10.0.0.0/7")) == []
     assert spelt_prefixes(ipaddress.ip_network("2001:db8:5::/48")) == ["2001:db8:5:"]
     assert spelt_prefixes(ipaddress.ip_network("2001:db8::/48")) == ["2001:db8:"]
+
+
+def test_an_ipv6_range_hits(db_session: Session, clock: FrozenClock, world: World) -> None:
+    interieur, _ = _setup(db_session, clock, world)
+    _assets(db_session, clock, interieur, "2001:db8:5::/48")
+    indicator(db_session, "ipv6", "2001:db8:5::1", ref="v1")
+    indicator(db_session, "ipv6", "2001:db8:5:7::/64", ref="v2")
+    indicator(db_session, "ipv6", "2001:db8:50::1", ref="x1")  # shares the text prefix
+    indicator(db_session, "ipv6", "2001:db8:6::1", ref="x2")
+    outcome, _ = execute(db_session, clock, interieur, "exposure-check")
+    assert sorted(outcome.outputs["__hits__"]) == ["2001:db8:5:7::/64", "2001:db8:5::1"]

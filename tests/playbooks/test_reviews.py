@@ -3,12 +3,21 @@ reminders, SLA watch — each called as the engine calls it, on the real databas
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cert.cli import cli, load_commands
 from core.clock import FrozenClock
+from core.db import make_session_factory
 from core.identity.authz import Actor
+from core.uow import transaction
 from incidents.models import IncidentStatus
 from playbooks.actions.reviews import confirm_contacts
+from playbooks.models import ContactConfirmation
+from tests.dbs import TestDatabase
 from tests.kit.factories import MINIMAL, report
 from tests.kit.world import World
 from tests.playbooks.checks_kit import execute, mails
@@ -95,3 +104,26 @@ def test_sla_watch_sends_the_leads_one_message_listing_the_breaches(
     clock.advance(days=3)  # both far past: older than the watch's look-back
     quiet, _ = execute(db_session, clock, None, "sla-watch", within_minutes=5)
     assert [x for x in quiet.outputs["__breaches__"] if "acknowledgement" in x] == []
+
+
+def test_cert_playbooks_confirm_contacts(fresh_database: TestDatabase, tmp_path: Path) -> None:
+    load_commands()
+    clock = FrozenClock()
+    factory = make_session_factory(fresh_database.engine)
+    with transaction(factory) as session:
+        org = World(session, clock).interieur
+        org.contact_emails = ["soc@interieur.gov.ma"]
+    env = {
+        "CERT_DATABASE_URL": fresh_database.url,
+        "CERT_INSTANCE_DIR": str(tmp_path / "instance"),
+        "CERT_SECRET_KEY": "s" * 40,
+    }
+    args = ["playbooks", "confirm-contacts", "min-interieur", "SOC@interieur.gov.ma", "x@y.ma"]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "confirmed 1 contact(s)" in result.output and "x@y.ma" in result.output
+    with transaction(factory) as session:
+        [row] = session.scalars(select(ContactConfirmation)).all()
+        assert row.email == "soc@interieur.gov.ma"
+    unknown = CliRunner().invoke(cli, ["playbooks", "confirm-contacts", "nope", "a@b.ma"], env=env)
+    assert unknown.exit_code != 0
