@@ -4,6 +4,8 @@ number of schedulers that fire it; missed slots fire once; edits picked up witho
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +16,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cert.cli import cli, load_commands
 from core.clock import FrozenClock
+from core.config import load_config
 from core.db import make_session_factory
 from core.errors import PermissionDenied
 from core.identity.authz import Actor
 from core.identity.models import Organisation, OrganisationKind
+from core.jobs import JobContext
 from core.uow import transaction
 from playbooks.automation.firing import fire_due_schedules, run_schedule_now
+from playbooks.automation.jobs import fire_schedules
 from playbooks.library.services import import_playbook
 from playbooks.models import Playbook, PlaybookRun, PlaybookSchedule, RunOrigin
 from playbooks.settings import PlaybookSettings
@@ -231,3 +236,36 @@ def test_cert_playbooks_fire(fresh_database: TestDatabase, tmp_path: Path) -> No
     assert missing.exit_code != 0 and "999999" in missing.output
     with transaction(factory) as session:
         assert session.scalar(select(func.count()).select_from(PlaybookRun)) == 1
+
+
+def test_two_schedulers_firing_at_once_start_each_run_once(
+    factory: sessionmaker[Session],
+) -> None:
+    """Two leaders (a fail-over overlap) run the job together on a database of their own."""
+    clock = FrozenClock()
+    with transaction(factory) as session:
+        world = World(session, clock)
+        assert world.interieur and world.sante and world.cert
+        schedule_id = _schedule(session, clock, _playbook(session, clock)).id
+    with factory() as session:
+        engine = session.get_bind().engine
+    context = JobContext(config=load_config({"secret_key": "k" * 40}, environ={}), engine=engine,
+                         session_factory=factory, clock=clock, runner="test:1",
+                         settings={"playbooks": SETTINGS})  # fmt: skip
+    barrier = threading.Barrier(2)
+    results: list[Mapping[str, int]] = []
+
+    def leader() -> None:
+        barrier.wait()
+        results.append(fire_schedules(context))
+
+    threads = [threading.Thread(target=leader) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 2 and sum(r["runs"] for r in results) == 2
+    with transaction(factory) as session:
+        runs = session.scalars(select(PlaybookRun).where(PlaybookRun.schedule_id == schedule_id))
+        assert len({r.organisation_id for r in runs}) == 2
+        assert session.scalar(select(func.count()).select_from(PlaybookRun)) == 2
