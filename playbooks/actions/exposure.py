@@ -64,7 +64,7 @@ def exposure_check(session: Session, call: CommandCall) -> CommandOutcome:
                     asset=hit.asset,
                     first_seen_at=now,
                     incident_id=incident.id,
-                )  # fmt: skip
+                )
             )
         session.flush()
         if _argument(call, "notify", True):
