@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import click
 
+from playbooks.automation import cli as automation_cli
+
 
 @click.group("playbooks")
 def playbooks() -> None:
     """OASIS CACAO 2.0 playbooks: import, export, list, run."""
+
+
+playbooks.add_command(automation_cli.fire)
+playbooks.add_command(automation_cli.confirm)

@@ -212,3 +212,39 @@ class PlaybookStepRun(Base):
     child_run_id: Mapped[int | None] = mapped_column(ForeignKey("playbook_runs.id"))
     started_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
+
+
+class ExposureHit(Base):
+    """An indicated value an organisation's registered asset met in an exposure check
+    (:mod:`playbooks.actions.exposure`; migration 0030): reported once — the first check that
+    finds it puts it in that day's exposure incident (``incident_id``), later checks skip it."""
+
+    __tablename__ = "playbook_exposure_hits"
+    __table_args__ = (UniqueConstraint("organisation_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # the indicator value's kind: domain, ipv4…
+    value: Mapped[str] = mapped_column(String(2048))  # as the index stores it
+    indicator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("indicators.id", ondelete="SET NULL")
+    )
+    asset: Mapped[str] = mapped_column(String(255))  # the registered domain or range it met
+    first_seen_at: Mapped[dt.datetime]
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+
+
+class ContactConfirmation(Base):
+    """When an organisation last confirmed one of its contact addresses
+    (``organisations.contact_emails``; migration 0030): the contact review
+    (:mod:`playbooks.actions.reviews`) asks for the others."""
+
+    __tablename__ = "contact_confirmations"
+    __table_args__ = (UniqueConstraint("organisation_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # lower-case
+    confirmed_at: Mapped[dt.datetime]

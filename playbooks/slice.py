@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from core.slices import Slice
+from core.slices import Job, Slice
 from playbooks import actions, commands, events, models, routes, settings
 
 EXECUTORS = actions  # imported for its side effect: the command executors are registered
@@ -13,7 +13,13 @@ SLICE = Slice(
     pages=routes.PAGES,
     api=(routes.API,),
     commands=(commands.playbooks,),
-    jobs=(),
+    jobs=(
+        Job(
+            "playbooks.fire_schedules",
+            "playbooks.automation.jobs:fire_schedules",
+            "playbook_schedules_interval_seconds",
+        ),
+    ),
     models=(models,),
     settings=settings.from_config,
     events=(events.PlaybookEventName,),
