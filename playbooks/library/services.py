@@ -72,6 +72,8 @@ def parse_document(text: str | bytes) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         message = f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         raise InvalidPlaybook([Problem("$", message)]) from None
+    except RecursionError:
+        raise InvalidPlaybook([Problem("$", "nested too deeply to be a playbook")]) from None
     if not isinstance(document, dict):
         raise InvalidPlaybook([Problem("$", "a playbook is a JSON object")])
     return document
