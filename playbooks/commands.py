@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import click
 
+from playbooks.library.cli import COMMANDS as LIBRARY
+
 
 @click.group("playbooks")
 def playbooks() -> None:
     """OASIS CACAO 2.0 playbooks: import, export, list, run."""
+
+
+for _command in LIBRARY:
+    playbooks.add_command(_command)
