@@ -75,7 +75,7 @@ def variable_declarations(path: str, value: object) -> list[Problem]:
         spec = mapping(variable)
         if spec is None:
             problems.append(Problem(where, "a variable is an object with a type"))
-        elif spec.get("type") not in VARIABLE_TYPES:
+        elif not isinstance(spec.get("type"), str) or spec["type"] not in VARIABLE_TYPES:
             known = ", ".join(sorted(VARIABLE_TYPES))
             problems.append(Problem(prop(where, "type"), f"must be one of {known}"))
         else:
@@ -152,7 +152,7 @@ def check_command(path: str, command: object, visible: frozenset[str]) -> list[P
         return [Problem(prop(path, "type"), "required property missing")]
     if kind == VIGIE_COMMAND:
         return _vigie(path, spec, visible)
-    if kind not in COMMAND_TYPES:
+    if not isinstance(kind, str) or kind not in COMMAND_TYPES:
         return [Problem(prop(path, "type"), f"unknown command type {kind!r}: Vigie runs {RUNS}")]
     if kind not in RUNNABLE_COMMANDS:
         return [Problem(prop(path, "type"), f"Vigie does not run {kind} commands: {RUNS}")]

@@ -76,7 +76,7 @@ def _step(
     kind = spec.get("type")
     if "type" not in spec:
         return [Problem(prop(path, "type"), "required property missing")]
-    if kind not in STEP_TYPES:
+    if not isinstance(kind, str) or kind not in STEP_TYPES:
         known = ", ".join(sorted(STEP_TYPES))
         return [Problem(prop(path, "type"), f"unknown step type {kind!r} (one of {known})")]
     problems = _identity(path, key, str(kind))

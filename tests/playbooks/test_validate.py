@@ -4,6 +4,7 @@ x-vigie outputs and Vigie's context variables in conditions — have none."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -494,3 +495,34 @@ def test_not_an_object_and_huge_workflows() -> None:
 
 def test_the_condition_grammar_hook_is_empty_until_the_engine_lands() -> None:
     assert _check_condition("$.workflow['if-condition--x'].condition", "a = 'b'") == []
+
+
+def _places(node: Any, trail: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [trail]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _places(value, (*trail, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _places(value, (*trail, index))
+    return found
+
+
+def test_any_value_anywhere_gives_problems_never_an_exception() -> None:
+    base = document(playbook_variables={"__x__": {"type": "string", "value": "v"}})
+    start, act, end = steps(base)
+    branch(base, "switch-condition", switch="__x__:value", cases={"a": act})
+    commands = [
+        {"type": "x-vigie", "command": "add-task", "arguments": {"title": "t"}},
+        {"type": "http-api", "command": "GET / HTTP/1.1", "headers": {"A": ["b"]}},
+    ]
+    targets = ["individual--0b8a4b2e-6f1d-4c35-9a53-7d1f2c3e4a51"]
+    with_action(base, targets=targets, in_args=["__x__"], commands=commands)
+    for trail in _places(base)[1:]:
+        for odd in ([], {}, None, 1.5, True, "", ["x", {}], {"type": []}):
+            doc = json.loads(json.dumps(base))
+            holder = doc
+            for part in trail[:-1]:
+                holder = holder[part]
+            holder[trail[-1]] = odd
+            assert isinstance(validate(doc), list)
