@@ -56,8 +56,20 @@ class Scope:
             names |= set(_strings(step.get("out_args"))) | set(_outputs(step))
         return cls(frozenset(names), declared)
 
-    def of_step(self, step: Mapping[str, Any]) -> frozenset[str]:
-        return self.names | set(_keys(step.get("step_variables")))
+    def of_step(self, step: Mapping[str, Any]) -> Visible:
+        return Visible(self.names, frozenset(_keys(step.get("step_variables"))))
+
+
+@dataclass(frozen=True)
+class Visible:
+    """The variables one step sees: the playbook's scope and its own (never copied together:
+    a document with thousands of steps and variables stays linear)."""
+
+    shared: frozenset[str]
+    own: frozenset[str] = frozenset()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.own or name in self.shared
 
 
 def variable_declarations(path: str, value: object) -> list[Problem]:
@@ -88,7 +100,7 @@ def variable_declarations(path: str, value: object) -> list[Problem]:
     return problems
 
 
-def undeclared(path: str, value: object, visible: frozenset[str]) -> list[Problem]:
+def undeclared(path: str, value: object, visible: Visible) -> list[Problem]:
     """A problem for each variable ``value`` (a string) refers to that the step does not see."""
     if not isinstance(value, str):
         return []
@@ -127,7 +139,7 @@ def check_args(path: str, step: Mapping[str, Any], scope: Scope) -> list[Problem
     in ``playbook_variables`` or its ``step_variables``, or an output of its x-vigie actions)."""
     problems: list[Problem] = []
     here = frozenset(_keys(step.get("step_variables")))
-    settable = scope.declared | here | frozenset(_outputs(step))
+    settable = Visible(scope.declared, here | frozenset(_outputs(step)))
     for key, allowed in (("in_args", scope.of_step(step)), ("out_args", settable)):
         if key not in step:
             continue
@@ -143,7 +155,7 @@ def check_args(path: str, step: Mapping[str, Any], scope: Scope) -> list[Problem
     return problems
 
 
-def check_command(path: str, command: object, visible: frozenset[str]) -> list[Problem]:
+def check_command(path: str, command: object, visible: Visible) -> list[Problem]:
     spec = mapping(command)
     if spec is None:
         return [Problem(path, "a command is an object with a type")]
@@ -178,7 +190,7 @@ def http_endpoint(document: Mapping[str, Any], step: Mapping[str, Any]) -> Mappi
 
 
 # ---------------------------------------------------------------- command types
-def _manual(path: str, spec: Mapping[str, Any], visible: frozenset[str]) -> list[Problem]:
+def _manual(path: str, spec: Mapping[str, Any], visible: Visible) -> list[Problem]:
     if "command" not in spec and "command_b64" not in spec:
         return [Problem(path, "a manual command needs command or command_b64")]
     problems = []
@@ -191,7 +203,7 @@ def _manual(path: str, spec: Mapping[str, Any], visible: frozenset[str]) -> list
     return problems
 
 
-def _http(path: str, spec: Mapping[str, Any], visible: frozenset[str]) -> list[Problem]:
+def _http(path: str, spec: Mapping[str, Any], visible: Visible) -> list[Problem]:
     problems: list[Problem] = []
     line = spec.get("command")
     match = HTTP_LINE.match(line) if isinstance(line, str) else None
@@ -226,7 +238,7 @@ def _http(path: str, spec: Mapping[str, Any], visible: frozenset[str]) -> list[P
     return problems
 
 
-def _vigie(path: str, spec: Mapping[str, Any], visible: frozenset[str]) -> list[Problem]:
+def _vigie(path: str, spec: Mapping[str, Any], visible: Visible) -> list[Problem]:
     name = spec.get("command")
     action = ACTIONS.get(name) if isinstance(name, str) else None
     if action is None:

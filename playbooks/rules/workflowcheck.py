@@ -12,6 +12,7 @@ from typing import Any
 from playbooks.rules.cacao import IDENTIFIER, STEP_TYPES, VARIABLE_NAME
 from playbooks.rules.commandcheck import (
     Scope,
+    Visible,
     check_action,
     check_args,
     undeclared,
@@ -160,7 +161,7 @@ def _by_type(
     return []
 
 
-def _switch(path: str, spec: Mapping[str, Any], visible: frozenset[str]) -> list[Problem]:
+def _switch(path: str, spec: Mapping[str, Any], visible: Visible) -> list[Problem]:
     problems = []
     switch = spec.get("switch")
     if not text(switch):
