@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from playbooks.automation import cli as automation_cli
+from playbooks.library.cli import COMMANDS as LIBRARY
 
 
 @click.group("playbooks")
@@ -16,3 +17,5 @@ def playbooks() -> None:
 
 playbooks.add_command(automation_cli.fire)
 playbooks.add_command(automation_cli.confirm)
+for _command in LIBRARY:
+    playbooks.add_command(_command)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from playbooks import blueprints
+from playbooks.library import api as library_api  # noqa: F401  (registers its routes)
 
 API: Blueprint = blueprints.api
 PAGES: tuple[Blueprint, ...] = (blueprints.pages,)

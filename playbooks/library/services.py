@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, inputs
 from core.clock import Clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.identity.authz import Actor
@@ -72,8 +72,17 @@ def parse_document(text: str | bytes) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         message = f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         raise InvalidPlaybook([Problem("$", message)]) from None
+    except RecursionError:
+        raise InvalidPlaybook([Problem("$", "nested too deeply to be a playbook")]) from None
     if not isinstance(document, dict):
         raise InvalidPlaybook([Problem("$", "a playbook is a JSON object")])
+    if b"\\u0000" in raw:  # a NUL character can only come as an escape
+        try:
+            where = inputs.nul_path(document, "$")
+        except RecursionError:
+            where = "$"
+        if where is not None:
+            raise InvalidPlaybook([Problem(where, inputs.NUL_MESSAGE)])
     return document
 
 

@@ -33,7 +33,7 @@ def document(
         "description": "A playbook of the test suite.",
         "playbook_types": list(types),
         "created_by": "identity--5abe695c-7bd5-4c31-8824-2528696cdbf1",
-        "created": "2026-11-01T08:00:00.000Z",
+        "created": "2026-01-01T08:00:00.000Z",  # before any test's `modified`
         "modified": modified,
         "workflow_start": start,
         "workflow": {
