@@ -46,11 +46,8 @@ def _cacao_id(session: Session, playbook: str) -> str:
 
 
 def _organisation_ids(session: Session, slugs: tuple[str, ...]) -> list[int]:
-    found = dict(
-        session.execute(
-            select(Organisation.slug, Organisation.id).where(Organisation.slug.in_(slugs))
-        ).tuples()
-    )
+    query = select(Organisation.slug, Organisation.id).where(Organisation.slug.in_(slugs))
+    found: dict[str, int] = {row.slug: row.id for row in session.execute(query)}
     missing = [s for s in slugs if s not in found]
     if missing:
         raise click.ClickException(f"no organisation with the slug {', '.join(missing)}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -151,7 +151,7 @@ def _trigger_form(trigger: PlaybookTrigger | None = None) -> TriggerForm:
         data = {"event": trigger.event.value, "enabled": trigger.enabled}
         data |= {k: v for k, v in trigger.conditions.items() if k != "organisation_ids"}
         data["organisation_ids"] = [str(i) for i in trigger.conditions.get("organisation_ids", [])]
-    form = TriggerForm(data=data) if trigger is not None else TriggerForm()
+    form = TriggerForm(data=data) if data and request.method == "GET" else TriggerForm()
     sectors = svc.sectors_in_use(get_session())
     form.fill(_organisations(), sectors, str(get_locale()))
     return form
@@ -215,7 +215,9 @@ def edit_schedule(schedule_id: int) -> ResponseReturnValue:
 
 
 def _schedule_form(schedule: PlaybookSchedule | None = None) -> ScheduleForm:
-    if schedule is None:
+    if request.method != "GET":
+        form = ScheduleForm()
+    elif schedule is None:
         form = ScheduleForm(data={"timezone": _settings().timezone, "enabled": True})
     else:
         ids = [str(i) for i in schedule.organisation_ids or []]
