@@ -17,12 +17,13 @@ without duplicates, TLP labels canonical, sectors in lower case, empty keys left
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.errors import reason_of
 from core.i18n import N_
+from core.inputs import MAX_ID
 from core.markings import parse_tlp
 from incidents.models import IncidentStatus, Priority
 from incidents.rules.taxonomy import rsit_classes
@@ -31,6 +32,8 @@ from playbooks.rules.cron import MAX_CRON, parse_cron, zone
 
 MAX_ITEMS = 200  # of each condition list
 MAX_SECTOR = 64
+Text = Annotated[str, Field(max_length=100)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 CONDITION_KEYS = (
     "categories",
     "types",
@@ -51,13 +54,13 @@ class TriggerConditions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    categories: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
-    types: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
-    min_priority: str | None = None
-    tlp: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
-    organisation_ids: list[int] = Field(default_factory=list, max_length=MAX_ITEMS)
-    sectors: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
-    statuses: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+    categories: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    types: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    min_priority: Text | None = None
+    tlp: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    organisation_ids: list[Id] = Field(default_factory=list, max_length=MAX_ITEMS)
+    sectors: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    statuses: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     @field_validator("categories")
     @classmethod
@@ -197,7 +200,7 @@ class TriggerPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event: str | None = None
+    event: Text | None = None
     conditions: dict[str, Any] | None = None
     enabled: bool | None = None
 
@@ -210,7 +213,7 @@ class ScheduleIn(BaseModel):
 
     cron: str = Field(max_length=MAX_CRON * 2)
     timezone: str | None = Field(default=None, max_length=64)
-    organisation_ids: list[int] | None = Field(default=None, max_length=MAX_ITEMS)
+    organisation_ids: list[Id] | None = Field(default=None, max_length=MAX_ITEMS)
     enabled: bool = True
 
     @field_validator("timezone")
@@ -254,9 +257,9 @@ class SchedulePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cron: str | None = None
-    timezone: str | None = None
-    organisation_ids: list[int] | None = None
+    cron: str | None = Field(default=None, max_length=MAX_CRON * 2)
+    timezone: str | None = Field(default=None, max_length=64)
+    organisation_ids: list[Id] | None = Field(default=None, max_length=MAX_ITEMS)
     enabled: bool | None = None
 
 

@@ -117,6 +117,7 @@ def new_trigger(playbook_id: int) -> ResponseReturnValue:
     form = _trigger_form()
     if not form.validate_on_submit():
         return _trigger_page(form, playbook, None, 422 if form.is_submitted() else 200)
+    unit_of_work().write()
     try:
         svc.add_trigger(get_session(), current_actor(), playbook.cacao_id, _trigger_data(form),
                         clock=context().clock)  # fmt: skip
@@ -135,6 +136,7 @@ def edit_trigger(trigger_id: int) -> ResponseReturnValue:
     form = _trigger_form(trigger)
     if not form.validate_on_submit():
         return _trigger_page(form, playbook, trigger, 422 if form.is_submitted() else 200)
+    unit_of_work().write()
     try:
         svc.update_trigger(get_session(), current_actor(), trigger, _trigger_data(form),
                            clock=context().clock)  # fmt: skip
@@ -183,6 +185,7 @@ def new_schedule(playbook_id: int) -> ResponseReturnValue:
     form = _schedule_form()
     if not form.validate_on_submit():
         return _schedule_page(form, playbook, None, 422 if form.is_submitted() else 200)
+    unit_of_work().write()
     try:
         svc.add_schedule(get_session(), current_actor(), playbook.cacao_id, _schedule_data(form),
                          clock=context().clock, settings=_settings())  # fmt: skip

@@ -104,3 +104,28 @@ def test_schedules_api(
     assert patched["next_fire_at"].startswith("2026-12-04T20:30")
     assert client.delete(one, headers=bearer(lead_token)).status_code == 204
     assert db_session.scalar(select(func.count()).select_from(PlaybookSchedule)) == 0
+
+
+def test_odd_bodies_are_422_never_500(
+    client: FlaskClient, db_session: Session, clock: FrozenClock, lead_token: str
+) -> None:
+    playbook = response_playbook(db_session, clock)
+    url = f"/api/v1/playbooks/{playbook.id}/triggers"
+    for body, field in [
+        (
+            {"event": "created", "conditions": {"organisation_ids": [2**70]}},
+            "conditions.organisation_ids[0]",
+        ),
+        ({"event": "created", "conditions": {"tlp": ["x" * 5000]}}, "conditions.tlp[0]"),
+        ({"event": 5}, "event"),
+        ({"event": "created", "conditions": []}, "conditions"),
+        ({"event": "created", "enabled": "maybe"}, "enabled"),
+    ]:
+        error = envelope(client.post(url, json=body, headers=bearer(lead_token)), 422)
+        assert field in error["fields"], error
+    envelope(
+        client.post(
+            url, data="[", headers=bearer(lead_token, **{"Content-Type": "application/json"})
+        ),
+        400,
+    )
