@@ -252,7 +252,7 @@ def _schedule_page(
 # ---------------------------------------------------------------- enable, disable, delete
 @bp.post("/playbooks/<any(triggers, schedules):kind>/<int:item_id>/<any(enable, disable):action>")
 @require(is_lead, "enabling or disabling a trigger or schedule")
-def toggle(kind: str, item_id: int, action: str) -> ResponseReturnValue:
+def toggle_automation(kind: str, item_id: int, action: str) -> ResponseReturnValue:
     session, enabled = get_session(), action == "enable"
     unit_of_work().write()
     try:
@@ -276,7 +276,7 @@ def toggle(kind: str, item_id: int, action: str) -> ResponseReturnValue:
 
 @bp.post("/playbooks/<any(triggers, schedules):kind>/<int:item_id>/delete")
 @require(is_lead, "deleting a trigger or schedule")
-def delete(kind: str, item_id: int) -> ResponseReturnValue:
+def delete_automation(kind: str, item_id: int) -> ResponseReturnValue:
     session, clock = get_session(), context().clock
     unit_of_work().write()
     if kind == "triggers":
