@@ -26,101 +26,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import Clock
-from core.errors import NotFound, ValidationFailed, reason_of
+from core.errors import NotFound, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor, require
-from core.identity.models import Organisation, Role
-from incidents.rules.labels import SECTORS
+from core.identity.models import Role
 from playbooks.audit import PlaybookAction
+from playbooks.automation.inputs import (
+    audit_change,
+    check_organisations,
+    check_phase,
+    check_sectors,
+    validated,
+)
+from playbooks.automation.inputs import current_playbook as current_playbook
+from playbooks.automation.inputs import sectors_in_use as sectors_in_use
 from playbooks.automation.schemas import ScheduleIn, ScheduleOut, TriggerIn, TriggerOut
-from playbooks.models import Phase, Playbook, PlaybookRun, PlaybookSchedule, PlaybookTrigger
+from playbooks.models import Phase, PlaybookRun, PlaybookSchedule, PlaybookTrigger
 from playbooks.rules.cron import next_fire
 from playbooks.settings import PlaybookSettings
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def validated(model: type[M], data: Mapping[str, Any] | BaseModel, what: str) -> M:
-    """``data`` as ``model``, or :class:`ValidationFailed` naming every invalid field."""
-    if isinstance(data, model):
-        return data
-    raw = data.model_dump(exclude_unset=True) if isinstance(data, BaseModel) else dict(data)
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        fields: dict[str, str] = {}
-        for error in exc.errors(include_url=False):
-            name = ".".join(str(part) for part in error["loc"]) or what
-            cause = (error.get("ctx") or {}).get("error")
-            message = reason_of(cause) if isinstance(cause, ValueError) else error["msg"]
-            fields[name] = f"{fields[name]}; {message}" if name in fields else message
-        raise ValidationFailed(f"invalid {what}", fields=fields) from None
-
-
-# ---------------------------------------------------------------- shared checks
-def current_playbook(session: Session, cacao_id: str) -> Playbook | None:
-    return session.scalar(
-        select(Playbook).where(Playbook.cacao_id == cacao_id, Playbook.current.is_(True))
-    )
-
-
-def _playbook(session: Session, cacao_id: str, phase: Phase, errors: dict[str, str]) -> None:
-    """Add to ``errors`` why ``cacao_id`` cannot take a trigger (AFTER) or schedule (BEFORE)."""
-    playbook = current_playbook(session, cacao_id)
-    if playbook is None:
-        raise NotFound(f"no playbook {cacao_id}")
-    if playbook.revoked:
-        errors["playbook"] = N_("this playbook is revoked: it no longer starts")
-    elif playbook.phase is not phase and phase is Phase.AFTER:
-        errors["playbook"] = N_(
-            "a trigger starts an after-incident playbook; this one runs before incidents "
-            "(%(types)s): give it a schedule instead",
-            types=", ".join(playbook.playbook_types) or "—",
-        )
-    elif playbook.phase is not phase:
-        errors["playbook"] = N_(
-            "a schedule fires a before-incident playbook; this one responds to incidents "
-            "(%(types)s): give it a trigger instead",
-            types=", ".join(playbook.playbook_types) or "—",
-        )
-
-
-def _organisations(session: Session, ids: list[int] | None, field: str) -> dict[str, str]:
-    if not ids:
-        return {}
-    found = set(session.scalars(select(Organisation.id).where(Organisation.id.in_(ids))))
-    missing = [str(i) for i in ids if i not in found]
-    if missing:
-        return {field: N_("no organisation with the id %(ids)s", ids=", ".join(missing))}
-    return {}
-
-
-def sectors_in_use(session: Session) -> list[str]:
-    """The sectors a trigger may name: the known ones and those organisations use."""
-    query = select(func.lower(Organisation.sector)).where(Organisation.sector.is_not(None))
-    return sorted({*SECTORS, *(s.strip() for s in session.scalars(query.distinct()) if s)})
-
-
-def _sectors(session: Session, sectors: list[str]) -> dict[str, str]:
-    valid = sectors_in_use(session)
-    unknown = [s for s in sectors if s not in valid]
-    if unknown:
-        return {
-            "conditions.sectors": N_(
-                "unknown sector %(value)s; valid sectors: %(valid)s",
-                value=", ".join(unknown),
-                valid=", ".join(valid),
-            )
-        }
-    return {}
 
 
 # ---------------------------------------------------------------- triggers
@@ -138,11 +68,11 @@ def _trigger_values(
 ) -> TriggerIn:
     given = validated(TriggerIn, data, "trigger")
     errors: dict[str, str] = {}
-    _playbook(session, cacao_id, Phase.AFTER, errors)
+    check_phase(session, cacao_id, Phase.AFTER, errors)
     errors |= given.conditions.problems(given.event)
     ids = given.conditions.organisation_ids
-    errors |= _organisations(session, ids, "conditions.organisation_ids")
-    errors |= _sectors(session, given.conditions.sectors)
+    errors |= check_organisations(session, ids, "conditions.organisation_ids")
+    errors |= check_sectors(session, given.conditions.sectors)
     if errors:
         raise ValidationFailed("invalid trigger", fields=errors)
     return given
@@ -203,7 +133,7 @@ def update_trigger(
     before = trigger_snapshot(trigger)
     trigger.event, trigger.enabled = given.event, given.enabled
     trigger.conditions = given.conditions.stored()
-    _changed(session, actor, PlaybookAction.TRIGGER_UPDATE, "playbook_trigger", trigger.id,
+    audit_change(session, actor, PlaybookAction.TRIGGER_UPDATE, "playbook_trigger", trigger.id,
              before, trigger_snapshot(trigger), trigger, clock)  # fmt: skip
     return trigger
 
@@ -217,11 +147,11 @@ def set_trigger_enabled(
         return False
     if enabled:
         errors: dict[str, str] = {}
-        _playbook(session, trigger.cacao_id, Phase.AFTER, errors)
+        check_phase(session, trigger.cacao_id, Phase.AFTER, errors)
         if errors:
             raise ValidationFailed("the trigger cannot be enabled", fields=errors)
     trigger.enabled = enabled
-    _changed(session, actor, PlaybookAction.TRIGGER_UPDATE, "playbook_trigger", trigger.id,
+    audit_change(session, actor, PlaybookAction.TRIGGER_UPDATE, "playbook_trigger", trigger.id,
              {"enabled": not enabled}, {"enabled": enabled}, trigger, clock)  # fmt: skip
     return True
 
@@ -253,28 +183,6 @@ def last_started(session: Session, trigger_ids: list[int]) -> dict[int, dt.datet
     return {tid: at for tid, at in session.execute(query) if tid is not None}
 
 
-def _changed(
-    session: Session,
-    actor: Actor,
-    action: PlaybookAction,
-    kind: str,
-    object_id: int,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    row: PlaybookTrigger | PlaybookSchedule,
-    clock: Clock,
-) -> None:
-    """Flush and audit what changed between ``before`` and ``after`` (nothing: no row)."""
-    changed = [key for key in after if after[key] != before.get(key)]
-    if not changed:
-        return
-    row.updated_at = clock.now()
-    session.flush()
-    audit.record(session, actor, action, kind, object_id, clock=clock,
-                 before={k: before.get(k) for k in changed},
-                 after={k: after[k] for k in changed})  # fmt: skip
-
-
 # ---------------------------------------------------------------- schedules
 def schedule_snapshot(schedule: PlaybookSchedule) -> dict[str, Any]:
     return {
@@ -297,8 +205,8 @@ def _schedule_values(
     """The checked input, its time zone and its next slot after ``now``."""
     given = validated(ScheduleIn, data, "schedule")
     errors: dict[str, str] = {}
-    _playbook(session, cacao_id, Phase.BEFORE, errors)
-    errors |= _organisations(session, given.organisation_ids, "organisation_ids")
+    check_phase(session, cacao_id, Phase.BEFORE, errors)
+    errors |= check_organisations(session, given.organisation_ids, "organisation_ids")
     timezone = given.timezone or settings.timezone
     slot = now
     try:
@@ -377,7 +285,7 @@ def update_schedule(
     timing = (before["cron"], before["timezone"], before["enabled"])
     if timing != (schedule.cron, schedule.timezone, schedule.enabled):
         schedule.next_fire_at = slot if schedule.enabled else None
-    _changed(session, actor, PlaybookAction.SCHEDULE_UPDATE, "playbook_schedule", schedule.id,
+    audit_change(session, actor, PlaybookAction.SCHEDULE_UPDATE, "playbook_schedule", schedule.id,
              before, schedule_snapshot(schedule), schedule, clock)  # fmt: skip
     return schedule
 
@@ -397,14 +305,14 @@ def set_schedule_enabled(
     before = schedule_snapshot(schedule)
     if enabled:
         errors: dict[str, str] = {}
-        _playbook(session, schedule.cacao_id, Phase.BEFORE, errors)
+        check_phase(session, schedule.cacao_id, Phase.BEFORE, errors)
         if errors:
             raise ValidationFailed("the schedule cannot be enabled", fields=errors)
         schedule.next_fire_at = next_fire(schedule.cron, schedule.timezone, clock.now())
     else:
         schedule.next_fire_at = None
     schedule.enabled = enabled
-    _changed(session, actor, PlaybookAction.SCHEDULE_UPDATE, "playbook_schedule", schedule.id,
+    audit_change(session, actor, PlaybookAction.SCHEDULE_UPDATE, "playbook_schedule", schedule.id,
              before, schedule_snapshot(schedule), schedule, clock)  # fmt: skip
     return True
 
