@@ -389,3 +389,27 @@ def test_cron_weekdays_count_like_crontab(weekday: str, first: str) -> None:
 
     friday_evening = dt.datetime(2026, 12, 4, 18, 0, tzinfo=dt.UTC)
     assert next_fire(f"0 7 * * {weekday}", "UTC", friday_evening).strftime("%a %d") == first
+
+
+def test_a_newer_version_of_another_phase_blocks_enabling_and_changes(
+    db_session: Session, clock: FrozenClock, world: World, lead: User
+) -> None:
+    from playbooks.library.services import import_playbook
+    from tests.playbooks.cacao_kit import document, text
+
+    actor = Actor.for_user(lead)
+    playbook = response_playbook(db_session, clock)
+    trigger = svc.add_trigger(
+        db_session, actor, playbook.cacao_id, {"event": "created", "enabled": False}, clock=clock
+    )
+    newer = document(pid=playbook.cacao_id, modified="2026-11-05T08:00:00Z", types=("prevention",))
+    import_playbook(db_session, Actor.system("test"), text(newer), clock=clock)
+    fields = _refused(svc.set_trigger_enabled, db_session, actor, trigger, True, clock=clock)
+    assert "give it a schedule instead" in fields["playbook"]
+    fields = _refused(
+        svc.update_trigger, db_session, actor, trigger, {"event": "status"}, clock=clock
+    )
+    assert set(fields) == {"playbook"}
+    assert not trigger.enabled and trigger.event.value == "created"
+    assert svc.set_trigger_enabled(db_session, actor, trigger, False, clock=clock) is False
+    svc.delete_trigger(db_session, actor, trigger, clock=clock)  # always possible
