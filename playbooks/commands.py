@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from playbooks.automation import cli as automation_cli
+from playbooks.automation import firing_cli
 from playbooks.library.cli import COMMANDS as LIBRARY
 
 
@@ -15,7 +16,7 @@ def playbooks() -> None:
     """OASIS CACAO 2.0 playbooks: import, export, list, run."""
 
 
-playbooks.add_command(automation_cli.fire)
-playbooks.add_command(automation_cli.confirm)
-for _command in LIBRARY:
+playbooks.add_command(firing_cli.fire)
+playbooks.add_command(firing_cli.confirm)
+for _command in (*LIBRARY, *automation_cli.COMMANDS):
     playbooks.add_command(_command)

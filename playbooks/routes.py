@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from playbooks import blueprints
+from playbooks.automation import api as automation_api  # noqa: F401  (registers its routes)
+from playbooks.automation import web as automation_web  # noqa: F401
 from playbooks.library import api as library_api  # noqa: F401  (registers its routes)
 
 API: Blueprint = blueprints.api

@@ -1,19 +1,57 @@
-"""``cert playbooks fire`` and ``cert playbooks confirm-contacts`` (command-line adapters, added
-to :data:`playbooks.commands.playbooks`)."""
+"""``cert playbooks triggers|trigger-add|trigger-set|trigger-remove`` and
+``schedules|schedule-add|schedule-set|schedule-remove``: triggers and schedules from the command
+line, through :mod:`playbooks.automation.services` (audited as ``cli:<login>``, with the rules
+and messages of the pages and the API). A playbook is named by a version's id or its CACAO id;
+organisations by their slug."""
 
 from __future__ import annotations
 
+import getpass
+import json
+from typing import Any
+
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from core.auth import organisations as orgs
 from core.commands import CliContext, fail_on_domain_error, pass_ctx
 from core.errors import NotFound
 from core.identity.authz import Actor
-from playbooks.actions.reviews import confirm_contacts
-from playbooks.automation.firing import fire_due_schedules, run_schedule_now
-from playbooks.models import PlaybookSchedule
+from core.identity.models import Organisation
+from playbooks.automation import services as svc
+from playbooks.automation.words import cron_words
+from playbooks.models import Playbook, TriggerEvent
 from playbooks.settings import PlaybookSettings
+
+EVENTS = [e.value for e in TriggerEvent]
+
+
+def cli_actor() -> Actor:
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return Actor.system(f"cli:{login}")
+
+
+def _cacao_id(session: Session, playbook: str) -> str:
+    row = (
+        session.get(Playbook, int(playbook))
+        if playbook.isdigit()
+        else session.scalar(select(Playbook).where(Playbook.cacao_id == playbook).limit(1))
+    )
+    if row is None:
+        raise NotFound(f"no playbook {playbook}")
+    return row.cacao_id
+
+
+def _organisation_ids(session: Session, slugs: tuple[str, ...]) -> list[int]:
+    query = select(Organisation.slug, Organisation.id).where(Organisation.slug.in_(slugs))
+    found: dict[str, int] = {row.slug: row.id for row in session.execute(query)}
+    missing = [s for s in slugs if s not in found]
+    if missing:
+        raise click.ClickException(f"no organisation with the slug {', '.join(missing)}")
+    return sorted({found[s] for s in slugs})
 
 
 def _settings(ctx: CliContext) -> PlaybookSettings:
@@ -21,47 +59,178 @@ def _settings(ctx: CliContext) -> PlaybookSettings:
     return found if isinstance(found, PlaybookSettings) else PlaybookSettings()
 
 
-@click.command("fire")
+def _echo_json(items: list[Any]) -> None:
+    click.echo(json.dumps([i.model_dump(mode="json") for i in items], indent=2, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- triggers
+@click.command("triggers")
+@click.option("--playbook", help="Only this playbook's (version id or CACAO id).")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of lines.")
+@pass_ctx
+@fail_on_domain_error
+def triggers(ctx: CliContext, playbook: str | None, as_json: bool) -> None:
+    """Every trigger: playbook, event, conditions, state."""
+    with ctx.unit_of_work() as uow:
+        cacao_id = _cacao_id(uow.session, playbook) if playbook else None
+        shown = [svc.trigger_out(uow.session, t) for t in svc.list_triggers(uow.session, cacao_id)]
+    if as_json:
+        return _echo_json(shown)
+    if not shown:
+        click.echo("no triggers (add one with cert playbooks trigger-add)")
+    for t in shown:
+        state = "enabled" if t.enabled else "disabled"
+        conditions = " ".join(f"{k}={v}" for k, v in t.conditions.items()) or "every incident"
+        click.echo(f"#{t.id} {t.playbook_name or t.cacao_id}: on {t.event.value} "
+                   f"[{state}] {conditions}")  # fmt: skip
+
+
+@click.command("trigger-add")
+@click.argument("playbook")
+@click.option("--event", type=click.Choice(EVENTS), required=True)
+@click.option("--category", "categories", multiple=True, help="RSIT class id (repeatable).")
+@click.option("--type", "types", multiple=True, help="RSIT type id (repeatable).")
+@click.option("--min-priority", help="P1 to P4: at least as urgent.")
+@click.option("--tlp", multiple=True, help="TLP label (repeatable).")
+@click.option("--organisation", "organisations", multiple=True, help="Organisation slug.")
+@click.option("--sector", "sectors", multiple=True, help="Sector (repeatable).")
+@click.option("--status", "statuses", multiple=True, help="New status (event status only).")
+@click.option("--disabled", is_flag=True, help="Add it disabled.")
+@pass_ctx
+@fail_on_domain_error
+def trigger_add(ctx: CliContext, /, playbook: str, event: str, **options: Any) -> None:
+    """Start the after-incident PLAYBOOK when EVENT happens and the conditions hold."""
+    with ctx.unit_of_work(write=True) as uow:
+        ids = _organisation_ids(uow.session, options["organisations"])
+        conditions = {key: list(options[key]) for key in
+                      ("categories", "types", "tlp", "sectors", "statuses")}  # fmt: skip
+        conditions |= {"min_priority": options["min_priority"], "organisation_ids": ids}
+        data = {"event": event, "conditions": conditions, "enabled": not options["disabled"]}
+        cacao_id = _cacao_id(uow.session, playbook)
+        trigger = svc.add_trigger(uow.session, cli_actor(), cacao_id, data, clock=ctx.clock)
+        click.echo(f"added trigger #{trigger.id} on {trigger.event.value} of {cacao_id}")
+
+
+@click.command("trigger-set")
+@click.argument("trigger_id", type=int)
+@click.option("--enable/--disable", "enabled", required=True)
+@pass_ctx
+@fail_on_domain_error
+def trigger_set(ctx: CliContext, trigger_id: int, enabled: bool) -> None:
+    """Enable or disable a trigger."""
+    with ctx.unit_of_work(write=True) as uow:
+        trigger = svc.get_trigger(uow.session, trigger_id)
+        svc.set_trigger_enabled(uow.session, cli_actor(), trigger, enabled, clock=ctx.clock)
+    click.echo(f"trigger #{trigger_id} {'enabled' if enabled else 'disabled'}")
+
+
+@click.command("trigger-remove")
+@click.argument("trigger_id", type=int)
+@pass_ctx
+@fail_on_domain_error
+def trigger_remove(ctx: CliContext, trigger_id: int) -> None:
+    """Delete a trigger (the runs it started are kept)."""
+    with ctx.unit_of_work(write=True) as uow:
+        trigger = svc.get_trigger(uow.session, trigger_id)
+        svc.delete_trigger(uow.session, cli_actor(), trigger, clock=ctx.clock)
+    click.echo(f"trigger #{trigger_id} deleted")
+
+
+# ---------------------------------------------------------------- schedules
+@click.command("schedules")
+@click.option("--playbook", help="Only this playbook's (version id or CACAO id).")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of lines.")
+@pass_ctx
+@fail_on_domain_error
+def schedules(ctx: CliContext, playbook: str | None, as_json: bool) -> None:
+    """Every schedule: playbook, cron, organisations, next slot."""
+    with ctx.unit_of_work() as uow:
+        cacao_id = _cacao_id(uow.session, playbook) if playbook else None
+        rows = svc.list_schedules(uow.session, cacao_id)
+        shown = [svc.schedule_out(uow.session, s) for s in rows]
+    if as_json:
+        return _echo_json(shown)
+    if not shown:
+        click.echo("no schedules (add one with cert playbooks schedule-add)")
+    for s in shown:
+        state = "enabled" if s.enabled else "disabled"
+        words = cron_words(s.cron) or s.cron
+        orgs = (
+            "every organisation"
+            if s.organisation_ids is None
+            else f"organisations {s.organisation_ids}"
+        )
+        nxt = f"next {s.next_fire_at:%Y-%m-%d %H:%M} UTC" if s.next_fire_at else "not due"
+        click.echo(f"#{s.id} {s.playbook_name or s.cacao_id}: {words} ({s.cron}, {s.timezone}) "
+                   f"for {orgs} [{state}] {nxt}")  # fmt: skip
+
+
+@click.command("schedule-add")
+@click.argument("playbook")
+@click.option("--cron", required=True, help='Five fields, e.g. "0 7 * * *".')
+@click.option("--timezone", help="IANA time zone (default: the CERT's, CERT_TIMEZONE).")
+@click.option("--organisation", "organisations", multiple=True, help="Slug (default: all).")
+@click.option("--disabled", is_flag=True, help="Add it disabled.")
+@pass_ctx
+@fail_on_domain_error
+def schedule_add(ctx: CliContext, /, playbook: str, cron: str, timezone: str | None,
+                 organisations: tuple[str, ...], disabled: bool) -> None:  # fmt: skip
+    """Fire the before-incident PLAYBOOK on a cron schedule."""
+    with ctx.unit_of_work(write=True) as uow:
+        ids = _organisation_ids(uow.session, organisations) or None
+        data = {"cron": cron, "timezone": timezone, "organisation_ids": ids,
+                "enabled": not disabled}  # fmt: skip
+        schedule = svc.add_schedule(uow.session, cli_actor(), _cacao_id(uow.session, playbook),
+                                    data, clock=ctx.clock, settings=_settings(ctx))  # fmt: skip
+        nxt = f"next {schedule.next_fire_at:%Y-%m-%d %H:%M} UTC" if schedule.next_fire_at else ""
+        click.echo(f"added schedule #{schedule.id} ({schedule.cron}, {schedule.timezone}) {nxt}")
+
+
+@click.command("schedule-set")
 @click.argument("schedule_id", type=int)
-@click.option("--now", "at_once", is_flag=True,
-              help="Start the runs now, whether the schedule is due or not.")  # fmt: skip
+@click.option("--cron", help="A new cron expression.")
+@click.option("--timezone", help="A new IANA time zone.")
+@click.option("--organisation", "organisations", multiple=True, help="Slug (replaces the set).")
+@click.option("--all-organisations", is_flag=True, help="For every organisation.")
+@click.option("--enable/--disable", "enabled", default=None)
 @pass_ctx
 @fail_on_domain_error
-def fire(ctx: CliContext, schedule_id: int, at_once: bool) -> None:
-    """Start the runs of schedule SCHEDULE_ID: its due slot (as the scheduler would), or with
-    --now at once for each of its organisations."""
-    actor = Actor.system("cli:playbooks")
-    if not at_once:
-        with ctx.unit_of_work(actor) as uow:
-            if uow.session.get(PlaybookSchedule, schedule_id) is None:
-                raise NotFound(f"no playbook schedule {schedule_id}")
-        counts = fire_due_schedules(
-            ctx.session_factory, clock=ctx.clock, settings=_settings(ctx), only=schedule_id
+def schedule_set(ctx: CliContext, /, schedule_id: int, **options: Any) -> None:
+    """Change a schedule; its next slot is computed again from now."""
+    with ctx.unit_of_work(write=True) as uow:
+        schedule = svc.get_schedule(uow.session, schedule_id, for_update=True)
+        ids: list[int] | None = schedule.organisation_ids
+        if options["organisations"]:
+            ids = _organisation_ids(uow.session, options["organisations"])
+        if options["all_organisations"]:
+            ids = None
+        data = {
+            "cron": options["cron"] or schedule.cron,
+            "timezone": options["timezone"] or schedule.timezone,
+            "organisation_ids": ids,
+            "enabled": schedule.enabled if options["enabled"] is None else options["enabled"],
+        }
+        svc.update_schedule(uow.session, cli_actor(), schedule, data, clock=ctx.clock,
+                            settings=_settings(ctx))  # fmt: skip
+        nxt = (
+            f"next {schedule.next_fire_at:%Y-%m-%d %H:%M} UTC"
+            if schedule.next_fire_at
+            else "not due"
         )
-        click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
-        return
-    with ctx.unit_of_work(actor, write=True) as uow:
-        schedule = uow.session.scalar(
-            select(PlaybookSchedule).where(PlaybookSchedule.id == schedule_id)
-        )
-        if schedule is None:
-            raise NotFound(f"no playbook schedule {schedule_id}")
-        runs = run_schedule_now(uow.session, actor, schedule, clock=ctx.clock,
-                                settings=_settings(ctx))  # fmt: skip
-        click.echo(f"started {len(runs)} run(s): " + " ".join(f"#{r.id}" for r in runs))
+        click.echo(f"schedule #{schedule_id}: {schedule.cron} ({schedule.timezone}), {nxt}")
 
 
-@click.command("confirm-contacts")
-@click.argument("org_slug")
-@click.argument("emails", nargs=-1, required=True)
+@click.command("schedule-remove")
+@click.argument("schedule_id", type=int)
 @pass_ctx
 @fail_on_domain_error
-def confirm(ctx: CliContext, org_slug: str, emails: tuple[str, ...]) -> None:
-    """Record that organisation ORG_SLUG confirmed these contact EMAILS (contact review)."""
-    with ctx.unit_of_work(Actor.system("cli:playbooks"), write=True) as uow:
-        organisation = orgs.get_organisation_by_slug(uow.session, org_slug)
-        done = confirm_contacts(uow.session, uow.acting, organisation, emails, clock=ctx.clock)
-        missing = sorted({e.strip().lower() for e in emails} - set(done))
-        click.echo(f"confirmed {len(done)} contact(s)")
-        if missing:
-            click.echo("not contacts of " + org_slug + ": " + ", ".join(missing), err=True)
+def schedule_remove(ctx: CliContext, schedule_id: int) -> None:
+    """Delete a schedule (the runs it started are kept)."""
+    with ctx.unit_of_work(write=True) as uow:
+        schedule = svc.get_schedule(uow.session, schedule_id, for_update=True)
+        svc.delete_schedule(uow.session, cli_actor(), schedule, clock=ctx.clock)
+    click.echo(f"schedule #{schedule_id} deleted")
+
+
+COMMANDS = (triggers, trigger_add, trigger_set, trigger_remove,
+            schedules, schedule_add, schedule_set, schedule_remove)  # fmt: skip

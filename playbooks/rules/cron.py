@@ -9,6 +9,29 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 
 MAX_CRON = 100
+DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab: 0 (and 7) is Sunday
+
+
+def _crontab_weekdays(field: str) -> str:
+    """crontab's weekday field for APScheduler 3, which counts 0 as *Monday* (its
+    ``from_crontab`` passes numbers through, so "1-5" would run Tuesday to Saturday): numbers,
+    ranges and steps become the day names both agree on; names and ``*`` stay as they are."""
+    if field == "*" or not any(c.isdigit() for c in field):
+        return field
+    days: list[str] = []
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        if not any(c.isdigit() for c in span) and span != "*":
+            days.append(part)  # a name or a range of names
+            continue
+        first, _, last = ("0-6" if span == "*" else span).partition("-")
+        if not (first.isdigit() and (last or first).isdigit() and (step or "1").isdigit()):
+            raise ValueError(f"invalid weekday {part!r}")
+        low, high, every = int(first), int(last or first), int(step or "1")
+        if high > 7 or low > high or every < 1:
+            raise ValueError(f"invalid weekday {part!r} (0 to 7, 0 and 7 are Sunday)")
+        days += [DAY_NAMES[n % 7] for n in range(low, high + 1, every)]
+    return ",".join(dict.fromkeys(days))
 
 
 def zone(name: str) -> ZoneInfo:
@@ -29,7 +52,15 @@ def parse_cron(expression: str, timezone: str) -> CronTrigger:
             f"{text!r}: a cron expression has five fields (minute hour day month weekday)"
         )
     try:
-        return CronTrigger.from_crontab(text, timezone=zone(timezone))
+        minute, hour, day, month, weekday = text.split(" ")
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_crontab_weekdays(weekday),
+            timezone=zone(timezone),
+        )
     except ValueError as exc:
         raise ValueError(f"{text!r}: {exc}") from None
 
