@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import click
 
+from playbooks.engine import cli as engine_cli
+
 
 @click.group("playbooks")
 def playbooks() -> None:
     """OASIS CACAO 2.0 playbooks: import, export, list, run."""
+
+
+for _command in engine_cli.COMMANDS:
+    playbooks.add_command(_command)

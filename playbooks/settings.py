@@ -29,6 +29,7 @@ class PlaybookSettings:
     http_allow: tuple[HttpTarget, ...] = ()  # empty: http-api commands are refused
     http_timeout_seconds: float = 10.0
     timezone: str = "Africa/Casablanca"  # schedules' default time zone (CERT_TIMEZONE)
+    base_url: str = ""  # CERT_BASE_URL: the runs' __incident_url__ (empty: none)
 
     def allows(self, host: str, port: int | None, *, default_port: int) -> bool:
         return any(t.admits(host, port, default_port=default_port) for t in self.http_allow)
@@ -61,4 +62,5 @@ def from_config(settings: Config) -> PlaybookSettings:
         http_allow=allow,
         http_timeout_seconds=settings.playbook_http_timeout_seconds,
         timezone=settings.timezone,
+        base_url=settings.base_url,
     )

@@ -3,18 +3,25 @@
 
 from __future__ import annotations
 
-from core.slices import Slice
-from playbooks import commands, events, models, routes, settings
+from core.slices import Job, Slice
+from playbooks import actions, commands, events, models, routes, settings
+from playbooks.engine import handlers as engine_handlers
+
+EXECUTORS = actions  # imported for its executors: they register with the engine
 
 SLICE = Slice(
     name="playbooks",
     pages=routes.PAGES,
     api=(routes.API,),
     commands=(commands.playbooks,),
-    jobs=(),
+    jobs=(
+        Job(
+            "playbooks.advance", "playbooks.engine.jobs:advance_runs", "playbooks_interval_seconds"
+        ),
+    ),
     models=(models,),
     settings=settings.from_config,
     events=(events.PlaybookEventName,),
-    handlers=(),
+    handlers=(*engine_handlers.HANDLERS,),
 )
 """CACAO playbooks before and after incidents: library, engine, triggers and schedules."""

@@ -1,2 +1,5 @@
 """Vigie's command executors (manual, http-api, the x-vigie vocabulary), registered
-with the engine."""
+with the engine (:mod:`playbooks.engine.registry`) when this package is imported: each module
+registers its own, and is imported here."""
+
+from playbooks.actions import manual as manual
