@@ -127,7 +127,8 @@ def advance_due_runs(
                 _fail(session_factory, run_id, exc, clock=clock)
                 counts["errors"] += 1
                 continue
-            if status is None:
+            if status is None:  # another process has it: not again in this call
+                seen[run_id] = VISITS
                 counts["skipped"] += 1
                 continue
             counts["advanced"] += seen[run_id] == 1

@@ -1,0 +1,237 @@
+"""The runner's transactions and safety: external calls recorded before they are made and
+never repeated, delays and timeouts on the frozen clock, budgets, locks, the scheduler job,
+and the use cases that start and cancel runs by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.audit import AuditEntry
+from core.clock import FrozenClock
+from core.errors import Conflict, NotFound, PermissionDenied
+from core.identity.authz import Actor
+from core.identity.models import User
+from incidents.models import IncidentTask
+from playbooks.engine import registry
+from playbooks.engine.registry import CommandCall, CommandOutcome
+from playbooks.engine.runner import advance_due_runs, advance_run
+from playbooks.engine.services import cancel_run, start_manual_run
+from playbooks.models import PlaybookRun, PlaybookStepRun, RunStatus, StepStatus
+from tests.dbs import TestDatabase
+from tests.kit.factories import report
+from tests.kit.world import World
+from tests.playbooks.engine_kit import (
+    SETTINGS,
+    Calls,
+    action,
+    echo,
+    executors_for_tests,
+    playbook,
+    start,
+    steps,
+    store,
+    trail,
+)
+
+END = {"type": "end"}
+EXTERNAL = {"type": "x-vigie", "command": "test-external", "arguments": {"__url__": "x"}}
+
+
+@pytest.fixture
+def calls() -> Iterator[Calls]:
+    with executors_for_tests() as found:
+        yield found
+
+
+def _run(session: Session, run_id: int) -> PlaybookRun:
+    session.expire_all()
+    return session.get_one(PlaybookRun, run_id)
+
+
+def _external_doc() -> dict[str, object]:
+    return playbook({
+        "start": {"type": "start", "on_completion": "call"},
+        "call": action(EXTERNAL, on_success="end", on_failure="failed"),
+        "failed": action(echo(__why__="call failed"), then="end"),
+        "end": END,
+    })  # fmt: skip
+
+
+def test_an_external_step_is_committed_interrupted_before_its_call(
+    factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def spy(_session: Session, call: CommandCall) -> CommandOutcome:
+        with factory() as other:  # another connection: only committed rows
+            query = select(PlaybookStepRun).where(PlaybookStepRun.run_id == call.run.id)
+            row = other.scalars(query.where(PlaybookStepRun.step_id == "call")).one()
+            seen.append((row.status, row.step_type))
+        return CommandOutcome(outputs={"__status__": "200"})
+
+    registry.register("x-vigie:test-spy", spy, external=True)
+    try:
+        doc = _external_doc()
+        doc["workflow"]["call"]["commands"] = [{"type": "x-vigie", "command": "test-spy"}]
+        with factory() as session:
+            run = start(session, doc, clock)
+        assert advance_run(factory, run.id, clock=clock, settings=SETTINGS) == RunStatus.COMPLETED
+    finally:
+        registry._EXECUTORS.pop("x-vigie:test-spy", None)
+    assert seen == [("interrupted", "action")]
+    with factory() as session:
+        assert trail(session, run) == ["start", "call", "end"]
+
+
+def test_an_interrupted_external_step_is_never_called_again(
+    factory: sessionmaker[Session], clock: FrozenClock, calls: Calls
+) -> None:
+    def crash(_session: Session, _call: CommandCall) -> CommandOutcome:
+        calls.append(("crash", {}))
+        raise SystemExit("the scheduler is killed during the call")
+
+    registry._EXECUTORS.pop("x-vigie:test-external")
+    registry.register("x-vigie:test-external", crash, external=True)  # called again: SystemExit
+    with factory() as session:
+        run = start(session, _external_doc(), clock)
+    with pytest.raises(SystemExit):
+        advance_run(factory, run.id, clock=clock, settings=SETTINGS)
+    with factory() as session:
+        assert trail(session, run) == ["start", "call:interrupted"]
+    # within the lease the call may still be running elsewhere: nothing happens
+    assert advance_run(factory, run.id, clock=clock, settings=SETTINGS) == RunStatus.WAITING
+    clock.advance(seconds=SETTINGS.http_timeout_seconds + 31)
+    assert advance_run(factory, run.id, clock=clock, settings=SETTINGS) == RunStatus.COMPLETED
+    assert [key for key, _ in calls] == ["crash", "echo"]  # then the on_failure step, no 2nd call
+    with factory() as session:
+        assert trail(session, run) == ["start", "call:failed", "failed", "end"]
+        assert "interrupted: not repeated" in (steps(session, run)[1].error or "")
+
+
+def test_a_delayed_step_waits_and_a_timed_out_task_takes_on_failure(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock,
+    calls: Calls, reporter: User,
+) -> None:  # fmt: skip
+    incident = report(db_session, clock, reporter)
+    doc = playbook({
+        "start": {"type": "start", "on_completion": "later"},
+        "later": action(echo(__a__="1"), then="ask", delay=60_000),
+        "ask": action({"type": "manual", "command": "Call the reporter"}, timeout=3_600_000,
+                      on_success="end", on_failure="escalate"),
+        "escalate": action(echo(__b__="escalated"), then="end"),
+        "end": END,
+    })  # fmt: skip
+    run = start(db_session, doc, clock, incident=incident)
+    advance_due_runs(session_factory, clock=clock, settings=SETTINGS)
+    waiting = _run(db_session, run.id)
+    assert waiting.status == RunStatus.WAITING and trail(db_session, run) == ["start"]
+    assert waiting.wake_at == clock.now() + dt.timedelta(seconds=60)
+    clock.advance(seconds=59)
+    assert advance_due_runs(session_factory, clock=clock, settings=SETTINGS)["advanced"] == 0
+    clock.advance(seconds=1)
+    advance_due_runs(session_factory, clock=clock, settings=SETTINGS)
+    assert trail(db_session, run) == ["start", "later", "ask:waiting"]
+    task = db_session.scalars(select(IncidentTask).where(IncidentTask.incident_id == incident.id)
+                              .order_by(IncidentTask.id.desc())).first()  # fmt: skip
+    assert task is not None and task.title == "Call the reporter"
+    assert task.due_at == clock.now() + dt.timedelta(hours=1)
+    clock.advance(minutes=59)
+    advance_due_runs(session_factory, clock=clock, settings=SETTINGS)
+    assert _run(db_session, run.id).status == RunStatus.WAITING
+    clock.advance(minutes=1)
+    advance_due_runs(session_factory, clock=clock, settings=SETTINGS)
+    assert trail(db_session, run) == ["start", "later", "ask:failed", "escalate", "end"]
+    assert "ACTION_TIMEOUT" in (steps(db_session, run)[2].error or "")
+    assert _run(db_session, run.id).status == RunStatus.COMPLETED
+
+
+def test_a_run_past_its_deadline_fails(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, calls: Calls
+) -> None:
+    doc = playbook({
+        "start": {"type": "start", "on_completion": "wait"},
+        "wait": action(echo(__a__="1"), then="end", delay=10 * 24 * 3600 * 1000),
+        "end": END,
+    })  # fmt: skip
+    run = start(db_session, doc, clock, settings=SETTINGS.__class__(max_days=2))
+    advance_due_runs(session_factory, clock=clock, settings=SETTINGS)
+    clock.advance(days=2)
+    counts = advance_due_runs(session_factory, clock=clock, settings=SETTINGS)
+    assert counts["failed"] == 1
+    failed = _run(db_session, run.id)
+    assert failed.status == RunStatus.FAILED and "time budget spent" in (failed.error or "")
+    assert trail(db_session, run) == ["start"]
+
+
+def test_advancing_twice_never_doubles_a_step(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, calls: Calls
+) -> None:
+    doc = playbook({
+        "start": {"type": "start", "on_completion": "a"},
+        "a": action(echo(__a__="1"), then="end"),
+        "end": END,
+    })  # fmt: skip
+    run = start(db_session, doc, clock)
+    for _ in range(3):
+        advance_run(session_factory, run.id, clock=clock, settings=SETTINGS)
+        advance_due_runs(session_factory, clock=clock, settings=SETTINGS)
+    assert trail(db_session, run) == ["start", "a", "end"] and len(calls) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("fresh_database", ["postgresql"], indirect=True)
+def test_a_run_locked_elsewhere_is_skipped(
+    fresh_database: TestDatabase, factory: sessionmaker[Session], clock: FrozenClock, calls: Calls
+) -> None:
+    with factory() as session:
+        run = start(session, playbook({"start": {"type": "start", "on_completion": "end"},
+                                       "end": END}), clock)  # fmt: skip
+    with fresh_database.engine.connect() as other, other.begin():
+        other.execute(text("SELECT id FROM playbook_runs WHERE id = :id FOR UPDATE"),
+                      {"id": run.id})  # fmt: skip
+        assert advance_run(factory, run.id, clock=clock, settings=SETTINGS) is None
+        counts = advance_due_runs(factory, clock=clock, settings=SETTINGS)
+        assert counts["skipped"] == 1 and counts["advanced"] == 0
+    assert advance_run(factory, run.id, clock=clock, settings=SETTINGS) == RunStatus.COMPLETED
+
+
+def test_manual_runs_and_cancelling_follow_roles_and_are_audited(
+    db_session: Session, world: World, clock: FrozenClock, calls: Calls, reporter: User
+) -> None:
+    incident = report(db_session, clock, reporter)
+    pb = store(db_session, _external_doc(), clock)
+    analyst, lead = world.actor(world.analyst), world.actor(world.lead)
+    with pytest.raises(PermissionDenied):
+        start_manual_run(db_session, world.actor(reporter), pb, clock=clock, settings=SETTINGS,
+                         incident=incident)  # fmt: skip
+    with pytest.raises(PermissionDenied, match="leads"):
+        start_manual_run(db_session, analyst, pb, clock=clock, settings=SETTINGS)
+    incident.tlp = "TLP:RED"  # type: ignore[assignment]
+    with pytest.raises(NotFound):
+        start_manual_run(db_session, analyst, pb, clock=clock, settings=SETTINGS, incident=incident)
+    incident.tlp = "TLP:AMBER"  # type: ignore[assignment]
+    run = start_manual_run(db_session, analyst, pb, clock=clock, settings=SETTINGS,
+                           incident=incident)  # fmt: skip
+    assert run.dedupe_key.startswith("manual:") and run.started_by_id == world.analyst.id
+    again = start_manual_run(db_session, analyst, pb, clock=clock, settings=SETTINGS,
+                             incident=incident)  # fmt: skip
+    assert again.id != run.id  # by hand, each start is a run
+    without = start_manual_run(db_session, lead, pb, clock=clock, settings=SETTINGS)
+    assert without.incident_id is None
+    with pytest.raises(PermissionDenied):
+        cancel_run(db_session, analyst, run, clock=clock)
+    cancel_run(db_session, lead, run, clock=clock)
+    assert run.status == RunStatus.CANCELLED and run.finished_at == clock.now()
+    with pytest.raises(Conflict):
+        cancel_run(db_session, lead, run, clock=clock)
+    actions = db_session.scalars(select(AuditEntry.action).where(
+        AuditEntry.object_type == "playbook-run").order_by(AuditEntry.id)).all()  # fmt: skip
+    assert actions == ["playbook.run_start"] * 3 + ["playbook.run_cancel"]
+    assert db_session.scalar(select(func.count()).select_from(PlaybookStepRun)) == 0
+    assert Actor.system("x").is_cert_staff  # the CLI and jobs act as the system
+    assert StepStatus.INTERRUPTED == "interrupted"
