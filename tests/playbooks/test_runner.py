@@ -5,14 +5,17 @@ and the use cases that start and cancel runs by hand."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import AuditEntry
-from core.clock import FrozenClock
+from core.clock import FrozenClock, SystemClock
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.identity.authz import Actor
 from core.identity.models import User
@@ -235,3 +238,42 @@ def test_manual_runs_and_cancelling_follow_roles_and_are_audited(
     assert db_session.scalar(select(func.count()).select_from(PlaybookStepRun)) == 0
     assert Actor.system("x").is_cert_staff  # the CLI and jobs act as the system
     assert StepStatus.INTERRUPTED == "interrupted"
+
+
+def test_cli_runs_a_playbook_now_and_lists_runs(
+    fresh_database: TestDatabase, factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from cert.cli import cli, load_commands
+
+    load_commands()
+    with factory() as session:
+        world = World(session, SystemClock())
+        incident = report(session, SystemClock(), world.reporter)
+        doc = playbook({
+            "start": {"type": "start", "on_completion": "ask"},
+            "ask": action({"type": "manual", "command": "Check __incident_reference__:value"}),
+            "end": END,
+        })  # fmt: skip
+        pb = store(session, doc, SystemClock())
+        session.commit()
+        ref, pb_id, cacao_id = incident.reference, pb.id, doc["id"]
+    env = {"CERT_DATABASE_URL": fresh_database.url, "CERT_SECRET_KEY": "s" * 40,
+           "CERT_INSTANCE_DIR": str(tmp_path / "instance")}  # fmt: skip
+
+    def invoke(*args: str) -> Any:
+        return CliRunner().invoke(cli, ["playbooks", *args], env=env, catch_exceptions=False)
+
+    started = invoke("run", str(pb_id), "--incident", ref, "--now")
+    assert started.exit_code == 0, started.output
+    assert "run #1 started" in started.output and "run #1: waiting" in started.output
+    assert "action" in started.output and "task #" in started.output
+    assert invoke("run", cacao_id, "--incident", ref).output.startswith("run #2 started")
+    refused = invoke("run", "999")
+    assert refused.exit_code == 1 and "no playbook 999" in refused.output
+    listed = json.loads(invoke("runs", "--incident", ref, "--json").output)
+    assert [(r["id"], r["status"], r["incident"]) for r in listed] == [
+        (2, "pending", ref), (1, "waiting", ref)
+    ]  # fmt: skip
+    assert "waiting" in invoke("runs", "--status", "waiting").output
