@@ -112,6 +112,8 @@ def advance_due_runs(
     counts = {"advanced": 0, "completed": 0, "failed": 0, "waiting": 0, "running": 0,
               "cancelled": 0, "skipped": 0, "errors": 0}  # fmt: skip
     seen: Counter[int] = Counter()  # a parent woken by its child goes on in the same call
+    final: dict[int, RunStatus] = {}  # each run's status after its last advance
+    skipped: set[int] = set()
     for _ in range(MAX_BATCHES):
         with transaction(session_factory) as session:
             due = due_runs(session, clock=clock, limit=limit)
@@ -129,10 +131,13 @@ def advance_due_runs(
                 continue
             if status is None:  # another process has it: not again in this call
                 seen[run_id] = VISITS
-                counts["skipped"] += 1
+                skipped.add(run_id)
                 continue
-            counts["advanced"] += seen[run_id] == 1
-            counts[str(status) if str(status) in counts else "running"] += 1
+            final[run_id] = status
+    for status in final.values():
+        counts["advanced"] += 1
+        counts[str(status) if str(status) in counts else "running"] += 1
+    counts["skipped"] = len(skipped - set(final))
     return counts
 
 
