@@ -8,12 +8,12 @@ finds the step completed already and does nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.events import Event, Handler
 from incidents.events import IncidentEventName, TaskDone
-from playbooks.models import PlaybookRun, PlaybookStepRun, StepStatus
+from playbooks.models import ACTIVE_STATUSES, PlaybookRun, PlaybookStepRun, StepStatus
 
 
 def resume_on_task(session: Session, event: Event) -> None:
@@ -23,17 +23,25 @@ def resume_on_task(session: Session, event: Event) -> None:
     if event.occurred_at is None:
         raise ValueError(f"event {event.id} has no time")
     now = event.occurred_at
-    steps = session.scalars(
-        select(PlaybookStepRun).where(
-            PlaybookStepRun.task_id == payload.task_id,
-            PlaybookStepRun.status == StepStatus.WAITING,
-        )
+    waiting = (PlaybookStepRun.task_id == payload.task_id,
+               PlaybookStepRun.status == StepStatus.WAITING)  # fmt: skip
+    run_ids = list(session.scalars(select(PlaybookStepRun.run_id).where(*waiting)))
+    if not run_ids:
+        return
+    # the status is checked again by the UPDATE itself: a step the engine has just timed out
+    # (the row locked, then failed) is not turned back into a completed one
+    session.execute(
+        update(PlaybookStepRun)
+        .where(*waiting)
+        .values(status=StepStatus.COMPLETED, ended_at=now)
+        .execution_options(synchronize_session=False)
     )
-    for step in steps:
-        step.status, step.ended_at = StepStatus.COMPLETED, now
-        run = session.get(PlaybookRun, step.run_id)
-        if run is not None and not run.status.finished:
-            run.wake_at = now
+    session.execute(
+        update(PlaybookRun)
+        .where(PlaybookRun.id.in_(run_ids), PlaybookRun.status.in_(ACTIVE_STATUSES))
+        .values(wake_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 HANDLERS: tuple[Handler, ...] = (

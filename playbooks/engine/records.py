@@ -102,13 +102,8 @@ class RunRecords:
         self._finish(RunStatus.FAILED, message)
 
     def _finish(self, status: RunStatus, error: str | None) -> None:
-        if self.finished:
-            return
-        finish_run(self.session, self.run, status, error, clock=self.clock, actor=self.actor)
-        for thread in flow.threads(self.state):  # steps left waiting end with the run
-            row = self._row((thread.get("wait") or {}).get("seq"))
-            if row is not None and row.status == StepStatus.WAITING:
-                self._close(row, StepStatus.FAILED, error=f"the run ended ({status})")
+        if not self.finished:
+            finish_run(self.session, self.run, status, error, clock=self.clock, actor=self.actor)
 
     # ------------------------------------------------------------ records
     def _record(self, thread: Thread, step_id: str, step: Mapping[str, Any], status: StepStatus,

@@ -28,9 +28,11 @@ from playbooks.models import (
     Playbook,
     PlaybookRun,
     PlaybookSchedule,
+    PlaybookStepRun,
     PlaybookTrigger,
     RunOrigin,
     RunStatus,
+    StepStatus,
 )
 from playbooks.settings import PlaybookSettings
 
@@ -124,11 +126,18 @@ def finish_run(
     actor: Actor,
 ) -> None:
     """End ``run`` (completed, failed, cancelled): ``playbook.run_finished`` is recorded in the
-    same transaction, and a parent run waiting for it is woken."""
+    same transaction, its steps still waiting fail with it, and a parent run waiting for it is
+    woken."""
     now = clock.now()
     run.status, run.error = status, error
     run.finished_at = run.updated_at = now
     run.wake_at = None
+    waiting = select(PlaybookStepRun).where(
+        PlaybookStepRun.run_id == run.id, PlaybookStepRun.status == StepStatus.WAITING
+    )
+    for step in session.scalars(waiting):
+        step.status, step.ended_at = StepStatus.FAILED, now
+        step.error = f"the run ended ({status})"
     payload = RunFinished(run_id=run.id, playbook_id=run.playbook_id,
                           incident_id=run.incident_id, status=status.value)  # fmt: skip
     event = Event.of(PlaybookEventName.RUN_FINISHED, payload, aggregate=(AGGREGATE, run.id),

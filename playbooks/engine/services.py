@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -21,7 +22,7 @@ from incidents.access import can_see
 from incidents.models import Incident
 from playbooks.audit import PlaybookAction
 from playbooks.engine.runs import finish_run, start_run
-from playbooks.models import Playbook, PlaybookRun, RunOrigin, RunStatus
+from playbooks.models import ACTIVE_STATUSES, Playbook, PlaybookRun, RunOrigin, RunStatus
 from playbooks.settings import PlaybookSettings
 
 OBJECT = "playbook-run"
@@ -60,9 +61,18 @@ def cancel_run(session: Session, actor: Actor, run: PlaybookRun, *, clock: Clock
     if run.status.finished:
         raise Conflict(f"run #{run.id} is already {run.status}")
     before = {"status": str(run.status)}
-    finish_run(session, run, RunStatus.CANCELLED, f"cancelled by {actor.label}", clock=clock,
-               actor=actor)  # fmt: skip
+    _cancel(session, run, f"cancelled by {actor.label}", clock=clock, actor=actor)
     audit.record(session, actor, PlaybookAction.RUN_CANCEL, OBJECT, run.id, clock=clock,
                  before=before, after={"status": str(run.status)})  # fmt: skip
     session.flush()
     return run
+
+
+def _cancel(session: Session, run: PlaybookRun, reason: str, *, clock: Clock, actor: Actor) -> None:
+    """Cancel ``run`` and the unfinished runs its playbook-action steps started."""
+    finish_run(session, run, RunStatus.CANCELLED, reason, clock=clock, actor=actor)
+    children = select(PlaybookRun).where(
+        PlaybookRun.parent_run_id == run.id, PlaybookRun.status.in_(ACTIVE_STATUSES)
+    )
+    for child in session.scalars(children).all():
+        _cancel(session, child, f"{reason} (parent run #{run.id})", clock=clock, actor=actor)

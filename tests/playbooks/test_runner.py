@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.audit import AuditEntry
 from core.clock import FrozenClock, SystemClock
 from core.errors import Conflict, NotFound, PermissionDenied
+from core.events import DomainEvent
 from core.identity.authz import Actor
 from core.identity.models import User
 from incidents.models import IncidentTask
@@ -277,3 +278,34 @@ def test_cli_runs_a_playbook_now_and_lists_runs(
         (2, "pending", ref), (1, "waiting", ref)
     ]  # fmt: skip
     assert "waiting" in invoke("runs", "--status", "waiting").output
+
+
+def test_cancelling_a_run_cancels_its_child_runs_and_ends_their_waiting_steps(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock,
+    world: World, reporter: User,
+) -> None:  # fmt: skip
+    incident = report(db_session, clock, reporter)
+    child_doc = playbook({
+        "start": {"type": "start", "on_completion": "ask"},
+        "ask": action({"type": "manual", "command": "Wait for me"}),
+        "end": END,
+    })  # fmt: skip
+    store(db_session, child_doc, clock)
+    parent = start(db_session, playbook({
+        "start": {"type": "start", "on_completion": "call"},
+        "call": {"type": "playbook-action", "playbook_id": child_doc["id"], "on_completion": "end"},
+        "end": END,
+    }), clock, incident=incident)  # fmt: skip
+    advance_due_runs(session_factory, clock=clock, settings=SETTINGS)
+    query = select(PlaybookRun).where(PlaybookRun.parent_run_id == parent.id)
+    child = db_session.scalars(query).one()
+    assert trail(db_session, child) == ["start", "ask:waiting"]
+    cancel_run(db_session, world.actor(world.lead), _run(db_session, parent.id), clock=clock)
+    db_session.commit()
+    assert _run(db_session, child.id).status == RunStatus.CANCELLED
+    assert trail(db_session, child) == ["start", "ask:failed"]
+    assert trail(db_session, parent) == ["start", "call:failed"]
+    assert "cancelled" in (steps(db_session, child)[1].error or "")
+    events = db_session.scalars(select(DomainEvent.payload).where(
+        DomainEvent.name == "playbook.run_finished")).all()  # fmt: skip
+    assert sorted(e["status"] for e in events) == ["cancelled", "cancelled"]
