@@ -266,3 +266,34 @@ def test_playbook_action_refuses_recursion_deeper_than_five(
     assert "nested deeper than 5" in (steps(db_session, deepest)[1].error or "")
     assert all(r.status == RunStatus.FAILED for r in chain)  # each parent's step failed in turn
     assert advance_run(session_factory, run.id, clock=clock, settings=SETTINGS) == RunStatus.FAILED
+
+
+def test_the_outputs_of_vigie_actions_are_kept_without_out_args(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, calls: Calls
+) -> None:
+    from playbooks.engine import registry
+    from playbooks.engine.registry import CommandOutcome
+
+    key = "x-vigie:match-observables"  # documented outputs: __matches__
+    saved = registry._EXECUTORS.pop(key, None)  # the real one, once the actions are merged
+    registry.register(key, lambda _s, _c: CommandOutcome(outputs={"__matches__": 3, "__x__": 1}))
+    try:
+        doc = playbook({
+            "start": {"type": "start", "on_completion": "match"},
+            "match": action({"type": "x-vigie", "command": "match-observables"}, then="check"),
+            "check": {"type": "if-condition", "condition": "__matches__:value >= 3",
+                      "on_true": "found", "on_completion": "end"},
+            "found": action(echo(__y__="1"), then="found-end"),
+            "found-end": END,
+            "end": END,
+        })  # fmt: skip
+        run = start(db_session, doc, clock)
+        _advance(session_factory, clock)
+    finally:
+        registry._EXECUTORS.pop(key, None)
+        if saved is not None:
+            registry._EXECUTORS[key] = saved
+    assert trail(db_session, run)[:4] == ["start", "match", "check", "found"]
+    variables = _run(db_session, run).state["variables"]
+    assert variables["__matches__"] == 3 and "__x__" not in variables  # undocumented: dropped
+    assert steps(db_session, run)[1].outputs == {"__matches__": 3, "__x__": 1}  # recorded
