@@ -25,7 +25,14 @@ from playbooks.models import PlaybookRun, PlaybookStepRun, RunStatus, StepStatus
 from playbooks.slice import SLICE
 from tests.dbs import TestDatabase
 from tests.kit.factories import report
-from tests.kit.scheduler import SchedulerProcess, elect, scheduler_env, wait_until
+from tests.kit.scheduler import (
+    SchedulerProcess,
+    elect,
+    job_runs,
+    runs_of,
+    scheduler_env,
+    wait_until,
+)
 from tests.kit.world import World
 from tests.playbooks.engine_kit import SETTINGS, playbook, start, steps, trail
 
@@ -212,6 +219,8 @@ def test_a_scheduler_killed_in_the_middle_of_a_run_resumes_it_without_repeating_
     _drive(factory, run_id, analyst_id, kill)
     assert processes[0].proc.returncode == -9
     _assert_once(factory, run_id, incident_id)
+    advances = [r for r in job_runs(fresh_database.engine) if r.job_id == "playbooks.advance"]
+    assert runs_of(advances, processes[0]) and runs_of(advances, processes[1])  # both moved it
 
 
 @pytest.mark.slow
@@ -228,3 +237,5 @@ def test_the_standby_finishes_a_run_whose_leader_was_killed(
     _drive(factory, run_id, analyst_id, leader.kill)
     assert standby.is_leader()
     _assert_once(factory, run_id, incident_id)
+    advances = [r for r in job_runs(fresh_database.engine) if r.job_id == "playbooks.advance"]
+    assert runs_of(advances, leader) and runs_of(advances, standby)

@@ -309,3 +309,20 @@ def test_cancelling_a_run_cancels_its_child_runs_and_ends_their_waiting_steps(
     events = db_session.scalars(select(DomainEvent.payload).where(
         DomainEvent.name == "playbook.run_finished")).all()  # fmt: skip
     assert sorted(e["status"] for e in events) == ["cancelled", "cancelled"]
+
+
+def test_a_run_the_engine_cannot_read_fails_and_the_others_go_on(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, calls: Calls
+) -> None:
+    ok = start(db_session, playbook({"start": {"type": "start", "on_completion": "end"},
+                                     "end": END}), clock)  # fmt: skip
+    broken = start(db_session, playbook({"start": {"type": "start", "on_completion": "nowhere"},
+                                         "end": END}), clock)  # fmt: skip
+    unreadable = start(db_session, playbook({"start": {"type": "start"}}), clock)
+    unreadable.playbook.document = "{not json"
+    db_session.commit()
+    counts = advance_due_runs(session_factory, clock=clock, settings=SETTINGS)
+    assert counts["errors"] == 1 and counts["completed"] == 1 and counts["failed"] == 1
+    assert _run(db_session, ok.id).status == RunStatus.COMPLETED
+    assert "no step 'nowhere'" in (_run(db_session, broken.id).error or "")
+    assert (_run(db_session, unreadable.id).error or "").startswith("engine error: JSONDecodeError")
