@@ -8,6 +8,7 @@ import click
 
 from playbooks.automation import cli as automation_cli
 from playbooks.automation import firing_cli
+from playbooks.engine import cli as engine_cli
 from playbooks.library.cli import COMMANDS as LIBRARY
 
 
@@ -18,5 +19,5 @@ def playbooks() -> None:
 
 playbooks.add_command(firing_cli.fire)
 playbooks.add_command(firing_cli.confirm)
-for _command in (*LIBRARY, *automation_cli.COMMANDS):
+for _command in (*LIBRARY, *engine_cli.COMMANDS, *automation_cli.COMMANDS):
     playbooks.add_command(_command)

@@ -37,6 +37,7 @@ class PlaybookSettings:
     # mail domain; HTTP limits of a feed poll), read from the same configuration
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
+    base_url: str = ""  # CERT_BASE_URL: the runs' __incident_url__ (empty: none)
 
     def allows(self, host: str, port: int | None, *, default_port: int) -> bool:
         return any(t.admits(host, port, default_port=default_port) for t in self.http_allow)
@@ -71,4 +72,5 @@ def from_config(settings: Config) -> PlaybookSettings:
         timezone=settings.timezone,
         intake=incidents_settings.from_config(settings),
         feeds=feeds_settings.from_config(settings),
+        base_url=settings.base_url,
     )

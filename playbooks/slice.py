@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from core.slices import Job, Slice
 from playbooks import actions, commands, events, models, routes, settings
+from playbooks.engine import handlers as engine_handlers
 
-EXECUTORS = actions  # imported for its side effect: the command executors are registered
+EXECUTORS = actions  # imported for its executors: they register with the engine
 
 SLICE = Slice(
     name="playbooks",
@@ -19,10 +20,13 @@ SLICE = Slice(
             "playbooks.automation.jobs:fire_schedules",
             "playbook_schedules_interval_seconds",
         ),
+        Job(
+            "playbooks.advance", "playbooks.engine.jobs:advance_runs", "playbooks_interval_seconds"
+        ),
     ),
     models=(models,),
     settings=settings.from_config,
     events=(events.PlaybookEventName,),
-    handlers=(),
+    handlers=(*engine_handlers.HANDLERS,),
 )
 """CACAO playbooks before and after incidents: library, engine, triggers and schedules."""

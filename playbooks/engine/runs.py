@@ -18,17 +18,21 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.errors import ValidationFailed
+from core.events import Event, record_event
 from core.i18n import N_
 from core.identity.authz import Actor
 from core.identity.models import Organisation
 from incidents.models import Incident
+from playbooks.events import AGGREGATE, PlaybookEventName, RunFinished
 from playbooks.models import (
     Playbook,
     PlaybookRun,
     PlaybookSchedule,
+    PlaybookStepRun,
     PlaybookTrigger,
     RunOrigin,
     RunStatus,
+    StepStatus,
 )
 from playbooks.settings import PlaybookSettings
 
@@ -43,7 +47,16 @@ def initial_state(document: Mapping[str, Any], variables: Mapping[str, Any]) -> 
     }
     values.update(variables)
     return {
-        "threads": [{"id": "", "at": document["workflow_start"], "frames": []}],
+        "threads": [
+            {
+                "id": "",
+                "at": document["workflow_start"],
+                "frames": [],
+                "parent": None,
+                "wait": None,
+                "delayed": None,
+            }
+        ],  # fmt: skip
         "variables": values,
     }
 
@@ -101,3 +114,46 @@ def start_run(
     except IntegrityError:  # the same key, started concurrently
         return None
     return run
+
+
+def finish_run(
+    session: Session,
+    run: PlaybookRun,
+    status: RunStatus,
+    error: str | None,
+    *,
+    clock: Clock,
+    actor: Actor,
+) -> None:
+    """End ``run`` (completed, failed, cancelled): ``playbook.run_finished`` is recorded in the
+    same transaction, its steps still waiting fail with it, and a parent run waiting for it is
+    woken."""
+    now = clock.now()
+    run.status, run.error = status, error
+    run.finished_at = run.updated_at = now
+    run.wake_at = None
+    waiting = select(PlaybookStepRun).where(
+        PlaybookStepRun.run_id == run.id, PlaybookStepRun.status == StepStatus.WAITING
+    )
+    for step in session.scalars(waiting):
+        step.status, step.ended_at = StepStatus.FAILED, now
+        step.error = f"the run ended ({status})"
+    payload = RunFinished(run_id=run.id, playbook_id=run.playbook_id,
+                          incident_id=run.incident_id, status=status.value)  # fmt: skip
+    event = Event.of(PlaybookEventName.RUN_FINISHED, payload, aggregate=(AGGREGATE, run.id),
+                     actor=actor)  # fmt: skip
+    record_event(session, event, clock=clock)
+    parent = session.get(PlaybookRun, run.parent_run_id) if run.parent_run_id else None
+    if parent is not None and not parent.status.finished:
+        parent.wake_at = now
+
+
+def run_depth(session: Session, run: PlaybookRun) -> int:
+    """How many runs above ``run`` started it (0: a run of its own)."""
+    depth, parent_id = 0, run.parent_run_id
+    while parent_id is not None and depth <= 100:
+        depth += 1
+        parent_id = session.scalar(
+            select(PlaybookRun.parent_run_id).where(PlaybookRun.id == parent_id)
+        )
+    return depth

@@ -18,6 +18,7 @@ from playbooks.rules.commandcheck import (
     undeclared,
     variable_declarations,
 )
+from playbooks.rules.conditions import ConditionError, parse_condition
 from playbooks.rules.problems import Problem, at, item, mapping, prop, text, unknown_properties
 
 COMMON = frozenset({"type", "name", "description", "external_references", "delay", "timeout",
@@ -48,9 +49,12 @@ def check_workflow(document: Mapping[str, Any], workflow: Mapping[str, Any]) -> 
 
 
 def _check_condition(path: str, text: str) -> list[Problem]:
-    """The condition's grammar. Returns [] for now: the engine's parser
-    (``playbooks.rules.conditions.parse_condition``, raising ``ConditionError``) is wired here
-    at merge — each ``ConditionError`` becomes ``Problem(path, str(error))``."""
+    """The condition's grammar (:func:`playbooks.rules.conditions.parse_condition`, the parser
+    the engine evaluates with): a condition the engine could not read is refused at import."""
+    try:
+        parse_condition(text)
+    except ConditionError as exc:
+        return [Problem(path, str(exc))]
     return []
 
 

@@ -53,6 +53,7 @@ NOTIFY_MAIL = "incidents.notifications.mail"  # every minute (CERT_NOTIFY_MAIL_I
 NOTIFY_SLA = "incidents.notifications.sla"  # every 5 minutes (CERT_NOTIFY_SLA_INTERVAL)
 FEEDS_POLL = "feeds.poll_due"  # every minute (CERT_FEEDS_POLL_INTERVAL)
 FIRE_SCHEDULES = "playbooks.fire_schedules"  # every minute (CERT_PLAYBOOK_SCHEDULES_INTERVAL)
+PLAYBOOKS = "playbooks.advance"  # every 5 seconds (CERT_PLAYBOOKS_INTERVAL)
 
 
 # ------------------------------------------------------------------ leader locks
@@ -181,6 +182,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         NOTIFY_SLA,
         FEEDS_POLL,
         FIRE_SCHEDULES,
+        PLAYBOOKS,
     }
     assert {run.job_id for run in runs} == set(scheduler.JOBS)
     assert all(run.status == JobStatus.SUCCESS for run in runs), [(r.status, r.error) for r in runs]
@@ -197,6 +199,19 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         NOTIFY_SLA: {"due_soon": 0, "breached": 0},
         FEEDS_POLL: {"polled": 0, "failed": 0, "new": 0, "updated": 0},
         FIRE_SCHEDULES: {"scheduled": 0, "fired": 0, "runs": 0, "skipped": 0, "invalid": 0},
+        PLAYBOOKS: dict.fromkeys(
+            (
+                "advanced",
+                "completed",
+                "failed",
+                "waiting",
+                "running",
+                "cancelled",
+                "skipped",
+                "errors",
+            ),
+            0,
+        ),  # fmt: skip
     }
     assert all(run.counts == expected[run.job_id] for run in runs), [r.counts for r in runs]
     lock = scheduler.leader_lock(config)  # released on the way out
