@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.slices import Slice
 from playbooks import commands, events, models, routes, settings
+from playbooks.automation import handlers
 
 SLICE = Slice(
     name="playbooks",
@@ -15,6 +16,6 @@ SLICE = Slice(
     models=(models,),
     settings=settings.from_config,
     events=(events.PlaybookEventName,),
-    handlers=(),
+    handlers=handlers.HANDLERS,
 )
 """CACAO playbooks before and after incidents: library, engine, triggers and schedules."""
