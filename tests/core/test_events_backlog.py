@@ -67,3 +67,21 @@ def test_the_delivery_job_works_off_a_burst_in_one_run(
         scheduler.close_context()
     assert counts == {"dispatched": 520, "delivered": 520, "retried": 0, "failed": 0}
     assert effects(factory) == {(name, str(i)): 1 for name in ("a", "b") for i in ids}
+
+
+def test_a_failing_handler_in_a_shared_transaction_undoes_only_its_own_writes(
+    factory: SessionFactory,
+) -> None:
+    ids = record(factory, SystemClock(), *range(6))  # 12 deliveries: one transaction holds 10
+    write = effect("picky")
+
+    def picky(session: Session, event: Event) -> None:
+        write(session, event)  # its effect, then it fails on even events
+        if getattr(event.payload, "n", 0) % 2 == 0:
+            raise RuntimeError("even")
+
+    handlers = [HANDLERS[0], Handler("picky", {Probe.PINGED}, picky)]
+    counts = deliver_events(factory, handlers, clock=SystemClock())
+    assert counts == {"dispatched": 12, "delivered": 9, "retried": 3, "failed": 0}
+    odd = {("picky", str(i)): 1 for n, i in enumerate(ids) if n % 2}
+    assert effects(factory) == {("a", str(i)): 1 for i in ids} | odd
