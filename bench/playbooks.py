@@ -366,16 +366,20 @@ def alone(url: str, args: argparse.Namespace, engine_there: bool) -> None:
         f"{batches * args.events_interval:.0f} s for these {n:,} events"
     )
     if engine_there:
-        config = load_config({"database_url": url, "secret_key": "b" * 40}, environ={})
-        context = scheduler.open_context(config)
-        body_of = scheduler.JOBS[ADVANCE].resolve()
-        t0 = time.perf_counter()
-        with factory() as session:
-            while progress(session)[2] < 2 * n and time.perf_counter() - t0 < args.timeout:
-                body_of(context)
-                session.expire_all()
-        print(f"playbooks.advance alone: {time.perf_counter() - t0:.1f} s for {n:,} runs")
-        scheduler.close_context()
+        with tempfile.TemporaryDirectory(prefix="vigie-bench-sched-") as instance:
+            config = load_config(
+                {"database_url": url, "instance_dir": Path(instance), "secret_key": "b" * 40},
+                environ={},
+            )
+            context = scheduler.open_context(config)
+            body_of = scheduler.JOBS[ADVANCE].resolve()
+            t0 = time.perf_counter()
+            with factory() as session:  # runs with their first task: the burst's, then these
+                while progress(session)[2] < 2 * n and time.perf_counter() - t0 < args.timeout:
+                    body_of(context)
+                    session.expire_all()
+            print(f"playbooks.advance alone: {time.perf_counter() - t0:.1f} s for {n:,} runs")
+            scheduler.close_context()
     engine.dispose()
 
 
