@@ -226,14 +226,8 @@ def progress(session: Session) -> tuple[int, int, int]:
     """(runs, distinct incidents with a run, runs with a first task)."""
     runs = session.scalar(select(func.count()).select_from(PlaybookRun)) or 0
     incidents = session.scalar(select(func.count(distinct(PlaybookRun.incident_id)))) or 0
-    tasks = (
-        session.scalar(
-            select(func.count(distinct(PlaybookStepRun.run_id))).where(
-                PlaybookStepRun.task_id.is_not(None)
-            )
-        )
-        or 0
-    )
+    first = select(func.count(distinct(PlaybookStepRun.run_id)))
+    tasks = session.scalar(first.where(PlaybookStepRun.task_id.is_not(None))) or 0
     return runs, incidents, tasks
 
 
@@ -244,28 +238,19 @@ def checks(session: Session, expected: int) -> list[str]:
     wrong = []
     if not runs == incidents == reports == expected:
         wrong.append(f"runs {runs}, incidents with a run {incidents}, reports {reports}")
-    repeated = session.scalar(
-        select(func.count()).select_from(
-            select(PlaybookStepRun.run_id)
-            .group_by(PlaybookStepRun.run_id, PlaybookStepRun.seq)
-            .having(func.count() > 1)
-            .subquery()
-        )
-    )
+    step = PlaybookStepRun
+    repeated = _groups_over_one(session, select(step.run_id).group_by(step.run_id, step.seq))
     if repeated:
         wrong.append(f"{repeated} (run, seq) recorded more than once")
-    doubled = session.scalar(
-        select(func.count()).select_from(
-            select(PlaybookStepRun.run_id)
-            .where(PlaybookStepRun.task_id.is_not(None))
-            .group_by(PlaybookStepRun.run_id)
-            .having(func.count() > 1)
-            .subquery()
-        )
-    )
-    if doubled:
+    tasks = select(step.run_id).where(step.task_id.is_not(None)).group_by(step.run_id)
+    if doubled := _groups_over_one(session, tasks):
         wrong.append(f"{doubled} runs with more than one task")
     return wrong
+
+
+def _groups_over_one(session: Session, grouped: Any) -> int:
+    over = grouped.having(func.count() > 1).subquery()
+    return session.scalar(select(func.count()).select_from(over)) or 0
 
 
 def burst(url: str, args: argparse.Namespace, engine_there: bool) -> tuple[float, list[Any]]:
