@@ -4,13 +4,14 @@ settings hook of :data:`playbooks.slice.SLICE`) and handed to the engine by jobs
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core.config import Config, ConfigError
+from core.config import ENVIRONMENT, Config, ConfigError
 from feeds import settings as feeds_settings
 from feeds.settings import FeedSettings
 from incidents import settings as incidents_settings
-from incidents.settings import IntakeSettings
 
 
 @dataclass(frozen=True)
@@ -73,4 +74,20 @@ def from_config(settings: Config) -> PlaybookSettings:
         intake=incidents_settings.from_config(settings),
         feeds=feeds_settings.from_config(settings),
         base_url=settings.base_url,
+    )
+
+
+def handler_settings(environ: Mapping[str, str] | None = None) -> PlaybookSettings:
+    """The budgets a domain-event handler starting runs needs (``CERT_PLAYBOOK_MAX_STEPS``,
+    ``CERT_PLAYBOOK_MAX_DAYS``), read at each delivery the way :func:`core.config.load_config`
+    reads them — same parsers, same defaults, same errors: the dispatcher hands handlers a
+    session and the event only."""
+    env = os.environ if environ is None else environ
+    values: dict[str, int] = {}
+    for variable in ("CERT_PLAYBOOK_MAX_STEPS", "CERT_PLAYBOOK_MAX_DAYS"):
+        field_name, parse = ENVIRONMENT[variable]
+        raw = env.get(variable)
+        values[field_name] = parse(variable, raw) if raw else getattr(Config(), field_name)
+    return PlaybookSettings(
+        max_steps=values["playbook_max_steps"], max_days=values["playbook_max_days"]
     )

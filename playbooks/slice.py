@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.slices import Job, Slice
 from playbooks import actions, commands, events, models, routes, settings
+from playbooks.automation import handlers as automation_handlers
 from playbooks.engine import handlers as engine_handlers
 
 EXECUTORS = actions  # imported for its executors: they register with the engine
@@ -27,6 +28,6 @@ SLICE = Slice(
     models=(models,),
     settings=settings.from_config,
     events=(events.PlaybookEventName,),
-    handlers=(*engine_handlers.HANDLERS,),
+    handlers=(*engine_handlers.HANDLERS, *automation_handlers.HANDLERS),
 )
 """CACAO playbooks before and after incidents: library, engine, triggers and schedules."""

@@ -5,29 +5,32 @@ One run, by the scheduler's ``events.deliver`` job or ``cert events deliver``:
 1. **Dispatch**: the oldest events not yet dispatched get one ``pending`` delivery per handler
    subscribed to their name, and ``dispatched_at``, in one short transaction. A handler added
    later receives the events recorded after that, not the older ones.
-2. **Deliver**: each due delivery in a transaction of its own, which locks the delivery
-   (PostgreSQL ``FOR UPDATE SKIP LOCKED``: another dispatcher takes the next one; SQLite
-   ``BEGIN IMMEDIATE``: dispatchers take turns), runs the handler in a SAVEPOINT and marks the
-   delivery ``done`` — the handler's writes and the mark commit together, so a delivery that is
-   ``done`` never runs again: **at most once** for the database effects. A handler that raises
-   has its writes rolled back with the savepoint; the attempt is counted and the delivery is due
-   again after a back-off (5 s doubling, at most 10 minutes), until ``max_attempts``, when it is
-   marked ``failed`` (``cert events list --status failed``). A dispatcher that dies mid-handler
-   holds no lease: its transaction rolls back and the delivery is simply still pending.
+2. **Deliver**: the due deliveries, up to :data:`PER_TRANSACTION` in a transaction, which
+   locks them (PostgreSQL ``FOR UPDATE SKIP LOCKED``: another dispatcher takes the next ones;
+   SQLite ``BEGIN IMMEDIATE``: dispatchers take turns), runs each handler in a SAVEPOINT of its
+   own and marks each delivery ``done`` — a handler's writes and its mark commit together, so a
+   delivery that is ``done`` never runs again: **at most once** for the database effects. A
+   handler that raises has its writes rolled back with its savepoint; the attempt is counted and
+   the delivery is due again after a back-off (5 s doubling, at most 10 minutes), until
+   ``max_attempts``, when it is marked ``failed`` (``cert events list --status failed``). A
+   dispatcher that dies mid-handler holds no lease: its transaction rolls back and its
+   deliveries are simply still pending.
 
 Effects outside the database (a mail server, an HTTP call) cannot join the transaction: for
 them delivery is at least once (a crash after the call, before the commit, repeats it), so such
 handlers should write an outbox row instead, or be idempotent. Events of one aggregate reach a
 handler in order unless a delivery is being retried or several dispatchers run at once.
-Keep handlers short: on SQLite one runs while its transaction holds the database's write lock.
+Keep handlers short: on SQLite they run while their transaction holds the database's write lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable, Mapping
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.db import Base, SessionFactory, is_postgres
@@ -38,6 +41,10 @@ from core.uow import transaction
 MAX_ERROR_LENGTH = 2000
 _DELIVERIES = Base.metadata.tables["domain_event_deliveries"]
 DEFAULT_MAX_ATTEMPTS = 8
+# Deliveries run in one transaction (each handler in a savepoint of its own): one transaction
+# per delivery cost more than most handlers (BEGIN, the lock, COMMIT); 10 keep SQLite's write
+# lock for a few milliseconds only.
+PER_TRANSACTION = 10
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -53,22 +60,40 @@ def deliver_events(
     batch_size: int = 100,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     retry_after: Callable[[int], dt.timedelta] = backoff,
+    time_slice: float | None = None,
 ) -> dict[str, int]:
     """Dispatch up to ``batch_size`` new events, then run up to ``batch_size`` due deliveries;
-    return how many deliveries were created, done, left for a retry, and given up."""
+    return how many deliveries were created, done, left for a retry, and given up.
+
+    With ``time_slice`` (seconds), go on with another batch while the last one was full — it
+    dispatched ``batch_size`` events or ran ``batch_size`` deliveries: a backlog is waiting —
+    until ``time_slice`` has passed (measured on the monotonic clock, not ``clock``): a burst
+    of events is worked off in one run instead of a batch per run, and the run still ends."""
     by_name = _checked(handlers)
     counts = {"dispatched": 0, "delivered": 0, "retried": 0, "failed": 0}
-    counts["dispatched"] = _dispatch(session_factory, by_name, clock=clock, limit=batch_size)
-    if not by_name:
-        return counts
-    for _ in range(batch_size):
-        outcome = _deliver_one(
-            session_factory, by_name, clock=clock, max_attempts=max_attempts, retry=retry_after
-        )
-        if outcome is None:
-            break
-        counts[outcome] += 1
-    return counts
+    ends = None if time_slice is None else time.monotonic() + time_slice
+    while True:
+        events, rows = _dispatch(session_factory, by_name, clock=clock, limit=batch_size)
+        counts["dispatched"] += rows
+        ran = 0
+        while by_name and ran < batch_size:
+            wanted = min(PER_TRANSACTION, batch_size - ran)
+            outcomes = _deliver_batch(
+                session_factory,
+                by_name,
+                clock=clock,
+                max_attempts=max_attempts,
+                retry=retry_after,
+                limit=wanted,
+            )
+            for outcome in outcomes:
+                counts[outcome] += 1
+            ran += len(outcomes)
+            if len(outcomes) < wanted:  # none due any more
+                break
+        full = events == batch_size or ran == batch_size
+        if ends is None or not full or time.monotonic() >= ends:
+            return counts
 
 
 def _checked(handlers: Iterable[Handler]) -> dict[str, Handler]:
@@ -86,7 +111,9 @@ def _checked(handlers: Iterable[Handler]) -> dict[str, Handler]:
 
 def _dispatch(
     session_factory: SessionFactory, by_name: Mapping[str, Handler], *, clock: Clock, limit: int
-) -> int:
+) -> tuple[int, int]:
+    """Give the oldest ``limit`` events not yet dispatched their deliveries; how many events,
+    how many deliveries."""
     subscribers: dict[str, list[str]] = {}
     for handler in by_name.values():
         for name in handler.events:
@@ -103,7 +130,7 @@ def _dispatch(
             query = query.with_for_update(skip_locked=True)
         events = session.execute(query).all()
         if not events:
-            return 0
+            return 0, 0
         now = clock.now()
         rows = [
             {
@@ -124,18 +151,20 @@ def _dispatch(
         session.execute(
             update(DomainEvent).where(DomainEvent.id.in_(ids)).values(dispatched_at=now)
         )
-    return len(rows)
+    return len(events), len(rows)
 
 
-def _deliver_one(
+def _deliver_batch(
     session_factory: SessionFactory,
     by_name: Mapping[str, Handler],
     *,
     clock: Clock,
     max_attempts: int,
     retry: Callable[[int], dt.timedelta],
-) -> str | None:
-    """Run the next due delivery; return the counter to increase, ``None`` when none is due."""
+    limit: int,
+) -> list[str]:
+    """Run up to ``limit`` due deliveries in one transaction, each handler in a savepoint of
+    its own; the counters to increase, one per delivery (empty: none was due)."""
     query = (
         select(EventDelivery)
         .where(
@@ -144,27 +173,47 @@ def _deliver_one(
             EventDelivery.handler.in_(list(by_name)),  # a removed handler's rows wait
         )
         .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
-        .limit(1)
+        .limit(limit)
     )
     with transaction(session_factory, write=True) as session:
         if is_postgres(session):
-            # PostgreSQL-specific: the row stays locked until the commit; others skip it
+            # PostgreSQL-specific: the rows stay locked until the commit; others skip them
             query = query.with_for_update(skip_locked=True)
-        delivery = session.scalar(query)
-        if delivery is None:
-            return None
-        delivery.attempts += 1
-        session.flush()
-        try:
-            with session.begin_nested():  # leaving it flushes the handler's writes
-                event = loaded(session.get_one(DomainEvent, delivery.event_id))
-                by_name[delivery.handler].fn(session, event)
-        except Exception as exc:  # any failure of one handler must not stop the others
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
-            if delivery.attempts >= max_attempts:
-                delivery.status = DeliveryStatus.FAILED
-                return "failed"
-            delivery.next_attempt_at = clock.now() + retry(delivery.attempts)
-            return "retried"
-        delivery.status, delivery.delivered_at = DeliveryStatus.DONE, clock.now()
-        return "delivered"
+        deliveries = list(session.scalars(query))
+        ids = {delivery.event_id for delivery in deliveries}
+        rows = {
+            row.id: row
+            for row in session.scalars(select(DomainEvent).where(DomainEvent.id.in_(ids)))
+        }
+        return [
+            _deliver(
+                session, delivery, rows[delivery.event_id], by_name, clock, max_attempts, retry
+            )
+            for delivery in deliveries
+        ]
+
+
+def _deliver(
+    session: Session,
+    delivery: EventDelivery,
+    row: DomainEvent,
+    by_name: Mapping[str, Handler],
+    clock: Clock,
+    max_attempts: int,
+    retry: Callable[[int], dt.timedelta],
+) -> str:
+    """Run one delivery's handler in a savepoint and mark it; the counter to increase."""
+    delivery.attempts += 1
+    session.flush()
+    try:
+        with session.begin_nested():  # leaving it flushes the handler's writes
+            by_name[delivery.handler].fn(session, loaded(row))
+    except Exception as exc:  # any failure of one handler must not stop the others
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+        if delivery.attempts >= max_attempts:
+            delivery.status = DeliveryStatus.FAILED
+            return "failed"
+        delivery.next_attempt_at = clock.now() + retry(delivery.attempts)
+        return "retried"
+    delivery.status, delivery.delivered_at = DeliveryStatus.DONE, clock.now()
+    return "delivered"
