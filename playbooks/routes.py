@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from playbooks import blueprints
+from playbooks.pages import web as pages_web  # noqa: F401  (registers its routes)
+from playbooks.pages import web_runs as pages_web_runs  # noqa: F401
 
 API: Blueprint = blueprints.api
 PAGES: tuple[Blueprint, ...] = (blueprints.pages,)
