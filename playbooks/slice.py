@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.slices import Slice
 from playbooks import commands, events, models, routes, settings
+from playbooks.pages import panel
 
 SLICE = Slice(
     name="playbooks",
@@ -16,5 +17,6 @@ SLICE = Slice(
     settings=settings.from_config,
     events=(events.PlaybookEventName,),
     handlers=(),
+    panels=panel.PANELS,
 )
 """CACAO playbooks before and after incidents: library, engine, triggers and schedules."""

@@ -54,7 +54,7 @@ def run_counts(session: Session, cacao_ids: Iterable[str]) -> dict[str, int]:
         .where(Playbook.cacao_id.in_(ids))
         .group_by(Playbook.cacao_id)
     )
-    return dict(session.execute(query).tuples())
+    return {str(row[0]): int(row[1]) for row in session.execute(query)}
 
 
 def versions(session: Session, cacao_id: str) -> list[Playbook]:

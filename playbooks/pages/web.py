@@ -140,7 +140,7 @@ def toggle(playbook_id: int, action: str) -> ResponseReturnValue:
 def export(playbook_id: int) -> ResponseReturnValue:
     """The stored document, byte for byte, as a download."""
     playbook = get_playbook(get_session(), playbook_id)
-    stem = SAFE_NAME.sub("-", playbook.name).strip("-.")[:60] or "playbook"
+    stem = re.sub("-{2,}", "-", SAFE_NAME.sub("-", playbook.name)).strip("-.")[:60] or "playbook"
     stamp = playbook.modified.strftime("%Y%m%dT%H%M%SZ")
     response = Response(playbook.document, mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.json"'
