@@ -34,8 +34,8 @@ from playbooks.rules.validate import Problem
 
 PER_PAGE = 50
 STEP_TYPES = {
-    "start": _l("Start"),
-    "end": _l("End"),
+    "start": _l("Workflow start"),
+    "end": _l("Workflow end"),
     "action": _l("Action"),
     "playbook-action": _l("Sub-playbook"),
     "parallel": _l("Parallel"),

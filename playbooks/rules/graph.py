@@ -16,6 +16,7 @@ The drawing (:mod:`playbooks.pages.graph_svg`) reads top to bottom:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -213,9 +214,25 @@ def _rows(order: list[str], layer: dict[str, int], forward: list[_Link]) -> list
     return rows
 
 
+def _crossings(rows: list[list[_Slot]]) -> int:
+    """Pairs of edges that cross between adjacent layers."""
+    total = 0
+    for upper, lower in itertools.pairwise(rows):
+        where = {slot.key: i for i, slot in enumerate(lower)}
+        ends = [(i, where[key]) for i, slot in enumerate(upper) for key in slot.down]
+        total += sum(
+            1 for (a, b), (c, d) in itertools.combinations(ends, 2) if (a - c) * (b - d) < 0
+        )
+    return total
+
+
 def _reorder(rows: list[list[_Slot]]) -> None:
-    """Barycentre sweeps: each slot moves to the mean position of its neighbours."""
+    """Barycentre sweeps: each slot moves to the mean position of its neighbours; the order
+    with the fewest crossings seen (the first one included) is kept."""
+    best, fewest = [list(row) for row in rows], _crossings(rows)
     for sweep in range(SWEEPS):
+        if fewest == 0:
+            break
         downwards = sweep % 2 == 0
         span = range(1, len(rows)) if downwards else range(len(rows) - 2, -1, -1)
         for k in span:
@@ -226,6 +243,10 @@ def _reorder(rows: list[list[_Slot]]) -> None:
                 (_centre(slot, i, where, downwards), i, slot) for i, slot in enumerate(rows[k])
             ]
             rows[k][:] = [slot for _c, _i, slot in sorted(keyed, key=lambda t: (t[0], t[1]))]
+        crossings = _crossings(rows)
+        if crossings < fewest:
+            best, fewest = [list(row) for row in rows], crossings
+    rows[:] = best
 
 
 def _centre(slot: _Slot, i: int, where: Mapping[str, int], downwards: bool) -> float:

@@ -47,6 +47,8 @@ def test_every_step_type_is_laid_out_in_layers_from_the_start() -> None:
         assert edge.points[0] == src.bottom and edge.points[-1] == dst.top
         if not edge.back:
             assert all(b[1] > a[1] for a, b in itertools.pairwise(edge.points))
+    # no crossing: the parallel's branches left of the switch's cases, as their parents
+    assert max(nodes[ids[k]].x for k in ("a1", "a2")) < min(nodes[ids[k]].x for k in ("c1", "c2"))
     loop = next(e for e in graph.edges if e.back)
     assert max(x for x, _ in loop.points) > max(n.x + n.width / 2 for n in graph.nodes)
 
