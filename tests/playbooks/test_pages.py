@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.identity.models import Organisation, User
-from playbooks.models import Playbook, RunStatus
+from playbooks.models import (
+    Playbook,
+    PlaybookSchedule,
+    PlaybookTrigger,
+    RunStatus,
+    TriggerEvent,
+)
 from tests.kit.api import BOUNDARY, multipart
 from tests.kit.factories import report
 from tests.kit.web import csrf_token, sign_in, text
@@ -101,13 +107,24 @@ def test_the_detail_shows_graph_steps_versions_triggers_and_schedules(
     first = playbook(db_session, clock, name=doc["name"], **flow)
     newer = playbook(db_session, clock, pid=first.cacao_id, modified="2026-11-05T08:00:00Z",
                      name="V2", **flow)  # fmt: skip
+    now = clock.now()
+    db_session.add_all([
+        PlaybookTrigger(cacao_id=first.cacao_id, event=TriggerEvent.CLASSIFIED, created_at=now,
+                        conditions={"categories": ["malicious-code"], "min_priority": "P2"}),
+        PlaybookSchedule(cacao_id=first.cacao_id, cron="0 7 * * 1", timezone="Africa/Casablanca",
+                         organisation_ids=[1, 2], enabled=False, created_at=now),
+    ])  # fmt: skip
+    db_session.flush()
     sign_in(client, analyst)
     page = text(client.get(f"/playbooks/{newer.id}"))
+    assert "Incident qualifié" in page and "<bdi>malicious-code</bdi>" in page
+    assert '<code dir="ltr">0 7 * * 1</code>' in page and "2 organisations" in page
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="pb-graph"' in page
     assert page.count('class="pb-node ') == len(doc["workflow"])
     assert "Isolate hosts" in page and "manual: Do: Isolate hosts" in page
     assert f"/playbooks/{first.id}/export" in page and f"/playbooks/{newer.id}/export" in page
-    assert "Aucun déclencheur" in page and "Aucune planification" in page
+    bare = text(client.get(f"/playbooks/{playbook(db_session, clock).id}"))
+    assert "Aucun déclencheur" in bare and "Aucune planification" in bare
     assert 'action="/playbooks/' not in page  # an analyst has no enable button
     old = text(client.get(f"/playbooks/{first.id}"))
     assert "Rançongiciel &lt;b&gt;" in old and "Rançongiciel <b>" not in old
@@ -217,6 +234,16 @@ def test_an_invalid_document_lists_every_problem_with_its_path(
 def test_analysts_cannot_import(client: FlaskClient, analyst: User) -> None:
     sign_in(client, analyst)
     assert client.get("/playbooks/import").status_code == 403
+
+
+def test_pasting_too_large_a_document_shows_the_problem(
+    client: FlaskClient, db_session: Session, lead: User
+) -> None:
+    sign_in(client, lead)
+    token = csrf_token(text(client.get("/playbooks/import")))
+    response = client.post("/playbooks/import", data={"csrf_token": token, "text": "x" * 3_000_000})
+    assert response.status_code == 422 and "larger than 2097152 bytes" in text(response)
+    assert db_session.scalar(select(Playbook)) is None
 
 
 def test_runs_on_hidden_incidents_are_neither_listed_nor_shown(
