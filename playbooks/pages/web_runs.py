@@ -138,7 +138,12 @@ def cancel(run_id: int) -> ResponseReturnValue:
     if cancel_run is None:
         raise NotFound("cancelling runs is not available")
     found = queries.access_run(get_session(), current_actor(), run_id)
-    cancel_run(get_session(), current_actor(), found, clock=context().clock)
+    try:
+        cancel_run(get_session(), current_actor(), found, clock=context().clock)
+    except Conflict:  # finished meanwhile (another lead, the engine)
+        unit_of_work().rollback()
+        flash(_("The run had already finished: nothing was cancelled."), "warning")
+        return redirect(url_for("playbooks.run", run_id=run_id))
     unit_of_work().commit()
     flash(_("The run has been cancelled."), "success")
     return redirect(url_for("playbooks.run", run_id=run_id))

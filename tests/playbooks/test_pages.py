@@ -304,3 +304,6 @@ def test_a_lead_cancels_a_run_when_the_engine_offers_it(
     assert _post(client, f"{page}/cancel", page).status_code == 302
     db_session.refresh(waiting)
     assert waiting.status == RunStatus.CANCELLED
+    again = _post(client, f"{page}/cancel", page)  # a second lead, a second tab: no error
+    assert again.status_code == 302
+    assert "était déjà terminée" in text(client.get(page))
