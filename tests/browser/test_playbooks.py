@@ -94,3 +94,15 @@ def test_a_lead_reads_a_playbook_its_graph_and_its_runs(
     no_sideways_scroll(page)
     shoot(page, f"playbooks-panel-{lang}-{size}")
     assert not watch.console_errors and not watch.dialogs, (watch.console_errors, watch.dialogs)
+
+    page.goto("/playbooks/import")
+    page.fill("#text", '{"type": "playbook", "spec_version": "cacao-1.0", "id": "x"}')
+    page.locator("main form.pb-import [type=submit]").click()
+    problems = page.locator("#problems li")
+    expect(problems.first).to_be_visible()
+    assert problems.count() >= 8  # every missing property and every bad value, with its path
+    expect(page.locator("#problems")).to_contain_text("$.workflow_start")
+    no_sideways_scroll(page)
+    shoot(page, f"playbooks-import-{lang}-{size}")
+    errors = [e for e in watch.console_errors if "422" not in e]  # the refused form's status
+    assert not errors, errors
