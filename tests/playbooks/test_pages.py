@@ -8,12 +8,15 @@ import json
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditEntry
 from core.clock import FrozenClock
+from core.errors import NotFound
+from core.identity.authz import Actor
 from core.identity.models import Organisation, User
+from playbooks.library.manage import set_enabled
 from playbooks.models import (
     Playbook,
     PlaybookSchedule,
@@ -307,3 +310,21 @@ def test_a_lead_cancels_a_run_when_the_engine_offers_it(
     again = _post(client, f"{page}/cancel", page)  # a second lead, a second tab: no error
     assert again.status_code == 302
     assert "était déjà terminée" in text(client.get(page))
+
+
+def test_set_enabled_audits_changes_only_and_refuses_unknown_playbooks(
+    db_session: Session, clock: FrozenClock
+) -> None:
+    book = playbook(db_session, clock)
+    actor = Actor.system("test")
+    count = (
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.object_id == book.cacao_id)
+    )
+    before = db_session.scalar(count)
+    assert set_enabled(db_session, actor, book.cacao_id, True, clock=clock) is book  # no change
+    assert db_session.scalar(count) == before
+    set_enabled(db_session, actor, book.cacao_id, False, clock=clock)
+    assert db_session.scalar(count) == before + 1 and not book.enabled
+    with pytest.raises(NotFound):
+        set_enabled(db_session, actor, "playbook--0b8a4b2e-6f1d-4c35-9a53-7d1f2c3e4a00", True,
+                    clock=clock)  # fmt: skip
