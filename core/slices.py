@@ -22,6 +22,7 @@ from core.clock import Clock
 from core.config import Config
 from core.events import EventName, Handler
 from core.identity.authz import Actor
+from core.web import panels as web_panels
 
 DemoSeed = Callable[[Session, Actor, Clock, Config], str]
 DemoBulk = Callable[[Session, Actor, Clock, Config, int, int], Sequence[str]]
@@ -71,7 +72,9 @@ class Slice:
       ``app.extensions[name]`` (its adapters read it there);
     * ``events``: its event-name enumerations (importing their module registers the payloads);
       ``handlers``: its subscribers, run by the scheduler's ``events.deliver`` job;
-    * ``demo``: its demo data for ``cert demo`` (:class:`Demo`).
+    * ``demo``: its demo data for ``cert demo`` (:class:`Demo`);
+    * ``panels``: parts it renders on lower slices' pages (:class:`core.web.panels.Panel`, e.g.
+      the playbook runs on the incident file).
     """
 
     name: str
@@ -84,11 +87,14 @@ class Slice:
     events: tuple[type[EventName], ...] = ()
     handlers: tuple[Handler, ...] = ()
     demo: Demo | None = None
+    panels: tuple[web_panels.Panel, ...] = ()
 
     def init_app(self, app: Flask, config: Config) -> None:
-        """Register the HTML blueprints and build the settings into ``app.extensions[name]``
-        (the API blueprints are nested by :func:`core.api.register`)."""
+        """Register the HTML blueprints and panels, and build the settings into
+        ``app.extensions[name]`` (the API blueprints are nested by :func:`core.api.register`)."""
         for blueprint in self.pages:
             app.register_blueprint(blueprint)
+        for panel in self.panels:
+            web_panels.register(app, panel)
         if self.settings is not None:
             app.extensions[self.name] = self.settings(config)

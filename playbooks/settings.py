@@ -12,6 +12,7 @@ from core.config import ENVIRONMENT, Config, ConfigError
 from feeds import settings as feeds_settings
 from feeds.settings import FeedSettings
 from incidents import settings as incidents_settings
+from incidents.settings import IntakeSettings
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from core.slices import Job, Slice
 from playbooks import actions, commands, events, models, routes, settings
 from playbooks.automation import handlers as automation_handlers
 from playbooks.engine import handlers as engine_handlers
+from playbooks.pages import panel
 
 EXECUTORS = actions  # imported for its executors: they register with the engine
 
@@ -29,5 +30,6 @@ SLICE = Slice(
     settings=settings.from_config,
     events=(events.PlaybookEventName,),
     handlers=(*engine_handlers.HANDLERS, *automation_handlers.HANDLERS),
+    panels=panel.PANELS,
 )
 """CACAO playbooks before and after incidents: library, engine, triggers and schedules."""

@@ -34,6 +34,7 @@ from core.web.limits import LocalStorage as LocalStorage  # re-exported: the web
 from core.web.limits import init_limiter
 from core.web.limits import limiter_storage_uri as limiter_storage_uri
 from core.web.limits import rate_limit as rate_limit
+from core.web.panels import init_app as init_panels
 from core.web.times import init_app as init_times
 
 log = logging.getLogger(__name__)
@@ -375,6 +376,7 @@ def init_app(app: Flask, ctx: WebContext) -> None:
     app.jinja_env.globals["say"] = say
     app.jinja_env.tests["placed"] = placed
     init_times(app)
+    init_panels(app)
     init_limiter(app, ctx.settings.ratelimit_storage_url)
 
 
