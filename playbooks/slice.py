@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from core.slices import Slice
-from playbooks import commands, events, models, routes, settings
+from core.slices import Demo, Slice
+from playbooks import commands, demo, events, models, routes, settings
 
 SLICE = Slice(
     name="playbooks",
@@ -16,5 +16,6 @@ SLICE = Slice(
     settings=settings.from_config,
     events=(events.PlaybookEventName,),
     handlers=(),
+    demo=Demo(seed=demo.seed),
 )
 """CACAO playbooks before and after incidents: library, engine, triggers and schedules."""
