@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
-LANGUAGES: Final = ("fr", "en", "ar")
-DEFAULT_LANGUAGE: Final = "fr"  # the CERT's working language
+from core.i18n import DEFAULT_LOCALE, LOCALES
+
+LANGUAGES: Final = LOCALES  # fr, en, ar
+DEFAULT_LANGUAGE: Final = DEFAULT_LOCALE  # the CERT's working language (fr)
 TEXT_KEY = re.compile(r"^@([a-z0-9][a-z0-9_.-]*)$")
 DATA: Final = "data/builtin"
 
