@@ -224,6 +224,9 @@ def test_default_triggers_and_schedules_are_valid() -> None:
             next_fire(schedule.cron, schedule.timezone, FrozenClock().now())
     ransomware = builtin.load("ransomware").triggers[0]
     assert ransomware.conditions == {"categories": ["malicious-code"], "types": ["infected-system"]}
+    # the exposure check's own incidents (class vulnerable, no type) do not start it
+    [vulnerable] = builtin.load("vulnerable-service").triggers
+    assert set(vulnerable.conditions["types"]) == classes["vulnerable"]
     crons = {b.key: b.schedules[0].cron for b in builtin.documents("fr") if b.schedules}
     assert crons["exposure-check"] == "0 7 * * *" and crons["sla-watch"] == "*/15 * * * *"
 
