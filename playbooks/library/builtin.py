@@ -6,6 +6,8 @@ Each playbook is one file, ``playbooks/library/data/builtin/<key>.json``::
     {"key": "ransomware",
      "triggers": [{"event": "created", "conditions": {"categories": [...], "types": [...]}}],
      "schedules": [{"cron": "0 7 * * *", "timezone": "Africa/Casablanca"}],
+     (a schedule with "scope": "cert" runs once per slot, for the CERT's own organisation —
+     the SLA watch, which looks at every incident — instead of once per organisation)
      "playbook": {… the CACAO document, every human text written "@<text key>" …},
      "texts": {"fr": {"name": "…", "description": "…", "<text key>": "…"}, "en": {…}, "ar": {…}}}
 
@@ -47,6 +49,7 @@ class Trigger:
 class Schedule:
     cron: str
     timezone: str
+    scope: str = "organisations"  # "cert": one run per slot, for the CERT's own organisation
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,10 @@ def load(key: str, language: str = DEFAULT_LANGUAGE) -> BuiltinPlaybook:
         triggers=tuple(
             Trigger(t["event"], dict(t.get("conditions") or {})) for t in data.get("triggers") or ()
         ),  # fmt: skip
-        schedules=tuple(Schedule(s["cron"], s["timezone"]) for s in data.get("schedules") or ()),
+        schedules=tuple(
+            Schedule(s["cron"], s["timezone"], s.get("scope", "organisations"))
+            for s in data.get("schedules") or ()
+        ),  # fmt: skip
     )
 
 

@@ -21,6 +21,7 @@ from core import audit
 from core.clock import Clock
 from core.errors import Conflict
 from core.identity.authz import Actor
+from core.identity.models import Organisation, OrganisationKind
 from playbooks.audit import PlaybookAction
 from playbooks.library import builtin
 from playbooks.library.services import import_playbook
@@ -132,13 +133,17 @@ def _add_schedules(
     ) is not None:  # fmt: skip
         return 0
     now = clock.now()
+    cert = session.scalar(
+        select(Organisation.id).where(Organisation.kind == OrganisationKind.CERT)
+        .order_by(Organisation.id).limit(1)
+    )  # fmt: skip
     for default in item.schedules:
         zone = timezone or default.timezone
         schedule = PlaybookSchedule(
             cacao_id=item.cacao_id,
             cron=default.cron,
             timezone=zone,
-            organisation_ids=None,
+            organisation_ids=[cert] if default.scope == "cert" and cert is not None else None,
             enabled=True,
             next_fire_at=next_fire(default.cron, zone, now),
             created_at=now,

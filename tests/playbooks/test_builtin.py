@@ -32,6 +32,7 @@ from playbooks.rules.cron import next_fire
 from playbooks.rules.validate import validate
 from playbooks.rules.vocabulary import ACTIONS
 from tests.dbs import TestDatabase
+from tests.kit.world import World
 from tests.playbooks.oasis import oasis_problems
 
 SYSTEM = Actor.system("test")
@@ -66,6 +67,23 @@ def strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from strings(item)
+
+
+def branch_end(workflow: dict[str, Any], root: str) -> str:
+    """The one end step of the branch starting at ``root`` (nested branches skipped: a control
+    step goes on at its on_completion)."""
+    seen, todo, ends = set(), [root], set()
+    while todo:
+        step_id = todo.pop()
+        if step_id in seen:
+            continue
+        seen.add(step_id)
+        step = workflow[step_id]
+        if step["type"] == "end":
+            ends.add(step_id)
+        todo += [step[k] for k in ("on_completion", "on_success", "on_failure") if k in step]
+    assert len(ends) == 1, (root, ends)
+    return ends.pop()
 
 
 def test_the_library_holds_the_eleven_playbooks() -> None:
@@ -103,15 +121,21 @@ def test_documents_are_cacao_shaped_as_a_cert_writes_them() -> None:
         assert workflow[doc["workflow_start"]]["type"] == "start"
         targets: list[str] = []
         for step in workflow.values():
-            for key in ("on_completion", "on_success", "on_failure", "on_true", "on_false"):
-                if key in step:
-                    targets.append(step[key])
+            keys = ("on_completion", "on_success", "on_failure", "on_true", "on_false")
+            # a step may go to the same place whether it succeeds or fails
+            targets += sorted({step[key] for key in keys if key in step})
             targets += step.get("next_steps", [])
             if step["type"] == "action":
                 assert step["agent"] in doc["agent_definitions"]
                 assert set(step.get("targets", [])) <= set(doc.get("target_definitions", {}))
         assert set(targets) <= set(workflow), item.key
-        ends = [t for t in targets if workflow[t]["type"] == "end"]
+        roots = [workflow[doc["workflow_start"]]["on_completion"]] + [
+            root
+            for step in workflow.values()
+            for root in [step.get("on_true"), step.get("on_false"), *step.get("next_steps", [])]
+            if root
+        ]
+        ends = [branch_end(workflow, root) for root in roots]
         assert len(ends) == len(set(ends)), f"{item.key}: every branch ends in its own end step"
         assert set(workflow) == set(targets) | {doc["workflow_start"]}, "every step is reached"
         used = {c.get("playbook_activity") for _, _, c in commands(doc)} - {None}
@@ -253,13 +277,24 @@ def test_load_builtin_imports_every_playbook_once_with_its_defaults(
         assert playbook is not None and playbook.builtin == item.key and playbook.enabled
         assert document_of(playbook) == item.document
         assert playbook.phase == (Phase.BEFORE if item.key in BEFORE else Phase.AFTER)
-    schedule = db_session.scalars(select(PlaybookSchedule)).first()
-    assert schedule is not None and schedule.timezone == "UTC"
-    assert schedule.next_fire_at is not None and schedule.next_fire_at > clock.now()
+    for schedule in db_session.scalars(select(PlaybookSchedule)):
+        assert schedule.timezone == "UTC" and schedule.organisation_ids is None  # no CERT yet
+        assert schedule.next_fire_at is not None and schedule.next_fire_at > clock.now()
     again = load_builtin(db_session, SYSTEM, clock=clock, language=language, timezone="UTC")
     assert {item.outcome for item in again} == {"unchanged"}
     assert {(i.triggers, i.schedules) for i in again} == {(0, 0)}
     assert _rows(db_session) == rows
+
+
+def test_the_sla_watch_runs_once_per_slot_for_the_cert(
+    db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    cert = world.cert  # the CERT's own organisation exists before the load
+    load_builtin(db_session, SYSTEM, clock=clock)
+    scoped = {s.cacao_id: s.organisation_ids for s in db_session.scalars(select(PlaybookSchedule))}
+    sla = builtin.load("sla-watch").cacao_id
+    assert scoped.pop(sla) == [cert.id]  # it reads every incident: once, not per ministry
+    assert set(scoped.values()) == {None}  # the others: every organisation
 
 
 def test_another_language_keeps_the_loaded_version(db_session: Session, clock: FrozenClock) -> None:
