@@ -26,6 +26,7 @@ from playbooks.library import builtin  # noqa: E402
 from playbooks.library.builtin_load import load_builtin  # noqa: E402
 from playbooks.models import PlaybookRun, PlaybookStepRun, RunStatus, StepStatus  # noqa: E402
 from playbooks.settings import PlaybookSettings  # noqa: E402
+from tests.kit import intel  # noqa: E402
 from tests.kit.factories import INFECTED_HOST, report  # noqa: E402
 from tests.kit.factories import SETTINGS as INTAKE  # noqa: E402
 from tests.kit.world import World  # noqa: E402
@@ -122,3 +123,20 @@ def test_the_schedules_run_the_before_incident_playbooks(
         by_key.setdefault(r.playbook.builtin, set()).add(r.organisation_id)
     assert by_key["sla-watch"] == {cert.id}  # once, for the CERT
     assert world.interieur.id in by_key["exposure-check"] & by_key["contact-review"]
+
+
+def test_known_indicators_request_an_alert_bulletin(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, world: World
+) -> None:
+    intel.indicator(db_session, "domain", "webmail-interieur.com")  # the phishing site
+    load_builtin(db_session, SYSTEM, clock=clock, language="fr")
+    world.interieur.contact_emails = ["soc@interieur.gov.ma"]
+    incident = report(db_session, clock, world.reporter)  # the phishing campaign
+    run, _titles = drive(db_session, session_factory, clock, world, incident)
+    assert run.status == RunStatus.COMPLETED and run.playbook.builtin == "phishing"
+    steps = {s.name: s for s in db_session.scalars(select(PlaybookStepRun))}
+    data = builtin.raw("phishing")["texts"]["fr"]
+    assert steps[data["match"]].outputs["__matches__"] > 0
+    assert steps[data["known"]].outputs == {"holds": True}
+    assert steps[data["bulletin"]].status == StepStatus.COMPLETED
+    assert "bulletin requested" in (steps[data["bulletin"]].result or "")
