@@ -41,7 +41,9 @@ class Loaded:
     cacao_id: str
     name: str
     version: str  # the document's ``modified``
-    outcome: str  # "imported", "unchanged", "kept (loaded in <language>)"
+    # "imported", "unchanged", "kept (loaded in <language>)", "kept (a newer version is
+    # current)": the built-in version went to the history behind a CERT's own newer one
+    outcome: str
     triggers: int  # triggers created now
     schedules: int  # schedules created now
 
@@ -73,9 +75,10 @@ def _load(
 ) -> Loaded:  # fmt: skip
     version = str(item.document["modified"])
     try:
-        outcome = "imported" if import_playbook(
-            session, actor, item.text(), clock=clock, builtin=item.key
-        ).created else "unchanged"  # fmt: skip
+        imported = import_playbook(session, actor, item.text(), clock=clock, builtin=item.key)
+        outcome = "unchanged" if not imported.created else (
+            "imported" if imported.playbook.current else "kept (a newer version is current)"
+        )  # fmt: skip
     except Conflict:
         outcome = f"kept (loaded in {_language_of(session, item)})"
     triggers = _add_triggers(session, actor, item, clock)

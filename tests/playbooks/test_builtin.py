@@ -25,7 +25,7 @@ from core.identity.authz import Actor
 from playbooks import demo
 from playbooks.library import builtin
 from playbooks.library.builtin_load import load_builtin
-from playbooks.library.services import current_version, document_of
+from playbooks.library.services import current_version, document_of, import_playbook
 from playbooks.models import Phase, Playbook, PlaybookSchedule, PlaybookTrigger, TriggerEvent
 from playbooks.rules.cacao import CONTEXT_VARIABLES, VARIABLE_REFERENCE, phase_of
 from playbooks.rules.cron import next_fire
@@ -331,6 +331,19 @@ def test_a_newer_builtin_version_becomes_current_and_keeps_its_triggers(
     ).all()
     assert len(versions) == 2 and sum(v.current for v in versions) == 1
     assert _rows(db_session)[1:3] == (7, 4)
+
+
+def test_a_cert_version_newer_than_the_builtin_one_stays_current(
+    db_session: Session, clock: FrozenClock
+) -> None:
+    own = builtin.load("ddos").document
+    own.update(modified="2027-03-01T10:00:00.000Z", name="DDoS (version du CERT)")
+    import_playbook(db_session, SYSTEM, builtin.document_text(own), clock=clock)
+    loaded = {item.key: item for item in load_builtin(db_session, SYSTEM, clock=clock)}
+    assert loaded["ddos"].outcome == "kept (a newer version is current)"
+    current = current_version(db_session, own["id"])
+    assert current is not None and current.name == "DDoS (version du CERT)"
+    assert loaded["ddos"].triggers == 1  # its default trigger all the same
 
 
 def test_cert_playbooks_load_builtin_and_cert_demo(
