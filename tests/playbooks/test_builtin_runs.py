@@ -123,6 +123,11 @@ def test_the_schedules_run_the_before_incident_playbooks(
         by_key.setdefault(r.playbook.builtin, set()).add(r.organisation_id)
     assert by_key["sla-watch"] == {cert.id}  # once, for the CERT
     assert world.interieur.id in by_key["exposure-check"] & by_key["contact-review"]
+    ran = {s.name for s in db_session.scalars(select(PlaybookStepRun))}
+    texts = {k: builtin.raw(k)["texts"]["en"] for k in ("sla-watch", "exposure-check")}
+    assert texts["sla-watch"]["overload"] not in ran  # no incident past its SLA: no alarm
+    assert texts["exposure-check"]["notify"] not in ran  # nothing new: no e-mail
+    assert texts["sla-watch"]["watch"] in ran
 
 
 def test_known_indicators_request_an_alert_bulletin(
