@@ -10,6 +10,7 @@ from playbooks.automation import cli as automation_cli
 from playbooks.automation import firing_cli
 from playbooks.engine import cli as engine_cli
 from playbooks.library.cli import COMMANDS as LIBRARY
+from playbooks.library.builtin_cli import load_builtin_command
 
 
 @click.group("playbooks")
@@ -21,3 +22,4 @@ playbooks.add_command(firing_cli.fire)
 playbooks.add_command(firing_cli.confirm)
 for _command in (*LIBRARY, *engine_cli.COMMANDS, *automation_cli.COMMANDS):
     playbooks.add_command(_command)
+playbooks.add_command(load_builtin_command)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from core.slices import Job, Slice
-from playbooks import actions, commands, events, models, routes, settings
+from core.slices import Demo, Job, Slice
+from playbooks import actions, commands, demo, events, models, routes, settings
 from playbooks.automation import handlers as automation_handlers
 from playbooks.engine import handlers as engine_handlers
 from playbooks.pages import panel
@@ -31,5 +31,6 @@ SLICE = Slice(
     events=(events.PlaybookEventName,),
     handlers=(*engine_handlers.HANDLERS, *automation_handlers.HANDLERS),
     panels=panel.PANELS,
+    demo=Demo(seed=demo.seed),
 )
 """CACAO playbooks before and after incidents: library, engine, triggers and schedules."""

@@ -1,0 +1,147 @@
+"""The built-in playbooks run end to end on the real engine, actions, triggers and schedules
+(issue 19's "done when": a ransomware report starts the ransomware playbook by itself and its
+manual steps appear as tasks). Those land from their branches at merge: until then this module
+is skipped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+runner = pytest.importorskip("playbooks.engine.runner")
+firing = pytest.importorskip("playbooks.automation.firing")
+pytest.importorskip("playbooks.automation.triggers")
+pytest.importorskip("playbooks.actions.exposure")
+
+from cert import event_handlers  # noqa: E402
+from core.clock import FrozenClock  # noqa: E402
+from core.events import deliver_events  # noqa: E402
+from core.identity.authz import Actor  # noqa: E402
+from incidents.models import Incident, IncidentTask, Priority  # noqa: E402
+from incidents.workspace.tasks import complete_task  # noqa: E402
+from playbooks.library import builtin  # noqa: E402
+from playbooks.library.builtin_load import load_builtin  # noqa: E402
+from playbooks.models import PlaybookRun, PlaybookStepRun, RunStatus, StepStatus  # noqa: E402
+from playbooks.settings import PlaybookSettings  # noqa: E402
+from tests.kit import intel  # noqa: E402
+from tests.kit.factories import INFECTED_HOST, report  # noqa: E402
+from tests.kit.factories import SETTINGS as INTAKE  # noqa: E402
+from tests.kit.world import World  # noqa: E402
+
+SYSTEM = Actor.system("test")
+SETTINGS = PlaybookSettings(intake=INTAKE)  # the actions' intake settings land at merge
+
+
+def cycle(session: Session, factory: sessionmaker[Session], clock: FrozenClock) -> None:
+    """Commit, then what the scheduler does: deliver events, advance runs, deliver again."""
+    session.commit()
+    deliver_events(factory, event_handlers.HANDLERS, clock=clock)
+    runner.advance_due_runs(factory, clock=clock, settings=SETTINGS)
+    deliver_events(factory, event_handlers.HANDLERS, clock=clock)
+    session.expire_all()
+
+
+def drive(
+    session: Session, factory: sessionmaker[Session], clock: FrozenClock, world: World,
+    incident: Incident,
+) -> tuple[PlaybookRun, list[str]]:  # fmt: skip
+    """Run the incident's playbook to its end, doing each task as it appears; the task titles."""
+    analyst, titles = Actor.for_user(world.analyst), list[str]()
+    for _ in range(40):
+        cycle(session, factory, clock)
+        [run] = session.scalars(select(PlaybookRun)).all()
+        if run.status.finished:
+            return run, titles
+        tasks = session.scalars(
+            select(IncidentTask).where(
+                IncidentTask.incident_id == incident.id, IncidentTask.done_at.is_(None)
+            )
+        ).all()
+        assert tasks, "a waiting run waits for a task"
+        for task in tasks:
+            titles.append(task.title)
+            complete_task(session, analyst, task, clock=clock)
+    raise AssertionError("the run did not finish")
+
+
+def test_a_ransomware_report_runs_the_ransomware_playbook_with_its_tasks(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, world: World
+) -> None:
+    load_builtin(db_session, SYSTEM, clock=clock, language="fr")
+    incident = report(db_session, clock, world.reporter, INFECTED_HOST)
+    run, titles = drive(db_session, session_factory, clock, world, incident)
+    assert run.status == RunStatus.COMPLETED and run.playbook.builtin == "ransomware"
+    assert db_session.get(Incident, incident.id).priority == Priority.P1  # type: ignore[union-attr]
+    data = builtin.raw("ransomware")["texts"]["fr"]
+    expected = [data[k] for k in ("isolate.task", "memory.task", "lessons.task")]
+    assert set(expected) <= set(titles)
+    assert titles[0] == data["reach.task"]  # the ministry has no contact address in the world
+    steps = db_session.scalars(select(PlaybookStepRun).order_by(PlaybookStepRun.seq)).all()
+    assert [s.step_type for s in steps].count("parallel") == 1
+    assert {s.status for s in steps} == {StepStatus.COMPLETED, StepStatus.FAILED}
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["phishing", "defacement", "ddos", "compromised-account", "data-leak", "vulnerable-service"],
+)
+def test_each_after_incident_playbook_starts_and_completes(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock,
+    world: World, key: str,
+) -> None:  # fmt: skip
+    load_builtin(db_session, SYSTEM, clock=clock, language="ar")
+    world.interieur.contact_emails = ["soc@interieur.gov.ma"]
+    [trigger] = builtin.load(key).triggers
+    body: dict[str, Any] = dict(INFECTED_HOST, category=trigger.conditions["categories"][0],
+                                type=trigger.conditions["types"][0])  # fmt: skip
+    incident = report(db_session, clock, world.reporter, body)
+    run, titles = drive(db_session, session_factory, clock, world, incident)
+    assert run.status == RunStatus.COMPLETED and run.playbook.builtin == key, run.error
+    texts = builtin.raw(key)["texts"]["ar"]
+    assert titles and texts["reach.task"] not in titles  # the ministry was e-mailed
+    assert set(titles) <= {v for k, v in texts.items() if k.endswith(".task")}
+
+
+def test_the_schedules_run_the_before_incident_playbooks(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, world: World
+) -> None:
+    cert = world.cert
+    world.interieur.contact_emails = ["soc@interieur.gov.ma"]
+    load_builtin(db_session, SYSTEM, clock=clock, language="en")
+    db_session.commit()
+    clock.advance(days=40)
+    firing.fire_due_schedules(session_factory, clock=clock, settings=SETTINGS)
+    for _ in range(3):
+        cycle(db_session, session_factory, clock)
+    runs = db_session.scalars(select(PlaybookRun)).all()
+    assert {r.status for r in runs} == {RunStatus.COMPLETED}
+    by_key: dict[str | None, set[int | None]] = {}
+    for r in runs:
+        by_key.setdefault(r.playbook.builtin, set()).add(r.organisation_id)
+    assert by_key["sla-watch"] == {cert.id}  # once, for the CERT
+    assert world.interieur.id in by_key["exposure-check"] & by_key["contact-review"]
+    ran = {s.name for s in db_session.scalars(select(PlaybookStepRun))}
+    texts = {k: builtin.raw(k)["texts"]["en"] for k in ("sla-watch", "exposure-check")}
+    assert texts["sla-watch"]["overload"] not in ran  # no incident past its SLA: no alarm
+    assert texts["exposure-check"]["notify"] not in ran  # nothing new: no e-mail
+    assert texts["sla-watch"]["watch"] in ran
+
+
+def test_known_indicators_request_an_alert_bulletin(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, world: World
+) -> None:
+    intel.indicator(db_session, "domain", "webmail-interieur.com")  # the phishing site
+    load_builtin(db_session, SYSTEM, clock=clock, language="fr")
+    world.interieur.contact_emails = ["soc@interieur.gov.ma"]
+    incident = report(db_session, clock, world.reporter)  # the phishing campaign
+    run, _titles = drive(db_session, session_factory, clock, world, incident)
+    assert run.status == RunStatus.COMPLETED and run.playbook.builtin == "phishing"
+    steps = {s.name: s for s in db_session.scalars(select(PlaybookStepRun))}
+    data = builtin.raw("phishing")["texts"]["fr"]
+    assert steps[data["match"]].outputs["__matches__"] > 0
+    assert steps[data["known"]].outputs == {"holds": True}
+    assert steps[data["bulletin"]].status == StepStatus.COMPLETED
+    assert "bulletin requested" in (steps[data["bulletin"]].result or "")
