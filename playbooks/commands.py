@@ -9,8 +9,8 @@ import click
 from playbooks.automation import cli as automation_cli
 from playbooks.automation import firing_cli
 from playbooks.engine import cli as engine_cli
-from playbooks.library.cli import COMMANDS as LIBRARY
 from playbooks.library.builtin_cli import load_builtin_command
+from playbooks.library.cli import COMMANDS as LIBRARY
 
 
 @click.group("playbooks")

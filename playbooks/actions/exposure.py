@@ -70,8 +70,10 @@ def exposure_check(session: Session, call: CommandCall) -> CommandOutcome:
         if _argument(call, "notify", True):
             _notify(session, call, organisation, incident, new)
     outputs = {
-        "__hits__": [h.value for h in hits],
-        "__new_hits__": [h.value for h in new],
+        "__hits__": len(hits),
+        "__new_hits__": len(new),
+        "__hit_values__": [h.value for h in hits],
+        "__new_hit_values__": [h.value for h in new],
         "__incident_reference__": incident.reference if incident is not None else "",
     }
     if incident is not None and call.run.incident_id is None:

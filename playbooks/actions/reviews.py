@@ -122,7 +122,8 @@ def contact_review(session: Session, call: CommandCall) -> CommandOutcome:
         mailing.queue(session, to=email, locale=mailing.DEFAULT_LOCALE, subject=subject,
                       lines=lines, tlp=None, related=("organisation", organisation.slug),
                       clock=call.clock, mail_domain=call.settings.intake.mail_domain)  # fmt: skip
-    return CommandOutcome(outputs={"__unconfirmed__": unconfirmed},
+    return CommandOutcome(outputs={"__unconfirmed__": len(unconfirmed),
+                                   "__unconfirmed_contacts__": unconfirmed},
                           result=f"{len(unconfirmed)} contact(s) asked to confirm")  # fmt: skip
 
 
@@ -178,7 +179,8 @@ def deadline_reminders(session: Session, call: CommandCall) -> CommandOutcome:
                           subject=N_("Regulatory deadlines approaching"), lines=lines,
                           tlp=max_tlp(i for i, _, _ in due), related=None,
                           clock=call.clock, mail_domain=_mail_domain(call))  # fmt: skip
-    return CommandOutcome(outputs={"__reminders__": reminders},
+    return CommandOutcome(outputs={"__reminders__": len(reminders),
+                                   "__reminder_lines__": reminders},
                           result=f"{len(reminders)} deadline(s) reminded")  # fmt: skip
 
 
@@ -226,7 +228,8 @@ def sla_watch(session: Session, call: CommandCall) -> CommandOutcome:
                           subject=N_("SLA watch: %(count)s incident(s)", count=len(breaches)),
                           lines=lines, tlp=max_tlp(i for i, _, _, _ in breaches), related=None,
                           clock=call.clock, mail_domain=_mail_domain(call))  # fmt: skip
-    return CommandOutcome(outputs={"__breaches__": listed},
+    return CommandOutcome(outputs={"__breaches__": len(listed),
+                                   "__breach_lines__": listed},
                           result=f"{len(listed)} SLA due date(s) past or near")  # fmt: skip
 
 

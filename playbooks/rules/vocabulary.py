@@ -120,7 +120,13 @@ ACTIONS: Final[dict[str, Action]] = {
             "index; new hits go to one incident per organisation and day.",
             needs_organisation=True,
             args={"notify": Arg("boolean")},
-            outputs=("__hits__", "__new_hits__", "__incident_reference__"),
+            outputs=(
+                "__hits__",  # how many assets are hit now
+                "__new_hits__",  # how many were not reported before
+                "__hit_values__",  # the values (lists)
+                "__new_hit_values__",
+                "__incident_reference__",
+            ),
         ),
         Action(
             "contact-review",
@@ -128,7 +134,7 @@ ACTIONS: Final[dict[str, Action]] = {
             "the organisation to confirm the others.",
             needs_organisation=True,
             args={"max_age_days": Arg("integer")},
-            outputs=("__unconfirmed__",),
+            outputs=("__unconfirmed__", "__unconfirmed_contacts__"),  # a count, the e-mails
         ),
         Action(
             "deadline-reminders",
@@ -136,13 +142,13 @@ ACTIONS: Final[dict[str, Action]] = {
             "(NIS2-style) deadlines of its open incidents due within hours_before.",
             needs_organisation=True,
             args={"hours_before": Arg("integer")},
-            outputs=("__reminders__",),
+            outputs=("__reminders__", "__reminder_lines__"),  # a count, the lines
         ),
         Action(
             "sla-watch",
             "Alert the leads, in one message, to open incidents past or near an SLA due date.",
             args={"within_minutes": Arg("integer")},
-            outputs=("__breaches__",),
+            outputs=("__breaches__", "__breach_lines__"),  # a count, the lines
         ),
     )
 }

@@ -18,6 +18,12 @@ def action(name: str, nxt: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+VARIABLES = {
+    "__state__": {"type": "string", "value": "infected"},
+    "__priority__": {"type": "string", "value": "P1"},
+}
+
+
 def every_step_type() -> tuple[dict[str, Any], dict[str, str]]:
     """start → if (true: parallel of two branches; false: switch with two cases) …, a while loop,
     a playbook-action, on_success/on_failure; returns the document and step ids by role."""
@@ -32,7 +38,7 @@ def every_step_type() -> tuple[dict[str, Any], dict[str, str]]:
         ids["if"]: {
             "type": "if-condition",
             "name": "Ransomware?",
-            "condition": "[x:y = 'z']",
+            "condition": "__state__:value = 'infected'",
             "on_true": ids["par"],
             "on_false": ids["switch"],
         },
@@ -44,7 +50,7 @@ def every_step_type() -> tuple[dict[str, Any], dict[str, str]]:
         ids["switch"]: {
             "type": "switch-condition",
             "name": "Priority",
-            "switch": "__priority__",
+            "switch": "__priority__:value",
             "cases": {"P1": ids["c1"], "default": ids["c2"]},
         },
         ids["c1"]: action("Call the lead", ids["while"]),
@@ -52,9 +58,9 @@ def every_step_type() -> tuple[dict[str, Any], dict[str, str]]:
         ids["while"]: {
             "type": "while-condition",
             "name": "Still infected",
-            "condition": "[x:y = 'z']",
+            "condition": "__state__:value = 'infected'",
             "on_true": ids["body"],
-            "on_false": ids["sub"],
+            "on_completion": ids["sub"],
         },
         ids["body"]: action("Clean one host", ids["while"]),
         ids["sub"]: {
@@ -67,20 +73,23 @@ def every_step_type() -> tuple[dict[str, Any], dict[str, str]]:
         ids["fix"]: action("Notify by hand", ids["end"]),
         ids["end"]: {"type": "end"},
     }
-    return document(workflow=workflow, workflow_start=ids["start"]), ids
+    return document(
+        workflow=workflow, workflow_start=ids["start"], playbook_variables=VARIABLES
+    ), ids
 
 
 def long_chain(count: int = 60) -> dict[str, Any]:
     """``count`` steps: a chain of actions with an if-condition every fifth skipping ahead."""
-    ids = [sid("start")] + [sid("action") for _ in range(count - 2)] + [sid("end")]
+    kinds = ["if-condition" if n % 5 == 0 and n + 3 < count else "action" for n in range(count)]
+    ids = [sid("start")] + [sid(kinds[n]) for n in range(1, count - 1)] + [sid("end")]
     workflow: dict[str, Any] = {ids[0]: {"type": "start", "on_completion": ids[1]}}
     for n in range(1, count - 1):
         nxt = ids[n + 1]
         if n % 5 == 0 and n + 3 < count:
             workflow[ids[n]] = {"type": "if-condition", "name": f"Check {n}",
-                                "condition": "[x:y = 'z']", "on_true": nxt,
+                                "condition": "__state__:value = 'infected'", "on_true": nxt,
                                 "on_false": ids[n + 3]}  # fmt: skip
         else:
             workflow[ids[n]] = action(f"Step number {n} of the long playbook", nxt)
     workflow[ids[-1]] = {"type": "end"}
-    return document(workflow=workflow, workflow_start=ids[0])
+    return document(workflow=workflow, workflow_start=ids[0], playbook_variables=VARIABLES)

@@ -61,8 +61,14 @@ def test_a_domain_in_the_index_opens_one_incident_a_day_with_new_hits_only(
 
     outcome, run = execute(db_session, clock, interieur, "exposure-check")
     assert outcome.ok, outcome.error
-    assert sorted(outcome.outputs["__hits__"]) == ["interieur.gov.ma", "mail.interieur.gov.ma"]
-    assert sorted(outcome.outputs["__new_hits__"]) == ["interieur.gov.ma", "mail.interieur.gov.ma"]
+    assert sorted(outcome.outputs["__hit_values__"]) == [
+        "interieur.gov.ma",
+        "mail.interieur.gov.ma",
+    ]
+    assert sorted(outcome.outputs["__new_hit_values__"]) == [
+        "interieur.gov.ma",
+        "mail.interieur.gov.ma",
+    ]
     [incident] = _incidents(db_session, interieur)
     assert outcome.outputs["__incident_reference__"] == incident.reference
     assert run.incident_id == incident.id
@@ -80,9 +86,9 @@ def test_a_domain_in_the_index_opens_one_incident_a_day_with_new_hits_only(
     clock.advance(hours=2)
     indicator(db_session, "domain", "vpn.interieur.gov.ma", ref="d3")
     again, _ = execute(db_session, clock, interieur, "exposure-check")
-    assert again.outputs["__new_hits__"] == ["vpn.interieur.gov.ma"]
+    assert again.outputs["__new_hit_values__"] == ["vpn.interieur.gov.ma"]
     assert again.outputs["__incident_reference__"] == incident.reference
-    assert len(again.outputs["__hits__"]) == 3
+    assert len(again.outputs["__hit_values__"]) == 3
     assert _incidents(db_session, interieur) == [incident]
     db_session.refresh(incident)
     assert "vpn.interieur.gov.ma" in {o.value for o in incident.observables}
@@ -93,14 +99,14 @@ def test_a_domain_in_the_index_opens_one_incident_a_day_with_new_hits_only(
 
     # a third check that day finds nothing new: nothing mailed, nothing added
     quiet, _ = execute(db_session, clock, interieur, "exposure-check")
-    assert quiet.outputs["__new_hits__"] == [] and len(mails(db_session)) == 4
+    assert quiet.outputs["__new_hit_values__"] == [] and len(mails(db_session)) == 4
     assert quiet.outputs["__incident_reference__"] == incident.reference
 
     # the next day: a new incident, for the new hit only
     clock.advance(days=1)
     indicator(db_session, "domain", "www.interieur.gov.ma", ref="d4")
     next_day, _ = execute(db_session, clock, interieur, "exposure-check")
-    assert next_day.outputs["__new_hits__"] == ["www.interieur.gov.ma"]
+    assert next_day.outputs["__new_hit_values__"] == ["www.interieur.gov.ma"]
     incidents = _incidents(db_session, interieur)
     assert (
         len(incidents) == 2 and incidents[1].reference == next_day.outputs["__incident_reference__"]
@@ -120,7 +126,7 @@ def test_an_ip_range_hits_on_addresses_and_networks_inside_it(
     indicator(db_session, "ipv4", "198.51.100.9", ref="s1")  # the Health ministry's range
 
     outcome, _ = execute(db_session, clock, interieur, "exposure-check")
-    assert sorted(outcome.outputs["__hits__"]) == ["192.0.2.128/25", "192.0.2.77"]
+    assert sorted(outcome.outputs["__hit_values__"]) == ["192.0.2.128/25", "192.0.2.77"]
     [incident] = _incidents(db_session, interieur)
     assert "192.0.2.77" in {o.value for o in incident.observables}
     bodies = " ".join(m.text_body or "" for m in mails(db_session))
@@ -130,7 +136,7 @@ def test_an_ip_range_hits_on_addresses_and_networks_inside_it(
     assert incident.affected_assets == ["192.0.2.0/24"]
 
     other, _ = execute(db_session, clock, sante, "exposure-check")
-    assert other.outputs["__hits__"] == ["198.51.100.9"]
+    assert other.outputs["__hit_values__"] == ["198.51.100.9"]
     [theirs] = _incidents(db_session, sante)
     assert {o.value for o in theirs.observables} == {"198.51.100.9"}
     assert [m.to_addr for m in mails(db_session)][-1] == "soc@sante.gov.ma"
@@ -143,7 +149,7 @@ def test_notify_false_queues_nothing_and_revoked_indicators_do_not_hit(
     indicator(db_session, "domain", "old.interieur.gov.ma", ref="r1", revoked=True)
     indicator(db_session, "domain", "new.interieur.gov.ma", ref="r2")
     outcome, _ = execute(db_session, clock, interieur, "exposure-check", notify=False)
-    assert outcome.outputs["__hits__"] == ["new.interieur.gov.ma"]
+    assert outcome.outputs["__hit_values__"] == ["new.interieur.gov.ma"]
     assert mails(db_session) == []
     assert db_session.scalar(select(func.count()).select_from(ExposureHit)) == 1
 
@@ -154,8 +160,10 @@ def test_nothing_indicated_opens_nothing(
     interieur, _ = _setup(db_session, clock, world)
     outcome, run = execute(db_session, clock, interieur, "exposure-check")
     assert outcome.ok and outcome.outputs == {
-        "__hits__": [],
-        "__new_hits__": [],
+        "__hits__": 0,
+        "__new_hits__": 0,
+        "__hit_values__": [],
+        "__new_hit_values__": [],
         "__incident_reference__": "",
     }
     assert _incidents(db_session, interieur) == [] and run.incident_id is None
@@ -183,4 +191,4 @@ def test_an_ipv6_range_hits(db_session: Session, clock: FrozenClock, world: Worl
     indicator(db_session, "ipv6", "2001:db8:50::1", ref="x1")  # shares the text prefix
     indicator(db_session, "ipv6", "2001:db8:6::1", ref="x2")
     outcome, _ = execute(db_session, clock, interieur, "exposure-check")
-    assert sorted(outcome.outputs["__hits__"]) == ["2001:db8:5:7::/64", "2001:db8:5::1"]
+    assert sorted(outcome.outputs["__hit_values__"]) == ["2001:db8:5:7::/64", "2001:db8:5::1"]

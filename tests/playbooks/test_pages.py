@@ -106,7 +106,7 @@ def test_the_detail_shows_graph_steps_versions_triggers_and_schedules(
 ) -> None:
     doc, ids = every_step_type()
     doc["name"] = "Rançongiciel <b>"
-    flow = {"workflow": doc["workflow"], "workflow_start": doc["workflow_start"]}
+    flow = {key: doc[key] for key in ("workflow", "workflow_start", "playbook_variables")}
     first = playbook(db_session, clock, name=doc["name"], **flow)
     newer = playbook(db_session, clock, pid=first.cacao_id, modified="2026-11-05T08:00:00Z",
                      name="V2", **flow)  # fmt: skip

@@ -36,7 +36,7 @@ def test_contact_review_asks_the_contacts_not_confirmed_lately(
     assert done == ["soc@interieur.gov.ma"]  # not a contact: not recorded
 
     outcome, _ = execute(db_session, clock, interieur, "contact-review")
-    assert outcome.ok and outcome.outputs["__unconfirmed__"] == ["rssi@interieur.gov.ma"]
+    assert outcome.ok and outcome.outputs["__unconfirmed_contacts__"] == ["rssi@interieur.gov.ma"]
     [message] = mails(db_session)
     assert message.to_addr == "rssi@interieur.gov.ma"
     assert "soc@interieur.gov.ma" in (message.text_body or "")  # the list to confirm
@@ -44,7 +44,10 @@ def test_contact_review_asks_the_contacts_not_confirmed_lately(
 
     clock.advance(days=40)
     recent, _ = execute(db_session, clock, interieur, "contact-review", max_age_days=30)
-    assert recent.outputs["__unconfirmed__"] == ["soc@interieur.gov.ma", "rssi@interieur.gov.ma"]
+    assert recent.outputs["__unconfirmed_contacts__"] == [
+        "soc@interieur.gov.ma",
+        "rssi@interieur.gov.ma",
+    ]
     assert len(mails(db_session)) == 3
     bad, _ = execute(db_session, clock, interieur, "contact-review", max_age_days="soon")
     assert not bad.ok and "arguments.max_age_days" in (bad.error or "")
@@ -66,7 +69,7 @@ def test_deadline_reminders_tell_the_contacts_and_the_assignee(
 
     outcome, _ = execute(db_session, clock, interieur, "deadline-reminders")
     assert outcome.ok, outcome.error
-    [reminder] = outcome.outputs["__reminders__"]
+    [reminder] = outcome.outputs["__reminder_lines__"]
     assert reminder.startswith(significant.reference) and "early warning" in reminder
     sent = {m.to_addr: m for m in mails(db_session) if m.related_type is None}
     assert set(sent) == {"soc@interieur.gov.ma", analyst.email}
@@ -76,10 +79,10 @@ def test_deadline_reminders_tell_the_contacts_and_the_assignee(
     # two days later the 72-hour notification is due within a day; the early warning is past
     clock.advance(hours=50)
     later, _ = execute(db_session, clock, interieur, "deadline-reminders", hours_before=24)
-    assert [r.split(" ")[0] for r in later.outputs["__reminders__"]] == [significant.reference]
-    assert "notification" in later.outputs["__reminders__"][0]
+    assert [r.split(" ")[0] for r in later.outputs["__reminder_lines__"]] == [significant.reference]
+    assert "notification" in later.outputs["__reminder_lines__"][0]
     none, _ = execute(db_session, clock, interieur, "deadline-reminders", hours_before=1)
-    assert none.outputs["__reminders__"] == []
+    assert none.outputs["__reminder_lines__"] == []
 
 
 def test_sla_watch_sends_the_leads_one_message_listing_the_breaches(
@@ -93,7 +96,7 @@ def test_sla_watch_sends_the_leads_one_message_listing_the_breaches(
     clock.advance(minutes=50)  # past the P3's acknowledgement; 9 minutes before the P1's
     outcome, _ = execute(db_session, clock, None, "sla-watch")
     assert outcome.ok, outcome.error
-    listed = outcome.outputs["__breaches__"]
+    listed = outcome.outputs["__breach_lines__"]
     assert any(x.startswith(late.reference) and "breached" in x for x in listed)
     assert any(x.startswith(near.reference) and "due_soon" in x for x in listed)
     [message] = [m for m in mails(db_session) if m.to_addr == lead.email]
@@ -103,7 +106,7 @@ def test_sla_watch_sends_the_leads_one_message_listing_the_breaches(
     assert message.tlp == "TLP:AMBER"
     clock.advance(days=3)  # both far past: older than the watch's look-back
     quiet, _ = execute(db_session, clock, None, "sla-watch", within_minutes=5)
-    assert [x for x in quiet.outputs["__breaches__"] if "acknowledgement" in x] == []
+    assert [x for x in quiet.outputs["__breach_lines__"] if "acknowledgement" in x] == []
 
 
 def test_cert_playbooks_confirm_contacts(fresh_database: TestDatabase, tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from playbooks.rules.validate import Problem, validate
-from playbooks.rules.workflowcheck import _check_condition
 from tests.playbooks.cacao_kit import CERT_GROUP, document, sid
 from tests.playbooks.oasis import oasis_problems
 
@@ -490,10 +489,6 @@ def test_not_an_object_and_huge_workflows() -> None:
         previous = key
     doc["workflow"][previous]["on_completion"] = act
     assert validate(doc) == []
-
-
-def test_the_condition_grammar_hook_is_empty_until_the_engine_lands() -> None:
-    assert _check_condition("$.workflow['if-condition--x'].condition", "a = 'b'") == []
 
 
 def _places(node: Any, trail: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
