@@ -362,7 +362,7 @@ def alone(url: str, args: argparse.Namespace, engine_there: bool) -> None:
             with factory() as session:  # runs with their first task: the burst's, then these
                 while progress(session)[2] < 2 * n and time.perf_counter() - t0 < args.timeout:
                     body_of(context)
-                    session.expire_all()
+                    session.rollback()  # a new read: SQLite would keep its first snapshot
             print(f"playbooks.advance alone: {time.perf_counter() - t0:.1f} s for {n:,} runs")
             scheduler.close_context()
     engine.dispose()
