@@ -6,6 +6,7 @@ application's :mod:`cert.cli`, which adds them to ``cert`` from the slice manife
 from __future__ import annotations
 
 import functools
+import getpass
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +88,15 @@ class CliContext:
 pass_ctx = click.make_pass_decorator(CliContext, ensure=True)
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def cli_actor() -> Actor:
+    """The actor of a command typed at the shell: the system, labelled ``cli:<login>``."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return Actor.system(f"cli:{login}")
 
 
 def fail_on_domain_error(fn: Callable[P, R]) -> Callable[P, R]:

@@ -10,15 +10,13 @@ in an environment variable and name it with ``--password-env``.
 
 from __future__ import annotations
 
-import getpass
 import json
 from typing import Any
 
 import click
 from sqlalchemy import select
 
-from core.commands import CliContext, fail_on_domain_error, pass_ctx
-from core.identity.authz import Actor
+from core.commands import CliContext, cli_actor, fail_on_domain_error, pass_ctx
 from feeds.models import Feed, FeedRun, RunTrigger
 from feeds.settings import FeedSettings
 from feeds.sources.cli_import import import_command
@@ -30,14 +28,6 @@ from feeds.sources.services import add_feed, feed_out, find_feed, is_due, list_f
 KINDS = ("stix-url", "misp-feed", "csv")
 TYPES = [t.value for t in LIST_TYPES]
 SHOWN_REJECTIONS = 20
-
-
-def cli_actor() -> Actor:
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = "unknown"
-    return Actor.system(f"cli:{login}")
 
 
 def _refuse_password(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

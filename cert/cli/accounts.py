@@ -5,7 +5,6 @@ Every change is made as the system actor ``cli:<login>`` and lands in the audit 
 
 from __future__ import annotations
 
-import getpass
 import sys
 
 import click
@@ -17,16 +16,8 @@ from core.auth import organisations as orgs
 from core.auth import resets
 from core.auth import services as accounts
 from core.auth import tokens as api_tokens
-from core.identity.authz import Actor
+from core.commands import cli_actor
 from core.identity.models import ApiToken, AssetKind, OrganisationKind, Role, User
-
-
-def cli_actor() -> Actor:
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = "unknown"
-    return Actor.system(f"cli:{login}")
 
 
 # ------------------------------------------------------------------ orgs

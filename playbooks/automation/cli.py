@@ -6,7 +6,6 @@ organisations by their slug."""
 
 from __future__ import annotations
 
-import getpass
 import json
 from typing import Any
 
@@ -14,9 +13,8 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.commands import CliContext, fail_on_domain_error, pass_ctx
+from core.commands import CliContext, cli_actor, fail_on_domain_error, pass_ctx
 from core.errors import NotFound
-from core.identity.authz import Actor
 from core.identity.models import Organisation
 from playbooks.automation import services as svc
 from playbooks.automation.words import cron_words
@@ -24,14 +22,6 @@ from playbooks.models import Playbook, TriggerEvent
 from playbooks.settings import PlaybookSettings
 
 EVENTS = [e.value for e in TriggerEvent]
-
-
-def cli_actor() -> Actor:
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = "unknown"
-    return Actor.system(f"cli:{login}")
 
 
 def _cacao_id(session: Session, playbook: str) -> str:

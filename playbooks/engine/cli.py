@@ -8,16 +8,14 @@ advances it at once (and the runs it starts) and prints its steps; otherwise the
 
 from __future__ import annotations
 
-import getpass
 import json
 from typing import Any
 
 import click
 from sqlalchemy import select
 
-from core.commands import CliContext, fail_on_domain_error, pass_ctx
+from core.commands import CliContext, cli_actor, fail_on_domain_error, pass_ctx
 from core.errors import NotFound
-from core.identity.authz import Actor
 from core.identity.models import Organisation
 from incidents.intake.service import get_incident
 from incidents.models import Incident
@@ -27,14 +25,6 @@ from playbooks.models import Playbook, PlaybookRun, PlaybookStepRun, RunStatus
 from playbooks.settings import PlaybookSettings
 
 ROUNDS = 20  # --now: advance the run and the runs it started this many times at most
-
-
-def cli_actor() -> Actor:
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = "unknown"
-    return Actor.system(f"cli:{login}")
 
 
 def _settings(ctx: CliContext) -> PlaybookSettings:

@@ -11,7 +11,6 @@ the slice's group in :mod:`playbooks.commands`). Commands act as ``cli:<login>``
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -19,22 +18,13 @@ from typing import Any, NoReturn
 
 import click
 
-from core.commands import CliContext, fail_on_domain_error, pass_ctx
+from core.commands import CliContext, cli_actor, fail_on_domain_error, pass_ctx
 from core.errors import DomainError
-from core.identity.authz import Actor
 from playbooks.library.exports import export_playbook, find_version
 from playbooks.library.queries import playbook_out, playbook_query
 from playbooks.library.services import MAX_DOCUMENT_BYTES, InvalidPlaybook, import_playbook
 from playbooks.models import Phase
 from playbooks.rules.validate import Problem
-
-
-def cli_actor() -> Actor:
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = "unknown"
-    return Actor.system(f"cli:{login}")
 
 
 @click.command("import")
