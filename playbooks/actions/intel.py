@@ -2,10 +2,11 @@
 observables matched against the indicator index again, by the enrichment intake uses) and
 ``poll-feed`` (a feed polled now, by the feeds slice's poll).
 
-``poll-feed`` is registered ``external``: it reads a remote source, and the feeds' poll commits
-each page it stores with its checkpoint (so that a failure keeps what was stored and the next
-poll resumes) — in the session the engine hands it, after the engine committed the step's
-"started" record (see :mod:`playbooks.engine.registry`).
+``poll-feed`` is registered ``external``: it reads a remote source, after the engine committed
+the step's "interrupted" record (see :mod:`playbooks.engine.registry`). The feeds' poll commits
+each page it stores with its checkpoint; inside a step those commits are savepoints of the
+step's transaction, so the poll's pages, its run and the step's record are kept together —
+never the engine's transaction committed halfway by the poll.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ def match_observables(session: Session, inv: Invocation) -> CommandOutcome:
 
 
 class _StepTransactions:
-    """The feeds poll's unit of work over the step's session."""
+    """The feeds poll's unit of work over the step's session: its commits and rollbacks are
+    those of a savepoint, begun again after each (:meth:`close` keeps the last)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._savepoint = session.begin_nested()
 
     @property
     def session(self) -> Session:
@@ -64,10 +67,16 @@ class _StepTransactions:
         return self._session
 
     def commit(self) -> None:
-        self._session.commit()
+        self._savepoint.commit()
+        self._savepoint = self._session.begin_nested()
 
     def rollback(self) -> None:
-        self._session.rollback()
+        self._savepoint.rollback()
+        self._savepoint = self._session.begin_nested()
+
+    def close(self) -> None:
+        if self._savepoint.is_active:
+            self._savepoint.commit()
 
 
 @vigie_action("poll-feed", external=True, savepoint=False)
@@ -80,14 +89,18 @@ def poll(session: Session, inv: Invocation) -> CommandOutcome:
         raise ActionError(f"arguments.feed: no feed named {name!r}")
     if not feed.enabled:
         raise ActionError(f"arguments.feed: the feed {name!r} is disabled")
-    run = poll_feed(
-        _StepTransactions(session),
-        call.actor,
-        feed,
-        RequestsHttp(call.settings.feeds),
-        clock=call.clock,
-        trigger=RunTrigger.MANUAL,
-    )
+    transactions = _StepTransactions(session)
+    try:
+        run = poll_feed(
+            transactions,
+            call.actor,
+            feed,
+            RequestsHttp(call.settings.feeds),
+            clock=call.clock,
+            trigger=RunTrigger.MANUAL,
+        )
+    finally:
+        transactions.close()
     outputs = {"__new_indicators__": run.new}
     if run.status is RunStatus.FAILED:
         return CommandOutcome(ok=False, outputs=outputs, error=f"poll of {name}: {run.error}")
