@@ -1,12 +1,16 @@
 """After-incident playbooks started by incident events (Flask-free use case).
 
 :func:`start_triggered_runs` takes an incident and the kind of event that happened to it
-(:class:`~playbooks.models.TriggerEvent`), reads in one query every enabled trigger of that
-kind whose playbook's current version is enabled and not revoked, and starts a run of that
-version for each trigger whose conditions hold (:func:`playbooks.rules.triggering.matches`).
-Each run's dedupe key is ``trigger:<trigger id>:event:<event id>``: an event delivered again
-starts nothing twice. The runs start ``pending``; the scheduler's ``playbooks.advance`` job
-takes them on. The handler that calls this on each event is :mod:`playbooks.automation.handlers`.
+(:class:`~playbooks.models.TriggerEvent`), reads in one query every enabled trigger of that kind
+whose playbook's current version is enabled and not revoked, and starts a run of that version
+for each trigger whose conditions hold (:func:`playbooks.rules.triggering.matches`). Each run's
+dedupe key is ``trigger:<trigger id>:event:<event id>``: an event delivered again starts nothing
+twice, and a trigger never starts a playbook on an incident that already has a run of it (of any
+version, in any state): an incident created and then classified does not run the same playbook
+twice, and a playbook whose ``create-incident`` opens an incident its own trigger matches does
+not start again on it (the run points at the incident it opened) — an analyst can still start it
+again by hand. The runs start ``pending``; the scheduler's ``playbooks.advance`` job takes them
+on. The handler that calls this on each event is :mod:`playbooks.automation.handlers`.
 """
 
 from __future__ import annotations
@@ -77,8 +81,16 @@ def start_triggered_runs(
     started now (not those this event already started)."""
     facts = facts_of(incident, status=status)
     started: list[PlaybookRun] = []
+    ran = set(
+        session.scalars(
+            select(Playbook.cacao_id)
+            .select_from(PlaybookRun)
+            .join(Playbook, Playbook.id == PlaybookRun.playbook_id)
+            .where(PlaybookRun.incident_id == incident.id)  # ix_playbook_runs_incident
+        )
+    )
     for trigger, playbook in armed_triggers(session, kind):
-        if not matches(trigger.conditions or {}, facts):
+        if playbook.cacao_id in ran or not matches(trigger.conditions or {}, facts):
             continue
         run = start_run(
             session,
@@ -93,4 +105,5 @@ def start_triggered_runs(
         )
         if run is not None:
             started.append(run)
+            ran.add(playbook.cacao_id)
     return started

@@ -263,3 +263,41 @@ def test_an_incident_deleted_before_delivery_starts_nothing(
     assert runs(db_session) == []
     assert db_session.scalar(select(func.count()).select_from(Incident)) == 0
     assert _deliveries(db_session, "playbooks.triggers") == {DeliveryStatus.DONE}
+
+
+def test_a_playbook_starts_once_on_an_incident_whatever_triggers_it(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, world: World
+) -> None:
+    book = playbook(db_session, clock)
+    on_created = trigger(db_session, clock, book, On.CREATED)
+    trigger(db_session, clock, book, On.CLASSIFIED, categories=["malicious-code"])
+    incident = report(db_session, clock, world.reporter)
+    deliver(db_session, session_factory, clock)
+    workflow.reclassify(db_session, Actor.for_user(world.analyst), incident, "malicious-code",
+                        "infected-system", clock=clock)  # fmt: skip
+    deliver(db_session, session_factory, clock)
+    assert started(db_session) == [(on_created.id, incident.id)]
+    other = report(db_session, clock, world.reporter)  # another incident: its own run
+    deliver(db_session, session_factory, clock)
+    assert started(db_session)[-1] == (on_created.id, other.id)
+
+
+def test_a_playbook_that_opens_incidents_does_not_start_again_on_them(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, world: World
+) -> None:
+    """create-incident on a created trigger: the incident it opens matches the trigger, yet the
+    run that opened it points at it, so the playbook is not started on it (no endless chain)."""
+    from playbooks.engine.runner import advance_due_runs  # noqa: PLC0415
+    from playbooks.settings import PlaybookSettings  # noqa: PLC0415
+
+    arguments = {"title": "Follow-up", "category": "other", "type": "other"}
+    opener = {"type": "x-vigie", "command": "create-incident", "arguments": arguments}
+    book = playbook(db_session, clock, commands=[opener])
+    trigger(db_session, clock, book, On.CREATED)
+    report(db_session, clock, world.reporter)
+    for _ in range(4):  # deliver, advance, deliver the opened incident's event, advance
+        deliver(db_session, session_factory, clock)
+        advance_due_runs(session_factory, clock=clock, settings=PlaybookSettings(intake=SETTINGS))
+        db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Incident)) == 2
+    assert len(runs(db_session)) == 1
