@@ -249,8 +249,9 @@ def test_default_triggers_and_schedules_are_valid() -> None:
     ransomware = builtin.load("ransomware").triggers[0]
     assert ransomware.conditions == {"categories": ["malicious-code"], "types": ["infected-system"]}
     # the exposure check's own incidents (class vulnerable, no type) do not start it
-    [vulnerable] = builtin.load("vulnerable-service").triggers
-    assert set(vulnerable.conditions["types"]) == classes["vulnerable"]
+    vulnerable = builtin.load("vulnerable-service").triggers
+    assert [t.event for t in vulnerable] == ["created", "classified"]  # on arrival, or by hand
+    assert all(set(t.conditions["types"]) == classes["vulnerable"] for t in vulnerable)
     crons = {b.key: b.schedules[0].cron for b in builtin.documents("fr") if b.schedules}
     assert crons["exposure-check"] == "0 7 * * *" and crons["sla-watch"] == "*/15 * * * *"
 
@@ -271,7 +272,7 @@ def test_load_builtin_imports_every_playbook_once_with_its_defaults(
     loaded = load_builtin(db_session, SYSTEM, clock=clock, language=language, timezone="UTC")
     assert {item.outcome for item in loaded} == {"imported"}
     rows = _rows(db_session)
-    assert rows[:3] == (11, 7, 4)
+    assert rows[:3] == (11, 14, 4)
     for item in builtin.documents(language):
         playbook = current_version(db_session, item.cacao_id)
         assert playbook is not None and playbook.builtin == item.key and playbook.enabled
@@ -330,7 +331,7 @@ def test_a_newer_builtin_version_becomes_current_and_keeps_its_triggers(
         select(Playbook).where(Playbook.cacao_id == loaded["phishing"].cacao_id)
     ).all()
     assert len(versions) == 2 and sum(v.current for v in versions) == 1
-    assert _rows(db_session)[1:3] == (7, 4)
+    assert _rows(db_session)[1:3] == (14, 4)
 
 
 def test_a_cert_version_newer_than_the_builtin_one_stays_current(
@@ -343,7 +344,7 @@ def test_a_cert_version_newer_than_the_builtin_one_stays_current(
     assert loaded["ddos"].outcome == "kept (a newer version is current)"
     current = current_version(db_session, own["id"])
     assert current is not None and current.name == "DDoS (version du CERT)"
-    assert loaded["ddos"].triggers == 1  # its default trigger all the same
+    assert loaded["ddos"].triggers == 2  # its default triggers all the same
 
 
 def test_cert_playbooks_load_builtin_and_cert_demo(
@@ -359,7 +360,7 @@ def test_cert_playbooks_load_builtin_and_cert_demo(
     assert first.exit_code == 0, first.output
     lines = first.output.splitlines()
     assert len(lines) == 11 and all(": imported playbook--" in line for line in lines)
-    assert any(line.startswith("ransomware: imported") and "Ransomware, 1 trigger(s)" in line
+    assert any(line.startswith("ransomware: imported") and "Ransomware, 2 trigger(s)" in line
                for line in lines)  # fmt: skip
     demo_run = CliRunner().invoke(cli, ["demo"], env=env, obj=CliContext())
     assert demo_run.exit_code == 0, demo_run.output
@@ -372,7 +373,8 @@ def test_cert_playbooks_load_builtin_and_cert_demo(
 def test_cert_demo_seeds_the_library_in_french(db_session: Session, clock: FrozenClock) -> None:
     summary = demo.seed(db_session, SYSTEM, clock, Config())
     assert summary == (
-        "built-in playbooks: 11 in the library, 11 imported, 7 trigger(s) and 4 schedule(s) created"
+        "built-in playbooks: 11 in the library, 11 imported, 14 trigger(s) and 4 schedule(s)"
+        " created"
     )
     ransomware = current_version(db_session, builtin.load("ransomware").cacao_id)
     assert ransomware is not None and ransomware.name == "Rançongiciel"

@@ -84,6 +84,30 @@ def test_a_ransomware_report_runs_the_ransomware_playbook_with_its_tasks(
     assert {s.status for s in steps} == {StepStatus.COMPLETED, StepStatus.FAILED}
 
 
+def test_a_report_classified_as_ransomware_by_an_analyst_starts_the_playbook_once(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, world: World
+) -> None:
+    """Most reports arrive unclassified: the analyst's classification starts the playbook (its
+    ``classified`` trigger); a later reclassification does not start it a second time."""
+    from incidents.workspace import workflow  # noqa: PLC0415
+
+    load_builtin(db_session, SYSTEM, clock=clock, language="fr")
+    body: dict[str, Any] = dict(INFECTED_HOST, category="other", type="undetermined")
+    incident = report(db_session, clock, world.reporter, body)
+    cycle(db_session, session_factory, clock)
+    assert db_session.scalars(select(PlaybookRun)).all() == []
+    analyst = Actor.for_user(world.analyst)
+    workflow.reclassify(db_session, analyst, incident, "malicious-code", "infected-system",
+                        clock=clock)  # fmt: skip
+    cycle(db_session, session_factory, clock)
+    [run] = db_session.scalars(select(PlaybookRun)).all()
+    assert run.playbook.builtin == "ransomware" and run.incident_id == incident.id
+    workflow.reclassify(db_session, analyst, incident, "malicious-code", "infected-system",
+                        clock=clock)  # fmt: skip
+    cycle(db_session, session_factory, clock)
+    assert len(db_session.scalars(select(PlaybookRun)).all()) == 1
+
+
 @pytest.mark.parametrize(
     "key",
     ["phishing", "defacement", "ddos", "compromised-account", "data-leak", "vulnerable-service"],
@@ -94,7 +118,7 @@ def test_each_after_incident_playbook_starts_and_completes(
 ) -> None:  # fmt: skip
     load_builtin(db_session, SYSTEM, clock=clock, language="ar")
     world.interieur.contact_emails = ["soc@interieur.gov.ma"]
-    [trigger] = builtin.load(key).triggers
+    trigger = builtin.load(key).triggers[0]  # created (classified has the same conditions)
     body: dict[str, Any] = dict(INFECTED_HOST, category=trigger.conditions["categories"][0],
                                 type=trigger.conditions["types"][0])  # fmt: skip
     incident = report(db_session, clock, world.reporter, body)
