@@ -169,3 +169,49 @@ def test_known_indicators_request_an_alert_bulletin(
     assert steps[data["known"]].outputs == {"holds": True}
     assert steps[data["bulletin"]].status == StepStatus.COMPLETED
     assert "bulletin requested" in (steps[data["bulletin"]].result or "")
+
+
+def test_the_exposure_check_run_on_demand_opens_an_incident_for_an_exposed_ministry(
+    db_session: Session, session_factory: sessionmaker[Session], clock: FrozenClock, world: World
+) -> None:
+    """Issue 19's done-when, end to end: the built-in exposure check, run on demand by a lead,
+    opens an incident for the organisation whose registered domain is in the indicator index
+    (with the hit, its contacts e-mailed once) — and nothing for an organisation not exposed."""
+    from sqlalchemy import func  # noqa: PLC0415
+
+    from core.auth import organisations as orgs  # noqa: PLC0415
+    from core.identity.models import AssetKind  # noqa: PLC0415
+    from core.outbox import OutboxMessage  # noqa: PLC0415
+    from incidents.models import IncidentObservable  # noqa: PLC0415
+    from playbooks.models import PlaybookSchedule  # noqa: PLC0415
+
+    admin = Actor.for_user(world.admin)
+    interieur, sante = world.interieur, world.sante
+    interieur.contact_emails, sante.contact_emails = ["soc@interieur.gov.ma"], ["soc@sante.gov.ma"]
+    orgs.add_asset(db_session, admin, interieur, kind=AssetKind.DOMAIN, value="interieur.gov.ma",
+                   clock=clock)  # fmt: skip
+    orgs.add_asset(db_session, admin, sante, kind=AssetKind.DOMAIN, value="sante.gov.ma",
+                   clock=clock)  # fmt: skip
+    intel.indicator(db_session, "domain", "vpn.interieur.gov.ma", name="Phishing kit")
+    load_builtin(db_session, SYSTEM, clock=clock, language="fr")
+    cacao_id = builtin.load("exposure-check").cacao_id
+    schedule = db_session.scalars(
+        select(PlaybookSchedule).where(PlaybookSchedule.cacao_id == cacao_id)
+    ).one()
+    schedule.organisation_ids = [interieur.id, sante.id]
+    started = firing.run_schedule_now(db_session, Actor.for_user(world.lead), schedule,
+                                      clock=clock, settings=SETTINGS)  # fmt: skip
+    assert {r.organisation_id for r in started} == {interieur.id, sante.id}
+    for _ in range(3):
+        cycle(db_session, session_factory, clock)
+    runs = db_session.scalars(select(PlaybookRun)).all()
+    assert {r.status for r in runs} == {RunStatus.COMPLETED}, [r.error for r in runs]
+    [opened] = db_session.scalars(select(Incident)).all()
+    assert opened.organisation_id == interieur.id
+    values = db_session.scalars(
+        select(IncidentObservable.value).where(IncidentObservable.incident_id == opened.id)
+    ).all()
+    assert "vpn.interieur.gov.ma" in values
+    to = db_session.scalars(select(OutboxMessage.to_addr)).all()
+    assert to.count("soc@interieur.gov.ma") == 1 and "soc@sante.gov.ma" not in to
+    assert db_session.scalar(select(func.count()).select_from(Incident)) == 1
