@@ -91,6 +91,36 @@ class UnitOfWork:
         return _block(self.session, write=write)
 
 
+class NestedUnitOfWork:
+    """A use case's transactions inside a transaction another unit of work owns (a playbook step
+    that polls a feed): its ``commit`` and ``rollback`` act on a savepoint, begun again after
+    each, so it keeps or discards its own work without ending the owner's transaction;
+    :meth:`close` keeps what the last savepoint holds. The owner commits everything at the end."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._savepoint = session.begin_nested()
+
+    @property
+    def session(self) -> Session:
+        return self._session
+
+    def write(self) -> Session:
+        return self._session
+
+    def commit(self) -> None:
+        self._savepoint.commit()
+        self._savepoint = self._session.begin_nested()
+
+    def rollback(self) -> None:
+        self._savepoint.rollback()
+        self._savepoint = self._session.begin_nested()
+
+    def close(self) -> None:
+        if self._savepoint.is_active:
+            self._savepoint.commit()
+
+
 @contextmanager
 def _block(session: Session, *, write: bool) -> Iterator[Session]:
     """The block as one transaction of ``session``: committed when it returns; rolled back (and

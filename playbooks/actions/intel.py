@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.uow import NestedUnitOfWork
 from feeds.models import Feed, RunStatus, RunTrigger
 from feeds.sources.fetch import RequestsHttp
 from feeds.sources.poll import poll_feed
@@ -51,34 +52,6 @@ def match_observables(session: Session, inv: Invocation) -> CommandOutcome:
     )
 
 
-class _StepTransactions:
-    """The feeds poll's unit of work over the step's session: its commits and rollbacks are
-    those of a savepoint, begun again after each (:meth:`close` keeps the last)."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._savepoint = session.begin_nested()
-
-    @property
-    def session(self) -> Session:
-        return self._session
-
-    def write(self) -> Session:
-        return self._session
-
-    def commit(self) -> None:
-        self._savepoint.commit()
-        self._savepoint = self._session.begin_nested()
-
-    def rollback(self) -> None:
-        self._savepoint.rollback()
-        self._savepoint = self._session.begin_nested()
-
-    def close(self) -> None:
-        if self._savepoint.is_active:
-            self._savepoint.commit()
-
-
 @vigie_action("poll-feed", external=True, savepoint=False)
 def poll(session: Session, inv: Invocation) -> CommandOutcome:
     """The feed named ``feed`` polled now; ``__new_indicators__``: the indicators it added.
@@ -89,7 +62,7 @@ def poll(session: Session, inv: Invocation) -> CommandOutcome:
         raise ActionError(f"arguments.feed: no feed named {name!r}")
     if not feed.enabled:
         raise ActionError(f"arguments.feed: the feed {name!r} is disabled")
-    transactions = _StepTransactions(session)
+    transactions = NestedUnitOfWork(session)
     try:
         run = poll_feed(
             transactions,
