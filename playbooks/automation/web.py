@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from core.web import context, get_session, say, unit_of_work
 from core.web.auth import current_actor, require
 from incidents.rules import labels
 from playbooks.automation import services as svc
+from playbooks.automation.firing import run_schedule_now
 from playbooks.automation.forms import (
     SCHEDULE_FIELDS,
     TRIGGER_FIELDS,
@@ -272,6 +273,28 @@ def toggle_automation(kind: str, item_id: int, action: str) -> ResponseReturnVal
     unit_of_work().commit()
     flash(_("Enabled.") if enabled else _("Disabled: it no longer starts its playbook."), "success")
     return redirect(url_for("playbooks.automation"))
+
+
+@bp.post("/playbooks/schedules/<int:schedule_id>/run")
+@require(is_lead, "running a schedule now")
+def run_schedule(schedule_id: int) -> ResponseReturnValue:
+    """Run a schedule's playbook now, for each of its organisations (the exposure check on
+    demand); the runs go on in the scheduler's next ``playbooks.advance`` pass."""
+    session = get_session()
+    unit_of_work().write()
+    schedule = svc.get_schedule(session, schedule_id)
+    try:
+        runs = run_schedule_now(session, current_actor(), schedule, clock=context().clock,
+                                settings=_settings())  # fmt: skip
+    except ValidationFailed as exc:
+        unit_of_work().rollback()
+        flash(" ".join(say(reason) for reason in exc.fields.values()), "danger")
+        return redirect(url_for("playbooks.automation"))
+    unit_of_work().commit()
+    flash(ngettext("%(num)d run started: it goes on within seconds.",
+                   "%(num)d runs started: they go on within seconds.", len(runs)),
+          "success")  # fmt: skip
+    return redirect(url_for("playbooks.runs"))
 
 
 @bp.post("/playbooks/<any(triggers, schedules):kind>/<int:item_id>/delete")

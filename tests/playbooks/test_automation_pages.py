@@ -18,6 +18,7 @@ from playbooks.automation import services as svc
 from playbooks.models import PlaybookSchedule, PlaybookTrigger
 from playbooks.settings import PlaybookSettings
 from tests.kit.web import csrf_token, sign_in, text
+from tests.kit.world import World
 from tests.playbooks.automation_kit import check_playbook, response_playbook
 
 
@@ -165,3 +166,37 @@ def test_lead_schedules_and_edits_the_slot(
     client.post(f"/playbooks/schedules/{schedule.id}/disable", data={"csrf_token": token})
     db_session.expire_all()
     assert not schedule.enabled and schedule.next_fire_at is None
+
+
+def test_a_lead_runs_a_schedule_now_for_each_of_its_organisations(
+    app: Flask, db_session: Session, clock: FrozenClock, analyst: User, lead: User, world: World
+) -> None:
+    """ "Run now" on the overview (the exposure check on demand): one run per organisation of
+    the schedule, started by the lead; an analyst sees no button and is refused."""
+    from playbooks.models import PlaybookRun, RunOrigin  # noqa: PLC0415
+
+    playbook = check_playbook(db_session, clock)
+    schedule = svc.add_schedule(
+        db_session, Actor.for_user(lead), playbook.cacao_id,
+        {"cron": "0 7 * * *", "organisation_ids": [world.interieur.id, world.sante.id]},
+        clock=clock, settings=PlaybookSettings(),
+    )  # fmt: skip
+    reader = sign_in(app.test_client(), analyst)
+    token = csrf_token(text(reader.get("/account")))
+    assert f"/playbooks/schedules/{schedule.id}/run" not in text(
+        reader.get("/playbooks/automation")
+    )
+    assert reader.post(f"/playbooks/schedules/{schedule.id}/run",
+                       data={"csrf_token": token}).status_code == 403  # fmt: skip
+    client = sign_in(app.test_client(), lead)
+    page = text(client.get("/playbooks/automation?lang=fr"))
+    assert f"/playbooks/schedules/{schedule.id}/run" in page and "Exécuter maintenant" in page
+    done = client.post(f"/playbooks/schedules/{schedule.id}/run",
+                       data={"csrf_token": csrf_token(page)}, follow_redirects=True)  # fmt: skip
+    assert done.status_code == 200 and "2 exécutions lancées" in text(done)
+    runs = db_session.scalars(select(PlaybookRun)).all()
+    assert {(r.organisation_id, r.origin, r.started_by_id) for r in runs} == {
+        (world.interieur.id, RunOrigin.MANUAL, lead.id),
+        (world.sante.id, RunOrigin.MANUAL, lead.id),
+    }
+    assert _count(db_session, PlaybookRun) == 2
