@@ -1,0 +1,2 @@
+"""Bulletins: maCERT-style advisories written, reviewed, published and distributed (see
+``slice.py``)."""
