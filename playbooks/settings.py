@@ -78,6 +78,13 @@ def from_config(settings: Config) -> PlaybookSettings:
     )
 
 
+def of_context(settings: Mapping[str, object]) -> PlaybookSettings:
+    """The slice's settings among those a command or job context built at start-up (keyed by
+    slice name); the defaults when the slice's are absent."""
+    found = settings.get("playbooks")
+    return found if isinstance(found, PlaybookSettings) else PlaybookSettings()
+
+
 def handler_settings(environ: Mapping[str, str] | None = None) -> PlaybookSettings:
     """The budgets a domain-event handler starting runs needs (``CERT_PLAYBOOK_MAX_STEPS``,
     ``CERT_PLAYBOOK_MAX_DAYS``), read at each delivery the way :func:`core.config.load_config`

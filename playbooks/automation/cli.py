@@ -19,7 +19,7 @@ from core.identity.models import Organisation
 from playbooks.automation import services as svc
 from playbooks.automation.words import cron_words
 from playbooks.models import Playbook, TriggerEvent
-from playbooks.settings import PlaybookSettings
+from playbooks.settings import PlaybookSettings, of_context
 
 EVENTS = [e.value for e in TriggerEvent]
 
@@ -45,8 +45,7 @@ def _organisation_ids(session: Session, slugs: tuple[str, ...]) -> list[int]:
 
 
 def _settings(ctx: CliContext) -> PlaybookSettings:
-    found = ctx.settings.get("playbooks")
-    return found if isinstance(found, PlaybookSettings) else PlaybookSettings()
+    return of_context(ctx.settings)
 
 
 def _echo_json(items: list[Any]) -> None:

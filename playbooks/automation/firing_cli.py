@@ -13,12 +13,11 @@ from core.identity.authz import Actor
 from playbooks.actions.reviews import confirm_contacts
 from playbooks.automation.firing import fire_due_schedules, run_schedule_now
 from playbooks.models import PlaybookSchedule
-from playbooks.settings import PlaybookSettings
+from playbooks.settings import PlaybookSettings, of_context
 
 
 def _settings(ctx: CliContext) -> PlaybookSettings:
-    found = ctx.settings.get("playbooks")
-    return found if isinstance(found, PlaybookSettings) else PlaybookSettings()
+    return of_context(ctx.settings)
 
 
 @click.command("fire")

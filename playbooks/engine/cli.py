@@ -22,14 +22,13 @@ from incidents.models import Incident
 from playbooks.engine.runner import advance_run
 from playbooks.engine.services import start_manual_run
 from playbooks.models import Playbook, PlaybookRun, PlaybookStepRun, RunStatus
-from playbooks.settings import PlaybookSettings
+from playbooks.settings import PlaybookSettings, of_context
 
 ROUNDS = 20  # --now: advance the run and the runs it started this many times at most
 
 
 def _settings(ctx: CliContext) -> PlaybookSettings:
-    found = ctx.settings.get("playbooks")
-    return found if isinstance(found, PlaybookSettings) else PlaybookSettings()
+    return of_context(ctx.settings)
 
 
 def _playbook(session: Any, ident: str) -> Playbook:
