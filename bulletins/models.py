@@ -12,6 +12,20 @@
   revision, never edited in place.
 * ``bulletin_counters``: the last number given per (kind, year).
 * ``bulletin_incidents``: the incidents a bulletin was written from.
+
+Audience and distribution (migration 0032):
+
+* ``bulletin_organisations``: the organisations a bulletin is about ("concerned"): who may
+  receive a ``TLP:AMBER`` / ``TLP:AMBER+STRICT`` bulletin, and read it in Vigie;
+* ``distribution_lists`` (per organisation, per sector, all administrations, or named
+  individuals) with ``distribution_list_members`` (the named individuals of a named list, or the
+  extra addresses an organisation subscribes to its own list) and ``distribution_unsubscribes``
+  (addresses that left a list's digests);
+* ``bulletin_lists``: the lists a bulletin is sent to when published;
+* ``bulletin_deliveries``: one row per recipient and publication (revision), pointing at the
+  outbox message that carries it: the per-recipient delivery status, and who was sent what;
+* ``digest_runs``: one row per list, frequency and period whose digest was queued — the
+  unique key makes a digest go out once per period even across scheduler restarts.
 """
 
 from __future__ import annotations
@@ -20,7 +34,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, StrEnumType
@@ -84,6 +98,10 @@ class Bulletin(Base):
     cves: Mapped[list[str]] = mapped_column(JSON, default=list)
     links: Mapped[list[str]] = mapped_column(JSON, default=list)
     indicators: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # [{"cve": "CVE-…" | None, "version": "3.1", "base_score": 9.8, "vector": "CVSS:3.1/…"}]
+    scores: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # where a draft came from: a CSAF advisory's URL or file name and tracking id, incidents…
+    source_ref: Mapped[str | None] = mapped_column(String(500))
     revision: Mapped[int] = mapped_column(default=0)  # the last published revision (0: never)
     created_at: Mapped[dt.datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -147,3 +165,139 @@ class BulletinIncident(Base):
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class BulletinOrganisation(Base):
+    """An organisation a bulletin is about (its ``TLP:AMBER`` audience)."""
+
+    __tablename__ = "bulletin_organisations"
+
+    bulletin_id: Mapped[int] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ListKind(enum.StrEnum):
+    ORGANISATION = "organisation"  # an organisation's registered contacts (+ its extra addresses)
+    SECTOR = "sector"  # the registered contacts of every constituent of a sector
+    ALL = "all"  # the registered contacts of every constituent administration
+    NAMED = "named"  # named individuals (the only recipients of TLP:RED)
+
+
+class DigestFrequency(enum.StrEnum):
+    NONE = "none"  # bulletins are sent as published only
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class DistributionList(Base):
+    __tablename__ = "distribution_lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[ListKind] = mapped_column(StrEnumType(ListKind, 16))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )  # kind organisation
+    sector: Mapped[str | None] = mapped_column(String(64))  # kind sector
+    digest: Mapped[DigestFrequency] = mapped_column(StrEnumType(DigestFrequency, 16))
+    language: Mapped[str] = mapped_column(String(8), default="fr")  # when a recipient has none
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    members: Mapped[list[ListMember]] = relationship(
+        back_populates="distribution", cascade="all, delete-orphan", order_by="ListMember.email"
+    )
+
+
+class ListMember(Base):
+    """A named individual of a named list, or an extra address of an organisation's list."""
+
+    __tablename__ = "distribution_list_members"
+    __table_args__ = (UniqueConstraint("list_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("distribution_lists.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # lower-case
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(8))  # fr, en, ar; None: the list's
+    # the organisation the person belongs to (TLP:AMBER gating); None: outside the constituency
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime]
+
+    distribution: Mapped[DistributionList] = relationship(back_populates="members")
+
+
+class ListUnsubscribe(Base):
+    """An address that left a list's digests (alerts to security contacts still reach it)."""
+
+    __tablename__ = "distribution_unsubscribes"
+    __table_args__ = (UniqueConstraint("list_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("distribution_lists.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime]
+
+
+class BulletinList(Base):
+    """A list a bulletin goes to when it is published."""
+
+    __tablename__ = "bulletin_lists"
+
+    bulletin_id: Mapped[int] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="CASCADE"), primary_key=True
+    )
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("distribution_lists.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class BulletinDelivery(Base):
+    """One recipient of one publication (revision) of a bulletin, and its outbox message."""
+
+    __tablename__ = "bulletin_deliveries"
+    __table_args__ = (
+        UniqueConstraint("bulletin_id", "revision", "email"),
+        Index("ix_bulletin_deliveries_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"))
+    revision: Mapped[int]
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("distribution_lists.id", ondelete="SET NULL")
+    )
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime]
+
+
+class DigestRun(Base):
+    """A digest queued for one list and period (its local start date): at most once."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("list_id", "frequency", "period_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("distribution_lists.id", ondelete="CASCADE"))
+    frequency: Mapped[DigestFrequency] = mapped_column(StrEnumType(DigestFrequency, 16))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    bulletins: Mapped[int] = mapped_column(default=0)
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime]

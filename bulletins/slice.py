@@ -3,13 +3,22 @@
 
 from __future__ import annotations
 
-from bulletins import events, models, settings
+from bulletins import commands, events, handlers, models, routes, settings
+from bulletins.csaf import export as csaf_export
+from bulletins.outputs import html, pdf, text
+from bulletins.stix import report
 from core.slices import Slice
+
+# imported for their renditions: they register in bulletins.outputs.formats
+RENDITIONS = (html, text, pdf, csaf_export, report)
 
 SLICE = Slice(
     name="bulletins",
+    pages=routes.PAGES,
+    api=(routes.API,),
+    commands=commands.GROUPS,
     models=(models,),
     settings=settings.from_config,
     events=(events.BulletinEventName,),
+    handlers=handlers.HANDLERS,
 )
-"""Alert bulletins: writing, review, publication (outputs and distribution land next)."""

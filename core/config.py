@@ -100,6 +100,11 @@ class Config:
     playbook_max_days: int = 30  # a run's time budget: failed when still unfinished after it
     playbook_http_allow: str = ""  # http-api commands: allowed "host[:port]" list, comma-separated
     playbook_http_timeout_seconds: float = 10.0  # one http-api call at most
+    # bulletins (the bulletins slice: advisories, distribution lists, digests)
+    cert_name: str = "maCERT"  # the CERT's name on bulletins (PDF header, e-mails, CSAF publisher)
+    bulletin_digest_time: str = "08:00"  # digests leave at this local time (CERT_TIMEZONE)
+    bulletin_digest_weekday: int = 1  # weekly digests leave on this ISO weekday (1 = Monday)
+    bulletin_digest_interval_seconds: int = 300  # the scheduler looks for due digests this often
     # Argon2id cost of new password hashes (core.auth.hashing); at least OWASP's minimum
     argon2_time_cost: int = hashing.PRODUCTION.time_cost
     argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
@@ -308,6 +313,11 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_SCHEDULER_POLL_SECONDS": ("scheduler_poll_seconds", _seconds),
     "CERT_SCHEDULER_LOCK_KEY": ("scheduler_lock_key", _int_up_to(2**63 - 1)),
     "CERT_TIMEZONE": ("timezone", _timezone),
+    "CERT_NAME": ("cert_name", _text),
+    # "HH:MM", parsed (and refused naming the variable) by the bulletins slice's settings hook
+    "CERT_BULLETIN_DIGEST_TIME": ("bulletin_digest_time", _text),
+    "CERT_BULLETIN_DIGEST_WEEKDAY": ("bulletin_digest_weekday", _int_up_to(7)),
+    "CERT_BULLETIN_DIGEST_INTERVAL": ("bulletin_digest_interval_seconds", _int_up_to(DAY)),
     # the slice's grammar: parsed, and refused with the variable named, by the incidents slice's
     # settings hook at start-up (incidents.settings.from_config); the kernel keeps the text
     "CERT_SLA_POLICY": ("sla_policy", _text),

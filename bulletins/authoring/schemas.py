@@ -33,6 +33,28 @@ class Indicator(Strict):
     value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)]
 
 
+class Score(Strict):
+    """A CVSS score (from a vendor's CSAF advisory, or typed by the analyst)."""
+
+    cve: str | None = None
+    version: Literal["2.0", "3.0", "3.1", "4.0"] = "3.1"
+    base_score: float = Field(ge=0, le=10)
+    vector: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+    @field_validator("cve")
+    @classmethod
+    def _cve(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        cve = value.strip().upper()
+        if not CVE.match(cve):
+            raise ValueError(f"{value!r} is not a CVE id (CVE-2026-12345)")
+        return cve
+
+
+Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
 class Text(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                             max_length=MAX_TITLE)]  # fmt: skip
@@ -55,7 +77,12 @@ class DraftIn(Strict):
     cves: list[str] = Field(default_factory=list, max_length=1000)
     links: list[str] = Field(default_factory=list, max_length=200)
     indicators: list[Indicator] = Field(default_factory=list, max_length=10_000)
+    scores: list[Score] = Field(default_factory=list, max_length=1000)
     texts: dict[str, Text]
+    # the audience: the organisations it is about (slugs; TLP:AMBER goes to them only) and the
+    # distribution lists it is sent to when published (slugs)
+    organisations: list[Slug] = Field(default_factory=list, max_length=500)
+    lists: list[Slug] = Field(default_factory=list, max_length=100)
 
     @field_validator("tlp")
     @classmethod

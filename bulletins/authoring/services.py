@@ -16,9 +16,10 @@ revisions.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bulletins.audit import BulletinAction
@@ -27,10 +28,13 @@ from bulletins.events import AGGREGATE, BulletinEventName, Published
 from bulletins.models import (
     Bulletin,
     BulletinCounter,
+    BulletinList,
+    BulletinOrganisation,
     BulletinRevision,
     BulletinSource,
     BulletinStatus,
     BulletinText,
+    DistributionList,
 )
 from bulletins.rules.references import format_reference
 from bulletins.settings import BulletinSettings
@@ -40,7 +44,7 @@ from core.errors import InvalidTransition, NotFound, PermissionDenied, Validatio
 from core.events import Event, record_event
 from core.i18n import N_
 from core.identity.authz import Actor, at_least, require
-from core.identity.models import Role
+from core.identity.models import Organisation, Role
 
 MAX_CHANGE = 500
 
@@ -68,6 +72,7 @@ def create_draft(
     _fill(bulletin, data)
     session.add(bulletin)
     session.flush()
+    _audience(session, bulletin, data)
     audit.record(session, actor, BulletinAction.CREATE, "bulletin", bulletin.id, clock=clock,
                  after={"kind": data.kind.value, "tlp": data.tlp})  # fmt: skip
     return bulletin
@@ -83,6 +88,7 @@ def update_draft(
             "kind is fixed", fields={"kind": N_("a published bulletin keeps its kind")}
         )
     _fill(bulletin, data)
+    _audience(session, bulletin, data)
     bulletin.updated_at = clock.now()
     session.flush()
     audit.record(session, actor, BulletinAction.UPDATE, "bulletin", bulletin.id, clock=clock)
@@ -183,10 +189,15 @@ def snapshot(bulletin: Bulletin) -> dict[str, Any]:
         "reference": bulletin.reference, "kind": bulletin.kind.value, "tlp": bulletin.tlp,
         "risk": bulletin.risk.value, "impact": bulletin.impact.value,
         "affected": bulletin.affected, "cves": bulletin.cves, "links": bulletin.links,
-        "indicators": bulletin.indicators,
+        "indicators": bulletin.indicators, "scores": bulletin.scores,
+        "published_at": _iso(bulletin.published_at), "revised_at": _iso(bulletin.revised_at),
         "texts": {t.language: {"title": t.title, "summary": t.summary, "solution": t.solution,
                                "risks": t.risks} for t in bulletin.texts},
     }  # fmt: skip
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def can_approve(actor: Actor, bulletin: Bulletin) -> bool:
@@ -222,6 +233,7 @@ def _fill(bulletin: Bulletin, data: DraftIn) -> None:
     bulletin.affected = [a.model_dump() for a in data.affected]
     bulletin.cves, bulletin.links = list(data.cves), list(data.links)
     bulletin.indicators = [i.model_dump() for i in data.indicators]
+    bulletin.scores = [s.model_dump() for s in data.scores]
     by_language = {t.language: t for t in bulletin.texts}
     for language, text in data.texts.items():
         row = by_language.pop(language, None) or BulletinText(language=language)
@@ -235,6 +247,48 @@ def _fill(bulletin: Bulletin, data: DraftIn) -> None:
             bulletin.texts.append(row)
     for row in by_language.values():
         bulletin.texts.remove(row)
+
+
+def _audience(session: Session, bulletin: Bulletin, data: DraftIn) -> None:
+    """Replace the bulletin's concerned organisations and lists by those ``data`` names; an
+    unknown slug is an error naming it (nothing is written: the caller's unit of work rolls
+    back)."""
+    orgs = {
+        row.slug: row.id
+        for row in session.execute(
+            select(Organisation.slug, Organisation.id).where(
+                Organisation.slug.in_(data.organisations)
+            )
+        )
+    }
+    lists = {
+        row.slug: row.id
+        for row in session.execute(
+            select(DistributionList.slug, DistributionList.id).where(
+                DistributionList.slug.in_(data.lists)
+            )
+        )
+    }
+    problems: dict[str, str] = {}
+    if unknown := [slug for slug in data.organisations if slug not in orgs]:
+        problems["organisations"] = f"no organisation {', '.join(unknown)}"
+    if unknown := [slug for slug in data.lists if slug not in lists]:
+        problems["lists"] = f"no distribution list {', '.join(unknown)}"
+    if problems:
+        raise ValidationFailed("unknown audience", fields=problems)
+    session.execute(
+        delete(BulletinOrganisation).where(BulletinOrganisation.bulletin_id == bulletin.id)
+    )
+    session.execute(delete(BulletinList).where(BulletinList.bulletin_id == bulletin.id))
+    session.add_all(
+        BulletinOrganisation(bulletin_id=bulletin.id, organisation_id=org_id)
+        for org_id in dict.fromkeys(orgs[slug] for slug in data.organisations)
+    )
+    session.add_all(
+        BulletinList(bulletin_id=bulletin.id, list_id=list_id)
+        for list_id in dict.fromkeys(lists[slug] for slug in data.lists)
+    )
+    session.flush()
 
 
 def _expect(bulletin: Bulletin, status: BulletinStatus, message: str) -> None:

@@ -1,0 +1,1 @@
+"""Scheduled digests (daily, weekly) of published bulletins, and leaving them."""

@@ -1,0 +1,1 @@
+"""Distribution: lists, TLP-gated recipients, the e-mails of a publication and their delivery."""

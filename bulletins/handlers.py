@@ -1,0 +1,8 @@
+"""The bulletins slice's event subscribers, gathered for its manifest (each feature defines its
+own ``HANDLERS``)."""
+
+from __future__ import annotations
+
+from core.events import Handler
+
+HANDLERS: tuple[Handler, ...] = ()

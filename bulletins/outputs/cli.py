@@ -1,0 +1,7 @@
+"""``cert bulletins export`` (outputs)."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: tuple[click.Command, ...] = ()
