@@ -3,6 +3,7 @@ own ``HANDLERS``)."""
 
 from __future__ import annotations
 
+from bulletins.stix import handlers as stix_handlers
 from core.events import Handler
 
-HANDLERS: tuple[Handler, ...] = ()
+HANDLERS: tuple[Handler, ...] = (*stix_handlers.HANDLERS,)

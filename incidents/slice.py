@@ -12,6 +12,7 @@ from incidents.notifications import handlers as notification_handlers
 from incidents.notifications import models as notification_models
 from incidents.queue import saved_filters
 from incidents.reporting import cli as reporting_cli
+from incidents.sharing import stored as sharing_models
 
 SLICE = Slice(
     name="incidents",
@@ -35,7 +36,7 @@ SLICE = Slice(
             "notify_sla_interval_seconds",
         ),
     ),
-    models=(models, daily, saved_filters, notification_models, intel_models),
+    models=(models, daily, saved_filters, notification_models, intel_models, sharing_models),
     settings=settings.from_config,
     events=(events.IncidentEventName,),
     handlers=(*events.HANDLERS, *notification_handlers.HANDLERS, *intel_handlers.HANDLERS),

@@ -8,14 +8,19 @@ each carries, :func:`incidents.sharing.shareable.effective`):
   of a type with a STIX pattern (not a CVE), on no warning list (known-benign values are not
   indicators); the same object, id and version as in the incident's STIX export;
 * a ``sighting`` per match of such an incident's observable with a feed indicator, labelled with
-  the feed indicator's TLP too (RED feed indicators never leave).
+  the feed indicator's TLP too (RED feed indicators never leave);
+* the objects other slices published at the level (:mod:`incidents.sharing.published`): each
+  published bulletin's ``report``, ``vulnerability`` and ``indicator`` objects, every revision a
+  new version (``match[version]``: ``last`` by default), for CERT staff, any account at CLEAR and
+  GREEN, and at AMBER levels the accounts of the bulletin's concerned organisations only.
 
 Who reads what (:class:`~incidents.sharing.shareable.Audience`): CERT staff every collection in
 full; an account of a constituent the CLEAR and GREEN collections in full (the community), and
 in the AMBER and AMBER+STRICT collections only what its own organisation reported (an analyst's
 own lead excluded), without sightings of the CERT's AMBER+STRICT intelligence.
 
-Order: date added (observable ``created_at``, match ``matched_at``), then source, then row;
+Order: date added (observable ``created_at``, match ``matched_at``, a published object's
+``date_added``), then source, then row;
 pages continue from a keyset cursor over the indexes ``ix_incident_observables_tlp_created``
 (label, created_at, id) and ``ix_incident_matches_matched_at_id`` (migration 0027).
 
@@ -55,10 +60,11 @@ from incidents.intel.models import IncidentMatch
 from incidents.models import Incident, IncidentObservable, IncidentStatus
 from incidents.sharing import stix_objects as so
 from incidents.sharing.export import sighting_of
+from incidents.sharing.published import published_rows
 from incidents.sharing.shareable import CERT_TO_CLIENTS, Audience, allowed_up_to, sectors
 from incidents.sharing.taxii_params import Cursor, Query
 
-STATIC, INDICATORS, SIGHTINGS = 0, 1, 2  # source ranks, in the collection's order
+STATIC, INDICATORS, SIGHTINGS, PUBLISHED = 0, 1, 2, 3  # source ranks, in the collection's order
 MARKINGS_SINCE = dt.datetime(2022, 10, 1, tzinfo=dt.UTC)  # the TLP 2.0 objects' date
 ANALYST_ONLY = '["analyst"]'  # IncidentObservable.sources of an analyst's own lead
 
@@ -78,9 +84,10 @@ def _collection(level: Tlp, slug: str) -> TaxiiCollection:
         ident,
         f"vigie-{slug}",
         level,
-        f"Vigie indicators and sightings, {level.value}",
-        f"Indicators from the observables of incidents reported to the CERT, and sightings of "
-        f"feed indicators in them, shared at {level.value} (never RED).",
+        f"Vigie indicators, sightings and bulletins, {level.value}",
+        f"Indicators from the observables of incidents reported to the CERT, sightings of feed "
+        f"indicators in them, and the CERT's published bulletins (report, vulnerabilities, "
+        f"indicators), shared at {level.value} (never RED).",
     )
 
 
@@ -152,7 +159,12 @@ def read_page(
     reading = _Reading(audience, collection, query, ns, so.producer(ns, producer), producer)
     if not query.spec_ok:
         return Page([], False)
-    found = [*_static(reading), *_indicators(session, reading), *_sightings(session, reading)]
+    found = [
+        *_static(reading),
+        *_indicators(session, reading),
+        *_sightings(session, reading),
+        *_published(session, reading),
+    ]
     found.sort(key=lambda e: (e.date_added, e.rank, e.row))
     return Page(found[: query.limit], len(found) > query.limit)
 
@@ -374,3 +386,10 @@ def _sightings(session: Session, reading: _Reading) -> Iterator[Entry]:
             where_refs=[_where(ns, str(kind), sector)],
         )
         yield Entry(matched_at, SIGHTINGS, row_id, obj)
+
+
+# ---------------------------------------------------------------- published objects
+def _published(session: Session, reading: _Reading) -> Iterator[Entry]:
+    level, query = reading.collection.level, reading.query
+    for date_added, row, body in published_rows(session, reading.audience, level, query, PUBLISHED):
+        yield Entry(date_added, PUBLISHED, row, body)

@@ -262,7 +262,7 @@ def one_object(ident: str, object_id: str) -> ResponseReturnValue:
 
 @bp.get(f"/{ROOT}/collections/<ident>/objects/<object_id>/versions/")
 def versions(ident: str, object_id: str) -> ResponseReturnValue:
-    entries, _ = _page(ident, _query().with_id(object_id))
+    entries, _ = _page(ident, _query().with_id(object_id).every_version())
     if not entries:
         raise TaxiiError(404, "Object not found", f"no object {object_id} here for you")
     return reply({"more": False, "versions": [e.version for e in entries]}, headers=_dates(entries))

@@ -3,8 +3,8 @@
 * ``Accept`` must name ``application/taxii+json`` (``version=2.1``, or no version): else 406.
 * Parameters: ``added_after``, ``limit`` (1–:data:`MAX_LIMIT`, capped silently above it as the
   standard allows), ``next``, ``match[type]``, ``match[id]``, ``match[version]`` (``last``,
-  ``first``, ``all`` or timestamps), ``match[spec_version]``; comma-separated lists. Anything
-  else, or a malformed value, is a 400 naming the parameter.
+  ``first``, ``all`` or timestamps; ``last`` by default), ``match[spec_version]``;
+  comma-separated lists. Anything else, or a malformed value, is a 400 naming the parameter.
 * ``next`` is an opaque keyset token: where the last page stopped in the collection's order
   (date added, then the object's source, then its row). It carries no filter and no permission:
   the filters are sent again with it and the reader's rights are applied again, so a forged
@@ -18,7 +18,7 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
@@ -35,7 +35,8 @@ KNOWN = frozenset(
         "match[spec_version]",
     }
 )
-SINGLE_VERSIONS = frozenset({"last", "first", "all"})  # every object has exactly one version
+EDGES = frozenset({"last", "first", "all"})  # match[version] keywords
+LAST = frozenset({"last"})  # the default: each object's latest version
 
 
 class BadParameter(ValueError):
@@ -99,12 +100,18 @@ class Query:
     after: Cursor | None = None
     types: frozenset[str] | None = None
     ids: frozenset[str] | None = None
-    versions: tuple[dt.datetime, ...] | None = None  # None: any (last, first, all)
+    versions: tuple[dt.datetime, ...] | None = None  # None: by ``edges``
     spec_ok: bool = True  # False: match[spec_version] excludes 2.1, hence everything
+    # which versions of an object with several (published objects, e.g. a bulletin's report
+    # revised): ``last``, ``first`` or ``all``; the others have exactly one
+    edges: frozenset[str] = LAST
 
     def with_id(self, stix_id: str) -> Query:
-        return Query(self.limit, self.added_after, self.after, None, frozenset({stix_id}),
-                     self.versions, self.spec_ok)  # fmt: skip
+        return replace(self, types=None, ids=frozenset({stix_id}))
+
+    def every_version(self) -> Query:
+        """``objects/<id>/versions/``: every version, whatever ``match[version]`` says."""
+        return replace(self, versions=None, edges=frozenset({"all"}))
 
 
 def _one(args: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -132,9 +139,15 @@ def _limit(text: str | None) -> int:
 
 
 def _versions(items: list[str] | None) -> tuple[dt.datetime, ...] | None:
-    if items is None or any(item in SINGLE_VERSIONS for item in items):
+    if items is None or any(item in EDGES for item in items):
         return None
     return tuple(parse_time("match[version]", item) for item in items)
+
+
+def _edges(items: list[str] | None) -> frozenset[str]:
+    if items is None:
+        return LAST
+    return frozenset(item for item in items if item in EDGES) or frozenset({"all"})
 
 
 def parse_query(args: Mapping[str, Sequence[str]]) -> Query:
@@ -145,13 +158,14 @@ def parse_query(args: Mapping[str, Sequence[str]]) -> Query:
     added_after = _one(args, "added_after")
     token = _one(args, "next")
     types, ids = _list(args, "match[type]"), _list(args, "match[id]")
-    specs = _list(args, "match[spec_version]")
+    specs, versions = _list(args, "match[spec_version]"), _list(args, "match[version]")
     return Query(
         limit=_limit(_one(args, "limit")),
         added_after=parse_time("added_after", added_after) if added_after else None,
         after=Cursor.read(token) if token else None,
         types=frozenset(types) if types is not None else None,
         ids=frozenset(ids) if ids is not None else None,
-        versions=_versions(_list(args, "match[version]")),
+        versions=_versions(versions),
         spec_ok=specs is None or "2.1" in specs,
+        edges=_edges(versions),
     )

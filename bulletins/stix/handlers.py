@@ -1,0 +1,85 @@
+"""The bulletins' TAXII publication (Flask-free): ``bulletins.stix.taxii`` subscribes to
+``bulletin.published`` and stores the bulletin's STIX objects (:mod:`bulletins.stix.report`) in
+the TAXII collection of its TLP, through :func:`incidents.sharing.publishing.sync` (the incidents
+slice owns the collections and never imports the bulletins).
+
+What is stored is computed again from the bulletin's published revisions, whatever the event
+says, so a re-delivered or late event changes nothing (idempotent, order-free):
+
+* every published revision at the bulletin's *current* TLP gives a version of each object (the
+  report, its vulnerabilities and indicators; an object a later revision dropped keeps its last
+  version);
+* a revision that changed the TLP withdraws the versions at the former level (they were marked
+  at it); ``TLP:RED`` withdraws the bulletin from every collection;
+* the AMBER audience is the bulletin's concerned organisations (:mod:`bulletins.access`).
+
+Revisions in progress never show: only revision snapshots are read.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bulletins.events import BulletinEventName, Published
+from bulletins.models import Bulletin, BulletinOrganisation, BulletinRevision
+from bulletins.outputs.view import RevisionView, from_snapshot
+from bulletins.rules.references import parse_reference
+from bulletins.stix.report import stix_objects
+from core.clock import SystemClock
+from core.events import Event, Handler
+from incidents.sharing import stix_objects as so
+from incidents.sharing.publishing import sync, withdraw
+
+
+def source_key(reference: str) -> str:
+    return f"bulletin/{reference}"
+
+
+def publish_to_taxii(session: Session, event: Event) -> None:
+    payload = event.payload
+    if not isinstance(payload, Published):
+        raise TypeError(f"{event.name}: not a bulletin's publication")
+    bulletin = session.get(Bulletin, payload.bulletin_id)
+    if bulletin is None or bulletin.reference is None:
+        withdraw(session, source_key(payload.reference))
+        return
+    rows = session.scalars(
+        select(BulletinRevision)
+        .where(BulletinRevision.bulletin_id == bulletin.id)
+        .order_by(BulletinRevision.number)
+    ).all()
+    if not rows:
+        return
+    history = tuple(RevisionView(r.number, r.summary, r.published_at) for r in rows)
+    views = [
+        from_snapshot(
+            bulletin.id,
+            row.snapshot,
+            history[: i + 1],
+            published_at=bulletin.published_at,
+            revised_at=row.published_at,
+        )  # fmt: skip
+        for i, row in enumerate(rows)
+    ]
+    level, now = views[-1].tlp, SystemClock().now()
+    prefix = parse_reference(bulletin.reference)[0]
+    objects: dict[tuple[str, str], so.Obj] = {}
+    for view in views:
+        if view.tlp is level:
+            for obj in stix_objects(view, prefix=prefix, now=now):
+                objects[(obj["id"], obj["modified"])] = obj
+    organisations = session.scalars(
+        select(BulletinOrganisation.organisation_id).where(
+            BulletinOrganisation.bulletin_id == bulletin.id
+        )
+    ).all()
+    sync(
+        session, source_key(bulletin.reference), level, list(objects.values()),
+        organisations=organisations, now=now,
+    )  # fmt: skip
+
+
+HANDLERS: tuple[Handler, ...] = (
+    Handler("bulletins.stix.taxii", {BulletinEventName.PUBLISHED}, publish_to_taxii),
+)
