@@ -59,3 +59,16 @@ def test_cursor_tokens_round_trip() -> None:
     cursor = Cursor(dt.datetime(2026, 1, 15, 9, 0, 0, 123456, tzinfo=dt.UTC), 2, 41)
     assert Cursor.read(cursor.token()) == cursor
     assert "=" not in cursor.token()
+
+
+def test_match_version_picks_edges_or_timestamps() -> None:
+    assert parse_query({}).edges == {"last"} and parse_query({}).versions is None
+    both = parse_query({"match[version]": ["first,last"]})
+    assert both.edges == {"first", "last"} and both.versions is None
+    assert parse_query({"match[version]": ["all"]}).edges == {"all"}
+    at = parse_query({"match[version]": ["2026-01-15T09:00:00.123Z"]})
+    assert at.versions == (dt.datetime(2026, 1, 15, 9, 0, 0, 123000, tzinfo=dt.UTC),)
+    assert at.edges == {"all"}  # the timestamps choose
+    every = parse_query({"match[version]": ["first"], "match[type]": ["report"]})
+    assert every.with_id("report--x").every_version().edges == {"all"}
+    assert every.with_id("report--x").types is None
