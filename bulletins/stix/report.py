@@ -36,7 +36,7 @@ from incidents.sharing import stix_objects as so
 from incidents.sharing.taxii_params import STIX_MEDIA
 
 HEX = {"md5": 32, "sha1": 40, "sha256": 64}
-DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+DOMAIN = re.compile(r"^(?=.{1,253}$)([^\W_]([\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}$")  # IDN too
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KIND_TYPES = {
     BulletinKind.ADVISORY: "vulnerability",
@@ -101,6 +101,7 @@ def stix_objects(view: BulletinView, *, prefix: str, now: dt.datetime) -> list[s
     for cve in view.cves:
         vuln: so.Obj = {
             "type": "vulnerability",
+            "spec_version": "2.1",
             "id": so.stable_id("vulnerability", ns, f"{key}/{cve}"),
             "name": cve,
             "external_references": [{"source_name": "cve", "external_id": cve}],
@@ -117,6 +118,7 @@ def stix_objects(view: BulletinView, *, prefix: str, now: dt.datetime) -> list[s
             continue
         ind: so.Obj = {
             "type": "indicator",
+            "spec_version": "2.1",
             "id": so.stable_id("indicator", ns, f"{key}/{kind}/{value}"),
             "name": f"{kind} {value}"[:250],
             "indicator_types": ["malicious-activity"],
@@ -152,6 +154,7 @@ def _report(
     refs += [{"source_name": "reference", "url": link} for link in dict.fromkeys(view.links)]
     report: so.Obj = {
         "type": "report",
+        "spec_version": "2.1",
         "id": so.stable_id("report", common.ns, key),
         "name": text.title,
         "report_types": types,

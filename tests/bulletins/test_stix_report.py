@@ -136,3 +136,14 @@ def test_a_red_bulletin_and_a_draft_render_valid_marked_bundles(
     assert "external_references" in rep and all(
         r["source_name"] != "MACERT" for r in rep["external_references"]
     )  # a draft has no reference yet
+
+
+def test_only_values_that_make_a_valid_pattern_are_indicators() -> None:
+    good = [("ipv4", "192.0.2.0/24"), ("ipv6", "2001:db8::/32"), ("domain", "موقع.ma"),
+            ("url", "https://a.example/x"), ("email", "a@b.example"), ("md5", "A" * 32),
+            ("file", "setup.exe")]  # fmt: skip
+    bad = [("ipv4", "2001:db8::1"), ("ipv6", "192.0.2.1"), ("domain", "http://a.example"),
+           ("domain", "localhost"), ("url", "a.example/x"), ("email", "nobody"),
+           ("sha256", "a" * 63), ("file", "a\nb"), ("cve", "CVE-2026-1234")]  # fmt: skip
+    assert all(report.valid_value(kind, value) for kind, value in good)
+    assert not any(report.valid_value(kind, value) for kind, value in bad)
