@@ -6,10 +6,12 @@ The bundle holds the bulletin's TLP 2.0 ``marking-definition``, the CERT's ``ide
 ``report`` (name: the French title; description: the summary; ``published``: the first
 publication; ``report_types`` from the kind, its CVEs and indicators; ``labels``: risk, impact
 and kind; ``external_references``: the bulletin's reference, then its links; ``lang: fr``), a
-``vulnerability`` per CVE and an ``indicator`` per indicator whose value makes a valid pattern
-(``valid_from``: the publication). Every object but the identity is marked with the bulletin's
-TLP and made by the CERT (:mod:`incidents.sharing.stix_objects` builds the shared parts, so the
-identity and markings are the very objects of the incident export and the TAXII server).
+``vulnerability`` per CVE, an ``indicator`` per indicator whose value makes a valid pattern
+(``valid_from``: the publication), and the English and Arabic title and summary as a
+``language-content`` object (STIX 2.1 §7.1) when the bulletin has them. Every object but the
+identity is marked with the bulletin's TLP and made by the CERT
+(:mod:`incidents.sharing.stix_objects` builds the shared parts, so the identity and markings are
+the very objects of the incident export and the TAXII server).
 
 Ids are deterministic (:func:`incidents.sharing.stix_objects.stable_id` in the installation's
 namespace, from the reference and the CVE or indicator): every revision of a bulletin has the
@@ -131,7 +133,33 @@ def stix_objects(view: BulletinView, *, prefix: str, now: dt.datetime) -> list[s
             ind["description"] = f"Indicator of compromise of {view.reference}."
         parts.append(common.stamp(ind, created, modified))
     parts = list({obj["id"]: obj for obj in parts}.values())  # a CVE or value given twice
-    return [_report(view, common, key, parts, created, modified), *parts]
+    rep = _report(view, common, key, parts, created, modified)
+    translations = _translations(view, common, key, rep)
+    return [rep, *parts, *translations]
+
+
+def _translations(view: BulletinView, common: so.Common, key: str, rep: so.Obj) -> list[so.Obj]:
+    """The English and Arabic versions of the report's name and description, as a STIX 2.1
+    ``language-content`` object (§7.1), when the bulletin has them."""
+    contents: dict[str, dict[str, str]] = {}
+    for language in view.languages:
+        if language == "fr":
+            continue
+        text = view.texts[language]
+        contents[language] = {"name": text.title}
+        if text.summary.strip():
+            contents[language]["description"] = text.summary
+    if not contents:
+        return []
+    obj: so.Obj = {
+        "type": "language-content",
+        "spec_version": "2.1",
+        "id": so.stable_id("language-content", common.ns, key),
+        "object_ref": rep["id"],
+        "object_modified": rep["modified"],
+        "contents": contents,
+    }
+    return [common.stamped(obj, rep["created"], rep["modified"])]
 
 
 def _report(

@@ -88,6 +88,10 @@ def test_a_published_advisory_is_a_valid_report_bundle(
     assert "999.1.1.1" not in json.dumps(bundle)
     assert all(i["valid_from"] == rep["published"] for i in indicators)
     assert set(rep["object_refs"]) == {vuln["id"], *(i["id"] for i in indicators)}
+    (translated,) = by_type(bundle, "language-content")
+    assert translated["object_ref"] == rep["id"]
+    assert translated["object_modified"] == rep["modified"]
+    assert translated["contents"] == {"ar": {"name": "ثغرة في FortiOS"}}
     for obj in bundle["objects"]:
         if obj["type"] not in ("identity", "marking-definition"):
             assert obj["object_marking_refs"] == [green], obj["type"]
@@ -103,7 +107,10 @@ def test_the_same_revision_gives_the_same_bundle_and_a_revision_a_new_version(
     _, lead, other = people(world)
     clock.advance(hours=2)
     svc.revise(db_session, lead, bulletin, clock=clock)
-    texts = {"fr": {"title": "Vulnérabilité critique dans FortiOS", "summary": "Une faille…"}}
+    texts = {
+        "fr": {"title": "Vulnérabilité critique dans FortiOS", "summary": "Une faille…"},
+        "ar": {"title": "ثغرة حرجة في FortiOS"},
+    }
     changed = draft(indicators=INDICATORS[:3], texts=texts)
     svc.update_draft(db_session, lead, bulletin, changed, clock=clock)
     # the revision in progress does not show: still the first publication
@@ -118,6 +125,9 @@ def test_the_same_revision_gives_the_same_bundle_and_a_revision_a_new_version(
     old_ids = {o["id"] for o in first["objects"]}
     assert old_ids < {o["id"] for o in second["objects"]}  # same ids, one indicator more
     assert second["id"] != first["id"]
+    (translated,) = by_type(second, "language-content")
+    assert translated["contents"]["ar"]["name"] == "ثغرة حرجة في FortiOS"
+    assert translated["object_modified"] == new["modified"]
 
 
 def test_a_red_bulletin_and_a_draft_render_valid_marked_bundles(

@@ -77,7 +77,9 @@ def test_a_redelivered_event_adds_nothing_and_a_revision_adds_versions(
     bulletin, _ = published(db_session, clock, world, tlp="green", indicators=IOCS)
     _handle(db_session, bulletin)
     first = _rows(db_session)
-    assert sorted(t for t, _, _ in first) == ["indicator", "indicator", "report", "vulnerability"]
+    assert sorted(t for t, _, _ in first) == [
+        "indicator", "indicator", "language-content", "report", "vulnerability"
+    ]  # fmt: skip
     assert {lvl for _, lvl, _ in first} == {"TLP:GREEN"}
     added = db_session.scalars(select(SharedObject.date_added)).all()
     _handle(db_session, bulletin)  # re-delivered
@@ -87,7 +89,7 @@ def test_a_redelivered_event_adds_nothing_and_a_revision_adds_versions(
     _handle(db_session, bulletin)
     _handle(db_session, bulletin)
     rows = _rows(db_session)
-    assert len(rows) == 4 + 3  # a new version of the report, the CVE and the kept indicator
+    assert len(rows) == 5 + 4  # new versions: report, translation, CVE, the kept indicator
     report_id = next(i for t, _, i in first if t == "report")
     staff = Audience(True, None)
     (last,) = _page(db_session, staff, Tlp.GREEN, match_type="report")
@@ -111,7 +113,7 @@ def test_a_tlp_change_moves_the_bulletin_and_red_withdraws_it(
             organisations=[world.interieur.slug])  # fmt: skip
     _handle(db_session, bulletin)
     rows = _rows(db_session)
-    assert len(rows) == 4 and {lvl for _, lvl, _ in rows} == {"TLP:AMBER"}
+    assert len(rows) == 5 and {lvl for _, lvl, _ in rows} == {"TLP:AMBER"}
     assert db_session.scalars(select(SharedAudience.organisation_id)).all() == [world.interieur.id]
     staff = Audience(True, None)
     interieur = Audience(False, world.interieur.id)
