@@ -7,8 +7,9 @@ What is stored is computed again from the bulletin's published revisions, whatev
 says, so a re-delivered or late event changes nothing (idempotent, order-free):
 
 * every published revision at the bulletin's *current* TLP gives a version of each object (the
-  report, its vulnerabilities and indicators; an object a later revision dropped keeps its last
-  version);
+  report, its vulnerabilities, indicators and translations); an object the last revision dropped
+  (an indicator found to be benign) is withdrawn, every version of it, rather than served as
+  still current;
 * a revision that changed the TLP withdraws the versions at the former level (they were marked
   at it); ``TLP:RED`` withdraws the bulletin from every collection;
 * the AMBER audience is the bulletin's concerned organisations (:mod:`bulletins.access`).
@@ -69,13 +70,15 @@ def publish_to_taxii(session: Session, event: Event) -> None:
         if view.tlp is level:
             for obj in stix_objects(view, prefix=prefix, now=now):
                 objects[(obj["id"], obj["modified"])] = obj
+    current = {obj["id"] for obj in stix_objects(views[-1], prefix=prefix, now=now)}
+    kept = [obj for (stix_id, _), obj in objects.items() if stix_id in current]
     organisations = session.scalars(
         select(BulletinOrganisation.organisation_id).where(
             BulletinOrganisation.bulletin_id == bulletin.id
         )
     ).all()
     sync(
-        session, source_key(bulletin.reference), level, list(objects.values()),
+        session, source_key(bulletin.reference), level, kept,
         organisations=organisations, now=now,
     )  # fmt: skip
 
