@@ -26,6 +26,8 @@ from cert.app import create_app
 from core.clock import FrozenClock
 from core.db import make_engine, make_session_factory
 from core.events import deliver_events
+from core.identity.authz import Actor
+from core.identity.models import User
 from core.markings import Tlp
 from incidents.sharing.collections import COLLECTIONS
 from tests.bulletins.stix_check import assert_valid_objects
@@ -48,8 +50,11 @@ TITLES = {
 @dataclass
 class Served:
     url: str
+    factory: Any  # the served database's session factory
+    clock: FrozenClock
     tokens: dict[str, str]  # analyst, interieur, sante
     references: dict[str, str]  # green, amber, red
+    waiting: tuple[int, int]  # an approved GREEN bulletin, and the lead who may publish it
 
     def collection(self, who: str, level: Tlp) -> Collection:
         root = ApiRoot(f"{self.url}/taxii2/vigie/", auth=Bearer(self.tokens[who]))
@@ -81,11 +86,16 @@ def _arrange(session: Session, clock: FrozenClock) -> dict[str, Any]:
     svc.submit(session, lead, green, clock=clock)
     svc.approve(session, other, green, clock=clock)
     svc.publish(session, lead, green, clock=clock, settings=SETTINGS, change="Nouvel indicateur")
+    late = svc.create_draft(session, author, draft(kind="alert", tlp="green", cves=[],
+                            texts={"fr": {"title": "Alerte tardive"}}), clock=clock)  # fmt: skip
+    svc.submit(session, author, late, clock=clock)
+    svc.approve(session, lead, late, clock=clock)
     users = {"analyst": world.analyst, "interieur": world.reporter, "sante": world.other_reporter}
     refs: dict[str, Bulletin] = {"green": green, "amber": amber, "red": red}
     return {
         "tokens": {name: world.token(user) for name, user in users.items()},
         "references": {k: str(b.reference) for k, b in refs.items()},
+        "waiting": (late.id, world.lead.id),
     }
 
 
@@ -122,7 +132,7 @@ def served(
     )
     thread = threading.Thread(target=server.serve_forever, name="bulletin-taxii", daemon=True)
     thread.start()
-    yield Served(f"http://127.0.0.1:{server.server_port}", **arranged)
+    yield Served(f"http://127.0.0.1:{server.server_port}", factory, clock, **arranged)
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
@@ -197,3 +207,31 @@ def test_an_amber_bulletin_is_not_found_by_another_ministry(served: Served) -> N
     assert caught.value.response.status_code == 404
     with pytest.raises(requests.HTTPError):
         theirs.object_versions(report["id"])
+
+
+def test_pages_follow_the_keyset_and_a_new_publication_is_polled(served: Served) -> None:
+    """(Last in the module: it publishes one more GREEN bulletin.)"""
+    collection = served.collection("analyst", Tlp.GREEN)
+    whole = collection.get_objects(limit=1000)["objects"]
+    paged = [
+        o for envelope in as_pages(collection.get_objects, per_request=1)
+        for o in envelope.get("objects", [])
+    ]  # fmt: skip
+    assert [o["id"] for o in paged] == [o["id"] for o in whole] and len(whole) > 4
+    response = requests.get(
+        collection.objects_url, auth=Bearer(served.tokens["analyst"]), timeout=10,
+        headers={"Accept": "application/taxii+json;version=2.1"},
+    )  # fmt: skip
+    checkpoint = response.headers["X-TAXII-Date-Added-Last"]
+    assert collection.get_objects(added_after=checkpoint) == {"more": False}
+    with served.factory() as session:
+        bulletin_id, lead_id = served.waiting
+        lead = Actor.for_user(session.get_one(User, lead_id))
+        late = session.get_one(Bulletin, bulletin_id)
+        served.clock.advance(minutes=5)
+        svc.publish(session, lead, late, clock=served.clock, settings=SETTINGS)
+        session.commit()
+    deliver_events(served.factory, HANDLERS, clock=served.clock)
+    new = collection.get_objects(added_after=checkpoint)["objects"]
+    assert [o["name"] for o in new if o["type"] == "report"] == ["Alerte tardive"]
+    assert_valid_objects(new)
