@@ -177,7 +177,7 @@ def discovery() -> ResponseReturnValue:
     root = url_for(".api_root", _external=True)
     return reply({
         "title": "Vigie TAXII server",
-        "description": "Indicators and sightings shared by the CERT, never beyond TLP.",
+        "description": "Indicators, sightings and bulletins shared by the CERT, never beyond TLP.",
         "default": root,
         "api_roots": [root],
     })  # fmt: skip
