@@ -60,7 +60,7 @@ def publish_to_taxii(session: Session, event: Event) -> None:
             history[: i + 1],
             published_at=bulletin.published_at,
             revised_at=row.published_at,
-        )  # fmt: skip
+        )
         for i, row in enumerate(rows)
     ]
     level, now = views[-1].tlp, SystemClock().now()

@@ -87,7 +87,7 @@ def sync(
             level=level.value,
             date_added=now,
             body=obj,
-        )  # fmt: skip
+        )
         for (stix_id, version), obj in wanted.items()
         if (stix_id, version) not in kept
     ]
