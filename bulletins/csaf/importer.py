@@ -1,0 +1,109 @@
+"""Importing a vendor's CSAF 2.0 advisory as a bulletin draft (Flask-free): read from a file, an
+upload or an http(s) URL, checked (JSON, ``csaf_version`` 2.0, the official schema shipped in
+``bulletins/data/csaf``, the §6.1 mandatory tests), mapped (:mod:`bulletins.csaf.mapping`) and
+written through :func:`bulletins.authoring.services.create_draft` (source ``csaf``, the origin and
+tracking id in ``source_ref``). A refused document is a :class:`CsafRejected` listing every
+problem; nothing is written.
+
+URLs are fetched with the feeds slice's fetcher (:mod:`feeds.sources.fetch`): http(s) only,
+timeouts, a size limit, no private or loopback address unless ``CERT_FEEDS_ALLOW_PRIVATE``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bulletins.authoring.services import create_draft
+from bulletins.csaf import checks, mapping
+from bulletins.csaf.schema import schema_problems
+from bulletins.models import Bulletin, BulletinSource
+from core.clock import Clock
+from core.errors import ValidationFailed
+from core.identity.authz import Actor
+from feeds.settings import FeedSettings
+from feeds.sources.fetch import FetchError, Http, RequestsHttp, expect_ok
+
+MAX_BYTES = 16 * 1024 * 1024  # a CSAF advisory at most (Red Hat's largest are a few MB)
+SHOWN = 20  # problems listed in the error
+
+
+class CsafRejected(ValidationFailed):
+    """The document is not an importable CSAF 2.0 advisory: ``problems`` says why."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        listed = self.problems[:SHOWN]
+        more = len(self.problems) - len(listed)
+        details = "; ".join(listed) + (f"; … {more} more" if more > 0 else "")
+        super().__init__(message, fields={"document": details or message})
+
+
+def read_path(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise CsafRejected(f"{path.name} is {size} bytes, over the {max_bytes}-byte limit")
+        return path.read_bytes()
+    except OSError as exc:
+        raise CsafRejected(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def fetch(url: str, settings: FeedSettings, *, http: Http | None = None) -> bytes:
+    limited = dataclasses.replace(settings, max_bytes=min(settings.max_bytes, MAX_BYTES))
+    try:
+        return expect_ok((http or RequestsHttp(limited)).get(url))
+    except FetchError as exc:
+        raise CsafRejected(f"cannot fetch the advisory: {exc}") from None
+
+
+def parse(raw: bytes, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
+    """The document in ``raw`` once it passed every check; :class:`CsafRejected` otherwise."""
+    if len(raw) > max_bytes:
+        raise CsafRejected(f"the document is over the {max_bytes}-byte limit")
+    if b"\x00" in raw:
+        raise CsafRejected("the document contains NUL bytes: it is not a JSON text")
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise CsafRejected("the document is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise CsafRejected(
+            f"the document is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("document"), dict):
+        raise CsafRejected("the document is not a CSAF document (no /document object)")
+    version = doc["document"].get("csaf_version")
+    if version != "2.0":
+        raise CsafRejected(f"csaf_version is {version!r}: only CSAF 2.0 is imported")
+    problems = [f"{path}: {message}" for path, message in schema_problems(doc)]
+    if problems:
+        raise CsafRejected("the document breaks the CSAF 2.0 schema", problems)
+    failed = [f"{p.test} {p.path}: {p.message}" for p in checks.problems(doc)]
+    if failed:
+        raise CsafRejected("the document fails the CSAF 2.0 mandatory tests (§6.1)", failed)
+    return doc
+
+
+def import_advisory(
+    session: Session,
+    actor: Actor,
+    raw: bytes,
+    *,
+    origin: str,
+    published: bool,
+    clock: Clock,
+) -> Bulletin:
+    """A draft advisory from the CSAF document ``raw``; ``origin`` is its URL or file name,
+    ``published`` whether it came from a provider's URL (the TLP default, see mapping)."""
+    doc = parse(raw)
+    data = mapping.draft(doc, published=published)
+    bulletin = create_draft(session, actor, data, clock=clock, source=BulletinSource.CSAF)
+    tracking = str(doc["document"]["tracking"].get("id", ""))
+    bulletin.source_ref = f"{origin} ({tracking})"[:500]
+    session.flush()
+    return bulletin
