@@ -24,6 +24,7 @@ from bulletins.csaf.schema import schema_problems
 from bulletins.models import Bulletin, BulletinSource
 from core.clock import Clock
 from core.errors import ValidationFailed
+from core.i18n import N_
 from core.identity.authz import Actor
 from feeds.settings import FeedSettings
 from feeds.sources.fetch import FetchError, Http, RequestsHttp, expect_ok
@@ -47,10 +48,19 @@ def read_path(path: Path, *, max_bytes: int = MAX_BYTES) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise CsafRejected(f"{path.name} is {size} bytes, over the {max_bytes}-byte limit")
+            raise CsafRejected(
+                N_(
+                    "%(name)s is %(size)s bytes, over the %(limit)s-byte limit",
+                    name=path.name,
+                    size=size,
+                    limit=max_bytes,
+                )
+            )
         return path.read_bytes()
     except OSError as exc:
-        raise CsafRejected(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise CsafRejected(
+            N_("cannot read %(path)s: %(reason)s", path=str(path), reason=exc.strerror or str(exc))
+        ) from None
 
 
 def fetch(url: str, settings: FeedSettings, *, http: Http | None = None) -> bytes:
@@ -58,34 +68,41 @@ def fetch(url: str, settings: FeedSettings, *, http: Http | None = None) -> byte
     try:
         return expect_ok((http or RequestsHttp(limited)).get(url))
     except FetchError as exc:
-        raise CsafRejected(f"cannot fetch the advisory: {exc}") from None
+        raise CsafRejected(N_("cannot fetch the advisory: %(reason)s", reason=str(exc))) from None
 
 
 def parse(raw: bytes, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     """The document in ``raw`` once it passed every check; :class:`CsafRejected` otherwise."""
     if len(raw) > max_bytes:
-        raise CsafRejected(f"the document is over the {max_bytes}-byte limit")
+        raise CsafRejected(N_("the document is over the %(limit)s-byte limit", limit=max_bytes))
     if b"\x00" in raw:
-        raise CsafRejected("the document contains NUL bytes: it is not a JSON text")
+        raise CsafRejected(N_("the document contains NUL bytes: it is not a JSON text"))
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise CsafRejected("the document is not UTF-8 text") from None
+        raise CsafRejected(N_("the document is not UTF-8 text")) from None
     except json.JSONDecodeError as exc:
         raise CsafRejected(
-            f"the document is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            N_(
+                "the document is not JSON: %(reason)s (line %(line)s, column %(column)s)",
+                reason=exc.msg,
+                line=exc.lineno,
+                column=exc.colno,
+            )
         ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("document"), dict):
-        raise CsafRejected("the document is not a CSAF document (no /document object)")
+        raise CsafRejected(N_("the document is not a CSAF document (no /document object)"))
     version = doc["document"].get("csaf_version")
     if version != "2.0":
-        raise CsafRejected(f"csaf_version is {version!r}: only CSAF 2.0 is imported")
+        raise CsafRejected(
+            N_("csaf_version is %(version)s: only CSAF 2.0 is imported", version=repr(version))
+        )
     problems = [f"{path}: {message}" for path, message in schema_problems(doc)]
     if problems:
-        raise CsafRejected("the document breaks the CSAF 2.0 schema", problems)
+        raise CsafRejected(N_("the document breaks the CSAF 2.0 schema"), problems)
     failed = [f"{p.test} {p.path}: {p.message}" for p in checks.problems(doc)]
     if failed:
-        raise CsafRejected("the document fails the CSAF 2.0 mandatory tests (§6.1)", failed)
+        raise CsafRejected(N_("the document fails the CSAF 2.0 mandatory tests (§6.1)"), failed)
     return doc
 
 

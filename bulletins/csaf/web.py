@@ -14,6 +14,7 @@ from werkzeug.routing import BuildError
 from bulletins.blueprints import pages as bp
 from bulletins.csaf.forms import CsafImportForm
 from bulletins.csaf.importer import CsafRejected, fetch, import_advisory
+from core.i18n import localise
 from core.identity.authz import Actor, at_least
 from core.identity.models import Role
 from core.web import context, get_session, unit_of_work
@@ -70,7 +71,7 @@ def import_csaf() -> ResponseReturnValue:
         )
     except CsafRejected as exc:
         unit_of_work().rollback()
-        return _page(form, exc.message, exc.problems), 422
+        return _page(form, localise(exc.message, _), exc.problems), 422
     unit_of_work().commit()
     flash(
         _("Draft %(id)s created from the CSAF advisory: adapt it before review.", id=bulletin.id),

@@ -71,11 +71,11 @@ def test_broken_documents_are_listed_on_the_form(
     response = _upload(client, json.dumps(doc).encode())
     assert response.status_code == 422  # type: ignore[attr-defined]
     page = text(response)  # type: ignore[arg-type]
-    assert "mandatory tests" in page and "6.1.1 /vulnerabilities/0/product_status" in page
+    assert "tests obligatoires" in page and "6.1.1 /vulnerabilities/0/product_status" in page
     assert "6.1.16 /document/tracking/version" in page
     for raw, expected in (
-        (b"not json", "is not JSON"),
-        (b"{}\x00", "NUL bytes"),
+        (b"not json", "pas du JSON"),
+        (b"{}\x00", "octets NUL"),
         (b"", "Le fichier est vide"),
     ):
         response = _upload(client, raw)
