@@ -27,7 +27,9 @@ def found(doc: Doc) -> set[tuple[str, str]]:
     return {(p.test, p.path) for p in checks.problems(doc)}
 
 
-@pytest.mark.parametrize("name", ["bsi-2022-0001.json", "rhsa-2021_5217.json"])
+@pytest.mark.parametrize(
+    "name", ["bsi-2022-0001.json", "rhsa-2021_5217.json", "2022-evd-uc-01-f-001.json"]
+)
 def test_real_advisories_pass(name: str) -> None:
     doc = json.loads((VENDORS / name).read_text("utf-8"))
     assert oasis_problems(doc) == [] and checks.problems(doc) == []

@@ -207,3 +207,53 @@ def test_the_command_refuses_broken_documents_and_writes_nothing(
     gone = invoke(str(tmp_path / "absent.json"))
     assert gone.exit_code == 1 and "cannot read" in gone.output
     assert _count(fresh_database) == 0
+
+
+def test_an_exported_advisory_imports_back(
+    db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    from tests.bulletins.test_authoring import published
+    from tests.bulletins.test_csaf_export import AFFECTED, SCORES, export
+
+    source, _ = published(
+        db_session,
+        clock,
+        world,
+        cves=["CVE-2026-21762", "CVE-2026-21763"],
+        scores=SCORES,
+        affected=AFFECTED,
+        tlp="amber",
+    )
+    raw = json.dumps(export(db_session, source)).encode()
+    again = import_advisory(
+        db_session,
+        Actor.for_user(world.analyst),
+        raw,
+        origin="x.json",
+        published=False,
+        clock=clock,
+    )
+    assert again.cves == source.cves and again.tlp == "TLP:AMBER"
+    assert again.risk == RiskLevel.CRITICAL  # 9.8
+    assert [(s["cve"], s["version"]) for s in again.scores] == [
+        ("CVE-2026-21762", "3.1"),
+        ("CVE-2026-21763", "3.1"),
+        ("CVE-2026-21763", "2.0"),
+    ]
+    assert again.affected == [
+        {"vendor": "Fortinet", "product": "FortiOS", "versions": "7.0 < 7.0.14, 7.2.0"},
+        {"vendor": "Fortinet", "product": "FortiProxy", "versions": ""},
+        {
+            "vendor": "Ivanti",
+            "product": "Connect Secure",
+            "versions": "toutes versions antérieures à 22.7R2.5",
+        },
+    ]
+    assert again.text("fr").title.startswith(  # type: ignore[union-attr]
+        "Vulnérabilités dans Fortinet FortiOS, Fortinet FortiProxy, Ivanti Connect Secure — "
+    )
+    assert again.links == [
+        "https://www.fortiguard.com/psirt/FG-IR-26-001",
+        "https://www.cve.org/CVERecord?id=CVE-2026-21762",
+        "https://www.cve.org/CVERecord?id=CVE-2026-21763",
+    ]
