@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from bulletins.authoring.services import create_draft
@@ -77,6 +78,15 @@ def parse(raw: bytes, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
         raise CsafRejected(N_("the document is over the %(limit)s-byte limit", limit=max_bytes))
     if b"\x00" in raw:
         raise CsafRejected(N_("the document contains NUL bytes: it is not a JSON text"))
+    if b"\\u0000" in raw:  # a NUL character in a string: no database stores it
+        raise CsafRejected(N_("the document contains NUL characters (\\u0000)"))
+    try:
+        return _checked(raw)
+    except RecursionError:
+        raise CsafRejected(N_("the document is nested too deeply")) from None
+
+
+def _checked(raw: bytes) -> dict[str, Any]:
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -90,6 +100,10 @@ def parse(raw: bytes, *, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
                 column=exc.colno,
             )
         ) from None
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise CsafRejected(N_("the document holds invalid Unicode (a lone surrogate)")) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("document"), dict):
         raise CsafRejected(N_("the document is not a CSAF document (no /document object)"))
     version = doc["document"].get("csaf_version")
@@ -118,7 +132,11 @@ def import_advisory(
     """A draft advisory from the CSAF document ``raw``; ``origin`` is its URL or file name,
     ``published`` whether it came from a provider's URL (the TLP default, see mapping)."""
     doc = parse(raw)
-    data = mapping.draft(doc, published=published)
+    try:
+        data = mapping.draft(doc, published=published)
+    except ValidationError as exc:  # a value the draft cannot hold, although CSAF allows it
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise CsafRejected(N_("the advisory cannot become a draft"), problems) from None
     bulletin = create_draft(session, actor, data, clock=clock, source=BulletinSource.CSAF)
     tracking = str(doc["document"]["tracking"].get("id", ""))
     bulletin.source_ref = f"{origin} ({tracking})"[:500]
