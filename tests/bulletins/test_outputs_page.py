@@ -5,6 +5,7 @@ language switch, a download per registered format, source incidents for staff on
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -138,6 +139,7 @@ def test_arabic_language_switch_and_downloads(
     assert '<html lang="ar" dir="rtl"' in html  # the interface follows ?lang=
     assert '<article class="bulletin" lang="ar" dir="rtl">' in html and ARABIC_TITLE in html
     assert '<bdi dir="ltr">CVE-2026-21762</bdi>' in html
+    assert not re.search(r"<style\b|\sstyle\s*=|<script(?![^>]*\bsrc=)", html)  # the CSP's
     assert f'href="/bulletins/{bulletin.id}?lang=fr"' in html  # the French version
     versions = html.split('class="nav nav-pills')[1].split("</nav>")[0]
     assert versions.count('hreflang="') == 2 and 'hreflang="en"' not in versions  # fr, ar
