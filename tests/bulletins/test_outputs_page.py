@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from bulletins.authoring import services as svc
-from bulletins.models import Bulletin, BulletinIncident
+from bulletins.models import Bulletin, BulletinDelivery, BulletinIncident
 from bulletins.outputs import formats
 from core.clock import FrozenClock
 from core.identity.models import User
@@ -168,3 +168,23 @@ def test_source_incidents_show_to_staff_only(
     assert f'href="/incidents/{incident.reference}"' in staff
     mine = text(_client(app, world, "reporter").get(f"/bulletins/{bulletin.id}"))
     assert incident.reference not in mine
+
+
+def test_a_red_bulletin_delivered_to_a_reporter_is_readable_by_them_only(
+    app: Flask, db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    bulletin = advisory(db_session, clock, world, tlp="red")
+    db_session.add(
+        BulletinDelivery(
+            bulletin_id=bulletin.id,
+            revision=1,
+            email=world.reporter.email,
+            language="fr",
+            created_at=clock.now(),
+        )  # fmt: skip
+    )
+    db_session.flush()
+    got = _client(app, world, "reporter").get(f"/bulletins/{bulletin.id}/download/text")
+    assert got.status_code == 200 and got.get_data(as_text=True).startswith("TLP:RED\n")
+    other = _client(app, world, "other_reporter").get(f"/bulletins/{bulletin.id}")
+    assert other.status_code == 404
