@@ -3,6 +3,7 @@ own ``HANDLERS``)."""
 
 from __future__ import annotations
 
+from bulletins.authoring import handlers as authoring_handlers
 from core.events import Handler
 
-HANDLERS: tuple[Handler, ...] = ()
+HANDLERS: tuple[Handler, ...] = (*authoring_handlers.HANDLERS,)
