@@ -44,7 +44,7 @@ def _rows(form: MultiDict[str, str], prefix: str, fields: tuple[str, ...]) -> li
 
 
 def form_keys(form: MultiDict[str, str]) -> list[str]:
-    return [str(k) for k in form.keys()]
+    return [str(k) for k in form]
 
 
 def _lines(value: str) -> list[tuple[int, str]]:

@@ -169,7 +169,7 @@ def _form(values: dict[str, Any], errors: dict[str, str], bulletin: Bulletin | N
         lists=queries.list_choices(session),
         tlps=list(Tlp),
         tlp_options=[(str(t), str(t)) for t in Tlp],
-        languages=LANGUAGE_NAMES,
+        text_languages=LANGUAGE_NAMES,
         **shortcuts,
     )
 

@@ -42,7 +42,7 @@ def observe(session: Session, incident: Incident, kind: str, value: str, tlp: Tl
             created_at=incident.received_at,
             warning_lists=["x"] if benign else [],
             origin_incident_id=origin.id if origin else None,
-        )  # fmt: skip
+        )
     )
     session.flush()
 
@@ -70,25 +70,30 @@ def test_a_green_bulletin_takes_only_green_or_clear_indicators(
     red = report(db_session, clock, world.other_reporter, tlp="TLP:RED")
     observe(db_session, incident, "sha256", "a" * 64, Tlp.GREEN, origin=red)  # merged from RED
     analyst = Actor.for_user(world.analyst)
-    green = sources.draft_from_incidents(db_session, analyst, [incident.reference], kind="alert",
-                                         tlp="green", clock=clock)  # fmt: skip
+    green = sources.draft_from_incidents(
+        db_session, analyst, [incident.reference], kind="alert", tlp="green", clock=clock
+    )
     assert values(green) == {"203.0.113.7", "clear.example"}
     assert green.cves == ["CVE-2026-1111"] and green.tlp == "TLP:GREEN"
     assert green.source is BulletinSource.INCIDENTS and green.status is BulletinStatus.DRAFT
     assert green.source_ref == f"incidents:{incident.reference}"
     assert green.text("fr") is not None and green.text("fr").title == "Alerte : Hameçonnage"  # type: ignore[union-attr]
     assert "Berrada" not in str(green.texts[0].summary)  # no free text of the reporter
-    linked = db_session.scalars(select(BulletinIncident.incident_id).where(
-        BulletinIncident.bulletin_id == green.id)).all()  # fmt: skip
+    linked = db_session.scalars(
+        select(BulletinIncident.incident_id).where(BulletinIncident.bulletin_id == green.id)
+    ).all()
     assert linked == [incident.id]
-    assert not db_session.scalars(select(BulletinOrganisation).where(
-        BulletinOrganisation.bulletin_id == green.id)).all()  # fmt: skip
-    amber = sources.draft_from_incidents(db_session, analyst, [incident.id], kind="alert",
-                                         tlp="TLP:AMBER", clock=clock)  # fmt: skip
+    assert not db_session.scalars(
+        select(BulletinOrganisation).where(BulletinOrganisation.bulletin_id == green.id)
+    ).all()
+    amber = sources.draft_from_incidents(
+        db_session, analyst, [incident.id], kind="alert", tlp="TLP:AMBER", clock=clock
+    )
     assert values(amber) == {"203.0.113.7", "clear.example", "https://amber.example/x"}
     lead = Actor.for_user(world.lead)
-    red_ok = sources.draft_from_incidents(db_session, lead, [incident.id], kind="alert",
-                                          tlp="TLP:RED", clock=clock)  # fmt: skip
+    red_ok = sources.draft_from_incidents(
+        db_session, lead, [incident.id], kind="alert", tlp="TLP:RED", clock=clock
+    )
     assert "198.51.100.66" in values(red_ok) and "a" * 64 in values(red_ok)
     assert "google.com" not in values(red_ok)  # known-benign: never
 
@@ -100,18 +105,29 @@ def test_a_reporters_amber_incident_makes_an_amber_bulletin_about_its_organisati
     assert incident.observables  # the phishing report's URL, address and e-mail
     other = report(db_session, clock, world.other_reporter, tlp="TLP:AMBER")
     bulletin = sources.draft_from_incidents(
-        db_session, Actor.for_user(world.analyst), [incident.reference, other.reference],
-        kind="note", tlp="amber", clock=clock)  # fmt: skip
+        db_session,
+        Actor.for_user(world.analyst),
+        [incident.reference, other.reference],
+        kind="note",
+        tlp="amber",
+        clock=clock,
+    )
     slugs = db_session.scalars(
-        select(Organisation.slug).join(BulletinOrganisation,
-                                       BulletinOrganisation.organisation_id == Organisation.id)
-        .where(BulletinOrganisation.bulletin_id == bulletin.id).order_by(Organisation.slug)
-    ).all()  # fmt: skip
+        select(Organisation.slug)
+        .join(BulletinOrganisation, BulletinOrganisation.organisation_id == Organisation.id)
+        .where(BulletinOrganisation.bulletin_id == bulletin.id)
+        .order_by(Organisation.slug)
+    ).all()
     assert slugs == ["min-interieur", "min-sante"]
     assert {o.value for o in incident.observables} <= values(bulletin)
-    green = sources.draft_from_incidents(db_session, Actor.for_user(world.analyst),
-                                         [incident.reference], kind="note", tlp="green",
-                                         clock=clock)  # fmt: skip
+    green = sources.draft_from_incidents(
+        db_session,
+        Actor.for_user(world.analyst),
+        [incident.reference],
+        kind="note",
+        tlp="green",
+        clock=clock,
+    )
     assert green.indicators == [] and green.cves == []  # the incident itself is AMBER
 
 
@@ -122,29 +138,45 @@ def test_only_incidents_the_author_may_see(
     analyst = Actor.for_user(world.analyst)
     before = count(db_session)
     with pytest.raises(NotFound) as refused:
-        sources.draft_from_incidents(db_session, analyst, [red.reference], kind="alert",
-                                     tlp="red", clock=clock)  # fmt: skip
+        sources.draft_from_incidents(
+            db_session, analyst, [red.reference], kind="alert", tlp="red", clock=clock
+        )
     assert red.reference in refused.value.message
     with pytest.raises(NotFound, match="MACERT-2026-999999"):
-        sources.draft_from_incidents(db_session, analyst, ["MACERT-2026-999999"], kind="alert",
-                                     tlp="red", clock=clock)  # fmt: skip
+        sources.draft_from_incidents(
+            db_session, analyst, ["MACERT-2026-999999"], kind="alert", tlp="red", clock=clock
+        )
     with pytest.raises(PermissionDenied):  # a reporter writes no bulletin, even of their own
-        sources.draft_from_incidents(db_session, Actor.for_user(world.reporter), [red.id],
-                                     kind="alert", tlp="red", clock=clock)  # fmt: skip
+        sources.draft_from_incidents(
+            db_session,
+            Actor.for_user(world.reporter),
+            [red.id],
+            kind="alert",
+            tlp="red",
+            clock=clock,
+        )
     with pytest.raises(ValidationFailed) as bad:
-        sources.draft_from_incidents(db_session, analyst, [red.id], kind="memo", tlp="red",
-                                     clock=clock)  # fmt: skip
+        sources.draft_from_incidents(
+            db_session, analyst, [red.id], kind="memo", tlp="red", clock=clock
+        )
     assert "kind" in bad.value.fields
     assert count(db_session) == before
-    mine = sources.draft_from_incidents(db_session, Actor.for_user(world.lead), [red.reference],
-                                        kind="alert", tlp="red", clock=clock)  # fmt: skip
+    mine = sources.draft_from_incidents(
+        db_session,
+        Actor.for_user(world.lead),
+        [red.reference],
+        kind="alert",
+        tlp="red",
+        clock=clock,
+    )
     assert mine.tlp == "TLP:RED"
 
 
 def test_a_draft_from_a_cve_list(db_session: Session, clock: FrozenClock, world: World) -> None:
     analyst = Actor.for_user(world.analyst)
-    bulletin = sources.draft_from_cves(db_session, analyst, ["cve-2026-21762, CVE-2025-0001",
-                                       "CVE-2026-21762"], clock=clock)  # fmt: skip
+    bulletin = sources.draft_from_cves(
+        db_session, analyst, ["cve-2026-21762, CVE-2025-0001", "CVE-2026-21762"], clock=clock
+    )
     assert bulletin.cves == ["CVE-2026-21762", "CVE-2025-0001"]
     assert bulletin.links == ["https://www.cve.org/CVERecord?id=CVE-2026-21762",
                               "https://www.cve.org/CVERecord?id=CVE-2025-0001"]  # fmt: skip
@@ -157,10 +189,15 @@ def test_a_draft_from_a_cve_list(db_session: Session, clock: FrozenClock, world:
 
 
 def _request(session: Session, clock: FrozenClock, run_id: int, incident: Incident) -> None:
-    payload = BulletinRequested(run_id=run_id, incident_id=incident.id,
-                                organisation_id=incident.organisation_id)  # fmt: skip
-    event = Event.of(PlaybookEventName.BULLETIN_REQUESTED, payload,
-                     aggregate=(AGGREGATE, run_id), actor=Actor.system("test"))  # fmt: skip
+    payload = BulletinRequested(
+        run_id=run_id, incident_id=incident.id, organisation_id=incident.organisation_id
+    )
+    event = Event.of(
+        PlaybookEventName.BULLETIN_REQUESTED,
+        payload,
+        aggregate=(AGGREGATE, run_id),
+        actor=Actor.system("test"),
+    )
     record_event(session, event, clock=clock)
 
 
