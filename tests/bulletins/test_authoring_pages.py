@@ -127,7 +127,7 @@ def test_staff_list_tabs_filters_search_and_escaping(
     assert "FortiOS" in text(client.get("/bulletins?q=fortios&kind=advisory"))
     assert client.get("/bulletins?page=0").status_code == 422
     edit = text(client.get(f"/bulletins/{review.id}/edit"))
-    assert "Only a draft is edited" in edit and 'name="title-fr"' not in edit
+    assert "Seul un brouillon se modifie" in edit and 'name="title-fr"' not in edit
 
 
 def test_writing_a_draft_and_every_refusal_next_to_its_field(
@@ -205,36 +205,36 @@ def test_the_four_eyes_rule_in_the_buttons_and_the_posts(
     bulletin = svc.create_draft(db_session, lead, draft(), clock=clock)
     url = f"/bulletins/{bulletin.id}/edit"
     sign_in(client, world.lead)
-    assert "Submit for review" in text(client.get(url))
+    assert "Soumettre à relecture" in text(client.get(url))
     submitted = post(client, f"/bulletins/{bulletin.id}/submit", {}, page=url)
     assert submitted.status_code == 302
     page = text(client.get(url))
-    assert "submitted for review" in page and "Approve" not in page
-    assert "Send back" in page  # a lead may return it, not approve it
+    assert "soumis à relecture" in page and "Approuver" not in page
+    assert "Renvoyer</button>" in page  # a lead may return it, not approve it
     assert post(client, f"/bulletins/{bulletin.id}/approve", {}, page=url).status_code == 403
     db_session.expire_all()
     assert bulletin.status is BulletinStatus.REVIEW
-    assert "Only a draft" in text(client.get(url))
+    assert "Seul un brouillon" in text(client.get(url))
     client.post("/logout", data={"csrf_token": csrf_token(text(client.get("/account")))})
     sign_in(client, world.second_lead)  # type: ignore[attr-defined]
     page = text(client.get(url))
-    assert "Approve" in page
+    assert "Approuver</button>" in page
     no_reason = post(client, f"/bulletins/{bulletin.id}/send-back", {"reason": " "}, page=url)
-    assert no_reason.status_code == 302 and "reason is required" in text(client.get(url))
+    assert no_reason.status_code == 302 and "le motif est obligatoire" in text(client.get(url))
     assert post(client, f"/bulletins/{bulletin.id}/approve", {}, page=url).status_code == 302
     page = text(client.get(url))
-    assert "it may be published" in page and f'href="/bulletins/{bulletin.id}/publish"' in page
+    assert "il peut être publié" in page and f'href="/bulletins/{bulletin.id}/publish"' in page
     again = post(client, f"/bulletins/{bulletin.id}/approve", {}, page=url)
-    assert again.status_code == 302 and "Only a bulletin in review" in text(client.get(url))
+    assert again.status_code == 302 and "Seul un bulletin en relecture" in text(client.get(url))
     db_session.expire_all()
     assert bulletin.status is BulletinStatus.APPROVED
     svc.publish(db_session, lead, bulletin, clock=clock, settings=SETTINGS)
     db_session.flush()
-    assert "Revise" in text(client.get(url))
+    assert "Réviser</button>" in text(client.get(url))
     assert post(client, f"/bulletins/{bulletin.id}/revise", {}, page=url).status_code == 302
     db_session.expire_all()
     assert bulletin.status is BulletinStatus.DRAFT and bulletin.revision == 1
-    assert "Publish the revision" not in text(client.get(url))  # a draft again: submit first
+    assert "Publier" not in text(client.get(url))  # a draft again: submit first
     assert post(client, "/bulletins/999999/submit", {}, page=url).status_code == 404
 
 
