@@ -30,15 +30,18 @@ ADD_ROWS = 3
 MAX_ROWS = 500
 
 
-def _rows(form: MultiDict[str, str], prefix: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
-    """Posted rows ``<prefix>-<n>-<field>`` in order of n, the empty ones dropped."""
+def _rows(
+    form: MultiDict[str, str], prefix: str, fields: tuple[str, ...], *, chosen: str = ""
+) -> list[dict[str, str]]:
+    """Posted rows ``<prefix>-<n>-<field>`` in order of n, the empty ones dropped (a select
+    ``chosen`` always has a value: it does not make a row)."""
     numbers = sorted(
         {int(m.group(1)) for key in form_keys(form) if (m := re.match(rf"{prefix}-(\d+)-", key))}
     )[:MAX_ROWS]
     rows = []
     for n in numbers:
         row = {f: str(form.get(f"{prefix}-{n}-{f}", "") or "").strip() for f in fields}
-        if any(row.values()):
+        if any(v for f, v in row.items() if f != chosen):
             rows.append({"_n": str(n), **row})
     return rows
 
@@ -66,7 +69,7 @@ class Posted:
                 key = f"{field}-{language}"
                 self.values[key] = str(form.get(key, "") or "")
         self.affected = _rows(form, "affected", AFFECTED_FIELDS)
-        self.scores = _rows(form, "scores", SCORE_FIELDS)
+        self.scores = _rows(form, "scores", SCORE_FIELDS, chosen="version")
         self._indicator_lines: list[int] = []
         extra = ADD_ROWS if "add_rows" in form else 0
         self.values["affected_rows"] = _renumber(self.affected, AFFECTED_FIELDS, extra)

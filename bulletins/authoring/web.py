@@ -54,13 +54,39 @@ STATUSES = {
     "approved": _l("Approved"),
     "published": _l("Published"),
 }
-STATUS = {
-    "draft": _l("Draft"),
-    "review": _l("In review"),
-    "approved": _l("Approved"),
-    "published": _l("Published"),
+STATUS = {  # one bulletin's status (the tabs above are plural)
+    "draft": _l("draft"),
+    "review": _l("in review"),
+    "approved": _l("approved"),
+    "published": _l("published"),
 }
 LANGUAGE_NAMES = {"fr": "Français", "en": "English", "ar": "العربية"}
+
+
+# what a refused field needs, in the reader's language (DraftIn's detail, which names the bad
+# value, follows where it helps)
+HINTS = {
+    "title": (_l("Give a title (at most 300 characters)."), False),
+    "product": (_l("Name the product."), False),
+    "base_score": (_l("A number from 0 to 10."), False),
+    "cves": (_l("CVE ids such as CVE-2026-12345, one per line."), True),
+    "cve": (_l("A CVE id such as CVE-2026-12345."), True),
+    "links": (_l("http:// or https:// addresses, one per line."), True),
+    "indicators": (_l("The type, a space, the value."), True),
+    "organisations": (_l("Choose from the list."), True),
+    "lists": (_l("Choose from the list."), True),
+}
+
+
+def explained(errors: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for key, detail in errors.items():
+        hint = HINTS.get(key.split("-")[-1] if "-" in key else key) or HINTS.get(key.split("-")[0])
+        if hint is None:
+            out[key] = detail
+        else:
+            out[key] = f"{hint[0]} ({detail})" if hint[1] else str(hint[0])
+    return out
 
 
 def is_staff(actor: Actor) -> bool:
@@ -197,7 +223,7 @@ def new() -> ResponseReturnValue:
     except ValidationFailed as exc:
         unit_of_work().rollback()
         posted.refused(exc.fields)
-        return _new_page(posted.values, posted.errors), 422
+        return _new_page(posted.values, explained(posted.errors)), 422
     unit_of_work().commit()
     flash(_("The draft is saved."), "success")
     return redirect(url_for("bulletins.edit", bulletin_id=bulletin.id))
@@ -266,7 +292,7 @@ def edit(bulletin_id: int) -> ResponseReturnValue:
         unit_of_work().rollback()
         posted.refused(exc.fields)
         bulletin = services.get_bulletin(get_session(), actor, bulletin_id)
-        return _form(posted.values, posted.errors, bulletin), 422
+        return _form(posted.values, explained(posted.errors), bulletin), 422
     unit_of_work().commit()
     flash(_("The draft is saved."), "success")
     return redirect(url_for("bulletins.edit", bulletin_id=bulletin_id))

@@ -40,7 +40,7 @@ def form(**changes: Any) -> dict[str, Any]:
         "solution-fr": "Mettre à jour.", "risks-fr": "Exécution de code à distance",
         "title-ar": "ثغرة حرجة في FortiOS", "summary-ar": "ثغرة…",
         "affected-0-vendor": "Fortinet", "affected-0-product": "FortiOS",
-        "affected-0-versions": "7.0 < 7.0.14", "affected-1-vendor": "", "affected-1-product": "",
+        "affected-0-versions": "7.0 < 7.0.14", "affected-1-vendor": "", "affected-1-product": "", "scores-1-version": "3.1",
         "cves": "cve-2026-21762\nCVE-2026-21763", "links": "https://fortiguard.com/psirt/1",
         "indicators": "ipv4 203.0.113.7\ndomain evil.example",
         "scores-0-cve": "CVE-2026-21762", "scores-0-version": "3.1", "scores-0-base_score": "9.8",
