@@ -55,7 +55,7 @@ def _echo(as_json: bool, data: Any, line: str) -> None:
 @fail_on_domain_error
 def list_command(ctx: CliContext, status: str | None, kind: str | None, limit: int, offset: int,
                  as_json: bool) -> None:  # fmt: skip
-    """List bulletins, most recently changed first (drafts included)."""
+    """List bulletins, newest first (drafts included)."""
     query = queries.staff_list(
         status=BulletinStatus(status) if status else None, kind=BulletinKind(kind) if kind else None
     )

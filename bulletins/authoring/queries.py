@@ -54,7 +54,7 @@ def staff_list(
     risk: RiskLevel | None = None,
     q: str = "",
 ) -> Select[Bulletin]:
-    """Every bulletin (drafts included), most recently changed first."""
+    """Every bulletin (drafts included), newest first (the primary key's order: an index)."""
     query = select(Bulletin).options(selectinload(Bulletin.texts))
     if status is not None:
         query = query.where(Bulletin.status == status)
@@ -69,13 +69,13 @@ def staff_list(
         query = query.where(
             or_(func.lower(Bulletin.reference).like(_like(q), escape="\\"), _title_matches(q))  # type: ignore[arg-type]
         )
-    return query.order_by(Bulletin.updated_at.desc(), Bulletin.id.desc())
+    return query.order_by(Bulletin.id.desc())
 
 
 def reader_list(
     actor: Actor | None, *, kind: BulletinKind | None = None, q: str = ""
 ) -> Select[Bulletin]:
-    """The published bulletins ``actor`` may read, most recently published first."""
+    """The published bulletins ``actor`` may read, most recently first published first."""
     query = select(Bulletin).where(readable(actor))
     if kind is not None:
         query = query.where(Bulletin.kind == kind)
@@ -85,7 +85,7 @@ def reader_list(
         query = query.where(
             or_(func.lower(Bulletin.reference).like(_like(q), escape="\\"), settled)
         )
-    return query.order_by(Bulletin.revised_at.desc(), Bulletin.id.desc())
+    return query.order_by(Bulletin.published_at.desc(), Bulletin.id.desc())
 
 
 def status_counts(session: Session) -> dict[str, int]:

@@ -271,3 +271,17 @@ def test_drafts_from_incidents_and_cves_in_the_pages(
     assert bad.status_code == 422 and "is not a CVE id" in text(bad)
     good = post(client, "/bulletins/new/from-cves", {"cve_list": "CVE-2026-12345"})
     assert good.status_code == 302 and count(db_session) == 2
+
+
+def test_the_list_paginates(
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    author, _, _ = people(world)
+    for n in range(31):
+        svc.create_draft(db_session, author, draft(texts={"fr": {"title": f"Avis n°{n:02d}"}}),
+                         clock=clock)  # fmt: skip
+    sign_in(client, world.analyst)
+    first, second = text(client.get("/bulletins")), text(client.get("/bulletins?page=2"))
+    assert "Avis n°30" in first and "Avis n°01" in first and "Avis n°00" not in first
+    assert "Avis n°00" in second and "Avis n°01" not in second
+    assert 'href="/bulletins?page=2"' in first
