@@ -38,6 +38,8 @@ from incidents.sharing.shareable import effective
 
 CVE_RECORD = "https://www.cve.org/CVERecord?id={}"
 MAX_SOURCE_REF = 500
+MAX_INCIDENTS = 50  # incidents one draft is written from
+MAX_CVES = 200  # CVE ids of a draft from a list (each gets a reference link: DraftIn allows 200)
 INDICATOR_TYPES = frozenset({"ipv4", "ipv6", "domain", "url", "md5", "sha1", "sha256", "email"})
 AUDIENCE_TLPS = (Tlp.AMBER, Tlp.AMBER_STRICT)  # the incidents' organisations are the audience
 KIND_TITLES = {
@@ -84,6 +86,10 @@ def find_incidents(session: Session, actor: Actor, refs: Sequence[int | str]) ->
     wanted = [r for r in wanted if r != ""]
     if not wanted:
         raise ValidationFailed("no incident", fields={"incidents": "name at least one incident"})
+    if len(wanted) > MAX_INCIDENTS:
+        raise ValidationFailed(
+            "too many incidents", fields={"incidents": f"at most {MAX_INCIDENTS} incidents"}
+        )
     ids = [r for r in wanted if isinstance(r, int)]
     references = [r for r in wanted if isinstance(r, str)]
     query = select(Incident).options(
@@ -249,6 +255,8 @@ def parse_cves(values: Iterable[str]) -> list[str]:
                 out.append(cve)
     if not out:
         raise ValidationFailed("no CVE id", fields={"cves": "give at least one CVE id"})
+    if len(out) > MAX_CVES:
+        raise ValidationFailed("too many CVE ids", fields={"cves": f"at most {MAX_CVES} CVE ids"})
     return out
 
 

@@ -160,6 +160,10 @@ def test_only_incidents_the_author_may_see(
             db_session, analyst, [red.id], kind="memo", tlp="red", clock=clock
         )
     assert "kind" in bad.value.fields
+    with pytest.raises(ValidationFailed) as crowd:
+        sources.draft_from_incidents(db_session, analyst, list(range(1, 52)), kind="alert",
+                                     tlp="red", clock=clock)  # fmt: skip
+    assert list(crowd.value.fields) == ["incidents"]
     assert count(db_session) == before
     mine = sources.draft_from_incidents(
         db_session,
@@ -182,7 +186,8 @@ def test_a_draft_from_a_cve_list(db_session: Session, clock: FrozenClock, world:
                               "https://www.cve.org/CVERecord?id=CVE-2025-0001"]  # fmt: skip
     assert bulletin.text("fr").title == "Vulnérabilités CVE-2026-21762, CVE-2025-0001"  # type: ignore[union-attr]
     assert bulletin.source is BulletinSource.CVES and bulletin.kind.value == "advisory"
-    for bad in (["CVE-26-1"], [""], ["<script>"]):
+    many = [f"CVE-2026-{n:05d}" for n in range(201)]
+    for bad in (["CVE-26-1"], [""], ["<script>"], many):
         with pytest.raises(ValidationFailed) as refused:
             sources.draft_from_cves(db_session, analyst, bad, clock=clock)
         assert list(refused.value.fields) == ["cves"]
