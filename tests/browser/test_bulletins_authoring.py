@@ -53,6 +53,7 @@ def test_an_analyst_writes_submits_and_a_second_lead_approves(
     expect(page.locator(".alert-success")).to_contain_text("Le brouillon est enregistré")
     expect(page.locator("#f-title-ar")).to_have_value("حملة تصيد احتيالي تستهدف الوزارات")
     bulletin_id = int(page.url.rstrip("/").split("/")[-2])
+    shoot(page, "bulletins-draft-fr-1280")
     page.get_by_role("button", name="Soumettre à relecture").click()
     expect(page.locator(".alert-success")).to_contain_text("soumis à relecture")
     page.context.clear_cookies()
@@ -60,6 +61,7 @@ def test_an_analyst_writes_submits_and_a_second_lead_approves(
     page.goto(f"/bulletins/{bulletin_id}/edit")
     page.get_by_role("button", name="Approuver").click()
     expect(page.locator(".alert-success")).to_contain_text("il peut être publié")
+    shoot(page, "bulletins-approved-fr-1280")
     with live_server.session() as session:
         bulletin = session.get_one(Bulletin, bulletin_id)
         assert bulletin.status is BulletinStatus.APPROVED
