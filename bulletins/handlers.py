@@ -3,7 +3,8 @@ own ``HANDLERS``)."""
 
 from __future__ import annotations
 
+from bulletins.authoring import handlers as authoring_handlers
 from bulletins.stix import handlers as stix_handlers
 from core.events import Handler
 
-HANDLERS: tuple[Handler, ...] = (*stix_handlers.HANDLERS,)
+HANDLERS: tuple[Handler, ...] = (*authoring_handlers.HANDLERS, *stix_handlers.HANDLERS)

@@ -8,6 +8,7 @@ from flask import Blueprint
 
 from bulletins import blueprints
 from bulletins.authoring import web as authoring_web  # noqa: F401  (registers its routes)
+from bulletins.authoring import web_actions as authoring_actions  # noqa: F401
 from bulletins.csaf import web as csaf_web  # noqa: F401
 from bulletins.digests import web as digests_web  # noqa: F401
 from bulletins.distribution import web as distribution_web  # noqa: F401

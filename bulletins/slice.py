@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from bulletins import commands, events, handlers, models, routes, settings
+from bulletins.authoring import panel
 from bulletins.csaf import export as csaf_export
 from bulletins.outputs import html, pdf, text
 from bulletins.stix import report
@@ -21,4 +22,5 @@ SLICE = Slice(
     settings=settings.from_config,
     events=(events.BulletinEventName,),
     handlers=handlers.HANDLERS,
+    panels=panel.PANELS,
 )
