@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from bulletins import commands, events, handlers, models, routes, settings
+from bulletins import commands, demo, events, handlers, models, routes, settings
 from bulletins.csaf import export as csaf_export
 from bulletins.outputs import html, pdf, text
 from bulletins.stix import report
-from core.slices import Slice
+from core.slices import Demo, Slice
 
 # imported for their renditions: they register in bulletins.outputs.formats
 RENDITIONS = (html, text, pdf, csaf_export, report)
@@ -21,4 +21,5 @@ SLICE = Slice(
     settings=settings.from_config,
     events=(events.BulletinEventName,),
     handlers=handlers.HANDLERS,
+    demo=Demo(seed=demo.seed),
 )
