@@ -141,7 +141,7 @@ def _seed_lists(session: Session, actor: Actor, clock: Clock, specs: list[dict[s
             )
         )
     )
-    orgs = dict(session.execute(select(Organisation.slug, Organisation.id)).tuples())
+    orgs: dict[str, int] = dict(session.execute(select(Organisation.slug, Organisation.id)).all())
     now, created = clock.now(), 0
     for spec in specs:
         if spec["slug"] in existing:

@@ -25,6 +25,7 @@ from bulletins.public.queries import BulletinFilter, bulletin_query, find_public
 from bulletins.public.syndication import Channel, Entry, atom, rss
 from core.api import field_errors
 from core.errors import NotFound, ValidationFailed
+from core.markings import css_class
 from core.web import context, get_session, page_number
 from core.web.auth import current_account
 
@@ -73,6 +74,7 @@ def archive() -> ResponseReturnValue:
     html = render_template(
         "bulletins/public/archive.html", views=views, total=total, page=page,
         has_next=page * PER_PAGE < total, language=_language(), f=f, years=years,
+        tlp_class=css_class,
     )  # fmt: skip
     return _cached(Response(html, mimetype="text/html"), page=True)
 
@@ -92,7 +94,7 @@ def show(reference: str) -> ResponseReturnValue:
     ]  # fmt: skip
     html = render_template(
         "bulletins/public/show.html", view=view, body=body, language=_language(),
-        downloads=downloads_,
+        downloads=downloads_, tlp_class=css_class,
     )  # fmt: skip
     return _cached(Response(html, mimetype="text/html"), page=True)
 

@@ -62,7 +62,8 @@ def rss(channel: Channel, entries: list[Entry]) -> bytes:
         _sub(item, "link", entry.link)
         _sub(item, "guid", entry.guid, isPermaLink="false")
         _sub(item, "pubDate", format_datetime(_utc(entry.updated), usegmt=True))
-        _sub(item, "description", entry.summary)
+        if entry.summary:
+            _sub(item, "description", entry.summary)
         for category in entry.categories:
             _sub(item, "category", category)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -93,7 +94,8 @@ def atom(channel: Channel, entries: list[Entry], *, feed_id: str) -> bytes:
         _sub(item, tag("link"), href=entry.link, rel="alternate", type="text/html")
         _sub(item, tag("published"), _utc(entry.published).isoformat())
         _sub(item, tag("updated"), _utc(entry.updated).isoformat())
-        _sub(item, tag("summary"), entry.summary, type="text")
+        if entry.summary:
+            _sub(item, tag("summary"), entry.summary, type="text")
         for category in entry.categories:
             _sub(item, tag("category"), term=category)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
