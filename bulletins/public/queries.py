@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bulletins import access
 from bulletins.models import (
@@ -34,7 +34,7 @@ from bulletins.models import (
     BulletinText,
     RiskLevel,
 )
-from bulletins.outputs.view import BulletinView, RevisionView, current_view, from_snapshot
+from bulletins.outputs.view import BulletinView, RevisionView, TextView, from_snapshot
 from core import inputs
 from core.errors import ValidationFailed
 from core.identity.authz import Actor
@@ -148,7 +148,7 @@ def bulletin_query(actor: Actor | None, f: BulletinFilter) -> Select[Bulletin]:
             "status is for CERT staff", fields={"status": "only CERT staff list unpublished work"}
         )
     if f.status is not None and staff:
-        query = query.where(Bulletin.status == f.status)
+        query = query.where(Bulletin.status == f.status).options(selectinload(Bulletin.texts))
     else:
         query = query.where(access.published())
     if f.kind is not None:
@@ -267,9 +267,21 @@ def views_of(session: Session, bulletins: list[Bulletin], *, staff: bool) -> lis
                     revised_at=rows_of[-1].published_at,
                 )  # fmt: skip
             )
-        elif staff:
-            views.append(current_view(session, bulletin))
+        elif staff:  # never published: as it stands (its texts loaded with the page)
+            views.append(_draft_view(bulletin))
     return views
+
+
+def _draft_view(bulletin: Bulletin) -> BulletinView:
+    return BulletinView(
+        id=bulletin.id, reference=bulletin.reference, kind=bulletin.kind,
+        tlp=parse_tlp(bulletin.tlp), risk=bulletin.risk, impact=bulletin.impact,
+        texts={t.language: TextView(t.language, t.title, t.summary, t.solution, t.risks)
+               for t in bulletin.texts},
+        affected=list(bulletin.affected), cves=list(bulletin.cves),
+        scores=list(bulletin.scores or []), links=list(bulletin.links),
+        indicators=list(bulletin.indicators), draft=True,
+    )  # fmt: skip
 
 
 def find_published(session: Session, actor: Actor | None, reference: str) -> BulletinView | None:

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bulletins.outputs import formats
@@ -234,3 +236,43 @@ def test_the_openapi_document_lists_the_bulletin_routes(client: FlaskClient) -> 
     assert {"texts", "revisions", "indicators", "scores", "renditions"} <= set(
         schemas["BulletinOut"]["properties"]
     )
+
+
+def test_a_page_costs_the_same_queries_whatever_its_length(
+    app: Flask, client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    """No query per bulletin: the list, a staff list of drafts, the archive and the feeds."""
+    from bulletins.authoring import services as svc
+    from tests.bulletins.test_authoring import draft, people
+
+    headers, lead = _headers(world, "reporter"), _headers(world, "lead")
+    urls = [(URL, headers), (f"{URL}?status=draft", lead), ("/advisories", {}),
+            ("/advisories/feed.rss", {}), ("/advisories/feed.atom", {})]  # fmt: skip
+    bind = db_session.get_bind()
+
+    def count() -> list[int]:
+        counts = []
+        for url, given in urls:
+            statements: list[str] = []
+
+            def record(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+                statements.append(statement)  # noqa: B023  (listened to while this loop runs)
+
+            event.listen(bind, "before_cursor_execute", record)
+            try:
+                assert client.get(url, headers=given).status_code == 200, url
+            finally:
+                event.remove(bind, "before_cursor_execute", record)
+            counts.append(len(statements))
+        return counts
+
+    def more(n: int) -> None:
+        for i in range(n):
+            clock.advance(minutes=1)
+            published(db_session, clock, world, texts=title(f"B{i}", ar={"title": "ع"}))
+            svc.create_draft(db_session, people(world)[0], draft(), clock=clock)
+
+    more(2)
+    few = count()
+    more(10)
+    assert count() == few
