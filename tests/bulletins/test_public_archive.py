@@ -143,6 +143,7 @@ def test_the_page_reuses_the_html_rendition_when_one_is_registered(
             formats.FORMATS["html"] = own
     assert f"<p id='rendered'>{bulletins.ref('clear')} en</p>" in html
     assert "<html><body>" not in html  # only the body, inside the page
+    assert "Résumé de Bulletin public" not in html  # instead of the archive's own sections
 
 
 def test_the_rss_feed_is_well_formed_rss_2_of_public_bulletins(
