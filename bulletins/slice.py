@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from bulletins import commands, events, handlers, models, routes, settings
+from bulletins import commands, demo, events, handlers, models, routes, settings
 from bulletins.authoring import panel
 from bulletins.csaf import export as csaf_export
 from bulletins.outputs import html, pdf, text
 from bulletins.stix import report
-from core.slices import Slice
+from core.slices import Demo, Slice
 
 # imported for their renditions: they register in bulletins.outputs.formats
 RENDITIONS = (html, text, pdf, csaf_export, report)
@@ -23,4 +23,5 @@ SLICE = Slice(
     events=(events.BulletinEventName,),
     handlers=handlers.HANDLERS,
     panels=panel.PANELS,
+    demo=Demo(seed=demo.seed),
 )

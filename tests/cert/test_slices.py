@@ -265,10 +265,18 @@ def test_a_fake_slice_demo_runs_under_cert_demo(
     assert first[0] == f"demo data ready ({users} user(s) created)"
     assert first[1].startswith("  demo feed demo-intel: ")  # feeds first: incidents match it
     assert first[2].startswith("  demo incidents: ")
-    assert first[3].startswith("  built-in playbooks: ")  # the playbooks slice
-    assert first[4] == f"  fake demo: 1 organisation(s) added, {users} user(s) seen"
+    assert (
+        first[3]
+        == "  demo bulletins: 4 published, 0 already present; 3 distribution list(s) created"
+    )
+    assert first[4].startswith("  built-in playbooks: ")  # the playbooks slice
+    assert first[5] == f"  fake demo: 1 organisation(s) added, {users} user(s) seen"
     again = run("--incidents", "2", "--seed", "7")
-    assert again[4] == f"  fake demo: 0 organisation(s) added, {users} user(s) seen"
+    assert (
+        again[3]
+        == "  demo bulletins: 0 published, 4 already present; 0 distribution list(s) created"
+    )
+    assert again[5] == f"  fake demo: 0 organisation(s) added, {users} user(s) seen"
     generated = again.index("fake bulk: 2 organisation(s) with seed 7")
     assert again[generated + 1] == "  and a detail line"
     assert again[generated + 2] == "planner statistics refreshed (ANALYZE)"
