@@ -7,6 +7,11 @@ one bulletin).
   ``TLP:AMBER`` / ``TLP:AMBER+STRICT`` those about its organisation; and any bulletin (RED
   included) that was delivered to its own address;
 * nobody signed in: published ``TLP:CLEAR`` bulletins (the public archive and feed).
+
+The TLP and organisations that decide are those of the *last publication*
+(``published_tlp``, ``bulletin_published_organisations``), not the live ones: a published
+bulletin reopened for a revision that changes its TLP or its organisations keeps its readers
+until that revision is published — what they read is the published view anyway.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from bulletins.models import Bulletin, BulletinDelivery, BulletinOrganisation
+from bulletins.models import Bulletin, BulletinDelivery, BulletinPublishedOrganisation
 from core.identity.authz import Actor
 from core.markings import Tlp
 
@@ -25,7 +30,7 @@ def published() -> ColumnElement[bool]:
 
 
 def public() -> ColumnElement[bool]:
-    return and_(published(), Bulletin.tlp == str(Tlp.CLEAR))
+    return and_(published(), Bulletin.published_tlp == str(Tlp.CLEAR))
 
 
 def readable(actor: Actor | None) -> ColumnElement[bool]:
@@ -40,14 +45,14 @@ def readable(actor: Actor | None) -> ColumnElement[bool]:
     )
     about_mine = (
         exists().where(
-            BulletinOrganisation.bulletin_id == Bulletin.id,
-            BulletinOrganisation.organisation_id == actor.organisation_id,
+            BulletinPublishedOrganisation.bulletin_id == Bulletin.id,
+            BulletinPublishedOrganisation.organisation_id == actor.organisation_id,
         )
         if actor.organisation_id is not None
         else false()
     )
-    community = Bulletin.tlp.in_([str(Tlp.CLEAR), str(Tlp.GREEN)])
-    amber = and_(Bulletin.tlp.in_([str(Tlp.AMBER), str(Tlp.AMBER_STRICT)]), about_mine)
+    community = Bulletin.published_tlp.in_([str(Tlp.CLEAR), str(Tlp.GREEN)])
+    amber = and_(Bulletin.published_tlp.in_([str(Tlp.AMBER), str(Tlp.AMBER_STRICT)]), about_mine)
     return and_(published(), or_(community, amber, delivered))
 
 

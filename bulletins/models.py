@@ -91,6 +91,9 @@ class Bulletin(Base):
     status: Mapped[BulletinStatus] = mapped_column(StrEnumType(BulletinStatus, 16))
     source: Mapped[BulletinSource] = mapped_column(StrEnumType(BulletinSource, 16))
     tlp: Mapped[str] = mapped_column(String(32))
+    # the TLP of the last publication: who may read the bulletin (bulletins.access) while a
+    # revision in progress changes ``tlp`` (migration 0034)
+    published_tlp: Mapped[str | None] = mapped_column(String(32))
     risk: Mapped[RiskLevel] = mapped_column(StrEnumType(RiskLevel, 16))
     impact: Mapped[RiskLevel] = mapped_column(StrEnumType(RiskLevel, 16))
     # [{"vendor", "product", "versions"}], ["CVE-…"], ["https://…"], [{"type", "value"}]
@@ -171,6 +174,20 @@ class BulletinOrganisation(Base):
     """An organisation a bulletin is about (its ``TLP:AMBER`` audience)."""
 
     __tablename__ = "bulletin_organisations"
+
+    bulletin_id: Mapped[int] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class BulletinPublishedOrganisation(Base):
+    """An organisation the bulletin was about at its last publication: the ``TLP:AMBER`` readers
+    while a revision in progress changes the concerned organisations (migration 0034)."""
+
+    __tablename__ = "bulletin_published_organisations"
 
     bulletin_id: Mapped[int] = mapped_column(
         ForeignKey("bulletins.id", ondelete="CASCADE"), primary_key=True

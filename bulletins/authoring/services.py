@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from bulletins.audit import BulletinAction
@@ -30,6 +30,7 @@ from bulletins.models import (
     BulletinCounter,
     BulletinList,
     BulletinOrganisation,
+    BulletinPublishedOrganisation,
     BulletinRevision,
     BulletinSource,
     BulletinStatus,
@@ -156,6 +157,8 @@ def publish(
         )
         bulletin.published_at = now
     bulletin.revision += 1
+    bulletin.published_tlp = bulletin.tlp
+    _publish_audience(session, bulletin)
     bulletin.status, bulletin.revised_at, bulletin.updated_at = BulletinStatus.PUBLISHED, now, now
     summary = (change or "").strip()[:MAX_CHANGE] or "Version initiale"
     revision = BulletinRevision(bulletin_id=bulletin.id, number=bulletin.revision, summary=summary,
@@ -247,6 +250,23 @@ def _fill(bulletin: Bulletin, data: DraftIn) -> None:
             bulletin.texts.append(row)
     for row in by_language.values():
         bulletin.texts.remove(row)
+
+
+def _publish_audience(session: Session, bulletin: Bulletin) -> None:
+    """The concerned organisations as published: the readers of a ``TLP:AMBER`` bulletin."""
+    session.execute(
+        delete(BulletinPublishedOrganisation).where(
+            BulletinPublishedOrganisation.bulletin_id == bulletin.id
+        )
+    )
+    session.execute(
+        insert(BulletinPublishedOrganisation).from_select(
+            ["bulletin_id", "organisation_id"],
+            select(BulletinOrganisation.bulletin_id, BulletinOrganisation.organisation_id).where(
+                BulletinOrganisation.bulletin_id == bulletin.id
+            ),
+        )
+    )
 
 
 def _audience(session: Session, bulletin: Bulletin, data: DraftIn) -> None:

@@ -6,10 +6,9 @@ Every list is cut on (first publication, id), newest first — the first publica
 changes, so a bulletin published or revised while a client pages neither repeats nor vanishes.
 A staff list of drafts orders a never-published draft by its creation instead.
 
-:func:`visible` is :func:`bulletins.access.readable` made stricter for everyone but CERT staff:
-a bulletin whose revision in progress changed its TLP is hidden until that revision is
-published (the live TLP is the one access checks; the published one is in the snapshot), so
-that neither TLP is trusted alone while they differ.
+:func:`visible` is :func:`bulletins.access.readable`: it decides on the TLP and organisations of
+the last publication, so a revision in progress that changes them changes nobody's access
+before it is published.
 """
 
 from __future__ import annotations
@@ -90,25 +89,14 @@ class BulletinFilter(BaseModel):
 
 
 # ---------------------------------------------------------------- who sees what
-def tlp_unchanged() -> ColumnElement[bool]:
-    """The live TLP is the one the last revision published."""
-    return exists().where(
-        BulletinRevision.bulletin_id == Bulletin.id,
-        BulletinRevision.number == Bulletin.revision,
-        BulletinRevision.snapshot["tlp"].as_string() == Bulletin.tlp,
-    )
-
-
 def visible(actor: Actor | None) -> ColumnElement[bool]:
     """What ``actor`` may read (staff: everything; others: see the module)."""
-    if actor is not None and actor.is_cert_staff:
-        return access.readable(actor)
-    return and_(access.readable(actor), tlp_unchanged())
+    return access.readable(actor)
 
 
 def public() -> ColumnElement[bool]:
     """The public archive and feeds: published ``TLP:CLEAR`` bulletins, for everyone."""
-    return and_(access.public(), tlp_unchanged())
+    return access.public()
 
 
 # ---------------------------------------------------------------- lists

@@ -19,7 +19,7 @@ from core.clock import FrozenClock
 from core.identity.authz import Actor
 from core.markings import Tlp
 from tests.bulletins.lists import make_list
-from tests.bulletins.test_authoring import draft, published
+from tests.bulletins.test_authoring import SETTINGS, draft, people, published
 from tests.kit.world import World
 
 
@@ -148,3 +148,26 @@ def test_a_revision_in_progress_never_shows_before_it_is_published(
     assert published_view(db_session, svc.create_draft(
         db_session, Actor.for_user(world.analyst), draft(), clock=clock)) is None  # fmt: skip
     assert access.can_read(db_session, None, bulletin)  # still public: its last publication
+
+
+def test_a_revision_changing_tlp_or_organisations_changes_no_reader_before_publication(
+    db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    """The attacker's path: reopen an AMBER bulletin about the Interior ministry, set it CLEAR
+    (or about the Health ministry) — its published AMBER content must not reach anyone new
+    until the revision is approved and published."""
+    bulletin, _ = published(db_session, clock, world, tlp="amber",
+                            organisations=[world.interieur.slug])  # fmt: skip
+    author, lead, _ = people(world)
+    svc.revise(db_session, author, bulletin, clock=clock)
+    svc.update_draft(db_session, author, bulletin, draft(tlp="clear",
+                     organisations=[world.sante.slug]), clock=clock)  # fmt: skip
+    other = Actor.for_user(world.other_reporter)  # of the Health ministry
+    assert not access.can_read(db_session, None, bulletin)
+    assert not access.can_read(db_session, other, bulletin)
+    assert access.can_read(db_session, Actor.for_user(world.reporter), bulletin)
+    svc.submit(db_session, author, bulletin, clock=clock)
+    svc.approve(db_session, lead, bulletin, clock=clock)
+    svc.publish(db_session, lead, bulletin, clock=clock, settings=SETTINGS, change="TLP:CLEAR")
+    assert access.can_read(db_session, None, bulletin)
+    assert access.can_read(db_session, other, bulletin)

@@ -27,7 +27,9 @@ MATRIX = {
     "analyst": set(PUBLISHED),
     "lead": set(PUBLISHED),
     "reporter": {"clear", "green", "amber", "strict", "red_sent", "revising"},
-    "other_reporter": {"clear", "green", "revising"},
+    # retlp: published AMBER about sante, whose revision in progress makes it CLEAR: its
+    # published readers (sante) keep it, nobody new gets it before that revision is published
+    "other_reporter": {"clear", "green", "revising", "retlp"},
 }
 
 
