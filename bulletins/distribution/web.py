@@ -46,8 +46,7 @@ def _organisations() -> list[tuple[str, str]]:
 
 
 def _list_form(form: ListForm) -> ListForm:
-    form.organisation.choices = [("", "—"), *_organisations()]
-    form.sector.choices = [("", "—"), *((s, s) for s in svc.sectors(get_session()))]
+    form.fill(_organisations(), svc.sectors(get_session()))
     return form
 
 
@@ -138,10 +137,11 @@ def _detail_page(
 ) -> ResponseReturnValue:
     lead = svc.is_lead(current_actor())
     member_form = member_form or MemberForm()
-    member_form.organisation.choices = [("", "—"), *_organisations()]
+    member_form.fill(_organisations())
     if settings_form is None:
         settings_form = SettingsForm(data={"name": dlist.name, "digest": dlist.digest.value,
                                            "language": dlist.language})  # fmt: skip
+    settings_form.fill()
     recipients = resolve(get_session(), [dlist])
     wanted = [dlist.organisation_id, *(m.organisation_id for m in dlist.members)]
     names = dict(_organisation_names(wanted))
@@ -158,7 +158,6 @@ def _detail_page(
 def add_member(slug: str) -> ResponseReturnValue:
     dlist = _managed(slug)
     form = MemberForm()
-    form.organisation.choices = [("", "—"), *_organisations()]
     if not form.validate_on_submit():
         return _detail_page(dlist, member_form=form, status=422)
     unit_of_work().write()

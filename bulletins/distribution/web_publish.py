@@ -108,11 +108,10 @@ def _publish_page(bulletin: Bulletin, form: PublishForm) -> str:
     audience = audience_of(session, bulletin)
     ids = {r.organisation_id for r in audience.recipients}
     ids |= {r.recipient.organisation_id for r in audience.refused}
-    organisations = dict(
-        session.execute(
-            select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids - {None}))
-        ).tuples()
+    rows = session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids - {None}))
     )
+    organisations = {row[0]: row[1] for row in rows}
     lists = {d.id: d for d in bulletin_lists(session, bulletin.id)}
     view = current_view(session, bulletin)
     languages = sorted({"fr", *audience.by_language()}, key=("fr", "ar", "en").index)
