@@ -27,6 +27,7 @@ class DeliveryRow:
     attempts: int
     last_error: str | None
     sent_at: dt.datetime | None
+    organisation_ar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def delivery_page(session: Session, bulletin_id: int, *, limit: int, offset: int
             OutboxMessage.attempts,
             OutboxMessage.last_error,
             OutboxMessage.sent_at,
+            Organisation.name_ar,
         )  # fmt: skip
         .outerjoin(OutboxMessage, OutboxMessage.id == BulletinDelivery.outbox_message_id)
         .outerjoin(Organisation, Organisation.id == BulletinDelivery.organisation_id)

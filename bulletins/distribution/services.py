@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -127,6 +128,21 @@ def sectors(session: Session) -> list[str]:
             .order_by(Organisation.sector)
         )
     )
+
+
+def organisation_names(
+    session: Session, ids: Iterable[int | None], language: str
+) -> dict[int, str]:
+    """The names of the organisations ``ids`` (in Arabic for ``ar`` when they have one)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Organisation.id, Organisation.name, Organisation.name_ar).where(
+            Organisation.id.in_(wanted)
+        )
+    )
+    return {i: (name_ar if language == "ar" and name_ar else name) for i, name, name_ar in rows}
 
 
 # ---------------------------------------------------------------- lists

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -37,12 +38,13 @@ def _signed_in(_actor: Actor) -> bool:
 
 
 def _organisations() -> list[tuple[str, str]]:
+    arabic = str(get_locale()) == "ar"
     rows = get_session().execute(
-        select(Organisation.slug, Organisation.name)
+        select(Organisation.slug, Organisation.name, Organisation.name_ar)
         .where(Organisation.kind != OrganisationKind.CERT)
         .order_by(Organisation.name)
     )
-    return [(slug, name) for slug, name in rows]
+    return [(slug, name_ar if arabic and name_ar else name) for slug, name, name_ar in rows]
 
 
 def _list_form(form: ListForm) -> ListForm:
@@ -97,19 +99,13 @@ def lists() -> ResponseReturnValue:
     elif form.is_submitted():
         status = 422
     rows = svc.list_lists(get_session())
-    names = dict(_organisation_names(r.list.organisation_id for r in rows))
+    names = _organisation_names(r.list.organisation_id for r in rows)
     return render_template("bulletins/distribution/lists.html", rows=rows, form=form,
                            names=names), status  # fmt: skip
 
 
-def _organisation_names(ids: Any) -> list[tuple[int, str]]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return []
-    rows = get_session().execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
-    )
-    return [(i, n) for i, n in rows]
+def _organisation_names(ids: Any) -> dict[int, str]:
+    return svc.organisation_names(get_session(), ids, str(get_locale()))
 
 
 @bp.get("/bulletins/my-lists")
@@ -144,7 +140,7 @@ def _detail_page(
     settings_form.fill()
     recipients = resolve(get_session(), [dlist])
     wanted = [dlist.organisation_id, *(m.organisation_id for m in dlist.members)]
-    names = dict(_organisation_names(wanted))
+    names = _organisation_names(wanted)
     return render_template(
         "bulletins/distribution/detail.html", dlist=dlist, lead=lead, names=names,
         recipients=len(recipients), member_form=member_form, settings_form=settings_form,

@@ -10,8 +10,8 @@ import re
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from bulletins.audience import audience_of, bulletin_lists
@@ -19,13 +19,13 @@ from bulletins.blueprints import pages as bp
 from bulletins.distribution.deliveries import delivery_page
 from bulletins.distribution.forms import PublishForm
 from bulletins.distribution.sending import preview, publish_and_send
-from bulletins.distribution.services import is_lead
+from bulletins.distribution.services import is_lead, organisation_names
 from bulletins.models import Bulletin, BulletinStatus
 from bulletins.outputs.view import current_view
 from bulletins.settings import BulletinSettings
 from core.errors import ValidationFailed
 from core.identity.authz import Actor, at_least
-from core.identity.models import Organisation, Role
+from core.identity.models import Role
 from core.web import Page, context, get_session, page_number, say, unit_of_work
 from core.web.auth import current_actor, require
 
@@ -108,10 +108,7 @@ def _publish_page(bulletin: Bulletin, form: PublishForm) -> str:
     audience = audience_of(session, bulletin)
     ids = {r.organisation_id for r in audience.recipients}
     ids |= {r.recipient.organisation_id for r in audience.refused}
-    rows = session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids - {None}))
-    )
-    organisations = {row[0]: row[1] for row in rows}
+    organisations = organisation_names(session, ids, str(get_locale()))
     lists = {d.id: d for d in bulletin_lists(session, bulletin.id)}
     view = current_view(session, bulletin)
     languages = sorted({"fr", *audience.by_language()}, key=("fr", "ar", "en").index)
@@ -138,5 +135,6 @@ def deliveries(bulletin_id: int) -> ResponseReturnValue:
                           offset=(number - 1) * PER_PAGE)  # fmt: skip
     page = Page(found.rows, found.total, PER_PAGE, (number - 1) * PER_PAGE)
     view = current_view(get_session(), bulletin)
+    arabic = str(get_locale()) == "ar"
     return render_template("bulletins/distribution/deliveries.html", bulletin=bulletin,
-                           view=view, page=page, counts=found.counts)  # fmt: skip
+                           view=view, page=page, counts=found.counts, arabic=arabic)  # fmt: skip
