@@ -219,5 +219,8 @@ def insert_template_mails(
     if not rows:
         return []
     table = OutboxMessage.metadata.tables["outbox_messages"]
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.connection().execute(statement, rows).scalars())
+    # batched multi-row INSERTs; the ids are matched back by Message-ID (unique), since asking
+    # the database to keep the parameters' order makes some drivers insert row by row
+    statement = insert(table).returning(table.c.message_id, table.c.id)
+    ids: dict[str, int] = {r[0]: r[1] for r in session.connection().execute(statement, rows)}
+    return [ids[str(row["message_id"])] for row in rows]

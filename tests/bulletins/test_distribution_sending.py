@@ -5,11 +5,12 @@ label in subject and body, in each recipient's language, with one delivery row e
 
 from __future__ import annotations
 
+import time
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulletins.authoring import services as svc
@@ -195,3 +196,32 @@ def test_a_revision_goes_again_to_its_lists_with_the_change(
     assert "/advisories/MACERT-AVI-2026-0001" in body(english[0])
     rows = db_session.scalars(select(BulletinDelivery.revision).order_by(BulletinDelivery.id))
     assert list(rows) == [1, 1, 2, 2]
+
+
+def test_a_thousand_recipients_queue_in_a_few_statements(
+    db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    _, lead, _ = people(world)
+    members = [{"email": f"agent{i:04d}@example.org", "name": f"Agent {i}",
+                "language": ("fr", "ar", "en")[i % 3]} for i in range(1000)]  # fmt: skip
+    make_list(db_session, clock, "mille", ListKind.NAMED, members=members)
+    bulletin = approved(db_session, clock, world, tlp="red", lists=["mille"])
+    db_session.expire_all()
+    statements: list[str] = []
+    connection = db_session.connection()
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(connection, "before_cursor_execute", listener)
+    try:
+        started = time.perf_counter()
+        sent = publish_and_send(db_session, lead, bulletin, clock=clock, settings=SETTINGS)
+        elapsed = time.perf_counter() - started
+    finally:
+        event.remove(connection, "before_cursor_execute", listener)
+    assert sent.queued == 1000 and outbox_count(db_session) == 1000
+    assert elapsed < 5, elapsed
+    assert len(statements) < 60, len(statements)  # no statement per recipient
+    languages = db_session.execute(
+        select(OutboxMessage.language, func.count()).group_by(OutboxMessage.language)
+    )
+    assert dict(languages.all()) == {"fr": 334, "ar": 333, "en": 333}
+    assert db_session.scalar(select(func.count()).select_from(BulletinDelivery)) == 1000
