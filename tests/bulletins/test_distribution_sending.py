@@ -188,8 +188,8 @@ def test_a_revision_goes_again_to_its_lists_with_the_change(
     received(db_session, session_factory, smtp, clock)
     subjects = sorted(str(e.message["Subject"]) for e in smtp.handler.received)
     assert len(subjects) == 4
-    updates = [s for s in subjects if "Update:" in s or "تحديث" in s or "Mise à jour" in s]
-    assert len(updates) == 2
+    assert f"[TLP:CLEAR] {bulletin.reference} — Update: Vulnérabilité dans FortiOS" in subjects
+    assert f"[TLP:CLEAR] {bulletin.reference} — تحديث: ثغرة في FortiOS" in subjects
     english = [e.message for e in smtp.handler.received
                if e.rcpt_tos == ["expert@example.org"]]  # fmt: skip
     assert any("Correctif 7.0.15 disponible" in body(m) for m in english)
