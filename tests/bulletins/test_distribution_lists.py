@@ -6,6 +6,7 @@ through the real ``cert`` group."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from core.clock import FrozenClock
 from core.db import make_session_factory
 from core.errors import PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
+from core.outbox import OutboxMessage
 from core.uow import transaction
 from tests.dbs import TestDatabase
 from tests.kit.factories import make_org
@@ -208,6 +210,13 @@ def test_cert_bulletins_publish_dry_run_names_the_refused(
         bulletin = approved(session, clock, world, tlp="amber", lists=["all"],
                             organisations=[world.interieur.slug])  # fmt: skip
         bulletin_id = bulletin.id
+        session.add(DistributionList(slug="vip", name="VIP", kind=ListKind.NAMED, digest="none",
+                                     language="fr", created_at=clock.now(),
+                                     updated_at=clock.now(),
+                                     members=[ListMember(email="expert@example.org",
+                                                         created_at=clock.now())]))  # fmt: skip
+        session.flush()
+        red_id = approved(session, clock, world, tlp="red", lists=["vip"]).id
     env, runner = _env(fresh_database, tmp_path), CliRunner()
     dry = runner.invoke(cli, ["bulletins", "publish", str(bulletin_id), "--dry-run"], env=env)
     assert dry.exit_code == 1
@@ -216,3 +225,9 @@ def test_cert_bulletins_publish_dry_run_names_the_refused(
     real = runner.invoke(cli, ["bulletins", "publish", str(bulletin_id)], env=env)
     assert real.exit_code == 1 and "soc@sante.gov.ma" in real.output
     assert "Traceback" not in real.output
+    sent = runner.invoke(cli, ["bulletins", "publish", str(red_id)], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert re.fullmatch(r"published MACERT-AVI-\d{4}-0001 \(revision 1\): 1 e-mail\(s\) queued\n",
+                        sent.output)  # fmt: skip
+    with transaction(factory) as session:
+        assert session.scalar(select(OutboxMessage.to_addr)) == "expert@example.org"
