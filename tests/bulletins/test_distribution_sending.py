@@ -24,7 +24,7 @@ from core.outbox import OutboxMessage
 from tests.bulletins.lists import make_list
 from tests.bulletins.test_authoring import SETTINGS, draft, people
 from tests.kit.outbox import MAIL_FROM, mailer_for
-from tests.kit.smtp import SmtpServer
+from tests.kit.smtp import SmtpServer, smtp_server
 from tests.kit.world import World
 
 
@@ -225,3 +225,26 @@ def test_a_thousand_recipients_queue_in_a_few_statements(
     )
     assert dict(languages.all()) == {"fr": 334, "ar": 333, "en": 333}
     assert db_session.scalar(select(func.count()).select_from(BulletinDelivery)) == 1000
+
+
+def test_a_refused_mailbox_shows_as_failed_with_its_error(
+    db_session: Session,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    ministries: World,
+) -> None:
+    _, lead, _ = people(ministries)
+    bulletin = approved(db_session, clock, ministries, tlp="red", lists=["vip"])
+    publish_and_send(db_session, lead, bulletin, clock=clock, settings=SETTINGS)
+    db_session.flush()
+    with smtp_server(refuse=["expert@example.org"]) as server:
+        drain_outbox(session_factory, mailer_for(server), clock=clock, mail_from=MAIL_FROM)
+        assert [e.rcpt_tos for e in server.handler.received] == [["wali@interieur.gov.ma"]]
+    db_session.expire_all()
+    page = delivery_page(db_session, bulletin.id, limit=1, offset=0)
+    assert page.total == 2 and len(page.rows) == 1  # paginated
+    assert page.counts == {"failed": 1, "sent": 1}
+    rows = delivery_page(db_session, bulletin.id, limit=10, offset=0).rows
+    failed = next(d for d in rows if d.email == "expert@example.org")
+    assert failed.status == "failed" and "550" in (failed.last_error or "")
+    assert failed.sent_at is None and failed.attempts == 1
