@@ -102,6 +102,10 @@ def list_lists(session: Session, *, limit: int = 500, offset: int = 0) -> list[L
     return [ListRow(dlist, int(n)) for dlist, n in rows]
 
 
+def count_lists(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(DistributionList)) or 0)
+
+
 def own_lists(session: Session, actor: Actor) -> list[DistributionList]:
     """The organisation lists whose extra addresses ``actor`` manages itself."""
     if actor.organisation_id is None or actor.is_cert_staff:

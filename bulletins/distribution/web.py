@@ -29,8 +29,10 @@ from bulletins.models import DistributionList, ListKind
 from core.errors import NotFound, ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import Organisation, OrganisationKind
-from core.web import context, get_session, say, unit_of_work
+from core.web import Page, context, get_session, page_number, say, unit_of_work
 from core.web.auth import current_actor, require
+
+PER_PAGE = 50
 
 
 def _signed_in(_actor: Actor) -> bool:
@@ -98,10 +100,12 @@ def lists() -> ResponseReturnValue:
             return redirect(url_for("bulletins.list_detail", slug=dlist.slug))
     elif form.is_submitted():
         status = 422
-    rows = svc.list_lists(get_session())
+    offset = (page_number() - 1) * PER_PAGE
+    rows = svc.list_lists(get_session(), limit=PER_PAGE, offset=offset)
+    page = Page(rows, svc.count_lists(get_session()), PER_PAGE, offset)
     names = _organisation_names(r.list.organisation_id for r in rows)
     return render_template("bulletins/distribution/lists.html", rows=rows, form=form,
-                           names=names), status  # fmt: skip
+                           names=names, page=page), status  # fmt: skip
 
 
 def _organisation_names(ids: Any) -> dict[int, str]:

@@ -90,6 +90,8 @@ def publish(bulletin_id: int) -> ResponseReturnValue:
             bulletin = _bulletin(bulletin_id)
             if "change" in exc.fields:
                 form.change.errors.append(say(exc.fields["change"]))
+            elif "recipients" in exc.fields:
+                form.form_errors.append(_("Nothing was published: the TLP refuses recipients."))
             else:
                 form.form_errors.append(say(exc.message))
             status = 422

@@ -148,6 +148,7 @@ def test_the_publish_page_shows_refusals_and_publishes_nothing_across_the_tlp(
     refused = client.post(f"/bulletins/{bulletin.id}/publish",
                           data={"csrf_token": csrf_token(body)})  # fmt: skip
     assert refused.status_code == 422 and "soc@sante.gov.ma" in text(refused)
+    assert "Rien n&#39;a été publié" in text(refused)
     db_session.expire_all()
     assert db_session.get(Bulletin, bulletin.id).status == BulletinStatus.APPROVED  # type: ignore[union-attr]
     assert db_session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
