@@ -14,8 +14,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bulletins.audience import bulletin_lists
 from bulletins.distribution import services as svc
-from bulletins.models import DistributionList, ListKind, ListMember
+from bulletins.distribution.sending import publish_and_send
+from bulletins.models import BulletinDelivery, DistributionList, ListKind, ListMember
 from cert.cli import cli, load_commands
 from core.audit import AuditEntry
 from core.clock import FrozenClock
@@ -24,6 +26,8 @@ from core.errors import PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
 from core.outbox import OutboxMessage
 from core.uow import transaction
+from tests.bulletins.test_authoring import SETTINGS, people
+from tests.bulletins.test_distribution_sending import approved
 from tests.dbs import TestDatabase
 from tests.kit.factories import make_org
 from tests.kit.world import World
@@ -195,8 +199,6 @@ def test_cert_lists_commands(fresh_database: TestDatabase, tmp_path: Path) -> No
 def test_cert_bulletins_publish_dry_run_names_the_refused(
     fresh_database: TestDatabase, tmp_path: Path
 ) -> None:
-    from tests.bulletins.test_distribution_sending import approved
-
     factory = make_session_factory(fresh_database.engine)
     clock = FrozenClock()
     with transaction(factory) as session:
@@ -231,3 +233,19 @@ def test_cert_bulletins_publish_dry_run_names_the_refused(
                         sent.output)  # fmt: skip
     with transaction(factory) as session:
         assert session.scalar(select(OutboxMessage.to_addr)) == "expert@example.org"
+
+
+def test_deleting_a_list_leaves_the_bulletins_and_their_deliveries(
+    db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    lead = Actor.for_user(world.lead)
+    vip = svc.create_list(db_session, lead, slug="vip", name="VIP", kind="named", clock=clock)
+    svc.add_member(db_session, lead, vip, email="expert@example.org", clock=clock)
+    bulletin = approved(db_session, clock, world, tlp="red", lists=["vip"])
+    publish_and_send(db_session, people(world)[1], bulletin, clock=clock, settings=SETTINGS)
+    svc.delete_list(db_session, lead, vip, clock=clock)
+    db_session.expire_all()
+    assert bulletin_lists(db_session, bulletin.id) == []
+    delivery = db_session.scalar(select(BulletinDelivery))
+    assert delivery is not None and delivery.email == "expert@example.org"
+    assert delivery.list_id is None
