@@ -28,7 +28,13 @@ from core.clock import Clock
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor, at_least
-from core.identity.models import Organisation, OrganisationKind, Role
+from core.identity.models import (
+    AssetKind,
+    Organisation,
+    OrganisationAsset,
+    OrganisationKind,
+    Role,
+)
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MAX_NAME = 200
@@ -48,6 +54,7 @@ BAD_EMAIL = N_("not a valid e-mail address")
 EMAIL_TAKEN = N_("this address is already on the list")
 NOT_A_MEMBER = N_("this address is not on the list")
 NO_MEMBERS = N_("only named lists and organisation lists have members")
+OUTSIDE_DOMAINS = N_("an address at one of your organisation's domains")
 
 
 @dataclass(frozen=True)
@@ -249,13 +256,7 @@ def add_member(
     problems: dict[str, str] = {}
     if dlist.kind not in (ListKind.NAMED, ListKind.ORGANISATION):
         raise ValidationFailed("no members", fields={"email": NO_MEMBERS})
-    address = normalised_email(email)
-    if address is None:
-        problems["email"] = BAD_EMAIL
-    elif session.scalar(
-        select(ListMember.id).where(ListMember.list_id == dlist.id, ListMember.email == address)
-    ):
-        problems["email"] = EMAIL_TAKEN
+    address = _member_address(session, actor, dlist, email, problems)
     name = name.strip()
     if len(name) > MAX_NAME:
         problems["name"] = BAD_NAME
@@ -294,6 +295,42 @@ def remove_member(
     session.flush()
     audit.record(session, actor, ListAction.MEMBER_REMOVE, "distribution_list", dlist.slug,
                  clock=clock, before={"email": address})  # fmt: skip
+
+
+def _member_address(
+    session: Session, actor: Actor, dlist: DistributionList, raw: str, problems: dict[str, str]
+) -> str | None:
+    """The new member's address, normalised, or None with the problem under ``email``."""
+    address = normalised_email(raw)
+    if address is None:
+        problems["email"] = BAD_EMAIL
+    elif session.scalar(
+        select(ListMember.id).where(ListMember.list_id == dlist.id, ListMember.email == address)
+    ):
+        problems["email"] = EMAIL_TAKEN
+    elif not is_lead(actor) and not _at_own_domain(session, dlist, address):
+        problems["email"] = OUTSIDE_DOMAINS
+    else:
+        return address
+    return None
+
+
+def _at_own_domain(session: Session, dlist: DistributionList, address: str) -> bool:
+    """Whether ``address`` is at a domain registered to the list's organisation (or under one);
+    any address when it has none registered. Self-service cannot send an organisation's
+    bulletins outside it."""
+    domains = list(
+        session.scalars(
+            select(OrganisationAsset.value).where(
+                OrganisationAsset.organisation_id == dlist.organisation_id,
+                OrganisationAsset.kind == AssetKind.DOMAIN,
+            )
+        )
+    )
+    host = address.rpartition("@")[2]
+    return not domains or any(
+        host == d.lower().rstrip(".") or host.endswith("." + d.lower().rstrip(".")) for d in domains
+    )
 
 
 def normalised_email(raw: str) -> str | None:

@@ -24,6 +24,7 @@ from core.clock import FrozenClock
 from core.db import make_session_factory
 from core.errors import PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
+from core.identity.models import AssetKind, OrganisationAsset
 from core.outbox import OutboxMessage
 from core.uow import transaction
 from tests.bulletins.test_authoring import SETTINGS, people
@@ -154,6 +155,16 @@ def test_an_organisation_manages_only_its_own_extra_addresses(
                         clock=clock)  # fmt: skip
     with pytest.raises(PermissionDenied):
         svc.delete_list(db_session, reporter, mine, clock=clock)
+    db_session.add(OrganisationAsset(organisation_id=world.interieur.id, kind=AssetKind.DOMAIN,
+                                     value="interieur.gov.ma", created_at=clock.now()))  # fmt: skip
+    db_session.flush()
+    with pytest.raises(ValidationFailed) as outside:
+        svc.add_member(db_session, reporter, mine, email="moi@gmail.com", clock=clock)
+    assert "email" in outside.value.fields
+    svc.add_member(db_session, reporter, mine, email="soc@dgsn.interieur.gov.ma", clock=clock)
+    svc.add_member(db_session, lead, mine, email="expert@example.org", clock=clock)  # leads may
+    svc.remove_member(db_session, reporter, mine, "soc@dgsn.interieur.gov.ma", clock=clock)
+    svc.remove_member(db_session, lead, mine, "expert@example.org", clock=clock)
     svc.remove_member(db_session, reporter, mine, "dsi@interieur.gov.ma", clock=clock)
     assert [m.email for m in db_session.scalars(select(ListMember))] == ["dsi@sante.gov.ma"]
     assert [d.slug for d in svc.own_lists(db_session, reporter)] == ["interieur"]
