@@ -13,3 +13,13 @@ class BulletinAction(AuditAction):
     RETURN = "bulletin.return"  # sent back to its author from review
     PUBLISH = "bulletin.publish"
     REVISE = "bulletin.revise"  # a published bulletin reopened for a new revision
+
+
+class ListAction(AuditAction):
+    """Distribution lists and their members (:mod:`bulletins.distribution.services`)."""
+
+    CREATE = "list.create"
+    UPDATE = "list.update"
+    DELETE = "list.delete"
+    MEMBER_ADD = "list.member_add"
+    MEMBER_REMOVE = "list.member_remove"

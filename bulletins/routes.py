@@ -12,6 +12,7 @@ from bulletins.authoring import web_actions as authoring_actions  # noqa: F401
 from bulletins.csaf import web as csaf_web  # noqa: F401
 from bulletins.digests import web as digests_web  # noqa: F401
 from bulletins.distribution import web as distribution_web  # noqa: F401
+from bulletins.distribution import web_publish  # noqa: F401
 from bulletins.outputs import web as outputs_web  # noqa: F401
 from bulletins.public import api as public_api  # noqa: F401
 from bulletins.public import archive as public_archive  # noqa: F401

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.config import Config, ConfigError
+from core.mail import domain_of
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class BulletinSettings:
     base_url: str = ""  # CERT_BASE_URL: links in e-mails and feeds, the CSAF namespace
     digest_time: dt.time = dt.time(8, 0)  # CERT_BULLETIN_DIGEST_TIME (local)
     digest_weekday: int = 1  # CERT_BULLETIN_DIGEST_WEEKDAY (ISO: 1 = Monday)
+    mail_domain: str = "localhost"  # of CERT_MAIL_FROM: the Message-IDs of bulletin e-mails
 
 
 def parse_time(raw: str) -> dt.time:
@@ -41,6 +43,7 @@ def from_config(settings: Config) -> BulletinSettings:
         base_url=settings.base_url.rstrip("/"),
         digest_time=digest_time,
         digest_weekday=settings.bulletin_digest_weekday,
+        mail_domain=domain_of(settings.mail_from),
     )
 
 

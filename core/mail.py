@@ -190,3 +190,37 @@ def _normalised_address(to: str) -> tuple[str, str | None]:
 
 def _has_line_break(value: str) -> bool:
     return any(char in value for char in "\r\n")
+
+
+def insert_template_mails(
+    session: Session,
+    messages: list[dict[str, Any]],
+    *,
+    template: str,
+    tlp: str | None = None,
+    related: tuple[str, object] | None = None,
+    clock: Clock,
+    mail_domain: str,
+) -> list[int]:
+    """:func:`insert_template_mail` for many recipients in one multi-row INSERT (fan-outs):
+    each of ``messages`` is ``{"to", "language", "context"}``; every address and label is
+    checked first (``ValidationFailed`` naming the first bad one: nothing is queued). Returns
+    the rows' ids in the order of ``messages``."""
+    package, _, name = template.partition(":")
+    if not (package and name and len(template) <= 200):
+        raise ValidationFailed("invalid e-mail template", fields={"template": "package:name"})
+    rows: list[dict[str, object]] = []
+    for message in messages:
+        values = _outbox_values(message["to"], "-", "-", None, message.get("language", "fr"),
+                                tlp, related, clock, mail_domain)  # fmt: skip
+        values.update(subject=None, text_body=None, template=template,
+                      template_context=message["context"])  # fmt: skip
+        rows.append(values)
+    if not rows:
+        return []
+    table = OutboxMessage.metadata.tables["outbox_messages"]
+    # batched multi-row INSERTs; the ids are matched back by Message-ID (unique), since asking
+    # the database to keep the parameters' order makes some drivers insert row by row
+    statement = insert(table).returning(table.c.message_id, table.c.id)
+    ids: dict[str, int] = {r[0]: r[1] for r in session.connection().execute(statement, rows)}
+    return [ids[str(row["message_id"])] for row in rows]
