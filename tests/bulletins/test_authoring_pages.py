@@ -266,7 +266,7 @@ def test_drafts_from_incidents_and_cves_in_the_pages(
     assert made.headers["Location"] == f"/bulletins/{bulletin.id}/edit" and bulletin.indicators
     assert "Alerte : Hameçonnage" in text(client.get(f"/bulletins/{bulletin.id}/edit"))
     panel = text(client.get(f"/incidents/{incident.reference}"))
-    assert f'href="/bulletins/{bulletin.id}/edit"' in panel
+    assert f'href="/bulletins/{bulletin.id}"' in panel  # the bulletin page
     bad = post(client, "/bulletins/new/from-cves", {"cve_list": "CVE-2026-1", "cve_kind": "alert"})
     assert bad.status_code == 422 and "is not a CVE id" in text(bad)
     good = post(client, "/bulletins/new/from-cves", {"cve_list": "CVE-2026-12345"})

@@ -115,7 +115,7 @@ def test_amber_to_the_interior_list_reaches_exactly_its_contacts_and_extra_addre
         assert "Se désabonner" not in body(message) and "unsubscribe" not in body(message)
     french, arabic = mails["soc@interieur.gov.ma"], mails["dsi@interieur.gov.ma"]
     assert str(french["Subject"]) == f"[TLP:AMBER] {reference} — Vulnérabilité dans FortiOS"
-    assert "Niveau de risque" in body(french) and "Critique" in body(french)
+    assert "Niveau de Risque" in body(french) and "Critique" in body(french)
     assert str(arabic["Subject"]) == f"[TLP:AMBER] {reference} — ثغرة في FortiOS"
     assert 'dir="rtl"' in body(arabic, "html") and arabic["Content-Language"] == "ar"
     assert f"/bulletins/{bulletin.id}" in body(french)
