@@ -7,7 +7,7 @@ from bulletins import commands, events, handlers, models, routes, settings
 from bulletins.csaf import export as csaf_export
 from bulletins.outputs import html, pdf, text
 from bulletins.stix import report
-from core.slices import Slice
+from core.slices import Job, Slice
 
 # imported for their renditions: they register in bulletins.outputs.formats
 RENDITIONS = (html, text, pdf, csaf_export, report)
@@ -21,4 +21,11 @@ SLICE = Slice(
     settings=settings.from_config,
     events=(events.BulletinEventName,),
     handlers=handlers.HANDLERS,
+    jobs=(
+        Job(
+            "bulletins.digests",
+            "bulletins.digests.jobs:send_due_digests",
+            "bulletin_digest_interval_seconds",
+        ),
+    ),
 )
