@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bulletins.digests.periods import last_period
 from bulletins.models import DigestFrequency, DigestRun
+from cert.cli import CliContext, cli, load_commands
 from core.clock import FrozenClock
 from core.db import SessionFactory, make_engine
 from core.outbox import OutboxMessage
@@ -180,3 +183,40 @@ def test_the_job_is_registered_and_reads_its_settings() -> None:
     assert job.target == "bulletins.digests.jobs:send_due_digests"
     assert job.interval == "bulletin_digest_interval_seconds"
     assert mailing(FrozenClock(MONDAY_8AM)).settings.timezone == "Africa/Casablanca"
+
+
+def test_cert_bulletins_digests_run_acts_at_the_given_local_time(
+    fresh_database: TestDatabase, factory: SessionFactory, clock: FrozenClock, tmp_path: Path
+) -> None:
+    scene = build(factory, clock)
+    env = {
+        "CERT_DATABASE_URL": fresh_database.url,
+        "CERT_SECRET_KEY": "k" * 40,
+        "CERT_INSTANCE_DIR": str(tmp_path),
+        "CERT_MAIL_FROM": "Vigie <cert@cert.example>",
+    }
+    load_commands()
+    context = CliContext()
+    try:
+        runner = CliRunner()
+        command = ["bulletins", "digests", "run", "--now"]
+        early = runner.invoke(cli, [*command, "2026-12-07T07:59"], env=env, obj=context)
+        assert early.exit_code == 0, early.output
+        # 07:59: Saturday's daily digest (nothing published: no mail), no weekly one yet
+        assert early.output.strip() == "queued=1 done=0 not_due=2 mails=0"
+        due = runner.invoke(cli, [*command, "2026-12-07T08:00"], env=env, obj=context)
+        assert due.output.strip() == "queued=3 done=0 not_due=0 mails=4"
+        again = runner.invoke(cli, [*command, "2026-12-07T09:30"], env=env, obj=context)
+        assert again.output.strip() == "queued=0 done=3 not_due=0 mails=0"
+        bad = runner.invoke(cli, [*command, "next monday"], env=env, obj=context)
+        assert bad.exit_code == 2 and "--now" in bad.output
+    finally:
+        if "engine" in vars(context):
+            context.engine.dispose()
+    with transaction(factory) as session:
+        runs = session.execute(select(DigestRun.list_id, DigestRun.period_start)).all()
+    assert sorted((i, str(d)) for i, d in runs) == sorted(
+        [(scene.daily_all, "2026-12-05"), (scene.daily_all, "2026-12-06"),
+         (scene.weekly_all, "2026-11-30"),
+         (scene.weekly_a, "2026-11-30")]
+    )  # fmt: skip
