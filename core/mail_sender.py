@@ -11,11 +11,12 @@ duplicate. A message queued as a template is rendered (:func:`rendered`) when fi
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -71,11 +72,53 @@ def build_message(row: OutboxMessage, mail_from: str, sealer: Sealer | None = No
     return _compose(row, rendered(row, sealer), mail_from)
 
 
+Content = tuple[str, str, str | None]  # subject, text, html
+
+
+@dataclass
+class _Shared:
+    """What the messages of one claim share when they are alike (a publication queues the same
+    template and context for every recipient of a language): each rendering and each body is
+    built once per claim instead of once per message."""
+
+    rendered: dict[tuple[str, str, str], Content] = field(default_factory=dict)
+    bodies: dict[tuple[str, str | None], EmailMessage] = field(default_factory=dict)
+
+    def render(self, row: OutboxMessage, sealer: Sealer | None) -> Content:
+        if row.text_body is not None or row.template is None or sealed_context(row) is not None:
+            return rendered(row, sealer)
+        key = (row.template, row.language, json.dumps(row.template_context, sort_keys=True))
+        found = self.rendered.get(key)
+        if found is None:
+            found = self.rendered[key] = rendered(row, sealer)
+        return found
+
+
+def _body(text: str, html: str | None, shared: _Shared | None) -> EmailMessage:
+    """A message with the body only: text, or text and HTML alternatives."""
+    body = shared.bodies.get((text, html)) if shared is not None else None
+    if body is None:
+        body = EmailMessage()
+        body.set_content(text)
+        if html:
+            body.add_alternative(html, subtype="html")
+        if shared is not None:
+            shared.bodies[(text, html)] = body
+    # a copy sharing the (never modified) parts, with a header list of its own: building the
+    # MIME parts costs more than everything else of a message
+    message = copy.copy(body)
+    vars(message)["_headers"] = list(vars(body)["_headers"])
+    return message
+
+
 def _compose(
-    row: OutboxMessage, content: tuple[str, str, str | None], mail_from: str
+    row: OutboxMessage,
+    content: tuple[str, str, str | None],
+    mail_from: str,
+    shared: _Shared | None = None,
 ) -> EmailMessage:
     subject, text, html = content
-    message = EmailMessage()
+    message = _body(text, html, shared)
     message["Subject"] = subject
     message["From"] = mail_from
     message["To"] = row.to_addr
@@ -84,10 +127,7 @@ def _compose(
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     if row.tlp:
         message["X-TLP"] = row.tlp
-    message.set_content(text)
-    if html:
-        message.add_alternative(html, subtype="html")
-    # after the body: making the message multipart moves Content-* headers into the first part
+    # after the body: making a message multipart moves Content-* headers into the first part
     message["Content-Language"] = row.language
     return message
 
@@ -251,12 +291,13 @@ def _claim_due(
         .limit(batch_size)
     )
     claims: list[_Claim] = []
+    shared = _Shared()
     with transaction(session_factory, write=True) as session:
         if is_postgres(session):
             # PostgreSQL-specific: concurrent senders skip rows another sender is claiming.
             query = query.with_for_update(skip_locked=True)
         for row in session.scalars(query):
-            prepared = _prepare(row, policy)
+            prepared = _prepare(row, policy, shared)
             if isinstance(prepared, EmailMessage):
                 row.status, row.lease_until = OutboxStatus.SENDING, lease_until
                 row.attempts += 1
@@ -268,7 +309,7 @@ def _claim_due(
     return claims
 
 
-def _prepare(row: OutboxMessage, policy: _Policy) -> EmailMessage | str:
+def _prepare(row: OutboxMessage, policy: _Policy, shared: _Shared) -> EmailMessage | str:
     """The message to send for ``row``, or why the row must fail without another attempt."""
     if row.attempts >= policy.max_attempts:
         lost = " (last sender stopped mid-send)" if row.status == OutboxStatus.SENDING else ""
@@ -276,9 +317,9 @@ def _prepare(row: OutboxMessage, policy: _Policy) -> EmailMessage | str:
         return reason[:MAX_ERROR_LENGTH]
     try:
         # a template is rendered once, when first claimed, and kept: every attempt sends the same
-        content = rendered(row, policy.sealer)
+        content = shared.render(row, policy.sealer)
         _keep(row, content, policy.sealer)
-        return _compose(row, content, policy.mail_from)
+        return _compose(row, content, policy.mail_from, shared)
     except (ValueError, TypeError) as exc:  # malformed row, e.g. written without enqueue_mail
         return _describe(exc)
 

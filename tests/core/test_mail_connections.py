@@ -17,6 +17,7 @@ from core.config import SmtpSettings
 from core.db import SessionFactory
 from core.mail_sender import RECORD_EVERY
 from core.mailers import MailerSession, MemoryMailer, SmtpMailer, SmtpSession, session_of
+from tests.core.test_mail_templates import queue_template
 from tests.kit.outbox import all_rows, drain, mailer_for, queue
 from tests.kit.smtp import SmtpServer, free_port, smtp_server
 
@@ -157,3 +158,32 @@ class _StoppingMailer(SmtpMailer):
 
 
 _: type[MailerSession] = SmtpSession  # an SmtpSession is a MailerSession
+
+
+def test_alike_messages_share_their_rendering_yet_each_arrives_whole_and_addressed(
+    factory: SessionFactory, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    """A publication queues one template and context per language: the sender renders and
+    builds each body once per claim; every message keeps its own recipient and Message-ID."""
+    people = [("a@interieur.gov.ma", "fr"), ("b@sante.gov.ma", "ar"), ("c@justice.gov.ma", "fr")]
+    for address, language in people:
+        queue_template(factory, clock, to=address, language=language)
+    assert drain(factory, mailer_for(smtp), clock)["sent"] == 3
+    got = {r.rcpt_tos[0]: r.message for r in smtp.handler.received}
+    assert sorted(got) == sorted(a for a, _ in people)
+    assert len({str(m["Message-ID"]) for m in got.values()}) == 3
+    for address, language in people:
+        message = got[address]
+        assert (message["To"], message["Content-Language"]) == (address, language)
+        assert message.get_content_type() == "multipart/alternative"
+        parts = [p.get_content_type() for p in message.iter_parts()]
+        assert parts == ["text/plain", "text/html"]
+    text_a, text_c = (body_of(got[a]) for a in ("a@interieur.gov.ma", "c@justice.gov.ma"))
+    assert text_a == text_c and "Hameçonnage" in text_a
+    assert "التصيد" in body_of(got["b@sante.gov.ma"])
+
+
+def body_of(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert isinstance(part, EmailMessage)
+    return str(part.get_content())
