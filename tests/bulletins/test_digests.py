@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bulletins.digests.periods import last_period
-from bulletins.models import DigestFrequency, DigestRun
+from bulletins.models import DigestFrequency, DigestRun, ListKind
 from cert.cli import CliContext, cli, load_commands
 from core.clock import FrozenClock
 from core.db import SessionFactory, make_engine
@@ -31,9 +31,11 @@ from tests.bulletins.digest_scene import (
     body,
     build,
     mailing,
+    publish_again,
     run,
     unsubscribe_path,
 )
+from tests.bulletins.lists import make_list
 from tests.dbs import TestDatabase
 from tests.kit.outbox import drain, mailer_for
 from tests.kit.smtp import SmtpServer
@@ -220,3 +222,30 @@ def test_cert_bulletins_digests_run_acts_at_the_given_local_time(
          (scene.weekly_all, "2026-11-30"),
          (scene.weekly_a, "2026-11-30")]
     )  # fmt: skip
+
+
+def test_a_red_bulletin_only_reaches_the_digest_of_the_named_list_it_was_sent_to(
+    factory: SessionFactory, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    scene = build(factory, clock)
+    with factory() as session:
+        named = [{"email": "dg@interieur.gov.ma", "name": "DG"}]
+        others = [{"email": "veilleur@sante.gov.ma", "name": "Veilleur"}]
+        cellule = make_list(session, clock, "cellule", ListKind.NAMED, members=named,
+                            digest=DigestFrequency.WEEKLY)  # fmt: skip
+        veille = make_list(session, clock, "veille", ListKind.NAMED, members=others,
+                           digest=DigestFrequency.WEEKLY)  # fmt: skip
+        ids = (cellule.id, veille.id)
+        session.commit()
+    red = publish_again(factory, clock, tlp="red", lists=["cellule"],
+                        texts={"fr": {"title": "Compromission en cours"}})  # fmt: skip
+    clock.set(MONDAY_8AM)
+    assert run(factory, clock, *ids)["mails"] == 2
+    drain(factory, mailer_for(smtp), clock)
+    got = by_address(smtp)
+    [(subject_dg, text_dg)] = got["dg@interieur.gov.ma"]
+    [(subject_other, text_other)] = got["veilleur@sante.gov.ma"]
+    assert subject_dg.startswith("[TLP:RED] ") and red in text_dg
+    assert subject_other.startswith("[TLP:CLEAR] ")  # only the CLEAR bulletin
+    assert red not in text_other and "Compromission" not in text_other
+    assert scene.amber_a not in text_other + text_dg  # named, but not of the organisation
