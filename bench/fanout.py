@@ -110,7 +110,10 @@ def create_recipients(factory: SessionFactory, count: int) -> int:
 
 
 def publish(factory: SessionFactory, list_id: int) -> list[str]:
-    """Queue one message per recipient of the list, in one transaction (see the module)."""
+    """Queue one message per recipient of the list, in one transaction (see the module).
+
+    After the merge of branch ``dist``, this calls
+    ``bulletins.distribution.sending.publish_and_send`` on a bulletin sent to the list."""
     clock = SystemClock()
     context = {
         "cert_name": "maCERT",
