@@ -7,6 +7,7 @@ import click
 
 from bulletins.authoring import cli as authoring_cli
 from bulletins.csaf import cli as csaf_cli
+from bulletins.digests import cli as digests_cli
 from bulletins.distribution import cli as distribution_cli
 from bulletins.distribution.lists_cli import lists
 from bulletins.outputs import cli as outputs_cli
@@ -22,6 +23,7 @@ for _command in (
     *outputs_cli.COMMANDS,
     *csaf_cli.COMMANDS,
     *distribution_cli.COMMANDS,
+    *digests_cli.COMMANDS,
 ):
     bulletins.add_command(_command)
 

@@ -8,7 +8,7 @@ from bulletins.authoring import panel
 from bulletins.csaf import export as csaf_export
 from bulletins.outputs import html, pdf, text
 from bulletins.stix import report
-from core.slices import Demo, Slice
+from core.slices import Demo, Job, Slice
 
 # imported for their renditions: they register in bulletins.outputs.formats
 RENDITIONS = (html, text, pdf, csaf_export, report)
@@ -24,4 +24,11 @@ SLICE = Slice(
     handlers=handlers.HANDLERS,
     panels=panel.PANELS,
     demo=Demo(seed=demo.seed),
+    jobs=(
+        Job(
+            "bulletins.digests",
+            "bulletins.digests.jobs:send_due_digests",
+            "bulletin_digest_interval_seconds",
+        ),
+    ),
 )

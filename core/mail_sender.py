@@ -1,8 +1,9 @@
 """Outgoing mail (kernel): the outbox's sender.
 
 :func:`drain_outbox` (scheduler job, ``cert mail send-pending``) delivers due messages through a
-:class:`~core.mailers.Mailer`, at least once: a row is claimed with a lease in one short
-transaction, sent outside any transaction, then its outcome is recorded in another. A sender that
+:class:`~core.mailers.Mailer`, at least once: rows are claimed with a lease in one short
+transaction, sent outside any transaction (several per SMTP connection, through the mailer's
+session), then their outcomes are recorded in small groups, a transaction each. A sender that
 dies mid-send leaves its rows in ``sending``; they are claimed again once the lease has expired
 and re-sent with the **same** Message-ID, so recipients (and their mail systems) can recognise the
 duplicate. A message queued as a template is rendered (:func:`rendered`) when first claimed.
@@ -10,10 +11,12 @@ duplicate. A message queued as a template is rendered (:func:`rendered`) when fi
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session
 from core.clock import Clock
 from core.db import SessionFactory, is_postgres
 from core.i18n import render_mail
-from core.mailers import Mailer, is_permanent
+from core.mailers import Mailer, MailerSession, is_permanent, session_of
 from core.outbox import (
     OutboxAttempt,
     OutboxMessage,
@@ -69,11 +72,53 @@ def build_message(row: OutboxMessage, mail_from: str, sealer: Sealer | None = No
     return _compose(row, rendered(row, sealer), mail_from)
 
 
+Content = tuple[str, str, str | None]  # subject, text, html
+
+
+@dataclass
+class _Shared:
+    """What the messages of one claim share when they are alike (a publication queues the same
+    template and context for every recipient of a language): each rendering and each body is
+    built once per claim instead of once per message."""
+
+    rendered: dict[tuple[str, str, str], Content] = field(default_factory=dict)
+    bodies: dict[tuple[str, str | None], EmailMessage] = field(default_factory=dict)
+
+    def render(self, row: OutboxMessage, sealer: Sealer | None) -> Content:
+        if row.text_body is not None or row.template is None or sealed_context(row) is not None:
+            return rendered(row, sealer)
+        key = (row.template, row.language, json.dumps(row.template_context, sort_keys=True))
+        found = self.rendered.get(key)
+        if found is None:
+            found = self.rendered[key] = rendered(row, sealer)
+        return found
+
+
+def _body(text: str, html: str | None, shared: _Shared | None) -> EmailMessage:
+    """A message with the body only: text, or text and HTML alternatives."""
+    body = shared.bodies.get((text, html)) if shared is not None else None
+    if body is None:
+        body = EmailMessage()
+        body.set_content(text)
+        if html:
+            body.add_alternative(html, subtype="html")
+        if shared is not None:
+            shared.bodies[(text, html)] = body
+    # a copy sharing the (never modified) parts, with a header list of its own: building the
+    # MIME parts costs more than everything else of a message
+    message = copy.copy(body)
+    vars(message)["_headers"] = list(vars(body)["_headers"])
+    return message
+
+
 def _compose(
-    row: OutboxMessage, content: tuple[str, str, str | None], mail_from: str
+    row: OutboxMessage,
+    content: tuple[str, str, str | None],
+    mail_from: str,
+    shared: _Shared | None = None,
 ) -> EmailMessage:
     subject, text, html = content
-    message = EmailMessage()
+    message = _body(text, html, shared)
     message["Subject"] = subject
     message["From"] = mail_from
     message["To"] = row.to_addr
@@ -82,10 +127,7 @@ def _compose(
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     if row.tlp:
         message["X-TLP"] = row.tlp
-    message.set_content(text)
-    if html:
-        message.add_alternative(html, subtype="html")
-    # after the body: making the message multipart moves Content-* headers into the first part
+    # after the body: making a message multipart moves Content-* headers into the first part
     message["Content-Language"] = row.language
     return message
 
@@ -124,6 +166,14 @@ class _Claim:
 
 
 @dataclass(frozen=True)
+class _Outcome:
+    claim: _Claim
+    started: dt.datetime
+    finished: dt.datetime
+    error: Exception | None
+
+
+@dataclass(frozen=True)
 class _Policy:
     clock: Clock
     mail_from: str
@@ -131,6 +181,10 @@ class _Policy:
     lease: dt.timedelta
     backoff: Callable[[int], dt.timedelta]
     sealer: Sealer | None
+
+
+RECORD_EVERY = 50  # outcomes recorded together, in one transaction …
+RECORD_SECONDS = 1.0  # … or as soon as the oldest unrecorded one is this old (wall time)
 
 
 def drain_outbox(
@@ -144,8 +198,18 @@ def drain_outbox(
     lease_seconds: int = 300,
     backoff: Callable[[int], dt.timedelta] = exponential_backoff,
     sealer: Sealer | None = None,
+    time_slice: float = 0.0,
 ) -> dict[str, int]:
-    """Send one batch of due messages; return how many were sent, retried later, or failed.
+    """Send due messages; return how many were sent, retried later, or failed.
+
+    One batch of at most ``batch_size`` claimed messages; with a ``time_slice`` (seconds, wall
+    time), further batches while the previous one was full and the slice is not over. The
+    messages go through one mailer session (:func:`core.mailers.session_of`: several per SMTP
+    connection) and their outcomes are recorded in small groups (``RECORD_EVERY`` outcomes or
+    ``RECORD_SECONDS``, whichever comes first, and whatever is left when the drain stops, even
+    on an exception), each group in one transaction. A sender killed before recording re-sends
+    the unrecorded messages of its claim once the lease expires, with the same Message-IDs: the
+    documented at-least-once.
 
     ``sealer`` opens the messages queued sealed (:mod:`core.outbox`); without it they fail.
 
@@ -156,8 +220,27 @@ def drain_outbox(
     lease = dt.timedelta(seconds=lease_seconds)
     policy = _Policy(clock, mail_from, max_attempts, lease, backoff, sealer)
     counts = {"sent": 0, "retried": 0, "failed": 0}
-    claims = _claim_due(session_factory, policy, batch_size, counts)
+    deadline = time.monotonic() + time_slice
+    with session_of(mailer) as channel:
+        while True:
+            claims = _claim_due(session_factory, policy, batch_size, counts)
+            complete = _send_claims(session_factory, policy, channel, claims, counts)
+            if not complete or len(claims) < batch_size or time.monotonic() >= deadline:
+                return counts
+
+
+def _send_claims(
+    session_factory: SessionFactory,
+    policy: _Policy,
+    channel: MailerSession,
+    claims: list[_Claim],
+    counts: dict[str, int],
+) -> bool:
+    """Send ``claims`` in order and record their outcomes; False when some were handed back."""
     pending = list(reversed(claims))
+    done: list[_Outcome] = []
+    oldest = 0.0
+    clock = policy.clock
     try:
         while pending:
             claim = pending[-1]
@@ -167,14 +250,23 @@ def drain_outbox(
             started = clock.now()
             error: Exception | None = None
             try:
-                mailer.send(claim.message)
+                channel.send(claim.message)
             except Exception as exc:  # any failure of one message must not stop the batch
                 error = exc
-            counts[_record_attempt(session_factory, policy, claim, started, error)] += 1
+            if not done:
+                oldest = time.monotonic()
+            done.append(_Outcome(claim, started, clock.now(), error))
+            if len(done) >= RECORD_EVERY or time.monotonic() - oldest >= RECORD_SECONDS:
+                for counter in _record_attempts(session_factory, policy, done):
+                    counts[counter] += 1
+                done = []
     finally:
+        if done:
+            for counter in _record_attempts(session_factory, policy, done):
+                counts[counter] += 1
         if pending:
             _release(session_factory, pending)
-    return counts
+    return not pending
 
 
 def _claim_due(
@@ -199,12 +291,13 @@ def _claim_due(
         .limit(batch_size)
     )
     claims: list[_Claim] = []
+    shared = _Shared()
     with transaction(session_factory, write=True) as session:
         if is_postgres(session):
             # PostgreSQL-specific: concurrent senders skip rows another sender is claiming.
             query = query.with_for_update(skip_locked=True)
         for row in session.scalars(query):
-            prepared = _prepare(row, policy)
+            prepared = _prepare(row, policy, shared)
             if isinstance(prepared, EmailMessage):
                 row.status, row.lease_until = OutboxStatus.SENDING, lease_until
                 row.attempts += 1
@@ -216,7 +309,7 @@ def _claim_due(
     return claims
 
 
-def _prepare(row: OutboxMessage, policy: _Policy) -> EmailMessage | str:
+def _prepare(row: OutboxMessage, policy: _Policy, shared: _Shared) -> EmailMessage | str:
     """The message to send for ``row``, or why the row must fail without another attempt."""
     if row.attempts >= policy.max_attempts:
         lost = " (last sender stopped mid-send)" if row.status == OutboxStatus.SENDING else ""
@@ -224,51 +317,54 @@ def _prepare(row: OutboxMessage, policy: _Policy) -> EmailMessage | str:
         return reason[:MAX_ERROR_LENGTH]
     try:
         # a template is rendered once, when first claimed, and kept: every attempt sends the same
-        content = rendered(row, policy.sealer)
+        content = shared.render(row, policy.sealer)
         _keep(row, content, policy.sealer)
-        return _compose(row, content, policy.mail_from)
+        return _compose(row, content, policy.mail_from, shared)
     except (ValueError, TypeError) as exc:  # malformed row, e.g. written without enqueue_mail
         return _describe(exc)
 
 
-def _record_attempt(
-    session_factory: SessionFactory,
-    policy: _Policy,
-    claim: _Claim,
-    started: dt.datetime,
-    error: Exception | None,
-) -> str:
-    """Log the attempt and move the row on; return the counter to increase."""
-    finished = policy.clock.now()
+def _record_attempts(
+    session_factory: SessionFactory, policy: _Policy, outcomes: list[_Outcome]
+) -> list[str]:
+    """Log the attempts and move their rows on, in one transaction; return the counters to
+    increase."""
     with transaction(session_factory, write=True) as session:
         # with_for_update: FOR UPDATE on PostgreSQL; SQLite holds the write lock already.
-        row = session.get(OutboxMessage, claim.id, with_for_update=True)
-        if row is None:  # deleted meanwhile
-            return "sent" if error is None else "failed"
-        session.add(
-            OutboxAttempt(
-                message_id=row.id,
-                started_at=started,
-                finished_at=finished,
-                ok=error is None,
-                error=None if error is None else _describe(error),
-            )
+        query = select(OutboxMessage).where(OutboxMessage.id.in_([o.claim.id for o in outcomes]))
+        rows = {row.id: row for row in session.scalars(query.with_for_update())}
+        return [_record(session, policy, o, rows.get(o.claim.id)) for o in outcomes]
+
+
+def _record(session: Session, policy: _Policy, outcome: _Outcome, row: OutboxMessage | None) -> str:
+    """Log one attempt and move its row on; return the counter to increase."""
+    error, finished = outcome.error, outcome.finished
+    if row is None:  # deleted meanwhile
+        return "sent" if error is None else "failed"
+    session.add(
+        OutboxAttempt(
+            message_id=row.id,
+            started_at=outcome.started,
+            finished_at=finished,
+            ok=error is None,
+            error=None if error is None else _describe(error),
         )
-        if error is None:
-            row.status, row.sent_at, row.lease_until = OutboxStatus.SENT, finished, None
-            _redact(row)
-            return "sent"
-        row.last_error = _describe(error)
-        if row.status != OutboxStatus.SENDING or row.lease_until != claim.lease_until:
-            return "retried"  # another sender took the row over after our lease: leave it to it
-        row.lease_until = None
-        if is_permanent(error) or row.attempts >= policy.max_attempts:
-            row.status = OutboxStatus.FAILED
-            _redact(row)
-            return "failed"
-        row.status = OutboxStatus.PENDING
-        row.next_attempt_at = finished + policy.backoff(row.attempts)
-        return "retried"
+    )
+    if error is None:
+        row.status, row.sent_at, row.lease_until = OutboxStatus.SENT, finished, None
+        _redact(row)
+        return "sent"
+    row.last_error = _describe(error)
+    if row.status != OutboxStatus.SENDING or row.lease_until != outcome.claim.lease_until:
+        return "retried"  # another sender took the row over after our lease: leave it to it
+    row.lease_until = None
+    if is_permanent(error) or row.attempts >= policy.max_attempts:
+        row.status = OutboxStatus.FAILED
+        _redact(row)
+        return "failed"
+    row.status = OutboxStatus.PENDING
+    row.next_attempt_at = finished + policy.backoff(row.attempts)
+    return "retried"
 
 
 def _release(session_factory: SessionFactory, claims: list[_Claim]) -> None:

@@ -22,6 +22,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    peer: tuple[str, int] | None = None  # the client's address: one per SMTP connection
 
 
 @dataclass
@@ -45,7 +46,9 @@ class RecordingHandler:
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         assert isinstance(message, EmailMessage)
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), message, session.peer)
+            )
         return "250 Message accepted for delivery"
 
     def authenticate(
@@ -54,6 +57,11 @@ class RecordingHandler:
         login, password = auth_data.login.decode(), auth_data.password.decode()
         self.logins.append((login, password))
         return AuthResult(success=password == "s3cret", handled=False)
+
+    def connections(self) -> int:
+        """How many SMTP connections delivered the messages received (distinct client ports)."""
+        with self.lock:
+            return len({r.peer for r in self.received})
 
     def per_message_id(self) -> Counter[str]:
         with self.lock:
@@ -65,6 +73,14 @@ class SmtpServer:
     host: str
     port: int
     handler: RecordingHandler
+    controller: Controller | None = None
+    running: bool = True
+
+    def stop(self) -> None:
+        """Stop the server now (its open connections drop), before the ``with`` block ends."""
+        if self.running and self.controller is not None:
+            self.controller.stop()
+        self.running = False
 
     @property
     def url(self) -> str:
@@ -94,7 +110,8 @@ def smtp_server(
         }
     controller = Controller(handler, hostname="127.0.0.1", port=port or free_port(), **options)
     controller.start()
+    server = SmtpServer(controller.hostname, controller.port, handler, controller)
     try:
-        yield SmtpServer(controller.hostname, controller.port, handler)
+        yield server
     finally:
-        controller.stop()
+        server.stop()
