@@ -219,13 +219,14 @@ def _queue_mail(
 def _entry(entry: Entry, language: str, base_url: str) -> dict[str, str]:
     view = entry.view
     reference = view.reference or ""
-    where = "advisories" if view.tlp == Tlp.CLEAR else "bulletins"
+    # the public archive for TLP:CLEAR; the bulletin page (sign-in, bulletins.access) otherwise
+    path = f"advisories/{reference}" if view.tlp == Tlp.CLEAR else f"bulletins/{view.id}"
     return {
         "reference": reference,
         "title": view.text(language).title,
         "risk": view.risk.value,
         "tlp": view.tlp.value,
-        "url": f"{base_url}/{where}/{reference}",
+        "url": f"{base_url}/{path}",
     }
 
 

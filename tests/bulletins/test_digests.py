@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bulletins.digests.periods import last_period
-from bulletins.models import DigestFrequency, DigestRun, ListKind
+from bulletins.models import Bulletin, DigestFrequency, DigestRun, ListKind
 from cert.cli import CliContext, cli, load_commands
 from core.clock import FrozenClock
 from core.db import SessionFactory, make_engine
@@ -93,7 +93,8 @@ def test_a_weekly_digest_leaves_on_its_weekday_at_local_time_once_per_recipient_
     assert subject_b == "[TLP:CLEAR] Bulletins de la semaine du 30 novembre 2026"
     assert scene.amber_a in text_a and scene.clear in text_a
     assert "Campagne d'hameçonnage" in text_a and "Important" in text_a
-    assert f"https://vigie.cert.ma/bulletins/{scene.amber_a}" in text_a
+    amber_id = db_id(factory, scene.amber_a)
+    assert f"https://vigie.cert.ma/bulletins/{amber_id}\r\n" in text_a  # the bulletin page
     assert f"https://vigie.cert.ma/advisories/{scene.clear}" in text_a
     # B's contact: the AMBER bulletin about A is not in its digest, not even its reference
     assert scene.amber_a not in text_b and "hameçonnage" not in text_b
@@ -249,3 +250,10 @@ def test_a_red_bulletin_only_reaches_the_digest_of_the_named_list_it_was_sent_to
     assert subject_other.startswith("[TLP:CLEAR] ")  # only the CLEAR bulletin
     assert red not in text_other and "Compromission" not in text_other
     assert scene.amber_a not in text_other + text_dg  # named, but not of the organisation
+
+
+def db_id(factory: sessionmaker[Session], reference: str) -> int:
+    with factory() as session:
+        found = session.scalar(select(Bulletin.id).where(Bulletin.reference == reference))
+    assert found is not None
+    return found
