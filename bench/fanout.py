@@ -5,12 +5,12 @@ On a throw-away migrated database (``bench/intake.py``'s: a SQLite file, or a Po
 schema), ``--count`` ministries with one registered contact each, created directly, and a
 distribution list "all administrations". Then, per scenario:
 
-1. **Publish** — one transaction resolves the list to its recipients
-   (:func:`bulletins.audience.resolve`, TLP:GREEN gating) and queues one outbox message per
-   recipient as a template and its context (:func:`core.mail.insert_template_mail`, rendered in
-   the recipient's language when first claimed), as a publication does. After the merge of
-   ``bulletins/distribution/sending.py`` (branch ``dist``) this step will call
-   ``publish_and_send`` instead.
+1. **Publish** — a TLP:GREEN advisory, written by an analyst and approved by a lead through the
+   authoring services, is published to the list by
+   :func:`bulletins.distribution.sending.publish_and_send`, as the publish page does: one
+   transaction resolves the list to its recipients, checks the TLP, numbers the bulletin and
+   queues one outbox message per recipient (a template and its context, rendered in the
+   recipient's language when first claimed) with its delivery row.
 2. **Drain** — right after the commit, the sender runs :func:`core.mail_sender.drain_outbox`
    as the scheduler's ``mail.drain_outbox`` job does (``SmtpMailer``, batches of 100, a 20 s
    time slice) again and again until the server holds every message: several messages per SMTP
@@ -54,23 +54,25 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.intake_setup import analyse, bench_database  # noqa: E402
-from bulletins.audience import gate, resolve  # noqa: E402
+from bulletins.authoring import services as authoring  # noqa: E402
+from bulletins.authoring.schemas import DraftIn  # noqa: E402
+from bulletins.distribution.sending import publish_and_send  # noqa: E402
 from bulletins.models import DigestFrequency, DistributionList, ListKind  # noqa: E402
+from bulletins.settings import BulletinSettings  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
 from core.config import SmtpSettings  # noqa: E402
 from core.db import SessionFactory, make_engine, make_session_factory  # noqa: E402
-from core.identity.models import Organisation, OrganisationKind  # noqa: E402
-from core.mail import insert_template_mail  # noqa: E402
+from core.identity.authz import Actor  # noqa: E402
+from core.identity.models import Organisation, OrganisationKind, Role, User  # noqa: E402
 from core.mail_sender import drain_outbox  # noqa: E402
 from core.mailers import SmtpMailer  # noqa: E402
-from core.markings import Tlp  # noqa: E402
 from core.outbox import OutboxMessage, OutboxStatus  # noqa: E402
 from core.uow import transaction  # noqa: E402
 from tests.kit.smtp import free_port  # noqa: E402
 
 MAIL_FROM = "maCERT <bulletins@cert.gov.ma>"
 DOMAIN = "cert.gov.ma"
-TEMPLATE = "bulletins:bulletins/email/digest"  # a bulletins e-mail template of the slice
+SETTINGS = BulletinSettings(base_url="https://vigie.cert.gov.ma", mail_domain=DOMAIN)
 SCHEDULER_TIME_SLICE = 20.0  # cert.scheduler.adapters.OUTBOX_TIME_SLICE_SECONDS
 
 
@@ -109,45 +111,53 @@ def create_recipients(factory: SessionFactory, count: int) -> int:
         return dlist.id
 
 
-def publish(factory: SessionFactory, list_id: int) -> list[str]:
-    """Queue one message per recipient of the list, in one transaction (see the module).
-
-    After the merge of branch ``dist``, this calls
-    ``bulletins.distribution.sending.publish_and_send`` on a bulletin sent to the list."""
-    clock = SystemClock()
-    context = {
-        "cert_name": "maCERT",
-        "weekly": False,
-        "date": "4 décembre 2026",
-        "tlp": Tlp.GREEN.value,
-        "list_name": "Toutes les administrations",
-        "entries": [
-            {"reference": "MACERT-AVI-2026-0042", "tlp": Tlp.GREEN.value, "risk": "critical",
-             "title": "Vulnérabilité critique dans Fortinet FortiOS (SSL-VPN) activement exploitée",
-             "url": "https://vigie.cert.gov.ma/bulletins/MACERT-AVI-2026-0042"},
-        ],
-        "unsubscribe_url": None,
-    }  # fmt: skip
+def staff(factory: SessionFactory) -> tuple[Actor, Actor]:
+    """The analyst who writes the advisory and the lead who approves and publishes it."""
+    now = SystemClock().now()
     with transaction(factory, write=True) as session:
-        dlist = session.get(DistributionList, list_id)
-        assert dlist is not None
-        audience = gate(Tlp.GREEN, resolve(session, [dlist]), set())
-        assert audience.allowed, audience.refused[:3]
-        ids = [
-            insert_template_mail(
-                session,
-                to=r.email,
-                template=TEMPLATE,
-                context=context,
-                language=r.language,
-                tlp=Tlp.GREEN.value,
-                related=("bulletin", "MACERT-AVI-2026-0042"),
-                clock=clock,
-                mail_domain=DOMAIN,
-            )  # fmt: skip
-            for r in audience.recipients
-        ]
-        query = select(OutboxMessage.message_id).where(OutboxMessage.id.in_(ids))
+        cert = Organisation(slug="cert", name="maCERT", kind=OrganisationKind.CERT,
+                            contact_emails=[], created_at=now, updated_at=now)  # fmt: skip
+        session.add(cert)
+        session.flush()
+        people = [
+            User(email=email, name=name, role=role, organisation_id=cert.id, locale="fr",
+                 session_nonce=os.urandom(16).hex(), created_at=now, updated_at=now)
+            for email, name, role in (("analyste@cert.gov.ma", "Analyste", Role.ANALYST),
+                                      ("chef@cert.gov.ma", "Chef de quart", Role.LEAD))
+        ]  # fmt: skip
+        session.add_all(people)
+        session.flush()
+        return Actor.for_user(people[0]), Actor.for_user(people[1])
+
+
+def publish(factory: SessionFactory, analyst: Actor, lead: Actor) -> list[str]:
+    """Write, approve and publish a TLP:GREEN advisory to the list (see the module)."""
+    clock = SystemClock()
+    draft = DraftIn.model_validate({
+        "kind": "advisory", "tlp": "TLP:GREEN", "risk": "critical", "impact": "critical",
+        "affected": [{"vendor": "Fortinet", "product": "FortiOS", "versions": "7.0 < 7.0.17"}],
+        "cves": ["CVE-2026-24858"], "links": ["https://fortiguard.fortinet.com/psirt/"],
+        "lists": ["administrations"],
+        "texts": {
+            "fr": {"title": "Vulnérabilité critique dans Fortinet FortiOS (SSL-VPN) exploitée",
+                   "summary": "Une vulnérabilité permet l'exécution de code à distance.",
+                   "solution": "Appliquer sans délai les correctifs de l'éditeur.",
+                   "risks": "Exécution de code arbitraire à distance"},
+            "ar": {"title": "ثغرة حرجة في Fortinet FortiOS"},
+        },
+    })  # fmt: skip
+    with transaction(factory, write=True) as session:
+        bulletin = authoring.create_draft(session, analyst, draft, clock=clock)
+        authoring.submit(session, analyst, bulletin, clock=clock)
+        authoring.approve(session, lead, bulletin, clock=clock)
+    with transaction(factory, write=True) as session:
+        bulletin = authoring.get_bulletin(session, lead, bulletin.id)
+        sent = publish_and_send(session, lead, bulletin, clock=clock, settings=SETTINGS)
+        assert sent.queued > 0
+        query = select(OutboxMessage.message_id).where(
+            OutboxMessage.related_type == "bulletin",
+            OutboxMessage.related_id == bulletin.reference,
+        )
         return list(session.scalars(query))
 
 
@@ -245,7 +255,8 @@ def run(url: str, scenario: str, args: argparse.Namespace) -> Result:
     engine = make_engine(url)
     factory = make_session_factory(engine)
     try:
-        list_id = create_recipients(factory, args.count)
+        create_recipients(factory, args.count)
+        analyst, lead = staff(factory)
         analyse(engine)
         server = Server()
         done = threading.Event()
@@ -258,7 +269,7 @@ def run(url: str, scenario: str, args: argparse.Namespace) -> Result:
         mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=server.port, timeout=5))
         backoff = dt.timedelta(seconds=args.backoff)
         started, cpu = time.perf_counter(), time.process_time()
-        ids = publish(factory, list_id)
+        ids = publish(factory, analyst, lead)
         published = time.perf_counter() - started
         drains = 0
         deadline = started + args.give_up
