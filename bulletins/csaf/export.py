@@ -17,6 +17,7 @@ import json
 import re
 from typing import Any
 
+from bulletins.csaf import cvss as cvss_rules
 from bulletins.models import BulletinKind, RiskLevel
 from bulletins.outputs.formats import Format, RenderContext, Rendered, register
 from bulletins.outputs.view import BulletinView
@@ -87,16 +88,6 @@ def csaf_file_name(tracking_id: str) -> str:
 
 def tracking_id(view: BulletinView) -> str:
     return view.reference or f"bulletin-{view.id}-draft"
-
-
-def severity_v3(score: float) -> str:
-    if score == 0:
-        return "NONE"
-    if score < 4:
-        return "LOW"
-    if score < 7:
-        return "MEDIUM"
-    return "HIGH" if score < 9 else "CRITICAL"
 
 
 def document(
@@ -331,7 +322,7 @@ def _scores(scores: list[dict[str, Any]], cve: str | None, ids: list[str]) -> li
                 "version": version,
                 "vectorString": vector,
                 "baseScore": base,
-                "baseSeverity": severity_v3(base),
+                "baseSeverity": cvss_rules.severity(base),
             }
             out.append({"cvss_v3": cvss, "products": list(ids)})
         elif version == "2.0" and VECTOR_V2.match(vector) and version not in seen:
