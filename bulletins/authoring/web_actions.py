@@ -42,12 +42,14 @@ class Actions:
     publish: bool
     revise: bool
     republish: bool  # a revision: publishing asks for a change summary
+    deliveries: bool = False  # published at least once: who was sent what (staff)
 
     @property
     def any(self) -> bool:
         return any(
-            (self.edit, self.submit, self.approve, self.send_back, self.publish, self.revise)
-        )
+            (self.edit, self.submit, self.approve, self.send_back, self.publish, self.revise,
+             self.deliveries)
+        )  # fmt: skip
 
 
 @bp.app_template_global("bulletin_actions")
@@ -64,6 +66,7 @@ def actions_of(bulletin: Bulletin) -> Actions:
         publish=lead and status == BulletinStatus.APPROVED,
         revise=staff and status == BulletinStatus.PUBLISHED,
         republish=bulletin.revision > 0,
+        deliveries=staff and bulletin.revision > 0,
     )
 
 

@@ -101,6 +101,7 @@ def test_lists_publish_and_deliveries(
     shoot(page, f"dist-publish-{key}")
     page.locator("main form button.btn-danger").click()
     expect(page.locator(".vigie-flashes")).to_contain_text("MACERT-AVI-")
+    page.locator("main .bulletin-actions a[href$='/deliveries']").click()  # the bulletin page's
     expect(page.locator("main table")).to_contain_text(f"dsi@interieur-{key}.gov.ma")
     no_sideways_scroll(page)
     shoot(page, f"dist-deliveries-{key}")
