@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev system-test-deps assets translations messages lint typecheck contracts pytest clean
+.PHONY: run test install install-dev system-test-deps pdf-deps assets translations messages lint typecheck contracts pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,13 @@ system-test-deps:
 	export DEBIAN_FRONTEND=noninteractive; \
 	$(APT_GET) install -y -q --no-install-recommends $$missing \
 		|| { $(APT_GET) update -q && $(APT_GET) install -y -q --no-install-recommends $$missing; }
+
+## make pdf-deps: on a server, the fonts with Arabic glyphs and the libraries WeasyPrint needs for
+## the PDFs (bulletins, reports), installed as root when one is missing (as system-test-deps does)
+PDF_DEB_PACKAGES ?= fonts-dejavu-core fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
+pdf-deps:
+	@$(MAKE) --no-print-directory system-test-deps TEST_DEB_PACKAGES="$(PDF_DEB_PACKAGES)" TEST_COMMANDS=
 
 lint:
 	$(BIN)/ruff check .
