@@ -89,6 +89,7 @@ class Result:
     connections: int
     drains: int
     cpu: float  # the publishing and sending process's CPU seconds (the load of others aside)
+    retried: int = 0  # messages sent after a failed attempt (the restart scenario's)
 
 
 def create_recipients(factory: SessionFactory, count: int) -> int:
@@ -290,12 +291,13 @@ def run(url: str, scenario: str, args: argparse.Namespace) -> Result:
             unsent = session.scalar(
                 select(func.count()).where(OutboxMessage.status != OutboxStatus.SENT)
             )
+            retried = session.scalar(select(func.count()).where(OutboxMessage.attempts > 1))
         return Result(
             backend=engine.dialect.name, scenario=scenario, seconds=seconds,
             publish_seconds=published, received=len(per_id),
             duplicates=sum(n - 1 for n in per_id.values() if n > 1),
             lost=len(set(ids) - set(per_id)), unsent=unsent or 0,
-            connections=connections, drains=drains, cpu=cpu,
+            connections=connections, drains=drains, cpu=cpu, retried=retried or 0,
         )  # fmt: skip
     finally:
         engine.dispose()
@@ -319,7 +321,7 @@ def main() -> None:
           f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")  # fmt: skip
     header = (f"{'backend':10} {'scenario':8} {'total s':>8} {'publish s':>9} "
               f"{'received':>8} {'dup':>4} {'lost':>4} {'unsent':>6} {'conns':>5} "
-              f"{'drains':>6} {'cpu s':>6}  verdict")  # fmt: skip
+              f"{'drains':>6} {'retried':>7} {'cpu s':>6}  verdict")  # fmt: skip
     print(header)
     missed = False
     for r in results:
@@ -327,7 +329,7 @@ def main() -> None:
         missed |= not ok
         print(f"{r.backend:10} {r.scenario:8} {r.seconds:8.2f} {r.publish_seconds:9.2f} "
               f"{r.received:8} {r.duplicates:4} {r.lost:4} {r.unsent:6} {r.connections:5} "
-              f"{r.drains:6} {r.cpu:6.2f}  {'ok' if ok else 'MISSED'}")  # fmt: skip
+              f"{r.drains:6} {r.retried:7} {r.cpu:6.2f}  {'ok' if ok else 'MISSED'}")  # fmt: skip
     sys.exit(1 if missed else 0)
 
 
