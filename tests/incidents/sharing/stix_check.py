@@ -20,10 +20,10 @@ def _problems(result: Any) -> list[str]:
     return found
 
 
-def assert_valid_bundle(text: str) -> dict[str, Any]:
-    """``text`` is a valid STIX 2.1 bundle, without a single warning, that ``stix2`` parses back
-    to the same objects; returns it decoded."""
-    result = validate_string(text, OPTIONS)
+def assert_valid_bundle(text: str, options: ValidationOptions = OPTIONS) -> dict[str, Any]:
+    """``text`` is a valid STIX 2.1 bundle, without a single warning (of those ``options``
+    check), that ``stix2`` parses back to the same objects; returns it decoded."""
+    result = validate_string(text, options)
     assert result.is_valid and not _problems(result), _problems(result)
     bundle: dict[str, Any] = json.loads(text)
     parsed = stix2.parse(text, allow_custom=False)
@@ -31,10 +31,12 @@ def assert_valid_bundle(text: str) -> dict[str, Any]:
     return bundle
 
 
-def assert_valid_objects(objects: list[dict[str, Any]]) -> None:
+def assert_valid_objects(
+    objects: list[dict[str, Any]], options: ValidationOptions = OPTIONS
+) -> None:
     """Each object (a TAXII page's) valid without warnings, and parsed by ``stix2``."""
     for obj in objects:
-        result = validate_instance(obj, OPTIONS)
+        result = validate_instance(obj, options)
         assert result.is_valid and not _problems(result), _problems(result)
         assert stix2.parse(obj, allow_custom=False).id == obj["id"]
 
