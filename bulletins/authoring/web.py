@@ -27,6 +27,7 @@ from bulletins.authoring import queries, services, sources
 from bulletins.authoring.forms import Posted, blank_values, values_of
 from bulletins.authoring.schemas import DraftIn
 from bulletins.blueprints import pages as bp
+from bulletins.labels import RISK_LEVELS
 from bulletins.models import Bulletin, BulletinKind, BulletinStatus, RiskLevel
 from core.errors import NotFound, ValidationFailed
 from core.identity.authz import Actor, at_least
@@ -42,12 +43,7 @@ KINDS = {
     "note": _l("Security note"),
     "digest": _l("Weekly digest"),
 }
-RISKS = {
-    "critical": _l("Critical"),
-    "important": _l("Important"),
-    "moderate": _l("Moderate"),
-    "low": _l("Low"),
-}
+RISKS = {level.value: _l(msgid) for level, msgid in RISK_LEVELS.items()}
 STATUSES = {
     "draft": _l("Drafts"),
     "review": _l("In review"),

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from markupsafe import Markup, escape
 
-from bulletins.models import BulletinKind, RiskLevel
+from bulletins.labels import RISK_LEVELS
+from bulletins.models import BulletinKind
 from bulletins.outputs.formats import RenderContext
 from bulletins.outputs.view import BulletinView
 from core.i18n import N_, RTL_LOCALES, translations
@@ -35,12 +36,7 @@ KINDS = {
     BulletinKind.NOTE: N_("Security note"),
     BulletinKind.DIGEST: N_("Weekly bulletin"),
 }
-LEVELS = {
-    RiskLevel.CRITICAL: N_("Critical"),
-    RiskLevel.IMPORTANT: N_("Important"),
-    RiskLevel.MODERATE: N_("Moderate"),
-    RiskLevel.LOW: N_("Low"),
-}
+LEVELS = RISK_LEVELS
 SUMMARIES = {
     BulletinKind.ADVISORY: N_("Vulnerability summary"),
     BulletinKind.ALERT: N_("Threat summary"),
