@@ -37,7 +37,7 @@ from bulletins.models import (
     Bulletin,
     BulletinKind,
     BulletinList,
-    BulletinOrganisation,
+    BulletinPublishedOrganisation,
     BulletinRevision,
     DigestFrequency,
     DigestRun,
@@ -154,8 +154,9 @@ def published_in(session: Session, period: Period) -> list[Entry]:
         .order_by(BulletinRevision.published_at, Bulletin.id)
     ).all()  # fmt: skip
     ids = [row[0] for row in rows]
-    concerned = _pairs(session, BulletinOrganisation.bulletin_id,
-                       BulletinOrganisation.organisation_id, ids)  # fmt: skip
+    # the organisations as last published (a revision in progress may change them)
+    concerned = _pairs(session, BulletinPublishedOrganisation.bulletin_id,
+                       BulletinPublishedOrganisation.organisation_id, ids)  # fmt: skip
     lists = _pairs(session, BulletinList.bulletin_id, BulletinList.list_id, ids)
     return [
         Entry(

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bulletins.events import BulletinEventName, Published
-from bulletins.models import Bulletin, BulletinOrganisation, BulletinRevision
+from bulletins.models import Bulletin, BulletinPublishedOrganisation, BulletinRevision
 from bulletins.outputs.view import RevisionView, from_snapshot
 from bulletins.rules.references import parse_reference
 from bulletins.stix.report import stix_objects
@@ -73,8 +73,8 @@ def publish_to_taxii(session: Session, event: Event) -> None:
     current = {obj["id"] for obj in stix_objects(views[-1], prefix=prefix, now=now)}
     kept = [obj for (stix_id, _), obj in objects.items() if stix_id in current]
     organisations = session.scalars(
-        select(BulletinOrganisation.organisation_id).where(
-            BulletinOrganisation.bulletin_id == bulletin.id
+        select(BulletinPublishedOrganisation.organisation_id).where(
+            BulletinPublishedOrganisation.bulletin_id == bulletin.id
         )
     ).all()
     sync(

@@ -14,11 +14,14 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bulletins.authoring import services as svc
 from bulletins.digests.periods import last_period
 from bulletins.models import Bulletin, DigestFrequency, DigestRun, ListKind
 from cert.cli import CliContext, cli, load_commands
 from core.clock import FrozenClock
 from core.db import SessionFactory, make_engine
+from core.identity.authz import Actor
+from core.identity.models import User
 from core.outbox import OutboxMessage
 from core.uow import transaction
 from tests.bulletins.digest_scene import (
@@ -36,9 +39,11 @@ from tests.bulletins.digest_scene import (
     unsubscribe_path,
 )
 from tests.bulletins.lists import make_list
+from tests.bulletins.test_authoring import draft
 from tests.dbs import TestDatabase
 from tests.kit.outbox import drain, mailer_for
 from tests.kit.smtp import SmtpServer
+from tests.kit.world import ORGANISATIONS, PEOPLE
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -257,3 +262,29 @@ def db_id(factory: sessionmaker[Session], reference: str) -> int:
         found = session.scalar(select(Bulletin.id).where(Bulletin.reference == reference))
     assert found is not None
     return found
+
+
+def test_a_revision_in_progress_moving_an_amber_bulletin_changes_no_digest(
+    factory: SessionFactory, clock: FrozenClock, smtp: SmtpServer
+) -> None:
+    """The AMBER bulletin about A, reopened and set about B: until that revision is published,
+    its published content (about A) must not reach B's contact through a digest."""
+    scene = build(factory, clock)
+    with factory() as session:
+        analyst = session.scalar(select(User).where(User.email == PEOPLE["analyst"]["email"]))
+        assert analyst is not None
+        bulletin = session.scalars(
+            select(Bulletin).where(Bulletin.reference == scene.amber_a)
+        ).one()
+        actor = Actor.for_user(analyst)
+        svc.revise(session, actor, bulletin, clock=clock)
+        moved = draft(tlp="amber", organisations=[ORGANISATIONS["sante"]["slug"]])
+        svc.update_draft(session, actor, bulletin, moved, clock=clock)
+        session.commit()
+    clock.set(MONDAY_8AM)
+    assert run(factory, clock, scene.weekly_all)["mails"] == 2
+    drain(factory, mailer_for(smtp), clock)
+    got = by_address(smtp)
+    [(_, text_a)], [(_, text_b)] = got[A_SOC], got[B_SOC]
+    assert scene.amber_a in text_a  # its published readers keep it
+    assert scene.amber_a not in text_b and "hameçonnage" not in text_b
