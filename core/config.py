@@ -11,39 +11,39 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import Parameters
-from limits import parse_many
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from core.auth import hashing
+from core.config_values import (
+    ConfigError,
+    ImapSettings,
+    SmtpSettings,
+    _base_url,
+    _database_url,
+    _env_name,
+    _flag,
+    _folder,
+    _int_up_to,
+    _mail_from,
+    _path,
+    _prefix,
+    _rate_limit,
+    _seconds,
+    _seconds_between,
+    _secret,
+    _text,
+    _timezone,
+    parse_imap_url,
+    parse_smtp_url,
+)
 from core.i18n import DEFAULT_TIMEZONE
 
 DEFAULT_INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
-
-
-class ConfigError(Exception):
-    """A configuration value is missing or invalid; the message names the variable."""
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how outgoing mail is delivered (parsed from ``CERT_SMTP_URL``)."""
-
-    host: str = "127.0.0.1"
-    port: int = 25
-    ssl: bool = False  # smtps:// (implicit TLS)
-    starttls: bool = False  # smtp://…?starttls=1
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,16 @@ class Config:
     bulletin_digest_time: str = "08:00"  # digests leave at this local time (CERT_TIMEZONE)
     bulletin_digest_weekday: int = 1  # weekly digests leave on this ISO weekday (1 = Monday)
     bulletin_digest_interval_seconds: int = 300  # the scheduler looks for due digests this often
+    # the CERT mailbox (incidents.mailbox): reports and answers by e-mail
+    imap_url: str = ""  # imaps://user@host/INBOX; empty: the mailbox job reads nothing
+    imap: ImapSettings | None = None  # parsed from imap_url by load_config
+    imap_password_env: str = "CERT_IMAP_PASSWORD"  # noqa: S105  (a variable's name)
+    imap_done_folder: str = "Vigie-traites"  # where each handled message is moved
+    imap_interval_seconds: int = 60  # the mailbox is read this often
+    imap_ca_file: Path | None = None  # a private CA to verify the IMAP server with
+    mail_trusted_authserv_id: str = ""  # the receiving MTA's Authentication-Results id
+    mail_require_auth: bool = False  # hold mail without a DMARC (or DKIM/SPF) pass
+    mail_max_mb: int = 25  # a received message at most (held beyond)
     # Argon2id cost of new password hashes (core.auth.hashing); at least OWASP's minimum
     argon2_time_cost: int = hashing.PRODUCTION.time_cost
     argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
@@ -125,171 +135,6 @@ class Config:
 
 
 # name of the environment variable → (field, parser)
-def _positive_int(name: str, raw: str) -> int:
-    value = _whole(name, raw)
-    if value <= 0:
-        raise ConfigError(f"{name}: must be greater than zero, got {value}")
-    return value
-
-
-def _int_up_to(maximum: int, minimum: int = 1) -> Callable[[str, str], int]:
-    """A whole number from ``minimum`` to ``maximum``: larger values are mistakes (and some would
-    overflow a date computation at request time instead of failing at start-up)."""
-
-    def parse(name: str, raw: str) -> int:
-        value = _positive_int(name, raw) if minimum > 0 else _whole(name, raw)
-        if not minimum <= value <= maximum:
-            raise ConfigError(f"{name}: must be from {minimum} to {maximum}, got {value}")
-        return value
-
-    return parse
-
-
-def _whole(name: str, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
-
-
-def _seconds(name: str, raw: str) -> float:
-    """A positive number of seconds, at most an hour (a poll period, a network timeout)."""
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name}: must be greater than zero, got {value}")
-    if value > 3600:
-        raise ConfigError(f"{name}: must be at most 3600, got {value}")
-    return value
-
-
-def _seconds_between(minimum: float, maximum: float) -> Callable[[str, str], float]:
-    """A number of seconds from ``minimum`` to ``maximum`` (0 — "wait forever" — is refused)."""
-
-    def parse(name: str, raw: str) -> float:
-        value = _seconds(name, raw)
-        if not minimum <= value <= maximum:
-            raise ConfigError(f"{name}: must be from {minimum:g} to {maximum:g}, got {value:g}")
-        return value
-
-    return parse
-
-
-def _rate_limit(name: str, raw: str) -> str:
-    """A Flask-Limiter limit such as ``60 per minute`` or ``1000/hour``."""
-    try:
-        limits = parse_many(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected e.g. '60 per minute', got {raw!r}") from None
-    if any(limit.amount < 1 for limit in limits):
-        raise ConfigError(f"{name}: a limit of 0 would refuse every request, got {raw!r}")
-    return raw
-
-
-def _database_url(name: str, raw: str) -> str:
-    try:
-        url = make_url(raw)
-    except ArgumentError:
-        raise ConfigError(f"{name}: not a database URL: {raw!r}") from None
-    if url.get_backend_name() not in {"sqlite", "postgresql"}:
-        raise ConfigError(
-            f"{name}: only sqlite and postgresql are supported, got {url.drivername!r}"
-        )
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    if url.drivername not in {"sqlite", "postgresql+psycopg"}:
-        raise ConfigError(f"{name}: use sqlite:// or postgresql+psycopg://, got {url.drivername!r}")
-    return url.render_as_string(hide_password=False)
-
-
-def _base_url(name: str, raw: str) -> str:
-    parts = urlsplit(raw)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ConfigError(f"{name}: expected an http:// or https:// URL, got {raw!r}")
-    return raw.rstrip("/")
-
-
-def parse_smtp_url(name: str, raw: str) -> SmtpSettings:
-    """``smtp://[user:pass@]host[:port][?starttls=1&timeout=10]`` or ``smtps://…``."""
-    parts = urlsplit(raw)
-    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
-        raise ConfigError(
-            f"{name}: expected smtp://host[:port] or smtps://host[:port], got {raw!r}"
-        )
-    query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
-    unknown = set(query) - {"starttls", "timeout"}
-    if unknown:
-        raise ConfigError(f"{name}: unknown option(s) {', '.join(sorted(unknown))}")
-    starttls = query.get("starttls", "0").lower() in {"1", "true", "yes", "on"}
-    ssl = parts.scheme == "smtps"
-    if ssl and starttls:
-        raise ConfigError(f"{name}: smtps:// already uses TLS; drop starttls")
-    try:
-        port = parts.port or (465 if ssl else 25)
-    except ValueError:
-        raise ConfigError(f"{name}: invalid port in {raw!r}") from None
-    timeout = _seconds(name, query["timeout"]) if "timeout" in query else 10.0
-    return SmtpSettings(
-        host=parts.hostname,
-        port=port,
-        ssl=ssl,
-        starttls=starttls,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        timeout=timeout,
-    )
-
-
-def _mail_from(name: str, raw: str) -> str:
-    if "@" not in raw:
-        raise ConfigError(f"{name}: expected an e-mail address, got {raw!r}")
-    return raw
-
-
-def _prefix(name: str, raw: str) -> str:
-    if not raw.isascii() or not raw.isalnum() or not raw.isupper() or len(raw) > 16:
-        raise ConfigError(f"{name}: expected up to 16 upper-case letters or digits, got {raw!r}")
-    return raw
-
-
-def _secret(name: str, raw: str) -> str:
-    if len(raw) < 32:
-        raise ConfigError(f"{name}: must be at least 32 characters long")
-    return raw
-
-
-def _path(name: str, raw: str) -> Path:
-    if not raw.strip():
-        raise ConfigError(f"{name}: must not be empty")
-    return Path(raw).expanduser().resolve()
-
-
-def _flag(name: str, raw: str) -> bool:
-    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (any case)."""
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name}: expected 1/true/yes/on or 0/false/no/off, got {raw!r}")
-
-
-def _text(name: str, raw: str) -> str:
-    if not raw.strip():
-        raise ConfigError(f"{name}: must not be empty")
-    return raw
-
-
-def _timezone(name: str, raw: str) -> str:
-    try:
-        ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{name}: unknown time zone {raw!r} (e.g. {DEFAULT_TIMEZONE})") from None
-    return raw
-
-
 DAY = 24 * 3600  # seconds
 
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
@@ -318,6 +163,14 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_BULLETIN_DIGEST_TIME": ("bulletin_digest_time", _text),
     "CERT_BULLETIN_DIGEST_WEEKDAY": ("bulletin_digest_weekday", _int_up_to(7)),
     "CERT_BULLETIN_DIGEST_INTERVAL": ("bulletin_digest_interval_seconds", _int_up_to(DAY)),
+    "CERT_IMAP_URL": ("imap_url", _text),
+    "CERT_IMAP_PASSWORD_ENV": ("imap_password_env", _env_name),
+    "CERT_IMAP_DONE_FOLDER": ("imap_done_folder", _folder),
+    "CERT_IMAP_INTERVAL": ("imap_interval_seconds", _int_up_to(DAY)),
+    "CERT_IMAP_CA_FILE": ("imap_ca_file", _path),
+    "CERT_MAIL_TRUSTED_AUTHSERV_ID": ("mail_trusted_authserv_id", _text),
+    "CERT_MAIL_REQUIRE_AUTH": ("mail_require_auth", _flag),
+    "CERT_MAIL_MAX_MB": ("mail_max_mb", _int_up_to(200)),
     # the slice's grammar: parsed, and refused with the variable named, by the incidents slice's
     # settings hook at start-up (incidents.settings.from_config); the kernel keeps the text
     "CERT_SLA_POLICY": ("sla_policy", _text),
@@ -378,12 +231,7 @@ def load_config(
         if key not in known:
             raise ConfigError(f"unknown setting {key!r}")
         values[key] = value
-    config = Config(**values)
-    if "upload_dir" not in values:
-        config = replace(config, upload_dir=config.instance_dir / "uploads")
-    if not config.database_url:
-        config = replace(config, database_url=f"sqlite:///{config.instance_dir / 'vigie.db'}")
-    config = replace(config, smtp=parse_smtp_url("CERT_SMTP_URL", config.smtp_url))
+    config = _derived(Config(**values), explicit_upload_dir="upload_dir" in values)
     problem = hashing.owasp_problem(
         config.argon2_time_cost, config.argon2_memory_kib, config.argon2_parallelism
     )
@@ -393,6 +241,18 @@ def load_config(
         if not create_secret:
             raise ConfigError("CERT_SECRET_KEY: not set and no instance/secret_key file exists")
         config = replace(config, secret_key=_instance_secret(config.instance_dir))
+    return config
+
+
+def _derived(config: Config, *, explicit_upload_dir: bool) -> Config:
+    """The values that follow from others: default paths, the parsed SMTP and IMAP URLs."""
+    if not explicit_upload_dir:
+        config = replace(config, upload_dir=config.instance_dir / "uploads")
+    if not config.database_url:
+        config = replace(config, database_url=f"sqlite:///{config.instance_dir / 'vigie.db'}")
+    config = replace(config, smtp=parse_smtp_url("CERT_SMTP_URL", config.smtp_url))
+    if config.imap_url:
+        config = replace(config, imap=parse_imap_url("CERT_IMAP_URL", config.imap_url))
     return config
 
 
@@ -414,3 +274,17 @@ def _instance_secret(instance_dir: Path) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(secret + "\n")
     return secret
+
+
+__all__ = [
+    "DAY",
+    "DEFAULT_INSTANCE_DIR",
+    "ENVIRONMENT",
+    "Config",
+    "ConfigError",
+    "ImapSettings",
+    "SmtpSettings",
+    "load_config",
+    "parse_imap_url",
+    "parse_smtp_url",
+]

@@ -46,13 +46,14 @@ def enqueue_mail(
     language: str = "fr",
     tlp: str | None = None,
     related: tuple[str, object] | None = None,
+    in_reply_to: str | None = None,
     clock: Clock,
     mail_domain: str,
 ) -> OutboxMessage:
     """Queue one message in the caller's transaction (flushes, never commits)."""
-    row = OutboxMessage(
-        **_outbox_values(to, subject, text, html, language, tlp, related, clock, mail_domain)
-    )
+    values = _outbox_values(to, subject, text, html, language, tlp, related, clock, mail_domain)
+    values["in_reply_to"] = _answered(in_reply_to)
+    row = OutboxMessage(**values)
     session.add(row)
     session.flush()
     return row
@@ -73,12 +74,14 @@ def insert_mail(
     language: str = "fr",
     tlp: str | None = None,
     related: tuple[str, object] | None = None,
+    in_reply_to: str | None = None,
     clock: Clock,
     mail_domain: str,
 ) -> int:
     """:func:`enqueue_mail` as one INSERT on the session's connection, for hot paths that need
     no :class:`OutboxMessage` object (same checks, same row); returns the row's id."""
     values = _outbox_values(to, subject, text, html, language, tlp, related, clock, mail_domain)
+    values["in_reply_to"] = _answered(in_reply_to)
     row_id: int = session.connection().execute(_INSERT_MESSAGE, values).scalar_one()
     return row_id
 
@@ -92,6 +95,7 @@ def insert_template_mail(
     language: str = "fr",
     tlp: str | None = None,
     related: tuple[str, object] | None = None,
+    in_reply_to: str | None = None,
     clock: Clock,
     mail_domain: str,
     sealer: Sealer | None = None,
@@ -109,8 +113,21 @@ def insert_template_mail(
     if sealer is not None:
         context = {SEALED_CONTEXT: sealer.seal(json.dumps(context))}
     values.update(subject=None, text_body=None, template=template, template_context=context)
+    values["in_reply_to"] = _answered(in_reply_to)
     row_id: int = session.connection().execute(_INSERT_MESSAGE, values).scalar_one()
     return row_id
+
+
+def _answered(message_id: str | None) -> str | None:
+    """A Message-ID to answer (``<id@host>``), refused when it could inject a header."""
+    if message_id is None:
+        return None
+    value = message_id.strip()
+    if not (value.startswith("<") and value.endswith(">")) or len(value) > 255:
+        raise ValidationFailed("invalid Message-ID", fields={"in_reply_to": "<id@host>"})
+    if _has_line_break(value) or any(c in value[1:-1] for c in "<> "):
+        raise ValidationFailed("invalid Message-ID", fields={"in_reply_to": "<id@host>"})
+    return value
 
 
 def _outbox_values(
@@ -139,6 +156,7 @@ def _outbox_values(
         "tlp": tlp,
         "related_type": related[0] if related else None,
         "related_id": str(related[1]) if related else None,
+        "in_reply_to": None,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,

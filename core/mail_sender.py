@@ -125,6 +125,9 @@ def _compose(
     message["Date"] = format_datetime(row.created_at)
     message["Message-ID"] = row.message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
+    if row.in_reply_to:
+        message["In-Reply-To"] = row.in_reply_to
+        message["References"] = row.in_reply_to
     if row.tlp:
         message["X-TLP"] = row.tlp
     # after the body: making a message multipart moves Content-* headers into the first part

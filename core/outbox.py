@@ -61,6 +61,9 @@ class OutboxMessage(Base):
     # what caused the message, e.g. ("incident", "MACERT-2026-000042")
     related_type: Mapped[str | None] = mapped_column(String(64))
     related_id: Mapped[str | None] = mapped_column(String(64))
+    # the Message-ID this one answers (In-Reply-To and References): the acknowledgement of a
+    # report received by e-mail threads under the reporter's message
+    in_reply_to: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]

@@ -43,6 +43,13 @@ class IncidentAction(AuditAction):
     NOTIFICATIONS_READ_ALL = "notification.read_all"
     NOTIFICATION_PREFERENCE = "notification.preference"
     ON_DUTY = "notification.on_duty"
+    # the CERT mailbox (incidents.mailbox): what the robot did, and the analysts' decisions
+    MAIL_RECEIVE = "mail.receive"  # stored (raw message, by SHA-256)
+    MAIL_HOLD = "mail.hold"  # put in the held-mail queue, with its reason
+    MAIL_INCIDENT = "mail.incident"  # became an incident (known sender, or an analyst's choice)
+    MAIL_REPLY = "mail.reply"  # added to an incident's conversation
+    MAIL_DISCARD = "mail.discard"
+    MAIL_REPROCESS = "mail.reprocess"
 
     @property
     def kind(self) -> str:

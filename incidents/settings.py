@@ -8,12 +8,24 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 
 from core.config import ENVIRONMENT, Config, ConfigError
 from core.i18n import DEFAULT_TIMEZONE
 from core.mail import domain_of
 from incidents.rules.priority import DEFAULT_SLA, Priority, SlaTarget, parse_sla_policy
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """The CERT mailbox (:mod:`incidents.mailbox`): what it keeps and whom it trusts."""
+
+    mail_dir: Path = Path("instance/uploads/mail")  # raw messages, by SHA-256
+    max_bytes: int = 25 * 1024 * 1024  # CERT_MAIL_MAX_MB: a larger message is held
+    trusted_authserv_id: str | None = None  # CERT_MAIL_TRUSTED_AUTHSERV_ID
+    require_auth: bool = False  # CERT_MAIL_REQUIRE_AUTH: hold without a DMARC/DKIM/SPF pass
+    own_address: str = "noreply@localhost"  # of CERT_MAIL_FROM: never answered (no loops)
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,7 @@ class IntakeSettings:
     due_soon: dt.timedelta = dt.timedelta(minutes=60)  # the SLA watch's longest "due soon"
     # retro-hunt: new indicators are matched against the incidents received this long ago
     retrohunt_window: dt.timedelta = dt.timedelta(days=30)
+    mail: MailSettings = field(default_factory=MailSettings)
 
 
 def from_config(settings: Config) -> IntakeSettings:
@@ -54,6 +67,13 @@ def from_config(settings: Config) -> IntakeSettings:
         digest_hour=settings.notify_digest_hour,
         due_soon=dt.timedelta(minutes=settings.notify_due_soon_minutes),
         retrohunt_window=dt.timedelta(days=settings.retrohunt_days),
+        mail=MailSettings(
+            mail_dir=settings.upload_dir / "mail",
+            max_bytes=settings.mail_max_mb * 1024 * 1024,
+            trusted_authserv_id=settings.mail_trusted_authserv_id.strip().lower() or None,
+            require_auth=settings.mail_require_auth,
+            own_address=parseaddr(settings.mail_from)[1].lower(),
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from incidents import daily, events, models, routes, settings
 from incidents.demo import cli as demo_cli
 from incidents.intel import handlers as intel_handlers
 from incidents.intel import models as intel_models
+from incidents.mailbox import models as mailbox_models
 from incidents.notifications import handlers as notification_handlers
 from incidents.notifications import models as notification_models
 from incidents.queue import saved_filters
@@ -36,7 +37,15 @@ SLICE = Slice(
             "notify_sla_interval_seconds",
         ),
     ),
-    models=(models, daily, saved_filters, notification_models, intel_models, sharing_models),
+    models=(
+        models,
+        daily,
+        saved_filters,
+        notification_models,
+        intel_models,
+        sharing_models,
+        mailbox_models,
+    ),
     settings=settings.from_config,
     events=(events.IncidentEventName,),
     handlers=(*events.HANDLERS, *notification_handlers.HANDLERS, *intel_handlers.HANDLERS),

@@ -31,9 +31,15 @@ class Actor:
         """CLI commands and scheduler jobs: trusted, audited under ``label``."""
         return cls(None, label, None, None)
 
+    @classmethod
+    def contact(cls, address: str, organisation_id: int) -> Actor:
+        """A registered contact of an organisation writing by e-mail (no account): acts as a
+        reporter of that organisation, audited under its address."""
+        return cls(None, address, Role.REPORTER, organisation_id)
+
     @property
     def is_system(self) -> bool:
-        return self.user_id is None
+        return self.user_id is None and self.role is None
 
     @property
     def is_cert_staff(self) -> bool:
