@@ -63,6 +63,9 @@ class HoldReason(enum.StrEnum):
     STAFF_SENDER = "staff_sender"  # a CERT account writing by mail: the web UI is the way
     NO_CONTENT = "no_content"  # nothing to read once parsed (no text, no attachment)
     TOO_LARGE = "too_large"  # beyond CERT_MAIL_MAX_MB
+    UNAUTHENTICATED = "unauthenticated"  # CERT_MAIL_REQUIRE_AUTH and no DMARC/DKIM/SPF pass
+    LOOP = "loop"  # Vigie's own mail come back (its address, or one of its Message-IDs)
+    AMBIGUOUS_SENDER = "ambiguous_sender"  # a contact of several organisations, no thread
 
 
 class InboundMail(Base):
