@@ -89,7 +89,10 @@ def _visit(part: Message, state: Walk, depth: int) -> None:
         for child in children:
             walk(child, state, depth + 1)
         return
-    if _is_attachment(part):
+    if part.get_content_maintype() == "multipart":  # its boundaries were never found
+        state.note("multipart without its parts: read as text")
+        state.plain.append(decode_text(part, state))
+    elif _is_attachment(part):
         state.attachments.append(_attachment(part, state))
     elif content_type in ("text/plain", "text/html"):
         text = decode_text(part, state)
