@@ -1,3 +1,4 @@
+# ruff: noqa
 """Writes tests/data/mail/*.eml (run once; the files are committed)."""
 
 import base64, quopri, sys
