@@ -176,7 +176,7 @@ def find_thread(session: Session, parsed: ParsedMail, prefix: str) -> Thread | N
             OutboxMessage.message_id.in_(answered[:100]),
             OutboxMessage.related_type == "incident",
         )
-        related = dict(session.execute(ours).tuples().all())
+        related: dict[str, str | None] = dict(session.execute(ours).all())
         reference = next((related[m] for m in answered if related.get(m)), None)
     by_message_id = reference is not None
     if reference is None:
