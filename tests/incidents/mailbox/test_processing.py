@@ -6,6 +6,7 @@ forged in ``In-Reply-To``, a TLP:RED reference) held, never merged, and nothing 
 
 from __future__ import annotations
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from core.audit import AuditEntry
@@ -34,6 +35,7 @@ from tests.kit.mail import (
     reply,
     report,
 )
+from tests.kit.web import sign_in
 
 PHISHING = (
     "Bonjour,\n\nNos agents reçoivent un courriel piégé depuis 203.0.113.77 avec un lien vers\n"
@@ -201,6 +203,15 @@ def test_the_same_message_id_from_the_same_sender_is_handled_once(mailbox: Mailb
     assert len(mailbox.session.scalars(select(Incident)).all()) == 2
 
 
+def test_a_forged_copy_held_first_does_not_make_the_genuine_message_a_duplicate(
+    mailbox: Mailbox,
+) -> None:
+    forged = report(message_id="<vrai@interieur.gov.ma>", auth=authentication_results(dmarc="fail"))
+    assert mailbox.receive(forged).hold_reason == "dmarc_fail"
+    genuine = report(message_id="<vrai@interieur.gov.ma>", auth=authentication_results())
+    assert mailbox.receive(genuine).status is MailStatus.INCIDENT
+
+
 def test_a_file_beyond_the_limit_is_noted_never_stored(mailbox: Mailbox) -> None:
     big = b"%PDF-1.4\n" + b"0" * (80 * 1024)
     sent = report(files=[("dump.pdf", big, "application/pdf"), ("ok.pdf", PDF, "application/pdf")])
@@ -326,3 +337,16 @@ def test_staff_roles_do_not_make_a_sender_known(mailbox: Mailbox) -> None:
     lead = mailbox.world.user(Role.LEAD, email="chef@cert.gov.ma")
     received = mailbox.receive(report(lead.email))
     assert received.hold_reason == "staff_sender"
+
+
+def test_the_mail_text_is_shown_as_written_on_the_file_and_the_status_page(
+    mailbox: Mailbox, client: FlaskClient
+) -> None:
+    incident, ack_id = _acknowledged(mailbox, text=PHISHING)
+    mailbox.receive(reply(ack_id, text=ANSWER))
+    sign_in(client, mailbox.world.analyst)
+    page = client.get(f"/incidents/{incident.reference}").get_data(as_text=True)
+    assert "&lt;b&gt;Urgent&lt;/b&gt;" in page and "<b>Urgent</b>" not in page
+    assert "*ne pas cliquer*" in page and "<em>ne pas cliquer</em>" not in page
+    assert "<p>Voici le *journal*.<br>&lt;script&gt;x&lt;/script&gt;</p>" in page
+    assert "<script>x</script>" not in page
