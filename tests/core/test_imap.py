@@ -9,10 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from core.config_values import parse_imap_url
+from core.config_values import ImapSettings, parse_imap_url
 from core.imap import ImapError, encode_folder, is_loopback, open_mailbox
 from tests.kit.imap import PASSWORD, ImapServer, make_certificate, relay
 from tests.kit.smtp import free_port
+
+
+def log_in(settings: ImapSettings, password: str, ca_file: Path | None = None) -> None:
+    with open_mailbox(settings, password, ca_file=ca_file):
+        pass
 
 
 def message(n: int) -> bytes:
@@ -101,8 +106,7 @@ def test_starttls_verifies_the_server_with_the_ca_file(imap_tls: ImapServer) -> 
         assert len(mailbox.uids(limit=10)) == 1
     # without the CA (the system's only) the self-signed certificate is refused
     with pytest.raises(ImapError, match="TLS certificate not trusted") as refused:
-        with open_mailbox(settings, PASSWORD):
-            pass
+        log_in(settings, PASSWORD)
     assert "CERT_IMAP_CA_FILE" in str(refused.value)
 
 
@@ -112,8 +116,7 @@ def test_starttls_refuses_a_certificate_from_another_ca(
     other = make_certificate(tmp_path / "other", "other")
     settings = parse_imap_url("CERT_IMAP_URL", imap_tls.url())
     with pytest.raises(ImapError, match="TLS certificate not trusted"):
-        with open_mailbox(settings, PASSWORD, ca_file=other.cert):
-            pass
+        log_in(settings, PASSWORD, ca_file=other.cert)
 
 
 def test_imaps_implicit_tls_verified_and_refused(imap: ImapServer, tmp_path: Path) -> None:
@@ -125,15 +128,13 @@ def test_imaps_implicit_tls_verified_and_refused(imap: ImapServer, tmp_path: Pat
         with open_mailbox(settings, PASSWORD, ca_file=ours.cert) as mailbox:
             assert mailbox.fetch(mailbox.uids(limit=1)[0]) == message(1)
         with pytest.raises(ImapError, match="TLS certificate not trusted"):
-            with open_mailbox(settings, PASSWORD, ca_file=other.cert):
-                pass
+            log_in(settings, PASSWORD, ca_file=other.cert)
 
 
 def test_a_login_refused_names_the_account_never_the_password(imap: ImapServer) -> None:
     settings = parse_imap_url("CERT_IMAP_URL", imap.url())
     with pytest.raises(ImapError) as refused:
-        with open_mailbox(settings, "wrong-Pa55word"):
-            pass
+        log_in(settings, "wrong-Pa55word")
     text = str(refused.value)
     assert text.startswith("IMAP login refused for vigie@127.0.0.1")
     assert "wrong-Pa55word" not in text
@@ -143,31 +144,30 @@ def test_a_login_refused_names_the_account_never_the_password(imap: ImapServer) 
 def test_an_unknown_folder_is_named(imap: ImapServer) -> None:
     settings = parse_imap_url("CERT_IMAP_URL", imap.url("Boîte-inconnue"))
     with pytest.raises(ImapError, match="folder 'Boîte-inconnue' cannot be opened"):
-        with open_mailbox(settings, PASSWORD):
-            pass
+        log_in(settings, PASSWORD)
 
 
 def test_connection_refused_and_timeout_are_clear() -> None:
     port = free_port()
     settings = parse_imap_url("CERT_IMAP_URL", f"imap://vigie@127.0.0.1:{port}/INBOX")
     with pytest.raises(ImapError, match=f"IMAP server 127.0.0.1:{port}: connection refused"):
-        with open_mailbox(settings, PASSWORD):
-            pass
+        log_in(settings, PASSWORD)
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never greets
         port = silent.getsockname()[1]
         url = f"imap://vigie@127.0.0.1:{port}/INBOX?timeout=0.5"
         with pytest.raises(ImapError, match="no answer within 0.5 s"):
-            with open_mailbox(parse_imap_url("CERT_IMAP_URL", url), PASSWORD):
-                pass
+            log_in(parse_imap_url("CERT_IMAP_URL", url), PASSWORD)
 
 
 def test_a_broken_connection_during_a_move_is_an_imap_error(imap: ImapServer) -> None:
     imap.append(message(1))
     with relay(imap) as front:
         settings = parse_imap_url("CERT_IMAP_URL", imap.url(port=front.port))
-        with pytest.raises(ImapError, match="connection lost during UID MOVE"):
-            with open_mailbox(settings, PASSWORD) as mailbox:
-                uid = mailbox.uids(limit=1)[0]
-                front.cut()
-                mailbox.move(uid, "Done")
+        with (
+            pytest.raises(ImapError, match="connection lost during UID MOVE"),
+            open_mailbox(settings, PASSWORD) as mailbox,
+        ):
+            uid = mailbox.uids(limit=1)[0]
+            front.cut()
+            mailbox.move(uid, "Done")
     assert [m.raw for m in imap.messages()] == [message(1)]

@@ -131,9 +131,7 @@ class ImapServer:
                 _, data = imap.uid("FETCH", str(uid), "(FLAGS BODY.PEEK[])")
                 head, raw = data[0]
                 flags = imaplib.ParseFlags(head)
-                stored.append(
-                    StoredMessage(uid, frozenset(f.decode() for f in flags), bytes(raw))
-                )
+                stored.append(StoredMessage(uid, frozenset(f.decode() for f in flags), bytes(raw)))
             return stored
 
     def folders(self) -> list[str]:
