@@ -170,6 +170,7 @@ def imap_server(directory: Path, *, tls: bool = False) -> Iterator[ImapServer]:
     else:
         command.append("--no-tls")
     command += ["dict", "--demo-user", USER, "--demo-password", PASSWORD]
+    directory.mkdir(parents=True, exist_ok=True)
     log = directory / f"pymap-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cert.cli import cli
+from cert.cli import load_commands
 from core.clock import FrozenClock
 from core.config import load_config
 from core.db import make_engine, make_session_factory
@@ -332,6 +332,7 @@ def cert_env(
 
 def test_cert_mail_fetch_reads_the_mailbox_once(imap: ImapServer, cert_env: dict[str, str]) -> None:
     imap.append(mail("someone@unknown.example", "Bonjour", "Qui êtes-vous ?\n"))
+    cli = load_commands()
     result = CliRunner().invoke(cli, ["mail", "fetch"], env=cert_env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "fetched=1" in result.output
