@@ -11,7 +11,7 @@ import pytest
 
 from core.config_values import ImapSettings, parse_imap_url
 from core.imap import ImapError, encode_folder, is_loopback, open_mailbox
-from tests.kit.imap import PASSWORD, ImapServer, make_certificate, relay
+from tests.kit.imap import PASSWORD, ImapServer, make_certificate, outward_address, relay
 from tests.kit.smtp import free_port
 
 
@@ -171,3 +171,14 @@ def test_a_broken_connection_during_a_move_is_an_imap_error(imap: ImapServer) ->
             front.cut()
             mailbox.move(uid, "Done")
     assert [m.raw for m in imap.messages()] == [message(1)]
+
+
+def test_plain_text_is_refused_to_a_remote_host(imap: ImapServer) -> None:
+    """A server without STARTTLS reached on a non-loopback address: the password is not sent."""
+    address = outward_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address")
+    with relay(imap, bind=address) as front:
+        url = f"imap://vigie@{address}:{front.port}/INBOX"
+        with pytest.raises(ImapError, match="does not offer STARTTLS; use imaps://"):
+            log_in(parse_imap_url("CERT_IMAP_URL", url), PASSWORD)

@@ -200,9 +200,10 @@ class Relay:
     _open: list[socket.socket] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     cut_off: bool = False
+    bind: str = HOST
 
     def start(self) -> None:
-        self._listener = socket.create_server((HOST, 0))
+        self._listener = socket.create_server((self.bind, 0))
         self.port = self._listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -262,9 +263,22 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
             target.shutdown(socket.SHUT_WR)
 
 
+def outward_address() -> str | None:
+    """This machine's address on its default route (not loopback), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: no packet is sent by connect()
+        except OSError:
+            return None
+        address: str = probe.getsockname()[0]
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
 @contextmanager
-def relay(upstream: ImapServer, certificate: Certificate | None = None) -> Iterator[Relay]:
-    front = Relay((upstream.host, upstream.port), certificate)
+def relay(
+    upstream: ImapServer, certificate: Certificate | None = None, *, bind: str = HOST
+) -> Iterator[Relay]:
+    front = Relay((upstream.host, upstream.port), certificate, bind=bind)
     front.start()
     try:
         yield front
