@@ -92,6 +92,12 @@ def _text(data: object) -> str:
     return " ".join(p for p in parts if p)[:300]
 
 
+def _said(exc: Exception) -> str:
+    """What the server said, as imaplib reports it (often bytes)."""
+    said = exc.args[0] if exc.args else ""
+    return (said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said))[:300]
+
+
 class Mailbox:
     """An open, logged-in IMAP session with one folder selected (see :func:`open_mailbox`)."""
 
@@ -118,7 +124,7 @@ class Mailbox:
                 f"IMAP server {self._where}: connection lost during {what} ({exc})"
             ) from None
         except imaplib.IMAP4.error as exc:
-            raise ImapError(f"IMAP server {self._where}: {what} refused ({exc})") from None
+            raise ImapError(f"IMAP server {self._where}: {what} refused ({_said(exc)})") from None
         return str(typ), list(data)
 
     def _expect_ok(self, what: str, command: Callable[..., Any], *args: str) -> list[Any]:
@@ -233,7 +239,7 @@ def _login(imap: imaplib.IMAP4, settings: ImapSettings, password: str) -> None:
     try:
         imap.login(settings.username, password)
     except imaplib.IMAP4.error as exc:
-        said = str(exc).replace(password, "***") if password else str(exc)
+        said = _said(exc).replace(password, "***") if password else _said(exc)
         raise ImapError(f"IMAP login refused for {account} ({said})") from None
     except (TimeoutError, OSError) as exc:
         raise ImapError(f"IMAP login for {account}: connection lost ({exc})") from None

@@ -136,7 +136,7 @@ def test_a_login_refused_names_the_account_never_the_password(imap: ImapServer) 
     with pytest.raises(ImapError) as refused:
         log_in(settings, "wrong-Pa55word")
     text = str(refused.value)
-    assert text.startswith("IMAP login refused for vigie@127.0.0.1")
+    assert text.startswith("IMAP login refused for vigie@127.0.0.1 ([AUTHENTICATIONFAILED]")
     assert "wrong-Pa55word" not in text
     assert PASSWORD not in text
 
