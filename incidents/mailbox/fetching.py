@@ -113,6 +113,11 @@ def _handle(context: JobContext, mailbox: Mailbox, uid: int, counts: Counter[str
         counts["refused"] += 1
         mailbox.move(uid, context.config.imap_done_folder)
         return
+    except Exception as exc:  # the database or the disk: nothing to move, the run stops here
+        raise MailboxUnavailable(
+            f"message UID {uid} could not be stored ({type(exc).__name__}: {exc}); left in the "
+            f"mailbox for the next run — after {_summary(counts)}"
+        ) from exc
     if received.status is MailStatus.RECEIVED:  # stored, but the database failed after
         raise MailboxUnavailable(
             f"message {received.mail_id} stored but not processed ({received.error}); "

@@ -263,8 +263,10 @@ def test_a_database_down_stops_the_run_and_leaves_the_message(scene: Scene) -> N
         runner="test:1",
         settings=context.settings,
     )
-    with pytest.raises(Exception, match="127.0.0.1"):
+    with pytest.raises(fetching.MailboxUnavailable, match="could not be stored") as stopped:
         jobs.read_mailbox(down)
+    assert "left in the mailbox for the next run" in str(stopped.value)
+    assert "127.0.0.1" in str(stopped.value)  # which database: the driver's own words
     engine.dispose()
     assert [m.raw for m in scene.imap.messages()] == [REPORT]
 
