@@ -25,9 +25,10 @@ from core.config import load_config
 from core.db import make_engine, make_session_factory
 from core.jobs import JobContext, JobRun, JobStatus, run_slot
 from core.outbox import OutboxMessage
+from incidents.actions import IncidentAction
 from incidents.mailbox import fetching, jobs
 from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
-from incidents.models import Attachment, Incident, IncidentObservable
+from incidents.models import Attachment, Incident, IncidentEvent, IncidentObservable
 from incidents.settings import IntakeSettings, MailSettings
 from tests.dbs import TestDatabase
 from tests.kit.imap import PASSWORD, ImapServer, relay
@@ -182,6 +183,15 @@ def test_a_report_becomes_an_incident_and_the_reply_to_its_acknowledgement_threa
     assert row.incident_id == incident.id
     files = scene.scalars(select(Attachment).where(Attachment.incident_id == incident.id))
     assert [f.filename for f in files] == ["pare-feu.log"]
+    answers = scene.scalars(
+        select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident.id,
+            IncidentEvent.kind == IncidentAction.REPORTER_REPLY.kind,
+        )
+    )
+    assert len(answers) == 1
+    assert answers[0].public
+    assert "Voici le journal du pare-feu." in answers[0].data["body"]
     assert scene.imap.messages() == []
     assert [m.raw for m in scene.imap.messages(DONE)] == [REPORT, reply]
 
@@ -346,3 +356,9 @@ def test_cert_mail_fetch_reads_the_mailbox_once(imap: ImapServer, cert_env: dict
     )
     assert refused.exit_code == 1
     assert "IMAP login refused for vigie@127.0.0.1" in refused.output
+    assert "nope" not in refused.output
+
+    unset = {key: value for key, value in cert_env.items() if key != "CERT_IMAP_URL"}
+    nothing = CliRunner().invoke(cli, ["mail", "fetch"], env={**unset, "CERT_IMAP_URL": ""})
+    assert nothing.exit_code == 1
+    assert "CERT_IMAP_URL is not set" in nothing.output
