@@ -37,6 +37,11 @@ SLICE = Slice(
             "incidents.notifications.jobs:watch_sla",
             "notify_sla_interval_seconds",
         ),
+        Job(
+            "incidents.mailbox.read",
+            "incidents.mailbox.jobs:read_mailbox",
+            "imap_interval_seconds",
+        ),
     ),
     models=(
         models,

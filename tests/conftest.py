@@ -30,6 +30,7 @@ from core.identity.models import Organisation, User
 from tests.catalogues import compile_stale
 from tests.dbs import BACKENDS, TestDatabase, create_database
 from tests.kit.hashing import CHEAP_SETTINGS, use_cheap_hashing
+from tests.kit.imap import ImapServer, imap_server
 from tests.kit.smtp import SmtpServer, smtp_server
 from tests.kit.world import World
 
@@ -75,6 +76,21 @@ def factory(fresh_database: TestDatabase) -> sessionmaker[Session]:
 def smtp() -> Iterator[SmtpServer]:
     """A live SMTP server (aiosmtpd) on a free port, keeping what it receives."""
     with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def imap(tmp_path: Path) -> Iterator[ImapServer]:
+    """A live IMAP server (pymap, in memory) on a free loopback port, plain text."""
+    with imap_server(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def imap_tls(tmp_path: Path) -> Iterator[ImapServer]:
+    """The same with STARTTLS and a self-signed certificate for 127.0.0.1
+    (``imap_tls.certificate.cert`` is the CA file that verifies it)."""
+    with imap_server(tmp_path, tls=True) as server:
         yield server
 
 

@@ -14,6 +14,8 @@ commands of the outgoing queue).
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 
 import click
@@ -22,6 +24,8 @@ from sqlalchemy import select
 from core.commands import CliContext, cli_actor, fail_on_domain_error, pass_ctx
 from core.config import ConfigError
 from core.errors import DomainError
+from core.jobs import JobContext
+from incidents.mailbox.fetching import MailboxUnavailable, read_mailbox
 from incidents.mailbox.models import InboundMail, MailSource, MailStatus
 from incidents.mailbox.receiving import Received, receive, reprocess
 from incidents.mailbox.store import HARD_CEILING_BYTES
@@ -111,6 +115,27 @@ def list_command(ctx: CliContext, status: str | None, limit: int) -> None:
         )
     if not rows:
         click.echo("no message")
+
+
+@mail.command("fetch")
+@pass_ctx
+def fetch_command(ctx: CliContext) -> None:
+    """Read the IMAP mailbox (CERT_IMAP_URL) once, as the scheduler's job does; print the counts."""
+    if ctx.config.imap is None:
+        raise click.ClickException("CERT_IMAP_URL is not set: there is no mailbox to read")
+    context = JobContext(
+        config=ctx.config,
+        engine=ctx.engine,
+        session_factory=ctx.session_factory,
+        clock=ctx.clock,
+        runner=f"cli:{socket.gethostname()}:{os.getpid()}",
+        settings=ctx.settings,
+    )
+    try:
+        counts = read_mailbox(context)
+    except MailboxUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
 
 
 __all__ = ["mail"]

@@ -55,6 +55,7 @@ FEEDS_POLL = "feeds.poll_due"  # every minute (CERT_FEEDS_POLL_INTERVAL)
 FIRE_SCHEDULES = "playbooks.fire_schedules"  # every minute (CERT_PLAYBOOK_SCHEDULES_INTERVAL)
 PLAYBOOKS = "playbooks.advance"  # every 5 seconds (CERT_PLAYBOOKS_INTERVAL)
 DIGESTS = "bulletins.digests"  # every 5 minutes (CERT_BULLETIN_DIGEST_INTERVAL)
+MAILBOX = "incidents.mailbox.read"  # every minute (CERT_IMAP_INTERVAL); no CERT_IMAP_URL here
 
 
 # ------------------------------------------------------------------ leader locks
@@ -185,6 +186,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         FIRE_SCHEDULES,
         PLAYBOOKS,
         DIGESTS,
+        MAILBOX,
     }
     assert {run.job_id for run in runs} == set(scheduler.JOBS)
     assert all(run.status == JobStatus.SUCCESS for run in runs), [(r.status, r.error) for r in runs]
@@ -199,6 +201,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         SESSIONS: {"sessions": 0, "throttles": 0, "reset_links": 0},
         NOTIFY_MAIL: {"dropped": 0, "immediate": 0, "digests": 0, "reporters": 0},
         NOTIFY_SLA: {"due_soon": 0, "breached": 0},
+        MAILBOX: {"configured": 0},
         FEEDS_POLL: {"polled": 0, "failed": 0, "new": 0, "updated": 0},
         FIRE_SCHEDULES: {"scheduled": 0, "fired": 0, "runs": 0, "skipped": 0, "invalid": 0},
         DIGESTS: {"queued": 0, "done": 0, "not_due": 0, "mails": 0},
