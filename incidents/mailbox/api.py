@@ -130,7 +130,7 @@ def mail_list() -> ResponseReturnValue:
 )
 def mail_show(mail_id: int) -> ResponseReturnValue:
     mail = held.get_mail(get_session(), _staff(), mail_id)
-    detail = MailDetailOut(**_fields(mail))  # type: ignore[arg-type]
+    detail = MailDetailOut(**_fields(mail))
     try:
         parsed = held.read_mail(mail, intake())
     except Exception:  # noqa: BLE001 — a message that failed to parse is still shown, textless

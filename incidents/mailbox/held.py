@@ -232,7 +232,8 @@ def attach_to_incident(
 ) -> Incident:
     """Add a held message to incident ``reference``'s conversation as the reporter's answer,
     with its attachments (``ValidationFailed`` naming ``reference`` for an unknown one); status
-    ``reply``."""
+    ``reply``. The answer is written in the sender's name, for the incident's organisation: the
+    analyst vouches for it, and the audit log says so."""
     _staff(actor)
     note = _note(note)
     wanted = (reference or "").strip().upper()
@@ -249,15 +250,24 @@ def attach_to_incident(
             fields={"reference": N_("no such incident %(reference)s", reference=wanted[:32])},
         ) from None
     before = locked.status
-    conversion.answer_from_mail(
-        session,
-        actor,
-        incident,
-        locked,
-        read_mail(locked, settings),
-        clock=clock,
-        settings=settings,
-    )
+    # the answer is the sender's, vouched for by the analyst (who is audited below): CERT staff
+    # never answer as the reporter themselves
+    sender = Actor.contact(locked.from_address or "unknown sender", incident.organisation_id)
+    try:
+        conversion.answer_from_mail(
+            session,
+            sender,
+            incident,
+            locked,
+            read_mail(locked, settings),
+            clock=clock,
+            settings=settings,
+        )
+    except NotFound:
+        raise ValidationFailed(
+            "incident closed to its organisation",
+            fields={"reference": N_("its organisation cannot see %(reference)s", reference=wanted)},
+        ) from None
     _decided(session, actor, locked, IncidentAction.MAIL_REPLY, before, note, clock, incident)
     return incident
 
