@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.markings import Tlp
 from incidents.mailbox.held import NOTE_MAX
 
-TLP_CHOICES = [(tlp.value, tlp.value) for tlp in Tlp]
+TLP_CHOICES = [SelectChoice(tlp.value, tlp.value) for tlp in Tlp]
 
 
 class IncidentForm(FlaskForm):  # type: ignore[misc]

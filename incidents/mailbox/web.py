@@ -19,6 +19,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
+from wtforms import SelectChoice
 
 from core import inputs
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -136,8 +137,8 @@ def _page(
         incident_form = IncidentForm(formdata=None, title=held.clean_subject(mail.subject))
         if mail.organisation is not None:
             incident_form.organisation.data = mail.organisation.slug
-    incident_form.organisation.choices = [("", _("Choose…"))] + [
-        (org.slug, org.name) for org in organisations
+    incident_form.organisation.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(org.slug, org.name) for org in organisations
     ]
     contact_of = [
         org for org in organisations if held.sender_is_contact(session, mail.from_address, org)
