@@ -118,14 +118,25 @@ def insert_template_mail(
     return row_id
 
 
-def _answered(message_id: str | None) -> str | None:
-    """A Message-ID to answer (``<id@host>``), refused when it could inject a header."""
+def answerable(message_id: str | None) -> str | None:
+    """``message_id`` (stripped) when it may be answered (``<id@host>``, nothing that could
+    inject a header), else None: what a received message claims is checked before it is used."""
     if message_id is None:
         return None
     value = message_id.strip()
     if not (value.startswith("<") and value.endswith(">")) or len(value) > 255:
-        raise ValidationFailed("invalid Message-ID", fields={"in_reply_to": "<id@host>"})
+        return None
     if _has_line_break(value) or any(c in value[1:-1] for c in "<> "):
+        return None
+    return value
+
+
+def _answered(message_id: str | None) -> str | None:
+    """A Message-ID to answer (``<id@host>``), refused when it could inject a header."""
+    if message_id is None:
+        return None
+    value = answerable(message_id)
+    if value is None:
         raise ValidationFailed("invalid Message-ID", fields={"in_reply_to": "<id@host>"})
     return value
 

@@ -8,6 +8,7 @@ from incidents import daily, events, models, routes, settings
 from incidents.demo import cli as demo_cli
 from incidents.intel import handlers as intel_handlers
 from incidents.intel import models as intel_models
+from incidents.mailbox import cli as mailbox_cli
 from incidents.mailbox import models as mailbox_models
 from incidents.notifications import handlers as notification_handlers
 from incidents.notifications import models as notification_models
@@ -19,7 +20,7 @@ SLICE = Slice(
     name="incidents",
     pages=routes.PAGES,
     api=(routes.API,),
-    commands=(reporting_cli.stats, reporting_cli.reporting),
+    commands=(reporting_cli.stats, reporting_cli.reporting, mailbox_cli.mail),
     jobs=(
         Job(
             "incidents.purge_idempotency_keys",

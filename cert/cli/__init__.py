@@ -37,8 +37,24 @@ def load_commands(slices: Iterable[Slice] = SLICES) -> click.Group:
         importlib.import_module(f"cert.cli.{name}")
     for slice_ in slices:
         for command in slice_.commands:
-            cli.add_command(command)
+            _add(cli, command)
     return cli
+
+
+def _add(group: click.Group, command: click.Command) -> None:
+    """Add ``command`` to ``group``; a group of a name the application already uses (``mail``:
+    the outgoing queue's commands, and the incidents slice's mailbox) gives its commands to the
+    one already there, each name once (two commands of one name are a mistake)."""
+    existing = group.commands.get(command.name or "")
+    if existing is None or existing is command:
+        group.add_command(command)
+        return
+    if not (isinstance(existing, click.Group) and isinstance(command, click.Group)):
+        raise RuntimeError(f"two commands named {command.name!r}")
+    for name, sub in command.commands.items():
+        if existing.commands.get(name, sub) is not sub:
+            raise RuntimeError(f"two commands named {command.name} {name!r}")
+        existing.add_command(sub, name)
 
 
 def main() -> None:

@@ -11,7 +11,8 @@ from core.sealing import Sealer
 
 @cli.group("mail")
 def mail_group() -> None:
-    """Outgoing mail: send the queue, inspect failures."""
+    """Mail: the outgoing queue (send-pending, status) and the CERT mailbox (receive,
+    reprocess, list)."""
 
 
 @mail_group.command("send-pending")

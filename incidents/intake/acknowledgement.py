@@ -39,12 +39,14 @@ def queue_acknowledgement(
     mail_domain: str,
     timezone: str,
     clock: Clock,
+    in_reply_to: str | None = None,
 ) -> int:
     """Queue the acknowledgement of a new report (reference, summary, TLP and the tracking
     link) in the outbox; returns the message's id.
 
     Queued as its template and context: the sender renders it in the recipient's language when
     it first claims it (intake is a hot path; the content is the same as rendering it now).
+    ``in_reply_to``: the Message-ID of the report received by e-mail that this answers.
     """
     context = {
         "incident": {
@@ -68,6 +70,7 @@ def queue_acknowledgement(
         language=normalise_locale(locale),
         tlp=incident.tlp,
         related=("incident", incident.reference),
+        in_reply_to=in_reply_to,
         clock=clock,
         mail_domain=mail_domain,
     )

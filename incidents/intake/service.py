@@ -45,8 +45,15 @@ def submit_incident(
     *,
     clock: Clock,
     settings: IntakeSettings,
+    in_reply_to: str | None = None,
+    acknowledge: bool = True,
 ) -> Incident:
-    """Record a reported incident: reference, classification, priority, SLA, observables."""
+    """Record a reported incident: reference, classification, priority, SLA, observables.
+
+    The acknowledgement goes to the reporting user, else to the contact address, unless
+    ``acknowledge`` is False (an analyst recording a message whose sender must not be written
+    to); ``in_reply_to`` is the Message-ID of a report received by e-mail, which the
+    acknowledgement answers so that the reporter's next reply threads."""
     organisation = _reporting_organisation(session, actor, data.organisation)
     category, rsit_type = _classification(data)
     explicit = _explicit_observables(data.observables)
@@ -137,7 +144,8 @@ def submit_incident(
         clock=clock,
         after={"organisation": organisation.slug, "priority": priority, "tlp": data.tlp},
     )
-    _acknowledge(session, incident, clock=clock, settings=settings)
+    if acknowledge:
+        _acknowledge(session, incident, clock=clock, settings=settings, in_reply_to=in_reply_to)
     submitted = events.Submitted(
         incident_id=incident.id,
         reference=incident.reference,
@@ -214,7 +222,12 @@ _EARLIER_REPORTS = union_all(
 
 
 def _acknowledge(
-    session: Session, incident: Incident, *, clock: Clock, settings: IntakeSettings
+    session: Session,
+    incident: Incident,
+    *,
+    clock: Clock,
+    settings: IntakeSettings,
+    in_reply_to: str | None,
 ) -> None:
     """Queue the acknowledgement to the reporting user, else to the contact address given."""
     reporter = reporter_of(session, incident)
@@ -234,6 +247,7 @@ def _acknowledge(
         mail_domain=settings.mail_domain,
         timezone=settings.timezone,
         clock=clock,
+        in_reply_to=in_reply_to,
     )
 
 

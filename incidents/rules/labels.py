@@ -335,6 +335,8 @@ EVENTS: dict[str, str] = {
     "reporter_reply": N_("Answer from the reporter"),
     "mail": N_("E-mail sent"),
     "attachment": N_("Attachment added"),
+    # a file of an e-mail received that was not kept (beyond CERT_MAX_UPLOAD_MB, or empty)
+    "attachment_refused": N_("Attachment not kept (too large or empty)"),
     "intel_match": N_("Threat intelligence match"),
     "attention": N_("Priority raised by threat intelligence"),
 }

@@ -12,11 +12,16 @@
 
 :func:`clean` is the second step alone: what pages apply again when they show a stored body
 (defence in depth, and the bodies stored as HTML before Markdown).
+
+:func:`plain` is for text that is not Markdown (an e-mail received): shown exactly as written —
+every character escaped, line breaks kept, blank lines between paragraphs — so that a ``*``, a
+``#`` or a ``<script>`` in a message stays what its writer typed.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import re
 
 import nh3
@@ -68,3 +73,18 @@ def render(source: str) -> str:
     tokens = md.parse(source)
     _shift_headings(tokens)
     return clean(_BLOCK_END.sub(r"\1", md.renderer.render(tokens, md.options, {})))
+
+
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n+")
+
+
+def plain(text: str) -> str:
+    """Plain ``text`` as the same safe HTML as :func:`render` (``<p>`` and ``<br>``), nothing in
+    it interpreted: see the module docstring."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    paragraphs = [p for p in _PARAGRAPHS.split(lines) if p.strip()]
+    body = "".join(
+        "<p>" + "<br>".join(html.escape(line, quote=False) for line in p.split("\n")) + "</p>"
+        for p in paragraphs
+    )
+    return clean(body)

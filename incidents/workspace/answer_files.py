@@ -86,15 +86,20 @@ def answer_with_files(
         files.stored.append(attachment.sha256)
         sent.append(attachment)
     sent.extend(earlier)
-    if sent:
-        for attachment in sent:
-            attachment.event_id = event.id
-        event.data = {
-            **event.data,
-            "attachments": [{"id": a.id, "filename": a.filename, "size": a.size} for a in sent],
-        }
-        session.flush()
+    link_to_answer(session, event, sent)
     return event
+
+
+def link_to_answer(session: Session, event: IncidentEvent, sent: Sequence[Attachment]) -> None:
+    """Link the files ``sent`` to the answer ``event`` and list them on it (id, name, size), so
+    that the timeline, ``/track`` and the PDF show them under it."""
+    if not sent:
+        return
+    for attachment in sent:
+        attachment.event_id = event.id
+    listed = [{"id": a.id, "filename": a.filename, "size": a.size} for a in sent]
+    event.data = {**event.data, "attachments": [*event.data.get("attachments", []), *listed]}
+    session.flush()
 
 
 def _waiting(
@@ -129,4 +134,11 @@ def _waiting(
     return found
 
 
-__all__ = ["MAX_FILES", "AnswerFiles", "TooManyFiles", "Upload", "answer_with_files"]
+__all__ = [
+    "MAX_FILES",
+    "AnswerFiles",
+    "TooManyFiles",
+    "Upload",
+    "answer_with_files",
+    "link_to_answer",
+]

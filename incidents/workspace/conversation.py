@@ -50,15 +50,17 @@ def sanitise(body: str) -> str:
     return richtext.clean(body)
 
 
-def _body(body: str) -> str:
-    """The HTML of the Markdown ``body`` (``ValidationFailed`` when empty or too long)."""
+def _body(body: str, *, plain: bool = False) -> str:
+    """The HTML of the Markdown ``body``, or of the plain text ``body`` as written with
+    ``plain`` (:func:`incidents.rules.richtext.plain`: an e-mail's text); ``ValidationFailed``
+    when empty or too long."""
     if not body.strip():
         raise ValidationFailed("empty message", fields={"body": N_("required")})
     if len(body) > MAX_BODY:
         raise ValidationFailed(
             "message too long", fields={"body": N_("at most %(limit)d characters", limit=MAX_BODY)}
         )
-    clean = richtext.render(body)
+    clean = richtext.plain(body) if plain else richtext.render(body)
     if not clean:
         raise ValidationFailed("empty message", fields={"body": N_("nothing left once sanitised")})
     return clean
@@ -116,9 +118,19 @@ def check_may_answer(actor: Actor, incident: Incident) -> None:
 
 
 def reporter_answer(
-    session: Session, actor: Actor, incident: Incident, body: str, *, clock: Clock
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    body: str,
+    *,
+    clock: Clock,
+    plain: bool = False,
+    via: str | None = None,
 ) -> IncidentEvent:
-    """The reporter's answer from the status page (see the module docstring for the rules)."""
+    """The reporter's answer from the status page (see the module docstring for the rules).
+
+    ``plain``: ``body`` is plain text shown as written, not Markdown (an e-mail's text);
+    ``via``: how it came when not from the page (``"email"``), kept on the event."""
     check_may_answer(actor, incident)
     if incident.status == IncidentStatus.DUPLICATE:
         survivor = (
@@ -133,14 +145,9 @@ def reporter_answer(
             else N_("this report was merged into another one")
         )
         raise Conflict("merged incident", fields={"body": reason})
+    data = {"body": _body(body, plain=plain)} | ({"via": via} if via else {})
     event = _write(
-        session,
-        actor,
-        incident,
-        IncidentAction.REPORTER_REPLY,
-        {"body": _body(body)},
-        clock=clock,
-        public=True,
+        session, actor, incident, IncidentAction.REPORTER_REPLY, data, clock=clock, public=True
     )
     events.on_timeline(
         session, actor, incident, IncidentEventName.REPORTER_ANSWERED, event.id, clock=clock
