@@ -137,11 +137,16 @@ def _page(
         incident_form = IncidentForm(formdata=None, title=held.clean_subject(mail.subject))
         if mail.organisation is not None:
             incident_form.organisation.data = mail.organisation.slug
-    incident_form.organisation.choices = [SelectChoice("", _("Choose…"))] + [
-        SelectChoice(org.slug, org.name) for org in organisations
-    ]
     contact_of = [
         org for org in organisations if held.sender_is_contact(session, mail.from_address, org)
+    ]
+    # the acknowledgement is offered for the sender's own organisations (mailbox.js shows it
+    # only when one of them is chosen; the service refuses it for any other)
+    incident_form.organisation.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(org.slug, org.name, render_kw={"data-sender-contact": "1"})
+        if org in contact_of
+        else SelectChoice(org.slug, org.name)
+        for org in organisations
     ]
     html = render_template(
         "incidents/mailbox/show.html",
