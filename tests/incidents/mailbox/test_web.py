@@ -20,8 +20,10 @@ from werkzeug.test import TestResponse
 from core.audit import AuditEntry
 from core.clock import FrozenClock
 from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
+from incidents.models import Incident
 from incidents.settings import IntakeSettings
 from tests.incidents.mailbox.held_scene import DMARC_FAIL, held_mail, raw_message
+from tests.kit.factories import report
 from tests.kit.web import csrf_token, text
 from tests.kit.world import World
 
@@ -223,3 +225,58 @@ def test_a_missing_raw_file_still_shows_the_page(
     response = client.get(f"/mail/{mail.id}")
     assert response.status_code == 200 and "alert-warning" in text(response)
     assert client.get(f"/mail/{mail.id}/raw").status_code == 404
+
+
+def test_make_an_incident_from_the_page(
+    client: FlaskClient, db_session: Session, world: World, mail: InboundMail
+) -> None:
+    world.sign_in(client, world.analyst)
+    page = f"/mail/{mail.id}"
+    response = post(client, f"{page}/incident", page, organisation=world.interieur.slug,
+                    title="Hameçonnage", tlp="TLP:AMBER", note="Vu avec l'astreinte")  # fmt: skip
+    assert response.status_code == 303, text(response)
+    db_session.refresh(mail)
+    assert mail.status is MailStatus.INCIDENT and mail.incident_id is not None
+    incident = db_session.get_one(Incident, mail.incident_id)
+    assert incident.organisation_id == world.interieur.id and incident.title == "Hameçonnage"
+    shown = text(client.get(page))
+    assert f"Incident {incident.reference} créé à partir du message." in shown
+    assert f'href="/incidents/{incident.reference}"' in shown
+    assert "Amine Analyste" in shown and "Vu avec l&#39;astreinte" in shown
+    [entry] = audited(db_session, "mail.incident")
+    assert entry.actor_id == world.analyst.id and entry.after["incident"] == incident.reference
+    # the second decision is refused, nothing changes
+    again = post(client, f"{page}/attach", page, reference=incident.reference)
+    assert again.status_code == 303
+    assert "déjà été traité" in text(client.get(page))
+    assert not audited(db_session, "mail.reply")
+
+
+def test_attach_to_an_incident_from_the_page(
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World,
+    mail: InboundMail,
+) -> None:  # fmt: skip
+    incident = report(db_session, clock, world.reporter)
+    world.sign_in(client, world.analyst)
+    page = f"/mail/{mail.id}"
+    response = post(client, f"{page}/attach", page, reference=incident.reference)
+    assert response.status_code == 303, text(response)
+    db_session.refresh(mail)
+    assert (mail.status, mail.incident_id) == (MailStatus.REPLY, incident.id)
+    assert f"Message ajouté aux échanges de {incident.reference}." in text(client.get(page))
+    assert len(audited(db_session, "mail.reply")) == 1
+
+
+def test_the_acknowledgement_is_offered_for_the_senders_organisation_only(
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World,
+    mail_settings: IntakeSettings,
+) -> None:  # fmt: skip
+    raw = raw_message(sender=f"Leila <{world.reporter.email}>")
+    mail = held_mail(db_session, clock, mail_settings, raw, reason=HoldReason.UNKNOWN_REFERENCE)
+    world.sign_in(client, world.analyst)
+    world.sante  # noqa: B018 — another ministry in the list
+    page = text(client.get(f"/mail/{mail.id}"))
+    assert 'name="acknowledge"' in page
+    assert re.findall(r'<option data-sender-contact="1"[^>]*value="([^"]+)"', page) == [
+        world.interieur.slug
+    ]
