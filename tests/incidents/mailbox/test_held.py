@@ -200,3 +200,19 @@ def test_two_analysts_at_once_leave_one_decision(
     with factory() as session:
         assert len(audited(session, "mail.discard")) == 1
         assert session.get_one(InboundMail, mail_id).status is MailStatus.DISCARDED
+
+
+def test_the_queue_counts_the_files_of_each_message(
+    db_session: Session, clock: FrozenClock, settings: IntakeSettings
+) -> None:
+    forwarded = b"From: a@example.test\r\nSubject: suspect\r\n\r\nhttp://evil.example/\r\n"
+    two = held_mail(db_session, clock, settings, raw_message(files=(
+        ("facture.pdf", b"%PDF-1.4" + b"0" * 5000, "application/pdf"),
+        ("original.eml", forwarded, "message/rfc822"),
+    )))  # fmt: skip
+    none = held_mail(db_session, clock, settings, raw_message(
+        body="Pas de pièce jointe ; le mot Content-Disposition: attachment au fil du texte.\n"
+    ))  # fmt: skip
+    huge = held_mail(db_session, clock, settings, size=settings.mail.max_bytes + 1)
+    counts = held.attachment_counts([two, none, huge], settings)
+    assert counts == {two.id: 2, none.id: 0}  # beyond the limit: not read
