@@ -8,8 +8,8 @@ as written, line breaks kept, escaped); an answer is stored through
 :func:`incidents.rules.richtext.plain`. Its files follow the rules of the report form
 (:func:`incidents.intake.attachments.add_attachment`: ``CERT_MAX_UPLOAD_MB``, the type sniffed,
 text mined for observables); a file beyond the limit is never stored, only noted on the timeline
-(``attachment_refused``, internal). A forwarded message is kept whole as a ``.eml`` file and its
-text mined for observables.
+(``attachment_refused``, internal; an empty one is left out). A forwarded message is kept whole
+as a ``.eml`` file and its text mined for observables.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from core.errors import DomainError, ValidationFailed
+from core.errors import ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor
 from core.inputs import show_bidi
 from core.mail import answerable
 from core.markings import DEFAULT_TLP
-from incidents.intake.attachments import add_attachment, safe_filename
+from incidents.intake.attachments import TooLarge, add_attachment, safe_filename
 from incidents.intake.schemas import Contact, IncidentSubmission
 from incidents.intake.service import add_event, add_observables, submit_incident
 from incidents.mailbox import threads
@@ -174,16 +174,18 @@ def _attach(
     stored: list[Attachment] = []
     for part in parsed.attachments:
         name = _name(part)
-        if part.too_large or not part.content:
-            _refused(session, actor, incident, name, part, clock=clock, settings=settings)
+        if part.too_large:
+            _refused(session, actor, incident, name, clock=clock, settings=settings)
+            continue
+        if not part.content:  # an empty file carries nothing
             continue
         try:
             attachment = add_attachment(
                 session, actor, incident, filename=name, stream=io.BytesIO(part.content),
                 clock=clock, upload_dir=settings.upload_dir, max_bytes=settings.max_upload_bytes,
             )  # fmt: skip
-        except DomainError:  # TooLarge: checked before anything is written
-            _refused(session, actor, incident, name, part, clock=clock, settings=settings)
+        except TooLarge:  # checked before anything is written
+            _refused(session, actor, incident, name, clock=clock, settings=settings)
             continue
         stored.append(attachment)
         if part.forwarded and part.text:
@@ -204,14 +206,12 @@ def _refused(
     actor: Actor,
     incident: Incident,
     name: str,
-    part: MailPart,
     *,
     clock: Clock,
     settings: IntakeSettings,
 ) -> None:
-    """An internal line on the timeline: a file of the message that was not kept."""
-    reason = "empty" if not part.too_large and not part.content else "too_large"
-    data = {"filename": name, "reason": reason, "limit": settings.max_upload_bytes, "text": name}
+    """An internal line on the timeline: a file of the message beyond the limit, not kept."""
+    data = {"filename": name, "limit": settings.max_upload_bytes, "text": name}
     add_event(session, incident, actor, "attachment_refused", clock=clock, data=data)
 
 

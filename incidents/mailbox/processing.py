@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -47,6 +47,7 @@ from incidents.models import Incident, IncidentStatus
 from incidents.settings import IntakeSettings
 
 ROBOT = Actor.system("system:mailbox")  # the automatic decisions, in the audit log
+UNPROVEN = (HoldReason.DMARC_FAIL, HoldReason.UNAUTHENTICATED, HoldReason.TOO_LARGE)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ def _ours(session: Session, parsed: ParsedMail, settings: IntakeSettings) -> boo
 
 
 def _duplicate(session: Session, mail: InboundMail, parsed: ParsedMail, *, clock: Clock) -> bool:
-    """Rule 5: the same Message-ID from the same sender handled before (another copy)."""
+    """Rule 5: the same Message-ID from the same sender handled before (another copy) — not
+    one held because its sender was not proven (:data:`UNPROVEN`): anyone may forge a
+    Message-ID."""
     if not mail.message_id:
         return False
     earlier = session.scalar(
@@ -152,6 +155,8 @@ def _duplicate(session: Session, mail: InboundMail, parsed: ParsedMail, *, clock
             else InboundMail.from_address == mail.from_address,
             InboundMail.id != mail.id,
             InboundMail.status.not_in((MailStatus.RECEIVED, MailStatus.FAILED)),
+            # a forged copy held first must not make the genuine one a duplicate
+            or_(InboundMail.hold_reason.is_(None), InboundMail.hold_reason.not_in(UNPROVEN)),
         )
         .order_by(InboundMail.id)
         .limit(1)
@@ -176,7 +181,7 @@ def find_thread(session: Session, parsed: ParsedMail, prefix: str) -> Thread | N
             OutboxMessage.message_id.in_(answered[:100]),
             OutboxMessage.related_type == "incident",
         )
-        related = dict(session.execute(ours).tuples().all())
+        related: dict[str, str | None] = dict(session.execute(ours).all())
         reference = next((related[m] for m in answered if related.get(m)), None)
     by_message_id = reference is not None
     if reference is None:

@@ -130,15 +130,28 @@ def _process(
             return _result(session, mail, new=new)
     except Exception as exc:  # any failure: the message is kept, marked failed
         log.exception("processing inbound mail %s failed", mail_id)
-        return _failed(uow, mail_id, f"{type(exc).__name__}: {exc}"[:MAX_ERROR], new=new)
+        # the intake INSERTs rows with Core and keeps their objects: the rollback took the rows
+        # away, not the objects, which a second attempt would find in its way
+        uow.session.expunge_all()
+        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        return _failed(uow, mail_id, error, new=new, actor=actor)
 
 
-def _failed(uow: UnitOfWork, mail_id: int, error: str, *, new: bool) -> Received:
-    """Transaction (3): the row marked ``failed``; when even that fails (the database went
-    away), the row stays ``received`` for ``cert mail reprocess``."""
+def _failed(
+    uow: UnitOfWork, mail_id: int, error: str, *, new: bool, actor: Actor | None = None
+) -> Received:
+    """Transaction (3): the row marked ``failed`` (and the ``mail.reprocess`` of ``actor`` that
+    led to it, rolled back with the attempt, recorded again); when even that fails (the database
+    went away), the row stays ``received`` for ``cert mail reprocess``."""
     try:
         with uow.transaction() as session:
             mail = _get(session, mail_id, lock=True)
+            if actor is not None:
+                audit.record(
+                    session, actor, IncidentAction.MAIL_REPROCESS, "inbound_mail", mail.id,
+                    clock=uow.clock, before={"status": mail.status.value, "error": mail.error},
+                    after={"status": MailStatus.FAILED.value, "error": error},
+                )  # fmt: skip
             mail.status = MailStatus.FAILED
             mail.error = error
             mail.attempts += 1
@@ -180,7 +193,7 @@ def reprocess(
     if mail_ids is not None:
         wanted = list(dict.fromkeys(mail_ids))
         with uow.transaction(write=False) as session:
-            found = dict(session.execute(statuses.where(InboundMail.id.in_(wanted))).tuples())
+            found = dict(session.execute(statuses.where(InboundMail.id.in_(wanted))).all())
         missing = [str(i) for i in wanted if i not in found]
         if missing:
             raise NotFound(f"no message {', '.join(missing)}")
@@ -203,7 +216,7 @@ def _again(uow: UnitOfWork, mail_id: int, actor: Actor, settings: IntakeSettings
     try:
         raw = read_raw(settings.mail.mail_dir, sha256)
     except NotFound as exc:
-        return _failed(uow, mail_id, exc.message, new=False)
+        return _failed(uow, mail_id, exc.message, new=False, actor=actor)
     return _process(uow, mail_id, raw, settings=settings, new=False, actor=actor)
 
 

@@ -63,7 +63,7 @@ def identify(session: Session, address: str | None) -> Sender:
         return Sender("")
     wanted = address.strip().lower()
     user = session.scalar(
-        select(User).where(func.lower(User.email) == wanted, User.is_active.is_(True))
+        select(User).where(User.email == wanted, User.is_active.is_(True))  # stored lower-case
     )
     if user is not None:
         return Sender(wanted, user=user)

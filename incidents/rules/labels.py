@@ -335,8 +335,9 @@ EVENTS: dict[str, str] = {
     "reporter_reply": N_("Answer from the reporter"),
     "mail": N_("E-mail sent"),
     "attachment": N_("Attachment added"),
-    # a file of an e-mail received that was not kept (beyond CERT_MAX_UPLOAD_MB, or empty)
-    "attachment_refused": N_("Attachment not kept (too large or empty)"),
+    # a file of an e-mail received that was not kept (beyond CERT_MAX_UPLOAD_MB); its name is
+    # the event's text, shown under the sentence
+    "attachment_refused": N_("The file is too large."),
     "intel_match": N_("Threat intelligence match"),
     "attention": N_("Priority raised by threat intelligence"),
 }

@@ -57,7 +57,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "reporter_reply": {"body": "<p>Toujours là</p>"},
     "mail": {"to": "rssi@interieur.gov.ma", "subject": "Incident", "template": "closing"},
     "attachment": {"filename": "rapport-antivirus.pdf", "sha256": "ab" * 32, "size": 1200},
-    "attachment_refused": {"filename": "dump.zip", "reason": "too_large", "text": "dump.zip"},
+    "attachment_refused": {"filename": "dump.zip", "limit": 20971520, "text": "dump.zip"},
     "intel_match": {
         "found_by": "retrohunt",
         "matches": [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.rules.richtext import clean, render
+from incidents.rules.richtext import clean, plain, render
 
 REL = 'rel="noopener noreferrer nofollow"'
 
@@ -62,3 +62,19 @@ def test_what_an_attacker_writes_stays_text(source: str, html: str) -> None:
 def test_clean_keeps_the_allow_list_of_stored_html() -> None:
     stored = '<p onclick="x()">a <img src=x> <a href="javascript:y()">b</a></p><script>z</script>'
     assert clean(stored) == f"<p>a  <a {REL}>b</a></p>"
+
+
+def test_plain_text_is_shown_as_written_never_read_as_markup() -> None:
+    text = (
+        "Bonjour,\r\n\r\n*pas* du **Markdown** # ni <b>HTML</b> <script>x()</script>\n"
+        "  retrait\n\n\n\nFin & suite"
+    )
+    assert plain(text) == (
+        "<p>Bonjour,</p>"
+        "<p>*pas* du **Markdown** # ni &lt;b&gt;HTML&lt;/b&gt; &lt;script&gt;x()&lt;/script&gt;"
+        "<br>  retrait</p><p>Fin &amp; suite</p>"
+    )
+    assert plain("[lien](javascript:alert(1)) https://exemple.ma") == (
+        "<p>[lien](javascript:alert(1)) https://exemple.ma</p>"
+    )
+    assert plain(" \n\n ") == ""
