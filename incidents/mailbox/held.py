@@ -28,10 +28,10 @@ from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor
-from core.identity.models import Organisation, OrganisationKind, User
+from core.identity.models import Organisation, OrganisationKind
 from incidents.actions import IncidentAction
 from incidents.intake.service import get_incident
-from incidents.mailbox import conversion, parsing, store
+from incidents.mailbox import conversion, parsing, senders, store
 from incidents.mailbox.message import ParsedMail
 from incidents.mailbox.models import OPEN_STATUSES, HoldReason, InboundMail, MailStatus
 from incidents.models import Incident
@@ -156,22 +156,15 @@ def clean_subject(subject: str | None) -> str:
     return _MARKERS.sub("", subject or "").strip()
 
 
-def sender_is_contact(session: Session, address: str | None, organisation: Organisation) -> bool:
-    """Whether ``address`` is a registered contact of ``organisation`` or one of its active
-    users: only then may an acknowledgement be sent to it (no backscatter)."""
-    if not address:
-        return False
-    wanted = address.strip().lower()
-    if wanted in {c.strip().lower() for c in organisation.contact_emails or []}:
-        return True
-    user = session.scalar(
-        select(User.id).where(
-            User.email == wanted,
-            User.organisation_id == organisation.id,
-            User.is_active.is_(True),
-        )
-    )
-    return user is not None
+def sender_organisations(session: Session, address: str | None) -> set[int]:
+    """The organisations whose contact or active user ``address`` is (:func:`.senders.identify`):
+    only for those may an acknowledgement be sent to it (no backscatter). A CERT account is no
+    organisation's sender."""
+    sender = senders.identify(session, address)
+    found = set(sender.contact_of)
+    if sender.user is not None and not sender.staff:
+        found.add(sender.user.organisation_id)
+    return found
 
 
 def constituents(session: Session, actor: Actor) -> list[Organisation]:
@@ -203,7 +196,7 @@ def make_incident(
     note = _note(note)
     locked = _lock(session, mail, allowed=(MailStatus.HELD,))
     org = _organisation(session, organisation)
-    if acknowledge and not sender_is_contact(session, locked.from_address, org):
+    if acknowledge and org.id not in sender_organisations(session, locked.from_address):
         raise ValidationFailed(
             "sender not a contact",
             fields={

@@ -137,9 +137,8 @@ def _page(
         incident_form = IncidentForm(formdata=None, title=held.clean_subject(mail.subject))
         if mail.organisation is not None:
             incident_form.organisation.data = mail.organisation.slug
-    contact_of = [
-        org for org in organisations if held.sender_is_contact(session, mail.from_address, org)
-    ]
+    own = held.sender_organisations(session, mail.from_address)
+    contact_of = [org for org in organisations if org.id in own]
     # the acknowledgement is offered for the sender's own organisations (mailbox.js shows it
     # only when one of them is chosen; the service refuses it for any other)
     incident_form.organisation.choices = [SelectChoice("", _("Choose…"))] + [

@@ -159,12 +159,15 @@ def test_contacts_and_users_of_an_organisation_are_its_senders(
 ) -> None:
     org = world.interieur
     org.contact_emails = ["SOC@interieur.gov.ma"]
+    world.sante.contact_emails = ["soc@interieur.gov.ma"]
     db_session.flush()
-    assert held.sender_is_contact(db_session, "soc@interieur.gov.ma", org)
-    assert held.sender_is_contact(db_session, world.reporter.email, org)
-    assert not held.sender_is_contact(db_session, world.other_reporter.email, org)
-    assert not held.sender_is_contact(db_session, "nadia@unknown.example", org)
-    assert not held.sender_is_contact(db_session, None, org)
+    both = {org.id, world.sante.id}
+    assert held.sender_organisations(db_session, "soc@interieur.gov.ma") == both
+    assert held.sender_organisations(db_session, world.reporter.email) == {org.id}
+    assert held.sender_organisations(db_session, world.other_reporter.email) == {world.sante.id}
+    assert held.sender_organisations(db_session, world.analyst.email) == set()  # CERT staff
+    assert held.sender_organisations(db_session, "nadia@unknown.example") == set()
+    assert held.sender_organisations(db_session, None) == set()
 
 
 def test_the_suggested_title_drops_reply_and_forward_markers() -> None:
