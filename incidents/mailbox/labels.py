@@ -40,7 +40,7 @@ REASONS: dict[str, str] = {
 STATUSES: dict[str, str] = {
     MailStatus.RECEIVED: N_("Received"),
     MailStatus.FAILED: N_("Failed"),
-    MailStatus.HELD: N_("Held"),
+    MailStatus.HELD: N_("On hold"),
     MailStatus.INCIDENT: N_("Became an incident"),
     MailStatus.REPLY: N_("Added to an incident"),
     MailStatus.DISCARDED: N_("Discarded"),
@@ -62,6 +62,6 @@ VERDICT_CLASSES: dict[str, str] = {
 # the queue's tabs: name → (label, statuses)
 TABS: dict[str, tuple[str, tuple[MailStatus, ...]]] = {
     "held": (N_("Held"), (MailStatus.HELD,)),
-    "failed": (N_("Failed"), (MailStatus.FAILED,)),
+    "failed": (N_("Processing failed"), (MailStatus.FAILED,)),
     "handled": (N_("Handled"), HANDLED_STATUSES),
 }
