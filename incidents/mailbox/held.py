@@ -31,7 +31,7 @@ from core.identity.authz import Actor
 from core.identity.models import Organisation, OrganisationKind
 from incidents.actions import IncidentAction
 from incidents.intake.service import get_incident
-from incidents.mailbox import conversion, parsing, senders, store
+from incidents.mailbox import conversion, parsing, senders, store, threads
 from incidents.mailbox.message import ParsedMail
 from incidents.mailbox.models import OPEN_STATUSES, HoldReason, InboundMail, MailStatus
 from incidents.models import Incident
@@ -40,13 +40,8 @@ from incidents.settings import IntakeSettings
 log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 NOTE_MAX = 500  # the column's length
-# reply and forward markers a subject starts with (English, French, Arabic, Outlook's)
 # after a line's "Content-": the part header that makes a file
 _FILE_HEADER = re.compile(rb"disposition:[ \t]*attachment", re.IGNORECASE)
-_MARKERS = re.compile(
-    r"^\s*(?:(?:re|fw|fwd|tr|réf|aw|wg|رد|إعادة توجيه|توجيه)\s*(?:\[\d+\])?\s*[:：]\s*)+",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -150,10 +145,10 @@ def _files_in(raw: bytes) -> int:
     return count
 
 
-def clean_subject(subject: str | None) -> str:
-    """A subject without its reply and forward markers (``RE: TR: …``): the title suggested
-    for an incident made of the message."""
-    return _MARKERS.sub("", subject or "").strip()
+def clean_subject(subject: str | None, prefix: str) -> str:
+    """A subject without its reply and forward markers (``RE: TR: …``) nor incident tags: the
+    title suggested for an incident made of the message (:func:`.threads.clean_subject`)."""
+    return threads.clean_subject(subject or "", prefix)
 
 
 def sender_organisations(session: Session, address: str | None) -> set[int]:

@@ -134,7 +134,9 @@ def _page(
         unreadable = _("The message could not be read: %(error)s", error=mail.error or "—")
     organisations = held.constituents(session, actor)
     if incident_form is None:
-        incident_form = IncidentForm(formdata=None, title=held.clean_subject(mail.subject))
+        incident_form = IncidentForm(
+            formdata=None, title=held.clean_subject(mail.subject, intake().reference_prefix)
+        )
         if mail.organisation is not None:
             incident_form.organisation.data = mail.organisation.slug
     own = held.sender_organisations(session, mail.from_address)

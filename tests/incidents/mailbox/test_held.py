@@ -171,10 +171,10 @@ def test_contacts_and_users_of_an_organisation_are_its_senders(
 
 
 def test_the_suggested_title_drops_reply_and_forward_markers() -> None:
-    assert held.clean_subject("RE: TR: Fwd: Hameçonnage") == "Hameçonnage"
-    assert held.clean_subject("رد: تصيد احتيالي") == "تصيد احتيالي"
-    assert held.clean_subject(None) == ""
-    assert held.clean_subject("Réunion: ordre du jour") == "Réunion: ordre du jour"
+    assert held.clean_subject("RE: TR: Fwd: Hameçonnage", "MACERT") == "Hameçonnage"
+    assert held.clean_subject("رد: تصيد احتيالي", "MACERT") == "تصيد احتيالي"
+    assert held.clean_subject(None, "MACERT") == ""
+    assert held.clean_subject("Re: [MACERT-2026-000042] Suite", "MACERT") == "Suite"
 
 
 def test_two_analysts_at_once_leave_one_decision(
