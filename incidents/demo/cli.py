@@ -29,7 +29,7 @@ def seed(session: Session, actor: Actor, clock: Clock, config: Config) -> str:
     summary = seed_demo_incidents(session, actor, clock, settings=intake)
     new, total = match_demo_incidents(session, actor, clock, settings=intake)
     mail = seed_demo_mail(session, clock, settings=intake)
-    return f"{summary}; {total} intelligence match(es) ({new} by retro-hunt); {mail}"
+    return f"{summary}; {mail}; {total} intelligence match(es) ({new} by retro-hunt)"
 
 
 def bulk(
