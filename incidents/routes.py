@@ -13,6 +13,8 @@ from incidents import blueprints
 from incidents.intake import api as intake_api  # noqa: F401  (registers its routes)
 from incidents.intake import web as intake_web  # noqa: F401
 from incidents.intel import web as intel_web
+from incidents.mailbox import api as mailbox_api  # noqa: F401
+from incidents.mailbox import web as mailbox_web
 from incidents.notifications import web as notifications_web
 from incidents.queue import api as queue_api  # noqa: F401
 from incidents.queue import web as queue_web
@@ -38,4 +40,5 @@ PAGES: tuple[Blueprint, ...] = (
     sharing_web.bp,
     taxii.bp,  # /taxii2/: token-authenticated, outside /api/v1
     intel_web.bp,
+    mailbox_web.bp,
 )

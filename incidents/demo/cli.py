@@ -15,6 +15,7 @@ from core.clock import Clock
 from core.config import Config
 from core.identity.authz import Actor
 from incidents import settings
+from incidents.demo.mail_samples import seed_demo_mail
 from incidents.demo.matches import match_demo_incidents
 from incidents.demo.reports import seed_demo_incidents
 from incidents.demo.synthetic import generate_incidents, iter_years
@@ -27,7 +28,8 @@ def seed(session: Session, actor: Actor, clock: Clock, config: Config) -> str:
     intake = settings.from_config(config)
     summary = seed_demo_incidents(session, actor, clock, settings=intake)
     new, total = match_demo_incidents(session, actor, clock, settings=intake)
-    return f"{summary}; {total} intelligence match(es) ({new} by retro-hunt)"
+    mail = seed_demo_mail(session, clock, settings=intake)
+    return f"{summary}; {mail}; {total} intelligence match(es) ({new} by retro-hunt)"
 
 
 def bulk(
