@@ -357,3 +357,14 @@ def test_raw_8bit_headers_and_a_windows_1256_body() -> None:
     )
     latin = parse(b"From: k@x.ma\r\nSubject: Hame\xe7onnage\r\n\r\nx", max_attachment_bytes=10)
     assert latin.subject == "Hameçonnage"
+
+
+def test_an_empty_text_part_next_to_html_gives_way_to_the_html() -> None:
+    raw = (
+        b"From: a@b.ma\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n"
+        b"--m\r\nContent-Type: text/plain\r\n\r\n \r\n"
+        b"--m\r\nContent-Type: text/html\r\n\r\n<p>Alerte <a href='https://x.example/'>ici</a></p>\r\n"
+        b"--m--\r\n"
+    )
+    mail = parse(raw, max_attachment_bytes=10)
+    assert (mail.text, mail.html_only) == ("Alerte ici <https://x.example/>", True)
