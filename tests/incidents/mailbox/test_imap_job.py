@@ -68,6 +68,19 @@ REPORT = mail(
     message_id="<report-1@interieur.gov.ma>",
 )
 
+BOUNCE = (
+    b"From: Mail Delivery System <MAILER-DAEMON@mx.interieur.gov.ma>\r\n"
+    b"To: cert@cert.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+    b"Date: Fri, 04 Dec 2026 09:31:00 +0000\r\nMessage-ID: <bounce-1@mx.interieur.gov.ma>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+    b"--b\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
+    b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+    b"Reporting-MTA: dns; mx.interieur.gov.ma\r\n\r\n"
+    b"Final-Recipient: rfc822; absent@interieur.gov.ma\r\nAction: failed\r\n"
+    b"Status: 5.1.1\r\n\r\n--b--\r\n"
+)
+
 
 @dataclass
 class Scene:
@@ -174,11 +187,22 @@ def test_a_report_becomes_an_incident_and_the_reply_to_its_acknowledgement_threa
         headers={"In-Reply-To": str(ack["Message-ID"]), "References": str(ack["Message-ID"])},
         files=[("pare-feu.log", b"deny 203.0.113.77 -> 10.0.0.5:445\n")],
     )
+    intruder = mail(
+        "soc@sante.gov.ma",
+        f"Re: {ack['Subject']}",
+        "Nous aussi, regardez ceci.\n",
+        headers={"In-Reply-To": str(ack["Message-ID"])},
+        files=[("autre.log", b"nothing to see\n")],
+    )
     scene.imap.append(reply)
+    scene.imap.append(intruder)  # another ministry answering the same thread
 
     counts = scene.run()
 
-    assert (counts["fetched"], counts["replies"], counts["incidents"]) == (1, 1, 0)
+    assert (counts["fetched"], counts["replies"], counts["held"]) == (2, 1, 1)
+    assert counts["incidents"] == 0
+    [held] = scene.scalars(select(InboundMail).where(InboundMail.status == MailStatus.HELD))
+    assert held.hold_reason is HoldReason.OTHER_ORGANISATION
     [row] = scene.scalars(select(InboundMail).where(InboundMail.status == MailStatus.REPLY))
     assert row.incident_id == incident.id
     files = scene.scalars(select(Attachment).where(Attachment.incident_id == incident.id))
@@ -193,7 +217,7 @@ def test_a_report_becomes_an_incident_and_the_reply_to_its_acknowledgement_threa
     assert answers[0].public
     assert "Voici le journal du pare-feu." in answers[0].data["body"]
     assert scene.imap.messages() == []
-    assert [m.raw for m in scene.imap.messages(DONE)] == [REPORT, reply]
+    assert [m.raw for m in scene.imap.messages(DONE)] == [REPORT, reply, intruder]
 
 
 def test_an_auto_reply_and_an_unknown_sender_are_held_without_an_answer(scene: Scene) -> None:
@@ -206,16 +230,21 @@ def test_an_auto_reply_and_an_unknown_sender_are_held_without_an_answer(scene: S
     stranger = mail("someone@unknown.example", "Urgent", "Cliquez ici : http://x.example/\n")
     scene.imap.append(away)
     scene.imap.append(stranger)
+    scene.imap.append(BOUNCE)
 
     counts = scene.run()
 
-    assert (counts["fetched"], counts["held"], counts["incidents"]) == (2, 2, 0)
+    assert (counts["fetched"], counts["held"], counts["incidents"]) == (3, 3, 0)
     rows = scene.scalars(select(InboundMail).order_by(InboundMail.id))
-    assert [r.hold_reason for r in rows] == [HoldReason.AUTO_REPLY, HoldReason.UNKNOWN_SENDER]
+    assert [r.hold_reason for r in rows] == [
+        HoldReason.AUTO_REPLY,
+        HoldReason.UNKNOWN_SENDER,
+        HoldReason.BOUNCE,
+    ]
     assert scene.count(Incident) == 0
     assert scene.count(OutboxMessage) == 0  # no backscatter, no answer to a robot
     assert scene.imap.messages() == []
-    assert len(scene.imap.messages(DONE)) == 2
+    assert len(scene.imap.messages(DONE)) == 3
 
 
 def test_nothing_is_read_twice_after_a_restart(
