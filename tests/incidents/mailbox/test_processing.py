@@ -390,3 +390,11 @@ def test_an_account_registered_as_another_ministrys_contact_answers_its_incident
     assert event.actor_id is None and event.actor_label == reporter.email  # as the contact
     new = mailbox.receive(report(reporter.email, subject="Nouveau"))  # its own ministry's
     assert _incident(mailbox, new.incident_reference).organisation_id == reporter.organisation_id
+
+
+def test_an_arabic_report_keeps_its_words(mailbox: Mailbox) -> None:
+    text = "السلام عليكم،\n\nتم اختراق الموقع 198.51.100.42 هذا الصباح.\n"
+    received = mailbox.receive(report(subject="Fwd: اختراق موقع الوزارة", text=text))
+    incident = _incident(mailbox, received.incident_reference)
+    assert incident.title == "اختراق موقع الوزارة" and incident.description == text.strip()
+    assert "198.51.100.42" in {o.value for o in incident.observables}
