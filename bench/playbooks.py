@@ -34,6 +34,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HE
 sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
+import copy  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
@@ -41,7 +42,7 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import Callable, Mapping  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
 from typing import Any  # noqa: E402
 
 from sqlalchemy import distinct, func, select  # noqa: E402
@@ -49,7 +50,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.intake_setup import analyse, bench_database, create_reporter_tokens  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
-from core.config import load_config  # noqa: E402
+from core.config import Config, load_config  # noqa: E402
 from core.db import make_engine, make_session_factory  # noqa: E402
 from core.events import Event, Handler, deliver_events  # noqa: E402
 from core.identity.authz import Actor  # noqa: E402
@@ -308,30 +309,37 @@ class Timed:
 
     def __init__(self, handlers: tuple[Handler, ...]) -> None:
         self.seconds: dict[str, float] = {h.name: 0.0 for h in handlers}
-        self.handlers = [Handler(h.name, h.events, self._wrap(h.name, h.fn)) for h in handlers]
+        self.handlers = [self._wrap(h) for h in handlers]
 
-    def _wrap(self, name: str, fn: Callable[[Session, Event], None]) -> Any:
-        def timed(session: Session, event: Event) -> None:
+    def _wrap(self, handler: Handler) -> Handler:
+        """The same handler (name, events, settings it takes) with its ``fn`` timed."""
+        fn, name = handler.fn, handler.name
+
+        def timed(session: Session, event: Event, *settings: Any) -> None:
             t0 = time.perf_counter()
-            fn(session, event)
+            fn(session, event, *settings)
             self.seconds[name] += time.perf_counter() - t0
 
-        return timed
+        wrapped = copy.copy(handler)
+        object.__setattr__(wrapped, "fn", timed)
+        return wrapped
 
 
 def alone(url: str, args: argparse.Namespace, engine_there: bool) -> None:
     """The baseline: the intake alone, then the delivery alone, then the engine alone."""
     from cert import event_handlers, scheduler  # noqa: PLC0415
+    from cert.slices_list import SLICES  # noqa: PLC0415
 
     _, intake = submit(url, "alone", args.count)
     print(f"intake alone: {args.count:,} reports in {intake:.1f} s ({args.count / intake:.0f}/s)")
     engine = make_engine(url)
     factory, clock = make_session_factory(engine), SystemClock()
     timed = Timed(event_handlers.HANDLERS)
+    settings = {s.name: s.settings(Config()) for s in SLICES if s.settings is not None}
     totals = {"dispatched": 0, "delivered": 0}
     t0 = time.perf_counter()
     while True:  # batches of 100, back to back
-        counts = deliver_events(factory, timed.handlers, clock=clock)
+        counts = deliver_events(factory, timed.handlers, clock=clock, settings=settings)
         totals = {k: totals[k] + counts[k] for k in totals}
         if not counts["dispatched"] and not counts["delivered"]:
             break
