@@ -34,140 +34,32 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HE
 sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
+import copy  # noqa: E402
 import multiprocessing  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Callable, Mapping  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
 from typing import Any  # noqa: E402
 
 from sqlalchemy import distinct, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.intake_setup import analyse, bench_database, create_reporter_tokens  # noqa: E402
+from bench.intake_setup import bench_database  # noqa: E402
+from bench.playbook_load import prepare, submit  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
-from core.config import load_config  # noqa: E402
+from core.config import Config, load_config  # noqa: E402
 from core.db import make_engine, make_session_factory  # noqa: E402
 from core.events import Event, Handler, deliver_events  # noqa: E402
-from core.identity.authz import Actor  # noqa: E402
-from core.identity.models import User  # noqa: E402
-from core.uow import transaction  # noqa: E402
 from feeds.index import benign  # noqa: E402
-from incidents.intake import service  # noqa: E402
-from incidents.intake.schemas import IncidentSubmission  # noqa: E402
 from incidents.models import Incident  # noqa: E402
-from incidents.settings import IntakeSettings  # noqa: E402
-from playbooks.library.services import import_playbook  # noqa: E402
 from playbooks.models import (  # noqa: E402
     PlaybookRun,
     PlaybookStepRun,
-    PlaybookTrigger,
-    TriggerEvent,
 )
 
 TARGET_S = 30.0
 ADVANCE = "playbooks.advance"
-GROUP = "group--0b8a4b2e-6f1d-4c35-9a53-7d1f2c3e4a51"
-
-
-# --------------------------------------------------------------------------- data
-def ransomware_playbook() -> str:
-    """start → three manual steps → end: the run waits at the first manual task."""
-    steps = [sid("start"), sid("action"), sid("action"), sid("action"), sid("end")]
-    tasks = [
-        ("Isolate the encrypted hosts", "Cut the affected hosts off the network."),
-        ("Identify the strain", "Ransom note, extension, sample hash."),
-        ("Restore from backups", "Check the backups are clean before restoring."),
-    ]
-    workflow: dict[str, Any] = {steps[0]: {"type": "start", "on_completion": steps[1]}}
-    for i, (name, detail) in enumerate(tasks, start=1):
-        workflow[steps[i]] = {
-            "type": "action",
-            "name": name,
-            "agent": GROUP,
-            "commands": [{"type": "manual", "command": f"{name}: {detail}"}],
-            "on_completion": steps[i + 1],
-        }
-    workflow[steps[-1]] = {"type": "end"}
-    return json.dumps(
-        {
-            "type": "playbook",
-            "spec_version": "cacao-2.0",
-            "id": sid("playbook"),
-            "name": "Ransomware (bench)",
-            "description": "Contain, identify, restore.",
-            "playbook_types": ["mitigation", "remediation"],
-            "created_by": "identity--5abe695c-7bd5-4c31-8824-2528696cdbf1",
-            "created": "2026-12-01T08:00:00.000Z",
-            "modified": "2026-12-01T08:00:00.000Z",
-            "workflow_start": steps[0],
-            "workflow": workflow,
-            "agent_definitions": {GROUP: {"type": "group", "name": "CERT analysts"}},
-        }
-    )
-
-
-def sid(kind: str) -> str:
-    return f"{kind}--{uuid.uuid4()}"
-
-
-def body(run: str, index: int) -> dict[str, Any]:
-    """A ransomware report (values differ from one report to the next)."""
-    digest = hashlib.sha256(f"{run}-{index}".encode()).hexdigest()
-    return {
-        "title": f"Rançongiciel sur les serveurs de fichiers ({run}-{index})",
-        "description": (
-            f"Les fichiers du partage sont chiffrés (extension .lock{index}), note de rançon "
-            f"LISEZ-MOI.txt ; trafic vers 91.{index % 200}.{index // 200 % 250}[.]7 et "
-            f"hxxp://pay-{run}-{index}[.]onion-gate[.]com. Échantillon SHA-256 {digest}."
-        ),
-        "category": "malicious-code",
-        "type": "infected-system",
-        "impact": "critical",
-        "urgency": "high",
-        "tlp": "TLP:AMBER",
-        "source_ref": f"EDR-{run}-{index}",
-    }
-
-
-def prepare(url: str) -> None:
-    """The reporter's ministry, the playbook and its trigger."""
-    create_reporter_tokens(url, 1)
-    engine = make_engine(url)
-    clock, admin = SystemClock(), Actor.system("bench")
-    with transaction(make_session_factory(engine)) as session:
-        book = import_playbook(session, admin, ransomware_playbook(), clock=clock).playbook
-        session.add(
-            PlaybookTrigger(
-                cacao_id=book.cacao_id,
-                event=TriggerEvent.CREATED,
-                conditions={"categories": ["malicious-code"]},
-                created_at=clock.now(),
-            )
-        )
-    analyse(engine)
-    engine.dispose()
-
-
-def submit(url: str, run: str, count: int) -> tuple[float, float]:
-    """``count`` reports, one transaction each; (perf_counter at the first, seconds taken)."""
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    clock, settings = SystemClock(), IntakeSettings()
-    with factory() as session:
-        user = session.scalars(select(User).where(User.email == "rssi@bench.gov.ma")).one()
-        actor = Actor.for_user(user)
-    bodies = [IncidentSubmission.model_validate(body(run, i)) for i in range(count)]
-    started = time.perf_counter()
-    for data in bodies:  # as the API: a write transaction (SQLite: BEGIN IMMEDIATE)
-        with transaction(factory, write=True) as session:
-            service.submit_incident(session, actor, data, clock=clock, settings=settings)
-    elapsed = time.perf_counter() - started
-    engine.dispose()
-    return started, elapsed
 
 
 # --------------------------------------------------------------------------- the scheduler
@@ -308,30 +200,37 @@ class Timed:
 
     def __init__(self, handlers: tuple[Handler, ...]) -> None:
         self.seconds: dict[str, float] = {h.name: 0.0 for h in handlers}
-        self.handlers = [Handler(h.name, h.events, self._wrap(h.name, h.fn)) for h in handlers]
+        self.handlers = [self._wrap(h) for h in handlers]
 
-    def _wrap(self, name: str, fn: Callable[[Session, Event], None]) -> Any:
-        def timed(session: Session, event: Event) -> None:
+    def _wrap(self, handler: Handler) -> Handler:
+        """The same handler (name, events, settings it takes) with its ``fn`` timed."""
+        fn, name = handler.fn, handler.name
+
+        def timed(session: Session, event: Event, *settings: Any) -> None:
             t0 = time.perf_counter()
-            fn(session, event)
+            fn(session, event, *settings)
             self.seconds[name] += time.perf_counter() - t0
 
-        return timed
+        wrapped = copy.copy(handler)
+        object.__setattr__(wrapped, "fn", timed)
+        return wrapped
 
 
 def alone(url: str, args: argparse.Namespace, engine_there: bool) -> None:
     """The baseline: the intake alone, then the delivery alone, then the engine alone."""
     from cert import event_handlers, scheduler  # noqa: PLC0415
+    from cert.slices_list import SLICES  # noqa: PLC0415
 
     _, intake = submit(url, "alone", args.count)
     print(f"intake alone: {args.count:,} reports in {intake:.1f} s ({args.count / intake:.0f}/s)")
     engine = make_engine(url)
     factory, clock = make_session_factory(engine), SystemClock()
     timed = Timed(event_handlers.HANDLERS)
+    settings = {s.name: s.settings(Config()) for s in SLICES if s.settings is not None}
     totals = {"dispatched": 0, "delivered": 0}
     t0 = time.perf_counter()
     while True:  # batches of 100, back to back
-        counts = deliver_events(factory, timed.handlers, clock=clock)
+        counts = deliver_events(factory, timed.handlers, clock=clock, settings=settings)
         totals = {k: totals[k] + counts[k] for k in totals}
         if not counts["dispatched"] and not counts["delivered"]:
             break

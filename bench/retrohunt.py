@@ -35,7 +35,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import importlib.util  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -65,6 +64,7 @@ from incidents.intel import handlers, retrohunt  # noqa: E402
 from incidents.intel import hunting as hunting_module  # noqa: E402
 from incidents.intel.models import IncidentMatch  # noqa: E402
 from incidents.models import IncidentObservable  # noqa: E402
+from incidents.settings import IntakeSettings  # noqa: E402
 
 TARGET_S = 10.0
 ACTOR = Actor.system("bench:retrohunt")
@@ -226,14 +226,18 @@ class Phases:
             setattr(owner, name, original)
 
 
-def deliver(url: str) -> tuple[float, dict[str, int], int, int]:
-    """The event delivered to ``intel.retrohunt`` alone; seconds, counts, matches, incidents."""
+def deliver(url: str, days: int) -> tuple[float, dict[str, int], int, int]:
+    """The event delivered to ``intel.retrohunt`` alone, with a window of ``days`` (the slice's
+    settings, as the scheduler hands them over); seconds, counts, matches, incidents."""
+    settings = {"incidents": IntakeSettings(retrohunt_window=dt.timedelta(days=days))}
     engine = make_engine(url)
     try:
         factory = make_session_factory(engine)
         with Phases() as phases:
             t0 = time.perf_counter()
-            counts = deliver_events(factory, handlers.HANDLERS, clock=SystemClock())
+            counts = deliver_events(
+                factory, handlers.HANDLERS, clock=SystemClock(), settings=settings
+            )
             elapsed = time.perf_counter() - t0
         print("  steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.seconds.items()))
         with transaction(factory) as session:
@@ -247,7 +251,6 @@ def deliver(url: str) -> tuple[float, dict[str, int], int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    os.environ["CERT_RETROHUNT_DAYS"] = str(args.days)
     with bench.bench_database(args.database_url) as url:
         backend = make_url(url).get_backend_name()
         _, seconds = bench.populate(url, args.incidents, args.seed)
@@ -258,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
             f"{new:,} new indicators stored in {stored:.1f} s (feeds.index.store, "
             f"{args.chunk:,} per transaction)"
         )
-        elapsed, counts, matches, incidents = deliver(url)
+        elapsed, counts, matches, incidents = deliver(url, args.days)
         floor, exact = exact_floor(url, args.days)
         verdict = "OK" if elapsed <= TARGET_S and counts["delivered"] == 1 else "ABOVE TARGET"
         print(

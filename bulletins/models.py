@@ -318,3 +318,25 @@ class DigestRun(Base):
     bulletins: Mapped[int] = mapped_column(default=0)
     recipients: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime]
+
+
+class DigestDelivery(Base):
+    """One recipient of one digest (:class:`DigestRun`), and its outbox message: what the list's
+    digest page shows, as a publication's deliveries show on the bulletin's."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (UniqueConstraint("run_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("digest_runs.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    bulletins: Mapped[int] = mapped_column(default=0)  # how many this recipient's digest lists
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime]

@@ -11,6 +11,7 @@ from bulletins.authoring import web as authoring_web  # noqa: F401  (registers i
 from bulletins.authoring import web_actions as authoring_actions  # noqa: F401
 from bulletins.csaf import web as csaf_web  # noqa: F401
 from bulletins.digests import web as digests_web  # noqa: F401
+from bulletins.digests import web_staff as digests_staff  # noqa: F401
 from bulletins.distribution import web as distribution_web  # noqa: F401
 from bulletins.distribution import web_publish  # noqa: F401
 from bulletins.outputs import web as outputs_web  # noqa: F401

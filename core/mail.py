@@ -13,6 +13,7 @@ import functools
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from email.utils import parseaddr
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.errors import ValidationFailed
-from core.outbox import SEALED_CONTEXT, OutboxMessage, OutboxStatus
+from core.outbox import SEALED_CONTEXT, OutboxMessage, OutboxStatus, header_problem
 from core.sealing import Sealer
 
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
@@ -99,12 +100,14 @@ def insert_template_mail(
     clock: Clock,
     mail_domain: str,
     sealer: Sealer | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> int:
     """Queue a message as ``template`` (``"package:name"``, see :func:`core.i18n.render_mail`)
     and its ``context`` (JSON values), rendered in ``language`` when a sender first claims it;
     one INSERT, returns the row's id. The address and labels are checked now, as for
     :func:`insert_mail`. With a ``sealer`` the context (and later the rendered bodies) is stored
-    sealed: for a message that carries a secret (see :mod:`core.outbox`)."""
+    sealed: for a message that carries a secret (see :mod:`core.outbox`). ``headers``: extra
+    header fields, names from :data:`core.outbox.EXTRA_HEADERS` only, single-line values."""
     package, _, name = template.partition(":")
     problems = {} if package and name and len(template) <= 200 else {"template": "package:name"}
     if problems:
@@ -114,8 +117,20 @@ def insert_template_mail(
         context = {SEALED_CONTEXT: sealer.seal(json.dumps(context))}
     values.update(subject=None, text_body=None, template=template, template_context=context)
     values["in_reply_to"] = _answered(in_reply_to)
+    values["headers"] = extra_headers(headers)
     row_id: int = session.connection().execute(_INSERT_MESSAGE, values).scalar_one()
     return row_id
+
+
+def extra_headers(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    """``headers`` checked (:func:`core.outbox.header_problem`): ``ValidationFailed`` naming
+    each bad one, else a copy (None when empty)."""
+    if not headers:
+        return None
+    problems = [p for name, value in headers.items() if (p := header_problem(name, value))]
+    if problems:
+        raise ValidationFailed("invalid e-mail header", fields={"headers": "; ".join(problems)})
+    return dict(headers)
 
 
 def answerable(message_id: str | None) -> str | None:
@@ -168,6 +183,7 @@ def _outbox_values(
         "related_type": related[0] if related else None,
         "related_id": str(related[1]) if related else None,
         "in_reply_to": None,
+        "headers": None,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
@@ -233,8 +249,9 @@ def insert_template_mails(
 ) -> list[int]:
     """:func:`insert_template_mail` for many recipients in one multi-row INSERT (fan-outs):
     each of ``messages`` is ``{"to", "language", "context"}``; every address and label is
-    checked first (``ValidationFailed`` naming the first bad one: nothing is queued). Returns
-    the rows' ids in the order of ``messages``."""
+    checked first (``ValidationFailed`` naming the first bad one: nothing is queued), and the
+    optional ``"headers"`` of each (as for :func:`insert_template_mail`). Returns the rows' ids
+    in the order of ``messages``."""
     package, _, name = template.partition(":")
     if not (package and name and len(template) <= 200):
         raise ValidationFailed("invalid e-mail template", fields={"template": "package:name"})
@@ -243,7 +260,8 @@ def insert_template_mails(
         values = _outbox_values(message["to"], "-", "-", None, message.get("language", "fr"),
                                 tlp, related, clock, mail_domain)  # fmt: skip
         values.update(subject=None, text_body=None, template=template,
-                      template_context=message["context"])  # fmt: skip
+                      template_context=message["context"],
+                      headers=extra_headers(message.get("headers")))  # fmt: skip
         rows.append(values)
     if not rows:
         return []

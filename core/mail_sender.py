@@ -32,6 +32,7 @@ from core.outbox import (
     OutboxMessage,
     OutboxStatus,
     carries_secret,
+    header_problem,
     sealed_context,
 )
 from core.sealing import Sealer, is_sealed
@@ -130,6 +131,11 @@ def _compose(
         message["References"] = row.in_reply_to
     if row.tlp:
         message["X-TLP"] = row.tlp
+    for name, value in sorted((row.headers or {}).items()):
+        problem = header_problem(name, value)
+        if problem is not None:  # checked when queued; a row altered since is not sent
+            raise ValueError(f"extra header refused: {problem}")
+        message[name] = value
     # after the body: making a message multipart moves Content-* headers into the first part
     message["Content-Language"] = row.language
     return message

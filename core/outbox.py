@@ -28,6 +28,11 @@ from core.db import Base
 from core.sealing import is_sealed
 
 SEALED_CONTEXT = "sealed"  # the only key of a sealed template context
+# The extra header fields a message may carry (``OutboxMessage.headers``), and only these: a
+# digest's unsubscribe links (RFC 2369 ``List-Unsubscribe``, RFC 8058 one-click). The names are
+# checked when a message is queued and again when it is built; values are single lines.
+EXTRA_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post"})
+MAX_HEADER_VALUE = 900  # RFC 5322 lines are at most 998 characters, the name included
 
 
 class OutboxStatus(enum.StrEnum):
@@ -64,6 +69,8 @@ class OutboxMessage(Base):
     # the Message-ID this one answers (In-Reply-To and References): the acknowledgement of a
     # report received by e-mail threads under the reporter's message
     in_reply_to: Mapped[str | None] = mapped_column(String(255))
+    # extra header fields {name: value}, names from EXTRA_HEADERS only (None: none)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime]
@@ -92,6 +99,17 @@ class OutboxAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     message: Mapped[OutboxMessage] = relationship(back_populates="attempt_log")
+
+
+def header_problem(name: object, value: object) -> str | None:
+    """Why ``name: value`` may not be an extra header field of a message, or None."""
+    if name not in EXTRA_HEADERS:
+        return f"{name!r} is not one of {', '.join(sorted(EXTRA_HEADERS))}"
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_HEADER_VALUE:
+        return f"{name}: one line of 1 to {MAX_HEADER_VALUE} characters"
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        return f"{name}: no line break or control character"
+    return None
 
 
 def sealed_context(row: OutboxMessage) -> str | None:

@@ -5,13 +5,12 @@ settings hook of :data:`incidents.slice.SLICE`) and handed to the use cases by t
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 
-from core.config import ENVIRONMENT, Config, ConfigError
+from core.config import Config, ConfigError
 from core.i18n import DEFAULT_TIMEZONE
 from core.mail import domain_of
 from incidents.rules.priority import DEFAULT_SLA, Priority, SlaTarget, parse_sla_policy
@@ -75,28 +74,3 @@ def from_config(settings: Config) -> IntakeSettings:
             own_address=parseaddr(settings.mail_from)[1].lower(),
         ),
     )
-
-
-def handler_settings(environ: Mapping[str, str] | None = None) -> IntakeSettings:
-    """The settings the retro-hunt handler's attention rule needs (``CERT_SLA_POLICY``: the new
-    due dates of a raised priority), read like :func:`retrohunt_window`; a bad policy raises the
-    same :class:`ConfigError` as at start-up (the delivery is then retried, and logged)."""
-    env = os.environ if environ is None else environ
-    raw = env.get("CERT_SLA_POLICY") or ""
-    try:
-        return IntakeSettings(sla_policy=parse_sla_policy(raw))
-    except ValueError as exc:
-        raise ConfigError(f"CERT_SLA_POLICY: {exc}") from None
-
-
-def retrohunt_window(environ: Mapping[str, str] | None = None) -> dt.timedelta:
-    """``CERT_RETROHUNT_DAYS`` as the retro-hunt handler reads it at each delivery.
-
-    The dispatcher hands handlers a session and the event only (no settings), so the handler
-    reads the one variable it needs the way :func:`core.config.load_config` does — same parser,
-    same default, same error — without building a whole configuration per event."""
-    env = os.environ if environ is None else environ
-    field_name, parse = ENVIRONMENT["CERT_RETROHUNT_DAYS"]
-    raw = env.get("CERT_RETROHUNT_DAYS")
-    days = parse("CERT_RETROHUNT_DAYS", raw) if raw else getattr(Config(), field_name)
-    return dt.timedelta(days=days)

@@ -4,11 +4,10 @@ settings hook of :data:`playbooks.slice.SLICE`) and handed to the engine by jobs
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core.config import ENVIRONMENT, Config, ConfigError
+from core.config import Config, ConfigError
 from feeds import settings as feeds_settings
 from feeds.settings import FeedSettings
 from incidents import settings as incidents_settings
@@ -83,19 +82,3 @@ def of_context(settings: Mapping[str, object]) -> PlaybookSettings:
     slice name); the defaults when the slice's are absent."""
     found = settings.get("playbooks")
     return found if isinstance(found, PlaybookSettings) else PlaybookSettings()
-
-
-def handler_settings(environ: Mapping[str, str] | None = None) -> PlaybookSettings:
-    """The budgets a domain-event handler starting runs needs (``CERT_PLAYBOOK_MAX_STEPS``,
-    ``CERT_PLAYBOOK_MAX_DAYS``), read at each delivery the way :func:`core.config.load_config`
-    reads them — same parsers, same defaults, same errors: the dispatcher hands handlers a
-    session and the event only."""
-    env = os.environ if environ is None else environ
-    values: dict[str, int] = {}
-    for variable in ("CERT_PLAYBOOK_MAX_STEPS", "CERT_PLAYBOOK_MAX_DAYS"):
-        field_name, parse = ENVIRONMENT[variable]
-        raw = env.get(variable)
-        values[field_name] = parse(variable, raw) if raw else getattr(Config(), field_name)
-    return PlaybookSettings(
-        max_steps=values["playbook_max_steps"], max_days=values["playbook_max_days"]
-    )

@@ -13,7 +13,12 @@ bulletins published (or revised) in the period that *this* recipient may receive
   :func:`bulletins.outputs.view.published_view`), in the recipient's language: reference,
   title, risk, TLP, link; the subject carries the most restrictive TLP of the entries.
 * **Leaving**: each recipient but an organisation's registered contacts (never unsubscribed)
-  gets a signed unsubscribe link (:mod:`bulletins.digests.tokens`).
+  gets a signed unsubscribe link (:mod:`bulletins.digests.tokens`) in the text and in the
+  headers: ``List-Unsubscribe`` (RFC 2369) pointing at the one-click address, and
+  ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058), so that a mail client can
+  unsubscribe with one POST (:mod:`bulletins.digests.web`; a GET never unsubscribes).
+* **Who got what**: one :class:`~bulletins.models.DigestDelivery` row per recipient, pointing at
+  its outbox message (the list's digest page shows their status).
 
 A list gets no digest for a period that ended before the list existed; after a long stop of
 the scheduler only the last period of each list is sent.
@@ -39,6 +44,7 @@ from bulletins.models import (
     BulletinList,
     BulletinPublishedOrganisation,
     BulletinRevision,
+    DigestDelivery,
     DigestFrequency,
     DigestRun,
     DistributionList,
@@ -197,10 +203,14 @@ def _queue_mail(
 ) -> None:
     settings, language = mailing.settings, recipient.language
     tlp = max((e.view.tlp for e in entries), key=lambda t: t.rank)
-    unsubscribe = None
+    unsubscribe, headers = None, None
     if not recipient.security_contact:
         token = tokens.sign(mailing.secret_key, dlist.id, recipient.email)
         unsubscribe = f"{settings.base_url}/advisories/unsubscribe/{token}"
+        headers = {
+            "List-Unsubscribe": f"<{unsubscribe}/one-click>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
     context = {
         "cert_name": settings.cert_name,
         "weekly": period.frequency == DigestFrequency.WEEKLY,
@@ -210,10 +220,17 @@ def _queue_mail(
         "entries": [_entry(e, language, settings.base_url) for e in entries],
         "unsubscribe_url": unsubscribe,
     }
-    insert_template_mail(
+    message_id = insert_template_mail(
         session, to=recipient.email, template=TEMPLATE, context=context, language=language,
         tlp=tlp.value, related=("digest_run", run_id), clock=mailing.clock,
-        mail_domain=mailing.mail_domain,
+        mail_domain=mailing.mail_domain, headers=headers,
+    )  # fmt: skip
+    session.add(
+        DigestDelivery(
+            run_id=run_id, email=recipient.email, name=recipient.name[:200], language=language,
+            organisation_id=recipient.organisation_id, bulletins=len(entries),
+            outbox_message_id=message_id, created_at=mailing.clock.now(),
+        )
     )  # fmt: skip
 
 

@@ -12,7 +12,9 @@ says, so a re-delivered or late event changes nothing (idempotent, order-free):
   still current;
 * a revision that changed the TLP withdraws the versions at the former level (they were marked
   at it); ``TLP:RED`` withdraws the bulletin from every collection;
-* the AMBER audience is the bulletin's concerned organisations (:mod:`bulletins.access`).
+* the AMBER audience is the bulletin's concerned organisations (:mod:`bulletins.access`);
+* the producer ``identity`` is named ``CERT_NAME`` (the slice's settings, handed over by the
+  dispatcher); its id, like every other, comes from the reference's prefix.
 
 Revisions in progress never show: only revision snapshots are read.
 """
@@ -26,6 +28,7 @@ from bulletins.events import BulletinEventName, Published
 from bulletins.models import Bulletin, BulletinPublishedOrganisation, BulletinRevision
 from bulletins.outputs.view import RevisionView, from_snapshot
 from bulletins.rules.references import parse_reference
+from bulletins.settings import BulletinSettings
 from bulletins.stix.report import stix_objects
 from core.clock import SystemClock
 from core.events import Event, Handler
@@ -37,7 +40,7 @@ def source_key(reference: str) -> str:
     return f"bulletin/{reference}"
 
 
-def publish_to_taxii(session: Session, event: Event) -> None:
+def publish_to_taxii(session: Session, event: Event, settings: BulletinSettings) -> None:
     payload = event.payload
     if not isinstance(payload, Published):
         raise TypeError(f"{event.name}: not a bulletin's publication")
@@ -64,13 +67,13 @@ def publish_to_taxii(session: Session, event: Event) -> None:
         for i, row in enumerate(rows)
     ]
     level, now = views[-1].tlp, SystemClock().now()
-    prefix = parse_reference(bulletin.reference)[0]
+    producer = so.Producer(parse_reference(bulletin.reference)[0], settings.cert_name)
     objects: dict[tuple[str, str], so.Obj] = {}
     for view in views:
         if view.tlp is level:
-            for obj in stix_objects(view, prefix=prefix, now=now):
+            for obj in stix_objects(view, producer=producer, now=now):
                 objects[(obj["id"], obj["modified"])] = obj
-    current = {obj["id"] for obj in stix_objects(views[-1], prefix=prefix, now=now)}
+    current = {obj["id"] for obj in stix_objects(views[-1], producer=producer, now=now)}
     kept = [obj for (stix_id, _), obj in objects.items() if stix_id in current]
     organisations = session.scalars(
         select(BulletinPublishedOrganisation.organisation_id).where(
@@ -84,5 +87,11 @@ def publish_to_taxii(session: Session, event: Event) -> None:
 
 
 HANDLERS: tuple[Handler, ...] = (
-    Handler("bulletins.stix.taxii", {BulletinEventName.PUBLISHED}, publish_to_taxii),
+    Handler.with_settings(
+        "bulletins.stix.taxii",
+        {BulletinEventName.PUBLISHED},
+        publish_to_taxii,
+        slice_name="bulletins",
+        kind=BulletinSettings,
+    ),
 )

@@ -17,10 +17,10 @@ Ids are deterministic (:func:`incidents.sharing.stix_objects.stable_id` in the i
 namespace, from the reference and the CVE or indicator): every revision of a bulletin has the
 same ids, ``created`` is the first publication and ``modified`` the revision's publication — a
 new revision is a new *version* of each object. The same published revision always gives the
-same bytes, which is what lets the TAXII collections store a copy
-(:mod:`bulletins.stix.handlers`): hence the objects depend on the published revision alone —
-the installation is named by the reference's prefix (as in every STIX object Vigie makes), not
-by ``CERT_NAME``, and no URL depends on ``CERT_BASE_URL`` (an event handler has no settings).
+same bytes for the same ``CERT_NAME``, which is what lets the TAXII collections store a copy
+(:mod:`bulletins.stix.handlers`, which is handed the slice's settings): the ids come from the
+reference's prefix (as in every STIX object Vigie makes, :class:`~incidents.sharing.stix_objects.
+Producer`), the producer's name from ``CERT_NAME``, and no URL depends on ``CERT_BASE_URL``.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ KIND_TYPES = {
 }
 
 
-def producer_name(view: BulletinView, fallback: str) -> str:
-    """The installation's name in STIX: the prefix of the bulletin's reference (a draft: the
-    configured prefix)."""
-    return parse_reference(view.reference)[0] if view.reference else fallback
+def producer_of(view: BulletinView, *, prefix: str, name: str) -> so.Producer:
+    """The CERT as the bulletin's producer: ids seeded by the prefix of the bulletin's reference
+    (a draft: the configured ``prefix``), named ``name`` (``CERT_NAME``)."""
+    return so.Producer(parse_reference(view.reference)[0] if view.reference else prefix, name)
 
 
 def valid_value(kind: str, value: str) -> bool:
@@ -90,12 +90,11 @@ def _key(view: BulletinView) -> str:
     return f"bulletin/{view.reference}" if view.reference and not view.draft else f"draft/{view.id}"
 
 
-def stix_objects(view: BulletinView, *, prefix: str, now: dt.datetime) -> list[so.Obj]:
+def stix_objects(view: BulletinView, *, producer: so.Producer, now: dt.datetime) -> list[so.Obj]:
     """The bulletin's own objects: its ``report``, then its vulnerabilities and indicators
     (not the identity and the marking definition, which :func:`bundle` adds)."""
-    name = producer_name(view, prefix)
-    ns = so.namespace(name)
-    common = so.Common(ns, so.producer(ns, name)["id"], name, view.tlp)
+    common = producer.common(view.tlp)
+    ns = common.ns
     created, modified = _times(view, now)
     key = _key(view)
     scores = {s.get("cve"): s for s in view.scores if s.get("cve")}
@@ -202,18 +201,18 @@ def _report(
     return common.stamp(report, created, modified)
 
 
-def bundle(view: BulletinView, *, prefix: str, now: dt.datetime) -> so.Obj:
+def bundle(view: BulletinView, *, producer: so.Producer, now: dt.datetime) -> so.Obj:
     """The whole bundle: marking definition, identity, report, vulnerabilities, indicators."""
-    name = producer_name(view, prefix)
-    ns = so.namespace(name)
-    own = stix_objects(view, prefix=prefix, now=now)
-    objects = [*so.markings_for(own), so.producer(ns, name), *own]
-    return so.bundle(ns, f"{_key(view)}/{view.revision}", objects)
+    own = stix_objects(view, producer=producer, now=now)
+    objects = [*so.markings_for(own), producer.identity(), *own]
+    return so.bundle(producer.ns, f"{_key(view)}/{view.revision}", objects)
 
 
 def render(ctx: RenderContext, view: BulletinView) -> Rendered:
     now = ctx.now or dt.datetime.now(dt.UTC)
-    body = bundle(view, prefix=ctx.settings.reference_prefix, now=now)
+    settings = ctx.settings
+    producer = producer_of(view, prefix=settings.reference_prefix, name=settings.cert_name)
+    body = bundle(view, producer=producer, now=now)
     text = json.dumps(body, ensure_ascii=False, indent=2)
     return Rendered(text.encode(), STIX_MEDIA)
 

@@ -73,6 +73,7 @@ def deliver(ctx: CliContext, batch_size: int) -> None:
         clock=ctx.clock,
         batch_size=batch_size,
         max_attempts=ctx.config.events_max_attempts,
+        settings=ctx.settings,
     )
     click.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
 

@@ -45,13 +45,15 @@ EVENTS_TIME_SLICE_SECONDS = 20.0
 
 def deliver_events(context: JobContext) -> Mapping[str, int]:
     """Hand the recorded domain events to the slices' handlers (:mod:`core.events.dispatch`),
-    batch after batch while a backlog waits, within :data:`EVENTS_TIME_SLICE_SECONDS`."""
+    batch after batch while a backlog waits, within :data:`EVENTS_TIME_SLICE_SECONDS`, with
+    the slices' settings built at start-up (those a handler takes, e.g. ``CERT_NAME``)."""
     return events.deliver_events(
         context.session_factory,
         event_handlers.HANDLERS,
         clock=context.clock,
         max_attempts=context.config.events_max_attempts,
         time_slice=EVENTS_TIME_SLICE_SECONDS,
+        settings=context.settings,
     )
 
 

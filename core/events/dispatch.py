@@ -21,6 +21,12 @@ them delivery is at least once (a crash after the call, before the commit, repea
 handlers should write an outbox row instead, or be idempotent. Events of one aggregate reach a
 handler in order unless a delivery is being retried or several dispatchers run at once.
 Keep handlers short: on SQLite they run while their transaction holds the database's write lock.
+
+Settings: a handler declared with :meth:`~core.events.registry.Handler.with_settings` gets its
+slice's settings object as a third argument, taken from ``settings`` (slice name → the object its
+manifest built at start-up: the same mapping as ``JobContext.settings``). A run whose ``settings``
+lack one a handler needs stops before it delivers anything (``ValueError``), like one given two
+handlers of the same name: a wiring mistake, not a delivery to retry.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -61,6 +68,7 @@ def deliver_events(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     retry_after: Callable[[int], dt.timedelta] = backoff,
     time_slice: float | None = None,
+    settings: Mapping[str, object] | None = None,
 ) -> dict[str, int]:
     """Dispatch up to ``batch_size`` new events, then run up to ``batch_size`` due deliveries;
     return how many deliveries were created, done, left for a retry, and given up.
@@ -68,8 +76,11 @@ def deliver_events(
     With ``time_slice`` (seconds), go on with another batch while the last one was full — it
     dispatched ``batch_size`` events or ran ``batch_size`` deliveries: a backlog is waiting —
     until ``time_slice`` has passed (measured on the monotonic clock, not ``clock``): a burst
-    of events is worked off in one run instead of a batch per run, and the run still ends."""
-    by_name = _checked(handlers)
+    of events is worked off in one run instead of a batch per run, and the run still ends.
+
+    ``settings``: the slices' settings, keyed by slice name, for the handlers that take them."""
+    given = dict(settings or {})
+    by_name = _checked(handlers, given)
     counts = {"dispatched": 0, "delivered": 0, "retried": 0, "failed": 0}
     ends = None if time_slice is None else time.monotonic() + time_slice
     while True:
@@ -85,6 +96,7 @@ def deliver_events(
                 max_attempts=max_attempts,
                 retry=retry_after,
                 limit=wanted,
+                settings=given,
             )
             for outcome in outcomes:
                 counts[outcome] += 1
@@ -96,7 +108,7 @@ def deliver_events(
             return counts
 
 
-def _checked(handlers: Iterable[Handler]) -> dict[str, Handler]:
+def _checked(handlers: Iterable[Handler], settings: Mapping[str, object]) -> dict[str, Handler]:
     by_name: dict[str, Handler] = {}
     known = registered_names()
     for handler in handlers:
@@ -105,6 +117,11 @@ def _checked(handlers: Iterable[Handler]) -> dict[str, Handler]:
         unknown = handler.events - known
         if unknown:
             raise ValueError(f"handler {handler.name}: unregistered events {sorted(unknown)}")
+        if handler.needs is not None:
+            try:
+                handler.needs.pick(settings)
+            except LookupError as exc:
+                raise ValueError(f"handler {handler.name}: {exc}") from None
         by_name[handler.name] = handler
     return by_name
 
@@ -162,6 +179,7 @@ def _deliver_batch(
     max_attempts: int,
     retry: Callable[[int], dt.timedelta],
     limit: int,
+    settings: Mapping[str, object],
 ) -> list[str]:
     """Run up to ``limit`` due deliveries in one transaction, each handler in a savepoint of
     its own; the counters to increase, one per delivery (empty: none was due)."""
@@ -187,33 +205,41 @@ def _deliver_batch(
         }
         return [
             _deliver(
-                session, delivery, rows[delivery.event_id], by_name, clock, max_attempts, retry
+                session,
+                delivery,
+                rows[delivery.event_id],
+                by_name[delivery.handler],
+                _Attempt(clock, max_attempts, retry, settings),
             )
             for delivery in deliveries
         ]
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """What every delivery of a run is attempted with."""
+
+    clock: Clock
+    max_attempts: int
+    retry: Callable[[int], dt.timedelta]
+    settings: Mapping[str, object]
+
+
 def _deliver(
-    session: Session,
-    delivery: EventDelivery,
-    row: DomainEvent,
-    by_name: Mapping[str, Handler],
-    clock: Clock,
-    max_attempts: int,
-    retry: Callable[[int], dt.timedelta],
+    session: Session, delivery: EventDelivery, row: DomainEvent, handler: Handler, at: _Attempt
 ) -> str:
     """Run one delivery's handler in a savepoint and mark it; the counter to increase."""
     delivery.attempts += 1
     session.flush()
     try:
         with session.begin_nested():  # leaving it flushes the handler's writes
-            by_name[delivery.handler].fn(session, loaded(row))
+            handler.run(session, loaded(row), at.settings)
     except Exception as exc:  # any failure of one handler must not stop the others
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
-        if delivery.attempts >= max_attempts:
+        if delivery.attempts >= at.max_attempts:
             delivery.status = DeliveryStatus.FAILED
             return "failed"
-        delivery.next_attempt_at = clock.now() + retry(delivery.attempts)
+        delivery.next_attempt_at = at.clock.now() + at.retry(delivery.attempts)
         return "retried"
-    delivery.status, delivery.delivered_at = DeliveryStatus.DONE, clock.now()
+    delivery.status, delivery.delivered_at = DeliveryStatus.DONE, at.clock.now()
     return "delivered"

@@ -19,7 +19,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -114,11 +114,32 @@ class Event:
 
 
 HandlerFn = Callable[["Session", Event], None]
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class SettingsNeed:
+    """The settings a handler takes as third argument: those its slice's manifest built at
+    start-up (``slice``: the slice's name, the key of ``JobContext.settings``), of type ``kind``."""
+
+    slice: str
+    kind: type
+
+    def pick(self, settings: Mapping[str, object]) -> object:
+        """This slice's settings among ``settings`` (keyed by slice name); ``LookupError`` when
+        absent or of another type (a composition root that forgot them)."""
+        found = settings.get(self.slice)
+        if not isinstance(found, self.kind):
+            raise LookupError(f"no {self.kind.__name__} settings for slice {self.slice!r}")
+        return found
 
 
 @dataclass(frozen=True)
 class Handler:
-    """A subscriber: ``fn(session, event)`` runs for each event whose name is in ``events``.
+    """A subscriber: ``fn(session, event)`` runs for each event whose name is in ``events``;
+    one built by :meth:`with_settings` runs as ``fn(session, event, settings)`` with its slice's
+    settings (:attr:`needs`), which the dispatcher is handed by the scheduler or the command
+    line (:func:`core.events.dispatch.deliver_events`).
 
     ``name`` identifies its deliveries (keep it stable: renaming a handler makes it a new
     subscriber, which receives only the events recorded after it first runs). ``fn`` writes
@@ -127,9 +148,35 @@ class Handler:
 
     name: str
     events: frozenset[EventName]
-    fn: HandlerFn
+    fn: Callable[..., None]
+    needs: SettingsNeed | None = None
 
     def __init__(self, name: str, events: set[EventName] | frozenset[EventName], fn: HandlerFn):
+        self._set(name, events, fn, None)
+
+    @classmethod
+    def with_settings(
+        cls,
+        name: str,
+        events: set[EventName] | frozenset[EventName],
+        fn: Callable[[Session, Event, S], None],
+        *,
+        slice_name: str,
+        kind: type[S],
+    ) -> Handler:
+        """A handler that takes the settings of slice ``slice_name`` (a ``kind``) as its third
+        argument: typed where it is declared, checked by the dispatcher before it runs any."""
+        handler = cls.__new__(cls)
+        handler._set(name, events, fn, SettingsNeed(slice_name, kind))
+        return handler
+
+    def _set(
+        self,
+        name: str,
+        events: set[EventName] | frozenset[EventName],
+        fn: Callable[..., None],
+        needs: SettingsNeed | None,
+    ) -> None:
         if not name or len(name) > MAX_HANDLER_NAME or name != name.strip():
             raise ValueError(f"handler name must be 1 to {MAX_HANDLER_NAME} characters: {name!r}")
         if not events or not all(isinstance(e, EventName) for e in events):
@@ -137,3 +184,12 @@ class Handler:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "events", frozenset(events))
         object.__setattr__(self, "fn", fn)
+        object.__setattr__(self, "needs", needs)
+
+    def run(self, session: Session, event: Event, settings: Mapping[str, object]) -> None:
+        """Run ``fn`` on ``event``, with its slice's settings among ``settings`` if it takes
+        them."""
+        if self.needs is None:
+            self.fn(session, event)
+        else:
+            self.fn(session, event, self.needs.pick(settings))

@@ -1,7 +1,8 @@
 """Writing parsed records into the indicator index (use case, Flask-free; flushes, never commits).
 
 :func:`store_records` takes what a parser made of one document (:class:`feeds.rules.records.Parsed`)
-and applies it to one feed's indicators, objects and relations, in batches:
+and applies it to one feed's indicators, objects and relations (the last two:
+:mod:`feeds.index.objects`), in batches:
 
 * an indicator is keyed by (feed, ``source_ref``); a record whose ``modified`` is not newer than
   the stored one changes nothing (``unchanged``) — newer ``modified`` wins;
@@ -18,20 +19,21 @@ Returns the counts; the caller records them on its :class:`feeds.models.FeedRun`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from feeds.index.driver import Encoder, insert_rows, next_ids
+from feeds.index.objects import newer, store_objects, store_relations
 from feeds.index.prefixes import note_prefixes, prefixes_of
-from feeds.models import Feed, Indicator, IndicatorValue, IntelObject, IntelRelation
+from feeds.models import Feed, Indicator, IndicatorValue
 from feeds.rules.bulk import paused_gc
 from feeds.rules.keys import network_range
-from feeds.rules.records import IndicatorRecord, ObjectRecord, Parsed, RelationRecord
+from feeds.rules.records import IndicatorRecord, Parsed
 
 BATCH = 1000
 _NETWORKS = ("ipv4", "ipv6")
@@ -39,16 +41,6 @@ T = TypeVar("T")
 # Core tables: rows are written with executemany (no ORM unit of work, no per-row INSERT)
 _INDICATORS: Table = Indicator.__table__  # type: ignore[assignment]
 _VALUES: Table = IndicatorValue.__table__  # type: ignore[assignment]
-_OBJECTS: Table = IntelObject.__table__  # type: ignore[assignment]
-_RELATIONS: Table = IntelRelation.__table__  # type: ignore[assignment]
-
-
-class _Versioned(Protocol):
-    @property
-    def modified(self) -> dt.datetime | None: ...
-
-
-R = TypeVar("R", bound=_Versioned)
 
 
 @dataclass
@@ -112,9 +104,9 @@ def _store(session: Session, feed: Feed, parsed: Parsed, now: dt.datetime) -> St
     _insert(session, feed, fresh, now)
     note_prefixes(session, prefixes_of(kept))
     for object_batch in _batches(parsed.objects, BATCH):
-        counts.objects += _store_objects(session, feed, object_batch, now)
+        counts.objects += store_objects(session, feed, object_batch, now)
     for relation_batch in _batches(parsed.relations, BATCH):
-        counts.relations += _store_relations(session, feed, relation_batch)
+        counts.relations += store_relations(session, feed, relation_batch)
     session.flush()
     return counts
 
@@ -124,7 +116,7 @@ def _latest(records: Iterable[IndicatorRecord]) -> list[IndicatorRecord]:
     latest: dict[str, IndicatorRecord] = {}
     for record in records:
         known = latest.get(record.source_ref)
-        if known is None or _newer(record.modified, known.modified):
+        if known is None or newer(record.modified, known.modified):
             latest[record.source_ref] = record
     return list(latest.values())
 
@@ -134,12 +126,6 @@ def _kept(feed: Feed, records: list[IndicatorRecord]) -> list[IndicatorRecord]:
         return records
     wanted = set(feed.types)
     return [r for r in records if any(v.kind in wanted for v in r.values)]
-
-
-def _newer(candidate: dt.datetime | None, stored: dt.datetime | None) -> bool:
-    if stored is None:
-        return True
-    return candidate is not None and candidate > stored
 
 
 def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -215,7 +201,7 @@ def _changes(
     if revoked:
         return False
     if record.modified is not None or modified is not None:
-        return _newer(record.modified, modified)
+        return newer(record.modified, modified)
     return record.revoked or valid_until is not None
 
 
@@ -323,102 +309,3 @@ def _insert_values(session: Session, pairs: Sequence[tuple[int, IndicatorRecord]
                 )
             )
     insert_rows(session, _VALUES, _VALUE_COLUMNS, rows)
-
-
-def _newest(items: Iterable[R], key: Callable[[R], Hashable]) -> dict[Hashable, R]:
-    """One item per key: the newest ``modified`` (the first of equals)."""
-    newest: dict[Hashable, R] = {}
-    for item in items:
-        known = newest.get(key(item))
-        if known is None or _newer(item.modified, known.modified):
-            newest[key(item)] = item
-    return newest
-
-
-def _store_objects(
-    session: Session, feed: Feed, batch: Sequence[ObjectRecord], now: dt.datetime
-) -> int:
-    records = _newest(batch, lambda o: o.stix_id)
-    stored = {
-        row.stix_id: row
-        for row in session.execute(
-            select(
-                _OBJECTS.c.id, _OBJECTS.c.stix_id, _OBJECTS.c.revoked, _OBJECTS.c.modified
-            ).where(_OBJECTS.c.feed_id == feed.id, _OBJECTS.c.stix_id.in_(list(records)))
-        )
-    }
-    fresh, changed = [], []
-    for stix_id, record in records.items():
-        row = stored.get(str(stix_id))
-        values = {
-            "type": record.type,
-            "name": record.name[:300],
-            "external_id": record.external_id,
-            "description": record.description,
-            "aliases": list(record.aliases),
-            "revoked": record.revoked,
-            "tlp": record.tlp or feed.default_tlp,
-            "data": dict(record.data),
-            "modified": record.modified,
-            "updated_at": now,
-        }
-        if row is None:
-            fresh.append({"feed_id": feed.id, "stix_id": record.stix_id, **values})
-        elif not row.revoked and _newer(record.modified, row.modified):
-            changed.append({"_id": row.id, **values})
-    _write(session, _OBJECTS, fresh, changed)
-    return len(fresh) + len(changed)
-
-
-def _store_relations(session: Session, feed: Feed, batch: Sequence[RelationRecord]) -> int:
-    records = _newest(batch, lambda r: (r.source_ref, r.relationship_type, r.target_ref))
-    stored = {
-        (row.source_ref, row.relationship_type, row.target_ref): row
-        for row in session.execute(
-            select(
-                _RELATIONS.c.id,
-                _RELATIONS.c.source_ref,
-                _RELATIONS.c.relationship_type,
-                _RELATIONS.c.target_ref,
-                _RELATIONS.c.modified,
-            ).where(
-                _RELATIONS.c.feed_id == feed.id,
-                _RELATIONS.c.source_ref.in_({r.source_ref for r in records.values()}),
-            )
-        )
-    }
-    fresh, changed = [], []
-    for key, record in records.items():
-        row = stored.get(key)  # type: ignore[call-overload]
-        values = {"stix_id": record.stix_id, "revoked": record.revoked, "modified": record.modified}
-        if row is None:
-            fresh.append(
-                {
-                    "feed_id": feed.id,
-                    "source_ref": record.source_ref,
-                    "relationship_type": record.relationship_type,
-                    "target_ref": record.target_ref,
-                    **values,
-                }
-            )
-        elif _newer(record.modified, row.modified):
-            changed.append({"_id": row.id, **values})
-    _write(session, _RELATIONS, fresh, changed)
-    return len(fresh) + len(changed)
-
-
-def _write(
-    session: Session, table: Table, fresh: list[dict[str, Any]], changed: list[dict[str, Any]]
-) -> None:
-    """INSERT the new rows (driver rows) and UPDATE the changed ones by id (Core)."""
-    if fresh:
-        columns = list(fresh[0])
-        insert_rows(session, table, columns, Encoder(session).rows(table, columns, fresh))
-    if changed:
-        names = [name for name in changed[0] if name != "_id"]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({name: bindparam(name) for name in names})
-        )
-        session.execute(statement, changed)

@@ -15,6 +15,7 @@ from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor
 from incidents.blueprints import REFERENCE
 from incidents.blueprints import api as bp
+from incidents.sharing import stix_objects as so
 from incidents.sharing.export import export_incident
 from incidents.sharing.taxii_params import STIX_MEDIA
 
@@ -43,7 +44,8 @@ class StixBundle(BaseModel):
     errors=(403, 404),
 )
 def stix_bundle(reference: str) -> ResponseReturnValue:
-    producer = context().settings.reference_prefix
+    settings = context().settings
+    producer = so.Producer(settings.reference_prefix, settings.cert_name)
     bundle = export_incident(get_session(), current_actor(), reference, producer=producer)
     unit_of_work().rollback()  # a read: end it
     return Response(orjson.dumps(bundle), mimetype=STIX_MEDIA)

@@ -152,11 +152,10 @@ def read_page(
     collection: TaxiiCollection,
     query: Query,
     *,
-    producer: str,
+    producer: so.Producer,
 ) -> Page:
-    """One page of ``collection`` as ``audience`` may read it."""
-    ns = so.namespace(producer)
-    reading = _Reading(audience, collection, query, ns, so.producer(ns, producer), producer)
+    """One page of ``collection`` as ``audience`` may read it, made by ``producer``."""
+    reading = _Reading(audience, collection, query, producer.ns, producer.identity(), producer.name)
     if not query.spec_ok:
         return Page([], False)
     found = [

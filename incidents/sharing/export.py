@@ -70,15 +70,18 @@ class _Bundle:
             self.objects.setdefault(obj["id"], obj)
 
 
-def export_incident(session: Session, actor: Actor, reference: str, *, producer: str) -> so.Obj:
-    """The STIX bundle of ``reference`` as ``actor`` may receive it (``producer``: the CERT's
-    name, its reference prefix); ``NotFound`` / ``PermissionDenied`` otherwise."""
+def export_incident(
+    session: Session, actor: Actor, reference: str, *, producer: so.Producer
+) -> so.Obj:
+    """The STIX bundle of ``reference`` as ``actor`` may receive it (``producer``: the CERT, its
+    reference prefix for the ids and ``CERT_NAME``); ``NotFound`` / ``PermissionDenied``
+    otherwise."""
     incident = get_incident(session, actor, reference)
     if not leaves(incident.tlp):
         raise PermissionDenied("a TLP:RED incident never leaves Vigie")
     audience = Audience(actor.is_cert_staff, actor.organisation_id)
-    ns = so.namespace(producer)
-    out = _Bundle(ns, so.producer(ns, producer), producer)
+    ns = producer.ns
+    out = _Bundle(ns, producer.identity(), producer.name)
     victim = victim_identity(ns, incident.organisation)
     core = so.incident(out.common(incident.tlp), _facts(incident))
     out.add(out.producer, victim, core)

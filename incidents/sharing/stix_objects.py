@@ -16,6 +16,10 @@ Identifiers are deterministic:
   the reference prefix) over a stable key — the incident's reference, the observable's row id —
   stamped as version 4 (:func:`stable_id`), so that a re-export is a new *version* (same id,
   later ``modified``), never a duplicate;
+* the producer ``identity`` (:class:`Producer`): ``stable_id("identity", namespace(prefix),
+  "producer")``. Only its ``name`` comes from ``CERT_NAME``: renaming the CERT changes no id,
+  so consumers keep one producer (its ``modified`` stays :data:`PRODUCER_SINCE`, so a consumer
+  that stored the object keeps the former name until it fetches it again);
 * TLP 2.0 marking definitions: the fixed ids of ``core/data/tlp.json`` (never minted).
 """
 
@@ -253,6 +257,28 @@ def relationship(common: Common, source: str, kind: str, target: str, at: dt.dat
 
 # ---------------------------------------------------------------- identities
 PRODUCER_SINCE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # a fixed version: never re-issued
+
+
+@dataclass(frozen=True)
+class Producer:
+    """The CERT that makes Vigie's objects. ``seed``, the reference prefix (``MACERT``; a
+    bulletin's: the prefix of its own reference), fixes the namespace and so every id,
+    the identity's included; ``name`` (``CERT_NAME``, "maCERT") is what the identity and the
+    descriptions call it, and changes no id."""
+
+    seed: str
+    name: str
+
+    @property
+    def ns(self) -> uuid.UUID:
+        return namespace(self.seed)
+
+    def identity(self) -> Obj:
+        return producer(self.ns, self.name)
+
+    def common(self, tlp: Tlp) -> Common:
+        """What this producer's objects marked ``tlp`` carry."""
+        return Common(self.ns, self.identity()["id"], self.name, tlp)
 
 
 def producer(ns: uuid.UUID, name: str) -> Obj:

@@ -32,6 +32,7 @@ from core.db import is_postgres
 from core.errors import AuthenticationFailed, DomainError
 from core.web import context, csrf, get_session, unit_of_work
 from core.web.auth import token_only, use_api_user
+from incidents.sharing import stix_objects as so
 from incidents.sharing.collections import (
     COLLECTIONS,
     Entry,
@@ -158,8 +159,9 @@ def _page(ident: str, query: Query) -> tuple[list[Entry], bool]:
     return page.entries, page.more
 
 
-def _producer() -> str:
-    return str(context().settings.reference_prefix)
+def _producer() -> so.Producer:
+    settings = context().settings
+    return so.Producer(settings.reference_prefix, settings.cert_name)
 
 
 def _dates(entries: list[Entry]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from core.errors import PermissionDenied
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, login_required
 from incidents.intake.service import get_incident
+from incidents.sharing import stix_objects as so
 from incidents.sharing.export import export_incident
 from incidents.sharing.taxii_params import STIX_MEDIA
 
@@ -24,7 +25,8 @@ def stix_download(reference: str) -> Response:
     incident = get_incident(session, actor, reference)  # 404 before anything else
     if not actor.is_cert_staff:
         raise PermissionDenied("the STIX export of the pages is for CERT staff")
-    producer = context().settings.reference_prefix
+    settings = context().settings
+    producer = so.Producer(settings.reference_prefix, settings.cert_name)
     bundle = export_incident(session, actor, incident.reference, producer=producer)
     unit_of_work().rollback()  # a read: end it
     response = Response(orjson.dumps(bundle), mimetype=STIX_MEDIA)

@@ -9,6 +9,9 @@ page's language (``core.web.say``), on the re-rendered file (422); an action wit
 button) gets an ``error:<place>`` notice instead. Status, priority and assignee may also come from
 the header's quick controls (``place=head``). Reporters are sent to their status page,
 ``/track/<reference>``.
+
+The actions on what the file holds (conversation, observables, tasks, related incidents) are in
+:mod:`incidents.workspace.web_items`, on the same blueprint, through :func:`act`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from babel.dates import format_timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -38,7 +41,7 @@ from incidents.intake.service import get_incident
 from incidents.models import Incident
 from incidents.rules import labels, richtext
 from incidents.web import file_size, intake, local_time, marking_class, timezone_name
-from incidents.workspace import conversation, file_page, merge, observables_admin, tasks, workflow
+from incidents.workspace import conversation, file_page, workflow
 from incidents.workspace.forms import (
     AssignForm,
     BodyForm,
@@ -103,32 +106,32 @@ def status(reference: str) -> ResponseReturnValue:
             a,
             i,
             f.to.data,
-            clock=_clock(),
+            clock=clock(),
             settings=intake(),
             resolution=resolution,
             reason=reason,
             duplicate_of=f.duplicate_of.data or None,
-            assignee=_user(s, f.owner.data) if i.assignee_id is None else None,
+            assignee=chosen_user(s, f.owner.data) if i.assignee_id is None else None,
         )
 
     def said(i: Incident, _r: object) -> object:
         return _("Status changed: %(status)s.", status=_(labels.STATUSES.get(i.status, i.status)))
 
-    return _act(reference, "status", call, anchor=_place("file-status"), done=said)
+    return act(reference, "status", call, anchor=_place("file-status"), done=said)
 
 
 @bp.post("/incidents/<reference>/assign")
 @login_required
 def assign(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: AssignForm) -> object:
-        return workflow.assign(s, a, i, _user(s, f.assignee.data), clock=_clock())
+        return workflow.assign(s, a, i, chosen_user(s, f.assignee.data), clock=clock())
 
     def said(i: Incident, _r: object) -> object:
         if i.assignee is None:
             return _("The incident is now assigned to nobody.")
         return _("Assigned to %(name)s.", name=i.assignee.name)
 
-    return _act(reference, "assign", call, anchor=_place("file-assign"), done=said)
+    return act(reference, "assign", call, anchor=_place("file-assign"), done=said)
 
 
 @bp.post("/incidents/<reference>/priority")
@@ -136,54 +139,54 @@ def assign(reference: str) -> ResponseReturnValue:
 def priority(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: PriorityForm) -> object:
         return workflow.set_priority(
-            s, a, i, f.priority.data, f.reason.data, clock=_clock(), settings=intake()
+            s, a, i, f.priority.data, f.reason.data, clock=clock(), settings=intake()
         )
 
     def said(i: Incident, _r: object) -> object:
         return _("Priority set to %(priority)s.", priority=i.priority)
 
-    return _act(reference, "priority", call, anchor=_place("file-priority"), done=said)
+    return act(reference, "priority", call, anchor=_place("file-priority"), done=said)
 
 
 @bp.post("/incidents/<reference>/classification")
 @login_required
 def classification(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: ClassificationForm) -> object:
-        return workflow.reclassify(s, a, i, *f.parsed(), clock=_clock())
+        return workflow.reclassify(s, a, i, *f.parsed(), clock=clock())
 
     def said(i: Incident, _r: object) -> object:
         group, name = labels.classification_label(i.category, i.type)
         shown = _(group) + (f" — {_(name)}" if name else "")
         return _("Reclassified: %(classification)s.", classification=shown)
 
-    return _act(reference, "classification", call, anchor="file-classification", done=said)
+    return act(reference, "classification", call, anchor="file-classification", done=said)
 
 
 @bp.post("/incidents/<reference>/markings")
 @login_required
 def markings(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: MarkingsForm) -> object:
-        return workflow.set_markings(s, a, i, f.tlp.data, f.pap.data, clock=_clock())
+        return workflow.set_markings(s, a, i, f.tlp.data, f.pap.data, clock=clock())
 
     def said(i: Incident, _r: object) -> object:
         return _("Markings changed: %(tlp)s, %(pap)s.", tlp=i.tlp, pap=i.pap)
 
-    return _act(reference, "markings", call, anchor="file-markings", done=said)
+    return act(reference, "markings", call, anchor="file-markings", done=said)
 
 
 @bp.post("/incidents/<reference>/participants")
 @login_required
 def add_participant(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: ParticipantForm) -> object:
-        user = _user(s, f.user.data)
+        user = chosen_user(s, f.user.data)
         if user is None:
             raise ValidationFailed("no user", fields={"user": N_("choose an analyst")})
-        return workflow.add_participant(s, a, i, user, clock=_clock())
+        return workflow.add_participant(s, a, i, user, clock=clock())
 
     def said(_i: Incident, _r: object) -> object:
         return _("Participant added.")
 
-    return _act(reference, "participant", call, anchor="participants", done=said)
+    return act(reference, "participant", call, anchor="participants", done=said)
 
 
 @bp.post("/incidents/<reference>/participants/<int:user_id>/remove")
@@ -193,163 +196,16 @@ def remove_participant(reference: str, user_id: int) -> ResponseReturnValue:
         user = s.get(User, user_id)
         if user is None:
             raise NotFound(N_("no such user"))
-        return workflow.remove_participant(s, a, i, user, clock=_clock())
+        return workflow.remove_participant(s, a, i, user, clock=clock())
 
     def said(_i: Incident, _r: object) -> object:
         return _("Participant removed.")
 
-    return _act(reference, None, call, anchor="participants", done=said)
-
-
-# ---------------------------------------------------------------- conversation
-@bp.post("/incidents/<reference>/comments")
-@login_required
-def comment(reference: str) -> ResponseReturnValue:
-    def call(s: Session, a: Actor, i: Incident, f: BodyForm) -> object:
-        return conversation.add_comment(s, a, i, f.body.data, clock=_clock())
-
-    def said(_i: Incident, _r: object) -> object:
-        return _("Internal comment added.")
-
-    return _act(reference, "comment", call, anchor="file-comment", done=said)
-
-
-@bp.post("/incidents/<reference>/replies")
-@login_required
-def reply(reference: str) -> ResponseReturnValue:
-    def call(s: Session, a: Actor, i: Incident, f: BodyForm) -> object:
-        return conversation.reply_to_reporter(
-            s, a, i, f.body.data, clock=_clock(), settings=intake()
-        )
-
-    def said(_i: Incident, _r: object) -> object:
-        return _("Reply sent to the reporter.")
-
-    return _act(reference, "reply", call, anchor="file-reply", done=said)
-
-
-# ---------------------------------------------------------------- observables and tasks
-@bp.post("/incidents/<reference>/observables")
-@login_required
-def add_observable(reference: str) -> ResponseReturnValue:
-    def call(s: Session, a: Actor, i: Incident, f: ObservableForm) -> object:
-        return observables_admin.add_observable(
-            s, a, i, f.type.data, f.value.data, clock=_clock(), settings=intake()
-        )
-
-    def said(_i: Incident, _r: object) -> object:
-        return _("Observable added.")
-
-    return _act(reference, "observable", call, anchor="observables", done=said)
-
-
-@bp.post("/incidents/<reference>/observables/<int:observable_id>/remove")
-@login_required
-def remove_observable(reference: str, observable_id: int) -> ResponseReturnValue:
-    def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
-        observables_admin.remove_observable(s, a, i, observable_id, clock=_clock())
-        return None
-
-    def said(_i: Incident, _r: object) -> object:
-        return _("Observable removed.")
-
-    return _act(reference, None, call, anchor="observables", done=said)
-
-
-@bp.post("/incidents/<reference>/tasks")
-@login_required
-def add_task(reference: str) -> ResponseReturnValue:
-    def call(s: Session, a: Actor, i: Incident, f: TaskForm) -> object:
-        assignee, due = _user(s, f.assignee.data), f.due(intake().timezone)
-        return tasks.add_task(s, a, i, f.title.data, clock=_clock(), assignee=assignee, due_at=due)
-
-    def said(_i: Incident, _r: object) -> object:
-        return _("Task added.")
-
-    return _act(reference, "task", call, anchor="tasks", done=said)
-
-
-@bp.post("/incidents/<reference>/tasks/<int:task_id>/done")
-@login_required
-def complete_task(reference: str, task_id: int) -> ResponseReturnValue:
-    done = request.form.get("done", "1") == "1"
-
-    def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
-        task = tasks.get_task(s, a, i, task_id)
-        return tasks.complete_task(s, a, task, clock=_clock(), done=done)
-
-    def said(_i: Incident, _r: object) -> object:
-        return _("Task marked as done.") if done else _("Task marked as not done.")
-
-    return _act(reference, None, call, anchor="tasks", done=said)
-
-
-@bp.post("/incidents/<reference>/tasks/templates")
-@login_required
-def apply_templates(reference: str) -> ResponseReturnValue:
-    def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
-        return tasks.apply_templates(s, a, i, clock=_clock())
-
-    def said(_i: Incident, result: object) -> object:
-        count = len(result) if isinstance(result, list) else 0
-        return ngettext("%(num)d task added.", "%(num)d tasks added.", count)
-
-    return _act(reference, None, call, anchor="tasks", done=said)
-
-
-# ---------------------------------------------------------------- related incidents
-@bp.post("/incidents/<reference>/links")
-@login_required
-def link(reference: str) -> ResponseReturnValue:
-    def call(s: Session, a: Actor, i: Incident, f: ReferenceForm) -> object:
-        return merge.link(s, a, i, _other(s, a, i, f.reference.data), clock=_clock())
-
-    def said(_i: Incident, _r: object) -> object:
-        return _("Incidents linked.")
-
-    return _act(reference, "link", call, anchor="related", done=said)
-
-
-@bp.post("/incidents/<reference>/links/<other>/remove")
-@login_required
-def unlink(reference: str, other: str) -> ResponseReturnValue:
-    def call(s: Session, a: Actor, i: Incident, _f: None) -> object:
-        merge.unlink(s, a, i, get_incident(s, a, other), clock=_clock())
-        return None
-
-    def said(_i: Incident, _r: object) -> object:
-        return _("Link removed.")
-
-    return _act(reference, None, call, anchor="related", done=said)
-
-
-@bp.post("/incidents/<reference>/merge")
-@login_required
-def merge_into(reference: str) -> ResponseReturnValue:
-    """Merge this incident into another one, whose file is shown next."""
-
-    def call(s: Session, a: Actor, i: Incident, f: MergeForm) -> Incident:
-        survivor = _other(s, a, i, f.reference.data)
-        if survivor.organisation_id != i.organisation_id:  # the page asks to confirm both
-            f.organisations = (i.organisation, survivor.organisation)
-        try:
-            merge.merge(
-                s, a, survivor, i, clock=_clock(), settings=intake(),
-                confirm_organisations=f.confirmed(),
-            )  # fmt: skip
-        except PermissionDenied as exc:  # an analyst, across organisations: said on the form
-            f.organisations = None
-            raise ValidationFailed(exc.message, fields={"reference": exc.message}) from None
-        return survivor
-
-    def said(i: Incident, result: object) -> object:
-        return _("%(merged)s was merged into this incident.", merged=i.reference)
-
-    return _act(reference, "merge", call, anchor="related", done=said)
+    return act(reference, None, call, anchor="participants", done=said)
 
 
 # ---------------------------------------------------------------- helpers
-def _act(
+def act(
     reference: str, key: str | None, call: Call, *, anchor: str, done: Done
 ) -> ResponseReturnValue:
     """Parse the form ``key`` (or only the CSRF token), call the service once, commit and go
@@ -416,7 +272,7 @@ def _page(
 ) -> ResponseReturnValue:
     session, actor = get_session(), current_actor()
     before = int_arg("before", low=1, high=inputs.MAX_ID) if request.method == "GET" else None
-    page = file_page.load(session, actor, incident, now=_clock().now(), before=before)
+    page = file_page.load(session, actor, incident, now=clock().now(), before=before)
     forms = {key: (failed or {}).get(key) or _blank(key, incident, page) for key in FORMS}
     return render_template("incidents/file/page.html", page=page, forms=forms, me=actor), status
 
@@ -436,14 +292,14 @@ def _blank(key: str, incident: Incident, page: file_page.FilePage) -> FileForm:
     return form
 
 
-def _user(session: Session, raw: str | None) -> User | None:
+def chosen_user(session: Session, raw: str | None) -> User | None:
     try:
         return session.get(User, inputs.whole_number(raw or "", 1, inputs.MAX_ID))
     except ValueError:
         return None
 
 
-def _other(session: Session, actor: Actor, incident: Incident, reference: str) -> Incident:
+def other_incident(session: Session, actor: Actor, incident: Incident, reference: str) -> Incident:
     """The other incident of a link or merge: a field error when it is unknown or itself."""
     try:
         other = get_incident(session, actor, reference)
@@ -454,7 +310,8 @@ def _other(session: Session, actor: Actor, incident: Incident, reference: str) -
     return other
 
 
-def _clock() -> Clock:
+def clock() -> Clock:
+    """The application's clock (frozen in tests)."""
     return context().clock
 
 
@@ -473,7 +330,7 @@ def markdown(source: str | None) -> Markup:
 
 def countdown(due: dt.datetime) -> str:
     """``dans 3 heures``, ``il y a 2 jours``…: time left until ``due``, in the page's language."""
-    delta = due - _clock().now()
+    delta = due - clock().now()
     return format_timedelta(delta, add_direction=True, threshold=1.5, locale=str(get_locale()))
 
 

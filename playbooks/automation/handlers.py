@@ -8,7 +8,9 @@ keys and starts nothing twice.
 The incident is loaded by the payload's id (the payload holds no text and is not trusted for
 the facts conditions check, except the status event's new status, a validated enumeration).
 The dispatcher hands handlers no clock: a run starts at the event's time — what the runs and
-their tests agree on, and never later than the moment it is delivered.
+their tests agree on, and never later than the moment it is delivered. The run budgets
+(``CERT_PLAYBOOK_MAX_STEPS``, ``CERT_PLAYBOOK_MAX_DAYS``) are the slice's settings, handed over
+by the dispatcher.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from incidents.events import IncidentEventName as Name
 from incidents.models import Incident
 from playbooks.automation.triggers import start_triggered_runs
 from playbooks.models import TriggerEvent
-from playbooks.settings import handler_settings
+from playbooks.settings import PlaybookSettings
 
 KINDS: dict[Name, TriggerEvent] = {
     Name.SUBMITTED: TriggerEvent.CREATED,
@@ -46,7 +48,7 @@ class _At:
         return self.when
 
 
-def start_playbooks(session: Session, event: Event) -> None:
+def start_playbooks(session: Session, event: Event, settings: PlaybookSettings) -> None:
     payload, kind = event.payload, KINDS.get(Name(event.name)) if event.name in KINDS else None
     if kind is None or not isinstance(payload, events.IncidentPayload):
         raise TypeError(f"{event.name}: not an event playbooks are triggered by")
@@ -62,9 +64,17 @@ def start_playbooks(session: Session, event: Event) -> None:
         kind,
         event_id=event.id,
         clock=_At(event.occurred_at),
-        settings=handler_settings(),
+        settings=settings,
         status=status,
     )
 
 
-HANDLERS: tuple[Handler, ...] = (Handler("playbooks.triggers", set(KINDS), start_playbooks),)
+HANDLERS: tuple[Handler, ...] = (
+    Handler.with_settings(
+        "playbooks.triggers",
+        set(KINDS),
+        start_playbooks,
+        slice_name="playbooks",
+        kind=PlaybookSettings,
+    ),
+)

@@ -17,6 +17,7 @@ from incidents.models import Incident
 from incidents.slice import SLICE
 from incidents.workspace import conversation, workflow
 from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.kit.events import slice_settings  # noqa: E402
 
 browser_or_skip(module=True)
 from playwright.sync_api import Page, expect  # noqa: E402  (only once it is there)
@@ -28,7 +29,7 @@ SIZES = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height":
 def deliver(live_server: LiveServer) -> None:
     """What the scheduler's ``events.deliver`` job does, once (the live server runs none)."""
     factory = make_session_factory(live_server.database.engine)
-    deliver_events(factory, SLICE.handlers, clock=SystemClock())
+    deliver_events(factory, SLICE.handlers, clock=SystemClock(), settings=slice_settings())
 
 
 def happen(live_server: LiveServer, lead: User, analyst: User, reporter: User) -> list[Incident]:

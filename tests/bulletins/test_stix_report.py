@@ -5,6 +5,7 @@ published shows, marked with the bulletin's TLP."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
@@ -37,8 +38,13 @@ INDICATORS = [
 ]
 
 
-def _render(session: Session, view: Any, now: dt.datetime | None = None) -> dict[str, Any]:
-    ctx = formats.RenderContext(session, SETTINGS, now=now)
+NAMED = dataclasses.replace(SETTINGS, cert_name="Centre marocain de test")  # CERT_NAME
+
+
+def _render(
+    session: Session, view: Any, now: dt.datetime | None = None, settings: Any = NAMED
+) -> dict[str, Any]:
+    ctx = formats.RenderContext(session, settings, now=now)
     rendered = formats.by_name("stix").render(ctx, view)
     assert rendered.content_type == "application/stix+json;version=2.1"
     return assert_valid_bundle(rendered.body.decode())
@@ -64,15 +70,18 @@ def test_a_published_advisory_is_a_valid_report_bundle(
     assert rep["report_types"] == ["vulnerability", "indicator"]
     assert "risk:critical" in rep["labels"] and "impact:important" in rep["labels"]
     assert rep["external_references"] == [
-        {"source_name": "MACERT", "external_id": bulletin.reference},
+        {"source_name": "Centre marocain de test", "external_id": bulletin.reference},
         {"source_name": "reference", "url": "https://www.fortiguard.com/psirt/FG-IR-26-001"},
     ]
     (identity,) = by_type(bundle, "identity")
+    assert identity["name"] == "Centre marocain de test"
     assert (
         rep["created_by_ref"]
         == identity["id"]
-        == so.producer(so.namespace("MACERT"), "MACERT")["id"]
+        == so.producer(so.namespace("MACERT"), "MACERT")["id"]  # from the prefix, not the name
     )
+    renamed = _render(db_session, view, settings=dataclasses.replace(NAMED, cert_name="CERT-X"))
+    assert by_type(renamed, "identity")[0]["id"] == identity["id"]  # a rename: the same producer
     (marking,) = by_type(bundle, "marking-definition")
     assert marking["id"] == green
     (vuln,) = by_type(bundle, "vulnerability")
@@ -144,7 +153,7 @@ def test_a_red_bulletin_and_a_draft_render_valid_marked_bundles(
     (rep,) = by_type(preview, "report")
     assert rep["published"] == so.timestamp(clock.now())
     assert "external_references" in rep and all(
-        r["source_name"] != "MACERT" for r in rep["external_references"]
+        r["source_name"] != NAMED.cert_name for r in rep["external_references"]
     )  # a draft has no reference yet
 
 

@@ -18,6 +18,7 @@ from bulletins.stix.handlers import publish_to_taxii
 from core.clock import FrozenClock
 from core.events import Event
 from core.markings import Tlp
+from incidents.sharing import stix_objects as so
 from incidents.sharing.collections import COLLECTIONS, read_page
 from incidents.sharing.shareable import Audience
 from incidents.sharing.stored import SharedAudience, SharedObject, SharedSource
@@ -33,9 +34,8 @@ def _handle(session: Session, bulletin: Bulletin) -> None:
     assert bulletin.reference is not None
     payload = Published(bulletin_id=bulletin.id, reference=bulletin.reference,
                         revision=bulletin.revision, tlp=bulletin.tlp)  # fmt: skip
-    publish_to_taxii(
-        session, Event(BulletinEventName.PUBLISHED, payload, AGGREGATE, bulletin.reference)
-    )
+    event = Event(BulletinEventName.PUBLISHED, payload, AGGREGATE, bulletin.reference)
+    publish_to_taxii(session, event, SETTINGS)
 
 
 def _rows(session: Session) -> list[tuple[str, str, str]]:
@@ -60,7 +60,9 @@ def _page(session: Session, audience: Audience, level: Tlp, **args: str) -> list
     collection = next(c for c in COLLECTIONS if c.level is level)
     query = parse_query({k.replace("_", "[", 1) + "]" if k.startswith("match_") else k: [v]
                          for k, v in args.items()})  # fmt: skip
-    page = read_page(session, audience, collection, query, producer="MACERT")
+    page = read_page(
+        session, audience, collection, query, producer=so.Producer("MACERT", SETTINGS.cert_name)
+    )
     objects = [e.obj for e in page.entries]
     assert_valid_objects(objects)
     return objects

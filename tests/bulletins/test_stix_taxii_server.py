@@ -29,16 +29,19 @@ from core.events import deliver_events
 from core.identity.authz import Actor
 from core.identity.models import User
 from core.markings import Tlp
+from incidents.sharing import stix_objects as so
 from incidents.sharing.collections import COLLECTIONS
 from tests.bulletins.stix_check import assert_valid_objects
 from tests.bulletins.test_authoring import SETTINGS, draft, people, published
 from tests.dbs import BACKENDS, create_database
 from tests.incidents.sharing.conftest import QuietHandler
 from tests.incidents.sharing.test_taxii_server import Bearer
+from tests.kit.events import slice_settings
 from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.world import World
 
 ALIAS = {c.level: c.alias for c in COLLECTIONS}
+CERT_NAME = "Centre national de test"  # CERT_NAME, not the reference prefix
 TITLES = {
     "green": "Campagne d'hameçonnage visant les administrations",
     "amber": "Compromission d'un serveur du ministère de l'Intérieur",
@@ -111,9 +114,10 @@ def served(
         session.commit()
     engine = make_engine(database.url)
     factory = make_session_factory(engine)
-    counts = deliver_events(factory, HANDLERS, clock=clock)
+    settings = slice_settings(cert_name=CERT_NAME)
+    counts = deliver_events(factory, HANDLERS, clock=clock, settings=settings)
     assert counts["delivered"] == 4 and counts["failed"] == 0  # 3 publications and a revision
-    assert deliver_events(factory, HANDLERS, clock=clock)["delivered"] == 0
+    assert deliver_events(factory, HANDLERS, clock=clock, settings=settings)["delivered"] == 0
     app = create_app(
         {
             "instance_dir": directory / "instance",
@@ -123,6 +127,7 @@ def served(
             "smtp_url": "smtp://127.0.0.1:2525",
             "mail_from": "Vigie <cert@example.test>",
             "testing": True,
+            "cert_name": CERT_NAME,
             **CHEAP_SETTINGS,
         },
         session_factory=factory,
@@ -151,6 +156,20 @@ def _all(collection: Collection, **filters: Any) -> list[dict[str, Any]]:
 
 def _reports(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {o["external_references"][0]["external_id"]: o for o in objects if o["type"] == "report"}
+
+
+def test_the_objects_are_made_by_the_cert_named_in_cert_name(served: Served) -> None:
+    """The identity served in the collection (the kernel's static object) and the one every
+    stored bulletin object refers to are one: named ``CERT_NAME``, its id from the reference
+    prefix (the same id whatever the name: a rename is not a new producer)."""
+    objects = _all(served.collection("analyst", Tlp.GREEN))
+    (identity,) = (o for o in objects if o["type"] == "identity")
+    assert identity["name"] == CERT_NAME
+    assert identity["id"] == so.Producer("MACERT", "maCERT").identity()["id"]
+    made = [o for o in objects if o["type"] not in ("identity", "marking-definition")]
+    assert made and {o["created_by_ref"] for o in made} == {identity["id"]}
+    (report,) = _reports(objects).values()
+    assert report["external_references"][0]["source_name"] == CERT_NAME
 
 
 def test_each_reader_gets_the_bulletins_its_tlp_and_organisation_allow(served: Served) -> None:
@@ -231,7 +250,9 @@ def test_pages_follow_the_keyset_and_a_new_publication_is_polled(served: Served)
         served.clock.advance(minutes=5)
         svc.publish(session, lead, late, clock=served.clock, settings=SETTINGS)
         session.commit()
-    deliver_events(served.factory, HANDLERS, clock=served.clock)
+    deliver_events(
+        served.factory, HANDLERS, clock=served.clock, settings=slice_settings(cert_name=CERT_NAME)
+    )
     new = collection.get_objects(added_after=checkpoint)["objects"]
     assert [o["name"] for o in new if o["type"] == "report"] == ["Alerte tardive"]
     assert_valid_objects(new)

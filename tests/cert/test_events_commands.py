@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import cert.cli.events  # noqa: F401 (registers `cert events`)
+from bulletins.settings import BulletinSettings
 from cert import event_handlers, scheduler
 from cert.cli import CliContext, cli
 from core.clock import FrozenClock, SystemClock
@@ -53,6 +54,53 @@ def test_the_delivery_job_hands_events_to_the_slices_handlers(
     assert counts == {"dispatched": 1, "delivered": 1, "retried": 0, "failed": 0}
     assert again == {"dispatched": 0, "delivered": 0, "retried": 0, "failed": 0}
     assert effects(factory) == {("audit", str(event_id)): 1}
+
+
+def test_the_job_and_the_command_hand_each_handler_its_slices_settings(
+    fresh_database: TestDatabase,
+    factory: SessionFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``CERT_NAME`` reaches a handler taking the bulletins' settings, built from the
+    configuration by the scheduler's context and by ``cert events deliver``."""
+
+    def named(session: Session, event: Event, settings: BulletinSettings) -> None:
+        effect(settings.cert_name)(session, event)
+
+    handler = Handler.with_settings(
+        "named", {Probe.PINGED}, named, slice_name="bulletins", kind=BulletinSettings
+    )
+    monkeypatch.setattr(event_handlers, "HANDLERS", (handler,))
+    [first] = record(factory, SystemClock(), 1)
+    config = load_config(
+        {"database_url": fresh_database.url, "instance_dir": tmp_path, "secret_key": "s" * 40,
+         "cert_name": "CERT du job"},
+        environ={},
+    )  # fmt: skip
+    context = scheduler.open_context(config)
+    try:
+        assert scheduler.JOBS["events.deliver"].resolve()(context)["delivered"] == 1
+    finally:
+        scheduler.close_context()
+    [second] = record(factory, SystemClock(), 2)
+    env = {
+        "CERT_DATABASE_URL": fresh_database.url,
+        "CERT_SECRET_KEY": "k" * 40,
+        "CERT_INSTANCE_DIR": str(tmp_path),
+        "CERT_NAME": "CERT de la commande",
+    }
+    cli_context = CliContext()  # the `cert` group gives it the slices' settings hooks
+    try:
+        result = CliRunner().invoke(cli, ["events", "deliver"], env=env, obj=cli_context)
+    finally:
+        if "engine" in vars(cli_context):
+            cli_context.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert effects(factory) == {
+        ("CERT du job", str(first)): 1,
+        ("CERT de la commande", str(second)): 1,
+    }
 
 
 def test_cli_lists_failed_deliveries_and_delivers(

@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from pydantic import ValidationError
@@ -139,6 +140,31 @@ def test_each_subscribed_handler_gets_each_event_once(
     again = deliver_events(factory, handlers, clock=clock)
     assert again == {"dispatched": 0, "delivered": 0, "retried": 0, "failed": 0}
     assert effects(factory) == expected
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    label: str
+
+
+def test_a_handler_with_settings_gets_its_slices_and_a_run_without_them_stops_first(
+    factory: SessionFactory, clock: FrozenClock
+) -> None:
+    def labelled(session: Session, event: Event, settings: ProbeSettings) -> None:
+        effect(settings.label)(session, event)
+
+    handler = Handler.with_settings(
+        "labelled", {Probe.PINGED}, labelled, slice_name="probes", kind=ProbeSettings
+    )
+    [event_id] = record(factory, clock, 1)
+    for wrong in ({}, {"probes": "not settings"}, {"other": ProbeSettings("x")}):
+        with pytest.raises(ValueError, match="handler labelled: no ProbeSettings settings for"):
+            deliver_events(factory, [handler], clock=clock, settings=wrong)
+    assert event_count(factory) == 1 and deliveries(factory) == []  # nothing dispatched
+    settings = {"probes": ProbeSettings("from-settings"), "other": ProbeSettings("other")}
+    counts = deliver_events(factory, [handler], clock=clock, settings=settings)
+    assert counts == {"dispatched": 1, "delivered": 1, "retried": 0, "failed": 0}
+    assert effects(factory) == {("from-settings", str(event_id)): 1}
 
 
 def test_a_handler_that_fails_once_is_retried_and_its_effect_appears_once(

@@ -77,3 +77,14 @@ def effects(factory: SessionFactory) -> dict[tuple[str, str], int]:
             .group_by(audit.AuditEntry.actor_label, audit.AuditEntry.object_id)
         )
         return {(label, object_id): count for label, object_id, count in rows}
+
+
+def slice_settings(**overrides: object) -> dict[str, object]:
+    """Each slice's settings as the scheduler builds them (``JobContext.settings``), from a test
+    configuration with ``overrides`` (``cert_name="CERT Test"``): what ``deliver_events`` hands
+    the handlers that take settings."""
+    from cert.slices_list import SLICES
+    from core.config import load_config
+
+    config = load_config({"secret_key": "k" * 40, **overrides}, environ={})
+    return {s.name: s.settings(config) for s in SLICES if s.settings is not None}

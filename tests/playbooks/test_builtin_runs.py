@@ -27,6 +27,7 @@ from playbooks.library.builtin_load import load_builtin  # noqa: E402
 from playbooks.models import PlaybookRun, PlaybookStepRun, RunStatus, StepStatus  # noqa: E402
 from playbooks.settings import PlaybookSettings  # noqa: E402
 from tests.kit import intel  # noqa: E402
+from tests.kit.events import slice_settings  # noqa: E402
 from tests.kit.factories import INFECTED_HOST, report  # noqa: E402
 from tests.kit.factories import SETTINGS as INTAKE  # noqa: E402
 from tests.kit.world import World  # noqa: E402
@@ -38,9 +39,9 @@ SETTINGS = PlaybookSettings(intake=INTAKE)  # the actions' intake settings land 
 def cycle(session: Session, factory: sessionmaker[Session], clock: FrozenClock) -> None:
     """Commit, then what the scheduler does: deliver events, advance runs, deliver again."""
     session.commit()
-    deliver_events(factory, event_handlers.HANDLERS, clock=clock)
+    deliver_events(factory, event_handlers.HANDLERS, clock=clock, settings=slice_settings())
     runner.advance_due_runs(factory, clock=clock, settings=SETTINGS)
-    deliver_events(factory, event_handlers.HANDLERS, clock=clock)
+    deliver_events(factory, event_handlers.HANDLERS, clock=clock, settings=slice_settings())
     session.expire_all()
 
 

@@ -24,6 +24,7 @@ from playbooks.library.services import import_playbook
 from playbooks.models import Playbook, PlaybookRun, PlaybookTrigger, RunOrigin, RunStatus
 from playbooks.models import TriggerEvent as On
 from tests.kit import intel
+from tests.kit.events import slice_settings
 from tests.kit.factories import INFECTED_HOST, SETTINGS, report
 from tests.kit.world import World
 from tests.playbooks.cacao_kit import document, text
@@ -49,7 +50,7 @@ def trigger(
 def deliver(session: Session, factory: sessionmaker[Session], clock: FrozenClock) -> None:
     """Commit, then run the dispatcher once as ``events.deliver`` does."""
     session.commit()
-    deliver_events(factory, event_handlers.HANDLERS, clock=clock)
+    deliver_events(factory, event_handlers.HANDLERS, clock=clock, settings=slice_settings())
     session.expire_all()
 
 
@@ -225,7 +226,7 @@ def test_the_triggers_are_read_in_one_query_however_many(
     report(db_session, clock, world.reporter)
     db_session.commit()
     with _statements(db_session) as seen:
-        deliver_events(session_factory, handlers.HANDLERS, clock=clock)
+        deliver_events(session_factory, handlers.HANDLERS, clock=clock, settings=slice_settings())
     assert len(runs(db_session)) == 3
     reading = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
     assert sum("FROM playbook_triggers" in s for s in reading) == 1

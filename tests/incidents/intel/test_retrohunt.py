@@ -28,7 +28,7 @@ from incidents.intel.sightings import record_matches
 from incidents.models import Priority
 from incidents.notifications import jobs
 from incidents.notifications.models import NotificationKind
-from incidents.settings import retrohunt_window
+from incidents.settings import IntakeSettings
 from incidents.workspace import workflow
 from tests.incidents.intel.retrohunt_scene import arrive, days_ago, hunted, intel_lines, record
 from tests.incidents.notifications.scene import (
@@ -41,6 +41,7 @@ from tests.incidents.notifications.scene import (
     text_of,
 )
 from tests.kit import intel
+from tests.kit.events import slice_settings
 from tests.kit.factories import INFECTED_HOST, report
 from tests.kit.smtp import SmtpServer
 
@@ -87,7 +88,7 @@ def test_new_intel_meets_an_older_incident_and_its_assignee_is_told(
     stored = db_session.scalars(
         select(DomainEvent).where(DomainEvent.name == "feed.indicators_changed")
     ).one()
-    handlers.retrohunt(db_session, loaded(stored))
+    handlers.retrohunt(db_session, loaded(stored), IntakeSettings())
     db_session.flush()
     assert hunted(db_session, incident) == [(IP, "exact", IP)]
     assert len(intel_lines(db_session, incident)) == 1
@@ -168,10 +169,8 @@ def test_only_the_runs_indicators_and_the_windows_incidents(
     session_factory: sessionmaker[Session],
     clock: FrozenClock,
     cert: Cert,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("CERT_RETROHUNT_DAYS", "10")
-    assert retrohunt_window() == dt.timedelta(days=10)
+    settings = slice_settings(retrohunt_days=10)  # CERT_RETROHUNT_DAYS=10
     intel.indicator(db_session, "domain", "earlier.example", now=days_ago(clock, 30))
     old = report(db_session, clock, cert.reporter, INFECTED_HOST)
     clock.advance(days=12)
@@ -183,9 +182,9 @@ def test_only_the_runs_indicators_and_the_windows_incidents(
         observables=[{"type": "domain", "value": "earlier.example"}],
     )
     db_session.query(IncidentMatch).delete()  # whatever arrival found: start from none
-    commit_and_deliver(db_session, session_factory, clock)
+    commit_and_deliver(db_session, session_factory, clock, settings)
     arrive(db_session, clock, record("ipv4", IP))
-    commit_and_deliver(db_session, session_factory, clock)
+    commit_and_deliver(db_session, session_factory, clock, settings)
     assert hunted(db_session, old) == []  # received 12 days ago: outside the 10-day window
     assert hunted(db_session, recent) == [(IP, "exact", IP)]  # not earlier.example: older intel
 

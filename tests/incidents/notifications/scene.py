@@ -4,6 +4,7 @@ through the slice's real handlers and to read what they wrote."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from incidents.notifications.models import Notification, NotificationKind
 from incidents.settings import IntakeSettings
 from incidents.slice import SLICE
 from tests.incidents.notifications.world import World, make_world
+from tests.kit.events import slice_settings
 from tests.kit.factories import make_user
 from tests.kit.outbox import drain, mailer_for
 from tests.kit.smtp import Received, SmtpServer
@@ -64,16 +66,25 @@ def make_cert(session: Session, clock: FrozenClock, *, login: bool = False) -> C
     return Cert(w, on_duty)
 
 
-def deliver(factory: sessionmaker[Session], clock: FrozenClock) -> dict[str, int]:
-    """Run the dispatcher once with the slice's handlers (as ``events.deliver`` does)."""
-    return deliver_events(factory, SLICE.handlers, clock=clock)
+def deliver(
+    factory: sessionmaker[Session],
+    clock: FrozenClock,
+    settings: Mapping[str, object] | None = None,
+) -> dict[str, int]:
+    """Run the dispatcher once with the slice's handlers and the slices' settings (default:
+    from the test configuration), as ``events.deliver`` does."""
+    given = slice_settings() if settings is None else settings
+    return deliver_events(factory, SLICE.handlers, clock=clock, settings=given)
 
 
 def commit_and_deliver(
-    session: Session, factory: sessionmaker[Session], clock: FrozenClock
+    session: Session,
+    factory: sessionmaker[Session],
+    clock: FrozenClock,
+    settings: Mapping[str, object] | None = None,
 ) -> dict[str, int]:
     session.commit()
-    counts = deliver(factory, clock)
+    counts = deliver(factory, clock, settings)
     session.expire_all()
     return counts
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from core.clock import FrozenClock
 from core.identity.authz import Actor
 from core.markings import Tlp
+from incidents.sharing import stix_objects as so
 from incidents.sharing.collections import COLLECTIONS, read_page
 from incidents.sharing.export import export_incident
 from incidents.sharing.shareable import Audience
@@ -17,6 +18,7 @@ from tests.kit.factories import report
 from tests.kit.world import World
 
 STAFF = Audience(True, None)
+PRODUCER = so.Producer("MACERT", "maCERT")
 STAFF_ACTOR = Actor.system("test")
 GREEN = next(c for c in COLLECTIONS if c.level is Tlp.GREEN)
 AMBER = next(c for c in COLLECTIONS if c.level is Tlp.AMBER)
@@ -24,7 +26,7 @@ AMBER = next(c for c in COLLECTIONS if c.level is Tlp.AMBER)
 
 def _values(session: Session, collection: object, **args: str) -> list[str]:
     query = parse_query({"match[type]": ["indicator"], **{k: [v] for k, v in args.items()}})
-    page = read_page(session, STAFF, collection, query, producer="MACERT")  # type: ignore[arg-type]
+    page = read_page(session, STAFF, collection, query, producer=PRODUCER)  # type: ignore[arg-type]
     return [e.obj["pattern"].split("'")[1] for e in page.entries]
 
 
@@ -57,8 +59,8 @@ def test_the_export_and_the_collection_share_the_same_objects(
     db_session: Session, world: World, clock: FrozenClock
 ) -> None:
     incident = report(db_session, clock, world.reporter, tlp="TLP:GREEN")
-    bundle = export_incident(db_session, STAFF_ACTOR, incident.reference, producer="MACERT")
+    bundle = export_incident(db_session, STAFF_ACTOR, incident.reference, producer=PRODUCER)
     exported = {o["id"]: o for o in bundle["objects"] if o["type"] == "indicator"}
     query = parse_query({"match[type]": ["indicator"]})
-    served = read_page(db_session, STAFF, GREEN, query, producer="MACERT").entries
+    served = read_page(db_session, STAFF, GREEN, query, producer=PRODUCER).entries
     assert exported and {e.obj["id"]: e.obj for e in served} == exported  # same id, same version

@@ -8,13 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from cert.app import create_app
 from core.clock import FrozenClock
 from core.markings import Tlp
 from feeds.models import Feed, FeedKind, Indicator
 from incidents.intel.models import FoundBy, IncidentMatch
 from incidents.models import Incident, IncidentObservable
+from incidents.sharing import stix_objects as so
 from incidents.workspace import merge
 from incidents.workspace.observables_admin import add_observable
 from tests.incidents.sharing.stix_check import assert_valid_bundle, by_type
@@ -97,6 +99,25 @@ def test_a_staff_export_is_a_valid_stable_bundle(
     assert [o["id"] for o in again["objects"]] == [o["id"] for o in bundle["objects"]]
     (core2,) = by_type(again, "incident")
     assert core2["modified"] > core["modified"] and core2["created"] == core["created"]
+
+
+def test_the_producer_is_named_after_cert_name_with_an_id_from_the_prefix(
+    settings: dict[str, Any], session_factory: sessionmaker[Session], world: World,
+    db_session: Session, clock: FrozenClock, analyst_token: str,
+) -> None:  # fmt: skip
+    app = create_app(
+        {**settings, "cert_name": "Centre de veille national"},
+        session_factory=session_factory,
+        clock=clock,
+    )
+    incident = report(db_session, clock, world.reporter)
+    bundle = _export(app.test_client(), analyst_token, incident.reference)
+    (producer,) = (o for o in by_type(bundle, "identity") if "sectors" not in o)
+    assert producer["name"] == "Centre de veille national"
+    assert producer["id"] == so.Producer("MACERT", "another name").identity()["id"]
+    assert {o["created_by_ref"] for o in by_type(bundle, "indicator")} == {producer["id"]}
+    assert all("reported to Centre de veille national." in o["description"]
+               for o in by_type(bundle, "indicator"))  # fmt: skip
 
 
 def test_red_never_leaves(
