@@ -24,6 +24,7 @@ from core.config import ConfigError
 from core.errors import DomainError
 from incidents.mailbox.models import InboundMail, MailSource, MailStatus
 from incidents.mailbox.receiving import Received, receive, reprocess
+from incidents.mailbox.store import HARD_CEILING_BYTES
 from incidents.settings import IntakeSettings
 
 EX_DATAERR = 65  # sysexits.h: the input was not a message
@@ -45,7 +46,7 @@ def _line(received: Received) -> str:
 @pass_ctx
 def receive_command(ctx: CliContext) -> None:
     """Store and process one message read on standard input (for an MTA pipe)."""
-    raw = sys.stdin.buffer.read()
+    raw = sys.stdin.buffer.read(HARD_CEILING_BYTES + 1)  # beyond: refused, never all in memory
     try:
         settings = _settings(ctx)
         with ctx.unit_of_work(cli_actor()) as uow:

@@ -26,6 +26,7 @@ from core.identity.authz import Actor
 from core.inputs import show_bidi
 from core.mail import answerable
 from core.markings import DEFAULT_TLP
+from incidents.access import can_see
 from incidents.intake.attachments import TooLarge, add_attachment, safe_filename
 from incidents.intake.schemas import Contact, IncidentSubmission
 from incidents.intake.service import add_event, add_observables, submit_incident
@@ -45,6 +46,7 @@ MAX_TITLE = 300  # IncidentSubmission.title
 MAX_DESCRIPTION = 50_000  # IncidentSubmission.description
 CUT = "\n[…]"
 FORWARDED_NAME = "message-transfere.eml"
+MAILBOX = Actor.system("system:mailbox")  # the robot, in the audit log and on the timeline
 
 
 def has_content(parsed: ParsedMail, text: str | None = None) -> bool:
@@ -170,7 +172,10 @@ def _attach(
     clock: Clock,
     settings: IntakeSettings,
 ) -> list[Attachment]:
-    """Store the message's files on ``incident`` (see the module docstring); those stored."""
+    """Store the message's files on ``incident`` (see the module docstring); those stored. The
+    sender (or the analyst) attaches them when it may see the incident; else (an analyst
+    opening a TLP:RED incident not assigned to them) the mailbox does."""
+    actor = actor if can_see(actor, incident) else MAILBOX
     stored: list[Attachment] = []
     for part in parsed.attachments:
         name = _name(part)

@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import Clock
-from core.identity.authz import Actor
 from core.outbox import OutboxMessage
 from incidents.access import RED
 from incidents.actions import IncidentAction
@@ -46,7 +45,7 @@ from incidents.mailbox.senders import Sender, acting_for, identify
 from incidents.models import Incident, IncidentStatus
 from incidents.settings import IntakeSettings
 
-ROBOT = Actor.system("system:mailbox")  # the automatic decisions, in the audit log
+ROBOT = conversion.MAILBOX  # the automatic decisions, in the audit log
 UNPROVEN = (HoldReason.DMARC_FAIL, HoldReason.UNAUTHENTICATED, HoldReason.TOO_LARGE)
 
 

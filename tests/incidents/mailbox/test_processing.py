@@ -13,7 +13,9 @@ from core.audit import AuditEntry
 from core.events.store import DomainEvent
 from core.identity.models import Role
 from incidents.events import IncidentEventName
-from incidents.mailbox.models import HoldReason, MailStatus
+from incidents.mailbox import conversion
+from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
+from incidents.mailbox.parsing import parse
 from incidents.mailbox.store import read_raw
 from incidents.models import Attachment, Incident, IncidentEvent, IncidentStatus
 from tests.incidents.mailbox.conftest import (
@@ -350,3 +352,26 @@ def test_the_mail_text_is_shown_as_written_on_the_file_and_the_status_page(
     assert "*ne pas cliquer*" in page and "<em>ne pas cliquer</em>" not in page
     assert "<p>Voici le *journal*.<br>&lt;script&gt;x&lt;/script&gt;</p>" in page
     assert "<script>x</script>" not in page
+
+
+def test_an_analyst_may_open_a_red_incident_from_a_held_message_with_its_files(
+    mailbox: Mailbox,
+) -> None:
+    held = mailbox.receive(
+        report("inconnu@gmail.example", files=[("preuve.pdf", PDF, "application/pdf")])
+    )
+    mail = mailbox.row(held)
+    analyst = mailbox.world.actor(mailbox.world.analyst)
+    parsed = parse(raw_bytes(mailbox, mail), max_attachment_bytes=mailbox.settings.max_upload_bytes)
+    incident = conversion.incident_from_mail(
+        mailbox.session, analyst, mail, parsed, organisation="min-interieur", title=None,
+        tlp="TLP:RED", acknowledge=False, clock=mailbox.clock, settings=mailbox.settings,
+    )  # fmt: skip
+    assert incident.tlp == "TLP:RED" and [a.filename for a in incident.attachments] == [
+        "preuve.pdf"
+    ]
+    assert mail.status is MailStatus.INCIDENT and mailbox.outbox() == []  # acknowledge=False
+
+
+def raw_bytes(mailbox: Mailbox, mail: InboundMail) -> bytes:
+    return read_raw(mailbox.settings.mail.mail_dir, mail.sha256)

@@ -6,21 +6,28 @@ received twice are handled once; an interrupted run is finished by the next deli
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import AuditEntry
+from core.clock import SystemClock
 from core.errors import NotFound, ValidationFailed
 from core.outbox import OutboxMessage
+from core.uow import unit_of_work
 from incidents.intake import attachments
 from incidents.mailbox import processing
 from incidents.mailbox.message import ParsedMail
-from incidents.mailbox.models import InboundMail, MailStatus
-from incidents.mailbox.receiving import reprocess
+from incidents.mailbox.models import InboundMail, MailSource, MailStatus
+from incidents.mailbox.receiving import Received, receive, reprocess
 from incidents.mailbox.store import read_raw
 from incidents.models import Incident
-from tests.incidents.mailbox.conftest import Mailbox
+from tests.incidents.mailbox.conftest import Mailbox, mail_settings
 from tests.kit.mail import PDF, report
+from tests.kit.world import World
 
 
 def _count(mailbox: Mailbox, model: type) -> int:
@@ -127,3 +134,34 @@ def test_empty_input_is_not_a_message(mailbox: Mailbox) -> None:
     with pytest.raises(ValidationFailed):
         mailbox.receive(b"")
     assert _count(mailbox, InboundMail) == 0
+
+
+def test_the_same_message_delivered_twice_at_once_is_one_incident(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    clock = SystemClock()
+    with factory() as session:
+        world = World(session, clock)
+        world.interieur.contact_emails = ["soc@interieur.gov.ma"]
+        session.commit()
+    settings = mail_settings(tmp_path)
+    sent = report(subject="Compromission de messagerie")
+    start = threading.Barrier(2)
+    results: list[Received] = []
+
+    def deliver(source: MailSource) -> None:
+        with unit_of_work(factory, clock=clock) as uow:
+            start.wait()
+            results.append(receive(uow, sent, source=source, settings=settings))
+
+    threads = [threading.Thread(target=deliver, args=(s,)) for s in MailSource]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 2 and {r.mail_id for r in results} == {results[0].mail_id}
+    assert {r.status for r in results} == {MailStatus.INCIDENT}
+    assert sorted(r.new for r in results) == [False, True]
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
