@@ -13,6 +13,8 @@ import re
 from email.message import Message
 
 MAX_HEADER_CHARS = 4000  # a longer header value is cut (and the cut noted) before parsing
+# a sender's address fits in far less; the library's address parser is slow on long values
+_SHORTER = {"from": 1000, "sender": 1000, "reply-to": 1000, "return-path": 1000}
 MAX_MESSAGE_ID_CHARS = 32_000  # of In-Reply-To and References (read without the parser)
 MAX_MESSAGE_IDS = 100  # of a References header: the first (thread root) and the latest
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # C0 but \t and \n, and DEL
@@ -49,10 +51,11 @@ def decoded_values(message: Message, name: str, cut: list[str] | None = None) ->
     :data:`MAX_HEADER_CHARS` is cut first and its name appended to ``cut``.
     """
     parsed: list[object] = []
+    limit = _SHORTER.get(name.lower(), MAX_HEADER_CHARS)
     for raw in raw_values(message, name):
-        if len(raw) > MAX_HEADER_CHARS and cut is not None:
+        if len(raw) > limit and cut is not None:
             cut.append(name)
-        value = raw[:MAX_HEADER_CHARS]
+        value = raw[:limit]
         try:
             parsed.append(message.policy.header_fetch_parse(name, value))
         except Exception:  # noqa: BLE001 - the library's parser on hostile input

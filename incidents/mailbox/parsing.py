@@ -64,7 +64,7 @@ def parse(raw: bytes, *, max_attachment_bytes: int) -> ParsedMail:
 
 def _body(state: Walk) -> tuple[str, bool]:
     if state.plain:
-        text, html_only = "\n\n".join(t.strip("\n") for t in state.plain), False
+        text, html_only = "\n\n".join(t.strip() for t in state.plain if t.strip()), False
     elif state.html:
         html = "\n".join(state.html)
         if len(html) > MAX_HTML_CHARS:

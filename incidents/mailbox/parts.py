@@ -21,6 +21,7 @@ from io import BytesIO
 from incidents.mailbox.headers import clean_header, clean_text, decoded, decoded_values
 from incidents.mailbox.htmltext import html_to_text
 from incidents.mailbox.message import MailPart
+from incidents.mailbox.reading import read_message
 
 MAX_PARTS = 200
 MAX_DEPTH = 20
@@ -41,7 +42,9 @@ _CHARSET_ALIASES = {
     "x-mac-arabic": "mac-arabic",
 }
 _AS_RECEIVED = policy.default.clone(refold_source="none")
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
+# control characters, path separators, and the bidirectional overrides and isolates that make
+# "facture\u202efdp.exe" look like "facture exe.pdf"
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\\u202a-\u202e\u2066-\u2069]+")
 
 
 @dataclass
@@ -72,6 +75,7 @@ def walk(part: Message, state: Walk, depth: int = 0) -> None:
         return
     try:
         _visit(part, state, depth)
+        _note_part_defects(part, state)  # after decoding, which finds some
     except Exception as exc:  # noqa: BLE001 - a part the library cannot read
         state.note(f"part {state.counter[0]} unreadable ({type(exc).__name__})")
 
@@ -89,13 +93,16 @@ def _visit(part: Message, state: Walk, depth: int) -> None:
         for child in children:
             walk(child, state, depth + 1)
         return
-    if _is_attachment(part):
-        state.attachments.append(_attachment(part, state))
+    if part.get_content_maintype() == "multipart":  # its boundaries were never found
+        state.note("multipart without its parts: read as text")
+        state.plain.append(decode_text(part, state))
+    elif _is_attachment(part):
+        state.attachments.append(_attachment(part, state, depth))
     elif content_type in ("text/plain", "text/html"):
         text = decode_text(part, state)
         (state.plain if content_type == "text/plain" else state.html).append(text)
     elif part.get_content_maintype() == "application":  # a nameless file: kept, named
-        state.attachments.append(_attachment(part, state))
+        state.attachments.append(_attachment(part, state, depth))
     # an inline image or other inline part without a name is not an attachment
 
 
@@ -125,12 +132,15 @@ def _filename(part: Message) -> str:
     return _UNSAFE_NAME.sub(" ", name).strip()[:255]
 
 
-def _attachment(part: Message, state: Walk) -> MailPart:
+def _attachment(part: Message, state: Walk, depth: int) -> MailPart:
     content_type = part.get_content_type()
     name = _filename(part) or _nameless(content_type, len(state.attachments) + 1)
     content = part.get_payload(decode=True)
     data = content if isinstance(content, bytes) else b""
-    _note_part_defects(part, state)
+    if name.lower().endswith(".eml"):  # a message attached as a file (some webmails)
+        forwarded = _attached_message(data, name, content_type, state, depth)
+        if forwarded is not None:
+            return forwarded
     if len(data) > state.max_attachment_bytes:
         return MailPart(filename=name, content=b"", declared_type=content_type, too_large=True)
     return MailPart(filename=name, content=data, declared_type=content_type)
@@ -145,7 +155,6 @@ def decode_text(part: Message, state: Walk) -> str:
     """A text part's content as ``str``: its charset (or a close guess), errors replaced."""
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
-    _note_part_defects(part, state)
     charset = _charset(part, state)
     try:
         text = data.decode(charset, errors="replace")
@@ -191,6 +200,22 @@ def _forwarded(part: Message, state: Walk, depth: int) -> MailPart:
     if len(data) > state.max_attachment_bytes:
         return MailPart(name, b"", "message/rfc822", forwarded=True, text=text, too_large=True)
     return MailPart(name, data, "message/rfc822", forwarded=True, text=text)
+
+
+def _attached_message(
+    data: bytes, name: str, content_type: str, state: Walk, depth: int
+) -> MailPart | None:
+    """An ``.eml`` file read as the forwarded message it is; None if it is none."""
+    try:
+        inner = read_message(data, state.note)
+    except ValueError:
+        return None
+    nested = Walk(state.max_attachment_bytes, forwarded=True, counter=state.counter)
+    walk(inner, nested, depth + 1)
+    text = forwarded_text(inner, nested)
+    too_large = len(data) > state.max_attachment_bytes
+    content = b"" if too_large else data
+    return MailPart(name, content, content_type, forwarded=True, text=text, too_large=too_large)
 
 
 def forwarded_text(inner: Message, nested: Walk) -> str:
