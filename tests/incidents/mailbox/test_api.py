@@ -163,3 +163,16 @@ def test_attach_to_an_incident(
     [entry] = audited(db_session, "mail.reply")
     assert entry.after == {"status": "reply", "incident": incident.reference,
                            "note": "La réponse du RSSI"}  # fmt: skip
+
+
+def test_the_routes_are_documented(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    paths = document["paths"]
+    assert set(paths["/api/v1/mail"]) == {"get"}
+    assert set(paths["/api/v1/mail/{mail_id}"]) == {"get"}
+    for action in ("incident", "attach", "discard"):
+        operation = paths[f"/api/v1/mail/{{mail_id}}/{action}"]["post"]
+        assert operation["tags"] == ["mailbox"]
+        assert {"404", "409", "422"} <= set(operation["responses"])
+    schemas = document["components"]["schemas"]
+    assert {"MailOut", "MailDetailOut", "MailIncidentIn", "MailDecisionOut"} <= set(schemas)
