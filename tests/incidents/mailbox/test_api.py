@@ -176,3 +176,18 @@ def test_the_routes_are_documented(client: FlaskClient) -> None:
         assert {"404", "409", "422"} <= set(operation["responses"])
     schemas = document["components"]["schemas"]
     assert {"MailOut", "MailDetailOut", "MailIncidentIn", "MailDecisionOut"} <= set(schemas)
+
+
+def test_an_analyst_making_a_red_incident_no_longer_sees_it(
+    client: FlaskClient, world: World, staff: dict[str, str], mail: InboundMail
+) -> None:
+    body = {"organisation": world.interieur.slug, "tlp": "TLP:RED"}
+    response = client.post(f"{URL}/{mail.id}/incident", json=body, headers=staff)
+    assert response.status_code == 200, response.get_json()
+    out = response.get_json()
+    assert out["incident"] is None and out["mail"]["status"] == "incident"
+    reference = out["mail"]["incident"]
+    envelope(client.get(f"{URL}/{mail.id}", headers=staff), 404)
+    envelope(client.get(f"/api/v1/incidents/{reference}", headers=staff), 404)
+    lead = world.headers(world.lead)
+    assert client.get(f"{URL}/{mail.id}", headers=lead).get_json()["incident"] == reference

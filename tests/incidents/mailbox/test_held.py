@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import AuditEntry
 from core.clock import FrozenClock
-from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
 from core.uow import UnitOfWork
 from incidents.mailbox import held
@@ -22,6 +22,7 @@ from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
 from incidents.models import Incident
 from incidents.settings import IntakeSettings
 from tests.incidents.mailbox.held_scene import held_mail, mail_settings, raw_message
+from tests.kit.factories import report
 from tests.kit.threads import in_parallel
 from tests.kit.world import World
 
@@ -255,3 +256,21 @@ def test_two_analysts_making_an_incident_at_once_make_one(
         assert len(audited(session, "mail.incident")) == 1
         mail = session.get_one(InboundMail, mail_id)
         assert mail.status is MailStatus.INCIDENT and mail.incident_id is not None
+
+
+def test_a_message_of_a_red_incident_is_seen_by_those_who_see_the_incident(
+    db_session: Session, clock: FrozenClock, world: World, settings: IntakeSettings
+) -> None:
+    red = report(db_session, clock, world.reporter, tlp="TLP:RED")
+    amber = report(db_session, clock, world.reporter)
+    secret = held_mail(db_session, clock, settings, status=MailStatus.REPLY, incident_id=red.id)
+    open_one = held_mail(db_session, clock, settings, status=MailStatus.REPLY,
+                         incident_id=amber.id)  # fmt: skip
+    handled = (MailStatus.REPLY,)
+    analyst, lead = world.actor(world.analyst), world.actor(world.lead)
+    seen = held.list_mails(db_session, analyst, statuses=handled).mails
+    assert [m.id for m in seen] == [open_one.id]
+    with pytest.raises(NotFound):
+        held.get_mail(db_session, analyst, secret.id)
+    assert len(held.list_mails(db_session, lead, statuses=handled).mails) == 2
+    assert held.get_mail(db_session, lead, secret.id).id == secret.id

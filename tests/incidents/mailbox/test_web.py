@@ -301,3 +301,15 @@ def test_a_failed_message_is_reprocessed_from_its_page(
     assert "Message retraité : Retenu." in text(client.get(page))
     [entry] = audited(db_session, "mail.reprocess")
     assert entry.actor_id == world.analyst.id
+
+
+def test_a_red_incident_made_by_an_analyst_leads_back_to_the_queue(
+    client: FlaskClient, db_session: Session, world: World, mail: InboundMail
+) -> None:
+    world.sign_in(client, world.analyst)
+    page = f"/mail/{mail.id}"
+    response = post(client, f"{page}/incident", page, organisation=world.interieur.slug,
+                    tlp="TLP:RED")  # fmt: skip
+    assert response.status_code == 303 and response.headers["Location"].endswith("/mail")
+    assert "TLP:RED" in text(client.get("/mail"))  # the flash message
+    assert client.get(page).status_code == 404
