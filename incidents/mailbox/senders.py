@@ -7,7 +7,8 @@ regard to case:
   account is not a reporter: its messages are held (``staff_sender``), the web UI is its way;
 * else each **organisation whose registered contacts** (``contact_emails``) hold the address: one
   makes the sender a reporter of it (:meth:`Actor.contact`); several make it ambiguous unless a
-  thread names the incident, whose organisation then decides (:func:`acting_for`).
+  thread names the incident, whose organisation then decides (:func:`acting_for`) — a thread
+  also lets an account of one ministry answer for another that registered its address.
 
 A sender address alone proves nothing: the DMARC verdict is checked before (``processing``).
 """
@@ -58,16 +59,16 @@ class Sender:
 
 
 def identify(session: Session, address: str | None) -> Sender:
-    """The sender of address ``address`` (see the module docstring); two queries at most."""
+    """The sender of address ``address`` (see the module docstring): its account, and the
+    organisations registering it as a contact (an account of one ministry may also be a
+    registered contact of another); two queries."""
     if not address:
         return Sender("")
     wanted = address.strip().lower()
     user = session.scalar(
         select(User).where(User.email == wanted, User.is_active.is_(True))  # stored lower-case
     )
-    if user is not None:
-        return Sender(wanted, user=user)
-    return Sender(wanted, contact_of=_contact_of(session, wanted))
+    return Sender(wanted, user=user, contact_of=_contact_of(session, wanted))
 
 
 def _contact_of(session: Session, address: str) -> tuple[int, ...]:
@@ -87,14 +88,12 @@ def _contact_of(session: Session, address: str) -> tuple[int, ...]:
 
 def acting_for(sender: Sender, incident: Incident) -> Actor | None:
     """The sender acting for ``incident``'s organisation, or None when it is not of it: a user
-    of that organisation, one of its registered contacts, or the incident's own contact
-    address (a CERT account is never a reporter)."""
-    if sender.user is not None:
-        if sender.staff or sender.user.organisation_id != incident.organisation_id:
-            return None
-        return Actor.for_user(sender.user)
-    if not sender.address:
+    of that organisation (as itself), one of its registered contacts, or the incident's own
+    contact address (a CERT account is never a reporter)."""
+    if sender.staff or not sender.address:
         return None
+    if sender.user is not None and sender.user.organisation_id == incident.organisation_id:
+        return Actor.for_user(sender.user)
     own_contact = (incident.contact_email or "").strip().lower() == sender.address
     if incident.organisation_id in sender.contact_of or own_contact:
         return Actor.contact(sender.address, incident.organisation_id)

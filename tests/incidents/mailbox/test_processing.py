@@ -375,3 +375,26 @@ def test_an_analyst_may_open_a_red_incident_from_a_held_message_with_its_files(
 
 def raw_bytes(mailbox: Mailbox, mail: InboundMail) -> bytes:
     return read_raw(mailbox.settings.mail.mail_dir, mail.sha256)
+
+
+def test_an_account_registered_as_another_ministrys_contact_answers_its_incident(
+    mailbox: Mailbox,
+) -> None:
+    reporter = mailbox.world.reporter  # an account of the Interior ministry
+    mailbox.world.sante.contact_emails = [*mailbox.world.sante.contact_emails, reporter.email]
+    mailbox.session.flush()
+    theirs = submitted(mailbox.session, mailbox.clock, mailbox.world.other_reporter)
+    received = mailbox.receive(report(reporter.email, subject=f"RE: [{theirs.reference}] suite"))
+    assert received.status is MailStatus.REPLY
+    [event] = _events(mailbox, theirs, "reporter_reply")
+    assert event.actor_id is None and event.actor_label == reporter.email  # as the contact
+    new = mailbox.receive(report(reporter.email, subject="Nouveau"))  # its own ministry's
+    assert _incident(mailbox, new.incident_reference).organisation_id == reporter.organisation_id
+
+
+def test_an_arabic_report_keeps_its_words(mailbox: Mailbox) -> None:
+    text = "السلام عليكم،\n\nتم اختراق الموقع 198.51.100.42 هذا الصباح.\n"
+    received = mailbox.receive(report(subject="Fwd: اختراق موقع الوزارة", text=text))
+    incident = _incident(mailbox, received.incident_reference)
+    assert incident.title == "اختراق موقع الوزارة" and incident.description == text.strip()
+    assert "198.51.100.42" in {o.value for o in incident.observables}
