@@ -125,6 +125,11 @@ def return_path(values: list[str]) -> str | None:
 
 
 def _source(value: object) -> str:
-    """A raw header value as a string (``str()`` of a header object, surrogates made U+FFFD)."""
+    """A raw header value as a string: 8-bit bytes (kept as surrogates by the parser) read as
+    UTF-8 (RFC 6532), else as Windows-1252 (old mail programs writing Latin-1 raw)."""
     text = value if isinstance(value, str) else str(value)
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")

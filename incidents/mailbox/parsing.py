@@ -63,15 +63,14 @@ def parse(raw: bytes, *, max_attachment_bytes: int) -> ParsedMail:
 
 
 def _body(state: Walk) -> tuple[str, bool]:
-    if state.plain:
-        text, html_only = "\n\n".join(t.strip() for t in state.plain if t.strip()), False
-    elif state.html:
+    plain = "\n\n".join(t.strip() for t in state.plain if t.strip())
+    if plain or not state.html:  # an empty text/plain next to HTML says nothing
+        text, html_only = plain, False
+    else:
         html = "\n".join(state.html)
         if len(html) > MAX_HTML_CHARS:
             state.note(f"HTML cut at {MAX_HTML_CHARS} characters")
         text, html_only = html_to_text(html[:MAX_HTML_CHARS]), True
-    else:
-        return "", False
     if len(text) > MAX_TEXT_CHARS:
         state.note(f"text cut at {MAX_TEXT_CHARS} characters")
         text = text[:MAX_TEXT_CHARS]

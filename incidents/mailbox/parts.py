@@ -82,7 +82,7 @@ def walk(part: Message, state: Walk, depth: int = 0) -> None:
 
 def _visit(part: Message, state: Walk, depth: int) -> None:
     content_type = part.get_content_type()
-    if content_type == "message/rfc822":
+    if content_type in ("message/rfc822", "message/global"):
         state.attachments.append(_forwarded(part, state, depth))
         return
     payload = part.get_payload()

@@ -342,3 +342,29 @@ def test_defects_of_nested_parts_are_noted() -> None:
     mail = parse(raw, max_attachment_bytes=100)
     assert mail.text == "Bonjour"
     assert "InvalidBase64PaddingDefect" in mail.defects
+
+
+def test_raw_8bit_headers_and_a_windows_1256_body() -> None:
+    raw = (
+        "From: كريم <k@interieur.gov.ma>\r\nSubject: Hameçonnage ciblé\r\n"
+        "Content-Type: text/plain; charset=windows-1256\r\n\r\n"
+    ).encode() + "تصيد احتيالي".encode("cp1256")
+    mail = parse(raw, max_attachment_bytes=10)
+    assert (mail.from_name, mail.subject, mail.text) == (
+        "كريم",
+        "Hameçonnage ciblé",
+        "تصيد احتيالي",
+    )
+    latin = parse(b"From: k@x.ma\r\nSubject: Hame\xe7onnage\r\n\r\nx", max_attachment_bytes=10)
+    assert latin.subject == "Hameçonnage"
+
+
+def test_an_empty_text_part_next_to_html_gives_way_to_the_html() -> None:
+    raw = (
+        b"From: a@b.ma\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n"
+        b"--m\r\nContent-Type: text/plain\r\n\r\n \r\n"
+        b"--m\r\nContent-Type: text/html\r\n\r\n<p>Alerte <a href='https://x.example/'>ici</a></p>\r\n"
+        b"--m--\r\n"
+    )
+    mail = parse(raw, max_attachment_bytes=10)
+    assert (mail.text, mail.html_only) == ("Alerte ici <https://x.example/>", True)
