@@ -157,11 +157,16 @@ def _for_decision(mail_id: int) -> tuple[Actor, InboundMail]:
     return actor, held.get_mail(unit_of_work().write(), actor, mail_id)
 
 
-def _decided(mail_id: int, incident: Incident | None) -> ResponseReturnValue:
+def _decided(mail: InboundMail, incident: Incident | None) -> ResponseReturnValue:
+    """The message as decided and its incident — unless the decider may not see it (a
+    ``TLP:RED`` incident made by an analyst: ``incident`` is null, its reference is in
+    ``mail``)."""
+    session, actor = get_session(), current_actor()
     unit_of_work().commit()
-    mail = held.get_mail(get_session(), current_actor(), mail_id)
+    shown = incident if incident and held.sees_incident(session, actor, incident) else None
     out = MailDecisionOut(
-        mail=mail_out(mail), incident=incident_out(incident) if incident is not None else None
+        mail=mail_out(held.decided(session, actor, mail)),
+        incident=incident_out(shown) if shown is not None else None,
     )
     return jsonify(out.model_dump(mode="json"))
 
@@ -187,7 +192,7 @@ def mail_incident(mail_id: int) -> ResponseReturnValue:
         tlp=data.tlp.value, note=data.note, acknowledge=data.acknowledge,
         clock=context().clock, settings=intake(),
     )  # fmt: skip
-    return _decided(mail_id, incident)
+    return _decided(mail, incident)
 
 
 @bp.post("/mail/<int:mail_id>/attach")
@@ -210,7 +215,7 @@ def mail_attach(mail_id: int) -> ResponseReturnValue:
         get_session(), actor, mail, reference=data.reference, note=data.note,
         clock=context().clock, settings=intake(),
     )  # fmt: skip
-    return _decided(mail_id, incident)
+    return _decided(mail, incident)
 
 
 @bp.post("/mail/<int:mail_id>/discard")
@@ -229,4 +234,4 @@ def mail_discard(mail_id: int) -> ResponseReturnValue:
     actor, mail = _for_decision(mail_id)
     data = parse_json(MailDiscardIn)
     held.discard(get_session(), actor, mail, note=data.note, clock=context().clock)
-    return _decided(mail_id, None)
+    return _decided(mail, None)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from core import audit
@@ -29,6 +29,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor
 from core.identity.models import Organisation, OrganisationKind
+from incidents.access import sees_all_red, visible
 from incidents.actions import IncidentAction
 from incidents.intake.service import get_incident
 from incidents.mailbox import conversion, parsing, senders, store, threads
@@ -67,7 +68,7 @@ def list_mails(
     """Messages in ``statuses`` (of hold ``reason`` when given), newest first (index
     ``ix_inbound_mails_status_id``); who decided and the incident loaded with them."""
     _staff(actor)
-    query = select(InboundMail).where(InboundMail.status.in_(statuses))
+    query = select(InboundMail).where(InboundMail.status.in_(statuses), _readable(actor))
     if reason is not None:
         query = query.where(InboundMail.hold_reason == reason)
     if before_id is not None:
@@ -80,6 +81,16 @@ def list_mails(
     return MailPage(rows[:limit], older)
 
 
+def _readable(actor: Actor) -> ColumnElement[bool]:
+    """A message is its incident's content once it became or joined one: whoever may not see a
+    ``TLP:RED`` incident (:func:`incidents.access.visible`) does not see its messages either."""
+    if sees_all_red(actor):
+        return true()
+    # correlated: one primary-key probe per row the page reads, not a set of every incident
+    seen = select(Incident.id).where(Incident.id == InboundMail.incident_id, visible(actor))
+    return or_(InboundMail.incident_id.is_(None), seen.exists())
+
+
 def count_open(session: Session, actor: Actor) -> int:
     """How many messages wait for an analyst (held or failed): the navigation's badge."""
     _staff(actor)
@@ -88,11 +99,12 @@ def count_open(session: Session, actor: Actor) -> int:
 
 
 def get_mail(session: Session, actor: Actor, mail_id: int) -> InboundMail:
-    """One message (``NotFound`` for a missing one; ``PermissionDenied`` for non-staff)."""
+    """One message (``NotFound`` for a missing one, or one of an incident the actor may not
+    see; ``PermissionDenied`` for non-staff)."""
     _staff(actor)
     mail = session.scalar(
         select(InboundMail)
-        .where(InboundMail.id == mail_id)
+        .where(InboundMail.id == mail_id, _readable(actor))
         .options(
             selectinload(InboundMail.handled_by),
             selectinload(InboundMail.incident),
@@ -102,6 +114,28 @@ def get_mail(session: Session, actor: Actor, mail_id: int) -> InboundMail:
     if mail is None:
         raise NotFound(f"no message {mail_id}")
     return mail
+
+
+def decided(session: Session, actor: Actor, mail: InboundMail) -> InboundMail:
+    """The message just decided on, for its decider's answer, whatever the incident's TLP (the
+    decider read it before deciding): :func:`get_mail` would hide it behind a ``TLP:RED``
+    incident the analyst may not see."""
+    _staff(actor)
+    found = session.scalar(
+        select(InboundMail)
+        .where(InboundMail.id == mail.id)
+        .options(selectinload(InboundMail.handled_by), selectinload(InboundMail.incident))
+        .execution_options(populate_existing=True)
+    )
+    if found is None:
+        raise NotFound(f"no message {mail.id}")
+    return found
+
+
+def sees_incident(session: Session, actor: Actor, incident: Incident) -> bool:
+    """Whether ``actor`` may open ``incident`` (an analyst making a ``TLP:RED`` one may not)."""
+    query = select(Incident.id).where(Incident.id == incident.id, visible(actor))
+    return session.scalar(query) is not None
 
 
 def read_mail(mail: InboundMail, settings: IntakeSettings) -> ParsedMail:

@@ -213,6 +213,10 @@ def make_incident(mail_id: int) -> ResponseReturnValue:
     unit_of_work().commit()
     flash(_("Incident %(reference)s created from the message.", reference=incident.reference),
           "success")  # fmt: skip
+    if not held.sees_incident(get_session(), actor, incident):  # TLP:RED, made by an analyst
+        flash(_("Only its assignee, its participants and the leads see a TLP:RED incident."),
+              "info")  # fmt: skip
+        return redirect(url_for("mailbox.index"), 303)
     return redirect(url_for(DETAIL, mail_id=mail_id), 303)
 
 

@@ -163,3 +163,31 @@ def test_attach_to_an_incident(
     [entry] = audited(db_session, "mail.reply")
     assert entry.after == {"status": "reply", "incident": incident.reference,
                            "note": "La réponse du RSSI"}  # fmt: skip
+
+
+def test_the_routes_are_documented(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    paths = document["paths"]
+    assert set(paths["/api/v1/mail"]) == {"get"}
+    assert set(paths["/api/v1/mail/{mail_id}"]) == {"get"}
+    for action in ("incident", "attach", "discard"):
+        operation = paths[f"/api/v1/mail/{{mail_id}}/{action}"]["post"]
+        assert operation["tags"] == ["mailbox"]
+        assert {"404", "409", "422"} <= set(operation["responses"])
+    schemas = document["components"]["schemas"]
+    assert {"MailOut", "MailDetailOut", "MailIncidentIn", "MailDecisionOut"} <= set(schemas)
+
+
+def test_an_analyst_making_a_red_incident_no_longer_sees_it(
+    client: FlaskClient, world: World, staff: dict[str, str], mail: InboundMail
+) -> None:
+    body = {"organisation": world.interieur.slug, "tlp": "TLP:RED"}
+    response = client.post(f"{URL}/{mail.id}/incident", json=body, headers=staff)
+    assert response.status_code == 200, response.get_json()
+    out = response.get_json()
+    assert out["incident"] is None and out["mail"]["status"] == "incident"
+    reference = out["mail"]["incident"]
+    envelope(client.get(f"{URL}/{mail.id}", headers=staff), 404)
+    envelope(client.get(f"/api/v1/incidents/{reference}", headers=staff), 404)
+    lead = world.headers(world.lead)
+    assert client.get(f"{URL}/{mail.id}", headers=lead).get_json()["incident"] == reference

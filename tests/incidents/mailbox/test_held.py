@@ -9,18 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import AuditEntry
 from core.clock import FrozenClock
-from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
 from core.uow import UnitOfWork
 from incidents.mailbox import held
 from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
+from incidents.models import Incident
 from incidents.settings import IntakeSettings
 from tests.incidents.mailbox.held_scene import held_mail, mail_settings, raw_message
+from tests.kit.factories import report
 from tests.kit.threads import in_parallel
 from tests.kit.world import World
 
@@ -219,3 +221,56 @@ def test_the_queue_counts_the_files_of_each_message(
     huge = held_mail(db_session, clock, settings, size=settings.mail.max_bytes + 1)
     counts = held.attachment_counts([two, none, huge], settings)
     assert counts == {two.id: 2, none.id: 0}  # beyond the limit: not read
+
+
+def test_two_analysts_making_an_incident_at_once_make_one(
+    factory: sessionmaker[Session], clock: FrozenClock, settings: IntakeSettings
+) -> None:
+    with factory() as session:
+        world = World(session, clock)
+        actors = [world.actor(world.analyst), world.actor(world.analyst2)]
+        slug = world.interieur.slug
+        mail_id = held_mail(session, clock, settings).id
+        session.commit()
+
+    def decide(index: int) -> str:
+        uow = UnitOfWork(factory(), clock)
+        try:
+            mail = held.get_mail(uow.write(), actors[index], mail_id)
+            incident = held.make_incident(
+                uow.session, actors[index], mail, organisation=slug, title=None, tlp=None,
+                note=None, clock=clock, settings=settings,
+            )  # fmt: skip
+            uow.commit()
+            return incident.reference
+        except Conflict:
+            uow.rollback()
+            return "conflict"
+        finally:
+            uow.close()
+
+    outcomes = in_parallel(2, decide)
+    assert outcomes.count("conflict") == 1
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        assert len(audited(session, "mail.incident")) == 1
+        mail = session.get_one(InboundMail, mail_id)
+        assert mail.status is MailStatus.INCIDENT and mail.incident_id is not None
+
+
+def test_a_message_of_a_red_incident_is_seen_by_those_who_see_the_incident(
+    db_session: Session, clock: FrozenClock, world: World, settings: IntakeSettings
+) -> None:
+    red = report(db_session, clock, world.reporter, tlp="TLP:RED")
+    amber = report(db_session, clock, world.reporter)
+    secret = held_mail(db_session, clock, settings, status=MailStatus.REPLY, incident_id=red.id)
+    open_one = held_mail(db_session, clock, settings, status=MailStatus.REPLY,
+                         incident_id=amber.id)  # fmt: skip
+    handled = (MailStatus.REPLY,)
+    analyst, lead = world.actor(world.analyst), world.actor(world.lead)
+    seen = held.list_mails(db_session, analyst, statuses=handled).mails
+    assert [m.id for m in seen] == [open_one.id]
+    with pytest.raises(NotFound):
+        held.get_mail(db_session, analyst, secret.id)
+    assert len(held.list_mails(db_session, lead, statuses=handled).mails) == 2
+    assert held.get_mail(db_session, lead, secret.id).id == secret.id

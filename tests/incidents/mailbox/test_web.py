@@ -280,3 +280,36 @@ def test_the_acknowledgement_is_offered_for_the_senders_organisation_only(
     assert re.findall(r'<option data-sender-contact="1"[^>]*value="([^"]+)"', page) == [
         world.interieur.slug
     ]
+
+
+def test_a_failed_message_is_reprocessed_from_its_page(
+    client: FlaskClient, db_session: Session, clock: FrozenClock, world: World,
+    mail_settings: IntakeSettings,
+) -> None:  # fmt: skip
+    failed = held_mail(db_session, clock, mail_settings, status=MailStatus.FAILED,
+                       error="RuntimeError: parser crashed")  # fmt: skip
+    world.sign_in(client, world.analyst)
+    page = f"/mail/{failed.id}"
+    shown = text(client.get(page))
+    assert "RuntimeError: parser crashed" in shown
+    assert f'action="{page}/reprocess"' in shown and f'action="{page}/incident"' not in shown
+    response = post(client, f"{page}/reprocess", page)
+    assert response.status_code == 303
+    db_session.expire_all()
+    again = db_session.get_one(InboundMail, failed.id)
+    assert (again.status, again.hold_reason) == (MailStatus.HELD, HoldReason.UNKNOWN_SENDER)
+    assert "Message retraité : Retenu." in text(client.get(page))
+    [entry] = audited(db_session, "mail.reprocess")
+    assert entry.actor_id == world.analyst.id
+
+
+def test_a_red_incident_made_by_an_analyst_leads_back_to_the_queue(
+    client: FlaskClient, db_session: Session, world: World, mail: InboundMail
+) -> None:
+    world.sign_in(client, world.analyst)
+    page = f"/mail/{mail.id}"
+    response = post(client, f"{page}/incident", page, organisation=world.interieur.slug,
+                    tlp="TLP:RED")  # fmt: skip
+    assert response.status_code == 303 and response.headers["Location"].endswith("/mail")
+    assert "TLP:RED" in text(client.get("/mail"))  # the flash message
+    assert client.get(page).status_code == 404
