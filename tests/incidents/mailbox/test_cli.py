@@ -30,6 +30,7 @@ from incidents.models import Attachment, Incident, IncidentEvent
 from incidents.notifications.models import Notification, NotificationKind
 from incidents.slice import SLICE
 from tests.dbs import TestDatabase
+from tests.kit.events import slice_settings
 from tests.kit.mail import (
     CERT_ADDRESS,
     MX,
@@ -141,7 +142,7 @@ def test_a_report_by_mail_an_acknowledgement_that_threads_and_a_reply_with_its_f
         assert answered.data["body"] == "<p>Voici les en-têtes du courriel reçu.</p>"
         [file] = session.scalars(select(Attachment).where(Attachment.event_id == answered.id))
         assert file.filename == "entetes.txt"
-    deliver_events(factory, SLICE.handlers, clock=SystemClock())
+    deliver_events(factory, SLICE.handlers, clock=SystemClock(), settings=slice_settings())
     with factory() as session:
         kinds = session.scalars(
             select(Notification.kind).where(Notification.user_id == ministries.analyst.id)

@@ -279,7 +279,9 @@ def test_hostile_messages_are_read_quickly_with_defects(name: str) -> None:
     started = time.perf_counter()
     mail = parse(HOSTILE[name], max_attachment_bytes=1_000_000)
     elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"{name}: {elapsed:.2f}s"  # under a second on an idle machine
+    # under a second on an idle machine; the bound only catches the pathologies the limits
+    # removed (10 to 427 s before them), not a slow machine
+    assert elapsed < 8.0, f"{name}: {elapsed:.2f}s"
     assert mail.from_address == (None if name == "1 MB From" else "a@b.ma")
     assert len(mail.text) <= 200_000
 
