@@ -14,6 +14,10 @@ tests ask for a database of their own, so the migration runs once per backend an
   functions (a catalogue fingerprint) and the same rows in the tables the migrations fill (their
   checksum). Anything else — a downgrade that did not come back the same, a lock still held, a
   role that may not switch triggers off — drops the schema as before.
+
+Measured on the shared 2 cores (74 tests of test_events, test_mail, test_mail_templates and
+test_uow): 48.4 s → 9.1 s, set-up 38.8 s → 1.1 s. ``tests/test_dbs.py`` shows that a database
+handed out again is empty and as migrated, and that a changed schema is never handed out.
 """
 
 from __future__ import annotations
