@@ -12,7 +12,8 @@ Without Chromium (or the ``playwright`` package) the tests are skipped with the 
 ``CERT_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
 
 The language × width matrices run on SQLite; on PostgreSQL each browser test runs its first
-combination only, one smoke per page (:func:`pytest_collection_modifyitems`). The browser tests
+combination only, one smoke per page (:func:`pytest_collection_modifyitems`; tests that loop
+over the languages themselves take them from :func:`languages`). The browser tests
 are about rendering — layout, right to left, scripts, what a person sees and clicks — which does
 not depend on the database; what the database does is proven by the service, web and API tests
 on both backends. The smoke still proves that every page and journey works against the
@@ -226,6 +227,16 @@ def shoot(artifacts: Path, live_server: LiveServer) -> Any:
         return path
 
     return save
+
+
+LANGUAGES = (("fr", "ltr"), ("en", "ltr"), ("ar", "rtl"))
+
+
+def languages(live_server: LiveServer) -> tuple[tuple[str, str], ...]:
+    """The (language, direction) pairs a test that folds the languages into one loop goes
+    through: all three on SQLite, French only on PostgreSQL (one smoke per page, as for the
+    parametrised matrices: see the module docstring)."""
+    return LANGUAGES if live_server.database.backend == "sqlite" else LANGUAGES[:1]
 
 
 def sign_in(page: Page, user: User, *, password: str = PASSWORD) -> None:
