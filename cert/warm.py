@@ -10,16 +10,25 @@ loaded by the first report or enrichment), collects once, then freezes what is a
 objects move to a permanent generation that collections skip (``gc.freeze``, the technique
 CPython documents for pre-fork servers). ``cert web`` calls it in each worker after building the
 application; the test suite never does (it would keep its garbage forever).
+
+It also imports the libraries that the PDF and CSAF code imports only when first used
+(WeasyPrint, jsonschema: ~2 s of start-up that every CLI command and scheduler would otherwise
+pay for nothing), so that no request pays for them and their objects are frozen too.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
 
 from feeds.index import benign
+
+LAZY_LIBRARIES = ("weasyprint", "jsonschema")
 
 
 def settle() -> None:
     benign.preload()
+    for name in LAZY_LIBRARIES:
+        importlib.import_module(name)
     gc.collect()
     gc.freeze()

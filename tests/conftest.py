@@ -5,7 +5,8 @@
   commit freely (SQLAlchemy's "join an external transaction" recipe).
 * ``app`` / ``client``: the real application bound to that same transaction.
 * ``fresh_database``: an empty migrated database of its own, for tests whose subprocesses or
-  threads need committed data.
+  threads need committed data (a copy of the run's migrated SQLite file, or an emptied
+  PostgreSQL schema still as migrated: ``tests.dbs``).
 * ``world`` (:class:`tests.kit.world.World`) on ``db_session``, and the people and organisations
   of its cast as fixtures of their own: ``reporter``, ``analyst``, ``lead`` (users),
   ``interieur``, ``sante`` (organisations), and ``reporter_token``, ``analyst_token``,
@@ -28,7 +29,7 @@ from cert.app import create_app
 from core.clock import FrozenClock
 from core.identity.models import Organisation, User
 from tests.catalogues import compile_stale
-from tests.dbs import BACKENDS, TestDatabase, create_database
+from tests.dbs import BACKENDS, TestDatabase, create_database, release_blank_databases
 from tests.kit.hashing import CHEAP_SETTINGS, use_cheap_hashing
 from tests.kit.imap import ImapServer, imap_server
 from tests.kit.smtp import SmtpServer, smtp_server
@@ -39,6 +40,14 @@ from tests.kit.world import World
 def compiled_catalogues() -> None:
     """`make translations` for direct pytest runs: the UI and e-mails need the .mo files."""
     compile_stale()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def blank_databases() -> Iterator[None]:
+    """The run's migrated template (SQLite) and spare schemas (PostgreSQL), see ``tests.dbs``:
+    set up first, so torn down after every database of the run was given back."""
+    yield
+    release_blank_databases()
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,8 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -20,6 +19,9 @@ CVSS = {
 }
 MAX_ERRORS = 50
 
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+
 
 def _read(*parts: str) -> Any:
     path = resources.files("bulletins").joinpath("data", "csaf", *parts)
@@ -28,6 +30,10 @@ def _read(*parts: str) -> Any:
 
 @functools.cache
 def validator() -> Draft202012Validator:
+    # imported here: jsonschema's format checkers cost ~1 s of start-up (rfc3987-syntax builds a
+    # grammar), which every CLI command and scheduler would pay otherwise; see cert.warm
+    from jsonschema import Draft202012Validator
+
     registry: Registry[Any] = Registry().with_resources(
         (url, Resource.from_contents(_read("first", name), default_specification=DRAFT7))
         for url, name in CVSS.items()

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from weasyprint import HTML  # type: ignore[import-untyped]
-
 from bulletins.outputs import formats
 from bulletins.outputs.formats import Format, RenderContext, Rendered
 from bulletins.outputs.html import document
@@ -25,6 +23,8 @@ def _no_fetch(url: str, *args: Any, **kwargs: Any) -> NoReturn:
 
 
 def render(ctx: RenderContext, view: BulletinView) -> Rendered:
+    from weasyprint import HTML  # type: ignore[import-untyped]  # 1 s: see cert.warm
+
     pdf: bytes = HTML(string=document(ctx, view, pdf=True), url_fetcher=_no_fetch).write_pdf()
     return Rendered(pdf, PDF.content_type)
 

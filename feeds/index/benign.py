@@ -26,14 +26,13 @@ second for the chosen lists); every lookup after that is a few set look-ups.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import json
 import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pymispwarninglists
 
 from feeds.rules.observables import ObservableType
 
@@ -128,8 +127,17 @@ def _in_networks(lists: _Lists, value: str) -> set[str]:
     return found
 
 
+def _package_dir() -> Path:
+    """The package's folder, found without importing it (its import loads jsonschema: ~1 s of
+    start-up for every command; only its data files are read)."""
+    spec = importlib.util.find_spec("pymispwarninglists")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("pymispwarninglists is not installed", name="pymispwarninglists")
+    return Path(spec.origin).parent
+
+
 def _load() -> _Lists:
-    root = Path(pymispwarninglists.__file__).parent / "data" / "misp-warninglists" / "lists"
+    root = _package_dir() / "data" / "misp-warninglists" / "lists"
     lists = _Lists()
     for slug in sorted(BENIGN_LISTS):
         path = root / slug / "list.json"

@@ -33,7 +33,6 @@ from zoneinfo import ZoneInfo
 import nh3
 from babel.dates import format_datetime
 from babel.units import format_unit
-from weasyprint import HTML  # type: ignore[import-untyped]
 
 from core.i18n import RTL_LOCALES, mail_environment, normalise_locale
 from core.markings import tlp_table
@@ -169,5 +168,7 @@ def render_report(
         origins=origins, tasks=tasks,
         staff=staff, locale=locale, zone=zone, now=now,
     )  # fmt: skip
+    from weasyprint import HTML  # type: ignore[import-untyped]  # 1 s: see cert.warm
+
     pdf: bytes = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
     return pdf

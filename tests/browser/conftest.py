@@ -10,6 +10,15 @@
 
 Without Chromium (or the ``playwright`` package) the tests are skipped with the reason; under
 ``CERT_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
+
+The language × width matrices run on SQLite; on PostgreSQL each browser test runs its first
+combination only, one smoke per page (:func:`pytest_collection_modifyitems`; tests that loop
+over the languages themselves take them from :func:`languages`). The browser tests
+are about rendering — layout, right to left, scripts, what a person sees and clicks — which does
+not depend on the database; what the database does is proven by the service, web and API tests
+on both backends. The smoke still proves that every page and journey works against the
+PostgreSQL-backed live server. Each combination on PostgreSQL cost ~3–9 s: the 50 left out were
+about a quarter of the browser tests' time.
 """
 
 from __future__ import annotations
@@ -220,6 +229,16 @@ def shoot(artifacts: Path, live_server: LiveServer) -> Any:
     return save
 
 
+LANGUAGES = (("fr", "ltr"), ("en", "ltr"), ("ar", "rtl"))
+
+
+def languages(live_server: LiveServer) -> tuple[tuple[str, str], ...]:
+    """The (language, direction) pairs a test that folds the languages into one loop goes
+    through: all three on SQLite, French only on PostgreSQL (one smoke per page, as for the
+    parametrised matrices: see the module docstring)."""
+    return LANGUAGES if live_server.database.backend == "sqlite" else LANGUAGES[:1]
+
+
 def sign_in(page: Page, user: User, *, password: str = PASSWORD) -> None:
     """Fill the login form as a person would, and wait for the home page."""
     page.goto("/login")
@@ -227,6 +246,28 @@ def sign_in(page: Page, user: User, *, password: str = PASSWORD) -> None:
     page.fill("#password", password)
     page.locator("main form [type=submit]").click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, keep the first language × width combination of each browser test."""
+    here = Path(__file__).parent
+    kept, smoke, left_out = [], set(), []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        function = (item.path, getattr(item, "originalname", item.name))
+        if (
+            callspec is not None
+            and callspec.params.get("live_server") == "postgresql"
+            and here in item.path.parents
+        ):
+            if function in smoke:
+                left_out.append(item)
+                continue
+            smoke.add(function)
+        kept.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from core.identity.models import Role
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, languages, sign_in
 from tests.kit.factories import make_org
 
 browser_or_skip(module=True)
@@ -42,7 +42,7 @@ def test_the_dashboard_is_readable_and_each_bar_opens_the_queue(
 
     for width, height in ((1366, 768), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
-        for lang, direction in (("fr", "ltr"), ("en", "ltr"), ("ar", "rtl")):
+        for lang, direction in languages(live_server):
             page.goto(f"/dashboard?lang={lang}")
             expect(page.locator("html")).to_have_attribute("dir", direction)
             for ident in COUNT_CHARTS:  # whole ticks on count axes: no "0 0 0 0,1"

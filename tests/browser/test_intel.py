@@ -11,7 +11,7 @@ import pytest
 
 from core.identity.models import Role
 from incidents.models import Incident
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, languages, sign_in
 from tests.incidents.intel.context_scene import IP, context, sighted
 from tests.kit.factories import INFECTED_HOST
 
@@ -41,7 +41,7 @@ def test_intel_pages_in_each_language_and_size(
         "indicator": f"/intel/indicators/{indicator_id}",
         "technique": "/intel/techniques/T1566",
     }
-    for lang, direction in (("fr", "ltr"), ("en", "ltr"), ("ar", "rtl")):
+    for lang, direction in languages(live_server):
         for size, viewport in SIZES.items():
             page.set_viewport_size(viewport)
             for name, url in pages.items():

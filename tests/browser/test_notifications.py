@@ -16,7 +16,7 @@ from core.identity.models import Role, User
 from incidents.models import Incident
 from incidents.slice import SLICE
 from incidents.workspace import conversation, workflow
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, languages, sign_in
 from tests.kit.events import slice_settings  # noqa: E402
 
 browser_or_skip(module=True)
@@ -69,7 +69,7 @@ def test_the_bell_and_the_list_in_each_language_and_size(
     count = page.locator(".vigie-bell-count")
     expect(count).to_have_text("6")  # three new incidents, assigned, an answer, a mention
 
-    for lang, direction in (("fr", "ltr"), ("en", "ltr"), ("ar", "rtl")):
+    for lang, direction in languages(live_server):
         for size, viewport in SIZES.items():
             page.set_viewport_size(viewport)
             page.goto(f"/notifications?lang={lang}")

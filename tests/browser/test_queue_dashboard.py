@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from core.identity.models import Role
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, languages, sign_in
 
 browser_or_skip(module=True)
 from playwright.sync_api import Page, expect  # noqa: E402  (only once it is there)
@@ -96,7 +96,7 @@ def test_the_dashboard_draws_its_charts_in_each_language(
     for category in ("malicious-code", "fraud", "availability"):
         live_server.incident(reporter, title=f"Dashboard {category}", category=category)
     sign_in(page, live_server.user(role=Role.LEAD))
-    for lang, direction in (("fr", "ltr"), ("en", "ltr"), ("ar", "rtl")):
+    for lang, direction in languages(live_server):
         page.goto(f"/dashboard?lang={lang}")
         expect(page.locator("html")).to_have_attribute("dir", direction)
         charts = page.locator("main figure svg")

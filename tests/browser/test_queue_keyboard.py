@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from core.identity.models import Role, User
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, languages, sign_in
 from tests.kit.factories import make_org
 
 browser_or_skip(module=True)
@@ -66,7 +66,7 @@ def test_every_key_column_fits_at_1366_in_each_language(
     analyst = live_server.user(role=Role.ANALYST, name="Samira Benali-Alaoui El Idrissi")
     page.set_viewport_size({"width": 1366, "height": 768})
     sign_in(page, analyst)
-    for lang, direction in (("fr", "ltr"), ("en", "ltr"), ("ar", "rtl")):
+    for lang, direction in languages(live_server):
         page.goto(f"/queue?q={word}&lang={lang}")
         expect(page.locator("html")).to_have_attribute("dir", direction)
         expect(rows(page)).to_have_count(len(made))
