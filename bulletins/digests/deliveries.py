@@ -1,15 +1,17 @@
 """Who was sent a list's digests, and how it went (Flask-free read model): one row per recipient
 and digest run, newest period first, with the status of its outbox message — one query per
-page, as :mod:`bulletins.distribution.deliveries` for a publication."""
+page, the outbox half and the counts as :mod:`bulletins.distribution.deliveries` for a
+publication."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bulletins.distribution.deliveries import OUTBOX_COLUMNS, DeliveryPage, outbox_fields, page_of
 from bulletins.models import DigestDelivery, DigestRun
 from core.identity.models import Organisation
 from core.outbox import OutboxMessage
@@ -31,11 +33,7 @@ class DigestDeliveryRow:
     sent_at: dt.datetime | None
 
 
-@dataclass(frozen=True)
-class DigestDeliveryPage:
-    rows: list[DigestDeliveryRow]
-    total: int
-    counts: dict[str, int]  # by status, over every page
+DigestDeliveryPage = DeliveryPage[DigestDeliveryRow]
 
 
 def digest_delivery_page(
@@ -51,10 +49,7 @@ def digest_delivery_page(
             Organisation.name,
             Organisation.name_ar,
             DigestDelivery.bulletins,
-            OutboxMessage.status,
-            OutboxMessage.attempts,
-            OutboxMessage.last_error,
-            OutboxMessage.sent_at,
+            *OUTBOX_COLUMNS,
         )  # fmt: skip
         .join(DigestRun, DigestRun.id == DigestDelivery.run_id)
         .outerjoin(OutboxMessage, OutboxMessage.id == DigestDelivery.outbox_message_id)
@@ -64,32 +59,16 @@ def digest_delivery_page(
         .limit(limit)
         .offset(offset)
     )
-    rows = [
-        DigestDeliveryRow(
-            r[0],
-            str(r[1]),
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            str(r[8]) if r[8] is not None else "unknown",
-            r[9] or 0,
-            r[10],
-            r[11],
-        )  # fmt: skip
-        for r in session.execute(query)
-    ]
-    counts: dict[str, int] = {}
-    for status, n in session.execute(
-        select(OutboxMessage.status, func.count())
-        .select_from(DigestDelivery)
+    ids = (
+        select(DigestDelivery.outbox_message_id)
         .join(DigestRun, DigestRun.id == DigestDelivery.run_id)
-        .outerjoin(OutboxMessage, OutboxMessage.id == DigestDelivery.outbox_message_id)
         .where(DigestRun.list_id == list_id)
-        .group_by(OutboxMessage.status)
-    ):
-        key = str(status) if status is not None else "unknown"
-        counts[key] = counts.get(key, 0) + int(n)
-    return DigestDeliveryPage(rows, sum(counts.values()), counts)
+    )
+    return page_of(
+        session,
+        query,
+        ids,
+        lambda r: DigestDeliveryRow(
+            r[0], str(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], *outbox_fields(r[8:12])
+        ),
+    )

@@ -1,18 +1,31 @@
 """Who was sent a bulletin, and how it went (Flask-free read model): one row per recipient and
 publication, with the status of its outbox message (pending, sending, sent, failed), attempts,
-last error and when it was sent — one query per page."""
+last error and when it was sent — one query per page. The outbox half of a row and the counts by
+status are shared with :mod:`bulletins.digests.deliveries` (a list's digests)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bulletins.models import BulletinDelivery, DistributionList
 from core.identity.models import Organisation
 from core.outbox import OutboxMessage
+
+R = TypeVar("R")
+
+# The last four columns of every deliveries query, turned into a row's fields by outbox_fields.
+OUTBOX_COLUMNS = (
+    OutboxMessage.status,
+    OutboxMessage.attempts,
+    OutboxMessage.last_error,
+    OutboxMessage.sent_at,
+)
 
 
 @dataclass(frozen=True)
@@ -31,13 +44,44 @@ class DeliveryRow:
 
 
 @dataclass(frozen=True)
-class DeliveryPage:
-    rows: list[DeliveryRow]
+class DeliveryPage(Generic[R]):
+    rows: list[R]
     total: int
     counts: dict[str, int]  # by status, over every page
 
 
-def delivery_page(session: Session, bulletin_id: int, *, limit: int, offset: int) -> DeliveryPage:
+def outbox_fields(outbox: Sequence[Any]) -> tuple[str, int, str | None, dt.datetime | None]:
+    """Status, attempts, last error and sending time of the OUTBOX_COLUMNS values — status
+    ``unknown`` and no attempt when the message was purged."""
+    status, attempts, last_error, sent_at = outbox
+    return (str(status) if status is not None else "unknown", attempts or 0, last_error, sent_at)
+
+
+def page_of(
+    session: Session,
+    rows: Select[*tuple[Any, ...]],
+    outbox_ids: Select[Any],
+    row: Callable[[Any], R],
+) -> DeliveryPage[R]:
+    """One page of ``rows`` (each made by ``row``) and the counts by status over every page of
+    the deliveries whose outbox message ids ``outbox_ids`` selects."""
+    found = [row(r) for r in session.execute(rows)]
+    ids = outbox_ids.subquery()
+    counts: dict[str, int] = {}
+    for status, n in session.execute(
+        select(OutboxMessage.status, func.count())
+        .select_from(ids)
+        .outerjoin(OutboxMessage, OutboxMessage.id == ids.c[0])
+        .group_by(OutboxMessage.status)
+    ):
+        key = str(status) if status is not None else "unknown"
+        counts[key] = counts.get(key, 0) + int(n)
+    return DeliveryPage(found, sum(counts.values()), counts)
+
+
+def delivery_page(
+    session: Session, bulletin_id: int, *, limit: int, offset: int
+) -> DeliveryPage[DeliveryRow]:
     query = (
         select(
             BulletinDelivery.revision,
@@ -46,10 +90,7 @@ def delivery_page(session: Session, bulletin_id: int, *, limit: int, offset: int
             BulletinDelivery.language,
             Organisation.name,
             DistributionList.slug,
-            OutboxMessage.status,
-            OutboxMessage.attempts,
-            OutboxMessage.last_error,
-            OutboxMessage.sent_at,
+            *OUTBOX_COLUMNS,
             Organisation.name_ar,
         )  # fmt: skip
         .outerjoin(OutboxMessage, OutboxMessage.id == BulletinDelivery.outbox_message_id)
@@ -60,29 +101,12 @@ def delivery_page(session: Session, bulletin_id: int, *, limit: int, offset: int
         .limit(limit)
         .offset(offset)
     )
-    rows = [
-        DeliveryRow(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            str(r[6]) if r[6] is not None else "unknown",
-            r[7] or 0,
-            r[8],
-            r[9],
-        )  # fmt: skip
-        for r in session.execute(query)
-    ]
-    counts: dict[str, int] = {}
-    for status, n in session.execute(
-        select(OutboxMessage.status, func.count())
-        .select_from(BulletinDelivery)
-        .outerjoin(OutboxMessage, OutboxMessage.id == BulletinDelivery.outbox_message_id)
-        .where(BulletinDelivery.bulletin_id == bulletin_id)
-        .group_by(OutboxMessage.status)
-    ):
-        key = str(status) if status is not None else "unknown"
-        counts[key] = counts.get(key, 0) + int(n)
-    return DeliveryPage(rows, sum(counts.values()), counts)
+    ids = select(BulletinDelivery.outbox_message_id).where(
+        BulletinDelivery.bulletin_id == bulletin_id
+    )
+    return page_of(
+        session,
+        query,
+        ids,
+        lambda r: DeliveryRow(r[0], r[1], r[2], r[3], r[4], r[5], *outbox_fields(r[6:10])),
+    )
