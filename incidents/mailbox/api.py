@@ -7,6 +7,9 @@ a message handled already is a ``409``; bad input a ``422`` naming the field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
@@ -37,6 +40,7 @@ from incidents.models import Incident
 from incidents.web import intake
 
 TAG = "mailbox"
+B = TypeVar("B", MailIncidentIn, MailAttachIn, MailDiscardIn)
 MAIL_ID = {"mail_id": "The message's id"}
 ERRORS = (404, 409, 422)
 
@@ -151,10 +155,16 @@ def mail_show(mail_id: int) -> ResponseReturnValue:
     return jsonify(detail.model_dump(mode="json"))
 
 
-def _for_decision(mail_id: int) -> tuple[Actor, InboundMail]:
-    """The message, read after taking the write lock (SQLite); the service locks the row."""
+def _decide(
+    mail_id: int, body: type[B], act: Callable[[Actor, InboundMail, B], Incident | None]
+) -> ResponseReturnValue:
+    """One decision on a held message, in one unit of work: the message read after taking the
+    write lock (SQLite; the service locks the row), the body parsed, the service called
+    (``act``), one commit, the answer."""
     actor = _staff()
-    return actor, held.get_mail(unit_of_work().write(), actor, mail_id)
+    mail = held.get_mail(unit_of_work().write(), actor, mail_id)
+    data = parse_json(body)
+    return _decided(mail, act(actor, mail, data))
 
 
 def _decided(mail: InboundMail, incident: Incident | None) -> ResponseReturnValue:
@@ -185,14 +195,14 @@ def _decided(mail: InboundMail, incident: Incident | None) -> ResponseReturnValu
     rate_limit=WRITE_RATE_LIMIT,
 )
 def mail_incident(mail_id: int) -> ResponseReturnValue:
-    actor, mail = _for_decision(mail_id)
-    data = parse_json(MailIncidentIn)
-    incident = held.make_incident(
-        get_session(), actor, mail, organisation=data.organisation, title=data.title,
-        tlp=data.tlp.value, note=data.note, acknowledge=data.acknowledge,
-        clock=context().clock, settings=intake(),
-    )  # fmt: skip
-    return _decided(mail, incident)
+    def act(actor: Actor, mail: InboundMail, data: MailIncidentIn) -> Incident:
+        return held.make_incident(
+            get_session(), actor, mail, organisation=data.organisation, title=data.title,
+            tlp=data.tlp.value, note=data.note, acknowledge=data.acknowledge,
+            clock=context().clock, settings=intake(),
+        )  # fmt: skip
+
+    return _decide(mail_id, MailIncidentIn, act)
 
 
 @bp.post("/mail/<int:mail_id>/attach")
@@ -209,13 +219,13 @@ def mail_incident(mail_id: int) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def mail_attach(mail_id: int) -> ResponseReturnValue:
-    actor, mail = _for_decision(mail_id)
-    data = parse_json(MailAttachIn)
-    incident = held.attach_to_incident(
-        get_session(), actor, mail, reference=data.reference, note=data.note,
-        clock=context().clock, settings=intake(),
-    )  # fmt: skip
-    return _decided(mail, incident)
+    def act(actor: Actor, mail: InboundMail, data: MailAttachIn) -> Incident:
+        return held.attach_to_incident(
+            get_session(), actor, mail, reference=data.reference, note=data.note,
+            clock=context().clock, settings=intake(),
+        )  # fmt: skip
+
+    return _decide(mail_id, MailAttachIn, act)
 
 
 @bp.post("/mail/<int:mail_id>/discard")
@@ -231,7 +241,7 @@ def mail_attach(mail_id: int) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def mail_discard(mail_id: int) -> ResponseReturnValue:
-    actor, mail = _for_decision(mail_id)
-    data = parse_json(MailDiscardIn)
-    held.discard(get_session(), actor, mail, note=data.note, clock=context().clock)
-    return _decided(mail, None)
+    def act(actor: Actor, mail: InboundMail, data: MailDiscardIn) -> None:
+        held.discard(get_session(), actor, mail, note=data.note, clock=context().clock)
+
+    return _decide(mail_id, MailDiscardIn, act)

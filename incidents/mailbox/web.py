@@ -11,9 +11,10 @@ count of open messages come from this module's context processor.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -29,11 +30,14 @@ from core.web.auth import current_account, current_actor, login_required
 from incidents.mailbox import held, labels, receiving
 from incidents.mailbox.forms import ActionForm, AttachForm, DiscardForm, IncidentForm
 from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
+from incidents.models import Incident
 from incidents.web import file_size, intake, local_time
 
 log = logging.getLogger(__name__)
 bp = Blueprint("mailbox", __name__, template_folder="../templates")
 DETAIL = "mailbox.show"
+T = TypeVar("T")
+F = TypeVar("F", IncidentForm, AttachForm, DiscardForm)
 
 
 def _staff() -> Actor:
@@ -190,75 +194,84 @@ def _conflict(exc: Conflict, mail_id: int) -> ResponseReturnValue:
     return redirect(url_for(DETAIL, mail_id=mail_id), 303)
 
 
+def _decide(
+    mail_id: int,
+    form_class: type[F],
+    slot: str,
+    act: Callable[[Actor, InboundMail, F], T],
+    done: Callable[[Actor, T], ResponseReturnValue],
+) -> ResponseReturnValue:
+    """One decision on a held message, in one unit of work: the message read under the write
+    lock, the form checked, the service called (``act``), one commit, then ``done``. Refused
+    input shows the page again with the form's errors (``slot`` is its name there, ``422``); a
+    decision taken meanwhile goes back to the message with a warning."""
+    actor, mail = _open_for_decision(mail_id)
+    form = form_class()
+    if not form.validate():
+        return _page(actor, mail, status=422, **{slot: form})
+    try:
+        result = act(actor, mail, form)
+    except ValidationFailed as exc:
+        unit_of_work().rollback()
+        _refused(exc, form)
+        return _page(actor, held.get_mail(get_session(), actor, mail_id), status=422,
+                     **{slot: form})  # fmt: skip
+    except Conflict as exc:
+        return _conflict(exc, mail_id)
+    unit_of_work().commit()
+    return done(actor, result)
+
+
 @bp.post("/mail/<int:mail_id>/incident")
 @login_required
 def make_incident(mail_id: int) -> ResponseReturnValue:
-    actor, mail = _open_for_decision(mail_id)
-    form = IncidentForm()
-    if not form.validate():
-        return _page(actor, mail, incident_form=form, status=422)
-    try:
-        incident = held.make_incident(
+    def act(actor: Actor, mail: InboundMail, form: IncidentForm) -> Incident:
+        return held.make_incident(
             get_session(), actor, mail, organisation=form.organisation.data or "",
             title=form.title.data, tlp=form.tlp.data, note=form.note.data,
             acknowledge=bool(form.acknowledge.data), clock=context().clock, settings=intake(),
         )  # fmt: skip
-    except ValidationFailed as exc:
-        unit_of_work().rollback()
-        _refused(exc, form)
-        return _page(actor, held.get_mail(get_session(), actor, mail_id), incident_form=form,
-                     status=422)  # fmt: skip
-    except Conflict as exc:
-        return _conflict(exc, mail_id)
-    unit_of_work().commit()
-    flash(_("Incident %(reference)s created from the message.", reference=incident.reference),
-          "success")  # fmt: skip
-    if not held.sees_incident(get_session(), actor, incident):  # TLP:RED, made by an analyst
-        flash(_("Only its assignee, its participants and the leads see a TLP:RED incident."),
-              "info")  # fmt: skip
-        return redirect(url_for("mailbox.index"), 303)
-    return redirect(url_for(DETAIL, mail_id=mail_id), 303)
+
+    def done(actor: Actor, incident: Incident) -> ResponseReturnValue:
+        flash(_("Incident %(reference)s created from the message.", reference=incident.reference),
+              "success")  # fmt: skip
+        if not held.sees_incident(get_session(), actor, incident):  # TLP:RED, by an analyst
+            flash(_("Only its assignee, its participants and the leads see a TLP:RED incident."),
+                  "info")  # fmt: skip
+            return redirect(url_for("mailbox.index"), 303)
+        return redirect(url_for(DETAIL, mail_id=mail_id), 303)
+
+    return _decide(mail_id, IncidentForm, "incident_form", act, done)
 
 
 @bp.post("/mail/<int:mail_id>/attach")
 @login_required
 def attach(mail_id: int) -> ResponseReturnValue:
-    actor, mail = _open_for_decision(mail_id)
-    form = AttachForm()
-    if not form.validate():
-        return _page(actor, mail, attach_form=form, status=422)
-    try:
-        incident = held.attach_to_incident(
+    def act(actor: Actor, mail: InboundMail, form: AttachForm) -> Incident:
+        return held.attach_to_incident(
             get_session(), actor, mail, reference=form.reference.data or "",
             note=form.note.data, clock=context().clock, settings=intake(),
         )  # fmt: skip
-    except ValidationFailed as exc:
-        unit_of_work().rollback()
-        _refused(exc, form)
-        return _page(actor, held.get_mail(get_session(), actor, mail_id), attach_form=form,
-                     status=422)  # fmt: skip
-    except Conflict as exc:
-        return _conflict(exc, mail_id)
-    unit_of_work().commit()
-    flash(_("Message added to the conversation of %(reference)s.", reference=incident.reference),
-          "success")  # fmt: skip
-    return redirect(url_for(DETAIL, mail_id=mail_id), 303)
+
+    def done(actor: Actor, incident: Incident) -> ResponseReturnValue:
+        flash(_("Message added to the conversation of %(reference)s.",
+                reference=incident.reference), "success")  # fmt: skip
+        return redirect(url_for(DETAIL, mail_id=mail_id), 303)
+
+    return _decide(mail_id, AttachForm, "attach_form", act, done)
 
 
 @bp.post("/mail/<int:mail_id>/discard")
 @login_required
 def discard(mail_id: int) -> ResponseReturnValue:
-    actor, mail = _open_for_decision(mail_id)
-    form = DiscardForm()
-    if not form.validate():
-        return _page(actor, mail, discard_form=form, status=422)
-    try:
+    def act(actor: Actor, mail: InboundMail, form: DiscardForm) -> None:
         held.discard(get_session(), actor, mail, note=form.note.data, clock=context().clock)
-    except Conflict as exc:
-        return _conflict(exc, mail_id)
-    unit_of_work().commit()
-    flash(_("Message discarded."), "success")
-    return redirect(url_for(DETAIL, mail_id=mail_id), 303)
+
+    def done(actor: Actor, _result: None) -> ResponseReturnValue:
+        flash(_("Message discarded."), "success")
+        return redirect(url_for(DETAIL, mail_id=mail_id), 303)
+
+    return _decide(mail_id, DiscardForm, "discard_form", act, done)
 
 
 @bp.post("/mail/<int:mail_id>/reprocess")
