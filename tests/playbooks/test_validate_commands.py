@@ -4,17 +4,15 @@ problem at its exact JSON path."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
-
-from playbooks.rules.validate import validate
-from tests.playbooks.cacao_kit import document
 from tests.playbooks.validate_kit import (
     NOT_RUN,
+    Case,
     Doc,
     add_step,
+    assert_names_its_path,
     branch,
+    cases_of,
+    each_case,
     steps,
     w,
     with_action,
@@ -204,16 +202,9 @@ def case_delay(d: Doc) -> tuple[str, str]:
     return w(steps(d)[1]) + ".delay", "whole number of milliseconds"
 
 
-CASES: list[Callable[[Doc], tuple[str, str]]] = [
-    value for name, value in dict(globals()).items() if name.startswith("case_")
-]
+CASES = cases_of(globals())
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.__name__.removeprefix("case_") for c in CASES])
-def test_each_rule_names_its_path(case: Callable[[Doc], tuple[str, str]]) -> None:
-    doc = document()
-    path, fragment = case(doc)
-    problems = validate(doc)
-    assert any(p.path == path and fragment in p.message for p in problems), (
-        f"expected {path}: …{fragment}… in {[str(p) for p in problems]}"
-    )
+@each_case(CASES)
+def test_each_rule_names_its_path(case: Case) -> None:
+    assert_names_its_path(case)

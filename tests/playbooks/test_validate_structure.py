@@ -5,16 +5,16 @@ exact JSON path."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
-import pytest
-
-from playbooks.rules.validate import validate
-from tests.playbooks.cacao_kit import CERT_GROUP, document, sid
+from tests.playbooks.cacao_kit import CERT_GROUP, sid
 from tests.playbooks.validate_kit import (
+    Case,
     Doc,
     add_step,
+    assert_names_its_path,
     branch,
+    cases_of,
+    each_case,
     rename,
     steps,
     w,
@@ -181,16 +181,9 @@ def case_cycle_through_while_exit(d: Doc) -> tuple[str, str]:
     return w(act), f"unbounded cycle through {act}, {loop}"
 
 
-CASES: list[Callable[[Doc], tuple[str, str]]] = [
-    value for name, value in dict(globals()).items() if name.startswith("case_")
-]
+CASES = cases_of(globals())
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.__name__.removeprefix("case_") for c in CASES])
-def test_each_rule_names_its_path(case: Callable[[Doc], tuple[str, str]]) -> None:
-    doc = document()
-    path, fragment = case(doc)
-    problems = validate(doc)
-    assert any(p.path == path and fragment in p.message for p in problems), (
-        f"expected {path}: …{fragment}… in {[str(p) for p in problems]}"
-    )
+@each_case(CASES)
+def test_each_rule_names_its_path(case: Case) -> None:
+    assert_names_its_path(case)

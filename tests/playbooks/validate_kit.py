@@ -1,14 +1,20 @@
 """Building broken and valid CACAO documents for the ``validate`` tests: the kit's three steps
 (start, action, end), JSON paths of steps, and small edits (an action's fields, a command, a new
-step, a branch, a renamed step)."""
+step, a branch, a renamed step); and the one-broken-document-per-rule cases (``case_*``
+functions of a test module, each giving the path and a fragment of the problem expected)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from tests.playbooks.cacao_kit import sid
+import pytest
+
+from playbooks.rules.validate import validate
+from tests.playbooks.cacao_kit import document, sid
 
 Doc = dict[str, Any]
+Case = Callable[[Doc], tuple[str, str]]
 NOT_RUN = "Vigie does not run ssh commands: only manual, http-api and x-vigie"
 
 
@@ -58,3 +64,25 @@ def branch(doc: Doc, kind: str, **spec: Any) -> str:
     key = add_step(doc, kind, **spec)
     doc["workflow"][start]["on_completion"] = key
     return key
+
+
+def cases_of(namespace: Mapping[str, Any]) -> list[Case]:
+    """A test module's ``case_*`` functions, in their order."""
+    return [value for name, value in dict(namespace).items() if name.startswith("case_")]
+
+
+def each_case(cases: list[Case]) -> pytest.MarkDecorator:
+    """Parametrise a test over ``cases``, each named after its function."""
+    return pytest.mark.parametrize(
+        "case", cases, ids=[c.__name__.removeprefix("case_") for c in cases]
+    )
+
+
+def assert_names_its_path(case: Case) -> None:
+    """The kit's document broken by ``case`` gets the problem expected, at its exact path."""
+    doc = document()
+    path, fragment = case(doc)
+    problems = validate(doc)
+    assert any(p.path == path and fragment in p.message for p in problems), (
+        f"expected {path}: …{fragment}… in {[str(p) for p in problems]}"
+    )
