@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -71,3 +72,11 @@ def mailbox(world: World, db_session: Session, clock: FrozenClock, tmp_path: Pat
     world.sante.contact_emails = [OTHER_CONTACT, SHARED_CONTACT]
     db_session.flush()
     return Mailbox(world, db_session, clock, mail_settings(tmp_path))
+
+
+@pytest.fixture(name="mail_settings")
+def app_mail_settings(app: Flask) -> IntakeSettings:
+    """The intake settings of the test's app (the pages' and the API's tests): where their
+    messages must be stored for the app to read them."""
+    found: IntakeSettings = app.extensions["incidents"]
+    return found

@@ -7,20 +7,57 @@ import datetime as dt
 import email
 import email.policy
 import uuid
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
+from core.audit import AuditEntry
 from core.clock import Clock
-from incidents.mailbox import store
+from core.errors import Conflict
+from core.identity.authz import Actor
+from core.uow import UnitOfWork
+from incidents.mailbox import held, store
 from incidents.mailbox.models import HoldReason, InboundMail, MailSource, MailStatus
 from incidents.settings import IntakeSettings, MailSettings
+from tests.kit.threads import in_parallel
 
 PASS = {"authserv_id": "mx.cert.gov.ma", "spf": "pass", "dkim": "pass", "dmarc": "pass"}
 DMARC_FAIL = {"authserv_id": "mx.cert.gov.ma", "spf": "fail", "dkim": "none", "dmarc": "fail"}
+
+
+def audited(session: Session, action: str) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def decide_at_once(
+    factory: sessionmaker[Session],
+    clock: Clock,
+    actors: list[Actor],
+    mail_id: int,
+    decide: Callable[[Session, Actor, InboundMail], str],
+) -> list[str]:
+    """Each actor, in its own thread and unit of work, takes the message under the write lock
+    and ``decide``s on it; what each got (``decide``'s answer, or ``"conflict"``)."""
+
+    def one(index: int) -> str:
+        uow = UnitOfWork(factory(), clock)
+        try:
+            mail = held.get_mail(uow.write(), actors[index], mail_id)
+            outcome = decide(uow.session, actors[index], mail)
+            uow.commit()
+            return outcome
+        except Conflict:
+            uow.rollback()
+            return "conflict"
+        finally:
+            uow.close()
+
+    return in_parallel(len(actors), one)
 
 
 def mail_settings(upload_dir: Path) -> IntakeSettings:

@@ -7,28 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.audit import AuditEntry
 from core.clock import FrozenClock
 from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
 from incidents.models import Incident
 from incidents.settings import IntakeSettings
-from tests.incidents.mailbox.held_scene import PASS, held_mail, raw_message
+from tests.incidents.mailbox.held_scene import PASS, audited, held_mail, raw_message
 from tests.kit.api import envelope
 from tests.kit.factories import report
 from tests.kit.world import World
 
 URL = "/api/v1/mail"
-
-
-@pytest.fixture
-def mail_settings(app: Flask) -> IntakeSettings:
-    found: IntakeSettings = app.extensions["incidents"]
-    return found
 
 
 @pytest.fixture
@@ -46,10 +38,6 @@ def mail(db_session: Session, clock: FrozenClock, mail_settings: IntakeSettings)
 @pytest.fixture
 def staff(world: World) -> dict[str, str]:
     return world.headers(world.analyst)
-
-
-def audited(session: Session, action: str) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 def test_reporter_tokens_find_nothing(client: FlaskClient, world: World, mail: InboundMail) -> None:

@@ -12,28 +12,27 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
-from core.uow import UnitOfWork
 from incidents.mailbox import held
 from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
 from incidents.models import Incident
 from incidents.settings import IntakeSettings
-from tests.incidents.mailbox.held_scene import held_mail, mail_settings, raw_message
+from tests.incidents.mailbox.held_scene import (
+    audited,
+    decide_at_once,
+    held_mail,
+    mail_settings,
+    raw_message,
+)
 from tests.kit.factories import report
-from tests.kit.threads import in_parallel
 from tests.kit.world import World
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> IntakeSettings:  # type: ignore[override]
     return mail_settings(tmp_path / "uploads")
-
-
-def audited(session: Session, action: str) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 def test_the_list_is_newest_first_in_keyset_pages_by_status_and_reason(
@@ -188,20 +187,12 @@ def test_two_analysts_at_once_leave_one_decision(
         mail_id = held_mail(session, clock, settings).id
         session.commit()
 
-    def decide(index: int) -> str:
-        uow = UnitOfWork(factory(), clock)
-        try:
-            mail = held.get_mail(uow.write(), actors[index], mail_id)
-            held.discard(uow.session, actors[index], mail, note=f"n°{index}", clock=clock)
-            uow.commit()
-            return "done"
-        except Conflict:
-            uow.rollback()
-            return "conflict"
-        finally:
-            uow.close()
+    def discard(session: Session, actor: Actor, mail: InboundMail) -> str:
+        held.discard(session, actor, mail, note=f"n°{actors.index(actor)}", clock=clock)
+        return "done"
 
-    assert sorted(in_parallel(2, decide)) == ["conflict", "done"]
+    outcomes = decide_at_once(factory, clock, actors, mail_id, discard)
+    assert sorted(outcomes) == ["conflict", "done"]
     with factory() as session:
         assert len(audited(session, "mail.discard")) == 1
         assert session.get_one(InboundMail, mail_id).status is MailStatus.DISCARDED
@@ -233,23 +224,13 @@ def test_two_analysts_making_an_incident_at_once_make_one(
         mail_id = held_mail(session, clock, settings).id
         session.commit()
 
-    def decide(index: int) -> str:
-        uow = UnitOfWork(factory(), clock)
-        try:
-            mail = held.get_mail(uow.write(), actors[index], mail_id)
-            incident = held.make_incident(
-                uow.session, actors[index], mail, organisation=slug, title=None, tlp=None,
-                note=None, clock=clock, settings=settings,
-            )  # fmt: skip
-            uow.commit()
-            return incident.reference
-        except Conflict:
-            uow.rollback()
-            return "conflict"
-        finally:
-            uow.close()
+    def make_incident(session: Session, actor: Actor, mail: InboundMail) -> str:
+        return held.make_incident(
+            session, actor, mail, organisation=slug, title=None, tlp=None, note=None,
+            clock=clock, settings=settings,
+        ).reference  # fmt: skip
 
-    outcomes = in_parallel(2, decide)
+    outcomes = decide_at_once(factory, clock, actors, mail_id, make_incident)
     assert outcomes.count("conflict") == 1
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Incident)) == 1

@@ -11,30 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from core.audit import AuditEntry
 from core.clock import FrozenClock
 from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
 from incidents.models import Incident
 from incidents.settings import IntakeSettings
-from tests.incidents.mailbox.held_scene import DMARC_FAIL, held_mail, raw_message
+from tests.incidents.mailbox.held_scene import DMARC_FAIL, audited, held_mail, raw_message
 from tests.kit.factories import report
 from tests.kit.web import csrf_token, text
 from tests.kit.world import World
 
 ROW = re.compile(r'href="/mail/(\d+)"')
 COUNT = re.compile(r'vigie-mail-count"[^>]*>(\d+)<')
-
-
-@pytest.fixture
-def mail_settings(app: Flask) -> IntakeSettings:
-    found: IntakeSettings = app.extensions["incidents"]
-    return found
 
 
 @pytest.fixture
@@ -52,10 +43,6 @@ def mail(db_session: Session, clock: FrozenClock, mail_settings: IntakeSettings)
 def post(client: FlaskClient, url: str, page: str, **data: str) -> TestResponse:
     token = csrf_token(text(client.get(page)))
     return client.post(url, data={"csrf_token": token, **data})
-
-
-def audited(session: Session, action: str) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(
