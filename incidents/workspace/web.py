@@ -67,6 +67,12 @@ bp = Blueprint(
 Call = Callable[[Session, Actor, Incident, Any], object]
 Done = Callable[[Incident, object], object]  # the sentence that says what the action did
 
+
+def saying(sentence: object) -> Done:
+    """A ``done`` whose sentence does not depend on the outcome."""
+    return lambda _incident, _result: sentence
+
+
 # form key on the page → (class, prefix)
 FORMS: dict[str, tuple[type[FileForm], str]] = {
     "status": (StatusForm, "status"),
@@ -183,10 +189,9 @@ def add_participant(reference: str) -> ResponseReturnValue:
             raise ValidationFailed("no user", fields={"user": N_("choose an analyst")})
         return workflow.add_participant(s, a, i, user, clock=clock())
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Participant added.")
-
-    return act(reference, "participant", call, anchor="participants", done=said)
+    return act(
+        reference, "participant", call, anchor="participants", done=saying(_("Participant added."))
+    )
 
 
 @bp.post("/incidents/<reference>/participants/<int:user_id>/remove")
@@ -198,10 +203,7 @@ def remove_participant(reference: str, user_id: int) -> ResponseReturnValue:
             raise NotFound(N_("no such user"))
         return workflow.remove_participant(s, a, i, user, clock=clock())
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Participant removed.")
-
-    return act(reference, None, call, anchor="participants", done=said)
+    return act(reference, None, call, anchor="participants", done=saying(_("Participant removed.")))
 
 
 # ---------------------------------------------------------------- helpers

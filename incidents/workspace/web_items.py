@@ -19,7 +19,7 @@ from incidents.models import Incident
 from incidents.web import intake
 from incidents.workspace import conversation, merge, observables_admin, tasks
 from incidents.workspace.forms import BodyForm, MergeForm, ObservableForm, ReferenceForm, TaskForm
-from incidents.workspace.web import act, bp, chosen_user, clock, other_incident
+from incidents.workspace.web import act, bp, chosen_user, clock, other_incident, saying
 
 
 # ---------------------------------------------------------------- conversation
@@ -29,10 +29,9 @@ def comment(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: BodyForm) -> object:
         return conversation.add_comment(s, a, i, f.body.data, clock=clock())
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Internal comment added.")
-
-    return act(reference, "comment", call, anchor="file-comment", done=said)
+    return act(
+        reference, "comment", call, anchor="file-comment", done=saying(_("Internal comment added."))
+    )
 
 
 @bp.post("/incidents/<reference>/replies")
@@ -43,10 +42,9 @@ def reply(reference: str) -> ResponseReturnValue:
             s, a, i, f.body.data, clock=clock(), settings=intake()
         )
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Reply sent to the reporter.")
-
-    return act(reference, "reply", call, anchor="file-reply", done=said)
+    return act(
+        reference, "reply", call, anchor="file-reply", done=saying(_("Reply sent to the reporter."))
+    )
 
 
 # ---------------------------------------------------------------- observables and tasks
@@ -58,10 +56,9 @@ def add_observable(reference: str) -> ResponseReturnValue:
             s, a, i, f.type.data, f.value.data, clock=clock(), settings=intake()
         )
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Observable added.")
-
-    return act(reference, "observable", call, anchor="observables", done=said)
+    return act(
+        reference, "observable", call, anchor="observables", done=saying(_("Observable added."))
+    )
 
 
 @bp.post("/incidents/<reference>/observables/<int:observable_id>/remove")
@@ -71,10 +68,7 @@ def remove_observable(reference: str, observable_id: int) -> ResponseReturnValue
         observables_admin.remove_observable(s, a, i, observable_id, clock=clock())
         return None
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Observable removed.")
-
-    return act(reference, None, call, anchor="observables", done=said)
+    return act(reference, None, call, anchor="observables", done=saying(_("Observable removed.")))
 
 
 @bp.post("/incidents/<reference>/tasks")
@@ -84,10 +78,7 @@ def add_task(reference: str) -> ResponseReturnValue:
         assignee, due = chosen_user(s, f.assignee.data), f.due(intake().timezone)
         return tasks.add_task(s, a, i, f.title.data, clock=clock(), assignee=assignee, due_at=due)
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Task added.")
-
-    return act(reference, "task", call, anchor="tasks", done=said)
+    return act(reference, "task", call, anchor="tasks", done=saying(_("Task added.")))
 
 
 @bp.post("/incidents/<reference>/tasks/<int:task_id>/done")
@@ -99,10 +90,13 @@ def complete_task(reference: str, task_id: int) -> ResponseReturnValue:
         task = tasks.get_task(s, a, i, task_id)
         return tasks.complete_task(s, a, task, clock=clock(), done=done)
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Task marked as done.") if done else _("Task marked as not done.")
-
-    return act(reference, None, call, anchor="tasks", done=said)
+    return act(
+        reference,
+        None,
+        call,
+        anchor="tasks",
+        done=saying(_("Task marked as done.") if done else _("Task marked as not done.")),
+    )
 
 
 @bp.post("/incidents/<reference>/tasks/templates")
@@ -125,10 +119,7 @@ def link(reference: str) -> ResponseReturnValue:
     def call(s: Session, a: Actor, i: Incident, f: ReferenceForm) -> object:
         return merge.link(s, a, i, other_incident(s, a, i, f.reference.data), clock=clock())
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Incidents linked.")
-
-    return act(reference, "link", call, anchor="related", done=said)
+    return act(reference, "link", call, anchor="related", done=saying(_("Incidents linked.")))
 
 
 @bp.post("/incidents/<reference>/links/<other>/remove")
@@ -138,10 +129,7 @@ def unlink(reference: str, other: str) -> ResponseReturnValue:
         merge.unlink(s, a, i, get_incident(s, a, other), clock=clock())
         return None
 
-    def said(_i: Incident, _r: object) -> object:
-        return _("Link removed.")
-
-    return act(reference, None, call, anchor="related", done=said)
+    return act(reference, None, call, anchor="related", done=saying(_("Link removed.")))
 
 
 @bp.post("/incidents/<reference>/merge")
