@@ -6,6 +6,7 @@ decision."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -178,24 +179,36 @@ def test_the_suggested_title_drops_reply_and_forward_markers() -> None:
     assert held.clean_subject("Re: [MACERT-2026-000042] Suite", "MACERT") == "Suite"
 
 
-def test_two_analysts_at_once_leave_one_decision(
-    factory: sessionmaker[Session], clock: FrozenClock, settings: IntakeSettings
-) -> None:
+@dataclass(frozen=True)
+class Race:
+    actors: list[Actor]  # two analysts
+    mail_id: int  # a held message, committed
+    organisation: str  # a ministry's slug, for an incident
+
+
+@pytest.fixture
+def race(factory: sessionmaker[Session], clock: FrozenClock, settings: IntakeSettings) -> Race:
+    """Two analysts and a held message, committed: what two threads then decide on at once."""
     with factory() as session:
         world = World(session, clock)
         actors = [world.actor(world.analyst), world.actor(world.analyst2)]
-        mail_id = held_mail(session, clock, settings).id
+        found = Race(actors, held_mail(session, clock, settings).id, world.interieur.slug)
         session.commit()
+    return found
 
+
+def test_two_analysts_at_once_leave_one_decision(
+    factory: sessionmaker[Session], clock: FrozenClock, race: Race
+) -> None:
     def discard(session: Session, actor: Actor, mail: InboundMail) -> str:
-        held.discard(session, actor, mail, note=f"n°{actors.index(actor)}", clock=clock)
+        held.discard(session, actor, mail, note=f"n°{race.actors.index(actor)}", clock=clock)
         return "done"
 
-    outcomes = decide_at_once(factory, clock, actors, mail_id, discard)
+    outcomes = decide_at_once(factory, clock, race.actors, race.mail_id, discard)
     assert sorted(outcomes) == ["conflict", "done"]
     with factory() as session:
         assert len(audited(session, "mail.discard")) == 1
-        assert session.get_one(InboundMail, mail_id).status is MailStatus.DISCARDED
+        assert session.get_one(InboundMail, race.mail_id).status is MailStatus.DISCARDED
 
 
 def test_the_queue_counts_the_files_of_each_message(
@@ -215,27 +228,20 @@ def test_the_queue_counts_the_files_of_each_message(
 
 
 def test_two_analysts_making_an_incident_at_once_make_one(
-    factory: sessionmaker[Session], clock: FrozenClock, settings: IntakeSettings
+    factory: sessionmaker[Session], clock: FrozenClock, settings: IntakeSettings, race: Race
 ) -> None:
-    with factory() as session:
-        world = World(session, clock)
-        actors = [world.actor(world.analyst), world.actor(world.analyst2)]
-        slug = world.interieur.slug
-        mail_id = held_mail(session, clock, settings).id
-        session.commit()
-
     def make_incident(session: Session, actor: Actor, mail: InboundMail) -> str:
         return held.make_incident(
-            session, actor, mail, organisation=slug, title=None, tlp=None, note=None,
-            clock=clock, settings=settings,
+            session, actor, mail, organisation=race.organisation, title=None, tlp=None,
+            note=None, clock=clock, settings=settings,
         ).reference  # fmt: skip
 
-    outcomes = decide_at_once(factory, clock, actors, mail_id, make_incident)
+    outcomes = decide_at_once(factory, clock, race.actors, race.mail_id, make_incident)
     assert outcomes.count("conflict") == 1
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Incident)) == 1
         assert len(audited(session, "mail.incident")) == 1
-        mail = session.get_one(InboundMail, mail_id)
+        mail = session.get_one(InboundMail, race.mail_id)
         assert mail.status is MailStatus.INCIDENT and mail.incident_id is not None
 
 
