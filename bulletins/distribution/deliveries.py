@@ -108,5 +108,5 @@ def delivery_page(
         session,
         query,
         ids,
-        lambda r: DeliveryRow(r[0], r[1], r[2], r[3], r[4], r[5], *outbox_fields(r[6:10])),
+        lambda r: DeliveryRow(r[0], r[1], r[2], r[3], r[4], r[5], *outbox_fields(r[6:10]), r[10]),
     )

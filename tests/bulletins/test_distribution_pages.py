@@ -177,6 +177,9 @@ def test_the_publish_page_publishes_and_the_deliveries_show_each_recipient(
     deliveries = client.get(f"/bulletins/{bulletin.id}/deliveries")
     assert deliveries.status_code == 200
     assert "dsi@interieur.gov.ma" in text(deliveries) and "En attente d'envoi" in text(deliveries)
+    assert "Ministère de l" in text(deliveries) and "وزارة الداخلية" not in text(deliveries)
     again = client.get(f"/bulletins/{bulletin.id}/publish")
     assert "Seul un bulletin approuvé est publié" in text(again)
     assert client.get("/bulletins/999/deliveries").status_code == 404
+    arabic = text(client.get(f"/bulletins/{bulletin.id}/deliveries?lang=ar"))
+    assert "وزارة الداخلية" in arabic  # the organisation's Arabic name on the Arabic page
