@@ -12,7 +12,6 @@ from typing import TypeVar
 
 from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 
 from core.api import parse_json, parse_query
 from core.api.openapi import Reply, operation
@@ -104,9 +103,6 @@ def mail_list() -> ResponseReturnValue:
         session, actor, statuses=statuses, reason=query.reason, before_id=query.before,
         limit=query.limit,
     )  # fmt: skip
-    counted = select(func.count()).where(InboundMail.status.in_(statuses))
-    if query.reason is not None:
-        counted = counted.where(InboundMail.hold_reason == query.reason)
     following = None
     if page.next_before_id is not None:
         following = url_for(
@@ -116,7 +112,7 @@ def mail_list() -> ResponseReturnValue:
     return jsonify(
         {
             "items": [mail_out(mail).model_dump(mode="json") for mail in page.mails],
-            "total": session.scalar(counted) or 0,
+            "total": held.count_mails(session, actor, statuses=statuses, reason=query.reason),
             "next": following,
         }
     )

@@ -68,9 +68,7 @@ def list_mails(
     """Messages in ``statuses`` (of hold ``reason`` when given), newest first (index
     ``ix_inbound_mails_status_id``); who decided and the incident loaded with them."""
     _staff(actor)
-    query = select(InboundMail).where(InboundMail.status.in_(statuses), _readable(actor))
-    if reason is not None:
-        query = query.where(InboundMail.hold_reason == reason)
+    query = select(InboundMail).where(*_filters(actor, statuses, reason))
     if before_id is not None:
         query = query.where(InboundMail.id < before_id)
     query = query.options(
@@ -79,6 +77,30 @@ def list_mails(
     rows = list(session.scalars(query.limit(limit + 1)))
     older = rows[limit - 1].id if len(rows) > limit else None
     return MailPage(rows[:limit], older)
+
+
+def count_mails(
+    session: Session,
+    actor: Actor,
+    *,
+    statuses: tuple[MailStatus, ...],
+    reason: HoldReason | None = None,
+) -> int:
+    """How many messages :func:`list_mails` pages through with the same filters (the API's
+    ``total``): the ones the actor may not read are not counted either."""
+    _staff(actor)
+    query = select(func.count()).select_from(InboundMail).where(*_filters(actor, statuses, reason))
+    return session.scalar(query) or 0
+
+
+def _filters(
+    actor: Actor, statuses: tuple[MailStatus, ...], reason: HoldReason | None
+) -> list[ColumnElement[bool]]:
+    """What a list of messages keeps: its statuses, its hold reason, what the actor may read."""
+    found = [InboundMail.status.in_(statuses), _readable(actor)]
+    if reason is not None:
+        found.append(InboundMail.hold_reason == reason)
+    return found
 
 
 def _readable(actor: Actor) -> ColumnElement[bool]:

@@ -179,3 +179,5 @@ def test_an_analyst_making_a_red_incident_no_longer_sees_it(
     envelope(client.get(f"/api/v1/incidents/{reference}", headers=staff), 404)
     lead = world.headers(world.lead)
     assert client.get(f"{URL}/{mail.id}", headers=lead).get_json()["incident"] == reference
+    assert client.get(f"{URL}?status=handled", headers=staff).get_json()["total"] == 0
+    assert client.get(f"{URL}?status=handled", headers=lead).get_json()["total"] == 1

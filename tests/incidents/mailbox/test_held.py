@@ -261,3 +261,6 @@ def test_a_message_of_a_red_incident_is_seen_by_those_who_see_the_incident(
         held.get_mail(db_session, analyst, secret.id)
     assert len(held.list_mails(db_session, lead, statuses=handled).mails) == 2
     assert held.get_mail(db_session, lead, secret.id).id == secret.id
+    # the API's total counts what the list shows: the hidden message is not even a number
+    assert held.count_mails(db_session, analyst, statuses=handled) == 1
+    assert held.count_mails(db_session, lead, statuses=handled) == 2
