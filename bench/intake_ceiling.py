@@ -44,9 +44,9 @@ from bench.intake_setup import (  # noqa: E402
 )
 from core.db import make_engine  # noqa: E402
 from core.identity.models import ApiToken, User  # noqa: E402
+from incidents.intake.duplicates import EARLIER_REPORTS  # noqa: E402
 from incidents.intake.references import _NEXT, format_reference  # noqa: E402
 from incidents.intake.schemas import IncidentSubmission  # noqa: E402
-from incidents.intake.service import _EARLIER_REPORTS  # noqa: E402
 from incidents.models import Incident  # noqa: E402
 from incidents.observables.extraction import extract  # noqa: E402
 from incidents.rules.priority import DEFAULT_SLA, deadlines, priority_for  # noqa: E402
@@ -91,7 +91,7 @@ def write(conn: Any, user: Any, data: IncidentSubmission) -> dict[str, Any]:
     since = now - dt.timedelta(days=30)
     values = [value for _, value in found]
     params = {"organisation_id": user.organisation_id, "source_ref": data.source_ref}
-    duplicates = conn.execute(_EARLIER_REPORTS, {**params, "since": since, "values": values})
+    duplicates = conn.execute(EARLIER_REPORTS, {**params, "since": since, "values": values})
     number = conn.execute(_NEXT, {"year": now.year}).scalar_one()
     reference = format_reference("MACERT", now.year, number)
     incident: dict[str, Any] = {

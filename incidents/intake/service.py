@@ -5,16 +5,14 @@ Services validate, change state and flush; the adapter commits once.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import bindparam, exists, func, literal_column, or_, select, union_all
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import Clock
-from core.db import is_postgres, outer_first, unindexed
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, reason_of
+from core.errors import NotFound, PermissionDenied, ValidationFailed, reason_of
 from core.identity.authz import Actor, check_organisation
 from core.identity.models import Organisation, User
 from core.markings import Pap, Tlp
@@ -23,15 +21,14 @@ from incidents import events
 from incidents.access import can_see
 from incidents.actions import IncidentAction
 from incidents.intake.acknowledgement import queue_acknowledgement
+from incidents.intake.duplicates import earlier_reports, indicator_values, serialise_source_ref
 from incidents.intake.references import next_reference
 from incidents.intake.rows import insert_event, insert_incident, insert_observables
 from incidents.intake.schemas import IncidentSubmission, ObservableIn
 from incidents.intel.enrichment import enrich
 from incidents.intel.models import FoundBy
 from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
-from incidents.observables.connections import load_constituency
 from incidents.observables.extraction import Observable, canonicalise_observable, extract
-from incidents.observables.scope import classify
 from incidents.rules.priority import deadlines, priority_for
 from incidents.rules.taxonomy import UnknownClassification, validate_classification
 from incidents.settings import IntakeSettings
@@ -71,12 +68,12 @@ def submit_incident(
     found += [(o, "api") for o in explicit]
     # Looked up before the new incident is added, so that it cannot find itself; the incident,
     # its observables, event, audit row and acknowledgement are then INSERTed directly.
-    _serialise_source_ref(session, organisation.id, data.source_ref)
-    duplicates = _earlier_reports(
+    serialise_source_ref(session, organisation.id, data.source_ref)
+    duplicates = earlier_reports(
         session,
         organisation.id,
         data.source_ref,
-        _indicator_values(session, (o for o, _ in found)),
+        indicator_values(session, (o for o, _ in found)),
         since=now - settings.duplicate_window,
     )
     contact = data.contact
@@ -174,53 +171,6 @@ def submit_incident(
     return incident
 
 
-# Duplicate look-ups, built once (Core: no ORM entities to load, only references).
-_INCIDENTS, _OBSERVABLES = Incident.__table__, IncidentObservable.__table__
-_SAME_SOURCE_REF = select(_INCIDENTS.c.reference).where(
-    _INCIDENTS.c.organisation_id == bindparam("organisation_id"),
-    _INCIDENTS.c.source_ref == bindparam("source_ref"),
-    unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),  # SQLite: use ix_…_org_source_ref
-)
-_ORIGINS = _INCIDENTS.alias("origins")
-# SQLite: the plan is pinned, so that its cost stays flat whatever the planner's statistics say
-# (ones taken on a nearly empty database made it walk every incident in reference order to
-# spare the sort of ten rows): it starts from ix_incident_observables_value, the only loop order
-# a CROSS JOIN allows, and reaches each incident by its primary key; the ORDER BY cannot use an
-# index (+reference).
-_SHARED_OBSERVABLES = (
-    select(_INCIDENTS.c.reference)
-    .select_from(
-        outer_first(
-            _OBSERVABLES,
-            _INCIDENTS,
-            _OBSERVABLES.c.incident_id == _INCIDENTS.c.id,
-            index="ix_incident_observables_value",
-        )
-    )
-    .where(
-        unindexed(_INCIDENTS.c.organisation_id) == bindparam("organisation_id"),
-        unindexed(_INCIDENTS.c.received_at) >= bindparam("since"),
-        _OBSERVABLES.c.value.in_(bindparam("values", expanding=True)),
-        # only what the organisation reported: not a value merged in from another one's report
-        or_(
-            _OBSERVABLES.c.origin_incident_id.is_(None),
-            exists().where(
-                _ORIGINS.c.id == _OBSERVABLES.c.origin_incident_id,
-                _ORIGINS.c.organisation_id == bindparam("organisation_id"),
-            ),
-        ),
-    )
-    .distinct()
-    .order_by(unindexed(_INCIDENTS.c.reference).desc())
-    .limit(10)
-)
-_SHARED_OBSERVABLES_BUT = _SHARED_OBSERVABLES.where(_INCIDENTS.c.id != bindparam("exclude_id"))
-_EARLIER_REPORTS = union_all(
-    select(literal_column("'source_ref'"), _SAME_SOURCE_REF.limit(1).subquery().c.reference),
-    select(literal_column("'observable'"), _SHARED_OBSERVABLES.subquery().c.reference),
-)
-
-
 def _acknowledge(
     session: Session,
     incident: Incident,
@@ -297,44 +247,6 @@ def _explicit_observables(items: Iterable[ObservableIn]) -> list[Observable]:
     return result
 
 
-_SOURCE_REF_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
-
-
-def _serialise_source_ref(session: Session, organisation_id: int, source_ref: str | None) -> None:
-    """PostgreSQL-specific: submissions of one organisation with the same ``source_ref`` take
-    turns (a transaction-level advisory lock on the pair), so that the look-up that follows sees
-    a racing twin once it has committed and refuses it (409) instead of recording a second
-    incident. SQLite needs nothing: a submission holds the database's write lock throughout."""
-    if source_ref is not None and is_postgres(session):
-        session.execute(_SOURCE_REF_LOCK, {"key": f"source_ref:{organisation_id}:{source_ref}"})
-
-
-def _earlier_reports(
-    session: Session,
-    organisation_id: int,
-    source_ref: str | None,
-    values: list[str],
-    *,
-    since: dt.datetime,
-) -> list[str]:
-    """Recent incidents of the organisation sharing an observable (newest first), after
-    refusing a ``source_ref`` it already reported (``Conflict``): one round trip for both."""
-    params = {
-        "organisation_id": organisation_id,
-        "source_ref": source_ref,
-        "since": since,
-        "values": values[:500],
-    }
-    found = session.execute(_EARLIER_REPORTS, params).all()
-    for why, existing in found:
-        if why == "source_ref":
-            raise Conflict(
-                f"source_ref {source_ref!r} was already reported as {existing}",
-                fields={"source_ref": f"duplicate of {existing}"},
-            )
-    return sorted((reference for _, reference in found), reverse=True)
-
-
 def add_observables(
     session: Session, incident: Incident, found: Iterable[tuple[Observable, str]], *, clock: Clock
 ) -> list[IncidentObservable]:
@@ -367,47 +279,6 @@ def _merge_observables(
         elif source not in row.sources:
             row.sources = [*row.sources, source]
     return added
-
-
-def _indicator_values(session: Session, found: Iterable[Observable]) -> list[str]:
-    """The values of the external indicators of ``found``, each once: a private, documentation
-    or reserved address or name, or the constituency's own, makes no report a duplicate."""
-    found = list(found)
-    if not found:
-        return []
-    constituency = load_constituency(session)
-    values = {
-        o.value: None for o in found if classify(o.type.value, o.value, constituency).external
-    }
-    return list(values)
-
-
-def likely_duplicates(session: Session, incident: Incident, *, since: dt.datetime) -> list[str]:
-    """Other recent incidents of the same organisation sharing an external indicator (newest
-    first)."""
-    constituency = load_constituency(session)
-    values = [
-        o.value for o in incident.observables if classify(o.type, o.value, constituency).external
-    ]
-    return _shared_observable_incidents(
-        session, incident.organisation_id, values, since=since, exclude_id=incident.id
-    )
-
-
-def _shared_observable_incidents(
-    session: Session,
-    organisation_id: int,
-    values: list[str],
-    *,
-    since: dt.datetime,
-    exclude_id: int | None = None,
-) -> list[str]:
-    if not values:
-        return []
-    params = {"organisation_id": organisation_id, "since": since, "values": values[:500]}
-    if exclude_id is None:
-        return list(session.scalars(_SHARED_OBSERVABLES, params))
-    return list(session.scalars(_SHARED_OBSERVABLES_BUT, {**params, "exclude_id": exclude_id}))
 
 
 def add_event(
