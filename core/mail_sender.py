@@ -6,159 +6,39 @@ transaction, sent outside any transaction (several per SMTP connection, through 
 session), then their outcomes are recorded in small groups, a transaction each. A sender that
 dies mid-send leaves its rows in ``sending``; they are claimed again once the lease has expired
 and re-sent with the **same** Message-ID, so recipients (and their mail systems) can recognise the
-duplicate. A message queued as a template is rendered (:func:`rendered`) when first claimed.
+duplicate. A message queued as a template is rendered (:func:`core.mail_compose.rendered`)
+when first claimed.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import format_datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.db import SessionFactory, is_postgres
-from core.i18n import render_mail
+from core.mail_compose import (
+    MAX_ERROR_LENGTH,
+    SharedRenderings,
+    compose,
+    describe,
+    keep_rendered,
+    redact,
+)
 from core.mailers import Mailer, MailerSession, is_permanent, session_of
 from core.outbox import (
     OutboxAttempt,
     OutboxMessage,
     OutboxStatus,
-    carries_secret,
-    header_problem,
-    sealed_context,
 )
-from core.sealing import Sealer, is_sealed
+from core.sealing import Sealer
 from core.uow import transaction
-
-MAX_ERROR_LENGTH = 2000
-
-
-def rendered(row: OutboxMessage, sealer: Sealer | None = None) -> tuple[str, str, str | None]:
-    """(subject, text, html) of a message: its stored content, else its template rendered in
-    its language (``ValueError`` when there is neither, the template cannot be rendered, or the
-    content is sealed and ``sealer`` cannot open it)."""
-    if row.subject is not None and row.text_body is not None:
-        html = row.html_body
-        if is_sealed(row.text_body):
-            text = _opener(sealer).open(row.text_body)
-            return row.subject, text, _opener(sealer).open(html) if html else None
-        return row.subject, row.text_body, html
-    if row.template is None:
-        raise ValueError("message without content")
-    sealed = sealed_context(row)
-    context = json.loads(_opener(sealer).open(sealed)) if sealed else row.template_context
-    package, _, name = row.template.partition(":")
-    try:
-        return render_mail(package, name, row.language, **(context or {}))
-    except Exception as exc:  # a missing template or a bad context: the row cannot be sent
-        raise ValueError(f"template {row.template} cannot be rendered: {_describe(exc)}") from exc
-
-
-def _opener(sealer: Sealer | None) -> Sealer:
-    if sealer is None:
-        raise ValueError("sealed content and no key to open it")
-    return sealer
-
-
-def build_message(row: OutboxMessage, mail_from: str, sealer: Sealer | None = None) -> EmailMessage:
-    """The message for ``row``; identical on every attempt (same Message-ID and Date)."""
-    return _compose(row, rendered(row, sealer), mail_from)
-
-
-Content = tuple[str, str, str | None]  # subject, text, html
-
-
-@dataclass
-class _Shared:
-    """What the messages of one claim share when they are alike (a publication queues the same
-    template and context for every recipient of a language): each rendering and each body is
-    built once per claim instead of once per message."""
-
-    rendered: dict[tuple[str, str, str], Content] = field(default_factory=dict)
-    bodies: dict[tuple[str, str | None], EmailMessage] = field(default_factory=dict)
-
-    def render(self, row: OutboxMessage, sealer: Sealer | None) -> Content:
-        if row.text_body is not None or row.template is None or sealed_context(row) is not None:
-            return rendered(row, sealer)
-        key = (row.template, row.language, json.dumps(row.template_context, sort_keys=True))
-        found = self.rendered.get(key)
-        if found is None:
-            found = self.rendered[key] = rendered(row, sealer)
-        return found
-
-
-def _body(text: str, html: str | None, shared: _Shared | None) -> EmailMessage:
-    """A message with the body only: text, or text and HTML alternatives."""
-    body = shared.bodies.get((text, html)) if shared is not None else None
-    if body is None:
-        body = EmailMessage()
-        body.set_content(text)
-        if html:
-            body.add_alternative(html, subtype="html")
-        if shared is not None:
-            shared.bodies[(text, html)] = body
-    # a copy sharing the (never modified) parts, with a header list of its own: building the
-    # MIME parts costs more than everything else of a message
-    message = copy.copy(body)
-    vars(message)["_headers"] = list(vars(body)["_headers"])
-    return message
-
-
-def _compose(
-    row: OutboxMessage,
-    content: tuple[str, str, str | None],
-    mail_from: str,
-    shared: _Shared | None = None,
-) -> EmailMessage:
-    subject, text, html = content
-    message = _body(text, html, shared)
-    message["Subject"] = subject
-    message["From"] = mail_from
-    message["To"] = row.to_addr
-    message["Date"] = format_datetime(row.created_at)
-    message["Message-ID"] = row.message_id
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    if row.in_reply_to:
-        message["In-Reply-To"] = row.in_reply_to
-        message["References"] = row.in_reply_to
-    if row.tlp:
-        message["X-TLP"] = row.tlp
-    for name, value in sorted((row.headers or {}).items()):
-        problem = header_problem(name, value)
-        if problem is not None:  # checked when queued; a row altered since is not sent
-            raise ValueError(f"extra header refused: {problem}")
-        message[name] = value
-    # after the body: making a message multipart moves Content-* headers into the first part
-    message["Content-Language"] = row.language
-    return message
-
-
-def _keep(row: OutboxMessage, content: tuple[str, str, str | None], sealer: Sealer | None) -> None:
-    """Store the content rendered from a template in the row, sealed when its context was."""
-    if row.text_body is not None:
-        return
-    row.subject, text, html = content
-    if sealed_context(row) is None:
-        row.text_body, row.html_body = text, html
-        return
-    opener = _opener(sealer)
-    row.text_body, row.html_body = opener.seal(text), opener.seal(html) if html else None
-    row.template_context = None
-
-
-def _redact(row: OutboxMessage) -> None:
-    """Drop the sealed content of a message that is sent or given up (the subject, recipient,
-    status and attempts stay for the operator)."""
-    if carries_secret(row):
-        row.text_body = row.html_body = row.template_context = None
 
 
 # ------------------------------------------------------------------ sending
@@ -300,7 +180,7 @@ def _claim_due(
         .limit(batch_size)
     )
     claims: list[_Claim] = []
-    shared = _Shared()
+    shared = SharedRenderings()
     with transaction(session_factory, write=True) as session:
         if is_postgres(session):
             # PostgreSQL-specific: concurrent senders skip rows another sender is claiming.
@@ -313,12 +193,12 @@ def _claim_due(
                 claims.append(_Claim(row.id, lease_until, prepared))
             else:
                 row.status, row.lease_until, row.last_error = OutboxStatus.FAILED, None, prepared
-                _redact(row)
+                redact(row)
                 counts["failed"] += 1
     return claims
 
 
-def _prepare(row: OutboxMessage, policy: _Policy, shared: _Shared) -> EmailMessage | str:
+def _prepare(row: OutboxMessage, policy: _Policy, shared: SharedRenderings) -> EmailMessage | str:
     """The message to send for ``row``, or why the row must fail without another attempt."""
     if row.attempts >= policy.max_attempts:
         lost = " (last sender stopped mid-send)" if row.status == OutboxStatus.SENDING else ""
@@ -327,10 +207,10 @@ def _prepare(row: OutboxMessage, policy: _Policy, shared: _Shared) -> EmailMessa
     try:
         # a template is rendered once, when first claimed, and kept: every attempt sends the same
         content = shared.render(row, policy.sealer)
-        _keep(row, content, policy.sealer)
-        return _compose(row, content, policy.mail_from, shared)
+        keep_rendered(row, content, policy.sealer)
+        return compose(row, content, policy.mail_from, shared)
     except (ValueError, TypeError) as exc:  # malformed row, e.g. written without enqueue_mail
-        return _describe(exc)
+        return describe(exc)
 
 
 def _record_attempts(
@@ -356,20 +236,20 @@ def _record(session: Session, policy: _Policy, outcome: _Outcome, row: OutboxMes
             started_at=outcome.started,
             finished_at=finished,
             ok=error is None,
-            error=None if error is None else _describe(error),
+            error=None if error is None else describe(error),
         )
     )
     if error is None:
         row.status, row.sent_at, row.lease_until = OutboxStatus.SENT, finished, None
-        _redact(row)
+        redact(row)
         return "sent"
-    row.last_error = _describe(error)
+    row.last_error = describe(error)
     if row.status != OutboxStatus.SENDING or row.lease_until != outcome.claim.lease_until:
         return "retried"  # another sender took the row over after our lease: leave it to it
     row.lease_until = None
     if is_permanent(error) or row.attempts >= policy.max_attempts:
         row.status = OutboxStatus.FAILED
-        _redact(row)
+        redact(row)
         return "failed"
     row.status = OutboxStatus.PENDING
     row.next_attempt_at = finished + policy.backoff(row.attempts)
@@ -384,10 +264,6 @@ def _release(session_factory: SessionFactory, claims: list[_Claim]) -> None:
             if row and row.status == OutboxStatus.SENDING and row.lease_until == claim.lease_until:
                 row.status, row.lease_until = OutboxStatus.PENDING, None
                 row.attempts -= 1
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
 
 
 # ------------------------------------------------------------------ reporting

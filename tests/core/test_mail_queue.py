@@ -19,7 +19,8 @@ from core.config import parse_smtp_url
 from core.db import SessionFactory
 from core.errors import ValidationFailed
 from core.mail import domain_of, enqueue_mail
-from core.mail_sender import build_message, exponential_backoff
+from core.mail_compose import build_message
+from core.mail_sender import exponential_backoff
 from core.mailers import SmtpMailer, is_permanent
 from core.outbox import OutboxMessage, OutboxStatus
 from core.uow import transaction

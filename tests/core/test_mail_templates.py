@@ -11,7 +11,7 @@ from core.clock import FrozenClock
 from core.db import SessionFactory
 from core.errors import ValidationFailed
 from core.mail import insert_template_mail
-from core.mail_sender import rendered
+from core.mail_compose import rendered
 from core.mailers import MemoryMailer
 from core.outbox import OutboxMessage, OutboxStatus
 from core.uow import transaction

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
 from core.identity.authz import Actor
-from core.mail_sender import rendered
+from core.mail_compose import rendered
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace import merge, workflow
 from tests.incidents.cross_scene import DUPLICATE, SURVIVOR, Cross, confirm

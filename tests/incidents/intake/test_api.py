@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
 from core.clock import FrozenClock
-from core.mail_sender import rendered
+from core.mail_compose import rendered
 from core.outbox import OutboxMessage
 from tests.kit.api import PHISHING, URL, bearer, envelope, incident_count, submit
 from tests.kit.factories import make_org

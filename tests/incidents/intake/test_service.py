@@ -14,7 +14,7 @@ from core.clock import FrozenClock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import Role, User
-from core.mail_sender import rendered
+from core.mail_compose import rendered
 from core.outbox import OutboxMessage
 from incidents.intake.schemas import IncidentSubmission
 from incidents.intake.service import get_incident, submit_incident

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 from core.clock import FrozenClock
 from core.identity.authz import Actor
 from core.identity.models import Role, User
-from core.mail_sender import rendered
+from core.mail_compose import rendered
 from core.outbox import OutboxMessage
 from incidents.intake.service import add_event
 from incidents.models import Attachment, Incident

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
-from core.mail_sender import rendered
+from core.mail_compose import rendered
 from core.markings import Tlp
 from feeds.rules.records import Related
 from incidents.models import Incident
