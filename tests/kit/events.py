@@ -14,6 +14,7 @@ from core.clock import FrozenClock, SystemClock
 from core.db import SessionFactory
 from core.events import (
     Event,
+    EventDelivery,
     EventName,
     Payload,
     record_event,
@@ -88,3 +89,9 @@ def slice_settings(**overrides: object) -> dict[str, object]:
 
     config = load_config({"secret_key": "k" * 40, **overrides}, environ={})
     return {s.name: s.settings(config) for s in SLICES if s.settings is not None}
+
+
+def deliveries(factory: SessionFactory) -> list[EventDelivery]:
+    """Every (event, handler) delivery recorded, oldest first."""
+    with transaction(factory) as session:
+        return list(session.scalars(select(EventDelivery).order_by(EventDelivery.id)))
