@@ -51,6 +51,14 @@ class DomainError(Exception):
         self.fields: dict[str, str] = dict(fields or {})
 
 
+MAX_ERROR_LENGTH = 2000  # characters of an error kept on a row (outbox, delivery, mail, run)
+
+
+def describe(exc: BaseException, *, limit: int = MAX_ERROR_LENGTH) -> str:
+    """An error as a row records it for the operator: its type and message, bounded."""
+    return f"{type(exc).__name__}: {exc}"[:limit]
+
+
 def reason_of(exc: BaseException) -> str:
     """What a ``ValueError`` of a parser says: its :class:`Message` when it was raised with
     one (``str(exc)`` would lose the msgid), else its text."""

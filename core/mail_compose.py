@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from core.errors import describe
 from core.i18n import render_mail
 from core.outbox import OutboxMessage, carries_secret, header_problem, sealed_context
 from core.sealing import Sealer, is_sealed
-
-MAX_ERROR_LENGTH = 2000
 
 
 def rendered(row: OutboxMessage, sealer: Sealer | None = None) -> tuple[str, str, str | None]:
@@ -142,8 +141,3 @@ def redact(row: OutboxMessage) -> None:
     status and attempts stay for the operator)."""
     if carries_secret(row):
         row.text_body = row.html_body = row.template_context = None
-
-
-def describe(exc: BaseException) -> str:
-    """An error as recorded on a row (type and message, bounded)."""
-    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]

@@ -23,14 +23,8 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.db import SessionFactory, is_postgres
-from core.mail_compose import (
-    MAX_ERROR_LENGTH,
-    SharedRenderings,
-    compose,
-    describe,
-    keep_rendered,
-    redact,
-)
+from core.errors import MAX_ERROR_LENGTH, describe
+from core.mail_compose import SharedRenderings, compose, keep_rendered, redact
 from core.mailers import Mailer, MailerSession, is_permanent, session_of
 from core.outbox import (
     OutboxAttempt,

@@ -41,11 +41,11 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.db import Base, SessionFactory, is_postgres
+from core.errors import describe
 from core.events.registry import Handler, registered_names
 from core.events.store import DeliveryStatus, DomainEvent, EventDelivery, loaded
 from core.uow import transaction
 
-MAX_ERROR_LENGTH = 2000
 _DELIVERIES = Base.metadata.tables["domain_event_deliveries"]
 DEFAULT_MAX_ATTEMPTS = 8
 # Deliveries run in one transaction (each handler in a savepoint of its own): one transaction
@@ -235,7 +235,7 @@ def _deliver(
         with session.begin_nested():  # leaving it flushes the handler's writes
             handler.run(session, loaded(row), at.settings)
     except Exception as exc:  # any failure of one handler must not stop the others
-        delivery.last_error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+        delivery.last_error = describe(exc)
         if delivery.attempts >= at.max_attempts:
             delivery.status = DeliveryStatus.FAILED
             return "failed"

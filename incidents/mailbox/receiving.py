@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.errors import NotFound
+from core.errors import NotFound, describe
 from core.identity.authz import Actor
 from core.uow import UnitOfWork
 from incidents.actions import IncidentAction
@@ -36,7 +36,6 @@ from incidents.settings import IntakeSettings
 log = logging.getLogger(__name__)
 
 REPROCESSABLE = (MailStatus.FAILED, MailStatus.RECEIVED)
-MAX_ERROR = 2000  # characters of the error kept on the row
 BATCH = 100  # messages read per query by :func:`reprocess` (every failed one)
 
 
@@ -133,7 +132,7 @@ def _process(
         # the intake INSERTs rows with Core and keeps their objects: the rollback took the rows
         # away, not the objects, which a second attempt would find in its way
         uow.session.expunge_all()
-        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        error = describe(exc)
         return _failed(uow, mail_id, error, new=new, actor=actor)
 
 

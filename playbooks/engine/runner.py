@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.db import SessionFactory
+from core.errors import MAX_ERROR_LENGTH, describe
 from core.identity.authz import Actor
 from core.uow import transaction
 from playbooks.engine.runs import finish_run
@@ -142,7 +143,7 @@ def advance_due_runs(
 
 
 def _fail(session_factory: SessionFactory, run_id: int, exc: Exception, *, clock: Clock) -> None:
-    error = f"engine error: {type(exc).__name__}: {exc}"[:2000]
+    error = f"engine error: {describe(exc)}"[:MAX_ERROR_LENGTH]
     with transaction(session_factory, write=True) as session:
         run = _lock(session, run_id)
         if run is not None and not run.status.finished:
