@@ -25,6 +25,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from pydantic_core import ErrorDetails
+
 from core.i18n import N_
 
 MAX_OFFSET = 1_000_000_000  # list offsets (far above any real list; far below bigint)
@@ -118,3 +120,17 @@ def show_bidi(text: str) -> str:
     """Each bidirectional control of ``text`` replaced by a visible ``⟨U+202E⟩``: the text reads
     in its stored order and an analyst sees that the reporter's text carried the control."""
     return text.translate(_SHOWN)
+
+
+def field_errors(errors: list[ErrorDetails], whole: str = "body") -> dict[str, str]:
+    """pydantic errors → ``{"contact.email": …, "observables[2].value": …}`` (``whole`` for the
+    body itself)."""
+    fields: dict[str, str] = {}
+    for error in errors:
+        name = ""
+        for part in error["loc"]:
+            name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+        name = name or whole
+        message = error["msg"].removeprefix("Value error, ")
+        fields[name] = f"{fields[name]}; {message}" if name in fields else message
+    return fields

@@ -30,6 +30,7 @@ from core.errors import NotFound, ValidationFailed
 from core.i18n import translations
 from core.identity.authz import Actor, require
 from core.identity.models import Role
+from core.inputs import field_errors
 from core.markings import Tlp, parse_tlp
 from incidents.access import can_see
 from incidents.models import Incident, IncidentObservable
@@ -64,19 +65,9 @@ def parse_draft(data: Mapping[str, Any]) -> DraftIn:
     try:
         return DraftIn.model_validate(dict(data))
     except ValidationError as exc:
-        raise ValidationFailed("invalid bulletin", fields=field_errors(exc)) from None
-
-
-def field_errors(exc: ValidationError) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for error in exc.errors(include_url=False):
-        name = ""
-        for part in error["loc"]:
-            name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
-        name = name or "bulletin"
-        message = error["msg"].removeprefix("Value error, ")
-        fields[name] = f"{fields[name]}; {message}" if name in fields else message
-    return fields
+        raise ValidationFailed(
+            "invalid bulletin", fields=field_errors(exc.errors(include_url=False), "bulletin")
+        ) from None
 
 
 def find_incidents(session: Session, actor: Actor, refs: Sequence[int | str]) -> list[Incident]:

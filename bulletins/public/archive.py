@@ -23,8 +23,8 @@ from bulletins.outputs.view import BulletinView
 from bulletins.public import downloads
 from bulletins.public.queries import BulletinFilter, bulletin_query, find_public, public, views_of
 from bulletins.public.syndication import Channel, Entry, atom, rss
-from core.api import field_errors
 from core.errors import NotFound, ValidationFailed
+from core.inputs import field_errors
 from core.markings import css_class
 from core.web import context, get_session, page_number
 from core.web.auth import current_account

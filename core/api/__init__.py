@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic_core import ErrorDetails
 from sqlalchemy import Select
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
@@ -38,6 +37,7 @@ from core.auth import tokens as api_tokens
 from core.db import is_postgres
 from core.errors import AuthenticationFailed, ValidationFailed
 from core.identity.models import User
+from core.inputs import field_errors
 from core.web import (
     context,
     csrf,
@@ -140,20 +140,6 @@ def parse_json(model: type[M]) -> M:
         if any(error["type"] == "json_invalid" for error in errors):
             raise BadRequest("malformed JSON body") from None
         raise ValidationFailed("invalid request body", fields=field_errors(errors)) from None
-
-
-def field_errors(errors: list[ErrorDetails], whole: str = "body") -> dict[str, str]:
-    """pydantic errors → ``{"contact.email": …, "observables[2].value": …}`` (``whole`` for the
-    body itself)."""
-    fields: dict[str, str] = {}
-    for error in errors:
-        name = ""
-        for part in error["loc"]:
-            name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
-        name = name or whole
-        message = error["msg"].removeprefix("Value error, ")
-        fields[name] = f"{fields[name]}; {message}" if name in fields else message
-    return fields
 
 
 def parse_query(model: type[M], *, paginated: bool = False) -> M:

@@ -23,7 +23,7 @@ from core.clock import Clock
 from core.errors import ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor
-from core.inputs import show_bidi
+from core.inputs import field_errors, show_bidi
 from core.mail import answerable
 from core.markings import DEFAULT_TLP
 from incidents.access import can_see
@@ -145,7 +145,7 @@ def _submission(
     try:
         return IncidentSubmission.model_validate(values)
     except ValidationError as exc:
-        fields = {".".join(map(str, e["loc"])) or "mail": e["msg"] for e in exc.errors()}
+        fields = field_errors(exc.errors(include_url=False), "mail")
         raise ValidationFailed("invalid incident", fields=fields) from None
 
 
