@@ -201,6 +201,7 @@ class ListKind(enum.StrEnum):
     ORGANISATION = "organisation"  # an organisation's registered contacts (+ its extra addresses)
     SECTOR = "sector"  # the registered contacts of every constituent of a sector
     ALL = "all"  # the registered contacts of every constituent administration
+    CENTRE = "centre"  # the registered contacts of a vigilance centre's constituency
     NAMED = "named"  # named individuals (the only recipients of TLP:RED)
 
 
@@ -221,6 +222,9 @@ class DistributionList(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )  # kind organisation
     sector: Mapped[str | None] = mapped_column(String(64))  # kind sector
+    centre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("centres.id", ondelete="CASCADE"), index=True
+    )  # kind centre
     digest: Mapped[DigestFrequency] = mapped_column(StrEnumType(DigestFrequency, 16))
     language: Mapped[str] = mapped_column(String(8), default="fr")  # when a recipient has none
     created_at: Mapped[dt.datetime]

@@ -87,6 +87,11 @@ class Config:
     notify_digest_hour: int = 8  # the daily digest leaves at this hour (CERT_TIMEZONE)
     notify_sla_interval_seconds: int = 300  # the SLA watch scans the due dates this often
     notify_due_soon_minutes: int = 60  # "due soon" at most this long before a due date
+    # vigilance centres: who is told when a new P1/P2 is not acknowledged by its acknowledge-by
+    # time — "<step>+<minutes after the due time>", steps: leads (the centre's leads),
+    # national (the national centre's on-duty analysts and leads); parsed by the incidents slice
+    escalation_steps: str = "leads+0,national+30"
+    escalation_priorities: str = "P1,P2"  # which new incidents notify the on-duty analyst
     # threat intelligence (the feeds slice and the incidents' enrichment)
     feeds_poll_interval_seconds: int = 60  # the scheduler looks for feeds due this often
     feeds_timeout_seconds: float = 60.0  # one HTTP request to a feed or TAXII server at most
@@ -191,6 +196,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_NOTIFY_DIGEST_HOUR": ("notify_digest_hour", _int_up_to(23, minimum=0)),
     "CERT_NOTIFY_SLA_INTERVAL": ("notify_sla_interval_seconds", _int_up_to(DAY)),
     "CERT_NOTIFY_DUE_SOON_MINUTES": ("notify_due_soon_minutes", _int_up_to(7 * 24 * 60)),
+    "CERT_ESCALATION_STEPS": ("escalation_steps", _text),
+    "CERT_ESCALATION_PRIORITIES": ("escalation_priorities", _text),
     "CERT_FEEDS_POLL_INTERVAL": ("feeds_poll_interval_seconds", _int_up_to(DAY)),
     "CERT_FEEDS_TIMEOUT": ("feeds_timeout_seconds", _seconds),
     "CERT_FEEDS_MAX_MB": ("feeds_max_mb", _int_up_to(16 * 1024)),

@@ -2,9 +2,15 @@
 
 * Reporters see their own organisation's incidents (never internal comments or CERT-only
   fields: views and serialisers choose what to show, this module chooses *which* incidents).
-* CERT analysts see every incident except ``TLP:RED`` ones, which only the assignee, the named
-  participants and leads (and admins, above leads) see.
+* CERT analysts see the incidents of their vigilance centres (``Actor.centres``; every centre
+  for members of the national coordination centre) and those shared with one of their centres
+  (:class:`~incidents.models.IncidentShare`), except ``TLP:RED`` ones; the assignee and the named
+  participants see an incident whatever its centre and TLP.
+* Leads (and admins, above leads) see every incident, ``TLP:RED`` included, whatever the centre.
 * System actors (CLI, scheduler jobs) see everything.
+
+Seeing is not working: :func:`can_work` / :func:`workable` also refuse an incident that an
+analyst sees only through a ``read`` share (joint investigation, read-only).
 
 :func:`visible` is the SQL form (for queues, counts, exports, search); :func:`can_see` the
 Python form for one loaded incident. Both must agree: ``tests/incidents/test_access.py``.
@@ -12,11 +18,11 @@ Python form for one loaded incident. Both must agree: ``tests/incidents/test_acc
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from core.identity.authz import Actor, at_least
 from core.identity.models import Role
-from incidents.models import Incident, IncidentParticipant
+from incidents.models import Incident, IncidentParticipant, IncidentShare, ShareMode
 
 RED = "TLP:RED"
 
@@ -26,16 +32,9 @@ def sees_all_red(actor: Actor) -> bool:
     return actor.is_system or (actor.is_cert_staff and at_least(actor, Role.LEAD))
 
 
-def visible(actor: Actor) -> ColumnElement[bool]:
-    """A WHERE clause on :class:`Incident` selecting what ``actor`` may see."""
-    if not actor.is_cert_staff:
-        if actor.organisation_id is None:
-            return false()
-        return Incident.organisation_id == actor.organisation_id
-    if sees_all_red(actor):
-        return true()
+def _personal(actor: Actor) -> ColumnElement[bool]:
+    """Incidents the actor is assigned to or named on."""
     return or_(
-        Incident.tlp != RED,
         Incident.assignee_id == actor.user_id,
         exists(
             select(IncidentParticipant.incident_id).where(
@@ -46,13 +45,85 @@ def visible(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+def _in_centres(centres: frozenset[int], *modes: ShareMode) -> ColumnElement[bool]:
+    """Incidents of one of ``centres``, or shared with one of them (in one of ``modes``)."""
+    if not centres:
+        return false()
+    return or_(
+        Incident.centre_id.in_(sorted(centres)),
+        exists(
+            select(IncidentShare.incident_id).where(
+                IncidentShare.incident_id == Incident.id,
+                IncidentShare.centre_id.in_(sorted(centres)),
+                IncidentShare.mode.in_(modes),
+            )
+        ),
+    )
+
+
+def visible(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`Incident` selecting what ``actor`` may see."""
+    if not actor.is_cert_staff:
+        if actor.organisation_id is None:
+            return false()
+        return Incident.organisation_id == actor.organisation_id
+    if sees_all_red(actor):
+        return true()
+    if actor.centres is None:
+        return or_(Incident.tlp != RED, _personal(actor))
+    shown = _in_centres(actor.centres, ShareMode.READ, ShareMode.WORK)
+    return or_(and_(Incident.tlp != RED, shown), _personal(actor))
+
+
+def workable(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on :class:`Incident`: what ``actor`` may change (bulk actions). Reporters
+    work none (their replies and files go through their own use cases)."""
+    if not actor.is_cert_staff:
+        return false()
+    if sees_all_red(actor):
+        return true()
+    if actor.centres is None:
+        return or_(Incident.tlp != RED, _personal(actor))
+    mine = _in_centres(actor.centres, ShareMode.WORK)
+    return or_(and_(Incident.tlp != RED, mine), _personal(actor))
+
+
+def _is_personal(actor: Actor, incident: Incident) -> bool:
+    if actor.user_id is None:
+        return False
+    if incident.assignee_id == actor.user_id:
+        return True
+    return any(p.user_id == actor.user_id for p in incident.participants)
+
+
+def _in_scope(actor: Actor, incident: Incident, *modes: ShareMode) -> bool:
+    centres = actor.centres
+    if centres is None:
+        return True
+    if incident.centre_id in centres:
+        return True
+    return any(s.centre_id in centres and s.mode in modes for s in incident.shares)
+
+
 def can_see(actor: Actor, incident: Incident) -> bool:
     """The Python twin of :func:`visible` for an incident already loaded."""
     if not actor.is_cert_staff:
         own = actor.organisation_id
         return own is not None and incident.organisation_id == own
-    if incident.tlp != RED or sees_all_red(actor):
+    if sees_all_red(actor):
         return True
-    if actor.user_id is not None and incident.assignee_id == actor.user_id:
+    if incident.tlp != RED and _in_scope(actor, incident, ShareMode.READ, ShareMode.WORK):
         return True
-    return any(p.user_id == actor.user_id for p in incident.participants)
+    return _is_personal(actor, incident)
+
+
+def can_work(actor: Actor, incident: Incident) -> bool:
+    """The Python twin of :func:`workable`: CERT staff who see the incident other than through a
+    ``read`` share."""
+    if not actor.is_cert_staff:
+        return False
+    if sees_all_red(actor):
+        return True
+    if incident.tlp != RED and _in_scope(actor, incident, ShareMode.WORK):
+        return True
+    return _is_personal(actor, incident)

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from core.db import Base, StrEnumType
+from core.identity.centres import Centre, national_id
 from core.identity.models import Organisation, User
 from core.markings import Pap, Tlp
 
@@ -114,6 +115,17 @@ class Incident(Base):
             "ix_incidents_category_received", "category", "received_at", "tlp", "assignee_id", **_ID
         ),
         Index("ix_incidents_tlp_received", "tlp", "received_at", "assignee_id", **_ID),
+        # a centre's queue (its members' default view, ``?centre=``; migration 0037)
+        Index(
+            "ix_incidents_centre_received",
+            "centre_id",
+            "received_at",
+            "status",
+            "priority",
+            "tlp",
+            "assignee_id",
+            **_ID,
+        ),
         # the dashboard's live part (incidents.reporting.dashboard): SLAs not met yet but due
         Index(
             "ix_incidents_unacknowledged",
@@ -154,6 +166,9 @@ class Incident(Base):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # the vigilance centre it belongs to: routed on arrival (core.identity.centres.route),
+    # moved by a transfer; rows written without one go to the national centre
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), default=national_id())
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
@@ -195,6 +210,7 @@ class Incident(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(index=True)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+    centre: Mapped[Centre] = relationship(lazy="joined")
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     # ordered by (incident_id, id), not id alone: loading the observables of a page of incidents
@@ -211,6 +227,9 @@ class Incident(Base):
         back_populates="incident", order_by="Attachment.id", cascade="all, delete-orphan"
     )
     participants: Mapped[list[IncidentParticipant]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", lazy="select"
+    )
+    shares: Mapped[list[IncidentShare]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="select"
     )
     events: WriteOnlyMapped[IncidentEvent] = relationship(
@@ -238,6 +257,35 @@ class IncidentParticipant(Base):
     added_at: Mapped[dt.datetime]
 
     incident: Mapped[Incident] = relationship(back_populates="participants")
+
+
+class ShareMode(enum.StrEnum):
+    """What a centre an incident is shared with may do (joint investigation)."""
+
+    READ = "read"  # see it (pages, API, exports), not change it
+    WORK = "work"  # see and work it as if it were the centre's own
+
+
+class IncidentShare(Base):
+    """An incident shared with another vigilance centre than its own (see
+    :mod:`incidents.access`): its members see it (``read``) or see and work it (``work``).
+    ``TLP:RED`` still stays with the assignee, named participants and leads."""
+
+    __tablename__ = "incident_shares"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    centre_id: Mapped[int] = mapped_column(
+        ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    mode: Mapped[ShareMode] = mapped_column(StrEnumType(ShareMode, 8))
+    shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    shared_at: Mapped[dt.datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    incident: Mapped[Incident] = relationship(back_populates="shares")
+    centre: Mapped[Centre] = relationship(lazy="joined")
 
 
 class IncidentObservable(Base):

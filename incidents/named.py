@@ -64,11 +64,14 @@ class References:
             state, values = inspect(row), row.__dict__
             if values.get("reference") not in unknown or state.expired:
                 continue
-            if not {"organisation_id", "tlp", "assignee_id"} <= values.keys():
+            if not {"organisation_id", "tlp", "assignee_id", "centre_id"} <= values.keys():
                 continue
-            participants_known = "participants" not in state.unloaded
-            if self.actor.is_cert_staff and row.tlp == RED and not participants_known:
+            scoped = self.actor.is_cert_staff and self.actor.centres is not None
+            unloaded = state.unloaded
+            if self.actor.is_cert_staff and row.tlp == RED and "participants" in unloaded:
                 continue  # would load them: the query below decides
+            if scoped and ("participants" in unloaded or "shares" in unloaded):
+                continue
             self._known[row.reference] = can_see(self.actor, row)
 
     def visible(self, references: Iterable[str]) -> list[str]:

@@ -144,6 +144,8 @@ class PlaybookSchedule(Base):
     cron: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64))
     organisation_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    # a vigilance centre's constituency instead of organisation_ids (``None``: not scoped)
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"))
     enabled: Mapped[bool] = mapped_column(default=True)
     next_fire_at: Mapped[dt.datetime | None]
     last_fired_at: Mapped[dt.datetime | None]

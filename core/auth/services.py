@@ -26,6 +26,7 @@ from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor, require
+from core.identity.centres import Centre, CentreMember, national_centre
 from core.identity.models import Organisation, OrganisationKind, Role, User, UserSession
 
 LOCALES = ("fr", "en", "ar")
@@ -90,9 +91,11 @@ def create_user(
     password: str | None,
     locale: str = "fr",
     clock: Clock,
+    centre: Centre | None = None,
 ) -> User:
     """A new active account. Without ``password`` nobody can sign in to it until a link to set
-    one is used (:func:`core.auth.resets.send_link`)."""
+    one is used (:func:`core.auth.resets.send_link`). A CERT user (analyst, lead, admin) becomes
+    a member of ``centre``, by default the national coordination centre."""
     require(actor, Role.ADMIN, "creating a user")
     errors: dict[str, str] = {}
     try:
@@ -130,14 +133,13 @@ def create_user(
         raise Conflict(
             f"a user with e-mail {email} already exists", fields={"email": EMAIL_TAKEN}
         ) from None
+    after = {"email": email, "role": role, "organisation": organisation.slug}
+    if user.is_cert_staff:
+        centre = centre or national_centre(session)
+        session.add(CentreMember(centre_id=centre.id, user_id=user.id, added_at=now))
+        after["centre"] = centre.slug
     audit.record(
-        session,
-        actor,
-        AccountAction.USER_CREATE,
-        "user",
-        user.id,
-        clock=clock,
-        after={"email": email, "role": role, "organisation": organisation.slug},
+        session, actor, AccountAction.USER_CREATE, "user", user.id, clock=clock, after=after
     )
     return user
 

@@ -8,23 +8,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import object_session
+
 from core.errors import NotFound, PermissionDenied
+from core.identity.centres import scope_of
 from core.identity.models import CERT_ROLES, Organisation, Role, User
+
+_LOOK_UP: frozenset[int] = frozenset({-1})  # for_user: "read the user's centres"
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a user (web or API), or the system itself (CLI, scheduler jobs)."""
+    """Who is acting: a user (web or API), or the system itself (CLI, scheduler jobs).
+
+    ``centres`` is the vigilance centres whose incidents a CERT user works
+    (:func:`core.identity.centres.scope_of`): ``None`` for every centre — leads, admins, members
+    of the national centre, the system. :meth:`for_user` reads it; an ``Actor`` built by hand
+    (tests) sees every centre unless given one."""
 
     user_id: int | None
     label: str
     role: Role | None
     organisation_id: int | None
     ip: str | None = None
+    centres: frozenset[int] | None = None
 
     @classmethod
-    def for_user(cls, user: User, *, ip: str | None = None) -> Actor:
-        return cls(user.id, user.email, user.role, user.organisation_id, ip)
+    def for_user(
+        cls,
+        user: User,
+        *,
+        ip: str | None = None,
+        centres: frozenset[int] | None = _LOOK_UP,
+    ) -> Actor:
+        """The user as an actor; their centres are read from the user's session unless given
+        (:func:`core.identity.centres.scopes_of` for many users at once). A user outside any
+        session works no centre's incidents (fails closed)."""
+        if centres is _LOOK_UP:
+            centres = scope_of(object_session(user), user)
+        return cls(user.id, user.email, user.role, user.organisation_id, ip, centres)
 
     @classmethod
     def system(cls, label: str) -> Actor:

@@ -42,6 +42,7 @@ class Organisation(Base):
     name_ar: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[OrganisationKind] = mapped_column(StrEnumType(OrganisationKind, 16))
     sector: Mapped[str | None] = mapped_column(String(64), index=True)
+    region: Mapped[str | None] = mapped_column(String(64), index=True)  # e.g. "casablanca-settat"
     contact_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime]

@@ -40,7 +40,7 @@ def insert_incident(session: Session, organisation: Organisation, **values: obje
     daily.add_rows(session, [values])  # the dashboard's aggregate (a Core INSERT: no ORM hook)
     # new: its organisation is known and its collections are empty, nothing to load
     related: dict[str, object] = {"organisation": organisation}
-    related |= {name: [] for name in ("observables", "attachments", "participants")}
+    related |= {name: [] for name in ("observables", "attachments", "participants", "shares")}
     return _loaded(session, Incident, {"id": incident_id, **values}, related)
 
 

@@ -14,6 +14,7 @@ from core import audit
 from core.clock import Clock
 from core.errors import NotFound, PermissionDenied, ValidationFailed, reason_of
 from core.identity.authz import Actor, check_organisation
+from core.identity.centres import constituencies, route
 from core.identity.models import Organisation, User
 from core.markings import Pap, Tlp
 from feeds.index.benign import warning_lists
@@ -84,6 +85,13 @@ def submit_incident(
         title=data.title,
         description=data.description,
         organisation_id=organisation.id,
+        centre_id=route(
+            constituencies(session),
+            organisation_id=organisation.id,
+            sector=organisation.sector,
+            region=organisation.region,
+            category=category,
+        ),
         reporter_id=actor.user_id,
         contact_name=contact.name if contact else None,
         contact_phone=contact.phone if contact else None,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, StrEnumType
@@ -124,6 +124,22 @@ class SlaAlertMark(Base):
     deadline: Mapped[SlaDeadline] = mapped_column(StrEnumType(SlaDeadline, 16), primary_key=True)
     state: Mapped[SlaState] = mapped_column(StrEnumType(SlaState, 16), primary_key=True)
     due_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime]
+
+
+class EscalationMark(Base):
+    """An escalation step taken for an incident not acknowledged by its due time (one per
+    incident, step and acknowledgement due time: a new due time after a priority change is
+    escalated again); see ``incidents.notifications.escalation``."""
+
+    __tablename__ = "incident_escalations"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    step: Mapped[str] = mapped_column(String(16), primary_key=True)  # "leads", "national"
+    due_at: Mapped[dt.datetime] = mapped_column(primary_key=True)  # the ack due time escalated
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime]
 
 
