@@ -28,6 +28,7 @@ from core import audit
 from core.clock import Clock
 from core.errors import ValidationFailed
 from core.identity.authz import Actor
+from core.identity.centres import constituencies, route
 from core.identity.models import CERT_ROLES, Organisation, OrganisationKind, Role, User
 from incidents import daily
 from incidents.actions import IncidentAction
@@ -77,6 +78,7 @@ def generate_incidents(
     numbers = _allocate_references(conn, received)  # takes the write lock on SQLite
     ids = _reserve_ids(conn, count)
     factory = rows.RowFactory(rng, people, settings=settings, now=now)
+    centres, places = constituencies(session), _places(session)
     observables = 0
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)
@@ -84,6 +86,15 @@ def generate_incidents(
             factory.incident(ids[i], format_reference(settings.reference_prefix, *numbers[i]), t)
             for i, t in zip(range(start, stop), received[start:stop], strict=True)
         ]
+        for row in batch:  # routed as the intake routes (core.identity.centres.route)
+            sector, region = places[row["organisation_id"]]
+            row["centre_id"] = route(
+                centres,
+                organisation_id=row["organisation_id"],
+                sector=sector,
+                region=region,
+                category=row["category"],
+            )
         found = [o for row in batch for o in factory.observables_of(row)]
         _insert(conn, Incident, rows.INCIDENT_COLUMNS, batch)
         daily.add_rows(session, batch)  # Core inserts bypass the ORM's hook
@@ -121,6 +132,12 @@ def _people(session: Session) -> rows.People:
         elif role in CERT_ROLES:
             staff.append(user_id)
     return rows.People([(oid, slug) for oid, slug in orgs], reporters, staff)
+
+
+def _places(session: Session) -> dict[int, tuple[str | None, str | None]]:
+    """Each organisation's sector and region (what the routing rule reads)."""
+    query = select(Organisation.id, Organisation.sector, Organisation.region)
+    return {oid: (sector, region) for oid, sector, region in session.execute(query)}
 
 
 def _allocate_references(
