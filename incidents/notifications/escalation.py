@@ -40,7 +40,6 @@ from incidents.settings import IntakeSettings
 
 BACKLOG = dt.timedelta(days=1)
 BATCH = 500  # incidents per step and scan; the next scan takes the rest
-TIMELINE_KIND = "escalated"
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ def escalate(
             )
         )
         data = {"step": due.step.value, "centre": centre.slug, "centre_name": centre.name}
-        line = add_event(session, incident, actor, TIMELINE_KIND, clock=clock, data=data)
+        line = add_event(session, incident, actor, "escalated", clock=clock, data=data)
         session.flush()
         payload = events.Escalated(
             incident_id=incident.id,

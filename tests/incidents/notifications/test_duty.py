@@ -8,6 +8,7 @@ page shows each centre's duty and sets standing duty (leads and admins, audited)
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -39,8 +40,8 @@ from tests.incidents.notifications.scene import commit_and_deliver, job_context,
 from tests.kit.factories import make_org, report
 from tests.kit.web import csrf_token, logout, sign_in, text
 
-P1 = {"impact": "critical", "urgency": "critical"}
-P3 = {"impact": "low", "urgency": "high"}
+P1: dict[str, Any] = {"impact": "critical", "urgency": "critical"}
+P3: dict[str, Any] = {"impact": "low", "urgency": "high"}
 
 
 @pytest.fixture

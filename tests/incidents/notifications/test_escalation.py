@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -36,8 +37,8 @@ from tests.kit.config import env
 from tests.kit.factories import SETTINGS as INTAKE
 from tests.kit.factories import report
 
-P1 = {"impact": "critical", "urgency": "critical"}
-P3 = {"impact": "low", "urgency": "high"}
+P1: dict[str, Any] = {"impact": "critical", "urgency": "critical"}
+P3: dict[str, Any] = {"impact": "low", "urgency": "high"}
 MINUTE = dt.timedelta(minutes=1)
 
 
@@ -198,7 +199,7 @@ def test_other_priorities_and_an_old_backlog_are_not_escalated(
 def test_a_new_due_time_escalates_again(
     db_session: Session, clock: FrozenClock, c: Centres
 ) -> None:
-    incident = report(db_session, clock, c.reporter, **{"impact": "high", "urgency": "high"})
+    incident = report(db_session, clock, c.reporter, impact="high", urgency="high")
     assert incident.priority == "P2"
     clock.set(incident.ack_due_at)
     assert run(db_session, clock)["leads"] == 1
