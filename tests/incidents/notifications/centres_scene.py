@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core.auth import services as accounts
-from core.clock import FrozenClock
+from core.clock import Clock, FrozenClock
 from core.identity.authz import Actor
 from core.identity.centres import Centre, CentreMember, DutyShift, national_centre
 from core.identity.models import Organisation, OrganisationKind, Role, User
@@ -41,7 +41,7 @@ class Centres:
     finance_duty: User  # standing duty, finance centre
 
 
-def make_centre(session: Session, clock: FrozenClock, slug: str, sector: str) -> Centre:
+def make_centre(session: Session, clock: Clock, slug: str, sector: str) -> Centre:
     now = clock.now()
     centre = Centre(
         slug=slug,
@@ -62,7 +62,7 @@ def make_centre(session: Session, clock: FrozenClock, slug: str, sector: str) ->
 
 def staff(
     session: Session,
-    clock: FrozenClock,
+    clock: Clock,
     centre: Centre,
     email: str,
     *,
@@ -98,7 +98,7 @@ def local(day: dt.date, hour: int, zone: str = CASABLANCA) -> dt.datetime:
 
 def add_shift(
     session: Session,
-    clock: FrozenClock,
+    clock: Clock,
     centre: Centre,
     user: User,
     starts_at: dt.datetime,
