@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import AuditEntry
@@ -26,7 +26,7 @@ from incidents import events
 from incidents.events import IncidentEventName
 from incidents.intake.service import add_event
 from incidents.models import Incident
-from incidents.notifications import duty, jobs, preferences
+from incidents.notifications import duty, jobs, preferences, recipients
 from incidents.notifications.models import NotificationKind as Kind
 from tests.incidents.notifications.centres_scene import (
     SYSTEM,
@@ -236,3 +236,31 @@ def test_the_rota_page_shows_each_centres_duty_and_sets_standing_duty(
     assert client.post(nowhere, data={"csrf_token": token, "on_duty": "1"}).status_code == 404
     ar = text(client.get("/notifications/rota?centre=sante&lang=ar"))
     assert "مركز sante" in ar and 'dir="rtl"' in ar
+
+
+# ---------------------------------------------------------------- cost
+def test_recipients_actors_are_built_in_one_query(
+    db_session: Session, connection: Connection, clock: FrozenClock, c: Centres
+) -> None:
+    incident = report(db_session, clock, c.reporter, **P1)
+    people = everyone(c)
+    db_session.flush()
+    statements: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        kept = recipients.told(people, incident, actor_id=None)
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    assert len(statements) <= 2, statements  # the analysts' centres at once (+ the shares)
+    assert {u.id for u in kept} == {
+        c.national_lead.id,  # every lead and the national members see every centre
+        c.national_duty.id,
+        c.health_lead.id,
+        c.health_standing.id,
+        c.health_shift.id,
+        c.finance_lead.id,
+    }  # not the finance analyst: another centre's incident
