@@ -16,10 +16,13 @@ from tests.browser.conftest import LiveServer, Watch, browser_or_skip, languages
 from tests.incidents.notifications.centres_scene import add_shift, make_centre, staff
 
 browser_or_skip(module=True)
-from playwright.sync_api import Page, expect  # noqa: E402  (only once it is there)
+from playwright.sync_api import Page, ViewportSize, expect  # noqa: E402  (once it is there)
 
 pytestmark = pytest.mark.browser
-SIZES = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
+SIZES: dict[str, ViewportSize] = {
+    "1366": {"width": 1366, "height": 768},
+    "390": {"width": 390, "height": 844},
+}
 _runs = itertools.count(1)
 
 
