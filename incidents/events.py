@@ -41,6 +41,8 @@ class IncidentEventName(EventName):
     CLASSIFIED = "incident.classified"  # RSIT class/type changed by an analyst
     MARKINGS_CHANGED = "incident.markings_changed"  # TLP/PAP changed
     TASK_DONE = "incident.task_done"  # a task marked done, or reopened (``done`` false)
+    TRANSFERRED = "incident.transferred"  # moved to another vigilance centre (incidents.centres)
+    ESCALATED = "incident.escalated"  # not acknowledged in time (incidents.notifications)
 
 
 class IncidentPayload(Payload):
@@ -152,6 +154,25 @@ class SlaAlert(IncidentPayload):
     due_at: dt.datetime
 
 
+class Transferred(TimelinePayload):
+    """The incident moved from one vigilance centre to another (the reason is on the timeline
+    line)."""
+
+    from_centre_id: int | None
+    to_centre_id: int
+
+
+class Escalated(TimelinePayload):
+    """An incident not acknowledged by its due time ``due_at`` climbed escalation ``step``
+    (``leads``, ``national``; see :mod:`incidents.rules.escalation_steps`): ``centre_id`` is the
+    centre whose people are told (the incident's for ``leads``, the national one for
+    ``national``). Recorded once per incident, step and due time."""
+
+    step: str
+    centre_id: int
+    due_at: dt.datetime
+
+
 PAYLOADS: dict[EventName, type[Payload]] = {
     IncidentEventName.SUBMITTED: Submitted,
     IncidentEventName.STATUS_CHANGED: StatusChanged,
@@ -169,6 +190,8 @@ PAYLOADS: dict[EventName, type[Payload]] = {
     IncidentEventName.CLASSIFIED: Classified,
     IncidentEventName.MARKINGS_CHANGED: MarkingsChanged,
     IncidentEventName.TASK_DONE: TaskDone,
+    IncidentEventName.TRANSFERRED: Transferred,
+    IncidentEventName.ESCALATED: Escalated,
 }
 register_events(PAYLOADS)
 _TIMELINE_ONLY: dict[IncidentEventName, type[TimelinePayload]] = {

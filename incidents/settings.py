@@ -13,6 +13,13 @@ from pathlib import Path
 from core.config import Config, ConfigError
 from core.i18n import DEFAULT_TIMEZONE
 from core.mail import domain_of
+from incidents.rules.escalation_steps import (
+    DEFAULT_PRIORITIES,
+    DEFAULT_STEPS,
+    EscalationStep,
+    parse_priorities,
+    parse_steps,
+)
 from incidents.rules.priority import DEFAULT_SLA, Priority, SlaTarget, parse_sla_policy
 
 
@@ -42,17 +49,30 @@ class IntakeSettings:
     due_soon: dt.timedelta = dt.timedelta(minutes=60)  # the SLA watch's longest "due soon"
     # retro-hunt: new indicators are matched against the incidents received this long ago
     retrohunt_window: dt.timedelta = dt.timedelta(days=30)
+    # duty and escalation (incidents.notifications.escalation): the priorities that page the
+    # staff on duty and escalate when not acknowledged in time, and the steps
+    escalation_priorities: frozenset[Priority] = DEFAULT_PRIORITIES
+    escalation_steps: tuple[EscalationStep, ...] = DEFAULT_STEPS
     mail: MailSettings = field(default_factory=MailSettings)
 
 
 def from_config(settings: Config) -> IntakeSettings:
     """What the incidents slice needs from configuration. ``CERT_SLA_POLICY`` is parsed here,
-    once (the kernel keeps its text): a bad one is a one-line ``ConfigError`` naming the variable
+    once (the kernel keeps its text), and so are ``CERT_ESCALATION_STEPS`` and
+    ``CERT_ESCALATION_PRIORITIES``: a bad one is a one-line ``ConfigError`` naming the variable
     and the bad entry, raised wherever the hook runs — the app factory, any ``cert`` command."""
     try:
         sla_policy = parse_sla_policy(settings.sla_policy)
     except ValueError as exc:
         raise ConfigError(f"CERT_SLA_POLICY: {exc}") from None
+    try:
+        escalation_steps = parse_steps(settings.escalation_steps)
+    except ValueError as exc:
+        raise ConfigError(f"CERT_ESCALATION_STEPS: {exc}") from None
+    try:
+        escalation_priorities = parse_priorities(settings.escalation_priorities)
+    except ValueError as exc:
+        raise ConfigError(f"CERT_ESCALATION_PRIORITIES: {exc}") from None
     return IntakeSettings(
         reference_prefix=settings.reference_prefix,
         base_url=settings.base_url,
@@ -66,6 +86,8 @@ def from_config(settings: Config) -> IntakeSettings:
         digest_hour=settings.notify_digest_hour,
         due_soon=dt.timedelta(minutes=settings.notify_due_soon_minutes),
         retrohunt_window=dt.timedelta(days=settings.retrohunt_days),
+        escalation_priorities=escalation_priorities,
+        escalation_steps=escalation_steps,
         mail=MailSettings(
             mail_dir=settings.upload_dir / "mail",
             max_bytes=settings.mail_max_mb * 1024 * 1024,

@@ -38,6 +38,11 @@ SLICE = Slice(
             "notify_sla_interval_seconds",
         ),
         Job(
+            "incidents.notifications.escalate",
+            "incidents.notifications.jobs:escalate_unacknowledged",
+            "notify_sla_interval_seconds",
+        ),
+        Job(
             "incidents.mailbox.read",
             "incidents.mailbox.jobs:read_mailbox",
             "imap_interval_seconds",

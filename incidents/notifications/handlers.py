@@ -4,7 +4,10 @@ job: each delivery at most once, its writes committed with the delivery's ``done
 
 * ``notifications.notify`` writes the CERT staff's notifications (:mod:`.recipients` decides who),
   among them the retro-hunt's new threat-intel matches (``incident.intel_matched`` found by
-  retro-hunt: the assignee, else the leads and the staff on duty);
+  retro-hunt: the assignee, else the centre's staff on duty and leads), the pages of a new
+  incident of ``CERT_ESCALATION_PRIORITIES`` (urgent, to the centre's staff on duty), the
+  escalation steps (``incident.escalated``, :mod:`.escalation`) and transfers
+  (``incident.transferred``: the new centre's staff on duty, else its leads);
 * ``notifications.answer_waiting`` keeps the queue's "answer waiting" marker: set by a reporter's
   answer, cleared by a reply of the CERT, a move out of the open statuses or a merge;
 * ``notifications.reporter_mail`` decides the reporter's e-mail on a status change — not on
@@ -17,9 +20,12 @@ Handlers load what they need by the payload's ids: the payload holds no text.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session
 
 from core.events import Event, Handler
+from core.identity.centres import Centre
 from core.identity.models import User
 from incidents import events
 from incidents.events import IncidentEventName as Name
@@ -28,6 +34,7 @@ from incidents.intel.models import FoundBy
 from incidents.models import Incident, IncidentEvent, IncidentStatus
 from incidents.notifications import mentions, recipients
 from incidents.notifications.answers import track_answers, when
+from incidents.notifications.escalation import escalated_people
 from incidents.notifications.models import (
     EmailMode,
     Notification,
@@ -35,6 +42,7 @@ from incidents.notifications.models import (
     ReporterMail,
 )
 from incidents.notifications.preferences import email_modes
+from incidents.settings import IntakeSettings
 from incidents.workspace.mail import plain_text
 
 
@@ -46,15 +54,18 @@ def _incident(session: Session, event: Event) -> Incident | None:
 
 
 # ------------------------------------------------------------------ staff notifications
-def notify(session: Session, event: Event) -> None:
+Group = tuple[NotificationKind, SlaDeadline | None, list[User]]
+
+
+def notify(session: Session, event: Event, settings: IntakeSettings) -> None:
     incident = _incident(session, event)
     if incident is None:
         return
-    kind, deadline, users = _what(session, event, incident)
-    if kind is None:
-        return
-    told = recipients.told(users, incident, actor_id=event.actor_id)
-    modes = email_modes(session, [user.id for user in told])
+    rows: dict[int, tuple[User, NotificationKind, SlaDeadline | None]] = {}
+    for kind, deadline, users in _what(session, event, incident, settings):
+        for user in recipients.told(users, incident, actor_id=event.actor_id):
+            rows.setdefault(user.id, (user, kind, deadline))  # the first group wins
+    modes = email_modes(session, list(rows))
     session.add_all(
         Notification(
             user_id=user.id,
@@ -67,37 +78,75 @@ def notify(session: Session, event: Event) -> None:
             read_at=None,
             mail_pending=modes[user.id] is not EmailMode.OFF,
         )
-        for user in told
+        for user, kind, deadline in rows.values()
     )
 
 
-What = tuple[NotificationKind | None, SlaDeadline | None, list[User]]
-
-
-def _what(session: Session, event: Event, incident: Incident) -> What:
-    """The kind of notification an event makes, its due date (SLA alerts) and whom it is for."""
-    payload = event.payload
-    if event.name is Name.SUBMITTED:
-        return NotificationKind.NEW_INCIDENT, None, recipients.scope(session)
+def _what(
+    session: Session, event: Event, incident: Incident, settings: IntakeSettings
+) -> list[Group]:
+    """The notifications an event makes: groups of (kind, due date for SLA alerts, whom for)."""
+    payload, at = event.payload, when(event)
+    if event.name is Name.SUBMITTED and isinstance(payload, events.Submitted):
+        return _submitted(session, incident, payload, settings, at)
     if event.name is Name.ASSIGNED and isinstance(payload, events.Assigned):
-        return NotificationKind.ASSIGNED, None, _assignee(session, incident, payload)
+        return [(NotificationKind.ASSIGNED, None, _assignee(session, incident, payload))]
     if event.name is Name.REPORTER_ANSWERED:
-        return NotificationKind.REPORTER_ANSWERED, None, recipients.owners(session, incident)
+        owners = recipients.owners(session, incident, at=at)
+        return [(NotificationKind.REPORTER_ANSWERED, None, owners)]
     if event.name is Name.COMMENTED and isinstance(payload, events.Commented):
-        return NotificationKind.MENTIONED, None, _mentioned(session, payload)
+        return [(NotificationKind.MENTIONED, None, _mentioned(session, payload))]
     if isinstance(payload, events.IntelMatched) and payload.found_by == FoundBy.RETROHUNT:
-        # new intelligence met an older incident: its owner (the assignee, else leads and the
-        # staff on duty); matches on arrival or on an added observable tell nobody (the
-        # new-incident notification, or the analyst who added it, already covers them)
-        return NotificationKind.INTEL_MATCH, None, recipients.owners(session, incident)
+        # new intelligence met an older incident: its owner (the assignee, else the centre's
+        # staff on duty and leads); matches on arrival or on an added observable tell nobody
+        # (the new-incident notification, or the analyst who added it, already covers them)
+        owners = recipients.owners(session, incident, at=at)
+        return [(NotificationKind.INTEL_MATCH, None, owners)]
     if isinstance(payload, events.SlaAlert):
         kind = (
             NotificationKind.SLA_BREACHED
             if event.name is Name.SLA_BREACHED
             else NotificationKind.SLA_DUE_SOON
         )
-        return kind, payload.deadline, recipients.owners(session, incident)
-    return None, None, []
+        return [(kind, payload.deadline, recipients.owners(session, incident, at=at))]
+    if isinstance(payload, events.Escalated):
+        people = escalated_people(session, incident, payload, at=at)
+        return [(NotificationKind.ESCALATED, None, people)]
+    if isinstance(payload, events.Transferred):
+        return [(NotificationKind.TRANSFERRED, None, _transferred(session, event, incident))]
+    return []
+
+
+def _submitted(
+    session: Session,
+    incident: Incident,
+    payload: events.Submitted,
+    settings: IntakeSettings,
+    at: dt.datetime,
+) -> list[Group]:
+    """A new incident: its centre's staff on duty — urgently for a priority of
+    ``CERT_ESCALATION_PRIORITIES`` — and its leads (see :func:`recipients.scope`)."""
+    duty, leads = recipients.on_duty_and_leads(session, incident, at=at)
+    if payload.priority not in settings.escalation_priorities:
+        return [(NotificationKind.NEW_INCIDENT, None, [*duty, *leads])]
+    return [
+        (NotificationKind.URGENT_INCIDENT, None, duty),
+        (NotificationKind.NEW_INCIDENT, None, leads),
+    ]
+
+
+def _transferred(session: Session, event: Event, incident: Incident) -> list[User]:
+    """The new centre's staff on duty (its leads when nobody there may be told), while the
+    incident is still there (a transfer outrun by another tells only the last centre)."""
+    payload = event.payload
+    if not isinstance(payload, events.Transferred) or incident.centre_id != payload.to_centre_id:
+        return []
+    centre = session.get(Centre, payload.to_centre_id)
+    if centre is None:
+        return []
+    return recipients.transfer_people(
+        session, incident, centre, at=when(event), actor_id=event.actor_id
+    )
 
 
 def _assignee(session: Session, incident: Incident, payload: events.Assigned) -> list[User]:
@@ -159,7 +208,7 @@ def decide_reporter_mail(session: Session, event: Event) -> None:
 
 
 HANDLERS: tuple[Handler, ...] = (
-    Handler(
+    Handler.with_settings(
         "notifications.notify",
         {
             Name.SUBMITTED,
@@ -169,8 +218,12 @@ HANDLERS: tuple[Handler, ...] = (
             Name.SLA_DUE_SOON,
             Name.SLA_BREACHED,
             Name.INTEL_MATCHED,
+            Name.ESCALATED,
+            Name.TRANSFERRED,
         },
         notify,
+        slice_name="incidents",
+        kind=IntakeSettings,
     ),
     Handler(
         "notifications.answer_waiting",

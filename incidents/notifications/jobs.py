@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.jobs import JobContext
+from incidents.notifications.escalation import escalate
 from incidents.notifications.mailing import send_notification_mails
 from incidents.notifications.reporter_mail import send_reporter_mails
 from incidents.notifications.sla_watch import scan
@@ -30,3 +31,11 @@ def watch_sla(context: JobContext) -> Mapping[str, int]:
     with context.unit_of_work(write=True) as uow:
         settings = uow.settings_of("incidents", IntakeSettings)
         return scan(uow.session, uow.acting, clock=uow.clock, window=settings.due_soon)
+
+
+def escalate_unacknowledged(context: JobContext) -> Mapping[str, int]:
+    """Every ``CERT_NOTIFY_SLA_INTERVAL`` seconds: take the escalation steps due on incidents of
+    ``CERT_ESCALATION_PRIORITIES`` not acknowledged in time (``incident.escalated``)."""
+    with context.unit_of_work(write=True) as uow:
+        settings = uow.settings_of("incidents", IntakeSettings)
+        return escalate(uow.session, uow.acting, clock=uow.clock, settings=settings)

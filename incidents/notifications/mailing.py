@@ -4,7 +4,9 @@
 
 * **immediately**: the notifications written since the last run, in one message per user;
 * **daily digest**: once a day, from ``CERT_NOTIFY_DIGEST_HOUR`` (``CERT_TIMEZONE``) on, the
-  notifications of the last day in one message;
+  notifications of the last day in one message — but the urgent ones (a new incident of
+  ``CERT_ESCALATION_PRIORITIES`` to the staff on duty, an escalation: ``URGENT_KINDS``) go
+  immediately, as for the users who chose "immediately";
 * **off**: nothing is mailed; the bell and the list still show them.
 
 Notifications already read in the app are not mailed. A message names each notification by its
@@ -20,17 +22,23 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core.clock import Clock
 from core.i18n import normalise_locale
+from core.identity.authz import Actor
 from core.identity.models import User
 from core.mail import insert_template_mail
 from incidents.access import RED
 from incidents.models import Incident
-from incidents.notifications.models import EmailMode, Notification, NotificationPreference
-from incidents.notifications.recipients import may_be_told
+from incidents.notifications.models import (
+    URGENT_KINDS,
+    EmailMode,
+    Notification,
+    NotificationPreference,
+)
+from incidents.notifications.recipients import actors_of, may_be_told
 from incidents.notifications.sentences import sentence
 from incidents.settings import IntakeSettings
 
@@ -53,13 +61,16 @@ def _pending(
     session: Session, *, immediate: bool, user_ids: Sequence[int] = ()
 ) -> list[Notification]:
     """Notifications whose e-mail is due: of users who want them immediately (the default:
-    no preference row), or of ``user_ids``."""
+    no preference row) and the urgent ones of everybody else whose e-mail is still pending
+    (digest: users who turned e-mails off have none pending), or of ``user_ids``."""
     query = select(Notification).where(Notification.mail_pending)
     if immediate:
         others = select(NotificationPreference.user_id).where(
             NotificationPreference.email != EmailMode.IMMEDIATE
         )
-        query = query.where(Notification.user_id.not_in(others))
+        query = query.where(
+            or_(Notification.user_id.not_in(others), Notification.kind.in_(sorted(URGENT_KINDS)))
+        )
     else:
         query = query.where(Notification.user_id.in_(list(user_ids)))
     query = query.options(selectinload(Notification.incident).selectinload(Incident.participants))
@@ -74,9 +85,16 @@ def _by_user(rows: Iterable[Notification]) -> dict[int, list[Notification]]:
     return grouped
 
 
-def _item(user: User, row: Notification, base_url: str) -> dict[str, object]:
+def _users(session: Session, user_ids: Iterable[int]) -> tuple[dict[int, User], dict[int, Actor]]:
+    """The users and their actors (centres read in one query)."""
+    ids = sorted(set(user_ids))
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    return users, actors_of(session, list(users.values()))
+
+
+def _item(user: User, actor: Actor, row: Notification, base_url: str) -> dict[str, object]:
     incident = row.incident
-    visible = may_be_told(user, incident)
+    visible = may_be_told(user, incident, actor)
     return {
         "reference": incident.reference,
         "sentence": sentence(row.kind, row.deadline),
@@ -89,6 +107,7 @@ def _item(user: User, row: Notification, base_url: str) -> dict[str, object]:
 def _mail(
     session: Session,
     user: User,
+    actor: Actor,
     rows: list[Notification],
     *,
     digest: bool,
@@ -102,7 +121,7 @@ def _mail(
     unread = [row for row in rows if row.read_at is None]
     if not unread or not (user.is_active and user.is_cert_staff):
         return False
-    listed = [_item(user, row, settings.base_url) for row in reversed(unread[-MAX_LISTED:])]
+    listed = [_item(user, actor, row, settings.base_url) for row in reversed(unread[-MAX_LISTED:])]
     insert_template_mail(
         session,
         to=user.email,
@@ -128,9 +147,14 @@ def _mail(
 def send_immediate(session: Session, *, settings: IntakeSettings, clock: Clock) -> int:
     """One message per user whose preference is "immediately"; how many messages."""
     sent = 0
-    for user_id, rows in _by_user(_pending(session, immediate=True)).items():
-        user = session.get_one(User, user_id)
-        sent += _mail(session, user, rows, digest=False, settings=settings, clock=clock)
+    grouped = _by_user(_pending(session, immediate=True))
+    users, actors = _users(session, grouped)
+    for user_id, rows in grouped.items():
+        user = users[user_id]
+        mailed = _mail(
+            session, user, actors[user_id], rows, digest=False, settings=settings, clock=clock
+        )
+        sent += mailed
     return sent
 
 
@@ -165,12 +189,16 @@ def send_digests(session: Session, *, settings: IntakeSettings, clock: Clock) ->
         return 0
     by_user = _by_user(_pending(session, immediate=False, user_ids=[p.user_id for p in due]))
     sent = 0
+    users, actors = _users(session, by_user)
     for preference in due:
         rows = by_user.get(preference.user_id)
         if not rows:
             continue
-        user = session.get_one(User, preference.user_id)
-        sent += _mail(session, user, rows, digest=True, settings=settings, clock=clock)
+        user_id = preference.user_id
+        user = users[user_id]
+        sent += _mail(
+            session, user, actors[user_id], rows, digest=True, settings=settings, clock=clock
+        )
         preference.last_digest_at = now
     return sent
 

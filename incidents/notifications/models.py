@@ -5,7 +5,9 @@
   or not. The list reads ``(user_id, id)`` newest first; the bell counts the partial index of
   unread rows; the mail job reads the partial index of rows whose e-mail is due.
 * ``notification_preferences``: per user — e-mail immediately, in a daily digest or not at all;
-  on duty (then told of every new incident, as leads are); when the last digest went.
+  when the last digest went. Its ``on_duty`` column is no longer read: duty is per centre
+  (``centre_members.on_duty`` and the rota's shifts, :func:`core.auth.centres.on_duty`; migration
+  0037 copied the flags to the national centre) — a later migration may drop it.
 * ``incident_sla_alerts``: the SLA watch's marks, one per (incident, due date, state,
   ``due_at``): each state of each due date is announced once (a new due date, after a priority
   change, is announced again).
@@ -33,7 +35,11 @@ from incidents.models import Incident, IncidentStatus
 
 
 class NotificationKind(enum.StrEnum):
-    NEW_INCIDENT = "new_incident"  # leads and the staff on duty
+    NEW_INCIDENT = "new_incident"  # the centre's leads and staff on duty
+    # a new incident of CERT_ESCALATION_PRIORITIES, to the centre's staff on duty (urgent)
+    URGENT_INCIDENT = "urgent_incident"
+    ESCALATED = "escalated"  # not acknowledged in time: an escalation step's people (urgent)
+    TRANSFERRED = "transferred"  # moved to another centre: that centre's staff on duty
     ASSIGNED = "assigned"
     REPORTER_ANSWERED = "reporter_answered"
     SLA_DUE_SOON = "sla_due_soon"
@@ -41,6 +47,11 @@ class NotificationKind(enum.StrEnum):
     MENTIONED = "mentioned"  # @name in an internal comment
     INTEL_MATCH = "intel_match"  # retro-hunt: new intelligence met an observable
     PLAYBOOK = "playbook"  # a playbook's step (its message is on the incident's timeline)
+
+
+# Mailed at the mail job's next run even to users who chose the daily digest (never to those
+# who turned e-mails off): a page for the staff on duty, an escalation.
+URGENT_KINDS = frozenset({NotificationKind.URGENT_INCIDENT, NotificationKind.ESCALATED})
 
 
 class EmailMode(enum.StrEnum):
@@ -110,7 +121,7 @@ class NotificationPreference(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     email: Mapped[EmailMode] = mapped_column(StrEnumType(EmailMode, 16), default=DEFAULT_EMAIL_MODE)
-    on_duty: Mapped[bool] = mapped_column(default=False)
+    on_duty: Mapped[bool] = mapped_column(default=False)  # retired: see the module
     last_digest_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]
 

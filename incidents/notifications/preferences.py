@@ -1,22 +1,20 @@
 """Users' notification settings (Flask-free use cases): the e-mail preference, set by each CERT
-user on their account page, and the on-duty rota, set by leads and admins."""
+user on their account page. (The on-duty rota is per centre now: :mod:`.duty`.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import Clock
-from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.identity.authz import Actor, at_least, require
-from core.identity.models import Role, User
+from core.errors import PermissionDenied, ValidationFailed
+from core.identity.authz import Actor
+from core.identity.models import User
 from incidents.actions import IncidentAction
 from incidents.notifications.models import DEFAULT_EMAIL_MODE, EmailMode, NotificationPreference
-from incidents.notifications.recipients import active_staff
 
 
 def preference_of(session: Session, user_id: int) -> NotificationPreference | None:
@@ -82,52 +80,5 @@ def set_email_mode(
         clock=clock,
         before={"email": before},
         after={"email": chosen},
-    )
-    return row
-
-
-@dataclass(frozen=True)
-class RotaLine:
-    user: User
-    on_duty: bool
-
-
-def may_manage_rota(actor: Actor) -> bool:
-    return actor.is_cert_staff and at_least(actor, Role.LEAD)
-
-
-def rota(session: Session, actor: Actor) -> list[RotaLine]:
-    """Every active CERT staff member and whether they are on duty (leads and admins)."""
-    require(actor, Role.LEAD, "the on-duty rota")
-    staff = active_staff(session)
-    on_duty = set(
-        session.scalars(
-            select(NotificationPreference.user_id).where(NotificationPreference.on_duty)
-        )
-    )
-    return [RotaLine(user, user.id in on_duty) for user in staff]
-
-
-def set_on_duty(
-    session: Session, actor: Actor, user_id: int, on_duty: bool, *, clock: Clock
-) -> NotificationPreference:
-    """Put an active CERT staff member on duty or take them off (leads and admins; audited)."""
-    require(actor, Role.LEAD, "the on-duty rota")
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or not user.is_cert_staff:
-        raise NotFound("no such CERT user")
-    row = _row(session, user, clock)
-    before = row.on_duty
-    row.on_duty, row.updated_at = on_duty, clock.now()
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        IncidentAction.ON_DUTY,
-        "user",
-        user.id,
-        clock=clock,
-        before={"on_duty": before},
-        after={"on_duty": on_duty},
     )
     return row

@@ -22,6 +22,9 @@ _PLAIN: dict[NotificationKind, str] = {
     NotificationKind.MENTIONED: N_("You were mentioned in a comment on %(reference)s"),
     NotificationKind.INTEL_MATCH: N_("New threat-intel match on %(reference)s"),
     NotificationKind.PLAYBOOK: N_("A playbook asks for your attention on %(reference)s"),
+    NotificationKind.URGENT_INCIDENT: N_("Urgent: new incident %(reference)s to acknowledge"),
+    NotificationKind.ESCALATED: N_("Escalation: %(reference)s was not acknowledged in time"),
+    NotificationKind.TRANSFERRED: N_("%(reference)s was transferred to your centre"),
 }
 _SLA: dict[tuple[NotificationKind, SlaDeadline], str] = {
     (NotificationKind.SLA_DUE_SOON, SlaDeadline.ACKNOWLEDGEMENT): N_(

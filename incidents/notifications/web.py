@@ -1,19 +1,25 @@
 """The notification centre's pages (adapters): the bell in every CERT page's header (a context
 processor), ``/notifications`` (the list, mark one or all as read, open one), the e-mail
-preference posted from the account page, and the on-duty rota (``/notifications/rota``, leads
-and admins). CERT staff only: reporters have no notifications (``404``).
+preference posted from the account page, and the centres' on-duty rota
+(``/notifications/rota``, leads and admins: who is on duty now, standing duty per member; the
+shifts are on ``/admin/centres/<slug>``). CERT staff only: reporters have no notifications
+(``404``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,7 +29,7 @@ from core.identity.authz import Actor
 from core.identity.models import User
 from core.web import context, get_session, int_arg, unit_of_work
 from core.web.auth import current_account, current_actor, login_required, safe_next
-from incidents.notifications import inbox, preferences
+from incidents.notifications import duty, inbox, preferences
 from incidents.notifications.forms import ActionForm, EmailPreferenceForm
 from incidents.notifications.models import EmailMode
 from incidents.web import local_time
@@ -105,7 +111,7 @@ def index() -> ResponseReturnValue:
         before=before,
         form=ActionForm(),
         local_time=local_time,
-        may_manage_rota=preferences.may_manage_rota(actor),
+        may_manage_rota=duty.may_manage_rota(actor),
     )
 
 
@@ -170,28 +176,57 @@ def set_preference() -> ResponseReturnValue:
 
 
 # ---------------------------------------------------------------- the on-duty rota
+def centre_time(value: dt.datetime | None, timezone: str) -> str:
+    """A time of a centre's rota in the centre's time zone (``HH:MM``, the page's language)."""
+    if value is None:
+        return "—"
+    zone = ZoneInfo(timezone)
+    return str(format_datetime(value, "short", tzinfo=zone, locale=str(get_locale())))
+
+
 @bp.get("/notifications/rota")
 @login_required
 def rota() -> ResponseReturnValue:
+    """Each centre's staff on duty now; the chosen centre's members (``?centre=slug``, the
+    first centre — the national one — by default) with their standing-duty toggle."""
     actor = _staff()
-    lines = preferences.rota(get_session(), actor)
-    return render_template("incidents/notifications/rota.html", lines=lines, form=ActionForm())
+    if not duty.may_manage_rota(actor):
+        raise PermissionDenied("the on-duty rota is for leads and admins")
+    rotas = duty.centre_rotas(get_session(), actor, at=context().clock.now())
+    wanted = request.args.get("centre", "").strip().lower()
+    chosen = next((r for r in rotas if r.centre.slug == wanted), None)
+    if wanted and chosen is None:
+        raise NotFound("no such centre")
+    return render_template(
+        "incidents/notifications/rota.html",
+        rotas=rotas,
+        chosen=chosen or (rotas[0] if rotas else None),
+        form=ActionForm(),
+        centre_time=centre_time,
+        locale=str(get_locale()),
+    )
 
 
-@bp.post("/notifications/rota/<int:user_id>")
+@bp.post("/notifications/rota/<slug>/<int:user_id>")
 @login_required
-def set_duty(user_id: int) -> ResponseReturnValue:
+def set_duty(slug: str, user_id: int) -> ResponseReturnValue:
     actor, uow = _staff(), unit_of_work()
-    if not preferences.may_manage_rota(actor):
+    if not duty.may_manage_rota(actor):
         raise PermissionDenied("the on-duty rota is for leads and admins")
     raw = request.form.get("on_duty", "")
     if raw not in {"0", "1"}:
         raise ValidationFailed("invalid on_duty", fields={"on_duty": "1 (on duty) or 0"})
-    row = preferences.set_on_duty(uow.write(), actor, user_id, raw == "1", clock=context().clock)
-    user = get_session().get_one(User, row.user_id)
+    on = raw == "1"
+    centre, user = duty.set_standing_duty(
+        uow.write(), actor, slug, user_id, on, clock=context().clock
+    )
+    name, where, back = user.name, centre.display_name(str(get_locale())), centre.slug
     uow.commit()
-    if row.on_duty:
-        flash(_("%(name)s is on duty.", name=user.name), "success")
+    if on:
+        flash(_("%(name)s is on standing duty for %(centre)s.", name=name, centre=where), "success")
     else:
-        flash(_("%(name)s is no longer on duty.", name=user.name), "success")
-    return redirect(url_for(".rota"))
+        flash(
+            _("%(name)s is no longer on standing duty for %(centre)s.", name=name, centre=where),
+            "success",
+        )
+    return redirect(url_for(".rota", centre=back))

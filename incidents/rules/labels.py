@@ -151,6 +151,7 @@ EVENTS: dict[str, str] = {
     "attachment_refused": N_("The file is too large."),
     "intel_match": N_("Threat intelligence match"),
     "attention": N_("Priority raised by threat intelligence"),
+    "escalated": N_("Escalated: not acknowledged in time"),
 }
 # How a sighting was found (incidents.intel.models.FoundBy) and why an observable met an
 # indicator (feeds.rules.keys.Why), in words: the file's threat-intelligence panel and timeline.

@@ -137,7 +137,9 @@ def notify_assignee(session: Session, inv: Invocation) -> CommandOutcome:
     call, incident = inv.call, inv.call.incident
     if incident is None:
         raise ActionError("notify-assignee needs a run on an incident")
-    told = tell_staff(session, call, incident, recipients.owners(session, incident), inv)
+    told = tell_staff(
+        session, call, incident, recipients.owners(session, incident, at=call.clock.now()), inv
+    )
     whom = "the assignee" if incident.assignee_id is not None else "the leads and staff on duty"
     return CommandOutcome(result=f"{len(told)} notified on {incident.reference} ({whom})")
 

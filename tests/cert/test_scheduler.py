@@ -51,6 +51,7 @@ STATS = "db.refresh_statistics"  # every 10 minutes
 SESSIONS = "auth.purge_sessions"  # hourly
 NOTIFY_MAIL = "incidents.notifications.mail"  # every minute (CERT_NOTIFY_MAIL_INTERVAL)
 NOTIFY_SLA = "incidents.notifications.sla"  # every 5 minutes (CERT_NOTIFY_SLA_INTERVAL)
+ESCALATE = "incidents.notifications.escalate"  # every 5 minutes too (CERT_NOTIFY_SLA_INTERVAL)
 FEEDS_POLL = "feeds.poll_due"  # every minute (CERT_FEEDS_POLL_INTERVAL)
 FIRE_SCHEDULES = "playbooks.fire_schedules"  # every minute (CERT_PLAYBOOK_SCHEDULES_INTERVAL)
 PLAYBOOKS = "playbooks.advance"  # every 5 seconds (CERT_PLAYBOOKS_INTERVAL)
@@ -182,6 +183,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         SESSIONS,
         NOTIFY_MAIL,
         NOTIFY_SLA,
+        ESCALATE,
         FEEDS_POLL,
         FIRE_SCHEDULES,
         PLAYBOOKS,
@@ -201,6 +203,7 @@ def test_leader_runs_jobs_on_the_grid_and_stops_cleanly(
         SESSIONS: {"sessions": 0, "throttles": 0, "reset_links": 0},
         NOTIFY_MAIL: {"dropped": 0, "immediate": 0, "digests": 0, "reporters": 0},
         NOTIFY_SLA: {"due_soon": 0, "breached": 0},
+        ESCALATE: {"leads": 0, "national": 0},
         MAILBOX: {"configured": 0},
         FEEDS_POLL: {"polled": 0, "failed": 0, "new": 0, "updated": 0},
         FIRE_SCHEDULES: {"scheduled": 0, "fired": 0, "runs": 0, "skipped": 0, "invalid": 0},

@@ -65,6 +65,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
             {"value": "198.51.100.7", "indicator": "C2", "feed": "abuse-feed"},
         ],
     },
+    "escalated": {"step": "leads", "centre": "sante", "centre_name": "Centre santé"},
     "attention": {
         "from": "P3",
         "to": "P2",

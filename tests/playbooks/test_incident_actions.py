@@ -7,12 +7,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
 from core.events import DomainEvent
 from core.identity.authz import Actor
+from core.identity.centres import CentreMember
 from core.identity.models import Organisation, User
 from core.markings import Tlp
 from core.outbox import OutboxMessage
@@ -23,7 +24,6 @@ from incidents.notifications.mailing import send_immediate
 from incidents.notifications.models import (
     Notification,
     NotificationKind,
-    NotificationPreference,
 )
 from playbooks import actions
 from playbooks.engine.registry import CommandCall, CommandOutcome, executor
@@ -266,7 +266,9 @@ def test_a_red_incident_is_never_notified_to_staff_who_may_not_see_it(
     db_session: Session, clock: FrozenClock, world: World
 ) -> None:
     on_duty, lead = world.analyst2, world.lead  # no assignee: the leads and the staff on duty
-    db_session.add(NotificationPreference(user_id=on_duty.id, on_duty=True, updated_at=clock.now()))
+    db_session.execute(
+        update(CentreMember).where(CentreMember.user_id == on_duty.id).values(on_duty=True)
+    )
     amber = report(db_session, clock, world.reporter, INFECTED_HOST)
     red = report(db_session, clock, world.reporter, INFECTED_HOST, tlp="TLP:RED")
     for incident in (amber, red):

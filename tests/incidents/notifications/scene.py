@@ -1,6 +1,7 @@
 """A small CERT for the notification tests: the workspace world (two ministries and their
-reporters, two analysts, a lead), an analyst on duty, and helpers to deliver the domain events
-through the slice's real handlers and to read what they wrote."""
+reporters, two analysts, a lead — all of the national centre), an analyst on standing duty
+there, and helpers to deliver the domain events through the slice's real handlers and to read
+what they wrote."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from core.events import deliver_events
 from core.identity.authz import Actor
 from core.identity.models import Role, User
 from core.jobs import JobContext
-from incidents.notifications import preferences
+from incidents.notifications import duty
 from incidents.notifications.models import Notification, NotificationKind
 from incidents.settings import IntakeSettings
 from incidents.slice import SLICE
@@ -61,7 +62,8 @@ def make_cert(session: Session, clock: FrozenClock, *, login: bool = False) -> C
         name="Nadia Alaoui",
         password=None,
     )
-    preferences.set_on_duty(session, Actor.for_user(w.lead), on_duty.id, True, clock=clock)
+    lead = Actor.for_user(w.lead)
+    duty.set_standing_duty(session, lead, "national", on_duty.id, True, clock=clock)
     session.flush()
     return Cert(w, on_duty)
 

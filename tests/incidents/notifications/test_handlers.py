@@ -44,7 +44,7 @@ def test_a_new_incident_reaches_the_leads_and_the_staff_on_duty_once(
     counts = commit_and_deliver(db_session, session_factory, clock)
     assert counts["delivered"] == counts["dispatched"] > 0
     assert kinds(db_session, cert.lead) == [Kind.NEW_INCIDENT]
-    assert kinds(db_session, cert.on_duty) == [Kind.NEW_INCIDENT]
+    assert kinds(db_session, cert.on_duty) == [Kind.URGENT_INCIDENT]  # a P2 pages the duty
     assert kinds(db_session, cert.analyst) == []  # neither lead nor on duty
     assert kinds(db_session, cert.reporter) == []
     [told] = notifications(db_session, cert.lead)
@@ -109,7 +109,7 @@ def test_an_answer_on_an_unassigned_incident_reaches_its_scope(
     )
     commit_and_deliver(db_session, session_factory, clock)
     assert kinds(db_session, cert.lead) == [Kind.NEW_INCIDENT, Kind.REPORTER_ANSWERED]
-    assert kinds(db_session, cert.on_duty) == [Kind.NEW_INCIDENT, Kind.REPORTER_ANSWERED]
+    assert kinds(db_session, cert.on_duty) == [Kind.URGENT_INCIDENT, Kind.REPORTER_ANSWERED]
 
 
 def test_an_answer_waiting_is_cleared_when_the_incident_is_handled(
@@ -140,7 +140,7 @@ def test_mentions_reach_the_cert_users_named(
     conversation.add_comment(db_session, Actor.for_user(cert.analyst), incident, body, clock=clock)
     commit_and_deliver(db_session, session_factory, clock)
     assert kinds(db_session, cert.analyst2) == [Kind.MENTIONED]
-    assert kinds(db_session, cert.on_duty) == [Kind.NEW_INCIDENT, Kind.MENTIONED]
+    assert kinds(db_session, cert.on_duty) == [Kind.URGENT_INCIDENT, Kind.MENTIONED]
     assert kinds(db_session, cert.lead) == [Kind.NEW_INCIDENT]  # an address is not a mention
     assert kinds(db_session, cert.reporter) == []  # amal@interieur.gov.ma: not CERT staff
     assert kinds(db_session, cert.analyst) == []  # the author

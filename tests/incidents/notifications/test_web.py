@@ -224,13 +224,14 @@ def test_the_email_preference_on_the_account_page(
 
 
 def test_the_rota_is_for_leads(
-    client: FlaskClient, db_session: Session, cert: Cert, incident: Incident
+    client: FlaskClient, db_session: Session, clock: FrozenClock, cert: Cert, incident: Incident
 ) -> None:
     login(client, cert.analyst.email, PASSWORD)
     assert client.get("/notifications/rota").status_code == 403
     token = csrf_token(text(client.get("/notifications")))
     refused = client.post(
-        f"/notifications/rota/{cert.analyst.id}", data={"csrf_token": token, "on_duty": "1"}
+        f"/notifications/rota/national/{cert.analyst.id}",
+        data={"csrf_token": token, "on_duty": "1"},
     )
     assert refused.status_code == 403
     client.post("/logout", data={"csrf_token": token})
@@ -239,11 +240,14 @@ def test_the_rota_is_for_leads(
     assert cert.on_duty.email in page and cert.analyst.email in page
     assert cert.reporter.email not in page
     token = csrf_token(page)
-    url = f"/notifications/rota/{cert.analyst.id}"
-    assert client.post(url, data={"csrf_token": token, "on_duty": "1"}).status_code == 302
-    assert cert.analyst.id in {user.id for user in scope(db_session)}
+    url = f"/notifications/rota/national/{cert.analyst.id}"
+    done = client.post(url, data={"csrf_token": token, "on_duty": "1"})
+    assert done.status_code == 302 and done.location == "/notifications/rota?centre=national"
+    assert cert.analyst.id in {user.id for user in scope(db_session, incident, at=clock.now())}
+    assert "is on standing duty for" in text(client.get("/notifications/rota?lang=en"))
     assert client.post(url, data={"csrf_token": token, "on_duty": "x"}).status_code == 422
-    reporter_url = f"/notifications/rota/{cert.reporter.id}"
+    assert client.get("/notifications/rota?centre=nowhere").status_code == 404
+    reporter_url = f"/notifications/rota/national/{cert.reporter.id}"
     assert client.post(reporter_url, data={"csrf_token": token, "on_duty": "1"}).status_code == 404
     assert [e.object_id for e in audited(db_session, "notification.on_duty")][-1] == str(
         cert.analyst.id
