@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import AccountAction, AuditEntry
 from core.auth import centre_admin as admin
+from core.auth import centre_members as people
 from core.auth import centres as read
 from core.auth import services as accounts
 from core.auth.centre_overlaps import overlaps
@@ -193,18 +194,18 @@ def test_members_are_active_cert_staff_once(
 ) -> None:
     centre = _centre(db_session, clock)
     analyst = world.analyst
-    member = admin.add_member(db_session, SYSTEM, centre, analyst, on_duty=True, clock=clock)
+    member = people.add_member(db_session, SYSTEM, centre, analyst, on_duty=True, clock=clock)
     assert member.on_duty
     with pytest.raises(Conflict) as dup:
-        admin.add_member(db_session, SYSTEM, centre, analyst, clock=clock)
-    assert dup.value.fields == {"user": admin.ALREADY_MEMBER}
+        people.add_member(db_session, SYSTEM, centre, analyst, clock=clock)
+    assert dup.value.fields == {"user": people.ALREADY_MEMBER}
     with pytest.raises(ValidationFailed) as err:
-        admin.add_member(db_session, SYSTEM, centre, world.reporter, clock=clock)
-    assert err.value.fields == {"user": admin.NOT_STAFF}
+        people.add_member(db_session, SYSTEM, centre, world.reporter, clock=clock)
+    assert err.value.fields == {"user": people.NOT_STAFF}
     gone = world.analyst2
     accounts.set_active(db_session, SYSTEM, gone, False, clock=clock)
     with pytest.raises(ValidationFailed):
-        admin.add_member(db_session, SYSTEM, centre, gone, clock=clock)
+        people.add_member(db_session, SYSTEM, centre, gone, clock=clock)
     assert [m.user_id for m in read.members_of(db_session, centre)] == [analyst.id]
     [entry] = _entries(db_session, AccountAction.CENTRE_MEMBER_ADD)
     assert entry.after == {"user": analyst.email, "on_duty": True}
@@ -220,11 +221,11 @@ def test_members_are_active_cert_staff_once(
 def test_duty_and_removal(db_session: Session, clock: FrozenClock, world: World) -> None:
     centre = _centre(db_session, clock)
     analyst = world.analyst
-    admin.add_member(db_session, SYSTEM, centre, analyst, clock=clock)
+    people.add_member(db_session, SYSTEM, centre, analyst, clock=clock)
     assert read.on_duty(db_session, centre, clock.now()) == []
     lead = Actor.for_user(world.lead)
-    assert admin.set_on_duty(db_session, lead, centre, analyst, True, clock=clock) is True
-    assert admin.set_on_duty(db_session, lead, centre, analyst, True, clock=clock) is False
+    assert people.set_on_duty(db_session, lead, centre, analyst, True, clock=clock) is True
+    assert people.set_on_duty(db_session, lead, centre, analyst, True, clock=clock) is False
     assert read.on_duty(db_session, centre, clock.now()) == [analyst]
     [entry] = _entries(db_session, AccountAction.CENTRE_DUTY)
     assert entry.actor_id == world.lead.id and entry.after == {
@@ -232,27 +233,27 @@ def test_duty_and_removal(db_session: Session, clock: FrozenClock, world: World)
         "on_duty": True,
     }
     start = clock.now() + dt.timedelta(days=1)
-    past = admin.add_shift(
+    past = people.add_shift(
         db_session, SYSTEM, centre, analyst, starts_at=clock.now() - dt.timedelta(hours=2),
         ends_at=clock.now() + dt.timedelta(hours=1), clock=clock,
     )  # fmt: skip
-    admin.add_shift(
+    people.add_shift(
         db_session, SYSTEM, centre, analyst, starts_at=start, ends_at=start + dt.timedelta(hours=8),
         clock=clock,
     )  # fmt: skip
     clock.advance(hours=2)  # the first shift is over now
-    assert admin.remove_member(db_session, SYSTEM, centre, analyst, clock=clock) == 1
-    assert admin.membership(db_session, centre, analyst) is None
+    assert people.remove_member(db_session, SYSTEM, centre, analyst, clock=clock) == 1
+    assert people.membership(db_session, centre, analyst) is None
     shifts = db_session.scalars(select(DutyShift.id).where(DutyShift.centre_id == centre.id))
     assert list(shifts) == [past.id]  # the history stays
     [removed] = _entries(db_session, AccountAction.CENTRE_MEMBER_REMOVE)
     assert removed.before == {"user": analyst.email, "on_duty": True}
     assert removed.after == {"shifts_removed": 1}
     with pytest.raises(NotFound) as err:
-        admin.remove_member(db_session, SYSTEM, centre, analyst, clock=clock)
-    assert err.value.fields == {"user": admin.NOT_MEMBER}
+        people.remove_member(db_session, SYSTEM, centre, analyst, clock=clock)
+    assert err.value.fields == {"user": people.NOT_MEMBER}
     with pytest.raises(NotFound):
-        admin.set_on_duty(db_session, SYSTEM, centre, analyst, False, clock=clock)
+        people.set_on_duty(db_session, SYSTEM, centre, analyst, False, clock=clock)
 
 
 def test_shifts_are_checked_and_stored_in_utc(
@@ -260,57 +261,57 @@ def test_shifts_are_checked_and_stored_in_utc(
 ) -> None:
     centre = _centre(db_session, clock, timezone="Europe/Paris")
     analyst, outsider = world.analyst, world.analyst2
-    admin.add_member(db_session, SYSTEM, centre, analyst, clock=clock)
+    people.add_member(db_session, SYSTEM, centre, analyst, clock=clock)
     # 2026-01-20 08:00 in Paris (winter, UTC+1) is 07:00 UTC
-    start = admin.local_to_utc(centre, dt.datetime(2026, 1, 20, 8, 0))  # noqa: DTZ001
+    start = people.local_to_utc(centre, dt.datetime(2026, 1, 20, 8, 0))  # noqa: DTZ001
     assert start == dt.datetime(2026, 1, 20, 7, 0, tzinfo=dt.UTC)
-    shift = admin.add_shift(
+    shift = people.add_shift(
         db_session, SYSTEM, centre, analyst, starts_at=start,
         ends_at=start + dt.timedelta(hours=10), note="  astreinte   nuit ", clock=clock,
     )  # fmt: skip
     db_session.expire_all()
     stored = db_session.get(DutyShift, shift.id)
     assert stored is not None and stored.starts_at == start and stored.note == "astreinte nuit"
-    assert admin.utc_to_local(centre, stored.starts_at).hour == 8
+    assert people.utc_to_local(centre, stored.starts_at).hour == 8
     assert read.on_duty(db_session, centre, start + dt.timedelta(hours=1)) == [analyst]
 
     def refused(
         user: User, starts: dt.datetime, ends: dt.datetime, note: str = ""
     ) -> dict[str, str]:
         with pytest.raises(ValidationFailed) as err:
-            admin.add_shift(
+            people.add_shift(
                 db_session, SYSTEM, centre, user, starts_at=starts, ends_at=ends, note=note,
                 clock=clock,
             )  # fmt: skip
         return err.value.fields
 
     hour = dt.timedelta(hours=1)
-    assert refused(outsider, start, start + hour) == {"user": admin.NOT_MEMBER}
-    assert refused(analyst, start + hour, start) == {"ends_at": admin.END_BEFORE_START}
+    assert refused(outsider, start, start + hour) == {"user": people.NOT_MEMBER}
+    assert refused(analyst, start + hour, start) == {"ends_at": people.END_BEFORE_START}
     assert refused(analyst, start, start + dt.timedelta(days=32)) == {
-        "ends_at": admin.TOO_LONG_SHIFT
+        "ends_at": people.TOO_LONG_SHIFT
     }
-    assert refused(analyst, start - 30 * 24 * hour, clock.now()) == {"ends_at": admin.SHIFT_OVER}
+    assert refused(analyst, start - 30 * 24 * hour, clock.now()) == {"ends_at": people.SHIFT_OVER}
     assert refused(analyst, start + 9 * hour, start + 12 * hour) == {
-        "starts_at": admin.SHIFT_OVERLAP
+        "starts_at": people.SHIFT_OVERLAP
     }
     assert refused(analyst, start + 20 * hour, start + 21 * hour, "n" * 201) == {"note": TOO_LONG}
     [added] = _entries(db_session, AccountAction.CENTRE_SHIFT_ADD)
     assert added.after is not None and added.after["starts_at"] == start.isoformat()
-    admin.remove_shift(
-        db_session, SYSTEM, admin.get_shift(db_session, shift.id, centre), clock=clock
+    people.remove_shift(
+        db_session, SYSTEM, people.get_shift(db_session, shift.id, centre), clock=clock
     )
     assert db_session.get(DutyShift, shift.id) is None
     assert len(_entries(db_session, AccountAction.CENTRE_SHIFT_REMOVE)) == 1
     with pytest.raises(NotFound):
-        admin.get_shift(db_session, shift.id)
+        people.get_shift(db_session, shift.id)
 
 
 @pytest.mark.parametrize("role", [Role.REPORTER, Role.ANALYST, Role.LEAD])
 def test_only_admins_manage_centres(db_session: Session, clock: FrozenClock, role: Role) -> None:
     centre = _centre(db_session, clock)
     staff = make_user(db_session, clock, role=Role.ANALYST)
-    admin.add_member(db_session, SYSTEM, centre, staff, clock=clock)
+    people.add_member(db_session, SYSTEM, centre, staff, clock=clock)
     actor = Actor.for_user(make_user(db_session, clock, role=role))
     start = clock.now() + dt.timedelta(hours=1)
     with pytest.raises(PermissionDenied):
@@ -318,13 +319,13 @@ def test_only_admins_manage_centres(db_session: Session, clock: FrozenClock, rol
     with pytest.raises(PermissionDenied):
         _update_as(db_session, actor, centre, clock)
     with pytest.raises(PermissionDenied):
-        admin.add_member(
+        people.add_member(
             db_session, actor, centre, make_user(db_session, clock, role=Role.LEAD), clock=clock
         )
     with pytest.raises(PermissionDenied):
-        admin.remove_member(db_session, actor, centre, staff, clock=clock)
+        people.remove_member(db_session, actor, centre, staff, clock=clock)
     with pytest.raises(PermissionDenied):
-        admin.add_shift(
+        people.add_shift(
             db_session,
             actor,
             centre,
@@ -334,10 +335,10 @@ def test_only_admins_manage_centres(db_session: Session, clock: FrozenClock, rol
             clock=clock,
         )
     if role == Role.LEAD:
-        assert admin.set_on_duty(db_session, actor, centre, staff, True, clock=clock)
+        assert people.set_on_duty(db_session, actor, centre, staff, True, clock=clock)
     else:
         with pytest.raises(PermissionDenied):
-            admin.set_on_duty(db_session, actor, centre, staff, True, clock=clock)
+            people.set_on_duty(db_session, actor, centre, staff, True, clock=clock)
     assert centre.name == "Centre sante"
 
 
@@ -384,9 +385,9 @@ def test_a_reporter_made_staff_joins_the_national_centre_and_back(
     change(Role.LEAD)  # staff stays in its centres
     assert len(read.centres_of(db_session, person.id)) == 1
     other = _centre(db_session, clock)
-    admin.add_member(db_session, SYSTEM, other, person, clock=clock)
+    people.add_member(db_session, SYSTEM, other, person, clock=clock)
     start = clock.now() + dt.timedelta(days=1)
-    admin.add_shift(
+    people.add_shift(
         db_session,
         SYSTEM,
         other,
@@ -427,3 +428,50 @@ def test_organisations_have_a_region(db_session: Session, clock: FrozenClock) ->
         )
     assert err.value.fields == {"region": TOO_LONG}
     assert make_org(db_session, clock).region is None
+
+
+def test_the_board_agrees_with_on_duty_for_every_centre(
+    db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    a = _centre(db_session, clock, "a-centre", organisations=["min-sante"])
+    b = _centre(db_session, clock, "b-centre")
+    c = _centre(db_session, clock, "c-centre")
+    analyst, other, lead = world.analyst, world.analyst2, world.lead
+    for centre, user, duty in [
+        (a, analyst, True),
+        (a, other, False),
+        (b, other, True),
+        (b, lead, True),
+    ]:
+        people.add_member(db_session, SYSTEM, centre, user, on_duty=duty, clock=clock)
+    hour = dt.timedelta(hours=1)
+    people.add_shift(
+        db_session,
+        SYSTEM,
+        a,
+        other,
+        starts_at=clock.now() - hour,
+        ends_at=clock.now() + hour,
+        clock=clock,
+    )
+    people.add_shift(
+        db_session,
+        SYSTEM,
+        b,
+        lead,
+        starts_at=clock.now() + hour,
+        ends_at=clock.now() + 2 * hour,
+        clock=clock,
+    )
+    accounts.set_active(db_session, SYSTEM, lead, False, clock=clock)
+    centres = [national_centre(db_session), a, b, c]
+    for moment in (clock.now(), clock.now() + 1.5 * hour, clock.now() + 3 * hour):
+        seen = people.board(db_session, centres, moment)
+        for centre in centres:
+            expected = [u.id for u in read.on_duty(db_session, centre, moment)]
+            assert [u.id for u in seen.on_duty[centre.id]] == expected, (centre.slug, moment)
+    now = people.board(db_session, centres, clock.now())
+    assert [u.id for u in now.on_duty[a.id]] == [other.id]  # the shift before standing duty
+    assert [u.id for u in now.on_duty[b.id]] == [other.id]  # the inactive lead is not
+    assert (now.members[a.id], now.members[b.id], now.members[c.id]) == (2, 1, 0)
+    assert now.organisations == {centres[0].id: [], a.id: ["min-sante"], b.id: [], c.id: []}
