@@ -139,6 +139,12 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
         description=_l("One word in English, as the statistics group them: health, finance…"),
         render_kw={"dir": "ltr", "list": "sectors", "autocomplete": "off"},
     )
+    region = StringField(
+        _l("Region"),
+        validators=[Length(max=64)],
+        description=_l("E.g. casablanca-settat; vigilance centres may answer for a region."),
+        render_kw={"dir": "ltr", "list": "regions", "autocomplete": "off"},
+    )
     contact_emails = TextAreaField(
         _l("Contact e-mail addresses"),
         validators=[Length(max=3000)],

@@ -165,9 +165,9 @@ def test_errors_are_one_line_and_write_nothing(invoke, staff, fresh_database: Te
     assert _count(fresh_database, DutyShift) == 0
 
 
-def test_users_join_the_centre_given_and_orgs_have_regions(
+def test_users_join_the_centre_given_and_orgs_have_regions(  # type: ignore[no-untyped-def]
     invoke, staff, fresh_database: TestDatabase
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert invoke("centres", "create", "--slug", "finance", "--name", "Finance").exit_code == 0
     result = invoke(
         "users", "create", "--email", "f@cert.ma", "--name", "F", "--role", "analyst",
