@@ -90,6 +90,15 @@ class UserForm(UserEditForm):
         validators=[DataRequired(), Length(max=254)],
         render_kw={"dir": "ltr", "autocomplete": "off"},
     )
+    centre = SelectField(
+        _l("Centre"),
+        coerce=int,
+        validate_choice=True,
+        description=_l(
+            "Analysts, coordinators and administrators: the vigilance centre they join (the "
+            "national one by default). Reporters are in none."
+        ),
+    )
     password_mode = RadioField(
         _l("Password"),
         choices=[

@@ -224,3 +224,32 @@ def test_only_admins_reach_the_centre_pages(
     assert _count(db_session, CentreMember) == db_session.scalar(
         select(func.count()).select_from(CentreMember).where(CentreMember.centre_id != centre.id)
     )
+
+
+def test_a_new_cert_account_joins_the_centre_chosen(
+    admin_client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    centre = _centre(db_session, clock)
+    form = text(admin_client.get("/admin/users/new"))
+    assert f'<option value="{centre.id}">Centre finance (finance)</option>' in form
+    data = {
+        "email": "nadia@cert.gov.ma", "name": "Nadia", "role": "analyst",
+        "organisation": world.cert.id, "locale": "fr", "centre": centre.id,
+        "password_mode": "link", "password": "", "confirm_password": "",
+    }  # fmt: skip
+    response = _post(admin_client, "/admin/users/new", data, "/admin/users/new")
+    assert response.status_code == 302, text(response)
+    user_id = db_session.scalar(
+        select(CentreMember.user_id).where(CentreMember.centre_id == centre.id)
+    )
+    members = db_session.scalars(
+        select(CentreMember.centre_id).where(CentreMember.user_id == user_id)
+    )
+    assert list(members) == [centre.id]
+    bad = _post(
+        admin_client,
+        "/admin/users/new",
+        {**data, "email": "x@cert.gov.ma", "centre": 99999},
+        "/admin/users/new",
+    )
+    assert bad.status_code == 422 and "Not a valid choice" in text(bad)
