@@ -131,17 +131,17 @@ def _page(
     members = read.members_of(db, centre)
     if form is None:
         form = CentreForm.of(centre, centre_admin.organisation_slugs(db, centre))
-    member_form = member_form or MemberForm(formdata=None)
+    member_form = member_form or MemberForm(formdata=None, prefix="member")
     inside = {m.user_id for m in members}
     staff = db.scalars(
         select(User).where(User.is_active, User.role.in_(CERT_ROLES)).order_by(User.name, User.id)
     )
     member_form.user.choices = [
-        (u.id, f"{u.name} <{u.email}>") for u in staff if u.id not in inside
+        (u.id, f"{u.name} · {u.email}") for u in staff if u.id not in inside
     ]
-    shift_form = shift_form or ShiftForm(formdata=None)
+    shift_form = shift_form or ShiftForm(formdata=None, prefix="shift")
     shift_form.user.choices = [
-        (m.user_id, f"{m.user.name} <{m.user.email}>") for m in members if m.user.is_active
+        (m.user_id, f"{m.user.name} · {m.user.email}") for m in members if m.user.is_active
     ]
     until = now + dt.timedelta(days=ROTA_DAYS)
     shifts = centre_members.upcoming_shifts(db, centre, since=now, until=until, limit=ROTA_LIMIT)
@@ -233,7 +233,7 @@ def _person(user_id: int) -> User:
 
 @require(can_manage_users, "adding a member to a centre")
 def add_member(slug: str) -> ResponseReturnValue:
-    form = MemberForm()
+    form = MemberForm(prefix="member")
     if not form.validate_on_submit():
         return _page(read.get_centre_by_slug(get_session(), slug), member_form=form), 422
 
@@ -296,7 +296,7 @@ def set_duty(slug: str, user_id: int) -> ResponseReturnValue:
 
 @require(can_manage_users, "adding a shift to a centre's rota")
 def add_shift(slug: str) -> ResponseReturnValue:
-    form = ShiftForm()
+    form = ShiftForm(prefix="shift")
     if not form.validate_on_submit():
         return _page(read.get_centre_by_slug(get_session(), slug), shift_form=form), 422
 

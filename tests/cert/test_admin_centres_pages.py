@@ -119,12 +119,14 @@ def test_members_duty_and_rota_from_the_centre_page(
     centre = _centre(db_session, clock, timezone="Europe/Paris")
     analyst, reporter = world.analyst, world.reporter
     page = "/admin/centres/finance"
-    added = _post(admin_client, f"{page}/members", {"user": analyst.id, "on_duty": "y"}, page)
+    added = _post(
+        admin_client, f"{page}/members", {"member-user": analyst.id, "member-on_duty": "y"}, page
+    )
     assert added.status_code == 302 and added.headers["Location"].endswith("#members")
     member = centre_members.membership(db_session, centre, analyst)
     assert member is not None and member.on_duty
     assert f"{analyst.name} is a member of Centre finance." in text(admin_client.get(page))
-    refused = _post(admin_client, f"{page}/members", {"user": reporter.id}, page)
+    refused = _post(admin_client, f"{page}/members", {"member-user": reporter.id}, page)
     assert refused.status_code == 422
     assert "only active analysts, coordinators and administrators join a centre" in text(refused)
     assert centre_members.membership(db_session, centre, reporter) is None
@@ -135,10 +137,10 @@ def test_members_duty_and_rota_from_the_centre_page(
     # a shift tomorrow 08:00–16:00 Paris time (UTC+1 in January: 07:00–15:00 UTC)
     day = (clock.now() + dt.timedelta(days=1)).date()
     shift_fields = {
-        "user": analyst.id,
-        "starts_at": f"{day}T08:00",
-        "ends_at": f"{day}T16:00",
-        "note": "jour",
+        "shift-user": analyst.id,
+        "shift-starts_at": f"{day}T08:00",
+        "shift-ends_at": f"{day}T16:00",
+        "shift-note": "jour",
     }
     response = _post(admin_client, f"{page}/shifts", shift_fields, page)
     assert response.status_code == 302, text(response)
@@ -146,7 +148,9 @@ def test_members_duty_and_rota_from_the_centre_page(
     assert shift.starts_at == dt.datetime.combine(day, dt.time(7), dt.UTC)
     shown = text(admin_client.get(page))
     assert "08:00" in shown and "16:00" in shown and "Europe/Paris" in shown
-    backwards = {**shift_fields, "starts_at": f"{day}T18:00", "ends_at": f"{day}T09:00"}
+    backwards = {
+        **shift_fields, "shift-starts_at": f"{day}T18:00", "shift-ends_at": f"{day}T09:00",
+    }  # fmt: skip
     refused_shift = _post(admin_client, f"{page}/shifts", backwards, page)
     assert refused_shift.status_code == 422 and "the end comes after the start" in text(
         refused_shift
@@ -218,7 +222,7 @@ def test_only_admins_reach_the_centre_pages(
         assert client.get(path).status_code in (403, 404), path
     token = csrf_token(text(client.get("/account")))
     response = client.post(
-        "/admin/centres/finance/members", data={"csrf_token": token, "user": analyst.id}
+        "/admin/centres/finance/members", data={"csrf_token": token, "member-user": analyst.id}
     )
     assert response.status_code in (403, 404)
     assert _count(db_session, CentreMember) == db_session.scalar(
