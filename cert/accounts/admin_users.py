@@ -116,6 +116,7 @@ def render_user(
         form=form,
         others=others or [],
         tokens=api_tokens.list_tokens(get_session(), user),
+        centres=centres.centres_of(get_session(), user.id),
         is_me=user.id == current_actor().user_id,
         confirm=ConfirmForm(),
     )

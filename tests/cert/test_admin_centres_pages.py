@@ -257,3 +257,14 @@ def test_a_new_cert_account_joins_the_centre_chosen(
         "/admin/users/new",
     )
     assert bad.status_code == 422 and "Not a valid choice" in text(bad)
+
+
+def test_a_user_page_names_the_centres(
+    admin_client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    centre = _centre(db_session, clock)
+    analyst = world.analyst
+    centre_members.add_member(db_session, SYSTEM, centre, analyst, clock=clock)
+    db_session.flush()
+    page = text(admin_client.get(f"/admin/users/{analyst.id}"))
+    assert 'href="/admin/centres/finance"' in page and 'href="/admin/centres/national"' in page
