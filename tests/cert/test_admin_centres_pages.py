@@ -268,3 +268,27 @@ def test_a_user_page_names_the_centres(
     db_session.flush()
     page = text(admin_client.get(f"/admin/users/{analyst.id}"))
     assert 'href="/admin/centres/finance"' in page and 'href="/admin/centres/national"' in page
+
+
+def test_another_centres_shift_or_member_is_out_of_reach(
+    admin_client: FlaskClient, db_session: Session, clock: FrozenClock, world: World
+) -> None:
+    finance, other = _centre(db_session, clock), _centre(db_session, clock, "energie")
+    analyst = world.analyst
+    centre_members.add_member(db_session, SYSTEM, finance, analyst, clock=clock)
+    start = clock.now() + dt.timedelta(hours=2)
+    shift = centre_members.add_shift(
+        db_session, SYSTEM, finance, analyst, starts_at=start,
+        ends_at=start + dt.timedelta(hours=3), clock=clock,
+    )  # fmt: skip
+    db_session.flush()
+    page = "/admin/centres/energie"
+    assert _post(admin_client, f"{page}/shifts/{shift.id}/remove", {}, page).status_code == 404
+    assert _post(admin_client, f"{page}/members/{analyst.id}/remove", {}, page).status_code == 404
+    assert (
+        _post(admin_client, f"{page}/members/{analyst.id}/duty", {"on": "y"}, page).status_code
+        == 404
+    )
+    assert admin_client.get("/admin/centres/nowhere").status_code == 404
+    assert db_session.get(DutyShift, shift.id) is not None
+    assert centre_members.membership(db_session, other, analyst) is None
