@@ -48,7 +48,8 @@ class AuditAction(enum.StrEnum):
 
 
 class AccountAction(AuditAction):
-    """The kernel's actions: accounts, sign-in and sessions, API tokens, organisations."""
+    """The kernel's actions: accounts, sign-in and sessions, API tokens, organisations,
+    vigilance centres."""
 
     USER_CREATE = "user.create"
     USER_PASSWORD = "user.password"  # noqa: S105 (an action, not a secret)
@@ -74,6 +75,13 @@ class AccountAction(AuditAction):
     ORGANISATION_UPDATE = "organisation.update"
     ORGANISATION_ASSET_ADD = "organisation.asset_add"
     ORGANISATION_ASSET_REMOVE = "organisation.asset_remove"
+    CENTRE_CREATE = "centre.create"
+    CENTRE_UPDATE = "centre.update"  # description or constituency
+    CENTRE_MEMBER_ADD = "centre.member_add"
+    CENTRE_MEMBER_REMOVE = "centre.member_remove"
+    CENTRE_DUTY = "centre.duty"  # a member's standing on-duty flag
+    CENTRE_SHIFT_ADD = "centre.shift_add"  # a shift of the rota
+    CENTRE_SHIFT_REMOVE = "centre.shift_remove"
 
 
 def known_actions() -> dict[str, AuditAction]:

@@ -1,5 +1,5 @@
 """Accounts pages (composition root): sign-in, password links, own account and tokens,
-administration of users, organisations and API tokens.
+administration of users, organisations, vigilance centres and API tokens.
 
 One blueprint, ``auth``; the routing table is below, the views live in topic modules.
 """
@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, render_template
 from cert.accounts import (
     account,
     admin,
+    admin_centres,
     admin_orgs,
     admin_user_actions,
     admin_users,
@@ -85,6 +86,30 @@ bp.add_url_rule(
 bp.add_url_rule(
     "/admin/organisations/<int:organisation_id>/assets/<int:asset_id>/remove",
     view_func=admin_orgs.remove_asset,
+    methods=["POST"],
+)
+
+# vigilance centres
+bp.add_url_rule("/admin/centres", view_func=admin_centres.centres)
+bp.add_url_rule("/admin/centres/new", view_func=admin_centres.new_centre, methods=["GET", "POST"])
+bp.add_url_rule("/admin/centres/<slug>", view_func=admin_centres.centre, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/admin/centres/<slug>/members", view_func=admin_centres.add_member, methods=["POST"]
+)
+bp.add_url_rule(
+    "/admin/centres/<slug>/members/<int:user_id>/remove",
+    view_func=admin_centres.remove_member,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/admin/centres/<slug>/members/<int:user_id>/duty",
+    view_func=admin_centres.set_duty,
+    methods=["POST"],
+)
+bp.add_url_rule("/admin/centres/<slug>/shifts", view_func=admin_centres.add_shift, methods=["POST"])
+bp.add_url_rule(
+    "/admin/centres/<slug>/shifts/<int:shift_id>/remove",
+    view_func=admin_centres.remove_shift,
     methods=["POST"],
 )
 

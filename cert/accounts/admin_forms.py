@@ -90,6 +90,15 @@ class UserForm(UserEditForm):
         validators=[DataRequired(), Length(max=254)],
         render_kw={"dir": "ltr", "autocomplete": "off"},
     )
+    centre = SelectField(
+        _l("Centre"),
+        coerce=int,
+        validate_choice=True,
+        description=_l(
+            "Analysts, coordinators and administrators: the vigilance centre they join (the "
+            "national one by default). Reporters are in none."
+        ),
+    )
     password_mode = RadioField(
         _l("Password"),
         choices=[
@@ -138,6 +147,12 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
         validators=[Length(max=64)],
         description=_l("One word in English, as the statistics group them: health, finance…"),
         render_kw={"dir": "ltr", "list": "sectors", "autocomplete": "off"},
+    )
+    region = StringField(
+        _l("Region"),
+        validators=[Length(max=64)],
+        description=_l("E.g. casablanca-settat; vigilance centres may answer for a region."),
+        render_kw={"dir": "ltr", "list": "regions", "autocomplete": "off"},
     )
     contact_emails = TextAreaField(
         _l("Contact e-mail addresses"),

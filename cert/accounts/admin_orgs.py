@@ -6,6 +6,7 @@ as ``cert orgs …`` does, and is audited there."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -29,10 +30,15 @@ def _local_name(org: Organisation) -> str:
     return org.name_ar if str(get_locale()) in RTL_LOCALES and org.name_ar else org.name
 
 
-def _sectors() -> list[str]:
-    """The sectors already in use, offered while typing one (the same word groups them)."""
-    query = select(Organisation.sector).where(Organisation.sector.is_not(None)).distinct()
+def _in_use(column: Any) -> list[str]:
+    """The sectors (regions) already in use, offered while typing one (the same word groups
+    them, and centres answer for them by that word)."""
+    query = select(column).where(column.is_not(None)).distinct()
     return sorted(s for s in get_session().scalars(query) if s)
+
+
+def _sectors() -> list[str]:
+    return _in_use(Organisation.sector)
 
 
 @require(can_manage_users, "creating an organisation")
@@ -50,6 +56,7 @@ def new_organisation() -> ResponseReturnValue:
             name_ar=form.name_ar.data,
             kind=form.kind.data,
             sector=form.sector.data,
+            region=form.region.data,
             contact_emails=form.addresses(),
             phone=form.phone.data,
             clock=context().clock,
@@ -64,7 +71,11 @@ def new_organisation() -> ResponseReturnValue:
 
 def _new_page(form: OrganisationForm, others: list[str] | None = None) -> str:
     return render_template(
-        "auth/organisation_new.html", form=form, others=others or [], sectors=_sectors()
+        "auth/organisation_new.html",
+        form=form,
+        others=others or [],
+        sectors=_sectors(),
+        regions=_in_use(Organisation.region),
     )
 
 
@@ -83,6 +94,7 @@ def _page(
             name_ar=org.name_ar,
             kind=org.kind.value,
             sector=org.sector,
+            region=org.region,
             contact_emails="\n".join(org.contact_emails or []),
             phone=org.phone,
         )
@@ -95,6 +107,7 @@ def _page(
         asset_form=asset_form or AssetForm(formdata=None),
         others=others or [],
         sectors=_sectors(),
+        regions=_in_use(Organisation.region),
         accounts=accounts,
         confirm=ConfirmForm(),
     )
@@ -150,6 +163,7 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
             name_ar=form.name_ar.data,
             kind=form.kind.data,
             sector=form.sector.data,
+            region=form.region.data,
             contact_emails=form.addresses(),
             phone=form.phone.data,
             clock=context().clock,

@@ -13,14 +13,14 @@ from flask_babel import gettext as _
 
 from cert.accounts.admin_forms import UserEditForm, UserForm, show_errors
 from cert.accounts.forms import AdminPasswordForm, ConfirmForm
+from core.auth import centres, resets
 from core.auth import organisations as orgs
-from core.auth import resets
 from core.auth import services as accounts
 from core.auth import tokens as api_tokens
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import RTL_LOCALES
 from core.identity.authz import can_manage_users
-from core.identity.models import User
+from core.identity.models import Role, User
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, current_web_session, require
 
@@ -37,6 +37,15 @@ def _offer_organisations(form: UserEditForm) -> None:
     form.offer(orgs.list_organisations(get_session()), arabic=arabic)
 
 
+def _offer_centres(form: UserForm) -> None:
+    """The centres a new CERT account may join, the national one first (and by default)."""
+    locale = "ar" if str(get_locale()) in RTL_LOCALES else "fr"
+    found = centres.list_centres(get_session())
+    form.centre.choices = [(c.id, f"{c.display_name(locale)} ({c.slug})") for c in found]
+    if form.centre.data is None and found:
+        form.centre.data = found[0].id
+
+
 def link_settings() -> resets.LinkSettings:
     return resets.LinkSettings.of(context().settings)
 
@@ -47,11 +56,13 @@ def new_user() -> ResponseReturnValue:
     is e-mailed a link to choose one."""
     form = UserForm()
     _offer_organisations(form)
+    _offer_centres(form)
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("auth/user_new.html", form=form, others=[]), status
     db, actor = get_session(), current_actor()
     set_now = form.password_mode.data == "set"
+    staff = form.role.data != Role.REPORTER
     try:
         user = accounts.create_user(
             db,
@@ -63,6 +74,7 @@ def new_user() -> ResponseReturnValue:
             password=form.password.data if set_now else None,
             locale=form.locale.data,
             clock=context().clock,
+            centre=centres.get_centre(db, form.centre.data) if staff else None,
         )
         if not set_now:
             resets.send_link(db, actor, user, settings=link_settings(), clock=context().clock)
@@ -104,6 +116,7 @@ def render_user(
         form=form,
         others=others or [],
         tokens=api_tokens.list_tokens(get_session(), user),
+        centres=centres.centres_of(get_session(), user.id),
         is_me=user.id == current_actor().user_id,
         confirm=ConfirmForm(),
     )

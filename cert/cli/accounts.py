@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
 from core import audit
+from core.auth import centres, resets
 from core.auth import organisations as orgs
-from core.auth import resets
 from core.auth import services as accounts
 from core.auth import tokens as api_tokens
 from core.commands import cli_actor
@@ -37,6 +37,7 @@ def orgs_group() -> None:
     show_default=True,
 )
 @click.option("--sector", help="Sector, e.g. government, health, finance, energy.")
+@click.option("--region", help="Region, e.g. casablanca-settat (centres may answer for one).")
 @click.option(
     "--contact-email", "contact_emails", multiple=True, help="Contact address (repeatable)."
 )
@@ -50,6 +51,7 @@ def orgs_create(
     name_ar: str | None,
     kind: str,
     sector: str | None,
+    region: str | None,
     contact_emails: tuple[str, ...],
     phone: str | None,
 ) -> None:
@@ -63,6 +65,7 @@ def orgs_create(
             name_ar=name_ar,
             kind=kind,
             sector=sector,
+            region=region,
             contact_emails=contact_emails,
             phone=phone,
             clock=ctx.clock,
@@ -70,14 +73,43 @@ def orgs_create(
         click.echo(f"created organisation {org.slug} (id {org.id})")
 
 
+@orgs_group.command("set-region")
+@click.option("--org", "slug", required=True, help="Organisation slug.")
+@click.option("--region", required=True, help="Region, e.g. casablanca-settat; '' for none.")
+@pass_ctx
+@fail_on_domain_error
+def orgs_set_region(ctx: CliContext, slug: str, region: str) -> None:
+    """Set (or clear) the region of an organisation (centres may answer for a region)."""
+    with ctx.unit_of_work(cli_actor()) as uow:
+        org = orgs.get_organisation_by_slug(uow.session, slug)
+        changed = orgs.update_organisation(
+            uow.session,
+            uow.acting,
+            org,
+            name=org.name,
+            name_ar=org.name_ar,
+            kind=org.kind,
+            sector=org.sector,
+            contact_emails=org.contact_emails or [],
+            phone=org.phone,
+            region=region,
+            clock=ctx.clock,
+        )
+        where = org.region or "no region"
+        click.echo(f"{org.slug}: {where}" + ("" if changed else " (unchanged)"))
+
+
 @orgs_group.command("list")
 @pass_ctx
 def orgs_list(ctx: CliContext) -> None:
-    """List organisations with their kind, sector and registered assets."""
+    """List organisations with their kind, sector, region and registered assets."""
     with ctx.unit_of_work() as uow:
         for org in orgs.list_organisations(uow.session):
             assets = ", ".join(a.value for a in org.assets) or "-"
-            click.echo(f"{org.slug:24} {org.kind:13} {org.sector or '-':14} {org.name}  [{assets}]")
+            click.echo(
+                f"{org.slug:24} {org.kind:13} {org.sector or '-':14} {org.region or '-':18} "
+                f"{org.name}  [{assets}]"
+            )
 
 
 @orgs_group.command("add-asset")
@@ -121,6 +153,9 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--org", "slug", required=True, help="Organisation slug.")
 @click.option("--locale", type=click.Choice(accounts.LOCALES), default="fr", show_default=True)
+@click.option(
+    "--centre", "centre_slug", help="CERT roles: the centre they join (default: the national one)."
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option(
     "--send-link",
@@ -136,6 +171,7 @@ def users_create(
     role: str,
     slug: str,
     locale: str,
+    centre_slug: str | None,
     password_stdin: bool,
     send_link: bool,
 ) -> None:
@@ -143,9 +179,12 @@ def users_create(
     the user through the link of --send-link)."""
     if send_link and password_stdin:
         raise click.UsageError("give at most one of --password-stdin and --send-link")
+    if centre_slug and role == Role.REPORTER:
+        raise click.UsageError("--centre is for analysts, leads and admins: reporters are in none")
     password = None if send_link else _read_password(password_stdin)
     with ctx.unit_of_work(cli_actor()) as uow:
         org = orgs.get_organisation_by_slug(uow.session, slug)
+        centre = centres.get_centre_by_slug(uow.session, centre_slug) if centre_slug else None
         user = accounts.create_user(
             uow.session,
             uow.acting,
@@ -156,6 +195,7 @@ def users_create(
             password=password,
             locale=locale,
             clock=ctx.clock,
+            centre=centre,
         )
         if send_link:
             resets.send_link(

@@ -31,7 +31,7 @@ from sqlalchemy import Select
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from core import inputs
-from core.api import docs
+from core.api import centres, docs
 from core.api.openapi import API_WRITES, Operation, Reply, document, operation, spec_of
 from core.auth import tokens as api_tokens
 from core.db import is_postgres
@@ -329,6 +329,7 @@ def register(app: Flask, *children: Blueprint) -> Blueprint:
     bp.before_request(_authenticate)
     bp.register_error_handler(AuthenticationFailed, _unauthorized)
     bp.add_url_rule("/me", "me", me)
+    bp.add_url_rule("/centres", "centres", centres.index)
     bp.add_url_rule("/openapi.json", "openapi", openapi_json)
     bp.add_url_rule("/docs", "docs", docs_page)
     for child in children:

@@ -61,11 +61,13 @@ def _details(
     name_ar: str | None,
     kind: str,
     sector: str | None,
+    region: str | None,
     contact_emails: Sequence[str],
     phone: str | None,
 ) -> dict[str, object]:
     """Check and normalise what an organisation is described by, into ``errors``; the values."""
     name, name_ar, sector = name.strip(), (name_ar or "").strip(), (sector or "").strip()
+    region = (region or "").strip()
     phone = " ".join((phone or "").split())
     if not name:
         errors["name"] = REQUIRED
@@ -77,8 +79,23 @@ def _details(
         errors["kind"] = BAD_KIND
     if len(sector) > SECTOR_LENGTH:
         errors["sector"] = TOO_LONG
+    if len(region) > SECTOR_LENGTH:
+        errors["region"] = TOO_LONG
     if phone and not (_PHONE.match(phone) and sum(c.isdigit() for c in phone) >= 6):
         errors["phone"] = BAD_PHONE
+    emails = _addresses(errors, contact_emails)
+    return {
+        "name": name,
+        "name_ar": name_ar or None,
+        "kind": kind,
+        "sector": sector or None,
+        "region": region or None,
+        "contact_emails": list(dict.fromkeys(emails)),
+        "phone": phone or None,
+    }
+
+
+def _addresses(errors: dict[str, str], contact_emails: Sequence[str]) -> list[str]:
     emails: list[str] = []
     for address in (a.strip() for a in contact_emails if a.strip()):
         try:
@@ -87,14 +104,7 @@ def _details(
             errors["contact_emails"] = BAD_CONTACT
     if len(emails) > MAX_CONTACTS:
         errors["contact_emails"] = TOO_MANY_CONTACTS
-    return {
-        "name": name,
-        "name_ar": name_ar or None,
-        "kind": kind,
-        "sector": sector or None,
-        "contact_emails": list(dict.fromkeys(emails)),
-        "phone": phone or None,
-    }
+    return emails
 
 
 def create_organisation(
@@ -105,6 +115,7 @@ def create_organisation(
     name: str,
     kind: str = OrganisationKind.MINISTRY,
     sector: str | None = None,
+    region: str | None = None,
     name_ar: str | None = None,
     contact_emails: Sequence[str] = (),
     phone: str | None = None,
@@ -121,6 +132,7 @@ def create_organisation(
         name_ar=name_ar,
         kind=kind,
         sector=sector,
+        region=region,
         contact_emails=contact_emails,
         phone=phone,
     )
@@ -145,7 +157,13 @@ def create_organisation(
         "organisation",
         org.id,
         clock=clock,
-        after={"slug": org.slug, "name": org.name, "kind": org.kind, "sector": org.sector},
+        after={
+            "slug": org.slug,
+            "name": org.name,
+            "kind": org.kind,
+            "sector": org.sector,
+            "region": org.region,
+        },
     )
     return org
 
@@ -161,6 +179,7 @@ def update_organisation(
     sector: str | None,
     contact_emails: Sequence[str],
     phone: str | None,
+    region: str | None,
     clock: Clock,
 ) -> bool:
     """Change what describes an organisation (not its slug), audited with what changed; whether
@@ -173,6 +192,7 @@ def update_organisation(
         name_ar=name_ar,
         kind=kind,
         sector=sector,
+        region=region,
         contact_emails=contact_emails,
         phone=phone,
     )

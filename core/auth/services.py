@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.audit import AccountAction
-from core.auth import hashing, login_guard, sessions
+from core.auth import hashing, login_guard, sessions, staff_centres
 from core.auth.devices import DeviceCookies
 from core.auth.passwords import MIN_LENGTH, WRONG_CURRENT, check_password
 from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor, require
-from core.identity.centres import Centre, CentreMember, national_centre
+from core.identity.centres import Centre
 from core.identity.models import Organisation, OrganisationKind, Role, User, UserSession
 
 LOCALES = ("fr", "en", "ar")
@@ -135,9 +135,7 @@ def create_user(
         ) from None
     after = {"email": email, "role": role, "organisation": organisation.slug}
     if user.is_cert_staff:
-        centre = centre or national_centre(session)
-        session.add(CentreMember(centre_id=centre.id, user_id=user.id, added_at=now))
-        after["centre"] = centre.slug
+        after["centre"] = staff_centres.join(session, user, centre, clock=clock)
     audit.record(
         session, actor, AccountAction.USER_CREATE, "user", user.id, clock=clock, after=after
     )
@@ -157,7 +155,7 @@ def update_user(
 ) -> bool:
     """An administrator changes an account's name, role, organisation and language (audited
     with what changed); whether anything did. Administrators do not change their own role, and
-    the last active administrator stays one."""
+    the last active administrator stays one. Centres follow the role (:mod:`.staff_centres`)."""
     require(actor, Role.ADMIN, "changing a user")
     errors: dict[str, str] = {}
     _check_profile(errors, name, role, organisation, locale)
@@ -173,9 +171,14 @@ def update_user(
     changed = [key for key in old if old[key] != new[key]]
     if not changed:
         return False
+    was_staff = user.is_cert_staff
     user.name, user.role, user.locale = new["name"], Role(role), locale
     user.organisation_id, user.organisation = organisation.id, organisation
     user.updated_at = clock.now()
+    before: dict[str, object] = {key: old[key] for key in changed}
+    after: dict[str, object] = {key: new[key] for key in changed}
+    if user.is_cert_staff != was_staff:
+        before["centres"], after["centres"] = staff_centres.follow_role(session, user, clock=clock)
     audit.record(
         session,
         actor,
@@ -183,8 +186,8 @@ def update_user(
         "user",
         user.id,
         clock=clock,
-        before={key: old[key] for key in changed},
-        after={key: new[key] for key in changed},
+        before=before,
+        after=after,
     )
     return True
 

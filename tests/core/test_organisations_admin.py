@@ -27,6 +27,7 @@ def _update(db: Session, org: Organisation, clock: FrozenClock, **changes: objec
         "name_ar": org.name_ar,
         "kind": org.kind.value,
         "sector": org.sector,
+        "region": org.region,
         "contact_emails": list(org.contact_emails),
         "phone": org.phone,
         **changes,
@@ -139,7 +140,7 @@ def test_only_admins_change_organisations(
     with pytest.raises(PermissionDenied):
         orgs.update_organisation(
             db_session, actor, org, name="Hijacked", name_ar=None, kind="ministry", sector=None,
-            contact_emails=[], phone=None, clock=clock,
+            contact_emails=[], phone=None, region=None, clock=clock,
         )  # fmt: skip
     with pytest.raises(PermissionDenied):
         orgs.add_asset(db_session, actor, org, kind="domain", value="y.gov.ma", clock=clock)

@@ -42,8 +42,12 @@ def test_update_user_changes_and_audits_only_what_changed(
     )  # fmt: skip
     assert changed and (user.role, user.organisation_id, user.locale) == ("analyst", cert.id, "ar")
     [entry] = _entries(db_session, AccountAction.USER_UPDATE)
-    assert entry.before == {"role": "reporter", "organisation": "min-sante", "locale": "fr"}
-    assert entry.after == {"role": "analyst", "organisation": cert.slug, "locale": "ar"}
+    assert entry.before == {
+        "role": "reporter", "organisation": "min-sante", "locale": "fr", "centres": [],
+    }  # fmt: skip
+    assert entry.after == {
+        "role": "analyst", "organisation": cert.slug, "locale": "ar", "centres": ["national"],
+    }  # fmt: skip
     assert (entry.actor_id, entry.ip, entry.object_id) == (admin.id, "192.0.2.7", str(user.id))
     same = accounts.update_user(
         db_session, actor, user, name="Amina Tazi", role="analyst", organisation=cert,
