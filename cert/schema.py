@@ -16,13 +16,14 @@ from sqlalchemy import Connection, Engine
 
 from core import audit, jobs, outbox
 from core.events import store as event_store
+from core.identity import centres
 from core.identity import models as auth_models
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # The kernel's modules that declare tables; each slice names its own in its manifest
 # (``Slice.models``), and Alembic's environment (migrations/env.py) loads both.
-KERNEL_MODELS: tuple[ModuleType, ...] = (auth_models, audit, outbox, jobs, event_store)
+KERNEL_MODELS: tuple[ModuleType, ...] = (auth_models, centres, audit, outbox, jobs, event_store)
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> AlembicConfig:
