@@ -4,7 +4,7 @@
 Who is on duty for a centre at a moment is :func:`core.auth.centres.on_duty`: the members whose
 shift covers it (shifts are entered in the centre's time zone on ``/admin/centres/<slug>``),
 else its **standing** on-duty members (``centre_members.on_duty``), which
-:func:`set_standing_duty` sets (audited as ``notification.on_duty``). The retired global flag
+:func:`set_standing_duty` sets (audited as ``centre.duty``). The retired global flag
 (``notification_preferences.on_duty``) is no longer read.
 """
 
@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core.auth.centre_members import set_on_duty
 from core.auth.centres import get_centre_by_slug, list_centres
 from core.clock import Clock
 from core.errors import NotFound
 from core.identity.authz import Actor, at_least, require
 from core.identity.centres import Centre, CentreMember, DutyShift
 from core.identity.models import Role, User
-from incidents.actions import IncidentAction
 
 
 def may_manage_rota(actor: Actor) -> bool:
@@ -91,29 +90,12 @@ def set_standing_duty(
     session: Session, actor: Actor, centre_slug: str, user_id: int, on_duty: bool, *, clock: Clock
 ) -> tuple[Centre, User]:
     """Put an active CERT member of a centre on standing duty there, or take them off (leads and
-    admins; audited). A user who is not an active CERT member of the centre is ``NotFound``.
-    (``core.auth.centre_admin`` has the administrators' counterpart; one will absorb the
-    other.)"""
+    admins; audited as ``centre.duty`` by :func:`core.auth.centre_members.set_on_duty`). A user
+    who is not an active CERT member of the centre is ``NotFound``."""
     require(actor, Role.LEAD, "the on-duty rota")
     centre = get_centre_by_slug(session, centre_slug)
-    member = session.scalar(
-        select(CentreMember).where(
-            CentreMember.centre_id == centre.id, CentreMember.user_id == user_id
-        )
-    )
-    if member is None or not member.user.is_active or not member.user.is_cert_staff:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or not user.is_cert_staff:
         raise NotFound("no such CERT member of this centre")
-    before = member.on_duty
-    member.on_duty = on_duty
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        IncidentAction.ON_DUTY,
-        "user",
-        user_id,
-        clock=clock,
-        before={"centre": centre.slug, "on_duty": before},
-        after={"centre": centre.slug, "on_duty": on_duty},
-    )
-    return centre, member.user
+    set_on_duty(session, actor, centre, user, on_duty, clock=clock)
+    return centre, user

@@ -225,11 +225,11 @@ def test_the_rota_page_shows_each_centres_duty_and_sets_standing_duty(
     assert {u.id for u in standing} == {c.finance_duty.id, c.finance_lead.id}
     [entry] = db_session.scalars(
         select(AuditEntry).where(
-            AuditEntry.action == "notification.on_duty",
-            AuditEntry.object_id == str(c.finance_lead.id),
+            AuditEntry.action == "centre.duty",
+            AuditEntry.object_id == str(c.finance.id),
         )
     )
-    assert entry.after == {"centre": "finances", "on_duty": True}
+    assert entry.after == {"user": c.finance_lead.email, "on_duty": True}
     outsider = f"/notifications/rota/finances/{c.health_shift.id}"  # not a member of finance
     assert client.post(outsider, data={"csrf_token": token, "on_duty": "1"}).status_code == 404
     nowhere = f"/notifications/rota/nowhere/{c.finance_lead.id}"

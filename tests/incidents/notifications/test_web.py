@@ -249,9 +249,8 @@ def test_the_rota_is_for_leads(
     assert client.get("/notifications/rota?centre=nowhere").status_code == 404
     reporter_url = f"/notifications/rota/national/{cert.reporter.id}"
     assert client.post(reporter_url, data={"csrf_token": token, "on_duty": "1"}).status_code == 404
-    assert [e.object_id for e in audited(db_session, "notification.on_duty")][-1] == str(
-        cert.analyst.id
-    )
+    last = audited(db_session, "centre.duty")[-1]
+    assert last.after == {"user": cert.analyst.email, "on_duty": True}
 
 
 def test_the_queue_marks_an_answer_waiting(
