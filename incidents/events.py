@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.clock import Clock
 from core.events import Event, EventName, Handler, Payload, record_event, register_events
 from core.identity.authz import Actor
-from incidents.models import Incident, IncidentStatus
+from incidents.models import Incident, IncidentStatus, ShareMode
 from incidents.rules.priority import Priority
 
 AGGREGATE = "incident"
@@ -41,6 +41,9 @@ class IncidentEventName(EventName):
     CLASSIFIED = "incident.classified"  # RSIT class/type changed by an analyst
     MARKINGS_CHANGED = "incident.markings_changed"  # TLP/PAP changed
     TASK_DONE = "incident.task_done"  # a task marked done, or reopened (``done`` false)
+    TRANSFERRED = "incident.transferred"  # moved to another vigilance centre (incidents.centres)
+    SHARED = "incident.shared"  # shared with another centre, or the share's mode changed
+    UNSHARED = "incident.unshared"
 
 
 class IncidentPayload(Payload):
@@ -125,6 +128,25 @@ class TaskDone(TimelinePayload):
     done: bool
 
 
+class Transferred(TimelinePayload):
+    """The incident moved from one vigilance centre to another (centre ids)."""
+
+    from_centre_id: int
+    to_centre_id: int
+
+
+class Shared(TimelinePayload):
+    """The incident was shared with ``centre_id`` (or its share's mode changed): ``read`` or
+    ``work``. Its members now see it — the handlers may tell them."""
+
+    centre_id: int
+    mode: ShareMode
+
+
+class Unshared(TimelinePayload):
+    centre_id: int
+
+
 class Merged(IncidentPayload):
     """``duplicate_*`` was folded into the incident (the survivor)."""
 
@@ -169,6 +191,9 @@ PAYLOADS: dict[EventName, type[Payload]] = {
     IncidentEventName.CLASSIFIED: Classified,
     IncidentEventName.MARKINGS_CHANGED: MarkingsChanged,
     IncidentEventName.TASK_DONE: TaskDone,
+    IncidentEventName.TRANSFERRED: Transferred,
+    IncidentEventName.SHARED: Shared,
+    IncidentEventName.UNSHARED: Unshared,
 }
 register_events(PAYLOADS)
 _TIMELINE_ONLY: dict[IncidentEventName, type[TimelinePayload]] = {
