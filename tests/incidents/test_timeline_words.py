@@ -65,6 +65,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
             {"value": "198.51.100.7", "indicator": "C2", "feed": "abuse-feed"},
         ],
     },
+    "transferred": {"from": "national", "to": "sante", "reason": "Compétence du centre santé"},
+    "shared": {"centre": "finance", "mode": "work", "reason": "Enquête conjointe"},
+    "unshared": {"centre": "finance"},
     "attention": {
         "from": "P3",
         "to": "P2",
