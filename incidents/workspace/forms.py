@@ -266,7 +266,7 @@ class TransferForm(CentreForm):
 
 class ShareForm(CentreForm):
     mode = SelectField(
-        _l("Access"),
+        _l("Share mode"),
         choices=[
             SelectChoice(m, lazy)
             for m, lazy in (("read", _l("read only")), ("work", _l("read and work")))
