@@ -35,6 +35,10 @@ class IncidentAction(AuditAction):
     REPLY = "incident.reply"
     REPORTER_REPLY = "incident.reporter_reply"
     INTEL_MATCH = "incident.intel_match"  # new sightings (incidents.intel.sightings)
+    # vigilance centres (incidents.centres): timeline kinds "transferred", "shared", "unshared"
+    TRANSFER = "incident.transfer"
+    SHARE = "incident.share"
+    UNSHARE = "incident.unshare"
     # saved queue filters
     SAVED_FILTER_CREATE = "saved_filter.create"
     SAVED_FILTER_DELETE = "saved_filter.delete"

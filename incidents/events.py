@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.clock import Clock
 from core.events import Event, EventName, Handler, Payload, record_event, register_events
 from core.identity.authz import Actor
-from incidents.models import Incident, IncidentStatus
+from incidents.models import Incident, IncidentStatus, ShareMode
 from incidents.rules.priority import Priority
 
 AGGREGATE = "incident"
@@ -43,6 +43,8 @@ class IncidentEventName(EventName):
     TASK_DONE = "incident.task_done"  # a task marked done, or reopened (``done`` false)
     TRANSFERRED = "incident.transferred"  # moved to another vigilance centre (incidents.centres)
     ESCALATED = "incident.escalated"  # not acknowledged in time (incidents.notifications)
+    SHARED = "incident.shared"  # shared with another centre, or the share's mode changed
+    UNSHARED = "incident.unshared"
 
 
 class IncidentPayload(Payload):
@@ -127,6 +129,25 @@ class TaskDone(TimelinePayload):
     done: bool
 
 
+class Transferred(TimelinePayload):
+    """The incident moved from one vigilance centre to another (centre ids)."""
+
+    from_centre_id: int
+    to_centre_id: int
+
+
+class Shared(TimelinePayload):
+    """The incident was shared with ``centre_id`` (or its share's mode changed): ``read`` or
+    ``work``. Its members now see it — the handlers may tell them."""
+
+    centre_id: int
+    mode: ShareMode
+
+
+class Unshared(TimelinePayload):
+    centre_id: int
+
+
 class Merged(IncidentPayload):
     """``duplicate_*`` was folded into the incident (the survivor)."""
 
@@ -152,14 +173,6 @@ class SlaAlert(IncidentPayload):
 
     deadline: SlaDeadline
     due_at: dt.datetime
-
-
-class Transferred(TimelinePayload):
-    """The incident moved from one vigilance centre to another (the reason is on the timeline
-    line)."""
-
-    from_centre_id: int | None
-    to_centre_id: int
 
 
 class Escalated(TimelinePayload):
@@ -192,6 +205,8 @@ PAYLOADS: dict[EventName, type[Payload]] = {
     IncidentEventName.TASK_DONE: TaskDone,
     IncidentEventName.TRANSFERRED: Transferred,
     IncidentEventName.ESCALATED: Escalated,
+    IncidentEventName.SHARED: Shared,
+    IncidentEventName.UNSHARED: Unshared,
 }
 register_events(PAYLOADS)
 _TIMELINE_ONLY: dict[IncidentEventName, type[TimelinePayload]] = {

@@ -26,8 +26,10 @@ from incidents.sharing import taxii
 from incidents.sharing import web as sharing_web
 from incidents.sharing import web_misp as sharing_web_misp
 from incidents.workspace import api as workspace_api  # noqa: F401
+from incidents.workspace import api_centres as workspace_api_centres  # noqa: F401
 from incidents.workspace import api_tasks as workspace_api_tasks  # noqa: F401
 from incidents.workspace import web as workspace_web
+from incidents.workspace import web_centres as workspace_centres  # noqa: F401  (its routes)
 from incidents.workspace import web_items as workspace_items  # noqa: F401  (its routes)
 
 API: Blueprint = blueprints.api

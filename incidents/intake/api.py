@@ -31,6 +31,7 @@ from incidents.intake.schemas import (
     IncidentSubmission,
     MergedInto,
     ObservableOut,
+    ShareOut,
 )
 from incidents.intake.service import get_incident
 from incidents.models import Incident
@@ -101,7 +102,20 @@ def incident_out(incident: Incident, references: References | None = None) -> In
         )
         if merged
         else None,
+        **centre_fields(incident, staff=actor.is_cert_staff or actor.is_system),
     )
+
+
+def centre_fields(incident: Incident, *, staff: bool) -> dict[str, object]:
+    """``centre`` and ``shares`` for the CERT; reporters get neither (the CERT is one to them:
+    which of its centres handles the report, and with whom it is shared, is internal)."""
+    if not staff:
+        return {}
+    shares = sorted(incident.shares, key=lambda s: s.centre.slug)
+    return {
+        "centre": incident.centre.slug,
+        "shares": [ShareOut(centre=s.centre.slug, mode=s.mode.value) for s in shares],
+    }
 
 
 def _submission() -> tuple[IncidentSubmission, str | None]:

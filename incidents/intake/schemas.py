@@ -165,6 +165,13 @@ class ObservableOut(BaseModel):
     value: str = Field(description="Canonical (refanged) value")
 
 
+class ShareOut(BaseModel):
+    """A vigilance centre an incident is shared with (joint investigation; CERT staff only)."""
+
+    centre: str = Field(description="Slug of the centre")
+    mode: str = Field(description="read (its members see it) or work (see and work it)")
+
+
 class MergedInto(BaseModel):
     """The incident a duplicate is followed under, as its reader may see it."""
 
@@ -217,6 +224,15 @@ class IncidentOut(BaseModel):
         default=None,
         description="A duplicate merged into another incident: that incident's status (and "
         "reference, within one organisation)",
+    )
+    centre: str | None = Field(
+        default=None,
+        description="Slug of the vigilance centre the incident belongs to (CERT staff; null for "
+        "reporters)",
+    )
+    shares: list[ShareOut] | None = Field(
+        default=None,
+        description="Other centres it is shared with, by slug (CERT staff; null for reporters)",
     )
 
 

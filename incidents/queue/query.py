@@ -323,6 +323,7 @@ def _fetch(
             contains_eager(Incident.organisation),
             joinedload(Incident.assignee),
             selectinload(Incident.observables),
+            selectinload(Incident.shares),  # the API answer's shares (staff), the access rule
         )
         .where(Incident.id.in_(ids))
     )

@@ -152,6 +152,15 @@ EVENTS: dict[str, str] = {
     "intel_match": N_("Threat intelligence match"),
     "attention": N_("Priority raised by threat intelligence"),
     "escalated": N_("Escalated: not acknowledged in time"),
+    # vigilance centres (incidents.centres): internal events
+    "transferred": N_("Transferred to another centre"),
+    "shared": N_("Shared with another centre"),
+    "unshared": N_("Share with another centre taken back"),
+}
+# What the members of a centre an incident is shared with may do (incidents.models.ShareMode)
+SHARE_MODES: dict[str, str] = {
+    "read": N_("read only"),
+    "work": N_("read and work"),
 }
 # How a sighting was found (incidents.intel.models.FoundBy) and why an observable met an
 # indicator (feeds.rules.keys.Why), in words: the file's threat-intelligence panel and timeline.

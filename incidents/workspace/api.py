@@ -103,7 +103,7 @@ def event_renderer(actor: Actor) -> Callable[[IncidentEvent], EventOut]:
     return render
 
 
-def _incident_reply(incident: Incident) -> ResponseReturnValue:
+def incident_reply(incident: Incident) -> ResponseReturnValue:
     unit_of_work().commit()
     return jsonify(incident_out(incident).model_dump(mode="json"))
 
@@ -138,7 +138,7 @@ def change_status(reference: str) -> ResponseReturnValue:
         duplicate_of=data.duplicate_of,
         assignee=owner if incident.assignee_id is None else None,
     )  # fmt: skip
-    return _incident_reply(incident)
+    return incident_reply(incident)
 
 
 @bp.post("/incidents/<reference>/assign")
@@ -157,7 +157,7 @@ def assign(reference: str) -> ResponseReturnValue:
     data = parse_json(Assignment)
     assignee = workflow.user_by_email(get_session(), data.assignee)
     workflow.assign(get_session(), actor, incident, assignee, clock=context().clock)
-    return _incident_reply(incident)
+    return incident_reply(incident)
 
 
 @bp.post("/incidents/<reference>/priority")
@@ -178,7 +178,7 @@ def set_priority(reference: str) -> ResponseReturnValue:
         get_session(), actor, incident, data.priority, data.reason,
         clock=context().clock, settings=settings(),
     )  # fmt: skip
-    return _incident_reply(incident)
+    return incident_reply(incident)
 
 
 @bp.post("/incidents/<reference>/comments")

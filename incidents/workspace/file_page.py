@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.auth.centres import list_centres
 from core.identity.authz import Actor
+from core.identity.centres import Centre
 from core.identity.models import CERT_ROLES, User
 from feeds.rules.refang import defang
-from incidents.access import visible
+from incidents.access import can_work, visible
 from incidents.intel.panel import IntelPanel, intel_panel
 from incidents.models import (
     Incident,
@@ -53,6 +55,8 @@ class FilePage:
     origins: dict[int, Origin]  # observable id → the incident a merge brought it from
     connected: Connected = field(default_factory=lambda: Connected({}, {}, []))
     intel: IntelPanel = field(default_factory=IntelPanel)  # sightings, known-benign values
+    centres: list[Centre] = field(default_factory=list)  # every centre (panel, selects, timeline)
+    can_work: bool = False  # the actor may act on it (not only through a read-only share)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ def load(
         origins=origins_of(session, actor, incident),
         connected=connected(session, actor, incident),
         intel=intel_panel(session, actor, incident),
+        centres=list_centres(session),
+        can_work=can_work(actor, incident),
     )
 
 

@@ -20,6 +20,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from core.identity.centres import Centre
 from core.identity.models import Organisation, User
 from core.markings import Pap, Tlp
 from core.web import say
@@ -237,3 +238,39 @@ class MergeForm(ReferenceForm):
 
     def confirmed(self) -> list[str] | None:
         return (self.confirm.data or "").split() or None
+
+
+class CentreForm(FileForm):
+    """A form naming another vigilance centre (transfer, share): its choices are every centre
+    but the incident's own, by name in the page's language (:meth:`offer`)."""
+
+    centre = SelectField(_l("Centre"), validators=[InputRequired()])
+    reason = StringField(
+        _l("Reason"),
+        validators=[DataRequired(), Length(max=2000)],
+        render_kw={"required": True, "maxlength": 2000, **TEXT},
+    )
+
+    def offer(self, centres: Iterable[Centre], own_id: int, *, arabic: bool) -> None:
+        named = [
+            SelectChoice(c.slug, c.display_name("ar" if arabic else "fr"))
+            for c in centres
+            if c.id != own_id
+        ]
+        self.centre.choices = [SelectChoice("", _("Choose a centre")), *named]
+
+
+class TransferForm(CentreForm):
+    pass
+
+
+class ShareForm(CentreForm):
+    mode = SelectField(
+        _l("Share mode"),
+        choices=[
+            SelectChoice(m, lazy)
+            for m, lazy in (("read", _l("read only")), ("work", _l("read and work")))
+        ],
+        validators=[InputRequired()],
+        description=_l("Read and work: its members act on the incident as on their own."),
+    )

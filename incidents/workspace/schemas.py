@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
 
 from incidents.intake.schemas import AwareDateTime, visible_bidi
-from incidents.models import IncidentStatus
+from incidents.models import IncidentStatus, ShareMode
 from incidents.rules.priority import Priority
 
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
@@ -138,3 +138,21 @@ class LinkIn(_In):
 class LinksOut(BaseModel):
     reference: str
     linked: list[str] = Field(description="References of the linked incidents you may see")
+
+
+CentreSlug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+
+
+class TransferIn(_In):
+    centre: CentreSlug = Field(description="Slug of the vigilance centre to move the incident to")
+    reason: Reason = Field(description="Why (internal: shown on the timeline to CERT staff)")
+
+
+class ShareIn(_In):
+    centre: CentreSlug = Field(description="Slug of another vigilance centre")
+    mode: ShareMode = Field(
+        description="read: its members see the incident; work: they see and work it. Sharing "
+        "again with the same centre changes the mode"
+    )
+    reason: Reason = Field(description="Why (internal: shown on the timeline to CERT staff)")

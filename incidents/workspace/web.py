@@ -29,6 +29,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from core import inputs
+from core.auth.centres import list_centres
 from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_
@@ -45,6 +46,7 @@ from incidents.workspace import conversation, file_page, workflow
 from incidents.workspace.forms import (
     AssignForm,
     BodyForm,
+    CentreForm,
     ClassificationForm,
     FileForm,
     MarkingsForm,
@@ -53,8 +55,10 @@ from incidents.workspace.forms import (
     ParticipantForm,
     PriorityForm,
     ReferenceForm,
+    ShareForm,
     StatusForm,
     TaskForm,
+    TransferForm,
 )
 
 bp = Blueprint(
@@ -66,6 +70,7 @@ bp = Blueprint(
 )
 Call = Callable[[Session, Actor, Incident, Any], object]
 Done = Callable[[Incident, object], object]  # the sentence that says what the action did
+Gone = Callable[[Incident], object]  # the sentence when the action took it out of sight
 
 
 def saying(sentence: object) -> Done:
@@ -87,6 +92,8 @@ FORMS: dict[str, tuple[type[FileForm], str]] = {
     "task": (TaskForm, "task"),
     "link": (ReferenceForm, "link"),
     "merge": (MergeForm, "merge"),
+    "transfer": (TransferForm, "transfer"),
+    "share": (ShareForm, "share"),
 }
 
 
@@ -208,14 +215,22 @@ def remove_participant(reference: str, user_id: int) -> ResponseReturnValue:
 
 # ---------------------------------------------------------------- helpers
 def act(
-    reference: str, key: str | None, call: Call, *, anchor: str, done: Done
+    reference: str,
+    key: str | None,
+    call: Call,
+    *,
+    anchor: str,
+    done: Done,
+    gone: Gone | None = None,
 ) -> ResponseReturnValue:
     """Parse the form ``key`` (or only the CSRF token), call the service once, commit and go
     back to the file; on invalid input, the file again with the errors next to the fields.
 
     ``anchor`` is the id of the place of the page where the action was taken: the redirect
     scrolls there and the notice of the outcome (``done``'s sentence, or the service's error)
-    is shown there (a flash of category ``success:<anchor>`` or ``error:<anchor>``)."""
+    is shown there (a flash of category ``success:<anchor>`` or ``error:<anchor>``). When the
+    action took the incident out of the actor's sight, they go to the queue with ``gone``'s
+    sentence (a transfer) or the TLP:RED one."""
     session, actor = get_session(), current_actor()
     incident = _staff_incident(session, actor, reference)
     form = _form(key, incident, session) if key else None
@@ -234,7 +249,7 @@ def act(
             target = result if isinstance(result, Incident) else incident
             session.refresh(incident)
             flash(str(done(incident, result)), f"success:{anchor}")
-            return redirect(_back(actor, target, anchor))
+            return redirect(_back(actor, target, anchor, gone))
     failed: dict[str, FileForm] = {}
     if key and form:
         form.failed_at, failed = anchor, {key: form}
@@ -254,9 +269,13 @@ def _staff_incident(session: Session, actor: Actor, reference: str) -> Incident:
     return incident
 
 
-def _back(actor: Actor, incident: Incident, anchor: str) -> str:
-    """The file again, unless the change (TLP:RED) took it out of the actor's sight."""
+def _back(actor: Actor, incident: Incident, anchor: str, gone: Gone | None = None) -> str:
+    """The file again, unless the change (TLP:RED, a transfer) took it out of the actor's
+    sight."""
     if not can_see(actor, incident):
+        if gone is not None:
+            flash(str(gone(incident)), "success")
+            return url_for("queue.index")
         flash(_("The incident is now TLP:RED: only its assignee, participants and leads see it."))
         return url_for("home")
     return url_for(".show", reference=incident.reference, _anchor=anchor)
@@ -266,6 +285,8 @@ def _form(key: str, incident: Incident, session: Session) -> FileForm:
     cls, prefix = FORMS[key]
     form = cls(prefix=prefix)
     form.prepare(status=incident.status, staff=file_page.active_staff(session))
+    if isinstance(form, CentreForm):
+        form.offer(list_centres(session), incident.centre_id, arabic=arabic_page())
     return form
 
 
@@ -276,7 +297,14 @@ def _page(
     before = int_arg("before", low=1, high=inputs.MAX_ID) if request.method == "GET" else None
     page = file_page.load(session, actor, incident, now=clock().now(), before=before)
     forms = {key: (failed or {}).get(key) or _blank(key, incident, page) for key in FORMS}
-    return render_template("incidents/file/page.html", page=page, forms=forms, me=actor), status
+    centre_names = {c.slug: c.display_name("ar" if arabic_page() else "fr") for c in page.centres}
+    return render_template(
+        "incidents/file/page.html", page=page, forms=forms, me=actor, centre_names=centre_names
+    ), status
+
+
+def arabic_page() -> bool:
+    return str(get_locale()) == "ar"
 
 
 def _blank(key: str, incident: Incident, page: file_page.FilePage) -> FileForm:
@@ -291,6 +319,8 @@ def _blank(key: str, incident: Incident, page: file_page.FilePage) -> FileForm:
         form.assignee.data = str(incident.assignee_id or "")
     elif isinstance(form, ClassificationForm):
         form.show(incident.category, incident.type)
+    elif isinstance(form, CentreForm):
+        form.offer(page.centres, incident.centre_id, arabic=arabic_page())
     return form
 
 

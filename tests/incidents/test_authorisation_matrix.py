@@ -86,6 +86,9 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"POST {R}/links": W_STAFF,
     f"POST {R}/links/<other>/remove": W_STAFF,
     f"POST {R}/merge": W_STAFF,
+    f"POST {R}/transfer": W_STAFF,  # vigilance centres (tests/incidents/centres: the centres)
+    f"POST {R}/shares": W_STAFF,
+    f"POST {R}/shares/<centre>/remove": W_STAFF,
     f"GET {R}/submitted": W_SEEN,
     f"GET {R}/attachments/<int:attachment_id>": W_SEEN,
     f"GET {R}/report.pdf": W_SEEN,
@@ -120,6 +123,9 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"POST {A}/assign": A_STAFF,
     f"POST {A}/priority": A_STAFF,
     f"POST {A}/merge": A_STAFF,
+    f"POST {A}/transfer": A_STAFF,
+    f"POST {A}/shares": A_STAFF,
+    f"DELETE {A}/shares/<centre>": A_STAFF,
     f"GET {A}/links": A_STAFF,
     f"POST {A}/links": A_STAFF,
     f"GET {A}/tasks": A_STAFF,
@@ -236,6 +242,7 @@ def _path(route: str, scene: Scene, role: str) -> str:
     params = {
         **scene.ids[incident.id],
         "filename": "file.css",
+        "centre": "national",
         "filter_id": scene.filter_ids.get(user.id if user else 0, 0),
     }
     for name, value in params.items():

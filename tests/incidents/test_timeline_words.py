@@ -66,6 +66,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
         ],
     },
     "escalated": {"step": "leads", "centre": "sante", "centre_name": "Centre santé"},
+    "transferred": {"from": "national", "to": "sante", "reason": "Compétence du centre santé"},
+    "shared": {"centre": "finance", "mode": "work", "reason": "Enquête conjointe"},
+    "unshared": {"centre": "finance"},
     "attention": {
         "from": "P3",
         "to": "P2",
