@@ -211,8 +211,8 @@ def test_the_api_takes_centres_on_triggers_and_schedules(
     assert patched["centre"] is None and patched["organisation_ids"] == [scene.douane.id]
     patched = client.patch(one, json={"centre": "sante"}, headers=bearer(lead_token)).get_json()
     assert patched["centre"] == "sante" and patched["organisation_ids"] is None
-    error = envelope(client.patch(one, json={"centre": "sante", "organisation_ids": [scene.douane.id]},
-                                  headers=bearer(lead_token)), 422)  # fmt: skip
+    both = {"centre": "sante", "organisation_ids": [scene.douane.id]}
+    error = envelope(client.patch(one, json=both, headers=bearer(lead_token)), 422)
     assert set(error["fields"]) == {"centre"}
 
 
