@@ -167,6 +167,8 @@ def test_the_lists_page_creates_a_centre_list_and_names_a_wrong_centre(
     assert "Centre de veille — Santé" in detail and "4 adresses" in detail
     listing = text(client.get("/bulletins/lists"))
     assert "Centre de veille — Santé</td>" in listing
+    arabic = text(client.get("/bulletins/lists?lang=ar"))
+    assert 'dir="rtl"' in arabic and "مركز اليقظة — الصحة</td>" in arabic
 
 
 def test_cert_lists_create_a_centre_list(fresh_database: TestDatabase, tmp_path: Path) -> None:

@@ -26,10 +26,12 @@ def make_centre(
     categories: Iterable[str] = (),
     organisations: Iterable[Organisation] = (),
     name: str | None = None,
+    name_ar: str | None = None,
 ) -> Centre:
     now = clock.now()
-    centre = Centre(slug=slug, name=name or f"Centre {slug}", sectors=list(sectors),
-                    regions=list(regions), categories=list(categories), is_national=False,
+    centre = Centre(slug=slug, name=name or f"Centre {slug}", name_ar=name_ar,
+                    sectors=list(sectors), regions=list(regions),
+                    categories=list(categories), is_national=False,
                     working_hours=dict(DEFAULT_WORKING_HOURS), created_at=now,
                     updated_at=now)  # fmt: skip
     session.add(centre)
@@ -84,7 +86,8 @@ def constituents(session: Session, clock: Clock, world: World) -> Constituents:
     finances = org("min-finances", "finance", "rabat-sale-kenitra")
     douane = org("douane", "finance")
     health = make_centre(session, clock, "sante", sectors=["health"], regions=["souss-massa"],
-                         organisations=[cnss, cert], name="Centre de veille — Santé")  # fmt: skip
+                         organisations=[cnss, cert], name="Centre de veille — Santé",
+                         name_ar="مركز اليقظة — الصحة")  # fmt: skip
     finance = make_centre(session, clock, "finances", sectors=["finance"],
                           name="Centre de veille — Finances")  # fmt: skip
     session.flush()

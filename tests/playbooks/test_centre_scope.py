@@ -256,6 +256,8 @@ def test_the_pages_take_centres_and_name_the_field_refused(
     assert '<option selected value="sante">' in edit
     overview = text(client.get("/playbooks/automation?lang=fr"))
     assert overview.count("Centre de veille — Santé") >= 2
+    arabic = text(client.get("/playbooks/automation?lang=ar"))
+    assert 'dir="rtl"' in arabic and arabic.count("مركز اليقظة — الصحة") >= 2
 
 
 def test_cert_playbooks_take_centres(fresh_database: TestDatabase, tmp_path: Path) -> None:
