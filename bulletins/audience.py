@@ -6,6 +6,9 @@ recipients with their language and organisation, and the TLP gating of
   security contacts) and the extra addresses it subscribed (the list's members);
 * a *sector* list: the registered contacts of every constituent of the sector;
 * *all administrations*: the registered contacts of every constituent (not the CERT);
+* a *centre* list: the registered contacts of a vigilance centre's constituency — the
+  organisations it names, those of its sectors and of its regions (the national centre: every
+  constituent; :func:`core.auth.centres.constituency_clause`);
 * a *named* list: its members, individuals chosen by name (the only recipients of TLP:RED).
 
 A recipient's language: the member's own, else that of a Vigie account with the address, else
@@ -33,6 +36,8 @@ from bulletins.models import (
     ListUnsubscribe,
 )
 from bulletins.rules.gating import Recipient, refusal
+from core.auth.centres import constituency_clause
+from core.identity.centres import Centre
 from core.identity.models import CERT_ROLES, Organisation, OrganisationKind, User
 from core.markings import Tlp, parse_tlp
 
@@ -130,6 +135,11 @@ def _of_list(session: Session, dlist: DistributionList) -> list[Recipient]:
         query = select(Organisation).where(Organisation.id == dlist.organisation_id)
     elif dlist.kind == ListKind.SECTOR:
         query = query.where(Organisation.sector == dlist.sector)
+    elif dlist.kind == ListKind.CENTRE:
+        centre = session.get(Centre, dlist.centre_id) if dlist.centre_id is not None else None
+        if centre is None:
+            return []
+        query = query.where(constituency_clause(centre))
     out: list[Recipient] = []
     for org in session.scalars(query.order_by(Organisation.slug)):
         out.extend(

@@ -1,8 +1,9 @@
 """``cert demo``: realistic published bulletins (a vulnerability advisory with a revision,
-another advisory, an alert with indicators, a weekly digest) and three distribution lists (all
-administrations, a sector, a named list), so that a new installation shows the archive, the feed
-and the API with content (:class:`core.slices.Demo`, declared in :data:`bulletins.slice.SLICE`).
-Flask-free; the command owns the transaction.
+another advisory, an alert with indicators, a weekly digest) and four distribution lists (all
+administrations, a sector, the constituency of the demo health centre, a named list), so that a
+new installation shows the archive, the feed and the API with content
+(:class:`core.slices.Demo`, declared in :data:`bulletins.slice.SLICE`). Flask-free; the command
+owns the transaction.
 
 The data is ``bulletins/data/demo/demo_bulletins.json``. Bulletins go through the authoring
 services as people would: written and submitted by the demo analyst, approved and published by
@@ -36,6 +37,7 @@ from core.auth import services as accounts
 from core.clock import Clock
 from core.config import Config
 from core.identity.authz import Actor
+from core.identity.centres import Centre
 from core.identity.models import Organisation
 
 DEMO_PREFIX = "demo:"
@@ -142,13 +144,15 @@ def _seed_lists(session: Session, actor: Actor, clock: Clock, specs: list[dict[s
         )
     )
     orgs: dict[str, int] = dict(session.execute(select(Organisation.slug, Organisation.id)).all())
+    centres: dict[str, int] = dict(session.execute(select(Centre.slug, Centre.id)).all())
     now, created = clock.now(), 0
     for spec in specs:
-        if spec["slug"] in existing:
-            continue
+        if spec["slug"] in existing or spec.get("centre", "") not in {"", *centres}:
+            continue  # there, or its centre is not (a lead deleted it)
         dlist = DistributionList(
             slug=spec["slug"], name=spec["name"], kind=ListKind(spec["kind"]),
-            sector=spec.get("sector"), digest=DigestFrequency(spec["digest"]),
+            sector=spec.get("sector"), centre_id=centres.get(spec.get("centre", "")),
+            digest=DigestFrequency(spec["digest"]),
             language=spec["language"], created_at=now, updated_at=now,
             created_by_id=actor.user_id,
         )  # fmt: skip

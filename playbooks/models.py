@@ -33,6 +33,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, StrEnumType
+from core.identity.centres import Centre
 
 MAX_NAME = 300
 MAX_CACAO_ID = 80  # "playbook--" + a 36-character UUID
@@ -118,7 +119,8 @@ class PlaybookTrigger(Base):
     """An incident event that starts the current version of ``cacao_id`` when ``conditions``
     hold. ``conditions`` keys (all optional, all must hold): ``categories`` (RSIT class ids),
     ``types`` (RSIT type ids), ``min_priority`` ("P1".."P4": at least as urgent), ``tlp``
-    (labels), ``organisation_ids``, ``sectors``, ``statuses`` (for ``status``: the new one)."""
+    (labels), ``organisation_ids``, ``sectors``, ``centres`` (vigilance centre slugs: the
+    incident's centre), ``statuses`` (for ``status``: the new one)."""
 
     __tablename__ = "playbook_triggers"
 
@@ -134,7 +136,9 @@ class PlaybookTrigger(Base):
 
 class PlaybookSchedule(Base):
     """A before-incident playbook fired on ``cron`` (five fields, in ``timezone``), once per
-    organisation of ``organisation_ids`` (``None``: every active organisation)."""
+    organisation of ``organisation_ids`` (``None``: every active organisation) or, with
+    ``centre_id``, of that vigilance centre's constituency as it is when it fires (the two are
+    mutually exclusive)."""
 
     __tablename__ = "playbook_schedules"
     __table_args__ = (Index("ix_playbook_schedules_due", "enabled", "next_fire_at"),)
@@ -152,6 +156,8 @@ class PlaybookSchedule(Base):
     created_at: Mapped[dt.datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime | None]
+
+    centre: Mapped[Centre | None] = relationship(lazy="selectin")  # (FOR UPDATE: no join)
 
 
 class PlaybookRun(Base):

@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-LIST_FIELDS = {n: n for n in ("slug", "name", "kind", "organisation", "sector", "digest",
-                              "language")}  # fmt: skip
+LIST_FIELDS = {n: n for n in ("slug", "name", "kind", "organisation", "sector", "centre",
+                              "digest", "language")}  # fmt: skip
 MEMBER_FIELDS = {n: n for n in ("email", "name", "language", "organisation")}
 
 
@@ -29,18 +29,26 @@ class ListForm(FlaskForm):  # type: ignore[misc]
     kind = SelectField(_l("Kind"), validate_choice=False)
     organisation = SelectField(_l("Organisation (organisation lists)"), validate_choice=False)
     sector = SelectField(_l("Sector (sector lists)"), validate_choice=False)
+    centre = SelectField(_l("Vigilance centre (centre lists)"), validate_choice=False)
     digest = SelectField(_l("Digest"), validate_choice=False)
     language = _language(_l("Language of recipients who have none"))
 
-    def fill(self, organisations: list[tuple[str, str]], sectors: list[str]) -> None:
+    def fill(
+        self,
+        organisations: list[tuple[str, str]],
+        sectors: list[str],
+        centres: list[tuple[str, str]],
+    ) -> None:
         self.kind.choices = [
             ("organisation", _("An organisation's contacts")),
             ("sector", _("Every constituent of a sector")),
             ("all", _("Every administration")),
+            ("centre", _("A vigilance centre's constituency")),
             ("named", _("Named individuals")),
         ]
         self.organisation.choices = [("", "—"), *organisations]
         self.sector.choices = [("", "—"), *((s, s) for s in sectors)]
+        self.centre.choices = [("", "—"), *centres]
         self.digest.choices = digest_choices()
         self.language.choices = list(LANGUAGE_CHOICES)
 

@@ -1,8 +1,8 @@
 """``cert lists``: distribution lists from the command line (acting as ``cli:<login>``, audited
 as the pages are). Every refusal is one line naming its field, exit status 1, nothing written.
 
-* ``create --slug S --name N --kind organisation|sector|all|named [--organisation SLUG]
-  [--sector X] [--digest none|daily|weekly] [--language fr|en|ar]``;
+* ``create --slug S --name N --kind organisation|sector|all|centre|named [--organisation SLUG]
+  [--sector X] [--centre SLUG] [--digest none|daily|weekly] [--language fr|en|ar]``;
 * ``list [--json]``, ``show SLUG`` (members and resolved recipients), ``delete SLUG``;
 * ``add-member SLUG --email E [--name N] [--language L] [--organisation SLUG]``,
   ``remove-member SLUG --email E``.
@@ -22,7 +22,8 @@ from core.commands import CliContext, cli_actor, fail_on_domain_error, pass_ctx
 
 @click.group("lists")
 def lists() -> None:
-    """Distribution lists of bulletins: per organisation, sector, all administrations, named."""
+    """Distribution lists of bulletins: per organisation, sector, all administrations, vigilance
+    centre, named."""
 
 
 @lists.command("create")
@@ -31,6 +32,7 @@ def lists() -> None:
 @click.option("--kind", required=True, type=click.Choice([k.value for k in ListKind]))
 @click.option("--organisation", help="Slug of the organisation (kind organisation).")
 @click.option("--sector", help="Sector of the constituents (kind sector).")
+@click.option("--centre", help="Slug of the vigilance centre (kind centre).")
 @click.option("--digest", default="none", show_default=True,
               type=click.Choice([d.value for d in DigestFrequency]))  # fmt: skip
 @click.option("--language", default="fr", show_default=True, type=click.Choice(LANGUAGES),
@@ -38,12 +40,14 @@ def lists() -> None:
 @pass_ctx
 @fail_on_domain_error
 def create(ctx: CliContext, slug: str, name: str, kind: str, organisation: str | None,
-           sector: str | None, digest: str, language: str) -> None:  # fmt: skip
+           sector: str | None, centre: str | None, digest: str,
+           language: str) -> None:  # fmt: skip
     """Create a distribution list."""
     actor = cli_actor()
     with ctx.unit_of_work(actor, write=True) as uow:
         dlist = svc.create_list(uow.session, actor, slug=slug, name=name, kind=kind,
-                                organisation=organisation, sector=sector, digest=digest,
+                                organisation=organisation, sector=sector, centre=centre,
+                                digest=digest,
                                 language=language, clock=ctx.clock)  # fmt: skip
         click.echo(f"created {dlist.slug} ({dlist.kind.value})")
 
@@ -55,15 +59,18 @@ def create(ctx: CliContext, slug: str, name: str, kind: str, organisation: str |
 def list_command(ctx: CliContext, as_json: bool) -> None:
     """Every distribution list, with its number of members."""
     with ctx.unit_of_work() as uow:
+        listed = svc.list_lists(uow.session)
+        centres = svc.centre_slugs(uow.session, (r.list.centre_id for r in listed))
         rows = [{"slug": r.list.slug, "name": r.list.name, "kind": r.list.kind.value,
                  "organisation_id": r.list.organisation_id, "sector": r.list.sector,
+                 "centre": centres.get(r.list.centre_id or 0),
                  "digest": r.list.digest.value, "language": r.list.language,
-                 "members": r.members} for r in svc.list_lists(uow.session)]  # fmt: skip
+                 "members": r.members} for r in listed]  # fmt: skip
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for row in rows:
-        where = row["sector"] or row["organisation_id"] or ""
+        where = row["sector"] or row["organisation_id"] or row["centre"] or ""
         click.echo(f"{row['slug']:<24} {row['kind']:<13} {row['digest']:<7} "
                    f"{row['members']:>4} members  {where}  {row['name']}")  # fmt: skip
 

@@ -2,7 +2,8 @@
 
 * :func:`create_list` / :func:`update_list` / :func:`delete_list`: leads (and admins). Kinds:
   *organisation* (needs an existing organisation), *sector* (a sector some organisation has),
-  *all* (every constituent administration), *named* (individuals chosen by name);
+  *all* (every constituent administration), *centre* (a vigilance centre's constituency: needs
+  an existing centre, by slug), *named* (individuals chosen by name);
 * :func:`add_member` / :func:`remove_member`: the named individuals of a named list, or the
   extra addresses of an organisation's list — leads, and an account of the organisation itself
   on its **own** organisation's list (self-service), nothing else;
@@ -16,22 +17,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bulletins.audience import LANGUAGES
 from bulletins.audit import ListAction
+from bulletins.distribution.addresses import BAD_EMAIL as BAD_EMAIL
+from bulletins.distribution.addresses import EMAIL_TAKEN as EMAIL_TAKEN
+from bulletins.distribution.addresses import OUTSIDE_DOMAINS as OUTSIDE_DOMAINS
+from bulletins.distribution.addresses import member_address, normalised_email
 from bulletins.models import DigestFrequency, DistributionList, ListKind, ListMember
 from core import audit
+from core.auth.centres import list_centres
 from core.clock import Clock
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor, at_least
+from core.identity.centres import Centre
 from core.identity.models import (
-    AssetKind,
     Organisation,
-    OrganisationAsset,
     OrganisationKind,
     Role,
 )
@@ -43,18 +47,17 @@ _E = TypeVar("_E", ListKind, DigestFrequency)
 BAD_SLUG = N_("lower-case letters, digits and dashes, 1 to 64 characters")
 SLUG_TAKEN = N_("a distribution list with this identifier already exists")
 BAD_NAME = N_("1 to 200 characters")
-BAD_KIND = N_("one of organisation, sector, all, named")
+BAD_KIND = N_("one of organisation, sector, all, centre, named")
 BAD_DIGEST = N_("one of none, daily, weekly")
 BAD_LANGUAGE = N_("one of fr, en, ar")
 NO_ORGANISATION = N_("no such organisation")
 ORGANISATION_REQUIRED = N_("an organisation list needs its organisation")
 NO_SECTOR = N_("no organisation is of this sector")
 SECTOR_REQUIRED = N_("a sector list needs its sector")
-BAD_EMAIL = N_("not a valid e-mail address")
-EMAIL_TAKEN = N_("this address is already on the list")
+NO_CENTRE = N_("no such centre")
+CENTRE_REQUIRED = N_("a centre list needs its centre")
 NOT_A_MEMBER = N_("this address is not on the list")
 NO_MEMBERS = N_("only named lists and organisation lists have members")
-OUTSIDE_DOMAINS = N_("an address at one of your organisation's domains")
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,29 @@ def sectors(session: Session) -> list[str]:
     )
 
 
+def centre_choices(session: Session, language: str) -> list[tuple[str, str]]:
+    """The centres a list may cover: (slug, name in ``language``), the national one first."""
+    return [(c.slug, c.display_name(language)) for c in list_centres(session)]
+
+
+def centre_names(session: Session, ids: Iterable[int | None], language: str) -> dict[int, str]:
+    """The names of the centres ``ids`` (in Arabic for ``ar`` when they have one)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    found = session.scalars(select(Centre).where(Centre.id.in_(wanted)))
+    return {c.id: c.display_name(language) for c in found}
+
+
+def centre_slugs(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """The slugs of the centres ``ids``."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(Centre.id, Centre.slug).where(Centre.id.in_(wanted)))
+    return dict(rows.all())
+
+
 def organisation_names(
     session: Session, ids: Iterable[int | None], language: str
 ) -> dict[int, str]:
@@ -166,6 +192,7 @@ def create_list(
     kind: str,
     organisation: str | None = None,
     sector: str | None = None,
+    centre: str | None = None,
     digest: str = "none",
     language: str = "fr",
     clock: Clock,
@@ -179,7 +206,7 @@ def create_list(
         problems["slug"] = SLUG_TAKEN
     parsed_kind = _choice(ListKind, kind, "kind", BAD_KIND, problems)
     settings = _settings(name, digest, language, problems)
-    organisation_id, sector_value = None, None
+    organisation_id, sector_value, centre_id = None, None, None
     if parsed_kind == ListKind.ORGANISATION:
         organisation_id = _organisation_id(session, organisation, "organisation", problems,
                                            required=ORGANISATION_REQUIRED)  # fmt: skip
@@ -189,18 +216,22 @@ def create_list(
             problems["sector"] = SECTOR_REQUIRED
         elif sector_value not in sectors(session):
             problems["sector"] = NO_SECTOR
+    elif parsed_kind == ListKind.CENTRE:
+        centre_id = _centre_id(session, centre, problems)
     if problems or parsed_kind is None:
         raise ValidationFailed("invalid distribution list", fields=problems)
     now = clock.now()
     dlist = DistributionList(slug=slug, name=settings[0], kind=parsed_kind,
                              organisation_id=organisation_id, sector=sector_value,
-                             digest=settings[1], language=settings[2], created_at=now,
-                             updated_at=now, created_by_id=actor.user_id)  # fmt: skip
+                             centre_id=centre_id, digest=settings[1], language=settings[2],
+                             created_at=now, updated_at=now,
+                             created_by_id=actor.user_id)  # fmt: skip
     session.add(dlist)
     session.flush()
     audit.record(session, actor, ListAction.CREATE, "distribution_list", slug, clock=clock,
                  after={"kind": parsed_kind.value, "organisation": organisation,
-                        "sector": sector_value, "digest": settings[1].value})  # fmt: skip
+                        "sector": sector_value, "digest": settings[1].value}
+                 | ({"centre": (centre or "").strip().lower()} if centre_id else {}))  # fmt: skip
     return dlist
 
 
@@ -256,7 +287,7 @@ def add_member(
     problems: dict[str, str] = {}
     if dlist.kind not in (ListKind.NAMED, ListKind.ORGANISATION):
         raise ValidationFailed("no members", fields={"email": NO_MEMBERS})
-    address = _member_address(session, actor, dlist, email, problems)
+    address = member_address(session, dlist, email, problems, lead=is_lead(actor))
     name = name.strip()
     if len(name) > MAX_NAME:
         problems["name"] = BAD_NAME
@@ -295,53 +326,6 @@ def remove_member(
     session.flush()
     audit.record(session, actor, ListAction.MEMBER_REMOVE, "distribution_list", dlist.slug,
                  clock=clock, before={"email": address})  # fmt: skip
-
-
-def _member_address(
-    session: Session, actor: Actor, dlist: DistributionList, raw: str, problems: dict[str, str]
-) -> str | None:
-    """The new member's address, normalised, or None with the problem under ``email``."""
-    address = normalised_email(raw)
-    if address is None:
-        problems["email"] = BAD_EMAIL
-    elif session.scalar(
-        select(ListMember.id).where(ListMember.list_id == dlist.id, ListMember.email == address)
-    ):
-        problems["email"] = EMAIL_TAKEN
-    elif not is_lead(actor) and not _at_own_domain(session, dlist, address):
-        problems["email"] = OUTSIDE_DOMAINS
-    else:
-        return address
-    return None
-
-
-def _at_own_domain(session: Session, dlist: DistributionList, address: str) -> bool:
-    """Whether ``address`` is at a domain registered to the list's organisation (or under one);
-    any address when it has none registered. Self-service cannot send an organisation's
-    bulletins outside it."""
-    domains = list(
-        session.scalars(
-            select(OrganisationAsset.value).where(
-                OrganisationAsset.organisation_id == dlist.organisation_id,
-                OrganisationAsset.kind == AssetKind.DOMAIN,
-            )
-        )
-    )
-    host = address.rpartition("@")[2]
-    return not domains or any(
-        host == d.lower().rstrip(".") or host.endswith("." + d.lower().rstrip(".")) for d in domains
-    )
-
-
-def normalised_email(raw: str) -> str | None:
-    """The address in lower case, or None when it is not a valid e-mail address (no DNS)."""
-    raw = raw.strip()
-    if not raw or len(raw) > 254:
-        return None
-    try:
-        return validate_email(raw, check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        return None
 
 
 # ---------------------------------------------------------------- checks
@@ -384,4 +368,15 @@ def _organisation_id(
     found = session.scalar(select(Organisation.id).where(Organisation.slug == slug))
     if found is None:
         problems[field] = NO_ORGANISATION
+    return found
+
+
+def _centre_id(session: Session, slug: str | None, problems: dict[str, str]) -> int | None:
+    slug = (slug or "").strip().lower()
+    if not slug:
+        problems["centre"] = CENTRE_REQUIRED
+        return None
+    found = session.scalar(select(Centre.id).where(Centre.slug == slug))
+    if found is None:
+        problems["centre"] = NO_CENTRE
     return found

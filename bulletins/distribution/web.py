@@ -49,8 +49,13 @@ def _organisations() -> list[tuple[str, str]]:
     return [(slug, name_ar if arabic and name_ar else name) for slug, name, name_ar in rows]
 
 
+def _locale() -> str:
+    return str(get_locale())
+
+
 def _list_form(form: ListForm) -> ListForm:
-    form.fill(_organisations(), svc.sectors(get_session()))
+    session = get_session()
+    form.fill(_organisations(), svc.sectors(session), svc.centre_choices(session, _locale()))
     return form
 
 
@@ -88,6 +93,7 @@ def lists() -> ResponseReturnValue:
                                     name=form.name.data or "", kind=form.kind.data or "",
                                     organisation=form.organisation.data or None,
                                     sector=form.sector.data or None,
+                                    centre=form.centre.data or None,
                                     digest=form.digest.data or "none",
                                     language=form.language.data or "fr",
                                     clock=context().clock)  # fmt: skip
@@ -104,8 +110,9 @@ def lists() -> ResponseReturnValue:
     rows = svc.list_lists(get_session(), limit=PER_PAGE, offset=offset)
     page = Page(rows, svc.count_lists(get_session()), PER_PAGE, offset)
     names = _organisation_names(r.list.organisation_id for r in rows)
+    centres = svc.centre_names(get_session(), (r.list.centre_id for r in rows), _locale())
     return render_template("bulletins/distribution/lists.html", rows=rows, form=form,
-                           names=names, page=page), status  # fmt: skip
+                           names=names, centres=centres, page=page), status  # fmt: skip
 
 
 def _organisation_names(ids: Any) -> dict[int, str]:
@@ -145,8 +152,9 @@ def _detail_page(
     recipients = resolve(get_session(), [dlist])
     wanted = [dlist.organisation_id, *(m.organisation_id for m in dlist.members)]
     names = _organisation_names(wanted)
+    centres = svc.centre_names(get_session(), [dlist.centre_id], _locale())
     return render_template(
-        "bulletins/distribution/detail.html", dlist=dlist, lead=lead, names=names,
+        "bulletins/distribution/detail.html", dlist=dlist, lead=lead, names=names, centres=centres,
         recipients=len(recipients), member_form=member_form, settings_form=settings_form,
         remove_form=RemoveForm(), action_form=ActionForm(),
         has_members=dlist.kind in (ListKind.NAMED, ListKind.ORGANISATION),

@@ -22,14 +22,17 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
+from cert.cli.demo_centres import CENTRE_OF, CentresSeeded, ensure_centres, staff_centres
 from cert.slices_list import SLICES
 from core.auth import organisations as orgs
 from core.auth import services as accounts
+from core.auth.centres import list_centres
 from core.auth.passwords import password_problem
 from core.clock import Clock
 from core.config import Config
 from core.errors import NotFound
 from core.identity.authz import Actor
+from core.identity.centres import NATIONAL_SLUG
 from core.identity.models import AssetKind, Organisation
 from core.slices import Slice
 
@@ -43,6 +46,7 @@ class DemoOrg:
     sector: str
     domain: str
     ip_range: str
+    region: str = "rabat-sale-kenitra"
 
 
 DEMO_ORGS = (
@@ -117,6 +121,7 @@ DEMO_ORGS = (
         "social-security",
         "cnss.ma",
         "203.0.113.64/27",
+        "casablanca-settat",
     ),
 )
 
@@ -126,6 +131,12 @@ DEMO_USERS = (
     ("coordinateur@macert.gov.ma", "Youssef El Amrani", "lead", "macert", "fr"),
     ("analyste@macert.gov.ma", "Salma Idrissi", "analyst", "macert", "fr"),
     ("analyste2@macert.gov.ma", "Karim Tazi", "analyst", "macert", "en"),
+    # the health and finance vigilance centres (cert.cli.demo_centres)
+    ("chef.sante@macert.gov.ma", "Meryem Sqalli", "lead", "macert", "fr"),
+    ("analyste.sante@macert.gov.ma", "Rachid Bennani", "analyst", "macert", "ar"),
+    ("analyste2.sante@macert.gov.ma", "Sara Lahlou", "analyst", "macert", "fr"),
+    ("chef.finances@macert.gov.ma", "Adil Benkirane", "lead", "macert", "fr"),
+    ("analyste.finances@macert.gov.ma", "Zineb Kettani", "analyst", "macert", "fr"),
     ("rssi@interieur.gov.ma", "Hicham Ouazzani", "reporter", "min-interieur", "fr"),
     ("rssi@finances.gov.ma", "Leila Berrada", "reporter", "min-finances", "fr"),
     ("rssi@sante.gov.ma", "Omar Chraibi", "reporter", "min-sante", "ar"),
@@ -150,9 +161,13 @@ def _save_credentials(path: Path, creds: dict[str, str]) -> None:
 
 def _ensure_org(session: Session, actor: Actor, spec: DemoOrg, clock: Clock) -> Organisation:
     try:
-        return orgs.get_organisation_by_slug(session, spec.slug)
+        found = orgs.get_organisation_by_slug(session, spec.slug)
     except NotFound:
         pass
+    else:
+        if found.region is None:  # demo data from before the vigilance centres
+            found.region = spec.region
+        return found
     org = orgs.create_organisation(
         session,
         actor,
@@ -164,6 +179,7 @@ def _ensure_org(session: Session, actor: Actor, spec: DemoOrg, clock: Clock) -> 
         contact_emails=[f"securite@{spec.domain}"],
         clock=clock,
     )
+    org.region = spec.region
     orgs.add_asset(session, actor, org, kind=AssetKind.DOMAIN, value=spec.domain, clock=clock)
     orgs.add_asset(session, actor, org, kind=AssetKind.IP_RANGE, value=spec.ip_range, clock=clock)
     return org
@@ -182,10 +198,20 @@ def _demo_password(creds: dict[str, str], email: str, name: str) -> str:
     return password
 
 
-def seed_accounts(session: Session, actor: Actor, clock: Clock, creds: dict[str, str]) -> int:
-    """Create missing demo organisations and users; returns how many users were created."""
+def seed_accounts(
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    creds: dict[str, str],
+    centres_seeded: CentresSeeded | None = None,
+) -> int:
+    """Create missing demo organisations, vigilance centres and users, the staff in their
+    centres with the coming week's rota (:mod:`cert.cli.demo_centres`); returns how many users
+    were created."""
     by_slug = {spec.slug: _ensure_org(session, actor, spec, clock) for spec in DEMO_ORGS}
-    created = 0
+    seeded = centres_seeded or CentresSeeded()
+    centres = ensure_centres(session, clock, seeded)
+    created: set[str] = set()
     for email, name, role, slug, locale in DEMO_USERS:
         if accounts.find_user(session, email) is not None:
             continue
@@ -200,9 +226,11 @@ def seed_accounts(session: Session, actor: Actor, clock: Clock, creds: dict[str,
             password=password,
             locale=locale,
             clock=clock,
+            centre=centres.get(CENTRE_OF.get(email, NATIONAL_SLUG)),
         )
-        created += 1
-    return created
+        created.add(email)
+    staff_centres(session, clock, centres, seeded, frozenset(created))
+    return len(created)
 
 
 def seed_slices(
@@ -245,16 +273,19 @@ def demo(ctx: CliContext, bulk: int | None, seed: int) -> None:
     path = ctx.config.instance_dir / "demo-credentials.json"
     creds = _credentials(path)
     actor = Actor.system("cli:demo")
+    seeded = CentresSeeded()
     with ctx.unit_of_work() as uow:
-        created = seed_accounts(uow.session, actor, ctx.clock, creds)
+        created = seed_accounts(uow.session, actor, ctx.clock, creds, seeded)
+        centres = len(list_centres(uow.session))
         summaries = seed_slices(uow.session, actor, ctx.clock, ctx.config, SLICES)
     _save_credentials(path, creds)
     click.echo(f"demo data ready ({created} user(s) created)")
-    for line in summaries:
+    for line in [*summaries, seeded.summary(centres)]:
         click.echo(f"  {line}")
     if bulk is not None:
         _bulk(ctx, actor, bulk, seed, SLICES)
     click.echo(f"demo logins (also in {path}):")
     for email, _name, role, slug, _locale in DEMO_USERS:
         password = creds.get(email, "(created before; password not known to this instance)")
-        click.echo(f"  {role:9} {email:30} {password}   [{slug}]")
+        centre = f", centre {CENTRE_OF[email]}" if email in CENTRE_OF else ""
+        click.echo(f"  {role:9} {email:32} {password}   [{slug}{centre}]")

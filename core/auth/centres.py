@@ -9,18 +9,26 @@ Who is **on duty** for a centre at a moment (:func:`on_duty`):
    it;
 2. else the active members marked on duty (standing duty, ``cert centres add-member --on-duty``);
 3. else nobody — escalation then goes to the centre's leads (:func:`leads_of`).
+
+A centre's **constituency** as organisations (:func:`constituency_clause`,
+:func:`constituency_organisations`; what a centre's distribution list reaches and a schedule
+scoped to a centre runs for): the organisations it names, those of its sectors and those of its
+regions — the national centre: every constituent. Never the CERT's own organisation
+(``kind=cert``). A centre whose constituency is only RSIT classes names no organisation: its
+constituency is empty (it takes incidents of its classes, but nothing is sent or run for
+"every constituent" on its behalf).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
-from core.identity.centres import Centre, CentreMember, DutyShift
-from core.identity.models import Role, User
+from core.identity.centres import Centre, CentreMember, CentreOrganisation, DutyShift
+from core.identity.models import Organisation, OrganisationKind, Role, User
 
 
 def list_centres(session: Session) -> list[Centre]:
@@ -100,4 +108,27 @@ def on_duty(session: Session, centre: Centre, at: dt.datetime) -> list[User]:
         .where(CentreMember.centre_id == centre.id, CentreMember.on_duty, User.is_active)
         .order_by(User.id)
     )
+    return list(session.scalars(query))
+
+
+def constituency_clause(centre: Centre) -> ColumnElement[bool]:
+    """A ``WHERE`` clause on :class:`~core.identity.models.Organisation`: the organisations
+    ``centre`` answers for (see the module), in SQL so that a caller filters in its own query."""
+    constituent = Organisation.kind != OrganisationKind.CERT
+    if centre.is_national:
+        return constituent
+    named = select(CentreOrganisation.organisation_id).where(
+        CentreOrganisation.centre_id == centre.id
+    )
+    parts: list[ColumnElement[bool]] = [Organisation.id.in_(named)]
+    if centre.sectors:
+        parts.append(Organisation.sector.in_(list(centre.sectors)))
+    if centre.regions:
+        parts.append(Organisation.region.in_(list(centre.regions)))
+    return and_(constituent, or_(false(), *parts))
+
+
+def constituency_organisations(session: Session, centre: Centre) -> list[int]:
+    """The ids of the organisations ``centre`` answers for (see the module), in id order."""
+    query = select(Organisation.id).where(constituency_clause(centre)).order_by(Organisation.id)
     return list(session.scalars(query))

@@ -78,7 +78,8 @@ def list_triggers(playbook_id: int) -> ResponseReturnValue:
     summary="Add a trigger to an after-incident playbook",
     description="`event` (created, classified, priority, markings, status, intel-match) and "
     "`conditions`: `categories`/`types` (RSIT ids), `min_priority` (P1–P4), `tlp` (TLP 2.0 "
-    "labels), `organisation_ids`, `sectors`, `statuses` (event `status` only). A before-incident "
+    "labels), `organisation_ids`, `sectors`, `centres` (vigilance centre slugs: the incident's "
+    "centre is one of them), `statuses` (event `status` only). A before-incident "
     "playbook is refused (field `playbook`). Leads only.",
     tag=TAG, body=TriggerIn, path_params=PLAYBOOK, errors=WRITE_ERRORS, rate_limit=API_WRITES,
     replies={201: Reply("The new trigger", TriggerOut)},
@@ -145,7 +146,9 @@ def list_schedules(playbook_id: int) -> ResponseReturnValue:
 @operation(
     summary="Add a schedule to a before-incident playbook",
     description="`cron` (five fields), `timezone` (IANA; default the CERT's), "
-    "`organisation_ids` (absent, null or empty: every organisation). An after-incident "
+    "`organisation_ids` (absent, null or empty: every organisation) or `centre` (a vigilance "
+    "centre's slug: the organisations of its constituency when it fires; not both, else a 422 "
+    "on `centre`). An after-incident "
     "playbook is refused (field `playbook`). Leads only.",
     tag=TAG, body=ScheduleIn, path_params=PLAYBOOK, errors=WRITE_ERRORS, rate_limit=API_WRITES,
     replies={201: Reply("The new schedule", ScheduleOut)},
@@ -161,8 +164,9 @@ def add_schedule(playbook_id: int) -> ResponseReturnValue:
 @bp.patch("/playbooks/schedules/<int:schedule_id>")
 @operation(
     summary="Change a schedule",
-    description="The fields given replace the schedule's; `next_fire_at` is computed again "
-    "from now, and the scheduler follows it at its next run. Leads only.",
+    description="The fields given replace the schedule's (`organisation_ids` given alone "
+    "clears the `centre`, `centre` given alone clears the organisations); `next_fire_at` is "
+    "computed again from now, and the scheduler follows it at its next run. Leads only.",
     tag=TAG, body=SchedulePatch, path_params=SCHEDULE, errors=WRITE_ERRORS,
     rate_limit=API_WRITES, replies={200: Reply("The schedule after the change", ScheduleOut)},
 )  # fmt: skip
@@ -174,8 +178,13 @@ def change_schedule(schedule_id: int) -> ResponseReturnValue:
         "cron": schedule.cron,
         "timezone": schedule.timezone,
         "organisation_ids": schedule.organisation_ids,
+        "centre": schedule.centre.slug if schedule.centre is not None else None,
         "enabled": schedule.enabled,
     } | patch
+    if "organisation_ids" in patch and "centre" not in patch:
+        data["centre"] = None
+    if "centre" in patch and "organisation_ids" not in patch:
+        data["organisation_ids"] = None
     svc.update_schedule(get_session(), current_actor(), schedule, data,
                         clock=context().clock, settings=_settings())  # fmt: skip
     return _reply(svc.schedule_out(get_session(), schedule), 200)

@@ -2,7 +2,7 @@
 ``schedules|schedule-add|schedule-set|schedule-remove``: triggers and schedules from the command
 line, through :mod:`playbooks.automation.services` (audited as ``cli:<login>``, with the rules
 and messages of the pages and the API). A playbook is named by a version's id or its CACAO id;
-organisations by their slug."""
+organisations and vigilance centres by their slug."""
 
 from __future__ import annotations
 
@@ -83,6 +83,8 @@ def triggers(ctx: CliContext, playbook: str | None, as_json: bool) -> None:
 @click.option("--tlp", multiple=True, help="TLP label (repeatable).")
 @click.option("--organisation", "organisations", multiple=True, help="Organisation slug.")
 @click.option("--sector", "sectors", multiple=True, help="Sector (repeatable).")
+@click.option("--centre", "centres", multiple=True,
+              help="Vigilance centre slug: the incident's centre (repeatable).")  # fmt: skip
 @click.option("--status", "statuses", multiple=True, help="New status (event status only).")
 @click.option("--disabled", is_flag=True, help="Add it disabled.")
 @pass_ctx
@@ -92,7 +94,8 @@ def trigger_add(ctx: CliContext, /, playbook: str, event: str, **options: Any) -
     with ctx.unit_of_work(write=True) as uow:
         ids = _organisation_ids(uow.session, options["organisations"])
         conditions = {key: list(options[key]) for key in
-                      ("categories", "types", "tlp", "sectors", "statuses")}  # fmt: skip
+                      ("categories", "types", "tlp", "sectors", "centres",
+                       "statuses")}  # fmt: skip
         conditions |= {"min_priority": options["min_priority"], "organisation_ids": ids}
         data = {"event": event, "conditions": conditions, "enabled": not options["disabled"]}
         cacao_id = _cacao_id(uow.session, playbook)
@@ -145,7 +148,9 @@ def schedules(ctx: CliContext, playbook: str | None, as_json: bool) -> None:
         state = "enabled" if s.enabled else "disabled"
         words = cron_words(s.cron) or s.cron
         orgs = (
-            "every organisation"
+            f"centre {s.centre}"
+            if s.centre is not None
+            else "every organisation"
             if s.organisation_ids is None
             else f"organisations {s.organisation_ids}"
         )
@@ -159,15 +164,17 @@ def schedules(ctx: CliContext, playbook: str | None, as_json: bool) -> None:
 @click.option("--cron", required=True, help='Five fields, e.g. "0 7 * * *".')
 @click.option("--timezone", help="IANA time zone (default: the CERT's, CERT_TIMEZONE).")
 @click.option("--organisation", "organisations", multiple=True, help="Slug (default: all).")
+@click.option("--centre", help="A vigilance centre's slug: the organisations of its constituency.")
 @click.option("--disabled", is_flag=True, help="Add it disabled.")
 @pass_ctx
 @fail_on_domain_error
 def schedule_add(ctx: CliContext, /, playbook: str, cron: str, timezone: str | None,
-                 organisations: tuple[str, ...], disabled: bool) -> None:  # fmt: skip
+                 organisations: tuple[str, ...], centre: str | None,
+                 disabled: bool) -> None:  # fmt: skip
     """Fire the before-incident PLAYBOOK on a cron schedule."""
     with ctx.unit_of_work(write=True) as uow:
         ids = _organisation_ids(uow.session, organisations) or None
-        data = {"cron": cron, "timezone": timezone, "organisation_ids": ids,
+        data = {"cron": cron, "timezone": timezone, "organisation_ids": ids, "centre": centre,
                 "enabled": not disabled}  # fmt: skip
         schedule = svc.add_schedule(uow.session, cli_actor(), _cacao_id(uow.session, playbook),
                                     data, clock=ctx.clock, settings=_settings(ctx))  # fmt: skip
@@ -180,6 +187,7 @@ def schedule_add(ctx: CliContext, /, playbook: str, cron: str, timezone: str | N
 @click.option("--cron", help="A new cron expression.")
 @click.option("--timezone", help="A new IANA time zone.")
 @click.option("--organisation", "organisations", multiple=True, help="Slug (replaces the set).")
+@click.option("--centre", help="A vigilance centre's slug (replaces the organisations).")
 @click.option("--all-organisations", is_flag=True, help="For every organisation.")
 @click.option("--enable/--disable", "enabled", default=None)
 @pass_ctx
@@ -189,14 +197,19 @@ def schedule_set(ctx: CliContext, /, schedule_id: int, **options: Any) -> None:
     with ctx.unit_of_work(write=True) as uow:
         schedule = svc.get_schedule(uow.session, schedule_id, for_update=True)
         ids: list[int] | None = schedule.organisation_ids
+        centre = schedule.centre.slug if schedule.centre is not None else None
         if options["organisations"]:
             ids = _organisation_ids(uow.session, options["organisations"])
+            centre = options["centre"]
+        elif options["centre"]:
+            ids, centre = None, options["centre"]
         if options["all_organisations"]:
-            ids = None
+            ids, centre = None, None
         data = {
             "cron": options["cron"] or schedule.cron,
             "timezone": options["timezone"] or schedule.timezone,
             "organisation_ids": ids,
+            "centre": centre,
             "enabled": schedule.enabled if options["enabled"] is None else options["enabled"],
         }
         svc.update_schedule(uow.session, cli_actor(), schedule, data, clock=ctx.clock,

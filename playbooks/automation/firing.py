@@ -3,7 +3,8 @@
 
 :func:`fire_due_schedules` takes each enabled schedule whose ``next_fire_at`` has come, in its
 own transaction: when the playbook's current version is enabled and not revoked, it starts one
-run per target organisation (``organisation_ids``, or every organisation but the CERT itself)
+run per target organisation (the constituency of its vigilance centre, ``organisation_ids``, or
+every organisation but the CERT itself)
 with the dedupe key ``schedule:<id>:<slot>:<organisation id>`` — a slot fired twice (a leader
 that failed over mid-way) starts nothing twice. ``next_fire_at`` then moves to the first slot
 after *now*: the slots missed while the scheduler was down fire once, not once each. A schedule
@@ -24,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.auth.centres import constituency_clause
 from core.clock import Clock
 from core.db import SessionFactory, is_postgres
 from core.errors import PermissionDenied, ValidationFailed
@@ -137,9 +139,12 @@ def runnable_version(session: Session, cacao_id: str) -> Playbook | None:
 
 
 def targets(session: Session, schedule: PlaybookSchedule) -> list[Organisation]:
-    """The organisations a schedule runs for: its chosen ones, or all but the CERT."""
+    """The organisations a schedule runs for: its centre's constituency as it is now, its
+    chosen ones, or all but the CERT."""
     query = select(Organisation).order_by(Organisation.id)
-    if schedule.organisation_ids is not None:
+    if schedule.centre is not None:
+        query = query.where(constituency_clause(schedule.centre))
+    elif schedule.organisation_ids is not None:
         query = query.where(Organisation.id.in_(schedule.organisation_ids))
     else:
         query = query.where(Organisation.kind != OrganisationKind.CERT)

@@ -5,12 +5,15 @@ fields — the same words as the API and the command line, translated."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 
+from core.identity.centres import Centre
 from core.identity.models import Organisation
 from core.markings import Tlp
 from incidents.models import IncidentStatus, Priority
@@ -28,10 +31,13 @@ TRIGGER_FIELDS = {
     "tlp": "conditions.tlp",
     "organisation_ids": "conditions.organisation_ids",
     "sectors": "conditions.sectors",
+    "centres": "conditions.centres",
     "statuses": "conditions.statuses",
     "enabled": "enabled",
 }
-SCHEDULE_FIELDS = {name: name for name in ("cron", "timezone", "organisation_ids", "enabled")}
+SCHEDULE_FIELDS = {
+    name: name for name in ("cron", "timezone", "organisation_ids", "centre", "enabled")
+}
 
 
 def _many(label: object) -> SelectMultipleField:
@@ -46,10 +52,17 @@ class TriggerForm(FlaskForm):  # type: ignore[misc]
     tlp = _many(_l("TLP"))
     organisation_ids = _many(_l("Organisations"))
     sectors = _many(_l("Sectors"))
+    centres = _many(_l("Vigilance centres"))
     statuses = _many(_l("New status"))
     enabled = BooleanField(_l("Enabled"), default=True)
 
-    def fill(self, organisations: list[Organisation], sectors: list[str], locale: str) -> None:
+    def fill(
+        self,
+        organisations: list[Organisation],
+        sectors: list[str],
+        locale: str,
+        centres: Sequence[Centre] = (),
+    ) -> None:
         self.event.choices = [(e.value, _(EVENTS[e])) for e in TriggerEvent]
         self.categories.choices = [
             (c, _(labels.RSIT_CLASSES[c][0])) for c in rsit_classes() if c in labels.RSIT_CLASSES
@@ -66,6 +79,7 @@ class TriggerForm(FlaskForm):  # type: ignore[misc]
         self.tlp.choices = [(t.value, t.value) for t in Tlp]
         self.organisation_ids.choices = [(str(o.id), org_name(o, locale)) for o in organisations]
         self.sectors.choices = [(s, sector_name(s)) for s in sectors]
+        self.centres.choices = [(c.slug, c.display_name(locale)) for c in centres]
         self.statuses.choices = [(s.value, _(labels.STATUSES[s])) for s in IncidentStatus]
 
 
@@ -86,10 +100,17 @@ class ScheduleForm(FlaskForm):  # type: ignore[misc]
         description=_l("An IANA name, e.g. Africa/Casablanca; empty: the CERT's."),
     )
     organisation_ids = _many(_l("Organisations"))
+    centre = SelectField(_l("Or a vigilance centre's constituency"), validate_choice=False)
     enabled = BooleanField(_l("Enabled"), default=True)
 
-    def fill(self, organisations: list[Organisation], locale: str) -> None:
+    def fill(
+        self,
+        organisations: list[Organisation],
+        locale: str,
+        centres: Sequence[Centre] = (),
+    ) -> None:
         self.organisation_ids.choices = [(str(o.id), org_name(o, locale)) for o in organisations]
+        self.centre.choices = [("", "—"), *((c.slug, c.display_name(locale)) for c in centres)]
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]

@@ -1,6 +1,6 @@
 """What triggers and schedules share (Flask-free, database reads only): reading input into a
-schema with every field named, the playbook's phase rule, organisations and sectors that exist,
-the audit of a change (see :mod:`playbooks.automation.services`)."""
+schema with every field named, the playbook's phase rule, organisations, sectors and vigilance
+centres that exist, the audit of a change (see :mod:`playbooks.automation.services`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from core.clock import Clock
 from core.errors import NotFound, ValidationFailed, reason_of
 from core.i18n import N_
 from core.identity.authz import Actor
+from core.identity.centres import Centre
 from core.identity.models import Organisation
 from incidents.rules.labels import SECTORS
 from playbooks.audit import PlaybookAction
@@ -97,6 +98,50 @@ def check_sectors(session: Session, sectors: list[str]) -> dict[str, str]:
             )
         }
     return {}
+
+
+def centre_slugs(session: Session) -> list[str]:
+    """The slugs of every vigilance centre, in order."""
+    return list(session.scalars(select(Centre.slug).order_by(Centre.slug)))
+
+
+def check_centres(session: Session, slugs: list[str]) -> dict[str, str]:
+    """A trigger's ``centres`` condition: every slug names a centre."""
+    if not slugs:
+        return {}
+    valid = centre_slugs(session)
+    unknown = [s for s in slugs if s not in valid]
+    if unknown:
+        return {
+            "conditions.centres": N_(
+                "unknown centre %(value)s; valid centres: %(valid)s",
+                value=", ".join(unknown),
+                valid=", ".join(valid),
+            )
+        }
+    return {}
+
+
+def schedule_centre(
+    session: Session, slug: str | None, organisation_ids: list[int] | None, errors: dict[str, str]
+) -> Centre | None:
+    """The centre whose constituency a schedule runs for (``None``: not scoped to a centre);
+    the problem under ``centre`` when it names no centre or comes with organisations."""
+    if slug is None:
+        return None
+    if organisation_ids:
+        errors["centre"] = N_(
+            "a schedule runs for the organisations chosen or for a centre's constituency, not both"
+        )
+        return None
+    centre = session.scalar(select(Centre).where(Centre.slug == slug))
+    if centre is None:
+        errors["centre"] = N_(
+            "unknown centre %(value)s; valid centres: %(valid)s",
+            value=slug,
+            valid=", ".join(centre_slugs(session)),
+        )
+    return centre
 
 
 def audit_change(

@@ -6,12 +6,13 @@ pages translate: RSIT class and type ids (:mod:`incidents.rules.taxonomy`; with 
 each type must belong to one of them, else the trigger could never match), priorities P1–P4,
 TLP 2.0 labels (``amber`` and legacy ``TLP:WHITE`` read as :func:`core.markings.parse_tlp` does),
 incident statuses (only for the ``status`` event), five-field cron expressions and IANA time
-zones (:mod:`playbooks.rules.cron`). That organisations and sectors exist is checked by
-:mod:`playbooks.automation.services`.
+zones (:mod:`playbooks.rules.cron`). That organisations, sectors and centres exist is checked
+by :mod:`playbooks.automation.services`.
 
 :meth:`TriggerConditions.stored` is the normalised form kept in ``playbook_triggers.conditions``
 (the format documented on :class:`playbooks.models.PlaybookTrigger`): every list sorted and
-without duplicates, TLP labels canonical, sectors in lower case, empty keys left out.
+without duplicates, TLP labels canonical, sectors and centre slugs in lower case, empty keys
+left out.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from playbooks.rules.cron import MAX_CRON, parse_cron, zone
 
 MAX_ITEMS = 200  # of each condition list
 MAX_SECTOR = 64
+MAX_CENTRE = 64
 Text = Annotated[str, Field(max_length=100)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 CONDITION_KEYS = (
@@ -41,6 +43,7 @@ CONDITION_KEYS = (
     "tlp",
     "organisation_ids",
     "sectors",
+    "centres",
     "statuses",
 )
 
@@ -60,6 +63,7 @@ class TriggerConditions(BaseModel):
     tlp: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
     organisation_ids: list[Id] = Field(default_factory=list, max_length=MAX_ITEMS)
     sectors: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    centres: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
     statuses: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     @field_validator("categories")
@@ -126,6 +130,15 @@ class TriggerConditions(BaseModel):
         for value in found:
             if len(value) > MAX_SECTOR:
                 raise ValueError(N_("a sector has at most %(n)s characters", n=MAX_SECTOR))
+        return found
+
+    @field_validator("centres")
+    @classmethod
+    def _centres(cls, values: list[str]) -> list[str]:
+        found = sorted({value.strip().lower() for value in values if value.strip()})
+        for value in found:
+            if len(value) > MAX_CENTRE:
+                raise ValueError(N_("a centre's slug has at most %(n)s characters", n=MAX_CENTRE))
         return found
 
     @field_validator("statuses")
@@ -207,14 +220,21 @@ class TriggerPatch(BaseModel):
 
 class ScheduleIn(BaseModel):
     """A schedule: a cron expression in a time zone (``None``: the CERT's, ``CERT_TIMEZONE``),
-    for every organisation (``organisation_ids`` ``None`` or empty) or the ones listed."""
+    for every organisation (``organisation_ids`` ``None`` or empty and no ``centre``), the ones
+    listed, or the constituency of the vigilance centre ``centre`` (a slug) — not both."""
 
     model_config = ConfigDict(extra="forbid")
 
     cron: str = Field(max_length=MAX_CRON * 2)
     timezone: str | None = Field(default=None, max_length=64)
     organisation_ids: list[Id] | None = Field(default=None, max_length=MAX_ITEMS)
+    centre: str | None = Field(default=None, max_length=MAX_CENTRE)
     enabled: bool = True
+
+    @field_validator("centre")
+    @classmethod
+    def _centre(cls, value: str | None) -> str | None:
+        return (value or "").strip().lower() or None
 
     @field_validator("timezone")
     @classmethod
@@ -253,13 +273,16 @@ class ScheduleIn(BaseModel):
 
 
 class SchedulePatch(BaseModel):
-    """``PATCH``: the fields given replace the schedule's (``organisation_ids`` null: all)."""
+    """``PATCH``: the fields given replace the schedule's (``organisation_ids`` and ``centre``
+    null: every organisation); giving organisations clears the centre and a centre clears the
+    organisations, unless both are given (then refused: one or the other)."""
 
     model_config = ConfigDict(extra="forbid")
 
     cron: str | None = Field(default=None, max_length=MAX_CRON * 2)
     timezone: str | None = Field(default=None, max_length=64)
     organisation_ids: list[Id] | None = Field(default=None, max_length=MAX_ITEMS)
+    centre: str | None = Field(default=None, max_length=MAX_CENTRE)
     enabled: bool | None = None
 
 
@@ -283,7 +306,10 @@ class ScheduleOut(BaseModel):
     playbook_name: str | None
     cron: str
     timezone: str
-    organisation_ids: list[int] | None = Field(description="null: every organisation")
+    organisation_ids: list[int] | None = Field(
+        description="null (and no centre): every organisation"
+    )
+    centre: str | None = Field(description="The vigilance centre whose constituency it runs for")
     enabled: bool
     next_fire_at: dt.datetime | None
     last_fired_at: dt.datetime | None

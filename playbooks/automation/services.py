@@ -8,9 +8,13 @@ change with what it was before and after.
   every morning on no incident, is a mistake a lead wants to be told about). The check is made
   on the current version, on every add, change and enabling (a newer version may have changed
   ``playbook_types``); a revoked playbook takes no new trigger or schedule.
+* A trigger may be scoped to vigilance centres (``conditions.centres``: the incident's centre is
+  one of them); a schedule to a centre's constituency (``centre``, a slug: the organisations it
+  answers for when the schedule fires) instead of ``organisation_ids`` — not both (refused
+  under ``centre``).
 * Input errors are one :class:`core.errors.ValidationFailed` naming each field
-  (``conditions.types``, ``cron``, ``organisation_ids``) with a :class:`core.errors.Message` the
-  pages translate; nothing is written.
+  (``conditions.types``, ``cron``, ``organisation_ids``, ``centre``) with a
+  :class:`core.errors.Message` the pages translate; nothing is written.
 * A schedule's ``next_fire_at`` is computed from now whenever its cron expression, time zone or
   state changes (``None`` while disabled: a re-enabled schedule does not fire the slots it
   missed), so the firing job, which reads it on each run, follows every change without a restart.
@@ -36,15 +40,19 @@ from core.clock import Clock
 from core.errors import NotFound, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor, require
+from core.identity.centres import Centre
 from core.identity.models import Role
 from playbooks.audit import PlaybookAction
 from playbooks.automation.inputs import (
     audit_change,
+    check_centres,
     check_organisations,
     check_phase,
     check_sectors,
+    schedule_centre,
     validated,
 )
+from playbooks.automation.inputs import centre_slugs as centre_slugs
 from playbooks.automation.inputs import current_playbook as current_playbook
 from playbooks.automation.inputs import sectors_in_use as sectors_in_use
 from playbooks.automation.schemas import ScheduleIn, ScheduleOut, TriggerIn, TriggerOut
@@ -73,6 +81,7 @@ def _trigger_values(
     ids = given.conditions.organisation_ids
     errors |= check_organisations(session, ids, "conditions.organisation_ids")
     errors |= check_sectors(session, given.conditions.sectors)
+    errors |= check_centres(session, given.conditions.centres)
     if errors:
         raise ValidationFailed("invalid trigger", fields=errors)
     return given
@@ -190,6 +199,7 @@ def schedule_snapshot(schedule: PlaybookSchedule) -> dict[str, Any]:
         "cron": schedule.cron,
         "timezone": schedule.timezone,
         "organisation_ids": schedule.organisation_ids,
+        "centre": schedule.centre.slug if schedule.centre is not None else None,
         "enabled": schedule.enabled,
         "next_fire_at": schedule.next_fire_at,
     }
@@ -201,12 +211,13 @@ def _schedule_values(
     data: Mapping[str, Any] | ScheduleIn,
     settings: PlaybookSettings,
     now: dt.datetime,
-) -> tuple[ScheduleIn, str, dt.datetime]:
-    """The checked input, its time zone and its next slot after ``now``."""
+) -> tuple[ScheduleIn, Centre | None, str, dt.datetime]:
+    """The checked input, its centre, its time zone and its next slot after ``now``."""
     given = validated(ScheduleIn, data, "schedule")
     errors: dict[str, str] = {}
     check_phase(session, cacao_id, Phase.BEFORE, errors)
     errors |= check_organisations(session, given.organisation_ids, "organisation_ids")
+    centre = schedule_centre(session, given.centre, given.organisation_ids, errors)
     timezone = given.timezone or settings.timezone
     slot = now
     try:
@@ -215,7 +226,7 @@ def _schedule_values(
         errors["cron"] = N_("%(value)s never fires", value=repr(given.cron))
     if errors:
         raise ValidationFailed("invalid schedule", fields=errors)
-    return given, timezone, slot
+    return given, centre, timezone, slot
 
 
 def get_schedule(
@@ -247,12 +258,13 @@ def add_schedule(
     """A new schedule of the before-incident playbook ``cacao_id``, due at its next slot."""
     require(actor, Role.LEAD, "adding a schedule")
     now = clock.now()
-    given, timezone, slot = _schedule_values(session, cacao_id, data, settings, now)
+    given, centre, timezone, slot = _schedule_values(session, cacao_id, data, settings, now)
     schedule = PlaybookSchedule(
         cacao_id=cacao_id,
         cron=given.cron,
         timezone=timezone,
         organisation_ids=given.organisation_ids,
+        centre=centre,
         enabled=given.enabled,
         next_fire_at=slot if given.enabled else None,
         created_at=now,
@@ -274,14 +286,17 @@ def update_schedule(
     clock: Clock,
     settings: PlaybookSettings,
 ) -> PlaybookSchedule:
-    """Replace the schedule's cron, time zone, organisations and state; its next slot is
-    computed again from now (see the module docstring)."""
+    """Replace the schedule's cron, time zone, organisations or centre, and state; its next slot
+    is computed again from now (see the module docstring)."""
     require(actor, Role.LEAD, "changing a schedule")
     now = clock.now()
-    given, timezone, slot = _schedule_values(session, schedule.cacao_id, data, settings, now)
+    given, centre, timezone, slot = _schedule_values(
+        session, schedule.cacao_id, data, settings, now
+    )
     before = schedule_snapshot(schedule)
     schedule.cron, schedule.timezone = given.cron, timezone
     schedule.organisation_ids, schedule.enabled = given.organisation_ids, given.enabled
+    schedule.centre = centre
     timing = (before["cron"], before["timezone"], before["enabled"])
     if timing != (schedule.cron, schedule.timezone, schedule.enabled):
         schedule.next_fire_at = slot if schedule.enabled else None
@@ -352,9 +367,10 @@ def trigger_out(session: Session, trigger: PlaybookTrigger) -> TriggerOut:
 def schedule_out(session: Session, schedule: PlaybookSchedule) -> ScheduleOut:
     playbook = current_playbook(session, schedule.cacao_id)
     values = {name: getattr(schedule, name) for name in ScheduleOut.model_fields
-              if name not in ("playbook_id", "playbook_name")}  # fmt: skip
+              if name not in ("playbook_id", "playbook_name", "centre")}  # fmt: skip
     return ScheduleOut(
         **values,
+        centre=schedule.centre.slug if schedule.centre is not None else None,
         playbook_id=playbook.id if playbook else None,
         playbook_name=playbook.name if playbook else None,
     )

@@ -44,6 +44,7 @@ def facts_of(incident: Incident, *, status: IncidentStatus | None = None) -> Inc
         organisation_id=incident.organisation_id,
         sector=incident.organisation.sector,
         status=str(status or incident.status),
+        centre=incident.centre.slug if incident.centre_id is not None else None,
     )
 
 

@@ -14,8 +14,10 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core.auth.centres import list_centres
 from core.errors import NotFound, ValidationFailed
 from core.identity.authz import Actor, at_least
+from core.identity.centres import Centre
 from core.identity.models import Organisation, Role
 from core.web import context, get_session, say, unit_of_work
 from core.web.auth import current_actor, require
@@ -54,6 +56,10 @@ def _organisations() -> list[Organisation]:
     return list(get_session().scalars(select(Organisation).order_by(Organisation.name)))
 
 
+def _centres() -> list[Centre]:
+    return list_centres(get_session())
+
+
 def _playbook(playbook_id: int) -> Playbook:
     playbook = get_session().get(Playbook, playbook_id)
     if playbook is None:
@@ -70,6 +76,7 @@ def automation() -> ResponseReturnValue:
     )
     triggers, schedules = svc.list_triggers(session), svc.list_schedules(session)
     organisations = {o.id: org_name(o, str(get_locale())) for o in _organisations()}
+    centres = {c.slug: c.display_name(str(get_locale())) for c in _centres()}
     return render_template(
         "playbooks/automation/index.html",
         playbooks=playbooks,
@@ -80,14 +87,17 @@ def automation() -> ResponseReturnValue:
         organisations=organisations,
         events={e.value: _(m) for e, m in EVENTS.items()},
         cron_words=lambda expression: cron_words(expression, _),
-        conditions=lambda values: _conditions(values, organisations),
+        conditions=lambda values: _conditions(values, organisations, centres),
+        centres=centres,
         lead=is_lead(current_actor()),
         action_form=ActionForm(),
         Phase=Phase,
     )
 
 
-def _conditions(values: dict[str, Any], organisations: dict[int, str]) -> list[tuple[str, str]]:
+def _conditions(
+    values: dict[str, Any], organisations: dict[int, str], centres: dict[str, str]
+) -> list[tuple[str, str]]:
     """A trigger's conditions in words: (what, the values), in the reader's language."""
 
     def names(key: str, table: dict[str, Any]) -> str:
@@ -101,6 +111,7 @@ def _conditions(values: dict[str, Any], organisations: dict[int, str]) -> list[t
         (_("Organisations"),
          ", ".join(organisations.get(i, f"#{i}") for i in values.get("organisation_ids", []))),
         (_("Sectors"), ", ".join(sector_name(s) for s in values.get("sectors", []))),
+        (_("Vigilance centres"), ", ".join(centres.get(s, s) for s in values.get("centres", []))),
         (_("New status"), names("statuses", labels.STATUSES)),
     ]  # fmt: skip
     return [(what, text) for what, text in shown if text]
@@ -156,7 +167,7 @@ def _trigger_form(trigger: PlaybookTrigger | None = None) -> TriggerForm:
         data["organisation_ids"] = [str(i) for i in trigger.conditions.get("organisation_ids", [])]
     form = TriggerForm(data=data) if data and request.method == "GET" else TriggerForm()
     sectors = svc.sectors_in_use(get_session())
-    form.fill(_organisations(), sectors, str(get_locale()))
+    form.fill(_organisations(), sectors, str(get_locale()), _centres())
     return form
 
 
@@ -225,17 +236,19 @@ def _schedule_form(schedule: PlaybookSchedule | None = None) -> ScheduleForm:
         form = ScheduleForm(data={"timezone": _settings().timezone, "enabled": True})
     else:
         ids = [str(i) for i in schedule.organisation_ids or []]
-        data = {"cron": schedule.cron, "timezone": schedule.timezone,
+        centre = schedule.centre.slug if schedule.centre is not None else ""
+        data = {"cron": schedule.cron, "timezone": schedule.timezone, "centre": centre,
                 "organisation_ids": ids, "enabled": schedule.enabled}  # fmt: skip
         form = ScheduleForm(data=data)
-    form.fill(_organisations(), str(get_locale()))
+    form.fill(_organisations(), str(get_locale()), _centres())
     return form
 
 
 def _schedule_data(form: ScheduleForm) -> dict[str, Any]:
     ids = [int(i) if str(i).isdigit() else i for i in form.organisation_ids.data or []]
     return {"cron": form.cron.data or "", "timezone": form.timezone.data or None,
-            "organisation_ids": ids or None, "enabled": form.enabled.data}  # fmt: skip
+            "organisation_ids": ids or None, "centre": form.centre.data or None,
+            "enabled": form.enabled.data}  # fmt: skip
 
 
 def _schedule_page(

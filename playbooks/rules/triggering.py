@@ -10,6 +10,8 @@ every key is optional and every key present must hold (an empty object: every in
 * ``tlp``: TLP labels (``"TLP:AMBER"``; ``"amber"`` is read the same), the incident's is one;
 * ``organisation_ids``: the incident's organisation is one of them;
 * ``sectors``: the incident's organisation's sector is one of them (none: no match);
+* ``centres``: vigilance centre slugs, the centre the incident belongs to is one of them (the
+  centre it was routed to, or transferred to since);
 * ``statuses``: the incident's status is one of them — for the ``status`` event, the status it
   has just moved to.
 
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 PRIORITIES = ("P1", "P2", "P3", "P4")  # most urgent first
-LIST_KEYS = ("categories", "types", "tlp", "sectors", "statuses")
+LIST_KEYS = ("categories", "types", "tlp", "sectors", "centres", "statuses")
 KEYS = (*LIST_KEYS, "min_priority", "organisation_ids")
 
 
@@ -42,6 +44,7 @@ class IncidentFacts:
     organisation_id: int
     sector: str | None
     status: str  # for the status event: the new status
+    centre: str | None = None  # the slug of the vigilance centre the incident belongs to
 
 
 def matches(conditions: Mapping[str, Any], facts: IncidentFacts) -> bool:
@@ -129,6 +132,7 @@ _CHECKS: dict[str, Callable[[object, IncidentFacts], bool]] = {
     "types": lambda wanted, facts: _among(wanted, facts.type),
     "tlp": lambda wanted, facts: _among(wanted, facts.tlp, norm=_tlp),
     "sectors": lambda wanted, facts: _among(wanted, facts.sector),
+    "centres": lambda wanted, facts: _among(wanted, facts.centre),
     "statuses": lambda wanted, facts: _among(wanted, facts.status),
     "min_priority": _min_priority,
     "organisation_ids": _organisation,

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bulletins import demo
+from bulletins.audience import resolve
 from bulletins.models import (
     Bulletin,
     BulletinDelivery,
@@ -39,7 +40,7 @@ def test_cert_demo_publishes_realistic_bulletins_once_without_mail(
     seed_accounts(db_session, SYSTEM, clock, {})
     summary = demo.seed(db_session, SYSTEM, clock, Config())
     assert (
-        summary == "demo bulletins: 4 published, 0 already present; 3 distribution list(s) created"
+        summary == "demo bulletins: 4 published, 0 already present; 4 distribution list(s) created"
     )
     again = demo.seed(db_session, SYSTEM, clock, Config())
     assert again == "demo bulletins: 0 published, 4 already present; 0 distribution list(s) created"
@@ -72,7 +73,11 @@ def test_cert_demo_publishes_realistic_bulletins_once_without_mail(
     }  # fmt: skip
     assert fortios.reference in (digest.text("fr") or digest.texts[0]).summary
     lists = db_session.scalars(select(DistributionList).order_by(DistributionList.slug)).all()
-    assert {dl.kind for dl in lists} == {ListKind.ALL, ListKind.SECTOR, ListKind.NAMED}
+    kinds = {ListKind.ALL, ListKind.SECTOR, ListKind.CENTRE, ListKind.NAMED}
+    assert {dl.kind for dl in lists} == kinds
+    centre = next(dl for dl in lists if dl.kind == ListKind.CENTRE)
+    sante = {r.email for r in resolve(db_session, [centre])}
+    assert sante == {"securite@sante.gov.ma", "securite@cnss.ma"}  # health sector + the CNSS
     named = next(dl for dl in lists if dl.kind == ListKind.NAMED)
     assert len(named.members) == 3 and all(m.organisation_id for m in named.members)
     # publication through the authoring services: no e-mail queued, no delivery

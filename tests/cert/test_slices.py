@@ -267,16 +267,21 @@ def test_a_fake_slice_demo_runs_under_cert_demo(
     assert first[2].startswith("  demo incidents: ")
     assert (
         first[3]
-        == "  demo bulletins: 4 published, 0 already present; 3 distribution list(s) created"
+        == "  demo bulletins: 4 published, 0 already present; 4 distribution list(s) created"
     )
     assert first[4].startswith("  built-in playbooks: ")  # the playbooks slice
     assert first[5] == f"  fake demo: 1 organisation(s) added, {users} user(s) seen"
+    assert first[6].startswith("  vigilance centres: 2 created, 3 in all; ")  # and their staff
     again = run("--incidents", "2", "--seed", "7")
     assert (
         again[3]
         == "  demo bulletins: 0 published, 4 already present; 0 distribution list(s) created"
     )
     assert again[5] == f"  fake demo: 0 organisation(s) added, {users} user(s) seen"
+    assert again[6] == (
+        "  vigilance centres: 0 created, 3 in all; 0 member(s) added, 0 rota shift(s) added for "
+        "the coming week"
+    )
     generated = again.index("fake bulk: 2 organisation(s) with seed 7")
     assert again[generated + 1] == "  and a detail line"
     assert again[generated + 2] == "planner statistics refreshed (ANALYZE)"
