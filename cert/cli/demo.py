@@ -210,7 +210,7 @@ def seed_accounts(
     were created."""
     by_slug = {spec.slug: _ensure_org(session, actor, spec, clock) for spec in DEMO_ORGS}
     seeded = centres_seeded or CentresSeeded()
-    centres = ensure_centres(session, clock, seeded)
+    centres = ensure_centres(session, actor, clock, seeded)
     created: set[str] = set()
     for email, name, role, slug, locale in DEMO_USERS:
         if accounts.find_user(session, email) is not None:
@@ -229,7 +229,7 @@ def seed_accounts(
             centre=centres.get(CENTRE_OF.get(email, NATIONAL_SLUG)),
         )
         created.add(email)
-    staff_centres(session, clock, centres, seeded, frozenset(created))
+    staff_centres(session, actor, clock, centres, seeded, frozenset(created))
     return len(created)
 
 

@@ -24,14 +24,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth import services as accounts
+from core.auth.centre_admin import create_centre
+from core.auth.centre_members import add_member, add_shift, set_on_duty
 from core.clock import Clock
+from core.identity.authz import Actor
 from core.identity.centres import (
     DEFAULT_TIMEZONE,
     DEFAULT_WORKING_HOURS,
     NATIONAL_SLUG,
     Centre,
     CentreMember,
-    CentreOrganisation,
     DutyShift,
 )
 from core.identity.models import Organisation, Role, User
@@ -84,25 +86,29 @@ class CentresSeeded:
         )
 
 
-def ensure_centres(session: Session, clock: Clock, seeded: CentresSeeded) -> dict[str, Centre]:
-    """The demo centres by slug (the national one too), created when absent."""
+def ensure_centres(
+    session: Session, actor: Actor, clock: Clock, seeded: CentresSeeded
+) -> dict[str, Centre]:
+    """The demo centres by slug (the national one too), created when absent (through the
+    administrators' service: validated and audited like ``cert centres create``)."""
     found = {c.slug: c for c in session.scalars(select(Centre))}
-    orgs = dict(session.execute(select(Organisation.slug, Organisation.id)).all())
-    now = clock.now()
+    known = set(session.scalars(select(Organisation.slug)))
     for spec in DEMO_CENTRES:
         if spec.slug in found:
             continue
-        centre = Centre(slug=spec.slug, name=spec.name, name_ar=spec.name_ar, is_national=False,
-                        sectors=list(spec.sectors), regions=[], categories=[],
-                        contact_email=spec.contact_email, timezone=DEFAULT_TIMEZONE,
-                        working_hours=dict(DEFAULT_WORKING_HOURS), created_at=now,
-                        updated_at=now)  # fmt: skip
-        session.add(centre)
-        session.flush()
-        for slug in spec.organisations:
-            if slug in orgs:
-                session.add(CentreOrganisation(centre_id=centre.id, organisation_id=orgs[slug]))
-        found[spec.slug] = centre
+        found[spec.slug] = create_centre(
+            session,
+            actor,
+            slug=spec.slug,
+            name=spec.name,
+            name_ar=spec.name_ar,
+            sectors=spec.sectors,
+            organisations=[slug for slug in spec.organisations if slug in known],
+            contact_email=spec.contact_email,
+            timezone=DEFAULT_TIMEZONE,
+            working_hours=DEFAULT_WORKING_HOURS,
+            clock=clock,
+        )
         seeded.centres += 1
     session.flush()
     return found
@@ -110,6 +116,7 @@ def ensure_centres(session: Session, clock: Clock, seeded: CentresSeeded) -> dic
 
 def staff_centres(
     session: Session,
+    actor: Actor,
     clock: Clock,
     centres: dict[str, Centre],
     seeded: CentresSeeded,
@@ -118,7 +125,6 @@ def staff_centres(
     """Each demo staff member in their centre, then the rotas. Standing duty as listed for a
     member added now or an account created by this run (``new_users``: ``create_user`` made it
     a member already); an existing member's duty is left as a lead set it."""
-    now = clock.now()
     staff: dict[str, list[User]] = {}
     for email, slug, duty in DEMO_MEMBERS:
         user, centre = accounts.find_user(session, email), centres.get(slug)
@@ -131,15 +137,14 @@ def staff_centres(
             )
         )
         if member is None:
-            session.add(CentreMember(centre_id=centre.id, user_id=user.id, on_duty=duty,
-                                     added_at=now))  # fmt: skip
+            add_member(session, actor, centre, user, on_duty=duty, clock=clock)
             seeded.members += 1
         elif email in new_users:
-            member.on_duty = duty
+            set_on_duty(session, actor, centre, user, duty, clock=clock)
             seeded.members += 1
     session.flush()
     for slug, people in staff.items():
-        seeded.shifts += _rota(session, centres[slug], people, now)
+        seeded.shifts += _rota(session, actor, clock, centres[slug], people)
     session.flush()
 
 
@@ -168,7 +173,8 @@ def rota_shifts(
     return shifts
 
 
-def _rota(session: Session, centre: Centre, people: list[User], now: dt.datetime) -> int:
+def _rota(session: Session, actor: Actor, clock: Clock, centre: Centre, people: list[User]) -> int:
+    now = clock.now()
     wanted = rota_shifts(people, centre.timezone, now)
     have = set(
         session.execute(
@@ -181,9 +187,10 @@ def _rota(session: Session, centre: Centre, people: list[User], now: dt.datetime
     )
     created = 0
     for user, start, end, note in wanted:
-        if (user.id, start) in have:
+        if (user.id, start) in have or end <= now:
             continue
-        session.add(DutyShift(centre_id=centre.id, user_id=user.id, starts_at=start, ends_at=end,
-                              note=note, created_at=now))  # fmt: skip
+        add_shift(
+            session, actor, centre, user, starts_at=start, ends_at=end, note=note, clock=clock
+        )
         created += 1
     return created

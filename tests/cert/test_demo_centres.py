@@ -49,8 +49,8 @@ def test_demo_creates_three_centres_with_staff_and_a_week_of_rota_once(
     clock.set(dt.datetime(2026, 12, 2, 21, 0, tzinfo=dt.UTC))  # a Wednesday, 22:00 in Casablanca
     seeded = CentresSeeded()
     assert seed_accounts(db_session, SYSTEM, clock, {}, seeded) == len(DEMO_USERS)
-    assert (seeded.centres, seeded.members, seeded.shifts) == (2, 8, 45)
-    assert _counts(db_session) == (3, 9, 45)  # the admin is a member of the national centre too
+    assert (seeded.centres, seeded.members, seeded.shifts) == (2, 8, 39)  # none already over
+    assert _counts(db_session) == (3, 9, 39)  # the admin is a member of the national centre too
     sante, finances = (get_centre_by_slug(db_session, s) for s in ("sante", "finances"))
     assert (sante.name, sante.name_ar) == ("Centre de veille — Santé", "مركز اليقظة — الصحة")
     assert sante.sectors == ["health"] and finances.sectors == ["finance"]
@@ -76,11 +76,11 @@ def test_demo_creates_three_centres_with_staff_and_a_week_of_rota_once(
         assert analyst.role == "analyst" and analyst.email.endswith(f".{centre.slug}@macert.gov.ma")
     shifts = list(db_session.scalars(select(DutyShift).where(DutyShift.centre_id == sante.id)
                                      .order_by(DutyShift.starts_at)))  # fmt: skip
-    assert len(shifts) == 15
+    assert len(shifts) == 13
     for before, after in zip(shifts, shifts[1:], strict=False):
         assert before.ends_at == after.starts_at  # contiguous, never overlapping
     local = [s.starts_at.astimezone(CASABLANCA) for s in shifts]
-    assert local[0] == dt.datetime(2026, 12, 1, 16, 30, tzinfo=CASABLANCA)  # covers this morning
+    assert local[0] == dt.datetime(2026, 12, 2, 16, 30, tzinfo=CASABLANCA)  # covers tonight
     assert shifts[-1].ends_at.astimezone(CASABLANCA) == dt.datetime(2026, 12, 9, 8, 30,
                                                                     tzinfo=CASABLANCA)  # fmt: skip
     assert {s.note for s in shifts} == {"journée", "astreinte"}
@@ -89,7 +89,7 @@ def test_demo_creates_three_centres_with_staff_and_a_week_of_rota_once(
     again = CentresSeeded()
     assert seed_accounts(db_session, SYSTEM, clock, {}, again) == 0
     assert (again.centres, again.members, again.shifts) == (0, 0, 0)
-    assert _counts(db_session) == (3, 9, 45)  # the admin is a member of the national centre too
+    assert _counts(db_session) == (3, 9, 39)  # the admin is a member of the national centre too
     clock.advance(days=1)  # a day later: the new day of the coming week only
     later = CentresSeeded()
     seed_accounts(db_session, SYSTEM, clock, {}, later)
