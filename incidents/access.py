@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
+from core.errors import NotFound, PermissionDenied
 from core.identity.authz import Actor, at_least
 from core.identity.models import Role
 from incidents.models import Incident, IncidentParticipant, IncidentShare, ShareMode
@@ -127,3 +128,14 @@ def can_work(actor: Actor, incident: Incident) -> bool:
     if incident.tlp != RED and _in_scope(actor, incident, ShareMode.WORK):
         return True
     return _is_personal(actor, incident)
+
+
+def require_work(actor: Actor, incident: Incident, what: str = "this action") -> None:
+    """The check of every change to one incident: ``NotFound`` when ``actor`` may not even see
+    it (existence is never revealed), ``PermissionDenied`` when they see it but may not work it
+    (a read-only share with their centre; a reporter)."""
+    if can_work(actor, incident):
+        return
+    if not can_see(actor, incident):
+        raise NotFound(f"no incident {incident.reference}")
+    raise PermissionDenied(f"{what}: {incident.reference} may be read, not worked, by this actor")
