@@ -46,7 +46,7 @@ def _personal(actor: Actor) -> ColumnElement[bool]:
     )
 
 
-def _in_centres(centres: frozenset[int], *modes: ShareMode) -> ColumnElement[bool]:
+def in_centres(centres: frozenset[int], *modes: ShareMode) -> ColumnElement[bool]:
     """Incidents of one of ``centres``, or shared with one of them (in one of ``modes``)."""
     if not centres:
         return false()
@@ -72,7 +72,7 @@ def visible(actor: Actor) -> ColumnElement[bool]:
         return true()
     if actor.centres is None:
         return or_(Incident.tlp != RED, _personal(actor))
-    shown = _in_centres(actor.centres, ShareMode.READ, ShareMode.WORK)
+    shown = in_centres(actor.centres, ShareMode.READ, ShareMode.WORK)
     return or_(and_(Incident.tlp != RED, shown), _personal(actor))
 
 
@@ -85,7 +85,7 @@ def workable(actor: Actor) -> ColumnElement[bool]:
         return true()
     if actor.centres is None:
         return or_(Incident.tlp != RED, _personal(actor))
-    mine = _in_centres(actor.centres, ShareMode.WORK)
+    mine = in_centres(actor.centres, ShareMode.WORK)
     return or_(and_(Incident.tlp != RED, mine), _personal(actor))
 
 
