@@ -280,7 +280,13 @@ def _page(
     before = int_arg("before", low=1, high=inputs.MAX_ID) if request.method == "GET" else None
     page = file_page.load(session, actor, incident, now=clock().now(), before=before)
     forms = {key: (failed or {}).get(key) or _blank(key, incident, page) for key in FORMS}
-    return render_template("incidents/file/page.html", page=page, forms=forms, me=actor), status
+    read_only = not can_work(actor, incident)  # shared with the actor's centre read-only
+    return (
+        render_template(
+            "incidents/file/page.html", page=page, forms=forms, me=actor, read_only=read_only
+        ),
+        status,
+    )
 
 
 def _blank(key: str, incident: Incident, page: file_page.FilePage) -> FileForm:

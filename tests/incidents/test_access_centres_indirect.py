@@ -277,3 +277,17 @@ def test_held_mail_is_attached_only_to_an_incident_the_analyst_works(
         settings=settings,
     )  # fmt: skip
     assert mail.incident_id == health.id
+
+
+def test_the_file_says_when_it_is_shared_read_only(
+    client: FlaskClient, centres: Centres, db_session: Session
+) -> None:
+    health, url = centres.health, f"/incidents/{centres.health.reference}"
+    sign_in(client, centres.finance_analyst)
+    assert client.get(url).status_code == 404
+    centre_scene.share(db_session, health, centres.finance_centre, ShareMode.READ)
+    shown = page(client, url)
+    assert "vigie-read-only" in shown and 'id="file-status"' not in shown
+    centre_scene.share(db_session, health, centres.finance_centre, ShareMode.WORK)
+    shown = page(client, url)
+    assert "vigie-read-only" not in shown and 'id="file-status"' in shown
