@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.clock import Clock
 from core.i18n import normalise_locale
+from core.identity.authz import Actor
 from core.identity.models import User
 from core.mail import insert_template_mail
-from incidents.access import RED
+from incidents.access import RED, can_see
 from incidents.models import Incident
 from incidents.notifications.models import EmailMode, Notification, NotificationPreference
-from incidents.notifications.recipients import may_be_told
 from incidents.notifications.sentences import sentence
 from incidents.settings import IntakeSettings
 
@@ -77,9 +77,10 @@ def _by_user(rows: Iterable[Notification]) -> dict[int, list[Notification]]:
     return grouped
 
 
-def _item(user: User, row: Notification, base_url: str) -> dict[str, object]:
+def _item(reader: Actor, row: Notification, base_url: str) -> dict[str, object]:
+    """One line of the message to ``reader`` (active CERT staff: checked by :func:`_mail`)."""
     incident = row.incident
-    visible = may_be_told(user, incident)
+    visible = can_see(reader, incident)
     return {
         "reference": incident.reference,
         "sentence": sentence(row.kind, row.deadline),
@@ -105,7 +106,8 @@ def _mail(
     unread = [row for row in rows if row.read_at is None]
     if not unread or not (user.is_active and user.is_cert_staff):
         return False
-    listed = [_item(user, row, settings.base_url) for row in reversed(unread[-MAX_LISTED:])]
+    reader = Actor.for_user(user)  # their centres read once for the whole message
+    listed = [_item(reader, row, settings.base_url) for row in reversed(unread[-MAX_LISTED:])]
     insert_template_mail(
         session,
         to=user.email,
