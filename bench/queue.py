@@ -43,7 +43,7 @@ from urllib.parse import quote  # noqa: E402
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import Engine, delete, event, insert, select, text, update  # noqa: E402
+from sqlalchemy import Engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from cert.app import create_app  # noqa: E402
@@ -53,11 +53,10 @@ from core.clock import SystemClock  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.db import make_engine, make_session_factory  # noqa: E402
 from core.identity.authz import Actor  # noqa: E402
-from core.identity.centres import Centre, CentreMember  # noqa: E402
-from core.identity.models import Organisation, User  # noqa: E402
+from core.identity.models import User  # noqa: E402
 from core.uow import transaction  # noqa: E402
 from incidents.demo.synthetic import generate_incidents  # noqa: E402
-from incidents.models import Incident, IncidentObservable, IncidentShare  # noqa: E402
+from incidents.models import Incident, IncidentObservable  # noqa: E402
 from incidents.settings import from_config  # noqa: E402
 
 TARGET_MS = 150.0  # lists and searches
@@ -153,72 +152,14 @@ def samples(url: str) -> dict[str, str]:
     return {"ip": str(ip), "org": str(slug or "min-interieur"), "reference": str(reference)}
 
 
-def sectorise(url: str, shares: int = 200) -> str:
-    """``--centre``: a health vigilance centre (sector ``health``) holding the incidents of the
-    health organisations, the analyst a member of it only (no longer of the national centre),
-    and ``shares`` other incidents shared with it read-only — the analyst then sees through
-    :func:`incidents.access.visible`'s centre branch. Statistics taken again."""
-    engine = make_engine(url)
-    now = dt.datetime.now(dt.UTC)
-    try:
-        with engine.begin() as conn:
-            centre = conn.execute(
-                insert(Centre).values(
-                    slug="sante", name="Centre santé", sectors=["health"], regions=[],
-                    categories=[], working_hours={}, timezone="Africa/Casablanca",
-                    is_national=False, created_at=now, updated_at=now,
-                ).returning(Centre.id)
-            ).scalar_one()  # fmt: skip
-            health = select(Organisation.id).where(Organisation.sector == "health")
-            moved = conn.execute(
-                update(Incident)
-                .where(Incident.organisation_id.in_(health))
-                .values(centre_id=centre)
-            ).rowcount
-            analyst = select(User.id).where(User.email == ANALYST).scalar_subquery()
-            conn.execute(delete(CentreMember).where(CentreMember.user_id == analyst))
-            conn.execute(
-                insert(CentreMember).values(
-                    centre_id=centre, user_id=analyst, on_duty=False, added_at=now
-                )
-            )
-            others = conn.scalars(
-                select(Incident.id).where(Incident.centre_id != centre).order_by(Incident.id)
-                .limit(shares)
-            ).all()  # fmt: skip
-            conn.execute(
-                insert(IncidentShare),
-                [
-                    {"incident_id": i, "centre_id": centre, "mode": "read", "shared_at": now}
-                    for i in others
-                ],
-            )
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
-        else:
-            with engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
-    finally:
-        engine.dispose()
-    return f"centre 'sante': {moved:,} incidents, {len(others)} shared with it read-only"
-
-
-def explain(engine: Engine, statements: list[tuple[str, Any]]) -> None:
-    """``--explain``: the plan of each SELECT on ``incidents`` a request sent."""
-    postgres = engine.dialect.name == "postgresql"
-    with engine.connect() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        for statement, params in statements:
-            if not statement.lstrip().upper().startswith("SELECT") or "incidents" not in statement:
-                continue
-            prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
-            cursor.execute(prefix + statement, params)
-            plan = [str(row[0] if postgres else row[3]) for row in cursor.fetchall()]
-            print("   ", " ".join(statement.split())[:160])
-            print("\n".join(f"      {line}" for line in plan))
-        cursor.close()
-        conn.rollback()
+def centres_module() -> Any:
+    """``bench/queue_centres.py`` (``--centre``, ``--explain``), loaded by path like intake's."""
+    spec = importlib.util.spec_from_file_location("vigie_bench_centres", HERE / "queue_centres.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 # --------------------------------------------------------------------------- measuring
@@ -289,7 +230,7 @@ def measure(
     ]
     if plans:
         print(f"{scenario.name}: {path}")
-        explain(engine, statements)
+        centres_module().explain(engine, statements)
     app_ms, sql_ms = [], []
     with engine.connect() as conn:  # the replay's own connection, same driver settings
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -383,7 +324,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"backend {backend}: {args.incidents:,} incidents generated in {seconds:.1f} s")
         if args.centre:
-            print(sectorise(url))
+            print(centres_module().sectorise(url, ANALYST))
         app: Flask = create_app(
             {"database_url": url, "instance_dir": Path(instance), "secret_key": "b" * 40}
         )
