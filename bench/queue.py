@@ -152,6 +152,16 @@ def samples(url: str) -> dict[str, str]:
     return {"ip": str(ip), "org": str(slug or "min-interieur"), "reference": str(reference)}
 
 
+def centres_module() -> Any:
+    """``bench/queue_centres.py`` (``--centre``, ``--explain``), loaded by path like intake's."""
+    spec = importlib.util.spec_from_file_location("vigie_bench_centres", HERE / "queue_centres.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 # --------------------------------------------------------------------------- measuring
 @dataclass
 class Result:
@@ -202,8 +212,9 @@ class Scenario:
 
 
 def measure(
-    client: FlaskClient, engine: Engine, recorder: Recorder, scenario: Scenario, repeat: int
-) -> Result:
+    client: FlaskClient, engine: Engine, recorder: Recorder, scenario: Scenario, repeat: int,
+    plans: bool = False,
+) -> Result:  # fmt: skip
     path = scenario.path
     headers = {"Authorization": scenario.authorization} if scenario.authorization else {}
     for _ in range(3):  # warm caches (templates, statements, pages)
@@ -217,6 +228,9 @@ def measure(
     statements = [
         (q, p) for q, p in seen if q.lstrip()[:6].upper() in ("SELECT", "SET LO", "WITH R")
     ]
+    if plans:
+        print(f"{scenario.name}: {path}")
+        centres_module().explain(engine, statements)
     app_ms, sql_ms = [], []
     with engine.connect() as conn:  # the replay's own connection, same driver settings
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -309,6 +323,8 @@ def run(args: argparse.Namespace) -> int:
             url, args.incidents, args.seed, not args.no_analyze, args.stale_statistics
         )
         print(f"backend {backend}: {args.incidents:,} incidents generated in {seconds:.1f} s")
+        if args.centre:
+            print(centres_module().sectorise(url, ANALYST))
         app: Flask = create_app(
             {"database_url": url, "instance_dir": Path(instance), "secret_key": "b" * 40}
         )
@@ -319,7 +335,7 @@ def run(args: argparse.Namespace) -> int:
         tokens = api_tokens(url)
         engine = make_engine(url)
         results = [
-            measure(client, engine, recorder, scenario, args.repeat)
+            measure(client, engine, recorder, scenario, args.repeat, args.explain)
             for scenario in scenarios(client, samples(url), tokens)
         ]
         engine.dispose()
@@ -356,6 +372,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--database-url", help="postgresql+psycopg:// URL (a temporary schema is used)"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 above a target")
+    parser.add_argument(
+        "--centre",
+        action="store_true",
+        help="the analyst in a health vigilance centre only, with 200 incidents shared with it",
+    )
+    parser.add_argument("--explain", action="store_true", help="print each request's plans")
     parser.add_argument(
         "--stale-statistics",
         action="store_true",

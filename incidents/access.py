@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
+from core.errors import NotFound, PermissionDenied
 from core.identity.authz import Actor, at_least
 from core.identity.models import Role
 from incidents.models import Incident, IncidentParticipant, IncidentShare, ShareMode
@@ -45,20 +46,26 @@ def _personal(actor: Actor) -> ColumnElement[bool]:
     )
 
 
-def _in_centres(centres: frozenset[int], *modes: ShareMode) -> ColumnElement[bool]:
-    """Incidents of one of ``centres``, or shared with one of them (in one of ``modes``)."""
+def _named(actor: Actor) -> ColumnElement[bool]:
+    """:func:`_personal` for an analyst of some centres, whose other rows are most rows: the
+    participant check as ``id IN (…)``, evaluated once (PostgreSQL's hashed subplan, SQLite's
+    list subquery) rather than a correlated probe per row of another centre (``bench/queue.py
+    --centre``: the queue's count 2–4 times faster)."""
+    named = select(IncidentParticipant.incident_id).where(
+        IncidentParticipant.user_id == actor.user_id
+    )
+    return or_(Incident.assignee_id == actor.user_id, Incident.id.in_(named))
+
+
+def in_centres(centres: frozenset[int], *modes: ShareMode) -> ColumnElement[bool]:
+    """Incidents of one of ``centres``, or shared with one of them (in one of ``modes``); the
+    shares as ``id IN (…)``, read once per statement (see :func:`_named`)."""
     if not centres:
         return false()
-    return or_(
-        Incident.centre_id.in_(sorted(centres)),
-        exists(
-            select(IncidentShare.incident_id).where(
-                IncidentShare.incident_id == Incident.id,
-                IncidentShare.centre_id.in_(sorted(centres)),
-                IncidentShare.mode.in_(modes),
-            )
-        ),
+    shared = select(IncidentShare.incident_id).where(
+        IncidentShare.centre_id.in_(sorted(centres)), IncidentShare.mode.in_(modes)
     )
+    return or_(Incident.centre_id.in_(sorted(centres)), Incident.id.in_(shared))
 
 
 def visible(actor: Actor) -> ColumnElement[bool]:
@@ -71,8 +78,8 @@ def visible(actor: Actor) -> ColumnElement[bool]:
         return true()
     if actor.centres is None:
         return or_(Incident.tlp != RED, _personal(actor))
-    shown = _in_centres(actor.centres, ShareMode.READ, ShareMode.WORK)
-    return or_(and_(Incident.tlp != RED, shown), _personal(actor))
+    shown = in_centres(actor.centres, ShareMode.READ, ShareMode.WORK)
+    return or_(and_(Incident.tlp != RED, shown), _named(actor))
 
 
 def workable(actor: Actor) -> ColumnElement[bool]:
@@ -84,8 +91,8 @@ def workable(actor: Actor) -> ColumnElement[bool]:
         return true()
     if actor.centres is None:
         return or_(Incident.tlp != RED, _personal(actor))
-    mine = _in_centres(actor.centres, ShareMode.WORK)
-    return or_(and_(Incident.tlp != RED, mine), _personal(actor))
+    mine = in_centres(actor.centres, ShareMode.WORK)
+    return or_(and_(Incident.tlp != RED, mine), _named(actor))
 
 
 def _is_personal(actor: Actor, incident: Incident) -> bool:
@@ -127,3 +134,14 @@ def can_work(actor: Actor, incident: Incident) -> bool:
     if incident.tlp != RED and _in_scope(actor, incident, ShareMode.WORK):
         return True
     return _is_personal(actor, incident)
+
+
+def require_work(actor: Actor, incident: Incident, what: str = "this action") -> None:
+    """The check of every change to one incident: ``NotFound`` when ``actor`` may not even see
+    it (existence is never revealed), ``PermissionDenied`` when they see it but may not work it
+    (a read-only share with their centre; a reporter)."""
+    if can_work(actor, incident):
+        return
+    if not can_see(actor, incident):
+        raise NotFound(f"no incident {incident.reference}")
+    raise PermissionDenied(f"{what}: {incident.reference} may be read, not worked, by this actor")

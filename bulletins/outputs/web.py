@@ -28,6 +28,7 @@ from bulletins.outputs.view import BulletinView, current_view, published_view
 from bulletins.settings import of_context
 from core.web import context, get_session
 from core.web.auth import current_actor, login_required
+from incidents.access import visible
 from incidents.models import Incident
 
 STATUSES = {
@@ -139,11 +140,12 @@ def _downloads(bulletin_id: int, language: str, preview: dict[str, Any]) -> list
 
 
 def _incidents(bulletin_id: int) -> list[tuple[str, str]]:
-    """(reference, title) of the incidents a bulletin was written from (CERT staff only)."""
+    """(reference, title) of the incidents a bulletin was written from (CERT staff only), those
+    the reader may see (:func:`incidents.access.visible`: another centre's are not named)."""
     rows = get_session().execute(
         select(Incident.reference, Incident.title)
         .join(BulletinIncident, BulletinIncident.incident_id == Incident.id)
-        .where(BulletinIncident.bulletin_id == bulletin_id)
+        .where(BulletinIncident.bulletin_id == bulletin_id, visible(current_actor()))
         .order_by(Incident.reference)
     )
     return [(reference, title) for reference, title in rows]

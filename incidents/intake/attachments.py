@@ -33,7 +33,7 @@ from core import audit
 from core.clock import Clock
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.identity.authz import Actor
-from incidents.access import can_see
+from incidents.access import can_see, require_work
 from incidents.actions import IncidentAction
 from incidents.intake.service import add_event, add_observables
 from incidents.models import Attachment, Incident
@@ -345,7 +345,9 @@ def add_attachment(
     max_bytes: int,
 ) -> Attachment:
     """Store a file sent with ``incident``, record it, and mine text files for observables."""
-    if not can_see(actor, incident):
+    if actor.is_cert_staff:  # a reporter sends files on their own incidents
+        require_work(actor, incident, "attaching files")
+    elif not can_see(actor, incident):
         raise NotFound(f"no incident {incident.reference}")
     name = safe_filename(filename)
     stored = store_stream(stream, upload_dir, max_bytes)

@@ -29,7 +29,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor
 from core.identity.models import Organisation, OrganisationKind
-from incidents.access import sees_all_red, visible
+from incidents.access import can_work, sees_all_red, visible
 from incidents.actions import IncidentAction
 from incidents.intake.service import get_incident
 from incidents.mailbox import conversion, parsing, senders, store, threads
@@ -300,6 +300,9 @@ def attach_to_incident(
             "unknown incident",
             fields={"reference": N_("no such incident %(reference)s", reference=wanted[:32])},
         ) from None
+    if not can_work(actor, incident):  # seen through a read-only share with the actor's centre
+        read_only = N_("%(reference)s is shared with your centre read-only", reference=wanted)
+        raise ValidationFailed("read-only incident", fields={"reference": read_only})
     before = locked.status
     # the answer is the sender's, vouched for by the analyst (who is audited below): CERT staff
     # never answer as the reporter themselves

@@ -89,6 +89,7 @@ def inbox(
         query = query.where(Notification.id < before)
     query = query.options(
         selectinload(Notification.incident).selectinload(Incident.participants),
+        selectinload(Notification.incident).selectinload(Incident.shares),  # can_see reads both
         selectinload(Notification.actor),
     )
     rows = list(session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)))

@@ -73,7 +73,10 @@ def _pending(
         )
     else:
         query = query.where(Notification.user_id.in_(list(user_ids)))
-    query = query.options(selectinload(Notification.incident).selectinload(Incident.participants))
+    query = query.options(
+        selectinload(Notification.incident).selectinload(Incident.participants),
+        selectinload(Notification.incident).selectinload(Incident.shares),  # can_see reads both
+    )
     order = (Notification.user_id, Notification.id)
     return list(session.scalars(query.order_by(*order).limit(BATCH)))
 

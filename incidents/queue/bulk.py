@@ -26,7 +26,7 @@ from core.errors import Conflict, DomainError, ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor
 from core.identity.models import User
-from incidents.access import visible
+from incidents.access import visible, workable
 from incidents.models import Incident
 from incidents.settings import IntakeSettings
 from incidents.workspace import workflow
@@ -86,12 +86,7 @@ def apply(
             "unknown action", fields={"action": N_("one of %(values)s", values=", ".join(ACTIONS))}
         )
     assignee = _assignee(session, actor, action)
-    found = {
-        incident.reference: incident
-        for incident in session.scalars(
-            select(Incident).where(Incident.reference.in_(wanted), visible(actor))
-        )
-    }  # one query; what the actor may not see is "not found", as everywhere
+    found, read_only = _chosen(session, actor, wanted)
     if action.kind in ("assign", "assign_me", "unassign") and not action.confirmed:
         taken = _taken(session, actor, found.values(), assignee)
         if taken:
@@ -100,13 +95,34 @@ def apply(
     for reference in wanted:
         incident = found.get(reference)
         if incident is None:
-            errors[reference] = N_("not found")
+            errors[reference] = N_("read-only") if reference in read_only else N_("not found")
             continue
         try:
             _one(session, actor, incident, action, assignee, clock=clock, settings=settings)
         except DomainError as exc:
             errors[reference] = said(exc.fields) or exc.message
     return errors
+
+
+def _chosen(
+    session: Session, actor: Actor, wanted: list[str]
+) -> tuple[dict[str, Incident], set[str]]:
+    """The chosen incidents the actor works, by reference, and those they only read (shared
+    with their centre read-only), in one query; what they may not see is in neither ("not
+    found", as everywhere)."""
+    rows = session.execute(
+        select(Incident, workable(actor).label("workable")).where(
+            Incident.reference.in_(wanted), visible(actor)
+        )
+    )
+    found: dict[str, Incident] = {}
+    read_only: set[str] = set()
+    for incident, may_work in rows:
+        if may_work:
+            found[incident.reference] = incident
+        else:
+            read_only.add(incident.reference)
+    return found, read_only
 
 
 FIELDS = {  # the names of a bulk action's fields, as people read them

@@ -40,6 +40,14 @@ def usable(session: Session, period: Period) -> bool:
     return zone_of(session.connection()) == period.zone
 
 
+def serves(actor: Actor) -> bool:
+    """The aggregate has no centre: it serves only those who see every centre (leads, admins,
+    the national centre, the system) and reporters (their organisation's rows); the dashboard of
+    an analyst of a sectoral centre is computed live from the incidents they see
+    (:func:`incidents.access.visible`)."""
+    return not actor.is_cert_staff or actor.centres is None or sees_all_red(actor)
+
+
 def _whole(actor: Actor) -> bool:
     """The aggregate covers everything ``actor`` sees (no live TLP:RED part)."""
     return not actor.is_cert_staff or sees_all_red(actor)

@@ -264,9 +264,11 @@ def dashboard(
     per priority and organisation (:func:`period_figures`), and the incidents open now.
 
     From the daily aggregate when it is built for the period's zone (``daily=None``), else from
-    the incidents; ``daily`` forces one or the other (tests compare them)."""
+    the incidents; ``daily`` forces one or the other (tests compare them). Never from the
+    aggregate for an analyst of a sectoral centre (:func:`.daily_read.serves`)."""
     chosen = granularity or period.auto_granularity()
     use_daily = daily_read.usable(session, period) if daily is None else daily
+    use_daily = use_daily and daily_read.serves(actor)  # it has no centre dimension
     series = over_time(session, actor, period, chosen, daily=use_daily)
     present = {category for bucket in series for category in bucket.counts}
     figures = period_figures(session, actor, period, now=now, daily=use_daily)

@@ -56,8 +56,9 @@ from sqlalchemy.orm import Session, aliased
 from core.identity.models import Organisation
 from core.markings import Tlp
 from feeds.models import Indicator
+from incidents.access import in_centres
 from incidents.intel.models import IncidentMatch
-from incidents.models import Incident, IncidentObservable, IncidentStatus
+from incidents.models import Incident, IncidentObservable, IncidentStatus, ShareMode
 from incidents.sharing import stix_objects as so
 from incidents.sharing.export import sighting_of
 from incidents.sharing.published import published_rows
@@ -67,6 +68,7 @@ from incidents.sharing.taxii_params import Cursor, Query
 STATIC, INDICATORS, SIGHTINGS, PUBLISHED = 0, 1, 2, 3  # source ranks, in the collection's order
 MARKINGS_SINCE = dt.datetime(2022, 10, 1, tzinfo=dt.UTC)  # the TLP 2.0 objects' date
 ANALYST_ONLY = '["analyst"]'  # IncidentObservable.sources of an analyst's own lead
+AMBER_LEVELS = (Tlp.AMBER, Tlp.AMBER_STRICT)  # where a reader gets only its own share
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,10 @@ def _scope(
         or_(IncidentObservable.origin_incident_id.is_(None), Origin.tlp.in_(allowed)),
         or_(*(label == level.value for label in [*carried, Origin.tlp])),
     ]  # (the last is implied for indicators, whose observable's own label is the level)
+    centres = reading.audience.centres
+    if reading.audience.staff and centres is not None and level in AMBER_LEVELS:
+        # an analyst of a sectoral centre: the AMBER objects of the incidents it sees only
+        conditions.append(in_centres(centres, ShareMode.READ, ShareMode.WORK))
     if own_in_sql and _restricted(reading):
         source = func.coalesce(Origin.organisation_id, Incident.organisation_id)
         conditions += [
@@ -227,7 +233,7 @@ def _scope(
 
 def _restricted(reading: _Reading) -> bool:
     """A constituent's account reading an AMBER level: only its own organisation's reports."""
-    return not reading.audience.staff and reading.collection.level in (Tlp.AMBER, Tlp.AMBER_STRICT)
+    return not reading.audience.staff and reading.collection.level in AMBER_LEVELS
 
 
 def _own(reading: _Reading, holder: int, origin: int | None, sources: list[str] | None) -> bool:

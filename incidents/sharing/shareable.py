@@ -110,10 +110,14 @@ def allowed_up_to(ceiling: Tlp) -> tuple[Tlp, ...]:
 
 @dataclass(frozen=True)
 class Audience:
-    """Who receives: CERT staff, or an account of organisation ``organisation_id``."""
+    """Who receives: CERT staff, or an account of organisation ``organisation_id``. ``centres``:
+    the vigilance centres a staff member works (:func:`core.identity.centres.scope_of`; ``None``
+    for every centre): at the AMBER levels they read only the objects of those centres'
+    incidents (and of incidents shared with them)."""
 
     staff: bool
     organisation_id: int | None
+    centres: frozenset[int] | None = None
 
     def ceiling(self, origin_organisation: int | None) -> Tlp:
         """The strictest label this reader may receive of what ``origin_organisation`` reported

@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from core.auth import tokens
 from core.db import is_postgres
 from core.errors import AuthenticationFailed, DomainError
+from core.identity.centres import scope_of
 from core.web import context, csrf, get_session, unit_of_work
 from core.web.auth import token_only, use_api_user
 from incidents.sharing import stix_objects as so
@@ -129,7 +130,8 @@ def authenticate() -> None:
         raise TaxiiError(401, "Authentication failed", "this token is not this account's")
     uow.commit()  # the token's last use, if it changed; ends the read either way
     use_api_user(user)
-    g.taxii_audience = Audience(user.is_cert_staff, user.organisation_id)
+    centres = scope_of(uow.session, user) if user.is_cert_staff else None
+    g.taxii_audience = Audience(user.is_cert_staff, user.organisation_id, centres)
     if not accepts_taxii(request.headers.get("Accept", "")):
         raise TaxiiError(406, "Not acceptable", f"send Accept: {TAXII_MEDIA}")
 

@@ -20,6 +20,7 @@ from core.errors import ValidationFailed
 from core.identity.authz import Actor
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor
+from incidents import access
 from incidents.blueprints import REFERENCE, WRITE_RATE_LIMIT
 from incidents.blueprints import api as bp
 from incidents.intake.api import incident_out
@@ -63,13 +64,16 @@ def incident_for_write(reference: str, *, staff_only: str | None = None) -> tupl
 
     Routes call this before parsing the body, so that a 422 never tells a caller that an
     incident it may not see exists; ``staff_only`` (what the caller attempts) also refuses
-    reporters with 403 before validation.
+    reporters with 403 before validation, and staff who may see the incident but not work it
+    (:func:`incidents.access.can_work`: a read-only share with their centre) get 403 too.
     """
     session, actor = get_session(), current_actor()
     unit_of_work().write()
     incident = get_incident(session, actor, reference)
     if staff_only is not None:
         workflow.require_staff(actor, staff_only)
+    if actor.is_cert_staff:  # 403 on an incident shared with the caller's centre read-only
+        access.require_work(actor, incident, staff_only or "changing incidents")
     return incident, actor
 
 

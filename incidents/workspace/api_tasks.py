@@ -105,7 +105,7 @@ def task_create(reference: str) -> ResponseReturnValue:
     rate_limit=WRITE_RATE_LIMIT,
 )
 def task_templates(reference: str) -> ResponseReturnValue:
-    incident, actor = incident_for_write(reference)
+    incident, actor = incident_for_write(reference, staff_only="adding tasks")
     data = parse_json(TemplatesIn)
     added = tasks.apply_templates(
         get_session(), actor, incident, clock=context().clock, locale=data.locale

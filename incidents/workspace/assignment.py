@@ -18,14 +18,14 @@ from incidents.events import IncidentEventName
 from incidents.intake.service import add_event
 from incidents.models import Incident, IncidentEvent
 from incidents.signals import incident_assigned
-from incidents.workspace.changes import check_staff, join, record_change, require_staff
+from incidents.workspace.changes import check_staff, join, record_change, require_work
 
 
 def assign(
     session: Session, actor: Actor, incident: Incident, assignee: User | None, *, clock: Clock
 ) -> IncidentEvent:
     """Give the incident to an active CERT staff member, or to nobody (``None``)."""
-    require_staff(actor, "assigning incidents")
+    require_work(actor, incident, "assigning incidents")
     if assignee is not None:
         check_staff("assignee", assignee)
     old = incident.assignee.email if incident.assignee else None
@@ -65,7 +65,7 @@ def add_participant(
     session: Session, actor: Actor, incident: Incident, user: User, *, clock: Clock
 ) -> IncidentEvent:
     """Name a CERT staff member on the incident (they then see it even at ``TLP:RED``)."""
-    require_staff(actor, "adding participants")
+    require_work(actor, incident, "adding participants")
     check_staff("user", user)
     if any(p.user_id == user.id for p in incident.participants):
         raise ValidationFailed(
@@ -80,7 +80,7 @@ def add_participant(
 def remove_participant(
     session: Session, actor: Actor, incident: Incident, user: User, *, clock: Clock
 ) -> IncidentEvent:
-    require_staff(actor, "removing participants")
+    require_work(actor, incident, "removing participants")
     row = next((p for p in incident.participants if p.user_id == user.id), None)
     if row is None:
         raise ValidationFailed("not a participant", fields={"user": N_("not a participant")})

@@ -18,6 +18,7 @@ from core.errors import ValidationFailed
 from core.i18n import N_
 from core.identity.authz import Actor, require
 from core.identity.models import Role, User
+from incidents import access
 from incidents.actions import IncidentAction
 from incidents.intake.service import add_event
 from incidents.models import Incident, IncidentEvent, IncidentParticipant
@@ -28,6 +29,14 @@ MAX_REASON = 2_000
 def require_staff(actor: Actor, what: str = "this action") -> None:
     """CERT analysts and above; reporters get ``PermissionDenied``."""
     require(actor, Role.ANALYST, what)
+
+
+def require_work(actor: Actor, incident: Incident, what: str = "this action") -> None:
+    """The one check of every change to an incident: CERT staff (else ``PermissionDenied``) who
+    work it (:func:`incidents.access.require_work`: ``NotFound`` when they may not see it,
+    ``PermissionDenied`` when it is shared with their centre read-only)."""
+    require_staff(actor, what)
+    access.require_work(actor, incident, what)
 
 
 def text_field(name: str, value: str | None, *, limit: int, required: bool) -> str | None:

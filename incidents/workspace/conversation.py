@@ -37,7 +37,7 @@ from incidents.rules import richtext
 from incidents.settings import IntakeSettings
 from incidents.signals import incident_commented, incident_replied, incident_reporter_answered
 from incidents.workspace.mail import queue_reply, recipient_of
-from incidents.workspace.workflow import require_staff
+from incidents.workspace.workflow import require_work
 
 MAX_BODY = 20_000
 MAX_TIMELINE = 200
@@ -70,7 +70,7 @@ def add_comment(
     session: Session, actor: Actor, incident: Incident, body: str, *, clock: Clock
 ) -> IncidentEvent:
     """An internal note of the CERT (never shown to the reporter)."""
-    require_staff(actor, "commenting")
+    require_work(actor, incident, "commenting")
     event = _write(
         session, actor, incident, IncidentAction.COMMENT, {"body": _body(body)}, clock=clock
     )
@@ -90,7 +90,7 @@ def reply_to_reporter(
 ) -> IncidentEvent:
     """A message to the reporter: e-mailed (the reporting user's address and language, else the
     contact address) and shown on the status page."""
-    require_staff(actor, "replying to reporters")
+    require_work(actor, incident, "replying to reporters")
     clean = _body(body)
     recipient = recipient_of(session, incident)
     if recipient is None:

@@ -54,7 +54,7 @@ from incidents.origins import origin_organisation
 from incidents.rules import labels
 from incidents.settings import IntakeSettings
 from incidents.signals import incident_merged
-from incidents.workspace.workflow import record_change, require_staff
+from incidents.workspace.workflow import record_change, require_staff, require_work
 
 MAX_LINKS = 100
 
@@ -75,8 +75,7 @@ def link(
     session: Session, actor: Actor, incident: Incident, other: Incident, *, clock: Clock
 ) -> IncidentLink:
     """Relate two incidents (both already loaded with ``get_incident``); idempotent."""
-    require_staff(actor, "linking incidents")
-    _check_pair(actor, incident, other, "reference")
+    _check_pair(actor, incident, other, "reference", "linking incidents")
     existing = session.get(IncidentLink, (incident.id, other.id))
     if existing is not None:
         return existing
@@ -104,7 +103,7 @@ def link(
 def unlink(
     session: Session, actor: Actor, incident: Incident, other: Incident, *, clock: Clock
 ) -> None:
-    require_staff(actor, "unlinking incidents")
+    _check_pair(actor, incident, other, "reference", "unlinking incidents")
     removed = session.execute(
         delete(IncidentLink).where(
             or_(
@@ -144,8 +143,7 @@ def merge(
     confirm_organisations: Collection[str] | None = None,
 ) -> None:
     """Fold ``other`` into ``survivor`` (see the module docstring)."""
-    require_staff(actor, "merging incidents")
-    _check_pair(actor, survivor, other, "into")
+    _check_pair(actor, survivor, other, "into", "merging incidents")
     same_organisation = survivor.organisation_id == other.organisation_id
     if not same_organisation:
         _check_across(actor, survivor, other, confirm_organisations)
@@ -242,9 +240,14 @@ def merge(
     incident_merged.send(survivor, session=session, actor=actor, duplicate=other)
 
 
-def _check_pair(actor: Actor, incident: Incident, other: Incident, field: str) -> None:
+def _check_pair(actor: Actor, incident: Incident, other: Incident, field: str, what: str) -> None:
+    """Both incidents seen (else ``NotFound``) and worked (else ``PermissionDenied``: a link or
+    a merge writes on both timelines), and not the same."""
+    require_staff(actor, what)
     if not can_see(actor, incident) or not can_see(actor, other):
         raise NotFound("no such incident")
+    require_work(actor, incident, what)
+    require_work(actor, other, what)
     if incident.id == other.id:
         raise ValidationFailed("same incident", fields={field: N_("an incident cannot be its own")})
 

@@ -17,7 +17,7 @@ from incidents.models import Incident, IncidentObservable
 from incidents.observables.extraction import canonicalise_observable
 from incidents.settings import IntakeSettings
 from incidents.signals import incident_observable_added
-from incidents.workspace.workflow import record_change, require_staff
+from incidents.workspace.workflow import record_change, require_work
 
 ANALYST_SOURCE = "analyst"
 
@@ -35,7 +35,7 @@ def add_observable(
     """One indicator in canonical (refanged) form, with the incident's TLP, matched against the
     indicator index at once (unless known-benign); ``settings``: the SLA policy a raised
     priority follows (the default policy when none)."""
-    require_staff(actor, "adding observables")
+    require_work(actor, incident, "adding observables")
     try:
         found = canonicalise_observable(type, value)
     except ValueError as exc:
@@ -86,7 +86,7 @@ def add_observable(
 def remove_observable(
     session: Session, actor: Actor, incident: Incident, observable_id: int, *, clock: Clock
 ) -> None:
-    require_staff(actor, "removing observables")
+    require_work(actor, incident, "removing observables")
     observable = next((o for o in incident.observables if o.id == observable_id), None)
     if observable is None:
         raise NotFound(f"no observable {observable_id} on {incident.reference}")

@@ -19,11 +19,10 @@ from core.i18n import N_, normalise_locale
 from core.identity.authz import Actor
 from core.identity.models import User
 from incidents import events
-from incidents.access import can_see
 from incidents.actions import IncidentAction
 from incidents.events import IncidentEventName
 from incidents.models import Incident, IncidentTask
-from incidents.workspace.workflow import record_change, require_staff, text_field
+from incidents.workspace.workflow import record_change, require_staff, require_work, text_field
 
 MAX_TITLE = 300
 
@@ -85,7 +84,7 @@ def add_task(
     assignee: User | None = None,
     due_at: dt.datetime | None = None,
 ) -> IncidentTask:
-    require_staff(actor, "adding tasks")
+    require_work(actor, incident, "adding tasks")
     name = text_field("title", inputs.show_bidi(title), limit=MAX_TITLE, required=True) or ""
     _check_assignee(assignee)
     if due_at is not None:
@@ -109,9 +108,7 @@ def complete_task(
     session: Session, actor: Actor, task: IncidentTask, *, clock: Clock, done: bool = True
 ) -> IncidentTask:
     """Mark the task done (or not done again)."""
-    require_staff(actor, "updating tasks")
-    if not can_see(actor, task.incident):
-        raise NotFound(f"no task {task.id}")
+    require_work(actor, task.incident, "updating tasks")
     if task.done == done:
         return task
     task.done_at = clock.now() if done else None
@@ -137,7 +134,7 @@ def apply_templates(
 ) -> list[IncidentTask]:
     """Add the tasks of the incident's RSIT class (``default`` when it has none) that are not
     there yet; titles in ``locale`` (the CERT's working language by default)."""
-    require_staff(actor, "adding tasks")
+    require_work(actor, incident, "adding tasks")
     present = set(
         session.scalars(
             select(IncidentTask.template).where(

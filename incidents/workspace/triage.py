@@ -23,7 +23,7 @@ from incidents.rules.priority import Priority, deadlines
 from incidents.rules.taxonomy import UnknownClassification, validate_classification
 from incidents.settings import IntakeSettings
 from incidents.signals import incident_priority_changed
-from incidents.workspace.changes import MAX_REASON, join, record_change, require_staff, text_field
+from incidents.workspace.changes import MAX_REASON, join, record_change, require_work, text_field
 
 
 def set_priority(
@@ -38,7 +38,7 @@ def set_priority(
 ) -> IncidentEvent:
     """Override the priority (with the reason) and recompute the SLA due dates from the policy
     (``CERT_SLA_POLICY``, in the intake settings)."""
-    require_staff(actor, "changing the priority")
+    require_work(actor, incident, "changing the priority")
     try:
         new = Priority(priority.strip().upper())
     except ValueError:
@@ -90,7 +90,7 @@ def reclassify(
     clock: Clock,
 ) -> IncidentEvent:
     """Change the RSIT class and type (validated against the taxonomy)."""
-    require_staff(actor, "reclassifying incidents")
+    require_work(actor, incident, "reclassifying incidents")
     try:
         category, type = validate_classification(
             category.strip().lower(), type and type.strip().lower()
@@ -121,7 +121,7 @@ def set_markings(
 ) -> IncidentEvent:
     """Change TLP and PAP. Observables that carried the incident's TLP follow it. An analyst who
     marks an incident ``TLP:RED`` becomes a participant, so as not to lose sight of it."""
-    require_staff(actor, "changing markings")
+    require_work(actor, incident, "changing markings")
     try:
         new_tlp = parse_tlp(tlp)
     except ValueError as exc:

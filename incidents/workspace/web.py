@@ -37,7 +37,7 @@ from core.identity.authz import Actor
 from core.identity.models import User
 from core.web import context, get_session, int_arg, say, unit_of_work
 from core.web.auth import current_actor, login_required
-from incidents.access import can_see
+from incidents.access import can_see, can_work
 from incidents.intake.service import get_incident
 from incidents.models import Incident
 from incidents.rules import labels, richtext
@@ -263,9 +263,13 @@ def _place(anchor: str) -> str:
 
 
 def _staff_incident(session: Session, actor: Actor, reference: str) -> Incident:
+    """The incident an action of the file changes: 404 for whoever may not see it, 403 for
+    reporters and for staff who see it only through a read-only share with their centre."""
     incident = get_incident(session, actor, reference)
     if not actor.is_cert_staff:
         raise PermissionDenied(N_("the incident file is for CERT staff"))
+    if not can_work(actor, incident):
+        raise PermissionDenied(N_("this incident is shared with your centre read-only"))
     return incident
 
 
@@ -298,9 +302,18 @@ def _page(
     page = file_page.load(session, actor, incident, now=clock().now(), before=before)
     forms = {key: (failed or {}).get(key) or _blank(key, incident, page) for key in FORMS}
     centre_names = {c.slug: c.display_name("ar" if arabic_page() else "fr") for c in page.centres}
-    return render_template(
-        "incidents/file/page.html", page=page, forms=forms, me=actor, centre_names=centre_names
-    ), status
+    read_only = not can_work(actor, incident)  # shared with the actor's centre read-only
+    return (
+        render_template(
+            "incidents/file/page.html",
+            page=page,
+            forms=forms,
+            me=actor,
+            centre_names=centre_names,
+            read_only=read_only,
+        ),
+        status,
+    )
 
 
 def arabic_page() -> bool:
@@ -339,6 +352,11 @@ def other_incident(session: Session, actor: Actor, incident: Incident, reference
         raise ValidationFailed("unknown", fields={"reference": N_("no such incident")}) from None
     if other.id == incident.id:
         raise ValidationFailed("same", fields={"reference": N_("this is the same incident")})
+    if not can_work(actor, other):
+        read_only = N_(
+            "%(reference)s is shared with your centre read-only", reference=other.reference
+        )
+        raise ValidationFailed("read-only", fields={"reference": read_only})
     return other
 
 

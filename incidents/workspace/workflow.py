@@ -48,6 +48,7 @@ from incidents.workspace.assignment import remove_participant as remove_particip
 from incidents.workspace.changes import MAX_REASON, check_staff
 from incidents.workspace.changes import record_change as record_change
 from incidents.workspace.changes import require_staff as require_staff
+from incidents.workspace.changes import require_work as require_work
 from incidents.workspace.changes import text_field as text_field
 from incidents.workspace.changes import user_by_email as user_by_email
 from incidents.workspace.mail import queue_closing, recipient_of
@@ -83,7 +84,7 @@ def change_status(
     out of ``new`` acknowledges the incident; closing e-mails the reporter; reopening clears the
     resolution and closing times (they are set again when it is resolved again). Everything is
     checked before anything is written."""
-    require_staff(actor, "changing the status")
+    require_work(actor, incident, "changing the status")
     old = incident.status
     new = _status(to)
     if new not in TRANSITIONS[old]:

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.clock import Clock
-from core.errors import Conflict, NotFound, PermissionDenied
+from core.errors import Conflict, PermissionDenied
 from core.identity.authz import Actor, at_least
 from core.identity.models import Organisation, Role
-from incidents.access import can_see
+from incidents.access import require_work
 from incidents.models import Incident
 from playbooks.audit import PlaybookAction
 from playbooks.engine.runs import finish_run, start_run
@@ -40,8 +40,8 @@ def start_manual_run(
 ) -> PlaybookRun:
     if not actor.is_cert_staff:
         raise PermissionDenied("only CERT staff start playbooks")
-    if incident is not None and not can_see(actor, incident):
-        raise NotFound(f"no incident {incident.reference}")
+    if incident is not None:  # NotFound unseen, PermissionDenied shared read-only
+        require_work(actor, incident, "starting a playbook")
     if incident is None and not at_least(actor, Role.LEAD):
         raise PermissionDenied("only leads start a playbook without an incident")
     run = start_run(session, playbook, origin=RunOrigin.MANUAL, dedupe_key=f"manual:{uuid.uuid4()}",

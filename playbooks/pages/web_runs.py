@@ -21,7 +21,7 @@ from sqlalchemy import select
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.web import context, fetch_page, get_session, page_number, say, unit_of_work
 from core.web.auth import current_actor, require
-from incidents.access import can_see
+from incidents.access import can_see, require_work
 from incidents.intake.service import get_incident
 from incidents.models import Incident
 from playbooks.blueprints import pages as bp
@@ -157,6 +157,7 @@ def start(reference: str) -> ResponseReturnValue:
         raise NotFound("starting playbooks by hand is not available")
     session, actor = get_session(), current_actor()
     incident = get_incident(session, actor, reference)
+    require_work(actor, incident, "starting a playbook")  # 403: shared read-only
     form = StartForm()
     form.offer(queries.startable(session))
     back = url_for("incident_file.show", reference=incident.reference, _anchor="playbooks")

@@ -1,9 +1,11 @@
 """Who gets what on every incident route of the web UI and the REST API.
 
 The table below names, for each route found in ``app.url_map`` (blueprints ``incidents``,
-``incident_file``, ``queue``, ``dashboard``, ``misp_export`` and the API under
-``/api/v1/incidents``), the outcome each role must get. A new route without a row fails
-:func:`test_every_route_has_a_row`.
+``incident_file``, ``queue``, ``dashboard``, ``misp_export``, the API under
+``/api/v1/incidents``, and any other slice's route with an incident's ``<reference>``), the
+outcome each role must get. A new route without a row fails :func:`test_every_route_has_a_row`.
+The vigilance centres' dimension (an analyst of another centre, shares) applies this table in
+``test_authorisation_centres.py``.
 
 Rules: reporters see only their organisation's incidents (another organisation's → 404, never
 403); reporters get 403, or a redirect to their own pages, on CERT-only pages and actions;
@@ -89,6 +91,7 @@ TABLE: dict[str, tuple[str, ...]] = {
     f"POST {R}/transfer": W_STAFF,  # vigilance centres (tests/incidents/centres: the centres)
     f"POST {R}/shares": W_STAFF,
     f"POST {R}/shares/<centre>/remove": W_STAFF,
+    f"POST {R}/playbooks": (LOGIN, E403, E403, OK, E404, OK, OK),  # staff first, then 404
     f"GET {R}/submitted": W_SEEN,
     f"GET {R}/attachments/<int:attachment_id>": W_SEEN,
     f"GET {R}/report.pdf": W_SEEN,
@@ -140,6 +143,7 @@ TABLE: dict[str, tuple[str, ...]] = {
 
 BLUEPRINTS = {"incidents", "incident_file", "queue", "dashboard", "misp_export", "sharing"}
 STATS = {"/stats.csv", "/stats.json"}
+OTHER_REFERENCES = ("/advisories/", "/api/v1/bulletins/")  # a bulletin's reference
 
 
 def incident_routes(app: Flask) -> set[str]:
@@ -151,7 +155,8 @@ def incident_routes(app: Flask) -> set[str]:
             blueprint in BLUEPRINTS
             or rule.rule.startswith("/api/v1/incidents")
             or rule.rule in STATS
-        ):
+            or "<reference>" in rule.rule  # an incident's route of any slice (playbooks…)
+        ) and not rule.rule.startswith(OTHER_REFERENCES):
             found |= {
                 f"{m} {rule.rule}" for m in rule.methods or () if m not in {"HEAD", "OPTIONS"}
             }
