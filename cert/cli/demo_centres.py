@@ -9,10 +9,9 @@ some land in each centre.
 
 Idempotent: a centre whose slug exists is left as it is (a lead may have changed it), a member
 already there is not added again, a shift the rota already has (same centre, person and start)
-is not created again — a later run adds only the days that came into the coming week.
-
-These are demo-only writes through the ORM (the centres' management services,
-``core.auth.centre_admin``, will take them over)."""
+is not created again — a later run adds only the days that came into the coming week; a shift
+already over is not added. Everything goes through the administrators' services
+(``core.auth.centre_admin``, ``core.auth.centre_members``): validated and audited."""
 
 from __future__ import annotations
 
