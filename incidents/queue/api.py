@@ -4,8 +4,8 @@ It speaks the queue's filter language: the query string is read by the same
 :meth:`QueueFilter.from_args` as ``/queue`` (strictly: unknown parameters and empty values are
 refused), answered by the same read model (:mod:`incidents.queue.query`), with the same
 full-text search, sorts and keyset cursors. Each row says the incident's vigilance centre
-(``centre``, its slug; ``?centre=`` filters on it). ``offset`` still pages by number for the clients that
-use it; without it, ``next`` and ``previous`` carry cursors.
+(``centre``, its slug; ``?centre=`` filters on it). ``offset`` still pages by number for the
+clients that use it; without it, ``next`` and ``previous`` carry cursors.
 """
 
 from __future__ import annotations

@@ -231,12 +231,7 @@ def conditions(
     ):
         if values:
             where.append(column.in_(sorted(values)))
-    if f.organisation:
-        where.append(Incident.organisation_id.in_(_org_ids(Organisation.slug.in_(f.organisation))))
-    if f.sector:
-        where.append(Incident.organisation_id.in_(_org_ids(Organisation.sector.in_(f.sector))))
-    if f.centre:
-        where.append(Incident.centre_id.in_(centre_ids(session, f.centre)))
+    where += _constituency(session, f)
     if f.assignee is not None:
         where.append(_assignee(actor, f.assignee))
     if f.sla is not None:
@@ -248,6 +243,18 @@ def conditions(
     if f.q:
         dialect = session.get_bind().dialect.name
         where.append(search.matches(f.q, dialect, reported_only=not staff))
+    return where
+
+
+def _constituency(session: Session, f: QueueFilter) -> list[ColumnElement[bool]]:
+    """The organisation, sector and centre filters."""
+    where = []
+    if f.organisation:
+        where.append(Incident.organisation_id.in_(_org_ids(Organisation.slug.in_(f.organisation))))
+    if f.sector:
+        where.append(Incident.organisation_id.in_(_org_ids(Organisation.sector.in_(f.sector))))
+    if f.centre:
+        where.append(Incident.centre_id.in_(centre_ids(session, f.centre)))
     return where
 
 

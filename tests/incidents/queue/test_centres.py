@@ -62,7 +62,9 @@ def test_the_api_filters_by_centre_and_says_each_rows_centre(
 ) -> None:
     token = world.token(world.lead)
     whole = _api(client, token)
-    centres = {item["reference"]: item["centre"] for item in whole["items"]}  # type: ignore[union-attr]
+    items = whole["items"]
+    assert isinstance(items, list)
+    centres = {item["reference"]: item["centre"] for item in items}
     assert centres == {
         **{i.reference: "health" for i in scene.health_incidents},
         **{i.reference: "finance" for i in scene.finance_incidents},
