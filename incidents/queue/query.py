@@ -248,7 +248,7 @@ def conditions(
 
 def _constituency(session: Session, f: QueueFilter) -> list[ColumnElement[bool]]:
     """The organisation, sector and centre filters."""
-    where = []
+    where: list[ColumnElement[bool]] = []
     if f.organisation:
         where.append(Incident.organisation_id.in_(_org_ids(Organisation.slug.in_(f.organisation))))
     if f.sector:
