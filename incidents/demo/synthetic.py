@@ -28,6 +28,7 @@ from core import audit
 from core.clock import Clock
 from core.errors import ValidationFailed
 from core.identity.authz import Actor
+from core.identity.centres import national_centre
 from core.identity.models import CERT_ROLES, Organisation, OrganisationKind, Role, User
 from incidents import daily
 from incidents.actions import IncidentAction
@@ -77,11 +78,13 @@ def generate_incidents(
     numbers = _allocate_references(conn, received)  # takes the write lock on SQLite
     ids = _reserve_ids(conn, count)
     factory = rows.RowFactory(rng, people, settings=settings, now=now)
+    national = national_centre(session).id  # Core inserts bypass the column's default
     observables = 0
     for start in range(0, count, batch_size):
         stop = min(start + batch_size, count)
         batch = [
-            factory.incident(ids[i], format_reference(settings.reference_prefix, *numbers[i]), t)
+            {"centre_id": national}
+            | factory.incident(ids[i], format_reference(settings.reference_prefix, *numbers[i]), t)
             for i, t in zip(range(start, stop), received[start:stop], strict=True)
         ]
         found = [o for row in batch for o in factory.observables_of(row)]

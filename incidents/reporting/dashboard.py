@@ -73,7 +73,6 @@ __all__ = [  # periods are imported from here too (views, statistics, the CLI)
     "over_time",
     "parse_period",
     "roll_up",
-    "scoped",
     "seconds_between",
     "total",
 ]
@@ -115,13 +114,6 @@ def _in_period(period: Period, centre: int | None = None) -> list[ColumnElement[
     """The incidents received in ``period`` (of one ``centre``: its index)."""
     where = [Incident.received_at >= period.start, Incident.received_at < period.end]
     return where if centre is None else [Incident.centre_id == centre, *where]
-
-
-def scoped(actor: Actor, centre: int | None) -> bool:
-    """The figures are a part of the incidents, not the national whole the daily aggregate
-    holds: one centre's, or those of an analyst who works some centres only (the aggregate
-    has no centre: their figures are computed from the incidents, by the centre index)."""
-    return centre is not None or (actor.is_cert_staff and actor.centres is not None)
 
 
 def breakdown(
@@ -200,11 +192,10 @@ def over_time(
     centre: int | None = None,
 ) -> list[Bucket]:
     """Incidents received per day, week or month and RSIT class; every bucket of the period is
-    listed, empty ones included. ``daily``: from the daily aggregate (:mod:`.daily_read`),
-    never for one ``centre`` (:func:`scoped`)."""
+    listed, empty ones included. ``daily``: from the daily aggregate (:mod:`.daily_read`)."""
     counts = (
-        daily_read.day_counts(session, actor, period)
-        if daily and not scoped(actor, centre)
+        daily_read.day_counts(session, actor, period, centre)
+        if daily
         else _day_counts(session, actor, period, centre)
     )
     buckets: dict[dt.date, dict[str, int]] = {}
@@ -293,12 +284,9 @@ def dashboard(
     ``centre`` (its id) when given.
 
     From the daily aggregate when it is built for the period's zone (``daily=None``), else from
-    the incidents; ``daily`` forces one or the other (tests compare them). A centre's figures,
-    and an analyst's who works some centres only, are always computed from the incidents
-    (:func:`scoped`)."""
+    the incidents; ``daily`` forces one or the other (tests compare them)."""
     chosen = granularity or period.auto_granularity()
     use_daily = daily_read.usable(session, period) if daily is None else daily
-    use_daily = use_daily and not scoped(actor, centre)
     series = over_time(session, actor, period, chosen, daily=use_daily, centre=centre)
     present = {category for bucket in series for category in bucket.counts}
     figures = period_figures(session, actor, period, now=now, daily=use_daily, centre=centre)
@@ -339,8 +327,10 @@ def period_figures(
     Organisations are read for the groups, not joined to the incidents: joined first, SQLite
     read the period once per organisation (30 ms instead of 7 for 4,000 incidents).
     """
-    if daily and not scoped(actor, centre):
-        groups = daily_read.priority_organisation_figures(session, actor, period, now=now)
+    if daily:
+        groups = daily_read.priority_organisation_figures(
+            session, actor, period, now=now, centre=centre
+        )
     else:
         groups = _raw_priority_organisation(session, actor, period, now, centre)
     names = {

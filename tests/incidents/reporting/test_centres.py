@@ -20,7 +20,8 @@ from core.clock import FrozenClock
 from core.db import make_session_factory
 from core.identity.authz import Actor
 from core.uow import transaction
-from incidents.models import IncidentStatus
+from incidents.daily import differences
+from incidents.models import IncidentShare, IncidentStatus, ShareMode
 from incidents.reporting.by_centre import by_centre
 from incidents.reporting.dashboard import Period, dashboard
 from incidents.reporting.stats import as_csv, statistics
@@ -205,3 +206,39 @@ def test_cert_stats_centre(
     assert [g["key"] for g in body["by_sector"]] == ["health"] and "by_centre" not in body
     bad = runner.invoke(cli, [*args, "--centre", "energie"], env=env)
     assert bad.exit_code == 1 and "centre: unknown centre 'energie'" in bad.output
+
+
+@pytest.mark.parametrize("daily", [True, False])
+def test_a_centre_analyst_also_counts_what_is_shared_with_them_or_theirs(
+    db_session: Session, clock: FrozenClock, scene: CentreScene, daily: bool
+) -> None:
+    """Beyond their centre's rows of the aggregate: a health incident shared with the finance
+    centre, and one assigned to the finance analyst (read live, from the shares and names)."""
+    shared, assigned = scene.health_incidents[0], scene.health_incidents[1]
+    db_session.add(
+        IncidentShare(
+            incident_id=shared.id, centre_id=scene.finance.id, mode=ShareMode.READ,
+            shared_by_id=scene.finance_analyst.id, shared_at=clock.now(), reason="enquête",
+        )
+    )  # fmt: skip
+    assigned.assignee_id = scene.finance_analyst.id
+    db_session.flush()
+    finance, now = Actor.for_user(scene.finance_analyst), clock.now() + dt.timedelta(days=1)
+    board = dashboard(db_session, finance, _period(clock), now=now, daily=daily)
+    assert board.overall.count == 5 and sum(b.total for b in board.over_time) == 5
+    health = dashboard(
+        db_session, finance, _period(clock), now=now, daily=daily, centre=scene.health.id
+    )
+    assert health.overall.count == 2  # the two it may see of the health centre, no more
+
+
+def test_a_transfer_moves_the_aggregates_rows(
+    db_session: Session, clock: FrozenClock, scene: CentreScene
+) -> None:
+    moved = scene.health_incidents[2]
+    moved.centre_id = scene.finance.id  # what a transfer writes
+    db_session.flush()
+    assert differences(db_session, ZONE) == 0
+    lead, now = Actor.for_user(scene.finance_analyst), clock.now() + dt.timedelta(days=1)
+    board = dashboard(db_session, lead, _period(clock), now=now, daily=True)
+    assert board.overall.count == 4
