@@ -86,13 +86,15 @@ def readings(
     session: Session, period: Period, lead: Actor, analyst: Actor, centre: int
 ) -> list[tuple[str, Callable[[], Any]]]:
     now = SystemClock().now()
-    start, end = period.start, period.end
 
     def national() -> Any:
         return dashboard(session, lead, period, now=now)
 
+    def table_live() -> Any:
+        return by_centre(session, lead, period, now=now)
+
     def table() -> Any:
-        return by_centre(session, lead, start, end, now=now)
+        return by_centre(session, lead, period, now=now, daily=True)
 
     def one_centre() -> Any:
         return dashboard(session, lead, period, now=now, centre=centre)
@@ -105,7 +107,8 @@ def readings(
 
     return [
         ("national dashboard (aggregate)", national),
-        ("table per centre", table),
+        ("table per centre (aggregate)", table),
+        ("table per centre from the incidents", table_live),
         ("one centre's dashboard (lead)", one_centre),
         ("a centre analyst's dashboard", centre_analyst),
         ("national dashboard from the incidents", national_live),

@@ -2,11 +2,12 @@
 incidents received in the period, those of them still open, those acknowledged on time (and the
 acknowledgement SLA compliance) and the P1/P2 among them.
 
-One ``GROUP BY centre_id`` over the period's incidents the actor may see
-(:func:`incidents.access.visible`): leads and the national centre's members see every centre; an
-analyst of some centres sees rows of their centres (and of the incidents shared with them).
-Only the flags it needs are computed per incident (not the dashboard's durations); the daily
-aggregate has no centre, see :mod:`incidents.reporting.dashboard`.
+Over the incidents the actor may see (:func:`incidents.access.visible`). From the daily
+aggregate (``daily``): its rows per centre (received, acknowledged on time, P1/P2), the live
+acknowledgements past due (partial index ``ix_incidents_unacknowledged``), the open ones among
+the period's (``ix_incidents_centre_received``: centre, received, status) and what the aggregate
+leaves to read live (:func:`.daily_read.live_scope`); else one ``GROUP BY centre_id`` computing
+those flags for every incident of the period.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from core.identity.authz import Actor
 from core.identity.centres import Centre
 from incidents.access import visible
 from incidents.models import OPEN_STATUSES, Incident
+from incidents.reporting import daily_read
+from incidents.reporting.periods import Period
 
 URGENT = ("P1", "P2")
 
@@ -40,10 +43,73 @@ class CentreRow:
 
 
 def by_centre(
-    session: Session, actor: Actor, start: dt.datetime, end: dt.datetime, *, now: dt.datetime
+    session: Session, actor: Actor, period: Period, *, now: dt.datetime, daily: bool = False
 ) -> list[CentreRow]:
     """One row per centre (the national one first, then by slug; centres without incidents
-    too), over the incidents received from ``start`` (included) to ``end`` (excluded)."""
+    too), over the incidents received in ``period``."""
+    if daily:
+        sums = _from_aggregate(session, actor, period, now)
+    else:
+        sums = _flags(session, [visible(actor), *daily_read.received(period)], now)
+    centres = session.scalars(select(Centre).order_by(Centre.is_national.desc(), Centre.slug))
+    return [CentreRow(centre, *sums.get(centre.id, [])) for centre in centres]
+
+
+Sums = dict[int, list[int]]  # centre id → incidents, open, on time, decided, urgent
+
+
+def _from_aggregate(session: Session, actor: Actor, period: Period, now: dt.datetime) -> Sums:
+    rows = daily_read.D
+    urgent = case((rows.priority.in_(URGENT), rows.incidents), else_=0)
+    query = (
+        select(
+            rows.centre_id,
+            func.sum(rows.incidents),
+            func.sum(rows.ack_met),
+            func.sum(rows.acknowledged),
+            func.sum(urgent),
+        )
+        .where(daily_read.rows_scope(actor), daily_read.spans(period))
+        .group_by(rows.centre_id)
+    )
+    found: Sums = {}
+    for centre_id, count, met, acknowledged, pressing in session.execute(query):
+        _add(
+            found,
+            int(centre_id),
+            [int(count or 0), 0, int(met or 0), int(acknowledged or 0), int(pressing or 0)],
+        )
+    scope = [daily_read.incidents_scope(actor), *daily_read.received(period)]
+    overdue = (
+        select(Incident.centre_id, func.count())
+        .where(Incident.acknowledged_at.is_(None), Incident.ack_due_at < now, *scope)
+        .group_by(Incident.centre_id)
+    )
+    for centre_id, count in session.execute(overdue):
+        _add(found, int(centre_id), [0, 0, 0, int(count), 0])
+    still_open = (
+        select(Incident.centre_id, func.count())
+        .where(Incident.status.in_([s.value for s in OPEN_STATUSES]), *scope)
+        .group_by(Incident.centre_id)
+    )
+    for centre_id, count in session.execute(still_open):
+        _add(found, int(centre_id), [0, int(count), 0, 0, 0])
+    live = daily_read.live_scope(actor)
+    if live is not None:
+        for centre_id, values in _flags(
+            session, [*live, *daily_read.received(period)], now
+        ).items():
+            _add(found, centre_id, values)
+    return found
+
+
+def _add(into: Sums, centre_id: int, values: list[int]) -> None:
+    current = into.setdefault(centre_id, [0] * len(values))
+    for i, value in enumerate(values):
+        current[i] += value
+
+
+def _flags(session: Session, where: list[ColumnElement[bool]], now: dt.datetime) -> Sums:
     acked, due = Incident.acknowledged_at, Incident.ack_due_at
     inner = (
         select(
@@ -53,7 +119,7 @@ def by_centre(
             _flag(or_(acked.is_not(None), due < now)).label("decided"),
             _flag(Incident.priority.in_(URGENT)).label("urgent"),
         )
-        .where(visible(actor), Incident.received_at >= start, Incident.received_at < end)
+        .where(*where)
         .subquery("rows")
     )
     query = select(
@@ -64,9 +130,7 @@ def by_centre(
         func.sum(inner.c.decided),
         func.sum(inner.c.urgent),
     ).group_by(inner.c.centre_id)
-    sums = {int(row[0]): [int(v or 0) for v in row[1:]] for row in session.execute(query)}
-    centres = session.scalars(select(Centre).order_by(Centre.is_national.desc(), Centre.slug))
-    return [CentreRow(centre, *sums.get(centre.id, [])) for centre in centres]
+    return {int(row[0]): [int(v or 0) for v in row[1:]] for row in session.execute(query)}
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:

@@ -50,7 +50,7 @@ def _whole(actor: Actor) -> bool:
     return not actor.is_cert_staff or sees_all_red(actor)
 
 
-def _rows_scope(actor: Actor, centre: int | None = None, table: Any = D) -> ColumnElement[bool]:
+def rows_scope(actor: Actor, centre: int | None = None, table: Any = D) -> ColumnElement[bool]:
     """The aggregate's rows ``actor`` sees whole (of ``table``: :class:`IncidentDaily` or
     :class:`IncidentDailyClass`), of one ``centre`` when given."""
     where: list[ColumnElement[bool]] = []
@@ -67,8 +67,8 @@ def _rows_scope(actor: Actor, centre: int | None = None, table: Any = D) -> Colu
     return and_(true(), *where)
 
 
-def _incidents_scope(actor: Actor, centre: int | None = None) -> ColumnElement[bool]:
-    """The same incidents as :func:`_rows_scope`, on :class:`Incident`."""
+def incidents_scope(actor: Actor, centre: int | None = None) -> ColumnElement[bool]:
+    """The same incidents as :func:`rows_scope`, on :class:`Incident`."""
     where = [] if centre is None else [Incident.centre_id == centre]
     if not actor.is_cert_staff or sees_all_red(actor):
         return and_(visible(actor), *where)
@@ -77,7 +77,7 @@ def _incidents_scope(actor: Actor, centre: int | None = None) -> ColumnElement[b
     return and_(Incident.tlp != RED, *where)
 
 
-def _spans(period: Period) -> ColumnElement[bool]:
+def spans(period: Period) -> ColumnElement[bool]:
     """The rows that add up to the period: its whole months' month rows, the day rows of the
     days before the first whole month and after the last one (all day rows without one)."""
     first_month = period.first if period.first.day == 1 else next_bucket(period.first, "month")
@@ -93,12 +93,17 @@ def _spans(period: Period) -> ColumnElement[bool]:
     )
 
 
-def _received(period: Period) -> list[ColumnElement[bool]]:
+def received(period: Period) -> list[ColumnElement[bool]]:
     return [Incident.received_at >= period.start, Incident.received_at < period.end]
 
 
+def live_scope(actor: Actor) -> list[ColumnElement[bool]] | None:
+    """What ``actor`` sees beyond the aggregate, on :class:`Incident` (``None``: nothing)."""
+    return None if _whole(actor) else _live_red(actor)
+
+
 def _live_red(actor: Actor, centre: int | None = None) -> list[ColumnElement[bool]]:
-    """What ``actor`` sees beyond the aggregate's rows (:func:`_rows_scope`): ``TLP:RED``
+    """What ``actor`` sees beyond the aggregate's rows (:func:`rows_scope`): ``TLP:RED``
     incidents they are named on; for a centre's analyst also other centres' incidents shared
     with theirs or that they are named on — candidates found by the shares' and the
     participants' indexes and the assignee index, then checked by :func:`visible`."""
@@ -123,11 +128,11 @@ def day_counts(
     staff from the aggregate (analysts: with their TLP:RED incidents live); a reporter's, their
     organisation's few, live (``ix_incidents_org_received``)."""
     if not actor.is_cert_staff:
-        yield from _live_day_counts(session, period, _incidents_scope(actor, centre))
+        yield from _live_day_counts(session, period, incidents_scope(actor, centre))
         return
     query = (
         select(C.day, C.category, func.sum(C.incidents))
-        .where(C.day >= period.first, C.day <= period.last, _rows_scope(actor, centre, C))
+        .where(C.day >= period.first, C.day <= period.last, rows_scope(actor, centre, C))
         .group_by(C.day, C.category)
     )
     for day, category, count in session.execute(query):
@@ -141,7 +146,7 @@ def _live_day_counts(
     session: Session, period: Period, where: ColumnElement[bool]
 ) -> Iterator[tuple[dt.date, str, int]]:
     local = local_day(session, Incident.received_at, period).label("day")
-    inner = select(local, Incident.category.label("category")).where(where, *_received(period))
+    inner = select(local, Incident.category.label("category")).where(where, *received(period))
     rows = inner.subquery("rows")
     live = select(rows.c.day, rows.c.category, func.count()).group_by(rows.c.day, rows.c.category)
     for day_text, category, count in session.execute(live):
@@ -178,7 +183,7 @@ def priority_organisation_figures(
                 )
             ),  # fmt: skip
         )
-        .where(_rows_scope(actor, centre), _spans(period))
+        .where(rows_scope(actor, centre), spans(period))
         .group_by(D.priority, D.organisation_id)
     )
     for row in session.execute(query):
@@ -213,7 +218,7 @@ def _overdue(
 ) -> Iterator[tuple[tuple[str, int], int, int]]:
     """Per (priority, organisation): acknowledgements, then resolutions, not done but due
     before ``now`` (the aggregate's incidents only)."""
-    scope = [_incidents_scope(actor, centre), *_received(period)]
+    scope = [incidents_scope(actor, centre), *received(period)]
     ack = (
         select(Incident.priority, Incident.organisation_id, func.count())
         .where(Incident.acknowledged_at.is_(None), Incident.ack_due_at < now, *scope)
@@ -237,7 +242,7 @@ def _live_red_figures(
         Incident.priority.label("priority"),
         Incident.organisation_id.label("organisation_id"),
         *measures(session, now),
-    ).where(*_live_red(actor, centre), *_received(period))
+    ).where(*_live_red(actor, centre), *received(period))
     rows = inner.subquery("rows")
     query = select(
         rows.c.priority, rows.c.organisation_id, *(func.sum(rows.c[m]) for m in MEASURES)

@@ -35,6 +35,7 @@ from core.web.auth import current_actor, login_required, require_at_least
 from incidents.intake.service import get_incident
 from incidents.named import event_views
 from incidents.origins import origins_of, reported_attachments, reported_observables
+from incidents.reporting import daily_read
 from incidents.reporting import dashboard as figures
 from incidents.reporting.by_centre import by_centre
 from incidents.reporting.charts import dashboard_charts
@@ -101,7 +102,11 @@ def page() -> ResponseReturnValue:
         session, actor, period, now=now, granularity=granularity, centre=centre_id
     )
     national = actor.is_cert_staff and actor.centres is None and centre is None
-    per_centre = by_centre(session, actor, period.start, period.end, now=now) if national else []
+    per_centre = (
+        by_centre(session, actor, period, now=now, daily=daily_read.usable(session, period))
+        if national
+        else []
+    )
 
     def link(args: Mapping[str, str]) -> str:
         values: dict[str, Any] = dict(args)

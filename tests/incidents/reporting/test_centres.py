@@ -103,12 +103,13 @@ def test_a_finance_analyst_never_counts_a_health_incident(
     assert "health" not in as_csv(stats) and "min-sante" not in as_csv(stats)
 
 
+@pytest.mark.parametrize("daily", [True, False])
 def test_the_table_per_centre(
-    db_session: Session, clock: FrozenClock, world: World, scene: CentreScene
+    db_session: Session, clock: FrozenClock, world: World, scene: CentreScene, daily: bool
 ) -> None:
     db_session.flush()
     period, now = _period(clock), clock.now() + dt.timedelta(days=1)
-    rows = by_centre(db_session, Actor.for_user(world.lead), period.start, period.end, now=now)
+    rows = by_centre(db_session, Actor.for_user(world.lead), period, now=now, daily=daily)
     found = {
         r.centre.slug: (r.incidents, r.open, r.acknowledged_on_time, r.ack_decided, r.urgent)
         for r in rows
@@ -120,9 +121,8 @@ def test_the_table_per_centre(
         "finance": (3, 3, 0, 3, 0),
         "health": (3, 2, 2, 3, 1),
     }
-    finance = by_centre(
-        db_session, Actor.for_user(scene.finance_analyst), period.start, period.end, now=now
-    )
+    analyst = Actor.for_user(scene.finance_analyst)
+    finance = by_centre(db_session, analyst, period, now=now, daily=daily)
     assert {r.centre.slug: r.incidents for r in finance} == {
         "national": 0,
         "finance": 3,
