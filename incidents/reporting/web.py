@@ -101,7 +101,9 @@ def page() -> ResponseReturnValue:
     board = figures.dashboard(
         session, actor, period, now=now, granularity=granularity, centre=centre_id
     )
+    # the national view of a CERT with sectoral centres: a table per centre
     national = actor.is_cert_staff and actor.centres is None and centre is None
+    national = national and len(centres) > 1
     per_centre = (
         by_centre(session, actor, period, now=now, daily=daily_read.usable(session, period))
         if national
