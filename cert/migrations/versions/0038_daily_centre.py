@@ -63,7 +63,10 @@ def _classes(name: str, centre: bool) -> sa.Table:
         sa.Column("red", sa.Boolean(), nullable=False),
         sa.Column("incidents", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "day", *(["centre_id"] if centre else []), "category", "red",
+            "day",
+            *(["centre_id"] if centre else []),
+            "category",
+            "red",
             name="pk_incident_daily_classes",
         ),  # fmt: skip
         sqlite_with_rowid=False,
