@@ -1,6 +1,7 @@
-"""The dashboard's daily aggregate (Flask-free): incidents counted per local day, organisation,
-RSIT class, priority and TLP:RED-or-not, with the sums the dashboard's figures need, kept exact
-in the unit of work of every write.
+"""The dashboard's daily aggregate (Flask-free): incidents counted per local day, vigilance
+centre, organisation, RSIT class, priority and TLP:RED-or-not, with the sums the dashboard's
+figures need, kept exact in the unit of work of every write (a transfer to another centre
+moves the incident's contribution).
 
 Why: computing each incident's measures and local day per request cost 400 ms (SQLite) and 200 ms
 (PostgreSQL) for a 365-day dashboard at 100,000 incidents; reading ≈100 rows a day costs a few.
@@ -65,12 +66,12 @@ from incidents.models import Incident, IncidentStatus
 RED = "TLP:RED"
 NO_RESOLUTION = frozenset({IncidentStatus.REJECTED.value, IncidentStatus.DUPLICATE.value})
 COUNTED = (
-    "received_at", "organisation_id", "category", "priority", "tlp", "status",
+    "received_at", "organisation_id", "centre_id", "category", "priority", "tlp", "status",
     "acknowledged_at", "resolved_at", "ack_due_at", "resolve_due_at",
 )  # fmt: skip
 SUMS = ("incidents", "acknowledged", "ack_ms", "resolved", "resolve_ms", "ack_met", "resolve_met")
-KEYS = ("month", "start", "organisation_id", "priority", "red")
-CLASS_KEYS = ("day", "category", "red")
+KEYS = ("month", "start", "centre_id", "organisation_id", "priority", "red")
+CLASS_KEYS = ("day", "centre_id", "category", "red")
 _PENDING = "incidents.daily.before"  # session.info: contributions read before the flush
 
 
@@ -84,6 +85,8 @@ class IncidentDaily(Base):
 
     month: Mapped[bool] = mapped_column(primary_key=True)
     start: Mapped[dt.date] = mapped_column(primary_key=True)
+    # the vigilance centre of the incidents (a centre's dashboard reads its rows; migration 0038)
+    centre_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     priority: Mapped[str] = mapped_column(String(2), primary_key=True)
     red: Mapped[bool] = mapped_column(primary_key=True)  # TLP:RED (analysts see few of them)
@@ -103,6 +106,7 @@ class IncidentDailyClass(Base):
     __table_args__ = {"sqlite_with_rowid": False}
 
     day: Mapped[dt.date] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
     red: Mapped[bool] = mapped_column(primary_key=True)
     incidents: Mapped[int] = mapped_column(default=0)
@@ -145,6 +149,7 @@ def contribution(row: Mapping[Any, Any], zone: ZoneInfo) -> list[tuple[Key, Sums
     done = resolvable and resolved is not None
     day = _utc(received).astimezone(zone).date()
     org, priority = int(row["organisation_id"]), _text(row["priority"])
+    centre = int(row["centre_id"])
     red = _text(row["tlp"]) == RED
     sums = [
         1,
@@ -156,9 +161,9 @@ def contribution(row: Mapping[Any, Any], zone: ZoneInfo) -> list[tuple[Key, Sums
         int(done and _utc(resolved) <= _utc(row["resolve_due_at"])),
     ]
     return [
-        ((FIGURES, (False, day, org, priority, red)), sums),
-        ((FIGURES, (True, day.replace(day=1), org, priority, red)), sums),
-        ((CLASSES, (day, str(row["category"]), red)), [1]),
+        ((FIGURES, (False, day, centre, org, priority, red)), sums),
+        ((FIGURES, (True, day.replace(day=1), centre, org, priority, red)), sums),
+        ((CLASSES, (day, centre, str(row["category"]), red)), [1]),
     ]
 
 
@@ -305,7 +310,7 @@ def stored(conn: Connection) -> dict[Key, Sums]:
 
 def _normal(value: Any) -> Any:
     """Key values as :func:`contribution` makes them (SQLite gives dates as text, booleans as
-    integers; the organisation id is the only integer of a key)."""
+    integers; the centre and organisation ids are the only integers of a key)."""
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         return dt.date.fromisoformat(value)
     return value

@@ -3,8 +3,9 @@
 It speaks the queue's filter language: the query string is read by the same
 :meth:`QueueFilter.from_args` as ``/queue`` (strictly: unknown parameters and empty values are
 refused), answered by the same read model (:mod:`incidents.queue.query`), with the same
-full-text search, sorts and keyset cursors. ``offset`` still pages by number for the clients that
-use it; without it, ``next`` and ``previous`` carry cursors.
+full-text search, sorts and keyset cursors. Each row says the incident's vigilance centre
+(``centre``, its slug; ``?centre=`` filters on it). ``offset`` still pages by number for the
+clients that use it; without it, ``next`` and ``previous`` carry cursors.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
+from pydantic import Field
 
 from core.api import page_params
 from core.api.openapi import Reply, operation
@@ -33,6 +35,13 @@ from incidents.web import intake
 PAGE_PARAMS = ("limit", "offset")
 
 
+class IncidentRowOut(IncidentOut):
+    """A row of the list: the incident as ``GET /incidents/<reference>`` answers it, and the
+    vigilance centre it belongs to."""
+
+    centre: str = Field(description="Slug of the vigilance centre the incident belongs to")
+
+
 @bp.get("/incidents")
 @operation(
     summary="List incidents",
@@ -45,7 +54,7 @@ PAGE_PARAMS = ("limit", "offset")
     "more match), as the queue does: a broad filter never counts the whole table.",
     tag=TAG,
     query=QueueFilter,
-    replies={200: Reply("One page of incidents", IncidentOut, paginated=True, keyset=True)},
+    replies={200: Reply("One page of incidents", IncidentRowOut, paginated=True, keyset=True)},
     errors=(403, 422),
 )
 def index() -> ResponseReturnValue:
@@ -99,4 +108,9 @@ def _cursor_url(f: QueueFilter, **cursor: str) -> str:
 
 def _render(items: list[Incident]) -> list[dict[str, Any]]:
     references = References(get_session(), current_actor())
-    return [incident_out(incident, references).model_dump(mode="json") for incident in items]
+    return [
+        IncidentRowOut(
+            **{**incident_out(incident, references).model_dump(), "centre": incident.centre.slug}
+        ).model_dump(mode="json")
+        for incident in items
+    ]

@@ -13,7 +13,7 @@ from incidents.models import Incident
 from incidents.rules.sla import sla_state
 
 HEADER = (
-    "reference", "title", "organisation", "sector", "category", "type", "tlp", "pap",
+    "reference", "title", "organisation", "sector", "centre", "category", "type", "tlp", "pap",
     "priority", "status", "assignee", "received_at", "ack_due_at", "resolve_due_at", "sla",
     "observables",
 )  # fmt: skip
@@ -33,8 +33,8 @@ def csv_row(incident: Incident, now: dt.datetime, due_within_hours: int) -> list
     observables = " ".join(f"{o.type}:{o.value}" for o in incident.observables)
     values: list[object] = [
         incident.reference, incident.title, incident.organisation.slug,
-        incident.organisation.sector, incident.category, incident.type, incident.tlp,
-        incident.pap, incident.priority, incident.status,
+        incident.organisation.sector, incident.centre.slug, incident.category, incident.type,
+        incident.tlp, incident.pap, incident.priority, incident.status,
         incident.assignee.email if incident.assignee else None, incident.received_at,
         incident.ack_due_at, incident.resolve_due_at, state, observables,
     ]  # fmt: skip

@@ -51,7 +51,7 @@ MAX_CURSOR = 500
 EMPTY = "empty; give a value or leave the parameter out"
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _CURSOR = r"^[A-Za-z0-9_=-]+$"
-_LISTS = ("status", "category", "type", "priority", "organisation", "sector", "tlp")
+_LISTS = ("status", "category", "type", "priority", "organisation", "sector", "centre", "tlp")
 _REFUSED: dict[str, str] = {}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -101,6 +101,12 @@ class QueueFilter(BaseModel):
     )
     sector: tuple[Sector, ...] = Field(
         default=(), description=f"Sector of the reporting organisation. {LIST}"
+    )
+    centre: tuple[Slug, ...] = Field(
+        default=(),
+        description="Vigilance centre slug (`national`, `health`…): the incidents the centre "
+        "answers for; a centre unknown is a 422, a centre you are not in shows only what you "
+        f"may see of it (often nothing). {LIST}",
     )
     assignee: str | None = Field(
         default=None,
@@ -285,11 +291,18 @@ def _q(raw: list[str]) -> str | None:
     return text or None
 
 
-def _slugs(raw: list[str]) -> tuple[str, ...]:
-    bad = [v for v in raw if not re.match(_SLUG, v)]
-    if bad:
-        raise ValueError(f"not an organisation identifier: {bad[0]!r}")
-    return tuple(dict.fromkeys(raw))
+def _identifiers(what: str, fold: bool = False) -> Callable[[list[str]], tuple[str, ...]]:
+    def parse(raw: list[str]) -> tuple[str, ...]:
+        values = [v.lower() for v in raw] if fold else raw
+        bad = [v for v in values if not re.match(_SLUG, v)]
+        if bad:
+            raise ValueError(f"not {what} identifier: {bad[0]!r}")
+        return tuple(dict.fromkeys(values))
+
+    return parse
+
+
+_slugs = _identifiers("an organisation")
 
 
 def _sectors(raw: list[str]) -> tuple[str, ...]:
@@ -362,6 +375,7 @@ _PARSERS: dict[str, Callable[[list[str]], Any]] = {
     "priority": _choices(lambda: PRIORITIES, "priority", str.upper),
     "organisation": _slugs,
     "sector": _sectors,
+    "centre": _identifiers("a centre", fold=True),  # slugs are lower case
     "assignee": _assignee,
     "tlp": _tlps,
     "sla": _sla,

@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from core.i18n import RTL_LOCALES
+from core.identity.centres import Centre
 from core.identity.models import Organisation, User
 from incidents.queue.filter import OPEN, PRIORITIES, QueueFilter
 from incidents.rules import labels
@@ -61,12 +62,21 @@ def queue_url(f: QueueFilter) -> str:
     return url_for("queue.index") + "?" + urlencode(args, doseq=True)
 
 
+def centre_name(centre: Centre) -> str:
+    """The centre's Arabic name for Arabic readers (when it has one), else its French."""
+    return centre.display_name("ar" if arabic() else "fr")
+
+
 def chips(
-    f: QueueFilter, organisations: Iterable[Organisation], staff: Iterable[User]
+    f: QueueFilter,
+    organisations: Iterable[Organisation],
+    staff: Iterable[User],
+    centres: Iterable[Centre] = (),
 ) -> list[Chip]:
     """One chip per value of each active filter, in the form's order."""
     rtl = arabic()
     orgs = {o.slug: org_name(o, rtl) for o in organisations}
+    centre_names = {c.slug: centre_name(c) for c in centres}
     people = {u.email: u.name for u in staff}
     statuses = {OPEN: _("Open"), **{k: _(v) for k, v in labels.STATUSES.items()}}
     classes = {k: _(v[0]) for k, v in labels.RSIT_CLASSES.items()}
@@ -75,6 +85,7 @@ def chips(
     assignees = {"me": _("Me"), "none": _("Unassigned"), **people}
     types = type_names() if f.type else {}
     named: dict[str, tuple[str, Callable[[str], str]]] = {
+        "centre": (_("Centre"), lambda v: centre_names.get(v, v)),  # first: a centre's view
         "q": (_("Search"), str),
         "status": (_("Status"), lambda v: statuses.get(v, v)),
         "priority": (_("Priority"), str),
@@ -105,12 +116,16 @@ Groups = list[tuple[str | None, list[tuple[str, str]]]]  # [(group name, [(value
 
 
 def filter_groups(
-    statuses: Iterable[str], organisations: Iterable[Organisation], sectors: Iterable[str]
+    statuses: Iterable[str],
+    organisations: Iterable[Organisation],
+    sectors: Iterable[str],
+    centres: Iterable[Centre] = (),
 ) -> dict[str, Groups]:
     """The choices of each dropdown of the filter bar, translated."""
     rtl = arabic()
     return {
         **_fixed_groups(str(get_locale()), tuple(statuses)),
+        "centre": [(None, [(c.slug, centre_name(c)) for c in centres])],
         "organisation": [(None, [(o.slug, org_name(o, rtl)) for o in organisations])],
         "sector": [(None, sorted(((s, sector_name(s)) for s in sectors), key=lambda c: c[1]))],
     }
@@ -136,4 +151,9 @@ def _fixed_groups(locale: str, statuses: tuple[str, ...]) -> dict[str, Groups]:
 
 
 def helpers() -> dict[str, Any]:
-    return {"org_name": org_name, "sector_name": sector_name, "filter_groups": filter_groups}
+    return {
+        "org_name": org_name,
+        "sector_name": sector_name,
+        "centre_name": centre_name,
+        "filter_groups": filter_groups,
+    }

@@ -16,7 +16,8 @@ column, then ``tlp`` and ``assignee_id`` — what :func:`incidents.access.visibl
 the count of a filter is an index-only scan (``ix_incidents_status_received``,
 ``ix_incidents_status_priority``, ``ix_incidents_status_sla`` for the SLA filters,
 ``ix_incidents_assignee``, ``ix_incidents_priority_received``, ``ix_incidents_category_received``,
-``ix_incidents_tlp_received``); the default page (newest first) walks ``ix_incidents_received_at``
+``ix_incidents_tlp_received``, ``ix_incidents_centre_received`` for ``centre``, migration 0037);
+the default page (newest first) walks ``ix_incidents_received_at``
 backwards and stops after one page; ``q`` uses the full-text indexes of
 :mod:`incidents.queue.search`.
 """
@@ -24,7 +25,7 @@ backwards and stops after one page; ``q`` uses the full-text indexes of
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from core.clock import Clock
 from core.errors import PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, require
+from core.identity.centres import Centre
 from core.identity.models import Organisation, Role, User
 from incidents.access import visible
 from incidents.intel.models import IncidentMatch
@@ -48,6 +50,7 @@ __all__ = [
     "OffsetPage",
     "QueueFilter",
     "QueuePage",
+    "centre_ids",
     "count_new",
     "incident_page",
     "offset_page",
@@ -176,11 +179,18 @@ def count_new(
 def queue_rows(
     session: Session, actor: Actor, f: QueueFilter, *, clock: Clock, tz: dt.tzinfo = dt.UTC
 ) -> Iterator[Incident]:
-    """Every matching incident in the queue's order (CSV export), fetched in keyset batches."""
+    """Every matching incident in the queue's order (CSV export), fetched in keyset batches.
+    The filter is checked at the call (an unknown centre: ``ValidationFailed`` before a row)."""
     require(actor, Role.ANALYST, "the incident queue")
     _custom_plans(session)
     f = f.without_cursor()
     where = conditions(session, actor, f, now=clock.now(), tz=tz)
+    return _batches(session, f, where)
+
+
+def _batches(
+    session: Session, f: QueueFilter, where: list[ColumnElement[bool]]
+) -> Iterator[Incident]:
     cursor: Cursor | None = None
     while True:
         rows = _fetch(session, f, where, cursor, forward=True, limit=EXPORT_BATCH)
@@ -221,10 +231,7 @@ def conditions(
     ):
         if values:
             where.append(column.in_(sorted(values)))
-    if f.organisation:
-        where.append(Incident.organisation_id.in_(_org_ids(Organisation.slug.in_(f.organisation))))
-    if f.sector:
-        where.append(Incident.organisation_id.in_(_org_ids(Organisation.sector.in_(f.sector))))
+    where += _constituency(session, f)
     if f.assignee is not None:
         where.append(_assignee(actor, f.assignee))
     if f.sla is not None:
@@ -236,6 +243,18 @@ def conditions(
     if f.q:
         dialect = session.get_bind().dialect.name
         where.append(search.matches(f.q, dialect, reported_only=not staff))
+    return where
+
+
+def _constituency(session: Session, f: QueueFilter) -> list[ColumnElement[bool]]:
+    """The organisation, sector and centre filters."""
+    where: list[ColumnElement[bool]] = []
+    if f.organisation:
+        where.append(Incident.organisation_id.in_(_org_ids(Organisation.slug.in_(f.organisation))))
+    if f.sector:
+        where.append(Incident.organisation_id.in_(_org_ids(Organisation.sector.in_(f.sector))))
+    if f.centre:
+        where.append(Incident.centre_id.in_(centre_ids(session, f.centre)))
     return where
 
 
@@ -262,6 +281,21 @@ def _received(f: QueueFilter, tz: dt.tzinfo) -> list[ColumnElement[bool]]:
     if f.received_before is not None:
         where.append(Incident.received_at < f.received_before)
     return where
+
+
+def centre_ids(session: Session, slugs: Iterable[str]) -> list[int]:
+    """The ids of the centres ``slugs`` (lower case); ``ValidationFailed`` naming ``centre`` for
+    one that does not exist. Centres are not secret (the national view lists them all): what a
+    centre's filter shows is still only what :func:`incidents.access.visible` allows."""
+    wanted = sorted(set(slugs))
+    rows = session.execute(select(Centre.slug, Centre.id).where(Centre.slug.in_(wanted)))
+    found = {str(slug): int(centre_id) for slug, centre_id in rows}
+    unknown = [slug for slug in wanted if slug not in found]
+    if unknown:
+        raise ValidationFailed(
+            "invalid filter", fields={"centre": f"unknown centre {unknown[0]!r}"}
+        )
+    return sorted(found.values())
 
 
 def _org_ids(condition: ColumnElement[bool]) -> Select[int]:

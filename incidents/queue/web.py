@@ -1,5 +1,7 @@
 """The analysts' queue: ``/queue`` (filters by GET, sortable, keyset pages, saved filters, bulk
-actions) and ``/queue.csv`` (the same filtered queue, streamed). CERT staff only: reporters
+actions) and ``/queue.csv`` (the same filtered queue, streamed). ``/queue`` alone is the open
+incidents of the reader's centre for a member of one sectoral centre (:func:`default_view`), the
+national view (every centre, filterable by centre) for the others. CERT staff only: reporters
 are sent to their organisation's list (the page) or refused (export and forms).
 """
 
@@ -30,8 +32,10 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.auth.centres import list_centres
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, at_least
+from core.identity.centres import Centre
 from core.identity.models import CERT_ROLES, Organisation, Role, User
 from core.web import context, get_session, say, unit_of_work
 from core.web.auth import current_actor, login_required
@@ -80,18 +84,20 @@ def index() -> ResponseReturnValue:
     try:
         args = request.args.copy()
         args.pop("lang", None)  # the language links: /queue?lang=ar is still the default view
-        f = QueueFilter.from_args(args or DEFAULT_VIEW)
+        f = QueueFilter.from_args(args or default_view(session, actor))
         page = queue_page(session, actor, f, clock=clock, limit=PAGE_SIZE, tz=_zone())
         errors: dict[str, str] = {}
     except ValidationFailed as exc:
         f, page, errors = QueueFilter(), QueuePage([], 0, False, None, None), exc.fields
     choices = _choices()
     now = clock.now()
+    centres = choices["centres"]
     html = render_template(
         "incidents/queue/index.html", f=f, page=page, errors=errors, now=now,
         due_within=dt.timedelta(hours=f.due_within),
         saved=saved_filters.list_filters(session, actor), **choices,
-        chips=queue_view.chips(f, choices["organisations"], choices["staff"]),
+        chips=queue_view.chips(f, choices["organisations"], choices["staff"], centres),
+        centre_labels={c.id: queue_view.centre_name(c) for c in centres},
         new_count_url=_new_count_url(f, now), poll_seconds=POLL_SECONDS,
         reload_url=queue_view.queue_url(f),
         waiting=answers_waiting(session, [incident.id for incident in page.items]),
@@ -101,6 +107,19 @@ def index() -> ResponseReturnValue:
         delete_form=DeleteFilterForm(), bulk=_bulk_form(request.full_path),
     )  # fmt: skip
     return html, (422 if errors else 200)
+
+
+def default_view(session: Session, actor: Actor) -> dict[str, str]:
+    """What ``/queue`` alone shows: the open incidents — of their centre for a member of exactly
+    one centre other than the national one (a chip shows it, removable); of every centre they
+    see for the national centre's members, leads and admins (the national view)."""
+    view = dict(DEFAULT_VIEW)
+    if actor.centres is not None and len(actor.centres) == 1:
+        (centre_id,) = actor.centres
+        slug = session.scalar(select(Centre.slug).where(Centre.id == centre_id))
+        if slug is not None:
+            view["centre"] = slug
+    return view
 
 
 @bp.get("/queue/new-count")
@@ -263,6 +282,7 @@ def _choices() -> dict[str, Any]:
         "sector_names": {o.sector: queue_view.sector_name(o.sector) for o in orgs if o.sector},
         "staff": _staff_users(),
         "statuses": sorted(STATUS_RANK, key=STATUS_RANK.__getitem__),
+        "centres": list_centres(get_session()),  # the national one first
     }
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
+from core.auth.centres import get_centre_by_slug
 from core.commands import CliContext, fail_on_domain_error, pass_ctx
+from core.errors import NotFound, ValidationFailed
 from core.identity.authz import Actor
 from incidents import daily
 from incidents.reporting.dashboard import parse_period
@@ -27,18 +29,42 @@ from incidents.reporting.stats import as_csv, as_json, statistics
     help="Output format.",
 )
 @click.option(
+    "--centre",
+    "centre_slug",
+    metavar="SLUG",
+    help="Only this vigilance centre's incidents (its slug, see cert centres list).",
+)
+@click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write to this file instead of standard output.",
 )
 @pass_ctx
 @fail_on_domain_error
-def stats(ctx: CliContext, first: str, last: str, fmt: str, output: Path | None) -> None:
-    """Counts by RSIT class, sector, priority and month with MTTA and MTTR, over every
-    incident received between --from and --to (days in CERT_TIMEZONE)."""
+def stats(
+    ctx: CliContext,
+    first: str,
+    last: str,
+    fmt: str,
+    centre_slug: str | None,
+    output: Path | None,
+) -> None:
+    """Counts by RSIT class, sector, priority and month with MTTA and MTTR (and per centre),
+    over every incident received between --from and --to (days in CERT_TIMEZONE); with
+    --centre, over that centre's incidents only."""
     period = parse_period(first, last, zone=ctx.config.timezone)
     with ctx.unit_of_work() as uow:
-        figures = statistics(uow.session, Actor.system("cli:stats"), period, now=ctx.clock.now())
+        centre = None
+        if centre_slug is not None:
+            try:
+                centre = get_centre_by_slug(uow.session, centre_slug)
+            except NotFound:
+                raise ValidationFailed(
+                    "invalid centre", fields={"centre": f"unknown centre {centre_slug[:64]!r}"}
+                ) from None
+        figures = statistics(
+            uow.session, Actor.system("cli:stats"), period, now=ctx.clock.now(), centre=centre
+        )
     body = as_csv(figures) if fmt == "csv" else json.dumps(as_json(figures), indent=2) + "\n"
     if output is None:
         click.echo(body, nl=False)

@@ -3,9 +3,14 @@
 The aggregate answers for whole local days, for the incidents a reader sees as a whole:
 
 * leads, admins and the system: every row; reporters: their organisation's rows;
-* analysts: the rows of incidents that are not ``TLP:RED`` — the ``TLP:RED`` incidents they may
-  see (assignee, participant) are read live from the incidents (:func:`incidents.access.visible`;
-  few: 5 % of them, and an analyst sees only theirs).
+* analysts: the rows of incidents that are not ``TLP:RED`` — of their centres' for an analyst
+  who works some centres only (``Actor.centres``; every centre for the national centre's
+  members). What else they may see is read live from the incidents
+  (:func:`incidents.access.visible`): the ``TLP:RED`` incidents they are named on (few: 5 % of
+  them, and an analyst sees only theirs) and, for a centre's analyst, the incidents of other
+  centres shared with theirs or that they are named on — found from the shares and their
+  names, not by reading the period;
+* ``centre``: one centre's rows only (its dashboard), the live parts likewise.
 
 What depends on the clock is read live too: acknowledgements and resolutions not done but past
 due count as *decided* for SLA compliance, from the incidents not acknowledged (not resolved)
@@ -21,13 +26,13 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, text, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, text, true, union
 from sqlalchemy.orm import Session
 
 from core.identity.authz import Actor
 from incidents.access import RED, sees_all_red, visible
 from incidents.daily import IncidentDaily, IncidentDailyClass, zone_of
-from incidents.models import UNRESOLVED, Incident
+from incidents.models import UNRESOLVED, Incident, IncidentParticipant, IncidentShare
 from incidents.reporting.measures import MEASURES, Figures, figures_of, measures
 from incidents.reporting.periods import Period, local_day, next_bucket
 
@@ -41,35 +46,47 @@ def usable(session: Session, period: Period) -> bool:
 
 
 def serves(actor: Actor) -> bool:
-    """The aggregate has no centre: it serves only those who see every centre (leads, admins,
-    the national centre, the system) and reporters (their organisation's rows); the dashboard of
-    an analyst of a sectoral centre is computed live from the incidents they see
-    (:func:`incidents.access.visible`)."""
+    """Whether the aggregate serves ``actor``'s dashboard: those who see every centre (leads,
+    admins, the national centre, the system) and reporters (their organisation's rows). The
+    dashboard of an analyst of a sectoral centre is computed live from the incidents they see
+    (:func:`incidents.access.visible`): their view mixes their centres' incidents with shared
+    and assigned ones of other centres, which per-centre rows cannot tell apart cheaply."""
     return not actor.is_cert_staff or actor.centres is None or sees_all_red(actor)
 
 
 def _whole(actor: Actor) -> bool:
-    """The aggregate covers everything ``actor`` sees (no live TLP:RED part)."""
+    """The aggregate covers everything ``actor`` sees (no live part)."""
     return not actor.is_cert_staff or sees_all_red(actor)
 
 
-def _rows_scope(actor: Actor) -> ColumnElement[bool]:
-    """The aggregate's rows ``actor`` sees whole."""
+def rows_scope(actor: Actor, centre: int | None = None, table: Any = D) -> ColumnElement[bool]:
+    """The aggregate's rows ``actor`` sees whole (of ``table``: :class:`IncidentDaily` or
+    :class:`IncidentDailyClass`), of one ``centre`` when given."""
+    where: list[ColumnElement[bool]] = []
+    if centre is not None:
+        where.append(table.centre_id == centre)
     if not actor.is_cert_staff:
         if actor.organisation_id is None:
             return false()
-        return D.organisation_id == actor.organisation_id
-    return true() if sees_all_red(actor) else D.red.is_(False)
+        where.append(table.organisation_id == actor.organisation_id)
+    elif not sees_all_red(actor):
+        where.append(table.red.is_(False))
+        if actor.centres is not None:
+            where.append(table.centre_id.in_(sorted(actor.centres)))
+    return and_(true(), *where)
 
 
-def _incidents_scope(actor: Actor) -> ColumnElement[bool]:
-    """The same incidents as :func:`_rows_scope`, on :class:`Incident`."""
+def incidents_scope(actor: Actor, centre: int | None = None) -> ColumnElement[bool]:
+    """The same incidents as :func:`rows_scope`, on :class:`Incident`."""
+    where = [] if centre is None else [Incident.centre_id == centre]
     if not actor.is_cert_staff or sees_all_red(actor):
-        return visible(actor)
-    return Incident.tlp != RED
+        return and_(visible(actor), *where)
+    if actor.centres is not None:
+        where.append(Incident.centre_id.in_(sorted(actor.centres)))
+    return and_(Incident.tlp != RED, *where)
 
 
-def _spans(period: Period) -> ColumnElement[bool]:
+def spans(period: Period) -> ColumnElement[bool]:
     """The rows that add up to the period: its whole months' month rows, the day rows of the
     days before the first whole month and after the last one (all day rows without one)."""
     first_month = period.first if period.first.day == 1 else next_bucket(period.first, "month")
@@ -85,43 +102,60 @@ def _spans(period: Period) -> ColumnElement[bool]:
     )
 
 
-def _received(period: Period) -> list[ColumnElement[bool]]:
+def received(period: Period) -> list[ColumnElement[bool]]:
     return [Incident.received_at >= period.start, Incident.received_at < period.end]
 
 
-def _live_red(actor: Actor) -> list[ColumnElement[bool]]:
-    return [Incident.tlp == RED, visible(actor)]
+def live_scope(actor: Actor) -> list[ColumnElement[bool]] | None:
+    """What ``actor`` sees beyond the aggregate, on :class:`Incident` (``None``: nothing)."""
+    return None if _whole(actor) else _live_red(actor)
+
+
+def _live_red(actor: Actor, centre: int | None = None) -> list[ColumnElement[bool]]:
+    """What ``actor`` sees beyond the aggregate's rows (:func:`rows_scope`): ``TLP:RED``
+    incidents they are named on; for a centre's analyst also other centres' incidents shared
+    with theirs or that they are named on — candidates found by the shares' and the
+    participants' indexes and the assignee index, then checked by :func:`visible`."""
+    where = [visible(actor)] if centre is None else [visible(actor), Incident.centre_id == centre]
+    if actor.centres is None:
+        return [Incident.tlp == RED, *where]
+    mine = sorted(actor.centres)
+    candidates = union(
+        select(IncidentShare.incident_id).where(IncidentShare.centre_id.in_(mine)),
+        select(IncidentParticipant.incident_id).where(IncidentParticipant.user_id == actor.user_id),
+        select(Incident.id).where(Incident.assignee_id == actor.user_id),
+    )
+    outside = or_(Incident.tlp == RED, Incident.centre_id.not_in(mine))
+    return [Incident.id.in_(candidates), outside, *where]
 
 
 # ---------------------------------------------------------------- over time
 def day_counts(
-    session: Session, actor: Actor, period: Period
+    session: Session, actor: Actor, period: Period, centre: int | None = None
 ) -> Iterator[tuple[dt.date, str, int]]:
     """Incidents received per local day and RSIT class (days without any left out): CERT
     staff from the aggregate (analysts: with their TLP:RED incidents live); a reporter's, their
     organisation's few, live (``ix_incidents_org_received``)."""
     if not actor.is_cert_staff:
-        yield from _live_day_counts(session, period, visible(actor))
+        yield from _live_day_counts(session, period, incidents_scope(actor, centre))
         return
     query = (
         select(C.day, C.category, func.sum(C.incidents))
-        .where(C.day >= period.first, C.day <= period.last)
+        .where(C.day >= period.first, C.day <= period.last, rows_scope(actor, centre, C))
         .group_by(C.day, C.category)
     )
-    if not sees_all_red(actor):
-        query = query.where(C.red.is_(False))
     for day, category, count in session.execute(query):
         if count:
             yield _date(day), str(category), int(count)
     if not _whole(actor):
-        yield from _live_day_counts(session, period, and_(*_live_red(actor)))
+        yield from _live_day_counts(session, period, and_(*_live_red(actor, centre)))
 
 
 def _live_day_counts(
     session: Session, period: Period, where: ColumnElement[bool]
 ) -> Iterator[tuple[dt.date, str, int]]:
     local = local_day(session, Incident.received_at, period).label("day")
-    inner = select(local, Incident.category.label("category")).where(where, *_received(period))
+    inner = select(local, Incident.category.label("category")).where(where, *received(period))
     rows = inner.subquery("rows")
     live = select(rows.c.day, rows.c.category, func.count()).group_by(rows.c.day, rows.c.category)
     for day_text, category, count in session.execute(live):
@@ -137,7 +171,7 @@ Groups = dict[tuple[str, int], Figures]
 
 
 def priority_organisation_figures(
-    session: Session, actor: Actor, period: Period, *, now: dt.datetime
+    session: Session, actor: Actor, period: Period, *, now: dt.datetime, centre: int | None = None
 ) -> Groups:
     """Figures per (priority, organisation id) of the incidents received in the period."""
     found: Groups = {}
@@ -158,7 +192,7 @@ def priority_organisation_figures(
                 )
             ),  # fmt: skip
         )
-        .where(_rows_scope(actor), _spans(period))
+        .where(rows_scope(actor, centre), spans(period))
         .group_by(D.priority, D.organisation_id)
     )
     for row in session.execute(query):
@@ -176,10 +210,10 @@ def priority_organisation_figures(
             resolve_met=int(res_met or 0),
         )
         _add(found, (str(priority), int(org)), figures)
-    for (priority, org), ack_due, resolve_due in _overdue(session, actor, period, now):
+    for (priority, org), ack_due, resolve_due in _overdue(session, actor, period, now, centre):
         _add(found, (priority, org), Figures(ack_decided=ack_due, resolve_decided=resolve_due))
     if not _whole(actor):
-        for key, figures in _live_red_figures(session, actor, period, now):
+        for key, figures in _live_red_figures(session, actor, period, now, centre):
             _add(found, key, figures)
     return {key: figures for key, figures in found.items() if figures.count}
 
@@ -189,11 +223,11 @@ def _add(into: Groups, key: tuple[str, int], figures: Figures) -> None:
 
 
 def _overdue(
-    session: Session, actor: Actor, period: Period, now: dt.datetime
+    session: Session, actor: Actor, period: Period, now: dt.datetime, centre: int | None
 ) -> Iterator[tuple[tuple[str, int], int, int]]:
     """Per (priority, organisation): acknowledgements, then resolutions, not done but due
     before ``now`` (the aggregate's incidents only)."""
-    scope = [_incidents_scope(actor), *_received(period)]
+    scope = [incidents_scope(actor, centre), *received(period)]
     ack = (
         select(Incident.priority, Incident.organisation_id, func.count())
         .where(Incident.acknowledged_at.is_(None), Incident.ack_due_at < now, *scope)
@@ -211,13 +245,13 @@ def _overdue(
 
 
 def _live_red_figures(
-    session: Session, actor: Actor, period: Period, now: dt.datetime
+    session: Session, actor: Actor, period: Period, now: dt.datetime, centre: int | None
 ) -> Iterator[tuple[tuple[str, int], Figures]]:
     inner = select(
         Incident.priority.label("priority"),
         Incident.organisation_id.label("organisation_id"),
         *measures(session, now),
-    ).where(*_live_red(actor), *_received(period))
+    ).where(*_live_red(actor, centre), *received(period))
     rows = inner.subquery("rows")
     query = select(
         rows.c.priority, rows.c.organisation_id, *(func.sum(rows.c[m]) for m in MEASURES)

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.identity.authz import Actor
+from core.identity.centres import Centre
 from incidents.reporting.dashboard import Figures, Group, Period, breakdown, roll_up, total
 
-DIMENSIONS = ("category", "sector", "priority", "month")
+DIMENSIONS = ("category", "sector", "priority", "month", "centre")  # centre: national only
 CSV_COLUMNS = (
     "dimension",
     "key",
@@ -42,19 +43,31 @@ class Statistics:
     generated_at: dt.datetime
     overall: Figures
     groups: dict[str, list[Group]]  # dimension → groups
+    centre: str | None = None  # one centre's statistics: its slug
 
 
-def statistics(session: Session, actor: Actor, period: Period, *, now: dt.datetime) -> Statistics:
-    """The national-report figures of ``period`` as ``actor`` may see them (four queries)."""
-    by_day = breakdown(session, actor, period, "day", now=now)
+def statistics(
+    session: Session,
+    actor: Actor,
+    period: Period,
+    *,
+    now: dt.datetime,
+    centre: Centre | None = None,
+) -> Statistics:
+    """The national-report figures of ``period`` as ``actor`` may see them (four queries); of
+    one ``centre``'s incidents when given."""
+    of = centre.id if centre is not None else None
+    by_day = breakdown(session, actor, period, "day", now=now, centre=of)
     months = [Group(group.key[:7], group.figures) for group in roll_up(by_day, granularity="month")]
     groups = {
-        "category": breakdown(session, actor, period, "category", now=now),
-        "sector": breakdown(session, actor, period, "sector", now=now),
-        "priority": breakdown(session, actor, period, "priority", now=now),
-        "month": months,
+        dimension: breakdown(session, actor, period, dimension, now=now, centre=of)
+        for dimension in ("category", "sector", "priority")
     }
-    return Statistics(period, now, total(by_day), groups)
+    groups["month"] = months
+    if centre is None:  # the national report: per centre too
+        groups["centre"] = breakdown(session, actor, period, "centre", now=now)
+    slug = centre.slug if centre is not None else None
+    return Statistics(period, now, total(by_day), groups, slug)
 
 
 def human_duration(seconds: float | None) -> str:
@@ -102,6 +115,7 @@ def as_json(stats: Statistics) -> dict[str, Any]:
             "timezone": stats.period.zone,
         },
         "generated_at": stats.generated_at.isoformat(),
+        "centre": stats.centre,
         "total": figures_json(stats.overall),
         **{
             f"by_{dimension}": [

@@ -4,7 +4,8 @@
   they are not named on); reporters get the same page restricted to their organisation — the
   restriction comes from :func:`incidents.access.visible`, and the organisation and sector charts
   (one bar) are left out for them.
-* ``/stats.csv`` and ``/stats.json``: CERT staff only (the national report), ``from``/``to``.
+* ``/stats.csv`` and ``/stats.json``: CERT staff only (the national report), ``from``/``to``,
+  ``centre`` (one centre's; a member of one sectoral centre gets theirs by default).
 * ``/incidents/<reference>/report.pdf``: whoever may see the incident (others get the same 404
   as for a missing one); staff get the CERT version, reporters the reporter version (public
   timeline, no internal fields); staff also get the reporter version with ``?version=reporter``
@@ -21,20 +22,26 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
-from core.errors import ValidationFailed
+from core.auth.centres import get_centre_by_slug, list_centres
+from core.errors import NotFound, ValidationFailed
 from core.i18n import N_, RTL_LOCALES
+from core.identity.authz import Actor
+from core.identity.centres import Centre
 from core.identity.models import Role
 from core.web import context, error_response, get_session
 from core.web.auth import current_actor, login_required, require_at_least
 from incidents.intake.service import get_incident
 from incidents.named import event_views
 from incidents.origins import origins_of, reported_attachments, reported_observables
+from incidents.reporting import daily_read
 from incidents.reporting import dashboard as figures
+from incidents.reporting.by_centre import by_centre
 from incidents.reporting.charts import dashboard_charts
 from incidents.reporting.dashboard import GRANULARITIES, Granularity, Period, parse_period
 from incidents.reporting.report_pdf import render_report
-from incidents.reporting.stats import as_csv, as_json, statistics
+from incidents.reporting.stats import Statistics, as_csv, as_json, statistics
 from incidents.web import intake
 from incidents.workspace.conversation import timeline
 from incidents.workspace.tasks import task_list
@@ -77,35 +84,82 @@ def _granularity() -> Granularity | None:
 @bp.route("/dashboard")
 @login_required
 def page() -> ResponseReturnValue:
-    """Charts over the chosen period, each with its figures in a table."""
-    actor, now = current_actor(), context().clock.now()
+    """Charts over the chosen period, each with its figures in a table; one centre's figures
+    (``?centre=S``; a member of one sectoral centre: theirs by default), or on the national view
+    a table per centre."""
+    actor, now, session = current_actor(), context().clock.now(), get_session()
+    centres = list_centres(session) if actor.is_cert_staff else []
     try:
         period, granularity = _period(), _granularity()
+        centre = chosen_centre(session, actor)
     except ValidationFailed as exc:
         return render_template(
-            "incidents/dashboard/page.html", board=None, errors=exc.fields, args=request.args
-        ), 422
-    board = figures.dashboard(get_session(), actor, period, now=now, granularity=granularity)
+            "incidents/dashboard/page.html", board=None, errors=exc.fields, args=request.args,
+            centres=centres, centre=None, staff=actor.is_cert_staff, centre_name=_centre_name,
+        ), 422  # fmt: skip
+    centre_id = centre.id if centre else None
+    board = figures.dashboard(
+        session, actor, period, now=now, granularity=granularity, centre=centre_id
+    )
+    # the national view of a CERT with sectoral centres: a table per centre
+    national = actor.is_cert_staff and actor.centres is None and centre is None
+    national = national and len(centres) > 1
+    per_centre = (
+        by_centre(session, actor, period, now=now, daily=daily_read.usable(session, period))
+        if national
+        else []
+    )
+
+    def link(args: Mapping[str, str]) -> str:
+        values: dict[str, Any] = dict(args)
+        if centre is not None:
+            values["centre"] = centre.slug
+        return url_for("queue.index", **values)
+
     return render_template(
         "incidents/dashboard/page.html",
         board=board,
         errors={},
         args=request.args,
         staff=actor.is_cert_staff,
+        centres=centres,
+        centre=centre,
+        per_centre=per_centre,
+        centre_name=_centre_name,
         charts=dashboard_charts(
             board,
             locale=str(get_locale()),
             _=_,
             rtl=rtl(),
             staff=actor.is_cert_staff,
-            link=_queue_link if actor.is_cert_staff else None,  # the queue is the CERT's
+            link=link if actor.is_cert_staff else None,  # the queue is the CERT's
         ),
     )
 
 
-def _queue_link(args: Mapping[str, str]) -> str:
-    values: dict[str, Any] = dict(args)
-    return url_for("queue.index", **values)
+def chosen_centre(session: Session, actor: Actor) -> Centre | None:
+    """The centre of ``?centre=S``; without the argument, a member of exactly one centre but
+    the national one gets theirs (``?centre=`` empty: every centre they see). ``ValidationFailed``
+    naming ``centre`` for an unknown one. A centre the actor is not in is not refused: its
+    figures are what :func:`incidents.access.visible` lets them see of it (often nothing)."""
+    if "centre" not in request.args:
+        if actor.is_cert_staff and actor.centres is not None and len(actor.centres) == 1:
+            (only,) = actor.centres
+            return session.get(Centre, only)
+        return None
+    slug = request.args.get("centre", "").strip().lower()
+    if not slug:
+        return None
+    try:
+        return get_centre_by_slug(session, slug[:64])
+    except NotFound:
+        raise ValidationFailed(
+            "invalid centre", fields={"centre": N_("unknown centre %(slug)s", slug=slug[:64])}
+        ) from None
+
+
+def _centre_name(centre: Centre) -> str:
+    return centre.display_name(str(get_locale()))
 
 
 def _stats_period() -> Period:
@@ -123,10 +177,12 @@ def stats_csv() -> ResponseReturnValue:
     """The national-report statistics as CSV (formula-safe cells)."""
     try:
         period = _stats_period()
+        centre = chosen_centre(get_session(), current_actor())
     except ValidationFailed as exc:
         return _invalid(exc)
-    stats = statistics(get_session(), current_actor(), period, now=context().clock.now())
-    name = f"vigie-stats-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    stats = _statistics(period, centre)
+    part = f"-{centre.slug}" if centre else ""
+    name = f"vigie-stats{part}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     return Response(
         as_csv(stats),
         mimetype="text/csv",
@@ -140,12 +196,19 @@ def stats_json() -> ResponseReturnValue:
     """The same statistics as JSON."""
     try:
         period = _stats_period()
+        centre = chosen_centre(get_session(), current_actor())
     except ValidationFailed as exc:
         error = {"code": exc.code, "message": exc.message, "fields": exc.fields}
         return jsonify({"error": error}), 422
-    stats = statistics(get_session(), current_actor(), period, now=context().clock.now())
+    stats = _statistics(period, centre)
     body = json.dumps(as_json(stats), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json")
+
+
+def _statistics(period: Period, centre: Centre | None) -> Statistics:
+    return statistics(
+        get_session(), current_actor(), period, now=context().clock.now(), centre=centre
+    )
 
 
 @bp.route("/incidents/<reference>/report.pdf")
