@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -37,13 +38,33 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection=connection), revision)
+    _migrate(engine, lambda cfg: command.upgrade(cfg, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection=connection), revision)
+    _migrate(engine, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _migrate(engine: Engine, run: Callable[[AlembicConfig], None]) -> None:
+    """Run migrations in one transaction. SQLite: with its foreign keys off, as SQLite's
+    procedure for schema changes asks — batch mode rebuilds a table (new table, copy, ``DROP``,
+    rename), and dropping a table that others reference would otherwise run their ``ON DELETE``
+    actions (cascades) or fail; ``PRAGMA foreign_key_check`` then refuses to commit anything that
+    would leave a dangling reference. The pragma only takes effect outside a transaction."""
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection if engine.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                run(alembic_config(connection=connection))
+                if raw is not None:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if dangling:
+                        raise RuntimeError(f"migration left dangling references: {dangling[:5]}")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def current_revision(engine: Engine) -> str | None:

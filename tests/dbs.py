@@ -137,9 +137,12 @@ SELECT md5(string_agg(replace(item, current_schema() || '.', ''), E'\\n' ORDER B
 ) catalogue
 """
 TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+# the sequences of the tables emptied (a seeded table's, e.g. centres', goes on from its rows)
 RESTART_SEQUENCES = """
 SELECT setval(c.oid, s.seqstart, false) FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid
-WHERE c.relnamespace = current_schema()::regnamespace
+JOIN pg_depend d ON d.objid = c.oid AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE c.relnamespace = current_schema()::regnamespace AND t.relname = ANY(:emptied)
 """
 
 
@@ -207,7 +210,7 @@ class _Blanks:
                 # no trigger (audit_log is append-only) and no foreign key check while emptying
                 conn.execute(text("SET LOCAL session_replication_role = replica"))
                 conn.exec_driver_sql(" ".join(f'DELETE FROM "{t}";' for t in migrated.emptied))  # noqa: S608 - catalogue names
-                conn.execute(text(RESTART_SEQUENCES)).all()
+                conn.execute(text(RESTART_SEQUENCES), {"emptied": migrated.emptied}).all()
         except Exception:  # not ours to empty (locks, rights): dropped as before
             return False
         finally:

@@ -87,7 +87,7 @@ def upgrade() -> None:
         sqlite_where=sa.text("is_national"),
         postgresql_where=sa.text("is_national"),
     )
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime(2026, 12, 5, tzinfo=dt.UTC)  # the revision's: the same row wherever it runs
     centres = sa.table(
         "centres",
         *(sa.column(n) for n in ("slug", "name", "name_ar", "is_national", "timezone")),
