@@ -20,11 +20,11 @@ from core.auth.centres import on_duty
 from core.clock import FrozenClock
 from core.events import events_of
 from core.identity.authz import Actor
+from core.identity.centres import Centre
 from core.identity.models import User
 from core.outbox import OutboxMessage
-from incidents import events
+from incidents.centres.transfer import transfer
 from incidents.events import IncidentEventName
-from incidents.intake.service import add_event
 from incidents.models import Incident
 from incidents.notifications import duty, jobs, preferences, recipients
 from incidents.notifications.models import NotificationKind as Kind
@@ -155,20 +155,10 @@ def test_core_on_duty_and_the_rota_page_agree(
 def transferred(
     session: Session, clock: FrozenClock, incident: Incident, to_centre_id: int, actor: Actor
 ) -> None:
-    """What the transfer use case records (another module's): the move, its timeline line and
-    the event."""
-    from_id = incident.centre_id
-    incident.centre_id = to_centre_id
-    line = add_event(session, incident, actor, "comment", clock=clock, data={"body": "transfer"})
-    session.flush()
-    payload = events.Transferred(
-        incident_id=incident.id,
-        reference=incident.reference,
-        timeline_event_id=line.id,
-        from_centre_id=from_id,
-        to_centre_id=to_centre_id,
-    )
-    events.record(session, actor, incident, IncidentEventName.TRANSFERRED, payload, clock=clock)
+    """The transfer use case itself (incidents.centres.transfer): the move, its timeline line
+    and the event ``incident.transferred``."""
+    centre = session.get(Centre, to_centre_id)
+    transfer(session, actor, incident, centre, "Compétence d'un autre centre", clock=clock)
 
 
 def test_a_transfer_tells_the_new_centres_duty_else_its_leads(
