@@ -46,7 +46,6 @@ class IncidentAction(AuditAction):
     NOTIFICATION_READ = "notification.read"
     NOTIFICATIONS_READ_ALL = "notification.read_all"
     NOTIFICATION_PREFERENCE = "notification.preference"
-    ON_DUTY = "notification.on_duty"
     # the CERT mailbox (incidents.mailbox): what the robot did, and the analysts' decisions
     MAIL_RECEIVE = "mail.receive"  # stored (raw message, by SHA-256)
     MAIL_HOLD = "mail.hold"  # put in the held-mail queue, with its reason

@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cert.accounts.admin_forms import show_errors
+from cert.accounts.admin_forms import apply_change, show_errors
 from cert.accounts.centre_forms import CentreForm, DutyForm, MemberForm, ShiftForm
 from cert.accounts.forms import ConfirmForm
 from core.auth import centre_admin, centre_members
@@ -177,23 +177,21 @@ def _apply(
     """One change from a centre's page: committed, its message flashed and back to the page (at
     ``anchor``); or, when the service refuses it, nothing written and the page again with the
     errors next to ``form``'s fields (422)."""
-    centre = read.get_centre_by_slug(get_session(), slug)
-    try:
-        message, category = change(centre)
-    except (ValidationFailed, Conflict) as exc:
-        if form is None:
-            raise
-        unit_of_work().rollback()
-        others = show_errors(form, exc)
-        centre = read.get_centre_by_slug(get_session(), slug)
+
+    def again(centre: Centre, others: list[str]) -> ResponseReturnValue:
         if isinstance(form, MemberForm):
             return _page(centre, member_form=form, others=others), 422
         if isinstance(form, ShiftForm):
             return _page(centre, shift_form=form, others=others), 422
         return _page(centre, form=form, others=others), 422
-    unit_of_work().commit()
-    flash(message, category)
-    return redirect(url_for("auth.centre", slug=slug) + anchor)
+
+    return apply_change(
+        lambda: read.get_centre_by_slug(get_session(), slug),
+        change,
+        form=form,
+        again=again,
+        done=url_for("auth.centre", slug=slug) + anchor,
+    )
 
 
 @require(can_manage_users, "a centre's page")

@@ -5,8 +5,11 @@ the rules themselves are the services' (:mod:`core.auth.services`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
+from flask import flash, redirect
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -23,10 +26,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from core.errors import DomainError
+from core.errors import Conflict, DomainError, ValidationFailed
 from core.i18n import LOCALES
 from core.identity.models import AssetKind, Organisation, OrganisationKind, Role
-from core.web import LANGUAGE_NAMES
+from core.web import LANGUAGE_NAMES, unit_of_work
 from core.web.auth import ORGANISATION_KIND_LABELS, ROLE_LABELS
 
 PASSWORD_HELP = _l(
@@ -121,6 +124,22 @@ class UserForm(UserEditForm):
             raise ValidationError(_("Type the password, or choose to e-mail a link."))
 
 
+def name_fields() -> tuple[StringField, StringField]:
+    """The French name (required) and the Arabic one, as organisations and centres have them."""
+    return (
+        StringField(
+            _l("Name (French)"),
+            validators=[DataRequired(), Length(max=200)],
+            render_kw={"lang": "fr"},
+        ),
+        StringField(
+            _l("Name (Arabic)"),
+            validators=[Length(max=200)],
+            render_kw={"lang": "ar", "dir": "rtl"},
+        ),
+    )
+
+
 class OrganisationForm(FlaskForm):  # type: ignore[misc]
     """What describes an organisation; ``slug`` only when creating one."""
 
@@ -133,14 +152,7 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
         ),
         render_kw={"dir": "ltr", "autocomplete": "off"},
     )
-    name = StringField(
-        _l("Name (French)"), validators=[DataRequired(), Length(max=200)], render_kw={"lang": "fr"}
-    )
-    name_ar = StringField(
-        _l("Name (Arabic)"),
-        validators=[Length(max=200)],
-        render_kw={"lang": "ar", "dir": "rtl"},
-    )
+    name, name_ar = name_fields()
     kind = SelectField(_l("Kind"), choices=_kinds, default=OrganisationKind.MINISTRY.value)
     sector = StringField(
         _l("Sector"),
@@ -230,3 +242,31 @@ def show_errors(form: FlaskForm, error: DomainError) -> list[str]:
         else:
             others.append(_(reason))
     return others
+
+
+Row = TypeVar("Row")
+
+
+def apply_change(
+    load: Callable[[], Row],
+    change: Callable[[Row], tuple[str, str]],
+    *,
+    form: FlaskForm | None,
+    again: Callable[[Row, list[str]], ResponseReturnValue],
+    done: str,
+) -> ResponseReturnValue:
+    """One change from an administration page (an organisation's, a centre's): ``change`` of
+    what ``load`` reads, committed, its message flashed and back to ``done``; or, when the
+    service refuses it, nothing written and the page ``again`` (read anew) with the errors next
+    to ``form``'s fields and the others (without a form, the refusal propagates)."""
+    try:
+        message, category = change(load())
+    except (ValidationFailed, Conflict) as exc:
+        if form is None:
+            raise
+        unit_of_work().rollback()
+        others = show_errors(form, exc)
+        return again(load(), others)
+    unit_of_work().commit()
+    flash(message, category)
+    return redirect(done)

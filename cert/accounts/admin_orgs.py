@@ -14,7 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from cert.accounts.admin_forms import AssetForm, OrganisationForm, show_errors
+from cert.accounts.admin_forms import AssetForm, OrganisationForm, apply_change, show_errors
 from cert.accounts.forms import ConfirmForm
 from core.auth import organisations as orgs
 from core.errors import Conflict, ValidationFailed
@@ -126,21 +126,19 @@ def _apply(
     """One change from an organisation's page, through :mod:`core.auth.organisations`: committed,
     its message flashed and back to the page (at ``anchor``); or, when the service refuses it,
     nothing written and the page again with the errors next to ``form``'s fields (422)."""
-    org = orgs.get_organisation(get_session(), organisation_id)
-    try:
-        message, category = change(org)
-    except (ValidationFailed, Conflict) as exc:
-        if form is None:
-            raise
-        unit_of_work().rollback()
-        others = show_errors(form, exc)
-        org = orgs.get_organisation(get_session(), organisation_id)
+
+    def again(org: Organisation, others: list[str]) -> ResponseReturnValue:
         if isinstance(form, AssetForm):
             return _page(org, asset_form=form, others=others), 422
         return _page(org, form=form, others=others), 422
-    unit_of_work().commit()
-    flash(message, category)
-    return redirect(url_for("auth.organisation", organisation_id=organisation_id) + anchor)
+
+    return apply_change(
+        lambda: orgs.get_organisation(get_session(), organisation_id),
+        change,
+        form=form,
+        again=again,
+        done=url_for("auth.organisation", organisation_id=organisation_id) + anchor,
+    )
 
 
 @require(can_manage_users, "an organisation's page")

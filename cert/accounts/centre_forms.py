@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from cert.accounts.admin_forms import name_fields
 from core.identity.centres import DEFAULT_TIMEZONE, DEFAULT_WORKING_HOURS, Centre
 
 DAY_LABELS = (
@@ -66,12 +67,7 @@ class CentreForm(FlaskForm):  # type: ignore[misc]
         ),
         render_kw={"dir": "ltr", "autocomplete": "off"},
     )
-    name = StringField(
-        _l("Name (French)"), validators=[DataRequired(), Length(max=200)], render_kw={"lang": "fr"}
-    )
-    name_ar = StringField(
-        _l("Name (Arabic)"), validators=[Length(max=200)], render_kw={"lang": "ar", "dir": "rtl"}
-    )
+    name, name_ar = name_fields()
     contact_email = EmailField(
         _l("Contact e-mail address"),
         validators=[Length(max=254)],

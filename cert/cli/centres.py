@@ -65,8 +65,13 @@ def constituency(centre: Centre, organisations: Sequence[str]) -> str:
     return "; ".join(parts) or "-"
 
 
-def warn_overlaps(found: Sequence[Overlap]) -> None:
+def warn_overlaps(session: Session, slug: str | None = None) -> None:
+    """On stderr, the centres the routing rule cannot decide between (those of ``slug`` only
+    when given)."""
+    found: Sequence[Overlap] = overlaps(session)
     for o in found:
+        if slug is not None and slug not in (o.first, o.second):
+            continue
         classes = f" (classes {', '.join(o.categories)})" if o.categories else ""
         click.echo(
             f"warning: {o.first} and {o.second} are equally specific for {o.kind} {o.value}"
@@ -158,7 +163,7 @@ def centres_create(
         )
         uow.session.flush()
         click.echo(f"created centre {centre.slug} (id {centre.id})")
-        warn_overlaps([o for o in overlaps(uow.session) if centre.slug in (o.first, o.second)])
+        warn_overlaps(uow.session, centre.slug)
 
 
 @centres_group.command("update")
@@ -203,7 +208,7 @@ def centres_update(
             clock=ctx.clock,
         )
         click.echo(f"changed centre {centre.slug}" if changed else "nothing to change")
-        warn_overlaps([o for o in overlaps(uow.session) if centre.slug in (o.first, o.second)])
+        warn_overlaps(uow.session, centre.slug)
 
 
 @centres_group.command("list")
@@ -220,7 +225,7 @@ def centres_list(ctx: CliContext) -> None:
                 f"{c.slug:20} {names}\n{'':20} {constituency(c, board.organisations[c.id])}\n"
                 f"{'':20} {board.members[c.id]} member(s); on duty now: {duty}"
             )
-        warn_overlaps(overlaps(uow.session))
+        warn_overlaps(uow.session)
 
 
 @centres_group.command("show")

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.audit import AccountAction
-from core.auth.services import NAME_LENGTH, REQUIRED, TOO_LONG, normalise_email
+from core.auth.organisations import bilingual_names
+from core.auth.services import normalise_email
 from core.clock import Clock
 from core.errors import Conflict, ValidationFailed
 from core.i18n import N_
@@ -65,8 +66,8 @@ class Description:
     categories: list[str]
     organisations: list[Organisation]
 
-    def summary(self) -> dict[str, Any]:
-        """What the audit log keeps of it."""
+    def columns(self) -> dict[str, Any]:
+        """The centre's own columns it sets (all but the organisations), by name."""
         return {
             "name": self.name,
             "name_ar": self.name_ar,
@@ -76,8 +77,11 @@ class Description:
             "sectors": self.sectors,
             "regions": self.regions,
             "categories": self.categories,
-            "organisations": sorted(o.slug for o in self.organisations),
         }
+
+    def summary(self) -> dict[str, Any]:
+        """What the audit log keeps of it."""
+        return {**self.columns(), "organisations": sorted(o.slug for o in self.organisations)}
 
 
 def valid_timezone(name: str) -> bool:
@@ -132,13 +136,7 @@ def _describe(
     known_categories: Collection[str] | None,
 ) -> Description:
     """Check and normalise a centre's description into ``errors``; the values."""
-    name, name_ar = name.strip(), (name_ar or "").strip()
-    if not name:
-        errors["name"] = REQUIRED
-    elif len(name) > NAME_LENGTH:
-        errors["name"] = TOO_LONG
-    if len(name_ar) > NAME_LENGTH:
-        errors["name_ar"] = TOO_LONG
+    name, name_ar = bilingual_names(errors, name, name_ar)
     email = (contact_email or "").strip()
     if email:
         try:
@@ -228,14 +226,7 @@ def create_centre(
     centre = Centre(
         slug=slug,
         is_national=False,
-        name=values.name,
-        name_ar=values.name_ar,
-        contact_email=values.contact_email,
-        timezone=values.timezone,
-        working_hours=values.working_hours,
-        sectors=values.sectors,
-        regions=values.regions,
-        categories=values.categories,
+        **values.columns(),
         created_at=now,
         updated_at=now,
     )

@@ -54,6 +54,19 @@ TOO_WIDE = N_("too wide a range for one organisation")
 WIDEST = {4: 8, 6: 16}  # the shortest prefix length accepted (IPv4 /8, IPv6 /16)
 
 
+def bilingual_names(errors: dict[str, str], name: str, name_ar: str | None) -> tuple[str, str]:
+    """The French name (required) and the Arabic one (optional, "" when none), stripped, each
+    at most :data:`NAME_LENGTH` characters, into ``errors`` (organisations and centres)."""
+    name, name_ar = name.strip(), (name_ar or "").strip()
+    if not name:
+        errors["name"] = REQUIRED
+    elif len(name) > NAME_LENGTH:
+        errors["name"] = TOO_LONG
+    if len(name_ar) > NAME_LENGTH:
+        errors["name_ar"] = TOO_LONG
+    return name, name_ar
+
+
 def _details(
     errors: dict[str, str],
     *,
@@ -66,15 +79,9 @@ def _details(
     phone: str | None,
 ) -> dict[str, object]:
     """Check and normalise what an organisation is described by, into ``errors``; the values."""
-    name, name_ar, sector = name.strip(), (name_ar or "").strip(), (sector or "").strip()
-    region = (region or "").strip()
+    name, name_ar = bilingual_names(errors, name, name_ar)
+    sector, region = (sector or "").strip(), (region or "").strip()
     phone = " ".join((phone or "").split())
-    if not name:
-        errors["name"] = REQUIRED
-    elif len(name) > NAME_LENGTH:
-        errors["name"] = TOO_LONG
-    if len(name_ar) > NAME_LENGTH:
-        errors["name_ar"] = TOO_LONG
     if kind not in set(OrganisationKind):
         errors["kind"] = BAD_KIND
     if len(sector) > SECTOR_LENGTH:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from core import audit
 from core.clock import Clock
 from core.errors import ValidationFailed
 from core.i18n import N_
@@ -28,9 +27,8 @@ from core.identity.authz import Actor
 from core.identity.centres import Centre
 from incidents import events
 from incidents.actions import IncidentAction
-from incidents.centres.transfer import centre_field, checked, require_work
+from incidents.centres.transfer import centre_field, checked, recorded, require_work
 from incidents.events import IncidentEventName
-from incidents.intake.service import add_event
 from incidents.models import Incident, IncidentEvent, IncidentShare, ShareMode
 
 
@@ -87,27 +85,25 @@ def share(
         existing.shared_by_id, existing.shared_at = actor.user_id, now
     incident.updated_at = now
     data = {"centre": target.slug, "mode": chosen.value, "reason": why}
-    event = add_event(session, incident, actor, "shared", clock=clock, data=data)
-    session.flush()
-    audit.record(
+    return recorded(
         session,
         actor,
-        IncidentAction.SHARE,
-        "incident",
-        incident.reference,
-        clock=clock,
+        incident,
+        "shared",
+        data,
+        action=IncidentAction.SHARE,
         before=before,
         after=data,
+        name=IncidentEventName.SHARED,
+        payload=lambda event_id: events.Shared(
+            incident_id=incident.id,
+            reference=incident.reference,
+            timeline_event_id=event_id,
+            centre_id=target.id,
+            mode=chosen,
+        ),
+        clock=clock,
     )
-    payload = events.Shared(
-        incident_id=incident.id,
-        reference=incident.reference,
-        timeline_event_id=event.id,
-        centre_id=target.id,
-        mode=chosen,
-    )
-    events.record(session, actor, incident, IncidentEventName.SHARED, payload, clock=clock)
-    return event
 
 
 def unshare(
@@ -131,23 +127,21 @@ def unshare(
     incident.shares.remove(existing)
     incident.updated_at = clock.now()
     data = {"centre": target.slug}
-    event = add_event(session, incident, actor, "unshared", clock=clock, data=data)
-    session.flush()
-    audit.record(
+    return recorded(
         session,
         actor,
-        IncidentAction.UNSHARE,
-        "incident",
-        incident.reference,
-        clock=clock,
+        incident,
+        "unshared",
+        data,
+        action=IncidentAction.UNSHARE,
         before={"centre": target.slug, "mode": mode},
         after=data,
+        name=IncidentEventName.UNSHARED,
+        payload=lambda event_id: events.Unshared(
+            incident_id=incident.id,
+            reference=incident.reference,
+            timeline_event_id=event_id,
+            centre_id=target.id,
+        ),
+        clock=clock,
     )
-    payload = events.Unshared(
-        incident_id=incident.id,
-        reference=incident.reference,
-        timeline_event_id=event.id,
-        centre_id=target.id,
-    )
-    events.record(session, actor, incident, IncidentEventName.UNSHARED, payload, clock=clock)
-    return event

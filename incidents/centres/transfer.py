@@ -15,6 +15,9 @@ too long or NUL-bearing reason are ``ValidationFailed`` naming the field (``cent
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -123,25 +126,55 @@ def transfer(
     incident.centre_id, incident.centre = target.id, target
     incident.updated_at = clock.now()
     data = {"from": old.slug, "to": target.slug, "reason": why}
-    event = add_event(session, incident, actor, "transferred", clock=clock, data=data)
+    return recorded(
+        session,
+        actor,
+        incident,
+        "transferred",
+        data,
+        action=IncidentAction.TRANSFER,
+        before={"centre": old.slug},
+        after={**data, "unshared": [target.slug] if redundant else []},
+        name=IncidentEventName.TRANSFERRED,
+        payload=lambda event_id: events.Transferred(
+            incident_id=incident.id,
+            reference=incident.reference,
+            timeline_event_id=event_id,
+            from_centre_id=old.id,
+            to_centre_id=target.id,
+        ),
+        clock=clock,
+    )
+
+
+def recorded(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    kind: str,
+    data: dict[str, Any],
+    *,
+    action: IncidentAction,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    name: IncidentEventName,
+    payload: Callable[[int], events.TimelinePayload],
+    clock: Clock,
+) -> IncidentEvent:
+    """A centre change written down (transfer, share, unshare): the timeline event ``kind``
+    with ``data``, the audit entry ``action`` and the domain event ``name`` (``payload`` of the
+    timeline event's id); the timeline event."""
+    event = add_event(session, incident, actor, kind, clock=clock, data=data)
     session.flush()
-    after = {**data, "unshared": [target.slug] if redundant else []}
     audit.record(
         session,
         actor,
-        IncidentAction.TRANSFER,
+        action,
         "incident",
         incident.reference,
         clock=clock,
-        before={"centre": old.slug},
+        before=before,
         after=after,
     )
-    payload = events.Transferred(
-        incident_id=incident.id,
-        reference=incident.reference,
-        timeline_event_id=event.id,
-        from_centre_id=old.id,
-        to_centre_id=target.id,
-    )
-    events.record(session, actor, incident, IncidentEventName.TRANSFERRED, payload, clock=clock)
+    events.record(session, actor, incident, name, payload(event.id), clock=clock)
     return event

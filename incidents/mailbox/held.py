@@ -16,8 +16,6 @@ the database's write lock from its first read), so the second one finds it handl
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, or_, select, true
@@ -41,8 +39,6 @@ from incidents.settings import IntakeSettings
 log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 NOTE_MAX = 500  # the column's length
-# after a line's "Content-": the part header that makes a file
-_FILE_HEADER = re.compile(rb"disposition:[ \t]*attachment", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -169,36 +165,6 @@ def read_mail(mail: InboundMail, settings: IntakeSettings) -> ParsedMail:
 def raw_bytes(mail: InboundMail, settings: IntakeSettings) -> bytes:
     """The stored raw message (downloaded as ``.eml`` by staff, never shown inline)."""
     return store.read_raw(settings.mail.mail_dir, mail.sha256)
-
-
-def attachment_counts(mails: Iterable[InboundMail], settings: IntakeSettings) -> dict[int, int]:
-    """How many files each message carries, for the queue's rows (the row has no count of its
-    own, and parsing 50 messages per page costs ~15 ms per 400 KB each): the part headers that
-    make a file (``Content-Disposition: attachment``) are counted in the stored bytes (~0.5 ms
-    per 400 KB). An estimate — the message's page lists the
-    files exactly; a message beyond ``CERT_MAIL_MAX_MB``, or whose file is gone, is left out."""
-    counts: dict[int, int] = {}
-    for mail in mails:
-        if mail.size > settings.mail.max_bytes:
-            continue
-        try:
-            raw = store.read_raw(settings.mail.mail_dir, mail.sha256)
-        except NotFound:
-            continue
-        counts[mail.id] = _files_in(raw)
-    return counts
-
-
-def _files_in(raw: bytes) -> int:
-    """Header lines ``Content-Disposition: attachment`` (a forwarded message's own files
-    included): ``bytes.find`` jumps from one "ontent-" to the next (a regular expression
-    scanning every line of the base64 bodies is 20 times slower)."""
-    count, at = 0, raw.find(b"ontent-")
-    while at != -1:
-        if raw[at - 2 : at] in (b"\nC", b"\nc") and _FILE_HEADER.match(raw, at + 7):
-            count += 1
-        at = raw.find(b"ontent-", at + 7)
-    return count
 
 
 def clean_subject(subject: str | None, prefix: str) -> str:

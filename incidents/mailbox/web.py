@@ -27,7 +27,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.identity.authz import Actor
 from core.web import context, get_session, int_arg, say, unit_of_work
 from core.web.auth import current_account, current_actor, login_required
-from incidents.mailbox import held, labels, receiving
+from incidents.mailbox import held, labels, receiving, store
 from incidents.mailbox.forms import ActionForm, AttachForm, DiscardForm, IncidentForm
 from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
 from incidents.models import Incident
@@ -103,7 +103,7 @@ def index() -> ResponseReturnValue:
         tab=tab,
         reason=reason,
         before=before,
-        attachments=held.attachment_counts(page.mails, intake()),
+        attachments=store.attachment_counts(page.mails, intake()),
         labels=labels,
         local_time=local_time,
     )

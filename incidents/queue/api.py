@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from pydantic import Field
 
 from core.api import page_params
 from core.api.openapi import Reply, operation
@@ -35,13 +34,6 @@ from incidents.web import intake
 PAGE_PARAMS = ("limit", "offset")
 
 
-class IncidentRowOut(IncidentOut):
-    """A row of the list: the incident as ``GET /incidents/<reference>`` answers it, and the
-    vigilance centre it belongs to."""
-
-    centre: str = Field(description="Slug of the vigilance centre the incident belongs to")
-
-
 @bp.get("/incidents")
 @operation(
     summary="List incidents",
@@ -54,7 +46,7 @@ class IncidentRowOut(IncidentOut):
     "more match), as the queue does: a broad filter never counts the whole table.",
     tag=TAG,
     query=QueueFilter,
-    replies={200: Reply("One page of incidents", IncidentRowOut, paginated=True, keyset=True)},
+    replies={200: Reply("One page of incidents", IncidentOut, paginated=True, keyset=True)},
     errors=(403, 422),
 )
 def index() -> ResponseReturnValue:
@@ -108,9 +100,5 @@ def _cursor_url(f: QueueFilter, **cursor: str) -> str:
 
 def _render(items: list[Incident]) -> list[dict[str, Any]]:
     references = References(get_session(), current_actor())
-    return [
-        IncidentRowOut(
-            **{**incident_out(incident, references).model_dump(), "centre": incident.centre.slug}
-        ).model_dump(mode="json")
-        for incident in items
-    ]
+    # each row as ``GET /incidents/<reference>`` answers it (``centre`` and ``shares`` for staff)
+    return [incident_out(incident, references).model_dump(mode="json") for incident in items]

@@ -98,6 +98,8 @@ def index() -> ResponseReturnValue:
         saved=saved_filters.list_filters(session, actor), **choices,
         chips=queue_view.chips(f, choices["organisations"], choices["staff"], centres),
         centre_labels={c.id: queue_view.centre_name(c) for c in centres},
+        # the Centre column, shown when it tells rows apart: several centres, not one chosen
+        centre_column=len(centres) > 1 and len(f.centre) != 1,
         new_count_url=_new_count_url(f, now), poll_seconds=POLL_SECONDS,
         reload_url=queue_view.queue_url(f),
         waiting=answers_waiting(session, [incident.id for incident in page.items]),

@@ -44,14 +44,13 @@ def happen(live_server: LiveServer, lead: User, analyst: User, reporter: User) -
     with live_server.session() as session:
         first = session.get_one(Incident, incidents[0].id)
         second = session.get_one(Incident, incidents[1].id)
-        workflow.assign(session, Actor.for_user(analyst), first, lead, clock=clock)
+        staff = Actor.for_user(session.get_one(User, analyst.id))  # their centres: read in session
+        workflow.assign(session, staff, first, lead, clock=clock)
         conversation.reporter_answer(
             session, Actor.for_user(reporter), first, "Les journaux sont joints.", clock=clock
         )
         handle = lead.email.partition("@")[0]
-        conversation.add_comment(
-            session, Actor.for_user(analyst), second, f"@{handle} à valider", clock=clock
-        )
+        conversation.add_comment(session, staff, second, f"@{handle} à valider", clock=clock)
         session.commit()
     deliver(live_server)
     return incidents

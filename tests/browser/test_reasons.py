@@ -41,7 +41,7 @@ def assign(live_server: LiveServer, incident: Incident, who: User, by: User) -> 
     with live_server.session() as session:
         row = session.get(Incident, incident.id)
         assert row is not None
-        actor, target = Actor.for_user(by), session.get(User, who.id)
+        actor, target = Actor.for_user(session.get_one(User, by.id)), session.get(User, who.id)
         workflow.assign(session, actor, row, target, clock=live_server.clock)
         session.commit()
 
@@ -50,10 +50,10 @@ def triage(live_server: LiveServer, incident: Incident, by: User) -> None:
     with live_server.session() as session:
         row = session.get(Incident, incident.id)
         assert row is not None
+        actor = Actor.for_user(session.get_one(User, by.id))  # their centres: read in session
         workflow.change_status(
-            session, Actor.for_user(by), row, "triaged", clock=live_server.clock,
-            settings=live_server.intake,
-        )  # fmt: skip
+            session, actor, row, "triaged", clock=live_server.clock, settings=live_server.intake
+        )
         session.commit()
 
 

@@ -195,3 +195,17 @@ def test_users_join_the_centre_given_and_orgs_have_regions(  # type: ignore[no-u
     with Session(fresh_database.engine) as session:
         org = session.scalars(select(Organisation).where(Organisation.slug == "min-sante")).one()
         assert org.region == "souss-massa"
+
+
+def test_overlaps_are_warned_of_for_the_centre_written(invoke, staff) -> None:  # type: ignore[no-untyped-def]
+    def create(slug: str, sector: str) -> Result:
+        result = invoke("centres", "create", "--slug", slug, "--name", slug, "--sector", sector)
+        assert result.exit_code == 0, result.output
+        return result
+
+    assert "warning" not in create("a-health", "health").stderr
+    both = "warning: a-health and b-health are equally specific for sector health"
+    assert both in create("b-health", "health").stderr
+    assert "warning" not in create("c-energy", "energy").stderr  # a and b: not its business
+    assert "warning" not in invoke("centres", "update", "--slug", "c-energy", "--name", "C").stderr
+    assert both in invoke("centres", "list").stderr

@@ -114,16 +114,18 @@ def unshare(session: Session, incident: Incident, centre: Centre) -> None:
 
 def dress(
     session: Session, clock: FrozenClock, incident: Incident, lead: User, helper: User,
-    peer: Incident, upload_dir: Path,
+    peer: Incident, upload_dir: Path, domain: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """An attachment (the reporter's), an observable, a task, a participant and a link."""
+    """An attachment (the reporter's: a reporter downloads only the files their organisation
+    sent), an observable (``domain``, by default one named after the incident), a task, a
+    participant and a link on ``incident``."""
     actor = Actor.for_user(lead)
     sender = Actor.for_user(session.get(User, incident.reporter_id))  # type: ignore[arg-type]
     attachment = add_attachment(
         session, sender, incident, filename="notes.txt", stream=io.BytesIO(b"notes"),
         clock=clock, upload_dir=upload_dir, max_bytes=10**6,
     )  # fmt: skip
-    value = f"evil-{incident.reference.lower()}.example"
+    value = domain or f"evil-{incident.reference.lower()}.example"
     observable = observables_admin.add_observable(
         session, actor, incident, "domain", value, clock=clock
     )

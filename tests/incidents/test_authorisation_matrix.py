@@ -16,7 +16,6 @@ refused before the (empty, hence invalid) body is validated.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +30,11 @@ from werkzeug.test import TestResponse
 from core.clock import FrozenClock
 from core.identity.authz import Actor
 from core.identity.models import Role, User
-from incidents.intake.attachments import add_attachment
 from incidents.models import Incident
 from incidents.queue import saved_filters
 from incidents.queue.filter import QueueFilter
-from incidents.workspace import merge, observables_admin, tasks, workflow
+from incidents.workspace import workflow
+from tests.incidents.centre_scene import dress
 from tests.kit.callers import Caller
 from tests.kit.factories import make_user, report
 from tests.kit.web import text
@@ -179,33 +178,6 @@ class Scene:
     filter_ids: dict[int, int]  # user id → one of their saved filters
 
 
-def _dress(session: Session, clock: FrozenClock, incident: Incident, lead: User,
-           helper: User, peer: Incident, upload_dir: Path) -> dict[str, Any]:  # fmt: skip
-    """An attachment, an observable, a task, a participant and a link on ``incident``."""
-    actor = Actor.for_user(lead)
-    # the reporter's own file: a reporter downloads only the files their organisation sent
-    sender = Actor.for_user(session.get(User, incident.reporter_id))  # type: ignore[arg-type]
-    attachment = add_attachment(
-        session, sender, incident, filename="notes.txt", stream=io.BytesIO(b"notes"),
-        clock=clock, upload_dir=upload_dir, max_bytes=10**6,
-    )  # fmt: skip
-    observable = observables_admin.add_observable(
-        session, actor, incident, "domain", "evil.example", clock=clock
-    )
-    task = tasks.add_task(session, actor, incident, "Block the domain", clock=clock)
-    workflow.add_participant(session, actor, incident, helper, clock=clock)
-    merge.link(session, actor, incident, peer, clock=clock)
-    session.flush()
-    return {
-        "reference": incident.reference,
-        "attachment_id": attachment.id,
-        "observable_id": observable.id,
-        "task_id": task.id,
-        "user_id": helper.id,
-        "other": peer.reference,
-    }
-
-
 @pytest.fixture
 def scene(db_session: Session, clock: FrozenClock, settings: dict[str, Any], world: World) -> Scene:
     assignee = make_user(db_session, clock, role=Role.ANALYST, email="assignee@cert.ma")
@@ -216,7 +188,7 @@ def scene(db_session: Session, clock: FrozenClock, settings: dict[str, Any], wor
     workflow.assign(db_session, Actor.for_user(world.lead), red, assignee, clock=clock)
     upload_dir = Path(settings["upload_dir"])
     ids = {
-        i.id: _dress(db_session, clock, i, world.lead, helper, peer, upload_dir)
+        i.id: dress(db_session, clock, i, world.lead, helper, peer, upload_dir, "evil.example")
         for i in (amber, red)
     }
     filter_ids = {

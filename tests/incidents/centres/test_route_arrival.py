@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,17 +16,12 @@ from core.clock import FrozenClock
 from core.identity.centres import Centre
 from incidents.mailbox.models import MailStatus
 from incidents.models import Incident
-from tests.incidents.centres.route_scene import Centres, build, make_centre
+from tests.incidents.centres.route_scene import Centres, make_centre
 from tests.incidents.mailbox.conftest import Mailbox, mail_settings
 from tests.kit.factories import INFECTED_HOST, MINIMAL, make_org, report
 from tests.kit.mail import authentication_results, message, raw
 from tests.kit.web import csrf_token, sign_in, text
 from tests.kit.world import World
-
-
-@pytest.fixture
-def centres(world: World) -> Centres:
-    return build(world)
 
 
 def centre_of(session: Session, reference: str) -> Centre:

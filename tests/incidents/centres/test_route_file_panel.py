@@ -14,22 +14,9 @@ from sqlalchemy.orm import Session
 
 from core.audit import AuditEntry
 from incidents.models import Incident, IncidentEvent, IncidentShare, ShareMode
-from tests.incidents.centres.route_scene import Centres, build
+from tests.incidents.centres.route_scene import Centres
 from tests.incidents.file_helpers import act, token
 from tests.kit.web import sign_in, text
-from tests.kit.world import World
-
-
-@pytest.fixture
-def centres(world: World) -> Centres:
-    return build(world)
-
-
-@pytest.fixture
-def incident(centres: Centres) -> Incident:
-    found = centres.health_report()
-    centres.world.session.commit()
-    return found
 
 
 def panel(html: str) -> str:

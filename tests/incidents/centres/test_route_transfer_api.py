@@ -17,24 +17,11 @@ from core.audit import AuditEntry
 from core.events.store import DomainEvent
 from core.identity.models import User
 from incidents.models import Incident, IncidentEvent, IncidentParticipant, IncidentShare
-from tests.incidents.centres.route_scene import Centres, build, make_member
+from tests.incidents.centres.route_scene import Centres, make_member
 from tests.kit.api import envelope
 from tests.kit.web import sign_in, text
-from tests.kit.world import World
 
 URL = "/api/v1/incidents"
-
-
-@pytest.fixture
-def centres(world: World) -> Centres:
-    return build(world)
-
-
-@pytest.fixture
-def incident(centres: Centres) -> Incident:
-    found = centres.health_report()
-    centres.world.session.commit()
-    return found
 
 
 def written(session: Session, incident: Incident) -> tuple[int, int, int, int, int]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clock import FrozenClock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor
-from incidents.mailbox import held
+from incidents.mailbox import held, store
 from incidents.mailbox.models import HoldReason, InboundMail, MailStatus
 from incidents.models import Incident
 from incidents.settings import IntakeSettings
@@ -223,7 +223,7 @@ def test_the_queue_counts_the_files_of_each_message(
         body="Pas de pièce jointe ; le mot Content-Disposition: attachment au fil du texte.\n"
     ))  # fmt: skip
     huge = held_mail(db_session, clock, settings, size=settings.mail.max_bytes + 1)
-    counts = held.attachment_counts([two, none, huge], settings)
+    counts = store.attachment_counts([two, none, huge], settings)
     assert counts == {two.id: 2, none.id: 0}  # beyond the limit: not read
 
 
