@@ -291,6 +291,8 @@ def test_the_file_says_when_it_is_shared_read_only(
     centre_scene.share(db_session, health, centres.finance_centre, ShareMode.READ)
     shown = page(client, url)
     assert "vigie-read-only" in shown and 'id="file-status"' not in shown
+    assert "vigie-file-quick" not in shown  # nor the header's quick status/priority/assignee
     centre_scene.share(db_session, health, centres.finance_centre, ShareMode.WORK)
     shown = page(client, url)
     assert "vigie-read-only" not in shown and 'id="file-status"' in shown
+    assert "vigie-file-quick" in shown
