@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
 from core.clock import Clock
@@ -28,7 +29,13 @@ from incidents.intake.rows import insert_event, insert_incident, insert_observab
 from incidents.intake.schemas import IncidentSubmission, ObservableIn
 from incidents.intel.enrichment import enrich
 from incidents.intel.models import FoundBy
-from incidents.models import Incident, IncidentEvent, IncidentObservable, IncidentStatus
+from incidents.models import (
+    Incident,
+    IncidentEvent,
+    IncidentObservable,
+    IncidentParticipant,
+    IncidentStatus,
+)
 from incidents.observables.extraction import Observable, canonicalise_observable, extract
 from incidents.rules.priority import deadlines, priority_for
 from incidents.rules.taxonomy import UnknownClassification, validate_classification
@@ -149,6 +156,7 @@ def submit_incident(
         clock=clock,
         after={"organisation": organisation.slug, "priority": priority, "tlp": data.tlp},
     )
+    _name_the_recorder(session, actor, incident, clock=clock)
     if acknowledge:
         _acknowledge(session, incident, clock=clock, settings=settings, in_reply_to=in_reply_to)
     submitted = events.Submitted(
@@ -310,6 +318,26 @@ def add_event(
     )
     session.add(event)
     return event
+
+
+def _name_the_recorder(session: Session, actor: Actor, incident: Incident, *, clock: Clock) -> None:
+    """A CERT user who records an incident that the routing rule sends to a centre they do not
+    work becomes a named participant of it (timeline and audit as any participant): they keep
+    seeing what they recorded, whatever its centre and TLP (:mod:`incidents.access`)."""
+    if not actor.is_cert_staff or actor.user_id is None or can_see(actor, incident):
+        return
+    joined = IncidentParticipant(
+        incident_id=incident.id, user_id=actor.user_id, added_by_id=actor.user_id,
+        added_at=clock.now(),
+    )  # fmt: skip
+    session.add(joined)
+    set_committed_value(incident, "participants", [joined])
+    data = {"added": actor.label}
+    insert_event(session, incident, actor, "participant", clock=clock, public=False, data=data)
+    audit.record(
+        session, actor, IncidentAction.PARTICIPANT, "incident", incident.reference, clock=clock,
+        after=data,
+    )  # fmt: skip
 
 
 def get_incident(session: Session, actor: Actor, reference: str) -> Incident:

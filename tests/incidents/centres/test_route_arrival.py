@@ -171,3 +171,37 @@ def test_api_answers_of_a_list_name_each_centre_and_share(
     assert sorted(i["centre"] for i in response.json["items"]) == ["national", "sante"]
     mine = client.get("/api/v1/incidents", headers=world.headers(world.reporter))
     assert [i["centre"] for i in mine.json["items"]] == [None]
+
+
+def test_an_analyst_recording_for_another_centre_is_named_on_it_and_keeps_seeing_it(
+    client: FlaskClient, db_session: Session, centres: Centres, world: World
+) -> None:
+    """Omar (finance) records a report of the Health ministry: it goes to the health centre, and
+    Omar becomes a named participant (timeline, audit) so that what he recorded does not vanish;
+    Nadia (health) recording the same kind of report is not named (she sees it anyway)."""
+    body = {
+        "title": "Hameçonnage signalé par téléphone",
+        "description": "Appel du ministère de la Santé.",
+        "category": "fraud",
+        "type": "phishing",
+        "organisation": world.sante.slug,
+        "tlp": "TLP:RED",
+    }
+    omar, nadia = world.headers(centres.omar), world.headers(centres.nadia)
+    recorded = client.post("/api/v1/incidents", json=body, headers=omar)
+    assert recorded.status_code == 201, recorded.json
+    reference = recorded.json["reference"]
+    assert centre_of(db_session, reference).id == centres.sante.id
+    assert client.get(f"/api/v1/incidents/{reference}", headers=omar).status_code == 200
+    incident = db_session.scalar(select(Incident).where(Incident.reference == reference))
+    assert incident is not None
+    assert [p.user_id for p in incident.participants] == [centres.omar.id]
+    events = client.get(f"/api/v1/incidents/{reference}/timeline", headers=omar).json
+    named = {"added": centres.omar.email}
+    assert any(e["kind"] == "participant" and e["data"] == named for e in events["items"])
+    # TLP:RED: Nadia, of the incident's centre but neither assignee nor participant, does not see it
+    assert client.get(f"/api/v1/incidents/{reference}", headers=nadia).status_code == 404
+    own = client.post("/api/v1/incidents", json={**body, "tlp": "TLP:AMBER"}, headers=nadia)
+    assert own.status_code == 201, own.json
+    mine = db_session.scalar(select(Incident).where(Incident.reference == own.json["reference"]))
+    assert mine is not None and mine.participants == []
