@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -13,60 +12,25 @@ from core.db import Base, StrEnumType
 from core.identity.centres import Centre, national_id
 from core.identity.models import Organisation, User
 from core.markings import Pap, Tlp
+from incidents.vocabulary import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    IncidentStatus,
+    Level,
+    Priority,
+    ReporterState,
+    ShareMode,
+)
 
-
-class Level(enum.StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-class Priority(enum.StrEnum):
-    P1 = "P1"
-    P2 = "P2"
-    P3 = "P3"
-    P4 = "P4"
-
-
-class IncidentStatus(enum.StrEnum):
-    NEW = "new"
-    TRIAGED = "triaged"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    REJECTED = "rejected"
-    DUPLICATE = "duplicate"
-
-
-# Allowed workflow transitions; enforced by the service layer.
-TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
-    IncidentStatus.NEW: frozenset(
-        {IncidentStatus.TRIAGED, IncidentStatus.REJECTED, IncidentStatus.DUPLICATE}
-    ),
-    IncidentStatus.TRIAGED: frozenset(
-        {
-            IncidentStatus.IN_PROGRESS,
-            IncidentStatus.RESOLVED,
-            IncidentStatus.REJECTED,
-            IncidentStatus.DUPLICATE,
-        }
-    ),
-    IncidentStatus.IN_PROGRESS: frozenset({IncidentStatus.RESOLVED, IncidentStatus.DUPLICATE}),
-    IncidentStatus.RESOLVED: frozenset({IncidentStatus.CLOSED, IncidentStatus.IN_PROGRESS}),
-    IncidentStatus.CLOSED: frozenset({IncidentStatus.IN_PROGRESS}),  # reopen
-    IncidentStatus.REJECTED: frozenset({IncidentStatus.TRIAGED}),
-    IncidentStatus.DUPLICATE: frozenset(),
-}
-OPEN_STATUSES = frozenset({IncidentStatus.NEW, IncidentStatus.TRIAGED, IncidentStatus.IN_PROGRESS})
-
-
-class ReporterState(enum.StrEnum):
-    """The situation on the reporter's side when reporting."""
-
-    ONGOING = "ongoing"
-    CONTAINED = "contained"
-    RESOLVED = "resolved"
+__all__ = [  # the vocabulary, re-exported (incidents.vocabulary)
+    "OPEN_STATUSES",
+    "TRANSITIONS",
+    "IncidentStatus",
+    "Level",
+    "Priority",
+    "ReporterState",
+    "ShareMode",
+]
 
 
 class ReferenceCounter(Base):
@@ -257,13 +221,6 @@ class IncidentParticipant(Base):
     added_at: Mapped[dt.datetime]
 
     incident: Mapped[Incident] = relationship(back_populates="participants")
-
-
-class ShareMode(enum.StrEnum):
-    """What a centre an incident is shared with may do (joint investigation)."""
-
-    READ = "read"  # see it (pages, API, exports), not change it
-    WORK = "work"  # see and work it as if it were the centre's own
 
 
 class IncidentShare(Base):
