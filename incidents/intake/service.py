@@ -20,7 +20,7 @@ from core.identity.models import Organisation, User
 from core.markings import Pap, Tlp
 from feeds.index.benign import warning_lists
 from incidents import events
-from incidents.access import can_see
+from incidents.access import RED, can_see
 from incidents.actions import IncidentAction
 from incidents.intake.acknowledgement import queue_acknowledgement
 from incidents.intake.duplicates import earlier_reports, indicator_values, serialise_source_ref
@@ -323,8 +323,11 @@ def add_event(
 def _name_the_recorder(session: Session, actor: Actor, incident: Incident, *, clock: Clock) -> None:
     """A CERT user who records an incident that the routing rule sends to a centre they do not
     work becomes a named participant of it (timeline and audit as any participant): they keep
-    seeing what they recorded, whatever its centre and TLP (:mod:`incidents.access`)."""
-    if not actor.is_cert_staff or actor.user_id is None or can_see(actor, incident):
+    seeing what they recorded. Not for ``TLP:RED``: whoever records one is told that it stays
+    with its assignee, participants and leads, as before centres (:mod:`incidents.access`)."""
+    if not actor.is_cert_staff or actor.user_id is None or incident.tlp == RED:
+        return
+    if can_see(actor, incident):
         return
     joined = IncidentParticipant(
         incident_id=incident.id, user_id=actor.user_id, added_by_id=actor.user_id,

@@ -178,30 +178,35 @@ def test_an_analyst_recording_for_another_centre_is_named_on_it_and_keeps_seeing
 ) -> None:
     """Omar (finance) records a report of the Health ministry: it goes to the health centre, and
     Omar becomes a named participant (timeline, audit) so that what he recorded does not vanish;
-    Nadia (health) recording the same kind of report is not named (she sees it anyway)."""
+    Nadia (health) recording the same kind of report is not named (she sees it anyway), nor is
+    Omar for a TLP:RED one (it stays with its assignee, participants and leads, as before)."""
     body = {
         "title": "Hameçonnage signalé par téléphone",
         "description": "Appel du ministère de la Santé.",
         "category": "fraud",
         "type": "phishing",
         "organisation": world.sante.slug,
-        "tlp": "TLP:RED",
+        "tlp": "TLP:AMBER",
     }
     omar, nadia = world.headers(centres.omar), world.headers(centres.nadia)
-    recorded = client.post("/api/v1/incidents", json=body, headers=omar)
-    assert recorded.status_code == 201, recorded.json
-    reference = recorded.json["reference"]
-    assert centre_of(db_session, reference).id == centres.sante.id
+
+    def recorded_by(headers: dict[str, str], **changes: str) -> Incident:
+        answer = client.post("/api/v1/incidents", json={**body, **changes}, headers=headers)
+        assert answer.status_code == 201, answer.json
+        found = db_session.scalar(
+            select(Incident).where(Incident.reference == answer.json["reference"])
+        )
+        assert found is not None and found.centre_id == centres.sante.id
+        return found
+
+    incident = recorded_by(omar)
+    reference = incident.reference
     assert client.get(f"/api/v1/incidents/{reference}", headers=omar).status_code == 200
-    incident = db_session.scalar(select(Incident).where(Incident.reference == reference))
-    assert incident is not None
     assert [p.user_id for p in incident.participants] == [centres.omar.id]
     events = client.get(f"/api/v1/incidents/{reference}/timeline", headers=omar).json
     named = {"added": centres.omar.email}
     assert any(e["kind"] == "participant" and e["data"] == named for e in events["items"])
-    # TLP:RED: Nadia, of the incident's centre but neither assignee nor participant, does not see it
-    assert client.get(f"/api/v1/incidents/{reference}", headers=nadia).status_code == 404
-    own = client.post("/api/v1/incidents", json={**body, "tlp": "TLP:AMBER"}, headers=nadia)
-    assert own.status_code == 201, own.json
-    mine = db_session.scalar(select(Incident).where(Incident.reference == own.json["reference"]))
-    assert mine is not None and mine.participants == []
+    assert recorded_by(nadia).participants == []
+    red = recorded_by(omar, tlp="TLP:RED")
+    assert red.participants == []
+    assert client.get(f"/api/v1/incidents/{red.reference}", headers=omar).status_code == 404
