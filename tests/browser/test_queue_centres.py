@@ -159,7 +159,7 @@ def test_a_centres_queue_and_the_national_view(
     page.goto(f"/queue?lang=fr&q={word}")
     menu = page.locator("details", has=page.locator("summary", has_text="Centre"))
     menu.locator("summary").click()
-    page.get_by_label("Centre de veille finances", exact=True).check()
+    menu.locator("input[name=centre][value=finances]").check()  # other tests name centres alike
     menu.get_by_role("button", name="Appliquer", exact=True).click()
     expect(rows).to_have_count(2)
     expect(page.locator(".vigie-queue tbody")).to_contain_text(made["finance"][0])
