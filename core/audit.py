@@ -69,6 +69,16 @@ class AccountAction(AuditAction):
     LOGOUT = "auth.logout"
     SESSION_END = "auth.session_end"
     SESSIONS_END = "auth.sessions_end"
+    MFA_ENROL = "mfa.enrol"  # two-factor sign-in turned on (a first code typed)
+    MFA_FAILED = "mfa.failed"  # a wrong, replayed or throttled second-factor code
+    MFA_THROTTLE = "mfa.throttle"  # the failure that started (or extended) a wait
+    MFA_RECOVERY_USED = "mfa.recovery_used"  # a recovery code signed in (used up)
+    MFA_RECOVERY_CODES = "mfa.recovery_codes"  # a new set of recovery codes (the old ones void)
+    MFA_RESET = "mfa.reset"  # an administrator removed a user's second factor
+    MFA_DISABLE = "mfa.disable"  # the user turned two-factor sign-in off (roles not requiring it)
+    SSO_LOGIN = "sso.login"  # a sign-in through the identity provider (OpenID Connect)
+    SSO_LINK = "sso.link"  # an account linked to the provider's subject (verified e-mail)
+    SSO_REFUSED = "sso.refused"  # a provider's answer refused (state, nonce, token, claims)
     TOKEN_CREATE = "token.create"  # noqa: S105 (an action, not a secret)
     TOKEN_REVOKE = "token.revoke"  # noqa: S105 (an action, not a secret)
     ORGANISATION_CREATE = "organisation.create"

@@ -33,6 +33,7 @@ from core.config_values import (
     _path,
     _prefix,
     _rate_limit,
+    _roles,
     _seconds,
     _seconds_between,
     _secret,
@@ -120,6 +121,17 @@ class Config:
     mail_trusted_authserv_id: str = ""  # the receiving MTA's Authentication-Results id
     mail_require_auth: bool = False  # hold mail without a DMARC (or DKIM/SPF) pass
     mail_max_mb: int = 25  # a received message at most (held beyond)
+    # two-factor sign-in (core.auth.mfa): roles that must enrol before opening anything
+    mfa_required_roles: str = "analyst,lead,admin"
+    # single sign-on with OpenID Connect (core.auth.sso, cert.accounts.sso); off while no issuer
+    oidc_issuer: str = ""  # https://idp.example.ma/realms/gov (discovery: …/.well-known/…)
+    oidc_client_id: str = ""
+    oidc_client_secret_file: Path | None = None  # a file holding the client secret
+    oidc_role_claim: str = "roles"  # the ID token / userinfo claim carrying the user's groups
+    oidc_role_map: str = ""  # "claim value=role@organisation slug", comma-separated
+    oidc_provider_name: str = ""  # "Sign in with <name>"; default: the issuer's host
+    oidc_scopes: str = "openid email profile"
+    oidc_local_passwords: bool = True  # false: accounts linked to the provider sign in there only
     # Argon2id cost of new password hashes (core.auth.hashing); at least OWASP's minimum
     argon2_time_cost: int = hashing.PRODUCTION.time_cost
     argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
@@ -130,6 +142,11 @@ class Config:
     @property
     def session_cookie_secure(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def mfa_roles(self) -> frozenset[str]:
+        """The role names of ``CERT_MFA_REQUIRED_ROLES``."""
+        return frozenset(name for name in self.mfa_required_roles.split(",") if name)
 
     @property
     def password_hashing(self) -> Parameters:
@@ -211,6 +228,15 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     # playbooks slice's settings hook (playbooks.settings.from_config)
     "CERT_PLAYBOOK_HTTP_ALLOW": ("playbook_http_allow", _text),
     "CERT_PLAYBOOK_HTTP_TIMEOUT": ("playbook_http_timeout_seconds", _seconds_between(0.1, 300)),
+    "CERT_MFA_REQUIRED_ROLES": ("mfa_required_roles", _roles),
+    "CERT_OIDC_ISSUER": ("oidc_issuer", _text),
+    "CERT_OIDC_CLIENT_ID": ("oidc_client_id", _text),
+    "CERT_OIDC_CLIENT_SECRET_FILE": ("oidc_client_secret_file", _path),
+    "CERT_OIDC_ROLE_CLAIM": ("oidc_role_claim", _text),
+    "CERT_OIDC_ROLE_MAP": ("oidc_role_map", _text),
+    "CERT_OIDC_PROVIDER_NAME": ("oidc_provider_name", _text),
+    "CERT_OIDC_SCOPES": ("oidc_scopes", _text),
+    "CERT_OIDC_LOCAL_PASSWORDS": ("oidc_local_passwords", _flag),
     "CERT_ARGON2_TIME_COST": ("argon2_time_cost", _int_up_to(100)),
     "CERT_ARGON2_MEMORY_KIB": ("argon2_memory_kib", _int_up_to(4 * 1024 * 1024, minimum=8)),
     "CERT_ARGON2_PARALLELISM": ("argon2_parallelism", _int_up_to(64)),

@@ -190,6 +190,22 @@ def _text(name: str, raw: str) -> str:
     return raw
 
 
+ROLE_NAMES = ("reporter", "analyst", "lead", "admin")  # core.identity.models.Role's values
+
+
+def _roles(name: str, raw: str) -> str:
+    """Comma-separated role names, normalised (``none``: no role)."""
+    words = [word.strip().lower() for word in raw.split(",") if word.strip()]
+    if words == ["none"]:
+        return ""
+    unknown = [word for word in words if word not in ROLE_NAMES]
+    if unknown:
+        raise ConfigError(
+            f"{name}: unknown role {unknown[0]!r} (roles: {', '.join(ROLE_NAMES)}, or none)"
+        )
+    return ",".join(role for role in ROLE_NAMES if role in words)
+
+
 def _timezone(name: str, raw: str) -> str:
     try:
         ZoneInfo(raw)

@@ -31,10 +31,11 @@ class CannotOpen(ValueError):
 class Sealer:
     """Seals and opens text with the key derived from ``secret_key``."""
 
-    def __init__(self, secret_key: str) -> None:
+    def __init__(self, secret_key: str, *, purpose: bytes = _PURPOSE) -> None:
+        """``purpose``: what the key is for (HKDF's info): each use has a key of its own."""
         if not secret_key:
             raise ValueError("sealing needs a secret key")
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
             secret_key.encode()
         )
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))

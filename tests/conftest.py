@@ -30,7 +30,8 @@ from core.clock import FrozenClock
 from core.identity.models import Organisation, User
 from tests.catalogues import compile_stale
 from tests.dbs import BACKENDS, TestDatabase, create_database, release_blank_databases
-from tests.kit.hashing import CHEAP_SETTINGS, use_cheap_hashing
+from tests.kit.config import SUITE_SETTINGS
+from tests.kit.hashing import use_cheap_hashing
 from tests.kit.imap import ImapServer, imap_server
 from tests.kit.smtp import SmtpServer, smtp_server
 from tests.kit.world import World
@@ -141,7 +142,7 @@ def settings(database: TestDatabase, tmp_path: Path) -> dict[str, Any]:
         "secret_key": "test-secret-key-" + "x" * 32,
         "smtp_url": "smtp://127.0.0.1:2525",
         "mail_from": "Vigie <cert@example.test>",
-        **CHEAP_SETTINGS,
+        **SUITE_SETTINGS,
     }
 
 

@@ -382,19 +382,15 @@ def authenticate(
         session, email, user, ip=ip, cookies=devices, device_cookie=device_cookie, clock=clock
     )
     attempt.refuse_while_throttled()
-    if user is None or not user.is_active or not user.password_hash or not ok:
+    # password_login false (SSO only, CERT_OIDC_LOCAL_PASSWORDS=0): refused like a wrong password
+    if user is None or not (user.is_active and user.password_login and user.password_hash and ok):
         raise attempt.fail()
     attempt.succeed()
     if hashing.needs_rehash(user.password_hash):
         user.password_hash = hashing.hash_password(password)
     user.last_login_at = attempt.now
+    actor = Actor.for_user(user, ip=ip)
     audit.record(
-        session,
-        Actor.for_user(user, ip=ip),
-        AccountAction.LOGIN,
-        "user",
-        user.id,
-        clock=clock,
-        after=attempt.trusted,
+        session, actor, AccountAction.LOGIN, "user", user.id, clock=clock, after=attempt.trusted
     )
     return user

@@ -55,9 +55,16 @@ def _digest(token: str) -> str:
 
 
 def start_session(
-    db: Session, user: User, *, ip: str | None, user_agent: str | None, clock: Clock
+    db: Session,
+    user: User,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    clock: Clock,
+    auth_method: str | None = None,
 ) -> tuple[UserSession, str]:
-    """A new open session for ``user``; returns the row and the session id (never stored)."""
+    """A new open session for ``user``; returns the row and the session id (never stored).
+    ``auth_method``: how the sign-in was proven (``core.auth.mfa.Method``)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     row = UserSession(
@@ -68,6 +75,7 @@ def start_session(
         last_seen_at=now,
         client_address=(ip or None) and ip[:45],
         user_agent=(user_agent or "").strip()[:USER_AGENT_LENGTH] or None,
+        auth_method=auth_method,
     )
     db.add(row)
     db.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, StrEnumType
@@ -91,8 +91,23 @@ class User(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     last_login_at: Mapped[dt.datetime | None]
+    # two-factor sign-in (core.auth.mfa): the TOTP secret, sealed with a key derived from
+    # CERT_SECRET_KEY (core.sealing); the secret being enrolled, until its first code is typed;
+    # the last time step used (a code is never accepted twice)
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    mfa_enrolled_at: Mapped[dt.datetime | None]
+    # single sign-on (core.auth.sso): the identity provider's subject ("sub") of a linked account;
+    # password_login false: the local password is refused (SSO only)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    password_login: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    @property
+    def mfa_enrolled(self) -> bool:
+        return self.totp_secret is not None and self.mfa_enrolled_at is not None
 
     @property
     def is_cert_staff(self) -> bool:
@@ -112,6 +127,8 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))  # first characters, to tell tokens apart
+    # "read" (GET/HEAD only) or "write" (core.auth.tokens.TokenScope)
+    scope: Mapped[str] = mapped_column(String(8), default="write", server_default="write")
     created_at: Mapped[dt.datetime]
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
@@ -139,8 +156,24 @@ class UserSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(200))  # truncated
     ended_at: Mapped[dt.datetime | None]
     ended_reason: Mapped[str | None] = mapped_column(String(32))  # logout, idle, expired, …
+    # how the sign-in was proven: "password", "totp", "recovery" (a recovery code), "sso"
+    auth_method: Mapped[str | None] = mapped_column(String(16))
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class MfaRecoveryCode(Base):
+    """One of a user's ten single-use recovery codes (core.auth.mfa): only its SHA-256 is stored
+    (each code carries 60 random bits); ``used_at`` is set when it is used, once."""
+
+    __tablename__ = "mfa_recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
 
 
 class PasswordReset(Base):

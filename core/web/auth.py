@@ -178,9 +178,9 @@ def current_actor() -> Actor:
     return uow.actor
 
 
-def log_in(user: User) -> None:
+def log_in(user: User, *, method: str | None = None) -> None:
     """Start a web session for ``user`` (the previous session's content is dropped); the caller
-    commits."""
+    commits. ``method``: how the sign-in was proven (``core.auth.mfa.Method``)."""
     _reset_session()
     row, token = sessions.start_session(
         get_session(),
@@ -188,6 +188,7 @@ def log_in(user: User) -> None:
         ip=request.remote_addr,
         user_agent=request.user_agent.string,
         clock=context().clock,
+        auth_method=method,
     )
     login_user(SessionUser(user, row, token), remember=False)
 

@@ -137,6 +137,7 @@ def live_server(
             "smtp_url": "smtp://127.0.0.1:2525",  # never reached: mail stays in the outbox
             "mail_from": "Vigie <cert@example.test>",
             "login_rate_limit": "1000 per minute",  # every test signs in from 127.0.0.1
+            "mfa_required_roles": "",  # the two-factor tests start a live server of their own
         },
         session_factory=make_session_factory(engine),
     )

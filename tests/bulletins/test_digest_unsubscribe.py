@@ -32,8 +32,8 @@ from tests.bulletins.digest_scene import (
     unsubscribe_path,
 )
 from tests.dbs import TestDatabase
+from tests.kit.config import SUITE_SETTINGS
 from tests.kit.factories import make_user
-from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.outbox import SECRET_KEY, drain, mailer_for
 from tests.kit.smtp import SmtpServer
 from tests.kit.web import csrf_token, sign_in, text
@@ -50,7 +50,7 @@ def live_app(
 ) -> Flask:
     config = {
         "testing": True,
-        **CHEAP_SETTINGS,
+        **SUITE_SETTINGS,
         "instance_dir": tmp_path / "instance",
         "upload_dir": tmp_path / "uploads",
         "database_url": fresh_database.url,

@@ -36,8 +36,8 @@ from tests.bulletins.test_authoring import SETTINGS, draft, people, published
 from tests.dbs import BACKENDS, create_database
 from tests.incidents.sharing.conftest import QuietHandler
 from tests.incidents.sharing.test_taxii_server import Bearer
+from tests.kit.config import SUITE_SETTINGS
 from tests.kit.events import slice_settings
-from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.world import World
 
 ALIAS = {c.level: c.alias for c in COLLECTIONS}
@@ -128,7 +128,7 @@ def served(
             "mail_from": "Vigie <cert@example.test>",
             "testing": True,
             "cert_name": CERT_NAME,
-            **CHEAP_SETTINGS,
+            **SUITE_SETTINGS,
         },
         session_factory=factory,
     )

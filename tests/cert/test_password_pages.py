@@ -24,8 +24,8 @@ from core.outbox import OutboxMessage, OutboxStatus
 from core.sealing import Sealer
 from core.uow import transaction
 from tests.dbs import TestDatabase
+from tests.kit.config import SUITE_SETTINGS
 from tests.kit.factories import PASSWORD, make_user
-from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.leaks import places_holding
 from tests.kit.outbox import SECRET_KEY, mailer_for, opened_context
 from tests.kit.smtp import SmtpServer
@@ -82,7 +82,7 @@ def test_a_forgotten_password_link_arrives_by_smtp_and_sets_the_password(
         "base_url": BASE_URL,
         "mail_from": "maCERT <alerte@macert.gov.ma>",
         "testing": True,
-        **CHEAP_SETTINGS,
+        **SUITE_SETTINGS,
     }
     app = create_app(settings, session_factory=factory)
     other_device = app.test_client()

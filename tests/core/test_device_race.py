@@ -16,8 +16,8 @@ from core.auth import devices
 from core.clock import FrozenClock
 from core.identity.models import LoginThrottle
 from tests.dbs import TestDatabase
+from tests.kit.config import SUITE_SETTINGS
 from tests.kit.factories import PASSWORD, make_user
-from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.threads import in_parallel
 from tests.kit.web import login, text
 
@@ -30,7 +30,7 @@ def live_app(
 ) -> Flask:
     config = {
         "testing": True,
-        **CHEAP_SETTINGS,
+        **SUITE_SETTINGS,
         "instance_dir": tmp_path / "instance",
         "upload_dir": tmp_path / "uploads",
         "database_url": fresh_database.url,

@@ -25,7 +25,7 @@ from core.web import RETRY_AFTER_SECONDS, get_session
 from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from tests.dbs import TestDatabase, create_database
 from tests.kit.api import PHISHING, URL, bearer, committed_reporters, envelope
-from tests.kit.hashing import CHEAP_SETTINGS
+from tests.kit.config import SUITE_SETTINGS
 
 HELD_FOR = 8.0  # seconds the table stays locked: far beyond the timeouts under test
 
@@ -70,7 +70,7 @@ def app_with(postgres: TestDatabase, tmp_path: Path) -> Iterator[Callable[..., F
     def build(clock: FrozenClock, **timeouts: float) -> Flask:
         config = {
             "testing": True,
-            **CHEAP_SETTINGS,
+            **SUITE_SETTINGS,
             "instance_dir": tmp_path / "instance",
             "upload_dir": tmp_path / "uploads",
             "database_url": postgres.url,

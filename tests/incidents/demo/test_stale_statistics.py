@@ -27,7 +27,7 @@ from incidents.demo.synthetic import generate_incidents
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase, create_database
 from tests.kit.api import PHISHING, URL, bearer, committed_reporters
-from tests.kit.hashing import CHEAP_SETTINGS
+from tests.kit.config import SUITE_SETTINGS
 
 GRANULE = 100  # instructions per progress-handler call
 HISTORY = 20_000  # incidents bulk-loaded after the statistics were taken
@@ -83,7 +83,7 @@ def api_client(db: TestDatabase, tmp_path: Path, clock: FrozenClock) -> tuple[Fl
     [secret] = committed_reporters(factory, clock)
     config = {
         "testing": True,
-        **CHEAP_SETTINGS,
+        **SUITE_SETTINGS,
         "instance_dir": tmp_path / "instance",
         "upload_dir": tmp_path / "uploads",
         "database_url": db.url,

@@ -23,8 +23,8 @@ from incidents.models import IdempotencyKey, Incident, ReferenceCounter
 from incidents.settings import IntakeSettings
 from tests.dbs import TestDatabase
 from tests.kit.api import PHISHING, URL, bearer, committed_reporters
+from tests.kit.config import SUITE_SETTINGS
 from tests.kit.factories import make_user
-from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.threads import in_parallel
 
 THREADS = 8
@@ -45,7 +45,7 @@ def live_app(
 ) -> Flask:
     config = {
         "testing": True,
-        **CHEAP_SETTINGS,
+        **SUITE_SETTINGS,
         "instance_dir": tmp_path / "instance",
         "upload_dir": tmp_path / "uploads",
         "database_url": fresh_database.url,

@@ -20,7 +20,7 @@ from incidents.rules.priority import Level, Priority
 from incidents.rules.sla import deadlines
 from incidents.rules.taxonomy import rsit_classes
 from tests.catalogues import catalogue
-from tests.kit.hashing import CHEAP_SETTINGS
+from tests.kit.config import SUITE_SETTINGS
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def flask_app(tmp_path: Path) -> Flask:
     return create_app(
         {
             "testing": True,
-            **CHEAP_SETTINGS,
+            **SUITE_SETTINGS,
             "instance_dir": tmp_path / "instance",
             "database_url": f"sqlite:///{tmp_path / 'unused.db'}",
             "secret_key": "test-secret-key-" + "x" * 32,

@@ -31,8 +31,8 @@ from incidents.intel.models import FoundBy, IncidentMatch
 from incidents.models import Incident, IncidentStatus
 from incidents.workspace.observables_admin import add_observable
 from tests.dbs import BACKENDS, TestDatabase, create_database
+from tests.kit.config import SUITE_SETTINGS
 from tests.kit.factories import INFECTED_HOST, report
-from tests.kit.hashing import CHEAP_SETTINGS
 from tests.kit.world import World
 
 GREEN_FEED_INDICATOR = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
@@ -137,7 +137,7 @@ def taxii(
             "smtp_url": "smtp://127.0.0.1:2525",
             "mail_from": "Vigie <cert@example.test>",
             "testing": True,
-            **CHEAP_SETTINGS,
+            **SUITE_SETTINGS,
         },
         session_factory=make_session_factory(engine),
     )
