@@ -119,3 +119,12 @@ def test_the_kernel_keeps_the_sla_policy_as_text(tmp_path: Path) -> None:
     config = load_config(environ=env(tmp_path, CERT_SLA_POLICY="P9=1h/2h"))
     assert config.sla_policy == "P9=1h/2h"
     assert load_config(environ=env(tmp_path)).sla_policy == ""
+
+
+def test_two_factor_is_required_of_cert_staff_by_default(tmp_path: Path) -> None:
+    assert load_config(environ=env(tmp_path)).mfa_roles == {"analyst", "lead", "admin"}
+    spelled = env(tmp_path, CERT_MFA_REQUIRED_ROLES=" Admin , reporter,admin")
+    assert load_config(environ=spelled).mfa_required_roles == "reporter,admin"
+    assert load_config(environ=env(tmp_path, CERT_MFA_REQUIRED_ROLES="none")).mfa_roles == set()
+    with pytest.raises(ConfigError, match=r"^CERT_MFA_REQUIRED_ROLES: unknown role 'boss'"):
+        load_config(environ=env(tmp_path, CERT_MFA_REQUIRED_ROLES="analyst,boss"))
