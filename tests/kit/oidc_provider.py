@@ -16,6 +16,11 @@ authenticates (``None`` → ``error=login_required`` sent to the redirect URI).
 * ``sign_with_foreign_key=True``: signed by another RSA key that carries the SAME ``kid`` as the
   published key (so only the signature check can refuse it, as with a real forgery).
 
+ID tokens carry iss, sub, aud (the client id, a string), azp, exp, iat, auth_time, nonce, at_hash,
+email, email_verified, name and the user's extra claims. Beware: Authlib's client checks ``aud``
+only through ``azp`` by default, so ``aud="other"`` (with the default azp) is ACCEPTED unless the
+client passes ``claims_options`` naming ``iss`` and ``aud`` (``azp=None`` drops azp).
+
 Authorization codes are single use (taken out of storage on the first token request, whatever
 its outcome) and live 60 seconds. Everything is kept in memory.
 """
@@ -131,6 +136,7 @@ class OidcProvider:
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.client_id,
+            "azp": self.client_id,  # as Keycloak and Google do
             "exp": exp,
             "iat": iat,
             "auth_time": min(code.auth_time, iat),
@@ -251,7 +257,9 @@ def running_oidc_provider() -> Iterator[OidcProvider]:
     provider = OidcProvider("http://127.0.0.1")  # the issuer is fixed once the port is known
     http = make_server("127.0.0.1", 0, provider.app, threaded=True, request_handler=_QuietHandler)
     provider.issuer = f"http://127.0.0.1:{http.server_port}"
-    thread = threading.Thread(target=http.serve_forever, name="oidc-provider", daemon=True)
+    thread = threading.Thread(
+        target=http.serve_forever, args=(0.05,), name="oidc-provider", daemon=True
+    )
     thread.start()
     try:
         yield provider
