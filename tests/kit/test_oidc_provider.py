@@ -17,6 +17,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
 from tests.kit.oidc_provider import OidcProvider, OidcUser, running_oidc_provider
+from tests.kit.threads import in_parallel
 
 CALLBACK = "http://127.0.0.1:5000/login/sso/callback"
 SIGNED_OUT = "http://127.0.0.1:5000/login"
@@ -188,6 +189,19 @@ def test_a_code_is_good_for_one_exchange_only(
     assert exchange(http, provider, code).status_code == 200
     replay = exchange(http, provider, code)
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+
+
+def test_racing_exchanges_of_one_code_yield_one_token(
+    provider: OidcProvider, http: requests.Session
+) -> None:
+    code = redirected(authorize(http, provider))["code"]
+
+    def race(_: int) -> int:
+        with requests.Session() as http:
+            return exchange(http, provider, code).status_code
+
+    assert sorted(in_parallel(8, race)) == [200] + [400] * 7
+    assert len(provider.issued) == 1
 
 
 @pytest.mark.parametrize(
