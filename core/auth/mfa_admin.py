@@ -138,9 +138,7 @@ def _tell(db: Session, user: User, settings: NoticeSettings, clock: Clock) -> in
 
 
 # ---------------------------------------------------------------- the user's own
-def _prove(
-    db: Session, actor: Actor, user: User, code: str, *, seal: Sealer, clock: Clock
-) -> None:
+def _prove(db: Session, actor: Actor, user: User, code: str, *, seal: Sealer, clock: Clock) -> None:
     """The user themselves, enrolled, with a current code (or an unused recovery code);
     ``ValidationFailed`` naming ``code`` otherwise."""
     if actor.user_id != user.id:

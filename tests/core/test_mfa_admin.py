@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.audit import AccountAction, AuditEntry
+from core.audit import AuditEntry
 from core.auth import mfa, mfa_admin, sessions
 from core.clock import FrozenClock
 from core.errors import PermissionDenied, ValidationFailed
