@@ -15,6 +15,7 @@ from core.auth import services as accounts
 from core.auth import tokens as api_tokens
 from core.errors import NotFound, ValidationFailed
 from core.identity.authz import can_manage_users
+from core.identity.models import User
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, require, safe_next
 
@@ -90,6 +91,11 @@ def send_link(user_id: int) -> ResponseReturnValue:
     return _back(link.user_id)
 
 
+def _isolated(account: User) -> str:
+    """The address as a unit in a sentence of either direction (Unicode first-strong isolate)."""
+    return f"\u2068{account.email}\u2069"
+
+
 @require(can_manage_users, "resetting a user's second factor")
 def reset_user_mfa(user_id: int) -> ResponseReturnValue:
     """Forget the user's second factor, end their sessions, e-mail them."""
@@ -107,13 +113,13 @@ def reset_user_mfa(user_id: int) -> ResponseReturnValue:
         return _back(user_id)
     unit_of_work().commit()
     if not outcome.had:
-        flash(_("%(email)s has no two-factor sign-in: nothing to reset.", email=account.email))
+        flash(_("%(email)s has no two-factor sign-in: nothing to reset.", email=_isolated(account)))
         return _back(user_id)
     flash(
         _(
             "The two-factor sign-in of %(email)s has been reset: their sessions have ended "
             "(%(count)s) and they have been told by e-mail.",
-            email=account.email,
+            email=_isolated(account),
             count=outcome.sessions_ended,
         ),
         "success",

@@ -33,4 +33,4 @@ class DisableSecondFactorForm(FlaskForm):  # type: ignore[misc]
     """Turning two-factor sign-in off (roles that do not require it)."""
 
     code = _code("disable-code")
-    submit = SubmitField(_l("Turn off two-factor sign-in"))
+    submit = SubmitField(_l("Turn off"))
