@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, render_template
 
 from cert.accounts import (
     account,
+    account_mfa,
     admin,
     admin_centres,
     admin_orgs,
@@ -40,6 +41,14 @@ bp.add_url_rule(
 bp.add_url_rule(
     "/account/tokens/<int:token_id>/revoke", view_func=account.revoke_token, methods=["POST"]
 )
+bp.add_url_rule(
+    "/account/two-factor/recovery-codes", view_func=account_mfa.recovery_codes, methods=["POST"]
+)
+bp.add_url_rule(
+    "/account/two-factor/disable",
+    view_func=account_mfa.disable_second_factor,
+    methods=["POST"],
+)
 bp.add_url_rule("/admin/audit", view_func=admin.audit_log)
 bp.add_url_rule("/admin/tokens", view_func=admin.api_tokens)
 # users
@@ -62,6 +71,11 @@ for name in ("deactivate", "activate", "send_link"):
         view_func=getattr(admin_user_actions, name),
         methods=["POST"],
     )
+bp.add_url_rule(
+    "/admin/users/<int:user_id>/mfa-reset",
+    view_func=admin_user_actions.reset_user_mfa,
+    methods=["POST"],
+)
 bp.add_url_rule(
     "/admin/users/<int:user_id>/tokens/<int:token_id>/revoke",
     view_func=admin_user_actions.revoke_token,
@@ -122,9 +136,16 @@ def home() -> str:
 
 def init_app(app: Flask, *, login_rate_limit: str) -> None:
     """The home page and the ``auth`` blueprint; sign-in attempts, password changes (which
-    check the current password), "forgot my password" requests and the use of password links
-    limited per client address."""
+    check the current password), "forgot my password" requests, the use of password links and the
+    account page's two-factor forms (which check a code) limited per client address."""
     app.add_url_rule("/", "home", home)
     app.register_blueprint(bp)
-    for endpoint in ("login", "change_password", "forgot", "reset"):
+    for endpoint in (
+        "login",
+        "change_password",
+        "forgot",
+        "reset",
+        "recovery_codes",
+        "disable_second_factor",
+    ):
         rate_limit(app, f"auth.{endpoint}", login_rate_limit, methods=["POST"])

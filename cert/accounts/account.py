@@ -1,16 +1,17 @@
-"""The signed-in user's own page: profile, language preference, password, open sessions and API
-tokens."""
+"""The signed-in user's own page: profile, language preference, password, two-factor sign-in
+(its forms: :mod:`cert.accounts.account_mfa`), open sessions and API tokens."""
 
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import refresh
 
 from cert.accounts.forms import ConfirmForm, LocaleForm, PasswordForm, TokenForm
+from cert.accounts.mfa_forms import DisableSecondFactorForm, RecoveryCodesForm
+from core.auth import mfa_admin, sessions
 from core.auth import services as accounts
-from core.auth import sessions
 from core.auth import tokens as api_tokens
 from core.errors import AuthenticationFailed, ValidationFailed
 from core.identity.models import User, UserSession
@@ -45,8 +46,12 @@ def _page(
     locale_form: LocaleForm | None = None,
     token_form: TokenForm | None = None,
     password_form: PasswordForm | None = None,
+    codes_form: RecoveryCodesForm | None = None,
+    disable_form: DisableSecondFactorForm | None = None,
 ) -> str:
     db = get_session()
+    # the enrolment page (cert.accounts.second_factor) is linked once it is registered
+    enrol = "auth.enrol_second_factor" in current_app.view_functions
     return render_template(
         "auth/account.html",
         user=user,
@@ -59,6 +64,11 @@ def _page(
         token_form=token_form or TokenForm(),
         password_form=password_form or PasswordForm(formdata=None),
         confirm=ConfirmForm(),
+        mfa=mfa_admin.status(db, user, roles=context().settings.mfa_roles),
+        mfa_events=mfa_admin.mfa_events(db, user),
+        codes_form=codes_form or RecoveryCodesForm(formdata=None),
+        disable_form=disable_form or DisableSecondFactorForm(formdata=None),
+        enrol_url=url_for("auth.enrol_second_factor") if enrol else None,
     )
 
 

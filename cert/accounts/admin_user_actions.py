@@ -1,6 +1,7 @@
 """Buttons of a user's page (admins only, POST with the CSRF token): deactivate and activate the
-account, e-mail a link to set the password, revoke an API token. Each calls the service the
-CLI calls and comes back to the page with what happened, or why nothing did."""
+account, e-mail a link to set the password, reset the second factor, revoke an API token. Each
+calls the service the CLI calls and comes back to the page with what happened, or why nothing
+did."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from cert.accounts.admin_users import find_user, link_settings
-from core.auth import resets
+from core.auth import mfa_admin, resets
 from core.auth import services as accounts
 from core.auth import tokens as api_tokens
 from core.errors import NotFound, ValidationFailed
 from core.identity.authz import can_manage_users
+from core.identity.models import User
 from core.web import context, get_session, unit_of_work
 from core.web.auth import current_actor, require, safe_next
 
@@ -87,6 +89,42 @@ def send_link(user_id: int) -> ResponseReturnValue:
         "success",
     )
     return _back(link.user_id)
+
+
+def _isolated(account: User) -> str:
+    """The address as a unit in a sentence of either direction (Unicode first-strong isolate)."""
+    return f"\u2068{account.email}\u2069"
+
+
+@require(can_manage_users, "resetting a user's second factor")
+def reset_user_mfa(user_id: int) -> ResponseReturnValue:
+    """Forget the user's second factor, end their sessions, e-mail them."""
+    account = find_user(user_id)
+    try:
+        outcome = mfa_admin.reset_second_factor(
+            get_session(),
+            current_actor(),
+            account,
+            settings=mfa_admin.NoticeSettings.of(context().settings),
+            clock=context().clock,
+        )
+    except ValidationFailed as exc:
+        _refused(exc)
+        return _back(user_id)
+    unit_of_work().commit()
+    if not outcome.had:
+        flash(_("%(email)s has no two-factor sign-in: nothing to reset.", email=_isolated(account)))
+        return _back(user_id)
+    flash(
+        _(
+            "The two-factor sign-in of %(email)s has been reset: their sessions have ended "
+            "(%(count)s) and they have been told by e-mail.",
+            email=_isolated(account),
+            count=outcome.sessions_ended,
+        ),
+        "success",
+    )
+    return _back(user_id)
 
 
 @require(can_manage_users, "revoking a user's token")

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from cert.accounts.admin_forms import UserEditForm, UserForm, show_errors
 from cert.accounts.forms import AdminPasswordForm, ConfirmForm
-from core.auth import centres, resets
+from core.auth import centres, mfa_admin, resets
 from core.auth import organisations as orgs
 from core.auth import services as accounts
 from core.auth import tokens as api_tokens
@@ -119,6 +119,7 @@ def render_user(
         centres=centres.centres_of(get_session(), user.id),
         is_me=user.id == current_actor().user_id,
         confirm=ConfirmForm(),
+        mfa=mfa_admin.status(get_session(), user, roles=context().settings.mfa_roles),
     )
 
 

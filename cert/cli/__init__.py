@@ -28,7 +28,17 @@ def cli(ctx: click.Context) -> None:
 
 # The application's own commands: modules under cert.cli that register them on ``cli`` when
 # imported. The slices' commands come from their manifests (:func:`load_commands`).
-COMMAND_MODULES = ("db", "accounts", "centres", "demo", "serve", "mail", "events", "scheduler")
+COMMAND_MODULES = (
+    "db",
+    "accounts",
+    "users_mfa",
+    "centres",
+    "demo",
+    "serve",
+    "mail",
+    "events",
+    "scheduler",
+)
 
 
 def load_commands(slices: Iterable[Slice] = SLICES) -> click.Group:

@@ -4,8 +4,8 @@ A sign-in creates a :class:`~core.identity.models.UserSession` row and a random 
 browser's signed cookie carries the id, the table only its SHA-256. A session is good while its
 row is not ended, was seen less than ``idle`` ago and was created less than ``max_age`` ago.
 ``last_seen_at`` is written at most once a minute, so that reading pages stays read-only.
-Logout, a password change, a deactivation and the user (account page) end rows; ended and
-expired rows are purged by the scheduler job ``auth.purge_sessions``.
+Logout, a password change, a deactivation, a reset of the second factor and the user (account
+page) end rows; ended and expired rows are purged by the scheduler job ``auth.purge_sessions``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class EndReason:
     PASSWORD = "password"  # noqa: S105 (a reason: the password changed)
     DEACTIVATED = "deactivated"
     ENDED_BY_ADMIN = "ended_by_admin"
+    MFA_RESET = "mfa_reset"  # an administrator removed the user's second factor
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ ROUTES = [
     ("POST", "/admin/users/{user}/deactivate"),
     ("POST", "/admin/users/{user}/activate"),
     ("POST", "/admin/users/{user}/send-link"),
+    ("POST", "/admin/users/{user}/mfa-reset"),
     ("POST", "/admin/users/{user}/tokens/{token}/revoke"),
     ("GET", "/admin/tokens"),
     ("GET", "/admin/audit"),
