@@ -29,8 +29,8 @@ WRITE_LABEL = "Read and write: it can do whatever you can."
 
 
 def _create(client: FlaskClient, **fields: str) -> Any:
-    token = csrf_token(text(client.get("/account")))
-    return client.post("/account/tokens", data={"csrf_token": token, **fields})
+    token = csrf_token(text(client.get("/account?lang=en")))
+    return client.post("/account/tokens?lang=en", data={"csrf_token": token, **fields})
 
 
 def _secret(page: str) -> str:
@@ -41,7 +41,7 @@ def _secret(page: str) -> str:
 
 def test_the_form_offers_read_only_first_and_checked(client: FlaskClient, world: World) -> None:
     world.sign_in(client, world.analyst)
-    page = text(client.get("/account"))
+    page = text(client.get("/account?lang=en"))
     radios = re.findall(r'<input[^>]*name="scope"[^>]*>', page)
     assert [re.search(r'value="(\w+)"', r).group(1) for r in radios] == ["read", "write"]  # type: ignore[union-attr]
     assert "checked" in radios[0] and "checked" not in radios[1]
@@ -142,14 +142,14 @@ def test_a_session_without_the_second_factor_its_role_requires_issues_no_token(
 ) -> None:
     db_session.flush()
     client = _signed_in(mfa_app, world.analyst, method)
-    account = client.get("/account")
+    account = client.get("/account?lang=en")
     assert account.status_code == 200
     page = text(account)
     assert 'name="scope"' not in page and "sign in again with the code" in page
     token = csrf_token(page)
     audited = db_session.scalar(select(func.count()).select_from(AuditEntry))
     refused = client.post(
-        "/account/tokens", data={"csrf_token": token, "label": "x", "scope": "write"}
+        "/account/tokens?lang=en", data={"csrf_token": token, "label": "x", "scope": "write"}
     )
     assert refused.status_code == 403 and refused.mimetype == "text/html"
     assert "sign in again with the code of your authentication application" in text(refused)
@@ -175,6 +175,6 @@ def test_a_role_that_needs_no_second_factor_issues_tokens_after_a_password(
 ) -> None:
     db_session.flush()
     client = _signed_in(mfa_app, world.reporter, "password")
-    assert 'name="scope"' in text(client.get("/account"))
+    assert 'name="scope"' in text(client.get("/account?lang=en"))
     assert _create(client, label="ticketing").status_code == 200
     assert db_session.scalars(select(ApiToken.scope)).one() == "read"
