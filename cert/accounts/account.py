@@ -13,9 +13,9 @@ from cert.accounts.mfa_forms import DisableSecondFactorForm, RecoveryCodesForm
 from core.auth import mfa_admin, sessions
 from core.auth import services as accounts
 from core.auth import tokens as api_tokens
-from core.errors import AuthenticationFailed, ValidationFailed
+from core.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 from core.identity.models import User, UserSession
-from core.web import context, get_session, unit_of_work
+from core.web import context, error_response, get_session, unit_of_work
 from core.web.auth import (
     current_account,
     current_actor,
@@ -62,6 +62,7 @@ def _page(
         this_session=_this_session(),
         locale_form=locale_form or LocaleForm(locale=user.locale),
         token_form=token_form or TokenForm(),
+        may_issue_tokens=_may_issue_tokens(user),
         password_form=password_form or PasswordForm(formdata=None),
         confirm=ConfirmForm(),
         mfa=mfa_admin.status(db, user, roles=context().settings.mfa_roles),
@@ -93,14 +94,41 @@ def update_locale() -> ResponseReturnValue:
     return redirect(url_for("auth.account"))
 
 
+def _may_issue_tokens(user: User) -> bool:
+    """Whether this session may issue tokens (a second factor proven when the role needs one)."""
+    try:
+        api_tokens.require_proven_session(
+            user, _this_session().auth_method, context().settings.mfa_roles
+        )
+    except PermissionDenied:
+        return False
+    return True
+
+
 @login_required
 def create_token() -> ResponseReturnValue:
-    """The token is shown once, on this answer, which no cache may keep."""
+    """The token is shown once, on this answer, which no cache may keep. A session signed in
+    without the second factor that the user's role requires issues none (403)."""
     user, form = _me(), TokenForm()
+    if not _may_issue_tokens(user):
+        return error_response(
+            403,
+            PermissionDenied.code,
+            "API tokens are issued to sessions signed in with a second factor",
+            explanation=_(
+                "Your role requires a second factor: sign out, then sign in again with the code "
+                "of your authentication application before creating an API token."
+            ),
+        )
     if not form.validate_on_submit():
         return _page(user, token_form=form), 422
     token, secret = api_tokens.create_token(
-        get_session(), current_actor(), user, label=form.label.data, clock=context().clock
+        get_session(),
+        current_actor(),
+        user,
+        label=form.label.data,
+        scope=form.scope.data,
+        clock=context().clock,
     )
     unit_of_work().commit()
     response = make_response(render_template("auth/token_created.html", token=token, secret=secret))

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -14,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from core.auth.tokens import TokenScope
 from core.i18n import LOCALES
 from core.web import LANGUAGE_NAMES
 
@@ -41,6 +43,19 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
         _l("Label"),
         validators=[DataRequired(), Length(max=100)],
         description=_l("What the token is for, e.g. the name of a script."),
+    )
+    # read first: a script that only reads should not be able to change anything if it leaks
+    scope = RadioField(
+        _l("Access"),
+        choices=[
+            SelectChoice(TokenScope.READ.value, _l("Read only")),
+            SelectChoice(TokenScope.WRITE.value, _l("Read and write")),
+        ],
+        default=TokenScope.READ.value,
+        description=_l(
+            "A read-only token can list and read, never create or change anything; choose "
+            "read and write only for a script that must report or update incidents."
+        ),
     )
     submit = SubmitField(_l("Create a token"))
 

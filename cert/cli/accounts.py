@@ -302,18 +302,28 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.option("--email", required=True, help="The user the token acts as.")
 @click.option("--label", default="api", show_default=True, help="What the token is for.")
+@click.option(
+    "--scope",
+    type=click.Choice([scope.value for scope in api_tokens.TokenScope]),
+    default=api_tokens.TokenScope.WRITE.value,
+    show_default=True,
+    help="read: GET/HEAD/OPTIONS only; write: whatever the user may (integrations that submit).",
+)
 @pass_ctx
 @fail_on_domain_error
-def tokens_create(ctx: CliContext, email: str, label: str) -> None:
-    """Create a token; it is printed once, alone on the last line, and never stored."""
+def tokens_create(ctx: CliContext, email: str, label: str, scope: str) -> None:
+    """Create a token; it is printed once, alone on the last line, and never stored.
+
+    The default scope stays ``write`` (the server's operator sets up integrations that submit
+    reports, as before scopes existed); give ``--scope read`` for a script that only reads."""
     with ctx.unit_of_work(cli_actor()) as uow:
         user = accounts.get_user_by_email(uow.session, email)
         token, secret = api_tokens.create_token(
-            uow.session, uow.acting, user, label=label, clock=ctx.clock
+            uow.session, uow.acting, user, label=label, scope=scope, clock=ctx.clock
         )
         click.echo(
-            f"token {token.id} ({token.prefix}…) for {user.email}, label {token.label!r}; "
-            "copy it now, it will not be shown again:"
+            f"token {token.id} ({token.prefix}…) for {user.email}, label {token.label!r}, "
+            f"scope {token.scope}; copy it now, it will not be shown again:"
         )
     click.echo(secret)
 
@@ -323,7 +333,7 @@ def tokens_create(ctx: CliContext, email: str, label: str) -> None:
 @pass_ctx
 @fail_on_domain_error
 def tokens_list(ctx: CliContext, email: str) -> None:
-    """List a user's tokens (prefix, label, last use, revocation)."""
+    """List a user's tokens (prefix, label, scope, last use, revocation)."""
     with ctx.unit_of_work() as uow:
         user = accounts.get_user_by_email(uow.session, email)
         for token in api_tokens.list_tokens(uow.session, user):
@@ -331,7 +341,10 @@ def tokens_list(ctx: CliContext, email: str) -> None:
                 token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never"
             )
             state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
-            click.echo(f"{token.id:5} {token.prefix}…  {token.label:20} last used {used}  {state}")
+            click.echo(
+                f"{token.id:5} {token.prefix}…  {token.label:20} {token.scope:5}  "
+                f"last used {used}  {state}"
+            )
 
 
 @tokens_group.command("revoke")

@@ -2,6 +2,8 @@
 
 * Authentication by bearer token only (``Authorization: Bearer <token>``); session cookies are
   ignored, which is why the API is exempt from CSRF. 401 answers carry ``WWW-Authenticate: Bearer``.
+  A read-only token (``core.auth.tokens.TokenScope``) may only send GET, HEAD and OPTIONS; any
+  other method is a 403 (code ``forbidden``, "this API token is read-only") before the view runs.
 * One JSON error envelope, ``{"error": {"code", "message", "fields"}}``, for every error under
   ``/api`` (``core.web`` renders it).
 * :func:`parse_json` validates a request body with a pydantic model (400 malformed, 415 wrong
@@ -35,7 +37,7 @@ from core.api import centres, docs
 from core.api.openapi import API_WRITES, Operation, Reply, document, operation, spec_of
 from core.auth import tokens as api_tokens
 from core.db import is_postgres
-from core.errors import AuthenticationFailed, ValidationFailed
+from core.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 from core.identity.models import User
 from core.inputs import field_errors
 from core.web import (
@@ -54,7 +56,10 @@ TITLE = "Vigie API"
 VERSION = "1"
 DESCRIPTION = (
     "Incident reporting and follow-up for the national CERT. Authenticate with an API token "
-    "(`Authorization: Bearer <token>`); every error is a JSON envelope "
+    "(`Authorization: Bearer <token>`). A token is read-only (scope `read`: GET, HEAD and "
+    'OPTIONS; any other method answers 403 `forbidden`, "this API token is read-only", before '
+    "anything is read or written) or read and write (scope `write`: whatever its user may); "
+    "its scope is chosen when it is created. Every error is a JSON envelope "
     '`{"error": {"code", "message", "fields"}}`; lists are paginated with `limit` and `offset` '
     "(the incident list by keyset cursors as well): follow `next` until it is null."
 )
@@ -87,16 +92,19 @@ def _authenticate() -> None:
     one_transaction = spec is not None and spec.upload is None and request.method not in SAFE
     if one_transaction:
         uow.write()
-    user = api_tokens.authenticate_token(session, token, clock=context().clock)
+    found = api_tokens.authenticate_token(session, token, clock=context().clock)
     if session.dirty and not one_transaction and not is_postgres(session):
         # SQLite-specific: the same for a deferred transaction that read: redo the stamp as a
         # writer.
         uow.rollback()
         uow.write()
-        user = api_tokens.authenticate_token(session, token, clock=context().clock)
+        found = api_tokens.authenticate_token(session, token, clock=context().clock)
     if session.dirty or not one_transaction:
         uow.commit()  # last_used_at when it changed, whatever the view does; or ends a read
-    use_api_user(user)
+    if not api_tokens.allows(found.scope, request.method):
+        # before the view runs: nothing of a write is ever read, parsed or written
+        raise PermissionDenied(api_tokens.READ_ONLY_MESSAGE)
+    use_api_user(found.user)
 
 
 def _unauthorized(exc: AuthenticationFailed) -> tuple[Response, int]:

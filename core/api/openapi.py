@@ -31,7 +31,8 @@ API_WRITES = "api-writes"  # Operation.rate_limit: the configured CERT_API_WRITE
 ERRORS: dict[int, str] = {
     400: "Malformed request (e.g. a JSON body that does not parse)",
     401: "Missing, invalid or revoked bearer token",
-    403: "The token's user may not do this",
+    403: "The token's user may not do this, or the token is read-only (scope `read`) and the "
+    "method is not GET: `this API token is read-only`",
     404: "Not found — also for objects the caller may not see (existence is never revealed)",
     409: "Conflicts with existing data",
     413: "The request or upload is larger than the configured limit",
@@ -173,6 +174,14 @@ class Route:
     converters: Mapping[str, str]  # path parameter → Werkzeug converter
     operation_id: str
 
+    @property
+    def statuses(self) -> list[int]:
+        """The operation's error statuses, and 403 for a method that a read-only token may not
+        send (every method but GET behind a token)."""
+        if self.spec.public or self.method == "get":
+            return self.spec.statuses
+        return sorted({*self.spec.statuses, 403})
+
 
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
@@ -209,7 +218,7 @@ def document(
     paths: dict[str, dict[str, Any]] = {}
     for route in found:
         paths.setdefault(route.path, {})[route.method] = _operation(route, refs, components)
-    used = sorted({status for route in found for status in route.spec.statuses})
+    used = sorted({status for route in found for status in route.statuses})
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": title, "version": version, "description": description},
@@ -222,7 +231,10 @@ def document(
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API token (`cert tokens create` or the account page)",
+                    "description": "An API token (the account page, or `cert tokens create`). "
+                    "Its scope is chosen when it is created: `read` tokens may only send GET, "
+                    "HEAD and OPTIONS (any other method answers 403, `this API token is "
+                    "read-only`); `write` tokens may do whatever their user may.",
                 }
             },
         },
@@ -262,7 +274,7 @@ def _operation(
     responses: dict[str, Any] = {}
     for status, reply in sorted(spec.replies.items()):
         responses[str(status)] = _reply(reply, refs)
-    for status in spec.statuses:
+    for status in route.statuses:
         responses[str(status)] = {"$ref": f"#/components/responses/Error{status}"}
     result["responses"] = responses
     if spec.public:

@@ -3,11 +3,18 @@
 A token is shown once, when it is created; its first characters (``prefix``) tell tokens apart
 in lists. A token works while it is not revoked and its user is active. Users manage their own
 (account page); administrators list and revoke anyone's (``/admin/users/<id>``, ``cert tokens``).
+
+Tokens stay single-factor by design: they are issued to a signed-in user (who proved a second
+factor when their role requires one, :func:`require_proven_session`) and carry a
+:class:`TokenScope`: ``read`` tokens may only read (``GET``, ``HEAD``, ``OPTIONS``; the API and the
+TAXII server answer anything else with 403, :func:`allows`), ``write`` tokens may do whatever
+their user may. Tokens made before scopes existed are ``write`` (the column's server default).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import hmac
 import secrets
@@ -18,11 +25,49 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.audit import AccountAction
 from core.clock import Clock
-from core.errors import AuthenticationFailed, NotFound, ValidationFailed
+from core.errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationFailed
 from core.identity.authz import Actor, at_least, require
 from core.identity.models import ApiToken, Role, User
 
 TOKEN_PREFIX = "vig_"  # noqa: S105 (a marker, not a secret)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # what a read-only token may send
+READ_ONLY_MESSAGE = "this API token is read-only"
+# How a web session must have been proven to issue tokens when the role requires a second
+# factor: a TOTP code, a recovery code, or the identity provider's sign-in (the values of
+# core.auth.mfa.Method, a module above this one in the kernel's layers; a test keeps them equal).
+SECOND_FACTOR_METHODS = frozenset({"totp", "recovery", "sso"})
+
+
+class TokenScope(enum.StrEnum):
+    """What a token may do (``api_tokens.scope``)."""
+
+    READ = "read"  # GET, HEAD and OPTIONS only
+    WRITE = "write"  # whatever its user may
+
+
+def allows(scope: str, method: str) -> bool:
+    """Whether a token of ``scope`` may send a request of HTTP ``method``."""
+    return scope == TokenScope.WRITE or method.upper() in SAFE_METHODS
+
+
+def require_proven_session(user: User, auth_method: str | None, mfa_roles: frozenset[str]) -> None:
+    """Refuse (``PermissionDenied``) to issue a token in a web session signed in without a second
+    factor when ``user``'s role requires one (``CERT_MFA_REQUIRED_ROLES``): a token must not
+    outlive a weaker sign-in than the one its user is held to."""
+    if user.role.value in mfa_roles and auth_method not in SECOND_FACTOR_METHODS:
+        raise PermissionDenied(
+            "API tokens are issued to sessions signed in with a second factor; "
+            "sign out and sign in again with your authentication code"
+        )
+
+
+def _scope(value: str) -> TokenScope:
+    try:
+        return TokenScope(value)
+    except ValueError:
+        raise ValidationFailed(
+            "invalid token scope", fields={"scope": "must be read or write"}
+        ) from None
 
 
 def _digest(token: str) -> str:
@@ -30,11 +75,23 @@ def _digest(token: str) -> str:
 
 
 def create_token(
-    session: Session, actor: Actor, user: User, *, label: str, clock: Clock
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    label: str,
+    clock: Clock,
+    scope: str = TokenScope.WRITE,
 ) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the token, which is never stored."""
+    """Create a token for ``user``; returns the row and the token, which is never stored.
+
+    ``scope``: ``read`` or ``write`` (:class:`TokenScope`; anything else is a ``ValidationFailed``
+    naming ``scope``). The kernel's default is ``write``, as for the tokens made before scopes;
+    the account page offers ``read`` first.
+    """
     if actor.user_id != user.id:
         require(actor, Role.ADMIN, "creating a token for another user")
+    chosen = _scope(scope)
     label = label.strip() or "api"
     if len(label) > 100:
         raise ValidationFailed("label too long", fields={"label": "at most 100 characters"})
@@ -45,6 +102,7 @@ def create_token(
         label=label,
         token_hash=_digest(secret),
         prefix=secret[:12],
+        scope=chosen.value,
         created_at=clock.now(),
     )
     session.add(token)
@@ -56,7 +114,7 @@ def create_token(
         "api_token",
         token.id,
         clock=clock,
-        after={"user": user.email, "label": label, "prefix": token.prefix},
+        after={"user": user.email, "label": label, "prefix": token.prefix, "scope": chosen.value},
     )
     return token, secret
 
@@ -97,8 +155,9 @@ TOKEN_TOUCH_INTERVAL = dt.timedelta(seconds=60)
 _TOKEN_BY_DIGEST = select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
 
 
-def authenticate_token(session: Session, presented: str, *, clock: Clock) -> User:
-    """Resolve a bearer token to its active user and stamp ``last_used_at``.
+def authenticate_token(session: Session, presented: str, *, clock: Clock) -> ApiToken:
+    """Resolve a bearer token to its row (its active ``user`` already loaded, its ``scope`` for
+    the caller to enforce with :func:`allows`) and stamp ``last_used_at``; one query.
 
     The stamp is refreshed at most once a minute, so that a busy client does not turn every
     request into a write (the session is only dirty when it changed).
@@ -110,7 +169,7 @@ def authenticate_token(session: Session, presented: str, *, clock: Clock) -> Use
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
         token.last_used_at = now
-    return token.user
+    return token
 
 
 def all_tokens_query(*, active_only: bool = False) -> Select[ApiToken]:

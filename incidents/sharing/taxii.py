@@ -12,7 +12,8 @@ and an API token as the password, or ``Authorization: Bearer <token>`` (``Token 
 taxii2-client's ``TokenAuth`` sends it, is the same); no credentials or bad
 ones → 401 with ``WWW-Authenticate``. Session cookies are never read (:func:`token_only`), hence
 no CSRF protection is needed. Then ``Accept`` must allow TAXII 2.1 JSON (406). The collections
-are not writable: adding or deleting objects is 403.
+are not writable: adding or deleting objects is 403 (for a read-only token, whose requests may
+only be GET, HEAD or OPTIONS, any other method is 403 whatever the path).
 """
 
 from __future__ import annotations
@@ -117,18 +118,21 @@ def authenticate() -> None:
     email, secret = _credentials()
     uow, clock = unit_of_work(), context().clock
     try:
-        user = tokens.authenticate_token(uow.session, secret, clock=clock)
+        found = tokens.authenticate_token(uow.session, secret, clock=clock)
         if uow.session.dirty and not is_postgres(uow.session):  # SQLite: re-do it as a writer
             uow.rollback()
             uow.write()
-            user = tokens.authenticate_token(uow.session, secret, clock=clock)
+            found = tokens.authenticate_token(uow.session, secret, clock=clock)
     except AuthenticationFailed:
         raise TaxiiError(401, "Authentication failed", "invalid or revoked API token") from None
+    user = found.user
     if email is not None and not hmac.compare_digest(
         email.strip().lower().encode(), user.email.encode()
     ):
         raise TaxiiError(401, "Authentication failed", "this token is not this account's")
     uow.commit()  # the token's last use, if it changed; ends the read either way
+    if not tokens.allows(found.scope, request.method):
+        raise TaxiiError(403, "Forbidden", tokens.READ_ONLY_MESSAGE)
     use_api_user(user)
     centres = scope_of(uow.session, user) if user.is_cert_staff else None
     g.taxii_audience = Audience(user.is_cert_staff, user.organisation_id, centres)

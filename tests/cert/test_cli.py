@@ -109,6 +109,30 @@ def test_orgs_users_tokens_round_trip(invoke, fresh_database: TestDatabase) -> N
     assert len(filtered) == 1 and " token.create " in filtered[0]
 
 
+def test_tokens_create_takes_a_scope_write_by_default(  # type: ignore[no-untyped-def]
+    invoke, fresh_database: TestDatabase
+) -> None:
+    invoke("orgs", "create", "--slug", "macert", "--name", "maCERT", "--kind", "cert")
+    made = invoke(
+        "users", "create", "--email", "a@macert.gov.ma", "--name", "A", "--role", "analyst",
+        "--org", "macert", "--password-stdin", stdin="a long enough password\n",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    default = invoke("tokens", "create", "--email", "a@macert.gov.ma", "--label", "soar")
+    assert default.exit_code == 0 and "scope write" in default.output
+    read = invoke("tokens", "create", "--email", "a@macert.gov.ma", "--scope", "read")
+    assert read.exit_code == 0 and "scope read" in read.output
+    bad = invoke("tokens", "create", "--email", "a@macert.gov.ma", "--scope", "admin")
+    assert bad.exit_code == 2 and "--scope" in bad.output
+    with _session(fresh_database) as session:
+        assert session.scalars(select(ApiToken.scope).order_by(ApiToken.id)).all() == [
+            "write",
+            "read",
+        ]
+    listed = invoke("tokens", "list", "--email", "a@macert.gov.ma").output.splitlines()
+    assert [" write " in listed[0], " read " in listed[1]] == [True, True]
+
+
 def test_errors_name_the_problem_and_write_nothing(invoke, fresh_database: TestDatabase) -> None:  # type: ignore[no-untyped-def]
     result = invoke(
         "users",

@@ -153,7 +153,7 @@ def test_tokens_are_stored_hashed_and_revocable(db_session: Session, clock: Froz
     assert secret not in {stored.token_hash, stored.prefix, stored.label}
     assert stored.last_used_at is None
     clock.advance(minutes=5)
-    assert api_tokens.authenticate_token(db_session, secret, clock=clock) is user
+    assert api_tokens.authenticate_token(db_session, secret, clock=clock).user is user
     assert stored.last_used_at == clock.now()
     with pytest.raises(AuthenticationFailed):
         api_tokens.authenticate_token(db_session, secret + "x", clock=clock)

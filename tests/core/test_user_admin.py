@@ -145,7 +145,7 @@ def test_deactivation_ends_sessions_and_tokens_until_reactivated(
     with pytest.raises(AuthenticationFailed):
         api_tokens.authenticate_token(db_session, secret, clock=clock)
     accounts.set_active(db_session, admin, user, True, clock=clock)
-    assert api_tokens.authenticate_token(db_session, secret, clock=clock) is user
+    assert api_tokens.authenticate_token(db_session, secret, clock=clock).user is user
     assert [e.after for e in _entries(db_session, AccountAction.USER_DEACTIVATE)] == [
         {"is_active": False}
     ]

@@ -91,10 +91,13 @@ def make_user(
 
 
 def make_token(
-    session: Session, clock: Clock, user: User, *, label: str = "test script"
+    session: Session, clock: Clock, user: User, *, label: str = "test script", scope: str = "write"
 ) -> tuple[ApiToken, str]:
-    """An API token of ``user``: the row and the secret (shown once in real life)."""
-    token, secret = api_tokens.create_token(session, SYSTEM, user, label=label, clock=clock)
+    """An API token of ``user`` (read and write unless ``scope="read"``): the row and the secret
+    (shown once in real life)."""
+    token, secret = api_tokens.create_token(
+        session, SYSTEM, user, label=label, scope=scope, clock=clock
+    )
     session.flush()
     return token, secret
 
