@@ -77,6 +77,14 @@ def must_enrol(user: User, roles: Collection[str]) -> bool:
     return required(user, roles) and not user.mfa_enrolled
 
 
+def pending_step(user: User, roles: Collection[str]) -> dict[str, str]:
+    """What the sign-in still needs after a right password, for its audit row: a code
+    (``{"second_factor": "code"}``), an enrolment (``"enrol"``), or nothing (``{}``)."""
+    if user.mfa_enrolled:
+        return {"second_factor": "code"}
+    return {"second_factor": "enrol"} if must_enrol(user, roles) else {}
+
+
 # ---------------------------------------------------------------- enrolment
 def start_enrolment(db: Session, user: User, *, seal: Sealer) -> str:
     """The secret being enrolled (base32, shown as a QR code and as text): the pending one when
@@ -228,6 +236,14 @@ def _accept(
     return None, "wrong"
 
 
+def record_sign_in(db: Session, user: User, *, method: str, ip: str | None, clock: Clock) -> None:
+    """Audit a sign-in completed by its second factor (``method``: TOTP, RECOVERY, or TOTP for
+    the code that enrolled); the password step's ``auth.login`` row said it was pending."""
+    actor = Actor.for_user(user, ip=ip)
+    after = {"method": method}
+    audit.record(db, actor, AccountAction.MFA_SIGNIN, "user", user.id, clock=clock, after=after)
+
+
 # ---------------------------------------------------------------- recovery codes
 def _recovery_digest(code: str) -> str:
     return hashlib.sha256(_normalise(code).encode()).hexdigest()
@@ -321,4 +337,5 @@ MFA_ACTIONS = (
     AccountAction.MFA_RESET,
     AccountAction.MFA_DISABLE,
     AccountAction.MFA_THROTTLE,
+    AccountAction.MFA_SIGNIN,
 )
