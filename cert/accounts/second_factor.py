@@ -119,7 +119,13 @@ def _complete(user: User, method: str, target: str, codes: list[str] | None = No
         flash(_("Welcome, %(name)s.", name=user.name), "success")
         if method == mfa.Method.RECOVERY:
             left = mfa.remaining_recovery_codes(get_session(), user)
-            flash(_("You signed in with a recovery code; %(count)d remain.", count=left), "warning")
+            flash(
+                _(
+                    "You signed in with a recovery code. Recovery codes left: %(count)d.",
+                    count=left,
+                ),
+                "warning",
+            )
         response = _private(redirect(target))
     signin.remember_device(response, user)
     return response
