@@ -148,8 +148,13 @@ def test_enrolment_then_codes_then_a_recovery_code_once(
 
     # the same code again (same step): refused as replayed, even with the right password
     assert login(web, analyst.email, PASSWORD).headers["Location"] == "/login/two-factor"
+    # the password alone cannot enrol a new secret over the one in use
+    assert web.get("/login/two-factor/enrol").headers["Location"] == "/login/two-factor"
+    token = csrf_token(text(web.get("/login/two-factor")))
+    again = web.post("/login/two-factor/enrol", data={"csrf_token": token, "code": code})
+    assert again.headers["Location"] == "/login/two-factor"
     replay = _code_post(web, code)
-    assert replay.status_code == 422 and "already used" in text(replay)
+    assert replay.status_code == 422 and "a déjà été utilisé" in text(replay)
     assert web.get("/queue").status_code == 302
     clock.advance(seconds=30)
     fresh = _code_post(web, mfa.current_code(secret, clock.now()))
