@@ -24,6 +24,7 @@ from core.auth import mfa
 from core.auth import services as accounts
 from core.clock import FrozenClock
 from core.identity.models import Role, User, UserSession
+from tests.cert.test_web_pages import EXTERNAL_ASSET, INLINE_HANDLER, INLINE_SCRIPT, INLINE_STYLE
 from tests.kit.factories import PASSWORD, SYSTEM, make_user
 from tests.kit.web import csrf_token, login, text
 
@@ -68,6 +69,12 @@ def _enrol(client: FlaskClient, clock: FrozenClock) -> tuple[str, list[str], Tes
     response = client.post("/login/two-factor/enrol", data={"csrf_token": token, "code": code})
     assert response.status_code == 200, text(response)
     return secret, CODES.findall(text(response)), response
+
+
+def _csp_clean(html: str) -> None:
+    """Nothing the Content-Security-Policy would block (the QR code's SVG included)."""
+    for pattern in (INLINE_SCRIPT, INLINE_STYLE, INLINE_HANDLER, EXTERNAL_ASSET):
+        assert not pattern.search(html), pattern.search(html)
 
 
 def _sessions(db: Session, user: User) -> list[UserSession]:
@@ -120,6 +127,7 @@ def test_an_analyst_after_the_password_can_open_nothing_but_the_enrolment(
     html = text(page)
     assert "<svg" in html and "data-qr" in html and "maCERT" in html and analyst.email in html
     assert 'inputmode="numeric"' in html and 'autocomplete="one-time-code"' in html
+    _csp_clean(html)
     row = db_session.scalars(
         select(AuditEntry).where(AuditEntry.action == AccountAction.LOGIN.value)
     ).one()
@@ -141,6 +149,7 @@ def test_enrolment_then_codes_then_a_recovery_code_once(
     assert done.status_code == 200 and done.headers["Cache-Control"] == "no-store"
     codes = CODES.findall(text(done))
     assert len(set(codes)) == 10
+    _csp_clean(text(done))
     assert 'href="/queue"' in text(done)  # the next address kept through enrolment
     assert [s.auth_method for s in _sessions(db_session, analyst)] == ["totp"]
     assert web.get("/queue").status_code == 200
@@ -153,6 +162,7 @@ def test_enrolment_then_codes_then_a_recovery_code_once(
     token = csrf_token(text(web.get("/login/two-factor")))
     again = web.post("/login/two-factor/enrol", data={"csrf_token": token, "code": code})
     assert again.headers["Location"] == "/login/two-factor"
+    _csp_clean(text(web.get("/login/two-factor")))
     replay = _code_post(web, code)
     assert replay.status_code == 422 and "a déjà été utilisé" in text(replay)
     assert web.get("/queue").status_code == 302
