@@ -15,6 +15,7 @@ must enrol (``CERT_MFA_REQUIRED_ROLES``) comes here and can open nothing else; a
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import segno
@@ -91,19 +92,27 @@ def second_factor() -> ResponseReturnValue:
         )
     except mfa.MfaThrottled as exc:
         unit_of_work().commit()  # the refusal is audited
-        pending.drop()
-        message = _(
-            "Too many wrong codes: two-factor sign-in to this account is paused. "
-            "Sign in again after %(time)s.",
-            time=local_time(exc.until),
-        )
-        flash(message, "error")
-        return redirect(url_for("auth.login"))
+        return _paused(exc.until)
     except AuthenticationFailed:
         unit_of_work().commit()  # the failure is audited and counted
+        until = mfa.blocked_until(get_session(), user, clock=context().clock)
+        if until is not None:  # this failure started a wait: no use trying on now
+            return _paused(until)
         field.errors = [_("This code is not right, or was already used.")]
         return _page("auth/second_factor.html", 422, **page)
     return _complete(user, method, waiting.next_url)
+
+
+def _paused(until: dt.datetime) -> Response:
+    """The account's second factor waits: the pending sign-in is dropped; say until when."""
+    pending.drop()
+    message = _(
+        "Too many wrong codes: two-factor sign-in to this account is paused. "
+        "Sign in again after %(time)s.",
+        time=local_time(until),
+    )
+    flash(message, "error")
+    return redirect(url_for("auth.login"))
 
 
 def _complete(user: User, method: str, target: str, codes: list[str] | None = None) -> Response:
