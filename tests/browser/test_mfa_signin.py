@@ -12,17 +12,21 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from sqlalchemy import select
 
 from cert.app import create_app
 from core.db import make_engine, make_session_factory
 from core.identity.models import Role, User
+from core.outbox import OutboxMessage
 from tests.browser import conftest
 from tests.browser.conftest import LiveServer, QuietHandler, browser_or_skip
 from tests.dbs import BACKENDS, create_database
 from tests.kit.factories import PASSWORD
+from tests.kit.outbox import opened_context
 
 browser_or_skip(module=True)
 from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
@@ -206,3 +210,38 @@ def test_the_enrolment_and_code_pages_on_a_desktop_and_a_phone(
     expect(page.locator("#recovery_code")).to_be_visible()
     _shoot(page, mfa_server, f"mfa-code-recovery-{lang}-phone")
     assert errors == []
+
+
+def test_a_forgotten_password_link_asks_an_enrolled_analyst_for_a_code(
+    context: BrowserContext, mfa_server: LiveServer
+) -> None:
+    analyst = mfa_server.user(role=Role.ANALYST, locale="ar")
+    page, errors = _watched(context)
+    _password(page, analyst, path="/login?lang=ar")
+    secret = _read_secret(page)
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.locator("[data-code-form] [type=submit]").click()
+    expect(page.locator("[data-recovery-codes] li")).to_have_count(10)
+    page.locator("main a.btn-primary").click()
+    _sign_out(page)
+    page.goto("/login")
+    page.locator("a[href='/password/forgot']").click()
+    page.fill("#email", analyst.email)
+    page.locator("main form [type=submit]").click()
+    with mfa_server.session() as session:
+        query = select(OutboxMessage).where(OutboxMessage.to_addr == analyst.email)
+        link = str(opened_context(session.scalars(query).one(), conftest.SECRET_KEY)["link"])
+    page.goto(urlsplit(link).path)
+    page.set_viewport_size(WIDTHS["phone"])
+    page.fill("#new_password", "Seven quiet harbours at dusk")
+    page.fill("#confirm_password", "Seven quiet harbours at dusk")
+    page.fill("#code", "000000")
+    page.locator("main form [type=submit]").click()
+    expect(page.locator("#code")).to_have_class("form-control is-invalid")
+    _shoot(page, mfa_server, "mfa-reset-code-ar-phone")
+    page.fill("#new_password", "Seven quiet harbours at dusk")
+    page.fill("#confirm_password", "Seven quiet harbours at dusk")
+    page.fill("#code", pyotp.TOTP(secret).at(time.time() + 30))
+    page.locator("main form [type=submit]").click()
+    page.wait_for_url("**/login")
+    assert [e for e in errors if "422" not in e] == []
