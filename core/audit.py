@@ -76,6 +76,7 @@ class AccountAction(AuditAction):
     MFA_RECOVERY_CODES = "mfa.recovery_codes"  # a new set of recovery codes (the old ones void)
     MFA_RESET = "mfa.reset"  # an administrator removed a user's second factor
     MFA_DISABLE = "mfa.disable"  # the user turned two-factor sign-in off (roles not requiring it)
+    MFA_SIGNIN = "mfa.signin"  # a sign-in completed by its second factor (after the password)
     SSO_LOGIN = "sso.login"  # a sign-in through the identity provider (OpenID Connect)
     SSO_LINK = "sso.link"  # an account linked to the provider's subject (verified e-mail)
     SSO_REFUSED = "sso.refused"  # a provider's answer refused (state, nonce, token, claims)

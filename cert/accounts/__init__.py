@@ -17,6 +17,7 @@ from cert.accounts import (
     admin_user_actions,
     admin_users,
     reset,
+    second_factor,
     signin,
 )
 from core.auth.resets import RESET_PATH
@@ -25,6 +26,12 @@ from core.web.auth import login_required
 
 bp = Blueprint("auth", __name__)
 bp.add_url_rule("/login", view_func=signin.login, methods=["GET", "POST"])
+bp.add_url_rule("/login/two-factor", view_func=second_factor.second_factor, methods=["GET", "POST"])
+bp.add_url_rule(
+    "/login/two-factor/enrol",
+    view_func=second_factor.enrol_second_factor,
+    methods=["GET", "POST"],
+)
 bp.add_url_rule("/logout", view_func=signin.logout, methods=["POST"])
 bp.add_url_rule("/password/forgot", view_func=reset.forgot, methods=["GET", "POST"])
 bp.add_url_rule(RESET_PATH + "<token>", view_func=reset.reset, methods=["GET", "POST"])
@@ -136,15 +143,20 @@ def home() -> str:
 
 def init_app(app: Flask, *, login_rate_limit: str) -> None:
     """The home page and the ``auth`` blueprint; sign-in attempts, password changes (which
-    check the current password), "forgot my password" requests, the use of password links and the
-    account page's two-factor forms (which check a code) limited per client address."""
+    check the current password), "forgot my password" requests, the use of password links,
+    second-factor codes and the account page's two-factor forms (which check a code) limited per
+    client address. A web session of a role that must enrol in two-factor sign-in but has not
+    opens only the enrolment page."""
     app.add_url_rule("/", "home", home)
     app.register_blueprint(bp)
+    app.before_request(second_factor.enforce_enrolment)
     for endpoint in (
         "login",
         "change_password",
         "forgot",
         "reset",
+        "second_factor",
+        "enrol_second_factor",
         "recovery_codes",
         "disable_second_factor",
     ):

@@ -24,7 +24,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.i18n import LOCALES
@@ -227,6 +227,12 @@ class ResetForm(FlaskForm):  # type: ignore[misc]
             DataRequired(),
             EqualTo("new_password", message=_l("The two new passwords do not match.")),
         ],
+    )
+    # asked only of a reset for an account with two-factor sign-in (core.auth.resets.asks_code)
+    code = StringField(
+        _l("Code from your authenticator application, or a recovery code"),
+        validators=[Optional(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "dir": "ltr", "spellcheck": "false"},
     )
     submit = SubmitField(_l("Set my password"))
 

@@ -107,3 +107,38 @@ class AdminPasswordForm(FlaskForm):  # type: ignore[misc]
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A button alone (logout, revoke): only the CSRF token is checked."""
+
+
+# the field of a six-digit code: a number pad on phones, filled from the SMS/authenticator
+# suggestions where the platform offers it, always left to right
+CODE_ATTRS = {
+    "inputmode": "numeric",
+    "autocomplete": "one-time-code",
+    "dir": "ltr",
+    "size": "8",
+    "spellcheck": "false",
+}
+
+
+class CodeForm(FlaskForm):  # type: ignore[misc]
+    """The six-digit code of the authenticator application (sign-in, enrolment)."""
+
+    code = StringField(
+        _l("Code from your authenticator application"),
+        validators=[DataRequired(message=_l("Type the six-digit code.")), Length(max=32)],
+        description=_l("Six digits, renewed every 30 seconds."),
+        render_kw=CODE_ATTRS,
+    )
+    submit = SubmitField(_l("Verify"))
+
+
+class RecoveryCodeForm(FlaskForm):  # type: ignore[misc]
+    """One of the ten recovery codes, instead of the application's code."""
+
+    recovery_code = StringField(
+        _l("Recovery code"),
+        validators=[DataRequired(message=_l("Type one of your recovery codes.")), Length(max=64)],
+        description=_l("For example abcd-efgh-jkmn. Each code works once."),
+        render_kw={"autocomplete": "off", "dir": "ltr", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Use this recovery code"))

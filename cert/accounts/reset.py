@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from cert.accounts.admin_forms import ForgotForm, ResetForm, show_errors
 from cert.accounts.admin_users import link_settings
-from core.auth import resets
+from core.auth import mfa, resets
 from core.errors import ValidationFailed
 from core.web import context, get_session, unit_of_work
 
@@ -51,7 +51,8 @@ def reset(token: str) -> ResponseReturnValue:
         return _private(render_template("auth/password_reset.html", form=None), 404)
     form = ResetForm()
     invite = link.purpose == resets.INVITE
-    page = {"form": form, "email": link.user.email, "invite": invite}
+    asks_code = resets.asks_code(link)
+    page = {"form": form, "email": link.user.email, "invite": invite, "asks_code": asks_code}
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return _private(render_template("auth/password_reset.html", **page), status)
@@ -62,10 +63,16 @@ def reset(token: str) -> ResponseReturnValue:
             form.new_password.data,
             ip=request.remote_addr,
             clock=context().clock,
+            code=form.code.data if asks_code else None,
+            seal=mfa.sealer(context().settings.secret_key),
         )
     except resets.InvalidLink:  # used by another request meanwhile
         unit_of_work().rollback()
         return _private(render_template("auth/password_reset.html", form=None), 404)
+    except resets.CodeRefused as exc:
+        unit_of_work().commit()  # the wrong code is audited and counted; nothing else changed
+        show_errors(form, exc)
+        return _private(render_template("auth/password_reset.html", **page), 422)
     except ValidationFailed as exc:
         unit_of_work().rollback()
         show_errors(form, exc)

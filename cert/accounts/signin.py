@@ -1,5 +1,10 @@
 """Signing in and out.
 
+After a right password, an account enrolled in two-factor sign-in, or whose role must enrol
+(``CERT_MFA_REQUIRED_ROLES``), is not signed in yet: the sign-in waits
+(:mod:`cert.accounts.pending`) for a code or an enrolment (:mod:`cert.accounts.second_factor`),
+which start the session.
+
 A successful sign-in gives the browser a device cookie (:mod:`core.auth.devices`): its later
 attempts for that account are spared the account's wait, so that an attacker failing on purpose
 from elsewhere cannot lock the owner out. The cookie is sent to the sign-in page only; signing
@@ -13,8 +18,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from cert.accounts import pending
 from cert.accounts.forms import LoginForm
-from core.auth import devices
+from core.auth import devices, mfa
 from core.auth import services as accounts
 from core.errors import AuthenticationFailed
 from core.identity.models import User
@@ -28,20 +34,40 @@ def login() -> ResponseReturnValue:
     target = safe_next(request.args.get("next"), home)
     if current_account() is not None:
         return redirect(target)
+    waiting = pending.load()
+    if waiting is not None and request.method == "GET":  # the second factor is still awaited
+        if target != home:
+            pending.retarget(target)
+        return redirect(next_step(waiting.user))
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
+        pending.drop()
         user = _check_credentials(form.email.data, form.password.data)
+        if user is not None and (user.mfa_enrolled or mfa.must_enrol(user, _mfa_roles())):
+            pending.begin(user, target)
+            return redirect(next_step(user))
         if user is not None:
-            log_in(user)
+            log_in(user, method=mfa.Method.PASSWORD)
             unit_of_work().commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             response = redirect(target)
-            _remember_device(response, user)
+            remember_device(response, user)
             return response
         failed = True
     next_arg = target if target != home else None
     return render_template("auth/login.html", form=form, failed=failed, next=next_arg)
+
+
+def _mfa_roles() -> frozenset[str]:
+    roles: frozenset[str] = context().settings.mfa_roles
+    return roles
+
+
+def next_step(user: User) -> str:
+    """The page of the second factor a pending sign-in of ``user`` awaits."""
+    enrolled = user.mfa_enrolled
+    return url_for("auth.second_factor" if enrolled else "auth.enrol_second_factor")
 
 
 def _check_credentials(email: str, password: str) -> User | None:
@@ -59,6 +85,7 @@ def _check_credentials(email: str, password: str) -> User | None:
             clock=context().clock,
             devices=_device_cookies(),
             device_cookie=request.cookies.get(devices.COOKIE_NAME),
+            mfa_roles=_mfa_roles(),
         )
     except AuthenticationFailed:
         user = None
@@ -70,7 +97,7 @@ def _device_cookies() -> devices.DeviceCookies:
     return devices.DeviceCookies(context().settings.secret_key)
 
 
-def _remember_device(response: Response, user: User) -> None:
+def remember_device(response: Response, user: User) -> None:
     """A new device cookie (a new nonce) for this browser, after each successful sign-in."""
     response.set_cookie(
         devices.COOKIE_NAME,
@@ -84,7 +111,9 @@ def _remember_device(response: Response, user: User) -> None:
 
 
 def logout() -> ResponseReturnValue:
-    """POST only, with the CSRF token (checked for every form by ``core.web``)."""
+    """POST only, with the CSRF token (checked for every form by ``core.web``); also cancels
+    a sign-in waiting for its second factor."""
+    pending.drop()
     if current_account() is not None:
         log_out()  # ends the session on the server: a copy of the cookie no longer works
         flash(_("You have been signed out."), "info")

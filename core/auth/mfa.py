@@ -32,6 +32,7 @@ from core.audit import AccountAction
 from core.auth import throttle
 from core.clock import Clock
 from core.errors import AuthenticationFailed, ValidationFailed
+from core.i18n import N_
 from core.identity.authz import Actor
 from core.identity.models import MfaRecoveryCode, User
 from core.sealing import CannotOpen, Sealer
@@ -43,6 +44,10 @@ RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/i/l: read aloud, typed
 RECOVERY_GROUPS = 3  # "xxxx-xxxx-xxxx": 12 characters of 31, about 59 bits
 _SEALING_PURPOSE = b"vigie totp secrets v1"
+
+NOT_STARTED = N_("the enrolment has expired: scan the new QR code, then type its code")
+NOT_CURRENT = N_("this code is not the current one: check the time of your phone")
+NOT_ENROLLED = N_("two-factor sign-in is not set up")
 
 
 class Method:
@@ -77,6 +82,14 @@ def must_enrol(user: User, roles: Collection[str]) -> bool:
     return required(user, roles) and not user.mfa_enrolled
 
 
+def pending_step(user: User, roles: Collection[str]) -> dict[str, str]:
+    """What the sign-in still needs after a right password, for its audit row: a code
+    (``{"second_factor": "code"}``), an enrolment (``"enrol"``), or nothing (``{}``)."""
+    if user.mfa_enrolled:
+        return {"second_factor": "code"}
+    return {"second_factor": "enrol"} if must_enrol(user, roles) else {}
+
+
 # ---------------------------------------------------------------- enrolment
 def start_enrolment(db: Session, user: User, *, seal: Sealer) -> str:
     """The secret being enrolled (base32, shown as a QR code and as text): the pending one when
@@ -105,16 +118,14 @@ def confirm_enrolment(
     """Turn two-factor sign-in on with the pending secret once ``code`` matches it; returns the
     ten recovery codes (shown once). ``ValidationFailed`` naming ``code`` otherwise."""
     if not user.totp_pending_secret:
-        raise ValidationFailed("no enrolment in progress", fields={"code": "start again"})
+        raise ValidationFailed("no enrolment in progress", fields={"code": NOT_STARTED})
     try:
         secret = seal.open(user.totp_pending_secret)
     except CannotOpen:
-        raise ValidationFailed(
-            "enrolment expired", fields={"code": "start again: the secret changed"}
-        ) from None
+        raise ValidationFailed("enrolment expired", fields={"code": NOT_STARTED}) from None
     step = _matching_step(secret, code, clock.now())
     if step is None:
-        raise ValidationFailed("wrong code", fields={"code": "this code is not the current one"})
+        raise ValidationFailed("wrong code", fields={"code": NOT_CURRENT})
     now = clock.now()
     user.totp_secret = user.totp_pending_secret
     user.totp_pending_secret = None
@@ -228,6 +239,14 @@ def _accept(
     return None, "wrong"
 
 
+def record_sign_in(db: Session, user: User, *, method: str, ip: str | None, clock: Clock) -> None:
+    """Audit a sign-in completed by its second factor (``method``: TOTP, RECOVERY, or TOTP for
+    the code that enrolled); the password step's ``auth.login`` row said it was pending."""
+    actor = Actor.for_user(user, ip=ip)
+    after = {"method": method}
+    audit.record(db, actor, AccountAction.MFA_SIGNIN, "user", user.id, clock=clock, after=after)
+
+
 # ---------------------------------------------------------------- recovery codes
 def _recovery_digest(code: str) -> str:
     return hashlib.sha256(_normalise(code).encode()).hexdigest()
@@ -285,7 +304,7 @@ def regenerate_recovery_codes(db: Session, actor: Actor, user: User, *, clock: C
     """A new set of ten codes (the old ones stop working); audited. The caller has checked a
     current code (the account page asks for one)."""
     if not user.mfa_enrolled:
-        raise ValidationFailed("two-factor sign-in is not set up", fields={"code": "enrol first"})
+        raise ValidationFailed("two-factor sign-in is not set up", fields={"code": NOT_ENROLLED})
     codes = _new_recovery_codes(db, user, now=clock.now())
     audit.record(db, actor, AccountAction.MFA_RECOVERY_CODES, "user", user.id, clock=clock)
     return codes
@@ -321,4 +340,5 @@ MFA_ACTIONS = (
     AccountAction.MFA_RESET,
     AccountAction.MFA_DISABLE,
     AccountAction.MFA_THROTTLE,
+    AccountAction.MFA_SIGNIN,
 )

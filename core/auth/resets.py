@@ -32,10 +32,10 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.audit import AccountAction
-from core.auth import throttle
+from core.auth import mfa, throttle
 from core.auth.services import check_password_strength, find_user, normalise_email, set_password
 from core.clock import Clock
-from core.errors import NotFound, ValidationFailed
+from core.errors import AuthenticationFailed, NotFound, ValidationFailed
 from core.i18n import N_, normalise_locale
 from core.identity.authz import Actor, require
 from core.identity.models import PasswordReset, Role, User
@@ -50,6 +50,9 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 _BY_DIGEST = select(PasswordReset).where(PasswordReset.token_hash == bindparam("digest"))
 
 INACTIVE = N_("the account is deactivated: activate it first")
+CODE_MISSING = N_("type the code of your authenticator application, or a recovery code")
+CODE_WRONG = N_("this code is not right, or was already used")
+CODE_THROTTLED = N_("too many wrong codes: wait a few minutes, then try again")
 
 
 class InvalidLink(NotFound):
@@ -206,15 +209,39 @@ def find_link(session: Session, token: str, *, clock: Clock) -> PasswordReset | 
     return row
 
 
-def use_link(session: Session, token: str, password: str, *, ip: str | None, clock: Clock) -> User:
+class CodeRefused(ValidationFailed):
+    """The second-factor code of a reset is missing, wrong, replayed or throttled (``code``):
+    the failure is audited and counted, so the caller commits; nothing else was written."""
+
+
+def asks_code(link: PasswordReset) -> bool:
+    """A reset (not an invitation) of a user enrolled in two-factor sign-in asks for a code:
+    whoever reads the mailbox still needs the phone (or a recovery code)."""
+    return link.purpose == RESET and link.user.mfa_enrolled
+
+
+def use_link(
+    session: Session,
+    token: str,
+    password: str,
+    *,
+    ip: str | None,
+    clock: Clock,
+    code: str | None = None,
+    seal: Sealer | None = None,
+) -> User:
     """Set the password through a link, once: ``InvalidLink`` when it cannot be used,
     ``ValidationFailed`` (``new_password``) when the password is refused — the link then still
-    works. Every web session of the user ends."""
+    works — and :class:`CodeRefused` when the link :func:`asks_code` and ``code`` (a code of the
+    user's authenticator or a recovery code, checked with ``seal``) is not right. Every web
+    session of the user ends."""
     row = find_link(session, token, clock=clock)
     if row is None:
         raise InvalidLink("invalid or expired link")
     user = row.user
     check_password_strength(password, email=user.email, name=user.name, field="new_password")
+    if asks_code(row):
+        _check_code(session, user, code or "", seal=seal, ip=ip, clock=clock)
     claimed = session.execute(
         delete(PasswordReset)
         .where(PasswordReset.id == row.id)
@@ -240,6 +267,19 @@ def use_link(session: Session, token: str, password: str, *, ip: str | None, clo
     )
     throttle.clear(session, user.email)  # the owner of the mailbox may sign in at once
     return user
+
+
+def _check_code(
+    session: Session, user: User, code: str, *, seal: Sealer | None, ip: str | None, clock: Clock
+) -> None:
+    if not code.strip() or seal is None:
+        raise CodeRefused("code missing", fields={"code": CODE_MISSING})
+    try:
+        mfa.check_code(session, user, code, seal=seal, ip=ip, clock=clock)
+    except mfa.MfaThrottled:
+        raise CodeRefused("throttled", fields={"code": CODE_THROTTLED}) from None
+    except AuthenticationFailed:
+        raise CodeRefused("wrong code", fields={"code": CODE_WRONG}) from None
 
 
 def purge(session: Session, *, now: dt.datetime) -> int:

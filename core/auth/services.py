@@ -11,6 +11,7 @@ translation (``N_``): the CLI shows them as they are, the pages translate them.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, func, or_, select
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.audit import AccountAction
-from core.auth import hashing, login_guard, sessions, staff_centres
+from core.auth import hashing, login_guard, mfa, sessions, staff_centres
 from core.auth.devices import DeviceCookies
 from core.auth.passwords import MIN_LENGTH, WRONG_CURRENT, check_password
 from core.clock import Clock
@@ -368,6 +369,7 @@ def authenticate(
     clock: Clock,
     devices: DeviceCookies | None = None,
     device_cookie: str | None = None,
+    mfa_roles: Collection[str] = (),
 ) -> User:
     """Check a login. Failures are audited and indistinguishable to the caller.
 
@@ -390,7 +392,6 @@ def authenticate(
         user.password_hash = hashing.hash_password(password)
     user.last_login_at = attempt.now
     actor = Actor.for_user(user, ip=ip)
-    audit.record(
-        session, actor, AccountAction.LOGIN, "user", user.id, clock=clock, after=attempt.trusted
-    )
+    after = {**attempt.trusted, **mfa.pending_step(user, mfa_roles)}  # a second factor to come
+    audit.record(session, actor, AccountAction.LOGIN, "user", user.id, clock=clock, after=after)
     return user
