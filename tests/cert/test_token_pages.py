@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
 from core.audit import AuditEntry
+from core.auth import mfa
 from core.clock import FrozenClock
+from core.identity.authz import Actor
 from core.identity.models import ApiToken, User
-from core.web import get_session, unit_of_work
+from core.web import context, get_session, unit_of_work
 from core.web.auth import log_in
 from tests.kit.api import PHISHING, bearer, envelope
 from tests.kit.factories import make_token
@@ -121,6 +123,18 @@ def mfa_app(
     )
 
 
+def _enrol(account: User) -> None:
+    """Two-factor sign-in set up for ``account``, through the kernel (the enrolment pages are
+    tested in tests/cert/test_mfa_signin.py)."""
+    ctx = context()
+    seal = mfa.sealer(ctx.settings.secret_key)
+    secret = mfa.start_enrolment(get_session(), account, seal=seal)
+    code = mfa.current_code(secret, ctx.clock.now())
+    mfa.confirm_enrolment(
+        get_session(), Actor.for_user(account), account, code, seal=seal, clock=ctx.clock
+    )
+
+
 def _signed_in(app: Flask, user: User, method: str | None) -> FlaskClient:
     """A client whose web session's row says how its sign-in was proven (``log_in``), as the
     sign-in pages leave it."""
@@ -128,6 +142,7 @@ def _signed_in(app: Flask, user: User, method: str | None) -> FlaskClient:
     with app.test_request_context("/login", environ_base=client.environ_base):
         account = get_session().get(User, user.id)
         assert account is not None
+        _enrol(account)  # else the session opens only the enrolment page
         log_in(account, method=method)
         unit_of_work().commit()
         cookie = dict(session)
