@@ -17,14 +17,18 @@ from cert.accounts import (
     admin_users,
     reset,
     signin,
+    sso,
 )
 from core.auth.resets import RESET_PATH
+from core.auth.sso_config import SsoSettings
 from core.web import rate_limit
 from core.web.auth import login_required
 
 bp = Blueprint("auth", __name__)
 bp.add_url_rule("/login", view_func=signin.login, methods=["GET", "POST"])
 bp.add_url_rule("/logout", view_func=signin.logout, methods=["POST"])
+bp.add_url_rule("/login/sso", view_func=sso.sso_login)
+bp.add_url_rule("/login/sso/callback", view_func=sso.sso_callback)
 bp.add_url_rule("/password/forgot", view_func=reset.forgot, methods=["GET", "POST"])
 bp.add_url_rule(RESET_PATH + "<token>", view_func=reset.reset, methods=["GET", "POST"])
 bp.add_url_rule("/account", view_func=account.account)
@@ -120,11 +124,14 @@ def home() -> str:
     return render_template("home.html")
 
 
-def init_app(app: Flask, *, login_rate_limit: str) -> None:
+def init_app(app: Flask, *, login_rate_limit: str, sso_settings: SsoSettings | None) -> None:
     """The home page and the ``auth`` blueprint; sign-in attempts, password changes (which
     check the current password), "forgot my password" requests and the use of password links
-    limited per client address."""
+    limited per client address, and so are the single sign-on's start and answer (GET)."""
     app.add_url_rule("/", "home", home)
     app.register_blueprint(bp)
     for endpoint in ("login", "change_password", "forgot", "reset"):
         rate_limit(app, f"auth.{endpoint}", login_rate_limit, methods=["POST"])
+    for endpoint in ("sso_login", "sso_callback"):
+        rate_limit(app, f"auth.{endpoint}", login_rate_limit, methods=["GET"])
+    sso.init_app(app, sso_settings)

@@ -270,3 +270,12 @@ def _follow(attempt: _Attempt, user: User, grant: Grant) -> None:
         )
     except ValidationFailed as exc:
         raise attempt.refuse(NOT_APPLIED, f"role not applied: {exc.fields}", user) from None
+
+
+def record_refusal(
+    db: Session, detail: str, *, settings: SsoSettings, clock: Clock, ip: str | None
+) -> None:
+    """Audit (``sso.refused``) a provider's answer refused before its claims were read: a forged
+    state, a wrong nonce, an invalid or expired ID token, an error from the provider."""
+    attempt = _Attempt(db, settings, clock=clock, ip=ip)
+    attempt.refuse(TRY_AGAIN, detail[:500])
