@@ -117,8 +117,13 @@ class _Attempt:
     def refuse(
         self, msgid: str, detail: str, user: User | None = None, **params: Any
     ) -> SsoRefused:
-        where = ("user", user.id) if user is not None else ("sso", self.subject or "-")
-        after = {"reason": detail, "subject": self.subject or None, "email": self.email or None}
+        # the subject and address as the provider sent them, bounded (the object id is short)
+        where = ("user", user.id) if user is not None else ("sso", "-")
+        after = {
+            "reason": detail,
+            "subject": self.subject[:SUBJECT_LENGTH] or None,
+            "email": self.email[:254] or None,
+        }
         audit.record(
             self.db, self.actor, AccountAction.SSO_REFUSED, *where, clock=self.clock, after=after
         )
