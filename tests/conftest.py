@@ -33,6 +33,7 @@ from tests.dbs import BACKENDS, TestDatabase, create_database, release_blank_dat
 from tests.kit.config import SUITE_SETTINGS
 from tests.kit.hashing import use_cheap_hashing
 from tests.kit.imap import ImapServer, imap_server
+from tests.kit.oidc_provider import oidc_provider  # noqa: F401  (fixture for the OIDC tests)
 from tests.kit.smtp import SmtpServer, smtp_server
 from tests.kit.world import World
 
