@@ -184,8 +184,14 @@ def _verified(settings: SsoSettings) -> tuple[str, dict[str, Any]]:
 def _answer(settings: SsoSettings) -> tuple[str, dict[str, Any]]:
     """Authlib's checks, then the claims (see :func:`_verified`, which says what failed)."""
     client = _client()
-    _metadata(settings)
-    token = client.authorize_access_token()
+    issuer = _metadata(settings)["issuer"]
+    # iss and aud named: by default Authlib checks the audience only through azp
+    token = client.authorize_access_token(
+        claims_options={
+            "iss": {"essential": True, "value": issuer},
+            "aud": {"essential": True, "value": settings.client_id},
+        }
+    )
     id_token, claims = token.get("id_token"), token.get("userinfo")
     if not isinstance(id_token, str) or claims is None:
         raise _Refused("no ID token in the token response", _invalid())
