@@ -9,10 +9,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
+from cert.app import create_app
+from core.audit import AuditEntry
+from core.clock import FrozenClock
+from core.identity.models import Organisation, OrganisationKind, User
+from tests.kit.factories import make_org
 from tests.kit.oidc_provider import OidcProvider, OidcUser
+from tests.kit.web import text
 
 BASE_URL = "http://vigie.test"  # CERT_BASE_URL of the app under test
 CALLBACK = BASE_URL + "/login/sso/callback"
@@ -94,3 +103,55 @@ def with_param(path: str, **changes: str | None) -> str:
         else:
             params[key] = value
     return f"{parts.path}?{urlencode(params)}"
+
+
+# ---------------------------------------------------------------- fixtures and checks
+NO_ACCESS = "Your account at ID Gouv gives no access to Vigie: ask your CERT contact."
+STATE = "The sign-in could not be verified (state). Please try again."
+NONCE = "The sign-in could not be verified (nonce). Please try again."
+EXPIRED = "The identity provider&#39;s answer has expired (ID token). Please try again."
+INVALID = "The identity provider&#39;s answer could not be verified (ID token). Please try again."
+
+
+def organisations(db_session: Session, clock: FrozenClock) -> dict[str, Organisation]:
+    return {
+        "macert": make_org(db_session, clock, slug="macert", kind=OrganisationKind.CERT),
+        "min-sante": make_org(db_session, clock, slug="min-sante"),
+    }
+
+
+def make_app(
+    settings: dict[str, Any], factory: sessionmaker[Session], clock: FrozenClock, **more: Any
+) -> Flask:
+    return create_app({**settings, **more}, session_factory=factory, clock=clock)
+
+
+def english_client(app: Flask) -> FlaskClient:
+    """A browser whose pages are in English (the French and Arabic ones: the button's test)."""
+    client = app.test_client()
+    client.get("/login?lang=en")
+    return client
+
+
+def message(client: FlaskClient) -> str:
+    """The sign-in page after a redirect to it: its text (with the flashed message)."""
+    return text(client.get("/login"))
+
+
+def refused(response: Any, client: FlaskClient, expected: str) -> None:
+    """The answer went back to the sign-in page, which shows ``expected``; nobody signed in."""
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    page = message(client)
+    assert expected in page, page
+    assert client.get("/account").status_code == 302  # not signed in
+
+
+def user_named(db: Session, email: str = "nadia.alaoui@cert.gov.ma") -> User | None:
+    return db.scalar(select(User).where(User.email == email))
+
+
+def refusals(db: Session) -> list[str]:
+    rows = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "sso.refused").order_by(AuditEntry.id)
+    )
+    return [row.after["reason"] for row in rows]
