@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import logging
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -33,7 +34,7 @@ from core.auth import sso
 from core.auth.mfa import Method
 from core.auth.sso_config import SsoSettings
 from core.i18n import localise
-from core.web import context, get_session, unit_of_work
+from core.web import CSP, context, get_session, unit_of_work
 from core.web.auth import current_account, log_in, safe_next
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,27 @@ def init_app(app: Flask, settings: SsoSettings | None) -> None:
         },
     )
     app.extensions[EXTENSION] = (settings, client)
+    app.after_request(_allow_logout_at_provider)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _allow_logout_at_provider(response: Response) -> Response:
+    """The sign-out form's redirect to the provider's end-session endpoint is allowed by the
+    Content-Security-Policy (``form-action`` governs a form's redirects too: Chromium would stop
+    the sign-out at Vigie's page). Runs before :func:`core.web.security_headers`."""
+    settings, client = current_app.extensions[EXTENSION]
+    origins = {_origin(settings.issuer)}
+    end_session = client.server_metadata.get("end_session_endpoint")
+    if isinstance(end_session, str) and end_session.startswith(("https://", "http://")):
+        origins.add(_origin(end_session))
+    sources = " ".join(sorted(origins))
+    policy = CSP.replace("form-action 'self'", f"form-action 'self' {sources}")
+    response.headers.setdefault("Content-Security-Policy", policy)
+    return response
 
 
 def configured() -> SsoSettings | None:

@@ -119,6 +119,9 @@ def test_logout_ends_the_providers_session_too(
     client: FlaskClient, oidc_provider: OidcProvider
 ) -> None:
     sign_in(client, oidc_provider, analyst_at_idp())
+    # the sign-out form may be redirected to the provider (CSP form-action covers redirects)
+    policy = client.get("/account").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {oidc_provider.issuer};" in policy
     response = logout(client)
     assert response.status_code == 302
     location = response.headers["Location"]
@@ -168,7 +171,9 @@ def test_without_single_sign_on_there_is_no_button_and_no_route(
     settings: dict[str, Any], session_factory: sessionmaker[Session], clock: FrozenClock
 ) -> None:
     client = make_app(settings, session_factory, clock).test_client()
-    assert "/login/sso" not in text(client.get("/login"))
+    page = client.get("/login")
+    assert "/login/sso" not in text(page)
+    assert "form-action 'self';" in page.headers["Content-Security-Policy"]
     assert client.get("/login/sso").status_code == 404
     assert client.get("/login/sso/callback?code=x&state=y").status_code == 404
 
