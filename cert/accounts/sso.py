@@ -43,6 +43,7 @@ EXTENSION = "vigie_sso"  # app.extensions: (SsoSettings, Authlib client) or None
 NEXT_KEY = "sso_next"  # where to go after the provider's answer (a path on this site)
 ID_TOKEN_KEY = "sso_id_token"  # noqa: S105 (a session key: the ID token, for logging out)
 TIMEOUT_SECONDS = 10  # each request to the provider at most
+STATE_PREFIX = "_state_vigie_"  # Authlib's session keys of a flow in progress (client "vigie")
 
 
 def init_app(app: Flask, settings: SsoSettings | None) -> None:
@@ -128,6 +129,8 @@ def sso_login() -> ResponseReturnValue:
     target = safe_next(request.args.get("next"), url_for("home"))
     if current_account() is not None:
         return redirect(target)
+    for key in [key for key in session if key.startswith(STATE_PREFIX)]:
+        session.pop(key)  # one flow at a time: abandoned ones would swell the cookie past 4 kB
     try:
         _metadata(settings)
         response = _client().authorize_redirect(

@@ -302,6 +302,7 @@ def test_a_code_used_twice_invented_or_from_another_flow_is_refused(
     intercepted = at_provider(start(client))
     other_state = query(start(client))["state"]
     refused(client.get(with_param(intercepted, state=other_state)), client, failed)
+    assert "code_verifier" in oidc_provider.token_requests[-1]
     # a code already exchanged, replayed with a fresh state
     used = at_provider(start(client))
     assert client.get(used).headers["Location"] == "/"
@@ -311,3 +312,35 @@ def test_a_code_used_twice_invented_or_from_another_flow_is_refused(
     assert [reason.split(":")[0] for reason in refusals(db_session)] == [
         "provider error invalid_grant"
     ] * 3
+
+
+def test_flows_started_and_abandoned_do_not_swell_the_cookie(
+    settings: dict[str, Any],
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    oidc_provider: OidcProvider,
+    tmp_path: Path,
+    organisations: dict[str, Organisation],
+) -> None:
+    sso = sso_settings(oidc_provider, tmp_path, login_rate_limit="100 per minute")
+    client = sso_kit.english_client(make_app(settings, session_factory, clock, **sso))
+    for _ in range(30):
+        start(client)
+    cookie = client.get_cookie("vigie_session")
+    assert cookie is not None and len(cookie.value) < 1500
+    oidc_provider.sign_in_as(analyst_at_idp())
+    earlier = at_provider(start(client))
+    latest = at_provider(start(client))
+    refused(client.get(earlier), client, STATE)  # only the latest flow stays open
+    assert client.get(latest).headers["Location"] == "/"
+
+
+def test_claims_missing_from_the_id_token_are_read_at_the_userinfo_endpoint(
+    client: FlaskClient, oidc_provider: OidcProvider, db_session: Session
+) -> None:
+    oidc_provider.tamper_next_id_token(roles=None, email=None, email_verified=None)
+    response = sign_in(client, oidc_provider, analyst_at_idp(claims={"roles": ["cert-leads"]}))
+    assert response.headers["Location"] == "/"
+    user = user_named(db_session)
+    assert user is not None and user.role == Role.LEAD
+    assert "roles" not in oidc_provider.issued[-1] and "email" not in oidc_provider.issued[-1]

@@ -255,3 +255,15 @@ def test_the_web_server_checks_the_organisations_of_the_role_map(
         "configuration error: CERT_OIDC_ROLE_MAP: unknown organisation(s) macert, min-sante "
         "(create them, or fix the map)"
     )
+
+
+def test_without_an_end_session_endpoint_logout_stays_at_vigie(
+    client: FlaskClient, oidc_provider: OidcProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    metadata = oidc_provider.metadata()
+    del metadata["end_session_endpoint"]
+    monkeypatch.setattr(oidc_provider, "metadata", lambda: metadata)
+    sign_in(client, oidc_provider, analyst_at_idp())
+    response = logout(client)
+    assert response.headers["Location"] == "/login" and oidc_provider.logouts == []
+    assert client.get("/account").status_code == 302
