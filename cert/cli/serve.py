@@ -25,7 +25,7 @@ def _warn_if_not_migrated(ctx: CliContext) -> None:
         return
     # the organisations CERT_OIDC_ROLE_MAP names exist and fit their roles (ConfigError)
     with ctx.session_factory() as session:
-        sso_config.check_organisations(session, cast(SsoSettings | None, ctx.settings["sso"]))
+        sso_config.check_organisations(session, cast(SsoSettings | None, ctx.settings.get("sso")))
 
 
 @cli.command("run")

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditEntry
+from core.auth import resets, sessions
 from core.auth import services as accounts
-from core.auth import sessions
 from core.auth.sso import SsoRefused, record_refusal, role_values, sign_in_with_claims
 from core.auth.sso_config import SsoSettings, parse_role_map
 from core.clock import FrozenClock
@@ -246,8 +246,13 @@ def test_without_local_passwords_a_linked_account_signs_in_at_the_provider_only(
     assert user.password_login is False
     with pytest.raises(AuthenticationFailed):
         accounts.authenticate(db_session, local.email, PASSWORD, ip=None, clock=clock)
+    link = resets.LinkSettings(
+        "https://vigie.example", 24, "Africa/Casablanca", "v.example", "k" * 40
+    )
+    assert not resets.request_link(db_session, local.email, ip=None, settings=link, clock=clock)
     _sign_in(db_session, clock)  # turned back on: the password works again
     accounts.authenticate(db_session, local.email, PASSWORD, ip=None, clock=clock)
+    assert resets.request_link(db_session, local.email, ip=None, settings=link, clock=clock)
 
 
 def test_an_organisation_missing_or_unfit_is_refused_at_sign_in(
