@@ -40,7 +40,7 @@ from core.auth.sso_config import Grant, SsoSettings, grant_fits
 from core.clock import Clock
 from core.errors import AuthenticationFailed, Conflict, Message, ValidationFailed
 from core.i18n import N_
-from core.identity.authz import Actor
+from core.identity.authz import Actor, require
 from core.identity.models import Organisation, Role, User
 
 SUBJECT_LENGTH = 255  # users.oidc_subject
@@ -275,6 +275,21 @@ def _follow(attempt: _Attempt, user: User, grant: Grant) -> None:
         )
     except ValidationFailed as exc:
         raise attempt.refuse(NOT_APPLIED, f"role not applied: {exc.fields}", user) from None
+
+
+def unlink(db: Session, actor: Actor, user: User, *, clock: Clock) -> bool:
+    """An administrator removes ``user``'s link to the provider's subject (the person's account
+    there was recreated with another subject, or the CERT moves to another provider); whether
+    it was linked. The next sign-in through the provider links it again by verified e-mail
+    address (administrators excepted, see the module); the local password works again."""
+    require(actor, Role.ADMIN, "unlinking an account from the identity provider")
+    if user.oidc_subject is None:
+        return False
+    before = {"subject": user.oidc_subject, "password_login": user.password_login}
+    user.oidc_subject, user.password_login = None, True
+    user.updated_at = clock.now()
+    audit.record(db, actor, AccountAction.SSO_UNLINK, "user", user.id, clock=clock, before=before)
+    return True
 
 
 def record_refusal(

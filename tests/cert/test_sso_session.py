@@ -14,13 +14,17 @@ from typing import Any
 
 import pytest
 import requests
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cert.cli import cli, load_commands
+from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.config import ConfigError
-from core.identity.models import Organisation, Role
+from core.identity.models import Organisation, OrganisationKind, Role, User
 from tests.cert import sso_kit
 from tests.cert.sso_kit import (
     BASE_URL,
@@ -33,7 +37,7 @@ from tests.cert.sso_kit import (
     sso_settings,
 )
 from tests.dbs import TestDatabase
-from tests.kit.factories import PASSWORD, make_user
+from tests.kit.factories import PASSWORD, make_org, make_user
 from tests.kit.oidc_provider import OidcProvider
 from tests.kit.web import login, logout, text
 
@@ -267,3 +271,30 @@ def test_without_an_end_session_endpoint_logout_stays_at_vigie(
     response = logout(client)
     assert response.headers["Location"] == "/login" and oidc_provider.logouts == []
     assert client.get("/account").status_code == 302
+
+
+load_commands()
+
+
+def test_cert_users_sso_unlink(tmp_path: Path, fresh_database: TestDatabase) -> None:
+    clock = FrozenClock()
+    with Session(fresh_database.engine) as db:
+        org = make_org(db, clock, slug="macert", kind=OrganisationKind.CERT)
+        user = make_user(db, clock, role=Role.ANALYST, org=org, email="nadia@cert.gov.ma")
+        user.oidc_subject, user.password_login = "idp-1", False
+        db.commit()
+    env = {
+        "CERT_INSTANCE_DIR": str(tmp_path),
+        "CERT_DATABASE_URL": fresh_database.url,
+        "CERT_SECRET_KEY": "k" * 40,
+    }
+    runner = CliRunner()
+    result = runner.invoke(cli, ["users", "sso-unlink", "--email", "Nadia@cert.gov.ma"], env=env)
+    assert (result.exit_code, result.output) == (0, "nadia@cert.gov.ma unlinked\n")
+    result = runner.invoke(cli, ["users", "sso-unlink", "--email", "nadia@cert.gov.ma"], env=env)
+    assert result.output == "nadia@cert.gov.ma was not linked\n"
+    with Session(fresh_database.engine) as db:
+        stored = db.scalars(select(User)).one()
+        assert (stored.oidc_subject, stored.password_login) == (None, True)
+        actions = db.scalars(select(AuditEntry.action).where(AuditEntry.action == "sso.unlink"))
+        assert list(actions) == ["sso.unlink"]

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from core.audit import AuditEntry
 from core.auth import resets, sessions
 from core.auth import services as accounts
-from core.auth.sso import SsoRefused, record_refusal, role_values, sign_in_with_claims
+from core.auth.sso import SsoRefused, record_refusal, role_values, sign_in_with_claims, unlink
 from core.auth.sso_config import SsoSettings, parse_role_map
 from core.clock import FrozenClock
-from core.errors import AuthenticationFailed
+from core.errors import AuthenticationFailed, PermissionDenied
 from core.identity.authz import Actor
 from core.identity.models import Organisation, OrganisationKind, Role, User, UserSession
 from tests.kit.factories import PASSWORD, make_org, make_user
@@ -312,3 +312,21 @@ def test_a_refusal_before_the_claims_is_audited(db_session: Session, clock: Froz
         "state missing or forged",
         "192.0.2.9",
     )
+
+
+def test_an_administrator_unlinks_an_account_and_the_next_sign_in_links_it_again(
+    db_session: Session, clock: FrozenClock, macert: Organisation
+) -> None:
+    user = _sign_in(db_session, clock, _settings(local_passwords=False))
+    assert user.password_login is False
+    # the person's account at the provider was recreated: another subject, the same address
+    assert "linked to another identity" in _refused(db_session, clock, sub="new-77").reason
+    with pytest.raises(PermissionDenied):
+        unlink(db_session, Actor.for_user(user), user, clock=clock)
+    assert unlink(db_session, Actor.system("cli"), user, clock=clock) is True
+    assert (user.oidc_subject, user.password_login) == (None, True)
+    assert unlink(db_session, Actor.system("cli"), user, clock=clock) is False
+    entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "sso.unlink")).one()
+    assert entry.before == {"subject": "f3a1-77", "password_login": False}
+    again = _sign_in(db_session, clock, sub="new-77")
+    assert again.id == user.id and again.oidc_subject == "new-77"
