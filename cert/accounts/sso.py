@@ -18,6 +18,7 @@ opened through the provider also ends the provider's session when its discovery 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -43,6 +44,7 @@ EXTENSION = "vigie_sso"  # app.extensions: (SsoSettings, Authlib client) or None
 NEXT_KEY = "sso_next"  # where to go after the provider's answer (a path on this site)
 ID_TOKEN_KEY = "sso_id_token"  # noqa: S105 (a session key: the ID token, for logging out)
 TIMEOUT_SECONDS = 10  # each request to the provider at most
+METADATA_SECONDS = 24 * 3600  # the discovery document and keys are read again after this
 STATE_PREFIX = "_state_vigie_"  # Authlib's session keys of a flow in progress (client "vigie")
 
 
@@ -113,9 +115,16 @@ def _absolute(endpoint: str) -> str:
 
 
 def _metadata(settings: SsoSettings) -> dict[str, Any]:
-    """The provider's discovery document (fetched once); its issuer must be the configured one."""
-    metadata: dict[str, Any] = _client().load_server_metadata()
+    """The provider's discovery document, kept :data:`METADATA_SECONDS` (with the keys Authlib
+    fetches into it; an ID token signed by an unknown key fetches them at once); its issuer must
+    be the configured one, else it is dropped (read again next time) and ``ValueError``."""
+    client = _client()
+    loaded = client.server_metadata.get("_loaded_at")
+    if loaded is not None and time.time() - loaded > METADATA_SECONDS:
+        client.server_metadata.clear()
+    metadata: dict[str, Any] = client.load_server_metadata()
     if str(metadata.get("issuer", "")).rstrip("/") != settings.issuer:
+        client.server_metadata.clear()
         raise ValueError(f"the discovery document names issuer {metadata.get('issuer')!r}")
     return metadata
 

@@ -298,3 +298,23 @@ def test_cert_users_sso_unlink(tmp_path: Path, fresh_database: TestDatabase) -> 
         assert (stored.oidc_subject, stored.password_login) == (None, True)
         actions = db.scalars(select(AuditEntry.action).where(AuditEntry.action == "sso.unlink"))
         assert list(actions) == ["sso.unlink"]
+
+
+def test_the_discovery_document_must_name_the_issuer_and_is_read_again_daily(
+    app: Flask, client: FlaskClient, oidc_provider: OidcProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    genuine = oidc_provider.metadata()
+    monkeypatch.setattr(oidc_provider, "metadata", lambda: {**genuine, "issuer": "http://evil"})
+    response = client.get("/login/sso")
+    assert response.headers["Location"] == "/login"
+    assert "ID Gouv cannot be reached at the moment." in message(client)
+    monkeypatch.setattr(
+        oidc_provider, "metadata", lambda: genuine
+    )  # the provider fixed: read again
+    assert client.get("/login/sso").headers["Location"].startswith(oidc_provider.issuer)
+    cached = app.extensions["vigie_sso"][1].server_metadata
+    moved = {**genuine, "authorization_endpoint": oidc_provider.issuer + "/moved"}
+    monkeypatch.setattr(oidc_provider, "metadata", lambda: moved)
+    assert "/authorize?" in client.get("/login/sso").headers["Location"]  # still the cached one
+    cached["_loaded_at"] -= 24 * 3600 + 1
+    assert "/moved?" in client.get("/login/sso").headers["Location"]  # a day later: read again
