@@ -159,11 +159,11 @@ def sso_callback() -> ResponseReturnValue:
         abort(404)
     target = safe_next(session.pop(NEXT_KEY, None), url_for("home"))
     unit_of_work().commit()  # ends a read of the session loader, if any
-    unit_of_work().write()  # the refusal or the sign-in is written either way
     try:
-        id_token, claims = _verified(settings)
+        id_token, claims = _verified(settings)  # HTTP to the provider: no database lock held
     except _Refused as exc:
         return _refuse(settings, exc.detail, exc.message)
+    unit_of_work().write()  # the sign-in or the refusal is written either way
     try:
         user = sso.sign_in_with_claims(
             get_session(), claims, settings=settings, clock=context().clock, ip=request.remote_addr
@@ -259,7 +259,10 @@ def _provider_error(exc: OAuthError, settings: SsoSettings) -> str:
 
 
 def _refuse(settings: SsoSettings, detail: str, message: str) -> ResponseReturnValue:
+    # the provider's (or a forger's) words, on one line
+    detail = "".join(char if char.isprintable() else " " for char in detail)
     log.warning("single sign-on refused: %s", detail)
+    unit_of_work().write()
     sso.record_refusal(
         get_session(), detail, settings=settings, clock=context().clock, ip=request.remote_addr
     )

@@ -344,3 +344,14 @@ def test_claims_missing_from_the_id_token_are_read_at_the_userinfo_endpoint(
     user = user_named(db_session)
     assert user is not None and user.role == Role.LEAD
     assert "roles" not in oidc_provider.issued[-1] and "email" not in oidc_provider.issued[-1]
+
+
+def test_the_providers_words_reach_the_audit_log_on_one_line(
+    client: FlaskClient, oidc_provider: OidcProvider, db_session: Session
+) -> None:
+    oidc_provider.sign_in_as(analyst_at_idp())
+    back = at_provider(start(client))
+    forged = with_param(back, error="access_denied", error_description="no\nFAKE LOG LINE\r\x1b[0m")
+    refused(client.get(forged), client, "The sign-in was cancelled or refused at ID Gouv.")
+    (reason,) = refusals(db_session)
+    assert reason == "provider error access_denied: no FAKE LOG LINE  [0m"
