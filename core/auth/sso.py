@@ -162,12 +162,13 @@ def sign_in_with_claims(
     grant = settings.grant_for(role_values(claims, settings.role_claim))
     if grant is None:
         raise _no_access(attempt, user)
+    organisation = _organisation_of(attempt, grant, user)  # before anything is written
     if user is None:
-        user = _create(attempt, claims, grant)
+        user = _create(attempt, claims, grant, organisation)
     else:
         if user.oidc_subject is None:
             _link(attempt, user)
-        _follow(attempt, user, grant)
+        _follow(attempt, user, grant, organisation)
     user.password_login = settings.local_passwords
     user.last_login_at = clock.now()
     after = {"subject": attempt.subject, "role": user.role.value}
@@ -208,8 +209,9 @@ def _organisation_of(attempt: _Attempt, grant: Grant, user: User | None) -> Orga
     return organisation
 
 
-def _create(attempt: _Attempt, claims: Mapping[str, Any], grant: Grant) -> User:
-    organisation = _organisation_of(attempt, grant, None)
+def _create(
+    attempt: _Attempt, claims: Mapping[str, Any], grant: Grant, organisation: Organisation
+) -> User:
     try:
         with attempt.db.begin_nested():
             user = services.create_user(
@@ -257,9 +259,8 @@ def _audit_link(attempt: _Attempt, user: User, *, created: bool) -> None:
     )
 
 
-def _follow(attempt: _Attempt, user: User, grant: Grant) -> None:
+def _follow(attempt: _Attempt, user: User, grant: Grant, organisation: Organisation) -> None:
     """A linked account takes the role and organisation the provider's claims give."""
-    organisation = _organisation_of(attempt, grant, user)
     if user.role == grant.role and user.organisation_id == organisation.id:
         return
     try:

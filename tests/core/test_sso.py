@@ -266,6 +266,11 @@ def test_an_organisation_missing_or_unfit_is_refused_at_sign_in(
         "CERT_OIDC_ROLE_MAP: organisation 'min-sante' unknown or unfit",
     ]
     assert db_session.scalars(select(User)).all() == []
+    # an existing account is not linked when its sign-in is refused
+    local = make_user(db_session, clock, email="nadia.alaoui@cert.gov.ma", org=min_sante)
+    _refused(db_session, clock, roles=["wrong"])
+    assert local.oidc_subject is None
+    assert "sso.link" not in [action for action, _ in _actions(db_session)]
 
 
 def test_the_highest_role_of_several_values_wins(
