@@ -154,14 +154,21 @@ def test_a_whole_sign_in_and_out_through_the_provider(
     expect(page).to_have_url(re.compile(r"/login\?next=/account$"))  # signed out of Vigie
 
 
+REFUSALS = {
+    "ar": "لا يمنحك حسابك لدى ID Gouv الوصول إلى Vigie",
+    "fr": "Votre compte ID Gouv ne donne pas accès à Vigie",
+}
+
+
+@pytest.mark.parametrize(("lang", "width"), [("ar", 1366), ("fr", 390)])
 def test_a_refusal_is_shown_on_the_sign_in_page(
-    page: Page, provider: OidcProvider, artifacts: Path
+    page: Page, provider: OidcProvider, artifacts: Path, lang: str, width: int
 ) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
     provider.sign_in_as(OidcUser("idp-502", "intrus@example.ma", claims={"roles": ["students"]}))
-    page.goto("/login?lang=ar")
-    page.get_by_role("link", name=LABELS["ar"]).click()
+    page.goto(f"/login?lang={lang}")
+    page.get_by_role("link", name=LABELS[lang]).click()
     page.wait_for_url(lambda url: "/login" in url and "sso" not in url)
-    expect(page.locator(".vigie-flashes")).to_contain_text(
-        "لا يمنحك حسابك لدى ID Gouv الوصول إلى Vigie"
-    )
-    _shoot(page, artifacts, "sso-refused-ar-1366")
+    expect(page.locator(".vigie-flashes")).to_contain_text(REFUSALS[lang])
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    _shoot(page, artifacts, f"sso-refused-{lang}-{width}")
