@@ -13,6 +13,7 @@ from cert.accounts import (
     admin,
     admin_centres,
     admin_orgs,
+    admin_sso,
     admin_user_actions,
     admin_users,
     reset,
@@ -29,6 +30,9 @@ bp.add_url_rule("/login", view_func=signin.login, methods=["GET", "POST"])
 bp.add_url_rule("/logout", view_func=signin.logout, methods=["POST"])
 bp.add_url_rule("/login/sso", view_func=sso.sso_login)
 bp.add_url_rule("/login/sso/callback", view_func=sso.sso_callback)
+bp.add_url_rule(
+    "/admin/users/<int:user_id>/sso-unlink", view_func=admin_sso.sso_unlink, methods=["POST"]
+)
 bp.add_url_rule("/password/forgot", view_func=reset.forgot, methods=["GET", "POST"])
 bp.add_url_rule(RESET_PATH + "<token>", view_func=reset.reset, methods=["GET", "POST"])
 bp.add_url_rule("/account", view_func=account.account)

@@ -51,6 +51,7 @@ STATE_PREFIX = "_state_vigie_"  # Authlib's session keys of a flow in progress (
 def init_app(app: Flask, settings: SsoSettings | None) -> None:
     """Register the provider with Authlib when single sign-on is on (nothing is fetched here:
     the discovery document is read at the first sign-in)."""
+    app.context_processor(lambda: {"sso_provider": provider_name()})
     if settings is None:
         app.extensions[EXTENSION] = None
         return

@@ -155,7 +155,8 @@ def sign_in_with_claims(
     user = db.scalar(select(User).where(User.oidc_subject == attempt.subject))
     if user is None:
         user = services.find_user(db, attempt.email)
-        if user is not None and user.oidc_subject is not None:
+        # (the same subject here: linked in the meantime by a sign-in racing this one)
+        if user is not None and user.oidc_subject not in (None, attempt.subject):
             raise attempt.refuse(OTHER_SUBJECT, "account linked to another subject", user)
     if user is not None and not user.is_active:
         raise attempt.refuse(DEACTIVATED, "account deactivated", user)

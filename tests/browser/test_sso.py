@@ -12,20 +12,22 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from cert.app import create_app
 from core.clock import SystemClock
 from core.db import make_engine, make_session_factory
-from core.identity.models import OrganisationKind
+from core.identity.models import Organisation, OrganisationKind, Role, User
 from tests.browser.conftest import SECRET_KEY, QuietHandler, browser_or_skip
 from tests.dbs import create_database
-from tests.kit.factories import make_org
+from tests.kit.factories import PASSWORD, make_org, make_user
 from tests.kit.oidc_provider import OidcProvider, OidcUser, running_oidc_provider
 
 browser_or_skip(module=True)
@@ -55,8 +57,14 @@ def provider() -> Iterator[OidcProvider]:
         yield provider
 
 
+@dataclass
+class Live:
+    url: str
+    engine: Engine
+
+
 @pytest.fixture(scope="module")
-def vigie(provider: OidcProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def vigie(provider: OidcProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """The application with single sign-on against ``provider``, served on 127.0.0.1."""
     directory = tmp_path_factory.mktemp("live-sso")
     database = create_database("sqlite", directory)
@@ -89,7 +97,7 @@ def vigie(provider: OidcProvider, tmp_path_factory: pytest.TempPathFactory) -> I
     provider.register_redirect(url + "/login")
     thread = threading.Thread(target=server.serve_forever, name="live-sso", daemon=True)
     thread.start()
-    yield url
+    yield Live(url, engine)
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
@@ -98,8 +106,8 @@ def vigie(provider: OidcProvider, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.fixture
-def page(browser: Browser, vigie: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=vigie, viewport={"width": 1366, "height": 900})
+def page(browser: Browser, vigie: Live) -> Iterator[Page]:
+    context = browser.new_context(base_url=vigie.url, viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -172,3 +180,34 @@ def test_a_refusal_is_shown_on_the_sign_in_page(
     expect(page.locator(".vigie-flashes")).to_contain_text(REFUSALS[lang])
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     _shoot(page, artifacts, f"sso-refused-{lang}-{width}")
+
+
+@pytest.mark.parametrize(("lang", "width"), [("fr", 1366), ("ar", 390)])
+def test_the_administrator_sees_the_link_to_the_provider(
+    page: Page, vigie: Live, provider: OidcProvider, artifacts: Path, lang: str, width: int
+) -> None:
+    subject = f"idp-admin-view-{lang}"
+    provider.sign_in_as(
+        OidcUser(
+            subject, f"{subject}@cert.gov.ma", name="Omar Lié", claims={"roles": ["cert-analysts"]}
+        )
+    )
+    page.goto(f"/login?lang={lang}")
+    page.locator("a.vigie-sso").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.context.clear_cookies()  # another person at this browser
+    with Session(vigie.engine, expire_on_commit=False) as session:
+        macert = session.scalars(select(Organisation).where(Organisation.slug == "macert")).one()
+        admin = make_user(session, SystemClock(), role=Role.ADMIN, org=macert, locale=lang)
+        linked = session.scalars(select(User).where(User.oidc_subject == subject)).one()
+        session.commit()
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/login?lang={lang}")
+    page.fill("#email", admin.email)
+    page.fill("#password", PASSWORD)
+    page.locator("main form [type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"/admin/users/{linked.id}")
+    expect(page.locator("[data-sso-link]")).to_contain_text("ID Gouv")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    _shoot(page, artifacts, f"sso-admin-user-{lang}-{width}")

@@ -39,7 +39,7 @@ from tests.cert.sso_kit import (
 from tests.dbs import TestDatabase
 from tests.kit.factories import PASSWORD, make_org, make_user
 from tests.kit.oidc_provider import OidcProvider
-from tests.kit.web import login, logout, text
+from tests.kit.web import csrf_token, login, logout, text
 
 
 @pytest.fixture
@@ -318,3 +318,35 @@ def test_the_discovery_document_must_name_the_issuer_and_is_read_again_daily(
     assert "/authorize?" in client.get("/login/sso").headers["Location"]  # still the cached one
     cached["_loaded_at"] -= 24 * 3600 + 1
     assert "/moved?" in client.get("/login/sso").headers["Location"]  # a day later: read again
+
+
+def test_an_administrator_sees_the_link_and_removes_it(
+    client: FlaskClient,
+    oidc_provider: OidcProvider,
+    db_session: Session,
+    clock: FrozenClock,
+    organisations: dict[str, Organisation],
+) -> None:
+    sign_in(client, oidc_provider, analyst_at_idp())
+    linked = db_session.scalars(select(User).where(User.oidc_subject == "idp-7781")).one()
+    logout(client)
+    admin = make_user(db_session, clock, role=Role.ADMIN, org=organisations["macert"])
+    login(client, admin.email, PASSWORD)
+    page = text(client.get(f"/admin/users/{linked.id}"))
+    assert "Linked to ID Gouv" in page and "Unlink from the identity provider" in page
+    assert "Linked to" not in text(client.get(f"/admin/users/{admin.id}"))
+    token = csrf_token(page)
+    assert client.post(f"/admin/users/{linked.id}/sso-unlink").status_code == 400  # no CSRF token
+    response = client.post(f"/admin/users/{linked.id}/sso-unlink", data={"csrf_token": token})
+    assert response.headers["Location"] == f"/admin/users/{linked.id}"
+    page = text(client.get(response.headers["Location"]))
+    assert "is no longer linked to the identity provider" in page and "Linked to" not in page
+    db_session.refresh(linked)
+    assert linked.oidc_subject is None
+    logout(client)
+    # not an administrator: refused
+    analyst = make_user(db_session, clock, role=Role.ANALYST, org=organisations["macert"])
+    login(client, analyst.email, PASSWORD)
+    token = csrf_token(text(client.get("/account")))
+    forbidden = client.post(f"/admin/users/{linked.id}/sso-unlink", data={"csrf_token": token})
+    assert forbidden.status_code == 403
