@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from cert import accounts
 from cert.slices_list import SLICES
 from core import api, web
-from core.auth import hashing
+from core.auth import hashing, sso_config
 from core.clock import Clock, SystemClock
 from core.config import Config, load_config
 from core.db import SessionFactory, make_engine, make_session_factory
@@ -67,7 +67,11 @@ def create_app(
     web.init_app(app, web.WebContext(session_factory, clock or SystemClock(), settings))
     web_auth.init_app(app)
     api.register(app, *(bp for slice_ in slices for bp in slice_.api), *api_blueprints)
-    accounts.init_app(app, login_rate_limit=settings.login_rate_limit)
+    accounts.init_app(
+        app,
+        login_rate_limit=settings.login_rate_limit,
+        sso_settings=sso_config.from_config(settings),
+    )
     for slice_ in slices:
         slice_.init_app(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)

@@ -80,6 +80,7 @@ class AccountAction(AuditAction):
     SSO_LOGIN = "sso.login"  # a sign-in through the identity provider (OpenID Connect)
     SSO_LINK = "sso.link"  # an account linked to the provider's subject (verified e-mail)
     SSO_REFUSED = "sso.refused"  # a provider's answer refused (state, nonce, token, claims)
+    SSO_UNLINK = "sso.unlink"  # an administrator removed an account's link to the provider
     TOKEN_CREATE = "token.create"  # noqa: S105 (an action, not a secret)
     TOKEN_REVOKE = "token.revoke"  # noqa: S105 (an action, not a secret)
     ORGANISATION_CREATE = "organisation.create"

@@ -14,13 +14,16 @@ from cert.accounts import (
     admin,
     admin_centres,
     admin_orgs,
+    admin_sso,
     admin_user_actions,
     admin_users,
     reset,
     second_factor,
     signin,
+    sso,
 )
 from core.auth.resets import RESET_PATH
+from core.auth.sso_config import SsoSettings
 from core.web import rate_limit
 from core.web.auth import login_required
 
@@ -33,6 +36,11 @@ bp.add_url_rule(
     methods=["GET", "POST"],
 )
 bp.add_url_rule("/logout", view_func=signin.logout, methods=["POST"])
+bp.add_url_rule("/login/sso", view_func=sso.sso_login)
+bp.add_url_rule("/login/sso/callback", view_func=sso.sso_callback)
+bp.add_url_rule(
+    "/admin/users/<int:user_id>/sso-unlink", view_func=admin_sso.sso_unlink, methods=["POST"]
+)
 bp.add_url_rule("/password/forgot", view_func=reset.forgot, methods=["GET", "POST"])
 bp.add_url_rule(RESET_PATH + "<token>", view_func=reset.reset, methods=["GET", "POST"])
 bp.add_url_rule("/account", view_func=account.account)
@@ -141,12 +149,13 @@ def home() -> str:
     return render_template("home.html")
 
 
-def init_app(app: Flask, *, login_rate_limit: str) -> None:
+def init_app(app: Flask, *, login_rate_limit: str, sso_settings: SsoSettings | None) -> None:
     """The home page and the ``auth`` blueprint; sign-in attempts, password changes (which
     check the current password), "forgot my password" requests, the use of password links,
     second-factor codes and the account page's two-factor forms (which check a code) limited per
-    client address. A web session of a role that must enrol in two-factor sign-in but has not
-    opens only the enrolment page."""
+    client address, and so are the single sign-on's start and answer (GET). A web session of a
+    role that must enrol in two-factor sign-in but has not (and did not sign in through the
+    identity provider) opens only the enrolment page."""
     app.add_url_rule("/", "home", home)
     app.register_blueprint(bp)
     app.before_request(second_factor.enforce_enrolment)
@@ -161,3 +170,6 @@ def init_app(app: Flask, *, login_rate_limit: str) -> None:
         "disable_second_factor",
     ):
         rate_limit(app, f"auth.{endpoint}", login_rate_limit, methods=["POST"])
+    for endpoint in ("sso_login", "sso_callback"):
+        rate_limit(app, f"auth.{endpoint}", login_rate_limit, methods=["GET"])
+    sso.init_app(app, sso_settings)

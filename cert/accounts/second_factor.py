@@ -33,7 +33,7 @@ from core.errors import AuthenticationFailed, ValidationFailed
 from core.identity.authz import Actor
 from core.identity.models import User
 from core.web import context, error_response, get_session, unit_of_work, wants_json
-from core.web.auth import current_account, log_in
+from core.web.auth import current_account, current_web_session, log_in
 from core.web.times import local_time
 
 
@@ -201,16 +201,28 @@ def _qr_svg(uri: str) -> Markup:
 
 
 # ---------------------------------------------------------------- roles that must enrol
-EXEMPT = {"auth.enrol_second_factor", "auth.logout", "static", "auth.login", "auth.second_factor"}
+EXEMPT = {
+    "auth.enrol_second_factor",
+    "auth.logout",
+    "static",
+    "auth.login",
+    "auth.second_factor",
+    "auth.sso_login",
+    "auth.sso_callback",
+}
 
 
 def enforce_enrolment() -> ResponseReturnValue | None:
     """A web session of a user whose role must enrol but who has not (a session older than the
-    requirement, or a role changed since): nothing opens but the enrolment page."""
+    requirement, or a role changed since): nothing opens but the enrolment page. A session
+    opened through the identity provider is exempt: the provider judges the second factor."""
     if g.get("api_user") is not None or request.endpoint in EXEMPT:
         return None
     account = current_account()
     if account is None or not mfa.must_enrol(account, context().settings.mfa_roles):
+        return None
+    row = current_web_session()
+    if row is not None and row.auth_method == mfa.Method.SSO:
         return None
     if wants_json():
         return error_response(403, "forbidden", "two-factor sign-in must be set up first")

@@ -13,19 +13,20 @@ out keeps it.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from cert.accounts import pending
+from cert.accounts import pending, sso
 from cert.accounts.forms import LoginForm
 from core.auth import devices, mfa
 from core.auth import services as accounts
+from core.auth.mfa import Method
 from core.errors import AuthenticationFailed
 from core.identity.models import User
 from core.web import context, get_session, unit_of_work
-from core.web.auth import current_account, log_in, log_out, safe_next
+from core.web.auth import current_account, current_web_session, log_in, log_out, safe_next
 
 
 def login() -> ResponseReturnValue:
@@ -56,7 +57,13 @@ def login() -> ResponseReturnValue:
             return response
         failed = True
     next_arg = target if target != home else None
-    return render_template("auth/login.html", form=form, failed=failed, next=next_arg)
+    return render_template(
+        "auth/login.html",
+        form=form,
+        failed=failed,
+        next=next_arg,
+        sso_provider=sso.provider_name(),
+    )
 
 
 def _mfa_roles() -> frozenset[str]:
@@ -112,9 +119,14 @@ def remember_device(response: Response, user: User) -> None:
 
 def logout() -> ResponseReturnValue:
     """POST only, with the CSRF token (checked for every form by ``core.web``); also cancels
-    a sign-in waiting for its second factor."""
+    a sign-in waiting for its second factor. A session opened through the identity provider
+    ends there too when the provider offers it."""
     pending.drop()
+    provider_logout = None
     if current_account() is not None:
+        row = current_web_session()
+        if row is not None and row.auth_method == Method.SSO:
+            provider_logout = sso.logout_url(session.get(sso.ID_TOKEN_KEY))
         log_out()  # ends the session on the server: a copy of the cookie no longer works
         flash(_("You have been signed out."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(provider_logout or url_for("auth.login"))

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import click
 
 from cert.slices_list import SLICES
+from core.auth import sso_config
 from core.commands import CliContext as CliContext
 from core.commands import fail_on_domain_error as fail_on_domain_error
 from core.commands import pass_ctx as pass_ctx
@@ -23,6 +24,7 @@ def cli(ctx: click.Context) -> None:
     context = ctx.ensure_object(CliContext)
     # the slices' settings are built when a command loads the configuration: a bad one stops it
     context.settings_hooks = {s.name: s.settings for s in SLICES if s.settings is not None}
+    context.settings_hooks["sso"] = sso_config.from_config  # CERT_OIDC_*: checked the same way
     ctx.call_on_close(context.close)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from cert.cli import CliContext, cli, fail_on_domain_error, pass_ctx
 from core import audit
-from core.auth import centres, resets
+from core.auth import centres, resets, sso
 from core.auth import organisations as orgs
 from core.auth import services as accounts
 from core.auth import tokens as api_tokens
@@ -250,6 +250,19 @@ def users_send_link(ctx: CliContext, email: str) -> None:
         click.echo(
             f"queued a link for {user.email}, valid until {link.expires_at:%Y-%m-%d %H:%M} UTC"
         )
+
+
+@users_group.command("sso-unlink")
+@click.option("--email", required=True)
+@pass_ctx
+@fail_on_domain_error
+def users_sso_unlink(ctx: CliContext, email: str) -> None:
+    """Remove a user's link to the identity provider (single sign-on): their next sign-in there
+    links again by verified e-mail address; their Vigie password works again."""
+    with ctx.unit_of_work(cli_actor()) as uow:
+        user = accounts.get_user_by_email(uow.session, email)
+        done = sso.unlink(uow.session, uow.acting, user, clock=ctx.clock)
+        click.echo(f"{user.email} {'unlinked' if done else 'was not linked'}")
 
 
 def _link_settings(ctx: CliContext) -> resets.LinkSettings:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Any
+from typing import Any, cast
 
 import click
 
 from cert import schema
 from cert.cli import CliContext, cli, pass_ctx
+from core.auth import sso_config
+from core.auth.sso_config import SsoSettings
 
 
 def _warn_if_not_migrated(ctx: CliContext) -> None:
@@ -20,6 +22,10 @@ def _warn_if_not_migrated(ctx: CliContext) -> None:
             f"warning: database at revision {current}, code expects {head}; run `cert db upgrade`",
             err=True,
         )
+        return
+    # the organisations CERT_OIDC_ROLE_MAP names exist and fit their roles (ConfigError)
+    with ctx.session_factory() as session:
+        sso_config.check_organisations(session, cast(SsoSettings | None, ctx.settings.get("sso")))
 
 
 @cli.command("run")

@@ -127,7 +127,10 @@ def request_link(
         PasswordReset.user_id == (user.id if user else -1),
         PasswordReset.created_at > now - REQUEST_INTERVAL,
     )
-    sent = user is not None and user.is_active and session.scalar(recent.limit(1)) is None
+    # an account that signs in at the identity provider only (CERT_OIDC_LOCAL_PASSWORDS=0) gets
+    # no link: the password it would set is refused
+    wanted = user is not None and user.is_active and user.password_login
+    sent = wanted and session.scalar(recent.limit(1)) is None
     requester = Actor(None, address[:254] or "-", None, None, ip)
     audit.record(
         session,
