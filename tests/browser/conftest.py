@@ -26,7 +26,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,15 +121,31 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def live_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+class _Late:
+    """A WSGI application set once the server is listening (the settings may need its URL)."""
+
+    app: Any = None
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
+@contextmanager
+def serving(
+    backend: str,
+    directory: Path,
+    settings: Callable[[str], dict[str, Any]] | None = None,
 ) -> Iterator[LiveServer]:
-    browser_or_skip()  # before spending time on a database and a server
-    directory = tmp_path_factory.mktemp(f"live-{request.param}")
-    database = create_database(request.param, directory)
+    """``create_app`` on a database of its own (``backend``) with the live servers' settings and
+    ``settings(url)`` over them, served on 127.0.0.1 in a thread until the block ends."""
+    database = create_database(backend, directory)
     engine = make_engine(database.url)  # the app's own pool, closed at the end
-    app = create_app(
+    late = _Late()
+    server: BaseWSGIServer = make_server(
+        "127.0.0.1", 0, late, threaded=True, request_handler=QuietHandler
+    )
+    url = f"http://127.0.0.1:{server.server_port}"
+    late.app = create_app(
         {
             "instance_dir": directory / "instance",
             "upload_dir": directory / "uploads",
@@ -137,23 +154,31 @@ def live_server(
             "smtp_url": "smtp://127.0.0.1:2525",  # never reached: mail stays in the outbox
             "mail_from": "Vigie <cert@example.test>",
             "login_rate_limit": "1000 per minute",  # every test signs in from 127.0.0.1
-            "mfa_required_roles": "",  # the two-factor tests start a live server of their own
+            **(settings(url) if settings is not None else {}),
         },
         session_factory=make_session_factory(engine),
     )
-    server: BaseWSGIServer = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler
-    )
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield LiveServer(
-        f"http://127.0.0.1:{server.server_port}", database, app.extensions["incidents"]
-    )
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    engine.dispose()
-    database.drop()
+    try:
+        yield LiveServer(url, database, late.app.extensions["incidents"])
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        engine.dispose()
+        database.drop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    browser_or_skip()  # before spending time on a database and a server
+    directory = tmp_path_factory.mktemp(f"live-{request.param}")
+    # the two-factor tests start a live server of their own (tests/browser/test_mfa_signin.py)
+    with serving(request.param, directory, lambda url: {"mfa_required_roles": ""}) as server:
+        yield server
 
 
 # ---------------------------------------------------------------- the browser

@@ -8,7 +8,6 @@ under the CSP), the code field brings up a number pad on a phone."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,13 +17,11 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from cert.app import create_app
-from core.db import make_engine, make_session_factory
 from core.identity.models import Role, User
 from core.outbox import OutboxMessage
 from tests.browser import conftest
-from tests.browser.conftest import LiveServer, QuietHandler, browser_or_skip
-from tests.dbs import BACKENDS, create_database
+from tests.browser.conftest import LiveServer, browser_or_skip
+from tests.dbs import BACKENDS
 from tests.kit.factories import PASSWORD
 from tests.kit.outbox import opened_context
 
@@ -41,35 +38,10 @@ def mfa_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """The conftest's live server, but with CERT_MFA_REQUIRED_ROLES at its default."""
-    from werkzeug.serving import make_server
-
     directory = tmp_path_factory.mktemp(f"mfa-live-{request.param}")
-    database = create_database(request.param, directory)
-    engine = make_engine(database.url)
-    app = create_app(
-        {
-            "instance_dir": directory / "instance",
-            "upload_dir": directory / "uploads",
-            "database_url": database.url,
-            "secret_key": conftest.SECRET_KEY,
-            "smtp_url": "smtp://127.0.0.1:2525",
-            "mail_from": "Vigie <cert@example.test>",
-            "login_rate_limit": "1000 per minute",
-            "mfa_required_roles": "analyst,lead,admin",
-        },
-        session_factory=make_session_factory(engine),
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="mfa-live-server", daemon=True)
-    thread.start()
-    yield LiveServer(
-        f"http://127.0.0.1:{server.server_port}", database, app.extensions["incidents"]
-    )
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    engine.dispose()
-    database.drop()
+    default = {"mfa_required_roles": "analyst,lead,admin"}
+    with conftest.serving(request.param, directory, lambda url: default) as server:
+        yield server
 
 
 @pytest.fixture

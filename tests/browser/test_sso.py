@@ -10,23 +10,16 @@ on both)."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
+from sqlalchemy import select
 
-from cert.app import create_app
 from core.clock import SystemClock
-from core.db import make_engine, make_session_factory
 from core.identity.models import Organisation, OrganisationKind, Role, User
-from tests.browser.conftest import SECRET_KEY, QuietHandler, browser_or_skip
-from tests.dbs import create_database
+from tests.browser.conftest import LiveServer, browser_or_skip, serving
 from tests.kit.factories import PASSWORD, make_org, make_user
 from tests.kit.oidc_provider import OidcProvider, OidcUser, running_oidc_provider
 
@@ -42,71 +35,41 @@ LABELS = {
 }
 
 
-class _Late:
-    """A WSGI application set once the server's port is known."""
-
-    app: Any = None
-
-    def __call__(self, environ: Any, start_response: Any) -> Any:
-        return self.app(environ, start_response)
-
-
 @pytest.fixture(scope="module")
 def provider() -> Iterator[OidcProvider]:
     with running_oidc_provider() as provider:
         yield provider
 
 
-@dataclass
-class Live:
-    url: str
-    engine: Engine
-
-
 @pytest.fixture(scope="module")
-def vigie(provider: OidcProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def vigie(provider: OidcProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The application with single sign-on against ``provider``, served on 127.0.0.1."""
     directory = tmp_path_factory.mktemp("live-sso")
-    database = create_database("sqlite", directory)
-    engine = make_engine(database.url)
-    with Session(engine) as session:
-        make_org(session, SystemClock(), slug="macert", kind=OrganisationKind.CERT)
-        session.commit()
     secret = directory / "oidc-secret"
     secret.write_text(provider.client_secret, encoding="utf-8")
-    late = _Late()
-    server = make_server("127.0.0.1", 0, late, threaded=True, request_handler=QuietHandler)
-    url = f"http://127.0.0.1:{server.server_port}"
-    late.app = create_app(
-        {
-            "instance_dir": directory / "instance",
-            "database_url": database.url,
-            "secret_key": SECRET_KEY,
+
+    def settings(url: str) -> dict[str, Any]:
+        provider.register_redirect(url + "/login/sso/callback")
+        provider.register_redirect(url + "/login")
+        return {
             "base_url": url,
             "mfa_required_roles": "",
-            "login_rate_limit": "1000 per minute",
             "oidc_issuer": provider.issuer,
             "oidc_client_id": provider.client_id,
             "oidc_client_secret_file": secret,
             "oidc_role_map": "cert-analysts=analyst@macert",
             "oidc_provider_name": "ID Gouv",
-        },
-        session_factory=make_session_factory(engine),
-    )
-    provider.register_redirect(url + "/login/sso/callback")
-    provider.register_redirect(url + "/login")
-    thread = threading.Thread(target=server.serve_forever, name="live-sso", daemon=True)
-    thread.start()
-    yield Live(url, engine)
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    engine.dispose()
-    database.drop()
+        }
+
+    with serving("sqlite", directory, settings) as server:
+        with server.session() as session:
+            make_org(session, SystemClock(), slug="macert", kind=OrganisationKind.CERT)
+            session.commit()
+        yield server
 
 
 @pytest.fixture
-def page(browser: Browser, vigie: Live) -> Iterator[Page]:
+def page(browser: Browser, vigie: LiveServer) -> Iterator[Page]:
     context = browser.new_context(base_url=vigie.url, viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -184,7 +147,7 @@ def test_a_refusal_is_shown_on_the_sign_in_page(
 
 @pytest.mark.parametrize(("lang", "width"), [("fr", 1366), ("ar", 390)])
 def test_the_administrator_sees_the_link_to_the_provider(
-    page: Page, vigie: Live, provider: OidcProvider, artifacts: Path, lang: str, width: int
+    page: Page, vigie: LiveServer, provider: OidcProvider, artifacts: Path, lang: str, width: int
 ) -> None:
     subject = f"idp-admin-view-{lang}"
     provider.sign_in_as(
@@ -196,7 +159,7 @@ def test_the_administrator_sees_the_link_to_the_provider(
     page.locator("a.vigie-sso").click()
     page.wait_for_url(lambda url: "/login" not in url)
     page.context.clear_cookies()  # another person at this browser
-    with Session(vigie.engine, expire_on_commit=False) as session:
+    with vigie.session() as session:
         macert = session.scalars(select(Organisation).where(Organisation.slug == "macert")).one()
         admin = make_user(session, SystemClock(), role=Role.ADMIN, org=macert, locale=lang)
         linked = session.scalars(select(User).where(User.oidc_subject == subject)).one()

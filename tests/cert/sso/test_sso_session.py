@@ -25,8 +25,7 @@ from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.config import ConfigError
 from core.identity.models import Organisation, OrganisationKind, Role, User
-from tests.cert import sso_kit
-from tests.cert.sso_kit import (
+from tests.cert.sso.kit import (
     BASE_URL,
     analyst_at_idp,
     make_app,
@@ -40,28 +39,6 @@ from tests.dbs import TestDatabase
 from tests.kit.factories import PASSWORD, make_org, make_user
 from tests.kit.oidc_provider import OidcProvider
 from tests.kit.web import csrf_token, login, logout, text
-
-
-@pytest.fixture
-def organisations(db_session: Session, clock: FrozenClock) -> dict[str, Organisation]:
-    return sso_kit.organisations(db_session, clock)
-
-
-@pytest.fixture
-def app(
-    settings: dict[str, Any],
-    session_factory: sessionmaker[Session],
-    clock: FrozenClock,
-    oidc_provider: OidcProvider,
-    tmp_path: Path,
-    organisations: dict[str, Organisation],
-) -> Flask:
-    return make_app(settings, session_factory, clock, **sso_settings(oidc_provider, tmp_path))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return sso_kit.english_client(app)
 
 
 def test_an_unreachable_provider_is_amessage(

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.audit import AuditEntry
 from core.clock import FrozenClock
 from core.identity.models import Organisation, Role, UserSession
-from tests.cert import sso_kit
-from tests.cert.sso_kit import (
+from tests.cert.sso import kit as sso_kit
+from tests.cert.sso.kit import (
     CALLBACK,
     EXPIRED,
     INVALID,
@@ -42,28 +42,6 @@ from tests.cert.sso_kit import (
 from tests.kit.factories import PASSWORD, make_user
 from tests.kit.oidc_provider import OidcProvider
 from tests.kit.web import login, logout, text
-
-
-@pytest.fixture
-def organisations(db_session: Session, clock: FrozenClock) -> dict[str, Organisation]:
-    return sso_kit.organisations(db_session, clock)
-
-
-@pytest.fixture
-def app(
-    settings: dict[str, Any],
-    session_factory: sessionmaker[Session],
-    clock: FrozenClock,
-    oidc_provider: OidcProvider,
-    tmp_path: Path,
-    organisations: dict[str, Organisation],
-) -> Flask:
-    return make_app(settings, session_factory, clock, **sso_settings(oidc_provider, tmp_path))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return sso_kit.english_client(app)
 
 
 # ---------------------------------------------------------------- signing in
