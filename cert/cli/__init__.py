@@ -32,6 +32,7 @@ def cli(ctx: click.Context) -> None:
 # imported. The slices' commands come from their manifests (:func:`load_commands`).
 COMMAND_MODULES = (
     "db",
+    "orgs",
     "accounts",
     "users_mfa",
     "centres",
