@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, make_response, redirect, render_template, session, url_for
+from flask import flash, make_response, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import refresh
@@ -50,8 +50,6 @@ def _page(
     disable_form: DisableSecondFactorForm | None = None,
 ) -> str:
     db = get_session()
-    # the enrolment page (cert.accounts.second_factor) is linked once it is registered
-    enrol = "auth.enrol_second_factor" in current_app.view_functions
     return render_template(
         "auth/account.html",
         user=user,
@@ -69,7 +67,7 @@ def _page(
         mfa_events=mfa_admin.mfa_events(db, user),
         codes_form=codes_form or RecoveryCodesForm(formdata=None),
         disable_form=disable_form or DisableSecondFactorForm(formdata=None),
-        enrol_url=url_for("auth.enrol_second_factor") if enrol else None,
+        enrol_url=url_for("auth.enrol_second_factor"),
     )
 
 
