@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cert import accounts
 from cert.slices_list import SLICES
-from core import api, web
+from core import api, logs, web
 from core.auth import hashing, sso_config
 from core.clock import Clock, SystemClock
 from core.config import Config, load_config
@@ -76,7 +75,7 @@ def create_app(
         slice_.init_app(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
-    logging.basicConfig(level=logging.DEBUG if settings.debug else logging.INFO)
+    logs.configure(settings.log_format, "DEBUG" if settings.debug else settings.log_level)
     return app
 
 

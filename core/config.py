@@ -24,12 +24,15 @@ from core.config_values import (
     ImapSettings,
     SmtpSettings,
     _base_url,
+    _choice,
     _database_url,
     _env_name,
     _flag,
     _folder,
     _int_up_to,
+    _log_level,
     _mail_from,
+    _networks,
     _path,
     _prefix,
     _rate_limit,
@@ -41,6 +44,7 @@ from core.config_values import (
     _timezone,
     parse_imap_url,
     parse_smtp_url,
+    read_secret_file,
 )
 from core.i18n import DEFAULT_TIMEZONE
 
@@ -136,6 +140,11 @@ class Config:
     argon2_time_cost: int = hashing.PRODUCTION.time_cost
     argon2_memory_kib: int = hashing.PRODUCTION.memory_cost
     argon2_parallelism: int = hashing.PRODUCTION.parallelism
+    # operations (core.logs, core.observability): log lines, and who may read /metrics
+    log_format: str = "json"  # json: one JSON object per line (with the request id); text
+    log_level: str = "INFO"
+    metrics_token: str = ""  # a bearer token that opens /metrics from any address
+    metrics_allow: str = "127.0.0.0/8,::1/128"  # addresses that may read /metrics without it
     testing: bool = False
     debug: bool = False
 
@@ -237,6 +246,10 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_OIDC_PROVIDER_NAME": ("oidc_provider_name", _text),
     "CERT_OIDC_SCOPES": ("oidc_scopes", _text),
     "CERT_OIDC_LOCAL_PASSWORDS": ("oidc_local_passwords", _flag),
+    "CERT_LOG_FORMAT": ("log_format", _choice("json", "text")),
+    "CERT_LOG_LEVEL": ("log_level", _log_level),
+    "CERT_METRICS_TOKEN": ("metrics_token", _secret),
+    "CERT_METRICS_ALLOW": ("metrics_allow", _networks),
     "CERT_ARGON2_TIME_COST": ("argon2_time_cost", _int_up_to(100)),
     "CERT_ARGON2_MEMORY_KIB": ("argon2_memory_kib", _int_up_to(4 * 1024 * 1024, minimum=8)),
     "CERT_ARGON2_PARALLELISM": ("argon2_parallelism", _int_up_to(64)),
@@ -252,11 +265,13 @@ def load_config(
     """Defaults ← ``CERT_*`` environment ← ``overrides`` (field names, used by tests).
 
     When no secret key is configured one is generated once and kept in ``instance/secret_key``.
+    Every variable can instead name a file holding its value, ``<variable>_FILE`` (container
+    secrets: ``CERT_SECRET_KEY_FILE=/run/secrets/secret_key``); setting both is refused.
     """
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for variable, (field_name, parser) in ENVIRONMENT.items():
-        raw = env.get(variable)
+        raw = _raw_value(env, variable)
         if raw is not None and raw != "":
             values[field_name] = parser(variable, raw)
     known = {f.name for f in fields(Config)}
@@ -275,6 +290,16 @@ def load_config(
             raise ConfigError("CERT_SECRET_KEY: not set and no instance/secret_key file exists")
         config = replace(config, secret_key=_instance_secret(config.instance_dir))
     return config
+
+
+def _raw_value(env: Mapping[str, str], variable: str) -> str | None:
+    """The text of ``variable``, or of the file ``<variable>_FILE`` names."""
+    raw, path = env.get(variable), env.get(f"{variable}_FILE")
+    if not path:
+        return raw
+    if raw:
+        raise ConfigError(f"{variable} and {variable}_FILE are both set: keep one")
+    return read_secret_file(f"{variable}_FILE", path)
 
 
 def _derived(config: Config, *, explicit_upload_dir: bool) -> Config:

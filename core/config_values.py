@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,3 +275,48 @@ def _folder(name: str, raw: str) -> str:
     if not raw.strip() or any(c in raw for c in '"\\\r\n\0') or len(raw) > 200:
         raise ConfigError(f"{name}: expected an IMAP folder name, got {raw!r}")
     return raw.strip()
+
+
+def _choice(*options: str) -> Callable[[str, str], str]:
+    """One of ``options`` (any case), returned in lower case."""
+
+    def parse(name: str, raw: str) -> str:
+        lowered = raw.strip().lower()
+        if lowered not in options:
+            raise ConfigError(f"{name}: expected one of {', '.join(options)}, got {raw!r}")
+        return lowered
+
+    return parse
+
+
+def _log_level(name: str, raw: str) -> str:
+    """A logging level name: DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)."""
+    upper = raw.strip().upper()
+    if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"{name}: expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {raw!r}")
+    return upper
+
+
+def _networks(name: str, raw: str) -> str:
+    """Comma-separated IP networks (``10.0.0.0/8,::1``), normalised; ``none``: no address."""
+    words = [word.strip() for word in raw.split(",") if word.strip()]
+    if [word.lower() for word in words] == ["none"]:
+        return ""
+    try:
+        return ",".join(str(ipaddress.ip_network(word, strict=False)) for word in words)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def read_secret_file(name: str, raw: str) -> str:
+    """The content of the file ``raw`` names (``CERT_X_FILE``: Docker and Kubernetes secrets),
+    one trailing newline removed; refused naming the variable when unreadable or empty."""
+    try:
+        content = Path(raw).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"{name}: cannot read {raw!r}: {reason}") from None
+    content = content.removesuffix("\n").removesuffix("\r")
+    if not content.strip():
+        raise ConfigError(f"{name}: the file {raw!r} is empty")
+    return content

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core import requestid
 from core.clock import Clock
 from core.config import Config
 from core.db import Base, SessionFactory
@@ -92,6 +93,7 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     runner: Mapped[str | None] = mapped_column(String(200))  # host:pid of the scheduler that ran it
+    request_id: Mapped[str | None] = mapped_column(String(64))  # job-…: its log lines and writes
 
     @property
     def duration(self) -> dt.timedelta | None:
@@ -147,10 +149,21 @@ def run_slot(
     never re-run (at most once per slot; jobs catch up through their own watermarks), and the
     next leader marks the row ``abandoned`` (:func:`abandon_orphaned_runs`).
     """
-    claimed = _claim(session_factory, job_id, scheduled_for, clock, runner)
-    if claimed is None:
-        log.debug("job %s: slot %s already taken", job_id, scheduled_for.isoformat())
-        return None
+    with requestid.bound(requestid.new("job-")):
+        claimed = _claim(session_factory, job_id, scheduled_for, clock, runner)
+        if claimed is None:
+            log.debug("job %s: slot %s already taken", job_id, scheduled_for.isoformat())
+            return None
+        return _run_claimed(session_factory, claimed, fn, clock)
+
+
+def _run_claimed(
+    session_factory: SessionFactory,
+    claimed: JobRun,
+    fn: Callable[[], Mapping[str, int]],
+    clock: Clock,
+) -> JobRun:
+    job_id, scheduled_for = claimed.job_id, claimed.scheduled_for
     try:
         counts = dict(fn())
     except BaseException as exc:
@@ -175,6 +188,7 @@ def _claim(
         started_at=clock.now(),
         status=JobStatus.RUNNING,
         runner=runner[:200],
+        request_id=requestid.current(),
     )
     try:
         with transaction(session_factory) as session:

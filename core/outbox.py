@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import requestid
 from core.db import Base
 from core.sealing import is_sealed
 
@@ -78,6 +79,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+    # the request (or job) that queued it, bound when the row is written (core.requestid)
+    request_id: Mapped[str | None] = mapped_column(String(64), default=requestid.current)
 
     attempt_log: Mapped[list[OutboxAttempt]] = relationship(
         back_populates="message", order_by="OutboxAttempt.id", cascade="all, delete-orphan"

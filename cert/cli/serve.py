@@ -90,7 +90,6 @@ def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
                 "bind": bind,
                 "workers": workers,
                 "timeout": timeout,
-                "accesslog": "-",
                 "errorlog": "-",
                 "forwarded_allow_ips": "127.0.0.1",
             }

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from core import requestid
 from core.clock import Clock
 from core.db import Base, SessionFactory, is_postgres
 from core.errors import describe
@@ -232,7 +233,8 @@ def _deliver(
     delivery.attempts += 1
     session.flush()
     try:
-        with session.begin_nested():  # leaving it flushes the handler's writes
+        # the handler's log lines and outbox rows name the request that caused the event
+        with requestid.bound(row.request_id), session.begin_nested():
             handler.run(session, loaded(row), at.settings)
     except Exception as exc:  # any failure of one handler must not stop the others
         delivery.last_error = describe(exc)

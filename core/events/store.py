@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core import requestid
 from core.clock import Clock
 from core.db import Base
 from core.events.registry import Event, event_name, payload_model
@@ -63,6 +64,7 @@ class DomainEvent(Base):
     occurred_at: Mapped[dt.datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_label: Mapped[str | None] = mapped_column(String(254))  # system actors only
+    request_id: Mapped[str | None] = mapped_column(String(64))  # the request that caused it
     dispatched_at: Mapped[dt.datetime | None]  # deliveries created for the handlers then known
 
 
@@ -109,6 +111,7 @@ def record_event(session: Session, event: Event, *, clock: Clock) -> int:
         "occurred_at": clock.now(),
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
+        "request_id": requestid.current(),
         "dispatched_at": None,
     }
     event_id: int = session.connection().execute(_INSERT_EVENT, values).scalar_one()

@@ -35,6 +35,7 @@ from core.web.limits import init_limiter
 from core.web.limits import limiter_storage_uri as limiter_storage_uri
 from core.web.limits import rate_limit as rate_limit
 from core.web.panels import init_app as init_panels
+from core.web.request_ids import init_app as init_request_ids
 from core.web.times import init_app as init_times
 
 log = logging.getLogger(__name__)
@@ -352,6 +353,7 @@ def init_app(app: Flask, ctx: WebContext) -> None:
     """Session, errors, security headers, CSRF, languages and the rate limiter of ``app``."""
     app.extensions["vigie"] = ctx
     app.url_map.converters["int"] = RowId  # before any route is added
+    init_request_ids(app)  # first: everything after runs with the request id bound
     app.teardown_appcontext(close_session)
     app.after_request(security_headers)
     app.register_error_handler(DomainError, _domain_error)
