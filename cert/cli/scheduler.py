@@ -9,6 +9,7 @@ import click
 
 from cert.cli import CliContext, cli, pass_ctx
 from cert.cli.serve import _warn_if_not_migrated
+from core import logs
 from core.jobs import JobRun, list_job_runs
 
 
@@ -29,9 +30,7 @@ def scheduler_command(ctx: CliContext) -> None:
 
     config = ctx.config
     _warn_if_not_migrated(ctx)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s [%(name)s] %(message)s"
-    )
+    logs.configure(config.log_format, config.log_level)  # JSON lines with CERT_LOG_FORMAT=json
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     ctx.close()  # the scheduler builds its own engine; keep no idle pool around
     run_scheduler(config)

@@ -79,6 +79,7 @@ def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from cert.app import create_app
+    from cert.cli.gunicorn_setup import gunicorn_options
     from cert.warm import settle
 
     config = ctx.config  # validated once, before forking workers
@@ -91,8 +92,8 @@ def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
                 "workers": workers,
                 "timeout": timeout,
                 "errorlog": "-",
-                "forwarded_allow_ips": "127.0.0.1",
             }
+            options.update(gunicorn_options(config))  # logs through core.logs, proxies
             for key, value in options.items():
                 self.cfg.set(key, value)
 
