@@ -42,6 +42,7 @@ from core.config_values import (
     _secret,
     _text,
     _timezone,
+    database_url_with_password,
     parse_imap_url,
     parse_smtp_url,
     read_secret_file,
@@ -57,6 +58,7 @@ class Config:
 
     instance_dir: Path = DEFAULT_INSTANCE_DIR
     database_url: str = ""
+    database_password: str = field(default="", repr=False)  # put into database_url (PostgreSQL)
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:5000"
     smtp_url: str = "smtp://127.0.0.1:25"
@@ -171,6 +173,7 @@ DAY = 24 * 3600  # seconds
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "CERT_INSTANCE_DIR": ("instance_dir", _path),
     "CERT_DATABASE_URL": ("database_url", _database_url),
+    "CERT_DATABASE_PASSWORD": ("database_password", _text),
     "CERT_SECRET_KEY": ("secret_key", _secret),
     "CERT_BASE_URL": ("base_url", _base_url),
     "CERT_SMTP_URL": ("smtp_url", _text),
@@ -308,6 +311,9 @@ def _derived(config: Config, *, explicit_upload_dir: bool) -> Config:
         config = replace(config, upload_dir=config.instance_dir / "uploads")
     if not config.database_url:
         config = replace(config, database_url=f"sqlite:///{config.instance_dir / 'vigie.db'}")
+    if config.database_password:
+        url = database_url_with_password(config.database_url, config.database_password)
+        config = replace(config, database_url=url)
     config = replace(config, smtp=parse_smtp_url("CERT_SMTP_URL", config.smtp_url))
     if config.imap_url:
         config = replace(config, imap=parse_imap_url("CERT_IMAP_URL", config.imap_url))

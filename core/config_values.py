@@ -113,6 +113,18 @@ def _database_url(name: str, raw: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def database_url_with_password(url_text: str, password: str) -> str:
+    """``CERT_DATABASE_URL`` with ``CERT_DATABASE_PASSWORD`` put in: the password may then come
+    from a secret file (``CERT_DATABASE_PASSWORD_FILE``, the one PostgreSQL's own container
+    reads) rather than sit in the URL, and needs no URL escaping."""
+    url = make_url(url_text)
+    if url.get_backend_name() != "postgresql":
+        raise ConfigError("CERT_DATABASE_PASSWORD: only with a postgresql:// CERT_DATABASE_URL")
+    if url.password is not None:
+        raise ConfigError("CERT_DATABASE_PASSWORD: CERT_DATABASE_URL carries a password too")
+    return url.set(password=password).render_as_string(hide_password=False)
+
+
 def _base_url(name: str, raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.netloc:

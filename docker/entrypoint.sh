@@ -13,9 +13,6 @@ REQUIRED_ALWAYS="CERT_SECRET_KEY"
 # every `cert` command but `cert`, `cert --help` and `cert --version`: without it a command would
 # quietly use a SQLite file in the container instead of the CERT's PostgreSQL database
 REQUIRED_CERT="CERT_DATABASE_URL"
-# the database password, kept out of CERT_DATABASE_URL: the file the postgres service reads too;
-# exported as PGPASSWORD, which libpq (psycopg, pg_dump) uses when the URL carries no password
-PASSWORD_FILE_VARIABLE="POSTGRES_PASSWORD_FILE"
 # --------------------------------------------------------------------------------------------
 
 EX_CONFIG=78
@@ -72,12 +69,6 @@ if [ "${1-}" = "cert" ]; then
         "" | --help | -h | --version) ;;
         *) for name in $REQUIRED_CERT; do require "$name"; done ;;
     esac
-fi
-
-if is_set "$PASSWORD_FILE_VARIABLE"; then
-    [ -z "${PGPASSWORD-}" ] || refuse "PGPASSWORD and $PASSWORD_FILE_VARIABLE are both set: keep one"
-    PGPASSWORD=$(cat "$(value_of "$PASSWORD_FILE_VARIABLE")")
-    export PGPASSWORD
 fi
 
 [ "$#" -gt 0 ] || refuse "no command given (the image's default is: cert web)"

@@ -158,19 +158,17 @@ def _match(pattern: str, path: str) -> bool:
 
 # ---------------------------------------------------------------- the settings services set
 VIGIE_SERVICES = ("migrate", "web", "scheduler")
-# read by the entrypoint, not by core.config (docker/entrypoint.sh)
-ENTRYPOINT_VARIABLES = frozenset({"POSTGRES_PASSWORD_FILE"})
 # read by `cert web`'s options (cert/cli/serve.py), not by core.config
 WEB_COMMAND_VARIABLES = frozenset({"CERT_BIND", "CERT_WEB_WORKERS"})
 
 
 def unknown_variables(names: list[str]) -> list[str]:
     """The names that are no Vigie setting: neither a CERT_* of core.config.ENVIRONMENT nor its
-    ``_FILE`` form, nor a variable the entrypoint or ``cert web`` reads."""
+    ``_FILE`` form, nor a variable ``cert web`` reads."""
     from core.config import ENVIRONMENT
 
     known = set(ENVIRONMENT) | {f"{name}_FILE" for name in ENVIRONMENT}
-    known |= ENTRYPOINT_VARIABLES | WEB_COMMAND_VARIABLES
+    known |= WEB_COMMAND_VARIABLES
     return [name for name in names if name not in known]
 
 

@@ -1,6 +1,6 @@
 """docker/entrypoint.sh run by /bin/sh as the image runs it: it refuses to start (exit 78, the
 variable and the file named) when a secret is missing, empty or ambiguous, and otherwise runs
-the command with the database password in PGPASSWORD. Also docker/make-secrets.sh."""
+the command in its place. Also docker/make-secrets.sh."""
 
 from __future__ import annotations
 
@@ -64,16 +64,7 @@ def test_the_command_replaces_the_entrypoint(env: dict[str, str], tmp_path: Path
     assert output == f"{process.pid}\n"
 
 
-def test_the_database_password_reaches_libpq(
-    env: dict[str, str], secrets: Path, tmp_path: Path
-) -> None:
-    result = run(["sh", "-c", 'printf %s "$PGPASSWORD"'], env, tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == (secrets / "postgres_password").read_text().strip()
-    assert len(result.stdout) >= 32
-
-
-@pytest.mark.parametrize("variable", ["CERT_SECRET_KEY_FILE", "POSTGRES_PASSWORD_FILE"])
+@pytest.mark.parametrize("variable", ["CERT_SECRET_KEY_FILE", "CERT_DATABASE_PASSWORD_FILE"])
 def test_a_missing_secret_file_is_refused(
     variable: str, env: dict[str, str], secrets: Path, tmp_path: Path
 ) -> None:
@@ -126,11 +117,6 @@ def test_a_secret_given_twice_is_refused(env: dict[str, str], tmp_path: Path) ->
     result = run(["true"], env, tmp_path)
     assert result.returncode == EX_CONFIG
     assert "CERT_SECRET_KEY and CERT_SECRET_KEY_FILE are both set" in result.stderr
-    env.pop("CERT_SECRET_KEY")
-    env["PGPASSWORD"] = "elsewhere"
-    result = run(["true"], env, tmp_path)
-    assert result.returncode == EX_CONFIG
-    assert "PGPASSWORD and POSTGRES_PASSWORD_FILE are both set" in result.stderr
 
 
 @pytest.mark.parametrize(
