@@ -166,3 +166,25 @@ def test_the_image_s_settings_are_vigie_settings(stages: list[stack.Stage]) -> N
     compose_env = stack.environment("web")
     for name in settings:  # compose.yaml says the same, so the two cannot drift apart
         assert compose_env[name] == pairs[name], name
+
+
+def test_no_committed_file_of_the_copied_packages_is_left_out_of_the_context(
+    stages: list[stack.Stage],
+) -> None:
+    """A broad .dockerignore pattern (``**/instance``, ``**/*.db``…) must not drop a template,
+    a migration or a data file the image needs."""
+    import subprocess
+
+    copies = [stack.copy_sources(i) for i in stages[1].all("COPY")]
+    copied = [source for origin, sources in copies if origin is None for source in sources]
+    listed = subprocess.run(
+        ["git", "ls-files", "--", *copied],
+        cwd=stack.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    assert len(listed) > 500
+    patterns = stack.dockerignore_patterns()
+    assert [path for path in listed if stack.ignored(path, patterns)] == []
