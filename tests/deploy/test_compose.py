@@ -163,3 +163,27 @@ def test_without_its_secret_file_the_configuration_is_refused(tmp_path: Path) ->
     env["CERT_INSTANCE_DIR"] = str(tmp_path)
     with pytest.raises(ConfigError, match="_FILE: cannot read '/run/secrets/"):
         load_config(environ=env, create_secret=False)
+
+
+def test_only_web_and_the_mail_catcher_are_published_and_on_loopback(document: dict) -> None:
+    """PostgreSQL and Redis (no password: the stack's network only) are never published; what
+    is published listens on 127.0.0.1, behind the host's TLS proxy."""
+    published = {name: s["ports"] for name, s in document["services"].items() if "ports" in s}
+    assert set(published) == {"web", "mail"}
+    for name, ports in published.items():
+        for mapping in ports:
+            assert stack.interpolate(mapping, {}).startswith("127.0.0.1:"), (name, mapping)
+    assert stack.interpolate(published["web"][0], {"VIGIE_HTTP_PORT": "9000"}) == (
+        "127.0.0.1:9000:8000"
+    )
+
+
+def test_no_secret_value_is_written_into_the_file(document: dict) -> None:
+    """Secrets only as /run/secrets paths: `docker inspect` and the compose file show no value."""
+    for name in stack.VIGIE_SERVICES:
+        env = stack.environment(name)
+        for variable in ("CERT_SECRET_KEY", "CERT_METRICS_TOKEN", "CERT_DATABASE_PASSWORD"):
+            assert variable not in env, (name, variable)
+            assert env[f"{variable}_FILE"].startswith("/run/secrets/"), (name, variable)
+    postgres = document["services"]["postgres"]["environment"]
+    assert "POSTGRES_PASSWORD" not in postgres

@@ -106,6 +106,7 @@ def test_the_constraints_are_those_of_the_tested_environment() -> None:
     current = (stack.DOCKER / "constraints.txt").read_text(encoding="utf-8")
     assert current == constraints.render()
     pinned = dict(line.split("==") for line in current.splitlines() if not line.startswith("#"))
+    assert not {"pytest", "ruff", "mypy", "playwright", "schemathesis", "aiosmtpd"} & set(pinned)
     for requirement in constraints.direct_requirements():
         (specifier,) = requirement.specifier
         assert specifier.operator == "=="

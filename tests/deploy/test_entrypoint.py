@@ -74,6 +74,8 @@ def test_a_missing_secret_file_is_refused(
     assert result.returncode == EX_CONFIG
     assert result.stdout == ""
     assert result.stderr == f"vigie-entrypoint: {variable} names {missing}, which does not exist\n"
+    for other in secrets.iterdir():  # the secrets that are there stay unprinted
+        assert other.read_text().strip() not in result.stderr
 
 
 @pytest.mark.parametrize("content", ["", "\n", "  \n\t\n"])
@@ -117,6 +119,7 @@ def test_a_secret_given_twice_is_refused(env: dict[str, str], tmp_path: Path) ->
     result = run(["true"], env, tmp_path)
     assert result.returncode == EX_CONFIG
     assert "CERT_SECRET_KEY and CERT_SECRET_KEY_FILE are both set" in result.stderr
+    assert "k" * 40 not in result.stderr  # the variable is named, its value never printed
 
 
 @pytest.mark.parametrize(
