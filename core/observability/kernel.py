@@ -1,0 +1,167 @@
+"""The kernel's series read from the database at scrape time: a few aggregate queries, each on
+an index, whatever the size of the tables.
+
+* outbox: messages waiting (``pending``), being sent (``sending``) and given up (``failed``),
+  retried ones, the age of the oldest waiting one — the ``sent`` history is never counted;
+* domain events: events not yet dispatched, deliveries waiting and failed, the age of the oldest
+  event still owed a delivery;
+* jobs: runs of the last day by job and status, the last success of each job in the last week,
+  the last run of any job (the leader's heartbeat), runs still running;
+* the schema's Alembic revision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.metrics_core import Metric
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from core.events.store import DeliveryStatus, DomainEvent, EventDelivery
+from core.jobs import JobRun, JobStatus
+from core.outbox import OutboxMessage, OutboxStatus
+
+JOB_WINDOW = dt.timedelta(days=1)  # vigie_job_runs counts the runs started in the last day
+SUCCESS_WINDOW = dt.timedelta(days=7)  # the last success of a job is looked for this far back
+OUTBOX_WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
+DELIVERIES_WAITING = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+
+
+def kernel_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
+    yield from outbox_metrics(session, now)
+    yield from event_metrics(session, now)
+    yield from job_metrics(session, now)
+    yield from schema_metrics(session)
+
+
+def _age(now: dt.datetime, oldest: dt.datetime | None) -> float:
+    return 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0)
+
+
+def outbox_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
+    counts = dict.fromkeys(OUTBOX_WAITING, 0)
+    rows = session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.status.in_(OUTBOX_WAITING))
+        .group_by(OutboxMessage.status)
+    )
+    for status, count in rows:
+        counts[OutboxStatus(status)] = int(count)
+    depth = GaugeMetricFamily(
+        "vigie_outbox_messages",
+        "Outgoing e-mails not sent yet, by status (pending, sending, failed = given up)",
+        labels=["status"],
+    )
+    for status, count in counts.items():
+        depth.add_metric([status.value], count)
+    yield depth
+    oldest, retrying = session.execute(
+        select(
+            func.min(OutboxMessage.created_at),
+            func.count().filter(OutboxMessage.attempts > 0),
+        ).where(OutboxMessage.status == OutboxStatus.PENDING)
+    ).one()
+    yield GaugeMetricFamily(
+        "vigie_outbox_oldest_pending_age_seconds",
+        "Age of the oldest e-mail waiting to be sent (0: none waits)",
+        value=_age(now, oldest),
+    )
+    yield GaugeMetricFamily(
+        "vigie_outbox_retrying_messages",
+        "Pending e-mails whose earlier attempts failed (the server refused or was unreachable)",
+        value=int(retrying or 0),
+    )
+
+
+def event_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
+    undispatched, oldest_undispatched = session.execute(
+        select(func.count(), func.min(DomainEvent.occurred_at)).where(
+            DomainEvent.dispatched_at.is_(None)
+        )
+    ).one()
+    yield GaugeMetricFamily(
+        "vigie_events_undispatched",
+        "Domain events recorded but not yet handed to their handlers",
+        value=int(undispatched),
+    )
+    counts = dict.fromkeys(DELIVERIES_WAITING, 0)
+    rows = session.execute(
+        select(EventDelivery.status, func.count())
+        .where(EventDelivery.status.in_(DELIVERIES_WAITING))
+        .group_by(EventDelivery.status)
+    )
+    for status, count in rows:
+        counts[DeliveryStatus(status)] = int(count)
+    backlog = GaugeMetricFamily(
+        "vigie_event_deliveries",
+        "Deliveries of domain events to handlers not done, by status (failed = given up)",
+        labels=["status"],
+    )
+    for status, count in counts.items():
+        backlog.add_metric([status.value], count)
+    yield backlog
+    oldest_pending = session.execute(
+        select(func.min(DomainEvent.occurred_at))
+        .join(EventDelivery, EventDelivery.event_id == DomainEvent.id)
+        .where(EventDelivery.status == DeliveryStatus.PENDING)
+    ).scalar_one()
+    oldest = min((t for t in (oldest_undispatched, oldest_pending) if t is not None), default=None)
+    yield GaugeMetricFamily(
+        "vigie_event_oldest_pending_age_seconds",
+        "Age of the oldest domain event still owed a delivery (0: the backlog is empty)",
+        value=_age(now, oldest),
+    )
+
+
+def job_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
+    runs = GaugeMetricFamily(
+        "vigie_job_runs",
+        "Scheduled job runs started in the last 24 hours, by job and outcome",
+        labels=["job", "status"],
+    )
+    rows = session.execute(
+        select(JobRun.job_id, JobRun.status, func.count())
+        .where(JobRun.started_at >= now - JOB_WINDOW)
+        .group_by(JobRun.job_id, JobRun.status)
+        .order_by(JobRun.job_id, JobRun.status)
+    )
+    for job_id, status, count in rows:
+        runs.add_metric([job_id, str(status)], int(count))
+    yield runs
+    success = GaugeMetricFamily(
+        "vigie_job_last_success_timestamp_seconds",
+        "When each job last finished successfully (Unix time; jobs without a success in the"
+        " last 7 days are absent)",
+        labels=["job"],
+    )
+    successes = session.execute(
+        select(JobRun.job_id, func.max(JobRun.finished_at))
+        .where(JobRun.started_at >= now - SUCCESS_WINDOW, JobRun.status == JobStatus.SUCCESS)
+        .group_by(JobRun.job_id)
+        .order_by(JobRun.job_id)
+    )
+    for job_id, finished in successes:
+        if finished is not None:
+            success.add_metric([job_id], finished.timestamp())
+    yield success
+    last = session.execute(
+        select(func.max(JobRun.started_at)).where(JobRun.started_at >= now - SUCCESS_WINDOW)
+    ).scalar_one()
+    if last is not None:
+        yield GaugeMetricFamily(
+            "vigie_scheduler_last_job_run_timestamp_seconds",
+            "When the scheduler's leader last started a job run (its heartbeat; Unix time)",
+            value=last.timestamp(),
+        )
+
+
+def schema_metrics(session: Session) -> Iterator[Metric]:
+    revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    info = InfoMetricFamily(
+        "vigie_database_schema", "The database's Alembic revision (migrations applied)"
+    )
+    info.add_metric([], {"revision": str(revision or "none")})
+    yield info
