@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -41,7 +42,25 @@ def _age(now: dt.datetime, oldest: dt.datetime | None) -> float:
     return 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0)
 
 
-def outbox_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
+@dataclass(frozen=True)
+class OutboxState:
+    """The outgoing mail not sent yet (``cert doctor`` reads it too)."""
+
+    counts: dict[OutboxStatus, int]  # pending, sending, failed
+    oldest_pending: dt.datetime | None
+    retrying: int  # pending messages whose earlier attempts failed
+
+
+@dataclass(frozen=True)
+class EventState:
+    """The domain events still owed a delivery (``cert doctor`` reads it too)."""
+
+    undispatched: int
+    counts: dict[DeliveryStatus, int]  # pending, failed
+    oldest_pending: dt.datetime | None  # the oldest event undispatched or with a pending delivery
+
+
+def outbox_state(session: Session) -> OutboxState:
     counts = dict.fromkeys(OUTBOX_WAITING, 0)
     rows = session.execute(
         select(OutboxMessage.status, func.count())
@@ -50,43 +69,21 @@ def outbox_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
     )
     for status, count in rows:
         counts[OutboxStatus(status)] = int(count)
-    depth = GaugeMetricFamily(
-        "vigie_outbox_messages",
-        "Outgoing e-mails not sent yet, by status (pending, sending, failed = given up)",
-        labels=["status"],
-    )
-    for status, count in counts.items():
-        depth.add_metric([status.value], count)
-    yield depth
     oldest, retrying = session.execute(
         select(
             func.min(OutboxMessage.created_at),
             func.count().filter(OutboxMessage.attempts > 0),
         ).where(OutboxMessage.status == OutboxStatus.PENDING)
     ).one()
-    yield GaugeMetricFamily(
-        "vigie_outbox_oldest_pending_age_seconds",
-        "Age of the oldest e-mail waiting to be sent (0: none waits)",
-        value=_age(now, oldest),
-    )
-    yield GaugeMetricFamily(
-        "vigie_outbox_retrying_messages",
-        "Pending e-mails whose earlier attempts failed (the server refused or was unreachable)",
-        value=int(retrying or 0),
-    )
+    return OutboxState(counts, oldest, int(retrying or 0))
 
 
-def event_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
+def event_state(session: Session) -> EventState:
     undispatched, oldest_undispatched = session.execute(
         select(func.count(), func.min(DomainEvent.occurred_at)).where(
             DomainEvent.dispatched_at.is_(None)
         )
     ).one()
-    yield GaugeMetricFamily(
-        "vigie_events_undispatched",
-        "Domain events recorded but not yet handed to their handlers",
-        value=int(undispatched),
-    )
     counts = dict.fromkeys(DELIVERIES_WAITING, 0)
     rows = session.execute(
         select(EventDelivery.status, func.count())
@@ -95,24 +92,63 @@ def event_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
     )
     for status, count in rows:
         counts[DeliveryStatus(status)] = int(count)
-    backlog = GaugeMetricFamily(
-        "vigie_event_deliveries",
-        "Deliveries of domain events to handlers not done, by status (failed = given up)",
-        labels=["status"],
-    )
-    for status, count in counts.items():
-        backlog.add_metric([status.value], count)
-    yield backlog
     oldest_pending = session.execute(
         select(func.min(DomainEvent.occurred_at))
         .join(EventDelivery, EventDelivery.event_id == DomainEvent.id)
         .where(EventDelivery.status == DeliveryStatus.PENDING)
     ).scalar_one()
     oldest = min((t for t in (oldest_undispatched, oldest_pending) if t is not None), default=None)
+    return EventState(int(undispatched), counts, oldest)
+
+
+def last_job_run(session: Session, now: dt.datetime) -> dt.datetime | None:
+    """When the scheduler's leader last started a job run (within the last week)."""
+    return session.execute(
+        select(func.max(JobRun.started_at)).where(JobRun.started_at >= now - SUCCESS_WINDOW)
+    ).scalar_one()
+
+
+def outbox_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
+    state = outbox_state(session)
+    depth = GaugeMetricFamily(
+        "vigie_outbox_messages",
+        "Outgoing e-mails not sent yet, by status (pending, sending, failed = given up)",
+        labels=["status"],
+    )
+    for status, count in state.counts.items():
+        depth.add_metric([status.value], count)
+    yield depth
+    yield GaugeMetricFamily(
+        "vigie_outbox_oldest_pending_age_seconds",
+        "Age of the oldest e-mail waiting to be sent (0: none waits)",
+        value=_age(now, state.oldest_pending),
+    )
+    yield GaugeMetricFamily(
+        "vigie_outbox_retrying_messages",
+        "Pending e-mails whose earlier attempts failed (the server refused or was unreachable)",
+        value=state.retrying,
+    )
+
+
+def event_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
+    state = event_state(session)
+    yield GaugeMetricFamily(
+        "vigie_events_undispatched",
+        "Domain events recorded but not yet handed to their handlers",
+        value=state.undispatched,
+    )
+    backlog = GaugeMetricFamily(
+        "vigie_event_deliveries",
+        "Deliveries of domain events to handlers not done, by status (failed = given up)",
+        labels=["status"],
+    )
+    for status, count in state.counts.items():
+        backlog.add_metric([status.value], count)
+    yield backlog
     yield GaugeMetricFamily(
         "vigie_event_oldest_pending_age_seconds",
         "Age of the oldest domain event still owed a delivery (0: the backlog is empty)",
-        value=_age(now, oldest),
+        value=_age(now, state.oldest_pending),
     )
 
 
@@ -147,9 +183,7 @@ def job_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
         if finished is not None:
             success.add_metric([job_id], finished.timestamp())
     yield success
-    last = session.execute(
-        select(func.max(JobRun.started_at)).where(JobRun.started_at >= now - SUCCESS_WINDOW)
-    ).scalar_one()
+    last = last_job_run(session, now)
     if last is not None:
         yield GaugeMetricFamily(
             "vigie_scheduler_last_job_run_timestamp_seconds",
