@@ -24,18 +24,22 @@ def load(environ: Mapping[str, str] | None = None) -> tuple[Config | None, list[
     except ConfigError as exc:
         if not str(exc).startswith(NO_SECRET):
             return None, [problem("configuration", str(exc), FIX)]
-        findings.append(
-            warning(
-                "secret key",
-                "no CERT_SECRET_KEY and no instance/secret_key yet",
-                "the first start generates one in the instance directory; with several web"
-                " hosts set CERT_SECRET_KEY_FILE to one secret they all share",
-            )
-        )
         try:  # the rest of the configuration, with a stand-in key
             config = load_config({"secret_key": "doctor"}, environ=env, create_secret=False)
         except ConfigError as again:
-            return None, [*findings, problem("configuration", str(again), FIX)]
+            return None, [problem("configuration", str(again), FIX)]
+        generated = config.instance_dir / "secret_key"
+        if generated.is_file() and generated.stat().st_size:  # what the web will use
+            findings.append(_secret_key(config, env))
+        else:
+            findings.append(
+                warning(
+                    "secret key",
+                    "no CERT_SECRET_KEY and no instance/secret_key yet",
+                    "the first start generates one in the instance directory; with several"
+                    " web hosts set CERT_SECRET_KEY_FILE to one secret they all share",
+                )
+            )
     else:
         findings.append(_secret_key(config, env))
     builders = [(s.name, s.settings) for s in SLICES if s.settings is not None]
