@@ -34,7 +34,7 @@ def recent_job_run(factory: sessionmaker[Session], runner: str) -> None:
     with factory() as session, session.begin():
         session.add(
             JobRun(
-                job_id="outbox.drain",
+                job_id="mail.drain_outbox",
                 scheduled_for=now,
                 started_at=now,
                 finished_at=now,

@@ -97,7 +97,7 @@ def seed(session: Session, clock: Clock) -> None:
     session.add_all(
         [
             JobRun(
-                job_id="outbox.drain",
+                job_id="mail.drain_outbox",
                 scheduled_for=started,
                 started_at=started,
                 finished_at=started + dt.timedelta(seconds=2),
@@ -105,7 +105,7 @@ def seed(session: Session, clock: Clock) -> None:
                 runner="host-a:101",
             ),
             JobRun(
-                job_id="outbox.drain",
+                job_id="mail.drain_outbox",
                 scheduled_for=started - dt.timedelta(minutes=1),
                 started_at=started - dt.timedelta(minutes=1),
                 finished_at=started,

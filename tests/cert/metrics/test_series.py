@@ -45,10 +45,10 @@ def test_every_series_with_the_seeded_values(
     assert value(families, "vigie_event_deliveries", status="pending") == 1
     assert value(families, "vigie_event_oldest_pending_age_seconds") == 2 * 3600
     assert value(families, "vigie_events_undispatched") == 0
-    assert value(families, "vigie_job_runs", job="outbox.drain", status="success") == 1
-    assert value(families, "vigie_job_runs", job="outbox.drain", status="failed") == 1
+    assert value(families, "vigie_job_runs", job="mail.drain_outbox", status="success") == 1
+    assert value(families, "vigie_job_runs", job="mail.drain_outbox", status="failed") == 1
     finished = clock.now().timestamp() - 600 + 2
-    last = value(families, "vigie_job_last_success_timestamp_seconds", job="outbox.drain")
+    last = value(families, "vigie_job_last_success_timestamp_seconds", job="mail.drain_outbox")
     assert last == finished
     assert value(families, "vigie_scheduler_last_job_run_timestamp_seconds") == (
         clock.now().timestamp() - 600
