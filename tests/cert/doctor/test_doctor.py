@@ -6,6 +6,7 @@ JSON."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cert import schema
 from cert.cli import load_commands
-from cert.doctor import Level, examine
+from cert.doctor import Finding, Level, examine
 from cert.scheduler.leader import leader_lock, runner_name
 from core.clock import SystemClock
 from core.config import load_config
@@ -25,7 +26,7 @@ from tests.cert.doctor.kit import check, environment, finding, redis_answers
 from tests.dbs import TestDatabase
 from tests.kit.events import record
 from tests.kit.outbox import queue
-from tests.kit.scheduler import closed_port
+from tests.kit.scheduler import SchedulerProcess, closed_port, scheduler_env, wait_until
 from tests.kit.smtp import SmtpServer, smtp_server
 
 
@@ -263,3 +264,29 @@ def test_single_sign_on_when_configured(
     sso["CERT_OIDC_ISSUER"] = f"http://127.0.0.1:{closed_port()}"
     gone = check({**no_scheduler_env, **sso}, "single sign-on")
     assert gone.level is Level.PROBLEM and "cannot be read" in gone.summary
+
+
+@pytest.mark.slow
+def test_a_running_scheduler_leads(
+    fresh_database: TestDatabase, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """A real `cert scheduler`: no leader before it starts; then it leads, its jobs run, and the
+    doctor names it (host:pid); after it stops, nobody leads again."""
+    env = scheduler_env(fresh_database.url, tmp_path / "instance")
+    env = {**environment(fresh_database.url, tmp_path, smtp.url), **env}
+    env["CERT_SMTP_URL"] = smtp.url
+    assert check(env, "scheduler").level is Level.WARNING
+    process = SchedulerProcess(env)
+    try:
+        process.wait_for(f"scheduler: leader (pid {process.pid}", 120)
+        leads = wait_until(lambda: ok_finding(env, "scheduler"), 60, "a first job run")
+        assert leads.summary.startswith(f"{socket.gethostname()}:{process.pid} leads")
+        assert process.stop() == 0
+    finally:
+        process.close()
+    assert check(env, "scheduler").level is Level.WARNING
+
+
+def ok_finding(env: dict[str, str], name: str) -> Finding | None:
+    found = check(env, name)
+    return found if found.level is Level.OK else None
