@@ -56,6 +56,10 @@ class WebServer:
         for line in self.proc.stderr:
             self.lines.append(line)
 
+    def booted(self) -> int:
+        """How many workers gunicorn has started so far."""
+        return sum("Booting worker" in line for line in list(self.lines))
+
     def access_pids(self, path: str) -> list[int]:
         """The worker pid of each ``vigie.access`` line of ``path``."""
         found = []
@@ -112,6 +116,12 @@ def test_requests_over_two_workers_counted_in_one_scrape(
         assert totals == {sent}, (totals, sent, scrapers)
         directory = _metrics_directory(server)
         assert directory.is_dir() and list(directory.glob("*.db"))
+        # a worker dies: gunicorn replaces it, and what it counted still counts
+        booted = server.booted()
+        os.kill(pids[0], signal.SIGKILL)
+        wait_until(lambda: server.booted() > booted, 60, "a new worker")
+        families = parse(fetch(server.url + "/metrics", TOKEN)[1])
+        assert value(families, "vigie_http_requests_total", **labels) == sent
     finally:
         assert server.stop() == 0
     assert not directory.exists()  # made by cert web, removed at its exit
