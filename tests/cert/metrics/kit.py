@@ -15,6 +15,7 @@ from core.events.store import DeliveryStatus, DomainEvent, EventDelivery
 from core.jobs import JobRun, JobStatus
 from core.mail import enqueue_mail
 from core.markings import Tlp
+from core.outbox import OutboxStatus
 from feeds.models import Feed, FeedKind, FeedRun, RunStatus, RunTrigger
 from playbooks.models import Phase, Playbook, PlaybookRun
 from playbooks.models import RunOrigin as PlaybookOrigin
@@ -64,6 +65,15 @@ def seed(session: Session, clock: Clock) -> None:
         clock=clock,
         mail_domain="cert.example",
     )
+    failed = enqueue_mail(
+        session, to=ADDRESS, subject="Refused", text="-", clock=clock, mail_domain="cert.example"
+    )
+    failed.status, failed.attempts, failed.last_error = OutboxStatus.FAILED, 8, f"550 {ADDRESS}"
+    retried = enqueue_mail(
+        session, to=ADDRESS, subject="Later", text="-", clock=clock, mail_domain="cert.example"
+    )
+    retried.attempts, retried.last_error = 2, "421 try again later"
+    retried.created_at = now - dt.timedelta(minutes=30)
     event = DomainEvent(
         name="incident.submitted",
         payload={"reference": REFERENCE},

@@ -38,9 +38,11 @@ def test_every_series_with_the_seeded_values(
         lock.release()
 
     assert value(families, "vigie_database_up") == 1
-    assert value(families, "vigie_outbox_messages", status="pending") == 1
-    assert value(families, "vigie_outbox_messages", status="failed") == 0
-    assert value(families, "vigie_outbox_oldest_pending_age_seconds") == 0  # queued just now
+    assert value(families, "vigie_outbox_messages", status="pending") == 2
+    assert value(families, "vigie_outbox_messages", status="failed") == 1
+    assert value(families, "vigie_outbox_messages", status="sending") == 0
+    assert value(families, "vigie_outbox_retrying_messages") == 1
+    assert value(families, "vigie_outbox_oldest_pending_age_seconds") == 30 * 60
     assert value(families, "vigie_event_deliveries", status="failed") == 1
     assert value(families, "vigie_event_deliveries", status="pending") == 1
     assert value(families, "vigie_event_oldest_pending_age_seconds") == 2 * 3600
