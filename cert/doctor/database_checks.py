@@ -100,7 +100,7 @@ def scheduler(config: Config, session: Session, clock: Clock) -> Finding:
         )
     who = state.runner or "a scheduler"
     if last is None or clock.now() - last > HEARTBEAT:
-        since = "in the last week" if last is None else f"since {_at(last)}"
+        since = "in the last two days" if last is None else f"since {_at(last)}"
         return warning(
             "scheduler",
             f"{who} leads but has started no job {since}",

@@ -5,7 +5,7 @@ an index, whatever the size of the tables.
   retried ones, the age of the oldest waiting one — the ``sent`` history is never counted;
 * domain events: events not yet dispatched, deliveries waiting and failed, the age of the oldest
   event still owed a delivery;
-* jobs: runs of the last day by job and status, the last success of each job in the last week,
+* jobs: runs of the last day by job and status, the last success of each job in the last two days,
   the last run of any job (the leader's heartbeat), runs still running;
 * the schema's Alembic revision.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.metrics_core import Metric
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, String, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from core.events.store import DeliveryStatus, DomainEvent, EventDelivery
@@ -26,7 +26,7 @@ from core.jobs import JobRun, JobStatus
 from core.outbox import OutboxMessage, OutboxStatus
 
 JOB_WINDOW = dt.timedelta(days=1)  # vigie_job_runs counts the runs started in the last day
-SUCCESS_WINDOW = dt.timedelta(days=7)  # the last success of a job is looked for this far back
+SUCCESS_WINDOW = dt.timedelta(days=2)  # the last success of a job is looked for this far back
 OUTBOX_WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
 DELIVERIES_WAITING = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 
@@ -102,7 +102,7 @@ def event_state(session: Session) -> EventState:
 
 
 def last_job_run(session: Session, now: dt.datetime) -> dt.datetime | None:
-    """When the scheduler's leader last started a job run (within the last week)."""
+    """When the scheduler's leader last started a job run (within the last two days)."""
     return session.execute(
         select(func.max(JobRun.started_at)).where(JobRun.started_at >= now - SUCCESS_WINDOW)
     ).scalar_one()
@@ -153,35 +153,41 @@ def event_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
 
 
 def job_metrics(session: Session, now: dt.datetime) -> Iterator[Metric]:
+    """One pass over the runs of the last two days, on the ``started_at`` index. SQLite's
+    planner would rather walk the whole table through the (job, slot) index to group without
+    sorting (0.5 s at 200,000 runs): a unary ``+`` on the grouped column rules that index out."""
+    job: ColumnElement[str] = (
+        literal_column("+job_runs.job_id", String)
+        if session.get_bind().dialect.name == "sqlite"
+        else JobRun.job_id.expression
+    )
+    rows = session.execute(
+        select(
+            job,
+            JobRun.status,
+            func.count().filter(JobRun.started_at >= now - JOB_WINDOW),
+            func.max(JobRun.finished_at),
+        )
+        .where(JobRun.started_at >= now - SUCCESS_WINDOW)
+        .group_by(job, JobRun.status)
+        .order_by(job, JobRun.status)
+    ).all()
     runs = GaugeMetricFamily(
         "vigie_job_runs",
         "Scheduled job runs started in the last 24 hours, by job and outcome",
         labels=["job", "status"],
     )
-    rows = session.execute(
-        select(JobRun.job_id, JobRun.status, func.count())
-        .where(JobRun.started_at >= now - JOB_WINDOW)
-        .group_by(JobRun.job_id, JobRun.status)
-        .order_by(JobRun.job_id, JobRun.status)
-    )
-    for job_id, status, count in rows:
-        runs.add_metric([job_id, str(status)], int(count))
-    yield runs
     success = GaugeMetricFamily(
         "vigie_job_last_success_timestamp_seconds",
         "When each job last finished successfully (Unix time; jobs without a success in the"
-        " last 7 days are absent)",
+        " last 2 days are absent)",
         labels=["job"],
     )
-    successes = session.execute(
-        select(JobRun.job_id, func.max(JobRun.finished_at))
-        .where(JobRun.started_at >= now - SUCCESS_WINDOW, JobRun.status == JobStatus.SUCCESS)
-        .group_by(JobRun.job_id)
-        .order_by(JobRun.job_id)
-    )
-    for job_id, finished in successes:
-        if finished is not None:
+    for job_id, status, count, finished in rows:
+        runs.add_metric([job_id, str(status)], int(count or 0))
+        if status == JobStatus.SUCCESS and finished is not None:
             success.add_metric([job_id], finished.timestamp())
+    yield runs
     yield success
     last = last_job_run(session, now)
     if last is not None:

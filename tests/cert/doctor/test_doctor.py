@@ -150,7 +150,7 @@ def test_scheduler_leadership(
     try:
         idle = check(env, "scheduler")
         assert idle.level is Level.WARNING
-        assert idle.summary == f"{runner_name()} leads but has started no job in the last week"
+        assert idle.summary == f"{runner_name()} leads but has started no job in the last two days"
         recent_job_run(factory, runner_name())
         leads = check(env, "scheduler")
         assert leads.level is Level.OK and leads.summary.startswith(f"{runner_name()} leads")
