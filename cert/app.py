@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cert import accounts
+from cert.observability import build_labels, leader_source
 from cert.slices_list import SLICES
 from core import api, logs, web
 from core.auth import hashing, sso_config
@@ -19,6 +20,7 @@ from core.config import Config, load_config
 from core.db import SessionFactory, make_engine, make_session_factory
 from core.slices import Slice
 from core.web import auth as web_auth
+from core.web import metrics as web_metrics
 
 
 def create_app(
@@ -75,6 +77,8 @@ def create_app(
         slice_.init_app(app, settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
+    sources = [*(s.metrics for s in slices if s.metrics is not None), leader_source(settings)]
+    web_metrics.init_app(app, app.extensions["vigie"], sources, build_labels())
     logs.configure(settings.log_format, "DEBUG" if settings.debug else settings.log_level)
     return app
 

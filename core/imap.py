@@ -271,3 +271,10 @@ def _logout(imap: imaplib.IMAP4) -> None:
 def _close(imap: imaplib.IMAP4) -> None:
     with contextlib.suppress(OSError):
         imap.shutdown()
+
+
+def probe(settings: ImapSettings, *, ca_file: Path | None = None) -> None:
+    """Connect (and upgrade to TLS as the mailbox job does), then hang up without logging in
+    (``cert doctor``); :class:`ImapError` in plain words when that fails."""
+    imap = _connect(settings, ca_file)
+    _close(imap)

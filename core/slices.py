@@ -22,6 +22,7 @@ from core.clock import Clock
 from core.config import Config
 from core.events import EventName, Handler
 from core.identity.authz import Actor
+from core.observability.database import Source
 from core.web import panels as web_panels
 
 DemoSeed = Callable[[Session, Actor, Clock, Config], str]
@@ -74,7 +75,9 @@ class Slice:
       ``handlers``: its subscribers, run by the scheduler's ``events.deliver`` job;
     * ``demo``: its demo data for ``cert demo`` (:class:`Demo`);
     * ``panels``: parts it renders on lower slices' pages (:class:`core.web.panels.Panel`, e.g.
-      the playbook runs on the incident file).
+      the playbook runs on the incident file);
+    * ``metrics``: its series for ``/metrics``, read at scrape time
+      (:data:`core.observability.database.Source`: session, now → prometheus metric families).
     """
 
     name: str
@@ -88,6 +91,7 @@ class Slice:
     handlers: tuple[Handler, ...] = ()
     demo: Demo | None = None
     panels: tuple[web_panels.Panel, ...] = ()
+    metrics: Source | None = None
 
     def init_app(self, app: Flask, config: Config) -> None:
         """Register the HTML blueprints and panels, and build the settings into

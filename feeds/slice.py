@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from core.slices import Demo, Job, Slice
-from feeds import commands, demo, events, models, routes, settings
+from feeds import commands, demo, events, metrics, models, routes, settings
 
 SLICE = Slice(
     name="feeds",
@@ -22,5 +22,6 @@ SLICE = Slice(
     settings=settings.from_config,
     events=(events.FeedEventName,),
     demo=Demo(seed=demo.seed),
+    metrics=metrics.feed_metrics,
 )
 """Sources of intelligence: feeds, their polling and imports, and their runs."""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from core.slices import Demo, Job, Slice
-from playbooks import actions, commands, demo, events, models, routes, settings
+from playbooks import actions, commands, demo, events, metrics, models, routes, settings
 from playbooks.automation import handlers as automation_handlers
 from playbooks.engine import handlers as engine_handlers
 from playbooks.pages import panel
@@ -32,5 +32,6 @@ SLICE = Slice(
     handlers=(*engine_handlers.HANDLERS, *automation_handlers.HANDLERS),
     panels=panel.PANELS,
     demo=Demo(seed=demo.seed),
+    metrics=metrics.playbook_metrics,
 )
 """CACAO playbooks before and after incidents: library, engine, triggers and schedules."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any, cast
 
 import click
@@ -13,6 +14,7 @@ from cert import schema
 from cert.cli import CliContext, cli, pass_ctx
 from core.auth import sso_config
 from core.auth.sso_config import SsoSettings
+from core.observability import process as metrics_process
 
 
 def _warn_if_not_migrated(ctx: CliContext) -> None:
@@ -84,6 +86,9 @@ def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
 
     config = ctx.config  # validated once, before forking workers
     _warn_if_not_migrated(ctx)
+    # /metrics: the workers' counters in files summed at each scrape (core.observability.process)
+    metrics_dir, metrics_dir_made = metrics_process.prepare()
+    click.echo(f"metrics: the workers' counters in {metrics_dir}", err=True)
 
     class VigieServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -92,6 +97,8 @@ def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
                 "workers": workers,
                 "timeout": timeout,
                 "errorlog": "-",
+                "child_exit": _worker_exited,
+                "on_exit": lambda _server: _metrics_done(metrics_dir, metrics_dir_made),
             }
             options.update(gunicorn_options(config))  # logs through core.logs, proxies
             for key, value in options.items():
@@ -103,3 +110,14 @@ def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
             return app
 
     VigieServer().run()
+
+
+def _worker_exited(_server: Any, worker: Any) -> None:
+    """gunicorn's ``child_exit``: the dead worker's live-only metric files go."""
+    metrics_process.mark_dead(worker.pid)
+
+
+def _metrics_done(directory: Path, made: bool) -> None:
+    """gunicorn's ``on_exit``: remove the metrics directory ``cert web`` made for itself."""
+    if made:
+        metrics_process.remove(directory)

@@ -12,13 +12,16 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from core.config import Config
 
@@ -71,7 +74,9 @@ class AdvisoryLock:
         self._conn: psycopg.Connection[Any] | None = None
 
     def _connect(self) -> psycopg.Connection[Any]:
-        conninfo = make_conninfo(self.dsn, **conninfo_to_dict(LOCK_CONNINFO))
+        # the session's name says which runner holds the lock (``cert doctor``, /metrics)
+        options = {**conninfo_to_dict(LOCK_CONNINFO), "application_name": application_name()}
+        conninfo = make_conninfo(self.dsn, **options)
         conn = psycopg.connect(conninfo, autocommit=True)
         conn.execute(
             "SELECT set_config('tcp_keepalives_idle', '5', false),"
@@ -126,7 +131,7 @@ class FileLock:
         except BlockingIOError:
             return False
         os.ftruncate(self._fd, 0)
-        os.write(self._fd, f"{socket.gethostname()}:{os.getpid()}\n".encode())
+        os.write(self._fd, f"{runner_name()}\n".encode())
         self._held = True
         return True
 
@@ -156,3 +161,71 @@ def check_leader_lock(lock: LeaderLock, terminate: Callable[[int], Any] = os._ex
         return
     log.critical("scheduler: leader lock lost (%s); exiting", lock.description)
     terminate(EXIT_LOCK_LOST)
+
+
+# ------------------------------------------------------------------ who leads (doctor, metrics)
+APPLICATION_PREFIX = "vigie-scheduler "
+
+
+def runner_name() -> str:
+    """``host:pid`` of this process, as ``job_runs.runner`` records it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def application_name() -> str:
+    """The lock session's ``application_name`` (PostgreSQL keeps 63 bytes of it)."""
+    return (APPLICATION_PREFIX + runner_name()).encode()[:63].decode(errors="ignore")
+
+
+@dataclass(frozen=True)
+class Leadership:
+    """Whether a scheduler holds the leader lock now, and which runner (``host:pid``) if known."""
+
+    held: bool
+    runner: str | None = None
+
+
+LOCK_HOLDER = text(
+    "SELECT a.application_name FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND l.classid::bigint = :high AND l.objid::bigint = :low"
+)
+
+
+def leadership(config: Config, session: Session) -> Leadership:
+    """Read, without taking it, who holds the leader lock of ``config``'s database.
+
+    PostgreSQL: the advisory lock in ``pg_locks`` and its session's ``application_name``
+    (``vigie-scheduler host:pid``). SQLite: a shared, non-blocking ``flock`` probe of the lock
+    file (refused while a leader holds it exclusively; released at once otherwise) and the
+    ``host:pid`` the leader wrote in it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = config.scheduler_lock_key & 0xFFFFFFFFFFFFFFFF  # the bigint's two 32-bit halves
+        row = session.execute(LOCK_HOLDER, {"high": key >> 32, "low": key & 0xFFFFFFFF}).first()
+        if row is None:
+            return Leadership(held=False)
+        name = row[0] or ""
+        return Leadership(True, name.removeprefix(APPLICATION_PREFIX) if name else None)
+    lock = leader_lock(config)
+    if not isinstance(lock, FileLock):
+        return Leadership(held=False)
+    return _file_leadership(lock.path)
+
+
+def _file_leadership(path: Path) -> Leadership:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return Leadership(held=False)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            runner = os.read(fd, 300).decode(errors="replace").strip()
+            return Leadership(True, runner or None)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return Leadership(held=False)
+    finally:
+        os.close(fd)

@@ -1,0 +1,292 @@
+"""``cert doctor``: each check's ok and failing case through real parts — the test databases at
+head and at an older revision, a closed port, a live SMTP server (which receives no message),
+the machine's Redis, the leader lock taken as the scheduler takes it — and its exit status and
+JSON."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session, sessionmaker
+
+from cert import schema
+from cert.cli import load_commands
+from cert.doctor import Finding, Level, examine
+from cert.scheduler.leader import leader_lock, runner_name
+from core.clock import SystemClock
+from core.config import load_config
+from core.events.store import DeliveryStatus, EventDelivery
+from core.jobs import JobRun, JobStatus
+from core.outbox import OutboxMessage, OutboxStatus
+from tests.cert.doctor.kit import check, environment, finding, redis_answers
+from tests.dbs import TestDatabase
+from tests.kit.events import record
+from tests.kit.outbox import queue
+from tests.kit.scheduler import SchedulerProcess, closed_port, scheduler_env, wait_until
+from tests.kit.smtp import SmtpServer, smtp_server
+
+
+def recent_job_run(factory: sessionmaker[Session], runner: str) -> None:
+    now = SystemClock().now()
+    with factory() as session, session.begin():
+        session.add(
+            JobRun(
+                job_id="mail.drain_outbox",
+                scheduled_for=now,
+                started_at=now,
+                finished_at=now,
+                status=JobStatus.SUCCESS,
+                runner=runner,
+            )
+        )
+
+
+def test_a_healthy_installation_exits_0_with_every_check_ok(
+    fresh_database: TestDatabase,
+    factory: sessionmaker[Session],
+    smtp: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    env = environment(fresh_database.url, tmp_path, smtp.url)
+    lock = leader_lock(load_config(environ=env))
+    assert lock.try_acquire()  # the leader, as `cert scheduler` takes it
+    recent_job_run(factory, runner_name())
+    try:
+        result = CliRunner().invoke(load_commands(), ["doctor", "--json"], env=env)
+    finally:
+        lock.release()
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    levels = {c["check"]: c["level"] for c in document["checks"]}
+    assert document["ok"] is True
+    expected = ["configuration", "secret key", "base URL", "database", "migrations", "scheduler"]
+    expected += ["outbox", "events", "smtp", "rate limits", "uploads", "pdf fonts"]
+    assert list(levels) == expected
+    assert set(levels.values()) == {"ok"}, document
+    leader = next(c for c in document["checks"] if c["check"] == "scheduler")
+    assert runner_name() in leader["summary"]
+    assert smtp.handler.received == []  # connected and greeted, never sent anything
+
+
+def test_warnings_alone_exit_0_and_a_problem_exits_1(
+    fresh_database: TestDatabase, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    env = environment(fresh_database.url, tmp_path, smtp.url, CERT_BASE_URL="http://vigie.lan")
+    cli = load_commands()
+    warned = CliRunner().invoke(cli, ["doctor"], env=env)
+    assert warned.exit_code == 0, warned.output
+    assert "warning  base URL: CERT_BASE_URL is http://vigie.lan, not https — " in warned.output
+    assert "warning  scheduler: no scheduler holds the leader lock" in warned.output
+    assert "0 problem(s), 2 warning(s)" in warned.output
+    env["CERT_SMTP_URL"] = f"smtp://127.0.0.1:{closed_port()}"
+    broken = CliRunner().invoke(cli, ["doctor"], env=env)
+    assert broken.exit_code == 1
+    assert "problem  smtp: 127.0.0.1:" in broken.output
+    assert "1 problem(s), 2 warning(s)" in broken.output
+
+
+def test_a_bad_setting_is_named(tmp_path: Path) -> None:
+    env = environment("sqlite:///" + str(tmp_path / "x.db"), tmp_path, "smtp://127.0.0.1:25")
+    env["CERT_MAX_UPLOAD_MB"] = "lots"
+    findings = examine(env)
+    assert [f.level for f in findings] == [Level.PROBLEM]
+    assert findings[0].check == "configuration" and "CERT_MAX_UPLOAD_MB" in findings[0].summary
+    env["CERT_MAX_UPLOAD_MB"] = "20"
+    env["CERT_SLA_POLICY"] = "P1=never"  # a slice's setting is checked too
+    (bad,) = examine(env)
+    assert bad.level is Level.PROBLEM and "CERT_SLA_POLICY" in bad.summary
+
+
+def test_a_generated_secret_key_in_production(fresh_database: TestDatabase, tmp_path: Path) -> None:
+    env = environment(fresh_database.url, tmp_path, "smtp://127.0.0.1:25")
+    del env["CERT_SECRET_KEY"]
+    missing = check(env, "secret key")
+    assert missing.level is Level.WARNING and "no CERT_SECRET_KEY" in missing.summary
+    assert not (tmp_path / "instance" / "secret_key").exists()  # the doctor writes nothing
+    load_config(environ=env)  # the first start generates it
+    generated = check(env, "secret key")
+    assert generated.level is Level.WARNING
+    assert "generated by Vigie in instance/secret_key" in generated.summary
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s" * 48)
+    assert check({**env, "CERT_SECRET_KEY_FILE": str(secret_file)}, "secret key").level is Level.OK
+
+
+def test_the_database_does_not_answer(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://vigie@127.0.0.1:{closed_port()}/vigie"
+    findings = examine(environment(url, tmp_path, "smtp://127.0.0.1:25"))
+    down = finding(findings, "database")
+    assert down.level is Level.PROBLEM and "does not answer" in down.summary
+    assert "CERT_DATABASE_URL" in down.action
+    assert finding(findings, "scheduler, outbox, events").summary.startswith("not checked")
+    missing = examine(environment(f"sqlite:///{tmp_path}/none.db", tmp_path, "smtp://x:25"))
+    assert "does not exist" in finding(missing, "database").summary
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_a_database_at_an_older_revision(fresh_database: TestDatabase, tmp_path: Path) -> None:
+    env = environment(fresh_database.url, tmp_path, "smtp://127.0.0.1:25")
+    head = schema.head_revision()
+    assert check(env, "migrations").level is Level.OK
+    schema.downgrade(fresh_database.engine, "0039")
+    old = check(env, "migrations")
+    assert old.level is Level.PROBLEM
+    assert old.summary == f"the database is at revision 0039, code expects {head}"
+    assert "cert db upgrade" in old.action
+    schema.upgrade(fresh_database.engine)
+
+
+def test_scheduler_leadership(
+    fresh_database: TestDatabase, factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    env = environment(fresh_database.url, tmp_path, "smtp://127.0.0.1:25")
+    assert check(env, "scheduler").level is Level.WARNING  # nobody leads
+    lock = leader_lock(load_config(environ=env))
+    assert lock.try_acquire()
+    try:
+        idle = check(env, "scheduler")
+        assert idle.level is Level.WARNING
+        assert idle.summary == f"{runner_name()} leads but has started no job in the last two days"
+        recent_job_run(factory, runner_name())
+        leads = check(env, "scheduler")
+        assert leads.level is Level.OK and leads.summary.startswith(f"{runner_name()} leads")
+    finally:
+        lock.release()
+    assert check(env, "scheduler").level is Level.WARNING  # released: nobody leads again
+
+
+def test_failed_mail_and_events(
+    fresh_database: TestDatabase, factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    env = environment(fresh_database.url, tmp_path, "smtp://127.0.0.1:25")
+    assert check(env, "outbox").level is Level.OK
+    queue(factory, SystemClock(), 2)
+    assert check(env, "outbox").summary == "2 e-mail(s) waiting, none failed"
+    with factory() as session, session.begin():
+        first = session.query(OutboxMessage).first()
+        assert first is not None
+        first.status = OutboxStatus.FAILED
+    failed = check(env, "outbox")
+    assert failed.level is Level.WARNING and failed.summary.startswith("1 e-mail(s) given up")
+    assert check(env, "events").summary == "0 event(s) waiting, no delivery failed"
+    (event_id,) = record(factory, SystemClock(), 1)
+    assert check(env, "events").summary == "1 event(s) waiting, no delivery failed"
+    with factory() as session, session.begin():
+        session.add(
+            EventDelivery(
+                event_id=event_id,
+                handler="probe.effect",
+                status=DeliveryStatus.FAILED,
+                attempts=8,
+                next_attempt_at=SystemClock().now(),
+                last_error="boom",
+            )
+        )
+    given_up = check(env, "events")
+    assert given_up.level is Level.WARNING
+    assert given_up.summary == "1 domain event delivery(ies) given up"
+    assert "cert events list --status failed" in given_up.action
+
+
+def test_smtp(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/none.db"
+    with smtp_server(with_auth=True) as server:
+        user = f"smtp://cert:s3cret@{server.host}:{server.port}"
+        assert check(environment(db, tmp_path, user), "smtp").level is Level.OK
+        wrong = f"smtp://cert:wrong@{server.host}:{server.port}"
+        refused = check(environment(db, tmp_path, wrong), "smtp")
+        assert refused.level is Level.PROBLEM and "refused the login" in refused.summary
+        assert server.handler.received == []
+    closed = check(environment(db, tmp_path, f"smtp://127.0.0.1:{closed_port()}"), "smtp")
+    assert closed.level is Level.PROBLEM and "does not answer" in closed.summary
+
+
+def test_rate_limit_storage(tmp_path: Path) -> None:
+    assert redis_answers()
+    env = environment(f"sqlite:///{tmp_path}/none.db", tmp_path, "smtp://127.0.0.1:25")
+    assert check(env, "rate limits").level is Level.OK
+    env["CERT_RATELIMIT_STORAGE_URL"] = f"redis://127.0.0.1:{closed_port()}/6"
+    down = check(env, "rate limits")
+    assert down.level is Level.PROBLEM and "does not answer" in down.summary
+    env["CERT_RATELIMIT_STORAGE_URL"] = "memory://"
+    assert check(env, "rate limits").level is Level.WARNING
+
+
+def test_upload_directory(tmp_path: Path) -> None:
+    env = environment(f"sqlite:///{tmp_path}/none.db", tmp_path, "smtp://127.0.0.1:25")
+    assert check({**env, "CERT_UPLOAD_DIR": str(tmp_path / "up")}, "uploads").level is Level.OK
+    (tmp_path / "a-file").write_text("")
+    blocked = check({**env, "CERT_UPLOAD_DIR": str(tmp_path / "a-file" / "up")}, "uploads")
+    assert blocked.level is Level.PROBLEM and "not writable" in blocked.summary
+
+
+def test_pdf_fonts(tmp_path: Path) -> None:
+    env = environment(f"sqlite:///{tmp_path}/none.db", tmp_path, "smtp://127.0.0.1:25")
+    fonts = check(env, "pdf fonts")
+    assert fonts.level is Level.OK and "Arabic" in fonts.summary
+
+
+@pytest.fixture
+def no_scheduler_env(tmp_path: Path) -> dict[str, str]:
+    return environment(f"sqlite:///{tmp_path}/none.db", tmp_path, "smtp://127.0.0.1:25")
+
+
+def test_imap_when_configured(
+    no_scheduler_env: dict[str, str], imap: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "imap" not in {f.check for f in examine(no_scheduler_env)}  # not configured
+    url = imap.url()  # type: ignore[attr-defined]
+    monkeypatch.setenv("CERT_IMAP_PASSWORD", "secret")
+    answers = check({**no_scheduler_env, "CERT_IMAP_URL": url}, "imap")
+    assert answers.level is Level.OK, answers
+    closed = imap.url(port=closed_port())  # type: ignore[attr-defined]
+    refused = check({**no_scheduler_env, "CERT_IMAP_URL": closed}, "imap")
+    assert refused.level is Level.PROBLEM and "connection refused" in refused.summary
+
+
+def test_single_sign_on_when_configured(
+    no_scheduler_env: dict[str, str], oidc_provider: object, tmp_path: Path
+) -> None:
+    secret = tmp_path / "client-secret"
+    secret.write_text("x" * 30)
+    sso = {
+        "CERT_OIDC_ISSUER": oidc_provider.issuer,  # type: ignore[attr-defined]
+        "CERT_OIDC_CLIENT_ID": "vigie",
+        "CERT_OIDC_CLIENT_SECRET_FILE": str(secret),
+        "CERT_OIDC_ROLE_MAP": "cert-analysts=analyst@macert",
+    }
+    found = check({**no_scheduler_env, **sso}, "single sign-on")
+    assert found.level is Level.OK, found
+    sso["CERT_OIDC_ISSUER"] = f"http://127.0.0.1:{closed_port()}"
+    gone = check({**no_scheduler_env, **sso}, "single sign-on")
+    assert gone.level is Level.PROBLEM and "cannot be read" in gone.summary
+
+
+@pytest.mark.slow
+def test_a_running_scheduler_leads(
+    fresh_database: TestDatabase, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """A real `cert scheduler`: no leader before it starts; then it leads, its jobs run, and the
+    doctor names it (host:pid); after it stops, nobody leads again."""
+    env = scheduler_env(fresh_database.url, tmp_path / "instance")
+    env = {**environment(fresh_database.url, tmp_path, smtp.url), **env}
+    env["CERT_SMTP_URL"] = smtp.url
+    assert check(env, "scheduler").level is Level.WARNING
+    process = SchedulerProcess(env)
+    try:
+        process.wait_for(f"scheduler: leader (pid {process.pid}", 120)
+        leads = wait_until(lambda: ok_finding(env, "scheduler"), 60, "a first job run")
+        assert leads.summary.startswith(f"{socket.gethostname()}:{process.pid} leads")
+        assert process.stop() == 0
+    finally:
+        process.close()
+    assert check(env, "scheduler").level is Level.WARNING
+
+
+def ok_finding(env: dict[str, str], name: str) -> Finding | None:
+    found = check(env, name)
+    return found if found.level is Level.OK else None
