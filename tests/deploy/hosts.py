@@ -113,7 +113,10 @@ class WebProcess:
             except OSError:
                 return False
 
-        wait_until(ready, timeout, f"cert web on port {self.port}")
+        try:
+            wait_until(ready, timeout, f"cert web on port {self.port}")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; it printed:\n{self.output()[-4000:]}") from None
 
     def request(
         self,
