@@ -40,7 +40,7 @@ def host_env(database_url: str, instance_dir: Path, **extra: str) -> dict[str, s
         "CERT_DATABASE_URL": database_url,
         "CERT_SECRET_KEY": "m" * 40,
         "CERT_INSTANCE_DIR": str(instance_dir),
-        "CERT_BASE_URL": "https://cert.example",
+        "CERT_BASE_URL": "http://127.0.0.1",  # no TLS on loopback: cookies not "Secure"
         "CERT_RATELIMIT_STORAGE_URL": REDIS_URL,
         "CERT_MFA_REQUIRED_ROLES": "",
         "CERT_SCHEDULER_LOCK_KEY": str(random.randint(1, 2**62)),
