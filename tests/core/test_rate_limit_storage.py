@@ -118,3 +118,19 @@ def test_an_unreachable_storage_falls_back_to_memory_with_a_warning(
     statuses = _attempts(create_app(down), 3)
     assert 500 not in statuses and statuses[2] == 429 and 429 not in statuses[:2]
     assert "Rate limit storage unreachable - falling back to in-memory storage" in caplog.text
+
+
+def test_a_silent_storage_does_not_hold_requests(settings: dict[str, Any]) -> None:
+    """A Redis host that accepts connections but never answers (a hung server, a half-open
+    link): the storage's 1 s time-outs end the wait and the limiter falls back to memory."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel completes the handshakes; nothing ever reads or answers
+        port = silent.getsockname()[1]
+        hung = {**settings, "ratelimit_storage_url": f"redis://127.0.0.1:{port}/5"}
+        app, statuses = create_app(hung), list[int]()
+        worker = threading.Thread(target=lambda: statuses.extend(_attempts(app, 2)), daemon=True)
+        worker.start()
+        worker.join(timeout=60)  # a deadline for a hang, not a measure: without time-outs, never
+        assert not worker.is_alive(), "a sign-in waited on the silent storage"
+    assert statuses and 500 not in statuses and 429 not in statuses
