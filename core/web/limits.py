@@ -107,6 +107,21 @@ def limiter_storage_uri(url: str) -> str:
     return "vigie-memory://" if url == "memory://" else url
 
 
+# A shared storage (Redis) answers in a millisecond or is down: a request must not wait on it for
+# the operating system's TCP time-outs (minutes for a silent host) before falling back.
+SHARED_STORAGE_TIMEOUT_SECONDS = 1
+
+
+def limiter_storage_options(url: str) -> dict[str, str | int]:
+    """Connection options of the shared storages: short connect and read time-outs (Redis)."""
+    if url.split(":", 1)[0] in {"redis", "rediss", "redis+unix"}:
+        return {
+            "socket_connect_timeout": SHARED_STORAGE_TIMEOUT_SECONDS,
+            "socket_timeout": SHARED_STORAGE_TIMEOUT_SECONDS,
+        }
+    return {}
+
+
 def rate_limit(
     app: Flask,
     endpoint: str,
@@ -134,11 +149,20 @@ def rate_limit(
 def init_limiter(app: Flask, storage_url: str) -> Limiter:
     """The app's limiter (``app.extensions["vigie_limiter"]``), limits declared later with
     :func:`rate_limit`; the limiter's own ``Retry-After`` is renamed, then dropped or moved to a
-    429 by :func:`retry_after_on_refusals`."""
+    429 by :func:`retry_after_on_refusals`.
+
+    With a shared storage (Redis, for several web processes or hosts), a storage that cannot be
+    reached does not stop intake or sign-in: the limiter logs a warning ("Rate limit storage
+    unreachable - falling back to in-memory storage", logger ``flask-limiter``), counts in this
+    process's memory meanwhile (each process then allows the whole limit), checks the storage
+    again after 1, 2, 4 … 32 s and logs "Rate limit storage recovered" when it is back."""
     app.after_request(retry_after_on_refusals)  # registered first: runs after the limiter's
+    shared = storage_url != "memory://"
     limiter = Limiter(
         get_remote_address,
         storage_uri=limiter_storage_uri(storage_url),
+        storage_options=limiter_storage_options(storage_url),
+        in_memory_fallback_enabled=shared,
         headers_enabled=True,
         header_name_mapping={HeaderNames.RETRY_AFTER: LIMITER_RETRY_AFTER},
         key_prefix="vigie",

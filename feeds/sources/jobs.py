@@ -4,7 +4,9 @@
 the enabled feeds with an interval whose last run is older than it (a feed never polled is due
 at once). Each poll is its own units of work (the run's start, each page, its end), so one
 failing feed changes nothing of another; a feed polled meanwhile (a lead's button) is no longer
-due and is skipped: running the job twice polls nothing twice.
+due and is skipped: running the job twice polls nothing twice. A scheduled run left ``running``
+by a scheduler killed mid-poll is closed first (:func:`~feeds.sources.runs.close_interrupted_runs`);
+its feed is still due (its last run never finished) and is polled again from its checkpoint.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from core.jobs import JobContext
-from feeds.models import Feed, RunStatus, RunTrigger
+from feeds.models import Feed, FeedRun, RunStatus, RunTrigger
 from feeds.settings import FeedSettings
 from feeds.sources.fetch import Http, RequestsHttp
 from feeds.sources.poll import poll_feed
+from feeds.sources.runs import INTERRUPTED_RUNS, close_interrupted_runs
 from feeds.sources.services import is_due
 
 
@@ -27,6 +30,10 @@ def poll_due_feeds(context: JobContext, http: Http | None = None) -> Mapping[str
     if not isinstance(settings, FeedSettings):
         settings = FeedSettings()
     client = http or RequestsHttp(settings)
+    with context.unit_of_work() as uow:  # looked for first: writing takes SQLite's write lock
+        if uow.session.scalar(select(FeedRun.id).where(*INTERRUPTED_RUNS).limit(1)) is not None:
+            close_interrupted_runs(uow.write(), now=context.clock.now())
+            uow.commit()
     with context.unit_of_work() as uow:
         ids = list(
             uow.session.scalars(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
@@ -27,6 +28,10 @@ from feeds.index.store import StoreCounts
 from feeds.models import Feed, FeedRun, RunStatus, RunTrigger
 
 REJECTIONS_KEPT = 1000
+INTERRUPTED = (
+    "interrupted: the scheduler stopped before this poll finished; the pages it stored were"
+    " kept and the next poll went on from their checkpoint"
+)
 
 
 def start_run(
@@ -99,3 +104,25 @@ def status(counts: StoreCounts | None, error: str | None) -> RunStatus:
     if error is not None or counts.rejected:
         return RunStatus.PARTIAL
     return RunStatus.SUCCEEDED
+
+
+# scheduled runs still open (see close_interrupted_runs)
+INTERRUPTED_RUNS = (FeedRun.status == RunStatus.RUNNING, FeedRun.trigger == RunTrigger.SCHEDULE)
+
+
+def close_interrupted_runs(session: Session, *, now: dt.datetime) -> int:
+    """Close the scheduled runs left ``running`` by a scheduler that died mid-poll; how many.
+
+    For the scheduler's poll job only, before it polls: only one scheduler (the leader) polls on
+    schedule, one feed at a time, so a scheduled run still ``running`` when the job starts is
+    one whose process was killed. It becomes ``partial`` when it had moved the checkpoint (its
+    pages are kept), ``failed`` otherwise, with :data:`INTERRUPTED` as its error; the feed's own
+    last status is left to the poll that follows.
+    """
+    stale = session.scalars(select(FeedRun).where(*INTERRUPTED_RUNS)).all()
+    for run in stale:
+        moved = run.feed.checkpoint != run.checkpoint_before
+        run.status = RunStatus.PARTIAL if moved else RunStatus.FAILED
+        run.error, run.finished_at, run.checkpoint_after = INTERRUPTED, now, run.feed.checkpoint
+    session.flush()
+    return len(stale)

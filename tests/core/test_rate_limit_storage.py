@@ -3,15 +3,19 @@ without a timer thread per hit; expired windows restart and are swept."""
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
 from typing import Any
 
 import pytest
+import redis
 from flask_limiter import Limiter
 
 from cert.app import create_app
 from core.web import LocalStorage, limiter_storage_uri
 from core.web import limits as web_limits
+from tests.kit.web import csrf_token
 
 
 class FakeTime:
@@ -66,3 +70,67 @@ def test_memory_settings_select_it_and_others_stay(settings: dict[str, Any]) -> 
     app = create_app(settings)
     limiter: Limiter = app.extensions["vigie_limiter"]
     assert isinstance(limiter.storage, LocalStorage)
+
+
+REDIS = "redis://127.0.0.1:6379/5"  # this suite's Redis database for shared limits (flushed)
+
+
+def _attempts(app: Any, count: int) -> list[int]:
+    """``count`` failed sign-ins (wrong password, valid form) from one client address."""
+    client = app.test_client()
+    form = {"csrf_token": csrf_token(client.get("/login").get_data(as_text=True)),
+            "email": "nobody@example.org", "password": "wrong"}  # fmt: skip
+    return [client.post("/login", data=form).status_code for _ in range(count)]
+
+
+def test_two_apps_on_redis_share_one_count(settings: dict[str, Any]) -> None:
+    """Two web processes (two apps here) count sign-in attempts together in Redis."""
+    client = redis.Redis.from_url(REDIS)
+    client.flushdb()
+    try:
+        shared = {**settings, "ratelimit_storage_url": REDIS, "login_rate_limit": "3 per minute"}
+        first, second = create_app(shared), create_app(shared)
+        assert web_limits.limiter_storage_options(REDIS) == {
+            "socket_connect_timeout": 1,
+            "socket_timeout": 1,
+        }
+        assert first.extensions["vigie_limiter"].storage.check()
+        assert 429 not in _attempts(first, 2) + _attempts(second, 1)
+        assert _attempts(second, 1) == [429] and _attempts(first, 1) == [429]
+    finally:
+        client.flushdb()
+        client.close()
+
+
+def test_an_unreachable_storage_falls_back_to_memory_with_a_warning(
+    settings: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis down must not stop sign-in or intake: counts go on in this process's memory."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]  # nobody listens there once the probe is closed
+    down = {
+        **settings,
+        "ratelimit_storage_url": f"redis://127.0.0.1:{closed}/5",
+        "login_rate_limit": "2 per minute",
+    }
+    caplog.set_level(logging.WARNING, logger="flask-limiter")
+    statuses = _attempts(create_app(down), 3)
+    assert 500 not in statuses and statuses[2] == 429 and 429 not in statuses[:2]
+    assert "Rate limit storage unreachable - falling back to in-memory storage" in caplog.text
+
+
+def test_a_silent_storage_does_not_hold_requests(settings: dict[str, Any]) -> None:
+    """A Redis host that accepts connections but never answers (a hung server, a half-open
+    link): the storage's 1 s time-outs end the wait and the limiter falls back to memory."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel completes the handshakes; nothing ever reads or answers
+        port = silent.getsockname()[1]
+        hung = {**settings, "ratelimit_storage_url": f"redis://127.0.0.1:{port}/5"}
+        app, statuses = create_app(hung), list[int]()
+        worker = threading.Thread(target=lambda: statuses.extend(_attempts(app, 2)), daemon=True)
+        worker.start()
+        worker.join(timeout=60)  # a deadline for a hang, not a measure: without time-outs, never
+        assert not worker.is_alive(), "a sign-in waited on the silent storage"
+    assert statuses and 500 not in statuses and 429 not in statuses

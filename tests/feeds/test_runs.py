@@ -12,7 +12,7 @@ from core.events.store import DomainEvent
 from core.markings import Tlp
 from feeds.index.store import StoreCounts
 from feeds.models import Feed, FeedKind, RunStatus, RunTrigger
-from feeds.sources.runs import finish_run, start_run
+from feeds.sources.runs import INTERRUPTED, close_interrupted_runs, finish_run, start_run
 
 NOW = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=2)
@@ -72,3 +72,28 @@ def test_partial_and_failed_runs(db_session: Session) -> None:
     finish_run(db_session, failed, None, now=LATER, error="answered HTTP 503")
     assert (failed.status, failed.new, feed.last_status) == (RunStatus.FAILED, 0, RunStatus.FAILED)
     assert _events(db_session) == []  # nothing changed: no event
+
+
+def test_scheduled_runs_left_running_by_a_dead_scheduler_are_closed(db_session: Session) -> None:
+    """What a killed leader leaves (tests/feeds/test_poll_failover.py kills one for real)."""
+    feed = _feed(db_session)
+    other = Feed(name="other", kind=FeedKind.STIX_URL, default_tlp=Tlp.GREEN, created_at=NOW)
+    db_session.add(other)
+    db_session.flush()
+    moved = start_run(db_session, feed, RunTrigger.SCHEDULE, now=NOW)
+    feed.checkpoint = "c2"  # a page was stored before the scheduler died
+    still = start_run(db_session, other, RunTrigger.SCHEDULE, now=NOW)
+    by_hand = start_run(db_session, other, RunTrigger.CLI, now=NOW)  # another process's: kept
+    done = start_run(db_session, feed, RunTrigger.SCHEDULE, now=NOW)
+    finish_run(db_session, done, StoreCounts(new=1), now=NOW)
+    assert close_interrupted_runs(db_session, now=LATER) == 2
+    assert (moved.status, moved.error, moved.finished_at) == (RunStatus.PARTIAL, INTERRUPTED, LATER)
+    assert (moved.checkpoint_before, moved.checkpoint_after) == ("c1", "c2")
+    assert (still.status, still.error, still.checkpoint_after) == (
+        RunStatus.FAILED,
+        INTERRUPTED,
+        None,
+    )
+    assert by_hand.status == RunStatus.RUNNING and done.status == RunStatus.SUCCEEDED
+    assert feed.last_run_at == NOW  # the feed's last run is the next poll's to set
+    assert close_interrupted_runs(db_session, now=LATER) == 0

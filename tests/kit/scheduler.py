@@ -138,10 +138,16 @@ def at_least(n: int, runs: list[JobRun]) -> list[JobRun] | None:
     return runs if len(runs) >= n else None
 
 
-def elect(processes: list[SchedulerProcess]) -> tuple[SchedulerProcess, SchedulerProcess]:
-    leader = wait_until(lambda: next((p for p in processes if p.is_leader()), None), 60, "a leader")
+def elect(
+    processes: list[SchedulerProcess], timeout: float = 60
+) -> tuple[SchedulerProcess, SchedulerProcess]:
+    """The leader and the standby, once each said so (``timeout``: starting a process on a
+    loaded machine)."""
+    leader = wait_until(
+        lambda: next((p for p in processes if p.is_leader()), None), timeout, "a leader"
+    )
     standby = next(p for p in processes if p is not leader)
-    standby.wait_for("scheduler: standby, leader lock held elsewhere", 60)
+    standby.wait_for("scheduler: standby, leader lock held elsewhere", timeout)
     assert not standby.is_leader()
     return leader, standby
 
