@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "mail",
     "events",
     "scheduler",
+    "backup",
 )
 
 
