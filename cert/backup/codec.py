@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +48,41 @@ def column_kind(column: Column[Any]) -> str:
     if isinstance(kind, Numeric):
         return "decimal"
     return "plain"
+
+
+def _iso(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+def _base64(value: Any) -> Any:
+    return None if value is None else base64.b64encode(bytes(value)).decode("ascii")
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, str) else value  # a StrEnum member as its value
+
+
+_ENCODERS = {
+    "datetime": _iso,
+    "date": _iso,
+    "time": _iso,
+    "bytes": _base64,
+    "decimal": _text,
+    "plain": _plain,
+}
+
+
+def encoder(kind: str) -> Callable[[Any], Any]:
+    """The function :func:`encode` applies for ``kind`` (one lookup per column, not per value)."""
+    return _ENCODERS.get(kind, _same)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def encode(kind: str, value: Any) -> Any:

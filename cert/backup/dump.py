@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cert.backup import BackupError
 from cert.backup.archive import FORMAT, FORMAT_VERSION, MANIFEST, table_member, upload_member
-from cert.backup.codec import column_kind, encode
+from cert.backup.codec import column_kind, encoder
 from cert.backup.tables import LEFT_OUT, dumped_tables
 from cert.schema import head_revision
 
@@ -85,7 +85,10 @@ def backup(
     temp = Path(temp_name)
     try:
         os.fchmod(fd, 0o600)  # password and token hashes, reports: for the operators only
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
+        with (
+            os.fdopen(fd, "wb") as raw,
+            tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as archive,
+        ):
             members: dict[str, dict[str, Any]] = {}
             try:
                 summary, tables = _database(engine, metadata, archive, members, output)
@@ -191,10 +194,13 @@ def _table(
     count = 0
     with tempfile.TemporaryFile(dir=scratch, prefix=".vigie-backup-") as spool:
         result = conn.execution_options(yield_per=READ_BATCH).execute(query)
+        encoders = [encoder(kind) for _, kind in columns]
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         for row in result:
-            values = [encode(kind, row[i]) for i, (_, kind) in enumerate(columns)]
-            line = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-            spool.write(line.encode() + b"\n")
+            values = [
+                encode_value(value) for encode_value, value in zip(encoders, row, strict=True)
+            ]
+            spool.write(dumps(values).encode() + b"\n")
             count += 1
         size = spool.tell()
         spool.seek(0)
