@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy import Engine, MetaData, inspect
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from cert import schema
@@ -89,7 +89,7 @@ def restore(
         _place(staging, upload_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    _statistics(engine)
+    _statistics(engine, [name for name, rows in summary.rows.items() if rows])
     return summary
 
 
@@ -170,11 +170,13 @@ def _place(staging: Path, upload_dir: Path) -> None:
             os.replace(source, target)
 
 
-def _statistics(engine: Engine) -> None:
+def _statistics(engine: Engine, tables: list[str]) -> None:
     """Planner statistics for the tables just loaded (PostgreSQL: ANALYZE; SQLite: the tables
     whose statistics no longer describe them)."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("ANALYZE"))
+            if tables:  # the restored tables only, not every schema of the database
+                quote = conn.dialect.identifier_preparer.quote
+                conn.exec_driver_sql(f"ANALYZE {', '.join(quote(t) for t in tables)}")
         else:
             refresh_statistics(conn)
