@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, inspect
+from sqlalchemy import Engine, MetaData, inspect, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from cert import schema
@@ -43,6 +43,7 @@ class RestoreSummary:
     file_bytes: int = 0
     sealed_checked: int = 0
     migrated: bool = False
+    not_analysed: list[str] = field(default_factory=list)
 
 
 def restore(
@@ -89,7 +90,7 @@ def restore(
         _place(staging, upload_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    _statistics(engine, [name for name, rows in summary.rows.items() if rows])
+    summary.not_analysed = _statistics(engine, [t for t, rows in summary.rows.items() if rows])
     return summary
 
 
@@ -170,13 +171,21 @@ def _place(staging: Path, upload_dir: Path) -> None:
             os.replace(source, target)
 
 
-def _statistics(engine: Engine, tables: list[str]) -> None:
-    """Planner statistics for the tables just loaded (PostgreSQL: ANALYZE; SQLite: the tables
-    whose statistics no longer describe them)."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            if tables:  # the restored tables only, not every schema of the database
-                quote = conn.dialect.identifier_preparer.quote
-                conn.exec_driver_sql(f"ANALYZE {', '.join(quote(t) for t in tables)}")
-        else:
+def _statistics(engine: Engine, tables: list[str]) -> list[str]:
+    """Planner statistics for the tables just loaded (PostgreSQL: ANALYZE of each, alone; SQLite:
+    the tables whose statistics no longer describe them). Best effort, after the commit: a table
+    whose ANALYZE fails (a lock held by autovacuum, a deadlock) is left to autovacuum; its name
+    is returned."""
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
             refresh_statistics(conn)
+        return []
+    skipped = []
+    for table in tables:  # the restored tables only, not every schema of the database
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
+        except SQLAlchemyError:
+            skipped.append(table)
+    return skipped

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from cert import schema
 from cert.backup import BackupError
@@ -21,8 +22,17 @@ from core.db import Base
 MODEL_MODULES = (*schema.KERNEL_MODELS, *(m for s in SLICES for m in s.models))
 
 
-def _fail(exc: BackupError) -> None:
-    click.echo(f"error: {exc}", err=True)
+def _fail(exc: Exception) -> None:
+    """One line on standard error, exit 1: the operator's message, never a traceback (a file
+    system or database failure outside the archive's checks is named as such)."""
+    if isinstance(exc, BackupError):
+        message = str(exc)
+    elif isinstance(exc, OSError):
+        message = f"{exc.filename or 'file system'}: {exc.strerror or exc}"
+    else:
+        orig = getattr(exc, "orig", None)
+        message = "database: " + (str(orig) if orig is not None else str(exc)).splitlines()[0]
+    click.echo(f"error: {message}", err=True)
     sys.exit(1)
 
 
@@ -54,7 +64,7 @@ def backup(ctx: CliContext, output: Path, force: bool) -> None:
     a restore needs it to open the two-factor secrets."""
     try:
         summary = make_backup(ctx.engine, Base.metadata, ctx.config.upload_dir, output, force=force)
-    except BackupError as exc:
+    except (BackupError, OSError, SQLAlchemyError) as exc:
         _fail(exc)
         return
     rows = sum(summary.rows.values())
@@ -96,7 +106,7 @@ def restore(ctx: CliContext, archive: Path, force: bool, allow_key_change: bool)
             force=force,
             allow_key_change=allow_key_change,
         )
-    except BackupError as exc:
+    except (BackupError, OSError, SQLAlchemyError) as exc:
         _fail(exc)
         return
     click.echo(
@@ -112,5 +122,9 @@ def restore(ctx: CliContext, archive: Path, force: bool, allow_key_change: bool)
     )
     if summary.sealed_checked:
         click.echo(f"secret key: checked against {summary.sealed_checked} sealed value(s)")
+    if summary.not_analysed:
+        click.echo(
+            "planner statistics not refreshed (autovacuum will): " + ", ".join(summary.not_analysed)
+        )
     if summary.revision != schema.head_revision():
         click.echo("the archive is older than this Vigie: run `cert db upgrade` now")
