@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "events",
     "scheduler",
     "doctor",
+    "backup",
 )
 
 
