@@ -21,7 +21,8 @@ SOURCES = ("cert", "core", "incidents", "feeds", "playbooks", "bulletins")
 COMMAND = re.compile(r"(?<![\w/.-])cert +([^;|&)`'\n]+)")
 WORD = re.compile(r"[a-z][a-z0-9-]*")
 VARIABLE = re.compile(r"\bCERT_[A-Z0-9_]*[A-Z0-9]\b")
-MAKE = re.compile(r"\bmake ([a-z][a-z0-9-]*)")
+# a make command: in a code span or block (`make install`), not the verb of a sentence
+MAKE = re.compile(r"(?:^|`|\$ )make ([a-z][a-z0-9-]*)", flags=re.M)
 
 
 def _spans(text: str) -> list[str]:
