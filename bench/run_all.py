@@ -2,8 +2,9 @@
 
 Runs each script of :data:`bench.run_jobs.JOBS` with ``--json`` (SQLite, and PostgreSQL in
 temporary schemas of ``--database-url``; the 1,000,000-incident queue in the kept schema
-``--schema-1m``), keeps each script's human output in a log beside the table, collects the
-``BENCH-RESULT`` lines (:mod:`bench.emit`) and prints one table: work, backend, Vigie's figure,
+``--schema-1m``), keeps each script's human output in a log beside the table (the results too,
+as they come, in a ``.jsonl`` file), collects the ``BENCH-RESULT`` lines (:mod:`bench.emit`)
+and prints one table: work, backend, Vigie's figure,
 the baseline measured in the same run, their ratio, the target and whether it is met. The queue
 at 1M is compared with the same request at 100k on PostgreSQL (ratio 1M / 100k, "nearly flat").
 The table is written to ``--output`` (default ``bench/results.md``).
@@ -130,7 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results: list[dict[str, Any]] = []
     timings: list[tuple[str, str, float]] = []
-    with output.with_suffix(".log").open("w", encoding="utf-8") as log:
+    with (
+        output.with_suffix(".log").open("w", encoding="utf-8") as log,
+        output.with_suffix(".jsonl").open("w", encoding="utf-8") as kept,
+    ):
         for job in JOBS:
             if args.only and job.name not in args.only:
                 continue
@@ -141,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 found, seconds = run_job(job, backend, args, log)
                 results += found
+                kept.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in found)
+                kept.flush()  # what a run cut short has measured
                 timings.append((job.name, backend, seconds))
     flatten_1m(results)
     total = time.perf_counter() - started
