@@ -131,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results: list[dict[str, Any]] = []
     timings: list[tuple[str, str, float]] = []
+    if args.table_from:  # the table of earlier runs' results (runs cut short, or in parts)
+        for path in args.table_from:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+            results += [json.loads(line) for line in lines if line.strip()]
+        return _finish(args, output, results, timings, 0.0)
     with (
         output.with_suffix(".log").open("w", encoding="utf-8") as log,
         output.with_suffix(".jsonl").open("w", encoding="utf-8") as kept,
@@ -148,8 +153,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 kept.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in found)
                 kept.flush()  # what a run cut short has measured
                 timings.append((job.name, backend, seconds))
+    return _finish(args, output, results, timings, time.perf_counter() - started)
+
+
+def _finish(
+    args: argparse.Namespace,
+    output: Path,
+    results: list[dict[str, Any]],
+    timings: list[tuple[str, str, float]],
+    total: float,
+) -> int:
     flatten_1m(results)
-    total = time.perf_counter() - started
     table = markdown(results, timings, total, quick=args.quick)
     print(table)
     output.write_text(table, encoding="utf-8")
@@ -178,6 +192,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=3600, help="seconds a script may take (3600)"
     )
+    parser.add_argument(
+        "--table-from", nargs="+", metavar="JSONL",
+        help="run nothing: the table of the results these .jsonl files of earlier runs hold",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
