@@ -47,7 +47,7 @@ from sqlalchemy import Engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.emit import add_option, enable  # noqa: E402
-from bench.queue_kept import kept_database, report  # noqa: E402
+from bench.queue_kept import kept_database, report, vacuum_schema  # noqa: E402
 from bench.queue_kept import percentile as percentile  # noqa: E402
 from cert.app import create_app  # noqa: E402
 from cert.cli.demo import seed_accounts  # noqa: E402
@@ -114,8 +114,7 @@ def populate(
             )
         elapsed = time.perf_counter() - started
         if engine.dialect.name == "postgresql":  # what autovacuum does after a bulk load
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
+            vacuum_schema(url)  # its own schema's tables: not every schema of the database
         elif analyze:  # SQLite: what the scheduler's daily db.refresh_statistics job does
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
