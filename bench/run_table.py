@@ -65,11 +65,14 @@ def markdown(
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     kind = "QUICK smoke run (smaller counts: not the targets' volumes)" if quick else "full run"
+    spent = f"{total / 60:.1f} min in all"
+    if not timings:
+        kind, spent = "assembled from earlier runs' results (--table-from)", "see each run"
     lines = [
         f"# Bench table — {kind}",
         "",
         f"{when}, commit {_commit()}, {os.cpu_count()} CPUs, load average at the end {load}; "
-        f"{total / 60:.1f} min in all. Ratios compare figures of the same run.",
+        f"{spent}. Ratios compare figures of the same run.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---" for _ in HEADER) + "|",
