@@ -5,7 +5,8 @@ run on the same database.
 
 For each ``--histories`` size: a throw-away database (``bench/intake.py``'s: a SQLite file or a
 PostgreSQL schema) holding that many synthetic incidents of the reporting ministry, the real
-application and the lean app through Flask's test client, a warm-up, ``ANALYZE`` (PostgreSQL),
+application and the lean app through Flask's test client, a warm-up, ``ANALYZE`` (both databases:
+a live one has statistics, from autovacuum or the scheduler's ``db.refresh_statistics``),
 then ``--rounds`` alternating rounds of ``--count`` POSTs of each (their own bodies: the lean
 app's rows do not become the real one's duplicates). Targets: Vigie ≥ 0.6 × the lean rate at
 each size, and Vigie's rate at the larger size ≥ 0.9 × its rate at the smaller. The bare
@@ -79,6 +80,9 @@ def measure(args: argparse.Namespace, history: int) -> Rates:
             lean.post(body("warm-l", i))
             bare.post(body("warm-b", i))
         analyse(engine)
+        if engine.dialect.name == "sqlite":  # what the scheduler's db.refresh_statistics does
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
         rates = Rates(history, [], [], [])
         for r in range(args.rounds):  # alternating: a load spike hits each of them alike
             rates.bare.append(bare.rate(f"b{r}", args.count))
