@@ -118,5 +118,15 @@ contracts:
 pytest:
 	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
+## make bench: every bench/ script on SQLite and PostgreSQL (temporary schemas of BENCH_DATABASE_URL;
+## the 1M queue in the kept schema bench_1m, built once), one table → bench/results.md.
+## make bench BENCH_ARGS="--quick": a smoke run with smaller counts; BENCH_ARGS="--strict" exits 1
+## when a target is missed. See bench/README.md.
+.PHONY: bench
+BENCH_ARGS ?=
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+bench: install-dev
+	$(BIN)/python bench/run_all.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR)

@@ -25,6 +25,7 @@ from typing import Any  # noqa: E402
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.emit import add_option, emit, enable  # noqa: E402
 from bench.enrich import indicator_values, load  # noqa: E402
 from bench.intake_setup import bench_database, body, create_reporter_tokens  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
@@ -74,6 +75,16 @@ def run(args: argparse.Namespace) -> int:
         p90 = statistics.quantiles(kept, n=10)[-1]
         print(f"{name} {mode:7} enrichment: median {medians[mode]:.2f} ms, p90 {p90:.2f} ms")
     print(f"{name}: enrichment adds {medians['with'] - medians['without']:.2f} ms a submission")
+    emit(
+        f"enrichment in intake: submit_incident with {args.indicators:,} indicators (median)",
+        name,
+        medians["with"],
+        "ms",
+        "none set (what matching adds)",
+        None,
+        baseline=medians["without"],
+        note="baseline: the same submissions with enrichment replaced by a no-op",
+    )
     return 0
 
 
@@ -82,7 +93,10 @@ def main() -> int:
     parser.add_argument("--database-url", help="postgresql+psycopg://… (default: SQLite)")
     parser.add_argument("--indicators", type=int, default=100_000)
     parser.add_argument("--count", type=int, default=200, help="submissions of each kind")
-    return run(parser.parse_args())
+    add_option(parser)
+    args = parser.parse_args()
+    enable(args.json)
+    return run(args)
 
 
 if __name__ == "__main__":

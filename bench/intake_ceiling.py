@@ -29,10 +29,12 @@ import hashlib  # noqa: E402
 import statistics  # noqa: E402
 from email.utils import make_msgid  # noqa: E402
 from typing import Any  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
 
 import orjson  # noqa: E402
 from flask import Flask, Response, request  # noqa: E402
 from sqlalchemy import Engine, bindparam, insert, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.intake_setup import (  # noqa: E402
     Poster,
@@ -42,9 +44,22 @@ from bench.intake_setup import (  # noqa: E402
     body,
     create_reporter_tokens,
 )
+from core.clock import SystemClock  # noqa: E402
 from core.db import make_engine  # noqa: E402
-from core.identity.models import ApiToken, User  # noqa: E402
-from incidents.intake.duplicates import EARLIER_REPORTS  # noqa: E402
+from core.events import Event  # noqa: E402
+from core.events.store import record_event  # noqa: E402
+from core.identity.authz import Actor  # noqa: E402
+from core.identity.centres import constituencies, route  # noqa: E402
+from core.identity.models import ApiToken, Organisation, Role, User  # noqa: E402
+from feeds.index.benign import warning_lists  # noqa: E402
+from feeds.index.lookup import match_observables  # noqa: E402
+from incidents import daily  # noqa: E402
+from incidents import events as incident_events  # noqa: E402
+from incidents.intake.duplicates import (  # noqa: E402
+    _SOURCE_REF_LOCK,
+    EARLIER_REPORTS,
+    indicator_values,
+)
 from incidents.intake.references import _NEXT, format_reference  # noqa: E402
 from incidents.intake.schemas import IncidentSubmission  # noqa: E402
 from incidents.models import Incident  # noqa: E402
@@ -54,13 +69,17 @@ from incidents.rules.taxonomy import validate_classification  # noqa: E402
 
 TABLES = Incident.metadata.tables
 TOKEN = (
-    select(User.id, User.email, User.organisation_id)
+    select(User.id, User.email, User.organisation_id, Organisation.sector, Organisation.region)
     .join(ApiToken, ApiToken.user_id == User.id)
+    .join(Organisation, Organisation.id == User.organisation_id)
     .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
 )
 INSERT_INCIDENT = insert(TABLES["incidents"]).returning(TABLES["incidents"].c.id)
+OBSERVABLES = TABLES["incident_observables"]
+INSERT_OBSERVABLES = insert(OBSERVABLES).returning(OBSERVABLES.c.id)
 INSERTS = {name: insert(TABLES[name]) for name in TABLES}
 ACKNOWLEDGEMENT = "incidents:incidents/email/acknowledgement"
+CLOCK = SystemClock()
 
 
 def lean_app(engine: Engine) -> Flask:
@@ -72,24 +91,32 @@ def lean_app(engine: Engine) -> Flask:
         with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
             user = conn.execute(TOKEN, {"digest": digest}).one()
             data = IncidentSubmission.model_validate_json(request.get_data())
-            answer = write(conn, user, data)
+            with Session(bind=conn) as session:  # for Vigie's functions that take one
+                answer = write(conn, session, user, data)
             conn.commit()
         return Response(orjson.dumps(answer), status=201, mimetype="application/json")
 
     return app
 
 
-def write(conn: Any, user: Any, data: IncidentSubmission) -> dict[str, Any]:
+def write(conn: Any, session: Session, user: Any, data: IncidentSubmission) -> dict[str, Any]:
     category, rsit_type = validate_classification(data.category, data.type)
     now = dt.datetime.now(dt.UTC)
     priority = priority_for(data.impact, data.urgency)
     due = deadlines(priority, now, significant=False, aware_at=None, policy=DEFAULT_SLA)
     found: dict[tuple[str, str], list[str]] = {}
+    extracted = []
     for where, text in (("title", data.title), ("description", data.description)):
         for observable in extract(text):
+            extracted.append(observable)
             found.setdefault((observable.type.value, observable.value), []).append(where)
+    for given in data.observables:
+        found.setdefault((given.type, given.value), []).append("api")
     since = now - dt.timedelta(days=30)
-    values = [value for _, value in found]
+    if data.source_ref is not None and conn.dialect.name == "postgresql":  # submissions' turns
+        key = f"source_ref:{user.organisation_id}:{data.source_ref}"
+        conn.execute(_SOURCE_REF_LOCK, {"key": key})
+    values = indicator_values(session, extracted)  # the constituency's own values left out
     params = {"organisation_id": user.organisation_id, "source_ref": data.source_ref}
     duplicates = conn.execute(EARLIER_REPORTS, {**params, "since": since, "values": values})
     number = conn.execute(_NEXT, {"year": now.year}).scalar_one()
@@ -105,15 +132,21 @@ def write(conn: Any, user: Any, data: IncidentSubmission) -> dict[str, Any]:
         priority=priority, significant=False, ack_due_at=due.acknowledge_by,
         resolve_due_at=due.resolve_by, status="new", source_ref=data.source_ref,
         possible_duplicates=[reference for _, reference in duplicates], created_at=now,
-        updated_at=now,
+        updated_at=now, centre_id=route(
+            constituencies(session), organisation_id=user.organisation_id, sector=user.sector,
+            region=user.region, category=category,
+        ),
     )  # fmt: skip
     incident_id = conn.execute(INSERT_INCIDENT, incident).scalar_one()
+    zone = daily.zone_of(conn, share=True)  # the dashboard's daily aggregate
+    if zone is not None:
+        daily.apply(conn, daily.totals([incident], ZoneInfo(zone)))
     rows = [
         {"incident_id": incident_id, "type": kind, "value": value, "sources": sources,
-         "tlp": data.tlp, "created_at": now}
+         "tlp": data.tlp, "created_at": now, "warning_lists": warning_lists(kind, value)}
         for (kind, value), sources in found.items()
     ]  # fmt: skip
-    conn.execute(INSERTS["incident_observables"], rows)
+    observable_ids = list(conn.execute(INSERT_OBSERVABLES, rows).scalars())
     who = {"actor_id": user.id, "actor_label": user.email}
     conn.execute(
         INSERTS["incident_events"],
@@ -134,6 +167,20 @@ def write(conn: Any, user: Any, data: IncidentSubmission) -> dict[str, Any]:
          "last_error": None, "created_at": now, "sent_at": None, "template": ACKNOWLEDGEMENT,
          "template_context": {"incident": {"reference": reference}}},
     )  # fmt: skip
+    payload = incident_events.Submitted(
+        incident_id=incident_id, reference=reference, organisation_id=user.organisation_id,
+        priority=priority, tlp=data.tlp, category=category, type=rsit_type,
+        observable_ids=observable_ids,
+    )  # fmt: skip
+    actor = Actor(user.id, user.email, Role.REPORTER, user.organisation_id)
+    event = Event.of(
+        incident_events.IncidentEventName.SUBMITTED, payload,
+        aggregate=(incident_events.AGGREGATE, reference), actor=actor,
+    )  # fmt: skip
+    record_event(session, event, clock=CLOCK)
+    candidates = [(row["type"], row["value"]) for row in rows if not row["warning_lists"]]
+    if candidates:  # enrichment: the feeds' index, one statement (nothing to record: no feed)
+        match_observables(session, candidates, now=now)
     observables = [{"type": kind, "value": value} for kind, value in found]
     return {"reference": reference, "priority": priority, "observables": observables}
 

@@ -23,6 +23,7 @@ from collections.abc import Callable  # noqa: E402
 
 import orjson  # noqa: E402
 
+from bench.emit import add_option, emit, enable  # noqa: E402
 from feeds.rules.blocklist import parse_list  # noqa: E402
 from feeds.rules.misp import parse_event  # noqa: E402
 
@@ -80,7 +81,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    add_option(parser)
     args = parser.parse_args()
+    enable(args.json)
     n = args.count
     print(f"{'document':36} {'parse s':>8} {'µs/value':>9} {'floor s':>8}")
     doc = event(n)
@@ -89,6 +92,7 @@ def main() -> None:
     seconds = best(args.repeat, lambda: parse_event(doc))
     floor = best(args.repeat, lambda: orjson.loads(doc))
     print(f"{'MISP event, 4 types':36} {seconds:8.2f} {seconds / n * 1e6:9.1f} {floor:8.2f}")
+    _emit("MISP event, 4 types", n, seconds, floor)
     for name, (text, kind, column, delimiter) in lists(n).items():
         run = functools.partial(
             parse_list, text, value_type=kind, column=column, delimiter=delimiter
@@ -97,6 +101,20 @@ def main() -> None:
         seconds = best(args.repeat, run)
         floor = best(args.repeat, functools.partial(text.split, "\n"))
         print(f"{name:36} {seconds:8.2f} {seconds / n * 1e6:9.1f} {floor:8.2f}")
+        _emit(name, n, seconds, floor)
+
+
+def _emit(name: str, n: int, seconds: float, floor: float) -> None:
+    emit(
+        f"parse {name}: {n:,} values (µs a value, best of runs)",
+        "none",
+        seconds / n * 1e6,
+        "µs",
+        "none set",
+        None,
+        baseline=floor / n * 1e6,
+        note="baseline: reading the same document (orjson.loads / str.split)",
+    )
 
 
 if __name__ == "__main__":

@@ -26,18 +26,18 @@ from pathlib import Path
 # import: keep its directory out of the import path.
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import html  # noqa: E402
 import importlib.util  # noqa: E402
 import re  # noqa: E402
-import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator, Sequence  # noqa: E402
 from contextlib import AbstractContextManager, contextmanager  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from dataclasses import dataclass, replace  # noqa: E402
 from typing import Any, cast  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
@@ -46,6 +46,9 @@ from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import Engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.emit import add_option, enable  # noqa: E402
+from bench.queue_kept import kept_database, report, vacuum_schema  # noqa: E402
+from bench.queue_kept import percentile as percentile  # noqa: E402
 from cert.app import create_app  # noqa: E402
 from cert.cli.demo import seed_accounts  # noqa: E402
 from core.auth.tokens import create_token  # noqa: E402
@@ -59,9 +62,13 @@ from incidents.demo.synthetic import generate_incidents  # noqa: E402
 from incidents.models import Incident, IncidentObservable  # noqa: E402
 from incidents.settings import from_config  # noqa: E402
 
-TARGET_MS = 150.0  # lists and searches
+TARGET_MS = 150.0  # lists and searches (issue 17, at 100,000 incidents)
+TARGET_1M_MS = 250.0  # lists and searches at 1,000,000 incidents (issue 24, PostgreSQL)
 DASHBOARD_TARGET_MS = 100.0
 ANALYST = "analyste@macert.gov.ma"
+# the bench signs in with a password alone: the second factor the demo analyst would be asked
+# to enrol (CERT_MFA_REQUIRED_ROLES) is a sign-in step, not part of the pages measured
+NO_MFA = {"mfa_required_roles": ""}
 REPORTER = "rssi@interieur.gov.ma"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _NEXT = re.compile(r'rel="next" href="([^"]+)"')
@@ -107,8 +114,7 @@ def populate(
             )
         elapsed = time.perf_counter() - started
         if engine.dialect.name == "postgresql":  # what autovacuum does after a bulk load
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
+            vacuum_schema(url)  # its own schema's tables: not every schema of the database
         elif analyze:  # SQLite: what the scheduler's daily db.refresh_statistics job does
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
@@ -280,10 +286,10 @@ def scenarios(client: FlaskClient, s: dict[str, str], tokens: dict[str, str]) ->
         Scenario("open P1+P2 by SLA due", urgent),
         Scenario("open P1+P2 by SLA due, page 2", next_page(client, urgent)),
         Scenario("all statuses, newest first, page 2", next_page(client, "/queue?sort=-received")),
-        Scenario(f"q = observable {s['ip']}", f"/queue?q={s['ip']}"),
+        Scenario("q = an IP observable", f"/queue?q={s['ip']}"),
         Scenario("q = word 'rançongiciel'", "/queue?q=ran%C3%A7ongiciel"),
         Scenario("q = two words, open only", "/queue?q=force+brute&status=open"),
-        Scenario(f"q = reference {s['reference']}", f"/queue?q={s['reference']}"),
+        Scenario("q = a full reference", f"/queue?q={s['reference']}"),
         Scenario("organisation + status", f"/queue?organisation={s['org']}&status=in_progress"),
         Scenario("assignee = me, open", "/queue?assignee=me&status=open"),
         Scenario("SLA breached by due date", "/queue?sla=breached&sort=sla"),
@@ -296,7 +302,7 @@ def scenarios(client: FlaskClient, s: dict[str, str], tokens: dict[str, str]) ->
         Scenario("API: open P1+P2 by SLA due", api_urgent, analyst),
         Scenario("API: … its page 2 (cursor)", next_api_page(client, api_urgent, analyst), analyst),
         Scenario("API: q = word 'rançongiciel'", f"{api}?q=ran%C3%A7ongiciel", analyst),
-        Scenario(f"API: q = observable {s['ip']}", f"{api}?q={s['ip']}", analyst),
+        Scenario("API: q = an IP observable", f"{api}?q={s['ip']}", analyst),
         Scenario(
             "API: organisation + status, offset 100",
             f"{api}?organisation={s['org']}&status=closed&offset=100",
@@ -310,23 +316,36 @@ def scenarios(client: FlaskClient, s: dict[str, str], tokens: dict[str, str]) ->
     ]
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 # --------------------------------------------------------------------------- main
+def database(args: argparse.Namespace) -> AbstractContextManager[tuple[str, str, float | None]]:
+    """The URL, the analyst's password and the seconds the data took (``None``: reused)."""
+
+    def fill(url: str) -> tuple[str, float]:
+        return populate(url, args.incidents, args.seed, not args.no_analyze, args.stale_statistics)
+
+    if args.schema:
+        return kept_database(args.database_url or "", args.schema, args.incidents, fill, ANALYST)
+    return _throw_away(args, fill)
+
+
+@contextmanager
+def _throw_away(args: argparse.Namespace, fill: Any) -> Iterator[tuple[str, str, float | None]]:
+    with bench_database(args.database_url) as url:
+        yield (url, *fill(url))
+
+
 def run(args: argparse.Namespace) -> int:
-    with bench_database(args.database_url) as url, tempfile.TemporaryDirectory() as instance:
+    with database(args) as (url, password, seconds), tempfile.TemporaryDirectory() as instance:
         backend = make_url(url).get_backend_name()
-        password, seconds = populate(
-            url, args.incidents, args.seed, not args.no_analyze, args.stale_statistics
-        )
-        print(f"backend {backend}: {args.incidents:,} incidents generated in {seconds:.1f} s")
+        if seconds is None:
+            print(f"backend {backend}: schema {args.schema} reused ({args.incidents:,} incidents)")
+        else:
+            print(f"backend {backend}: {args.incidents:,} incidents generated in {seconds:.1f} s")
+        print("samples: " + ", ".join(f"{k} {v}" for k, v in samples(url).items()))
         if args.centre:
             print(centres_module().sectorise(url, ANALYST))
         app: Flask = create_app(
-            {"database_url": url, "instance_dir": Path(instance), "secret_key": "b" * 40}
+            {"database_url": url, "instance_dir": Path(instance), "secret_key": "b" * 40, **NO_MFA}
         )
         recorder = Recorder()
         event.listen(Engine, "before_cursor_execute", recorder)
@@ -334,33 +353,15 @@ def run(args: argparse.Namespace) -> int:
         sign_in(client, password)
         tokens = api_tokens(url)
         engine = make_engine(url)
+        target = TARGET_1M_MS if args.incidents >= 1_000_000 else TARGET_MS
         results = [
             measure(client, engine, recorder, scenario, args.repeat, args.explain)
             for scenario in scenarios(client, samples(url), tokens)
+            if not args.only or any(word in scenario.name for word in args.only)
         ]
+        results = [replace(r, target=target) if r.target == TARGET_MS else r for r in results]
         engine.dispose()
-        return report(backend, args, results)
-
-
-def report(backend: str, args: argparse.Namespace, results: list[Result]) -> int:
-    print(f"{args.repeat} requests each; server time through the test client vs raw SQL replay")
-    print(f"{'page (with its count)':44} {'rows':>4} {'app p50':>8} {'app p95':>8}"
-          f" {'SQL p50':>8} {'SQL p95':>8}  queries")  # fmt: skip
-    above = []
-    for r in results:
-        p95 = percentile(r.app_ms, 0.95)
-        if p95 > r.target:
-            above.append(r.name)
-        print(
-            f"{r.name[:44]:44} {r.rows:>4} {statistics.median(r.app_ms):>6.1f}ms {p95:>6.1f}ms"
-            f" {statistics.median(r.sql_ms):>6.1f}ms {percentile(r.sql_ms, 0.95):>6.1f}ms"
-            f"  {r.statements}{'  ABOVE TARGET' if p95 > r.target else ''}"
-        )
-    for target, label in ((TARGET_MS, "lists and searches"), (DASHBOARD_TARGET_MS, "dashboard")):
-        mine = [percentile(r.app_ms, 0.95) for r in results if r.target == target]
-        verdict = "OK" if max(mine) <= target else "ABOVE TARGET"
-        print(f"{label}: worst p95 {max(mine):.1f} ms (target ≤ {target:.0f} ms): {verdict}")
-    return 1 if args.strict and above else 0
+        return report(backend, args, results, target, DASHBOARD_TARGET_MS)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -386,7 +387,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-analyze", action="store_true", help="SQLite: no ANALYZE after the load (compare)"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--schema",
+        help="PostgreSQL: build the data in this schema once and keep it (reused when it holds "
+        "--incidents incidents), e.g. bench_1m",
+    )
+    parser.add_argument(
+        "--only", nargs="+", help="only the pages whose name contains one of these words"
+    )
+    add_option(parser)
+    args = parser.parse_args(argv)
+    enable(args.json)
+    return args
 
 
 if __name__ == "__main__":

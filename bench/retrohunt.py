@@ -31,6 +31,7 @@ from pathlib import Path
 # the import path, as bench/queue.py does
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
@@ -49,6 +50,7 @@ bench = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = bench
 _spec.loader.exec_module(bench)
 
+from bench.emit import add_option, emit, enable  # noqa: E402
 from core.clock import SystemClock  # noqa: E402
 from core.db import make_engine, make_session_factory  # noqa: E402
 from core.events import Event, deliver_events, record_event  # noqa: E402
@@ -270,6 +272,16 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"raw exact join alone: {floor:.2f} s ({exact:,} rows)")
         print(f"target ≤ {TARGET_S:.0f} s: {verdict}")
+        emit(
+            f"retro-hunt: {new:,} new indicators vs {args.incidents:,} incidents",
+            backend,
+            elapsed,
+            "s",
+            f"≤ {TARGET_S:.0f} s",
+            verdict == "OK",
+            baseline=floor,
+            note=f"baseline: the raw exact join alone; {matches:,} sightings",
+        )
         return 1 if args.strict and verdict != "OK" else 0
 
 
@@ -287,7 +299,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026, help="generator seed (default 2026)")
     parser.add_argument("--database-url", help="postgresql+psycopg:// URL (a temporary schema)")
     parser.add_argument("--strict", action="store_true", help="exit 1 above the target")
-    return parser.parse_args(argv)
+    add_option(parser)
+    args = parser.parse_args(argv)
+    enable(args.json)
+    return args
 
 
 if __name__ == "__main__":
