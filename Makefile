@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev system-test-deps pdf-deps assets translations messages lint typecheck contracts pytest clean
+.PHONY: run test proof install install-dev system-test-deps pdf-deps assets translations messages lint typecheck contracts pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -115,8 +115,15 @@ contracts:
 	$(BIN)/lint-imports
 
 # pytest exits 5 when it collects no test: that is not a failure of the suite.
+# `make test` leaves out the tests marked `proof` (the exhaustive sweeps); `make proof` runs them.
 pytest:
-	$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/pytest -m "not proof" $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+
+## make proof: the proof suites' exhaustive sweeps (tests marked `proof`: the API fuzz with every
+## role and its full examples, the authorisation matrices' every row, the browser's every language
+## × width × backend, hostile input and faults at full size); `make test` keeps a subset of each
+proof: install-dev system-test-deps
+	$(BIN)/pytest -m proof $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR)
