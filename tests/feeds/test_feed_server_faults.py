@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from core.identity.models import User
 from feeds.models import RunStatus
+from feeds.rules.records import NotThatKind
 from feeds.sources.fetch import RequestsHttp
+from feeds.sources.mispfeed import read_manifest
 from tests.feeds.test_taxii_poll import (  # noqa: F401, F811  (fixtures)
     _date_added,
     _feed,
@@ -28,13 +30,14 @@ from tests.feeds.test_taxii_poll import (  # noqa: F401, F811  (fixtures)
     secret,
     taxii,
 )
-from tests.kit.taxii import Taxii
+from tests.kit.taxii import MEDIA, Taxii
 
 
 @dataclass
 class Faults:
-    """What the n-th objects page (from 1, counted across polls) answers: ``"503"`` or
-    ``"truncated"``; any other page is the real server's answer."""
+    """What the n-th objects page (from 1, counted across polls) answers: ``"503"``,
+    ``"truncated"`` or ``"bomb"`` (JSON nested 200,000 deep); any other page is the real
+    server's answer."""
 
     plan: dict[int, str] = field(default_factory=dict)
     pages: int = 0
@@ -52,6 +55,9 @@ def faulty_front(upstream: int, faults: Faults) -> Iterator[str]:
                 with faults.lock:
                     faults.pages += 1
                     fault = faults.plan.get(faults.pages)
+            if fault == "bomb":  # nested past any parser's stack, 400 kB
+                self._send(200, {"Content-Type": MEDIA}, b"[" * 200_000 + b"]" * 200_000)
+                return
             if fault == "503":
                 self._send(503, {"Content-Type": "text/plain"}, b"Service Unavailable")
                 return
@@ -122,3 +128,28 @@ def test_errors_and_truncated_pages_keep_the_checkpoint_and_the_poll_resumes(
         again = _poll(db_session, feed, http)
         assert (again.status, again.new) == (RunStatus.SUCCEEDED, 0)
     assert faults.pages == 6  # 2 stored, the 503, the cut one, the last 20, the empty check
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("secret")
+def test_a_json_bomb_page_fails_the_run_clearly_and_keeps_the_checkpoint(
+    db_session: Session,
+    lead: User,
+    taxii: Taxii,  # noqa: F811
+    http: RequestsHttp,  # noqa: F811
+) -> None:
+    faults = Faults(plan={2: "bomb"})
+    with faulty_front(taxii.port, faults) as url:
+        feed = _feed(db_session, lead, url)
+        broken = _poll(db_session, feed, http)  # page 1 stored, page 2 a bomb
+        assert broken.status is RunStatus.PARTIAL, broken.error
+        assert broken.error is not None and "not a TAXII answer" in broken.error
+        assert (broken.new, feed.checkpoint) == (50, _date_added(49))
+        resumed = _poll(db_session, feed, http)
+        assert (resumed.status, resumed.new) == (RunStatus.SUCCEEDED, 70)
+        assert _indicators(db_session, feed) == 120
+
+
+def test_a_misp_manifest_nested_past_the_stack_is_not_a_misp_feed() -> None:
+    with pytest.raises(NotThatKind, match="nested too deeply"):
+        read_manifest(b'{"a":' * 200_000 + b"1" + b"}" * 200_000)

@@ -4,6 +4,7 @@ is refused with a 4xx or stored as the bytes it is, never expanded, never a 500.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import zipfile
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incidents.models import Attachment
+from incidents.sharing.collections import COLLECTIONS
 from incidents.sharing.taxii_params import TAXII_MEDIA
 from tests.incidents.hostile.conftest import nothing_written
 from tests.incidents.intake.test_api_attachments import upload
@@ -125,3 +127,36 @@ def test_a_bomb_attachment_is_stored_as_sent_and_served_as_a_download(
     page = client.get(f"/incidents/{reference}")
     assert page.status_code == 200
     assert b"lollol" not in page.get_data() and b"<script>alert(1)" not in page.get_data()
+
+
+def _deep_token(depth: int = 3000) -> str:
+    """A page cursor (base64 JSON) nested ``depth`` deep: ~4 kB, inside a proxy's URL limit."""
+    raw = b"[" * depth + b"]" * depth
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_page_cursors_nested_past_the_stack_are_4xx(
+    client: FlaskClient, world: World, db_session: Session
+) -> None:
+    token = _deep_token()
+    assert len(token) < 8200
+    api = world.headers(world.analyst)
+    taxii = {**api, "Accept": TAXII_MEDIA}
+    collection = COLLECTIONS[0].id
+    answers = {
+        "queue": world.sign_in(client, world.analyst).get("/queue", query_string={"after": token}),
+        "api-incidents": client.get(
+            "/api/v1/incidents", query_string={"after": token}, headers=api
+        ),
+        "api-bulletins": client.get(
+            "/api/v1/bulletins", query_string={"after": token}, headers=api
+        ),
+        "taxii": client.get(
+            f"/taxii2/vigie/collections/{collection}/objects/",
+            query_string={"next": token},
+            headers=taxii,
+        ),
+    }
+    assert {
+        name: r.status_code for name, r in answers.items() if not 400 <= r.status_code < 500
+    } == {}
