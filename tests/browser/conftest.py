@@ -11,15 +11,16 @@
 Without Chromium (or the ``playwright`` package) the tests are skipped with the reason; under
 ``CERT_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
 
-``make test`` runs, of each browser test's language × width combinations, the first and the
-first right-to-left one on SQLite, and one journey on PostgreSQL (:data:`POSTGRES_SMOKE`);
-``make proof`` runs every other combination on both backends (marker ``proof``,
-:func:`pytest_collection_modifyitems`; tests that loop over the languages themselves take them
-from :func:`languages`). The browser tests are about rendering — layout, right to left, scripts,
-what a person sees and clicks — which does not depend on the database; what the database does is
-proven by the service, web and API tests on both backends, and ``make proof`` proves that every
-page and journey in every language and width works against the PostgreSQL-backed live server
-too. Each combination cost ~3–9 s: the whole sweep is about half the browser tests' time.
+``make test`` runs one of each browser test's language × width combinations on SQLite (the first
+right-to-left one, where layouts break first, else the first) and one journey on PostgreSQL
+(:data:`POSTGRES_SMOKE`); ``make proof`` runs every other combination on both backends (marker
+``proof``, :func:`pytest_collection_modifyitems`; tests that loop over the languages themselves
+take them from :func:`languages`). The browser tests are about rendering — layout, right to
+left, scripts, what a person sees and clicks — which does not depend on the database; what the
+database does is proven by the service, web and API tests on both backends, and ``make proof``
+proves that every page and journey in every language and width works against the
+PostgreSQL-backed live server too. Each combination cost ~3–9 s: ``make test`` runs about 40 %
+of the sweep's time.
 """
 
 from __future__ import annotations
@@ -281,10 +282,10 @@ POSTGRES_SMOKE = {"test_an_analyst_handles_an_incident_and_the_reporter_answers"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark ``proof`` (``make proof``, not ``make test``) every combination of a browser test
-    but, on SQLite, its first and its first right-to-left one (when Arabic is not the first),
-    and, on PostgreSQL, the first of :data:`POSTGRES_SMOKE`'s journeys."""
+    but one on SQLite (its first right-to-left one, else its first) and, on PostgreSQL, the first
+    of :data:`POSTGRES_SMOKE`'s journeys."""
     here = Path(__file__).parent
-    seen: dict[tuple[Any, ...], set[str]] = {}
+    groups: dict[tuple[Any, ...], list[tuple[pytest.Item, bool]]] = {}
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is None or here not in item.path.parents:
@@ -292,14 +293,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         values = set(map(str, callspec.params.values()))
         backend = "postgresql" if "postgresql" in values else "sqlite"  # live_server, mfa_server
         name = getattr(item, "originalname", item.name)
-        kept = seen.setdefault((item.path, name, backend), set())
-        arabic = "ar" in values
         if backend != "sqlite" and name not in POSTGRES_SMOKE:
             item.add_marker(pytest.mark.proof)
-        elif not kept or (backend == "sqlite" and arabic and "ar" not in kept):
-            kept.update({"first", *(["ar"] if arabic else [])})
-        else:
-            item.add_marker(pytest.mark.proof)
+            continue
+        groups.setdefault((item.path, name, backend), []).append((item, "ar" in values))
+    for combinations in groups.values():
+        arabic = [item for item, rtl in combinations if rtl]
+        kept = arabic[0] if arabic else combinations[0][0]
+        for item, _ in combinations:
+            if item is not kept:
+                item.add_marker(pytest.mark.proof)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
