@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test proof install install-dev system-test-deps pdf-deps assets translations messages lint typecheck contracts pytest clean
+.PHONY: run test install install-dev system-test-deps pdf-deps assets translations messages lint typecheck contracts pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -121,7 +121,8 @@ pytest:
 
 ## make proof: the proof suites' exhaustive sweeps (tests marked `proof`: the API fuzz with every
 ## role and its full examples, the authorisation matrices' every row, the browser's every language
-## × width × backend, hostile input and faults at full size); `make test` keeps a subset of each
+## × width × backend, every hostile value); `make test` keeps a subset of each
+.PHONY: proof
 proof: install-dev system-test-deps
 	$(BIN)/pytest -m proof $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
