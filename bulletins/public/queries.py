@@ -122,7 +122,14 @@ class Cursor:
             id_ = data["i"]
             if not isinstance(id_, int) or isinstance(id_, bool) or not 0 < id_ <= inputs.MAX_ID:
                 raise bad
-        except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        except (
+            binascii.Error,
+            UnicodeDecodeError,
+            ValueError,
+            KeyError,
+            TypeError,
+            RecursionError,
+        ):
             raise bad from None
         return cls(value, id_)
 

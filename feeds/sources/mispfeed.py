@@ -58,6 +58,8 @@ def read_manifest(body: bytes) -> tuple[dict[str, int], list[Rejection]]:
         manifest = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         raise NotThatKind("not a MISP feed: manifest.json is not JSON") from None
+    except RecursionError:  # a hostile server's JSON nested past the parser's stack
+        raise NotThatKind("not a MISP feed: manifest.json is nested too deeply") from None
     if not isinstance(manifest, dict):
         raise NotThatKind("not a MISP feed: manifest.json is not a JSON object")
     entries: dict[str, int] = {}

@@ -149,6 +149,8 @@ def _get_json(
         document = json.loads(response.body)
     except ValueError:
         raise NotThatKind(f"{url}: not a TAXII answer (not JSON, or cut short)") from None
+    except RecursionError:  # a hostile server's JSON nested past the parser's stack
+        raise NotThatKind(f"{url}: not a TAXII answer (JSON nested too deeply)") from None
     if not isinstance(document, dict):
         raise NotThatKind(f"{url}: not a TAXII answer (not a JSON object)")
     return document, response

@@ -84,7 +84,7 @@ class Cursor:
             padded = token + "=" * (-len(token) % 4)
             when, rank, row = json.loads(base64.urlsafe_b64decode(padded.encode()))
             date_added = dt.datetime.fromisoformat(when)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
             raise BadParameter("next: not a token this server gave") from None
         if date_added.tzinfo is None or not all(isinstance(n, int) for n in (rank, row)):
             raise BadParameter("next: not a token this server gave")

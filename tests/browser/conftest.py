@@ -11,14 +11,16 @@
 Without Chromium (or the ``playwright`` package) the tests are skipped with the reason; under
 ``CERT_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
 
-The language × width matrices run on SQLite; on PostgreSQL each browser test runs its first
-combination only, one smoke per page (:func:`pytest_collection_modifyitems`; tests that loop
-over the languages themselves take them from :func:`languages`). The browser tests
-are about rendering — layout, right to left, scripts, what a person sees and clicks — which does
-not depend on the database; what the database does is proven by the service, web and API tests
-on both backends. The smoke still proves that every page and journey works against the
-PostgreSQL-backed live server. Each combination on PostgreSQL cost ~3–9 s: the 50 left out were
-about a quarter of the browser tests' time.
+``make test`` runs one of each browser test's language × width combinations on SQLite (the first
+right-to-left one, where layouts break first, else the first) and one journey on PostgreSQL
+(:data:`POSTGRES_SMOKE`); ``make proof`` runs every other combination on both backends (marker
+``proof``, :func:`pytest_collection_modifyitems`; tests that loop over the languages themselves
+take them from :func:`languages`). The browser tests are about rendering — layout, right to
+left, scripts, what a person sees and clicks — which does not depend on the database; what the
+database does is proven by the service, web and API tests on both backends, and ``make proof``
+proves that every page and journey in every language and width works against the
+PostgreSQL-backed live server too. Each combination cost ~3–9 s: ``make test`` runs about 40 %
+of the sweep's time.
 """
 
 from __future__ import annotations
@@ -274,26 +276,33 @@ def sign_in(page: Page, user: User, *, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+# the one browser journey ``make test`` also runs against the PostgreSQL-backed live server
+POSTGRES_SMOKE = {"test_an_analyst_handles_an_incident_and_the_reporter_answers"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, keep the first language × width combination of each browser test."""
+    """Mark ``proof`` (``make proof``, not ``make test``) every combination of a browser test
+    but one on SQLite (its first right-to-left one, else its first) and, on PostgreSQL, the first
+    of :data:`POSTGRES_SMOKE`'s journeys."""
     here = Path(__file__).parent
-    kept, smoke, left_out = [], set(), []
+    groups: dict[tuple[Any, ...], list[tuple[pytest.Item, bool]]] = {}
     for item in items:
         callspec = getattr(item, "callspec", None)
-        function = (item.path, getattr(item, "originalname", item.name))
-        if (
-            callspec is not None
-            and callspec.params.get("live_server") == "postgresql"
-            and here in item.path.parents
-        ):
-            if function in smoke:
-                left_out.append(item)
-                continue
-            smoke.add(function)
-        kept.append(item)
-    if left_out:
-        config.hook.pytest_deselected(items=left_out)
-        items[:] = kept
+        if callspec is None or here not in item.path.parents:
+            continue
+        values = set(map(str, callspec.params.values()))
+        backend = "postgresql" if "postgresql" in values else "sqlite"  # live_server, mfa_server
+        name = getattr(item, "originalname", item.name)
+        if backend != "sqlite" and name not in POSTGRES_SMOKE:
+            item.add_marker(pytest.mark.proof)
+            continue
+        groups.setdefault((item.path, name, backend), []).append((item, "ar" in values))
+    for combinations in groups.values():
+        arabic = [item for item, rtl in combinations if rtl]
+        kept = arabic[0] if arabic else combinations[0][0]
+        for item, _ in combinations:
+            if item is not kept:
+                item.add_marker(pytest.mark.proof)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

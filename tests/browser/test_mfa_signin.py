@@ -152,8 +152,6 @@ def _check_code_field(page: Page, width: int) -> None:
 def test_the_enrolment_and_code_pages_on_a_desktop_and_a_phone(
     context: BrowserContext, mfa_server: LiveServer, lang: str, direction: str
 ) -> None:
-    if mfa_server.database.backend != "sqlite" and lang != "fr":
-        pytest.skip("one smoke per page on PostgreSQL (see tests/browser/conftest.py)")
     analyst = mfa_server.user(role=Role.ANALYST, locale=lang)
     page, errors = _watched(context)
     page.goto(f"/login?lang={lang}")
