@@ -21,6 +21,23 @@ _HANDLER_NAME = "vigie"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (as logging's last-resort
+    handler does), not to the stream of the moment it was made: a test runner or a daemoniser
+    that swaps or closes standard error never leaves a handler writing to a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` (the bound one, or ``-``) to every record it sees."""
 
@@ -64,7 +81,7 @@ def configure(log_format: str = "json", level: str = "INFO") -> None:
     for handler in list(root.handlers):
         if handler.get_name() == _HANDLER_NAME:
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(RequestIdFilter())
     json_lines = log_format == "json"

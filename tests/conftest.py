@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,18 @@ def blank_databases() -> Iterator[None]:
     set up first, so torn down after every database of the run was given back."""
     yield
     release_blank_databases()
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """The root logger as it was before the test: an application built by a test configures
+    Vigie's log handler and level (core.logs), which must not reach the next tests (a library's
+    INFO lines on standard error would then land in a command's captured output)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

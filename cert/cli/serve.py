@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -12,9 +13,12 @@ import click
 
 from cert import schema
 from cert.cli import CliContext, cli, pass_ctx
+from core import logs
 from core.auth import sso_config
 from core.auth.sso_config import SsoSettings
 from core.observability import process as metrics_process
+
+log = logging.getLogger(__name__)
 
 
 def _warn_if_not_migrated(ctx: CliContext) -> None:
@@ -88,7 +92,8 @@ def web(ctx: CliContext, bind: str, workers: int, timeout: int) -> None:
     _warn_if_not_migrated(ctx)
     # /metrics: the workers' counters in files summed at each scrape (core.observability.process)
     metrics_dir, metrics_dir_made = metrics_process.prepare()
-    click.echo(f"metrics: the workers' counters in {metrics_dir}", err=True)
+    logs.configure(config.log_format, config.log_level)  # the master's own lines, as the workers'
+    log.info("metrics: the workers' counters in %s", metrics_dir)
 
     class VigieServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

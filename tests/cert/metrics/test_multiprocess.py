@@ -138,6 +138,7 @@ def _metrics_directory(server: WebServer) -> Path:
     """The multiprocess directory ``cert web`` says it uses."""
     prefix = "metrics: the workers' counters in "
     for line in server.lines:
-        if line.startswith(prefix):
-            return Path(line.removeprefix(prefix).strip())
+        message = json.loads(line).get("message", "") if line.startswith("{") else line
+        if message.startswith(prefix):
+            return Path(message.removeprefix(prefix).strip())
     raise AssertionError("cert web did not name its metrics directory")
