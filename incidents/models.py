@@ -79,6 +79,15 @@ class Incident(Base):
             "ix_incidents_category_received", "category", "received_at", "tlp", "assignee_id", **_ID
         ),
         Index("ix_incidents_tlp_received", "tlp", "received_at", "assignee_id", **_ID),
+        # an RSIT class sorted by priority (``?category=…&sort=priority``; migration 0041): the
+        # page walks the index in its order instead of sorting every incident of the class
+        Index(
+            "ix_incidents_category_priority",
+            "category",
+            "priority",
+            "id",
+            postgresql_include=["tlp", "assignee_id"],
+        ),
         # a centre's queue (its members' default view, ``?centre=``; migration 0037)
         Index(
             "ix_incidents_centre_received",
