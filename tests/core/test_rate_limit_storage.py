@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis
 from flask_limiter import Limiter
+from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
 from core.web import LocalStorage, limiter_storage_uri
@@ -83,13 +84,17 @@ def _attempts(app: Any, count: int) -> list[int]:
     return [client.post("/login", data=form).status_code for _ in range(count)]
 
 
-def test_two_apps_on_redis_share_one_count(settings: dict[str, Any]) -> None:
+def test_two_apps_on_redis_share_one_count(
+    settings: dict[str, Any], session_factory: sessionmaker[Session]
+) -> None:
     """Two web processes (two apps here) count sign-in attempts together in Redis."""
     client = redis.Redis.from_url(REDIS)
     client.flushdb()
     try:
         shared = {**settings, "ratelimit_storage_url": REDIS, "login_rate_limit": "3 per minute"}
-        first, second = create_app(shared), create_app(shared)
+        # on the test's rolled-back connection: the failed sign-ins' audit rows go with it
+        first = create_app(shared, session_factory=session_factory)
+        second = create_app(shared, session_factory=session_factory)
         assert web_limits.limiter_storage_options(REDIS) == {
             "socket_connect_timeout": 1,
             "socket_timeout": 1,
@@ -103,7 +108,9 @@ def test_two_apps_on_redis_share_one_count(settings: dict[str, Any]) -> None:
 
 
 def test_an_unreachable_storage_falls_back_to_memory_with_a_warning(
-    settings: dict[str, Any], caplog: pytest.LogCaptureFixture
+    settings: dict[str, Any],
+    session_factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Redis down must not stop sign-in or intake: counts go on in this process's memory."""
     with socket.socket() as probe:
@@ -115,12 +122,14 @@ def test_an_unreachable_storage_falls_back_to_memory_with_a_warning(
         "login_rate_limit": "2 per minute",
     }
     caplog.set_level(logging.WARNING, logger="flask-limiter")
-    statuses = _attempts(create_app(down), 3)
+    statuses = _attempts(create_app(down, session_factory=session_factory), 3)
     assert 500 not in statuses and statuses[2] == 429 and 429 not in statuses[:2]
     assert "Rate limit storage unreachable - falling back to in-memory storage" in caplog.text
 
 
-def test_a_silent_storage_does_not_hold_requests(settings: dict[str, Any]) -> None:
+def test_a_silent_storage_does_not_hold_requests(
+    settings: dict[str, Any], session_factory: sessionmaker[Session]
+) -> None:
     """A Redis host that accepts connections but never answers (a hung server, a half-open
     link): the storage's 1 s time-outs end the wait and the limiter falls back to memory."""
     with socket.socket() as silent:
@@ -128,7 +137,7 @@ def test_a_silent_storage_does_not_hold_requests(settings: dict[str, Any]) -> No
         silent.listen(16)  # the kernel completes the handshakes; nothing ever reads or answers
         port = silent.getsockname()[1]
         hung = {**settings, "ratelimit_storage_url": f"redis://127.0.0.1:{port}/5"}
-        app, statuses = create_app(hung), list[int]()
+        app, statuses = create_app(hung, session_factory=session_factory), list[int]()
         worker = threading.Thread(target=lambda: statuses.extend(_attempts(app, 2)), daemon=True)
         worker.start()
         worker.join(timeout=60)  # a deadline for a hang, not a measure: without time-outs, never
