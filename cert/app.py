@@ -79,7 +79,8 @@ def create_app(
     app.add_url_rule("/readyz", "readyz", readyz)
     sources = [*(s.metrics for s in slices if s.metrics is not None), leader_source(settings)]
     web_metrics.init_app(app, app.extensions["vigie"], sources, build_labels())
-    logs.configure(settings.log_format, "DEBUG" if settings.debug else settings.log_level)
+    if not settings.testing:  # a test's log lines stay with pytest, out of commands' output
+        logs.configure(settings.log_format, "DEBUG" if settings.debug else settings.log_level)
     return app
 
 

@@ -17,7 +17,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from core import requestid
 
-_HANDLER_NAME = "vigie"
+HANDLER_NAME = "vigie"  # the root handler configure() installs (tests take it away)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -79,10 +79,10 @@ def configure(log_format: str = "json", level: str = "INFO") -> None:
     replaced, not added again, when the app factory runs twice in one process)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if handler.get_name() == _HANDLER_NAME:
+        if handler.get_name() == HANDLER_NAME:
             root.removeHandler(handler)
     handler = StderrHandler()
-    handler.set_name(_HANDLER_NAME)
+    handler.set_name(HANDLER_NAME)
     handler.addFilter(RequestIdFilter())
     json_lines = log_format == "json"
     formatter = VigieJsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT)

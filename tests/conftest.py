@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
+from core import logs
 from core.clock import FrozenClock
 from core.identity.models import Organisation, User
 from tests.catalogues import compile_stale
@@ -59,7 +60,11 @@ def root_logging_restored() -> Iterator[None]:
     Vigie's log handler and level (core.logs), which must not reach the next tests (a library's
     INFO lines on standard error would then land in a command's captured output)."""
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    # an application built earlier by a session-scoped fixture (the browser tests' live server)
+    # left Vigie's handler on the root: dropped, so that no line lands in a command's output
+    handlers = [h for h in root.handlers if h.get_name() != logs.HANDLER_NAME]
+    level = root.level
+    root.handlers[:] = handlers
     yield
     root.handlers[:] = handlers
     root.setLevel(level)

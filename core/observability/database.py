@@ -66,5 +66,4 @@ class DatabaseCollector(Collector):
                 found.extend(source(session, now))
             return found
         finally:
-            session.rollback()  # read only: nothing to keep, the timeout ends with it
-            session.close()
+            session.close()  # read only: its transaction (and the timeout) end unkept

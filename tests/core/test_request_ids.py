@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cert.app import create_app
-from core import requestid
+from core import logs, requestid
 from core.clock import FrozenClock
 from core.db import SessionFactory
 from core.events import DomainEvent, Event, Handler, deliver_events
@@ -129,9 +129,8 @@ def test_json_log_lines_name_the_request(
     clock: FrozenClock,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    app = create_app(
-        {**settings, "log_format": "json"}, session_factory=session_factory, clock=clock
-    )
+    logs.configure("json", "INFO")  # as create_app does outside tests (cert web, cert scheduler)
+    app = create_app(settings, session_factory=session_factory, clock=clock)
     app.test_client().get("/healthz", headers={"X-Request-ID": "trace-log-1"})
     lines = [
         json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")

@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from core.clock import FrozenClock
 from core.identity.models import Organisation
@@ -285,7 +286,13 @@ def test_another_organisations_incident_is_an_ordinary_404(
         "error": {"code": "not_found", "message": f"no incident {theirs}", "fields": {}}
     }
     assert absent.get_json()["error"]["message"] == f"no incident {missing}"
-    assert set(hidden.headers) == set(absent.headers)
+    # the same headers with the same values, but for the request id that names each request
+    assert _headers(hidden) == _headers(absent)
+    assert hidden.headers["X-Request-ID"] != absent.headers["X-Request-ID"]
     assert theirs not in references(client, reporter_token) and theirs not in references(
         client, reporter_token, f"q={theirs}"
     )
+
+
+def _headers(response: TestResponse) -> set[tuple[str, str]]:
+    return {(name, value) for name, value in response.headers if name != "X-Request-ID"}
