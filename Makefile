@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# pytest-xdist workers of `make test` and `make proof` ("auto": one a core; 0: one process)
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: run test install install-dev system-test-deps pdf-deps assets translations messages lint typecheck contracts pytest clean
 
@@ -117,14 +120,14 @@ contracts:
 # pytest exits 5 when it collects no test: that is not a failure of the suite.
 # `make test` leaves out the tests marked `proof` (the exhaustive sweeps); `make proof` runs them.
 pytest:
-	$(BIN)/pytest -m "not proof" $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/pytest -m "not proof" $(XDIST) $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 ## make proof: the proof suites' exhaustive sweeps (tests marked `proof`: the API fuzz with every
 ## role and its full examples, the authorisation matrices' every row, the browser's every language
 ## × width × backend, every hostile value); `make test` keeps a subset of each
 .PHONY: proof
 proof: install-dev system-test-deps
-	$(BIN)/pytest -m proof $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
+	$(BIN)/pytest -m proof $(XDIST) $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 ## make bench: every bench/ script on SQLite and PostgreSQL (temporary schemas of BENCH_DATABASE_URL;
 ## the 1M queue in the kept schema bench_1m, built once), one table → bench/results.md.

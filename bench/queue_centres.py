@@ -67,14 +67,15 @@ def sectorise(url: str, analyst_email: str, shares: int = 200) -> str:
 
 
 def explain(engine: Engine, statements: list[tuple[str, Any]]) -> None:
-    """``--explain``: the plan of each SELECT on ``incidents`` a request sent."""
+    """``--explain``: the plan of each SELECT on ``incidents`` a request sent (on PostgreSQL run,
+    with its actual times and buffers: ``EXPLAIN (ANALYZE, BUFFERS)``)."""
     postgres = engine.dialect.name == "postgresql"
     with engine.connect() as conn:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         for statement, params in statements:
             if not statement.lstrip().upper().startswith("SELECT") or "incidents" not in statement:
                 continue
-            prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+            prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
             cursor.execute(prefix + statement, params)
             plan = [str(row[0] if postgres else row[3]) for row in cursor.fetchall()]
             print("   ", " ".join(statement.split())[:160])

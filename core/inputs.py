@@ -18,12 +18,19 @@ the standard library:
   :func:`nul_path` finds one in parsed JSON; bidirectional controls, which can disguise a title
   or a file name (``invoice<U+202E>fdp.exe`` is shown as invoiceexe.pdf), are made visible by
   :func:`show_bidi`.
+* **Page cursors** (:func:`cursor_token`, :func:`cursor_data`): opaque tokens a list gave out and
+  reads back; anything a client makes of one fails with an exception of :data:`CURSOR_ERRORS`,
+  which each list turns into its own 4xx.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic_core import ErrorDetails
 
@@ -134,3 +141,28 @@ def field_errors(errors: list[ErrorDetails], whole: str = "body") -> dict[str, s
         message = error["msg"].removeprefix("Value error, ")
         fields[name] = f"{fields[name]}; {message}" if name in fields else message
     return fields
+
+
+# ---------------------------------------------------------------- page cursors
+# what decoding a token a client altered may raise (bad base64, bytes that are not UTF-8, JSON
+# that is not, the wrong shape, nesting deep enough to exhaust the parser)
+CURSOR_ERRORS = (
+    binascii.Error,
+    UnicodeDecodeError,
+    ValueError,
+    KeyError,
+    TypeError,
+    RecursionError,
+)
+
+
+def cursor_token(data: object) -> str:
+    """A page cursor: ``data`` as compact JSON in unpadded URL-safe base64."""
+    raw = json.dumps(data, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def cursor_data(token: str) -> Any:
+    """What :func:`cursor_token` encoded (an exception of :data:`CURSOR_ERRORS` if it is not
+    one): the caller checks its shape and bounds."""
+    return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))

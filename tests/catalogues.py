@@ -6,6 +6,7 @@ run gets the same through :func:`compile_stale` (called once per session by ``co
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -38,7 +39,8 @@ def compile_stale() -> None:
         mo = po.with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
-        tmp = mo.with_suffix(".mo.tmp")
+        # one temporary file a process: pytest-xdist's workers may compile at the same time
+        tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")
         with open(tmp, "wb") as handle:
             write_mo(handle, catalogue(po.parent.parent.name))
         tmp.replace(mo)

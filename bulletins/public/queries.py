@@ -13,10 +13,7 @@ before it is published.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,26 +107,18 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        raw = json.dumps({"v": self.value.isoformat(), "i": self.id}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return inputs.cursor_token({"v": self.value.isoformat(), "i": self.id})
 
     @classmethod
     def decode(cls, token: str, name: str) -> Cursor:
         bad = ValidationFailed("invalid page cursor", fields={name: "not a cursor of this list"})
         try:
-            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            data = inputs.cursor_data(token)
             value = inputs.instant(dt.datetime.fromisoformat(data["v"]))
             id_ = data["i"]
             if not isinstance(id_, int) or isinstance(id_, bool) or not 0 < id_ <= inputs.MAX_ID:
                 raise bad
-        except (
-            binascii.Error,
-            UnicodeDecodeError,
-            ValueError,
-            KeyError,
-            TypeError,
-            RecursionError,
-        ):
+        except inputs.CURSOR_ERRORS:
             raise bad from None
         return cls(value, id_)
 

@@ -14,12 +14,13 @@ target_metadata = Base.metadata
 config = context.config
 # Full-text search objects (FTS5 tables and their shadow tables, GIN/trigram indexes) are raw SQL
 # of migration 0004, all named "fts_…", and PostgreSQL's expression indexes ("ix_expr_…", e.g.
-# migration 0042's): the ORM cannot describe them, so comparisons skip them.
+# migration 0042's), and the stored search document of migration 0043 (column "fts_document"): the
+# ORM cannot describe them, so comparisons skip them.
 RAW_OBJECTS = ("fts_", "ix_expr_")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    return not (type_ in ("table", "index") and (name or "").startswith(RAW_OBJECTS))
+    return not (type_ in ("table", "index", "column") and (name or "").startswith(RAW_OBJECTS))
 
 
 def run_migrations_offline() -> None:

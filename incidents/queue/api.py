@@ -28,7 +28,7 @@ from incidents.intake.schemas import IncidentOut
 from incidents.models import Incident
 from incidents.named import References
 from incidents.queue.filter import QueueFilter
-from incidents.queue.query import COUNT_CAP, incident_page, offset_page
+from incidents.queue.query import COUNT_CAP, SEARCH_COUNT_CAP, incident_page, offset_page
 from incidents.web import intake
 
 PAGE_PARAMS = ("limit", "offset")
@@ -42,8 +42,9 @@ PAGE_PARAMS = ("limit", "offset")
     "first by default. Reporters see only their organisation's incidents and may not filter on "
     "the assignee (403). Pages: follow `next` (a keyset cursor, `after`: a page costs the same "
     "at any depth and rows neither repeat nor vanish while incidents arrive); `offset` pages by "
-    f"number instead, as before. `total` counts up to {COUNT_CAP:,} (`total_capped` says when "
-    "more match), as the queue does: a broad filter never counts the whole table.",
+    f"number instead, as before. `total` counts up to {COUNT_CAP:,}, or {SEARCH_COUNT_CAP:,} with "
+    "a text search `q` (`total_capped` says when more match), as the queue does: a broad filter "
+    "never counts the whole table.",
     tag=TAG,
     query=QueueFilter,
     replies={200: Reply("One page of incidents", IncidentOut, paginated=True, keyset=True)},

@@ -7,10 +7,7 @@ Cursors are opaque to clients (URL-safe base64 of a small JSON document naming t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,14 +66,13 @@ class Cursor:
 
     def encode(self) -> str:
         value = self.value.isoformat() if isinstance(self.value, dt.datetime) else self.value
-        raw = json.dumps({"s": self.sort, "v": value, "i": self.id}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return inputs.cursor_token({"s": self.sort, "v": value, "i": self.id})
 
     @classmethod
     def decode(cls, token: str, sort: str, field: str) -> Cursor:
         bad = ValidationFailed("invalid page cursor", fields={field: "not a cursor of this queue"})
         try:
-            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            data = inputs.cursor_data(token)
             if not isinstance(data, dict) or data.get("s") != sort:
                 raise bad
             value, id_ = data["v"], data["i"]
@@ -90,14 +86,7 @@ class Cursor:
                 raise bad
             if not isinstance(id_, int) or isinstance(id_, bool) or not 0 < id_ <= inputs.MAX_ID:
                 raise bad
-        except (
-            binascii.Error,
-            UnicodeDecodeError,
-            ValueError,
-            KeyError,
-            TypeError,
-            RecursionError,
-        ):
+        except inputs.CURSOR_ERRORS:
             raise bad from None
         return cls(sort, value, id_)
 

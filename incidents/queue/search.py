@@ -1,14 +1,15 @@
 """Full-text search over incidents: the SQL clause of the queue's ``q`` (Flask-free).
 
-The index is built by migration 0004 and kept in sync by the database itself:
+The indexes are built by migrations 0004 and 0043 and kept in sync by the database itself:
 
 * SQLite: ``fts_incidents``, an FTS5 external-content table over ``incidents`` (reference, title,
   description; ``unicode61`` tokenizer, diacritics folded) and ``fts_incident_observables``, an
   FTS5 ``trigram`` table over ``incident_observables.value`` (substring search); triggers on both
   base tables keep them current.
-* PostgreSQL: a GIN index on ``to_tsvector('simple', …)`` of the same three columns (``simple``:
-  no stemming, so French, Arabic and indicators are indexed as written) and a ``pg_trgm`` GIN
-  index on ``incident_observables.value`` for substring search.
+* PostgreSQL: ``incidents.fts_document``, ``to_tsvector('simple', …)`` of the same three columns
+  stored by the database (a generated column, migration 0043; ``simple``: no stemming, so French,
+  Arabic and indicators are indexed as written) with its GIN index, and a ``pg_trgm`` GIN index
+  on ``incident_observables.value`` for substring search.
 
 A query is split into terms (at most :data:`MAX_TERMS`); an incident matches when **every** term
 matches it somewhere: a word (or word prefix) of its reference, title or description, a
@@ -54,11 +55,9 @@ _fts_observables = table("fts_incident_observables", column("rowid"))
 
 
 def pg_document(table_name: str) -> str:
-    """PostgreSQL: the indexed expression (the GIN index serves only this exact expression)."""
-    return (
-        f"to_tsvector('simple'::regconfig, replace({table_name}.reference, '-', ' ') || ' ' || "
-        f"{table_name}.title || ' ' || {table_name}.description)"
-    )
+    """PostgreSQL: the stored, GIN-indexed search document of ``table_name``'s rows (migration
+    0043: computed by the database from the reference, title and description)."""
+    return f"{table_name}.fts_document"
 
 
 def terms_of(q: str) -> list[str]:

@@ -87,18 +87,25 @@ def _from_aggregate(session: Session, actor: Actor, period: Period, now: dt.date
     )
     for centre_id, count in session.execute(overdue):
         _add(found, int(centre_id), [0, 0, 0, int(count), 0])
+    # counted centre by centre: each count is a range of ix_incidents_centre_received (centre,
+    # received, status, …, tlp, assignee_id, id), read alone; grouped over the whole period
+    # instead, PostgreSQL fetched every open incident's row (80,000 at 1,000,000 incidents:
+    # 177 ms for a year against 30)
     still_open = (
-        select(Incident.centre_id, func.count())
-        .where(Incident.status.in_([s.value for s in OPEN_STATUSES]), *scope)
-        .group_by(Incident.centre_id)
+        select(func.count())
+        .where(
+            Incident.centre_id == Centre.id,
+            Incident.status.in_([s.value for s in OPEN_STATUSES]),
+            *scope,
+        )
+        .scalar_subquery()
     )
-    for centre_id, count in session.execute(still_open):
-        _add(found, int(centre_id), [0, int(count), 0, 0, 0])
-    live = daily_read.live_scope(actor)
+    for centre_id, count in session.execute(select(Centre.id, still_open)):
+        if count:
+            _add(found, int(centre_id), [0, int(count), 0, 0, 0])
+    live = daily_read.live_scope(session, actor, period)
     if live is not None:
-        for centre_id, values in _flags(
-            session, [*live, *daily_read.received(period)], now
-        ).items():
+        for centre_id, values in _flags(session, live, now).items():
             _add(found, centre_id, values)
     return found
 

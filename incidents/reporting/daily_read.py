@@ -106,19 +106,35 @@ def received(period: Period) -> list[ColumnElement[bool]]:
     return [Incident.received_at >= period.start, Incident.received_at < period.end]
 
 
-def live_scope(actor: Actor) -> list[ColumnElement[bool]] | None:
-    """What ``actor`` sees beyond the aggregate, on :class:`Incident` (``None``: nothing)."""
-    return None if _whole(actor) else _live_red(actor)
+def live_scope(session: Session, actor: Actor, period: Period) -> list[ColumnElement[bool]] | None:
+    """What ``actor`` sees beyond the aggregate among the incidents received in ``period``, on
+    :class:`Incident` (``None``: nothing)."""
+    return None if _whole(actor) else _live_red(session, actor, period)
 
 
-def _live_red(actor: Actor, centre: int | None = None) -> list[ColumnElement[bool]]:
-    """What ``actor`` sees beyond the aggregate's rows (:func:`rows_scope`): ``TLP:RED``
-    incidents they are named on; for a centre's analyst also other centres' incidents shared
-    with theirs or that they are named on — candidates found by the shares' and the
-    participants' indexes and the assignee index, then checked by :func:`visible`."""
-    where = [visible(actor)] if centre is None else [visible(actor), Incident.centre_id == centre]
+def _live_red(
+    session: Session, actor: Actor, period: Period, centre: int | None = None
+) -> list[ColumnElement[bool]]:
+    """What ``actor`` sees beyond the aggregate's rows (:func:`rows_scope`) among the incidents
+    received in ``period``: ``TLP:RED`` incidents they are named on; for a centre's analyst also
+    other centres' incidents shared with theirs or that they are named on — candidates found by
+    the shares' and the participants' indexes and the assignee index, then checked by
+    :func:`visible`."""
+    where = [visible(actor), *received(period)]
+    if centre is not None:
+        where.append(Incident.centre_id == centre)
     if actor.centres is None:
-        return [Incident.tlp == RED, *where]
+        # the ids first, from ix_incidents_tlp_received alone (tlp, received_at, assignee_id,
+        # id: what visible() reads), then those rows only: reading every TLP:RED row of the
+        # period to keep the ones the actor is named on cost 21,000 heap pages for a year at
+        # 1,000,000 incidents (25,000 rows read, 2,800 kept)
+        named = select(Incident.id).where(Incident.tlp == RED, *where)
+        if session.get_bind().dialect.name == "postgresql":
+            # dialect-specific: ``id = ANY(ARRAY(…))``, the ids computed first (an InitPlan), then
+            # looked up by primary key; with ``id IN (…)`` the planner, blind to how few the ids
+            # are, hash-joined them to a scan of every incident (157 ms for a year at 1M)
+            return [Incident.id == func.any(func.array(named.scalar_subquery()))]
+        return [Incident.id.in_(named)]
     mine = sorted(actor.centres)
     candidates = union(
         select(IncidentShare.incident_id).where(IncidentShare.centre_id.in_(mine)),
@@ -137,7 +153,8 @@ def day_counts(
     staff from the aggregate (analysts: with their TLP:RED incidents live); a reporter's, their
     organisation's few, live (``ix_incidents_org_received``)."""
     if not actor.is_cert_staff:
-        yield from _live_day_counts(session, period, incidents_scope(actor, centre))
+        scope = [incidents_scope(actor, centre), *received(period)]
+        yield from _live_day_counts(session, period, scope)
         return
     query = (
         select(C.day, C.category, func.sum(C.incidents))
@@ -148,14 +165,15 @@ def day_counts(
         if count:
             yield _date(day), str(category), int(count)
     if not _whole(actor):
-        yield from _live_day_counts(session, period, and_(*_live_red(actor, centre)))
+        yield from _live_day_counts(session, period, _live_red(session, actor, period, centre))
 
 
 def _live_day_counts(
-    session: Session, period: Period, where: ColumnElement[bool]
+    session: Session, period: Period, where: list[ColumnElement[bool]]
 ) -> Iterator[tuple[dt.date, str, int]]:
+    """Per local day and class, the incidents matching ``where`` (received in ``period``)."""
     local = local_day(session, Incident.received_at, period).label("day")
-    inner = select(local, Incident.category.label("category")).where(where, *received(period))
+    inner = select(local, Incident.category.label("category")).where(*where)
     rows = inner.subquery("rows")
     live = select(rows.c.day, rows.c.category, func.count()).group_by(rows.c.day, rows.c.category)
     for day_text, category, count in session.execute(live):
@@ -251,7 +269,7 @@ def _live_red_figures(
         Incident.priority.label("priority"),
         Incident.organisation_id.label("organisation_id"),
         *measures(session, now),
-    ).where(*_live_red(actor, centre), *received(period))
+    ).where(*_live_red(session, actor, period, centre))
     rows = inner.subquery("rows")
     query = select(
         rows.c.priority, rows.c.organisation_id, *(func.sum(rows.c[m]) for m in MEASURES)

@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+
+from core import inputs
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STIX_MEDIA = "application/stix+json;version=2.1"
@@ -75,16 +74,14 @@ class Cursor:
     row: int
 
     def token(self) -> str:
-        raw = json.dumps([self.date_added.isoformat(), self.rank, self.row]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return inputs.cursor_token([self.date_added.isoformat(), self.rank, self.row])
 
     @classmethod
     def read(cls, token: str) -> Cursor:
         try:
-            padded = token + "=" * (-len(token) % 4)
-            when, rank, row = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            when, rank, row = inputs.cursor_data(token)
             date_added = dt.datetime.fromisoformat(when)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
+        except inputs.CURSOR_ERRORS:
             raise BadParameter("next: not a token this server gave") from None
         if date_added.tzinfo is None or not all(isinstance(n, int) for n in (rank, row)):
             raise BadParameter("next: not a token this server gave")

@@ -200,11 +200,17 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The screenshot directory, emptied once a run (by pytest-xdist's controller, not by each
+    worker, which would delete the other workers' screenshots): an old PNG must not pass for this
+    run's."""
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    """The screenshot directory, emptied first: an old PNG must not pass for this run's."""
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
 

@@ -75,6 +75,9 @@ def test_memory_settings_select_it_and_others_stay(settings: dict[str, Any]) -> 
 
 REDIS = "redis://127.0.0.1:6379/5"  # this suite's Redis database for shared limits (flushed)
 
+# its tests share Redis database 5 (flushed): one pytest-xdist worker runs them all
+pytestmark = pytest.mark.xdist_group("redis-5")
+
 
 def _attempts(app: Any, count: int) -> list[int]:
     """``count`` failed sign-ins (wrong password, valid form) from one client address."""

@@ -29,7 +29,7 @@ from tests.kit.scheduler import wait_until
 from tests.kit.smtp import free_port
 
 CERT = [sys.executable, "-c", "from cert.cli import main; main()"]
-REDIS_DB = 5  # this proof's own Redis database on the machine's server (flushed before and after)
+REDIS_DB = 7  # this proof's own Redis database on the machine's server (flushed before and after)
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 
 

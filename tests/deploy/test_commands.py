@@ -27,6 +27,9 @@ from tests.kit.scheduler import wait_until
 from tests.kit.smtp import SmtpServer, free_port, smtp_server
 
 REDIS_URL = "redis://127.0.0.1:6379/8"
+
+# its tests share Redis database 8 (flushed): one pytest-xdist worker runs them all
+pytestmark = pytest.mark.xdist_group("redis-8")
 ADMIN_PASSWORD = "Correct-Horse-Battery-42"
 # compose.yaml's own knobs: one web worker on a test machine, and a TLS proxy in front
 VARIABLES = {"VIGIE_WEB_WORKERS": "1", "VIGIE_PROXY_COUNT": "1"}

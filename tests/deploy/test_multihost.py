@@ -46,7 +46,8 @@ from tests.kit.scheduler import SchedulerProcess, closed_port, elect, wait_until
 from tests.kit.smtp import SmtpServer, smtp_server
 from tests.kit.web import csrf_token
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+# its tests share Redis database 7 (flushed): one pytest-xdist worker runs them all
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("redis-7")]
 STARTUP = 180  # seconds for a process to start and elect: generous, for a loaded machine
 
 TOKENS = 4  # reporters, each with an API token, each posting from a thread of its own

@@ -190,6 +190,30 @@ def test_count_is_capped(
     assert (result.total, result.more, len(result.items)) == (3, False, 1)
 
 
+def test_a_text_search_counts_to_a_smaller_cap(
+    db_session: Session,
+    clock: FrozenClock,
+    interieur: Organisation,
+    analyst: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``q`` the total stops at SEARCH_COUNT_CAP (every row counted is matched, not only
+    found in an index); without, at COUNT_CAP."""
+    import incidents.queue.query as queue
+
+    for _ in range(3):
+        report(db_session, clock, interieur, title="Rançongiciel sur le portail")
+    monkeypatch.setattr(queue, "SEARCH_COUNT_CAP", 2)
+    actor = actor_of(analyst)
+    searched = queue_page(db_session, actor, QueueFilter(q="rançongiciel"), clock=clock, limit=1)
+    assert (searched.total, searched.more, len(searched.items)) == (2, True, 1)
+    listed = queue_page(db_session, actor, QueueFilter(), clock=clock, limit=1)
+    assert (listed.total, listed.more) == (3, False)
+    monkeypatch.setattr(queue, "SEARCH_COUNT_CAP", 3)  # exactly the cap: not "more than"
+    searched = queue_page(db_session, actor, QueueFilter(q="rançongiciel"), clock=clock, limit=1)
+    assert (searched.total, searched.more) == (3, False)
+
+
 def test_a_page_costs_a_constant_number_of_queries(
     db_session: Session, clock: FrozenClock, interieur: Organisation, analyst: User
 ) -> None:

@@ -168,5 +168,8 @@ def test_search_objects_exist_and_are_outside_the_orm(db_session: Session) -> No
         names = {i["name"] for i in inspector.get_indexes("incidents")}
         names |= {i["name"] for i in inspector.get_indexes("incident_observables")}
         assert {"fts_incidents_document", "fts_incident_observables_value"} <= names
+        # the stored document (migration 0043): the database's column, not the ORM's
+        assert "fts_document" in {c["name"] for c in inspector.get_columns("incidents")}
+        assert "fts_document" not in Incident.__table__.c
     else:
         assert {"fts_incidents", "fts_incident_observables"} <= set(inspector.get_table_names())
