@@ -282,6 +282,22 @@ def sign_in(page: Page, user: User, *, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+def no_sideways_scroll(page: Page, settle_ms: int = 3_000) -> None:
+    """The page does not scroll sideways: once laid out, it is no wider than the viewport.
+    Polled for up to ``settle_ms`` (a collapse still animating, a font swapping in, a page busy on
+    a loaded machine); a real overflow stays, and fails with the width measured."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    limit = page.viewport_size["width"] if page.viewport_size else 0
+    try:
+        page.wait_for_function(
+            "limit => document.documentElement.scrollWidth <= limit", arg=limit, timeout=settle_ms
+        )
+    except PlaywrightTimeout:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        raise AssertionError(f"the page is {width}px wide (viewport {limit}px)") from None
+
+
 # the one browser journey ``make test`` also runs against the PostgreSQL-backed live server
 POSTGRES_SMOKE = {"test_an_analyst_handles_an_incident_and_the_reporter_answers"}
 

@@ -13,7 +13,14 @@ from sqlalchemy import select
 
 from core.identity.models import Organisation, Role, User
 from core.outbox import OutboxMessage
-from tests.browser.conftest import SECRET_KEY, LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import (
+    SECRET_KEY,
+    LiveServer,
+    Watch,
+    browser_or_skip,
+    no_sideways_scroll,
+    sign_in,
+)
 from tests.kit.outbox import opened_context
 
 browser_or_skip(module=True)
@@ -27,11 +34,6 @@ CREATED = {
     "en": ("The organisation", "has been created", "a link to choose the password has been"),
     "ar": ("أُنشئت الهيئة", "أُنشئت الهيئة", "وأُرسل رابط لاختيار كلمة المرور"),
 }
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -72,8 +74,13 @@ def test_an_admin_creates_an_organisation_and_a_user(
     # phone): the menu opens (Bootstrap's script, no CSP refusal) and its link leads there
     if size == "390":
         page.locator(".navbar-toggler").click()
+        # the bar opened (its collapse animation over): a click on the menu while it still
+        # animates is lost, which a loaded machine made visible
+        expect(page.locator("#vigie-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     page.locator("#vigie-nav .dropdown-toggle").click()
-    page.locator("#vigie-nav .dropdown-menu a[href='/admin/users']").click()
+    users = page.locator("#vigie-nav .dropdown-menu a[href='/admin/users']")
+    expect(users).to_be_visible()
+    users.click()
     expect(page).to_have_url(re.compile(r"/admin/users$"))
     page.locator("main a[href='/admin/users/new']").click()
     email = f"rssi@{slug}.gov.ma"

@@ -14,7 +14,7 @@ from bulletins.authoring import services as svc
 from bulletins.models import ListKind
 from core.identity.authz import Actor
 from core.identity.models import Role
-from tests.browser.conftest import LiveServer, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, browser_or_skip, no_sideways_scroll, sign_in
 from tests.bulletins.lists import make_list
 from tests.bulletins.test_authoring import draft
 from tests.kit.factories import make_org, make_user
@@ -25,11 +25,6 @@ from playwright.sync_api import Page, expect  # noqa: E402  (only once it is the
 pytestmark = pytest.mark.browser
 
 SIZES = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
 
 
 def _setup(live: LiveServer, key: str, lang: str) -> dict[str, Any]:

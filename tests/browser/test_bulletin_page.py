@@ -13,7 +13,7 @@ from bulletins.authoring import services as svc
 from bulletins.settings import BulletinSettings
 from core.identity.authz import Actor
 from core.identity.models import Role
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, no_sideways_scroll, sign_in
 from tests.bulletins.outputs_kit import ARABIC_TITLE, full
 from tests.bulletins.test_authoring import draft
 
@@ -48,11 +48,6 @@ def _published(live_server: LiveServer, lang: str) -> tuple[Any, Any, int]:
                     settings=BulletinSettings())  # fmt: skip
         session.commit()
         return lead, reporter, bulletin.id
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
 
 
 @pytest.mark.parametrize("size", list(SIZES))

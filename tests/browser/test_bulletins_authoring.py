@@ -15,7 +15,7 @@ from bulletins.authoring.schemas import DraftIn
 from bulletins.models import Bulletin, BulletinStatus
 from core.identity.authz import Actor
 from core.identity.models import Role
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, no_sideways_scroll, sign_in
 
 browser_or_skip(module=True)
 from playwright.sync_api import Page, expect  # noqa: E402  (only once it is there)
@@ -24,11 +24,6 @@ pytestmark = pytest.mark.browser
 
 SIZES = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
 WORDS = {"fr": ("Bulletins", "Rédiger un bulletin"), "ar": ("النشرات", "تحرير نشرة")}
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
 
 
 def test_an_analyst_writes_submits_and_a_second_lead_approves(

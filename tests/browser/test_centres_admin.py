@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from core.identity.models import Role
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, no_sideways_scroll, sign_in
 
 browser_or_skip(module=True)
 from playwright.sync_api import Page, expect  # noqa: E402  (only once it is there)
@@ -22,11 +22,6 @@ pytestmark = pytest.mark.browser
 
 # where the notes of issue 22 keep the screenshots (copied there when the directory exists)
 NOTES = Path(os.environ.get("CERT_CENTRE_SHOTS", "/work/notes/shots"))
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from core.identity.models import Role
-from tests.browser.conftest import LiveServer, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, browser_or_skip, no_sideways_scroll, sign_in
 
 browser_or_skip(module=True)
 
@@ -25,11 +25,6 @@ WORDS = {
     "ar": ("استيراد نشرة CSAF", "رُفض المستند"),
 }
 BSI = Path(__file__).resolve().parent.parent / "data" / "csaf" / "vendors" / "bsi-2022-0001.json"
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
 
 
 @pytest.mark.parametrize("size", list(SIZES))

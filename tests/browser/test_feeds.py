@@ -16,7 +16,7 @@ from feeds.index.store import StoreCounts
 from feeds.models import RunTrigger
 from feeds.sources.runs import finish_run, start_run
 from feeds.sources.services import add_feed
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, no_sideways_scroll, sign_in
 
 browser_or_skip(module=True)
 from playwright.sync_api import Page, expect  # noqa: E402  (only once it is there)
@@ -73,11 +73,6 @@ def _feeds(live_server: LiveServer, lead: User, suffix: str) -> str:
         finish_run(session, run, counts, now=now - dt.timedelta(minutes=29))
         session.commit()
         return taxii.name
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
 
 
 @pytest.mark.parametrize("size", list(SIZES))

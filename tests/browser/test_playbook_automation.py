@@ -12,7 +12,7 @@ from core.identity.authz import Actor
 from core.identity.models import Role
 from playbooks.automation import services as svc
 from playbooks.settings import PlaybookSettings
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, no_sideways_scroll, sign_in
 from tests.kit.factories import make_org
 from tests.playbooks.automation_kit import check_playbook, response_playbook
 
@@ -26,11 +26,6 @@ WORDS = {
     "fr": ("Déclencheurs et planifications", "chaque jour à 07:00", "hors des classes choisies"),
     "ar": ("المشغّلات والجدولات", "كل يوم على الساعة 07:00", "خارج الأصناف المختارة"),
 }
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
 
 
 def _automation(live_server: LiveServer, suffix: str) -> tuple[int, int]:

@@ -13,7 +13,7 @@ import pytest
 from core.identity.authz import Actor
 from core.identity.models import Role
 from playbooks.library.services import import_playbook
-from tests.browser.conftest import LiveServer, Watch, browser_or_skip, sign_in
+from tests.browser.conftest import LiveServer, Watch, browser_or_skip, no_sideways_scroll, sign_in
 from tests.playbooks.cacao_kit import text
 from tests.playbooks.graph_kit import every_step_type
 from tests.playbooks.pages_kit import run
@@ -26,11 +26,6 @@ pytestmark = pytest.mark.browser
 SIZES = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
 WORDS = {"fr": ("Playbooks", "Déroulé", "Journal des étapes"),
          "ar": ("أدلة الاستجابة", "سير العمل", "سجل الخطوات")}  # fmt: skip
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide"  # type: ignore[index]
 
 
 def _world(live_server: LiveServer, lang: str) -> tuple[Any, int, int, str]:
