@@ -57,6 +57,21 @@ def test_words_of_title_and_description_french_and_arabic(
     assert search("introuvable") == []
 
 
+def test_a_hyphenated_word_is_found_by_its_start(
+    found: Search, db_session: Session, clock: FrozenClock, interieur: Organisation
+) -> None:
+    """``e-serv`` finds ``e-services`` on both engines (PostgreSQL's parser emits the compound
+    before its parts: its prefix must stay a prefix), and only words that start so."""
+    defaced = report(
+        db_session, clock, interieur, title="Défacement du portail e-services",
+        description="La page d'accueil du portail a été remplacée.", observables=[],
+        category="intrusions", type="application-compromise",
+    )  # fmt: skip
+    assert found("e-serv") == [defaced.reference]
+    assert found("portail e-services") == [defaced.reference]
+    assert found("e-servir") == []
+
+
 def test_reference_and_observable_values(
     found: Search, ransomware: Incident, phishing: Incident
 ) -> None:
