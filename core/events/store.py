@@ -75,6 +75,13 @@ class EventDelivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "handler"),
         Index("ix_domain_event_deliveries_status_next", "status", "next_attempt_at"),
+        # the deliveries still owed (few): the purge's check of each old event (migration 0044)
+        Index(
+            "ix_domain_event_deliveries_owed",
+            "event_id",
+            postgresql_where=text("status <> 'done'"),
+            sqlite_where=text("status <> 'done'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
