@@ -10,7 +10,19 @@ import datetime as dt
 import enum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, String, create_engine, event, text
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Select,
+    String,
+    create_engine,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapper, QueryableAttribute, Session, sessionmaker
@@ -243,6 +255,41 @@ def _unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(unindexed, "sqlite")
 def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     return "+" + compiler.process(element.column, **kw)
+
+
+class ids_first(ColumnElement[bool]):  # noqa: N801 - used like a SQL function
+    """``column IN (ids)``, ``ids`` a subquery of few rows to compute before anything else.
+
+    PostgreSQL-specific: ``column = ANY(ARRAY(ids))``, the ids computed once (an InitPlan) and
+    each looked up through ``column``'s index — a condition the planner can also OR with others
+    in one BitmapOr; with ``IN`` the planner, blind to how few the ids are, may hash-join them to
+    a scan of the whole table. Other backends get the plain ``IN``.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: QueryableAttribute[Any] | ColumnElement[Any], ids: Select[Any]):
+        self.column = (
+            column.__clause_element__() if isinstance(column, QueryableAttribute) else column
+        )
+        self.ids = ids
+
+
+@compiles(ids_first)
+def _ids_first(element: ids_first, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.ids), **kw)
+
+
+@compiles(ids_first, "postgresql")
+def _ids_first_postgresql(element: ids_first, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(
+        element.column == func.any(func.array(element.ids.scalar_subquery())), **kw
+    )
 
 
 class outer_first(Join):  # noqa: N801 - used like a SQL function

@@ -40,6 +40,11 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"  # gave up after the maximum number of attempts
 
 
+# a delivery still owed to its handler, as SQL: the partial index's predicate (both engines); the
+# purge states its condition with the same literal (core.events.purge) so the planners can use it
+_OWED = f"status <> '{DeliveryStatus.DONE.value}'"
+
+
 class DomainEvent(Base):
     __tablename__ = "domain_events"
     __table_args__ = (
@@ -79,8 +84,8 @@ class EventDelivery(Base):
         Index(
             "ix_domain_event_deliveries_owed",
             "event_id",
-            postgresql_where=text("status <> 'done'"),
-            sqlite_where=text("status <> 'done'"),
+            postgresql_where=text(_OWED),
+            sqlite_where=text(_OWED),
         ),
     )
 

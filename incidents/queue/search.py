@@ -42,6 +42,7 @@ from sqlalchemy import (
     table,
 )
 
+from core.db import ids_first
 from incidents.models import Incident, IncidentObservable
 
 OBJECT_PREFIX = "fts_"
@@ -111,13 +112,13 @@ def _observables(term: str, dialect: str, reported_only: bool) -> ColumnElement[
     if reported_only:
         holder = func.coalesce(IncidentObservable.origin_incident_id, holder)
     if dialect == "postgresql":
-        # dialect-specific: ``id = ANY(ARRAY(…))`` is a primary-key index condition, so it joins
+        # ids_first: ``id = ANY(ARRAY(…))`` there, a primary-key index condition, so it joins
         # the tsvector condition in one BitmapOr (``id IN (…)`` would be a join instead)
         # the trigram index is on lower(value), not value: an index on the bare column would be
         # chosen for the intake's equality look-ups too, and is far slower than the b-tree there
         pattern = f"%{_like_escape(term.lower())}%"
         ids = select(holder).where(func.lower(IncidentObservable.value).like(pattern, escape="\\"))
-        return Incident.id == func.any(func.array(ids.scalar_subquery()))
+        return ids_first(Incident.id, ids)
     phrase = '"' + term.replace('"', '""') + '"'
     rowids = select(_fts_observables.c.rowid).where(
         literal_column("fts_incident_observables").op("MATCH")(phrase)

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, text, true, union
 from sqlalchemy.orm import Session
 
+from core.db import ids_first
 from core.identity.authz import Actor
 from incidents.access import RED, sees_all_red, visible
 from incidents.daily import IncidentDaily, IncidentDailyClass, zone_of
@@ -106,15 +107,13 @@ def received(period: Period) -> list[ColumnElement[bool]]:
     return [Incident.received_at >= period.start, Incident.received_at < period.end]
 
 
-def live_scope(session: Session, actor: Actor, period: Period) -> list[ColumnElement[bool]] | None:
+def live_scope(actor: Actor, period: Period) -> list[ColumnElement[bool]] | None:
     """What ``actor`` sees beyond the aggregate among the incidents received in ``period``, on
     :class:`Incident` (``None``: nothing)."""
-    return None if _whole(actor) else _live_red(session, actor, period)
+    return None if _whole(actor) else _live_red(actor, period)
 
 
-def _live_red(
-    session: Session, actor: Actor, period: Period, centre: int | None = None
-) -> list[ColumnElement[bool]]:
+def _live_red(actor: Actor, period: Period, centre: int | None = None) -> list[ColumnElement[bool]]:
     """What ``actor`` sees beyond the aggregate's rows (:func:`rows_scope`) among the incidents
     received in ``period``: ``TLP:RED`` incidents they are named on; for a centre's analyst also
     other centres' incidents shared with theirs or that they are named on — candidates found by
@@ -128,13 +127,9 @@ def _live_red(
         # id: what visible() reads), then those rows only: reading every TLP:RED row of the
         # period to keep the ones the actor is named on cost 21,000 heap pages for a year at
         # 1,000,000 incidents (25,000 rows read, 2,800 kept)
-        named = select(Incident.id).where(Incident.tlp == RED, *where)
-        if session.get_bind().dialect.name == "postgresql":
-            # dialect-specific: ``id = ANY(ARRAY(…))``, the ids computed first (an InitPlan), then
-            # looked up by primary key; with ``id IN (…)`` the planner, blind to how few the ids
-            # are, hash-joined them to a scan of every incident (157 ms for a year at 1M)
-            return [Incident.id == func.any(func.array(named.scalar_subquery()))]
-        return [Incident.id.in_(named)]
+        # (ids_first: with ``id IN (…)`` PostgreSQL hash-joined those ids to a scan of every
+        # incident, 157 ms for a year at 1M)
+        return [ids_first(Incident.id, select(Incident.id).where(Incident.tlp == RED, *where))]
     mine = sorted(actor.centres)
     candidates = union(
         select(IncidentShare.incident_id).where(IncidentShare.centre_id.in_(mine)),
@@ -165,7 +160,7 @@ def day_counts(
         if count:
             yield _date(day), str(category), int(count)
     if not _whole(actor):
-        yield from _live_day_counts(session, period, _live_red(session, actor, period, centre))
+        yield from _live_day_counts(session, period, _live_red(actor, period, centre))
 
 
 def _live_day_counts(
@@ -269,7 +264,7 @@ def _live_red_figures(
         Incident.priority.label("priority"),
         Incident.organisation_id.label("organisation_id"),
         *measures(session, now),
-    ).where(*_live_red(session, actor, period, centre))
+    ).where(*_live_red(actor, period, centre))
     rows = inner.subquery("rows")
     query = select(
         rows.c.priority, rows.c.organisation_id, *(func.sum(rows.c[m]) for m in MEASURES)
